@@ -1,0 +1,1343 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-engine"
+
+#include "config.h"
+
+#include "pcq-enums.h"
+#include "pcq-engine.h"
+#include "pcq-error.h"
+#include "pcq-job-list.h"
+#include "pcq-job-private.h"
+#include "pcq-worker.h"
+
+/*
+ * Threads and who owns what
+ *
+ * The main thread (the one whose default context was current at
+ * construction) owns the PcqJob objects, the list and every property.
+ * Submitted jobs become PcqRun structs pushed into @backlog, a
+ * GAsyncQueue. An exclusive GThreadPool runs one worker loop per
+ * allowed active job; each loop pops runs in order and runs them.
+ *
+ * The backlog's own lock guards the scheduling state: @paused,
+ * @stopping, @deferred (runs waiting for a retry delay or a host's
+ * Retry-After) and @host_holds. A loop that pops a run while paused
+ * pushes it back to the front under that same lock, so pausing can
+ * never let a run slip through and order is kept.
+ *
+ * Growing the pool pushes more loop tokens; shrinking pushes "poison"
+ * runs to the front of the backlog, so the next loops to look for work
+ * exit instead of starting a job: the number of active jobs never goes
+ * over max-active.
+ *
+ * Workers report back through @events under @events_lock, with at most
+ * one idle source pending. Progress is not an event: a worker stores
+ * bytes in the run's atomics and lists the run as dirty only when it
+ * was clean, so a batch costs the same whatever the chunk rate.
+ */
+
+#define DEFAULT_MAX_ACTIVE 4
+#define DEFAULT_RETRIES 3
+#define DEFAULT_STALL_TIMEOUT 30
+#define DEFAULT_RETRY_BASE_DELAY 1000
+#define MAX_BACKOFF_MS (60 * 1000)
+#define MAX_POP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
+
+static char poison_pill;
+#define POISON ((gpointer) &poison_pill)
+#define LOOP_TOKEN GINT_TO_POINTER (1)
+
+typedef enum
+{
+  EVENT_STARTED,
+  EVENT_WAITING,   /* a retry is due later: queued again */
+  EVENT_FINISHED,
+} EventKind;
+
+typedef struct
+{
+  EventKind    kind;
+  PcqRun      *run;
+  PcqJobState  state;
+  guint        attempts;
+  char        *error;
+  char        *output_path;
+} Event;
+
+struct _PcqEngine
+{
+  GObject        parent_instance;
+
+  GMainContext  *main_context;
+  PcqJobList    *jobs;
+  GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
+  GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
+
+  GAsyncQueue   *backlog;
+  GThreadPool   *pool;
+  guint          n_loops;       /* loops asked for: tokens minus pills */
+
+  /* Under the backlog lock. */
+  gboolean       paused;
+  gboolean       stopping;
+  GQueue         deferred;
+  GHashTable    *host_holds;    /* host → gint64 monotonic µs */
+
+  /* The pause gate for loops that hold no run. */
+  GMutex         gate_lock;
+  GCond          gate_cond;
+
+  /* Worker → main thread. */
+  GMutex         events_lock;
+  GPtrArray     *events;
+  GPtrArray     *dirty_runs;
+  GSource       *events_source;
+
+  /* Read by workers. */
+  guint          retries;        /* atomic */
+  guint          stall_timeout;  /* atomic */
+  guint          retry_base_delay; /* atomic, ms */
+
+  /* Main thread only. */
+  guint          max_active;
+  guint          n_queued;
+  guint          n_active;
+  guint          n_done;
+  guint          n_failed;
+  guint          n_cancelled;
+  guint64        bytes_done;
+  guint64        bytes_received;
+  guint64        bytes_per_second;
+  gint64         rate_last_time;
+  gint64         rate_last_bytes;
+  guint          rate_source;
+  GPtrArray     *shutdown_tasks;
+  gboolean       stopped;       /* the pool is gone or going */
+};
+
+G_DEFINE_FINAL_TYPE (PcqEngine, pcq_engine, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_JOBS,
+  PROP_PAUSED,
+  PROP_MAX_ACTIVE,
+  PROP_RETRIES,
+  PROP_STALL_TIMEOUT,
+  PROP_RETRY_BASE_DELAY,
+  PROP_N_QUEUED,
+  PROP_N_ACTIVE,
+  PROP_N_DONE,
+  PROP_N_FAILED,
+  PROP_N_CANCELLED,
+  PROP_BYTES_PER_SECOND,
+  N_PROPS
+};
+
+enum {
+  JOB_FINISHED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+event_free (Event *event)
+{
+  g_clear_pointer (&event->run, pcq_run_unref);
+  g_free (event->error);
+  g_free (event->output_path);
+  g_free (event);
+}
+
+static void
+backlog_item_free (gpointer item)
+{
+  if (item != POISON && item != NULL)
+    pcq_run_unref (item);
+}
+
+/* ---- worker side --------------------------------------------------- */
+
+static gboolean pcq_engine_dispatch_events (gpointer user_data);
+
+/* Called with events_lock held. */
+static void
+schedule_dispatch_locked (PcqEngine *self)
+{
+  if (self->events_source != NULL)
+    return;
+
+  self->events_source = g_idle_source_new ();
+  g_source_set_name (self->events_source, "[pcq] engine events");
+  g_source_set_callback (self->events_source, pcq_engine_dispatch_events, self, NULL);
+  g_source_attach (self->events_source, self->main_context);
+}
+
+static void
+post_event (PcqEngine   *self,
+            EventKind    kind,
+            PcqRun      *run,
+            PcqJobState  state,
+            PcqAttempt  *attempt)
+{
+  Event *event = g_new0 (Event, 1);
+
+  event->kind = kind;
+  event->run = run ? pcq_run_ref (run) : NULL;
+  event->state = state;
+  event->attempts = run ? run->attempts : 0;
+  if (attempt != NULL)
+    {
+      event->error = attempt->error ? g_strdup (attempt->error->message) : NULL;
+      event->output_path = g_steal_pointer (&attempt->output_path);
+    }
+
+  g_mutex_lock (&self->events_lock);
+  g_ptr_array_add (self->events, event);
+  schedule_dispatch_locked (self);
+  g_mutex_unlock (&self->events_lock);
+}
+
+static void
+worker_progress_cb (PcqRun   *run,
+                    gpointer  user_data)
+{
+  PcqEngine *self = user_data;
+
+  if (!g_atomic_int_compare_and_exchange (&run->dirty, 0, 1))
+    return;
+
+  g_mutex_lock (&self->events_lock);
+  g_ptr_array_add (self->dirty_runs, pcq_run_ref (run));
+  schedule_dispatch_locked (self);
+  g_mutex_unlock (&self->events_lock);
+}
+
+static gint
+compare_run_id (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  const PcqRun *ra = a;
+  const PcqRun *rb = b;
+
+  return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+static gint64
+host_hold_locked (PcqEngine  *self,
+                  const char *host)
+{
+  gpointer until;
+
+  if (host != NULL && g_hash_table_lookup_extended (self->host_holds, host, NULL, &until))
+    return *(gint64 *)until;
+
+  return 0;
+}
+
+static gint64
+ready_time_locked (PcqEngine *self,
+                   PcqRun    *run)
+{
+  return MAX (run->not_before, host_hold_locked (self, run->host));
+}
+
+/* Moves deferred runs whose time has come back to the head of the
+ * backlog, oldest first, and returns how long until the next one. */
+static gint64
+release_deferred_locked (PcqEngine *self,
+                         gint64     now)
+{
+  g_autoptr(GPtrArray) due = NULL;
+  gint64 next = G_MAXINT64;
+  GList *l = self->deferred.head;
+
+  while (l != NULL)
+    {
+      GList *next_link = l->next;
+      PcqRun *run = l->data;
+      gint64 ready = ready_time_locked (self, run);
+
+      if (ready <= now)
+        {
+          if (due == NULL)
+            due = g_ptr_array_new ();
+          g_ptr_array_add (due, run);
+          g_queue_delete_link (&self->deferred, l);
+        }
+      else
+        next = MIN (next, ready);
+
+      l = next_link;
+    }
+
+  /* @deferred is sorted by id: push the newest first so that the
+   * oldest ends up at the very front. */
+  for (guint i = due ? due->len : 0; i > 0; i--)
+    g_async_queue_push_front_unlocked (self->backlog, g_ptr_array_index (due, i - 1));
+
+  return next == G_MAXINT64 ? G_MAXINT64 : next - now;
+}
+
+/* Returns the next run this loop may start, or %NULL when it must exit. */
+static PcqRun *
+next_run (PcqEngine *self,
+          PcqWorker *worker)
+{
+  for (;;)
+    {
+      gpointer item;
+      PcqRun *run;
+      gint64 now;
+      gint64 wait;
+
+      g_mutex_lock (&self->gate_lock);
+      while (self->paused && !self->stopping)
+        g_cond_wait (&self->gate_cond, &self->gate_lock);
+      g_mutex_unlock (&self->gate_lock);
+
+      g_async_queue_lock (self->backlog);
+      now = g_get_monotonic_time ();
+      wait = self->stopping ? MAX_POP_WAIT_US : release_deferred_locked (self, now);
+      item = g_async_queue_timeout_pop_unlocked (self->backlog,
+                                                 CLAMP (wait, 1000, MAX_POP_WAIT_US));
+      if (item == NULL)
+        {
+          g_async_queue_unlock (self->backlog);
+          pcq_worker_idle (worker);
+          continue;
+        }
+
+      if (item == POISON)
+        {
+          g_async_queue_unlock (self->backlog);
+          return NULL;
+        }
+
+      run = item;
+      if (self->paused && !self->stopping)
+        {
+          g_async_queue_push_front_unlocked (self->backlog, run);
+          g_async_queue_unlock (self->backlog);
+          continue;
+        }
+
+      if (!g_cancellable_is_cancelled (run->cancellable) &&
+          ready_time_locked (self, run) > g_get_monotonic_time ())
+        {
+          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          g_async_queue_unlock (self->backlog);
+          continue;
+        }
+      g_async_queue_unlock (self->backlog);
+
+      if (g_cancellable_is_cancelled (run->cancellable))
+        {
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
+          pcq_run_unref (run);
+          continue;
+        }
+
+      return run;
+    }
+}
+
+static gint64
+backoff_ms (PcqEngine *self,
+            guint      attempts)
+{
+  gint64 base = g_atomic_int_get (&self->retry_base_delay);
+  gint64 delay = base << MIN (attempts - 1, 20);
+
+  delay = MIN (delay, MAX_BACKOFF_MS);
+  return delay * g_random_double_range (0.8, 1.2);
+}
+
+static void
+defer_run (PcqEngine *self,
+           PcqRun    *run,
+           gint64     retry_after_ms)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_async_queue_lock (self->backlog);
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      /* Cancelled while we were deciding: pcq_engine_cancel() could not
+       * find it anywhere, so report it here. */
+      g_async_queue_unlock (self->backlog);
+      post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
+      pcq_run_unref (run);
+      return;
+    }
+
+  if (retry_after_ms >= 0)
+    {
+      /* The server asked every client to wait: hold back all of this
+       * host's queued jobs, not just this one. */
+      gint64 until = now + retry_after_ms * 1000;
+
+      if (until > host_hold_locked (self, run->host))
+        g_hash_table_insert (self->host_holds, g_strdup (run->host),
+                             g_memdup2 (&until, sizeof until));
+      run->not_before = until;
+    }
+  else
+    run->not_before = now + backoff_ms (self, run->attempts) * 1000;
+
+  g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+  g_async_queue_unlock (self->backlog);
+}
+
+static void
+pcq_engine_loop (gpointer data,
+                 gpointer user_data)
+{
+  PcqEngine *self = user_data;
+  PcqWorker *worker = pcq_worker_new (worker_progress_cb, self);
+  PcqRun *run;
+
+  while ((run = next_run (self, worker)) != NULL)
+    {
+      PcqAttempt attempt = { NULL, NULL, -1 };
+      PcqOutcome outcome;
+
+      run->attempts++;
+      post_event (self, EVENT_STARTED, run, PCQ_JOB_ACTIVE, NULL);
+
+      outcome = pcq_worker_run (worker, run, g_atomic_int_get (&self->stall_timeout), &attempt);
+
+      switch (outcome)
+        {
+        case PCQ_OUTCOME_RETRY:
+          if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
+              !g_cancellable_is_cancelled (run->cancellable))
+            {
+              post_event (self, EVENT_WAITING, run, PCQ_JOB_QUEUED, &attempt);
+              defer_run (self, run, attempt.retry_after_ms);
+              run = NULL;  /* the deferred queue has it now */
+              break;
+            }
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
+          break;
+
+        case PCQ_OUTCOME_FAILED:
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
+          break;
+
+        case PCQ_OUTCOME_CANCELLED:
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, &attempt);
+          break;
+
+        case PCQ_OUTCOME_DONE:
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_DONE, &attempt);
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+
+      pcq_attempt_clear (&attempt);
+      g_clear_pointer (&run, pcq_run_unref);
+    }
+
+  pcq_worker_free (worker);
+}
+
+/* ---- main thread --------------------------------------------------- */
+
+static void
+count_state (PcqEngine   *self,
+             PcqJobState  state,
+             int          delta)
+{
+  guint *counters[] = {
+    [PCQ_JOB_QUEUED] = &self->n_queued,
+    [PCQ_JOB_ACTIVE] = &self->n_active,
+    [PCQ_JOB_DONE] = &self->n_done,
+    [PCQ_JOB_FAILED] = &self->n_failed,
+    [PCQ_JOB_CANCELLED] = &self->n_cancelled,
+  };
+  guint props[] = {
+    [PCQ_JOB_QUEUED] = PROP_N_QUEUED,
+    [PCQ_JOB_ACTIVE] = PROP_N_ACTIVE,
+    [PCQ_JOB_DONE] = PROP_N_DONE,
+    [PCQ_JOB_FAILED] = PROP_N_FAILED,
+    [PCQ_JOB_CANCELLED] = PROP_N_CANCELLED,
+  };
+
+  *counters[state] += delta;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[props[state]]);
+}
+
+static void
+set_job_state (PcqEngine   *self,
+               PcqJob      *job,
+               PcqJobState  state)
+{
+  PcqJobState old = pcq_job_get_state (job);
+
+  if (old == state)
+    return;
+
+  count_state (self, old, -1);
+  count_state (self, state, +1);
+  _pcq_job_set_state (job, state);
+}
+
+static gboolean
+update_rate_cb (gpointer user_data)
+{
+  PcqEngine *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 bytes = self->bytes_received;
+  guint64 rate = 0;
+
+  if (now > self->rate_last_time)
+    rate = (bytes - self->rate_last_bytes) * G_USEC_PER_SEC / (now - self->rate_last_time);
+
+  self->rate_last_time = now;
+  self->rate_last_bytes = bytes;
+
+  if (self->bytes_per_second != rate)
+    {
+      self->bytes_per_second = rate;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_PER_SECOND]);
+    }
+
+  if (self->n_active == 0 && rate == 0)
+    {
+      self->rate_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+ensure_rate_timer (PcqEngine *self)
+{
+  GSource *source;
+
+  if (self->rate_source != 0)
+    return;
+
+  self->rate_last_time = g_get_monotonic_time ();
+  self->rate_last_bytes = self->bytes_received;
+
+  source = g_timeout_source_new_seconds (1);
+  g_source_set_name (source, "[pcq] engine rate");
+  g_source_set_callback (source, update_rate_cb, self, NULL);
+  self->rate_source = g_source_attach (source, self->main_context);
+  g_source_unref (source);
+}
+
+static void stop_loops (PcqEngine *self);
+static void maybe_finish_shutdown (PcqEngine *self);
+
+static void
+finish_run (PcqEngine   *self,
+            PcqJob      *job,
+            PcqRun      *run,
+            PcqJobState  state)
+{
+  if (state == PCQ_JOB_DONE)
+    self->bytes_done += pcq_atomic_get64 (&run->bytes);
+
+  set_job_state (self, job, state);
+  g_hash_table_remove (self->run_by_id, &run->id);
+  g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+}
+
+static void
+apply_event (PcqEngine *self,
+             Event     *event)
+{
+  PcqJob *job;
+
+  job = g_hash_table_lookup (self->job_by_id, &event->run->id);
+  if (job == NULL || g_hash_table_lookup (self->run_by_id, &event->run->id) != event->run)
+    return;  /* removed, or retried meanwhile */
+
+  _pcq_job_set_attempts (job, event->attempts);
+
+  switch (event->kind)
+    {
+    case EVENT_STARTED:
+      _pcq_job_set_error (job, NULL);
+      set_job_state (self, job, PCQ_JOB_ACTIVE);
+      ensure_rate_timer (self);
+      break;
+
+    case EVENT_WAITING:
+      _pcq_job_set_error (job, event->error);
+      set_job_state (self, job, PCQ_JOB_QUEUED);
+      break;
+
+    case EVENT_FINISHED:
+      _pcq_job_set_error (job, event->error);
+      if (event->output_path != NULL)
+        _pcq_job_set_output_path (job, event->output_path);
+      _pcq_job_set_progress (job,
+                             pcq_atomic_get64 (&event->run->bytes),
+                             pcq_atomic_get64 (&event->run->total));
+      finish_run (self, job, event->run, event->state);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+pcq_engine_dispatch_events (gpointer user_data)
+{
+  PcqEngine *self = user_data;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) dirty = NULL;
+
+  g_mutex_lock (&self->events_lock);
+  events = g_steal_pointer (&self->events);
+  dirty = g_steal_pointer (&self->dirty_runs);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
+  self->dirty_runs = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_run_unref);
+  g_clear_pointer (&self->events_source, g_source_unref);
+  g_mutex_unlock (&self->events_lock);
+
+  /* One notify per property per batch, however many chunks arrived. */
+  g_object_freeze_notify (G_OBJECT (self));
+
+  for (guint i = 0; i < dirty->len; i++)
+    {
+      PcqRun *run = g_ptr_array_index (dirty, i);
+      PcqJob *job = g_hash_table_lookup (self->job_by_id, &run->id);
+      gint64 bytes;
+
+      g_atomic_int_set (&run->dirty, 0);
+      bytes = pcq_atomic_get64 (&run->bytes);
+      if (job != NULL && g_hash_table_lookup (self->run_by_id, &run->id) == run)
+        {
+          if (bytes > pcq_job_get_bytes (job))
+            self->bytes_received += bytes - pcq_job_get_bytes (job);
+          _pcq_job_set_progress (job, bytes, pcq_atomic_get64 (&run->total));
+        }
+    }
+
+  for (guint i = 0; i < events->len; i++)
+    apply_event (self, g_ptr_array_index (events, i));
+
+  g_object_thaw_notify (G_OBJECT (self));
+
+  maybe_finish_shutdown (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Every job is either finished or, when paused, still queued: a wait
+ * shutdown is complete. */
+static gboolean
+is_settled (PcqEngine *self)
+{
+  return self->n_active == 0 && (self->n_queued == 0 || self->paused);
+}
+
+static void
+free_pool_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  /* Blocks until every loop has returned: never on the main thread. */
+  g_thread_pool_free (task_data, FALSE, TRUE);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+pool_freed_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  PcqEngine *self = PCQ_ENGINE (object);
+  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->shutdown_tasks);
+
+  self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < tasks->len; i++)
+    g_task_return_boolean (g_ptr_array_index (tasks, i), TRUE);
+}
+
+static void
+maybe_finish_shutdown (PcqEngine *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->shutdown_tasks->len == 0 || self->pool == NULL || !is_settled (self))
+    return;
+
+  stop_loops (self);
+  self->stopped = TRUE;
+
+  task = g_task_new (self, NULL, pool_freed_cb, NULL);
+  g_task_set_source_tag (task, maybe_finish_shutdown);
+  g_task_set_task_data (task, g_steal_pointer (&self->pool), NULL);
+  g_task_run_in_thread (task, free_pool_thread);
+}
+
+/* Makes every loop exit after its current run, whatever is queued. */
+static void
+stop_loops (PcqEngine *self)
+{
+  g_async_queue_lock (self->backlog);
+  g_mutex_lock (&self->gate_lock);
+  self->stopping = TRUE;
+  g_cond_broadcast (&self->gate_cond);
+  g_mutex_unlock (&self->gate_lock);
+  for (guint i = 0; i < self->n_loops; i++)
+    g_async_queue_push_front_unlocked (self->backlog, POISON);
+  self->n_loops = 0;
+  g_async_queue_unlock (self->backlog);
+}
+
+static void
+pcq_engine_dispose (GObject *object)
+{
+  PcqEngine *self = (PcqEngine *)object;
+
+  /* Last resort: whoever owns the engine should have shut it down. */
+  if (self->pool != NULL)
+    {
+      GHashTableIter iter;
+      gpointer run;
+
+      g_hash_table_iter_init (&iter, self->run_by_id);
+      while (g_hash_table_iter_next (&iter, NULL, &run))
+        g_cancellable_cancel (((PcqRun *)run)->cancellable);
+
+      stop_loops (self);
+      g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
+    }
+
+  g_mutex_lock (&self->events_lock);
+  if (self->events_source != NULL)
+    {
+      g_source_destroy (self->events_source);
+      g_clear_pointer (&self->events_source, g_source_unref);
+    }
+  g_mutex_unlock (&self->events_lock);
+
+  g_clear_handle_id (&self->rate_source, g_source_remove);
+  g_clear_object (&self->jobs);
+
+  G_OBJECT_CLASS (pcq_engine_parent_class)->dispose (object);
+}
+
+static void
+pcq_engine_finalize (GObject *object)
+{
+  PcqEngine *self = (PcqEngine *)object;
+
+  g_queue_clear_full (&self->deferred, (GDestroyNotify) pcq_run_unref);
+  g_clear_pointer (&self->backlog, g_async_queue_unref);
+  g_clear_pointer (&self->host_holds, g_hash_table_unref);
+  g_clear_pointer (&self->job_by_id, g_hash_table_unref);
+  g_clear_pointer (&self->run_by_id, g_hash_table_unref);
+  g_clear_pointer (&self->events, g_ptr_array_unref);
+  g_clear_pointer (&self->dirty_runs, g_ptr_array_unref);
+  g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_mutex_clear (&self->gate_lock);
+  g_cond_clear (&self->gate_cond);
+  g_mutex_clear (&self->events_lock);
+
+  G_OBJECT_CLASS (pcq_engine_parent_class)->finalize (object);
+}
+
+static void
+pcq_engine_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  PcqEngine *self = PCQ_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_JOBS:
+      g_value_set_object (value, self->jobs);
+      break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, pcq_engine_get_paused (self));
+      break;
+    case PROP_MAX_ACTIVE:
+      g_value_set_uint (value, self->max_active);
+      break;
+    case PROP_RETRIES:
+      g_value_set_uint (value, pcq_engine_get_retries (self));
+      break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, pcq_engine_get_stall_timeout (self));
+      break;
+    case PROP_RETRY_BASE_DELAY:
+      g_value_set_uint (value, g_atomic_int_get (&self->retry_base_delay));
+      break;
+    case PROP_N_QUEUED:
+      g_value_set_uint (value, self->n_queued);
+      break;
+    case PROP_N_ACTIVE:
+      g_value_set_uint (value, self->n_active);
+      break;
+    case PROP_N_DONE:
+      g_value_set_uint (value, self->n_done);
+      break;
+    case PROP_N_FAILED:
+      g_value_set_uint (value, self->n_failed);
+      break;
+    case PROP_N_CANCELLED:
+      g_value_set_uint (value, self->n_cancelled);
+      break;
+    case PROP_BYTES_PER_SECOND:
+      g_value_set_uint64 (value, self->bytes_per_second);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_engine_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  PcqEngine *self = PCQ_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PAUSED:
+      pcq_engine_set_paused (self, g_value_get_boolean (value));
+      break;
+    case PROP_MAX_ACTIVE:
+      pcq_engine_set_max_active (self, g_value_get_uint (value));
+      break;
+    case PROP_RETRIES:
+      pcq_engine_set_retries (self, g_value_get_uint (value));
+      break;
+    case PROP_STALL_TIMEOUT:
+      pcq_engine_set_stall_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_RETRY_BASE_DELAY:
+      if ((guint) g_atomic_int_get (&self->retry_base_delay) != g_value_get_uint (value))
+        {
+          g_atomic_int_set (&self->retry_base_delay, g_value_get_uint (value));
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_engine_class_init (PcqEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pcq_engine_dispose;
+  object_class->finalize = pcq_engine_finalize;
+  object_class->get_property = pcq_engine_get_property;
+  object_class->set_property = pcq_engine_set_property;
+
+  properties[PROP_JOBS] =
+    g_param_spec_object ("jobs", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PAUSED] =
+    g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_ACTIVE] =
+    g_param_spec_uint ("max-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_ACTIVE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RETRIES] =
+    g_param_spec_uint ("retries", NULL, NULL, 0, 100, DEFAULT_RETRIES,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STALL_TIMEOUT] =
+    g_param_spec_uint ("stall-timeout", NULL, NULL, 1, 3600, DEFAULT_STALL_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RETRY_BASE_DELAY] =
+    g_param_spec_uint ("retry-base-delay", NULL, NULL, 0, MAX_BACKOFF_MS, DEFAULT_RETRY_BASE_DELAY,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_QUEUED] =
+    g_param_spec_uint ("n-queued", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_ACTIVE] =
+    g_param_spec_uint ("n-active", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_DONE] =
+    g_param_spec_uint ("n-done", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_FAILED] =
+    g_param_spec_uint ("n-failed", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_CANCELLED] =
+    g_param_spec_uint ("n-cancelled", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BYTES_PER_SECOND] =
+    g_param_spec_uint64 ("bytes-per-second", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * PcqEngine::job-finished:
+   * @job: the job that is now done, failed or cancelled
+   */
+  signals[JOB_FINISHED] =
+    g_signal_new ("job-finished",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, PCQ_TYPE_JOB);
+}
+
+static void
+pcq_engine_init (PcqEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->main_context = g_main_context_ref_thread_default ();
+  self->jobs = pcq_job_list_new ();
+  self->job_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->run_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                           (GDestroyNotify) pcq_run_unref);
+  self->backlog = g_async_queue_new_full (backlog_item_free);
+  self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
+  self->dirty_runs = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_run_unref);
+  self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_mutex_init (&self->gate_lock);
+  g_cond_init (&self->gate_cond);
+  g_mutex_init (&self->events_lock);
+
+  self->max_active = DEFAULT_MAX_ACTIVE;
+  self->retries = DEFAULT_RETRIES;
+  self->stall_timeout = DEFAULT_STALL_TIMEOUT;
+  self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
+
+  self->pool = g_thread_pool_new (pcq_engine_loop, self, self->max_active, TRUE, &error);
+  if (self->pool == NULL)
+    g_error ("Cannot start worker threads: %s", error->message);
+
+  for (guint i = 0; i < self->max_active; i++)
+    g_thread_pool_push (self->pool, LOOP_TOKEN, NULL);
+  self->n_loops = self->max_active;
+}
+
+PcqEngine *
+pcq_engine_new (void)
+{
+  return g_object_new (PCQ_TYPE_ENGINE, NULL);
+}
+
+/**
+ * pcq_engine_get_jobs:
+ *
+ * Returns: (transfer none): a #GListModel of every #PcqJob, in
+ *   submission order
+ */
+GListModel *
+pcq_engine_get_jobs (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  return G_LIST_MODEL (self->jobs);
+}
+
+static void
+enqueue_run (PcqEngine *self,
+             PcqJob    *job,
+             PcqRun    *run)
+{
+  g_hash_table_replace (self->run_by_id, &run->id, run);
+  g_async_queue_push (self->backlog, pcq_run_ref (run));
+}
+
+/**
+ * pcq_engine_submit:
+ * @self: a #PcqEngine
+ * @url: an http or https URL
+ * @output_dir: the folder to save into
+ * @name: (nullable): the file name, or %NULL to take it from the response
+ *
+ * Queues a download. A URL that cannot be downloaded gives a job that
+ * fails at once with a message that says why.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit (PcqEngine  *self,
+                   const char *url,
+                   const char *output_dir,
+                   const char *name)
+{
+  g_autoptr(PcqJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  PcqRun *run;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+
+  job = pcq_job_new (url, output_dir, name);
+  host = pcq_check_url (url, &error);
+  run = pcq_run_new (pcq_job_get_id (job), url, output_dir, name, host);
+
+  g_hash_table_insert (self->job_by_id, &run->id, job);
+  pcq_job_list_append (self->jobs, job);
+  count_state (self, PCQ_JOB_QUEUED, +1);
+
+  if (host != NULL)
+    {
+      enqueue_run (self, job, run);
+    }
+  else
+    {
+      /* Reported like any other failure: from the event batch. */
+      PcqAttempt attempt = { g_steal_pointer (&error), NULL, -1 };
+
+      g_hash_table_replace (self->run_by_id, &run->id, run);
+      post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
+      pcq_attempt_clear (&attempt);
+    }
+
+  return job;
+}
+
+/**
+ * pcq_engine_cancel:
+ *
+ * Cancels a queued or running job. A queued job is cancelled at once;
+ * a running one stops within moments and removes its temp file.
+ */
+void
+pcq_engine_cancel (PcqEngine *self,
+                   PcqJob    *job)
+{
+  guint64 id;
+  PcqRun *run;
+  gboolean removed;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  id = pcq_job_get_id (job);
+  run = g_hash_table_lookup (self->run_by_id, &id);
+  if (run == NULL || pcq_job_is_finished (job))
+    return;
+
+  g_cancellable_cancel (run->cancellable);
+
+  /* Still waiting in the backlog or for a retry: take it out now. */
+  g_async_queue_lock (self->backlog);
+  removed = g_async_queue_remove_unlocked (self->backlog, run);
+  if (!removed)
+    removed = g_queue_remove (&self->deferred, run);
+  g_async_queue_unlock (self->backlog);
+
+  if (removed)
+    {
+      pcq_run_unref (run);  /* the queue's reference */
+      finish_run (self, job, run, PCQ_JOB_CANCELLED);
+    }
+}
+
+/**
+ * pcq_engine_retry:
+ *
+ * Queues a failed or cancelled job again, at the end of the queue.
+ *
+ * Returns: %TRUE if the job was queued again
+ */
+gboolean
+pcq_engine_retry (PcqEngine *self,
+                  PcqJob    *job)
+{
+  g_autofree char *host = NULL;
+  PcqJobState state;
+  PcqRun *run;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  state = pcq_job_get_state (job);
+  if (state != PCQ_JOB_FAILED && state != PCQ_JOB_CANCELLED)
+    return FALSE;
+
+  host = pcq_check_url (pcq_job_get_url (job), NULL);
+  if (host == NULL)
+    return FALSE;
+
+  run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
+                     pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  _pcq_job_set_error (job, NULL);
+  _pcq_job_set_attempts (job, 0);
+  _pcq_job_set_progress (job, 0, -1);
+  set_job_state (self, job, PCQ_JOB_QUEUED);
+  enqueue_run (self, job, run);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  return TRUE;
+}
+
+gboolean
+pcq_engine_get_paused (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->paused;
+}
+
+/**
+ * pcq_engine_set_paused:
+ *
+ * A paused engine starts no job; running jobs go on to the end.
+ */
+void
+pcq_engine_set_paused (PcqEngine *self,
+                       gboolean   paused)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  paused = !!paused;
+  if (self->paused == paused)
+    return;
+
+  g_async_queue_lock (self->backlog);
+  g_mutex_lock (&self->gate_lock);
+  self->paused = paused;
+  g_cond_broadcast (&self->gate_cond);
+  g_mutex_unlock (&self->gate_lock);
+  g_async_queue_unlock (self->backlog);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+  maybe_finish_shutdown (self);
+}
+
+guint
+pcq_engine_get_max_active (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->max_active;
+}
+
+/**
+ * pcq_engine_set_max_active:
+ *
+ * Changes how many jobs may run at once (1 to 64), while running.
+ * Lowering it lets running jobs finish; none starts until fewer than
+ * @max_active run.
+ */
+void
+pcq_engine_set_max_active (PcqEngine *self,
+                           guint      max_active)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  max_active = CLAMP (max_active, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+  if (self->max_active == max_active)
+    return;
+
+  self->max_active = max_active;
+
+  if (!self->stopped)
+    {
+      g_thread_pool_set_max_threads (self->pool, max_active, NULL);
+
+      if (max_active > self->n_loops)
+        {
+          for (guint i = self->n_loops; i < max_active; i++)
+            g_thread_pool_push (self->pool, LOOP_TOKEN, NULL);
+        }
+      else
+        {
+          g_async_queue_lock (self->backlog);
+          for (guint i = max_active; i < self->n_loops; i++)
+            g_async_queue_push_front_unlocked (self->backlog, POISON);
+          g_async_queue_unlock (self->backlog);
+        }
+      self->n_loops = max_active;
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ACTIVE]);
+}
+
+guint
+pcq_engine_get_retries (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return g_atomic_int_get (&self->retries);
+}
+
+void
+pcq_engine_set_retries (PcqEngine *self,
+                        guint      retries)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if ((guint) g_atomic_int_get (&self->retries) == retries)
+    return;
+
+  g_atomic_int_set (&self->retries, retries);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
+}
+
+guint
+pcq_engine_get_stall_timeout (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return g_atomic_int_get (&self->stall_timeout);
+}
+
+/**
+ * pcq_engine_set_stall_timeout:
+ *
+ * Seconds without a byte after which an attempt fails (and may be
+ * retried). Applies to attempts that start after the change.
+ */
+void
+pcq_engine_set_stall_timeout (PcqEngine *self,
+                              guint      seconds)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (seconds > 0);
+
+  if ((guint) g_atomic_int_get (&self->stall_timeout) == seconds)
+    return;
+
+  g_atomic_int_set (&self->stall_timeout, seconds);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STALL_TIMEOUT]);
+}
+
+guint
+pcq_engine_get_n_queued (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_queued;
+}
+
+guint
+pcq_engine_get_n_active (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_active;
+}
+
+guint
+pcq_engine_get_n_done (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_done;
+}
+
+guint
+pcq_engine_get_n_failed (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_failed;
+}
+
+guint
+pcq_engine_get_n_cancelled (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_cancelled;
+}
+
+guint64
+pcq_engine_get_bytes_per_second (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->bytes_per_second;
+}
+
+/**
+ * pcq_engine_get_bytes_done:
+ *
+ * Returns: the body bytes written to the files of finished jobs
+ */
+guint64
+pcq_engine_get_bytes_done (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->bytes_done;
+}
+
+/**
+ * pcq_engine_shutdown_async:
+ * @mode: %PCQ_SHUTDOWN_WAIT lets every job that can run finish (when
+ *   paused, only the running ones); %PCQ_SHUTDOWN_FORCE cancels running
+ *   jobs and starts no other
+ *
+ * Stops the worker threads once the jobs have settled. Queued jobs that
+ * did not run stay queued. Calling it again with %PCQ_SHUTDOWN_FORCE
+ * while a wait is in progress turns it into a forced one.
+ */
+void
+pcq_engine_shutdown_async (PcqEngine           *self,
+                           PcqShutdownMode      mode,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_engine_shutdown_async);
+
+  if (mode == PCQ_SHUTDOWN_FORCE)
+    {
+      GHashTableIter iter;
+      gpointer run;
+
+      pcq_engine_set_paused (self, TRUE);
+      g_hash_table_iter_init (&iter, self->run_by_id);
+      while (g_hash_table_iter_next (&iter, NULL, &run))
+        {
+          PcqJob *job = g_hash_table_lookup (self->job_by_id, &((PcqRun *)run)->id);
+
+          if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_ACTIVE)
+            g_cancellable_cancel (((PcqRun *)run)->cancellable);
+        }
+    }
+
+  if (self->stopped && self->pool == NULL && self->shutdown_tasks->len == 0)
+    {
+      /* Stopped already. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* A second call (force after wait) finishes together with the first. */
+  g_ptr_array_add (self->shutdown_tasks, g_steal_pointer (&task));
+  maybe_finish_shutdown (self);
+}
+
+gboolean
+pcq_engine_shutdown_finish (PcqEngine     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,68 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  PCQ_SHUTDOWN_WAIT,   /* let the backlog drain, then stop */
+  PCQ_SHUTDOWN_FORCE,  /* cancel running jobs, keep queued ones, stop */
+} PcqShutdownMode;
+
+#define PCQ_ENGINE_MAX_ACTIVE_LIMIT 64
+
+#define PCQ_TYPE_ENGINE (pcq_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (PcqEngine, pcq_engine, PCQ, ENGINE, GObject)
+
+/* The producer side of the queue. Every call here, every property notify
+ * and every signal happens on the thread whose default main context was
+ * current when the engine was created (the main thread). */
+PcqEngine  *pcq_engine_new                  (void);
+GListModel *pcq_engine_get_jobs             (PcqEngine           *self);
+PcqJob     *pcq_engine_submit               (PcqEngine           *self,
+                                             const char          *url,
+                                             const char          *output_dir,
+                                             const char          *name);
+void        pcq_engine_cancel               (PcqEngine           *self,
+                                             PcqJob              *job);
+gboolean    pcq_engine_retry                (PcqEngine           *self,
+                                             PcqJob              *job);
+gboolean    pcq_engine_get_paused           (PcqEngine           *self);
+void        pcq_engine_set_paused           (PcqEngine           *self,
+                                             gboolean             paused);
+guint       pcq_engine_get_max_active       (PcqEngine           *self);
+void        pcq_engine_set_max_active       (PcqEngine           *self,
+                                             guint                max_active);
+guint       pcq_engine_get_retries          (PcqEngine           *self);
+void        pcq_engine_set_retries          (PcqEngine           *self,
+                                             guint                retries);
+guint       pcq_engine_get_stall_timeout    (PcqEngine           *self);
+void        pcq_engine_set_stall_timeout    (PcqEngine           *self,
+                                             guint                seconds);
+guint       pcq_engine_get_n_queued         (PcqEngine           *self);
+guint       pcq_engine_get_n_active         (PcqEngine           *self);
+guint       pcq_engine_get_n_done           (PcqEngine           *self);
+guint       pcq_engine_get_n_failed         (PcqEngine           *self);
+guint       pcq_engine_get_n_cancelled      (PcqEngine           *self);
+guint64     pcq_engine_get_bytes_per_second (PcqEngine           *self);
+guint64     pcq_engine_get_bytes_done       (PcqEngine           *self);
+void        pcq_engine_shutdown_async       (PcqEngine           *self,
+                                             PcqShutdownMode      mode,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean    pcq_engine_shutdown_finish      (PcqEngine           *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,29 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PCQ_ERROR (pcq_error_quark ())
+
+typedef enum
+{
+  PCQ_ERROR_INVALID_URL,     /* malformed, unsupported scheme, no host */
+  PCQ_ERROR_HTTP,            /* a non-2xx status that is final */
+  PCQ_ERROR_HTTP_RETRYABLE,  /* 408, 429, 5xx worth another attempt */
+  PCQ_ERROR_SHORT_BODY,      /* connection closed before Content-Length bytes */
+  PCQ_ERROR_REDIRECT,        /* redirect loop or too many redirects */
+  PCQ_ERROR_OUTPUT,          /* output folder or file cannot be written */
+  PCQ_ERROR_DISK_FULL,
+  PCQ_ERROR_STALLED,         /* no byte for the stall timeout */
+} PcqError;
+
+GQuark pcq_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,418 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-headless"
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "pcq-engine.h"
+#include "pcq-headless.h"
+
+#define DEFAULT_JOBS 4
+
+typedef struct
+{
+  PcqEngine *engine;
+  GMainLoop *loop;
+  guint      n_submitted;
+  guint      n_finished;
+  guint      n_bad_lines;
+  guint      n_interrupts;
+  gboolean   shutting_down;
+  gint64     started;
+  gboolean   progress;
+  guint      progress_source;
+} Headless;
+
+static char *
+default_output_dir (void)
+{
+  const char *downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+
+  if (downloads == NULL)
+    return g_build_filename (g_get_home_dir (), "Downloads", "Pcq", NULL);
+
+  return g_build_filename (downloads, "Pcq", NULL);
+}
+
+/* Makes @dir and checks that files can be created in it. */
+static gboolean
+check_output_dir (const char  *dir,
+                  GError     **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0 || access (dir, W_OK | X_OK) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot use output folder “%s”: %s", dir, g_strerror (errsv));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+bad_line (Headless   *h,
+          const char *file,
+          guint       line,
+          const char *message)
+{
+  g_printerr ("pcq: %s:%u: %s\n", file, line, message);
+  h->n_bad_lines++;
+}
+
+/* A JSON Lines object: {"url": …, "output": …}. */
+static void
+submit_json_line (Headless   *h,
+                  const char *file,
+                  guint       lineno,
+                  const char *line,
+                  const char *output_dir)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+  const char *url;
+  const char *output;
+
+  if (!json_parser_load_from_data (parser, line, -1, &error))
+    {
+      bad_line (h, file, lineno, error->message);
+      return;
+    }
+
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      bad_line (h, file, lineno, "expected a JSON object");
+      return;
+    }
+
+  object = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (object, "prompt"))
+    {
+      bad_line (h, file, lineno, "API tasks (\"prompt\") are not supported yet");
+      return;
+    }
+
+  url = json_object_get_string_member_with_default (object, "url", NULL);
+  if (url == NULL)
+    {
+      bad_line (h, file, lineno, "expected a \"url\" string member");
+      return;
+    }
+
+  output = json_object_get_string_member_with_default (object, "output", NULL);
+  pcq_engine_submit (h->engine, url, output_dir, output);
+  h->n_submitted++;
+}
+
+static gboolean
+submit_file (Headless    *h,
+             const char  *file,
+             const char  *output_dir,
+             GError     **error)
+{
+  g_autoptr(GInputStream) base = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  guint lineno = 0;
+
+  if (g_strcmp0 (file, "-") == 0)
+    {
+      base = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+    }
+  else
+    {
+      g_autoptr(GFile) gfile = g_file_new_for_commandline_arg (file);
+
+      base = G_INPUT_STREAM (g_file_read (gfile, NULL, error));
+      if (base == NULL)
+        return FALSE;
+    }
+
+  in = g_data_input_stream_new (base);
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
+
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      g_autoptr(GError) local_error = NULL;
+      char *text;
+
+      line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &local_error);
+      lineno++;
+
+      if (local_error != NULL)
+        {
+          /* Not UTF-8: report it and go on with the next line. */
+          if (g_error_matches (local_error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE))
+            {
+              bad_line (h, file, lineno, "not valid UTF-8");
+              continue;
+            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      if (line == NULL)
+        break;
+
+      text = g_strstrip (line);
+      if (*text == '\0' || *text == '#')
+        continue;
+
+      if (*text == '{')
+        submit_json_line (h, file, lineno, text, output_dir);
+      else
+        {
+          pcq_engine_submit (h->engine, text, output_dir, NULL);
+          h->n_submitted++;
+        }
+    }
+
+  return TRUE;
+}
+
+static void
+clear_progress_line (Headless *h)
+{
+  if (h->progress)
+    g_printerr ("\r\033[K");
+}
+
+static gboolean
+progress_cb (gpointer user_data)
+{
+  Headless *h = user_data;
+  g_autofree char *rate = g_format_size (pcq_engine_get_bytes_per_second (h->engine));
+
+  g_printerr ("\r\033[K%u of %u finished · %u active · %u failed · %s/s",
+              h->n_finished, h->n_submitted,
+              pcq_engine_get_n_active (h->engine),
+              pcq_engine_get_n_failed (h->engine),
+              rate);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+shutdown_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Headless *h = user_data;
+
+  pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, NULL);
+  g_main_loop_quit (h->loop);
+}
+
+static void
+begin_shutdown (Headless        *h,
+                PcqShutdownMode  mode)
+{
+  h->shutting_down = TRUE;
+  pcq_engine_shutdown_async (h->engine, mode, NULL, shutdown_cb, h);
+}
+
+static void
+job_finished_cb (PcqEngine *engine,
+                 PcqJob    *job,
+                 Headless  *h)
+{
+  PcqJobState state = pcq_job_get_state (job);
+
+  h->n_finished++;
+
+  if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
+    {
+      clear_progress_line (h);
+      g_printerr ("pcq: %s: %s: %s\n",
+                  pcq_job_get_url (job),
+                  pcq_job_state_to_string (state),
+                  pcq_job_get_error (job) ? pcq_job_get_error (job) : "cancelled");
+    }
+
+  if (h->n_finished == h->n_submitted && !h->shutting_down)
+    begin_shutdown (h, PCQ_SHUTDOWN_WAIT);
+}
+
+static gboolean
+interrupt_cb (gpointer user_data)
+{
+  Headless *h = user_data;
+
+  h->n_interrupts++;
+  clear_progress_line (h);
+
+  if (h->n_interrupts == 1)
+    {
+      g_printerr ("pcq: finishing the running tasks, starting no new ones "
+                  "(press Ctrl+C again to stop them now)\n");
+      pcq_engine_set_paused (h->engine, TRUE);
+      begin_shutdown (h, PCQ_SHUTDOWN_WAIT);
+    }
+  else
+    {
+      g_printerr ("pcq: stopping the running tasks\n");
+      begin_shutdown (h, PCQ_SHUTDOWN_FORCE);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* The contract's last stdout line. Only numbers: no JSON escaping needed. */
+static void
+print_summary (Headless *h)
+{
+  char seconds[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (seconds, sizeof seconds, "%.3f",
+                   (g_get_monotonic_time () - h->started) / (double) G_USEC_PER_SEC);
+  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"bytes\": %" G_GUINT64_FORMAT
+           ", \"seconds\": %s}\n",
+           pcq_engine_get_n_done (h->engine),
+           pcq_engine_get_n_failed (h->engine) + h->n_bad_lines,
+           pcq_engine_get_n_cancelled (h->engine),
+           pcq_engine_get_bytes_done (h->engine),
+           seconds);
+}
+
+/**
+ * pcq_headless_run:
+ *
+ * `pcq --headless`: runs the queue given on the command line until it
+ * is empty, then prints a JSON summary as the last line on stdout.
+ *
+ * Returns: the exit status
+ */
+int
+pcq_headless_run (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output_dir = NULL;
+  g_autofree char *input = NULL;
+  g_auto(GStrv) prompts = NULL;
+  g_auto(GStrv) urls = NULL;
+  g_autofree char *api_base = NULL;
+  g_autofree char *model = NULL;
+  gboolean headless = FALSE;
+  gboolean resume = FALSE;
+  gboolean commit = FALSE;
+  int jobs = DEFAULT_JOBS;
+  Headless h = { 0 };
+  int status;
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the queue without a window, then exit", NULL },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, "Where results go (default: ~/Downloads/Pcq)", "DIR" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Maximum active tasks, 1–64 (default: 4)", "N" },
+    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, "Tasks from FILE ('-' for stdin): one URL per line, or JSON Lines", "FILE" },
+    { "prompt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prompts, "Queue an API task (repeatable)", "TEXT" },
+    { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, "OpenAI-compatible base URL (…/v1)", "URL" },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &model, "Model for API tasks", "NAME" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Also run what an earlier run left unfinished", NULL },
+    { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, "Commit each finished result to the Git repository at the output folder", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, "[URL…]" },
+    { NULL }
+  };
+
+  context = g_option_context_new ("[URL…]");
+  g_option_context_set_summary (context, "Download URLs in a queue, without a window.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("pcq: %s\n", error->message);
+      return PCQ_EXIT_USAGE;
+    }
+
+  if (jobs < 1 || jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
+    {
+      g_printerr ("pcq: --jobs must be between 1 and %d\n", PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+      return PCQ_EXIT_USAGE;
+    }
+
+  if (prompts != NULL || api_base != NULL || model != NULL || commit || resume)
+    {
+      g_printerr ("pcq: --prompt, --api-base, --model, --resume and --commit are not available yet\n");
+      return PCQ_EXIT_USAGE;
+    }
+
+  if (urls == NULL && input == NULL)
+    {
+      g_printerr ("pcq: nothing to do: give URLs or --input FILE (see --help)\n");
+      return PCQ_EXIT_USAGE;
+    }
+
+  if (output_dir == NULL)
+    output_dir = default_output_dir ();
+  if (!check_output_dir (output_dir, &error))
+    {
+      g_printerr ("pcq: %s\n", error->message);
+      return PCQ_EXIT_USAGE;
+    }
+
+  h.started = g_get_monotonic_time ();
+  h.loop = g_main_loop_new (NULL, FALSE);
+  h.engine = pcq_engine_new ();
+  h.progress = isatty (STDERR_FILENO);
+  pcq_engine_set_max_active (h.engine, jobs);
+  g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
+
+  for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
+    {
+      pcq_engine_submit (h.engine, urls[i], output_dir, NULL);
+      h.n_submitted++;
+    }
+
+  if (input != NULL && !submit_file (&h, input, output_dir, &error))
+    {
+      g_printerr ("pcq: %s: %s\n", input, error->message);
+      g_clear_error (&error);
+      h.n_bad_lines++;
+      pcq_engine_set_paused (h.engine, TRUE);
+      h.n_interrupts = 0;
+      begin_shutdown (&h, PCQ_SHUTDOWN_FORCE);
+    }
+  else if (h.n_submitted == 0)
+    {
+      begin_shutdown (&h, PCQ_SHUTDOWN_WAIT);
+    }
+
+  g_unix_signal_add (SIGINT, interrupt_cb, &h);
+  g_unix_signal_add (SIGTERM, interrupt_cb, &h);
+  if (h.progress)
+    h.progress_source = g_timeout_add (250, progress_cb, &h);
+
+  g_main_loop_run (h.loop);
+
+  g_clear_handle_id (&h.progress_source, g_source_remove);
+  clear_progress_line (&h);
+  print_summary (&h);
+
+  if (h.n_interrupts > 0)
+    status = PCQ_EXIT_INTERRUPTED;
+  else if (pcq_engine_get_n_failed (h.engine) + pcq_engine_get_n_cancelled (h.engine) +
+           h.n_bad_lines > 0)
+    status = PCQ_EXIT_FAILED;
+  else
+    status = PCQ_EXIT_OK;
+
+  g_clear_object (&h.engine);
+  g_clear_pointer (&h.loop, g_main_loop_unref);
+
+  return status;
+}

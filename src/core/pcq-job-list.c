@@ -1,0 +1,106 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-job-list"
+
+#include "pcq-job-list.h"
+
+struct _PcqJobList
+{
+  GObject    parent_instance;
+  GPtrArray *items;
+};
+
+static GType
+pcq_job_list_get_item_type (GListModel *model)
+{
+  return PCQ_TYPE_JOB;
+}
+
+static guint
+pcq_job_list_get_n_items (GListModel *model)
+{
+  return PCQ_JOB_LIST (model)->items->len;
+}
+
+static gpointer
+pcq_job_list_get_item (GListModel *model,
+                       guint       position)
+{
+  PcqJobList *self = PCQ_JOB_LIST (model);
+
+  if (position >= self->items->len)
+    return NULL;
+
+  return g_object_ref (g_ptr_array_index (self->items, position));
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = pcq_job_list_get_item_type;
+  iface->get_n_items = pcq_job_list_get_n_items;
+  iface->get_item = pcq_job_list_get_item;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PcqJobList, pcq_job_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static void
+pcq_job_list_finalize (GObject *object)
+{
+  PcqJobList *self = (PcqJobList *)object;
+
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (pcq_job_list_parent_class)->finalize (object);
+}
+
+static void
+pcq_job_list_class_init (PcqJobListClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = pcq_job_list_finalize;
+}
+
+static void
+pcq_job_list_init (PcqJobList *self)
+{
+  self->items = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+PcqJobList *
+pcq_job_list_new (void)
+{
+  return g_object_new (PCQ_TYPE_JOB_LIST, NULL);
+}
+
+void
+pcq_job_list_append (PcqJobList *self,
+                     PcqJob     *job)
+{
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  g_ptr_array_add (self->items, g_object_ref (job));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+}
+
+gboolean
+pcq_job_list_remove (PcqJobList *self,
+                     PcqJob     *job)
+{
+  guint position;
+
+  g_return_val_if_fail (PCQ_IS_JOB_LIST (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  if (!g_ptr_array_find (self->items, job, &position))
+    return FALSE;
+
+  g_ptr_array_remove_index (self->items, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  return TRUE;
+}

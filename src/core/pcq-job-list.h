@@ -1,0 +1,24 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+#define PCQ_TYPE_JOB_LIST (pcq_job_list_get_type ())
+
+G_DECLARE_FINAL_TYPE (PcqJobList, pcq_job_list, PCQ, JOB_LIST, GObject)
+
+/* A GListModel of PcqJob in submission order. Main thread only. */
+PcqJobList *pcq_job_list_new    (void);
+void        pcq_job_list_append (PcqJobList *self,
+                                 PcqJob     *job);
+gboolean    pcq_job_list_remove (PcqJobList *self,
+                                 PcqJob     *job);
+
+G_END_DECLS

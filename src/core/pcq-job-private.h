@@ -1,0 +1,26 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+/* Setters for the engine. Main thread only; each notifies only on change. */
+void _pcq_job_set_state       (PcqJob      *self,
+                               PcqJobState  state);
+void _pcq_job_set_progress    (PcqJob      *self,
+                               gint64       bytes,
+                               gint64       total);
+void _pcq_job_set_attempts    (PcqJob      *self,
+                               guint        attempts);
+void _pcq_job_set_error       (PcqJob      *self,
+                               const char  *error);
+void _pcq_job_set_output_path (PcqJob      *self,
+                               const char  *path);
+
+G_END_DECLS

@@ -1,0 +1,381 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-job"
+
+#include "pcq-enums.h"
+#include "pcq-job-private.h"
+
+struct _PcqJob
+{
+  GObject      parent_instance;
+
+  guint64      id;
+  char        *url;
+  char        *output_dir;
+  char        *name;
+
+  PcqJobState  state;
+  gint64       bytes;
+  gint64       total;
+  guint        attempts;
+  char        *error;
+  char        *output_path;
+};
+
+G_DEFINE_FINAL_TYPE (PcqJob, pcq_job, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_URL,
+  PROP_OUTPUT_DIR,
+  PROP_NAME,
+  PROP_STATE,
+  PROP_BYTES,
+  PROP_TOTAL,
+  PROP_ATTEMPTS,
+  PROP_ERROR,
+  PROP_OUTPUT_PATH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint64 last_id;
+
+/* g_set_str() arrives only in GLib 2.76. */
+static gboolean
+set_str (char       **dest,
+         const char  *value)
+{
+  if (g_strcmp0 (*dest, value) == 0)
+    return FALSE;
+
+  g_free (*dest);
+  *dest = g_strdup (value);
+  return TRUE;
+}
+
+static void
+pcq_job_finalize (GObject *object)
+{
+  PcqJob *self = (PcqJob *)object;
+
+  g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->output_dir, g_free);
+  g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->output_path, g_free);
+
+  G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
+}
+
+static void
+pcq_job_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  PcqJob *self = PCQ_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_uint64 (value, self->id);
+      break;
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_OUTPUT_DIR:
+      g_value_set_string (value, self->output_dir);
+      break;
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_BYTES:
+      g_value_set_int64 (value, self->bytes);
+      break;
+    case PROP_TOTAL:
+      g_value_set_int64 (value, self->total);
+      break;
+    case PROP_ATTEMPTS:
+      g_value_set_uint (value, self->attempts);
+      break;
+    case PROP_ERROR:
+      g_value_set_string (value, self->error);
+      break;
+    case PROP_OUTPUT_PATH:
+      g_value_set_string (value, self->output_path);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_job_set_property (GObject      *object,
+                      guint         prop_id,
+                      const GValue *value,
+                      GParamSpec   *pspec)
+{
+  PcqJob *self = PCQ_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      self->url = g_value_dup_string (value);
+      break;
+    case PROP_OUTPUT_DIR:
+      self->output_dir = g_value_dup_string (value);
+      break;
+    case PROP_NAME:
+      self->name = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_job_class_init (PcqJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pcq_job_finalize;
+  object_class->get_property = pcq_job_get_property;
+  object_class->set_property = pcq_job_set_property;
+
+  properties[PROP_ID] =
+    g_param_spec_uint64 ("id", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT_DIR] =
+    g_param_spec_string ("output-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, PCQ_TYPE_JOB_STATE, PCQ_JOB_QUEUED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BYTES] =
+    g_param_spec_int64 ("bytes", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TOTAL] =
+    g_param_spec_int64 ("total", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ATTEMPTS] =
+    g_param_spec_uint ("attempts", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ERROR] =
+    g_param_spec_string ("error", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OUTPUT_PATH] =
+    g_param_spec_string ("output-path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pcq_job_init (PcqJob *self)
+{
+  self->id = ++last_id;
+  self->state = PCQ_JOB_QUEUED;
+  self->total = -1;
+}
+
+/**
+ * pcq_job_new:
+ * @url: what to fetch
+ * @output_dir: the folder the result goes to
+ * @name: (nullable): the file name to use, or %NULL to take it from the response
+ *
+ * Returns: (transfer full): a new queued job. Must be called on the main thread.
+ */
+PcqJob *
+pcq_job_new (const char *url,
+             const char *output_dir,
+             const char *name)
+{
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+
+  return g_object_new (PCQ_TYPE_JOB,
+                       "url", url,
+                       "output-dir", output_dir,
+                       "name", name,
+                       NULL);
+}
+
+guint64
+pcq_job_get_id (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->id;
+}
+
+const char *
+pcq_job_get_url (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->url;
+}
+
+const char *
+pcq_job_get_output_dir (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->output_dir;
+}
+
+const char *
+pcq_job_get_name (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->name;
+}
+
+PcqJobState
+pcq_job_get_state (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), PCQ_JOB_QUEUED);
+  return self->state;
+}
+
+gint64
+pcq_job_get_bytes (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->bytes;
+}
+
+gint64
+pcq_job_get_total (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), -1);
+  return self->total;
+}
+
+guint
+pcq_job_get_attempts (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->attempts;
+}
+
+const char *
+pcq_job_get_error (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->error;
+}
+
+const char *
+pcq_job_get_output_path (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->output_path;
+}
+
+gboolean
+pcq_job_is_finished (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), FALSE);
+  return self->state >= PCQ_JOB_DONE;
+}
+
+const char *
+pcq_job_state_to_string (PcqJobState state)
+{
+  switch (state)
+    {
+    case PCQ_JOB_QUEUED:
+      return "queued";
+    case PCQ_JOB_ACTIVE:
+      return "active";
+    case PCQ_JOB_DONE:
+      return "done";
+    case PCQ_JOB_FAILED:
+      return "failed";
+    case PCQ_JOB_CANCELLED:
+      return "cancelled";
+    default:
+      g_return_val_if_reached ("unknown");
+    }
+}
+
+void
+_pcq_job_set_state (PcqJob      *self,
+                    PcqJobState  state)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  if (self->state == state)
+    return;
+
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+void
+_pcq_job_set_progress (PcqJob *self,
+                       gint64  bytes,
+                       gint64  total)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->bytes != bytes)
+    {
+      self->bytes = bytes;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES]);
+    }
+  if (self->total != total)
+    {
+      self->total = total;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
+_pcq_job_set_attempts (PcqJob *self,
+                       guint   attempts)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  if (self->attempts == attempts)
+    return;
+
+  self->attempts = attempts;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ATTEMPTS]);
+}
+
+void
+_pcq_job_set_error (PcqJob     *self,
+                    const char *error)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  if (set_str (&self->error, error))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+void
+_pcq_job_set_output_path (PcqJob     *self,
+                          const char *path)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  if (set_str (&self->output_path, path))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_PATH]);
+}

@@ -1,0 +1,45 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  PCQ_JOB_QUEUED,
+  PCQ_JOB_ACTIVE,
+  PCQ_JOB_DONE,
+  PCQ_JOB_FAILED,
+  PCQ_JOB_CANCELLED,
+} PcqJobState;
+
+#define PCQ_TYPE_JOB (pcq_job_get_type ())
+
+G_DECLARE_FINAL_TYPE (PcqJob, pcq_job, PCQ, JOB, GObject)
+
+/* One task: what to fetch and where (fixed at creation) and how far it got
+ * (changed by the engine, on the main thread only). */
+PcqJob      *pcq_job_new             (const char *url,
+                                      const char *output_dir,
+                                      const char *name);
+guint64      pcq_job_get_id          (PcqJob     *self);
+const char  *pcq_job_get_url         (PcqJob     *self);
+const char  *pcq_job_get_output_dir  (PcqJob     *self);
+const char  *pcq_job_get_name        (PcqJob     *self);
+PcqJobState  pcq_job_get_state       (PcqJob     *self);
+gint64       pcq_job_get_bytes       (PcqJob     *self);
+gint64       pcq_job_get_total       (PcqJob     *self);
+guint        pcq_job_get_attempts    (PcqJob     *self);
+const char  *pcq_job_get_error       (PcqJob     *self);
+const char  *pcq_job_get_output_path (PcqJob     *self);
+gboolean     pcq_job_is_finished     (PcqJob     *self);
+
+const char  *pcq_job_state_to_string (PcqJobState state);
+
+G_END_DECLS

@@ -1,0 +1,488 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-sink"
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "pcq-error.h"
+#include "pcq-sink.h"
+
+#define PART_SUFFIX ".pcq-part"
+#define MAX_CONFLICTS 10000
+
+struct _PcqSink
+{
+  char *dir;
+  char *stem;        /* "name" of "name.ext" */
+  char *ext;         /* ".ext" or "" */
+  char *path;        /* the reserved final path */
+  char *part_path;   /* ".NAME.pcq-part" beside it */
+  int   fd;
+  guint committed : 1;
+};
+
+/* Final paths that a sink in this process holds. Together with the
+ * check on disk and the no-replace rename, it keeps two workers from
+ * ever choosing the same name. */
+static GMutex reserved_lock;
+static GHashTable *reserved;
+
+/* Cut @str to at most @max bytes without splitting a character. */
+static void
+utf8_truncate (GString *str,
+               gsize    max)
+{
+  const char *end;
+
+  if (str->len <= max)
+    return;
+
+  end = str->str + max;
+  while (end > str->str && (*end & 0xC0) == 0x80)
+    end--;
+  g_string_truncate (str, end - str->str);
+}
+
+/**
+ * pcq_sink_sanitize_name:
+ * @name: (nullable): a file name from the job, a header or a URL
+ *
+ * Makes @name safe to create in an output folder: valid UTF-8, no
+ * path separators, no control characters, no "..", no leading dot,
+ * at most %PCQ_SINK_NAME_MAX bytes (the extension is kept).
+ *
+ * Returns: (transfer full) (nullable): the safe name, or %NULL if
+ *   nothing usable is left.
+ */
+char *
+pcq_sink_sanitize_name (const char *name)
+{
+  g_autofree char *valid = NULL;
+  g_autoptr(GString) out = NULL;
+  const char *dot;
+
+  if (name == NULL)
+    return NULL;
+
+  valid = g_utf8_make_valid (name, -1);
+  out = g_string_new (NULL);
+
+  for (const char *p = valid; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '/' || c == '\\')
+        g_string_append_c (out, '_');
+      else if (g_unichar_iscntrl (c) || c == 0xFFFD)
+        continue;
+      else if (c == '.' && out->len > 0 && out->str[out->len - 1] == '.')
+        continue;
+      else
+        g_string_append_unichar (out, c);
+    }
+
+  /* No leading dot (hidden, "..") and no surrounding blanks. */
+  while (out->len > 0 && (out->str[0] == '.' || g_ascii_isspace (out->str[0])))
+    g_string_erase (out, 0, 1);
+  while (out->len > 0 && g_ascii_isspace (out->str[out->len - 1]))
+    g_string_truncate (out, out->len - 1);
+
+  if (out->len == 0)
+    return NULL;
+
+  if (out->len > PCQ_SINK_NAME_MAX)
+    {
+      g_autofree char *ext = NULL;
+
+      dot = strrchr (out->str, '.');
+      if (dot != NULL && strlen (dot) <= 16)
+        ext = g_strdup (dot);
+      else
+        ext = g_strdup ("");
+
+      g_string_truncate (out, out->len - strlen (ext));
+      utf8_truncate (out, PCQ_SINK_NAME_MAX - strlen (ext));
+      g_string_append (out, ext);
+    }
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static char *
+last_component (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  const char *backslash = strrchr (path, '\\');
+  const char *base = path;
+
+  if (slash != NULL)
+    base = slash + 1;
+  if (backslash != NULL && backslash + 1 > base)
+    base = backslash + 1;
+
+  return *base ? g_strdup (base) : NULL;
+}
+
+/**
+ * pcq_sink_name_from_disposition:
+ * @header: (nullable): a Content-Disposition header value
+ *
+ * Returns: (transfer full) (nullable): the last path component of its
+ *   `filename*` (RFC 5987) or else `filename` parameter, not sanitized.
+ */
+char *
+pcq_sink_name_from_disposition (const char *header)
+{
+  g_autoptr(GHashTable) params = NULL;
+  const char *semi;
+  const char *filename;
+
+  if (header == NULL || (semi = strchr (header, ';')) == NULL)
+    return NULL;
+
+  /* libsoup decodes an RFC 5987 "filename*" into "filename", and it
+   * takes precedence over a plain "filename". */
+  params = soup_header_parse_semi_param_list (semi + 1);
+  filename = g_hash_table_lookup (params, "filename");
+  if (filename == NULL || *filename == '\0')
+    return NULL;
+
+  return last_component (filename);
+}
+
+/**
+ * pcq_sink_name_from_uri:
+ * @uri: an http(s) URI
+ *
+ * Returns: (transfer full) (nullable): the last segment of its path,
+ *   percent-decoded and not sanitized, or %NULL if the path ends in "/".
+ */
+char *
+pcq_sink_name_from_uri (GUri *uri)
+{
+  const char *path = g_uri_get_path (uri);
+  const char *slash = strrchr (path, '/');
+  const char *segment = slash ? slash + 1 : path;
+
+  if (*segment == '\0')
+    return NULL;
+
+  return g_uri_unescape_string (segment, NULL);
+}
+
+static void
+split_name (const char  *name,
+            char       **stem,
+            char       **ext)
+{
+  const char *dot = strrchr (name, '.');
+
+  /* "archive.tar.gz" numbers as "archive.tar (1).gz", like GNOME Files. */
+  if (dot == NULL || dot == name || strlen (dot) > 16)
+    {
+      *stem = g_strdup (name);
+      *ext = g_strdup ("");
+    }
+  else
+    {
+      *stem = g_strndup (name, dot - name);
+      *ext = g_strdup (dot);
+    }
+}
+
+static gboolean
+path_exists (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) == 0 || errno != ENOENT;
+}
+
+static char *
+part_path_for (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *part = g_strconcat (".", base, PART_SUFFIX, NULL);
+
+  return g_build_filename (dir, part, NULL);
+}
+
+/* Chooses the first free "stem (N).ext", N starting at @first, and
+ * reserves it. Called with reserved_lock held. */
+static gboolean
+reserve_locked (PcqSink  *self,
+                guint     first,
+                GError  **error)
+{
+  if (reserved == NULL)
+    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = first; i < MAX_CONFLICTS; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *path = NULL;
+      g_autofree char *part = NULL;
+
+      if (i == 0)
+        name = g_strconcat (self->stem, self->ext, NULL);
+      else
+        name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
+
+      path = g_build_filename (self->dir, name, NULL);
+      part = part_path_for (path);
+
+      if (g_hash_table_contains (reserved, path) || path_exists (path) || path_exists (part))
+        continue;
+
+      g_hash_table_add (reserved, g_strdup (path));
+      g_free (self->path);
+      g_free (self->part_path);
+      self->path = g_steal_pointer (&path);
+      self->part_path = g_steal_pointer (&part);
+      return TRUE;
+    }
+
+  g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+               "No free name for “%s%s” in “%s”", self->stem, self->ext, self->dir);
+  return FALSE;
+}
+
+static void
+release_locked (PcqSink *self)
+{
+  if (reserved != NULL && self->path != NULL)
+    g_hash_table_remove (reserved, self->path);
+}
+
+static gboolean
+set_io_error (GError     **error,
+              int          errsv,
+              const char  *what,
+              const char  *path)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  if (errsv == ENOSPC || errsv == EDQUOT)
+    g_set_error (error, PCQ_ERROR, PCQ_ERROR_DISK_FULL,
+                 "Disk full while writing “%s”", display);
+  else
+    g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                 "Cannot %s “%s”: %s", what, display, g_strerror (errsv));
+  return FALSE;
+}
+
+/**
+ * pcq_sink_open:
+ * @dir: the output folder (created if missing)
+ * @name: a sanitized file name
+ * @error: return location for an error
+ *
+ * Reserves a free final name in @dir (numbering conflicts) and opens the
+ * temp file beside it.
+ *
+ * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
+ */
+PcqSink *
+pcq_sink_open (const char  *dir,
+               const char  *name,
+               GError     **error)
+{
+  g_autoptr(PcqSink) self = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int errsv = errno;
+      g_autofree char *display = g_filename_display_name (dir);
+
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                   "Cannot create output folder “%s”: %s", display, g_strerror (errsv));
+      return NULL;
+    }
+
+  self = g_new0 (PcqSink, 1);
+  self->fd = -1;
+  self->dir = g_strdup (dir);
+  split_name (name, &self->stem, &self->ext);
+
+  g_mutex_lock (&reserved_lock);
+  ok = reserve_locked (self, 0, error);
+  g_mutex_unlock (&reserved_lock);
+  if (!ok)
+    return NULL;
+
+  self->fd = g_open (self->part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (self->fd < 0)
+    {
+      set_io_error (error, errno, "write to", dir);
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+pcq_sink_write (PcqSink     *self,
+                const void  *buf,
+                gsize        len,
+                GError     **error)
+{
+  const char *p = buf;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
+
+  while (len > 0)
+    {
+      gssize n = write (self->fd, p, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return set_io_error (error, errno, "write", self->part_path);
+        }
+
+      p += n;
+      len -= n;
+    }
+
+  return TRUE;
+}
+
+/* Moves the temp file to the final name without ever replacing a file
+ * that appeared there meanwhile (another program, another Pcq). */
+static int
+rename_noreplace (const char *from,
+                  const char *to)
+{
+  if (renameat2 (AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    return 0;
+
+  if (errno != EINVAL && errno != ENOSYS)
+    return -1;
+
+  /* The file system cannot rename without replacing: link + unlink
+   * also fails with EEXIST instead of replacing. */
+  if (link (from, to) == 0)
+    {
+      g_unlink (from);
+      return 0;
+    }
+
+  if (errno == EEXIST)
+    return -1;
+
+  return rename (from, to);
+}
+
+/**
+ * pcq_sink_commit:
+ * @self: a sink
+ * @error: return location for an error
+ *
+ * Closes the temp file and renames it to the reserved name (or the next
+ * free one, should that name have been taken meanwhile).
+ */
+gboolean
+pcq_sink_commit (PcqSink  *self,
+                 GError  **error)
+{
+  int fd;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
+
+  fd = self->fd;
+  self->fd = -1;
+  if (close (fd) != 0 && errno != EINTR)
+    return set_io_error (error, errno, "write", self->part_path);
+
+  for (guint i = 1; ; i++)
+    {
+      g_autofree char *part = NULL;
+      gboolean ok;
+
+      if (rename_noreplace (self->part_path, self->path) == 0)
+        break;
+
+      if (errno != EEXIST)
+        return set_io_error (error, errno, "rename", self->part_path);
+
+      /* Keep our temp file's path: only the final name moves on. */
+      part = g_steal_pointer (&self->part_path);
+      g_mutex_lock (&reserved_lock);
+      release_locked (self);
+      ok = reserve_locked (self, i, error);
+      g_mutex_unlock (&reserved_lock);
+      g_free (self->part_path);
+      self->part_path = g_steal_pointer (&part);
+      if (!ok)
+        return FALSE;
+    }
+
+  self->committed = TRUE;
+  g_mutex_lock (&reserved_lock);
+  release_locked (self);
+  g_mutex_unlock (&reserved_lock);
+
+  return TRUE;
+}
+
+/**
+ * pcq_sink_get_path:
+ *
+ * Returns: the final path: reserved before pcq_sink_commit(), taken after it.
+ */
+const char *
+pcq_sink_get_path (PcqSink *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->path;
+}
+
+/**
+ * pcq_sink_free:
+ *
+ * Frees the sink. An uncommitted sink removes its temp file and gives
+ * its name back.
+ */
+void
+pcq_sink_free (PcqSink *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->fd >= 0)
+    close (self->fd);
+
+  if (!self->committed && self->part_path != NULL)
+    {
+      g_unlink (self->part_path);
+      g_mutex_lock (&reserved_lock);
+      release_locked (self);
+      g_mutex_unlock (&reserved_lock);
+    }
+
+  g_free (self->dir);
+  g_free (self->stem);
+  g_free (self->ext);
+  g_free (self->path);
+  g_free (self->part_path);
+  g_free (self);
+}

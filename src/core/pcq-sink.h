@@ -1,0 +1,37 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The file layer. Thread-safe: workers call it concurrently. */
+
+#define PCQ_SINK_NAME_MAX 200
+
+char *pcq_sink_sanitize_name          (const char *name);
+char *pcq_sink_name_from_disposition  (const char *header);
+char *pcq_sink_name_from_uri          (GUri       *uri);
+
+typedef struct _PcqSink PcqSink;
+
+PcqSink    *pcq_sink_open     (const char  *dir,
+                               const char  *name,
+                               GError     **error);
+gboolean    pcq_sink_write    (PcqSink     *self,
+                               const void  *buf,
+                               gsize        len,
+                               GError     **error);
+gboolean    pcq_sink_commit   (PcqSink     *self,
+                               GError     **error);
+const char *pcq_sink_get_path (PcqSink     *self);
+void        pcq_sink_free     (PcqSink     *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqSink, pcq_sink_free)
+
+G_END_DECLS

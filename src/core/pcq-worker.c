@@ -1,0 +1,482 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-worker"
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "pcq-error.h"
+#include "pcq-sink.h"
+#include "pcq-worker.h"
+
+#define BUFFER_SIZE (64 * 1024)
+#define MAX_REDIRECTS 10
+#define MAX_RETRY_AFTER_S 600
+
+struct _PcqWorker
+{
+  GMainContext    *context;
+  SoupSession     *session;
+  guint            stall_timeout;
+  PcqProgressFunc  progress;
+  gpointer         progress_data;
+  guint8          *buffer;
+};
+
+PcqRun *
+pcq_run_new (guint64     id,
+             const char *url,
+             const char *output_dir,
+             const char *name,
+             const char *host)
+{
+  PcqRun *run = g_new0 (PcqRun, 1);
+
+  g_atomic_ref_count_init (&run->ref_count);
+  run->id = id;
+  run->url = g_strdup (url);
+  run->output_dir = g_strdup (output_dir);
+  run->name = g_strdup (name);
+  run->host = g_strdup (host);
+  run->cancellable = g_cancellable_new ();
+  run->total = -1;
+
+  return run;
+}
+
+PcqRun *
+pcq_run_ref (PcqRun *run)
+{
+  g_atomic_ref_count_inc (&run->ref_count);
+  return run;
+}
+
+void
+pcq_run_unref (PcqRun *run)
+{
+  if (!g_atomic_ref_count_dec (&run->ref_count))
+    return;
+
+  g_free (run->url);
+  g_free (run->output_dir);
+  g_free (run->name);
+  g_free (run->host);
+  g_object_unref (run->cancellable);
+  g_free (run);
+}
+
+void
+pcq_attempt_clear (PcqAttempt *attempt)
+{
+  g_clear_error (&attempt->error);
+  g_clear_pointer (&attempt->output_path, g_free);
+  attempt->retry_after_ms = -1;
+}
+
+static gboolean
+is_http_scheme (const char *scheme)
+{
+  return g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0;
+}
+
+/**
+ * pcq_check_url:
+ * @url: what a person typed
+ * @error: return location for a %PCQ_ERROR_INVALID_URL
+ *
+ * Returns: (transfer full) (nullable): the URL's host if it is an
+ *   absolute http or https URL with a host, else %NULL
+ */
+char *
+pcq_check_url (const char  *url,
+               GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *host;
+
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, &local_error);
+  if (uri == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   "Not a valid URL: “%s”", url);
+      return NULL;
+    }
+
+  if (!is_http_scheme (g_uri_get_scheme (uri)))
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   "Unsupported scheme “%s”: only http and https links can be downloaded",
+                   g_uri_get_scheme (uri));
+      return NULL;
+    }
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0')
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   "No host in URL “%s”", url);
+      return NULL;
+    }
+
+  return g_ascii_strdown (host, -1);
+}
+
+PcqWorker *
+pcq_worker_new (PcqProgressFunc progress,
+                gpointer        user_data)
+{
+  PcqWorker *self = g_new0 (PcqWorker, 1);
+
+  /* Everything libsoup attaches to a context (idle connection and host
+   * keep-alive timers) must stay in this thread: push our own context
+   * before the session exists. */
+  self->context = g_main_context_new ();
+  g_main_context_push_thread_default (self->context);
+
+  self->progress = progress;
+  self->progress_data = user_data;
+  self->buffer = g_malloc (BUFFER_SIZE);
+
+  return self;
+}
+
+/* Lets libsoup's timers run between jobs, so idle connections close. */
+void
+pcq_worker_idle (PcqWorker *self)
+{
+  while (g_main_context_iteration (self->context, FALSE))
+    ;
+}
+
+void
+pcq_worker_free (PcqWorker *self)
+{
+  g_clear_object (&self->session);
+  pcq_worker_idle (self);
+  g_main_context_pop_thread_default (self->context);
+  g_main_context_unref (self->context);
+  g_free (self->buffer);
+  g_free (self);
+}
+
+static SoupSession *
+ensure_session (PcqWorker *self,
+                guint      stall_timeout)
+{
+  /* The "timeout" applies per socket operation, which is exactly a
+   * stall timeout: no byte for that long is an error. It is read when a
+   * connection is made, so a new value needs a new session. */
+  if (self->session != NULL && self->stall_timeout != stall_timeout)
+    g_clear_object (&self->session);
+
+  if (self->session == NULL)
+    {
+      self->session = soup_session_new_with_options ("timeout", stall_timeout,
+                                                     "idle-timeout", 60,
+                                                     "user-agent", "Pcq/" PACKAGE_VERSION " ",
+                                                     NULL);
+      self->stall_timeout = stall_timeout;
+    }
+
+  return self->session;
+}
+
+static gboolean
+is_retryable_status (guint status)
+{
+  switch (status)
+    {
+    case SOUP_STATUS_REQUEST_TIMEOUT:
+    case 429:  /* Too Many Requests: no SOUP_STATUS_ name in 3.2 */
+    case SOUP_STATUS_INTERNAL_SERVER_ERROR:
+    case SOUP_STATUS_BAD_GATEWAY:
+    case SOUP_STATUS_SERVICE_UNAVAILABLE:
+    case SOUP_STATUS_GATEWAY_TIMEOUT:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Retry-After is either delta-seconds or an HTTP date. */
+static gint64
+parse_retry_after (SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *value = soup_message_headers_get_one (headers, "Retry-After");
+  g_autoptr(GDateTime) date = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *trimmed = NULL;
+  guint64 seconds;
+
+  if (value == NULL)
+    return -1;
+
+  trimmed = g_strstrip (g_strdup (value));
+  if (g_ascii_string_to_unsigned (trimmed, 10, 0, G_MAXUINT32, &seconds, NULL))
+    return MIN (seconds, MAX_RETRY_AFTER_S) * 1000;
+
+  date = soup_date_time_new_from_http_string (value);
+  if (date == NULL)
+    return -1;
+
+  now = g_date_time_new_now_utc ();
+  return CLAMP (g_date_time_difference (date, now) / 1000, 0, MAX_RETRY_AFTER_S * 1000);
+}
+
+/* How an I/O error from libsoup or a stream ends this attempt. */
+static PcqOutcome
+classify_io_error (GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return PCQ_OUTCOME_CANCELLED;
+
+  if (error->domain == G_TLS_ERROR)
+    return PCQ_OUTCOME_FAILED;
+
+  /* Refused, reset, closed, timed out, unreachable, DNS failures and
+   * malformed responses are transient as far as we can tell. */
+  return PCQ_OUTCOME_RETRY;
+}
+
+static char *
+choose_name (PcqRun      *run,
+             SoupMessage *msg,
+             GUri        *uri)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  g_autofree char *raw = NULL;
+  char *name;
+
+  if ((name = pcq_sink_sanitize_name (run->name)) != NULL)
+    return name;
+
+  raw = pcq_sink_name_from_disposition (soup_message_headers_get_one (headers, "Content-Disposition"));
+  if ((name = pcq_sink_sanitize_name (raw)) != NULL)
+    return name;
+
+  g_clear_pointer (&raw, g_free);
+  raw = pcq_sink_name_from_uri (uri);
+  if ((name = pcq_sink_sanitize_name (raw)) != NULL)
+    return name;
+
+  return g_strdup ("download");
+}
+
+/* Sends GET for @run, following redirects ourselves so that the limit
+ * is ours (10) and a loop is named as such. */
+static GInputStream *
+send_following_redirects (PcqWorker    *self,
+                          SoupSession  *session,
+                          PcqRun       *run,
+                          SoupMessage **out_msg,
+                          GUri        **out_uri,
+                          GError      **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GUri) uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, error);
+
+  if (uri == NULL)
+    return NULL;
+
+  for (guint redirects = 0; ; redirects++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+      g_autoptr(GInputStream) in = NULL;
+      g_autoptr(GUri) next = NULL;
+      g_autofree char *next_str = NULL;
+      const char *location;
+      guint status;
+
+      soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+      /* Save the bytes the server sends, as they are: no transparent
+       * decompression (and byte ranges stay meaningful). */
+      soup_message_disable_feature (msg, SOUP_TYPE_CONTENT_DECODER);
+
+      g_hash_table_add (seen, g_uri_to_string (uri));
+
+      in = soup_session_send (session, msg, run->cancellable, error);
+      if (in == NULL)
+        return NULL;
+
+      status = soup_message_get_status (msg);
+      location = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
+      if (!SOUP_STATUS_IS_REDIRECTION (status) || status == SOUP_STATUS_NOT_MODIFIED ||
+          location == NULL)
+        {
+          *out_msg = g_steal_pointer (&msg);
+          *out_uri = g_steal_pointer (&uri);
+          return g_steal_pointer (&in);
+        }
+
+      g_input_stream_close (in, NULL, NULL);
+
+      next = g_uri_parse_relative (uri, location, SOUP_HTTP_URI_FLAGS, NULL);
+      if (next == NULL || !is_http_scheme (g_uri_get_scheme (next)))
+        {
+          g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                       "Redirected to an unusable location “%s”", location);
+          return NULL;
+        }
+
+      next_str = g_uri_to_string (next);
+      if (g_hash_table_contains (seen, next_str) || redirects + 1 > MAX_REDIRECTS)
+        {
+          if (g_hash_table_contains (seen, next_str))
+            g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                         "Redirect loop: “%s” redirects back to “%s”", run->url, next_str);
+          else
+            g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                         "Too many redirects (more than %d)", MAX_REDIRECTS);
+          return NULL;
+        }
+
+      g_clear_pointer (&uri, g_uri_unref);
+      uri = g_steal_pointer (&next);
+    }
+}
+
+/**
+ * pcq_worker_run:
+ * @self: the calling thread's worker
+ * @run: the job to run once
+ * @stall_timeout: seconds without a byte before the attempt fails
+ * @attempt: (out caller-allocates): error, output path, Retry-After
+ *
+ * Makes one attempt at @run: a GET, streamed into a temp file beside
+ * the destination, renamed into place when complete.
+ */
+PcqOutcome
+pcq_worker_run (PcqWorker  *self,
+                PcqRun     *run,
+                guint       stall_timeout,
+                PcqAttempt *attempt)
+{
+  SoupSession *session = ensure_session (self, stall_timeout);
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(PcqSink) sink = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+  PcqOutcome outcome;
+  guint status;
+  gint64 total = -1;
+  gint64 bytes = 0;
+
+  attempt->retry_after_ms = -1;
+
+  pcq_atomic_set64 (&run->bytes, 0);
+  in = send_following_redirects (self, session, run, &msg, &uri, &error);
+  if (in == NULL)
+    {
+      outcome = error->domain == PCQ_ERROR ? PCQ_OUTCOME_FAILED : classify_io_error (error);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        g_prefix_error (&error, "No answer from the server: ");
+      goto out;
+    }
+
+  status = soup_message_get_status (msg);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      const char *reason = soup_message_get_reason_phrase (msg);
+
+      if (reason == NULL || *reason == '\0')
+        reason = soup_status_get_phrase (status);
+
+      outcome = is_retryable_status (status) ? PCQ_OUTCOME_RETRY : PCQ_OUTCOME_FAILED;
+      g_set_error (&error, PCQ_ERROR,
+                   outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
+                   "Server answered %u %s", status, reason);
+      if (outcome == PCQ_OUTCOME_RETRY)
+        attempt->retry_after_ms = parse_retry_after (msg);
+      g_input_stream_close (in, NULL, NULL);
+      goto out;
+    }
+
+  if (soup_message_headers_get_encoding (soup_message_get_response_headers (msg)) ==
+      SOUP_ENCODING_CONTENT_LENGTH)
+    total = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
+  pcq_atomic_set64 (&run->total, total);
+
+  name = choose_name (run, msg, uri);
+  sink = pcq_sink_open (run->output_dir, name, &error);
+  if (sink == NULL)
+    {
+      outcome = PCQ_OUTCOME_FAILED;
+      goto out;
+    }
+
+  for (;;)
+    {
+      /* Our cancellable on every read: libsoup swaps its own out once
+       * the headers are in. */
+      gssize n = g_input_stream_read (in, self->buffer, BUFFER_SIZE, run->cancellable, &error);
+
+      if (n < 0)
+        {
+          outcome = classify_io_error (error);
+          if (outcome == PCQ_OUTCOME_CANCELLED)
+            goto out;
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            {
+              g_clear_error (&error);
+              g_set_error (&error, PCQ_ERROR, PCQ_ERROR_STALLED,
+                           "Stalled: no data for %u s after %" G_GINT64_FORMAT " bytes",
+                           stall_timeout, bytes);
+              goto out;
+            }
+          break;
+        }
+
+      if (n == 0)
+        break;
+
+      if (!pcq_sink_write (sink, self->buffer, n, &error))
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+
+      bytes += n;
+      pcq_atomic_set64 (&run->bytes, bytes);
+      if (self->progress != NULL)
+        self->progress (run, self->progress_data);
+    }
+
+  if (error != NULL || (total >= 0 && bytes < total))
+    {
+      g_clear_error (&error);
+      if (total >= 0)
+        g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
+                     "Incomplete download: connection closed after %" G_GINT64_FORMAT
+                     " of %" G_GINT64_FORMAT " bytes",
+                     bytes, total);
+      else
+        g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
+                     "Incomplete download: connection closed after %" G_GINT64_FORMAT " bytes", bytes);
+      outcome = PCQ_OUTCOME_RETRY;
+      goto out;
+    }
+
+  g_input_stream_close (in, NULL, NULL);
+
+  if (!pcq_sink_commit (sink, &error))
+    {
+      outcome = PCQ_OUTCOME_FAILED;
+      goto out;
+    }
+
+  attempt->output_path = g_strdup (pcq_sink_get_path (sink));
+  outcome = PCQ_OUTCOME_DONE;
+
+out:
+  attempt->error = g_steal_pointer (&error);
+  return outcome;
+}

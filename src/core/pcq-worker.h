@@ -1,0 +1,87 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* GLib has no 64-bit atomics; progress counters need them. */
+#define pcq_atomic_set64(p, v) __atomic_store_n ((p), (v), __ATOMIC_RELAXED)
+#define pcq_atomic_get64(p)    __atomic_load_n ((p), __ATOMIC_RELAXED)
+
+/* What a worker gets for one job: a plain copy of the spec and the
+ * job's cancellable. Workers never see the PcqJob itself. Shared
+ * between threads: the spec is immutable, progress fields are atomic,
+ * the rest belongs to whoever holds the run in its hands (backlog,
+ * one worker, or the main thread). */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+
+  guint64          id;
+  char            *url;
+  char            *output_dir;
+  char            *name;         /* explicit name, or NULL */
+  char            *host;         /* for Retry-After holds */
+  GCancellable    *cancellable;
+
+  /* Written by the worker, read by the main thread. */
+  gint64           bytes;        /* atomic */
+  gint64           total;        /* atomic, -1 while unknown */
+  gint             dirty;        /* atomic: progress not yet shown */
+
+  /* Owned by the thread holding the run. */
+  guint            attempts;
+  gint64           not_before;   /* monotonic µs before which it must not start */
+} PcqRun;
+
+PcqRun *pcq_run_new   (guint64     id,
+                       const char *url,
+                       const char *output_dir,
+                       const char *name,
+                       const char *host);
+PcqRun *pcq_run_ref   (PcqRun     *run);
+void    pcq_run_unref (PcqRun     *run);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqRun, pcq_run_unref)
+
+typedef enum
+{
+  PCQ_OUTCOME_DONE,
+  PCQ_OUTCOME_FAILED,
+  PCQ_OUTCOME_RETRY,      /* a transient error: worth another attempt */
+  PCQ_OUTCOME_CANCELLED,
+} PcqOutcome;
+
+typedef struct
+{
+  GError *error;
+  char   *output_path;
+  gint64  retry_after_ms;  /* from a Retry-After header, or -1 */
+} PcqAttempt;
+
+void pcq_attempt_clear (PcqAttempt *attempt);
+
+typedef void (*PcqProgressFunc) (PcqRun   *run,
+                                 gpointer  user_data);
+
+typedef struct _PcqWorker PcqWorker;
+
+char       *pcq_check_url    (const char       *url,
+                              GError          **error);
+
+PcqWorker  *pcq_worker_new   (PcqProgressFunc   progress,
+                              gpointer          user_data);
+void        pcq_worker_idle  (PcqWorker        *self);
+PcqOutcome  pcq_worker_run   (PcqWorker        *self,
+                              PcqRun           *run,
+                              guint             stall_timeout,
+                              PcqAttempt       *attempt);
+void        pcq_worker_free  (PcqWorker        *self);
+
+G_END_DECLS

@@ -1096,6 +1096,71 @@ pcq_engine_retry (PcqEngine *self,
   return TRUE;
 }
 
+/* The job leaves the list and the counts. */
+static void
+forget_job (PcqEngine *self,
+            PcqJob    *job)
+{
+  guint64 id = pcq_job_get_id (job);
+
+  count_state (self, pcq_job_get_state (job), -1);
+  g_hash_table_remove (self->run_by_id, &id);
+  g_hash_table_remove (self->job_by_id, &id);
+}
+
+/**
+ * pcq_engine_remove:
+ *
+ * Removes @job from the list, cancelling it first if it has not finished.
+ */
+void
+pcq_engine_remove (PcqEngine *self,
+                   PcqJob    *job)
+{
+  g_autoptr(PcqJob) hold = NULL;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  hold = g_object_ref (job);
+  if (!pcq_job_is_finished (job))
+    pcq_engine_cancel (self, job);
+
+  if (pcq_job_list_remove (self->jobs, job))
+    forget_job (self, job);
+}
+
+static gboolean
+remove_if_done (gpointer key,
+                gpointer value,
+                gpointer user_data)
+{
+  PcqEngine *self = user_data;
+  PcqJob *job = key;
+
+  if (pcq_job_get_state (job) != PCQ_JOB_DONE)
+    return FALSE;
+
+  forget_job (self, job);
+  return TRUE;
+}
+
+/**
+ * pcq_engine_clear_finished:
+ *
+ * Removes every job that is done from the list (failed and cancelled
+ * ones stay, to be retried or removed one by one).
+ *
+ * Returns: how many jobs were removed
+ */
+guint
+pcq_engine_clear_finished (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+
+  return pcq_job_list_remove_all (self->jobs, remove_if_done, self);
+}
+
 gboolean
 pcq_engine_get_paused (PcqEngine *self)
 {

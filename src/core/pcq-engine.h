@@ -37,6 +37,9 @@ void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
                                              PcqJob              *job);
+void        pcq_engine_remove               (PcqEngine           *self,
+                                             PcqJob              *job);
+guint       pcq_engine_clear_finished       (PcqEngine           *self);
 gboolean    pcq_engine_get_paused           (PcqEngine           *self);
 void        pcq_engine_set_paused           (PcqEngine           *self,
                                              gboolean             paused);

@@ -104,3 +104,44 @@ pcq_job_list_remove (PcqJobList *self,
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
   return TRUE;
 }
+
+/**
+ * pcq_job_list_remove_all:
+ * @func: returns %TRUE for each job (the key) to remove
+ *
+ * Removes every job @func selects with one ::items-changed.
+ *
+ * Returns: how many jobs were removed
+ */
+guint
+pcq_job_list_remove_all (PcqJobList *self,
+                         GHRFunc     func,
+                         gpointer    user_data)
+{
+  g_autoptr(GPtrArray) kept = NULL;
+  guint old_len;
+  guint first = G_MAXUINT;
+
+  g_return_val_if_fail (PCQ_IS_JOB_LIST (self), 0);
+
+  old_len = self->items->len;
+  kept = g_ptr_array_new_full (old_len, g_object_unref);
+  for (guint i = 0; i < old_len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (self->items, i);
+
+      if (func (job, NULL, user_data))
+        first = MIN (first, i);
+      else
+        g_ptr_array_add (kept, g_object_ref (job));
+    }
+
+  if (first == G_MAXUINT)
+    return 0;
+
+  g_clear_pointer (&self->items, g_ptr_array_unref);
+  self->items = g_steal_pointer (&kept);
+  g_list_model_items_changed (G_LIST_MODEL (self), first, old_len - first, self->items->len - first);
+
+  return old_len - self->items->len;
+}

@@ -13,6 +13,7 @@
 #include "pcq-error.h"
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
+#include "pcq-store.h"
 #include "pcq-worker.h"
 
 /*
@@ -55,6 +56,7 @@ static char poison_pill;
 typedef enum
 {
   EVENT_STARTED,
+  EVENT_NAMED,     /* the final name (and validator) are chosen */
   EVENT_WAITING,   /* a retry is due later: queued again */
   EVENT_FINISHED,
 } EventKind;
@@ -67,6 +69,7 @@ typedef struct
   guint        attempts;
   char        *error;
   char        *output_path;
+  char        *validator;
 } Event;
 
 struct _PcqEngine
@@ -74,6 +77,7 @@ struct _PcqEngine
   GObject        parent_instance;
 
   GMainContext  *main_context;
+  PcqStore      *store;         /* nullable */
   PcqJobList    *jobs;
   GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
@@ -153,6 +157,7 @@ event_free (Event *event)
   g_clear_pointer (&event->run, pcq_run_unref);
   g_free (event->error);
   g_free (event->output_path);
+  g_free (event->validator);
   g_free (event);
 }
 
@@ -219,6 +224,31 @@ worker_progress_cb (PcqRun   *run,
   schedule_dispatch_locked (self);
   g_mutex_unlock (&self->events_lock);
 }
+
+static void
+worker_named_cb (PcqRun   *run,
+                 gpointer  user_data)
+{
+  PcqEngine *self = user_data;
+  Event *event = g_new0 (Event, 1);
+
+  /* The worker owns these strings while it runs: copy them. */
+  event->kind = EVENT_NAMED;
+  event->run = pcq_run_ref (run);
+  event->attempts = run->attempts;
+  event->output_path = g_strdup (run->output_path);
+  event->validator = g_strdup (run->validator);
+
+  g_mutex_lock (&self->events_lock);
+  g_ptr_array_add (self->events, event);
+  schedule_dispatch_locked (self);
+  g_mutex_unlock (&self->events_lock);
+}
+
+static const PcqWorkerCallbacks worker_callbacks = {
+  worker_progress_cb,
+  worker_named_cb,
+};
 
 static gint
 compare_run_id (gconstpointer a,
@@ -402,7 +432,7 @@ pcq_engine_loop (gpointer data,
                  gpointer user_data)
 {
   PcqEngine *self = user_data;
-  PcqWorker *worker = pcq_worker_new (worker_progress_cb, self);
+  PcqWorker *worker = pcq_worker_new (&worker_callbacks, self);
   PcqRun *run;
 
   while ((run = next_run (self, worker)) != NULL)
@@ -453,6 +483,57 @@ pcq_engine_loop (gpointer data,
 }
 
 /* ---- main thread --------------------------------------------------- */
+
+/* A main-thread callback that needs the engine and a run. */
+typedef struct
+{
+  PcqEngine *engine;
+  PcqRun    *run;
+} Pending;
+
+static Pending *
+pending_new (PcqEngine *self,
+             PcqRun    *run)
+{
+  Pending *pending = g_new (Pending, 1);
+
+  pending->engine = g_object_ref (self);
+  pending->run = pcq_run_ref (run);
+  return pending;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_object_unref (pending->engine);
+  pcq_run_unref (pending->run);
+  g_free (pending);
+}
+
+/* Is @run still the one its job is waiting for (not removed, not
+ * replaced by a retry)? */
+static PcqJob *
+lookup_current (PcqEngine *self,
+                PcqRun    *run)
+{
+  if (g_hash_table_lookup (self->run_by_id, &run->id) != run)
+    return NULL;
+
+  return g_hash_table_lookup (self->job_by_id, &run->id);
+}
+
+static void
+save_job (PcqEngine *self,
+          PcqJob    *job)
+{
+  PcqStoreRecord record;
+
+  if (self->store == NULL)
+    return;
+
+  _pcq_job_to_record (job, &record);
+  pcq_store_put (self->store, &record, FALSE, NULL, NULL);
+}
 
 static void
 count_state (PcqEngine   *self,
@@ -549,12 +630,54 @@ finish_run (PcqEngine   *self,
             PcqRun      *run,
             PcqJobState  state)
 {
+  g_autoptr(PcqJob) hold = g_object_ref (job);
+
   if (state == PCQ_JOB_DONE)
     self->bytes_done += pcq_atomic_get64 (&run->bytes);
 
   set_job_state (self, job, state);
   g_hash_table_remove (self->run_by_id, &run->id);
+
+  /* Done jobs were stored before they got here. */
+  if (state != PCQ_JOB_DONE)
+    save_job (self, job);
+
   g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+}
+
+static void
+done_committed_cb (gpointer user_data)
+{
+  Pending *pending = user_data;
+  PcqEngine *self = pending->engine;
+  PcqJob *job = lookup_current (self, pending->run);
+
+  if (job != NULL)
+    finish_run (self, job, pending->run, PCQ_JOB_DONE);
+
+  pending_free (pending);
+  maybe_finish_shutdown (self);
+}
+
+/* A job is done once its file is in place and durable: the store
+ * syncs the output file system before it commits the done state. */
+static void
+finish_done (PcqEngine *self,
+             PcqJob    *job,
+             PcqRun    *run)
+{
+  PcqStoreRecord record;
+
+  if (self->store == NULL)
+    {
+      finish_run (self, job, run, PCQ_JOB_DONE);
+      return;
+    }
+
+  _pcq_job_to_record (job, &record);
+  record.state = PCQ_JOB_DONE;
+  record.finished = g_get_real_time () / G_USEC_PER_SEC;
+  pcq_store_put (self->store, &record, TRUE, done_committed_cb, pending_new (self, run));
 }
 
 static void
@@ -563,8 +686,8 @@ apply_event (PcqEngine *self,
 {
   PcqJob *job;
 
-  job = g_hash_table_lookup (self->job_by_id, &event->run->id);
-  if (job == NULL || g_hash_table_lookup (self->run_by_id, &event->run->id) != event->run)
+  job = lookup_current (self, event->run);
+  if (job == NULL)
     return;  /* removed, or retried meanwhile */
 
   _pcq_job_set_attempts (job, event->attempts);
@@ -574,12 +697,20 @@ apply_event (PcqEngine *self,
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
+      save_job (self, job);
       ensure_rate_timer (self);
+      break;
+
+    case EVENT_NAMED:
+      _pcq_job_set_output_path (job, event->output_path);
+      _pcq_job_set_validator (job, event->validator);
+      save_job (self, job);
       break;
 
     case EVENT_WAITING:
       _pcq_job_set_error (job, event->error);
       set_job_state (self, job, PCQ_JOB_QUEUED);
+      save_job (self, job);
       break;
 
     case EVENT_FINISHED:
@@ -589,7 +720,10 @@ apply_event (PcqEngine *self,
       _pcq_job_set_progress (job,
                              pcq_atomic_get64 (&event->run->bytes),
                              pcq_atomic_get64 (&event->run->total));
-      finish_run (self, job, event->run, event->state);
+      if (event->state == PCQ_JOB_DONE)
+        finish_done (self, job, event->run);
+      else
+        finish_run (self, job, event->run, event->state);
       break;
 
     default:
@@ -603,6 +737,7 @@ pcq_engine_dispatch_events (gpointer user_data)
   PcqEngine *self = user_data;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GPtrArray) dirty = NULL;
+  gint64 now = g_get_monotonic_time ();
 
   g_mutex_lock (&self->events_lock);
   events = g_steal_pointer (&self->events);
@@ -628,6 +763,13 @@ pcq_engine_dispatch_events (gpointer user_data)
           if (bytes > pcq_job_get_bytes (job))
             self->bytes_received += bytes - pcq_job_get_bytes (job);
           _pcq_job_set_progress (job, bytes, pcq_atomic_get64 (&run->total));
+
+          /* At most once a second per job. */
+          if (self->store != NULL && now - run->saved_at >= G_USEC_PER_SEC)
+            {
+              run->saved_at = now;
+              pcq_store_put_progress (self->store, run->id, bytes, pcq_job_get_total (job));
+            }
         }
     }
 
@@ -734,6 +876,7 @@ pcq_engine_dispose (GObject *object)
 
   g_clear_handle_id (&self->rate_source, g_source_remove);
   g_clear_object (&self->jobs);
+  g_clear_object (&self->store);
 
   G_OBJECT_CLASS (pcq_engine_parent_class)->dispose (object);
 }
@@ -912,7 +1055,7 @@ pcq_engine_init (PcqEngine *self)
 
   self->main_context = g_main_context_ref_thread_default ();
   self->jobs = pcq_job_list_new ();
-  self->job_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->run_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                            (GDestroyNotify) pcq_run_unref);
   self->backlog = g_async_queue_new_full (backlog_item_free);
@@ -958,12 +1101,148 @@ pcq_engine_get_jobs (PcqEngine *self)
 }
 
 static void
+push_run (PcqEngine *self,
+          PcqRun    *run)
+{
+  run->accepted = TRUE;
+  g_async_queue_push (self->backlog, pcq_run_ref (run));
+}
+
+static void
+accepted_cb (gpointer user_data)
+{
+  Pending *pending = user_data;
+
+  if (lookup_current (pending->engine, pending->run) != NULL)
+    push_run (pending->engine, pending->run);
+
+  pending_free (pending);
+}
+
+/* A job may start once it is in the store: then it cannot be lost. */
+static void
 enqueue_run (PcqEngine *self,
              PcqJob    *job,
              PcqRun    *run)
 {
+  PcqStoreRecord record;
+
   g_hash_table_replace (self->run_by_id, &run->id, run);
-  g_async_queue_push (self->backlog, pcq_run_ref (run));
+
+  if (self->store == NULL)
+    {
+      push_run (self, run);
+      return;
+    }
+
+  _pcq_job_to_record (job, &record);
+  pcq_store_put (self->store, &record, FALSE, accepted_cb, pending_new (self, run));
+}
+
+static PcqRun *
+run_for_job (PcqJob     *job,
+             const char *host)
+{
+  PcqRun *run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
+                             pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
+
+  /* Runs again into its own name, and from where it stopped. */
+  run->output_path = g_strdup (pcq_job_get_output_path (job));
+  run->validator = g_strdup (_pcq_job_get_validator (job));
+
+  return run;
+}
+
+/**
+ * pcq_engine_set_store:
+ * @store: (nullable): an open store
+ *
+ * From now on every job and every change of state is kept in @store.
+ * Call it before the first submission.
+ */
+void
+pcq_engine_set_store (PcqEngine *self,
+                      PcqStore  *store)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (!store || PCQ_IS_STORE (store));
+
+  g_set_object (&self->store, store);
+}
+
+/**
+ * pcq_engine_restore:
+ * @records: (element-type PcqStoreRecord): what pcq_store_open_finish() gave
+ * @flags: which jobs to take back
+ *
+ * Gives back the jobs of an earlier run. Unfinished ones (queued, or
+ * active when the process ended) are queued again and reuse the final
+ * name they had recorded; their part files are resumed when possible.
+ */
+void
+pcq_engine_restore (PcqEngine       *self,
+                    GPtrArray       *records,
+                    PcqRestoreFlags  flags)
+{
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (records != NULL);
+
+  jobs = g_ptr_array_new_full (records->len, g_object_unref);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const PcqStoreRecord *record = g_ptr_array_index (records, i);
+      gboolean unfinished = record->state < PCQ_JOB_DONE;
+      PcqJob *job;
+
+      _pcq_job_reserve_ids (record->id);
+
+      if (!(flags & (unfinished ? PCQ_RESTORE_UNFINISHED : PCQ_RESTORE_FINISHED)))
+        continue;
+
+      job = _pcq_job_new_from_record (record);
+      if (unfinished)
+        _pcq_job_set_state (job, PCQ_JOB_QUEUED);
+      g_ptr_array_add (jobs, job);
+    }
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  pcq_job_list_append_many (self->jobs, jobs);
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (jobs, i);
+      guint64 id = pcq_job_get_id (job);
+      g_autofree char *host = NULL;
+      g_autoptr(GError) error = NULL;
+      PcqRun *run;
+
+      g_hash_table_insert (self->job_by_id, g_memdup2 (&id, sizeof id), job);
+      count_state (self, pcq_job_get_state (job), +1);
+
+      if (pcq_job_is_finished (job))
+        continue;
+
+      host = pcq_check_url (pcq_job_get_url (job), &error);
+      run = run_for_job (job, host);
+      g_hash_table_replace (self->run_by_id, &run->id, run);
+
+      if (host != NULL)
+        {
+          push_run (self, run);
+        }
+      else
+        {
+          PcqAttempt attempt = { g_steal_pointer (&error), NULL, -1 };
+
+          post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
+          pcq_attempt_clear (&attempt);
+        }
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 /**
@@ -987,17 +1266,20 @@ pcq_engine_submit (PcqEngine  *self,
   g_autoptr(PcqJob) job = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *host = NULL;
+  g_autofree char *dir = NULL;
   PcqRun *run;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
   g_return_val_if_fail (output_dir != NULL, NULL);
 
-  job = pcq_job_new (url, output_dir, name);
+  /* Absolute, so that a recorded path means the same after a restart. */
+  dir = g_canonicalize_filename (output_dir, NULL);
+  job = pcq_job_new (url, dir, name);
   host = pcq_check_url (url, &error);
-  run = pcq_run_new (pcq_job_get_id (job), url, output_dir, name, host);
+  run = run_for_job (job, host);
 
-  g_hash_table_insert (self->job_by_id, &run->id, job);
+  g_hash_table_insert (self->job_by_id, g_memdup2 (&run->id, sizeof run->id), job);
   pcq_job_list_append (self->jobs, job);
   count_state (self, PCQ_JOB_QUEUED, +1);
 
@@ -1042,6 +1324,13 @@ pcq_engine_cancel (PcqEngine *self,
 
   g_cancellable_cancel (run->cancellable);
 
+  if (!run->accepted)
+    {
+      /* Not even in the backlog yet (the store has not committed it). */
+      finish_run (self, job, run, PCQ_JOB_CANCELLED);
+      return;
+    }
+
   /* Still waiting in the backlog or for a retry: take it out now. */
   g_async_queue_lock (self->backlog);
   removed = g_async_queue_remove_unlocked (self->backlog, run);
@@ -1082,8 +1371,7 @@ pcq_engine_retry (PcqEngine *self,
   if (host == NULL)
     return FALSE;
 
-  run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
-                     pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
+  run = run_for_job (job, host);
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);
@@ -1106,6 +1394,8 @@ forget_job (PcqEngine *self,
   count_state (self, pcq_job_get_state (job), -1);
   g_hash_table_remove (self->run_by_id, &id);
   g_hash_table_remove (self->job_by_id, &id);
+  if (self->store != NULL)
+    pcq_store_delete (self->store, id);
 }
 
 /**

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "pcq-job.h"
+#include "pcq-store.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,12 @@ typedef enum
   PCQ_SHUTDOWN_WAIT,   /* let the backlog drain, then stop */
   PCQ_SHUTDOWN_FORCE,  /* cancel running jobs, keep queued ones, stop */
 } PcqShutdownMode;
+
+typedef enum /*< flags >*/
+{
+  PCQ_RESTORE_FINISHED   = 1 << 0,  /* show the history */
+  PCQ_RESTORE_UNFINISHED = 1 << 1,  /* queue what did not finish, and run it */
+} PcqRestoreFlags;
 
 #define PCQ_ENGINE_MAX_ACTIVE_LIMIT 64
 
@@ -29,6 +36,11 @@ G_DECLARE_FINAL_TYPE (PcqEngine, pcq_engine, PCQ, ENGINE, GObject)
  * current when the engine was created (the main thread). */
 PcqEngine  *pcq_engine_new                  (void);
 GListModel *pcq_engine_get_jobs             (PcqEngine           *self);
+void        pcq_engine_set_store            (PcqEngine           *self,
+                                             PcqStore            *store);
+void        pcq_engine_restore              (PcqEngine           *self,
+                                             GPtrArray           *records,
+                                             PcqRestoreFlags      flags);
 PcqJob     *pcq_engine_submit               (PcqEngine           *self,
                                              const char          *url,
                                              const char          *output_dir,

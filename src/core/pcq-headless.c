@@ -20,8 +20,10 @@
 
 #include "pcq-engine.h"
 #include "pcq-headless.h"
+#include "pcq-store.h"
 
 #define DEFAULT_JOBS 4
+#define HISTORY_DAYS 30
 
 typedef struct
 {
@@ -242,7 +244,7 @@ job_finished_cb (PcqEngine *engine,
       g_printerr ("pcq: %s: %s: %s\n",
                   pcq_job_get_url (job),
                   pcq_job_state_to_string (state),
-                  pcq_job_get_error (job) ? pcq_job_get_error (job) : "cancelled");
+                  pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given");
     }
 
   if (h->n_finished == h->n_submitted && !h->shutting_down)
@@ -313,6 +315,11 @@ pcq_headless_run (int    argc,
   gboolean headless = FALSE;
   gboolean resume = FALSE;
   gboolean commit = FALSE;
+  g_autofree char *store_path = NULL;
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *notice = NULL;
+  int lock_fd = -1;
   int jobs = DEFAULT_JOBS;
   Headless h = { 0 };
   int status;
@@ -345,13 +352,13 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
-  if (prompts != NULL || api_base != NULL || model != NULL || commit || resume)
+  if (prompts != NULL || api_base != NULL || model != NULL || commit)
     {
-      g_printerr ("pcq: --prompt, --api-base, --model, --resume and --commit are not available yet\n");
+      g_printerr ("pcq: --prompt, --api-base, --model and --commit are not available yet\n");
       return PCQ_EXIT_USAGE;
     }
 
-  if (urls == NULL && input == NULL)
+  if (urls == NULL && input == NULL && !resume)
     {
       g_printerr ("pcq: nothing to do: give URLs or --input FILE (see --help)\n");
       return PCQ_EXIT_USAGE;
@@ -365,12 +372,28 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
+  /* Headless runs keep their own store, apart from the window's. */
+  store_path = g_build_filename (g_get_user_state_dir (), "pcq", "headless.sqlite", NULL);
+  if (!pcq_store_lock (store_path, &lock_fd, &error))
+    {
+      g_printerr ("pcq: %s\n", error->message);
+      return PCQ_EXIT_USAGE;
+    }
+
   h.started = g_get_monotonic_time ();
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, HISTORY_DAYS * G_TIME_SPAN_DAY, &notice, NULL);
+  if (notice != NULL)
+    g_printerr ("pcq: %s\n", notice);
+
   h.loop = g_main_loop_new (NULL, FALSE);
   h.engine = pcq_engine_new ();
   h.progress = isatty (STDERR_FILENO);
   pcq_engine_set_max_active (h.engine, jobs);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
+  pcq_engine_set_store (h.engine, store);
+  pcq_engine_restore (h.engine, records, resume ? PCQ_RESTORE_UNFINISHED : 0);
+  h.n_submitted = pcq_engine_get_n_queued (h.engine);
 
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
     {
@@ -413,6 +436,8 @@ pcq_headless_run (int    argc,
 
   g_clear_object (&h.engine);
   g_clear_pointer (&h.loop, g_main_loop_unref);
+  pcq_store_close (store);
+  close (lock_fd);
 
   return status;
 }

@@ -88,6 +88,28 @@ pcq_job_list_append (PcqJobList *self,
   g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
 }
 
+/**
+ * pcq_job_list_append_many:
+ * @jobs: (element-type PcqJob): jobs to add, with one ::items-changed
+ */
+void
+pcq_job_list_append_many (PcqJobList *self,
+                          GPtrArray  *jobs)
+{
+  guint position;
+
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (jobs != NULL);
+
+  if (jobs->len == 0)
+    return;
+
+  position = self->items->len;
+  for (guint i = 0; i < jobs->len; i++)
+    g_ptr_array_add (self->items, g_object_ref (g_ptr_array_index (jobs, i)));
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, jobs->len);
+}
+
 gboolean
 pcq_job_list_remove (PcqJobList *self,
                      PcqJob     *job)

@@ -20,6 +20,8 @@ void        pcq_job_list_append (PcqJobList *self,
                                  PcqJob     *job);
 gboolean    pcq_job_list_remove (PcqJobList *self,
                                  PcqJob     *job);
+void        pcq_job_list_append_many (PcqJobList *self,
+                                      GPtrArray  *jobs);
 guint       pcq_job_list_remove_all (PcqJobList *self,
                                      GHRFunc     func,
                                      gpointer    user_data);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "pcq-job.h"
+#include "pcq-store.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +23,13 @@ void _pcq_job_set_error       (PcqJob      *self,
                                const char  *error);
 void _pcq_job_set_output_path (PcqJob      *self,
                                const char  *path);
+
+void        _pcq_job_reserve_ids     (guint64               id);
+PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
+void        _pcq_job_to_record       (PcqJob               *self,
+                                      PcqStoreRecord       *record);
+const char *_pcq_job_get_validator   (PcqJob               *self);
+void        _pcq_job_set_validator   (PcqJob               *self,
+                                      const char           *validator);
 
 G_END_DECLS

@@ -24,6 +24,11 @@ struct _PcqJob
   guint        attempts;
   char        *error;
   char        *output_path;
+
+  /* Kept for the store only. */
+  char        *validator;
+  gint64       created;
+  gint64       finished;
 };
 
 G_DEFINE_FINAL_TYPE (PcqJob, pcq_job, G_TYPE_OBJECT)
@@ -69,6 +74,7 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->output_path, g_free);
+  g_clear_pointer (&self->validator, g_free);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
 }
@@ -128,6 +134,13 @@ pcq_job_set_property (GObject      *object,
 
   switch (prop_id)
     {
+    case PROP_ID:
+      if (g_value_get_uint64 (value) != 0)
+        {
+          self->id = g_value_get_uint64 (value);
+          last_id = MAX (last_id, self->id);
+        }
+      break;
     case PROP_URL:
       self->url = g_value_dup_string (value);
       break;
@@ -143,17 +156,30 @@ pcq_job_set_property (GObject      *object,
 }
 
 static void
+pcq_job_constructed (GObject *object)
+{
+  PcqJob *self = (PcqJob *)object;
+
+  G_OBJECT_CLASS (pcq_job_parent_class)->constructed (object);
+
+  /* Ids stay unique across restarts: restored jobs push the counter up. */
+  if (self->id == 0)
+    self->id = ++last_id;
+}
+
+static void
 pcq_job_class_init (PcqJobClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = pcq_job_constructed;
   object_class->finalize = pcq_job_finalize;
   object_class->get_property = pcq_job_get_property;
   object_class->set_property = pcq_job_set_property;
 
   properties[PROP_ID] =
     g_param_spec_uint64 ("id", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_URL] =
     g_param_spec_string ("url", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -188,9 +214,9 @@ pcq_job_class_init (PcqJobClass *klass)
 static void
 pcq_job_init (PcqJob *self)
 {
-  self->id = ++last_id;
   self->state = PCQ_JOB_QUEUED;
   self->total = -1;
+  self->created = g_get_real_time () / G_USEC_PER_SEC;
 }
 
 /**
@@ -323,6 +349,7 @@ _pcq_job_set_state (PcqJob      *self,
     return;
 
   self->state = state;
+  self->finished = state >= PCQ_JOB_DONE ? g_get_real_time () / G_USEC_PER_SEC : 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
@@ -378,4 +405,75 @@ _pcq_job_set_output_path (PcqJob     *self,
 
   if (set_str (&self->output_path, path))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_PATH]);
+}
+
+/* Makes every job created from now on have an id above @id. */
+void
+_pcq_job_reserve_ids (guint64 id)
+{
+  last_id = MAX (last_id, id);
+}
+
+/**
+ * _pcq_job_new_from_record:
+ *
+ * Gives back a job as the store kept it.
+ */
+PcqJob *
+_pcq_job_new_from_record (const PcqStoreRecord *record)
+{
+  PcqJob *self = g_object_new (PCQ_TYPE_JOB,
+                               "id", record->id,
+                               "url", record->url,
+                               "output-dir", record->output_dir,
+                               "name", record->name,
+                               NULL);
+
+  self->state = record->state;
+  self->bytes = record->bytes;
+  self->total = record->total;
+  self->attempts = record->attempts;
+  self->error = g_strdup (record->error);
+  self->output_path = g_strdup (record->output_path);
+  self->validator = g_strdup (record->validator);
+  self->created = record->created;
+  self->finished = record->finished;
+
+  return self;
+}
+
+/**
+ * _pcq_job_to_record:
+ * @record: (out caller-allocates): filled with borrowed strings
+ */
+void
+_pcq_job_to_record (PcqJob         *self,
+                    PcqStoreRecord *record)
+{
+  record->id = self->id;
+  record->url = self->url;
+  record->output_dir = self->output_dir;
+  record->name = self->name;
+  record->state = self->state;
+  record->bytes = self->bytes;
+  record->total = self->total;
+  record->attempts = self->attempts;
+  record->error = self->error;
+  record->output_path = self->output_path;
+  record->validator = self->validator;
+  record->created = self->created;
+  record->finished = self->finished;
+}
+
+const char *
+_pcq_job_get_validator (PcqJob *self)
+{
+  return self->validator;
+}
+
+void
+_pcq_job_set_validator (PcqJob     *self,
+                        const char *validator)
+{
+  set_str (&self->validator, validator);
 }

@@ -32,6 +32,8 @@ struct _PcqSink
   char *part_path;   /* ".NAME.pcq-part" beside it */
   int   fd;
   guint committed : 1;
+  guint exact : 1;       /* a name recorded earlier: ours to replace */
+  guint keep_part : 1;
 };
 
 /* Final paths that a sink in this process holds. Together with the
@@ -338,6 +340,99 @@ pcq_sink_open (const char  *dir,
   return g_steal_pointer (&self);
 }
 
+/**
+ * pcq_sink_open_exact:
+ * @path: a final path this job recorded when it first ran
+ * @offset: keep this many bytes of its part file (0: start afresh)
+ * @error: return location for an error
+ *
+ * Reopens the part file of a job that runs again, so that it lands
+ * under its own name instead of "name (1)".
+ *
+ * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
+ */
+PcqSink *
+pcq_sink_open_exact (const char  *path,
+                     gint64       offset,
+                     GError     **error)
+{
+  g_autoptr(PcqSink) self = NULL;
+  g_autofree char *name = NULL;
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+
+  g_return_val_if_fail (path != NULL && g_path_is_absolute (path), NULL);
+
+  self = g_new0 (PcqSink, 1);
+  self->fd = -1;
+  self->exact = TRUE;
+  self->dir = g_path_get_dirname (path);
+  name = g_path_get_basename (path);
+  split_name (name, &self->stem, &self->ext);
+
+  if (g_mkdir_with_parents (self->dir, 0755) != 0)
+    {
+      set_io_error (error, errno, "create output folder", self->dir);
+      return NULL;
+    }
+
+  g_mutex_lock (&reserved_lock);
+  if (reserved == NULL)
+    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (reserved, g_strdup (path));
+  g_mutex_unlock (&reserved_lock);
+  self->path = g_strdup (path);
+  self->part_path = part_path_for (path);
+
+  if (offset <= 0)
+    flags |= O_TRUNC;
+
+  self->fd = g_open (self->part_path, flags, 0644);
+  if (self->fd < 0)
+    {
+      set_io_error (error, errno, "write to", self->dir);
+      return NULL;
+    }
+
+  if (offset > 0 && (ftruncate (self->fd, offset) != 0 || lseek (self->fd, offset, SEEK_SET) < 0))
+    {
+      set_io_error (error, errno, "write", self->part_path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * pcq_sink_part_size:
+ * @path: a final path
+ *
+ * Returns: the size of the part file beside @path, or -1 if there is none
+ */
+gint64
+pcq_sink_part_size (const char *path)
+{
+  g_autofree char *part = part_path_for (path);
+  struct stat st;
+
+  if (stat (part, &st) != 0 || !S_ISREG (st.st_mode))
+    return -1;
+
+  return st.st_size;
+}
+
+/**
+ * pcq_sink_keep_part:
+ *
+ * Makes pcq_sink_free() leave the part file, so that a later attempt
+ * can ask the server for the rest.
+ */
+void
+pcq_sink_keep_part (PcqSink *self)
+{
+  g_return_if_fail (self != NULL);
+  self->keep_part = TRUE;
+}
+
 gboolean
 pcq_sink_write (PcqSink     *self,
                 const void  *buf,
@@ -418,10 +513,11 @@ pcq_sink_commit (PcqSink  *self,
       g_autofree char *part = NULL;
       gboolean ok;
 
-      if (rename_noreplace (self->part_path, self->path) == 0)
+      if (self->exact ? g_rename (self->part_path, self->path) == 0
+                      : rename_noreplace (self->part_path, self->path) == 0)
         break;
 
-      if (errno != EEXIST)
+      if (errno != EEXIST || self->exact)
         return set_io_error (error, errno, "rename", self->part_path);
 
       /* Keep our temp file's path: only the final name moves on. */
@@ -473,7 +569,8 @@ pcq_sink_free (PcqSink *self)
 
   if (!self->committed && self->part_path != NULL)
     {
-      g_unlink (self->part_path);
+      if (!self->keep_part)
+        g_unlink (self->part_path);
       g_mutex_lock (&reserved_lock);
       release_locked (self);
       g_mutex_unlock (&reserved_lock);

@@ -23,6 +23,11 @@ typedef struct _PcqSink PcqSink;
 PcqSink    *pcq_sink_open     (const char  *dir,
                                const char  *name,
                                GError     **error);
+PcqSink    *pcq_sink_open_exact (const char  *path,
+                                 gint64       offset,
+                                 GError     **error);
+gint64      pcq_sink_part_size  (const char  *path);
+void        pcq_sink_keep_part  (PcqSink     *self);
 gboolean    pcq_sink_write    (PcqSink     *self,
                                const void  *buf,
                                gsize        len,

@@ -23,8 +23,8 @@ struct _PcqWorker
   GMainContext    *context;
   SoupSession     *session;
   guint            stall_timeout;
-  PcqProgressFunc  progress;
-  gpointer         progress_data;
+  const PcqWorkerCallbacks *callbacks;
+  gpointer         user_data;
   guint8          *buffer;
 };
 
@@ -66,6 +66,8 @@ pcq_run_unref (PcqRun *run)
   g_free (run->output_dir);
   g_free (run->name);
   g_free (run->host);
+  g_free (run->output_path);
+  g_free (run->validator);
   g_object_unref (run->cancellable);
   g_free (run);
 }
@@ -128,8 +130,8 @@ pcq_check_url (const char  *url,
 }
 
 PcqWorker *
-pcq_worker_new (PcqProgressFunc progress,
-                gpointer        user_data)
+pcq_worker_new (const PcqWorkerCallbacks *callbacks,
+                gpointer                  user_data)
 {
   PcqWorker *self = g_new0 (PcqWorker, 1);
 
@@ -139,8 +141,8 @@ pcq_worker_new (PcqProgressFunc progress,
   self->context = g_main_context_new ();
   g_main_context_push_thread_default (self->context);
 
-  self->progress = progress;
-  self->progress_data = user_data;
+  self->callbacks = callbacks;
+  self->user_data = user_data;
   self->buffer = g_malloc (BUFFER_SIZE);
 
   return self;
@@ -245,6 +247,19 @@ classify_io_error (GError *error)
   return PCQ_OUTCOME_RETRY;
 }
 
+/* What If-Range may carry: a strong ETag, else Last-Modified. */
+static char *
+get_validator (SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *etag = soup_message_headers_get_one (headers, "ETag");
+
+  if (etag != NULL && !g_str_has_prefix (etag, "W/"))
+    return g_strdup (etag);
+
+  return g_strdup (soup_message_headers_get_one (headers, "Last-Modified"));
+}
+
 static char *
 choose_name (PcqRun      *run,
              SoupMessage *msg,
@@ -275,6 +290,7 @@ static GInputStream *
 send_following_redirects (PcqWorker    *self,
                           SoupSession  *session,
                           PcqRun       *run,
+                          gint64        resume_from,
                           SoupMessage **out_msg,
                           GUri        **out_uri,
                           GError      **error)
@@ -298,6 +314,15 @@ send_following_redirects (PcqWorker    *self,
       /* Save the bytes the server sends, as they are: no transparent
        * decompression (and byte ranges stay meaningful). */
       soup_message_disable_feature (msg, SOUP_TYPE_CONTENT_DECODER);
+
+      if (resume_from > 0)
+        {
+          SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+          /* The rest, but only if it is still the same file. */
+          soup_message_headers_set_range (headers, resume_from, -1);
+          soup_message_headers_replace (headers, "If-Range", run->validator);
+        }
 
       g_hash_table_add (seen, g_uri_to_string (uri));
 
@@ -369,11 +394,15 @@ pcq_worker_run (PcqWorker  *self,
   guint status;
   gint64 total = -1;
   gint64 bytes = 0;
+  gint64 resume_from = 0;
 
   attempt->retry_after_ms = -1;
 
   pcq_atomic_set64 (&run->bytes, 0);
-  in = send_following_redirects (self, session, run, &msg, &uri, &error);
+  if (run->output_path != NULL && run->validator != NULL)
+    resume_from = MAX (0, pcq_sink_part_size (run->output_path));
+
+  in = send_following_redirects (self, session, run, resume_from, &msg, &uri, &error);
   if (in == NULL)
     {
       outcome = error->domain == PCQ_ERROR ? PCQ_OUTCOME_FAILED : classify_io_error (error);
@@ -403,14 +432,55 @@ pcq_worker_run (PcqWorker  *self,
   if (soup_message_headers_get_encoding (soup_message_get_response_headers (msg)) ==
       SOUP_ENCODING_CONTENT_LENGTH)
     total = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
-  pcq_atomic_set64 (&run->total, total);
 
-  name = choose_name (run, msg, uri);
-  sink = pcq_sink_open (run->output_dir, name, &error);
+  if (status == SOUP_STATUS_PARTIAL_CONTENT && resume_from > 0)
+    {
+      goffset start, end, length;
+
+      if (!soup_message_headers_get_content_range (soup_message_get_response_headers (msg),
+                                                   &start, &end, &length) ||
+          start != resume_from)
+        {
+          /* Not the rest we asked for: start again from zero next time. */
+          g_clear_pointer (&run->validator, g_free);
+          g_set_error (&error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
+                       "The server sent a different part of the file than asked for");
+          outcome = PCQ_OUTCOME_RETRY;
+          g_input_stream_close (in, NULL, NULL);
+          goto out;
+        }
+
+      bytes = resume_from;
+      total = length >= 0 ? length : (total >= 0 ? resume_from + total : -1);
+    }
+  else
+    resume_from = 0;  /* a 200: the whole file again */
+
+  pcq_atomic_set64 (&run->total, total);
+  pcq_atomic_set64 (&run->bytes, bytes);
+
+  if (run->output_path != NULL)
+    {
+      sink = pcq_sink_open_exact (run->output_path, resume_from, &error);
+    }
+  else
+    {
+      name = choose_name (run, msg, uri);
+      sink = pcq_sink_open (run->output_dir, name, &error);
+    }
   if (sink == NULL)
     {
       outcome = PCQ_OUTCOME_FAILED;
       goto out;
+    }
+
+  if (run->output_path == NULL || resume_from == 0)
+    {
+      g_free (run->output_path);
+      run->output_path = g_strdup (pcq_sink_get_path (sink));
+      g_free (run->validator);
+      run->validator = get_validator (msg);
+      self->callbacks->named (run, self->user_data);
     }
 
   for (;;)
@@ -430,6 +500,8 @@ pcq_worker_run (PcqWorker  *self,
               g_set_error (&error, PCQ_ERROR, PCQ_ERROR_STALLED,
                            "Stalled: no data for %u s after %" G_GINT64_FORMAT " bytes",
                            stall_timeout, bytes);
+              if (run->validator != NULL)
+                pcq_sink_keep_part (sink);
               goto out;
             }
           break;
@@ -446,8 +518,7 @@ pcq_worker_run (PcqWorker  *self,
 
       bytes += n;
       pcq_atomic_set64 (&run->bytes, bytes);
-      if (self->progress != NULL)
-        self->progress (run, self->progress_data);
+      self->callbacks->progress (run, self->user_data);
     }
 
   if (error != NULL || (total >= 0 && bytes < total))
@@ -462,6 +533,9 @@ pcq_worker_run (PcqWorker  *self,
         g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
                      "Incomplete download: connection closed after %" G_GINT64_FORMAT " bytes", bytes);
       outcome = PCQ_OUTCOME_RETRY;
+      /* With a validator, the next attempt asks for the rest. */
+      if (run->validator != NULL)
+        pcq_sink_keep_part (sink);
       goto out;
     }
 

@@ -38,6 +38,12 @@ typedef struct
   /* Owned by the thread holding the run. */
   guint            attempts;
   gint64           not_before;   /* monotonic µs before which it must not start */
+  char            *output_path;  /* the final name, once chosen */
+  char            *validator;    /* ETag or Last-Modified of the part file */
+
+  /* Main thread only. */
+  gboolean         accepted;     /* committed to the store and in the backlog */
+  gint64           saved_at;     /* when progress was last stored */
 } PcqRun;
 
 PcqRun *pcq_run_new   (guint64     id,
@@ -67,16 +73,24 @@ typedef struct
 
 void pcq_attempt_clear (PcqAttempt *attempt);
 
-typedef void (*PcqProgressFunc) (PcqRun   *run,
-                                 gpointer  user_data);
+/* Both are called from the worker thread. */
+typedef struct
+{
+  /* run->bytes and run->total changed */
+  void (*progress) (PcqRun   *run,
+                    gpointer  user_data);
+  /* run->output_path (and run->validator) were just chosen */
+  void (*named)    (PcqRun   *run,
+                    gpointer  user_data);
+} PcqWorkerCallbacks;
 
 typedef struct _PcqWorker PcqWorker;
 
 char       *pcq_check_url    (const char       *url,
                               GError          **error);
 
-PcqWorker  *pcq_worker_new   (PcqProgressFunc   progress,
-                              gpointer          user_data);
+PcqWorker  *pcq_worker_new   (const PcqWorkerCallbacks *callbacks,
+                              gpointer                  user_data);
 void        pcq_worker_idle  (PcqWorker        *self);
 PcqOutcome  pcq_worker_run   (PcqWorker        *self,
                               PcqRun           *run,

@@ -1,0 +1,962 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-store"
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "pcq-store.h"
+
+/*
+ * The store thread owns the SQLite connection: no SQLite call ever runs
+ * on the main thread, where an fsync or a checkpoint would cost frames.
+ * The main thread pushes mutations into @mutations; the store thread
+ * takes everything that is there, applies it in one transaction (group
+ * commit), calls syncfs() once per output file system if the batch
+ * marks files as done, commits, and then calls the mutations'
+ * "committed" callbacks on the main context, all in one idle.
+ */
+
+#define MAX_BATCH 20000
+
+typedef enum
+{
+  MUTATION_PUT,
+  MUTATION_PROGRESS,
+  MUTATION_DELETE,
+  MUTATION_FLUSH,
+  MUTATION_CLOSE,
+} MutationKind;
+
+typedef struct
+{
+  MutationKind       kind;
+  PcqStoreRecord    *record;
+  guint64            id;
+  gint64             bytes;
+  gint64             total;
+  gboolean           sync_output;
+  PcqStoreCommitted  committed;
+  gpointer           user_data;
+  GMutex            *done_lock;   /* FLUSH and CLOSE: the caller waits */
+  GCond             *done_cond;
+  gboolean          *done;
+} Mutation;
+
+struct _PcqStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  GMainContext *main_context;
+  GAsyncQueue  *mutations;
+  GThread      *thread;
+
+  /* Store thread only. */
+  sqlite3      *db;
+  sqlite3_stmt *put_stmt;
+  sqlite3_stmt *progress_stmt;
+  sqlite3_stmt *delete_stmt;
+};
+
+G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
+
+PcqStoreRecord *
+pcq_store_record_copy (const PcqStoreRecord *record)
+{
+  PcqStoreRecord *copy = g_memdup2 (record, sizeof *record);
+
+  copy->url = g_strdup (record->url);
+  copy->output_dir = g_strdup (record->output_dir);
+  copy->name = g_strdup (record->name);
+  copy->error = g_strdup (record->error);
+  copy->output_path = g_strdup (record->output_path);
+  copy->validator = g_strdup (record->validator);
+
+  return copy;
+}
+
+void
+pcq_store_record_free (PcqStoreRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->url);
+  g_free (record->output_dir);
+  g_free (record->name);
+  g_free (record->error);
+  g_free (record->output_path);
+  g_free (record->validator);
+  g_free (record);
+}
+
+static void
+mutation_free (Mutation *m)
+{
+  g_clear_pointer (&m->record, pcq_store_record_free);
+  g_free (m);
+}
+
+/* ---- store thread -------------------------------------------------- */
+
+static gboolean
+set_sqlite_error (GError      **error,
+                  sqlite3      *db,
+                  const char   *what)
+{
+  g_set_error (error, G_IO_ERROR,
+               sqlite3_errcode (db) == SQLITE_CORRUPT || sqlite3_errcode (db) == SQLITE_NOTADB
+                 ? G_IO_ERROR_INVALID_DATA : G_IO_ERROR_FAILED,
+               "%s: %s", what, sqlite3_errmsg (db));
+  return FALSE;
+}
+
+static gboolean
+exec (sqlite3     *db,
+      const char  *sql,
+      GError     **error)
+{
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return set_sqlite_error (error, db, sql);
+  return TRUE;
+}
+
+static const char *schema_v1 =
+  "CREATE TABLE jobs ("
+  "  id          INTEGER PRIMARY KEY,"
+  "  url         TEXT NOT NULL,"
+  "  output_dir  TEXT NOT NULL,"
+  "  name        TEXT,"
+  "  state       INTEGER NOT NULL,"
+  "  bytes       INTEGER NOT NULL DEFAULT 0,"
+  "  total       INTEGER NOT NULL DEFAULT -1,"
+  "  attempts    INTEGER NOT NULL DEFAULT 0,"
+  "  error       TEXT,"
+  "  output_path TEXT,"
+  "  validator   TEXT,"
+  "  created     INTEGER NOT NULL,"
+  "  finished    INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX jobs_finished ON jobs (finished) WHERE finished > 0;";
+
+/* Each entry takes the schema from version i to i + 1. */
+static const char *migrations[] = {
+  NULL,  /* 0 → 1 is schema_v1 */
+};
+
+static gboolean
+migrate (sqlite3  *db,
+         GError  **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_finalize (stmt);
+      return set_sqlite_error (error, db, "Cannot read the schema version");
+    }
+  version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+
+  if (version > PCQ_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "The queue was written by a newer Pcq (schema %d)", version);
+      return FALSE;
+    }
+
+  if (version == PCQ_STORE_SCHEMA_VERSION)
+    return TRUE;
+
+  if (!exec (db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  for (int v = version; v < PCQ_STORE_SCHEMA_VERSION; v++)
+    {
+      const char *sql = v == 0 ? schema_v1 : migrations[v];
+
+      if (!exec (db, sql, error))
+        {
+          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
+
+  {
+    g_autofree char *set = g_strdup_printf ("PRAGMA user_version = %d", PCQ_STORE_SCHEMA_VERSION);
+
+    if (!exec (db, set, error) || !exec (db, "COMMIT", error))
+      {
+        sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+        return FALSE;
+      }
+  }
+
+  return TRUE;
+}
+
+static char *
+dup_column (sqlite3_stmt *stmt,
+            int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static GPtrArray *
+load (sqlite3    *db,
+      GTimeSpan   prune_age,
+      GError    **error)
+{
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_store_record_free);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (prune_age > 0)
+    {
+      gint64 before = g_get_real_time () / G_USEC_PER_SEC - prune_age / G_USEC_PER_SEC;
+
+      if (sqlite3_prepare_v2 (db, "DELETE FROM jobs WHERE finished > 0 AND finished < ?",
+                              -1, &stmt, NULL) != SQLITE_OK)
+        return set_sqlite_error (error, db, "Cannot prune the history"), NULL;
+      sqlite3_bind_int64 (stmt, 1, before);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        return set_sqlite_error (error, db, "Cannot prune the history"), NULL;
+    }
+
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
+                          " error, output_path, validator, created, finished"
+                          " FROM jobs ORDER BY id",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      PcqStoreRecord *record = g_new0 (PcqStoreRecord, 1);
+
+      record->id = sqlite3_column_int64 (stmt, 0);
+      record->url = dup_column (stmt, 1);
+      record->output_dir = dup_column (stmt, 2);
+      record->name = dup_column (stmt, 3);
+      record->state = CLAMP (sqlite3_column_int (stmt, 4), PCQ_JOB_QUEUED, PCQ_JOB_CANCELLED);
+      record->bytes = sqlite3_column_int64 (stmt, 5);
+      record->total = sqlite3_column_int64 (stmt, 6);
+      record->attempts = sqlite3_column_int (stmt, 7);
+      record->error = dup_column (stmt, 8);
+      record->output_path = dup_column (stmt, 9);
+      record->validator = dup_column (stmt, 10);
+      record->created = sqlite3_column_int64 (stmt, 11);
+      record->finished = sqlite3_column_int64 (stmt, 12);
+
+      if (record->url == NULL || record->output_dir == NULL)
+        {
+          pcq_store_record_free (record);
+          continue;
+        }
+
+      g_ptr_array_add (records, record);
+    }
+
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
+
+  return g_steal_pointer (&records);
+}
+
+static gboolean
+prepare_statements (PcqStore  *self,
+                    GError   **error)
+{
+  if (sqlite3_prepare_v3 (self->db,
+                          "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
+                          " total, attempts, error, output_path, validator, created, finished)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ? WHERE id = ?",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "DELETE FROM jobs WHERE id = ?",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK)
+    return set_sqlite_error (error, self->db, "Cannot prepare the store");
+
+  return TRUE;
+}
+
+static void
+close_db (PcqStore *self)
+{
+  g_clear_pointer (&self->put_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->progress_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+}
+
+static GPtrArray *
+open_db (PcqStore    *self,
+         const char  *path,
+         GTimeSpan    prune_age,
+         GError     **error)
+{
+  GPtrArray *records;
+
+  if (sqlite3_open_v2 (path, &self->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      if (self->db == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Out of memory opening the queue");
+      else
+        set_sqlite_error (error, self->db, "Cannot open the queue");
+      close_db (self);
+      return NULL;
+    }
+
+  sqlite3_busy_timeout (self->db, 5000);
+
+  /* WAL: readers never block the writer. FULL: a committed job survives
+   * a power cut too, not only a crash of the process. */
+  if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self->db, "PRAGMA synchronous = FULL", error) ||
+      !migrate (self->db, error) ||
+      (records = load (self->db, prune_age, error)) == NULL ||
+      !prepare_statements (self, error))
+    {
+      close_db (self);
+      return NULL;
+    }
+
+  return records;
+}
+
+/* A store that cannot be read is moved aside, never deleted: someone
+ * may want to look at it. */
+static char *
+move_aside (const char *path)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *aside = g_strdup_printf ("%s.corrupt-%s", path, stamp);
+
+  if (g_rename (path, aside) != 0)
+    return NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *suffix = i == 0 ? "-wal" : "-shm";
+      g_autofree char *from = g_strconcat (path, suffix, NULL);
+      g_autofree char *to = g_strconcat (aside, suffix, NULL);
+
+      g_rename (from, to);
+    }
+
+  return g_steal_pointer (&aside);
+}
+
+typedef struct
+{
+  GTimeSpan  prune_age;
+  GPtrArray *records;
+  char      *notice;
+} OpenResult;
+
+static void
+open_result_free (OpenResult *result)
+{
+  g_clear_pointer (&result->records, g_ptr_array_unref);
+  g_free (result->notice);
+  g_free (result);
+}
+
+static void
+open_with_fallbacks (PcqStore   *self,
+                     OpenResult *result)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (self->path);
+  g_autofree char *aside = NULL;
+
+  g_mkdir_with_parents (dir, 0700);
+
+  result->records = open_db (self, self->path, result->prune_age, &error);
+  if (result->records != NULL)
+    return;
+
+  g_warning ("%s", error->message);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) &&
+      (aside = move_aside (self->path)) != NULL)
+    {
+      g_clear_error (&error);
+      result->records = open_db (self, self->path, result->prune_age, &error);
+      if (result->records != NULL)
+        {
+          result->notice = g_strdup_printf ("The saved queue could not be read and was moved "
+                                            "to “%s”. Pcq starts with an empty queue.", aside);
+          return;
+        }
+      g_warning ("%s", error->message);
+    }
+
+  /* Still nothing: run on, but say that nothing will be kept. */
+  result->notice = g_strdup_printf ("The queue cannot be saved (%s). Tasks will not be kept "
+                                    "after Pcq closes.", error->message);
+  g_clear_error (&error);
+  result->records = open_db (self, ":memory:", 0, &error);
+  g_assert (result->records != NULL);
+}
+
+static gboolean
+bind_text (sqlite3_stmt *stmt,
+           int           column,
+           const char   *text)
+{
+  if (text == NULL)
+    return sqlite3_bind_null (stmt, column) == SQLITE_OK;
+  return sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+static void
+step_and_reset (PcqStore     *self,
+                sqlite3_stmt *stmt)
+{
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    g_warning ("Cannot save to the queue: %s", sqlite3_errmsg (self->db));
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+static void
+apply (PcqStore *self,
+       Mutation *m)
+{
+  const PcqStoreRecord *r = m->record;
+  sqlite3_stmt *stmt;
+
+  switch (m->kind)
+    {
+    case MUTATION_PUT:
+      stmt = self->put_stmt;
+      sqlite3_bind_int64 (stmt, 1, r->id);
+      bind_text (stmt, 2, r->url);
+      bind_text (stmt, 3, r->output_dir);
+      bind_text (stmt, 4, r->name);
+      sqlite3_bind_int (stmt, 5, r->state);
+      sqlite3_bind_int64 (stmt, 6, r->bytes);
+      sqlite3_bind_int64 (stmt, 7, r->total);
+      sqlite3_bind_int (stmt, 8, r->attempts);
+      bind_text (stmt, 9, r->error);
+      bind_text (stmt, 10, r->output_path);
+      bind_text (stmt, 11, r->validator);
+      sqlite3_bind_int64 (stmt, 12, r->created);
+      sqlite3_bind_int64 (stmt, 13, r->finished);
+      step_and_reset (self, stmt);
+      break;
+
+    case MUTATION_PROGRESS:
+      stmt = self->progress_stmt;
+      sqlite3_bind_int64 (stmt, 1, m->bytes);
+      sqlite3_bind_int64 (stmt, 2, m->total);
+      sqlite3_bind_int64 (stmt, 3, m->id);
+      step_and_reset (self, stmt);
+      break;
+
+    case MUTATION_DELETE:
+      stmt = self->delete_stmt;
+      sqlite3_bind_int64 (stmt, 1, m->id);
+      step_and_reset (self, stmt);
+      break;
+
+    case MUTATION_FLUSH:
+    case MUTATION_CLOSE:
+    default:
+      break;
+    }
+}
+
+/* One syncfs() per file system: every finished file of the batch is on
+ * disk before the batch says so. Much cheaper than an fsync per file. */
+static void
+sync_output_dirs (GPtrArray *batch)
+{
+  g_autoptr(GHashTable) synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      struct stat st;
+      int fd;
+
+      if (m->kind != MUTATION_PUT || !m->sync_output)
+        continue;
+
+      fd = g_open (m->record->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      if (fd < 0)
+        continue;
+
+      if (fstat (fd, &st) == 0 && !g_hash_table_contains (synced, &(gint64){ st.st_dev }))
+        {
+          if (syncfs (fd) != 0)
+            g_warning ("syncfs on “%s” failed: %s", m->record->output_dir, g_strerror (errno));
+          g_hash_table_add (synced, g_memdup2 (&(gint64){ st.st_dev }, sizeof (gint64)));
+        }
+
+      close (fd);
+    }
+}
+
+static gboolean
+run_committed (gpointer user_data)
+{
+  GPtrArray *batch = user_data;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+
+      if (m->committed != NULL)
+        m->committed (m->user_data);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+signal_waiter (Mutation *m)
+{
+  g_mutex_lock (m->done_lock);
+  *m->done = TRUE;
+  g_cond_signal (m->done_cond);
+  g_mutex_unlock (m->done_lock);
+}
+
+static gpointer
+store_thread (gpointer data)
+{
+  PcqStore *self = data;
+  gboolean closing = FALSE;
+
+  while (!closing)
+    {
+      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
+      gboolean has_callbacks = FALSE;
+      Mutation *m = g_async_queue_pop (self->mutations);
+
+      /* Group commit: take whatever queued up while we were busy. */
+      do
+        {
+          g_ptr_array_add (batch, m);
+          if (m->kind == MUTATION_CLOSE)
+            {
+              closing = TRUE;
+              break;
+            }
+        }
+      while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL);
+
+      sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+      for (guint i = 0; i < batch->len; i++)
+        {
+          m = g_ptr_array_index (batch, i);
+          apply (self, m);
+          has_callbacks |= m->committed != NULL;
+        }
+      sync_output_dirs (batch);
+      if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        {
+          g_warning ("Cannot commit the queue: %s", sqlite3_errmsg (self->db));
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+
+      for (guint i = 0; i < batch->len; i++)
+        {
+          m = g_ptr_array_index (batch, i);
+          if (m->done != NULL)
+            signal_waiter (m);
+        }
+
+      if (has_callbacks)
+        {
+          GSource *source = g_idle_source_new ();
+
+          g_source_set_name (source, "[pcq] store committed");
+          g_source_set_callback (source, run_committed, g_steal_pointer (&batch),
+                                 (GDestroyNotify) g_ptr_array_unref);
+          g_source_attach (source, self->main_context);
+          g_source_unref (source);
+        }
+    }
+
+  sqlite3_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+  close_db (self);
+
+  return NULL;
+}
+
+static void
+open_in_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  PcqStore *self = source_object;
+  OpenResult *result = task_data;
+
+  open_with_fallbacks (self, result);
+
+  /* From here on, the connection belongs to the store thread. */
+  self->thread = g_thread_new ("pcq-store", store_thread, self);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* ---- main thread --------------------------------------------------- */
+
+static void
+pcq_store_dispose (GObject *object)
+{
+  pcq_store_close (PCQ_STORE (object));
+
+  G_OBJECT_CLASS (pcq_store_parent_class)->dispose (object);
+}
+
+static void
+pcq_store_finalize (GObject *object)
+{
+  PcqStore *self = (PcqStore *)object;
+
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->mutations, g_async_queue_unref);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+
+  G_OBJECT_CLASS (pcq_store_parent_class)->finalize (object);
+}
+
+static void
+pcq_store_class_init (PcqStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pcq_store_dispose;
+  object_class->finalize = pcq_store_finalize;
+}
+
+static void
+pcq_store_init (PcqStore *self)
+{
+  self->main_context = g_main_context_ref_thread_default ();
+  self->mutations = g_async_queue_new_full ((GDestroyNotify) mutation_free);
+}
+
+/**
+ * pcq_store_new:
+ * @path: the SQLite file (its folder is created when needed)
+ *
+ * Creates a store. Nothing is read or written until pcq_store_open_async().
+ */
+PcqStore *
+pcq_store_new (const char *path)
+{
+  PcqStore *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (PCQ_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+
+  return self;
+}
+
+const char *
+pcq_store_get_path (PcqStore *self)
+{
+  g_return_val_if_fail (PCQ_IS_STORE (self), NULL);
+  return self->path;
+}
+
+/**
+ * pcq_store_open_async:
+ * @prune_age: finished jobs older than this are deleted; 0 keeps all
+ *
+ * Opens (creating or migrating) the store off the main thread and reads
+ * every job. A store that cannot be read is moved aside and replaced by
+ * an empty one; the finish function then gives a notice to show once.
+ */
+void
+pcq_store_open_async (PcqStore            *self,
+                      GTimeSpan            prune_age,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenResult *result;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+  g_return_if_fail (self->thread == NULL);
+
+  result = g_new0 (OpenResult, 1);
+  result->prune_age = prune_age;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_store_open_async);
+  g_task_set_task_data (task, result, (GDestroyNotify) open_result_free);
+  g_task_run_in_thread (task, open_in_thread);
+}
+
+/**
+ * pcq_store_open_finish:
+ * @notice: (out) (optional): a message for the person, or %NULL
+ *
+ * Returns: (transfer full): the stored jobs as #PcqStoreRecord, by id
+ */
+GPtrArray *
+pcq_store_open_finish (PcqStore      *self,
+                       GAsyncResult  *result,
+                       char         **notice,
+                       GError       **error)
+{
+  OpenResult *data;
+
+  g_return_val_if_fail (PCQ_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (notice != NULL)
+    *notice = g_steal_pointer (&data->notice);
+
+  return g_steal_pointer (&data->records);
+}
+
+static void
+open_sync_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/**
+ * pcq_store_open_sync:
+ *
+ * Like pcq_store_open_async(), waiting for the store thread. For
+ * programs without a window (headless mode, tests).
+ */
+GPtrArray *
+pcq_store_open_sync (PcqStore   *self,
+                     GTimeSpan   prune_age,
+                     char      **notice,
+                     GError    **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  GPtrArray *records;
+
+  g_main_context_push_thread_default (context);
+  pcq_store_open_async (self, prune_age, NULL, open_sync_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  records = pcq_store_open_finish (self, result, notice, error);
+  g_main_context_pop_thread_default (context);
+
+  return records;
+}
+
+static void
+push (PcqStore *self,
+      Mutation *m)
+{
+  if (self->thread == NULL)
+    {
+      g_critical ("Store “%s” is not open", self->path);
+      mutation_free (m);
+      return;
+    }
+
+  g_async_queue_push (self->mutations, m);
+}
+
+/**
+ * pcq_store_put:
+ * @record: the whole job (copied)
+ * @sync_output: make the files in @record's output folder durable
+ *   before committing (for a job that is now done)
+ * @committed: (nullable): called on the main context once committed
+ */
+void
+pcq_store_put (PcqStore             *self,
+               const PcqStoreRecord *record,
+               gboolean              sync_output,
+               PcqStoreCommitted     committed,
+               gpointer              user_data)
+{
+  Mutation *m;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+  g_return_if_fail (record != NULL);
+
+  m = g_new0 (Mutation, 1);
+  m->kind = MUTATION_PUT;
+  m->record = pcq_store_record_copy (record);
+  m->sync_output = sync_output;
+  m->committed = committed;
+  m->user_data = user_data;
+  push (self, m);
+}
+
+void
+pcq_store_put_progress (PcqStore *self,
+                        guint64   id,
+                        gint64    bytes,
+                        gint64    total)
+{
+  Mutation *m;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  m = g_new0 (Mutation, 1);
+  m->kind = MUTATION_PROGRESS;
+  m->id = id;
+  m->bytes = bytes;
+  m->total = total;
+  push (self, m);
+}
+
+void
+pcq_store_delete (PcqStore *self,
+                  guint64   id)
+{
+  Mutation *m;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  m = g_new0 (Mutation, 1);
+  m->kind = MUTATION_DELETE;
+  m->id = id;
+  push (self, m);
+}
+
+static void
+push_and_wait (PcqStore     *self,
+               MutationKind  kind)
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done = FALSE;
+  Mutation *m = g_new0 (Mutation, 1);
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  m->kind = kind;
+  m->done_lock = &lock;
+  m->done_cond = &cond;
+  m->done = &done;
+  push (self, m);
+
+  g_mutex_lock (&lock);
+  while (!done)
+    g_cond_wait (&cond, &lock);
+  g_mutex_unlock (&lock);
+
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+}
+
+/**
+ * pcq_store_flush:
+ *
+ * Waits until everything pushed so far is committed. Blocks: for
+ * shutdown and tests only.
+ */
+void
+pcq_store_flush (PcqStore *self)
+{
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  if (self->thread != NULL)
+    push_and_wait (self, MUTATION_FLUSH);
+}
+
+/**
+ * pcq_store_close:
+ *
+ * Commits what is pending and closes the database. Blocks until the
+ * store thread has finished.
+ */
+void
+pcq_store_close (PcqStore *self)
+{
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  if (self->thread == NULL)
+    return;
+
+  push_and_wait (self, MUTATION_CLOSE);
+  g_thread_join (g_steal_pointer (&self->thread));
+}
+
+/**
+ * pcq_store_lock:
+ * @path: the store's path
+ * @out_fd: (out): the lock's file descriptor, to keep open while in use
+ *
+ * Takes the lock beside a store, so that one process at a time uses it.
+ *
+ * Returns: %FALSE with %G_IO_ERROR_BUSY naming the other process's pid
+ *   when the store is in use
+ */
+gboolean
+pcq_store_lock (const char  *path,
+                int         *out_fd,
+                GError     **error)
+{
+  g_autofree char *lock_path = g_strconcat (path, ".lock", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *pid = NULL;
+  int fd;
+
+  g_mkdir_with_parents (dir, 0700);
+  fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot lock “%s”: %s", lock_path, g_strerror (errsv));
+      return FALSE;
+    }
+
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      char buf[32] = { 0 };
+      ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   "Another Pcq (pid %s) is using “%s”",
+                   n > 0 ? g_strstrip (buf) : "unknown", path);
+      return FALSE;
+    }
+
+  pid = g_strdup_printf ("%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) != 0 || pwrite (fd, pid, strlen (pid), 0) < 0)
+    g_warning ("Cannot write the pid to “%s”", lock_path);
+
+  *out_fd = fd;
+  return TRUE;
+}

@@ -1,0 +1,82 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+#define PCQ_STORE_SCHEMA_VERSION 1
+
+/* One row of the store: everything needed to show a job again and to
+ * run it on from where it was. Plain data, copied between threads. */
+typedef struct
+{
+  guint64      id;
+  char        *url;
+  char        *output_dir;
+  char        *name;         /* explicit name, or NULL */
+  PcqJobState  state;
+  gint64       bytes;
+  gint64       total;
+  guint        attempts;
+  char        *error;
+  char        *output_path;  /* the final name, chosen when it first ran */
+  char        *validator;    /* ETag or Last-Modified of its part file */
+  gint64       created;      /* unix seconds */
+  gint64       finished;     /* unix seconds, 0 while unfinished */
+} PcqStoreRecord;
+
+PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
+void            pcq_store_record_free (PcqStoreRecord       *record);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqStoreRecord, pcq_store_record_free)
+
+/* Called on the main context once the change it was given with is
+ * committed (durably: after the batch's syncfs and COMMIT). */
+typedef void (*PcqStoreCommitted) (gpointer user_data);
+
+#define PCQ_TYPE_STORE (pcq_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (PcqStore, pcq_store, PCQ, STORE, GObject)
+
+PcqStore   *pcq_store_new          (const char           *path);
+const char *pcq_store_get_path     (PcqStore             *self);
+void        pcq_store_open_async   (PcqStore             *self,
+                                    GTimeSpan             prune_age,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data);
+GPtrArray  *pcq_store_open_finish  (PcqStore             *self,
+                                    GAsyncResult         *result,
+                                    char                **notice,
+                                    GError              **error);
+GPtrArray  *pcq_store_open_sync    (PcqStore             *self,
+                                    GTimeSpan             prune_age,
+                                    char                **notice,
+                                    GError              **error);
+void        pcq_store_put          (PcqStore             *self,
+                                    const PcqStoreRecord *record,
+                                    gboolean              sync_output,
+                                    PcqStoreCommitted     committed,
+                                    gpointer              user_data);
+void        pcq_store_put_progress (PcqStore             *self,
+                                    guint64               id,
+                                    gint64                bytes,
+                                    gint64                total);
+void        pcq_store_delete       (PcqStore             *self,
+                                    guint64               id);
+void        pcq_store_flush        (PcqStore             *self);
+void        pcq_store_close        (PcqStore             *self);
+
+gboolean    pcq_store_lock         (const char           *path,
+                                    int                  *out_fd,
+                                    GError              **error);
+
+G_END_DECLS

@@ -697,7 +697,8 @@ apply_event (PcqEngine *self,
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
-      save_job (self, job);
+      /* Not stored: an active job is restored as queued anyway, and
+       * EVENT_NAMED stores it with its final name a moment later. */
       ensure_rate_timer (self);
       break;
 

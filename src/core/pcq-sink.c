@@ -287,6 +287,37 @@ set_io_error (GError     **error,
   return FALSE;
 }
 
+/* Opens the part file, creating the output folder only when it is
+ * missing: most files go to a folder that exists, and a mkdir per file
+ * is a syscall per file for nothing. */
+static gboolean
+open_part (PcqSink  *self,
+           int       flags,
+           GError  **error)
+{
+  flags |= O_WRONLY | O_CREAT | O_CLOEXEC;
+
+  self->fd = g_open (self->part_path, flags, 0644);
+  if (self->fd < 0 && errno == ENOENT)
+    {
+      if (g_mkdir_with_parents (self->dir, 0755) != 0)
+        {
+          int errsv = errno;
+          g_autofree char *display = g_filename_display_name (self->dir);
+
+          g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                       "Cannot create output folder “%s”: %s", display, g_strerror (errsv));
+          return FALSE;
+        }
+      self->fd = g_open (self->part_path, flags, 0644);
+    }
+
+  if (self->fd < 0)
+    return set_io_error (error, errno, "write to", self->dir);
+
+  return TRUE;
+}
+
 /**
  * pcq_sink_open:
  * @dir: the output folder (created if missing)
@@ -309,16 +340,6 @@ pcq_sink_open (const char  *dir,
   g_return_val_if_fail (dir != NULL, NULL);
   g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
 
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    {
-      int errsv = errno;
-      g_autofree char *display = g_filename_display_name (dir);
-
-      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-                   "Cannot create output folder “%s”: %s", display, g_strerror (errsv));
-      return NULL;
-    }
-
   self = g_new0 (PcqSink, 1);
   self->fd = -1;
   self->dir = g_strdup (dir);
@@ -330,12 +351,8 @@ pcq_sink_open (const char  *dir,
   if (!ok)
     return NULL;
 
-  self->fd = g_open (self->part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (self->fd < 0)
-    {
-      set_io_error (error, errno, "write to", dir);
-      return NULL;
-    }
+  if (!open_part (self, O_TRUNC, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -358,7 +375,6 @@ pcq_sink_open_exact (const char  *path,
 {
   g_autoptr(PcqSink) self = NULL;
   g_autofree char *name = NULL;
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
 
   g_return_val_if_fail (path != NULL && g_path_is_absolute (path), NULL);
 
@@ -369,12 +385,6 @@ pcq_sink_open_exact (const char  *path,
   name = g_path_get_basename (path);
   split_name (name, &self->stem, &self->ext);
 
-  if (g_mkdir_with_parents (self->dir, 0755) != 0)
-    {
-      set_io_error (error, errno, "create output folder", self->dir);
-      return NULL;
-    }
-
   g_mutex_lock (&reserved_lock);
   if (reserved == NULL)
     reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -383,15 +393,8 @@ pcq_sink_open_exact (const char  *path,
   self->path = g_strdup (path);
   self->part_path = part_path_for (path);
 
-  if (offset <= 0)
-    flags |= O_TRUNC;
-
-  self->fd = g_open (self->part_path, flags, 0644);
-  if (self->fd < 0)
-    {
-      set_io_error (error, errno, "write to", self->dir);
-      return NULL;
-    }
+  if (!open_part (self, offset > 0 ? 0 : O_TRUNC, error))
+    return NULL;
 
   if (offset > 0 && (ftruncate (self->fd, offset) != 0 || lseek (self->fd, offset, SEEK_SET) < 0))
     {

@@ -1329,6 +1329,7 @@ pcq_engine_cancel (PcqEngine *self,
     {
       /* Not even in the backlog yet (the store has not committed it). */
       finish_run (self, job, run, PCQ_JOB_CANCELLED);
+      maybe_finish_shutdown (self);
       return;
     }
 
@@ -1343,6 +1344,7 @@ pcq_engine_cancel (PcqEngine *self,
     {
       pcq_run_unref (run);  /* the queue's reference */
       finish_run (self, job, run, PCQ_JOB_CANCELLED);
+      maybe_finish_shutdown (self);
     }
 }
 
@@ -1419,6 +1421,8 @@ pcq_engine_remove (PcqEngine *self,
 
   if (pcq_job_list_remove (self->jobs, job))
     forget_job (self, job);
+
+  maybe_finish_shutdown (self);
 }
 
 static gboolean

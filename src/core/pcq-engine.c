@@ -13,6 +13,7 @@
 #include "pcq-error.h"
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
+#include "pcq-sink.h"
 #include "pcq-store.h"
 #include "pcq-worker.h"
 
@@ -261,6 +262,19 @@ compare_run_id (gconstpointer a,
   return ra->id < rb->id ? -1 : ra->id > rb->id;
 }
 
+/* Backlog order when a run goes back in: pills first (a loop asked to
+ * exit must exit before it starts anything), then by submission. */
+static gint
+compare_backlog (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  if (a == POISON || b == POISON)
+    return (a != POISON) - (b != POISON);
+
+  return compare_run_id (a, b, NULL);
+}
+
 static gint64
 host_hold_locked (PcqEngine  *self,
                   const char *host)
@@ -309,10 +323,9 @@ release_deferred_locked (PcqEngine *self,
       l = next_link;
     }
 
-  /* @deferred is sorted by id: push the newest first so that the
-   * oldest ends up at the very front. */
-  for (guint i = due ? due->len : 0; i > 0; i--)
-    g_async_queue_push_front_unlocked (self->backlog, g_ptr_array_index (due, i - 1));
+  for (guint i = 0; due != NULL && i < due->len; i++)
+    g_async_queue_push_sorted_unlocked (self->backlog, g_ptr_array_index (due, i),
+                                        compare_backlog, NULL);
 
   return next == G_MAXINT64 ? G_MAXINT64 : next - now;
 }
@@ -355,7 +368,7 @@ next_run (PcqEngine *self,
       run = item;
       if (self->paused && !self->stopping)
         {
-          g_async_queue_push_front_unlocked (self->backlog, run);
+          g_async_queue_push_sorted_unlocked (self->backlog, run, compare_backlog, NULL);
           g_async_queue_unlock (self->backlog);
           continue;
         }
@@ -367,10 +380,13 @@ next_run (PcqEngine *self,
           g_async_queue_unlock (self->backlog);
           continue;
         }
+      /* Under the lock, so that a forced shutdown sees it (see there). */
+      g_atomic_int_set (&run->taken, TRUE);
       g_async_queue_unlock (self->backlog);
 
       if (g_cancellable_is_cancelled (run->cancellable))
         {
+          pcq_sink_discard (run->output_path);
           post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
           pcq_run_unref (run);
           continue;
@@ -404,10 +420,13 @@ defer_run (PcqEngine *self,
       /* Cancelled while we were deciding: pcq_engine_cancel() could not
        * find it anywhere, so report it here. */
       g_async_queue_unlock (self->backlog);
+      pcq_sink_discard (run->output_path);
       post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
       pcq_run_unref (run);
       return;
     }
+
+  g_atomic_int_set (&run->taken, FALSE);
 
   if (retry_after_ms >= 0)
     {
@@ -456,14 +475,17 @@ pcq_engine_loop (gpointer data,
               run = NULL;  /* the deferred queue has it now */
               break;
             }
+          pcq_sink_discard (run->output_path);
           post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
           break;
 
         case PCQ_OUTCOME_FAILED:
+          pcq_sink_discard (run->output_path);
           post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
           break;
 
         case PCQ_OUTCOME_CANCELLED:
+          pcq_sink_discard (run->output_path);
           post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, &attempt);
           break;
 
@@ -633,7 +655,15 @@ finish_run (PcqEngine   *self,
   g_autoptr(PcqJob) hold = g_object_ref (job);
 
   if (state == PCQ_JOB_DONE)
-    self->bytes_done += pcq_atomic_get64 (&run->bytes);
+    {
+      self->bytes_done += pcq_atomic_get64 (&run->bytes);
+    }
+  else
+    {
+      /* No file: a retry by hand chooses its name afresh. */
+      _pcq_job_set_output_path (job, NULL);
+      _pcq_job_set_validator (job, NULL);
+    }
 
   set_job_state (self, job, state);
   g_hash_table_remove (self->run_by_id, &run->id);
@@ -1229,6 +1259,8 @@ pcq_engine_restore (PcqEngine       *self,
       host = pcq_check_url (pcq_job_get_url (job), &error);
       run = run_for_job (job, host);
       g_hash_table_replace (self->run_by_id, &run->id, run);
+      if (run->output_path != NULL)
+        pcq_sink_reserve_name (run->output_path);
 
       if (host != NULL)
         {
@@ -1342,6 +1374,7 @@ pcq_engine_cancel (PcqEngine *self,
 
   if (removed)
     {
+      pcq_sink_discard (run->output_path);
       pcq_run_unref (run);  /* the queue's reference */
       finish_run (self, job, run, PCQ_JOB_CANCELLED);
       maybe_finish_shutdown (self);
@@ -1668,13 +1701,14 @@ pcq_engine_shutdown_async (PcqEngine           *self,
       GHashTableIter iter;
       gpointer run;
 
+      /* Once paused (under the backlog lock) no loop takes another run,
+       * and every run a loop took before is marked taken, even if the
+       * main thread has not heard that it started. */
       pcq_engine_set_paused (self, TRUE);
       g_hash_table_iter_init (&iter, self->run_by_id);
       while (g_hash_table_iter_next (&iter, NULL, &run))
         {
-          PcqJob *job = g_hash_table_lookup (self->job_by_id, &((PcqRun *)run)->id);
-
-          if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_ACTIVE)
+          if (g_atomic_int_get (&((PcqRun *)run)->taken))
             g_cancellable_cancel (((PcqRun *)run)->cancellable);
         }
     }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <gio/gunixinputstream.h>
@@ -24,20 +25,32 @@
 
 #define DEFAULT_JOBS 4
 #define HISTORY_DAYS 30
+#define READ_SIZE (256 * 1024)
 
 typedef struct
 {
-  PcqEngine *engine;
-  GMainLoop *loop;
-  guint      n_submitted;
-  guint      n_finished;
-  guint      n_bad_lines;
-  guint      n_interrupts;
-  gboolean   shutting_down;
-  gint64     started;
-  gboolean   progress;
-  guint      progress_source;
+  PcqEngine    *engine;
+  GMainLoop    *loop;
+  guint         n_submitted;
+  guint         n_finished;
+  guint         n_bad_lines;
+  guint         n_interrupts;
+  gboolean      shutting_down;
+  gint64        started;
+  gboolean      progress;
+  guint         progress_source;
+
+  /* The input file, read on the main loop as jobs already run: stdin
+   * may be slow, and Ctrl+C must work while it is read. */
+  char         *input;
+  char         *output_dir;
+  GInputStream *input_stream;
+  GCancellable *input_cancellable;
+  GString      *input_pending;
+  guint         input_line;
 } Headless;
+
+static void maybe_done (Headless *h);
 
 static char *
 default_output_dir (void)
@@ -97,7 +110,8 @@ submit_json_line (Headless   *h,
       return;
     }
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       bad_line (h, file, lineno, "expected a JSON object");
       return;
@@ -122,69 +136,116 @@ submit_json_line (Headless   *h,
   h->n_submitted++;
 }
 
-static gboolean
-submit_file (Headless    *h,
-             const char  *file,
-             const char  *output_dir,
-             GError     **error)
+static void
+submit_line (Headless *h,
+             char     *line)
 {
-  g_autoptr(GInputStream) base = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
-  guint lineno = 0;
+  char *text;
 
-  if (g_strcmp0 (file, "-") == 0)
+  h->input_line++;
+
+  if (!g_utf8_validate (line, -1, NULL))
     {
-      base = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+      bad_line (h, h->input, h->input_line, "not valid UTF-8");
+      return;
+    }
+
+  text = g_strstrip (line);
+  if (*text == '\0' || *text == '#')
+    return;
+
+  /* JSON Lines: anything that starts like JSON is parsed as JSON. */
+  if (strchr ("{[\"", *text) != NULL)
+    {
+      submit_json_line (h, h->input, h->input_line, text, h->output_dir);
+      return;
+    }
+
+  pcq_engine_submit (h->engine, text, h->output_dir, NULL);
+  h->n_submitted++;
+}
+
+static void
+stop_reading (Headless *h)
+{
+  g_clear_object (&h->input_stream);
+  g_clear_object (&h->input_cancellable);
+  if (h->input_pending != NULL)
+    g_string_free (g_steal_pointer (&h->input_pending), TRUE);
+  maybe_done (h);
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Headless *h = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *data;
+  gsize size;
+  gsize start = 0;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_printerr ("pcq: %s: %s\n", h->input, error->message);
+          h->n_bad_lines++;
+        }
+      stop_reading (h);
+      return;
+    }
+
+  data = g_bytes_get_data (bytes, &size);
+  if (size == 0)
+    {
+      /* The last line may lack its newline. */
+      if (h->input_pending->len > 0)
+        submit_line (h, h->input_pending->str);
+      stop_reading (h);
+      return;
+    }
+
+  g_string_append_len (h->input_pending, data, size);
+  for (gsize i = 0; i < h->input_pending->len; i++)
+    {
+      if (h->input_pending->str[i] != '\n')
+        continue;
+
+      h->input_pending->str[i] = '\0';
+      submit_line (h, h->input_pending->str + start);
+      start = i + 1;
+    }
+  g_string_erase (h->input_pending, 0, start);
+
+  g_input_stream_read_bytes_async (h->input_stream, READ_SIZE, G_PRIORITY_DEFAULT,
+                                   h->input_cancellable, read_cb, h);
+}
+
+static gboolean
+start_reading (Headless    *h,
+               GError     **error)
+{
+  if (g_strcmp0 (h->input, "-") == 0)
+    {
+      h->input_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
     }
   else
     {
-      g_autoptr(GFile) gfile = g_file_new_for_commandline_arg (file);
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (h->input);
 
-      base = G_INPUT_STREAM (g_file_read (gfile, NULL, error));
-      if (base == NULL)
+      h->input_stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
+      if (h->input_stream == NULL)
         return FALSE;
     }
 
-  in = g_data_input_stream_new (base);
-  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (in), 64 * 1024);
-
-  for (;;)
-    {
-      g_autofree char *line = NULL;
-      g_autoptr(GError) local_error = NULL;
-      char *text;
-
-      line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &local_error);
-      lineno++;
-
-      if (local_error != NULL)
-        {
-          /* Not UTF-8: report it and go on with the next line. */
-          if (g_error_matches (local_error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE))
-            {
-              bad_line (h, file, lineno, "not valid UTF-8");
-              continue;
-            }
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-
-      if (line == NULL)
-        break;
-
-      text = g_strstrip (line);
-      if (*text == '\0' || *text == '#')
-        continue;
-
-      if (*text == '{')
-        submit_json_line (h, file, lineno, text, output_dir);
-      else
-        {
-          pcq_engine_submit (h->engine, text, output_dir, NULL);
-          h->n_submitted++;
-        }
-    }
-
+  h->input_cancellable = g_cancellable_new ();
+  h->input_pending = g_string_new (NULL);
+  g_input_stream_read_bytes_async (h->input_stream, READ_SIZE, G_PRIORITY_DEFAULT,
+                                   h->input_cancellable, read_cb, h);
   return TRUE;
 }
 
@@ -247,7 +308,14 @@ job_finished_cb (PcqEngine *engine,
                   pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given");
     }
 
-  if (h->n_finished == h->n_submitted && !h->shutting_down)
+  maybe_done (h);
+}
+
+/* Everything read has finished: stop. */
+static void
+maybe_done (Headless *h)
+{
+  if (h->input_stream == NULL && h->n_finished == h->n_submitted && !h->shutting_down)
     begin_shutdown (h, PCQ_SHUTDOWN_WAIT);
 }
 
@@ -258,6 +326,9 @@ interrupt_cb (gpointer user_data)
 
   h->n_interrupts++;
   clear_progress_line (h);
+
+  if (h->input_cancellable != NULL)
+    g_cancellable_cancel (h->input_cancellable);
 
   if (h->n_interrupts == 1)
     {
@@ -364,6 +435,14 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
+  if (input != NULL && g_strcmp0 (input, "-") != 0 && access (input, R_OK) != 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("pcq: %s: %s\n", input, g_strerror (errsv));
+      return PCQ_EXIT_USAGE;
+    }
+
   if (output_dir == NULL)
     output_dir = default_output_dir ();
   if (!check_output_dir (output_dir, &error))
@@ -401,19 +480,15 @@ pcq_headless_run (int    argc,
       h.n_submitted++;
     }
 
-  if (input != NULL && !submit_file (&h, input, output_dir, &error))
+  h.input = input;
+  h.output_dir = output_dir;
+  if (input != NULL && !start_reading (&h, &error))
     {
       g_printerr ("pcq: %s: %s\n", input, error->message);
       g_clear_error (&error);
       h.n_bad_lines++;
-      pcq_engine_set_paused (h.engine, TRUE);
-      h.n_interrupts = 0;
-      begin_shutdown (&h, PCQ_SHUTDOWN_FORCE);
     }
-  else if (h.n_submitted == 0)
-    {
-      begin_shutdown (&h, PCQ_SHUTDOWN_WAIT);
-    }
+  maybe_done (&h);
 
   g_unix_signal_add (SIGINT, interrupt_cb, &h);
   g_unix_signal_add (SIGTERM, interrupt_cb, &h);

@@ -36,9 +36,11 @@ struct _PcqSink
   guint keep_part : 1;
 };
 
-/* Final paths that a sink in this process holds. Together with the
- * check on disk and the no-replace rename, it keeps two workers from
- * ever choosing the same name. */
+/* Final paths that jobs of this process hold: chosen by a sink and not
+ * yet taken by a finished file. A name stays reserved while its job
+ * waits for another attempt, so that no other job takes it meanwhile.
+ * Together with the check on disk and the no-replace rename, it keeps
+ * two jobs from ever choosing the same name. */
 static GMutex reserved_lock;
 static GHashTable *reserved;
 
@@ -385,11 +387,7 @@ pcq_sink_open_exact (const char  *path,
   name = g_path_get_basename (path);
   split_name (name, &self->stem, &self->ext);
 
-  g_mutex_lock (&reserved_lock);
-  if (reserved == NULL)
-    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_add (reserved, g_strdup (path));
-  g_mutex_unlock (&reserved_lock);
+  pcq_sink_reserve_name (path);
   self->path = g_strdup (path);
   self->part_path = part_path_for (path);
 
@@ -516,6 +514,8 @@ pcq_sink_commit (PcqSink  *self,
       g_autofree char *part = NULL;
       gboolean ok;
 
+      /* A recorded name is reserved for this job: what lies there is
+       * its own earlier result (renamed just before a crash). */
       if (self->exact ? g_rename (self->part_path, self->path) == 0
                       : rename_noreplace (self->part_path, self->path) == 0)
         break;
@@ -558,8 +558,9 @@ pcq_sink_get_path (PcqSink *self)
 /**
  * pcq_sink_free:
  *
- * Frees the sink. An uncommitted sink removes its temp file and gives
- * its name back.
+ * Frees the sink. An uncommitted sink removes its temp file unless
+ * pcq_sink_keep_part() was called; its name stays reserved for the job
+ * until pcq_sink_discard().
  */
 void
 pcq_sink_free (PcqSink *self)
@@ -570,14 +571,8 @@ pcq_sink_free (PcqSink *self)
   if (self->fd >= 0)
     close (self->fd);
 
-  if (!self->committed && self->part_path != NULL)
-    {
-      if (!self->keep_part)
-        g_unlink (self->part_path);
-      g_mutex_lock (&reserved_lock);
-      release_locked (self);
-      g_mutex_unlock (&reserved_lock);
-    }
+  if (!self->committed && self->part_path != NULL && !self->keep_part)
+    g_unlink (self->part_path);
 
   g_free (self->dir);
   g_free (self->stem);
@@ -585,4 +580,45 @@ pcq_sink_free (PcqSink *self)
   g_free (self->path);
   g_free (self->part_path);
   g_free (self);
+}
+
+/**
+ * pcq_sink_reserve_name:
+ * @path: a final path recorded for a job that will run again
+ *
+ * Keeps fresh names in this process from taking @path.
+ */
+void
+pcq_sink_reserve_name (const char *path)
+{
+  g_return_if_fail (path != NULL);
+
+  g_mutex_lock (&reserved_lock);
+  if (reserved == NULL)
+    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (reserved, g_strdup (path));
+  g_mutex_unlock (&reserved_lock);
+}
+
+/**
+ * pcq_sink_discard:
+ * @path: (nullable): the final path of a job that ended without a file
+ *
+ * Removes the job's part file and gives its name back.
+ */
+void
+pcq_sink_discard (const char *path)
+{
+  g_autofree char *part = NULL;
+
+  if (path == NULL)
+    return;
+
+  part = part_path_for (path);
+  g_unlink (part);
+
+  g_mutex_lock (&reserved_lock);
+  if (reserved != NULL)
+    g_hash_table_remove (reserved, path);
+  g_mutex_unlock (&reserved_lock);
 }

@@ -35,6 +35,8 @@ gboolean    pcq_sink_write    (PcqSink     *self,
 gboolean    pcq_sink_commit   (PcqSink     *self,
                                GError     **error);
 const char *pcq_sink_get_path (PcqSink     *self);
+void        pcq_sink_reserve_name (const char *path);
+void        pcq_sink_discard      (const char *path);
 void        pcq_sink_free     (PcqSink     *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqSink, pcq_sink_free)

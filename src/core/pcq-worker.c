@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <libsoup/soup.h>
 
 #include "pcq-error.h"
@@ -119,7 +121,7 @@ pcq_check_url (const char  *url,
     }
 
   host = g_uri_get_host (uri);
-  if (host == NULL || *host == '\0')
+  if (host == NULL || *host == '\0' || strpbrk (host, " \t\r\n") != NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
                    "No host in URL “%s”", url);

@@ -34,6 +34,7 @@ typedef struct
   gint64           bytes;        /* atomic */
   gint64           total;        /* atomic, -1 while unknown */
   gint             dirty;        /* atomic: progress not yet shown */
+  gint             taken;        /* a worker holds it (under the backlog lock) */
 
   /* Owned by the thread holding the run. */
   guint            attempts;

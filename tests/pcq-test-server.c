@@ -1,0 +1,975 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libsoup/soup.h>
+
+#include "pcq-test-server.h"
+
+/* Bounds of what a request may ask for, so that a typo in a test cannot
+ * make the server allocate or wait without limit. */
+#define MAX_BODY_SIZE      (64 * 1024 * 1024)
+#define DEFAULT_CHUNK_SIZE (16 * 1024)
+#define MAX_DELAY_MS       5000
+#define MAX_HOLD_MS        30000
+#define MAX_REDIRECT_HOPS  100
+
+typedef struct
+{
+  char   *path;
+  gint64  time;
+  guint   in_flight;   /* requests in flight on arrival, this one included */
+  char   *range;       /* the Range header, if any */
+} LoggedRequest;
+
+struct _PcqTestServer
+{
+  GThread      *thread;
+  GMainContext *context;
+  GMainLoop    *loop;
+  SoupServer   *server;
+  guint16       port;
+  char         *base;
+
+  GMutex        lock;
+  GCond         cond;
+  gboolean      started;
+  char         *start_error;
+
+  /* Protected by lock. */
+  guint         in_flight;
+  guint         max_in_flight;
+  GPtrArray    *log;
+
+  /* Server thread only. */
+  GHashTable   *path_hits;
+  GList        *requests;
+};
+
+/* One request, from its handler until its response is finished (or its
+ * connection is taken over). Server thread only. */
+typedef struct
+{
+  PcqTestServer     *self;
+  SoupServerMessage *msg;      /* owned until request_done() */
+  gulong             finished_id;
+  GSource           *timer;    /* next chunk of a slow body */
+  GSource           *guard;    /* closes a stalled or hanging request */
+  GSource           *idle;     /* deferred raw answer */
+  guint              seed;
+  gsize              size;
+  gsize              offset;   /* body bytes handed to libsoup so far */
+  gsize              limit;    /* no body byte past this one is sent */
+  gsize              chunk;
+  guint              delay_ms;
+  gsize              send;     /* raw answers: body bytes actually sent */
+  gboolean           reset;    /* raw answers: end with a TCP reset */
+  gboolean           etag;     /* raw answers: send an ETag */
+  gboolean           chunked;  /* chunked encoding, no Content-Length */
+} Request;
+
+/* The content generator */
+
+guint8
+pcq_test_content_byte (guint   seed,
+                       guint64 offset)
+{
+  guint32 x;
+
+  x = (guint32) offset * 2654435761u;
+  x ^= (guint32) (offset >> 32) * 40503u;
+  x ^= (seed + 1) * 0x9e3779b9u;
+  x ^= x >> 15;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+
+  return (guint8) (x & 0xff);
+}
+
+void
+pcq_test_content_fill (guint    seed,
+                       guint64  offset,
+                       guint8  *buf,
+                       gsize    len)
+{
+  for (gsize i = 0; i < len; i++)
+    buf[i] = pcq_test_content_byte (seed, offset + i);
+}
+
+gboolean
+pcq_test_content_matches (const char  *path,
+                          guint        seed,
+                          gsize        size,
+                          char       **why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, &error))
+    {
+      if (why != NULL)
+        *why = g_strdup (error->message);
+      return FALSE;
+    }
+
+  if (length != size)
+    {
+      if (why != NULL)
+        *why = g_strdup_printf ("%" G_GSIZE_FORMAT " bytes, expected %"
+                                G_GSIZE_FORMAT, length, size);
+      return FALSE;
+    }
+
+  for (gsize i = 0; i < length; i++)
+    {
+      guint8 expected = pcq_test_content_byte (seed, i);
+
+      if ((guint8) contents[i] != expected)
+        {
+          if (why != NULL)
+            *why = g_strdup_printf ("byte %" G_GSIZE_FORMAT " is 0x%02x, "
+                                    "expected 0x%02x (seed %u)",
+                                    i, (guint8) contents[i], expected, seed);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Request bookkeeping */
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+static GSource *
+add_timeout (PcqTestServer *self,
+             guint          msec,
+             GSourceFunc    func,
+             gpointer       data)
+{
+  GSource *source = g_timeout_source_new (msec);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, self->context);
+
+  return source;
+}
+
+static void
+request_done (Request *req)
+{
+  PcqTestServer *self = req->self;
+
+  clear_source (&req->timer);
+  clear_source (&req->guard);
+  clear_source (&req->idle);
+
+  if (req->finished_id != 0)
+    g_signal_handler_disconnect (req->msg, req->finished_id);
+  g_clear_object (&req->msg);
+
+  self->requests = g_list_remove (self->requests, req);
+
+  g_mutex_lock (&self->lock);
+  g_assert (self->in_flight > 0);
+  self->in_flight--;
+  g_mutex_unlock (&self->lock);
+
+  g_free (req);
+}
+
+static void
+request_finished_cb (SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  Request *req = user_data;
+
+  req->finished_id = 0;
+  request_done (req);
+}
+
+/* Takes the connection away from libsoup and closes it, for requests that
+ * never get (the rest of) an answer. */
+static void
+abort_request (Request *req)
+{
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  socket = soup_server_message_get_socket (req->msg);
+  if (socket != NULL)
+    g_object_ref (socket);
+  stream = soup_server_message_steal_connection (req->msg);
+  request_done (req);
+
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+  if (socket != NULL)
+    g_socket_close (socket, NULL);
+}
+
+static gboolean
+guard_cb (gpointer user_data)
+{
+  Request *req = user_data;
+
+  g_source_unref (req->guard);
+  req->guard = NULL;
+  abort_request (req);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hold_with_guard (Request *req)
+{
+  req->guard = add_timeout (req->self, MAX_HOLD_MS, guard_cb, req);
+}
+
+/* Query parameters */
+
+static guint64
+param_uint (GHashTable *query,
+            const char *key,
+            guint64     fallback,
+            guint64     max)
+{
+  const char *value;
+  guint64 result;
+
+  if (query == NULL)
+    return fallback;
+
+  value = g_hash_table_lookup (query, key);
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, max, &result, NULL))
+    return fallback;
+
+  return result;
+}
+
+static gboolean
+param_has (GHashTable *query,
+           const char *key)
+{
+  return query != NULL && g_hash_table_contains (query, key);
+}
+
+/* Answers */
+
+static void
+append_next_chunk (Request *req)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (req->msg);
+  gsize n = MIN (req->chunk, req->limit - req->offset);
+  guint8 *buf;
+
+  if (n > 0)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      buf = g_malloc (n);
+      pcq_test_content_fill (req->seed, req->offset, buf, n);
+      bytes = g_bytes_new_take (buf, n);
+      soup_message_body_append_bytes (body, bytes);
+      req->offset += n;
+    }
+
+  /* A chunked body ends with its last chunk (not when it stalls). */
+  if (req->chunked && req->offset == req->size)
+    soup_message_body_complete (body);
+}
+
+static gboolean
+chunk_timer_cb (gpointer user_data)
+{
+  Request *req = user_data;
+
+  append_next_chunk (req);
+  soup_server_message_unpause (req->msg);
+
+  if (req->offset >= req->limit)
+    {
+      g_source_unref (req->timer);
+      req->timer = NULL;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+make_etag (guint seed,
+           gsize size)
+{
+  return g_strdup_printf ("\"pcq-%u-%" G_GSIZE_FORMAT "\"", seed, size);
+}
+
+/* @seed, @chunk and @delay_ms: as the query says when negative. */
+static void
+respond_data_with (Request    *req,
+                   GHashTable *query,
+                   gint64      seed,
+                   gint64      chunk,
+                   gint64      delay_ms)
+{
+  SoupServerMessage *msg = req->msg;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
+  const char *disposition = query ? g_hash_table_lookup (query, "cd") : NULL;
+  gboolean stall = param_has (query, "stall");
+
+  req->size = param_uint (query, "size", 1024, MAX_BODY_SIZE);
+  req->seed = seed >= 0 ? (guint) seed : (guint) param_uint (query, "seed", 0, G_MAXUINT);
+  req->chunk = chunk >= 0 ? (gsize) chunk : param_uint (query, "chunk", 0, MAX_BODY_SIZE);
+  req->delay_ms = delay_ms >= 0 ? (guint) delay_ms
+                                : (guint) param_uint (query, "delay", 0, MAX_DELAY_MS);
+  req->limit = req->size;
+
+  if (param_has (query, "etag"))
+    {
+      g_autofree char *etag = make_etag (req->seed, req->size);
+      const char *if_range = soup_message_headers_get_one (request_headers, "If-Range");
+
+      soup_message_headers_replace (headers, "ETag", etag);
+      /* libsoup answers a Range itself (for bodies given whole) but does
+       * not look at If-Range: a stale validator gets the whole body. */
+      if (if_range != NULL && g_strcmp0 (if_range, etag) != 0)
+        soup_message_headers_remove (request_headers, "Range");
+    }
+  else
+    {
+      /* Without a validator, no partial answers either. */
+      soup_message_headers_remove (request_headers, "Range");
+    }
+
+  if (stall)
+    req->limit = MIN (req->size, param_uint (query, "stall", 0, MAX_BODY_SIZE));
+
+  req->chunked = param_has (query, "chunked");
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
+  soup_message_headers_set_encoding (headers, req->chunked ? SOUP_ENCODING_CHUNKED
+                                                           : SOUP_ENCODING_CONTENT_LENGTH);
+  if (disposition != NULL)
+    soup_message_headers_replace (headers, "Content-Disposition", disposition);
+
+  if (req->chunked)
+    {
+      if (req->chunk == 0)
+        req->chunk = DEFAULT_CHUNK_SIZE;
+    }
+  else if (req->chunk == 0 && !stall)
+    {
+      /* The whole body at once: libsoup sets the Content-Length from it
+       * (and answers a Range from it). */
+      req->chunk = req->size;
+    }
+  else
+    {
+      /* Streamed: announce the size the chunks will add up to. */
+      soup_message_headers_set_content_length (headers, req->size);
+      if (req->chunk == 0)
+        req->chunk = DEFAULT_CHUNK_SIZE;
+    }
+
+  /* The first chunk goes out with the headers; the rest, if any, one per
+   * timer tick. Once libsoup has written all it has, it pauses the
+   * message itself until the next chunk is appended and unpaused. */
+  append_next_chunk (req);
+  if (req->offset < req->limit)
+    req->timer = add_timeout (req->self, req->delay_ms, chunk_timer_cb, req);
+  if (req->limit < req->size)
+    hold_with_guard (req);
+}
+
+static void
+respond_data (Request    *req,
+              GHashTable *query)
+{
+  respond_data_with (req, query, -1, -1, -1);
+}
+
+static void
+respond_status (Request    *req,
+                guint       status,
+                GHashTable *query)
+{
+  SoupServerMessage *msg = req->msg;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *body = NULL;
+
+  soup_server_message_set_status (msg, status, NULL);
+
+  if (param_has (query, "retry_after"))
+    {
+      g_autofree char *value = NULL;
+
+      value = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                               param_uint (query, "retry_after", 1, 3600));
+      soup_message_headers_replace (headers, "Retry-After", value);
+    }
+  else if (param_has (query, "retry_date"))
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autoptr(GDateTime) then = NULL;
+      g_autofree char *value = NULL;
+
+      then = g_date_time_add_seconds (now, (gdouble) param_uint (query, "retry_date", 1, 3600));
+      value = soup_date_time_to_string (then, SOUP_DATE_HTTP);
+      soup_message_headers_replace (headers, "Retry-After", value);
+    }
+
+  body = g_strdup_printf ("status %u\n", status);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+static gboolean
+raw_answer_cb (gpointer user_data)
+{
+  Request *req = user_data;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autofree char *head = NULL;
+  g_autofree char *etag = NULL;
+  g_autofree char *etag_line = NULL;
+  g_autofree guint8 *body = NULL;
+  GOutputStream *out;
+
+  g_source_unref (req->idle);
+  req->idle = NULL;
+
+  socket = soup_server_message_get_socket (req->msg);
+  if (socket != NULL)
+    g_object_ref (socket);
+  stream = soup_server_message_steal_connection (req->msg);
+
+  if (req->etag)
+    etag_line = g_strdup_printf ("ETag: %s\r\n", etag = make_etag (req->seed, req->size));
+  head = g_strdup_printf ("HTTP/1.1 200 OK\r\n"
+                          "Content-Type: application/octet-stream\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "%s"
+                          "Connection: close\r\n"
+                          "\r\n", req->size, etag_line ? etag_line : "");
+  body = g_malloc (MAX (req->send, 1));
+  pcq_test_content_fill (req->seed, 0, body, req->send);
+
+  if (stream != NULL)
+    {
+      out = g_io_stream_get_output_stream (stream);
+      if (g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL)
+          && g_output_stream_write_all (out, body, req->send, NULL, NULL, NULL))
+        g_output_stream_flush (out, NULL, NULL);
+    }
+
+  if (socket != NULL)
+    {
+      if (req->reset)
+        {
+          struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+
+          setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER,
+                      &lin, sizeof lin);
+        }
+      else
+        {
+          g_socket_shutdown (socket, FALSE, TRUE, NULL);
+        }
+    }
+
+  request_done (req);
+
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+  if (socket != NULL)
+    g_socket_close (socket, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Announces @size bytes, sends @send of them, then closes. */
+static void
+respond_short (Request *req,
+               gsize    size,
+               gsize    send,
+               gboolean reset)
+{
+  req->size = size;
+  req->send = MIN (send, size);
+  req->reset = reset;
+
+  /* The connection is taken over once the handler has returned. */
+  soup_server_message_pause (req->msg);
+  req->idle = g_idle_source_new ();
+  g_source_set_callback (req->idle, raw_answer_cb, req, NULL);
+  g_source_attach (req->idle, req->self->context);
+}
+
+static void
+respond_redirect (Request    *req,
+                  const char *location)
+{
+  soup_server_message_set_redirect (req->msg, SOUP_STATUS_FOUND, location);
+}
+
+static guint
+count_hit (PcqTestServer *self,
+           const char    *path)
+{
+  guint hits = GPOINTER_TO_UINT (g_hash_table_lookup (self->path_hits, path)) + 1;
+
+  g_hash_table_insert (self->path_hits, g_strdup (path), GUINT_TO_POINTER (hits));
+
+  return hits;
+}
+
+static void
+dispatch (Request    *req,
+          const char *path,
+          GHashTable *query)
+{
+  PcqTestServer *self = req->self;
+  g_auto(GStrv) segments = g_strsplit (path + 1, "/", -1);
+  const char *route = segments[0];
+  guint n_segments = g_strv_length (segments);
+
+  if (g_str_equal (path, "/") || g_str_equal (route, "data"))
+    {
+      respond_data (req, query);
+    }
+  else if (g_str_equal (route, "status") && n_segments >= 2)
+    {
+      guint64 code = 0;
+
+      if (g_ascii_string_to_unsigned (segments[1], 10, 100, 599, &code, NULL))
+        respond_status (req, (guint) code, query);
+      else
+        respond_status (req, SOUP_STATUS_BAD_REQUEST, NULL);
+    }
+  else if (g_str_equal (route, "flaky"))
+    {
+      guint hits = count_hit (self, path);
+      guint64 fail = param_uint (query, "fail", 1, G_MAXUINT);
+      const char *mode = query ? g_hash_table_lookup (query, "mode") : NULL;
+
+      if (hits > fail)
+        {
+          gint64 seed = param_has (query, "ok_seed")
+                        ? (gint64) param_uint (query, "ok_seed", 0, G_MAXUINT) : -1;
+
+          respond_data_with (req, query, seed, -1, -1);
+        }
+      else if (g_strcmp0 (mode, "slow") == 0)
+        {
+          respond_data_with (req, query, -1, 1024, 100);
+        }
+      else if (g_strcmp0 (mode, "close") == 0 || g_strcmp0 (mode, "reset") == 0)
+        {
+          gsize size = param_uint (query, "size", 1024, MAX_BODY_SIZE);
+
+          req->seed = (guint) param_uint (query, "seed", 0, G_MAXUINT);
+          req->etag = param_has (query, "etag");
+          respond_short (req, size, size / 2, g_str_equal (mode, "reset"));
+        }
+      else
+        {
+          respond_status (req, (guint) param_uint (query, "code", 503, 599), query);
+        }
+    }
+  else if (g_str_equal (route, "redirect") && n_segments >= 2)
+    {
+      guint64 hops = 0;
+
+      if (!g_ascii_string_to_unsigned (segments[1], 10, 0, MAX_REDIRECT_HOPS, &hops, NULL))
+        {
+          respond_status (req, SOUP_STATUS_BAD_REQUEST, NULL);
+        }
+      else if (hops == 0)
+        {
+          respond_data (req, query);
+        }
+      else
+        {
+          g_autofree char *rest = g_strjoinv ("/", segments + 2);
+          GUri *uri = soup_server_message_get_uri (req->msg);
+          const char *raw_query = g_uri_get_query (uri);
+          g_autofree char *location = NULL;
+
+          location = g_strdup_printf ("/redirect/%" G_GUINT64_FORMAT "/%s%s%s",
+                                      hops - 1, rest,
+                                      raw_query ? "?" : "",
+                                      raw_query ? raw_query : "");
+          respond_redirect (req, location);
+        }
+    }
+  else if (g_str_equal (path, "/loop/a"))
+    {
+      respond_redirect (req, "/loop/b");
+    }
+  else if (g_str_equal (path, "/loop/b"))
+    {
+      respond_redirect (req, "/loop/a");
+    }
+  else if (g_str_equal (route, "short"))
+    {
+      gsize size = param_uint (query, "size", 1000, MAX_BODY_SIZE);
+      gsize send = param_uint (query, "send", size / 2, MAX_BODY_SIZE);
+
+      req->seed = (guint) param_uint (query, "seed", 0, G_MAXUINT);
+      respond_short (req, size, send, param_uint (query, "reset", 0, 1) == 1);
+    }
+  else if (g_str_equal (route, "hang"))
+    {
+      soup_server_message_pause (req->msg);
+      hold_with_guard (req);
+    }
+  else
+    {
+      respond_status (req, SOUP_STATUS_NOT_FOUND, NULL);
+    }
+}
+
+static void
+handle_request (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  PcqTestServer *self = user_data;
+  LoggedRequest *entry;
+  Request *req;
+
+  entry = g_new0 (LoggedRequest, 1);
+  entry->path = g_strdup (path);
+  entry->time = g_get_monotonic_time ();
+  entry->range = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                         "Range"));
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->log, entry);
+  self->in_flight++;
+  entry->in_flight = self->in_flight;
+  self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
+  g_mutex_unlock (&self->lock);
+
+  req = g_new0 (Request, 1);
+  req->self = self;
+  req->msg = g_object_ref (msg);
+  req->finished_id = g_signal_connect (msg, "finished",
+                                       G_CALLBACK (request_finished_cb), req);
+  self->requests = g_list_prepend (self->requests, req);
+
+  dispatch (req, path, query);
+}
+
+/* The server thread */
+
+static gboolean
+stop_cb (gpointer user_data)
+{
+  PcqTestServer *self = user_data;
+
+  while (self->requests != NULL)
+    abort_request (self->requests->data);
+
+  soup_server_disconnect (self->server);
+  g_main_loop_quit (self->loop);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+server_thread (gpointer user_data)
+{
+  PcqTestServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (self->context);
+
+  self->server = soup_server_new ("server-header", "PcqTestServer ",
+                                  "raw-paths", TRUE,
+                                  NULL);
+  soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
+
+  if (soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+    {
+      uris = soup_server_get_uris (self->server);
+      g_assert_nonnull (uris);
+      self->port = (guint16) g_uri_get_port (uris->data);
+      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+    }
+
+  g_mutex_lock (&self->lock);
+  if (error != NULL)
+    self->start_error = g_strdup (error->message);
+  self->started = TRUE;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (error == NULL)
+    g_main_loop_run (self->loop);
+
+  g_clear_object (&self->server);
+  for (guint i = 0; i < 100 && g_main_context_iteration (self->context, FALSE); i++)
+    ;
+  g_main_context_pop_thread_default (self->context);
+
+  return NULL;
+}
+
+static void
+logged_request_free (gpointer data)
+{
+  LoggedRequest *entry = data;
+
+  g_free (entry->path);
+  g_free (entry->range);
+  g_free (entry);
+}
+
+/* libsoup warns when a keep-alive connection is gone by the time it
+ * starts reading the next request (the client closed it right after the
+ * previous answer, as a client that exits does). That is the client's
+ * right, so the warning must not abort the test. */
+static gboolean
+ignore_peer_gone_cb (const char     *log_domain,
+                     GLogLevelFlags  log_level,
+                     const char     *message,
+                     gpointer        user_data)
+{
+  if (g_strcmp0 (log_domain, "libsoup") == 0
+      && (log_level & G_LOG_LEVEL_WARNING) != 0
+      && message != NULL
+      && (strstr (message, "could not get remote address") != NULL
+          || strstr (message, "could not get local address") != NULL))
+    return FALSE;
+
+  return TRUE;
+}
+
+PcqTestServer *
+pcq_test_server_new (void)
+{
+  PcqTestServer *self = g_new0 (PcqTestServer, 1);
+
+  g_test_log_set_fatal_handler (ignore_peer_gone_cb, NULL);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->log = g_ptr_array_new_with_free_func (logged_request_free);
+  self->path_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("pcq-test-server", server_thread, self);
+
+  g_mutex_lock (&self->lock);
+  while (!self->started)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
+  if (self->start_error != NULL)
+    g_error ("test server: cannot listen on 127.0.0.1: %s", self->start_error);
+
+  self->base = g_strdup_printf ("http://127.0.0.1:%u", self->port);
+
+  return self;
+}
+
+void
+pcq_test_server_free (PcqTestServer *self)
+{
+  GSource *source;
+
+  if (self == NULL)
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_callback (source, stop_cb, self, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+
+  g_thread_join (self->thread);
+
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_hash_table_unref (self->path_hits);
+  g_ptr_array_unref (self->log);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self->start_error);
+  g_free (self->base);
+  g_free (self);
+}
+
+const char *
+pcq_test_server_get_base (PcqTestServer *self)
+{
+  return self->base;
+}
+
+guint16
+pcq_test_server_get_port (PcqTestServer *self)
+{
+  return self->port;
+}
+
+char *
+pcq_test_server_url (PcqTestServer *self,
+                     const char    *format,
+                     ...)
+{
+  g_autofree char *path = NULL;
+  va_list args;
+
+  va_start (args, format);
+  path = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  return g_strconcat (self->base, path, NULL);
+}
+
+guint
+pcq_test_server_get_in_flight (PcqTestServer *self)
+{
+  guint result;
+
+  g_mutex_lock (&self->lock);
+  result = self->in_flight;
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+guint
+pcq_test_server_get_max_in_flight (PcqTestServer *self)
+{
+  guint result;
+
+  g_mutex_lock (&self->lock);
+  result = self->max_in_flight;
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+guint
+pcq_test_server_count_requests (PcqTestServer *self,
+                                const char    *path)
+{
+  guint result = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (path == NULL || g_str_equal (entry->path, path))
+        result++;
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+GPtrArray *
+pcq_test_server_dup_paths (PcqTestServer *self)
+{
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      g_ptr_array_add (paths, g_strdup (entry->path));
+    }
+  g_mutex_unlock (&self->lock);
+
+  return paths;
+}
+
+gint64
+pcq_test_server_get_request_time (PcqTestServer *self,
+                                  const char    *path,
+                                  guint          nth)
+{
+  gint64 result = -1;
+  guint seen = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (g_str_equal (entry->path, path) && seen++ == nth)
+        {
+          result = entry->time;
+          break;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+guint
+pcq_test_server_max_in_flight_since (PcqTestServer *self,
+                                     gint64         since)
+{
+  guint result = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (entry->time >= since)
+        result = MAX (result, entry->in_flight);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+char *
+pcq_test_server_dup_range (PcqTestServer *self,
+                           const char    *path,
+                           guint          nth)
+{
+  char *result = NULL;
+  guint seen = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (g_str_equal (entry->path, path) && seen++ == nth)
+        {
+          result = g_strdup (entry->range);
+          break;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}

@@ -1,0 +1,2052 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "pcq-engine.h"
+#include "pcq-job.h"
+#include "pcq-sink.h"
+#include "pcq-test-server.h"
+#include "pcq-test-util.h"
+
+/* Bounds of the waits. Generous, so that a loaded machine does not make a
+ * correct engine fail; a stuck engine still fails in seconds. */
+#define SHORT_WAIT_MS 5000
+#define LONG_WAIT_MS  15000
+
+/* A slow body that outlives any test: 10 MB at 8 KiB per 50 ms. */
+#define ENDLESS_QUERY "size=10000000&chunk=8192&delay=50"
+
+typedef struct
+{
+  PcqTestServer *server;
+  PcqEngine     *engine;
+  char          *tmp;        /* removed at the end */
+  char          *out;        /* tmp/out, the output folder */
+  GPtrArray     *jobs;       /* submitted jobs (ref'd) */
+  GPtrArray     *finished;   /* one entry per "job-finished" emission */
+  GThread       *main_thread;
+  guint          off_main;   /* notifies or signals seen off the main thread */
+  guint          not_finished_at_signal;
+  guint          max_n_active;
+  guint          n_count_notifies;
+  guint64        max_bytes_per_second;
+  gboolean       shut_down;
+} Ctx;
+
+/* Context */
+
+static void
+note_thread (Ctx *ctx)
+{
+  if (g_thread_self () != ctx->main_thread)
+    g_atomic_int_inc (&ctx->off_main);
+}
+
+static void
+engine_notify_cb (GObject    *object,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  Ctx *ctx = user_data;
+  const char *name = g_param_spec_get_name (pspec);
+
+  note_thread (ctx);
+
+  if (g_thread_self () != ctx->main_thread)
+    return;
+
+  if (g_str_has_prefix (name, "n-"))
+    ctx->n_count_notifies++;
+  if (g_str_equal (name, "n-active"))
+    ctx->max_n_active = MAX (ctx->max_n_active,
+                             pcq_engine_get_n_active (PCQ_ENGINE (object)));
+  if (g_str_equal (name, "bytes-per-second"))
+    ctx->max_bytes_per_second = MAX (ctx->max_bytes_per_second,
+                                     pcq_engine_get_bytes_per_second (PCQ_ENGINE (object)));
+}
+
+static void
+job_finished_cb (PcqEngine *engine,
+                 PcqJob    *job,
+                 gpointer   user_data)
+{
+  Ctx *ctx = user_data;
+
+  note_thread (ctx);
+  if (g_thread_self () != ctx->main_thread)
+    return;
+
+  g_assert_true (PCQ_IS_JOB (job));
+  if (!pcq_job_is_finished (job))
+    ctx->not_finished_at_signal++;
+  g_ptr_array_add (ctx->finished, g_object_ref (job));
+}
+
+static void
+job_notify_cb (GObject    *object,
+               GParamSpec *pspec,
+               gpointer    user_data)
+{
+  note_thread (user_data);
+}
+
+/* Sets an integer property whatever its exact integer type. */
+static void
+set_uint_property (gpointer    object,
+                   const char *name,
+                   guint       value)
+{
+  GValue v = G_VALUE_INIT;
+
+  g_assert_nonnull (g_object_class_find_property (G_OBJECT_GET_CLASS (object), name));
+  g_value_init (&v, G_TYPE_UINT);
+  g_value_set_uint (&v, value);
+  g_object_set_property (object, name, &v);
+  g_value_unset (&v);
+}
+
+static guint64
+get_uint_property (gpointer    object,
+                   const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), name);
+  GValue v = G_VALUE_INIT;
+  GValue u = G_VALUE_INIT;
+  guint64 result;
+
+  g_assert_nonnull (pspec);
+  g_value_init (&v, pspec->value_type);
+  g_object_get_property (object, name, &v);
+  g_value_init (&u, G_TYPE_UINT64);
+  g_assert_true (g_value_transform (&v, &u));
+  result = g_value_get_uint64 (&u);
+  g_value_unset (&v);
+  g_value_unset (&u);
+
+  return result;
+}
+
+static Ctx *
+ctx_new (void)
+{
+  Ctx *ctx = g_new0 (Ctx, 1);
+
+  ctx->main_thread = g_thread_self ();
+  ctx->tmp = pcq_test_make_tmpdir ("pcq-engine-XXXXXX");
+  ctx->out = g_build_filename (ctx->tmp, "out", NULL);
+  g_assert_cmpint (g_mkdir (ctx->out, 0700), ==, 0);
+  ctx->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  ctx->finished = g_ptr_array_new_with_free_func (g_object_unref);
+  ctx->server = pcq_test_server_new ();
+
+  ctx->engine = pcq_engine_new ();
+  g_assert_true (PCQ_IS_ENGINE (ctx->engine));
+  /* Short backoff and a bounded stall timeout keep the suite fast. */
+  set_uint_property (ctx->engine, "retry-base-delay", 50);
+  pcq_engine_set_stall_timeout (ctx->engine, 10);
+
+  g_signal_connect (ctx->engine, "notify", G_CALLBACK (engine_notify_cb), ctx);
+  g_signal_connect (ctx->engine, "job-finished", G_CALLBACK (job_finished_cb), ctx);
+
+  return ctx;
+}
+
+static void
+shutdown_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* Shuts the engine down and waits for it; returns how long it took (ms). */
+static gint64
+ctx_shutdown (Ctx             *ctx,
+              PcqShutdownMode  mode,
+              guint            timeout_ms)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+
+  g_assert_false (ctx->shut_down);
+  ctx->shut_down = TRUE;
+
+  pcq_engine_shutdown_async (ctx->engine, mode, NULL, shutdown_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, timeout_ms);
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+
+  g_assert_true (pcq_engine_shutdown_finish (ctx->engine, result, &error));
+  g_assert_no_error (error);
+
+  return elapsed;
+}
+
+static void
+ctx_free (Ctx *ctx)
+{
+  if (ctx->engine != NULL)
+    {
+      if (!ctx->shut_down)
+        ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+      g_signal_handlers_disconnect_by_data (ctx->engine, ctx);
+      g_clear_object (&ctx->engine);
+    }
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (ctx->jobs, i), ctx);
+
+  /* Every notify and every signal came on the main thread. */
+  g_assert_cmpuint (ctx->off_main, ==, 0);
+  g_assert_cmpuint (ctx->not_finished_at_signal, ==, 0);
+
+  g_clear_pointer (&ctx->server, pcq_test_server_free);
+  g_ptr_array_unref (ctx->jobs);
+  g_ptr_array_unref (ctx->finished);
+  pcq_test_rm_rf (ctx->tmp);
+  g_free (ctx->tmp);
+  g_free (ctx->out);
+  g_free (ctx);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Ctx, ctx_free)
+
+static PcqJob *
+ctx_submit_to (Ctx        *ctx,
+               const char *url,
+               const char *dir,
+               const char *name)
+{
+  PcqJob *job;
+
+  job = pcq_engine_submit (ctx->engine, url, dir, name);
+  g_assert_nonnull (job);
+  g_assert_true (PCQ_IS_JOB (job));
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  g_signal_connect (job, "notify", G_CALLBACK (job_notify_cb), ctx);
+
+  return job;
+}
+
+static PcqJob *
+ctx_submit (Ctx        *ctx,
+            const char *url,
+            const char *name)
+{
+  return ctx_submit_to (ctx, url, ctx->out, name);
+}
+
+static char *
+ctx_out_path (Ctx        *ctx,
+              const char *name)
+{
+  return g_build_filename (ctx->out, name, NULL);
+}
+
+static guint
+n_finished_signals (Ctx    *ctx,
+                    PcqJob *job)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ctx->finished->len; i++)
+    {
+      if (g_ptr_array_index (ctx->finished, i) == job)
+        n++;
+    }
+
+  return n;
+}
+
+static gboolean
+all_finished (Ctx *ctx)
+{
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      if (!pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Assertions */
+
+#define assert_job_state(job, state) \
+  assert_job_state_impl ((job), (state), __FILE__, __LINE__, G_STRFUNC)
+
+static void
+assert_job_state_impl (PcqJob      *job,
+                       PcqJobState  expected,
+                       const char  *file,
+                       int          line,
+                       const char  *func)
+{
+  g_autofree char *msg = NULL;
+
+  if (pcq_job_get_state (job) == expected)
+    return;
+
+  msg = g_strdup_printf ("job %s is %s, expected %s (attempts %u, error: %s)",
+                         pcq_job_get_url (job),
+                         pcq_job_state_to_string (pcq_job_get_state (job)),
+                         pcq_job_state_to_string (expected),
+                         pcq_job_get_attempts (job),
+                         pcq_job_get_error (job));
+  g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
+}
+
+#define assert_error_contains(job, text) \
+  assert_error_contains_impl ((job), (text), __FILE__, __LINE__, G_STRFUNC)
+
+static void
+assert_error_contains_impl (PcqJob     *job,
+                            const char *text,
+                            const char *file,
+                            int         line,
+                            const char *func)
+{
+  const char *error = pcq_job_get_error (job);
+  g_autofree char *msg = NULL;
+
+  if (error != NULL && *error != '\0' && pcq_test_str_contains_ci (error, text))
+    return;
+
+  msg = g_strdup_printf ("error of job %s is \"%s\", expected it to mention \"%s\"",
+                         pcq_job_get_url (job), error, text);
+  g_assertion_message (G_LOG_DOMAIN, file, line, func, msg);
+}
+
+static void
+assert_has_error (PcqJob *job)
+{
+  const char *error = pcq_job_get_error (job);
+
+  pcq_test_note ("job %s: error \"%s\"", pcq_job_get_url (job), error);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (error, !=, "");
+}
+
+/* TRUE if both paths name the same existing folder. */
+static gboolean
+same_dir (const char *a,
+          const char *b)
+{
+  GStatBuf sa;
+  GStatBuf sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0
+         && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void
+assert_output_in (PcqJob     *job,
+                  const char *dir,
+                  const char *expected_name)
+{
+  const char *path = pcq_job_get_output_path (job);
+  g_autofree char *parent = NULL;
+  g_autofree char *base = NULL;
+
+  g_assert_nonnull (path);
+  parent = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  pcq_test_note ("job %s saved to %s", pcq_job_get_url (job), path);
+
+  g_assert_true (g_path_is_absolute (path));
+  g_assert_true (same_dir (parent, dir));
+  if (expected_name != NULL)
+    g_assert_cmpstr (base, ==, expected_name);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+assert_dir_empty (const char *dir)
+{
+  g_autofree char *listing = pcq_test_describe_dir (dir);
+
+  g_assert_cmpstr (listing, ==, "[]");
+}
+
+/* Waits for @cond by polling, WITHOUT dispatching the main context: the
+ * engine's events stay undelivered, so the main thread still sees the
+ * jobs as they were. Only for races where the main thread must lag
+ * behind the workers; everything else uses PCQ_TEST_WAIT_FOR. */
+#define WAIT_WITHOUT_DISPATCH(cond, timeout_ms)                                 \
+  G_STMT_START                                                                  \
+    {                                                                           \
+      gint64 pcq_wait_deadline_ = g_get_monotonic_time ()                       \
+                                  + (gint64) (timeout_ms) * 1000;               \
+      while (!(cond) && g_get_monotonic_time () < pcq_wait_deadline_)          \
+        g_usleep (1000);                                                        \
+      if (!(cond))                                                              \
+        g_assertion_message (G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC,       \
+                             "timed out waiting for: " #cond);                  \
+    }                                                                           \
+  G_STMT_END
+
+/* Properties */
+
+static void
+test_defaults (void)
+{
+  g_autoptr(PcqEngine) engine = pcq_engine_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *jobs = pcq_engine_get_jobs (engine);
+
+  g_assert_cmpuint (pcq_engine_get_retries (engine), ==, 3);
+  g_assert_cmpuint (get_uint_property (engine, "retries"), ==, 3);
+  g_assert_cmpuint (pcq_engine_get_stall_timeout (engine), ==, 30);
+  g_assert_cmpuint (get_uint_property (engine, "stall-timeout"), ==, 30);
+  g_assert_cmpuint (get_uint_property (engine, "retry-base-delay"), ==, 1000);
+  g_assert_false (pcq_engine_get_paused (engine));
+  g_assert_cmpuint (pcq_engine_get_max_active (engine), >=, 1);
+  g_assert_cmpuint (pcq_engine_get_max_active (engine), <=, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+
+  g_assert_cmpuint (pcq_engine_get_n_queued (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_active (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_done (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_failed (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_bytes_per_second (engine), ==, 0);
+
+  g_assert_true (G_IS_LIST_MODEL (jobs));
+  g_assert_cmpuint (g_list_model_get_n_items (jobs), ==, 0);
+  g_assert_true (g_list_model_get_item_type (jobs) == PCQ_TYPE_JOB);
+
+  pcq_engine_shutdown_async (engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, SHORT_WAIT_MS);
+  g_assert_true (pcq_engine_shutdown_finish (engine, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_max_active_range (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  GParamSpec *pspec;
+  GParamSpecUInt *uint_spec;
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (ctx->engine), "max-active");
+  g_assert_nonnull (pspec);
+  g_assert_true (G_IS_PARAM_SPEC_UINT (pspec));
+  uint_spec = G_PARAM_SPEC_UINT (pspec);
+  g_assert_cmpuint (uint_spec->minimum, ==, 1);
+  g_assert_cmpuint (uint_spec->maximum, ==, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+
+  pcq_engine_set_max_active (ctx->engine, 64);
+  g_assert_cmpuint (pcq_engine_get_max_active (ctx->engine), ==, 64);
+  pcq_engine_set_max_active (ctx->engine, 1);
+  g_assert_cmpuint (pcq_engine_get_max_active (ctx->engine), ==, 1);
+  set_uint_property (ctx->engine, "max-active", 7);
+  g_assert_cmpuint (pcq_engine_get_max_active (ctx->engine), ==, 7);
+
+  pcq_engine_set_retries (ctx->engine, 5);
+  g_assert_cmpuint (pcq_engine_get_retries (ctx->engine), ==, 5);
+  pcq_engine_set_stall_timeout (ctx->engine, 2);
+  g_assert_cmpuint (pcq_engine_get_stall_timeout (ctx->engine), ==, 2);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "retry-base-delay"), ==, 50);
+}
+
+/* Downloads */
+
+static void
+test_download_basic (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/basic.bin?size=300000&seed=7");
+  g_autofree char *final = ctx_out_path (ctx, "basic.bin");
+  GListModel *model = pcq_engine_get_jobs (ctx->engine);
+  g_autoptr(PcqJob) item = NULL;
+  g_autofree char *listing = NULL;
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  g_assert_cmpstr (pcq_job_get_url (job), ==, url);
+  g_assert_cmpstr (pcq_job_get_output_dir (job), ==, ctx->out);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+  item = g_list_model_get_item (model, 0);
+  g_assert_true (item == job);
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+
+  assert_output_in (job, ctx->out, "basic.bin");
+  pcq_test_assert_content (final, 7, 300000);
+  g_assert_cmpint (pcq_job_get_bytes (job), ==, 300000);
+  g_assert_cmpint (pcq_job_get_total (job), ==, 300000);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_true (pcq_job_get_error (job) == NULL || *pcq_job_get_error (job) == '\0');
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/basic.bin"), ==, 1);
+
+  /* The counts settle on the main thread. */
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (ctx->engine) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_failed (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_bytes_done (ctx->engine), ==, 300000);
+  g_assert_cmpuint (n_finished_signals (ctx, job), ==, 1);
+
+  /* The part file is gone: the folder holds the result only. */
+  listing = pcq_test_describe_dir (ctx->out);
+  g_assert_cmpstr (listing, ==, "[\"basic.bin\"]");
+}
+
+static void
+test_download_large (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *final = ctx_out_path (ctx, "large.bin");
+  const gsize size = 6 * 1024 * 1024;
+  PcqJob *job;
+
+  url = pcq_test_server_url (ctx->server, "/data/large.bin?size=%" G_GSIZE_FORMAT
+                             "&seed=11&chunk=65536", size);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 11, size);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+static void
+test_download_empty (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/empty.txt?size=0");
+  g_autofree char *final = ctx_out_path (ctx, "empty.txt");
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 0, 0);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+static void
+test_download_chunked (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/chunked.bin?size=150000&seed=12&chunked=1&chunk=10000");
+  g_autofree char *final = ctx_out_path (ctx, "chunked.bin");
+  PcqJob *job;
+
+  /* No Content-Length: the size is known at the end only. */
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 12, 150000);
+  g_assert_cmpint (pcq_job_get_bytes (job), ==, 150000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  GString *log = user_data;
+
+  g_string_append_printf (log, "%u-%u+%u;", position, removed, added);
+}
+
+static void
+test_job_list_model (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GString) log = g_string_new (NULL);
+  GListModel *model = pcq_engine_get_jobs (ctx->engine);
+
+  g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), log);
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/data/model-%u.bin?size=10", i);
+
+      ctx_submit (ctx, url, NULL);
+    }
+
+  /* One insertion at the end per submitted job. */
+  g_assert_cmpstr (log->str, ==, "0-0+1;1-0+1;2-0+1;");
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 3);
+
+  /* Running and finishing jobs changes their rows, not the list. */
+  g_string_truncate (log, 0);
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 3);
+  g_assert_cmpstr (log->str, ==, "");
+  g_signal_handlers_disconnect_by_data (model, log);
+}
+
+/* Queue order and concurrency */
+
+static void
+test_submission_order (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) paths = NULL;
+  GListModel *model = pcq_engine_get_jobs (ctx->engine);
+  const guint n = 6;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/data/order-%u.bin?size=2048", i);
+
+      ctx_submit (ctx, url, NULL);
+    }
+
+  /* The model lists the jobs in submission order, with rising ids. */
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PcqJob) item = g_list_model_get_item (model, i);
+
+      g_assert_true (item == g_ptr_array_index (ctx->jobs, i));
+      if (i > 0)
+        g_assert_cmpuint (pcq_job_get_id (item), >,
+                          pcq_job_get_id (g_ptr_array_index (ctx->jobs, i - 1)));
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  /* The server saw them in the same order. */
+  paths = pcq_test_server_dup_paths (ctx->server);
+  g_assert_cmpuint (paths->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("/data/order-%u.bin", i);
+
+      assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+      g_assert_cmpstr (g_ptr_array_index (paths, i), ==, expected);
+    }
+}
+
+/* Submits @n jobs of 32 KiB sent in 8 chunks @delay ms apart. */
+static void
+submit_slow_with_delay (Ctx        *ctx,
+                        guint       n,
+                        const char *prefix,
+                        guint       delay)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = pcq_test_server_url (ctx->server,
+                                 "/data/%s-%u.bin?size=32768&chunk=4096&delay=%u&seed=%u",
+                                 prefix, i, delay, i);
+      ctx_submit (ctx, url, NULL);
+    }
+}
+
+/* About 320 ms each. */
+static void
+submit_slow (Ctx        *ctx,
+             guint       n,
+             const char *prefix)
+{
+  submit_slow_with_delay (ctx, n, prefix, 40);
+}
+
+static void
+test_max_active (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_max_active (ctx->engine, 3);
+  submit_slow (ctx, 9, "max");
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+
+  /* Reached, never exceeded: as counted by the server and as notified. */
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 3);
+  g_assert_cmpuint (ctx->max_n_active, <=, 3);
+  g_assert_cmpuint (ctx->max_n_active, >=, 2);
+}
+
+static void
+test_max_active_runtime (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  gint64 shrunk;
+
+  /* About 640 ms each, so that growing is seen before the first ends. */
+  pcq_engine_set_max_active (ctx->engine, 1);
+  submit_slow_with_delay (ctx, 12, "runtime", 80);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 1);
+
+  /* Growing takes effect at once, without waiting for the running job. */
+  pcq_engine_set_max_active (ctx->engine, 4);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 4, 400);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), <=, 4);
+
+  /* Shrinking lets the running jobs finish and starts no new one until
+   * fewer than 2 run: every request that starts from now on finds at
+   * most one other in flight. */
+  shrunk = g_get_monotonic_time ();
+  pcq_engine_set_max_active (ctx->engine, 2);
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, shrunk), <=, 2);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 12);
+}
+
+/* Shrinking while runs wait for a retry: those runs must not slip past
+ * the limit when they become due. */
+static void
+test_max_active_shrink_retries (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  gint64 shrunk;
+
+  set_uint_property (ctx->engine, "retry-base-delay", 300);
+  pcq_engine_set_max_active (ctx->engine, 4);
+
+  /* Four that fail at once and are due again in about 300 ms (then take
+   * about 240 ms)... */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = pcq_test_server_url (ctx->server,
+                                 "/flaky/shrink-%u/b.bin?fail=1&code=503&size=16384&chunk=4096&delay=80&seed=%u",
+                                 i, i);
+      ctx_submit (ctx, url, NULL);
+    }
+  /* ...and four that run for about 640 ms meanwhile. */
+  submit_slow_with_delay (ctx, 4, "shrink-a", 80);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 4
+                     && pcq_test_server_count_requests (ctx->server, NULL) == 8, SHORT_WAIT_MS);
+
+  shrunk = g_get_monotonic_time ();
+  pcq_engine_set_max_active (ctx->engine, 1);
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+  pcq_test_note ("most in flight after the shrink: %u",
+                 pcq_test_server_max_in_flight_since (ctx->server, shrunk));
+  g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, shrunk), <=, 1);
+}
+
+/* Pause */
+
+static void
+test_pause_before_start (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  g_assert_true (pcq_engine_get_paused (ctx->engine));
+  submit_slow (ctx, 3, "paused");
+
+  /* Nothing starts while paused. */
+  pcq_test_spin (400);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 3);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 0);
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  g_assert_false (pcq_engine_get_paused (ctx->engine));
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+}
+
+static void
+test_pause_running_finish (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint started;
+  guint n_done = 0;
+  guint n_queued = 0;
+
+  pcq_engine_set_max_active (ctx->engine, 2);
+  submit_slow (ctx, 6, "pause-run");
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 2, SHORT_WAIT_MS);
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+
+  /* The running jobs run to the end... */
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (ctx->engine) == 0
+                     && pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+  started = pcq_test_server_count_requests (ctx->server, NULL);
+  g_assert_cmpuint (started, >=, 2);
+  g_assert_cmpuint (started, <=, 3);
+
+  /* ...and no other one starts. */
+  pcq_test_spin (400);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, started);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      PcqJobState state = pcq_job_get_state (g_ptr_array_index (ctx->jobs, i));
+
+      g_assert_true (state == PCQ_JOB_DONE || state == PCQ_JOB_QUEUED);
+      n_done += state == PCQ_JOB_DONE;
+      n_queued += state == PCQ_JOB_QUEUED;
+    }
+  g_assert_cmpuint (n_done, ==, started);
+  g_assert_cmpuint (n_queued, ==, 6 - started);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 6 - started);
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 6);
+}
+
+/* Cancel and retry */
+
+static void
+test_cancel_queued (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = NULL;
+  g_autofree char *url_b = NULL;
+  PcqJob *running;
+  PcqJob *queued;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  url_a = pcq_test_server_url (ctx->server, "/data/cq-a.bin?size=65536&chunk=8192&delay=40");
+  url_b = pcq_test_server_url (ctx->server, "/data/cq-b.bin?size=1000");
+  running = ctx_submit (ctx, url_a, NULL);
+  queued = ctx_submit (ctx, url_b, NULL);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  assert_job_state (queued, PCQ_JOB_QUEUED);
+
+  pcq_engine_cancel (ctx->engine, queued);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (queued) == PCQ_JOB_CANCELLED, 200);
+  PCQ_TEST_WAIT_FOR (n_finished_signals (ctx, queued) == 1, 200);
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (running), SHORT_WAIT_MS);
+  assert_job_state (running, PCQ_JOB_DONE);
+
+  /* The cancelled job never reached the server. */
+  pcq_test_spin (200);
+  assert_job_state (queued, PCQ_JOB_CANCELLED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/cq-b.bin"), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_done (ctx->engine), ==, 1);
+  g_assert_cmpuint (n_finished_signals (ctx, queued), ==, 1);
+}
+
+static void
+test_cancel_running (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/cancel.bin?" ENDLESS_QUERY);
+  g_autofree char *part = ctx_out_path (ctx, ".cancel.bin.pcq-part");
+  PcqJob *job;
+  gint64 start;
+  gint64 state_ms;
+  gint64 part_ms;
+
+  job = ctx_submit (ctx, url, NULL);
+
+  /* Running and writing its part file. */
+  PCQ_TEST_WAIT_FOR (g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_ACTIVE, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) > 0, SHORT_WAIT_MS);
+
+  start = g_get_monotonic_time ();
+  pcq_engine_cancel (ctx->engine, job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 1000);
+  state_ms = (g_get_monotonic_time () - start) / 1000;
+  PCQ_TEST_WAIT_FOR (!g_file_test (part, G_FILE_TEST_EXISTS), 1000);
+  part_ms = (g_get_monotonic_time () - start) / 1000;
+  pcq_test_note ("cancelled after %" G_GINT64_FORMAT " ms, part file gone after %"
+                 G_GINT64_FORMAT " ms", state_ms, part_ms);
+
+  /* Stopped within 200 ms, temp file removed. */
+  g_assert_cmpint (state_ms, <=, 200);
+  g_assert_cmpint (part_ms, <=, 200);
+
+  /* And the transfer really stopped: the server sees the connection go. */
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, 2000);
+  assert_dir_empty (ctx->out);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 0);
+  g_assert_cmpuint (n_finished_signals (ctx, job), ==, 1);
+}
+
+/* A job waiting for its next attempt (with the part of the file it
+ * already has, kept to resume) is cancelled like a queued one, and its
+ * temp file goes too. */
+static void
+test_cancel_waiting_for_retry (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "retry-base-delay", 3000);
+  url = pcq_test_server_url (ctx->server, "/flaky/cancel-wait/w.bin?fail=1&mode=close&etag=1&size=100000&seed=3");
+  job = ctx_submit (ctx, url, NULL);
+
+  /* The first attempt was cut short: the job waits for its retry. */
+  PCQ_TEST_WAIT_FOR (pcq_job_get_attempts (job) == 1 && pcq_job_get_state (job) == PCQ_JOB_QUEUED
+                     && pcq_test_server_count_requests (ctx->server, NULL) == 1, SHORT_WAIT_MS);
+
+  pcq_engine_cancel (ctx->engine, job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 200);
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), 200);
+  assert_dir_empty (ctx->out);
+
+  /* And it does not come back. */
+  pcq_test_spin (300);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+}
+
+static void
+test_retry_cancelled (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/again.bin?size=5000&seed=2");
+  g_autofree char *final = ctx_out_path (ctx, "again.bin");
+  PcqJob *job;
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  job = ctx_submit (ctx, url, NULL);
+  pcq_engine_cancel (ctx->engine, job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 200);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_cancelled (ctx->engine) == 1, 200);
+
+  g_assert_true (pcq_engine_retry (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_QUEUED, 200);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_queued (ctx->engine) == 1, 200);
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 2, 5000);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/again.bin"), ==, 1);
+
+  /* The counts describe the jobs as they are now. */
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (ctx->engine) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 0);
+  g_assert_cmpuint (n_finished_signals (ctx, job), ==, 2);
+}
+
+static void
+test_retry_failed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  g_autofree char *final = ctx_out_path (ctx, "later.bin");
+  PcqJob *job;
+
+  /* A 404 the first time, then the file. */
+  url = pcq_test_server_url (ctx->server, "/flaky/retry-failed/later.bin?fail=1&code=404&size=3000&seed=5");
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+
+  g_assert_true (pcq_engine_retry (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_DONE, SHORT_WAIT_MS);
+  pcq_test_assert_content (final, 5, 3000);
+  g_assert_true (pcq_job_get_error (job) == NULL || *pcq_job_get_error (job) == '\0');
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/flaky/retry-failed/later.bin"), ==, 2);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (ctx->engine) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_failed (ctx->engine), ==, 0);
+}
+
+static void
+test_retry_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/data/rr-a.bin?size=100");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/rr-b.bin?size=100");
+  PcqJob *done;
+  PcqJob *queued;
+
+  done = ctx_submit (ctx, url_a, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (done), SHORT_WAIT_MS);
+  assert_job_state (done, PCQ_JOB_DONE);
+
+  /* Only failed and cancelled jobs can be retried. */
+  g_assert_false (pcq_engine_retry (ctx->engine, done));
+  assert_job_state (done, PCQ_JOB_DONE);
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  queued = ctx_submit (ctx, url_b, NULL);
+  g_assert_false (pcq_engine_retry (ctx->engine, queued));
+  assert_job_state (queued, PCQ_JOB_QUEUED);
+
+  pcq_test_spin (100);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/rr-a.bin"), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/rr-b.bin"), ==, 0);
+}
+
+/* Counts and signals */
+
+static void
+test_counts (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *ok_a = pcq_test_server_url (ctx->server, "/data/count-a.bin?size=1000");
+  g_autofree char *ok_b = pcq_test_server_url (ctx->server, "/data/count-b.bin?size=2000");
+  g_autofree char *missing = pcq_test_server_url (ctx->server, "/status/404/count-c.bin");
+  g_autofree char *later = pcq_test_server_url (ctx->server, "/data/count-d.bin?size=100");
+  PcqJob *cancelled;
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  ctx_submit (ctx, ok_a, NULL);
+  ctx_submit (ctx, ok_b, NULL);
+  ctx_submit (ctx, missing, NULL);
+  cancelled = ctx_submit (ctx, later, NULL);
+
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_queued (ctx->engine) == 4, 200);
+  pcq_engine_cancel (ctx->engine, cancelled);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_cancelled (ctx->engine) == 1, 200);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 3);
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (ctx->engine) == 2
+                     && pcq_engine_get_n_failed (ctx->engine) == 1, SHORT_WAIT_MS);
+
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_bytes_done (ctx->engine), ==, 3000);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "n-done"), ==, 2);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "n-failed"), ==, 1);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "n-cancelled"), ==, 1);
+
+  /* They were notified (on the main thread: checked in ctx_free). */
+  g_assert_cmpuint (ctx->n_count_notifies, >=, 4);
+}
+
+static void
+test_bytes_per_second (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  /* About 1.2 s at ~330 KB/s. */
+  url = pcq_test_server_url (ctx->server, "/data/rate.bin?size=400000&chunk=16384&delay=50");
+  job = ctx_submit (ctx, url, NULL);
+
+  PCQ_TEST_WAIT_FOR (ctx->max_bytes_per_second > 0, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+
+  /* A sane figure: above 10 KB/s, below 100 MB/s for a throttled body. */
+  pcq_test_note ("highest rate notified: %" G_GUINT64_FORMAT " B/s", ctx->max_bytes_per_second);
+  g_assert_cmpuint (ctx->max_bytes_per_second, >, 10000);
+  g_assert_cmpuint (ctx->max_bytes_per_second, <, 100000000);
+
+  /* Idle again: the rate goes back to zero. */
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_bytes_per_second (ctx->engine) == 0, SHORT_WAIT_MS);
+}
+
+static void
+test_job_finished_signal (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *ok = pcq_test_server_url (ctx->server, "/data/sig-a.bin?size=100");
+  g_autofree char *bad = pcq_test_server_url (ctx->server, "/status/404/sig-b.bin");
+  g_autofree char *slow = pcq_test_server_url (ctx->server, "/data/sig-c.bin?" ENDLESS_QUERY);
+  PcqJob *done;
+  PcqJob *failed;
+  PcqJob *cancelled;
+
+  done = ctx_submit (ctx, ok, NULL);
+  failed = ctx_submit (ctx, bad, NULL);
+  cancelled = ctx_submit (ctx, slow, NULL);
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (done) && pcq_job_is_finished (failed), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (cancelled) == PCQ_JOB_ACTIVE, SHORT_WAIT_MS);
+  g_assert_cmpuint (n_finished_signals (ctx, cancelled), ==, 0);
+  pcq_engine_cancel (ctx->engine, cancelled);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (cancelled), SHORT_WAIT_MS);
+
+  /* Once each, on the main thread, with the job already finished (both
+   * checked in the handler and in ctx_free). */
+  pcq_test_spin (100);
+  g_assert_cmpuint (n_finished_signals (ctx, done), ==, 1);
+  g_assert_cmpuint (n_finished_signals (ctx, failed), ==, 1);
+  g_assert_cmpuint (n_finished_signals (ctx, cancelled), ==, 1);
+  g_assert_cmpuint (ctx->finished->len, ==, 3);
+  assert_job_state (done, PCQ_JOB_DONE);
+  assert_job_state (failed, PCQ_JOB_FAILED);
+  assert_job_state (cancelled, PCQ_JOB_CANCELLED);
+}
+
+/* HTTP errors */
+
+static void
+test_http_404 (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/status/404/missing.bin");
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  /* Failed at once, not retried, with status and reason; nothing saved. */
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  assert_error_contains (job, "404 Not Found");
+  pcq_test_spin (200);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/status/404/missing.bin"), ==, 1);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_http_other_4xx (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  static const struct
+  {
+    guint       code;
+    const char *text;
+  } cases[] = {
+    { 400, "400 Bad Request" },
+    { 401, "401 Unauthorized" },
+    { 403, "403 Forbidden" },
+    { 410, "410 Gone" },
+  };
+  PcqJob *jobs[G_N_ELEMENTS (cases)];
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/status/%u/f.bin", cases[i].code);
+
+      jobs[i] = ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  pcq_test_spin (200);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/status/%u/f.bin", cases[i].code);
+
+      assert_job_state (jobs[i], PCQ_JOB_FAILED);
+      g_assert_cmpuint (pcq_job_get_attempts (jobs[i]), ==, 1);
+      assert_error_contains (jobs[i], cases[i].text);
+      g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
+    }
+  assert_dir_empty (ctx->out);
+}
+
+/* Only 2xx answers are saved: a 3xx that is no redirect is an error. */
+static void
+test_http_not_2xx (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/status/300/choices.bin");
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_error_contains (job, "300");
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_http_short_body (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/short/cut.bin?size=1000&send=100");
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_error_contains (job, "connection closed after 100 of 1000 bytes");
+  /* Nothing under the final name, no part file either. */
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_http_reset (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/short/reset.bin?size=200000&send=20000&reset=1");
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_has_error (job);
+  assert_dir_empty (ctx->out);
+}
+
+/* Retries */
+
+static void
+test_retry_statuses (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  static const guint codes[] = { 408, 429, 500, 502, 503, 504 };
+  PcqJob *jobs[G_N_ELEMENTS (codes)];
+
+  pcq_engine_set_max_active (ctx->engine, G_N_ELEMENTS (codes));
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = pcq_test_server_url (ctx->server, "/flaky/code-%u/f-%u.bin?fail=1&code=%u&size=2000&seed=%u",
+                                 codes[i], codes[i], codes[i], i);
+      jobs[i] = ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/flaky/code-%u/f-%u.bin", codes[i], codes[i]);
+
+      pcq_test_note ("status %u", codes[i]);
+      assert_job_state (jobs[i], PCQ_JOB_DONE);
+      g_assert_cmpuint (pcq_job_get_attempts (jobs[i]), ==, 2);
+      g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+      pcq_test_assert_content (pcq_job_get_output_path (jobs[i]), i, 2000);
+    }
+}
+
+static void
+test_retry_exhausted (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/flaky/exhausted/f.bin?fail=100&code=500");
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 2);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  /* One attempt and two retries, then the error. */
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
+  assert_error_contains (job, "500");
+  pcq_test_spin (200);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/flaky/exhausted/f.bin"), ==, 3);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_retry_after_seconds (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/ra-seconds/f.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=2&code=503&retry_after=1", path);
+  PcqJob *job;
+  gint64 t0, t1, t2;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
+
+  t0 = pcq_test_server_get_request_time (ctx->server, path, 0);
+  t1 = pcq_test_server_get_request_time (ctx->server, path, 1);
+  t2 = pcq_test_server_get_request_time (ctx->server, path, 2);
+  pcq_test_note ("gaps: %" G_GINT64_FORMAT " ms, %" G_GINT64_FORMAT " ms",
+                 (t1 - t0) / 1000, (t2 - t1) / 1000);
+
+  /* Retry-After: 1 wins over the 50 ms backoff. */
+  g_assert_cmpint (t1 - t0, >=, 900 * 1000);
+  g_assert_cmpint (t2 - t1, >=, 900 * 1000);
+  g_assert_cmpint (t2 - t0, <, 6 * G_USEC_PER_SEC);
+}
+
+static void
+test_retry_after_date (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/ra-date/f.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&code=429&retry_date=2", path);
+  PcqJob *job;
+  gint64 t0, t1;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+
+  t0 = pcq_test_server_get_request_time (ctx->server, path, 0);
+  t1 = pcq_test_server_get_request_time (ctx->server, path, 1);
+  pcq_test_note ("gap: %" G_GINT64_FORMAT " ms", (t1 - t0) / 1000);
+
+  /* An HTTP date 2 s ahead, at one-second resolution: more than 1 s. */
+  g_assert_cmpint (t1 - t0, >=, 900 * 1000);
+  g_assert_cmpint (t1 - t0, <, 5 * G_USEC_PER_SEC);
+}
+
+static void
+test_retry_after_holds_host (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path_a = "/flaky/hold/a.bin";
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "%s?fail=1&code=429&retry_after=1", path_a);
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/hold-b.bin?size=100");
+  PcqJob *a;
+  PcqJob *b;
+  gint64 t0, ta, tb;
+
+  pcq_engine_set_max_active (ctx->engine, 2);
+  a = ctx_submit (ctx, url_a, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, path_a) == 1, SHORT_WAIT_MS);
+  /* Give the engine time to read the 429 (there is nothing to wait on). */
+  pcq_test_spin (300);
+
+  /* A free slot and a job for the same host: it must wait for the
+   * Retry-After to expire. */
+  b = ctx_submit (ctx, url_b, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (a) && pcq_job_is_finished (b), LONG_WAIT_MS);
+  assert_job_state (a, PCQ_JOB_DONE);
+  assert_job_state (b, PCQ_JOB_DONE);
+
+  t0 = pcq_test_server_get_request_time (ctx->server, path_a, 0);
+  ta = pcq_test_server_get_request_time (ctx->server, path_a, 1);
+  tb = pcq_test_server_get_request_time (ctx->server, "/data/hold-b.bin", 0);
+  pcq_test_note ("retry after %" G_GINT64_FORMAT " ms, other job after %" G_GINT64_FORMAT " ms",
+                 (ta - t0) / 1000, (tb - t0) / 1000);
+  g_assert_cmpint (ta - t0, >=, 900 * 1000);
+  g_assert_cmpint (tb - t0, >=, 900 * 1000);
+}
+
+static void
+test_retry_connection_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/refused.bin",
+                                          pcq_test_unused_port ());
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 2);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
+  assert_has_error (job);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_retry_connection_closed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/closed/f.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&size=20000&seed=9", path);
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+
+  /* The body cut in the middle the first time is fetched again. */
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 9, 20000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* Stalls */
+
+static void
+test_stall_mid_body (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/stall.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=100000&stall=1000", path);
+  PcqJob *job;
+  gint64 failed_at;
+  gint64 elapsed_ms;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  failed_at = g_get_monotonic_time ();
+
+  elapsed_ms = (failed_at - pcq_test_server_get_request_time (ctx->server, path, 0)) / 1000;
+  pcq_test_note ("stalled job failed %" G_GINT64_FORMAT " ms after its request", elapsed_ms);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_has_error (job);
+  g_assert_cmpint (elapsed_ms, >=, 900);
+  g_assert_cmpint (elapsed_ms, <, 4000);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_stall_before_headers (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/hang/silent.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s", path);
+  PcqJob *job;
+  gint64 elapsed_ms;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  elapsed_ms = (g_get_monotonic_time () - pcq_test_server_get_request_time (ctx->server, path, 0)) / 1000;
+  pcq_test_note ("silent server: failed after %" G_GINT64_FORMAT " ms", elapsed_ms);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_has_error (job);
+  g_assert_cmpint (elapsed_ms, >=, 900);
+  g_assert_cmpint (elapsed_ms, <, 4000);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_stall_retried (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/stall-again.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=5000&stall=10", path);
+  PcqJob *job;
+
+  /* A stall is a timeout, and timeouts are retried. */
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 1);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+  assert_dir_empty (ctx->out);
+}
+
+/* Redirects */
+
+static void
+test_redirect_followed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/redirect/3/moved.bin?size=5000&seed=4");
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, "moved.bin");
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  assert_output_in (job, ctx->out, "moved.bin");
+  pcq_test_assert_content (pcq_job_get_output_path (job), 4, 5000);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+}
+
+static void
+test_redirect_loop (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/loop/a");
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_error_contains (job, "redirect");
+  pcq_test_spin (200);
+  /* The loop was cut after a bounded number of hops. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), <=, 12);
+  assert_dir_empty (ctx->out);
+}
+
+static void
+test_redirect_too_many (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/redirect/20/far.bin");
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_error_contains (job, "redirect");
+  pcq_test_spin (200);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), <=, 12);
+  assert_dir_empty (ctx->out);
+}
+
+/* Bad input */
+
+static void
+test_invalid_urls (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *ftp = g_strdup_printf ("ftp://127.0.0.1:%u/data/x.bin",
+                                          pcq_test_server_get_port (ctx->server));
+  g_autofree char *good_url = pcq_test_server_url (ctx->server, "/data/after-bad.bin?size=10");
+  const char *urls[] = {
+    "not a url",
+    ftp,
+    "file:///etc/hostname",
+    "http://",
+    "https://",
+    "http:///no-host.bin",
+    "http://127.0.0.1:99999/bad-port.bin",
+    "http://[::1/unbalanced.bin",
+    "javascript:alert(1)",
+    "127.0.0.1/no-scheme.bin",
+  };
+  g_autofree char *listing = NULL;
+  PcqJob *good;
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    ctx_submit (ctx, urls[i], NULL);
+  good = ctx_submit (ctx, good_url, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+
+      PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), 2000);
+      assert_job_state (job, PCQ_JOB_FAILED);
+      assert_has_error (job);
+      g_assert_cmpuint (pcq_job_get_attempts (job), <=, 1);
+    }
+
+  /* The rest of the queue goes on. */
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (good), SHORT_WAIT_MS);
+  assert_job_state (good, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  listing = pcq_test_describe_dir (ctx->out);
+  g_assert_cmpstr (listing, ==, "[\"after-bad.bin\"]");
+}
+
+static void
+test_unwritable_output (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *file = g_build_filename (ctx->tmp, "a-file", NULL);
+  g_autofree char *bad_dir = g_build_filename (file, "sub", NULL);
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/data/nowhere.bin?size=100");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/somewhere.bin?size=100");
+  g_autoptr(GError) error = NULL;
+  PcqJob *bad_sub;
+  PcqJob *bad_file;
+  PcqJob *good;
+
+  /* Neither a folder below a regular file nor a regular file can be an
+   * output folder (for root too, unlike permission bits). */
+  g_file_set_contents (file, "not a folder", -1, &error);
+  g_assert_no_error (error);
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  bad_sub = ctx_submit_to (ctx, url_a, bad_dir, NULL);
+  bad_file = ctx_submit_to (ctx, url_a, file, NULL);
+  good = ctx_submit (ctx, url_b, NULL);
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  assert_job_state (bad_sub, PCQ_JOB_FAILED);
+  assert_has_error (bad_sub);
+  assert_job_state (bad_file, PCQ_JOB_FAILED);
+  assert_has_error (bad_file);
+  assert_job_state (good, PCQ_JOB_DONE);
+  assert_output_in (good, ctx->out, "somewhere.bin");
+}
+
+/* Names */
+
+static void
+test_name_explicit (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  /* The job's name wins over both the URL and Content-Disposition. */
+  url = pcq_test_server_url (ctx->server, "/data/url-name.bin?size=10&cd=attachment%%3B%%20filename%%3D%%22cd.bin%%22");
+  job = ctx_submit (ctx, url, "explicit.dat");
+  g_assert_cmpstr (pcq_job_get_name (job), ==, "explicit.dat");
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  assert_output_in (job, ctx->out, "explicit.dat");
+}
+
+static void
+test_name_explicit_traversal (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/x.bin?size=10");
+  g_autofree char *listing = NULL;
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, "../escape.txt");
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  /* Saved inside the folder under a safe name, or refused. */
+  if (pcq_job_get_state (job) == PCQ_JOB_DONE)
+    assert_output_in (job, ctx->out, NULL);
+  else
+    assert_job_state (job, PCQ_JOB_FAILED);
+  listing = pcq_test_describe_dir (ctx->tmp);
+  g_assert_cmpstr (listing, ==, "[\"out\"]");
+}
+
+static void
+test_name_from_url (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/data/sub/hello%%20world.txt?size=10");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/na%%C3%%AFve.txt?size=10");
+  PcqJob *a;
+  PcqJob *b;
+
+  a = ctx_submit (ctx, url_a, NULL);
+  b = ctx_submit (ctx, url_b, NULL);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+
+  assert_job_state (a, PCQ_JOB_DONE);
+  assert_job_state (b, PCQ_JOB_DONE);
+  assert_output_in (a, ctx->out, "hello world.txt");
+  assert_output_in (b, ctx->out, "naïve.txt");
+}
+
+static void
+test_name_fallback (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/");
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  assert_output_in (job, ctx->out, "download");
+}
+
+static char *
+disposition_url (Ctx        *ctx,
+                 const char *path,
+                 const char *header)
+{
+  g_autofree char *escaped = g_uri_escape_string (header, NULL, FALSE);
+
+  return pcq_test_server_url (ctx->server, "%s?size=64&cd=%s", path, escaped);
+}
+
+static void
+test_name_disposition (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  static const struct
+  {
+    const char *header;
+    const char *expected;
+  } cases[] = {
+    { "attachment; filename=\"report.csv\"", "report.csv" },
+    { "attachment; filename*=UTF-8''na%C3%AFve%20r%C3%A9sum%C3%A9.txt", "naïve résumé.txt" },
+    { "attachment; filename=\"fallback.txt\"; filename*=UTF-8''preferred.txt", "preferred.txt" },
+    /* Nothing usable: the URL's name. */
+    { "attachment; filename=\"\"", "url-name-3.bin" },
+    { "attachment", "url-name-4.bin" },
+  };
+  PcqJob *jobs[G_N_ELEMENTS (cases)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/cd-%u/url-name-%u.bin", i, i);
+      g_autofree char *url = disposition_url (ctx, path, cases[i].header);
+
+      jobs[i] = ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      assert_job_state (jobs[i], PCQ_JOB_DONE);
+      assert_output_in (jobs[i], ctx->out, cases[i].expected);
+    }
+}
+
+static void
+test_name_disposition_traversal (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  static const char * const headers[] = {
+    "attachment; filename=\"../../etc/passwd\"",
+    "attachment; filename*=UTF-8''..%2F..%2Fevil.txt",
+    "attachment; filename=\"/etc/shadow\"",
+    "attachment; filename=\".hidden\"",
+  };
+  g_autofree char *base_listing = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/trav-%u/file.bin", i);
+      g_autofree char *url = disposition_url (ctx, path, headers[i]);
+
+      ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+      g_autofree char *name = NULL;
+
+      assert_job_state (job, PCQ_JOB_DONE);
+      assert_output_in (job, ctx->out, NULL);
+      name = g_path_get_basename (pcq_job_get_output_path (job));
+      g_assert_cmpint (name[0], !=, '.');
+      g_assert_null (strstr (name, ".."));
+    }
+
+  /* Nothing landed beside or above the output folder. */
+  base_listing = pcq_test_describe_dir (ctx->tmp);
+  g_assert_cmpstr (base_listing, ==, "[\"out\"]");
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A cancelled job that is retried must not take (and overwrite) the
+ * name another job took meanwhile. */
+static void
+test_name_retry_keeps_others (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = NULL;
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/x.bin?size=1000&seed=2");
+  g_autofree char *part = ctx_out_path (ctx, ".x.bin.pcq-part");
+  g_autofree char *final = ctx_out_path (ctx, "x.bin");
+  PcqJob *a;
+  PcqJob *b;
+
+  /* The first request for A is slow, the second one quick. */
+  url_a = pcq_test_server_url (ctx->server, "/flaky/overwrite/x.bin?fail=1&mode=slow&size=200000&seed=1");
+  a = ctx_submit (ctx, url_a, NULL);
+  PCQ_TEST_WAIT_FOR (g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+  pcq_engine_cancel (ctx->engine, a);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (a) == PCQ_JOB_CANCELLED, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (!g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+
+  /* Meanwhile B takes the free name. */
+  b = ctx_submit (ctx, url_b, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (b), SHORT_WAIT_MS);
+  assert_job_state (b, PCQ_JOB_DONE);
+  assert_output_in (b, ctx->out, "x.bin");
+
+  g_assert_true (pcq_engine_retry (ctx->engine, a));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (a), SHORT_WAIT_MS);
+  assert_job_state (a, PCQ_JOB_DONE);
+  assert_output_in (a, ctx->out, NULL);
+
+  /* Two files: B's is intact, A's is beside it. */
+  g_assert_cmpstr (pcq_job_get_output_path (a), !=, pcq_job_get_output_path (b));
+  pcq_test_assert_content (final, 2, 1000);
+  pcq_test_assert_content (pcq_job_get_output_path (a), 1, 200000);
+}
+
+static void
+test_name_duplicates (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *existing = ctx_out_path (ctx, "dup.bin");
+  g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old = NULL;
+  const guint n = 8;
+
+  g_file_set_contents (existing, "existing", -1, &error);
+  g_assert_no_error (error);
+
+  /* Eight workers choose a name for "dup.bin" at the same time. */
+  pcq_engine_set_max_active (ctx->engine, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = pcq_test_server_url (ctx->server, "/data/dup.bin?size=20000&chunk=5000&delay=30&seed=%u", i);
+      ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), >=, 2);
+
+  for (guint i = 0; i < n; i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+      char *name;
+
+      assert_job_state (job, PCQ_JOB_DONE);
+      assert_output_in (job, ctx->out, NULL);
+      pcq_test_assert_content (pcq_job_get_output_path (job), i, 20000);
+      name = g_path_get_basename (pcq_job_get_output_path (job));
+      g_assert_false (g_hash_table_contains (names, name));
+      g_hash_table_add (names, name);
+    }
+
+  for (guint i = 1; i <= n; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("dup (%u).bin", i);
+
+      g_assert_true (g_hash_table_contains (names, expected));
+    }
+
+  /* The file that was there first is untouched. */
+  g_file_get_contents (existing, &old, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (old, ==, "existing");
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* Resuming cut downloads */
+
+static void
+test_resume_range (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/resume/r.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&etag=1&size=100000&seed=4", path);
+  g_autofree char *range = NULL;
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  /* Whether the second attempt asked for the rest or for everything,
+   * the file is exactly the server's. */
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 4, 100000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  range = pcq_test_server_dup_range (ctx->server, path, 1);
+  pcq_test_note ("second attempt: Range %s", range);
+}
+
+/* The file changed between the attempts: the server ignores the Range
+ * (If-Range no longer matches) and the engine must start over. */
+static void
+test_resume_changed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/resume-changed/r.bin";
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&etag=1&size=100000&seed=5&ok_seed=6", path);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 6, 100000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* Shutdown */
+
+static void
+test_shutdown_wait (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  gint64 elapsed;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  submit_slow (ctx, 3, "wait");
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+
+  /* Finishes only once the backlog is drained. */
+  elapsed = ctx_shutdown (ctx, PCQ_SHUTDOWN_WAIT, LONG_WAIT_MS);
+  pcq_test_note ("wait shutdown took %" G_GINT64_FORMAT " ms", elapsed);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+
+      assert_job_state (job, PCQ_JOB_DONE);
+      pcq_test_assert_content (pcq_job_get_output_path (job), i, 32768);
+    }
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 3);
+}
+
+static void
+test_shutdown_force (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/forced.bin?" ENDLESS_QUERY);
+  g_autofree char *url_q1 = pcq_test_server_url (ctx->server, "/data/forced-q1.bin?size=10");
+  g_autofree char *url_q2 = pcq_test_server_url (ctx->server, "/data/forced-q2.bin?size=10");
+  g_autofree char *final = ctx_out_path (ctx, "forced.bin");
+  PcqJob *running;
+  gint64 elapsed;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  running = ctx_submit (ctx, url, NULL);
+  ctx_submit (ctx, url_q1, NULL);
+  ctx_submit (ctx, url_q2, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (running) > 0, SHORT_WAIT_MS);
+
+  /* The running job is cancelled, the queued ones are not started. */
+  elapsed = ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  pcq_test_note ("forced shutdown took %" G_GINT64_FORMAT " ms", elapsed);
+  g_assert_cmpint (elapsed, <, 1000);
+
+  g_assert_cmpint (pcq_job_get_state (running), !=, PCQ_JOB_DONE);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, 2000);
+  pcq_test_spin (200);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A job a worker has just started, before the main thread heard of it,
+ * is running too: a forced shutdown cancels it. */
+static void
+test_shutdown_force_just_started (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/fresh.bin?" ENDLESS_QUERY);
+  g_autofree char *final = ctx_out_path (ctx, "fresh.bin");
+  PcqJob *job;
+  gint64 elapsed;
+
+  job = ctx_submit (ctx, url, NULL);
+  WAIT_WITHOUT_DISPATCH (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  pcq_test_note ("state seen by the main thread at shutdown: %s",
+                 pcq_job_state_to_string (pcq_job_get_state (job)));
+
+  elapsed = ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, 3000);
+  pcq_test_note ("forced shutdown took %" G_GINT64_FORMAT " ms", elapsed);
+  g_assert_cmpint (elapsed, <, 1000);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, 2000);
+  g_assert_cmpint (pcq_job_get_state (job), !=, PCQ_JOB_DONE);
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_shutdown_finalize (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/fin.bin?size=100");
+  PcqEngine *engine = ctx->engine;
+  GListModel *model;
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+
+  /* After a shutdown the last reference really frees the engine (no
+   * worker, source or cycle keeps it alive) and its job list. */
+  model = g_object_ref (pcq_engine_get_jobs (engine));
+  g_object_add_weak_pointer (G_OBJECT (model), (gpointer *) &model);
+  g_signal_handlers_disconnect_by_data (engine, ctx);
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &ctx->engine);
+  g_object_unref (model);
+  g_object_unref (engine);
+  PCQ_TEST_WAIT_FOR (ctx->engine == NULL && model == NULL, 2000);
+
+  /* Jobs the caller still holds stay usable. */
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_url (job), ==, url);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* The isolated XDG folders hide the system's GSettings schemas, which
+   * the GNOME proxy resolver module needs; loopback needs no proxy. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  pcq_test_init_isolation ();
+
+  pcq_test_add_isolated ("/pcq/engine/properties/defaults", test_defaults, 20);
+  pcq_test_add_isolated ("/pcq/engine/properties/max-active-range", test_max_active_range, 20);
+  pcq_test_add_isolated ("/pcq/engine/download/basic", test_download_basic, 20);
+  pcq_test_add_isolated ("/pcq/engine/download/large", test_download_large, 20);
+  pcq_test_add_isolated ("/pcq/engine/download/empty", test_download_empty, 20);
+  pcq_test_add_isolated ("/pcq/engine/download/chunked", test_download_chunked, 20);
+  pcq_test_add_isolated ("/pcq/engine/jobs/list-model", test_job_list_model, 20);
+  pcq_test_add_isolated ("/pcq/engine/queue/submission-order", test_submission_order, 20);
+  pcq_test_add_isolated ("/pcq/engine/queue/max-active", test_max_active, 20);
+  pcq_test_add_isolated ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime, 20);
+  pcq_test_add_isolated ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries, 20);
+  pcq_test_add_isolated ("/pcq/engine/pause/before-start", test_pause_before_start, 20);
+  pcq_test_add_isolated ("/pcq/engine/pause/running-jobs-finish", test_pause_running_finish, 20);
+  pcq_test_add_isolated ("/pcq/engine/cancel/queued", test_cancel_queued, 20);
+  pcq_test_add_isolated ("/pcq/engine/cancel/running", test_cancel_running, 20);
+  pcq_test_add_isolated ("/pcq/engine/cancel/waiting-for-retry", test_cancel_waiting_for_retry, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/cancelled", test_retry_cancelled, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/failed", test_retry_failed, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/refused-when-not-finished", test_retry_refused, 20);
+  pcq_test_add_isolated ("/pcq/engine/counts/states", test_counts, 20);
+  pcq_test_add_isolated ("/pcq/engine/counts/bytes-per-second", test_bytes_per_second, 20);
+  pcq_test_add_isolated ("/pcq/engine/signal/job-finished", test_job_finished_signal, 20);
+  pcq_test_add_isolated ("/pcq/engine/http/404", test_http_404, 20);
+  pcq_test_add_isolated ("/pcq/engine/http/other-4xx", test_http_other_4xx, 20);
+  pcq_test_add_isolated ("/pcq/engine/http/not-2xx", test_http_not_2xx, 20);
+  pcq_test_add_isolated ("/pcq/engine/http/short-body", test_http_short_body, 20);
+  pcq_test_add_isolated ("/pcq/engine/http/reset-mid-body", test_http_reset, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/retryable-statuses", test_retry_statuses, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/exhausted", test_retry_exhausted, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/retry-after-seconds", test_retry_after_seconds, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/retry-after-date", test_retry_after_date, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/retry-after-holds-host", test_retry_after_holds_host, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/connection-refused", test_retry_connection_refused, 20);
+  pcq_test_add_isolated ("/pcq/engine/retry/connection-closed", test_retry_connection_closed, 20);
+  pcq_test_add_isolated ("/pcq/engine/stall/mid-body", test_stall_mid_body, 20);
+  pcq_test_add_isolated ("/pcq/engine/stall/before-headers", test_stall_before_headers, 20);
+  pcq_test_add_isolated ("/pcq/engine/stall/retried", test_stall_retried, 20);
+  pcq_test_add_isolated ("/pcq/engine/redirect/followed", test_redirect_followed, 20);
+  pcq_test_add_isolated ("/pcq/engine/redirect/loop", test_redirect_loop, 20);
+  pcq_test_add_isolated ("/pcq/engine/redirect/too-many", test_redirect_too_many, 20);
+  pcq_test_add_isolated ("/pcq/engine/input/invalid-urls", test_invalid_urls, 20);
+  pcq_test_add_isolated ("/pcq/engine/output/unwritable", test_unwritable_output, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/explicit", test_name_explicit, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/explicit-traversal", test_name_explicit_traversal, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/from-url", test_name_from_url, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/fallback", test_name_fallback, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/disposition", test_name_disposition, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/disposition-traversal", test_name_disposition_traversal, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/duplicates-concurrent", test_name_duplicates, 20);
+  pcq_test_add_isolated ("/pcq/engine/names/retry-keeps-others", test_name_retry_keeps_others, 20);
+  pcq_test_add_isolated ("/pcq/engine/resume/range", test_resume_range, 20);
+  pcq_test_add_isolated ("/pcq/engine/resume/changed-file", test_resume_changed, 20);
+  pcq_test_add_isolated ("/pcq/engine/shutdown/wait", test_shutdown_wait, 20);
+  pcq_test_add_isolated ("/pcq/engine/shutdown/force", test_shutdown_force, 20);
+  pcq_test_add_isolated ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started, 20);
+  pcq_test_add_isolated ("/pcq/engine/shutdown/finalize", test_shutdown_finalize, 20);
+
+  return g_test_run ();
+}

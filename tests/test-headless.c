@@ -1,0 +1,967 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <signal.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "pcq-test-server.h"
+#include "pcq-test-util.h"
+
+#ifndef PCQ_BINARY_DEFAULT
+#define PCQ_BINARY_DEFAULT "pcq"
+#endif
+
+#define RUN_TIMEOUT_MS 20000
+
+/* The exit statuses of the headless contract. */
+#define EXIT_ALL_DONE    0
+#define EXIT_SOME_FAILED 1
+#define EXIT_USAGE       2
+#define EXIT_INTERRUPTED 130
+
+typedef struct
+{
+  PcqTestServer *server;
+  char          *tmp;     /* removed at the end */
+  char          *out;     /* tmp/out, the output folder (exists) */
+  char          *home;
+  char          *state;
+  char          *config;
+} Ctx;
+
+typedef struct
+{
+  GSubprocess *proc;
+  gboolean     done;
+  char        *out;
+  char        *err;
+  GError      *error;
+} Run;
+
+typedef struct
+{
+  gint64 done;
+  gint64 failed;
+  gint64 cancelled;
+  gint64 bytes;
+  double seconds;
+} Summary;
+
+/* Context */
+
+static const char *
+pcq_binary (void)
+{
+  const char *path = g_getenv ("PCQ_BINARY");
+
+  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
+}
+
+static char *
+make_subdir (const char *parent,
+             const char *name)
+{
+  char *path = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+
+  return path;
+}
+
+static Ctx *
+ctx_new (void)
+{
+  Ctx *ctx = g_new0 (Ctx, 1);
+
+  ctx->tmp = pcq_test_make_tmpdir ("pcq-headless-XXXXXX");
+  ctx->out = make_subdir (ctx->tmp, "out");
+  ctx->home = make_subdir (ctx->tmp, "home");
+  ctx->state = make_subdir (ctx->tmp, "state");
+  ctx->config = make_subdir (ctx->tmp, "config");
+  ctx->server = pcq_test_server_new ();
+
+  return ctx;
+}
+
+static void
+ctx_free (Ctx *ctx)
+{
+  g_clear_pointer (&ctx->server, pcq_test_server_free);
+  pcq_test_rm_rf (ctx->tmp);
+  g_free (ctx->tmp);
+  g_free (ctx->out);
+  g_free (ctx->home);
+  g_free (ctx->state);
+  g_free (ctx->config);
+  g_free (ctx);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Ctx, ctx_free)
+
+/* Running the binary */
+
+static void
+run_free (Run *run)
+{
+  if (run->proc != NULL && !run->done)
+    g_subprocess_force_exit (run->proc);
+  g_clear_object (&run->proc);
+  g_free (run->out);
+  g_free (run->err);
+  g_clear_error (&run->error);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
+                                        &run->out, &run->err, &run->error);
+  run->done = TRUE;
+}
+
+/* Starts `pcq --headless ARGS…` in @cwd (the output folder if NULL),
+ * with its own HOME and XDG folders. If @stdin_pipe, stdin is a pipe the
+ * test writes to (see run_write_stdin()); otherwise it is /dev/null. */
+static Run *
+run_start_full (Ctx                *ctx,
+                const char         *cwd,
+                gboolean            stdin_pipe,
+                const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+  Run *run = g_new0 (Run, 1);
+
+  if (stdin_pipe)
+    flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
+
+  launcher = g_subprocess_launcher_new (flags);
+  g_subprocess_launcher_setenv (launcher, "HOME", ctx->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", ctx->state, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", ctx->config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", ctx->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", ctx->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  g_subprocess_launcher_set_cwd (launcher, cwd != NULL ? cwd : ctx->out);
+
+  g_ptr_array_add (argv, (gpointer) pcq_binary ());
+  g_ptr_array_add (argv, (gpointer) "--headless");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  run->proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  if (!stdin_pipe)
+    g_subprocess_communicate_utf8_async (run->proc, NULL, NULL, communicate_cb, run);
+
+  return run;
+}
+
+static Run *
+run_start (Ctx                *ctx,
+           const char * const *args)
+{
+  return run_start_full (ctx, NULL, FALSE, args);
+}
+
+/* For runs started with a stdin pipe: writes @text and, if @close, ends
+ * stdin; then collects the output. */
+static void
+run_write_stdin (Run        *run,
+                 const char *text,
+                 gboolean    close)
+{
+  g_autoptr(GError) error = NULL;
+  GOutputStream *in = g_subprocess_get_stdin_pipe (run->proc);
+
+  g_assert_true (g_output_stream_write_all (in, text, strlen (text), NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_flush (in, NULL, &error));
+  g_assert_no_error (error);
+
+  if (close)
+    {
+      g_assert_true (g_output_stream_close (in, NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
+static void
+wait_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Run *run = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &run->error);
+  run->done = TRUE;
+}
+
+static char *
+read_stream (GInputStream *stream)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+
+  g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (mem, "", 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (mem, NULL, &error);
+  g_assert_no_error (error);
+
+  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+/* Waits for the process to end, killing it (and failing) after
+ * @timeout_ms. */
+static void
+run_wait (Run   *run,
+          guint  timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!run->done && pcq_test_iterate (deadline))
+    ;
+
+  if (!run->done)
+    {
+      g_subprocess_force_exit (run->proc);
+      g_error ("pcq did not exit within %u ms", timeout_ms);
+    }
+
+  g_assert_no_error (run->error);
+  pcq_test_note ("pcq stderr:\n%s", run->err);
+}
+
+static gboolean
+run_is_running (Run *run)
+{
+  return !run->done;
+}
+
+static int
+run_exit_status (Run *run)
+{
+  g_assert_true (run->done);
+
+  if (g_subprocess_get_if_signaled (run->proc))
+    g_error ("pcq was killed by signal %d; stderr:\n%s",
+             g_subprocess_get_term_sig (run->proc), run->err);
+
+  g_assert_true (g_subprocess_get_if_exited (run->proc));
+
+  return g_subprocess_get_exit_status (run->proc);
+}
+
+static gint64
+get_int_member (JsonObject *object,
+                const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL)
+    g_error ("summary has no \"%s\"", name);
+  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
+  g_assert_true (json_node_get_value_type (node) == G_TYPE_INT64);
+
+  return json_node_get_int (node);
+}
+
+/* Parses the last stdout line: the summary object of the contract. */
+static Summary
+run_summary (Run *run)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *last = NULL;
+  JsonObject *object;
+  JsonNode *seconds;
+  Summary summary;
+
+  g_assert_nonnull (run->out);
+  pcq_test_note ("pcq stdout:\n%s", run->out);
+
+  /* The last line, and it ends the output. */
+  g_assert_true (g_str_has_suffix (run->out, "\n"));
+  lines = g_strsplit (run->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (*lines[i] != '\0')
+        last = lines[i];
+    }
+  g_assert_nonnull (last);
+  g_assert_true (lines[g_strv_length (lines) - 1][0] == '\0');
+  g_assert_true (last == lines[g_strv_length (lines) - 2]);
+
+  json_parser_load_from_data (parser, last, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  summary.done = get_int_member (object, "done");
+  summary.failed = get_int_member (object, "failed");
+  summary.cancelled = get_int_member (object, "cancelled");
+  summary.bytes = get_int_member (object, "bytes");
+
+  seconds = json_object_get_member (object, "seconds");
+  g_assert_nonnull (seconds);
+  g_assert_true (JSON_NODE_HOLDS_VALUE (seconds));
+  g_assert_true (json_node_get_value_type (seconds) == G_TYPE_DOUBLE
+                 || json_node_get_value_type (seconds) == G_TYPE_INT64);
+  summary.seconds = json_node_get_double (seconds);
+  g_assert_cmpfloat (summary.seconds, >=, 0.0);
+  g_assert_cmpfloat (summary.seconds, <, RUN_TIMEOUT_MS / 1000.0);
+
+  return summary;
+}
+
+static char *
+write_input (Ctx        *ctx,
+             const char *name,
+             const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (ctx->tmp, name, NULL);
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  return path;
+}
+
+static char *
+out_path (Ctx        *ctx,
+          const char *name)
+{
+  return g_build_filename (ctx->out, name, NULL);
+}
+
+/* Tests */
+
+static void
+test_all_done (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/h-a.bin?size=10000&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/h-b.bin?size=20000&seed=2");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/h-c.bin?size=30000&seed=3");
+  g_autofree char *pa = out_path (ctx, "h-a.bin");
+  g_autofree char *pb = out_path (ctx, "h-b.bin");
+  g_autofree char *pc = out_path (ctx, "h-c.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", a, b, c, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 3);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 60000);
+
+  pcq_test_assert_content (pa, 1, 10000);
+  pcq_test_assert_content (pb, 2, 20000);
+  pcq_test_assert_content (pc, 3, 30000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+static void
+test_some_failed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *ok = pcq_test_server_url (ctx->server, "/data/fine.bin?size=500");
+  g_autofree char *missing = pcq_test_server_url (ctx->server, "/status/404/gone.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", ok, missing, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 500);
+  /* The failure is explained on stderr. */
+  g_assert_nonnull (strstr (run->err, "404"));
+}
+
+static void
+test_all_invalid (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  /* Only tasks that fail before they start: the run still ends. */
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "not a url", "ftp://127.0.0.1/x", NULL });
+  run_wait (run, 5000);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 0);
+  g_assert_cmpint (summary.failed, ==, 2);
+}
+
+static void
+test_jobs_limit (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  g_ptr_array_add (args, g_strdup ("-o"));
+  g_ptr_array_add (args, g_strdup (ctx->out));
+  g_ptr_array_add (args, g_strdup ("-j"));
+  g_ptr_array_add (args, g_strdup ("2"));
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (args, pcq_test_server_url (ctx->server,
+                                                "/data/j-%u.bin?size=16384&chunk=4096&delay=60&seed=%u",
+                                                i, i));
+  g_ptr_array_add (args, NULL);
+
+  run = run_start (ctx, (const char * const *) args->pdata);
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 6);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 2);
+}
+
+static void
+assert_usage_error (Ctx                *ctx,
+                    const char * const *args)
+{
+  g_autoptr(Run) run = run_start (ctx, args);
+
+  run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_USAGE);
+  /* Said why. */
+  g_assert_cmpstr (run->err, !=, "");
+}
+
+static void
+test_usage_errors (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/never.bin");
+
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "65", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "many", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--no-such-option", url, NULL });
+
+  /* Nothing was fetched by a run that refused to start. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
+static void
+test_unusable_output (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/never.bin");
+  g_autofree char *file = write_input (ctx, "a-file", "not a folder");
+  g_autofree char *below = g_build_filename (file, "sub", NULL);
+
+  /* A regular file, or a folder below one: unusable (for root too). */
+  assert_usage_error (ctx, (const char *[]) { "-o", file, url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", below, url, NULL });
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
+static void
+test_input_urls (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/in-a.bin?size=1000&seed=4");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/in-b.bin?size=2000&seed=5");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/in-c.bin?size=3000&seed=6");
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *pa = out_path (ctx, "in-a.bin");
+  g_autofree char *pb = out_path (ctx, "in-b.bin");
+  g_autofree char *pc = out_path (ctx, "in-c.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  contents = g_strdup_printf ("# a comment\n"
+                              "%s\n"
+                              "\n"
+                              "   \n"
+                              "%s\n"
+                              "# %s/data/commented-out.bin\n"
+                              "%s",   /* no newline at the end */
+                              a, b, pcq_test_server_get_base (ctx->server), c);
+  input = write_input (ctx, "urls.txt", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", "-i", input, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 3);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 6000);
+  pcq_test_assert_content (pa, 4, 1000);
+  pcq_test_assert_content (pb, 5, 2000);
+  pcq_test_assert_content (pc, 6, 3000);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 3);
+}
+
+static void
+test_input_json_lines (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/json-a.bin?size=1500&seed=7");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/json-b.bin?size=2500&seed=8");
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *named = out_path (ctx, "named.bin");
+  g_autofree char *pb = out_path (ctx, "json-b.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"output\": \"named.bin\"}\n"
+                              "{\"url\": \"%s\"}\n",
+                              a, b);
+  input = write_input (ctx, "tasks.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 2);
+  g_assert_cmpint (summary.bytes, ==, 4000);
+  /* "output" names the result (the run's working folder is the output
+   * folder, so this holds whether it is read as a name or a path). */
+  pcq_test_assert_content (named, 7, 1500);
+  pcq_test_assert_content (pb, 8, 2500);
+}
+
+/* TRUE if @text has a line that mentions line @lineno ("line 3",
+ * "file:3:"). */
+static gboolean
+mentions_line (const char *text,
+               guint       lineno)
+{
+  g_autofree char *pattern = g_strdup_printf ("(line\\s*|:)%u\\b", lineno);
+
+  return g_regex_match_simple (pattern, text, G_REGEX_CASELESS | G_REGEX_MULTILINE, 0);
+}
+
+static void
+test_input_bad_lines (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/bl-a.bin?size=100&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/bl-b.bin?size=200&seed=2");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/bl-c.bin?size=300&seed=3");
+  g_autofree char *d = pcq_test_server_url (ctx->server, "/data/bl-d.bin?size=400&seed=4");
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *pc = out_path (ctx, "bl-c.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+  int status;
+
+  contents = g_strdup_printf ("{\"url\": \"%s\"}\n"          /* 1 */
+                              "\n"                           /* 2 */
+                              "{\"url\": \"%s\", \n"         /* 3: broken JSON */
+                              "{\"url\": \"%s\"}\n"          /* 4 */
+                              "# comment\n"                  /* 5 */
+                              "{\"output\": \"x.bin\"}\n"    /* 6: no url */
+                              "{\"url\": 42}\n"               /* 7: url not a string */
+                              "{\"url\": \"%s\"}\n"          /* 8 */
+                              "\xff\xfe not UTF-8\n"          /* 9 */
+                              "{\"url\": \"%s\"}\n",         /* 10 */
+                              a, a, b, c, d);
+  input = write_input (ctx, "mixed.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  /* Each bad line is reported with its number... */
+  g_assert_true (mentions_line (run->err, 3));
+  g_assert_true (mentions_line (run->err, 6));
+  g_assert_true (mentions_line (run->err, 7));
+  g_assert_true (mentions_line (run->err, 9));
+  g_assert_false (mentions_line (run->err, 4));
+  g_assert_false (mentions_line (run->err, 8));
+  g_assert_false (mentions_line (run->err, 10));
+
+  /* ...and the rest went on. */
+  status = run_exit_status (run);
+  g_assert_true (status == EXIT_ALL_DONE || status == EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 4);
+  g_assert_cmpint (summary.bytes, ==, 1000);
+  pcq_test_assert_content (pc, 3, 300);
+}
+
+/* In a JSON Lines file, a line that is JSON but no object is a bad line
+ * too (reported with its number), not a URL. */
+static void
+test_input_json_not_object (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/no-a.bin?size=100&seed=1");
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autoptr(Run) run = NULL;
+  int status;
+
+  contents = g_strdup_printf ("{\"url\": \"%s\"}\n"   /* 1 */
+                              "[1, 2, 3]\n"             /* 2 */
+                              "\"a string\"\n",         /* 3 */
+                              a);
+  input = write_input (ctx, "arrays.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_true (mentions_line (run->err, 2));
+  g_assert_true (mentions_line (run->err, 3));
+  status = run_exit_status (run);
+  g_assert_true (status == EXIT_ALL_DONE || status == EXIT_SOME_FAILED);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+}
+
+static void
+test_input_stdin (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/stdin-a.bin?size=700&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/stdin-b.bin?size=800&seed=2");
+  g_autofree char *text = g_strdup_printf ("%s\n# comment\n%s\n", a, b);
+  g_autofree char *pa = out_path (ctx, "stdin-a.bin");
+  g_autofree char *pb = out_path (ctx, "stdin-b.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  run = run_start_full (ctx, NULL, TRUE, (const char *[]) { "-o", ctx->out, "-i", "-", NULL });
+  g_subprocess_communicate_utf8_async (run->proc, text, NULL, communicate_cb, run);
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 2);
+  pcq_test_assert_content (pa, 1, 700);
+  pcq_test_assert_content (pb, 2, 800);
+}
+
+static void
+test_relative_paths (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/rel.bin?size=900&seed=9");
+  g_autofree char *contents = g_strdup_printf ("%s\n", a);
+  g_autofree char *input = write_input (ctx, "rel.txt", contents);
+  g_autofree char *expected = g_build_filename (ctx->tmp, "rel-out", "rel.bin", NULL);
+  g_autoptr(Run) run = NULL;
+
+  /* -o and -i relative to the caller's working folder. */
+  run = run_start_full (ctx, ctx->tmp, FALSE,
+                        (const char *[]) { "-o", "rel-out", "-i", "rel.txt", NULL });
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+  pcq_test_assert_content (expected, 9, 900);
+}
+
+/* About one second each: 8 chunks of 8 KiB, 120 ms apart. */
+#define SLOW_QUERY "size=65536&chunk=8192&delay=120"
+#define ENDLESS_QUERY "size=10000000&chunk=4096&delay=100"
+
+static void
+test_sigint_once (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/int-a.bin?" SLOW_QUERY "&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/int-b.bin?" SLOW_QUERY "&seed=2");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/int-c.bin?" SLOW_QUERY "&seed=3");
+  g_autofree char *pa = out_path (ctx, "int-a.bin");
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, c, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
+  g_assert_true (run_is_running (run));
+
+  g_subprocess_send_signal (run->proc, SIGINT);
+  run_wait (run, RUN_TIMEOUT_MS);
+
+  /* The running task was finished, no other one started. */
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 65536);
+  pcq_test_assert_content (pa, 1, 65536);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+static void
+test_sigint_twice (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/int2-a.bin?" ENDLESS_QUERY);
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/int2-b.bin?size=10");
+  g_autofree char *listing = NULL;
+  g_autoptr(Run) run = NULL;
+  Summary summary;
+  gint64 second;
+  gint64 elapsed_ms;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
+
+  /* The first one lets the running task go on... */
+  g_subprocess_send_signal (run->proc, SIGINT);
+  pcq_test_spin (500);
+  g_assert_true (run_is_running (run));
+  g_assert_cmpuint (pcq_test_server_get_in_flight (ctx->server), ==, 1);
+
+  /* ...the second one stops it. */
+  second = g_get_monotonic_time ();
+  g_subprocess_send_signal (run->proc, SIGINT);
+  run_wait (run, RUN_TIMEOUT_MS);
+  elapsed_ms = (g_get_monotonic_time () - second) / 1000;
+  pcq_test_note ("exited %" G_GINT64_FORMAT " ms after the second SIGINT", elapsed_ms);
+  g_assert_cmpint (elapsed_ms, <, 2000);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 0);
+  g_assert_cmpint (summary.cancelled, >=, 1);
+  g_assert_cmpint (summary.bytes, ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/int2-b.bin"), ==, 0);
+
+  /* No partial file under any name. */
+  listing = pcq_test_describe_dir (ctx->out);
+  g_assert_cmpstr (listing, ==, "[]");
+}
+
+/* SIGINT while the input is still being read from stdin (a producer
+ * piping tasks in): the run stops reading, finishes what runs and exits
+ * 130 with its summary. */
+static void
+test_sigint_while_reading_stdin (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/int3-a.bin?" SLOW_QUERY "&seed=4");
+  g_autofree char *line = g_strdup_printf ("%s\n", a);
+  g_autofree char *pa = out_path (ctx, "int3-a.bin");
+  g_autoptr(Run) run = NULL;
+  gboolean started;
+  gint64 deadline;
+  Summary summary;
+
+  run = run_start_full (ctx, NULL, TRUE, (const char *[]) { "-o", ctx->out, "-j", "1", "-i", "-", NULL });
+  g_subprocess_wait_async (run->proc, NULL, wait_cb, run);
+  run_write_stdin (run, line, FALSE);
+
+  /* The task may start while stdin is still open; give it a moment. */
+  deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (pcq_test_server_get_in_flight (ctx->server) == 0 && pcq_test_iterate (deadline))
+    ;
+  started = pcq_test_server_count_requests (ctx->server, NULL) > 0;
+  pcq_test_note ("task started before SIGINT: %s", started ? "yes" : "no");
+  g_assert_true (run_is_running (run));
+
+  g_subprocess_send_signal (run->proc, SIGINT);
+
+  /* Wait for the exit with stdin still open (the output is small enough
+   * for the pipes, so it is read afterwards). */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!run->done && pcq_test_iterate (deadline))
+    ;
+  if (!run->done)
+    {
+      /* End stdin so that the run ends, then report. */
+      run_write_stdin (run, "", TRUE);
+      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      while (!run->done && pcq_test_iterate (deadline))
+        ;
+      g_error ("pcq was still running 5 s after SIGINT, blocked on its open stdin");
+    }
+  g_assert_no_error (run->error);
+
+  run->out = read_stream (g_subprocess_get_stdout_pipe (run->proc));
+  run->err = read_stream (g_subprocess_get_stderr_pipe (run->proc));
+  pcq_test_note ("pcq stderr:\n%s", run->err);
+
+  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  summary = run_summary (run);
+  if (started)
+    {
+      g_assert_cmpint (summary.done, ==, 1);
+      pcq_test_assert_content (pa, 4, 65536);
+    }
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A run counts its own tasks only, not what earlier runs did. */
+static void
+test_second_run_counts (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/run1.bin?size=111");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/run2.bin?size=222");
+  g_autofree char *bad = pcq_test_server_url (ctx->server, "/status/404/run1-missing.bin");
+  g_autoptr(Run) first = NULL;
+  g_autoptr(Run) second = NULL;
+  Summary summary;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, a, bad, NULL });
+  run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (first), ==, EXIT_SOME_FAILED);
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, b, NULL });
+  run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (second), ==, EXIT_ALL_DONE);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 222);
+
+  /* Nothing of the first run was fetched again. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/run1.bin"), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/status/404/run1-missing.bin"), ==, 1);
+}
+
+/* What an interrupted run left queued runs again with --resume only. */
+static void
+test_resume_unfinished (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/left-a.bin?" SLOW_QUERY "&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/left-b.bin?size=4000&seed=2");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/other-c.bin?size=100&seed=3");
+  g_autofree char *pb = out_path (ctx, "left-b.bin");
+  g_autoptr(Run) first = NULL;
+  g_autoptr(Run) second = NULL;
+  g_autoptr(Run) third = NULL;
+  Summary summary;
+
+  /* Interrupted while the first of two runs: the second never started. */
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (first->proc, SIGINT);
+  run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (first), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (run_summary (first).done, ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
+
+  /* Without --resume, only what is asked for runs. */
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, c, NULL });
+  run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (second), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (second).done, ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
+
+  /* With it, the task left behind runs (and only that one). */
+  third = run_start (ctx, (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  run_wait (third, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (third), ==, EXIT_ALL_DONE);
+  summary = run_summary (third);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.bytes, ==, 4000);
+  pcq_test_assert_content (pb, 2, 4000);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-a.bin"), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/other-c.bin"), ==, 1);
+}
+
+static void
+test_second_run_locked (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *slow = pcq_test_server_url (ctx->server, "/data/lock-a.bin?" ENDLESS_QUERY);
+  g_autofree char *other = pcq_test_server_url (ctx->server, "/data/lock-b.bin?size=10");
+  g_autofree char *other_out = g_build_filename (ctx->tmp, "out2", NULL);
+  g_autoptr(Run) first = NULL;
+  g_autoptr(Run) second = NULL;
+  const char *pid;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, slow, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
+  pid = g_subprocess_get_identifier (first->proc);
+  g_assert_nonnull (pid);
+
+  /* Same state folder: refused, naming the running one. */
+  g_assert_cmpint (g_mkdir (other_out, 0700), ==, 0);
+  second = run_start (ctx, (const char *[]) { "-o", other_out, other, NULL });
+  run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (second), ==, EXIT_USAGE);
+  g_assert_nonnull (strstr (second->err, pid));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/lock-b.bin"), ==, 0);
+
+  /* Stop the first run: two signals, apart (signals sent back to back
+   * may be delivered as one). */
+  g_subprocess_send_signal (first->proc, SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (first->proc, SIGINT);
+  run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_exit_status (first), ==, EXIT_INTERRUPTED);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  pcq_test_init_isolation ();
+
+  g_test_message ("binary: %s", pcq_binary ());
+
+  pcq_test_add_isolated ("/pcq/headless/summary/all-done", test_all_done, 30);
+  pcq_test_add_isolated ("/pcq/headless/summary/some-failed", test_some_failed, 30);
+  pcq_test_add_isolated ("/pcq/headless/summary/all-invalid", test_all_invalid, 30);
+  pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
+  pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
+  pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/json-lines", test_input_json_lines, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/bad-lines", test_input_bad_lines, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/json-not-object", test_input_json_not_object, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/stdin", test_input_stdin, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/relative-paths", test_relative_paths, 30);
+  pcq_test_add_isolated ("/pcq/headless/sigint/once", test_sigint_once, 30);
+  pcq_test_add_isolated ("/pcq/headless/sigint/twice", test_sigint_twice, 30);
+  pcq_test_add_isolated ("/pcq/headless/sigint/while-reading-stdin", test_sigint_while_reading_stdin, 30);
+  pcq_test_add_isolated ("/pcq/headless/store/second-run-counts", test_second_run_counts, 30);
+  pcq_test_add_isolated ("/pcq/headless/store/resume", test_resume_unfinished, 30);
+  pcq_test_add_isolated ("/pcq/headless/store/second-run-locked", test_second_run_locked, 30);
+
+  return g_test_run ();
+}

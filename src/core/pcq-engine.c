@@ -97,6 +97,7 @@ struct _PcqEngine
   GMutex         gate_lock;
   GCond          gate_cond;
 
+
   /* Worker → main thread. */
   GMutex         events_lock;
   GPtrArray     *events;
@@ -244,6 +245,12 @@ worker_named_cb (PcqRun   *run,
   g_ptr_array_add (self->events, event);
   schedule_dispatch_locked (self);
   g_mutex_unlock (&self->events_lock);
+
+  /* Straight to the store thread, and back: no file may exist under a
+   * name the store does not know, and the main thread need not be
+   * woken for it. @store is set before the first submission. */
+  if (self->store != NULL)
+    pcq_store_put_name_sync (self->store, run->id, run->output_path, run->validator);
 }
 
 static const PcqWorkerCallbacks worker_callbacks = {
@@ -735,7 +742,6 @@ apply_event (PcqEngine *self,
     case EVENT_NAMED:
       _pcq_job_set_output_path (job, event->output_path);
       _pcq_job_set_validator (job, event->validator);
-      save_job (self, job);
       break;
 
     case EVENT_WAITING:

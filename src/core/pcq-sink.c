@@ -32,7 +32,8 @@ struct _PcqSink
   char *part_path;   /* ".NAME.pcq-part" beside it */
   int   fd;
   guint committed : 1;
-  guint exact : 1;       /* a name recorded earlier: ours to replace */
+  guint exact : 1;       /* opened on a reserved path */
+  guint replace : 1;     /* what lies at that path is ours to replace */
   guint keep_part : 1;
 };
 
@@ -360,12 +361,50 @@ pcq_sink_open (const char  *dir,
 }
 
 /**
- * pcq_sink_open_exact:
- * @path: a final path this job recorded when it first ran
- * @offset: keep this many bytes of its part file (0: start afresh)
+ * pcq_sink_reserve:
+ * @dir: the output folder
+ * @name: a sanitized file name
  * @error: return location for an error
  *
- * Reopens the part file of a job that runs again, so that it lands
+ * Chooses the first free name in @dir ("name.ext", "name (1).ext", …)
+ * and reserves it, creating nothing yet: the caller can record the name
+ * durably before any file exists under it.
+ *
+ * Returns: (transfer full) (nullable): the reserved path
+ */
+char *
+pcq_sink_reserve (const char  *dir,
+                  const char  *name,
+                  GError     **error)
+{
+  g_autoptr(PcqSink) self = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
+
+  self = g_new0 (PcqSink, 1);
+  self->fd = -1;
+  self->dir = g_strdup (dir);
+  self->keep_part = TRUE;
+  split_name (name, &self->stem, &self->ext);
+
+  g_mutex_lock (&reserved_lock);
+  ok = reserve_locked (self, 0, error);
+  g_mutex_unlock (&reserved_lock);
+
+  return ok ? g_steal_pointer (&self->path) : NULL;
+}
+
+/**
+ * pcq_sink_open_exact:
+ * @path: a reserved final path, or one this job recorded when it first ran
+ * @offset: keep this many bytes of its part file (0: start afresh)
+ * @replace: whether a file found at @path is this job's own earlier
+ *   result (renamed just before a crash) and may be replaced
+ * @error: return location for an error
+ *
+ * Opens the part file for @path, so that a job that runs again lands
  * under its own name instead of "name (1)".
  *
  * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
@@ -373,6 +412,7 @@ pcq_sink_open (const char  *dir,
 PcqSink *
 pcq_sink_open_exact (const char  *path,
                      gint64       offset,
+                     gboolean     replace,
                      GError     **error)
 {
   g_autoptr(PcqSink) self = NULL;
@@ -383,6 +423,7 @@ pcq_sink_open_exact (const char  *path,
   self = g_new0 (PcqSink, 1);
   self->fd = -1;
   self->exact = TRUE;
+  self->replace = !!replace;
   self->dir = g_path_get_dirname (path);
   name = g_path_get_basename (path);
   split_name (name, &self->stem, &self->ext);
@@ -514,13 +555,11 @@ pcq_sink_commit (PcqSink  *self,
       g_autofree char *part = NULL;
       gboolean ok;
 
-      /* A recorded name is reserved for this job: what lies there is
-       * its own earlier result (renamed just before a crash). */
-      if (self->exact ? g_rename (self->part_path, self->path) == 0
-                      : rename_noreplace (self->part_path, self->path) == 0)
+      if (self->replace ? g_rename (self->part_path, self->path) == 0
+                        : rename_noreplace (self->part_path, self->path) == 0)
         break;
 
-      if (errno != EEXIST || self->exact)
+      if (errno != EEXIST || self->replace)
         return set_io_error (error, errno, "rename", self->part_path);
 
       /* Keep our temp file's path: only the final name moves on. */

@@ -23,8 +23,12 @@ typedef struct _PcqSink PcqSink;
 PcqSink    *pcq_sink_open     (const char  *dir,
                                const char  *name,
                                GError     **error);
+char       *pcq_sink_reserve    (const char  *dir,
+                                 const char  *name,
+                                 GError     **error);
 PcqSink    *pcq_sink_open_exact (const char  *path,
                                  gint64       offset,
+                                 gboolean     replace,
                                  GError     **error);
 gint64      pcq_sink_part_size  (const char  *path);
 void        pcq_sink_keep_part  (PcqSink     *self);

@@ -34,6 +34,7 @@ typedef enum
   MUTATION_PUT,
   MUTATION_PROGRESS,
   MUTATION_DELETE,
+  MUTATION_NAME,
   MUTATION_FLUSH,
   MUTATION_CLOSE,
 } MutationKind;
@@ -67,6 +68,7 @@ struct _PcqStore
   sqlite3_stmt *put_stmt;
   sqlite3_stmt *progress_stmt;
   sqlite3_stmt *delete_stmt;
+  sqlite3_stmt *name_stmt;
 };
 
 G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
@@ -291,7 +293,10 @@ prepare_statements (PcqStore  *self,
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "DELETE FROM jobs WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK)
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db,
+                          "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, self->db, "Cannot prepare the store");
 
   return TRUE;
@@ -303,6 +308,7 @@ close_db (PcqStore *self)
   g_clear_pointer (&self->put_stmt, sqlite3_finalize);
   g_clear_pointer (&self->progress_stmt, sqlite3_finalize);
   g_clear_pointer (&self->delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->name_stmt, sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
 }
 
@@ -351,6 +357,12 @@ move_aside (const char *path)
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
   g_autofree char *aside = g_strdup_printf ("%s.corrupt-%s", path, stamp);
+
+  for (guint i = 1; g_file_test (aside, G_FILE_TEST_EXISTS) && i < 100; i++)
+    {
+      g_free (aside);
+      aside = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, i);
+    }
 
   if (g_rename (path, aside) != 0)
     return NULL;
@@ -430,17 +442,18 @@ bind_text (sqlite3_stmt *stmt,
   return sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
-static void
+static gboolean
 step_and_reset (PcqStore     *self,
                 sqlite3_stmt *stmt)
 {
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    g_warning ("Cannot save to the queue: %s", sqlite3_errmsg (self->db));
+  gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
+
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
+  return ok;
 }
 
-static void
+static gboolean
 apply (PcqStore *self,
        Mutation *m)
 {
@@ -464,27 +477,32 @@ apply (PcqStore *self,
       bind_text (stmt, 11, r->validator);
       sqlite3_bind_int64 (stmt, 12, r->created);
       sqlite3_bind_int64 (stmt, 13, r->finished);
-      step_and_reset (self, stmt);
-      break;
+      return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:
       stmt = self->progress_stmt;
       sqlite3_bind_int64 (stmt, 1, m->bytes);
       sqlite3_bind_int64 (stmt, 2, m->total);
       sqlite3_bind_int64 (stmt, 3, m->id);
-      step_and_reset (self, stmt);
-      break;
+      return step_and_reset (self, stmt);
 
     case MUTATION_DELETE:
       stmt = self->delete_stmt;
       sqlite3_bind_int64 (stmt, 1, m->id);
-      step_and_reset (self, stmt);
-      break;
+      return step_and_reset (self, stmt);
+
+    case MUTATION_NAME:
+      stmt = self->name_stmt;
+      bind_text (stmt, 1, r->output_path);
+      bind_text (stmt, 2, r->validator);
+      sqlite3_bind_int (stmt, 3, PCQ_JOB_ACTIVE);
+      sqlite3_bind_int64 (stmt, 4, r->id);
+      return step_and_reset (self, stmt);
 
     case MUTATION_FLUSH:
     case MUTATION_CLOSE:
     default:
-      break;
+      return TRUE;
     }
 }
 
@@ -517,6 +535,34 @@ sync_output_dirs (GPtrArray *batch)
 
       close (fd);
     }
+}
+
+/* All of @batch or nothing. */
+static gboolean
+commit_batch (PcqStore  *self,
+              GPtrArray *batch)
+{
+  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return FALSE;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      if (!apply (self, g_ptr_array_index (batch, i)))
+        {
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
+
+  sync_output_dirs (batch);
+
+  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -554,6 +600,7 @@ store_thread (gpointer data)
     {
       g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
       gboolean has_callbacks = FALSE;
+      gboolean committed;
       Mutation *m = g_async_queue_pop (self->mutations);
 
       /* Group commit: take whatever queued up while we were busy. */
@@ -568,19 +615,25 @@ store_thread (gpointer data)
         }
       while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL);
 
-      sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+      /* A batch that cannot be committed (disk full, a lock, an I/O
+       * error) is tried again: its callbacks say "committed", so they
+       * must not run before it is. Only a closing store gives up. */
+      committed = commit_batch (self, batch);
+      for (guint attempt = 0; !committed; attempt++)
+        {
+          if (attempt % 10 == 0)
+            g_warning ("Cannot save the queue, trying again: %s", sqlite3_errmsg (self->db));
+          if (closing && attempt >= 10)
+            {
+              g_warning ("Giving up saving the queue");
+              break;
+            }
+          g_usleep (MIN (100 * 1000 << MIN (attempt, 5), 2 * G_USEC_PER_SEC));
+          committed = commit_batch (self, batch);
+        }
+
       for (guint i = 0; i < batch->len; i++)
-        {
-          m = g_ptr_array_index (batch, i);
-          apply (self, m);
-          has_callbacks |= m->committed != NULL;
-        }
-      sync_output_dirs (batch);
-      if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        {
-          g_warning ("Cannot commit the queue: %s", sqlite3_errmsg (self->db));
-          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-        }
+        has_callbacks |= ((Mutation *) g_ptr_array_index (batch, i))->committed != NULL;
 
       for (guint i = 0; i < batch->len; i++)
         {
@@ -589,7 +642,7 @@ store_thread (gpointer data)
             signal_waiter (m);
         }
 
-      if (has_callbacks)
+      if (committed && has_callbacks)
         {
           GSource *source = g_idle_source_new ();
 
@@ -853,17 +906,15 @@ pcq_store_delete (PcqStore *self,
 }
 
 static void
-push_and_wait (PcqStore     *self,
-               MutationKind  kind)
+push_and_wait (PcqStore *self,
+               Mutation *m)
 {
   GMutex lock;
   GCond cond;
   gboolean done = FALSE;
-  Mutation *m = g_new0 (Mutation, 1);
 
   g_mutex_init (&lock);
   g_cond_init (&cond);
-  m->kind = kind;
   m->done_lock = &lock;
   m->done_cond = &cond;
   m->done = &done;
@@ -890,7 +941,42 @@ pcq_store_flush (PcqStore *self)
   g_return_if_fail (PCQ_IS_STORE (self));
 
   if (self->thread != NULL)
-    push_and_wait (self, MUTATION_FLUSH);
+    {
+      Mutation *m = g_new0 (Mutation, 1);
+
+      m->kind = MUTATION_FLUSH;
+      push_and_wait (self, m);
+    }
+}
+
+/**
+ * pcq_store_put_name_sync:
+ * @id: a job that is in the store
+ * @output_path: the final name chosen for it
+ * @validator: (nullable): the response's ETag or Last-Modified
+ *
+ * Records a running job's final name and waits until that is committed,
+ * so that no file can exist under a name the store does not know.
+ * Thread-safe, and blocking: for worker threads, never the main thread.
+ */
+void
+pcq_store_put_name_sync (PcqStore   *self,
+                         guint64     id,
+                         const char *output_path,
+                         const char *validator)
+{
+  Mutation *m;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+  g_return_if_fail (output_path != NULL);
+
+  m = g_new0 (Mutation, 1);
+  m->kind = MUTATION_NAME;
+  m->record = g_new0 (PcqStoreRecord, 1);
+  m->record->id = id;
+  m->record->output_path = g_strdup (output_path);
+  m->record->validator = g_strdup (validator);
+  push_and_wait (self, m);
 }
 
 /**
@@ -907,7 +993,12 @@ pcq_store_close (PcqStore *self)
   if (self->thread == NULL)
     return;
 
-  push_and_wait (self, MUTATION_CLOSE);
+  {
+    Mutation *m = g_new0 (Mutation, 1);
+
+    m->kind = MUTATION_CLOSE;
+    push_and_wait (self, m);
+  }
   g_thread_join (g_steal_pointer (&self->thread));
 }
 

@@ -72,6 +72,10 @@ void        pcq_store_put_progress (PcqStore             *self,
                                     gint64                total);
 void        pcq_store_delete       (PcqStore             *self,
                                     guint64               id);
+void        pcq_store_put_name_sync (PcqStore            *self,
+                                    guint64               id,
+                                    const char           *output_path,
+                                    const char           *validator);
 void        pcq_store_flush        (PcqStore             *self);
 void        pcq_store_close        (PcqStore             *self);
 

@@ -397,6 +397,7 @@ pcq_worker_run (PcqWorker  *self,
   gint64 total = -1;
   gint64 bytes = 0;
   gint64 resume_from = 0;
+  gboolean replace;
 
   attempt->retry_after_ms = -1;
 
@@ -461,28 +462,35 @@ pcq_worker_run (PcqWorker  *self,
   pcq_atomic_set64 (&run->total, total);
   pcq_atomic_set64 (&run->bytes, bytes);
 
-  if (run->output_path != NULL)
-    {
-      sink = pcq_sink_open_exact (run->output_path, resume_from, &error);
-    }
-  else
+  /* A name recorded earlier is this job's own: what lies there is its
+   * result from before a crash. A fresh name must never replace. */
+  replace = run->output_path != NULL;
+  if (run->output_path == NULL)
     {
       name = choose_name (run, msg, uri);
-      sink = pcq_sink_open (run->output_dir, name, &error);
+      run->output_path = pcq_sink_reserve (run->output_dir, name, &error);
+      if (run->output_path == NULL)
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
     }
+
+  if (resume_from == 0)
+    {
+      /* Recorded (durably, when there is a store) before any file
+       * exists under that name: a crash can then never leave a file
+       * the next run does not know as its own. */
+      g_free (run->validator);
+      run->validator = get_validator (msg);
+      self->callbacks->named (run, self->user_data);
+    }
+
+  sink = pcq_sink_open_exact (run->output_path, resume_from, replace, &error);
   if (sink == NULL)
     {
       outcome = PCQ_OUTCOME_FAILED;
       goto out;
-    }
-
-  if (run->output_path == NULL || resume_from == 0)
-    {
-      g_free (run->output_path);
-      run->output_path = g_strdup (pcq_sink_get_path (sink));
-      g_free (run->validator);
-      run->validator = get_validator (msg);
-      self->callbacks->named (run, self->user_data);
     }
 
   for (;;)

@@ -80,7 +80,8 @@ typedef struct
   /* run->bytes and run->total changed */
   void (*progress) (PcqRun   *run,
                     gpointer  user_data);
-  /* run->output_path (and run->validator) were just chosen */
+  /* run->output_path (and run->validator) were just chosen; returns
+   * once they are recorded (or the run is cancelled) */
   void (*named)    (PcqRun   *run,
                     gpointer  user_data);
 } PcqWorkerCallbacks;

@@ -1,0 +1,296 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/* Resume of partial downloads, end to end: `pcq --headless` is killed
+ * (SIGKILL) in the middle of a download, then run again with --resume.
+ * With a server that honours Range + If-Range it must fetch only the
+ * rest (a 206 from the part file's size); with one that ignores ranges,
+ * changed the file, or answers with the wrong part, it must start from
+ * zero. Every way, the file must end up byte-identical. */
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "pcq-job.h"
+#include "store-support.h"
+
+#define FILE_SIZE   (3 * 1024 * 1024 + 517)
+#define STALL_AT    (1024 * 1024 + 12345)   /* the first run gets this far */
+#define FILE_SEED   77
+#define FILE_NAME   "big file.bin"
+#define RUN_MS      30000
+
+typedef enum
+{
+  SERVER_RANGES_ETAG,
+  SERVER_RANGES_LAST_MODIFIED,
+  SERVER_NO_RANGES,
+  SERVER_FILE_CHANGED,
+  SERVER_WRONG_RANGE,
+} Scenario;
+
+typedef struct
+{
+  char        *tmp;
+  StoreHome   *home;
+  StoreServer *server;
+  char        *url;
+  char        *url_path;
+  char        *final_path;
+  char        *part_path;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *part_name = g_strdup_printf (".%s.pcq-part", FILE_NAME);
+
+  f->tmp = store_make_tmpdir ("pcq-resume-XXXXXX");
+  f->home = store_home_new (f->tmp);
+  f->server = store_server_new ();
+  f->url = store_server_file_url (f->server, FILE_SEED, FILE_SIZE, "big%20file.bin");
+  /* The server logs paths as its handlers get them: decoded. */
+  uri = g_uri_parse (f->url, G_URI_FLAGS_NONE, NULL);
+  f->url_path = g_strdup (g_uri_get_path (uri));
+  f->final_path = g_build_filename (f->home->out, FILE_NAME, NULL);
+  f->part_path = g_build_filename (f->home->out, part_name, NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_pointer (&f->server, store_server_free);
+  store_rm_rf (f->tmp);
+  g_free (f->tmp);
+  store_home_free (f->home);
+  g_free (f->url);
+  g_free (f->url_path);
+  g_free (f->final_path);
+  g_free (f->part_path);
+}
+
+typedef struct
+{
+  Fixture *f;
+  char    *validator;  /* what the store recorded */
+} Interrupted;
+
+/* The first run has written all it will get, and the store knows the
+ * part file's final name and validator: the moment to kill it. */
+static gboolean
+part_ready (gpointer data)
+{
+  Interrupted *state = data;
+  Fixture *f = state->f;
+  g_autoptr(GPtrArray) rows = NULL;
+  StoreRow *row;
+
+  if (store_file_size (f->part_path) != STALL_AT)
+    return FALSE;
+
+  rows = store_db_read_rows (f->home->store_path);
+  if (rows == NULL || rows->len != 1)
+    return FALSE;
+
+  row = g_ptr_array_index (rows, 0);
+  if (row->validator == NULL || g_strcmp0 (row->output_path, f->final_path) != 0)
+    return FALSE;
+
+  g_free (state->validator);
+  state->validator = g_strdup (row->validator);
+  return TRUE;
+}
+
+static void
+assert_summary (StoreProc *proc,
+                gint64     done,
+                gint64     bytes)
+{
+  g_autofree char *out = store_proc_read_stdout (proc);
+  g_auto(GStrv) lines = g_strsplit (g_strstrip (out), "\n", -1);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *summary;
+  guint n = g_strv_length (lines);
+
+  g_assert_cmpuint (n, >, 0);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  summary = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, done);
+  g_assert_cmpint (json_object_get_int_member (summary, "failed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (summary, "cancelled"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (summary, "bytes"), ==, bytes);
+}
+
+static void
+assert_exit (StoreProc *proc,
+             int        status)
+{
+  if (proc->status != status)
+    {
+      g_autofree char *err = store_proc_read_stderr (proc);
+
+      g_test_message ("pcq stderr:\n%s", err);
+    }
+  g_assert_cmpint (proc->status, ==, status);
+}
+
+static void
+test_resume (Fixture       *f,
+             gconstpointer  data)
+{
+  Scenario scenario = GPOINTER_TO_INT (data);
+  const char * const first_args[] = { "-j", "1", f->url, NULL };
+  const char * const resume_args[] = { "--resume", NULL };
+  g_autoptr(StoreProc) first = NULL;
+  g_autoptr(StoreProc) second = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  Interrupted interrupted = { f, NULL };
+  StoreRequest *request;
+  guint32 seed = FILE_SEED;
+  gint64 sent_again;
+
+  switch (scenario)
+    {
+    case SERVER_RANGES_LAST_MODIFIED:
+      store_server_set_validator (f->server, STORE_VALIDATOR_LAST_MODIFIED);
+      break;
+    case SERVER_NO_RANGES:
+      store_server_set_ranges (f->server, STORE_RANGES_IGNORE);
+      break;
+    case SERVER_RANGES_ETAG:
+    case SERVER_FILE_CHANGED:
+    case SERVER_WRONG_RANGE:
+    default:
+      break;
+    }
+
+  /* Run 1: the server sends STALL_AT bytes and then nothing. */
+  store_server_set_stall_after (f->server, STALL_AT);
+  first = store_proc_start (f->home, "first", first_args);
+  if (!store_wait_until (part_ready, &interrupted, RUN_MS, 10))
+    {
+      g_autofree char *err = store_proc_read_stderr (first);
+
+      g_error ("the first run never got %d bytes into %s (it has %" G_GINT64_FORMAT ");"
+               " stderr:\n%s", STALL_AT, f->part_path, store_file_size (f->part_path), err);
+    }
+  store_proc_kill (first);
+  g_assert_true (store_proc_wait (first, RUN_MS));
+  g_assert_true (first->signalled);
+
+  /* What a crash leaves: the part file, no final file. */
+  g_assert_cmpint (store_file_size (f->part_path), ==, STALL_AT);
+  g_assert_false (g_file_test (f->final_path, G_FILE_TEST_EXISTS));
+  g_test_message ("killed with %d bytes in the part file; validator %s",
+                  STALL_AT, interrupted.validator);
+
+  /* Run 2, with the server as the scenario wants it. */
+  store_server_set_stall_after (f->server, -1);
+  if (scenario == SERVER_FILE_CHANGED)
+    {
+      store_server_set_version (f->server, 1);
+      seed = store_server_content_seed (f->server, FILE_SEED);
+    }
+  else if (scenario == SERVER_WRONG_RANGE)
+    store_server_set_ranges (f->server, STORE_RANGES_WRONG_START);
+
+  second = store_proc_start (f->home, "second", resume_args);
+  g_assert_true (store_proc_wait (second, RUN_MS));
+  assert_exit (second, 0);
+  assert_summary (second, 1, FILE_SIZE);
+
+  /* The file is whole and right, alone, without its part file. */
+  store_assert_content (f->final_path, seed, FILE_SIZE);
+  names = store_list_dir (f->home->out);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, FILE_NAME);
+  g_assert_cmpint (store_db_query_int (f->home->store_path, "SELECT state FROM jobs"),
+                   ==, PCQ_JOB_DONE);
+
+  requests = store_server_dup_requests (f->server, f->url_path);
+  g_assert_cmpuint (requests->len, >=, 2);
+
+  request = g_ptr_array_index (requests, 0);
+  g_assert_cmpint (request->range_start, ==, -1);
+  g_assert_cmpuint (request->status, ==, 200);
+  g_assert_cmpint (request->bytes_written, ==, STALL_AT);
+
+  /* The run after the crash asks for the rest of what it has, if it is
+   * still the same file. */
+  request = g_ptr_array_index (requests, 1);
+  g_assert_cmpint (request->range_start, ==, STALL_AT);
+  g_assert_cmpstr (request->if_range, ==, interrupted.validator);
+
+  switch (scenario)
+    {
+    case SERVER_RANGES_ETAG:
+    case SERVER_RANGES_LAST_MODIFIED:
+      /* The 206 path: only the rest went over the wire. */
+      g_assert_cmpuint (requests->len, ==, 2);
+      g_assert_cmpuint (request->status, ==, 206);
+      g_assert_cmpint (request->first_byte, ==, STALL_AT);
+      g_assert_true (request->complete);
+      sent_again = store_server_bytes_written (f->server, f->url_path) - STALL_AT;
+      g_assert_cmpint (sent_again, ==, FILE_SIZE - STALL_AT);
+      g_assert_cmpint (sent_again, <, FILE_SIZE);
+      break;
+
+    case SERVER_NO_RANGES:
+    case SERVER_FILE_CHANGED:
+      /* A 200: the whole file again, from zero. */
+      g_assert_cmpuint (requests->len, ==, 2);
+      g_assert_cmpuint (request->status, ==, 200);
+      g_assert_true (request->complete);
+      g_assert_cmpint (request->bytes_written, ==, FILE_SIZE);
+      break;
+
+    case SERVER_WRONG_RANGE:
+      /* A 206 that does not start at the part's end is refused; the
+       * next attempt starts from zero, without a Range. */
+      g_assert_cmpuint (request->status, ==, 206);
+      g_assert_cmpint (request->first_byte, !=, STALL_AT);
+      g_assert_cmpuint (requests->len, ==, 3);
+      request = g_ptr_array_index (requests, 2);
+      g_assert_cmpint (request->range_start, ==, -1);
+      g_assert_cmpuint (request->status, ==, 200);
+      g_assert_true (request->complete);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_free (interrupted.validator);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, scenario) \
+  g_test_add ("/store/resume/" path, Fixture, GINT_TO_POINTER (scenario), \
+              fixture_setup, test_resume, fixture_teardown)
+
+  ADD ("range-etag", SERVER_RANGES_ETAG);
+  ADD ("range-last-modified", SERVER_RANGES_LAST_MODIFIED);
+  ADD ("no-range-support", SERVER_NO_RANGES);
+  ADD ("file-changed", SERVER_FILE_CHANGED);
+  ADD ("wrong-range", SERVER_WRONG_RANGE);
+
+#undef ADD
+
+  return g_test_run ();
+}

@@ -337,27 +337,17 @@ pcq_sink_open (const char  *dir,
                const char  *name,
                GError     **error)
 {
-  g_autoptr(PcqSink) self = NULL;
-  gboolean ok;
+  g_autofree char *path = pcq_sink_reserve (dir, name, error);
+  PcqSink *self;
 
-  g_return_val_if_fail (dir != NULL, NULL);
-  g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
-
-  self = g_new0 (PcqSink, 1);
-  self->fd = -1;
-  self->dir = g_strdup (dir);
-  split_name (name, &self->stem, &self->ext);
-
-  g_mutex_lock (&reserved_lock);
-  ok = reserve_locked (self, 0, error);
-  g_mutex_unlock (&reserved_lock);
-  if (!ok)
+  if (path == NULL)
     return NULL;
 
-  if (!open_part (self, O_TRUNC, error))
-    return NULL;
+  self = pcq_sink_open_exact (path, 0, FALSE, error);
+  if (self == NULL)
+    pcq_sink_discard (path);
 
-  return g_steal_pointer (&self);
+  return self;
 }
 
 /**
@@ -418,7 +408,7 @@ pcq_sink_open_exact (const char  *path,
   g_autoptr(PcqSink) self = NULL;
   g_autofree char *name = NULL;
 
-  g_return_val_if_fail (path != NULL && g_path_is_absolute (path), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
 
   self = g_new0 (PcqSink, 1);
   self->fd = -1;

@@ -9,12 +9,17 @@
 #include <locale.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
+#include "pcq-application.h"
 #include "pcq-headless.h"
 
 int
 main (int    argc,
       char **argv)
 {
+  g_autoptr(PcqApplication) app = NULL;
+
   setlocale (LC_ALL, "");
 
   /* Headless runs are their own process: decided before anything is
@@ -27,6 +32,11 @@ main (int    argc,
         return pcq_headless_run (argc, argv);
     }
 
-  g_printerr ("pcq: the window is not there yet; run “pcq --headless --help”\n");
-  return PCQ_EXIT_USAGE;
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = pcq_application_new (APPLICATION_ID, G_APPLICATION_DEFAULT_FLAGS);
+
+  return g_application_run (G_APPLICATION (app), argc, argv);
 }

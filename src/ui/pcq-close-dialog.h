@@ -1,0 +1,23 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+/* The responses of the “Stop Tasks?” dialog. */
+#define PCQ_CLOSE_RESPONSE_CANCEL "cancel"
+#define PCQ_CLOSE_RESPONSE_STOP   "stop"
+#define PCQ_CLOSE_RESPONSE_WAIT   "wait"
+
+AdwMessageDialog *pcq_close_dialog_new        (GtkWindow        *parent);
+void              pcq_close_dialog_set_counts (AdwMessageDialog *dialog,
+                                               guint             n_active,
+                                               guint             n_queued);
+
+G_END_DECLS

@@ -1,0 +1,373 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-closures"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "pcq-closures.h"
+
+/**
+ * pcq_format_counts:
+ *
+ * The window subtitle: "3 queued · 2 active · 10 done · 1 failed". Zero
+ * counts are left out; an empty list says so.
+ */
+char *
+pcq_format_counts (gboolean paused,
+                   guint    n_queued,
+                   guint    n_active,
+                   guint    n_done,
+                   guint    n_failed,
+                   guint    n_cancelled)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+
+  if (paused)
+    g_ptr_array_add (parts, g_strdup (_("Paused")));
+  /* Translators: a part of the window subtitle, “3 queued · 2 active · 10 done” */
+  if (n_queued > 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%u queued"), n_queued));
+  if (n_active > 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%u active"), n_active));
+  if (n_done > 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%u done"), n_done));
+  if (n_failed > 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%u failed"), n_failed));
+  if (n_cancelled > 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%u cancelled"), n_cancelled));
+
+  if (n_queued + n_active + n_done + n_failed + n_cancelled == 0)
+    g_ptr_array_add (parts, g_strdup (_("No tasks")));
+
+  g_ptr_array_add (parts, NULL);
+
+  return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
+/**
+ * pcq_format_duration:
+ *
+ * A short, rounded-up duration: "6 s", "3 min", "2 h 5 min".
+ */
+char *
+pcq_format_duration (guint64 seconds)
+{
+  if (seconds < 60)
+    /* Translators: a duration in seconds, as in “6 s left” */
+    return g_strdup_printf (_("%u s"), (guint) seconds);
+
+  if (seconds < 3600)
+    /* Translators: a duration in minutes, as in “3 min left” */
+    return g_strdup_printf (_("%u min"), (guint) ((seconds + 59) / 60));
+
+  if (seconds < 100 * 3600)
+    {
+      guint64 minutes = (seconds + 59) / 60;
+
+      if (minutes % 60 == 0)
+        /* Translators: a duration in hours, as in “2 h left” */
+        return g_strdup_printf (_("%u h"), (guint) (minutes / 60));
+
+      /* Translators: a duration in hours and minutes, as in “2 h 5 min left” */
+      return g_strdup_printf (_("%u h %u min"), (guint) (minutes / 60), (guint) (minutes % 60));
+    }
+
+  /* Translators: a long duration in days, as in “5 days left” */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u day", "%u days",
+                                       (gulong) (seconds / 86400)),
+                          (guint) (seconds / 86400));
+}
+
+/**
+ * pcq_format_detail:
+ * @total: -1 when unknown
+ * @bytes_per_second: 0 when unknown
+ * @attempts: attempts made so far
+ * @max_attempts: the most attempts a task may make (retries + 1)
+ *
+ * The detail line of a row: "3.2 MB of 10 MB · 1.1 MB/s · 6 s left".
+ */
+char *
+pcq_format_detail (PcqJobState state,
+                   gint64      bytes,
+                   gint64      total,
+                   double      bytes_per_second,
+                   guint       attempts,
+                   guint       max_attempts)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+
+  switch (state)
+    {
+    case PCQ_JOB_QUEUED:
+      if (attempts > 0)
+        /* Translators: a queued task that failed for a temporary reason */
+        return g_strdup_printf (_("Waiting to retry · attempt %u of %u"),
+                                attempts + 1, MAX (max_attempts, attempts + 1));
+      return g_strdup (_("Queued"));
+
+    case PCQ_JOB_ACTIVE:
+      if (bytes <= 0 && total < 0)
+        return g_strdup (_("Starting…"));
+
+      if (total >= 0)
+        {
+          g_autofree char *done = g_format_size (bytes);
+          g_autofree char *all = g_format_size (total);
+
+          /* Translators: progress of a download, “3.2 MB of 10 MB” */
+          g_ptr_array_add (parts, g_strdup_printf (_("%s of %s"), done, all));
+        }
+      else
+        g_ptr_array_add (parts, g_format_size (bytes));
+
+      if (bytes_per_second >= 1)
+        {
+          g_autofree char *rate = g_format_size ((guint64) bytes_per_second);
+
+          /* Translators: a transfer rate, “1.1 MB/s” */
+          g_ptr_array_add (parts, g_strdup_printf (_("%s/s"), rate));
+
+          if (total >= 0 && total >= bytes)
+            {
+              guint64 left = (guint64) ((total - bytes) / bytes_per_second + 0.5);
+              g_autofree char *duration = pcq_format_duration (left);
+
+              /* Translators: the time until a download is done, “6 s left” */
+              g_ptr_array_add (parts, g_strdup_printf (_("%s left"), duration));
+            }
+        }
+      if (attempts > 1)
+        g_ptr_array_add (parts, g_strdup_printf (_("attempt %u"), attempts));
+      break;
+
+    case PCQ_JOB_DONE:
+      g_ptr_array_add (parts, g_strdup (_("Done")));
+      if (bytes >= 0)
+        g_ptr_array_add (parts, g_format_size (bytes));
+      break;
+
+    case PCQ_JOB_FAILED:
+      if (attempts > 1)
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "Failed after %u attempt",
+                                             "Failed after %u attempts",
+                                             attempts),
+                                attempts);
+      return g_strdup (_("Failed"));
+
+    case PCQ_JOB_CANCELLED:
+      return g_strdup (_("Cancelled"));
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_ptr_array_add (parts, NULL);
+
+  return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
+static char *
+last_path_segment (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_PARSE_RELAXED | G_URI_FLAGS_ENCODED, NULL);
+  g_autofree char *path = NULL;
+  const char *slash;
+
+  if (uri == NULL)
+    return NULL;
+
+  path = g_uri_unescape_string (g_uri_get_path (uri), NULL);
+  if (path == NULL)
+    return NULL;
+
+  while (g_str_has_suffix (path, "/"))
+    path[strlen (path) - 1] = '\0';
+
+  slash = strrchr (path, '/');
+  if (slash != NULL && slash[1] != '\0')
+    return g_strdup (slash + 1);
+
+  if (g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0')
+    return g_strdup (g_uri_get_host (uri));
+
+  return NULL;
+}
+
+/**
+ * pcq_format_job_name:
+ *
+ * What a row is called: the name given, else the name of the file it
+ * was saved to, else the last part of the URL.
+ */
+char *
+pcq_format_job_name (const char *name,
+                     const char *output_path,
+                     const char *url)
+{
+  char *segment;
+
+  if (name != NULL && *name != '\0')
+    return g_strdup (name);
+
+  if (output_path != NULL && *output_path != '\0')
+    return g_path_get_basename (output_path);
+
+  if (url != NULL && (segment = last_path_segment (url)) != NULL)
+    return segment;
+
+  return g_strdup (url != NULL ? url : "");
+}
+
+const char *
+pcq_job_state_icon_name (PcqJobState state)
+{
+  switch (state)
+    {
+    case PCQ_JOB_QUEUED:
+      return "document-open-recent-symbolic";
+    case PCQ_JOB_ACTIVE:
+      return "folder-download-symbolic";
+    case PCQ_JOB_DONE:
+      return "emblem-ok-symbolic";
+    case PCQ_JOB_FAILED:
+      return "dialog-error-symbolic";
+    case PCQ_JOB_CANCELLED:
+      return "action-unavailable-symbolic";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+const char *
+pcq_job_state_label (PcqJobState state)
+{
+  switch (state)
+    {
+    case PCQ_JOB_QUEUED:
+      return _("Queued");
+    case PCQ_JOB_ACTIVE:
+      return _("Downloading");
+    case PCQ_JOB_DONE:
+      return _("Done");
+    case PCQ_JOB_FAILED:
+      return _("Failed");
+    case PCQ_JOB_CANCELLED:
+      return _("Cancelled");
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * pcq_format_close_body:
+ *
+ * The body of the close dialog: "2 tasks are running and 5 are queued."
+ */
+char *
+pcq_format_close_body (guint n_active,
+                       guint n_queued)
+{
+  if (n_active > 0 && n_queued > 0)
+    {
+      g_autofree char *running = NULL;
+
+      /* Translators: the first half of “2 tasks are running and 5 are queued.” */
+      running = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "%u task is running",
+                                              "%u tasks are running",
+                                              n_active),
+                                 n_active);
+
+      /* Translators: %s is “2 tasks are running”; the whole reads
+       * “2 tasks are running and 5 are queued.” */
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "%s and %u is queued.",
+                                           "%s and %u are queued.",
+                                           n_queued),
+                              running, n_queued);
+    }
+
+  if (n_active > 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "%u task is running.",
+                                         "%u tasks are running.",
+                                         n_active),
+                            n_active);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u task is queued.",
+                                       "%u tasks are queued.",
+                                       n_queued),
+                          n_queued);
+}
+
+/**
+ * pcq_format_close_banner:
+ *
+ * "Pcq will close when 7 tasks are done"
+ */
+char *
+pcq_format_close_banner (guint n_pending)
+{
+  if (n_pending == 0)
+    return g_strdup (_("Pcq is closing"));
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Pcq will close when %u task is done",
+                                       "Pcq will close when %u tasks are done",
+                                       n_pending),
+                          n_pending);
+}
+
+/**
+ * pcq_format_finished:
+ *
+ * The notification body when the queue drains: "12 tasks finished, 1 failed".
+ */
+char *
+pcq_format_finished (guint n_done,
+                     guint n_failed)
+{
+  g_autofree char *finished = NULL;
+
+  finished = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "%u task finished",
+                                           "%u tasks finished",
+                                           n_done),
+                              n_done);
+  if (n_failed == 0)
+    return g_steal_pointer (&finished);
+
+  /* Translators: %s is “12 tasks finished”; the whole reads
+   * “12 tasks finished, 1 failed” */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%s, %u failed",
+                                       "%s, %u failed",
+                                       n_failed),
+                          finished, n_failed);
+}
+
+/**
+ * pcq_format_rejected:
+ *
+ * The toast for lines that were not added.
+ */
+char *
+pcq_format_rejected (guint n_rejected)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u line is not a valid link and was not added",
+                                       "%u lines are not valid links and were not added",
+                                       n_rejected),
+                          n_rejected);
+}

@@ -1,0 +1,684 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-job-row"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pcq-closures.h"
+#include "pcq-engine.h"
+#include "pcq-job-row.h"
+#include "pcq-window-private.h"
+
+/* How often a running row redraws its text and pulses. Progress itself
+ * arrives once per engine batch; the bar follows it at once. */
+#define DETAIL_INTERVAL_US (250 * G_TIME_SPAN_MILLISECOND)
+#define PULSE_INTERVAL_US  (100 * G_TIME_SPAN_MILLISECOND)
+#define RATE_INTERVAL_US   (500 * G_TIME_SPAN_MILLISECOND)
+
+struct _PcqJobRow
+{
+  GtkWidget       parent_instance;
+
+  PcqJob         *job;
+  GSignalGroup   *job_signals;
+
+  /* Rate of the bound job, measured while it is shown. */
+  gint64          rate_time;
+  gint64          rate_bytes;
+  double          rate;
+  gint64          detail_time;
+  gint64          pulse_time;
+
+  GtkWidget      *context_popover;
+  int             shown;          /* what update_state() last showed */
+
+  GtkWidget      *error_label;    /* made when a first error shows */
+
+  /* Template children */
+  GtkWidget      *text_box;
+  GtkImage       *state_icon;
+  GtkInscription *name_label;
+  GtkInscription *source_label;
+  GtkProgressBar *progress_bar;
+  GtkInscription *detail_label;
+  GtkButton      *action_button;
+  GtkWidget      *menu_button;
+  GMenuModel     *context_menu;
+};
+
+G_DEFINE_FINAL_TYPE (PcqJobRow, pcq_job_row, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_JOB,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* ---- state --------------------------------------------------------- */
+
+static PcqEngine *
+get_engine (PcqJobRow *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (!PCQ_IS_WINDOW (root))
+    return NULL;
+
+  return _pcq_window_get_engine (PCQ_WINDOW (root));
+}
+
+static void
+update_detail (PcqJobRow *self)
+{
+  g_autofree char *text = NULL;
+  PcqEngine *engine;
+  guint max_attempts = 0;
+
+  if (self->job == NULL)
+    {
+      gtk_inscription_set_text (self->detail_label, NULL);
+      return;
+    }
+
+  engine = get_engine (self);
+  if (engine != NULL)
+    max_attempts = pcq_engine_get_retries (engine) + 1;
+
+  text = pcq_format_detail (pcq_job_get_state (self->job),
+                            pcq_job_get_bytes (self->job),
+                            pcq_job_get_total (self->job),
+                            self->rate,
+                            pcq_job_get_attempts (self->job),
+                            max_attempts);
+  gtk_inscription_set_text (self->detail_label, text);
+  self->detail_time = g_get_monotonic_time ();
+}
+
+static void
+update_progress (PcqJobRow *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 bytes;
+  gint64 total;
+
+  if (self->job == NULL || pcq_job_get_state (self->job) != PCQ_JOB_ACTIVE)
+    return;
+
+  bytes = pcq_job_get_bytes (self->job);
+  total = pcq_job_get_total (self->job);
+
+  /* A smoothed rate: samples at least RATE_INTERVAL apart. */
+  if (self->rate_time == 0 || bytes < self->rate_bytes)
+    {
+      self->rate_time = now;
+      self->rate_bytes = bytes;
+    }
+  else if (now - self->rate_time >= RATE_INTERVAL_US)
+    {
+      double sample = (bytes - self->rate_bytes) * (double) G_USEC_PER_SEC / (now - self->rate_time);
+
+      self->rate = self->rate > 0 ? 0.7 * self->rate + 0.3 * sample : sample;
+      self->rate_time = now;
+      self->rate_bytes = bytes;
+    }
+
+  if (total > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double) bytes / total, 0.0, 1.0));
+  else if (now - self->pulse_time >= PULSE_INTERVAL_US)
+    {
+      gtk_progress_bar_pulse (self->progress_bar);
+      self->pulse_time = now;
+    }
+
+  if (now - self->detail_time >= DETAIL_INTERVAL_US)
+    update_detail (self);
+}
+
+/* The texts are set here rather than bound in the template: GTK 4.8's
+ * list view builds up to 200 rows at a time, and expression bindings
+ * were a tenth of what a row cost to build. */
+static void
+update_name (PcqJobRow *self)
+{
+  g_autofree char *name = NULL;
+
+  if (self->job != NULL)
+    name = pcq_format_job_name (pcq_job_get_name (self->job),
+                                pcq_job_get_output_path (self->job),
+                                pcq_job_get_url (self->job));
+
+  gtk_inscription_set_text (self->name_label, name);
+  gtk_inscription_set_text (self->source_label, self->job ? pcq_job_get_url (self->job) : NULL);
+}
+
+static void
+update_error (PcqJobRow *self)
+{
+  const char *error = self->job ? pcq_job_get_error (self->job) : NULL;
+  gboolean failed;
+
+  if (error == NULL || *error == '\0')
+    {
+      if (self->error_label != NULL)
+        gtk_widget_set_visible (self->error_label, FALSE);
+      return;
+    }
+
+  /* Few rows ever show one: made the first time it is needed. */
+  if (self->error_label == NULL)
+    {
+      self->error_label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
+      gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (self->error_label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_selectable (GTK_LABEL (self->error_label), TRUE);
+      gtk_widget_add_css_class (self->error_label, "caption");
+      gtk_box_insert_child_after (GTK_BOX (self->text_box), self->error_label,
+                                  GTK_WIDGET (self->detail_label));
+    }
+
+  /* Red when it failed; a retry still to come is only dimmed. */
+  failed = pcq_job_get_state (self->job) == PCQ_JOB_FAILED;
+  gtk_widget_remove_css_class (self->error_label, failed ? "dim-label" : "error");
+  gtk_widget_add_css_class (self->error_label, failed ? "error" : "dim-label");
+  gtk_label_set_text (GTK_LABEL (self->error_label), error);
+  gtk_widget_set_visible (self->error_label, TRUE);
+}
+
+static void
+set_action_button (PcqJobRow  *self,
+                   const char *action,
+                   const char *icon_name,
+                   const char *tooltip,
+                   const char *label)
+{
+  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (self->action_button)), action) == 0)
+    return;
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->action_button), action);
+  gtk_button_set_icon_name (self->action_button, icon_name);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->action_button), tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->action_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+}
+
+static void
+update_state (PcqJobRow *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  PcqJobState state = self->job ? pcq_job_get_state (self->job) : PCQ_JOB_QUEUED;
+  gboolean has_job = self->job != NULL;
+  gboolean unfinished = has_job && (state == PCQ_JOB_QUEUED || state == PCQ_JOB_ACTIVE);
+  gboolean retryable = has_job && (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED);
+  gboolean done = has_job && state == PCQ_JOB_DONE && pcq_job_get_output_path (self->job) != NULL;
+  int shown = has_job ? (int) state * 2 + done : -1;
+
+  /* Actions, buttons and style only change with the state. */
+  if (shown == self->shown)
+    {
+      update_detail (self);
+      update_progress (self);
+      return;
+    }
+  self->shown = shown;
+
+  gtk_image_set_from_icon_name (self->state_icon, pcq_job_state_icon_name (state));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, pcq_job_state_label (state),
+                                  -1);
+  update_error (self);
+
+  gtk_widget_action_set_enabled (widget, "job.cancel", unfinished);
+  gtk_widget_action_set_enabled (widget, "job.retry", retryable);
+  gtk_widget_action_set_enabled (widget, "job.open", done);
+  gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
+  gtk_widget_action_set_enabled (widget, "job.remove", has_job);
+  gtk_widget_action_set_enabled (widget, "job.copy-link", has_job);
+
+  /* One button for what is most likely wanted next; the rest is in
+   * the menu. (One widget rather than three: rows are built often.) */
+  if (unfinished)
+    set_action_button (self, "job.cancel", "process-stop-symbolic",
+                       _("Cancel"), _("Cancel Task"));
+  else if (retryable)
+    set_action_button (self, "job.retry", "view-refresh-symbolic",
+                       _("Retry"), _("Retry Task"));
+  else if (done)
+    set_action_button (self, "job.open", "document-open-symbolic",
+                       _("Open"), _("Open File"));
+  gtk_widget_set_visible (GTK_WIDGET (self->action_button), unfinished || retryable || done);
+  /* Shown only while running, but always taking its place: a row keeps
+   * its height, and the list does not move as tasks start and end. */
+  gtk_widget_set_child_visible (GTK_WIDGET (self->progress_bar), has_job && state == PCQ_JOB_ACTIVE);
+
+  if (state != PCQ_JOB_ACTIVE)
+    {
+      self->rate = 0;
+      self->rate_time = 0;
+      gtk_progress_bar_set_fraction (self->progress_bar, 0);
+    }
+
+  /* On the icon alone: restyling the whole row would measure it again. */
+  gtk_widget_remove_css_class (GTK_WIDGET (self->state_icon), "failed");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->state_icon), "done");
+  if (has_job && state == PCQ_JOB_FAILED)
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_icon), "failed");
+  else if (done)
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_icon), "done");
+
+  update_detail (self);
+  update_progress (self);
+}
+
+static void
+job_state_cb (PcqJobRow  *self,
+              GParamSpec *pspec,
+              PcqJob     *job)
+{
+  update_state (self);
+}
+
+static void
+job_progress_cb (PcqJobRow  *self,
+                 GParamSpec *pspec,
+                 PcqJob     *job)
+{
+  update_progress (self);
+}
+
+static void
+job_name_cb (PcqJobRow  *self,
+             GParamSpec *pspec,
+             PcqJob     *job)
+{
+  update_name (self);
+}
+
+static void
+job_error_cb (PcqJobRow  *self,
+              GParamSpec *pspec,
+              PcqJob     *job)
+{
+  update_error (self);
+}
+
+static void
+job_attempts_cb (PcqJobRow  *self,
+                 GParamSpec *pspec,
+                 PcqJob     *job)
+{
+  update_detail (self);
+}
+
+/* ---- actions ------------------------------------------------------- */
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  PcqEngine *engine = get_engine (self);
+
+  if (engine != NULL && self->job != NULL)
+    pcq_engine_cancel (engine, self->job);
+}
+
+static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (PCQ_IS_WINDOW (root) && self->job != NULL)
+    _pcq_window_retry_job (PCQ_WINDOW (root), self->job);
+}
+
+static void
+remove_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  g_autoptr(PcqJob) job = self->job ? g_object_ref (self->job) : NULL;
+  PcqEngine *engine = get_engine (self);
+
+  /* Removing it unbinds this row: hold the job until we are done. */
+  if (engine != NULL && job != NULL)
+    pcq_engine_remove (engine, job);
+}
+
+static void
+open_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (PCQ_IS_WINDOW (root) && self->job != NULL)
+    _pcq_window_open_job (PCQ_WINDOW (root), self->job, FALSE);
+}
+
+static void
+show_in_folder_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (PCQ_IS_WINDOW (root) && self->job != NULL)
+    _pcq_window_open_job (PCQ_WINDOW (root), self->job, TRUE);
+}
+
+static void
+copy_link_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+
+  if (self->job != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), pcq_job_get_url (self->job));
+}
+
+/* ---- context menu -------------------------------------------------- */
+
+/* The menu is built the first time it is needed: most rows never
+ * show it, and rows are built whenever the list needs more. */
+static void
+show_context_menu (PcqJobRow *self,
+                   double     x,
+                   double     y,
+                   gboolean   at_button)
+{
+  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
+
+  if (self->job == NULL)
+    return;
+
+  if (self->context_popover == NULL)
+    {
+      self->context_popover = gtk_popover_menu_new_from_model (self->context_menu);
+      gtk_widget_set_parent (self->context_popover, GTK_WIDGET (self));
+    }
+
+  if (at_button)
+    {
+      graphene_rect_t bounds;
+
+      if (!gtk_widget_compute_bounds (self->menu_button, GTK_WIDGET (self), &bounds))
+        return;
+
+      rect.x = (int) bounds.origin.x;
+      rect.y = (int) bounds.origin.y;
+      rect.width = (int) bounds.size.width;
+      rect.height = (int) bounds.size.height;
+    }
+
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->context_popover), at_button);
+  gtk_popover_set_position (GTK_POPOVER (self->context_popover),
+                            at_button ? GTK_POS_BOTTOM : GTK_POS_RIGHT);
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->context_popover), &rect);
+  gtk_popover_popup (GTK_POPOVER (self->context_popover));
+}
+
+static void
+menu_button_clicked_cb (PcqJobRow *self,
+                        GtkButton *button)
+{
+  show_context_menu (self, 0, 0, TRUE);
+}
+
+static gboolean
+source_query_tooltip_cb (PcqJobRow  *self,
+                         int         x,
+                         int         y,
+                         gboolean    keyboard,
+                         GtkTooltip *tooltip,
+                         GtkWidget  *label)
+{
+  if (self->job == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, pcq_job_get_url (self->job));
+  return TRUE;
+}
+
+static void
+click_pressed_cb (GtkGestureClick *gesture,
+                  int              n_press,
+                  double           x,
+                  double           y,
+                  PcqJobRow       *self)
+{
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  show_context_menu (self, x, y, FALSE);
+}
+
+static void
+long_pressed_cb (GtkGestureLongPress *gesture,
+                 double               x,
+                 double               y,
+                 PcqJobRow           *self)
+{
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  show_context_menu (self, x, y, FALSE);
+}
+
+/**
+ * pcq_job_row_popup_menu:
+ *
+ * Opens the row's menu, for the keyboard (Menu, Shift+F10).
+ */
+void
+pcq_job_row_popup_menu (PcqJobRow *self)
+{
+  g_return_if_fail (PCQ_IS_JOB_ROW (self));
+
+  show_context_menu (self, 0, 0, TRUE);
+}
+
+/* ---- object -------------------------------------------------------- */
+
+PcqJob *
+pcq_job_row_get_job (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+  return self->job;
+}
+
+void
+pcq_job_row_set_job (PcqJobRow *self,
+                     PcqJob    *job)
+{
+  g_return_if_fail (PCQ_IS_JOB_ROW (self));
+  g_return_if_fail (!job || PCQ_IS_JOB (job));
+
+  if (!g_set_object (&self->job, job))
+    return;
+
+  self->rate = 0;
+  self->rate_time = 0;
+  self->detail_time = 0;
+  self->pulse_time = 0;
+
+  if (self->context_popover != NULL)
+    gtk_popover_popdown (GTK_POPOVER (self->context_popover));
+
+  g_signal_group_set_target (self->job_signals, job);
+  update_name (self);
+  self->shown = -2;  /* another job: show everything afresh */
+  update_state (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
+}
+
+/**
+ * pcq_job_row_get_detail_text:
+ *
+ * Returns: the detail line as shown ("Done · 1.0 kB")
+ */
+const char *
+pcq_job_row_get_detail_text (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+  const char *text = gtk_inscription_get_text (self->detail_label);
+
+  return text != NULL ? text : "";
+}
+
+static void
+pcq_job_row_dispose (GObject *object)
+{
+  PcqJobRow *self = (PcqJobRow *)object;
+  GtkWidget *child;
+
+  if (self->job_signals != NULL)
+    g_signal_group_set_target (self->job_signals, NULL);
+  g_clear_object (&self->job);
+  g_clear_pointer (&self->context_popover, gtk_widget_unparent);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_JOB_ROW);
+
+  /* GTK 4.8 unparents only the template children that are bound. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (pcq_job_row_parent_class)->dispose (object);
+}
+
+static void
+pcq_job_row_finalize (GObject *object)
+{
+  PcqJobRow *self = (PcqJobRow *)object;
+
+  g_clear_object (&self->job_signals);
+
+  G_OBJECT_CLASS (pcq_job_row_parent_class)->finalize (object);
+}
+
+static void
+pcq_job_row_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_JOB:
+      g_value_set_object (value, self->job);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_job_row_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_JOB:
+      pcq_job_row_set_job (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_job_row_class_init (PcqJobRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pcq_job_row_dispose;
+  object_class->finalize = pcq_job_row_finalize;
+  object_class->get_property = pcq_job_row_get_property;
+  object_class->set_property = pcq_job_row_set_property;
+
+  properties[PROP_JOB] =
+    g_param_spec_object ("job", NULL, NULL, PCQ_TYPE_JOB,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/com/example/Pcq/ui/pcq-job-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, text_box);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, state_icon);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, source_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, detail_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, action_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, context_menu);
+  gtk_widget_class_bind_template_callback (widget_class, menu_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, source_query_tooltip_cb);
+
+  gtk_widget_class_install_action (widget_class, "job.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "job.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "job.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "job.show-in-folder", NULL, show_in_folder_action);
+  gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
+  gtk_widget_class_install_action (widget_class, "job.remove", NULL, remove_action);
+
+  gtk_widget_class_set_css_name (widget_class, "pcq-job-row");
+}
+
+static void
+pcq_job_row_init (PcqJobRow *self)
+{
+  GtkGesture *gesture;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->shown = -2;
+  self->job_signals = g_signal_group_new (PCQ_TYPE_JOB);
+  g_signal_group_connect_object (self->job_signals, "notify::state",
+                                 G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::output-path",
+                                 G_CALLBACK (job_state_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::output-path",
+                                 G_CALLBACK (job_name_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::error",
+                                 G_CALLBACK (job_error_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::bytes",
+                                 G_CALLBACK (job_progress_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::total",
+                                 G_CALLBACK (job_progress_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::attempts",
+                                 G_CALLBACK (job_attempts_cb), self, G_CONNECT_SWAPPED);
+
+  gesture = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (click_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_long_press_new ();
+  gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (gesture), TRUE);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (long_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  update_state (self);
+}

@@ -1,0 +1,25 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+#define PCQ_TYPE_JOB_ROW (pcq_job_row_get_type ())
+
+G_DECLARE_FINAL_TYPE (PcqJobRow, pcq_job_row, PCQ, JOB_ROW, GtkWidget)
+
+PcqJob     *pcq_job_row_get_job         (PcqJobRow *self);
+void        pcq_job_row_set_job         (PcqJobRow *self,
+                                         PcqJob    *job);
+void        pcq_job_row_popup_menu      (PcqJobRow *self);
+const char *pcq_job_row_get_detail_text (PcqJobRow *self);
+
+G_END_DECLS

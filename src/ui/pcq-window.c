@@ -1,0 +1,1623 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-window"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "pcq-application.h"
+#include "pcq-close-dialog.h"
+#include "pcq-closures.h"
+#include "pcq-input.h"
+#include "pcq-job-relay.h"
+#include "pcq-job-row.h"
+#include "pcq-window-private.h"
+
+/*
+ * The window is a thin layer over PcqEngine: every user action is one
+ * engine call, everything shown is bound to the engine's list and
+ * counts.
+ *
+ * Keeping it fluid with 100 000 tasks:
+ * - the list is a GtkListView (only visible rows exist);
+ * - the filters are a GtkFilterListModel over a PcqJobRelay, which
+ *   re-announces just the job that finished, so a filter re-checks one
+ *   item, never the whole list (a full pass only when the filter itself
+ *   changes, on a click);
+ * - counts come from the engine's properties (O(1)), applied at most
+ *   once per main-loop iteration, before the frame is drawn;
+ * - while the list is short, the relay shows new tasks a few per
+ *   frame: GTK 4.8's list view builds up to 200 row widgets, at about
+ *   a millisecond each, and would otherwise build them all in one frame;
+ * - many tasks at once (imports, pastes, drops) are fed to the engine
+ *   in slices of a few milliseconds, so frames keep coming.
+ */
+
+/* Feeding tasks to the engine: up to FEED_AT_ONCE tasks are submitted
+ * right away; more go through the feeder, in slices of at most
+ * FEED_SLICE_US, so that frames keep coming. */
+#define FEED_AT_ONCE       8
+#define FEED_SLICE_US      (2 * G_TIME_SPAN_MILLISECOND)
+
+typedef enum
+{
+  FILTER_ALL,
+  FILTER_ACTIVE,
+  FILTER_FINISHED,
+  FILTER_FAILED,
+} FilterKind;
+
+static const char * const filter_names[] = {
+  [FILTER_ALL] = "all",
+  [FILTER_ACTIVE] = "active",
+  [FILTER_FINISHED] = "finished",
+  [FILTER_FAILED] = "failed",
+};
+
+typedef enum
+{
+  CLOSE_NONE,      /* open */
+  CLOSE_WAITING,   /* “Wait”: the queue drains, then the window closes */
+  CLOSE_STOPPING,  /* “Stop Now”: running tasks are cancelled, the engine stops */
+  CLOSE_DONE,      /* the engine has stopped: close for real */
+} CloseState;
+
+/* Tasks on their way to the engine, a slice at a time: a list file
+ * being read (contents), or many links at once (tasks). */
+typedef struct
+{
+  PcqWindow *window;    /* while the file loads */
+  char      *label;     /* the file's name, for the toast; NULL for links */
+  char      *output_dir;
+  GBytes    *contents;
+  gsize      offset;
+  GPtrArray *tasks;     /* PcqInputTask */
+  guint      next;
+  guint      n_added;
+  guint      n_bad;
+} Feed;
+
+struct _PcqWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  PcqEngine            *engine;
+  GSettings            *settings;
+  PcqJobRelay          *relay;
+  GtkCustomFilter      *filter;
+  GtkFilterListModel   *filter_model;
+  FilterKind            filter_kind;
+  GCancellable         *cancellable;
+
+  guint                 counts_source;
+  CloseState            close_state;
+  gboolean              store_closing;
+  AdwMessageDialog     *close_dialog;   /* weak */
+  GtkNativeDialog      *import_chooser;
+  char                 *last_toast;
+
+  GQueue                feeds;
+  guint                 feed_source;
+
+  /* Template children */
+  AdwWindowTitle       *window_title;
+  GtkToggleButton      *pause_button;
+  GtkRevealer          *banner_revealer;
+  GtkLabel             *banner_label;
+  GtkWidget            *banner_stop_button;
+  AdwToastOverlay      *toast_overlay;
+  GtkWidget            *submit_bar;
+  GtkEntry             *entry;
+  GtkLabel             *all_count;
+  GtkLabel             *active_count;
+  GtkLabel             *finished_count;
+  GtkLabel             *failed_count;
+  GtkLabel             *rate_label;
+  GtkStack             *content_stack;
+  GtkListView          *list_view;
+  GtkSingleSelection   *selection;
+  AdwStatusPage        *status_page;
+};
+
+G_DEFINE_FINAL_TYPE (PcqWindow, pcq_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_ENGINE,
+  PROP_SETTINGS,
+  PROP_PAUSED,
+  PROP_FILTER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+feed_free (Feed *feed)
+{
+  g_clear_object (&feed->window);
+  g_free (feed->label);
+  g_free (feed->output_dir);
+  g_clear_pointer (&feed->contents, g_bytes_unref);
+  g_clear_pointer (&feed->tasks, g_ptr_array_unref);
+  g_free (feed);
+}
+
+/* ---- toasts -------------------------------------------------------- */
+
+void
+_pcq_window_toast (PcqWindow  *self,
+                   const char *title)
+{
+  AdwToast *toast;
+
+  g_return_if_fail (PCQ_IS_WINDOW (self));
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
+
+  toast = adw_toast_new (title);
+  adw_toast_set_timeout (toast, 5);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* ---- counts -------------------------------------------------------- */
+
+static void
+set_count_label (GtkLabel *label,
+                 guint     count)
+{
+  char text[16];
+
+  g_snprintf (text, sizeof text, "%u", count);
+  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
+}
+
+/* Tasks the window would wait for: the running ones, and the queued
+ * ones unless the queue is paused (then they stay queued). */
+static void
+get_pending (PcqWindow *self,
+             guint     *n_active,
+             guint     *n_queued)
+{
+  *n_active = pcq_engine_get_n_active (self->engine);
+  *n_queued = pcq_engine_get_paused (self->engine) ? 0 : pcq_engine_get_n_queued (self->engine);
+}
+
+static void
+update_status_page (PcqWindow *self)
+{
+  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0;
+  const char *title = NULL;
+  const char *description = NULL;
+
+  switch (self->filter_kind)
+    {
+    case FILTER_ALL:
+      title = _("No Tasks");
+      description = _("Paste links above and press Enter, drop links or files on the "
+                      "window, or import a list of links");
+      break;
+    case FILTER_ACTIVE:
+      title = _("No Active Tasks");
+      description = _("Queued and running tasks show up here");
+      break;
+    case FILTER_FINISHED:
+      title = _("No Finished Tasks");
+      description = _("Tasks that are done show up here");
+      break;
+    case FILTER_FAILED:
+      title = _("No Failed Tasks");
+      description = _("Tasks that failed or were cancelled show up here");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  adw_status_page_set_title (self->status_page, title);
+  adw_status_page_set_description (self->status_page, description);
+  gtk_stack_set_visible_child_name (self->content_stack, empty ? "empty" : "list");
+}
+
+static void
+update_counts (PcqWindow *self)
+{
+  g_autofree char *subtitle = NULL;
+  gboolean paused = pcq_engine_get_paused (self->engine);
+  guint n_queued = pcq_engine_get_n_queued (self->engine);
+  guint n_active = pcq_engine_get_n_active (self->engine);
+  guint n_done = pcq_engine_get_n_done (self->engine);
+  guint n_failed = pcq_engine_get_n_failed (self->engine);
+  guint n_cancelled = pcq_engine_get_n_cancelled (self->engine);
+  guint64 rate = pcq_engine_get_bytes_per_second (self->engine);
+  guint pending_active;
+  guint pending_queued;
+
+  subtitle = pcq_format_counts (paused, n_queued, n_active, n_done, n_failed, n_cancelled);
+  if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
+    adw_window_title_set_subtitle (self->window_title, subtitle);
+
+  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)));
+  set_count_label (self->active_count, n_queued + n_active);
+  set_count_label (self->finished_count, n_done);
+  set_count_label (self->failed_count, n_failed + n_cancelled);
+
+  if (n_active > 0 && rate > 0)
+    {
+      g_autofree char *size = g_format_size (rate);
+      g_autofree char *text = g_strdup_printf (_("%s/s"), size);
+
+      gtk_label_set_text (self->rate_label, text);
+    }
+  else
+    gtk_label_set_text (self->rate_label, "");
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-finished", n_done > 0);
+
+  get_pending (self, &pending_active, &pending_queued);
+
+  if (self->close_state == CLOSE_WAITING)
+    {
+      g_autofree char *banner = pcq_format_close_banner (pending_active + pending_queued);
+
+      gtk_label_set_text (self->banner_label, banner);
+    }
+
+  if (self->close_dialog != NULL)
+    pcq_close_dialog_set_counts (self->close_dialog, pending_active, pending_queued);
+}
+
+static gboolean
+counts_idle_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+
+  self->counts_source = 0;
+  update_counts (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The engine notifies once per batch and property; show them all at
+ * once, before the next frame is drawn. */
+static void
+queue_update_counts (PcqWindow *self)
+{
+  if (self->counts_source != 0)
+    return;
+
+  self->counts_source = g_idle_add_full (GDK_PRIORITY_REDRAW - 10, counts_idle_cb, self, NULL);
+  g_source_set_name_by_id (self->counts_source, "[pcq] window counts");
+}
+
+static void
+engine_counts_cb (PcqWindow  *self,
+                  GParamSpec *pspec,
+                  PcqEngine  *engine)
+{
+  queue_update_counts (self);
+}
+
+static void
+engine_paused_cb (PcqWindow  *self,
+                  GParamSpec *pspec,
+                  PcqEngine  *engine)
+{
+  gboolean paused = pcq_engine_get_paused (engine);
+  const char *tooltip = paused ? _("Resume the Queue") : _("Pause the Queue");
+
+  gtk_button_set_icon_name (GTK_BUTTON (self->pause_button),
+                            paused ? "media-playback-start-symbolic"
+                                   : "media-playback-pause-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->pause_button), tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->pause_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                  -1);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+  queue_update_counts (self);
+}
+
+/* ---- filters ------------------------------------------------------- */
+
+static gboolean
+filter_func (gpointer item,
+             gpointer user_data)
+{
+  PcqWindow *self = user_data;
+
+  switch (pcq_job_get_state (item))
+    {
+    case PCQ_JOB_QUEUED:
+    case PCQ_JOB_ACTIVE:
+      return self->filter_kind == FILTER_ACTIVE;
+    case PCQ_JOB_DONE:
+      return self->filter_kind == FILTER_FINISHED;
+    case PCQ_JOB_FAILED:
+    case PCQ_JOB_CANCELLED:
+      return self->filter_kind == FILTER_FAILED;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+set_filter_kind (PcqWindow  *self,
+                 FilterKind  kind)
+{
+  if (self->filter_kind == kind)
+    return;
+
+  self->filter_kind = kind;
+  pcq_job_relay_set_enabled (self->relay, kind != FILTER_ALL);
+
+  if (kind == FILTER_ALL)
+    gtk_filter_list_model_set_filter (self->filter_model, NULL);
+  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
+    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
+  else
+    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+
+  update_status_page (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
+}
+
+static void
+filter_items_changed_cb (PcqWindow  *self,
+                         guint       position,
+                         guint       removed,
+                         guint       added,
+                         GListModel *model)
+{
+  gboolean empty = g_list_model_get_n_items (model) == 0;
+  const char *page = gtk_stack_get_visible_child_name (self->content_stack);
+
+  if (empty != (g_strcmp0 (page, "empty") == 0))
+    update_status_page (self);
+
+  /* “All” counts the list itself, which has no property of its own. */
+  if (removed != added)
+    queue_update_counts (self);
+}
+
+/* ---- adding tasks -------------------------------------------------- */
+
+static gboolean
+accepts_tasks (PcqWindow *self)
+{
+  return self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING;
+}
+
+static char *
+dup_output_dir (PcqWindow *self)
+{
+  return pcq_settings_dup_output_dir (self->settings);
+}
+
+static void queue_feed (PcqWindow *self,
+                        Feed      *feed);
+
+static void
+submit_tasks (PcqWindow  *self,
+              GPtrArray  *tasks,
+              const char *output_dir)
+{
+  g_autofree char *default_dir = NULL;
+
+  if (tasks->len == 0)
+    return;
+
+  if (output_dir == NULL)
+    output_dir = default_dir = dup_output_dir (self);
+
+  /* A few links: at once (and in order behind anything still feeding). */
+  if (tasks->len > FEED_AT_ONCE || !g_queue_is_empty (&self->feeds))
+    {
+      Feed *feed = g_new0 (Feed, 1);
+
+      feed->output_dir = g_strdup (output_dir);
+      feed->tasks = g_ptr_array_ref (tasks);
+      queue_feed (self, feed);
+      return;
+    }
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      PcqInputTask *task = g_ptr_array_index (tasks, i);
+
+      pcq_engine_submit (self->engine, task->url, output_dir, task->name);
+    }
+}
+
+/**
+ * pcq_window_add_text:
+ * @text: one link per line, as typed, pasted or dropped
+ * @rejected: (nullable): receives the lines that are not links
+ *
+ * Queues a task for every line that is a link.
+ *
+ * Returns: how many lines were not links
+ */
+guint
+pcq_window_add_text (PcqWindow  *self,
+                     const char *text,
+                     GString    *rejected)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+  guint n_rejected;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), 0);
+  g_return_val_if_fail (text != NULL, 0);
+
+  tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+  n_rejected = pcq_input_split_links (text, tasks, rejected);
+
+  if (accepts_tasks (self))
+    submit_tasks (self, tasks, NULL);
+
+  return n_rejected;
+}
+
+static void
+add_from_entry (PcqWindow *self)
+{
+  g_autoptr(GString) rejected = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  guint n_rejected;
+
+  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
+  if (*g_strstrip (text) == '\0')
+    return;
+
+  n_rejected = pcq_window_add_text (self, text, rejected);
+
+  /* What was not a link stays, to be fixed. */
+  gtk_editable_set_text (GTK_EDITABLE (self->entry), rejected->str);
+  gtk_editable_set_position (GTK_EDITABLE (self->entry), -1);
+
+  if (n_rejected > 0)
+    {
+      g_autofree char *message = pcq_format_rejected (n_rejected);
+
+      _pcq_window_toast (self, message);
+      gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+    }
+}
+
+static void
+entry_activate_cb (PcqWindow *self,
+                   GtkEntry  *entry)
+{
+  add_from_entry (self);
+}
+
+static void
+add_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *param)
+{
+  add_from_entry (PCQ_WINDOW (widget));
+}
+
+static void
+feed_report (PcqWindow *self,
+             Feed      *feed)
+{
+  g_autofree char *added = NULL;
+  g_autofree char *message = NULL;
+
+  if (feed->label == NULL)
+    return;  /* links: the list shows them */
+
+  added = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "Added %u task from “%s”",
+                                        "Added %u tasks from “%s”",
+                                        feed->n_added),
+                           feed->n_added, feed->label);
+  if (feed->n_bad > 0)
+    /* Translators: %s is “Added 12 tasks from “list.txt”” */
+    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "%s; %u line was not a valid task",
+                                            "%s; %u lines were not valid tasks",
+                                            feed->n_bad),
+                               added, feed->n_bad);
+  _pcq_window_toast (self, message ? message : added);
+}
+
+/* Submits the next task of @feed; FALSE when it has none left. */
+static gboolean
+feed_one (PcqWindow *self,
+          Feed      *feed)
+{
+  if (feed->tasks != NULL)
+    {
+      PcqInputTask *task;
+
+      if (feed->next >= feed->tasks->len)
+        return FALSE;
+
+      task = g_ptr_array_index (feed->tasks, feed->next++);
+      pcq_engine_submit (self->engine, task->url, feed->output_dir, task->name);
+      feed->n_added++;
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      g_autoptr(PcqInputTask) task = NULL;
+      g_autofree char *line = NULL;
+      gsize size;
+      const char *data = g_bytes_get_data (feed->contents, &size);
+      const char *start = data + feed->offset;
+      const char *end;
+      gsize len;
+
+      if (feed->offset >= size)
+        return FALSE;
+
+      end = memchr (start, '\n', size - feed->offset);
+      len = end ? (gsize) (end - start) : size - feed->offset;
+      feed->offset += len + (end ? 1 : 0);
+      line = g_strndup (start, len);
+
+      if (!g_utf8_validate (line, -1, NULL))
+        {
+          feed->n_bad++;
+          continue;
+        }
+
+      switch (pcq_input_parse_line (line, &task))
+        {
+        case PCQ_INPUT_LINE_EMPTY:
+          continue;
+        case PCQ_INPUT_LINE_TASK:
+          pcq_engine_submit (self->engine, task->url, feed->output_dir, task->name);
+          feed->n_added++;
+          return TRUE;
+        case PCQ_INPUT_LINE_INVALID:
+          feed->n_bad++;
+          continue;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+static gboolean feed_cb (gpointer user_data);
+
+static void
+schedule_feed (PcqWindow *self)
+{
+  if (self->feed_source != 0 || g_queue_is_empty (&self->feeds))
+    return;
+
+  self->feed_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, feed_cb, self, NULL);
+  g_source_set_name_by_id (self->feed_source, "[pcq] window feed");
+}
+
+static void
+queue_feed (PcqWindow *self,
+            Feed      *feed)
+{
+  g_queue_push_tail (&self->feeds, feed);
+  schedule_feed (self);
+}
+
+static gboolean
+feed_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+  gint64 deadline = g_get_monotonic_time () + FEED_SLICE_US;
+  guint n = 0;
+
+  self->feed_source = 0;
+
+  while (!g_queue_is_empty (&self->feeds))
+    {
+      Feed *feed = g_queue_peek_head (&self->feeds);
+
+      if (!feed_one (self, feed))
+        {
+          feed_report (self, g_queue_peek_head (&self->feeds));
+          feed_free (g_queue_pop_head (&self->feeds));
+          continue;
+        }
+
+      if (++n % 16 == 0 && g_get_monotonic_time () >= deadline)
+        break;
+    }
+
+  schedule_feed (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+import_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PcqWindow) self = NULL;
+  g_autoptr(GError) error = NULL;
+  Feed *import = user_data;
+  char *contents = NULL;
+  gsize length = 0;
+
+  self = g_steal_pointer (&import->window);
+
+  if (!g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *message = NULL;
+
+          message = g_strdup_printf (_("Cannot import “%s”: %s"), import->label, error->message);
+          _pcq_window_toast (self, message);
+        }
+      feed_free (import);
+      return;
+    }
+
+  import->contents = g_bytes_new_take (contents, length);
+
+  if (!accepts_tasks (self))
+    {
+      feed_free (import);
+      return;
+    }
+
+  queue_feed (self, import);
+}
+
+static void
+import_file (PcqWindow  *self,
+             GFile      *file,
+             const char *output_dir)
+{
+  Feed *import = g_new0 (Feed, 1);
+
+  import->window = g_object_ref (self);
+  import->label = g_file_get_basename (file);
+  import->output_dir = output_dir ? g_strdup (output_dir) : dup_output_dir (self);
+
+  g_file_load_contents_async (file, self->cancellable, import_loaded_cb, import);
+}
+
+static gboolean
+is_web_link (GFile *file)
+{
+  return g_file_has_uri_scheme (file, "http") || g_file_has_uri_scheme (file, "https");
+}
+
+/**
+ * pcq_window_add_files:
+ * @files: (array length=n_files): links (http, https) to queue, and
+ *   local files to import as lists of links
+ * @output_dir: (nullable): where these go, or %NULL for the configured
+ *   folder
+ *
+ * What the command line and drops give the window.
+ */
+void
+pcq_window_add_files (PcqWindow   *self,
+                      GFile      **files,
+                      guint        n_files,
+                      const char  *output_dir)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+  guint n_rejected = 0;
+
+  g_return_if_fail (PCQ_IS_WINDOW (self));
+
+  if (!accepts_tasks (self))
+    return;
+
+  tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (is_web_link (files[i]) && pcq_input_is_link (uri))
+        {
+          PcqInputTask *task = g_new0 (PcqInputTask, 1);
+
+          task->url = g_steal_pointer (&uri);
+          g_ptr_array_add (tasks, task);
+        }
+      else if (g_file_is_native (files[i]))
+        import_file (self, files[i], output_dir);
+      else
+        n_rejected++;
+    }
+
+  submit_tasks (self, tasks, output_dir);
+
+  if (n_rejected > 0)
+    {
+      g_autofree char *message = pcq_format_rejected (n_rejected);
+
+      _pcq_window_toast (self, message);
+    }
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         PcqWindow     *self)
+{
+  if (!accepts_tasks (self))
+    return FALSE;
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      GSList *list = g_value_get_boxed (value);
+      g_autoptr(GPtrArray) files = g_ptr_array_new ();
+
+      for (GSList *l = list; l != NULL; l = l->next)
+        g_ptr_array_add (files, l->data);
+
+      pcq_window_add_files (self, (GFile **) files->pdata, files->len, NULL);
+      return TRUE;
+    }
+
+  if (G_VALUE_HOLDS_STRING (value))
+    {
+      g_autoptr(GString) rejected = g_string_new (NULL);
+      const char *text = g_value_get_string (value);
+      guint n_rejected;
+
+      if (text == NULL)
+        return FALSE;
+
+      n_rejected = pcq_window_add_text (self, text, rejected);
+      if (n_rejected > 0)
+        {
+          g_autofree char *message = pcq_format_rejected (n_rejected);
+          const char *current = gtk_editable_get_text (GTK_EDITABLE (self->entry));
+          g_autofree char *joined = NULL;
+
+          /* Like the entry: what was not a link lands there, to be fixed. */
+          joined = *current ? g_strconcat (current, "\n", rejected->str, NULL)
+                            : g_strdup (rejected->str);
+          gtk_editable_set_text (GTK_EDITABLE (self->entry), joined);
+          _pcq_window_toast (self, message);
+        }
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+import_response_cb (PcqWindow       *self,
+                    int              response,
+                    GtkNativeDialog *chooser)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+      if (file != NULL && accepts_tasks (self))
+        import_file (self, file, NULL);
+    }
+
+  g_clear_object (&self->import_chooser);
+}
+
+static void
+import_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(GtkFileFilter) lists = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  GtkFileChooserNative *chooser;
+
+  if (self->import_chooser != NULL)
+    {
+      gtk_native_dialog_show (self->import_chooser);
+      return;
+    }
+
+  chooser = gtk_file_chooser_native_new (_("Import a List of Links"),
+                                         GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         _("_Import"),
+                                         _("_Cancel"));
+
+  gtk_file_filter_set_name (lists, _("Link Lists and JSON Lines"));
+  gtk_file_filter_add_mime_type (lists, "text/plain");
+  gtk_file_filter_add_suffix (lists, "txt");
+  gtk_file_filter_add_suffix (lists, "list");
+  gtk_file_filter_add_suffix (lists, "jsonl");
+  gtk_file_filter_add_suffix (lists, "ndjson");
+  gtk_file_filter_add_suffix (lists, "json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), lists);
+
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (import_response_cb),
+                           self, G_CONNECT_SWAPPED);
+
+  self->import_chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->import_chooser);
+}
+
+/* ---- the list ------------------------------------------------------ */
+
+static PcqJob *
+dup_selected_job (PcqWindow *self,
+                  guint     *position)
+{
+  guint selected = gtk_single_selection_get_selected (self->selection);
+
+  if (selected == GTK_INVALID_LIST_POSITION)
+    return NULL;
+
+  if (position != NULL)
+    *position = selected;
+
+  return g_list_model_get_item (G_LIST_MODEL (self->selection), selected);
+}
+
+static void
+remove_selected_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(PcqJob) job = NULL;
+  guint position = 0;
+  guint n_items;
+
+  job = dup_selected_job (self, &position);
+  if (job == NULL || !pcq_job_is_finished (job))
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  pcq_engine_remove (self->engine, job);
+
+  /* Keep the keyboard where it was: on the next task. */
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
+  if (n_items > 0)
+    {
+      position = MIN (position, n_items - 1);
+      gtk_single_selection_set_selected (self->selection, position);
+      gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
+    }
+}
+
+static void
+row_menu_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (widget));
+
+  for (GtkWidget *w = focus; w != NULL; w = gtk_widget_get_parent (w))
+    {
+      if (PCQ_IS_JOB_ROW (w))
+        {
+          pcq_job_row_popup_menu (PCQ_JOB_ROW (w));
+          return;
+        }
+    }
+
+  /* The focus is on the list item that holds the row. */
+  if (focus != NULL && PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
+    pcq_job_row_popup_menu (PCQ_JOB_ROW (gtk_widget_get_first_child (focus)));
+}
+
+static void
+list_view_activate_cb (PcqWindow   *self,
+                       guint        position,
+                       GtkListView *list_view)
+{
+  g_autoptr(PcqJob) job = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+
+  if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_DONE)
+    _pcq_window_open_job (self, job, FALSE);
+}
+
+static void
+clear_finished_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+
+  pcq_engine_clear_finished (self->engine);
+}
+
+static void
+focus_entry_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+}
+
+void
+_pcq_window_retry_job (PcqWindow *self,
+                       PcqJob    *job)
+{
+  g_return_if_fail (PCQ_IS_WINDOW (self));
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  /* The job moves from Failed to Active: tell the filter. */
+  if (pcq_engine_retry (self->engine, job))
+    pcq_job_relay_job_changed (self->relay, job);
+}
+
+/* ---- open and show in folder --------------------------------------- */
+
+static void
+launch_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(PcqWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_app_info_launch_default_for_uri_finish (result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot open: %s"), error->message);
+
+      _pcq_window_toast (self, message);
+    }
+}
+
+static void
+launch_uri (PcqWindow  *self,
+            const char *uri)
+{
+  g_autoptr(GdkAppLaunchContext) context = NULL;
+
+  context = gdk_display_get_app_launch_context (gtk_widget_get_display (GTK_WIDGET (self)));
+  g_app_info_launch_default_for_uri_async (uri, G_APP_LAUNCH_CONTEXT (context),
+                                           self->cancellable, launch_done_cb,
+                                           g_object_ref (self));
+}
+
+typedef struct
+{
+  PcqWindow *self;
+  char      *folder_uri;
+} ShowItem;
+
+static void
+show_items_done_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  ShowItem *show = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+
+  /* No file manager on the bus (or none we may talk to, in a sandbox):
+   * open the folder instead. */
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    launch_uri (show->self, show->folder_uri);
+
+  g_object_unref (show->self);
+  g_free (show->folder_uri);
+  g_free (show);
+}
+
+void
+_pcq_window_open_job (PcqWindow *self,
+                      PcqJob    *job,
+                      gboolean   in_folder)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFile) folder = NULL;
+  g_autofree char *uri = NULL;
+  GDBusConnection *bus;
+  const char *path;
+
+  g_return_if_fail (PCQ_IS_WINDOW (self));
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  path = pcq_job_get_output_path (job);
+  if (path == NULL)
+    return;
+
+  file = g_file_new_for_path (path);
+  uri = g_file_get_uri (file);
+
+  if (!in_folder)
+    {
+      launch_uri (self, uri);
+      return;
+    }
+
+  folder = g_file_get_parent (file);
+  bus = NULL;
+  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    bus = g_application_get_dbus_connection (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+  if (bus != NULL)
+    {
+      ShowItem *show = g_new0 (ShowItem, 1);
+      const char *uris[] = { uri, NULL };
+
+      show->self = g_object_ref (self);
+      show->folder_uri = g_file_get_uri (folder);
+      g_dbus_connection_call (bus,
+                              "org.freedesktop.FileManager1",
+                              "/org/freedesktop/FileManager1",
+                              "org.freedesktop.FileManager1",
+                              "ShowItems",
+                              g_variant_new ("(^ass)", uris, ""),
+                              NULL,
+                              G_DBUS_CALL_FLAGS_NONE,
+                              -1,
+                              self->cancellable,
+                              show_items_done_cb,
+                              show);
+    }
+  else
+    {
+      g_autofree char *folder_uri = g_file_get_uri (folder);
+
+      launch_uri (self, folder_uri);
+    }
+}
+
+/* ---- closing ------------------------------------------------------- */
+
+static void
+save_window_state (PcqWindow *self)
+{
+  int width = 0;
+  int height = 0;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+
+  g_settings_delay (self->settings);
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (!gtk_window_is_maximized (GTK_WINDOW (self)) && width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_apply (self->settings);
+}
+
+static void
+forget_close_dialog (PcqWindow *self)
+{
+  if (self->close_dialog == NULL)
+    return;
+
+  g_object_remove_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
+  self->close_dialog = NULL;
+}
+
+static void
+store_closed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(PcqWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!pcq_application_close_store_finish (PCQ_APPLICATION (object), result, &error))
+    g_warning ("Closing the queue failed: %s", error->message);
+
+  self->close_state = CLOSE_DONE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+shutdown_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PcqWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GtkApplication *app;
+
+  if (!pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, &error))
+    g_warning ("Stopping the queue failed: %s", error->message);
+
+  /* Wait, then Stop Now: both calls finish together; close once. */
+  if (self->close_state == CLOSE_DONE || self->store_closing)
+    return;
+
+  /* The engine is stopped; the store gets its last commit, off the
+   * main thread, then the window goes. */
+  app = gtk_window_get_application (GTK_WINDOW (self));
+  if (PCQ_IS_APPLICATION (app))
+    {
+      self->store_closing = TRUE;
+      pcq_application_close_store_async (PCQ_APPLICATION (app), store_closed_cb,
+                                         g_object_ref (self));
+      return;
+    }
+
+  self->close_state = CLOSE_DONE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+begin_shutdown (PcqWindow       *self,
+                PcqShutdownMode  mode)
+{
+  if (mode == PCQ_SHUTDOWN_WAIT && self->close_state == CLOSE_NONE)
+    {
+      self->close_state = CLOSE_WAITING;
+      update_counts (self);
+      gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+    }
+  else if (mode == PCQ_SHUTDOWN_FORCE &&
+           (self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING))
+    {
+      self->close_state = CLOSE_STOPPING;
+      save_window_state (self);
+
+      /* The window stays until the workers have returned (moments), and
+       * says why. It is not hidden meanwhile: hiding a GTK 4.8 window
+       * on X11 and destroying it right after made GTK touch the freed
+       * window now and then in the tests; and a hidden window that
+       * lingers would come back half-closed if Pcq were started again. */
+      if (pcq_engine_get_n_active (self->engine) > 0)
+        {
+          gtk_label_set_text (self->banner_label, _("Stopping tasks…"));
+          gtk_widget_set_visible (self->banner_stop_button, FALSE);
+          gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+        }
+    }
+  else
+    return;
+
+  /* Whatever happens now, no new work comes in. */
+  gtk_widget_set_sensitive (self->submit_bar, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", FALSE);
+
+  if (self->close_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      forget_close_dialog (self);
+      gtk_window_destroy (dialog);
+    }
+
+  pcq_engine_shutdown_async (self->engine, mode, NULL, shutdown_done_cb, g_object_ref (self));
+}
+
+static void
+stop_now_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  begin_shutdown (PCQ_WINDOW (widget), PCQ_SHUTDOWN_FORCE);
+}
+
+static void
+close_dialog_response_cb (PcqWindow        *self,
+                          const char       *response,
+                          AdwMessageDialog *dialog)
+{
+  /* The dialog closes itself after a response. */
+  g_signal_handlers_disconnect_by_data (dialog, self);
+  forget_close_dialog (self);
+
+  if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_STOP) == 0)
+    begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
+  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_WAIT) == 0)
+    begin_shutdown (self, PCQ_SHUTDOWN_WAIT);
+}
+
+static void
+present_close_dialog (PcqWindow *self)
+{
+  guint n_active;
+  guint n_queued;
+
+  if (self->close_dialog == NULL)
+    {
+      self->close_dialog = pcq_close_dialog_new (GTK_WINDOW (self));
+      g_object_add_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
+      g_signal_connect_object (self->close_dialog, "response",
+                               G_CALLBACK (close_dialog_response_cb), self, G_CONNECT_SWAPPED);
+    }
+
+  get_pending (self, &n_active, &n_queued);
+  pcq_close_dialog_set_counts (self->close_dialog, n_active, n_queued);
+  gtk_window_present (GTK_WINDOW (self->close_dialog));
+}
+
+static gboolean
+pcq_window_close_request (GtkWindow *window)
+{
+  PcqWindow *self = PCQ_WINDOW (window);
+  guint n_active;
+  guint n_queued;
+
+  switch (self->close_state)
+    {
+    case CLOSE_DONE:
+      return GTK_WINDOW_CLASS (pcq_window_parent_class)->close_request (window);
+
+    case CLOSE_STOPPING:
+      return TRUE;
+
+    case CLOSE_WAITING:
+      /* Closing again while waiting: offer to stop now. */
+      present_close_dialog (self);
+      return TRUE;
+
+    case CLOSE_NONE:
+      get_pending (self, &n_active, &n_queued);
+      if (n_active + n_queued == 0)
+        {
+          /* Nothing to wait for: the engine stops at once. */
+          begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
+          return TRUE;
+        }
+      present_close_dialog (self);
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * pcq_window_is_closing:
+ *
+ * Returns: %TRUE once the person chose to close the window (it may
+ *   still be waiting for the queue)
+ */
+gboolean
+pcq_window_is_closing (PcqWindow *self)
+{
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
+  return self->close_state != CLOSE_NONE;
+}
+
+/* ---- accessors ----------------------------------------------------- */
+
+PcqEngine *
+pcq_window_get_engine (PcqWindow *self)
+{
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), NULL);
+  return self->engine;
+}
+
+PcqEngine *
+_pcq_window_get_engine (PcqWindow *self)
+{
+  return pcq_window_get_engine (self);
+}
+
+GtkEditable *
+_pcq_window_get_entry (PcqWindow *self)
+{
+  return GTK_EDITABLE (self->entry);
+}
+
+GtkWidget *
+_pcq_window_get_list_view (PcqWindow *self)
+{
+  return GTK_WIDGET (self->list_view);
+}
+
+GListModel *
+_pcq_window_get_shown_jobs (PcqWindow *self)
+{
+  return G_LIST_MODEL (self->selection);
+}
+
+const char *
+_pcq_window_get_subtitle (PcqWindow *self)
+{
+  return adw_window_title_get_subtitle (self->window_title);
+}
+
+const char *
+_pcq_window_get_last_toast (PcqWindow *self)
+{
+  return self->last_toast;
+}
+
+GtkWindow *
+_pcq_window_get_close_dialog (PcqWindow *self)
+{
+  return GTK_WINDOW (self->close_dialog);
+}
+
+gboolean
+_pcq_window_get_banner_revealed (PcqWindow *self)
+{
+  return gtk_revealer_get_reveal_child (self->banner_revealer);
+}
+
+const char *
+_pcq_window_get_banner_text (PcqWindow *self)
+{
+  return gtk_label_get_text (self->banner_label);
+}
+
+const char *
+_pcq_window_get_filter_label (PcqWindow  *self,
+                              const char *filter)
+{
+  GtkLabel *labels[] = {
+    [FILTER_ALL] = self->all_count,
+    [FILTER_ACTIVE] = self->active_count,
+    [FILTER_FINISHED] = self->finished_count,
+    [FILTER_FAILED] = self->failed_count,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (filter_names); i++)
+    if (g_strcmp0 (filter, filter_names[i]) == 0)
+      return gtk_label_get_text (labels[i]);
+
+  return NULL;
+}
+
+/* ---- object -------------------------------------------------------- */
+
+static void
+pcq_window_constructed (GObject *object)
+{
+  PcqWindow *self = (PcqWindow *)object;
+  const char *count_props[] = {
+    "notify::n-queued", "notify::n-active", "notify::n-done",
+    "notify::n-failed", "notify::n-cancelled", "notify::bytes-per-second",
+  };
+
+  G_OBJECT_CLASS (pcq_window_parent_class)->constructed (object);
+
+  g_assert (PCQ_IS_ENGINE (self->engine));
+  g_assert (G_IS_SETTINGS (self->settings));
+
+  self->relay = pcq_job_relay_new (pcq_engine_get_jobs (self->engine), self->engine);
+  self->filter = gtk_custom_filter_new (filter_func, self, NULL);
+  self->filter_model = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->relay)), NULL);
+  g_signal_connect_object (self->filter_model, "items-changed",
+                           G_CALLBACK (filter_items_changed_cb), self, G_CONNECT_SWAPPED);
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->filter_model));
+
+  for (guint i = 0; i < G_N_ELEMENTS (count_props); i++)
+    g_signal_connect_object (self->engine, count_props[i],
+                             G_CALLBACK (engine_counts_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "notify::paused",
+                           G_CALLBACK (engine_paused_cb), self, G_CONNECT_SWAPPED);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  engine_paused_cb (self, NULL, self->engine);
+  update_counts (self);
+  update_status_page (self);
+}
+
+static void
+pcq_window_dispose (GObject *object)
+{
+  PcqWindow *self = (PcqWindow *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->counts_source, g_source_remove);
+  g_clear_handle_id (&self->feed_source, g_source_remove);
+  g_queue_clear_full (&self->feeds, (GDestroyNotify) feed_free);
+
+  if (self->import_chooser != NULL)
+    gtk_native_dialog_destroy (self->import_chooser);
+  g_clear_object (&self->import_chooser);
+
+  if (self->close_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
+
+      forget_close_dialog (self);
+      gtk_window_destroy (dialog);
+    }
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
+
+  g_clear_object (&self->filter_model);
+  g_clear_object (&self->filter);
+  g_clear_object (&self->relay);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (pcq_window_parent_class)->dispose (object);
+}
+
+static void
+pcq_window_finalize (GObject *object)
+{
+  PcqWindow *self = (PcqWindow *)object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->last_toast, g_free);
+
+  G_OBJECT_CLASS (pcq_window_parent_class)->finalize (object);
+}
+
+static void
+pcq_window_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  PcqWindow *self = PCQ_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, self->engine ? pcq_engine_get_paused (self->engine) : FALSE);
+      break;
+    case PROP_FILTER:
+      g_value_set_string (value, filter_names[self->filter_kind]);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_window_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  PcqWindow *self = PCQ_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      self->engine = g_value_dup_object (value);
+      break;
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    case PROP_PAUSED:
+      /* The engine's notify comes back through engine_paused_cb(). */
+      if (self->engine != NULL)
+        pcq_engine_set_paused (self->engine, g_value_get_boolean (value));
+      break;
+    case PROP_FILTER:
+      for (guint i = 0; i < G_N_ELEMENTS (filter_names); i++)
+        if (g_strcmp0 (g_value_get_string (value), filter_names[i]) == 0)
+          set_filter_kind (self, i);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pcq_window_class_init (PcqWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = pcq_window_constructed;
+  object_class->dispose = pcq_window_dispose;
+  object_class->finalize = pcq_window_finalize;
+  object_class->get_property = pcq_window_get_property;
+  object_class->set_property = pcq_window_set_property;
+
+  window_class->close_request = pcq_window_close_request;
+
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL, PCQ_TYPE_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PAUSED] =
+    g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FILTER] =
+    g_param_spec_string ("filter", NULL, NULL, "all",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (PCQ_TYPE_JOB_ROW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/com/example/Pcq/ui/pcq-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_stop_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, submit_bar);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, entry);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, all_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, active_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, finished_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, failed_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, rate_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, list_view);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, selection);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, status_page);
+  gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.add", NULL, add_action);
+  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-finished", NULL, clear_finished_action);
+  gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
+  gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
+  gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
+  gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
+  gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
+}
+
+static void
+pcq_window_init (PcqWindow *self)
+{
+  GtkDropTarget *target;
+  GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_STRING };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->filter_kind = FILTER_ALL;
+  g_queue_init (&self->feeds);
+
+  target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
+  g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+}
+
+PcqWindow *
+pcq_window_new (GtkApplication *application,
+                PcqEngine      *engine,
+                GSettings      *settings)
+{
+  g_return_val_if_fail (!application || GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (PCQ_IS_ENGINE (engine), NULL);
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (PCQ_TYPE_WINDOW,
+                       "application", application,
+                       "engine", engine,
+                       "settings", settings,
+                       NULL);
+}

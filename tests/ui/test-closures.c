@@ -1,0 +1,240 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <locale.h>
+
+#include "pcq-closures.h"
+#include "pcq-input.h"
+
+/* g_format_size() puts a no-break space between number and unit. */
+#define NB "\302\240"
+
+static void
+test_counts (void)
+{
+  struct {
+    gboolean paused;
+    guint q, a, d, f, c;
+    const char *expected;
+  } cases[] = {
+    { FALSE, 3, 2, 10, 1, 0, "3 queued · 2 active · 10 done · 1 failed" },
+    { FALSE, 0, 0, 3, 0, 0, "3 done" },
+    { FALSE, 0, 1, 0, 0, 2, "1 active · 2 cancelled" },
+    { TRUE, 5, 0, 0, 0, 0, "Paused · 5 queued" },
+    { FALSE, 0, 0, 0, 0, 0, "No tasks" },
+    { TRUE, 0, 0, 0, 0, 0, "Paused · No tasks" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pcq_format_counts (cases[i].paused, cases[i].q, cases[i].a,
+                                                 cases[i].d, cases[i].f, cases[i].c);
+      g_assert_cmpstr (text, ==, cases[i].expected);
+    }
+}
+
+static void
+test_duration (void)
+{
+  struct {
+    guint64 seconds;
+    const char *expected;
+  } cases[] = {
+    { 0, "0 s" },
+    { 6, "6 s" },
+    { 59, "59 s" },
+    { 60, "1 min" },
+    { 61, "2 min" },
+    { 3599, "60 min" },
+    { 3600, "1 h" },
+    { 3600 + 5 * 60, "1 h 5 min" },
+    { 100 * 3600, "4 days" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pcq_format_duration (cases[i].seconds);
+      g_assert_cmpstr (text, ==, cases[i].expected);
+    }
+}
+
+static void
+test_detail (void)
+{
+  struct {
+    PcqJobState state;
+    gint64 bytes, total;
+    double rate;
+    guint attempts, max_attempts;
+    const char *expected;
+  } cases[] = {
+    { PCQ_JOB_ACTIVE, 3200000, 10000000, 1100000, 1, 4, "3.2" NB "MB of 10.0" NB "MB · 1.1" NB "MB/s · 6 s left" },
+    { PCQ_JOB_ACTIVE, 3200000, -1, 1100000, 1, 4, "3.2" NB "MB · 1.1" NB "MB/s" },
+    { PCQ_JOB_ACTIVE, 3200000, 10000000, 0, 1, 4, "3.2" NB "MB of 10.0" NB "MB" },
+    { PCQ_JOB_ACTIVE, 0, -1, 0, 1, 4, "Starting…" },
+    { PCQ_JOB_ACTIVE, 500, 1000, 0, 2, 4, "500 bytes of 1.0" NB "kB · attempt 2" },
+    { PCQ_JOB_QUEUED, 0, -1, 0, 0, 4, "Queued" },
+    { PCQ_JOB_QUEUED, 0, -1, 0, 1, 4, "Waiting to retry · attempt 2 of 4" },
+    { PCQ_JOB_DONE, 1024, 1024, 0, 1, 4, "Done · 1.0" NB "kB" },
+    { PCQ_JOB_FAILED, 0, -1, 0, 1, 4, "Failed" },
+    { PCQ_JOB_FAILED, 0, -1, 0, 4, 4, "Failed after 4 attempts" },
+    { PCQ_JOB_CANCELLED, 10, 100, 0, 1, 4, "Cancelled" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pcq_format_detail (cases[i].state, cases[i].bytes, cases[i].total,
+                                                 cases[i].rate, cases[i].attempts,
+                                                 cases[i].max_attempts);
+      g_assert_cmpstr (text, ==, cases[i].expected);
+    }
+}
+
+static void
+test_job_name (void)
+{
+  struct {
+    const char *name, *output_path, *url, *expected;
+  } cases[] = {
+    { "given.txt", "/out/other.txt", "http://h/a", "given.txt" },
+    { NULL, "/out/saved (1).iso", "http://h/a.iso", "saved (1).iso" },
+    { NULL, NULL, "http://h/dir/file%20name.iso?x=1", "file name.iso" },
+    { NULL, NULL, "http://h/dir/", "dir" },
+    { NULL, NULL, "https://example.org", "example.org" },
+    { "", NULL, "http://h/x.bin", "x.bin" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pcq_format_job_name (cases[i].name, cases[i].output_path,
+                                                   cases[i].url);
+      g_assert_cmpstr (text, ==, cases[i].expected);
+    }
+}
+
+static void
+test_close_texts (void)
+{
+  struct {
+    guint a, q;
+    const char *expected;
+  } bodies[] = {
+    { 2, 5, "2 tasks are running and 5 are queued." },
+    { 1, 1, "1 task is running and 1 is queued." },
+    { 2, 0, "2 tasks are running." },
+    { 0, 7, "7 tasks are queued." },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autofree char *text = pcq_format_close_body (bodies[i].a, bodies[i].q);
+      g_assert_cmpstr (text, ==, bodies[i].expected);
+    }
+
+  {
+    g_autofree char *seven = pcq_format_close_banner (7);
+    g_autofree char *one = pcq_format_close_banner (1);
+    g_autofree char *finished = pcq_format_finished (12, 1);
+    g_autofree char *all_ok = pcq_format_finished (1, 0);
+    g_autofree char *rejected = pcq_format_rejected (2);
+
+    g_assert_cmpstr (seven, ==, "Pcq will close when 7 tasks are done");
+    g_assert_cmpstr (one, ==, "Pcq will close when 1 task is done");
+    g_assert_cmpstr (finished, ==, "12 tasks finished, 1 failed");
+    g_assert_cmpstr (all_ok, ==, "1 task finished");
+    g_assert_cmpstr (rejected, ==, "2 lines are not valid links and were not added");
+  }
+}
+
+static void
+test_state_icons (void)
+{
+  for (PcqJobState s = PCQ_JOB_QUEUED; s <= PCQ_JOB_CANCELLED; s++)
+    {
+      g_assert_nonnull (pcq_job_state_icon_name (s));
+      g_assert_true (g_str_has_suffix (pcq_job_state_icon_name (s), "-symbolic"));
+      g_assert_nonnull (pcq_job_state_label (s));
+    }
+}
+
+static void
+test_split_links (void)
+{
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+  g_autoptr(GString) rejected = g_string_new (NULL);
+  PcqInputTask *task;
+  guint n;
+
+  n = pcq_input_split_links ("  http://example.org/a.iso  \r\n"
+                             "not a link\n"
+                             "\n"
+                             "ftp://example.org/b\n"
+                             "# a comment\n"
+                             "https://example.org/c?x=1\n"
+                             "{\"url\": \"https://example.org/d\", \"output\": \"d.bin\"}\n"
+                             "{\"prompt\": \"hello\"}\n"
+                             "http://\n",
+                             tasks, rejected);
+
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpstr (rejected->str, ==,
+                   "not a link\nftp://example.org/b\n{\"prompt\": \"hello\"}\nhttp://");
+  g_assert_cmpuint (tasks->len, ==, 3);
+
+  task = g_ptr_array_index (tasks, 0);
+  g_assert_cmpstr (task->url, ==, "http://example.org/a.iso");
+  g_assert_null (task->name);
+  task = g_ptr_array_index (tasks, 1);
+  g_assert_cmpstr (task->url, ==, "https://example.org/c?x=1");
+  task = g_ptr_array_index (tasks, 2);
+  g_assert_cmpstr (task->url, ==, "https://example.org/d");
+  g_assert_cmpstr (task->name, ==, "d.bin");
+}
+
+static void
+test_parse_line (void)
+{
+  g_autoptr(PcqInputTask) task = NULL;
+
+  g_assert_cmpint (pcq_input_parse_line ("", NULL), ==, PCQ_INPUT_LINE_EMPTY);
+  g_assert_cmpint (pcq_input_parse_line ("   # x", NULL), ==, PCQ_INPUT_LINE_EMPTY);
+  g_assert_cmpint (pcq_input_parse_line ("{not json", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("[1, 2]", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("{\"url\": \"file:///etc/passwd\"}", NULL), ==,
+                   PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("mailto:a@b.c", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("http://host/x", &task), ==, PCQ_INPUT_LINE_TASK);
+  g_assert_cmpstr (task->url, ==, "http://host/x");
+
+  g_assert_true (pcq_input_is_link ("HTTPS://Example.org/"));
+  g_assert_false (pcq_input_is_link ("example.org/file"));
+  g_assert_false (pcq_input_is_link (""));
+  g_assert_false (pcq_input_is_link (NULL));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  /* The expected strings are the untranslated ones. */
+  g_setenv ("LANGUAGE", "C", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/pcq/closures/counts", test_counts);
+  g_test_add_func ("/pcq/closures/duration", test_duration);
+  g_test_add_func ("/pcq/closures/detail", test_detail);
+  g_test_add_func ("/pcq/closures/job-name", test_job_name);
+  g_test_add_func ("/pcq/closures/close-texts", test_close_texts);
+  g_test_add_func ("/pcq/closures/state-icons", test_state_icons);
+  g_test_add_func ("/pcq/input/split-links", test_split_links);
+  g_test_add_func ("/pcq/input/parse-line", test_parse_line);
+
+  return g_test_run ();
+}

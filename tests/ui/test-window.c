@@ -1,0 +1,1143 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The real window, driven as a person would (entry, actions, row
+ * actions, the close dialog), against a loopback HTTP server. Every wait
+ * spins the main loop on a condition, with a deadline.
+ */
+
+#include "config.h"
+
+#include <locale.h>
+
+#include <glib/gstdio.h>
+
+#include "pcq-application.h"
+#include "pcq-job-row.h"
+#include "pcq-test-server.h"
+#include "pcq-test-util.h"
+#include "pcq-window-private.h"
+
+#define WAIT_MS 20000
+
+typedef struct
+{
+  PcqTestServer  *server;
+  PcqApplication *app;
+  PcqWindow      *window;   /* weak: NULL once the window is gone */
+  PcqEngine      *engine;
+  GSettings      *settings;
+  char           *out_dir;
+  char           *store_path;
+  gboolean        body_ran;
+} Fixture;
+
+/* A small, fast file. */
+static char *
+data_url (Fixture    *f,
+          const char *name,
+          guint       size)
+{
+  return pcq_test_server_url (f->server, "/data/ui/%s?size=%u", name, size);
+}
+
+/* A file that takes about @seconds to arrive. */
+static char *
+slow_url (Fixture    *f,
+          const char *name,
+          double      seconds)
+{
+  guint chunk = 4096;
+  guint delay = 50;
+  guint size = (guint) (seconds * 1000 / delay) * chunk;
+
+  return pcq_test_server_url (f->server, "/data/ui/%s?size=%u&chunk=%u&delay=%u",
+                              name, size, chunk, delay);
+}
+
+typedef void (*TestBody) (Fixture       *f,
+                          gconstpointer  data);
+
+static PcqApplication *
+new_app (Fixture *f)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  PcqApplication *app;
+
+  /* Settings first: the application reads them when it starts. The
+   * memory backend is shared by every GSettings in this process. */
+  g_settings_set_string (settings, "output-folder", f->out_dir);
+  g_settings_set_uint (settings, "max-active", 4);
+  g_settings_set_uint (settings, "retries", 1);
+  g_settings_set_boolean (settings, "notify-when-finished", TRUE);
+
+  /* Not unique: tests run in parallel on one session bus. Each test
+   * has its own queue store. */
+  app = pcq_application_new ("com.example.Pcq.Test", G_APPLICATION_NON_UNIQUE);
+  _pcq_application_set_store_path (app, f->store_path);
+
+  return app;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->server = pcq_test_server_new ();
+  f->out_dir = pcq_test_make_tmpdir ("pcq-ui-XXXXXX");
+  f->store_path = g_build_filename (f->out_dir, ".state", "queue.sqlite", NULL);
+  f->app = new_app (f);
+}
+
+/* Runs once the application has made its window: the test proper, then
+ * a forced stop if the test left the window open. Returning with no
+ * window left ends g_application_run(). */
+static void
+activated_cb (GApplication *app,
+              Fixture      *f)
+{
+  TestBody body = g_object_get_data (G_OBJECT (app), "pcq-test-body");
+
+  f->settings = pcq_application_get_settings (f->app);
+  f->engine = pcq_application_get_engine (f->app);
+  g_assert_cmpuint (pcq_engine_get_max_active (f->engine), ==, 4);
+
+  /* The first activation waits until the queue store is read; the
+   * window comes with the second. */
+  if (pcq_application_get_window (f->app) == NULL)
+    return;
+
+  f->window = PCQ_WINDOW (pcq_application_get_window (f->app));
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  /* Mapped and focused: the tests type into it. (With no window
+   * manager, the X server hands the focus over when the window maps.) */
+  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (f->window)) &&
+                     gtk_window_is_active (GTK_WINDOW (f->window)), WAIT_MS);
+
+  body (f, NULL);
+  f->body_ran = TRUE;
+
+  if (f->window != NULL)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop-now", NULL);
+      PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
+    }
+}
+
+static void
+started_cb (GApplication *app,
+            Fixture      *f)
+{
+  /* No blinking cursor: with no window manager, the X focus moves
+   * between the windows of consecutive tests in its own time, and the
+   * blink timer then warns that it missed a focus-out. */
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
+}
+
+/* The whole life of the application, as `pcq` runs it. */
+static void
+run_in_app (Fixture       *f,
+            gconstpointer  data)
+{
+  char *argv[] = { (char *) "pcq", NULL };
+  int status;
+
+  f->body_ran = FALSE;
+  g_object_set_data (G_OBJECT (f->app), "pcq-test-body", (gpointer) data);
+  g_signal_connect_after (f->app, "startup", G_CALLBACK (started_cb), f);
+  g_signal_connect_after (f->app, "activate", G_CALLBACK (activated_cb), f);
+
+  status = g_application_run (G_APPLICATION (f->app), 1, argv);
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f->body_ran);
+  g_assert_null (f->window);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (f->app);
+  f->app = NULL;
+  f->engine = NULL;
+  f->settings = NULL;
+
+  g_clear_pointer (&f->server, pcq_test_server_free);
+  pcq_test_rm_rf (f->out_dir);
+  g_clear_pointer (&f->out_dir, g_free);
+  g_clear_pointer (&f->store_path, g_free);
+}
+
+/* ---- helpers ------------------------------------------------------- */
+
+static PcqJob *
+job_at (Fixture *f,
+        guint    position)
+{
+  g_autoptr(PcqJob) job = g_list_model_get_item (pcq_engine_get_jobs (f->engine), position);
+
+  return job;  /* the list keeps it alive */
+}
+
+static guint
+n_jobs (Fixture *f)
+{
+  return g_list_model_get_n_items (pcq_engine_get_jobs (f->engine));
+}
+
+static void
+collect_rows (GtkWidget *widget,
+              GPtrArray *rows)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (PCQ_IS_JOB_ROW (child))
+        {
+          if (pcq_job_row_get_job (PCQ_JOB_ROW (child)) != NULL && gtk_widget_get_mapped (child))
+            g_ptr_array_add (rows, child);
+        }
+      else
+        collect_rows (child, rows);
+    }
+}
+
+static PcqJobRow *
+row_for_job (Fixture *f,
+             PcqJob  *job)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+
+  collect_rows (_pcq_window_get_list_view (f->window), rows);
+  for (guint i = 0; i < rows->len; i++)
+    if (pcq_job_row_get_job (rows->pdata[i]) == job)
+      return rows->pdata[i];
+
+  return NULL;
+}
+
+/* TRUE when @n rows are shown and every one's detail line starts with
+ * @prefix. */
+static gboolean
+rows_say (Fixture    *f,
+          guint       n,
+          const char *prefix)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+
+  collect_rows (_pcq_window_get_list_view (f->window), rows);
+  if (rows->len != n)
+    return FALSE;
+
+  for (guint i = 0; i < rows->len; i++)
+    if (!g_str_has_prefix (pcq_job_row_get_detail_text (rows->pdata[i]), prefix))
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+subtitle_is (Fixture    *f,
+             const char *expected)
+{
+  return g_strcmp0 (_pcq_window_get_subtitle (f->window), expected) == 0;
+}
+
+static gboolean
+job_is (PcqJob      *job,
+        PcqJobState  state)
+{
+  return pcq_job_get_state (job) == state;
+}
+
+static gboolean
+job_has_bytes (PcqJob *job)
+{
+  return pcq_job_get_state (job) == PCQ_JOB_ACTIVE && pcq_job_get_bytes (job) > 0;
+}
+
+static void
+set_entry (Fixture    *f,
+           const char *text)
+{
+  gtk_editable_set_text (_pcq_window_get_entry (f->window), text);
+}
+
+static void
+activate_entry (Fixture *f)
+{
+  g_signal_emit_by_name (_pcq_window_get_entry (f->window), "activate");
+}
+
+static void
+set_max_active (Fixture *f,
+                guint    max_active)
+{
+  g_settings_set_uint (f->settings, "max-active", max_active);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_max_active (f->engine) == max_active, WAIT_MS);
+}
+
+/* ---- adding -------------------------------------------------------- */
+
+static void
+test_add_three (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *a = data_url (f, "a.bin", 1000);
+  g_autofree char *b = data_url (f, "b.bin", 2000);
+  g_autofree char *c = data_url (f, "c.bin", 3000);
+  g_autofree char *two = g_strdup_printf ("%s\n%s", a, b);
+
+  g_assert_true (subtitle_is (f, "No tasks"));
+
+  /* Two lines through the entry (Enter), one through the Add action. */
+  set_entry (f, two);
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
+
+  set_entry (f, c);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.add", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
+
+  PCQ_TEST_WAIT_FOR (rows_say (f, 3, "Done") && subtitle_is (f, "3 done"), WAIT_MS);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      PcqJob *job = job_at (f, i);
+      g_autofree char *dir = g_path_get_dirname (pcq_job_get_output_path (job));
+
+      g_assert_cmpstr (dir, ==, f->out_dir);
+      pcq_test_assert_content (pcq_job_get_output_path (job), 0, 1000 * (i + 1));
+    }
+
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "3");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "3");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "0");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "0");
+  g_assert_false (_pcq_application_get_inhibited (f->app));
+
+  /* The queue drained: a window that is not in front gets told. */
+  if (!gtk_window_is_active (GTK_WINDOW (f->window)))
+    {
+      PCQ_TEST_WAIT_FOR (_pcq_application_get_last_notification (f->app) != NULL, WAIT_MS);
+      g_assert_cmpstr (_pcq_application_get_last_notification (f->app), ==, "3 tasks finished");
+    }
+  else
+    g_assert_null (_pcq_application_get_last_notification (f->app));
+
+  /* Clear Finished empties the list; the status page says what to do. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-finished", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 0);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "No tasks"), WAIT_MS);
+}
+
+static void
+test_paste_mixed (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *a = data_url (f, "p1.bin", 500);
+  g_autofree char *b = data_url (f, "p2.bin", 600);
+  g_autofree char *pasted = NULL;
+  GtkEditable *entry = _pcq_window_get_entry (f->window);
+  GtkWidget *text = GTK_WIDGET (gtk_editable_get_delegate (entry));
+
+  pasted = g_strdup_printf ("%s\nnot a link\n\nftp://127.0.0.1/x.iso\n  %s  \n", a, b);
+
+  /* A real paste: through the clipboard, into the entry. */
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (text), pasted);
+  gtk_widget_grab_focus (GTK_WIDGET (entry));
+  gtk_widget_activate_action (text, "clipboard.paste", NULL);
+  PCQ_TEST_WAIT_FOR (strstr (gtk_editable_get_text (entry), "ftp://") != NULL, WAIT_MS);
+  g_assert_nonnull (strstr (gtk_editable_get_text (entry), "not a link\n"));
+
+  activate_entry (f);
+
+  /* The two links are queued; the two other lines stay, to be fixed. */
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  g_assert_cmpstr (pcq_job_get_url (job_at (f, 0)), ==, a);
+  g_assert_cmpstr (pcq_job_get_url (job_at (f, 1)), ==, b);
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "not a link\nftp://127.0.0.1/x.iso");
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "2 lines are not valid links and were not added");
+
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+
+  /* Adding only bad lines queues nothing and keeps them all. */
+  set_entry (f, "still not a link");
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "still not a link");
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "1 line is not a valid link and was not added");
+}
+
+/* ---- pause, cancel, filters ---------------------------------------- */
+
+static void
+test_pause_resume (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *a = data_url (f, "q1.bin", 700);
+  g_autofree char *b = data_url (f, "q2.bin", 800);
+  g_autofree char *both = g_strdup_printf ("%s\n%s", a, b);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  g_assert_true (pcq_engine_get_paused (f->engine));
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Paused · No tasks"), WAIT_MS);
+
+  set_entry (f, both);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Paused · 2 queued") && rows_say (f, 2, "Queued"), WAIT_MS);
+  g_assert_false (_pcq_application_get_inhibited (f->app));
+
+  /* Nothing may start while paused. */
+  pcq_test_spin (500);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 0);
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_QUEUED));
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  g_assert_false (pcq_engine_get_paused (f->engine));
+
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
+}
+
+static void
+test_cancel_row (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *url = slow_url (f, "slow.bin", 30);
+  PcqJobRow *row;
+  PcqJob *job;
+
+  set_entry (f, url);
+  activate_entry (f);
+  job = job_at (f, 0);
+
+  PCQ_TEST_WAIT_FOR (job_has_bytes (job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, job)) != NULL, WAIT_MS);
+  g_assert_true (_pcq_application_get_inhibited (f->app));
+
+  gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL);
+
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_CANCELLED) && rows_say (f, 1, "Cancelled") &&
+                     subtitle_is (f, "1 cancelled"), WAIT_MS);
+  g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
+  PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
+}
+
+static void
+test_filters (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *ok = data_url (f, "ok.bin", 100);
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/missing.bin");
+  g_autofree char *slow = slow_url (f, "slow.bin", 30);
+  g_autofree char *all = g_strdup_printf ("%s\n%s\n%s", ok, missing, slow);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  PcqJob *slow_job;
+  PcqJobRow *row;
+
+  set_entry (f, all);
+  activate_entry (f);
+  slow_job = job_at (f, 2);
+
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 0), PCQ_JOB_DONE) &&
+                     job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
+                     job_has_bytes (slow_job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 active · 1 done · 1 failed"), WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "3");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+  {
+    g_autoptr(PcqJob) item = g_list_model_get_item (shown, 0);
+
+    g_assert_true (item == job_at (f, 1));
+  }
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "finished");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+
+  /* A job that finishes while a filter shows leaves it at once. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "active");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, slow_job)) != NULL, WAIT_MS);
+  gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0, WAIT_MS);
+
+  /* … and shows up in the one it moved to. Retrying moves it back. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 2);
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, slow_job)) != NULL, WAIT_MS);
+  gtk_widget_activate_action (GTK_WIDGET (row), "job.retry", NULL);
+  g_assert_false (job_is (slow_job, PCQ_JOB_CANCELLED));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "all");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 3);
+}
+
+static void
+test_remove_selected (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *ok = data_url (f, "keep.bin", 100);
+  g_autofree char *slow = slow_url (f, "slow.bin", 30);
+  g_autofree char *both = g_strdup_printf ("%s\n%s", ok, slow);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  PcqJob *slow_job;
+
+  set_entry (f, both);
+  activate_entry (f);
+  slow_job = job_at (f, 1);
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 0), PCQ_JOB_DONE) && job_has_bytes (slow_job), WAIT_MS);
+
+  /* Delete on a running task does nothing… */
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 1);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.remove-selected", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  g_assert_true (job_is (slow_job, PCQ_JOB_ACTIVE));
+
+  /* … and removes a finished one. */
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.remove-selected", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 1);
+  g_assert_true (job_at (f, 0) == slow_job);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 active"), WAIT_MS);
+}
+
+/* ---- preferences and notifications -------------------------------- */
+
+/* A stand-in for the desktop's notification server
+ * (org.freedesktop.Notifications), on the test's session bus: it keeps
+ * what it was sent. */
+static struct
+{
+  guint  n_notify;
+  guint  n_close;
+  char  *summary;
+  char  *body;
+  char  *actions;  /* the action keys, joined with spaces */
+} notifications;
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "    <signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "    <signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "  </interface>"
+  "</node>";
+
+static void
+notifications_method_cb (GDBusConnection       *connection,
+                         const char            *sender,
+                         const char            *object_path,
+                         const char            *interface_name,
+                         const char            *method_name,
+                         GVariant              *parameters,
+                         GDBusMethodInvocation *invocation,
+                         gpointer               user_data)
+{
+  if (g_strcmp0 (method_name, "Notify") == 0)
+    {
+      g_autofree const char **actions = NULL;
+      g_autoptr(GString) keys = g_string_new (NULL);
+      const char *summary;
+      const char *body;
+
+      g_variant_get (parameters, "(&su&s&s&s^a&s@a{sv}i)",
+                     NULL, NULL, NULL, &summary, &body, &actions, NULL, NULL);
+
+      /* Actions come as key, label pairs. */
+      for (guint i = 0; actions[i] != NULL && actions[i + 1] != NULL; i += 2)
+        g_string_append_printf (keys, "%s%s", keys->len ? " " : "", actions[i]);
+
+      notifications.n_notify++;
+      g_free (notifications.summary);
+      g_free (notifications.body);
+      g_free (notifications.actions);
+      notifications.summary = g_strdup (summary);
+      notifications.body = g_strdup (body);
+      notifications.actions = g_string_free (g_steal_pointer (&keys), FALSE);
+
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(u)", notifications.n_notify));
+    }
+  else if (g_strcmp0 (method_name, "CloseNotification") == 0)
+    {
+      notifications.n_close++;
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    {
+      const char *caps[] = { "body", "actions", NULL };
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", caps));
+    }
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+start_notification_server (void)
+{
+  static const GDBusInterfaceVTable vtable = { notifications_method_cb, NULL, NULL };
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean acquired = FALSE;
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
+                                     info->interfaces[0], &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                G_BUS_NAME_OWNER_FLAGS_NONE,
+                                name_acquired_cb, NULL, &acquired, NULL);
+  PCQ_TEST_WAIT_FOR (acquired, WAIT_MS);
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+
+  return NULL;
+}
+
+static GtkSpinButton *
+find_spin_button (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkSpinButton *found;
+
+      if (GTK_IS_SPIN_BUTTON (child))
+        return GTK_SPIN_BUTTON (child);
+      if ((found = find_spin_button (child)) != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+test_preferences_notify (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *ok = data_url (f, "n1.bin", 100);
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/n2.bin");
+  g_autofree char *both = g_strdup_printf ("%s\n%s", ok, missing);
+  GtkWindow *preferences;
+  GtkSpinButton *max_active;
+  guint n_before;
+
+  g_assert_null (_pcq_application_get_last_notification (f->app));
+
+  /* The preferences come to the front; the main window is not active. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (!gtk_window_is_active (GTK_WINDOW (f->window)), WAIT_MS);
+  g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (f->window));
+
+  /* The first spin button is the maximum of active tasks: live. */
+  max_active = find_spin_button (GTK_WIDGET (preferences));
+  g_assert_nonnull (max_active);
+  g_assert_cmpfloat (gtk_spin_button_get_value (max_active), ==, 4);
+  gtk_spin_button_set_value (max_active, 7);
+  g_assert_cmpuint (g_settings_get_uint (f->settings, "max-active"), ==, 7);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_max_active (f->engine) == 7, WAIT_MS);
+
+  /* The queue drains while the window is behind: a notification, with
+   * a default action (it presents the window). */
+  n_before = notifications.n_notify;
+  pcq_window_add_text (f->window, both, NULL);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done · 1 failed") &&
+                     _pcq_application_get_last_notification (f->app) != NULL, WAIT_MS);
+  g_assert_cmpstr (_pcq_application_get_last_notification (f->app), ==,
+                   "1 task finished, 1 failed");
+  PCQ_TEST_WAIT_FOR (notifications.n_notify == n_before + 1, WAIT_MS);
+  g_assert_cmpstr (notifications.summary, ==, "Queue Finished");
+  g_assert_cmpstr (notifications.body, ==, "1 task finished, 1 failed");
+  g_assert_cmpstr (notifications.actions, ==, "default");
+
+  /* GIO can withdraw it only once the server's answer (its id) is in:
+   * a round trip on the same connection comes back after that answer,
+   * and a few iterations hand it to GIO. */
+  {
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+    g_autoptr(GVariant) reply = NULL;
+
+    reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                         "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                         G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+    for (guint i = 0; i < 100 && g_main_context_iteration (NULL, FALSE); i++)
+      ;
+  }
+
+  /* Back in front: the notification is withdrawn. */
+  n_before = notifications.n_close;
+  gtk_window_destroy (preferences);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "present", NULL);
+  PCQ_TEST_WAIT_FOR (gtk_window_is_active (GTK_WINDOW (f->window)), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (notifications.n_close == n_before + 1, WAIT_MS);
+}
+
+static GtkWidget *
+shown_popover (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_POPOVER (child) && gtk_widget_get_visible (child))
+      return child;
+
+  return NULL;
+}
+
+static void
+test_keyboard_and_windows (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *url = data_url (f, "k.bin", 100);
+  GtkWindow *window;
+  PcqJobRow *row;
+
+  /* Ctrl+L's action puts the focus in the entry. */
+  gtk_widget_grab_focus (_pcq_window_get_list_view (f->window));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.focus-entry", NULL);
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (f->window)),
+                                         GTK_WIDGET (_pcq_window_get_entry (f->window))));
+
+  set_entry (f, url);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Done"), WAIT_MS);
+
+  /* Menu (or Shift+F10) on the focused row opens its menu. */
+  row = row_for_job (f, job_at (f, 0));
+  g_assert_nonnull (row);
+  gtk_widget_grab_focus (gtk_widget_get_parent (GTK_WIDGET (row)));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.row-menu", NULL);
+  PCQ_TEST_WAIT_FOR (shown_popover (GTK_WIDGET (row)) != NULL, WAIT_MS);
+  gtk_popover_popdown (GTK_POPOVER (shown_popover (GTK_WIDGET (row))));
+
+  /* The shortcuts window and the about window open. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "shortcuts", NULL);
+  PCQ_TEST_WAIT_FOR ((window = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL, WAIT_MS);
+  g_assert_true (gtk_window_get_transient_for (window) == GTK_WINDOW (f->window));
+  gtk_window_destroy (window);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
+  PCQ_TEST_WAIT_FOR ((window = find_toplevel (ADW_TYPE_ABOUT_WINDOW)) != NULL, WAIT_MS);
+  g_assert_cmpstr (adw_about_window_get_application_name (ADW_ABOUT_WINDOW (window)), ==, "Pcq");
+  gtk_window_destroy (window);
+}
+
+/* ---- the command line and imports ---------------------------------- */
+
+static void
+test_open_files (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *direct = data_url (f, "direct.bin", 300);
+  g_autofree char *listed = data_url (f, "listed.bin", 400);
+  g_autofree char *named = data_url (f, "ignored-name.bin", 500);
+  g_autofree char *list_path = g_build_filename (f->out_dir, "list.txt", NULL);
+  g_autofree char *other_dir = g_build_filename (f->out_dir, "other", NULL);
+  g_autofree char *hint = g_strconcat ("output-dir=", other_dir, NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *named_path = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *files[2];
+
+  contents = g_strdup_printf ("# links\n%s\n{\"url\": \"%s\", \"output\": \"named.bin\"}\n"
+                              "not a link\n",
+                              listed, named);
+  g_file_set_contents (list_path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  /* What `pcq -o DIR URL list.txt` hands the primary instance. */
+  files[0] = g_file_new_for_uri (direct);
+  files[1] = g_file_new_for_path (list_path);
+  g_application_open (G_APPLICATION (f->app), files, 2, hint);
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+
+  PCQ_TEST_WAIT_FOR (n_jobs (f) == 3 && subtitle_is (f, "3 done"), WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Added 2 tasks from “list.txt”; 1 line was not a valid task");
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (pcq_job_get_output_dir (job_at (f, i)), ==, other_dir);
+
+  named_path = g_build_filename (other_dir, "named.bin", NULL);
+  pcq_test_assert_content (named_path, 0, 500);
+}
+
+/* ---- closing ------------------------------------------------------- */
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child)), label) == 0)
+        return child;
+
+      if ((found = find_button (child, label)) != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* Clicks the dialog's response button, as a person would. */
+static void
+click_response (AdwMessageDialog *dialog,
+                const char       *label)
+{
+  GtkWidget *button = find_button (GTK_WIDGET (dialog), label);
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static AdwMessageDialog *
+close_dialog (Fixture *f)
+{
+  return ADW_MESSAGE_DIALOG (_pcq_window_get_close_dialog (f->window));
+}
+
+static void
+test_close_shows_dialog (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+  AdwMessageDialog *dialog;
+
+  set_max_active (f, 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("s%u.bin", i);
+      g_autofree char *url = slow_url (f, name, 30);
+
+      g_string_append_printf (urls, "%s\n", url);
+    }
+  set_entry (f, urls->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2 &&
+                     pcq_engine_get_n_queued (f->engine) == 2, WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL &&
+                     gtk_widget_get_visible (GTK_WIDGET (close_dialog (f))), WAIT_MS);
+
+  dialog = close_dialog (f);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Stop Tasks?");
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==,
+                   "2 tasks are running and 2 are queued.");
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "wait");
+  g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "cancel");
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "stop"), ==,
+                   ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+
+  /* Cancel: nothing changes. */
+  click_response (dialog, "_Cancel");
+  PCQ_TEST_WAIT_FOR (close_dialog (f) == NULL, WAIT_MS);
+  g_assert_nonnull (f->window);
+  g_assert_false (pcq_window_is_closing (f->window));
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 2);
+
+  /* app.quit goes the same way; closing the dialog (Escape) cancels. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  gtk_window_close (GTK_WINDOW (close_dialog (f)));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) == NULL, WAIT_MS);
+  g_assert_nonnull (f->window);
+  g_assert_false (pcq_window_is_closing (f->window));
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 2);
+}
+
+static void
+test_close_wait (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+  gint64 started;
+
+  set_max_active (f, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("w%u.bin", i);
+      g_autofree char *url = slow_url (f, name, 1.5);
+
+      g_string_append_printf (urls, "%s\n", url);
+    }
+  set_entry (f, urls->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2, WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  g_assert_cmpstr (adw_message_dialog_get_body (close_dialog (f)), ==,
+                   "2 tasks are running and 1 is queued.");
+
+  started = g_get_monotonic_time ();
+  click_response (close_dialog (f), "_Wait");
+
+  /* The window stays, says why, and takes no new tasks. */
+  g_assert_nonnull (f->window);
+  g_assert_true (pcq_window_is_closing (f->window));
+  g_assert_true (_pcq_window_get_banner_revealed (f->window));
+  g_assert_cmpstr (_pcq_window_get_banner_text (f->window), ==,
+                   "Pcq will close when 3 tasks are done");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+
+  /* The banner counts down… */
+  PCQ_TEST_WAIT_FOR (f->window == NULL ||
+                     g_strcmp0 (_pcq_window_get_banner_text (f->window),
+                                "Pcq will close when 1 task is done") == 0, WAIT_MS);
+  g_assert_nonnull (f->window);
+
+  /* … and the window closes by itself once the queue is empty. */
+  PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_done (f->engine), ==, 3);
+  g_assert_cmpuint (pcq_engine_get_n_queued (f->engine), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, G_USEC_PER_SEC);
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (job_is (job_at (f, i), PCQ_JOB_DONE));
+  g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
+}
+
+static void
+test_close_stop (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+  gint64 started;
+
+  set_max_active (f, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("x%u.bin", i);
+      g_autofree char *url = slow_url (f, name, 60);
+
+      g_string_append_printf (urls, "%s\n", url);
+    }
+  set_entry (f, urls->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (job_has_bytes (job_at (f, 0)) && job_has_bytes (job_at (f, 1)), WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+
+  started = g_get_monotonic_time ();
+  click_response (close_dialog (f), "_Stop Now");
+
+  /* It says so, and closes as soon as the workers have returned. */
+  g_assert_true (f->window == NULL ||
+                 (_pcq_window_get_banner_revealed (f->window) &&
+                  g_strcmp0 (_pcq_window_get_banner_text (f->window), "Stopping tasks…") == 0));
+  PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 3 * G_USEC_PER_SEC);
+
+  /* Running tasks were cancelled; the queued one stays queued. */
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_CANCELLED));
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_CANCELLED));
+  g_assert_true (job_is (job_at (f, 2), PCQ_JOB_QUEUED));
+  g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
+}
+
+static void
+resume_first_run (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *slow = slow_url (f, "stopped.bin", 60);
+  g_autofree char *later = slow_url (f, "later.bin", 0.5);
+  g_autofree char *both = g_strdup_printf ("%s\n%s", slow, later);
+
+  set_max_active (f, 1);
+  set_entry (f, both);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (job_has_bytes (job_at (f, 0)) && job_is (job_at (f, 1), PCQ_JOB_QUEUED),
+                     WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  g_assert_cmpstr (adw_message_dialog_get_body (close_dialog (f)), ==,
+                   "1 task is running and 1 is queued.");
+  click_response (close_dialog (f), "_Stop Now");
+  PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+}
+
+static void
+resume_second_run (Fixture       *f,
+                   gconstpointer  data)
+{
+  /* The list is back: the stopped task as it ended, the queued one
+   * queued again, and it runs. */
+  PCQ_TEST_WAIT_FOR (n_jobs (f) == 2, WAIT_MS);
+  g_assert_nonnull (strstr (pcq_job_get_url (job_at (f, 0)), "/stopped.bin?"));
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_CANCELLED));
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_DONE) &&
+                     subtitle_is (f, "1 done · 1 cancelled"), WAIT_MS);
+  g_assert_cmpstr (pcq_job_get_output_dir (job_at (f, 1)), ==, f->out_dir);
+}
+
+static void
+test_resume_after_stop (Fixture       *f,
+                        gconstpointer  data)
+{
+  /* Two lives of Pcq on one queue store. */
+  run_in_app (f, resume_first_run);
+  g_assert_finalize_object (f->app);
+  f->app = new_app (f);
+  run_in_app (f, resume_second_run);
+}
+
+static void
+test_close_idle (Fixture       *f,
+                 gconstpointer  data)
+{
+  /* Nothing queued or running: the window closes without a question. */
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_true (f->window == NULL || _pcq_window_get_close_dialog (f->window) == NULL);
+  PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
+}
+
+/* Stop Now resets connections in the middle of a body; the server's
+ * libsoup then warns that its peer is gone. That is the point of the
+ * test, not a fault: keep it out of the TAP output (where a fatal
+ * warning reads as “Bail out!”). Anything else goes on as usual. */
+static void
+soup_log_cb (const char     *log_domain,
+             GLogLevelFlags  log_level,
+             const char     *message,
+             gpointer        user_data)
+{
+  if (message != NULL &&
+      (strstr (message, "could not get remote address") != NULL ||
+       strstr (message, "could not get local address") != NULL))
+    return;
+
+  g_log_default_handler (log_domain, log_level, message, user_data);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const struct {
+    const char *variable;
+    const char *folder;
+  } xdg_vars[] = {
+    { "HOME", "home" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_STATE_HOME", "state" },
+  };
+  g_autofree char *home = NULL;
+  int status;
+  /* The expected strings are the untranslated ones. */
+  g_setenv ("LANGUAGE", "C", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+
+  /* Private home, config, data, cache and state folders. Not
+   * G_TEST_OPTION_ISOLATE_DIRS: that also hides XDG_DATA_DIRS, and with
+   * it the icon theme and the MIME database. */
+  home = g_dir_make_tmp ("pcq-ui-home-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  for (guint i = 0; i < G_N_ELEMENTS (xdg_vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (home, xdg_vars[i].folder, NULL);
+
+      g_mkdir_with_parents (dir, 0700);
+      g_setenv (xdg_vars[i].variable, dir, TRUE);
+    }
+
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_handler ("libsoup", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, soup_log_cb, NULL);
+  start_notification_server ();
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, (gconstpointer) func, fixture_setup, run_in_app, fixture_teardown)
+
+  ADD ("/pcq/window/add-three", test_add_three);
+  ADD ("/pcq/window/paste-mixed", test_paste_mixed);
+  ADD ("/pcq/window/pause-resume", test_pause_resume);
+  ADD ("/pcq/window/cancel-row", test_cancel_row);
+  ADD ("/pcq/window/filters", test_filters);
+  ADD ("/pcq/window/remove-selected", test_remove_selected);
+  ADD ("/pcq/window/open-files", test_open_files);
+  ADD ("/pcq/window/preferences-notify", test_preferences_notify);
+  ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
+  ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);
+  ADD ("/pcq/window/close-wait", test_close_wait);
+  ADD ("/pcq/window/close-stop", test_close_stop);
+  ADD ("/pcq/window/close-idle", test_close_idle);
+  g_test_add ("/pcq/window/resume-after-stop", Fixture, NULL,
+              fixture_setup, test_resume_after_stop, fixture_teardown);
+
+#undef ADD
+
+  status = g_test_run ();
+  pcq_test_rm_rf (home);
+
+  return status;
+}

@@ -22,7 +22,6 @@
 
 #define OUTPUT_DIR_HINT "output-dir="
 #define NOTIFICATION_ID "queue-finished"
-#define HISTORY_AGE (30 * G_TIME_SPAN_DAY)
 
 /* An activate or open that came before the store was read. */
 typedef struct
@@ -434,7 +433,10 @@ open_store (PcqApplication *self)
   /* Read off the main thread; activations wait for it. */
   self->store = pcq_store_new (self->store_path);
   g_application_hold (G_APPLICATION (self));
-  pcq_store_open_async (self->store, HISTORY_AGE, NULL, store_opened_cb, g_object_ref (self));
+  /* History older than the configured age is pruned as it is read. */
+  pcq_store_open_async (self->store,
+                        g_settings_get_uint (self->settings, "history-days") * G_TIME_SPAN_DAY,
+                        NULL, store_opened_cb, g_object_ref (self));
 }
 
 static void

@@ -25,6 +25,7 @@ struct _PcqPreferencesWindow
   GtkWidget            *reset_folder_button;
   GtkAdjustment        *max_active_adjustment;
   GtkAdjustment        *retries_adjustment;
+  GtkAdjustment        *history_adjustment;
   GtkAdjustment        *stall_adjustment;
   GtkSwitch            *notify_switch;
 };
@@ -118,6 +119,8 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "retries", self->retries_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "history-days", self->history_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "stall-timeout", self->stall_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
@@ -202,6 +205,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, reset_folder_button);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_active_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, retries_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_callback (widget_class, choose_folder_cb);

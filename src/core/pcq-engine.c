@@ -49,6 +49,9 @@
 #define DEFAULT_RETRY_BASE_DELAY 1000
 #define MAX_BACKOFF_MS (60 * 1000)
 #define MAX_POP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
+/* Main-thread time one dispatch may take before the main loop gets to
+ * draw a frame or run a timer; the rest waits for the next one. */
+#define DISPATCH_BUDGET_US (2 * G_TIME_SPAN_MILLISECOND)
 
 static char poison_pill;
 #define POISON ((gpointer) &poison_pill)
@@ -103,6 +106,7 @@ struct _PcqEngine
   GPtrArray     *events;
   GPtrArray     *dirty_runs;
   GSource       *events_source;
+  GQueue         main_events;   /* taken from @events, not yet applied */
 
   /* Read by workers. */
   guint          retries;        /* atomic */
@@ -772,16 +776,18 @@ static gboolean
 pcq_engine_dispatch_events (gpointer user_data)
 {
   PcqEngine *self = user_data;
-  g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GPtrArray) dirty = NULL;
   gint64 now = g_get_monotonic_time ();
+  gint64 deadline = now + DISPATCH_BUDGET_US;
+  gboolean more;
+  Event *event;
 
   g_mutex_lock (&self->events_lock);
-  events = g_steal_pointer (&self->events);
+  for (guint i = 0; i < self->events->len; i++)
+    g_queue_push_tail (&self->main_events, g_ptr_array_index (self->events, i));
+  g_free (g_ptr_array_steal (self->events, NULL));
   dirty = g_steal_pointer (&self->dirty_runs);
-  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
   self->dirty_runs = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_run_unref);
-  g_clear_pointer (&self->events_source, g_source_unref);
   g_mutex_unlock (&self->events_lock);
 
   /* One notify per property per batch, however many chunks arrived. */
@@ -810,14 +816,27 @@ pcq_engine_dispatch_events (gpointer user_data)
         }
     }
 
-  for (guint i = 0; i < events->len; i++)
-    apply_event (self, g_ptr_array_index (events, i));
+  while ((event = g_queue_pop_head (&self->main_events)) != NULL)
+    {
+      apply_event (self, event);
+      event_free (event);
+      if (g_get_monotonic_time () >= deadline)
+        break;
+    }
 
   g_object_thaw_notify (G_OBJECT (self));
 
   maybe_finish_shutdown (self);
 
-  return G_SOURCE_REMOVE;
+  /* The source stays while there is work, so workers need not add one. */
+  g_mutex_lock (&self->events_lock);
+  more = !g_queue_is_empty (&self->main_events) || self->events->len > 0 ||
+         self->dirty_runs->len > 0;
+  if (!more)
+    g_clear_pointer (&self->events_source, g_source_unref);
+  g_mutex_unlock (&self->events_lock);
+
+  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /* Every job is either finished or, when paused, still queued: a wait
@@ -929,6 +948,7 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_pointer (&self->run_by_id, g_hash_table_unref);
   g_clear_pointer (&self->events, g_ptr_array_unref);
+  g_queue_clear_full (&self->main_events, (GDestroyNotify) event_free);
   g_clear_pointer (&self->dirty_runs, g_ptr_array_unref);
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);

@@ -565,17 +565,38 @@ commit_batch (PcqStore  *self,
   return TRUE;
 }
 
+typedef struct
+{
+  GPtrArray *batch;
+  guint      next;
+} Committed;
+
+static void
+committed_free (Committed *committed)
+{
+  g_ptr_array_unref (committed->batch);
+  g_free (committed);
+}
+
+/* Calls a committed batch's callbacks on the main context, a slice of
+ * at most 2 ms per main loop iteration, so that a batch of thousands
+ * does not hold back a frame. */
 static gboolean
 run_committed (gpointer user_data)
 {
-  GPtrArray *batch = user_data;
+  Committed *committed = user_data;
+  gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND;
 
-  for (guint i = 0; i < batch->len; i++)
+  while (committed->next < committed->batch->len)
     {
-      Mutation *m = g_ptr_array_index (batch, i);
+      Mutation *m = g_ptr_array_index (committed->batch, committed->next++);
 
-      if (m->committed != NULL)
-        m->committed (m->user_data);
+      if (m->committed == NULL)
+        continue;
+
+      m->committed (m->user_data);
+      if (g_get_monotonic_time () >= deadline)
+        return G_SOURCE_CONTINUE;
     }
 
   return G_SOURCE_REMOVE;
@@ -645,10 +666,11 @@ store_thread (gpointer data)
       if (committed && has_callbacks)
         {
           GSource *source = g_idle_source_new ();
+          Committed *done = g_new0 (Committed, 1);
 
+          done->batch = g_steal_pointer (&batch);
           g_source_set_name (source, "[pcq] store committed");
-          g_source_set_callback (source, run_committed, g_steal_pointer (&batch),
-                                 (GDestroyNotify) g_ptr_array_unref);
+          g_source_set_callback (source, run_committed, done, (GDestroyNotify) committed_free);
           g_source_attach (source, self->main_context);
           g_source_unref (source);
         }

@@ -408,7 +408,7 @@ pcq_headless_run (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new ("[URL…]");
+  context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "Download URLs in a queue, without a window.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))

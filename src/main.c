@@ -19,8 +19,15 @@ main (int    argc,
       char **argv)
 {
   g_autoptr(PcqApplication) app = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
+
+  /* PCQ_LOCALEDIR: the build folder's po/ for uninstalled runs (meson devenv, tests). */
+  localedir = g_getenv ("PCQ_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 
   /* Headless runs are their own process: decided before anything is
    * registered on the session bus. */
@@ -31,10 +38,6 @@ main (int    argc,
       if (strcmp (argv[i], "--headless") == 0)
         return pcq_headless_run (argc, argv);
     }
-
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
 
   app = pcq_application_new (APPLICATION_ID, G_APPLICATION_DEFAULT_FLAGS);
 

@@ -249,6 +249,17 @@ pcq_test_rm_rf (const char *path)
     }
 }
 
+char *
+pcq_test_make_subdir (const char *parent,
+                      const char *name)
+{
+  char *path = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+
+  return path;
+}
+
 static int
 compare_strings (gconstpointer a,
                  gconstpointer b)
@@ -321,6 +332,24 @@ pcq_test_str_contains_ci (const char *haystack,
   n = g_utf8_casefold (needle, -1);
 
   return strstr (h, n) != NULL;
+}
+
+void
+pcq_test_launcher_isolate (GSubprocessLauncher *launcher,
+                           const char          *home,
+                           const char          *state,
+                           const char          *config)
+{
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
 }
 
 guint16

@@ -61,6 +61,10 @@ void      pcq_test_note          (const char  *format,
 char     *pcq_test_make_tmpdir   (const char  *tmpl);
 void      pcq_test_rm_rf         (const char  *path);
 
+/* Makes @parent/@name (and any missing parents); returns its path. */
+char     *pcq_test_make_subdir   (const char  *parent,
+                                  const char  *name);
+
 /* Sorted basenames of the entries of @dir (hidden ones included). */
 GPtrArray *pcq_test_list_dir     (const char  *dir);
 char     *pcq_test_describe_dir  (const char  *dir);
@@ -70,6 +74,15 @@ gboolean  pcq_test_dir_has_part_files (const char *dir);
 
 gboolean  pcq_test_str_contains_ci (const char *haystack,
                                     const char *needle);
+
+/* Gives what @launcher starts its own HOME (also the cache and data
+ * home), XDG_STATE_HOME and XDG_CONFIG_HOME, the memory GSettings
+ * backend and no proxy resolver, and hides the display and the session
+ * bus. */
+void      pcq_test_launcher_isolate (GSubprocessLauncher *launcher,
+                                     const char          *home,
+                                     const char          *state,
+                                     const char          *config);
 
 /* A free loopback TCP port (bound, then closed). */
 guint16   pcq_test_unused_port   (void);

@@ -62,27 +62,16 @@ pcq_binary (void)
   return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
 }
 
-static char *
-make_subdir (const char *parent,
-             const char *name)
-{
-  char *path = g_build_filename (parent, name, NULL);
-
-  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
-
-  return path;
-}
-
 static Ctx *
 ctx_new (void)
 {
   Ctx *ctx = g_new0 (Ctx, 1);
 
   ctx->tmp = pcq_test_make_tmpdir ("pcq-headless-XXXXXX");
-  ctx->out = make_subdir (ctx->tmp, "out");
-  ctx->home = make_subdir (ctx->tmp, "home");
-  ctx->state = make_subdir (ctx->tmp, "state");
-  ctx->config = make_subdir (ctx->tmp, "config");
+  ctx->out = pcq_test_make_subdir (ctx->tmp, "out");
+  ctx->home = pcq_test_make_subdir (ctx->tmp, "home");
+  ctx->state = pcq_test_make_subdir (ctx->tmp, "state");
+  ctx->config = pcq_test_make_subdir (ctx->tmp, "config");
   ctx->server = pcq_test_server_new ();
 
   return ctx;
@@ -150,16 +139,7 @@ run_start_full (Ctx                *ctx,
     flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
 
   launcher = g_subprocess_launcher_new (flags);
-  g_subprocess_launcher_setenv (launcher, "HOME", ctx->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", ctx->state, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", ctx->config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", ctx->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", ctx->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  pcq_test_launcher_isolate (launcher, ctx->home, ctx->state, ctx->config);
   g_subprocess_launcher_set_cwd (launcher, cwd != NULL ? cwd : ctx->out);
 
   g_ptr_array_add (argv, (gpointer) pcq_binary ());

@@ -4,7 +4,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -720,28 +719,16 @@ store_wait_until (StoreCondition  cond,
 
 /* ---- the headless binary ------------------------------------------- */
 
-static char *
-make_dir (const char *parent,
-          const char *name)
-{
-  char *path = g_build_filename (parent, name, NULL);
-
-  if (g_mkdir_with_parents (path, 0700) != 0)
-    g_error ("Cannot create %s: %s", path, g_strerror (errno));
-
-  return path;
-}
-
 StoreHome *
 store_home_new (const char *root)
 {
   StoreHome *home = g_new0 (StoreHome, 1);
 
   home->root = g_strdup (root);
-  home->home = make_dir (root, "home");
-  home->state = make_dir (root, "state");
-  home->config = make_dir (root, "config");
-  home->out = make_dir (root, "out");
+  home->home = pcq_test_make_subdir (root, "home");
+  home->state = pcq_test_make_subdir (root, "state");
+  home->config = pcq_test_make_subdir (root, "config");
+  home->out = pcq_test_make_subdir (root, "out");
   home->store_path = g_build_filename (home->state, "pcq", "headless.sqlite", NULL);
 
   return home;
@@ -793,18 +780,9 @@ store_proc_start (StoreHome          *home,
   proc->stdout_path = g_build_filename (home->root, out_name, NULL);
   proc->stderr_path = g_build_filename (home->root, err_name, NULL);
 
-  g_subprocess_launcher_setenv (launcher, "HOME", home->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", home->state, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home->config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", home->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
-  g_subprocess_launcher_setenv (launcher, "GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  pcq_test_launcher_isolate (launcher, home->home, home->state, home->config);
   g_subprocess_launcher_unsetenv (launcher, "http_proxy");
   g_subprocess_launcher_unsetenv (launcher, "HTTP_PROXY");
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
   g_subprocess_launcher_set_cwd (launcher, home->root);
   g_subprocess_launcher_set_stdout_file_path (launcher, proc->stdout_path);
   g_subprocess_launcher_set_stderr_file_path (launcher, proc->stderr_path);
@@ -1019,70 +997,6 @@ store_db_query_int (const char *path,
 }
 
 /* ---- files --------------------------------------------------------- */
-
-char *
-store_make_tmpdir (const char *tmpl)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp (tmpl, &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-void
-store_rm_rf (const char *path)
-{
-  GDir *dir;
-  const char *name;
-
-  if (path == NULL)
-    return;
-
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) &&
-              !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            store_rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static gint
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-GPtrArray *
-store_list_dir (const char *path)
-{
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return names;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_dir_close (dir);
-
-  g_ptr_array_sort (names, compare_strings);
-  return names;
-}
 
 gint64
 store_file_size (const char *path)

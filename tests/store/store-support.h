@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "pcq-test-util.h"
+
 G_BEGIN_DECLS
 
 /* Helpers shared by the store suite: deterministic file content, a
@@ -214,10 +216,8 @@ gint64     store_db_query_int    (const char          *path,
 
 /* ---- files --------------------------------------------------------- */
 
-char      *store_make_tmpdir     (const char          *tmpl);
-void       store_rm_rf           (const char          *path);
-/* Sorted names in @dir, hidden ones included. */
-GPtrArray *store_list_dir        (const char          *dir);
+/* Temporary folders and listings: pcq_test_make_tmpdir(),
+ * pcq_test_rm_rf() and pcq_test_list_dir() (pcq-test-util.h). */
 gint64     store_file_size       (const char          *path);
 
 G_END_DECLS

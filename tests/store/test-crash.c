@@ -61,7 +61,7 @@ fixture_setup (Fixture       *f,
   double log_min = log ((double) MIN_SIZE);
   double log_max = log ((double) MAX_SIZE);
 
-  f->tmp = store_make_tmpdir ("pcq-crash-XXXXXX");
+  f->tmp = pcq_test_make_tmpdir ("pcq-crash-XXXXXX");
   f->home = store_home_new (f->tmp);
   f->server = store_server_new ();
   store_server_set_pacing (f->server, CHUNK, CHUNK_DELAY_MS);
@@ -99,7 +99,7 @@ fixture_teardown (Fixture       *f,
   if (g_getenv ("PCQ_TEST_KEEP") != NULL)
     g_test_message ("kept %s", f->tmp);
   else
-    store_rm_rf (f->tmp);
+    pcq_test_rm_rf (f->tmp);
   g_free (f->tmp);
   g_free (f->list_path);
   store_home_free (f->home);
@@ -180,7 +180,7 @@ static void
 check_folder (Fixture *f,
               GString *problems)
 {
-  g_autoptr(GPtrArray) names = store_list_dir (f->home->out);
+  g_autoptr(GPtrArray) names = pcq_test_list_dir (f->home->out);
   g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < names->len; i++)
@@ -498,7 +498,7 @@ test_kill_before_name_committed (Fixture       *f,
   g_assert_cmpint (second->status, ==, 0);
 
   {
-    g_autoptr(GPtrArray) names = store_list_dir (f->home->out);
+    g_autoptr(GPtrArray) names = pcq_test_list_dir (f->home->out);
     g_autoptr(GPtrArray) rows = store_db_read_rows (f->home->store_path);
 
     for (guint i = 0; i < names->len; i++)

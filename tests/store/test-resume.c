@@ -52,7 +52,7 @@ fixture_setup (Fixture       *f,
   g_autoptr(GUri) uri = NULL;
   g_autofree char *part_name = g_strdup_printf (".%s.pcq-part", FILE_NAME);
 
-  f->tmp = store_make_tmpdir ("pcq-resume-XXXXXX");
+  f->tmp = pcq_test_make_tmpdir ("pcq-resume-XXXXXX");
   f->home = store_home_new (f->tmp);
   f->server = store_server_new ();
   f->url = store_server_file_url (f->server, FILE_SEED, FILE_SIZE, "big%20file.bin");
@@ -68,7 +68,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   g_clear_pointer (&f->server, store_server_free);
-  store_rm_rf (f->tmp);
+  pcq_test_rm_rf (f->tmp);
   g_free (f->tmp);
   store_home_free (f->home);
   g_free (f->url);
@@ -212,7 +212,7 @@ test_resume (Fixture       *f,
 
   /* The file is whole and right, alone, without its part file. */
   store_assert_content (f->final_path, seed, FILE_SIZE);
-  names = store_list_dir (f->home->out);
+  names = pcq_test_list_dir (f->home->out);
   g_assert_cmpuint (names->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (names, 0), ==, FILE_NAME);
   g_assert_cmpint (store_db_query_int (f->home->store_path, "SELECT state FROM jobs"),

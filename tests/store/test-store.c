@@ -96,7 +96,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  f->dir = store_make_tmpdir ("pcq-store-XXXXXX");
+  f->dir = pcq_test_make_tmpdir ("pcq-store-XXXXXX");
   f->path = g_build_filename (f->dir, "queue.sqlite", NULL);
   f->out = g_build_filename (f->dir, "out", NULL);
   g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
@@ -107,7 +107,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   expect_store_warnings (FALSE);
-  store_rm_rf (f->dir);
+  pcq_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->path);
   g_free (f->out);
@@ -401,7 +401,7 @@ static gboolean
 newer_data_kept (const char *dir,
                  const char *path)
 {
-  g_autoptr(GPtrArray) names = store_list_dir (dir);
+  g_autoptr(GPtrArray) names = pcq_test_list_dir (dir);
 
   if (store_db_query_int (path, "PRAGMA user_version") == PCQ_STORE_SCHEMA_VERSION + 1 &&
       store_db_query_int (path, "SELECT count(*) FROM future") == 3)
@@ -459,7 +459,7 @@ test_migrate_newer (Fixture       *f,
 static char *
 find_aside (const char *dir)
 {
-  g_autoptr(GPtrArray) names = store_list_dir (dir);
+  g_autoptr(GPtrArray) names = pcq_test_list_dir (dir);
   g_autoptr(GRegex) pattern = g_regex_new ("^queue\\.sqlite\\.corrupt-[0-9]{8}-[0-9]{6}$",
                                            0, 0, NULL);
   char *found = NULL;
@@ -1135,7 +1135,7 @@ test_restore_unfinished (Fixture       *f,
   queued_path = g_build_filename (f->out, "queued.bin", NULL);
   store_assert_content (e.recorded_path, 12, EARLIER_SIZE_ACTIVE);
   store_assert_content (queued_path, 11, EARLIER_SIZE_QUEUED);
-  names = store_list_dir (f->out);
+  names = pcq_test_list_dir (f->out);
   g_assert_cmpuint (names->len, ==, 2);
   g_assert_cmpuint (store_server_count_requests (e.server, NULL), ==, 2);
 

@@ -283,6 +283,28 @@ set_max_active (Fixture *f,
   PCQ_TEST_WAIT_FOR (pcq_engine_get_max_active (f->engine) == max_active, WAIT_MS);
 }
 
+/* With two tasks at a time, adds @n slow tasks (PREFIX0.bin, …) of
+ * @seconds each through the entry. */
+static void
+add_slow_tasks (Fixture    *f,
+                const char *prefix,
+                guint       n,
+                double      seconds)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+
+  set_max_active (f, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%u.bin", prefix, i);
+      g_autofree char *url = slow_url (f, name, seconds);
+
+      g_string_append_printf (urls, "%s\n", url);
+    }
+  set_entry (f, urls->str);
+  activate_entry (f);
+}
+
 /* ---- adding -------------------------------------------------------- */
 
 static void
@@ -863,19 +885,9 @@ static void
 test_close_shows_dialog (Fixture       *f,
                          gconstpointer  data)
 {
-  g_autoptr(GString) urls = g_string_new (NULL);
   AdwMessageDialog *dialog;
 
-  set_max_active (f, 2);
-  for (guint i = 0; i < 4; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("s%u.bin", i);
-      g_autofree char *url = slow_url (f, name, 30);
-
-      g_string_append_printf (urls, "%s\n", url);
-    }
-  set_entry (f, urls->str);
-  activate_entry (f);
+  add_slow_tasks (f, "s", 4, 30);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2 &&
                      pcq_engine_get_n_queued (f->engine) == 2, WAIT_MS);
 
@@ -915,19 +927,9 @@ static void
 test_close_wait (Fixture       *f,
                  gconstpointer  data)
 {
-  g_autoptr(GString) urls = g_string_new (NULL);
   gint64 started;
 
-  set_max_active (f, 2);
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("w%u.bin", i);
-      g_autofree char *url = slow_url (f, name, 1.5);
-
-      g_string_append_printf (urls, "%s\n", url);
-    }
-  set_entry (f, urls->str);
-  activate_entry (f);
+  add_slow_tasks (f, "w", 3, 1.5);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2, WAIT_MS);
 
   gtk_window_close (GTK_WINDOW (f->window));
@@ -967,19 +969,9 @@ static void
 test_close_stop (Fixture       *f,
                  gconstpointer  data)
 {
-  g_autoptr(GString) urls = g_string_new (NULL);
   gint64 started;
 
-  set_max_active (f, 2);
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("x%u.bin", i);
-      g_autofree char *url = slow_url (f, name, 60);
-
-      g_string_append_printf (urls, "%s\n", url);
-    }
-  set_entry (f, urls->str);
-  activate_entry (f);
+  add_slow_tasks (f, "x", 3, 60);
   PCQ_TEST_WAIT_FOR (job_has_bytes (job_at (f, 0)) && job_has_bytes (job_at (f, 1)), WAIT_MS);
 
   gtk_window_close (GTK_WINDOW (f->window));

@@ -8,6 +8,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "pcq-api.h"
 #include "pcq-enums.h"
 #include "pcq-engine.h"
 #include "pcq-error.h"
@@ -41,6 +44,14 @@
  * one idle source pending. Progress is not an event: a worker stores
  * bytes in the run's atomics and lists the run as dirty only when it
  * was clean, so a batch costs the same whatever the chunk rate.
+ *
+ * API tasks (prompts) are jobs of kind PCQ_JOB_ASK whose URL is the
+ * chat-completions endpoint they were submitted to. They share the
+ * backlog, the pool, max-active and the retry rules with downloads;
+ * their runs carry a copy of the model, system prompt and API key as
+ * they were when the run was made. The key comes from PCQ_API_KEY,
+ * read once when the engine is made; it lives in memory only: never in
+ * a property, the store, a log line or an error message.
  */
 
 #define DEFAULT_MAX_ACTIVE 4
@@ -113,6 +124,12 @@ struct _PcqEngine
   guint          stall_timeout;  /* atomic */
   guint          retry_base_delay; /* atomic, ms */
 
+  /* API tasks; main thread only, copied into each run. */
+  char          *api_base;
+  char          *model;
+  char          *system_prompt;
+  char          *api_key;
+
   /* Main thread only. */
   guint          max_active;
   guint          n_queued;
@@ -140,6 +157,9 @@ enum {
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_RETRY_BASE_DELAY,
+  PROP_API_BASE,
+  PROP_MODEL,
+  PROP_SYSTEM_PROMPT,
   PROP_N_QUEUED,
   PROP_N_ACTIVE,
   PROP_N_DONE,
@@ -952,6 +972,12 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->dirty_runs, g_ptr_array_unref);
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_clear_pointer (&self->api_base, g_free);
+  g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->system_prompt, g_free);
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
   g_mutex_clear (&self->gate_lock);
   g_cond_clear (&self->gate_cond);
   g_mutex_clear (&self->events_lock);
@@ -986,6 +1012,15 @@ pcq_engine_get_property (GObject    *object,
       break;
     case PROP_RETRY_BASE_DELAY:
       g_value_set_uint (value, g_atomic_int_get (&self->retry_base_delay));
+      break;
+    case PROP_API_BASE:
+      g_value_set_string (value, self->api_base);
+      break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_SYSTEM_PROMPT:
+      g_value_set_string (value, self->system_prompt);
       break;
     case PROP_N_QUEUED:
       g_value_set_uint (value, self->n_queued);
@@ -1039,6 +1074,15 @@ pcq_engine_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_API_BASE:
+      pcq_engine_set_api_base (self, g_value_get_string (value));
+      break;
+    case PROP_MODEL:
+      pcq_engine_set_model (self, g_value_get_string (value));
+      break;
+    case PROP_SYSTEM_PROMPT:
+      pcq_engine_set_system_prompt (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1072,6 +1116,30 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_RETRY_BASE_DELAY] =
     g_param_spec_uint ("retry-base-delay", NULL, NULL, 0, MAX_BACKOFF_MS, DEFAULT_RETRY_BASE_DELAY,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:api-base:
+   *
+   * The OpenAI-compatible base URL (ending in `/v1`) new API tasks go to.
+   */
+  properties[PROP_API_BASE] =
+    g_param_spec_string ("api-base", NULL, NULL, PCQ_API_DEFAULT_BASE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:model:
+   *
+   * The model API tasks ask, or %NULL to name none.
+   */
+  properties[PROP_MODEL] =
+    g_param_spec_string ("model", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:system-prompt:
+   *
+   * Sent as the "system" message before each prompt, when set.
+   */
+  properties[PROP_SYSTEM_PROMPT] =
+    g_param_spec_string ("system-prompt", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_N_QUEUED] =
     g_param_spec_uint ("n-queued", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1128,6 +1196,11 @@ pcq_engine_init (PcqEngine *self)
   self->retries = DEFAULT_RETRIES;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
+  self->api_base = g_strdup (PCQ_API_DEFAULT_BASE);
+  /* Read once; the environment is not looked at again. */
+  self->api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
+  if (self->api_key != NULL)
+    g_strstrip (self->api_key);
 
   self->pool = g_thread_pool_new (pcq_engine_loop, self, self->max_active, TRUE, &error);
   if (self->pool == NULL)
@@ -1197,11 +1270,16 @@ enqueue_run (PcqEngine *self,
 }
 
 static PcqRun *
-run_for_job (PcqJob     *job,
+run_for_job (PcqEngine  *self,
+             PcqJob     *job,
              const char *host)
 {
   PcqRun *run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
                              pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
+
+  if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
+    pcq_run_set_ask (run, pcq_job_get_prompt (job), self->model, self->system_prompt,
+                     self->api_key);
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
@@ -1283,7 +1361,7 @@ pcq_engine_restore (PcqEngine       *self,
         continue;
 
       host = pcq_check_url (pcq_job_get_url (job), &error);
-      run = run_for_job (job, host);
+      run = run_for_job (self, job, host);
       g_hash_table_replace (self->run_by_id, &run->id, run);
       if (run->output_path != NULL)
         pcq_sink_reserve_name (run->output_path);
@@ -1302,6 +1380,38 @@ pcq_engine_restore (PcqEngine       *self,
     }
 
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* Takes @job into the list and queues it; a job whose URL cannot be
+ * used fails at once, reported like any other failure. */
+static void
+add_job (PcqEngine *self,
+         PcqJob    *job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  PcqRun *run;
+
+  host = pcq_check_url (pcq_job_get_url (job), &error);
+  run = run_for_job (self, job, host);
+
+  g_hash_table_insert (self->job_by_id, g_memdup2 (&run->id, sizeof run->id), job);
+  pcq_job_list_append (self->jobs, job);
+  count_state (self, PCQ_JOB_QUEUED, +1);
+
+  if (host != NULL)
+    {
+      enqueue_run (self, job, run);
+    }
+  else
+    {
+      /* Reported like any other failure: from the event batch. */
+      PcqAttempt attempt = { g_steal_pointer (&error), NULL, -1 };
+
+      g_hash_table_replace (self->run_by_id, &run->id, run);
+      post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
+      pcq_attempt_clear (&attempt);
+    }
 }
 
 /**
@@ -1323,10 +1433,7 @@ pcq_engine_submit (PcqEngine  *self,
                    const char *name)
 {
   g_autoptr(PcqJob) job = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *host = NULL;
   g_autofree char *dir = NULL;
-  PcqRun *run;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
@@ -1335,26 +1442,43 @@ pcq_engine_submit (PcqEngine  *self,
   /* Absolute, so that a recorded path means the same after a restart. */
   dir = g_canonicalize_filename (output_dir, NULL);
   job = pcq_job_new (url, dir, name);
-  host = pcq_check_url (url, &error);
-  run = run_for_job (job, host);
+  add_job (self, job);
 
-  g_hash_table_insert (self->job_by_id, g_memdup2 (&run->id, sizeof run->id), job);
-  pcq_job_list_append (self->jobs, job);
-  count_state (self, PCQ_JOB_QUEUED, +1);
+  return job;
+}
 
-  if (host != NULL)
-    {
-      enqueue_run (self, job, run);
-    }
-  else
-    {
-      /* Reported like any other failure: from the event batch. */
-      PcqAttempt attempt = { g_steal_pointer (&error), NULL, -1 };
+/**
+ * pcq_engine_submit_prompt:
+ * @self: a #PcqEngine
+ * @prompt: what to ask
+ * @output_dir: the folder to save the answer into
+ * @name: (nullable): the file name, or %NULL for `SLUG.md` made from
+ *   the prompt's first words
+ *
+ * Queues an API task: @prompt goes to the chat-completions endpoint of
+ * #PcqEngine:api-base, with #PcqEngine:model and #PcqEngine:system-prompt
+ * as they are when it runs first, and the answer is saved as a file.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit_prompt (PcqEngine  *self,
+                          const char *prompt,
+                          const char *output_dir,
+                          const char *name)
+{
+  g_autoptr(PcqJob) job = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *endpoint = NULL;
 
-      g_hash_table_replace (self->run_by_id, &run->id, run);
-      post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
-      pcq_attempt_clear (&attempt);
-    }
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (prompt != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+
+  dir = g_canonicalize_filename (output_dir, NULL);
+  endpoint = pcq_api_chat_url (self->api_base);
+  job = pcq_job_new_ask (prompt, endpoint, dir, name);
+  add_job (self, job);
 
   return job;
 }
@@ -1433,7 +1557,7 @@ pcq_engine_retry (PcqEngine *self,
   if (host == NULL)
     return FALSE;
 
-  run = run_for_job (job, host);
+  run = run_for_job (self, job, host);
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);
@@ -1695,6 +1819,99 @@ pcq_engine_get_bytes_done (PcqEngine *self)
 {
   g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
   return self->bytes_done;
+}
+
+const char *
+pcq_engine_get_api_base (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  return self->api_base;
+}
+
+/* g_set_str() arrives only in GLib 2.76. */
+static gboolean
+set_str (char       **dest,
+         const char  *value)
+{
+  if (g_strcmp0 (*dest, value) == 0)
+    return FALSE;
+
+  g_free (*dest);
+  *dest = g_strdup (value);
+  return TRUE;
+}
+
+/**
+ * pcq_engine_set_api_base:
+ * @base: (nullable): an OpenAI-compatible base URL, or %NULL for the
+ *   default (`http://localhost:11434/v1`)
+ *
+ * Applies to API tasks submitted from now on.
+ */
+void
+pcq_engine_set_api_base (PcqEngine  *self,
+                         const char *base)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (base == NULL || *base == '\0')
+    base = PCQ_API_DEFAULT_BASE;
+
+  if (set_str (&self->api_base, base))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_BASE]);
+}
+
+const char *
+pcq_engine_get_model (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  return self->model;
+}
+
+void
+pcq_engine_set_model (PcqEngine  *self,
+                      const char *model)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (model != NULL && *model == '\0')
+    model = NULL;
+
+  if (set_str (&self->model, model))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+}
+
+const char *
+pcq_engine_get_system_prompt (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  return self->system_prompt;
+}
+
+void
+pcq_engine_set_system_prompt (PcqEngine  *self,
+                              const char *system_prompt)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (system_prompt != NULL && *system_prompt == '\0')
+    system_prompt = NULL;
+
+  if (set_str (&self->system_prompt, system_prompt))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYSTEM_PROMPT]);
+}
+
+/**
+ * pcq_engine_has_api_key:
+ *
+ * Returns: whether PCQ_API_KEY gave a key (the key itself is not
+ *   available outside the engine)
+ */
+gboolean
+pcq_engine_has_api_key (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->api_key != NULL && *self->api_key != '\0';
 }
 
 /**

@@ -45,6 +45,10 @@ PcqJob     *pcq_engine_submit               (PcqEngine           *self,
                                              const char          *url,
                                              const char          *output_dir,
                                              const char          *name);
+PcqJob     *pcq_engine_submit_prompt        (PcqEngine           *self,
+                                             const char          *prompt,
+                                             const char          *output_dir,
+                                             const char          *name);
 void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
@@ -64,6 +68,16 @@ void        pcq_engine_set_retries          (PcqEngine           *self,
 guint       pcq_engine_get_stall_timeout    (PcqEngine           *self);
 void        pcq_engine_set_stall_timeout    (PcqEngine           *self,
                                              guint                seconds);
+const char *pcq_engine_get_api_base         (PcqEngine           *self);
+void        pcq_engine_set_api_base         (PcqEngine           *self,
+                                             const char          *base);
+const char *pcq_engine_get_model            (PcqEngine           *self);
+void        pcq_engine_set_model            (PcqEngine           *self,
+                                             const char          *model);
+const char *pcq_engine_get_system_prompt    (PcqEngine           *self);
+void        pcq_engine_set_system_prompt    (PcqEngine           *self,
+                                             const char          *system_prompt);
+gboolean    pcq_engine_has_api_key          (PcqEngine           *self);
 guint       pcq_engine_get_n_queued         (PcqEngine           *self);
 guint       pcq_engine_get_n_active         (PcqEngine           *self);
 guint       pcq_engine_get_n_done           (PcqEngine           *self);

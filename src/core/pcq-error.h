@@ -22,6 +22,7 @@ typedef enum
   PCQ_ERROR_OUTPUT,          /* output folder or file cannot be written */
   PCQ_ERROR_DISK_FULL,
   PCQ_ERROR_STALLED,         /* no byte for the stall timeout */
+  PCQ_ERROR_API,             /* an API answer that is an error or cannot be read */
 } PcqError;
 
 GQuark pcq_error_quark (void);

@@ -19,8 +19,10 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "pcq-api.h"
 #include "pcq-engine.h"
 #include "pcq-headless.h"
+#include "pcq-worker.h"
 #include "pcq-store.h"
 
 #define DEFAULT_JOBS 4
@@ -90,7 +92,21 @@ bad_line (Headless   *h,
   h->n_bad_lines++;
 }
 
-/* A JSON Lines object: {"url": …, "output": …}. */
+/* A string member, or NULL if it is missing or not a string. */
+static const char *
+get_string_member (JsonObject *object,
+                   const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+/* A JSON Lines object: {"url": …, "output": …} or {"prompt": …, "output": …}. */
 static void
 submit_json_line (Headless   *h,
                   const char *file,
@@ -102,6 +118,7 @@ submit_json_line (Headless   *h,
   g_autoptr(GError) error = NULL;
   JsonObject *object;
   const char *url;
+  const char *prompt;
   const char *output;
 
   if (!json_parser_load_from_data (parser, line, -1, &error))
@@ -118,20 +135,39 @@ submit_json_line (Headless   *h,
     }
 
   object = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_has_member (object, "prompt"))
+  url = get_string_member (object, "url");
+  prompt = get_string_member (object, "prompt");
+  output = get_string_member (object, "output");
+  if (json_object_has_member (object, "output") && output == NULL)
     {
-      bad_line (h, file, lineno, "API tasks (\"prompt\") are not supported yet");
+      bad_line (h, file, lineno, "\"output\" must be a string");
       return;
     }
 
-  url = json_object_get_string_member_with_default (object, "url", NULL);
+  if (url != NULL && prompt != NULL)
+    {
+      bad_line (h, file, lineno, "give either \"url\" or \"prompt\", not both");
+      return;
+    }
+
+  if (prompt != NULL)
+    {
+      if (*prompt == '\0')
+        {
+          bad_line (h, file, lineno, "\"prompt\" is empty");
+          return;
+        }
+      pcq_engine_submit_prompt (h->engine, prompt, output_dir, output);
+      h->n_submitted++;
+      return;
+    }
+
   if (url == NULL)
     {
-      bad_line (h, file, lineno, "expected a \"url\" string member");
+      bad_line (h, file, lineno, "expected a \"url\" or \"prompt\" string member");
       return;
     }
 
-  output = json_object_get_string_member_with_default (object, "output", NULL);
   pcq_engine_submit (h->engine, url, output_dir, output);
   h->n_submitted++;
 }
@@ -290,6 +326,29 @@ begin_shutdown (Headless        *h,
   pcq_engine_shutdown_async (h->engine, mode, NULL, shutdown_cb, h);
 }
 
+/* A download by its URL, an API task by its prompt's first line. */
+static char *
+job_label (PcqJob *job)
+{
+  const char *prompt = pcq_job_get_prompt (job);
+  g_autofree char *line = NULL;
+  const char *end;
+
+  if (pcq_job_get_kind (job) != PCQ_JOB_ASK || prompt == NULL)
+    return g_strdup (pcq_job_get_url (job));
+
+  end = strchr (prompt, '\n');
+  line = end != NULL ? g_strndup (prompt, end - prompt) : g_strdup (prompt);
+  if (g_utf8_strlen (line, -1) > 60)
+    {
+      g_autofree char *cut = g_utf8_substring (line, 0, 59);
+
+      return g_strdup_printf ("prompt “%s…”", cut);
+    }
+
+  return g_strdup_printf ("prompt “%s”", line);
+}
+
 static void
 job_finished_cb (PcqEngine *engine,
                  PcqJob    *job,
@@ -301,9 +360,11 @@ job_finished_cb (PcqEngine *engine,
 
   if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
     {
+      g_autofree char *label = job_label (job);
+
       clear_progress_line (h);
       g_printerr ("pcq: %s: %s: %s\n",
-                  pcq_job_get_url (job),
+                  label,
                   pcq_job_state_to_string (state),
                   pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given");
     }
@@ -409,7 +470,8 @@ pcq_headless_run (int    argc,
   };
 
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "Download URLs in a queue, without a window.");
+  g_option_context_set_summary (context, "Download URLs and ask an OpenAI-compatible API in a queue, "
+                                         "without a window. The API key comes from PCQ_API_KEY.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -423,15 +485,36 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
-  if (prompts != NULL || api_base != NULL || model != NULL || commit)
+  if (commit)
     {
-      g_printerr ("pcq: --prompt, --api-base, --model and --commit are not available yet\n");
+      g_printerr ("pcq: --commit is not available yet\n");
       return PCQ_EXIT_USAGE;
     }
 
-  if (urls == NULL && input == NULL && !resume)
+  for (guint i = 0; prompts != NULL && prompts[i] != NULL; i++)
     {
-      g_printerr ("pcq: nothing to do: give URLs or --input FILE (see --help)\n");
+      if (*prompts[i] == '\0' || !g_utf8_validate (prompts[i], -1, NULL))
+        {
+          g_printerr ("pcq: --prompt must be non-empty UTF-8 text\n");
+          return PCQ_EXIT_USAGE;
+        }
+    }
+
+  if (api_base != NULL)
+    {
+      g_autofree char *endpoint = pcq_api_chat_url (api_base);
+      g_autofree char *host = pcq_check_url (endpoint, &error);
+
+      if (host == NULL)
+        {
+          g_printerr ("pcq: --api-base: %s\n", error->message);
+          return PCQ_EXIT_USAGE;
+        }
+    }
+
+  if (urls == NULL && prompts == NULL && input == NULL && !resume)
+    {
+      g_printerr ("pcq: nothing to do: give URLs, --prompt TEXT or --input FILE (see --help)\n");
       return PCQ_EXIT_USAGE;
     }
 
@@ -469,6 +552,10 @@ pcq_headless_run (int    argc,
   h.engine = pcq_engine_new ();
   h.progress = isatty (STDERR_FILENO);
   pcq_engine_set_max_active (h.engine, jobs);
+  if (api_base != NULL)
+    pcq_engine_set_api_base (h.engine, api_base);
+  if (model != NULL)
+    pcq_engine_set_model (h.engine, model);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   pcq_engine_set_store (h.engine, store);
   pcq_engine_restore (h.engine, records, resume ? PCQ_RESTORE_UNFINISHED : 0);
@@ -477,6 +564,12 @@ pcq_headless_run (int    argc,
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
     {
       pcq_engine_submit (h.engine, urls[i], output_dir, NULL);
+      h.n_submitted++;
+    }
+
+  for (guint i = 0; prompts != NULL && prompts[i] != NULL; i++)
+    {
+      pcq_engine_submit_prompt (h.engine, prompts[i], output_dir, NULL);
       h.n_submitted++;
     }
 

@@ -14,6 +14,8 @@ struct _PcqJob
   GObject      parent_instance;
 
   guint64      id;
+  PcqJobKind   kind;
+  char        *prompt;
   char        *url;
   char        *output_dir;
   char        *name;
@@ -36,6 +38,8 @@ G_DEFINE_FINAL_TYPE (PcqJob, pcq_job, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_ID,
+  PROP_KIND,
+  PROP_PROMPT,
   PROP_URL,
   PROP_OUTPUT_DIR,
   PROP_NAME,
@@ -70,6 +74,7 @@ pcq_job_finalize (GObject *object)
   PcqJob *self = (PcqJob *)object;
 
   g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->prompt, g_free);
   g_clear_pointer (&self->output_dir, g_free);
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->error, g_free);
@@ -91,6 +96,12 @@ pcq_job_get_property (GObject    *object,
     {
     case PROP_ID:
       g_value_set_uint64 (value, self->id);
+      break;
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_PROMPT:
+      g_value_set_string (value, self->prompt);
       break;
     case PROP_URL:
       g_value_set_string (value, self->url);
@@ -141,6 +152,12 @@ pcq_job_set_property (GObject      *object,
           last_id = MAX (last_id, self->id);
         }
       break;
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
+      break;
+    case PROP_PROMPT:
+      self->prompt = g_value_dup_string (value);
+      break;
     case PROP_URL:
       self->url = g_value_dup_string (value);
       break;
@@ -179,6 +196,12 @@ pcq_job_class_init (PcqJobClass *klass)
 
   properties[PROP_ID] =
     g_param_spec_uint64 ("id", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL, PCQ_TYPE_JOB_KIND, PCQ_JOB_DOWNLOAD,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROMPT] =
+    g_param_spec_string ("prompt", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_URL] =
     g_param_spec_string ("url", NULL, NULL, NULL,
@@ -242,11 +265,59 @@ pcq_job_new (const char *url,
                        NULL);
 }
 
+/**
+ * pcq_job_new_ask:
+ * @prompt: what to ask
+ * @endpoint: the chat-completions URL the prompt goes to
+ * @output_dir: the folder the answer goes to
+ * @name: (nullable): the file name to use, or %NULL to make one from @prompt
+ *
+ * Returns: (transfer full): a new queued API task. Must be called on the
+ *   main thread.
+ */
+PcqJob *
+pcq_job_new_ask (const char *prompt,
+                 const char *endpoint,
+                 const char *output_dir,
+                 const char *name)
+{
+  g_return_val_if_fail (prompt != NULL, NULL);
+  g_return_val_if_fail (endpoint != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+
+  return g_object_new (PCQ_TYPE_JOB,
+                       "kind", PCQ_JOB_ASK,
+                       "prompt", prompt,
+                       "url", endpoint,
+                       "output-dir", output_dir,
+                       "name", name,
+                       NULL);
+}
+
 guint64
 pcq_job_get_id (PcqJob *self)
 {
   g_return_val_if_fail (PCQ_IS_JOB (self), 0);
   return self->id;
+}
+
+PcqJobKind
+pcq_job_get_kind (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), PCQ_JOB_DOWNLOAD);
+  return self->kind;
+}
+
+/**
+ * pcq_job_get_prompt:
+ *
+ * Returns: (nullable): the prompt of an API task, %NULL for a download
+ */
+const char *
+pcq_job_get_prompt (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->prompt;
 }
 
 const char *
@@ -424,6 +495,8 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
 {
   PcqJob *self = g_object_new (PCQ_TYPE_JOB,
                                "id", record->id,
+                               "kind", record->kind,
+                               "prompt", record->prompt,
                                "url", record->url,
                                "output-dir", record->output_dir,
                                "name", record->name,
@@ -451,6 +524,8 @@ _pcq_job_to_record (PcqJob         *self,
                     PcqStoreRecord *record)
 {
   record->id = self->id;
+  record->kind = self->kind;
+  record->prompt = self->prompt;
   record->url = self->url;
   record->output_dir = self->output_dir;
   record->name = self->name;

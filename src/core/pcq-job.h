@@ -19,6 +19,12 @@ typedef enum
   PCQ_JOB_CANCELLED,
 } PcqJobState;
 
+typedef enum
+{
+  PCQ_JOB_DOWNLOAD,  /* GET a URL into a file */
+  PCQ_JOB_ASK,       /* POST a prompt to a chat-completions endpoint, save the answer */
+} PcqJobKind;
+
 #define PCQ_TYPE_JOB (pcq_job_get_type ())
 
 G_DECLARE_FINAL_TYPE (PcqJob, pcq_job, PCQ, JOB, GObject)
@@ -28,7 +34,13 @@ G_DECLARE_FINAL_TYPE (PcqJob, pcq_job, PCQ, JOB, GObject)
 PcqJob      *pcq_job_new             (const char *url,
                                       const char *output_dir,
                                       const char *name);
+PcqJob      *pcq_job_new_ask         (const char *prompt,
+                                      const char *endpoint,
+                                      const char *output_dir,
+                                      const char *name);
 guint64      pcq_job_get_id          (PcqJob     *self);
+PcqJobKind   pcq_job_get_kind        (PcqJob     *self);
+const char  *pcq_job_get_prompt      (PcqJob     *self);
 const char  *pcq_job_get_url         (PcqJob     *self);
 const char  *pcq_job_get_output_dir  (PcqJob     *self);
 const char  *pcq_job_get_name        (PcqJob     *self);

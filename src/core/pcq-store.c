@@ -78,6 +78,7 @@ pcq_store_record_copy (const PcqStoreRecord *record)
 {
   PcqStoreRecord *copy = g_memdup2 (record, sizeof *record);
 
+  copy->prompt = g_strdup (record->prompt);
   copy->url = g_strdup (record->url);
   copy->output_dir = g_strdup (record->output_dir);
   copy->name = g_strdup (record->name);
@@ -94,6 +95,7 @@ pcq_store_record_free (PcqStoreRecord *record)
   if (record == NULL)
     return;
 
+  g_free (record->prompt);
   g_free (record->url);
   g_free (record->output_dir);
   g_free (record->name);
@@ -155,7 +157,12 @@ static const char *schema_v1 =
 /* Each entry takes the schema from version i to i + 1. */
 static const char *migrations[] = {
   NULL,  /* 0 → 1 is schema_v1 */
+  /* 1 → 2: API tasks. An API key is never a column. */
+  "ALTER TABLE jobs ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE jobs ADD COLUMN prompt TEXT;",
 };
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
 
 static gboolean
 migrate (sqlite3  *db,
@@ -242,7 +249,7 @@ load (sqlite3    *db,
 
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
-                          " error, output_path, validator, created, finished"
+                          " error, output_path, validator, created, finished, kind, prompt"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
@@ -264,8 +271,11 @@ load (sqlite3    *db,
       record->validator = dup_column (stmt, 10);
       record->created = sqlite3_column_int64 (stmt, 11);
       record->finished = sqlite3_column_int64 (stmt, 12);
+      record->kind = CLAMP (sqlite3_column_int (stmt, 13), PCQ_JOB_DOWNLOAD, PCQ_JOB_ASK);
+      record->prompt = dup_column (stmt, 14);
 
-      if (record->url == NULL || record->output_dir == NULL)
+      if (record->url == NULL || record->output_dir == NULL ||
+          (record->kind == PCQ_JOB_ASK && record->prompt == NULL))
         {
           pcq_store_record_free (record);
           continue;
@@ -287,8 +297,9 @@ prepare_statements (PcqStore  *self,
 {
   if (sqlite3_prepare_v3 (self->db,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
-                          " total, attempts, error, output_path, validator, created, finished)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " total, attempts, error, output_path, validator, created, finished,"
+                          " kind, prompt)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -477,6 +488,8 @@ apply (PcqStore *self,
       bind_text (stmt, 11, r->validator);
       sqlite3_bind_int64 (stmt, 12, r->created);
       sqlite3_bind_int64 (stmt, 13, r->finished);
+      sqlite3_bind_int (stmt, 14, r->kind);
+      bind_text (stmt, 15, r->prompt);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:

@@ -12,14 +12,16 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 1
+#define PCQ_STORE_SCHEMA_VERSION 2
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
 typedef struct
 {
   guint64      id;
-  char        *url;
+  PcqJobKind   kind;
+  char        *prompt;       /* an API task's prompt, or NULL */
+  char        *url;          /* for an API task: its chat-completions URL */
   char        *output_dir;
   char        *name;         /* explicit name, or NULL */
   PcqJobState  state;

@@ -12,6 +12,7 @@
 
 #include <libsoup/soup.h>
 
+#include "pcq-api.h"
 #include "pcq-error.h"
 #include "pcq-sink.h"
 #include "pcq-worker.h"
@@ -19,12 +20,19 @@
 #define BUFFER_SIZE (64 * 1024)
 #define MAX_REDIRECTS 10
 #define MAX_RETRY_AFTER_S 600
+/* A model may think for minutes before its first byte (always, when
+ * the answer is not streamed): API requests wait at least this long. */
+#define API_MIN_TIMEOUT_S 300
+#define MAX_ERROR_BODY (64 * 1024)
+#define MAX_ANSWER (64 * 1024 * 1024)
 
 struct _PcqWorker
 {
   GMainContext    *context;
   SoupSession     *session;
   guint            stall_timeout;
+  SoupSession     *api_session;
+  guint            api_timeout;
   const PcqWorkerCallbacks *callbacks;
   gpointer         user_data;
   guint8          *buffer;
@@ -51,6 +59,46 @@ pcq_run_new (guint64     id,
   return run;
 }
 
+/* The same for the whole process: with the job id it makes an
+ * Idempotency-Key no other process sends. */
+static const char *
+process_nonce (void)
+{
+  static gsize nonce;
+
+  if (g_once_init_enter (&nonce))
+    {
+      char *value = g_strdup_printf ("%08x%08x%08x%08x",
+                                     g_random_int (), g_random_int (),
+                                     g_random_int (), g_random_int ());
+
+      g_once_init_leave (&nonce, (gsize) value);
+    }
+
+  return (const char *) nonce;
+}
+
+/**
+ * pcq_run_set_ask:
+ * @run: a run whose url is a chat-completions URL
+ *
+ * Makes @run an API task. Call before the run is shared.
+ */
+void
+pcq_run_set_ask (PcqRun     *run,
+                 const char *prompt,
+                 const char *model,
+                 const char *system_prompt,
+                 const char *api_key)
+{
+  run->kind = PCQ_JOB_ASK;
+  run->prompt = g_strdup (prompt);
+  run->model = g_strdup (model);
+  run->system_prompt = g_strdup (system_prompt);
+  run->api_key = g_strdup (api_key);
+  run->idempotency_key = g_strdup_printf ("pcq-%s-%" G_GUINT64_FORMAT, process_nonce (), run->id);
+}
+
 PcqRun *
 pcq_run_ref (PcqRun *run)
 {
@@ -70,6 +118,11 @@ pcq_run_unref (PcqRun *run)
   g_free (run->host);
   g_free (run->output_path);
   g_free (run->validator);
+  g_free (run->prompt);
+  g_free (run->model);
+  g_free (run->system_prompt);
+  g_free (run->api_key);
+  g_free (run->idempotency_key);
   g_object_unref (run->cancellable);
   g_free (run);
 }
@@ -162,6 +215,7 @@ void
 pcq_worker_free (PcqWorker *self)
 {
   g_clear_object (&self->session);
+  g_clear_object (&self->api_session);
   pcq_worker_idle (self);
   g_main_context_pop_thread_default (self->context);
   g_main_context_unref (self->context);
@@ -369,6 +423,408 @@ send_following_redirects (PcqWorker    *self,
     }
 }
 
+/* ---- API tasks ----------------------------------------------------- */
+
+static SoupSession *
+ensure_api_session (PcqWorker *self,
+                    guint      stall_timeout)
+{
+  guint timeout = MAX (stall_timeout, API_MIN_TIMEOUT_S);
+
+  if (self->api_session != NULL && self->api_timeout != timeout)
+    g_clear_object (&self->api_session);
+
+  if (self->api_session == NULL)
+    {
+      self->api_session = soup_session_new_with_options ("timeout", timeout,
+                                                         "idle-timeout", 60,
+                                                         "user-agent", "Pcq/" PACKAGE_VERSION " ",
+                                                         NULL);
+      self->api_timeout = timeout;
+    }
+
+  return self->api_session;
+}
+
+static void
+wrote_headers_cb (SoupMessage *msg,
+                  gpointer     user_data)
+{
+  gboolean *sent = user_data;
+
+  *sent = TRUE;
+}
+
+/* At most @max bytes of @in; the rest is left unread. */
+static GByteArray *
+read_bounded (GInputStream  *in,
+              gsize          max,
+              guint8        *buffer,
+              GCancellable  *cancellable,
+              gboolean      *too_long,
+              GError       **error)
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+
+  *too_long = FALSE;
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, buffer, BUFFER_SIZE, cancellable, error);
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      if (body->len + (gsize) n > max)
+        {
+          *too_long = TRUE;
+          break;
+        }
+      g_byte_array_append (body, buffer, n);
+    }
+
+  return g_steal_pointer (&body);
+}
+
+static SoupMessage *
+build_ask_message (PcqRun  *run,
+                   GError **error)
+{
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GUri) uri = NULL;
+  SoupMessageHeaders *headers;
+  char *json;
+  gsize length;
+
+  uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, error);
+  if (uri == NULL)
+    return NULL;
+
+  msg = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  /* A POST is never sent again elsewhere behind our back. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+
+  json = pcq_api_build_request (run->model, run->system_prompt, run->prompt, TRUE, &length);
+  body = g_bytes_new_take (json, length);
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+
+  headers = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (headers, "Accept", "text/event-stream, application/json");
+  soup_message_headers_replace (headers, "Idempotency-Key", run->idempotency_key);
+  if (run->api_key != NULL && *run->api_key != '\0')
+    {
+      g_autofree char *authorization = g_strconcat ("Bearer ", run->api_key, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", authorization);
+    }
+
+  return g_steal_pointer (&msg);
+}
+
+static char *
+choose_ask_name (PcqRun *run)
+{
+  g_autofree char *slug = NULL;
+  char *name;
+
+  if ((name = pcq_sink_sanitize_name (run->name)) != NULL)
+    return name;
+
+  slug = pcq_api_slug (run->prompt);
+  return g_strconcat (slug, ".md", NULL);
+}
+
+/* Sets the error for a non-2xx answer, with the server's error.message. */
+static PcqOutcome
+fail_with_status (PcqWorker     *self,
+                  PcqRun        *run,
+                  SoupMessage   *msg,
+                  GInputStream  *in,
+                  PcqAttempt    *attempt,
+                  GError       **error)
+{
+  guint status = soup_message_get_status (msg);
+  const char *reason = soup_message_get_reason_phrase (msg);
+  g_autoptr(GByteArray) body = NULL;
+  g_autofree char *message = NULL;
+  gboolean too_long;
+  PcqOutcome outcome;
+
+  if (reason == NULL || *reason == '\0')
+    reason = soup_status_get_phrase (status);
+
+  body = read_bounded (in, MAX_ERROR_BODY, self->buffer, run->cancellable, &too_long, NULL);
+  if (body != NULL && !too_long)
+    message = pcq_api_parse_error ((const char *) body->data, body->len);
+  g_input_stream_close (in, NULL, NULL);
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      return PCQ_OUTCOME_CANCELLED;
+    }
+
+  outcome = is_retryable_status (status) ? PCQ_OUTCOME_RETRY : PCQ_OUTCOME_FAILED;
+  if (message != NULL)
+    g_set_error (error, PCQ_ERROR,
+                 outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
+                 "Server answered %u %s: %s", status, reason, message);
+  else
+    g_set_error (error, PCQ_ERROR,
+                 outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
+                 "Server answered %u %s", status, reason);
+
+  if (outcome == PCQ_OUTCOME_RETRY)
+    attempt->retry_after_ms = parse_retry_after (msg);
+
+  return outcome;
+}
+
+/* Sets @error for a failed read of the answer: the request was
+ * processed, so it is never sent again by itself. */
+static PcqOutcome
+fail_reading (PcqRun  *run,
+              guint    timeout,
+              gint64   bytes,
+              GError **error)
+{
+  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return PCQ_OUTCOME_CANCELLED;
+
+  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      g_clear_error (error);
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_STALLED,
+                   "Stalled: no data for %u s after %" G_GINT64_FORMAT " bytes of the answer",
+                   timeout, bytes);
+    }
+  else
+    g_prefix_error (error, "The answer broke off after %" G_GINT64_FORMAT " bytes: ", bytes);
+
+  return PCQ_OUTCOME_FAILED;
+}
+
+static PcqOutcome
+run_ask (PcqWorker  *self,
+         PcqRun     *run,
+         guint       stall_timeout,
+         PcqAttempt *attempt)
+{
+  SoupSession *session = ensure_api_session (self, stall_timeout);
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(PcqSink) sink = NULL;
+  g_autoptr(PcqApiStream) stream = NULL;
+  g_autoptr(GString) delta = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *answer = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *content_type;
+  PcqOutcome outcome;
+  gboolean sent = FALSE;
+  gboolean replace;
+  gint64 bytes = 0;
+
+  attempt->retry_after_ms = -1;
+  pcq_atomic_set64 (&run->bytes, 0);
+  pcq_atomic_set64 (&run->total, -1);
+
+  msg = build_ask_message (run, &error);
+  if (msg == NULL)
+    {
+      outcome = PCQ_OUTCOME_FAILED;
+      goto out;
+    }
+
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers_cb), &sent);
+  in = soup_session_send (session, msg, run->cancellable, &error);
+  g_signal_handlers_disconnect_by_func (msg, wrote_headers_cb, &sent);
+  if (in == NULL)
+    {
+      if (!sent || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Nothing reached the server: safe to send again. */
+          outcome = classify_io_error (error);
+        }
+      else
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            g_prefix_error (&error, "No answer from the server: ");
+          else
+            g_prefix_error (&error, "The connection broke after the request was sent "
+                                    "(not sent again: it may have been processed): ");
+        }
+      goto out;
+    }
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+    {
+      outcome = fail_with_status (self, run, msg, in, attempt, &error);
+      goto out;
+    }
+
+  /* The answer is there: its name is chosen and recorded before any
+   * file exists under it, as for downloads. */
+  replace = run->output_path != NULL;
+  if (run->output_path == NULL)
+    {
+      name = choose_ask_name (run);
+      run->output_path = pcq_sink_reserve (run->output_dir, name, &error);
+      if (run->output_path == NULL)
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+    }
+  g_clear_pointer (&run->validator, g_free);
+  self->callbacks->named (run, self->user_data);
+
+  sink = pcq_sink_open_exact (run->output_path, 0, replace, &error);
+  if (sink == NULL)
+    {
+      outcome = PCQ_OUTCOME_FAILED;
+      goto out;
+    }
+
+  content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg),
+                                                        NULL);
+  if (g_strcmp0 (content_type, "text/event-stream") == 0)
+    {
+      stream = pcq_api_stream_new ();
+      delta = g_string_new (NULL);
+
+      for (;;)
+        {
+          gssize n = g_input_stream_read (in, self->buffer, BUFFER_SIZE, run->cancellable, &error);
+
+          if (n < 0)
+            {
+              outcome = fail_reading (run, self->api_timeout, bytes, &error);
+              goto out;
+            }
+          if (n == 0)
+            break;
+
+          g_string_truncate (delta, 0);
+          if (!pcq_api_stream_feed (stream, (const char *) self->buffer, n, delta, &error))
+            {
+              outcome = PCQ_OUTCOME_FAILED;
+              goto out;
+            }
+
+          if (delta->len > 0)
+            {
+              if (!pcq_sink_write (sink, delta->str, delta->len, &error))
+                {
+                  outcome = PCQ_OUTCOME_FAILED;
+                  goto out;
+                }
+              bytes += delta->len;
+              pcq_atomic_set64 (&run->bytes, bytes);
+              self->callbacks->progress (run, self->user_data);
+            }
+
+          if (pcq_api_stream_is_done (stream))
+            break;
+        }
+
+      /* The last line may lack its newline. */
+      g_string_truncate (delta, 0);
+      if (!pcq_api_stream_is_done (stream) &&
+          !pcq_api_stream_feed (stream, "\n", 1, delta, &error))
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+      if (delta->len > 0)
+        {
+          if (!pcq_sink_write (sink, delta->str, delta->len, &error))
+            {
+              outcome = PCQ_OUTCOME_FAILED;
+              goto out;
+            }
+          bytes += delta->len;
+          pcq_atomic_set64 (&run->bytes, bytes);
+        }
+
+      if (!pcq_api_stream_is_done (stream))
+        {
+          g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
+                       "The streamed answer ended before it was complete (after %"
+                       G_GINT64_FORMAT " bytes)", bytes);
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+    }
+  else
+    {
+      g_autoptr(GByteArray) body = NULL;
+      gboolean too_long;
+      gsize length;
+
+      body = read_bounded (in, MAX_ANSWER, self->buffer, run->cancellable, &too_long, &error);
+      if (body == NULL)
+        {
+          outcome = fail_reading (run, self->api_timeout, 0, &error);
+          goto out;
+        }
+      if (too_long)
+        {
+          g_set_error (&error, PCQ_ERROR, PCQ_ERROR_API,
+                       "The server's answer is larger than %d MiB", MAX_ANSWER / (1024 * 1024));
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+
+      answer = pcq_api_parse_answer ((const char *) body->data, body->len, &error);
+      if (answer == NULL)
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+
+      length = strlen (answer);
+      if (!pcq_sink_write (sink, answer, length, &error))
+        {
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
+        }
+      bytes = length;
+      pcq_atomic_set64 (&run->bytes, bytes);
+      self->callbacks->progress (run, self->user_data);
+    }
+
+  g_input_stream_close (in, NULL, NULL);
+
+  if (!pcq_sink_commit (sink, &error))
+    {
+      outcome = PCQ_OUTCOME_FAILED;
+      goto out;
+    }
+
+  attempt->output_path = g_strdup (pcq_sink_get_path (sink));
+  outcome = PCQ_OUTCOME_DONE;
+
+out:
+  if (in != NULL && outcome != PCQ_OUTCOME_DONE)
+    g_input_stream_close (in, NULL, NULL);
+
+  /* Whatever the server or a library said, the key is not repeated. */
+  if (error != NULL && run->api_key != NULL && *run->api_key != '\0' &&
+      strstr (error->message, run->api_key) != NULL)
+    {
+      char *redacted = pcq_api_redact (error->message, run->api_key);
+
+      g_free (error->message);
+      error->message = redacted;
+    }
+
+  attempt->error = g_steal_pointer (&error);
+  return outcome;
+}
+
 /**
  * pcq_worker_run:
  * @self: the calling thread's worker
@@ -377,7 +833,8 @@ send_following_redirects (PcqWorker    *self,
  * @attempt: (out caller-allocates): error, output path, Retry-After
  *
  * Makes one attempt at @run: a GET, streamed into a temp file beside
- * the destination, renamed into place when complete.
+ * the destination, renamed into place when complete; for an API task,
+ * a chat-completions POST whose answer is saved the same way.
  */
 PcqOutcome
 pcq_worker_run (PcqWorker  *self,
@@ -385,7 +842,7 @@ pcq_worker_run (PcqWorker  *self,
                 guint       stall_timeout,
                 PcqAttempt *attempt)
 {
-  SoupSession *session = ensure_session (self, stall_timeout);
+  SoupSession *session;
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GInputStream) in = NULL;
@@ -399,6 +856,10 @@ pcq_worker_run (PcqWorker  *self,
   gint64 resume_from = 0;
   gboolean replace;
 
+  if (run->kind == PCQ_JOB_ASK)
+    return run_ask (self, run, stall_timeout, attempt);
+
+  session = ensure_session (self, stall_timeout);
   attempt->retry_after_ms = -1;
 
   pcq_atomic_set64 (&run->bytes, 0);

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "pcq-job.h"
+
 G_BEGIN_DECLS
 
 /* GLib has no 64-bit atomics; progress counters need them. */
@@ -29,6 +31,14 @@ typedef struct
   char            *name;         /* explicit name, or NULL */
   char            *host;         /* for Retry-After holds */
   GCancellable    *cancellable;
+
+  /* API tasks only (kind PCQ_JOB_ASK; url is the chat-completions URL). */
+  PcqJobKind       kind;
+  char            *prompt;
+  char            *model;            /* nullable */
+  char            *system_prompt;    /* nullable */
+  char            *api_key;          /* nullable; in memory only, never logged */
+  char            *idempotency_key;  /* the same for every attempt */
 
   /* Written by the worker, read by the main thread. */
   gint64           bytes;        /* atomic */
@@ -52,6 +62,11 @@ PcqRun *pcq_run_new   (guint64     id,
                        const char *output_dir,
                        const char *name,
                        const char *host);
+void    pcq_run_set_ask (PcqRun     *run,
+                         const char *prompt,
+                         const char *model,
+                         const char *system_prompt,
+                         const char *api_key);
 PcqRun *pcq_run_ref   (PcqRun     *run);
 void    pcq_run_unref (PcqRun     *run);
 

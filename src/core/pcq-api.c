@@ -1,0 +1,498 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-api"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "pcq-api.h"
+#include "pcq-error.h"
+
+#define SLUG_MAX_WORDS 8
+#define SLUG_MAX_BYTES 60
+#define MAX_LINE (1024 * 1024)
+
+/**
+ * pcq_api_chat_url:
+ * @base: an OpenAI-compatible base URL, such as `http://localhost:11434/v1`
+ *
+ * Returns: (transfer full): `@base/chat/completions`
+ */
+char *
+pcq_api_chat_url (const char *base)
+{
+  g_autofree char *trimmed = NULL;
+  gsize len;
+
+  if (base == NULL || *base == '\0')
+    base = PCQ_API_DEFAULT_BASE;
+
+  trimmed = g_strstrip (g_strdup (base));
+  len = strlen (trimmed);
+  while (len > 0 && trimmed[len - 1] == '/')
+    trimmed[--len] = '\0';
+
+  return g_strconcat (trimmed, "/chat/completions", NULL);
+}
+
+static void
+add_message (JsonBuilder *builder,
+             const char  *role,
+             const char  *content)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, role);
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, content);
+  json_builder_end_object (builder);
+}
+
+/**
+ * pcq_api_build_request:
+ * @model: (nullable): the model; left out when %NULL or empty (servers
+ *   with one model need none)
+ * @system_prompt: (nullable): sent first, as the "system" message
+ * @prompt: the user's message
+ * @stream: ask for server-sent events
+ * @length: (out) (optional): the body's length
+ *
+ * Returns: (transfer full): the JSON body of a chat-completions request
+ */
+char *
+pcq_api_build_request (const char *model,
+                       const char *system_prompt,
+                       const char *prompt,
+                       gboolean    stream,
+                       gsize      *length)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (prompt != NULL, NULL);
+
+  json_builder_begin_object (builder);
+  if (model != NULL && *model != '\0')
+    {
+      json_builder_set_member_name (builder, "model");
+      json_builder_add_string_value (builder, model);
+    }
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  if (system_prompt != NULL && *system_prompt != '\0')
+    add_message (builder, "system", system_prompt);
+  add_message (builder, "user", prompt);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "stream");
+  json_builder_add_boolean_value (builder, stream);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, length);
+}
+
+static JsonObject *
+parse_object (JsonParser  *parser,
+              const char  *body,
+              gssize       length,
+              GError     **error)
+{
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, body, length, error))
+    return NULL;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                           "expected a JSON object");
+      return NULL;
+    }
+
+  return json_node_get_object (root);
+}
+
+/* error.message of an OpenAI-style error object, or a bare "error" string. */
+static const char *
+error_message (JsonObject *object)
+{
+  JsonNode *node = json_object_get_member (object, "error");
+
+  if (node == NULL)
+    return NULL;
+
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return json_node_get_string (node);
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    return json_object_get_string_member_with_default (json_node_get_object (node),
+                                                       "message", NULL);
+
+  return NULL;
+}
+
+/* choices[0].@member.content, when it is a string. */
+static const char *
+choice_content (JsonObject *object,
+                const char *member)
+{
+  JsonArray *choices;
+  JsonNode *node;
+  JsonObject *message;
+
+  node = json_object_get_member (object, "choices");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return NULL;
+
+  choices = json_node_get_array (node);
+  if (json_array_get_length (choices) == 0)
+    return NULL;
+
+  node = json_array_get_element (choices, 0);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  node = json_object_get_member (json_node_get_object (node), member);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  message = json_node_get_object (node);
+  node = json_object_get_member (message, "content");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+/**
+ * pcq_api_parse_answer:
+ * @body: a chat-completions response body
+ *
+ * Returns: (transfer full) (nullable): `choices[0].message.content`, or
+ *   %NULL with a %PCQ_ERROR_API error saying what was wrong
+ */
+char *
+pcq_api_parse_answer (const char  *body,
+                      gssize       length,
+                      GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *object;
+  const char *content;
+
+  object = parse_object (parser, body, length, &local_error);
+  if (object == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,
+                   "The server's answer is not chat-completions JSON: %s", local_error->message);
+      return NULL;
+    }
+
+  if ((content = error_message (object)) != NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, "The server answered with an error: %s", content);
+      return NULL;
+    }
+
+  content = choice_content (object, "message");
+  if (content == NULL)
+    {
+      g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
+                           "The server's answer has no choices[0].message.content");
+      return NULL;
+    }
+
+  return g_strdup (content);
+}
+
+/**
+ * pcq_api_parse_error:
+ * @body: an error response body
+ *
+ * Returns: (transfer full) (nullable): its `error.message`, if any
+ */
+char *
+pcq_api_parse_error (const char *body,
+                     gssize      length)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *object;
+  const char *message;
+
+  if (body == NULL || length == 0)
+    return NULL;
+
+  object = parse_object (parser, body, length, NULL);
+  if (object == NULL)
+    return NULL;
+
+  message = error_message (object);
+  if (message == NULL)
+    message = json_object_get_string_member_with_default (object, "message", NULL);
+  if (message == NULL || *message == '\0')
+    return NULL;
+
+  return g_strdup (message);
+}
+
+/**
+ * pcq_api_slug:
+ * @prompt: a prompt
+ *
+ * Returns: (transfer full): a file name stem from the prompt's first
+ *   words: lower case letters and digits joined by '-'; "answer" when
+ *   the prompt has none
+ */
+char *
+pcq_api_slug (const char *prompt)
+{
+  g_autofree char *valid = g_utf8_make_valid (prompt != NULL ? prompt : "", -1);
+  g_autoptr(GString) slug = g_string_new (NULL);
+  guint words = 0;
+  gboolean in_word = FALSE;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isalnum (c))
+        {
+          char buf[6];
+          int n = g_unichar_to_utf8 (g_unichar_tolower (c), buf);
+
+          if (!in_word)
+            {
+              if (words == SLUG_MAX_WORDS)
+                break;
+              if (slug->len > 0)
+                {
+                  if (slug->len + 1 + n > SLUG_MAX_BYTES)
+                    break;
+                  g_string_append_c (slug, '-');
+                }
+              words++;
+              in_word = TRUE;
+            }
+
+          if (slug->len + n > SLUG_MAX_BYTES)
+            break;
+          g_string_append_len (slug, buf, n);
+        }
+      else if (c == '\'' || c == 0x2019)
+        {
+          /* "what's" is one word */
+        }
+      else
+        in_word = FALSE;
+    }
+
+  if (slug->len > 0 && slug->str[slug->len - 1] == '-')
+    g_string_truncate (slug, slug->len - 1);
+
+  if (slug->len == 0)
+    g_string_assign (slug, "answer");
+
+  return g_string_free (g_steal_pointer (&slug), FALSE);
+}
+
+/**
+ * pcq_api_redact:
+ * @text: (nullable): a message
+ * @secret: (nullable): what must never appear in it
+ *
+ * Returns: (transfer full) (nullable): @text with every occurrence of
+ *   @secret replaced by "[redacted]"
+ */
+char *
+pcq_api_redact (const char *text,
+                const char *secret)
+{
+  g_autoptr(GString) out = NULL;
+  const char *hit;
+  gsize secret_len;
+
+  if (text == NULL)
+    return NULL;
+
+  if (secret == NULL || *secret == '\0')
+    return g_strdup (text);
+
+  secret_len = strlen (secret);
+  out = g_string_new (NULL);
+  while ((hit = strstr (text, secret)) != NULL)
+    {
+      g_string_append_len (out, text, hit - text);
+      g_string_append (out, "[redacted]");
+      text = hit + secret_len;
+    }
+  g_string_append (out, text);
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* ---- streamed answers ---------------------------------------------- */
+
+struct _PcqApiStream
+{
+  GString  *line;
+  gboolean  done;      /* "data: [DONE]" */
+  gboolean  finished;  /* a choice had a finish_reason */
+};
+
+PcqApiStream *
+pcq_api_stream_new (void)
+{
+  PcqApiStream *self = g_new0 (PcqApiStream, 1);
+
+  self->line = g_string_new (NULL);
+  return self;
+}
+
+void
+pcq_api_stream_free (PcqApiStream *self)
+{
+  if (self == NULL)
+    return;
+
+  g_string_free (self->line, TRUE);
+  g_free (self);
+}
+
+/**
+ * pcq_api_stream_is_done:
+ *
+ * Returns: %TRUE once the stream said it is complete ("[DONE]", or a
+ *   choice with a finish_reason)
+ */
+gboolean
+pcq_api_stream_is_done (PcqApiStream *self)
+{
+  return self->done || self->finished;
+}
+
+static gboolean
+handle_data (PcqApiStream  *self,
+             const char    *data,
+             GString       *content,
+             GError       **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *object;
+  JsonNode *node;
+  const char *text;
+
+  if (strcmp (data, "[DONE]") == 0)
+    {
+      self->done = TRUE;
+      return TRUE;
+    }
+
+  object = parse_object (parser, data, -1, &local_error);
+  if (object == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,
+                   "The server's streamed answer is not JSON: %s", local_error->message);
+      return FALSE;
+    }
+
+  if ((text = error_message (object)) != NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, "The server answered with an error: %s", text);
+      return FALSE;
+    }
+
+  if ((text = choice_content (object, "delta")) != NULL)
+    g_string_append (content, text);
+
+  /* choices[0].finish_reason: the last chunk (some servers send no [DONE]). */
+  node = json_object_get_member (object, "choices");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node) &&
+      json_array_get_length (json_node_get_array (node)) > 0)
+    {
+      JsonNode *choice = json_array_get_element (json_node_get_array (node), 0);
+
+      if (JSON_NODE_HOLDS_OBJECT (choice))
+        {
+          JsonNode *reason = json_object_get_member (json_node_get_object (choice), "finish_reason");
+
+          if (reason != NULL && !JSON_NODE_HOLDS_NULL (reason))
+            self->finished = TRUE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+handle_line (PcqApiStream  *self,
+             const char    *line,
+             GString       *content,
+             GError       **error)
+{
+  const char *value;
+
+  /* Blank lines end events; ':' starts a comment; only data matters. */
+  if (!g_str_has_prefix (line, "data:"))
+    return TRUE;
+
+  value = line + strlen ("data:");
+  if (*value == ' ')
+    value++;
+
+  return handle_data (self, value, content, error);
+}
+
+/**
+ * pcq_api_stream_feed:
+ * @data: the next bytes of a `text/event-stream` body
+ * @content: (out caller-allocates): the answer's new text is appended here
+ *
+ * Returns: %FALSE with a %PCQ_ERROR_API error if the stream carries an
+ *   error or is not what a chat-completions stream looks like
+ */
+gboolean
+pcq_api_stream_feed (PcqApiStream  *self,
+                     const char    *data,
+                     gsize          length,
+                     GString       *content,
+                     GError       **error)
+{
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (self->done)
+        return TRUE;  /* nothing counts after [DONE] */
+
+      if (c == '\n')
+        {
+          if (self->line->len > 0 && self->line->str[self->line->len - 1] == '\r')
+            g_string_truncate (self->line, self->line->len - 1);
+          if (!handle_line (self, self->line->str, content, error))
+            return FALSE;
+          g_string_truncate (self->line, 0);
+          continue;
+        }
+
+      if (self->line->len >= MAX_LINE)
+        {
+          g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
+                               "The server's streamed answer has a line over 1 MiB");
+          return FALSE;
+        }
+      g_string_append_c (self->line, c);
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,47 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The external API interface: OpenAI-compatible chat completions.
+ * Plain functions on plain data, safe to call from any thread. */
+
+#define PCQ_API_DEFAULT_BASE "http://localhost:11434/v1"
+
+char       *pcq_api_chat_url      (const char  *base);
+char       *pcq_api_build_request (const char  *model,
+                                   const char  *system_prompt,
+                                   const char  *prompt,
+                                   gboolean     stream,
+                                   gsize       *length);
+char       *pcq_api_parse_answer  (const char  *body,
+                                   gssize       length,
+                                   GError     **error);
+char       *pcq_api_parse_error   (const char  *body,
+                                   gssize       length);
+char       *pcq_api_slug          (const char  *prompt);
+char       *pcq_api_redact        (const char  *text,
+                                   const char  *secret);
+
+/* A server-sent events reader for streamed answers. */
+typedef struct _PcqApiStream PcqApiStream;
+
+PcqApiStream *pcq_api_stream_new      (void);
+gboolean      pcq_api_stream_feed     (PcqApiStream  *self,
+                                       const char    *data,
+                                       gsize          length,
+                                       GString       *content,
+                                       GError       **error);
+gboolean      pcq_api_stream_is_done  (PcqApiStream  *self);
+void          pcq_api_stream_free     (PcqApiStream  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqApiStream, pcq_api_stream_free)
+
+G_END_DECLS

@@ -1,0 +1,1156 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/* API tasks against a loopback chat-completions server that runs in a
+ * thread of its own. What the server does depends on the prompt's first
+ * word, so that every case sends its own prompts. */
+
+#define G_LOG_DOMAIN "test-api"
+
+#define _GNU_SOURCE
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <sqlite3.h>
+
+#include "pcq-api.h"
+#include "pcq-engine.h"
+#include "pcq-error.h"
+#include "pcq-job.h"
+#include "pcq-store.h"
+
+#ifndef PCQ_BINARY_DEFAULT
+#define PCQ_BINARY_DEFAULT "pcq"
+#endif
+
+#define TEST_KEY "sk-test-0123456789-secret"
+#define WAIT_MS 10000
+
+/* ---- the server ----------------------------------------------------- */
+
+typedef struct
+{
+  char   *prompt;
+  char   *body;           /* the request body as sent */
+  char   *authorization;
+  char   *idempotency_key;
+  gint64  when;           /* monotonic µs */
+} Request;
+
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context;
+  SoupServer   *server;
+  char         *base;     /* http://127.0.0.1:PORT/v1 */
+  gint          quit;     /* atomic */
+
+  GMutex        lock;
+  GCond         cond;
+  gboolean      ready;
+  GPtrArray    *requests; /* of Request, under @lock */
+} Server;
+
+static Server server;
+
+static void
+request_free (Request *request)
+{
+  g_free (request->prompt);
+  g_free (request->body);
+  g_free (request->authorization);
+  g_free (request->idempotency_key);
+  g_free (request);
+}
+
+/* What the server answers to @prompt: byte-exact checks compare with it. */
+static char *
+expected_answer (const char *prompt)
+{
+  return g_strdup_printf ("# Answer\n\nYou asked: “%s”.\n\tTabs, \"quotes\", \\backslash\\, "
+                          "ünïcödé ✓ and a line\r\nend.\n", prompt);
+}
+
+static guint
+count_attempts_locked (const char *prompt)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < server.requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (server.requests, i);
+
+      if (g_strcmp0 (request->prompt, prompt) == 0)
+        n++;
+    }
+
+  return n;
+}
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               const char        *message)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *escaped = g_strescape (message, NULL);
+
+  body = g_strdup_printf ("{\"error\": {\"message\": \"%s\", \"type\": \"test\"}}", escaped);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+static void
+respond_plain (SoupServerMessage *msg,
+               const char        *answer)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  gsize length;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "object");
+  json_builder_add_string_value (builder, "chat.completion");
+  json_builder_set_member_name (builder, "choices");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "index");
+  json_builder_add_int_value (builder, 0);
+  json_builder_set_member_name (builder, "message");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, "assistant");
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, answer);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "finish_reason");
+  json_builder_add_string_value (builder, "stop");
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  body = json_to_string (root, FALSE);
+  length = strlen (body);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, length);
+}
+
+static char *
+delta_event (const char *content)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "choices");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "delta");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, content);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "finish_reason");
+  json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json = json_to_string (root, FALSE);
+  return g_strdup_printf ("data: %s\n\n", json);
+}
+
+static void
+append_static (SoupMessageBody *body,
+               const char      *text)
+{
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, text, strlen (text));
+}
+
+/* Server-sent events, in several chunks, with a comment, a role-only
+ * first event, CRLF lines and the answer cut mid-character. */
+static void
+respond_stream (SoupServerMessage *msg,
+                const char        *answer)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  gsize length = strlen (answer);
+  gsize cut = length / 3;
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+
+  append_static (body, ": keep-alive\n\n");
+  append_static (body, "data: {\"choices\": [{\"delta\": {\"role\": \"assistant\"}}]}\r\n\r\n");
+
+  /* Split inside the JSON of an event, too. */
+  for (gsize start = 0, n; start < length; start += n)
+    {
+      g_autofree char *piece = NULL;
+      g_autofree char *event = NULL;
+      gsize half;
+
+      n = MIN (MAX (cut, 1), length - start);
+      /* Keep pieces valid UTF-8: move the cut back to a boundary. */
+      while (start + n < length && (answer[start + n] & 0xC0) == 0x80)
+        n--;
+      piece = g_strndup (answer + start, n);
+      event = delta_event (piece);
+      half = strlen (event) / 2;
+      soup_message_body_append (body, SOUP_MEMORY_COPY, event, half);
+      soup_message_body_append (body, SOUP_MEMORY_COPY, event + half, strlen (event) - half);
+    }
+
+  append_static (body, "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"stop\"}]}\n\n");
+  append_static (body, "data: [DONE]\n\n");
+  soup_message_body_complete (body);
+}
+
+static void
+chat_cb (SoupServer        *soup_server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *answer = NULL;
+  Request *request;
+  JsonArray *messages;
+  const char *prompt;
+  guint attempt;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
+                                   g_bytes_get_size (bytes), NULL))
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "expected a JSON POST");
+      return;
+    }
+
+  messages = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "messages");
+  prompt = json_object_get_string_member (json_array_get_object_element (messages,
+                                                                         json_array_get_length (messages) - 1),
+                                          "content");
+
+  request = g_new0 (Request, 1);
+  request->prompt = g_strdup (prompt);
+  request->body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  request->authorization = g_strdup (soup_message_headers_get_one (headers, "Authorization"));
+  request->idempotency_key = g_strdup (soup_message_headers_get_one (headers, "Idempotency-Key"));
+  request->when = g_get_monotonic_time ();
+
+  g_mutex_lock (&server.lock);
+  g_ptr_array_add (server.requests, request);
+  attempt = count_attempts_locked (prompt);
+  g_cond_broadcast (&server.cond);
+  g_mutex_unlock (&server.lock);
+
+  answer = expected_answer (prompt);
+
+  if (g_str_has_prefix (prompt, "plain "))
+    respond_plain (msg, answer);
+  else if (g_str_has_prefix (prompt, "stream "))
+    respond_stream (msg, answer);
+  else if (g_str_has_prefix (prompt, "fail401 "))
+    respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "bad key");
+  else if (g_str_has_prefix (prompt, "echo401 "))
+    {
+      g_autofree char *message = g_strdup_printf ("Incorrect API key provided: %s (%s)",
+                                                  request->authorization + strlen ("Bearer "),
+                                                  request->authorization);
+
+      respond_error (msg, SOUP_STATUS_UNAUTHORIZED, message);
+    }
+  else if (g_str_has_prefix (prompt, "fail400 "))
+    respond_error (msg, SOUP_STATUS_BAD_REQUEST, "the prompt is too long");
+  else if (g_str_has_prefix (prompt, "slow429 ") && attempt == 1)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", "1");
+      respond_error (msg, 429, "rate limited, slow down");
+    }
+  else if (g_str_has_prefix (prompt, "flaky500 ") && attempt <= 2)
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "overloaded");
+  else
+    respond_stream (msg, answer);
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (server.context);
+
+  server.server = soup_server_new ("server-header", "test-api ", NULL);
+  soup_server_add_handler (server.server, "/v1/chat/completions", chat_cb, NULL, NULL);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  soup_server_listen (server.server, address, 0, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (server.server);
+  g_mutex_lock (&server.lock);
+  server.base = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  server.ready = TRUE;
+  g_cond_broadcast (&server.cond);
+  g_mutex_unlock (&server.lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  while (!g_atomic_int_get (&server.quit))
+    g_main_context_iteration (server.context, TRUE);
+
+  soup_server_disconnect (server.server);
+  g_clear_object (&server.server);
+  g_main_context_pop_thread_default (server.context);
+
+  return NULL;
+}
+
+static void
+server_start (void)
+{
+  g_mutex_init (&server.lock);
+  g_cond_init (&server.cond);
+  server.requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
+  server.context = g_main_context_new ();
+  server.thread = g_thread_new ("test-api-server", server_thread, NULL);
+
+  g_mutex_lock (&server.lock);
+  while (!server.ready)
+    g_cond_wait (&server.cond, &server.lock);
+  g_mutex_unlock (&server.lock);
+}
+
+static void
+server_stop (void)
+{
+  g_atomic_int_set (&server.quit, TRUE);
+  g_main_context_wakeup (server.context);
+  g_thread_join (server.thread);
+  g_main_context_unref (server.context);
+  g_ptr_array_unref (server.requests);
+  g_free (server.base);
+}
+
+/* Copies of the requests that carried @prompt, in order. */
+static GPtrArray *
+requests_for (const char *prompt)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
+
+  g_mutex_lock (&server.lock);
+  for (guint i = 0; i < server.requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (server.requests, i);
+      Request *copy;
+
+      if (g_strcmp0 (request->prompt, prompt) != 0)
+        continue;
+
+      copy = g_memdup2 (request, sizeof *request);
+      copy->prompt = g_strdup (request->prompt);
+      copy->body = g_strdup (request->body);
+      copy->authorization = g_strdup (request->authorization);
+      copy->idempotency_key = g_strdup (request->idempotency_key);
+      g_ptr_array_add (found, copy);
+    }
+  g_mutex_unlock (&server.lock);
+
+  return found;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the main context until @cond holds or @ms pass. */
+#define WAIT_FOR(cond, ms)                                                    \
+  G_STMT_START                                                                \
+    {                                                                         \
+      gint64 deadline_ = g_get_monotonic_time () + (gint64) (ms) * 1000;      \
+      guint wake_ = g_timeout_add (20, wake_cb, NULL);                        \
+      while (!(cond) && g_get_monotonic_time () < deadline_)                  \
+        g_main_context_iteration (NULL, TRUE);                                \
+      g_source_remove (wake_);                                                \
+      if (!(cond))                                                            \
+        g_error ("timed out after %d ms waiting for: %s", (int) (ms), #cond); \
+    }                                                                         \
+  G_STMT_END
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_rmdir (path);
+}
+
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+
+  return memmem (contents, length, needle, strlen (needle)) != NULL;
+}
+
+static char *
+read_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+typedef struct
+{
+  char      *dir;
+  char      *out;
+  char      *store_path;
+  PcqStore  *store;
+  PcqEngine *engine;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *notice = NULL;
+
+  f->dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->out = g_build_filename (f->dir, "out", NULL);
+  g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
+  f->store_path = g_build_filename (f->dir, "queue.sqlite", NULL);
+
+  f->store = pcq_store_new (f->store_path);
+  records = pcq_store_open_sync (f->store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_null (notice);
+
+  f->engine = pcq_engine_new ();
+  pcq_engine_set_store (f->engine, f->store);
+  pcq_engine_set_api_base (f->engine, server.base);
+  pcq_engine_set_model (f->engine, "test-model");
+  g_object_set (f->engine, "retry-base-delay", 10, NULL);
+  g_assert_true (pcq_engine_has_api_key (f->engine));
+}
+
+static void
+shutdown_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, NULL));
+  *done = TRUE;
+}
+
+static void
+fixture_close (Fixture *f)
+{
+  gboolean done = FALSE;
+
+  if (f->engine == NULL)
+    return;
+
+  pcq_engine_shutdown_async (f->engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_cb, &done);
+  WAIT_FOR (done, WAIT_MS);
+  g_clear_object (&f->engine);
+  pcq_store_close (f->store);
+  g_clear_object (&f->store);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  fixture_close (f);
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->out);
+  g_free (f->store_path);
+}
+
+static PcqJob *
+ask (Fixture    *f,
+     const char *prompt,
+     const char *name)
+{
+  return g_object_ref (pcq_engine_submit_prompt (f->engine, prompt, f->out, name));
+}
+
+/* ---- unit cases ----------------------------------------------------- */
+
+static void
+test_request_body (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *root;
+  JsonArray *messages;
+  gsize length;
+
+  json = pcq_api_build_request ("m1", "Be brief.", "Hi \"there\"", TRUE, &length);
+  g_assert_cmpuint (length, ==, strlen (json));
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "model"), ==, "m1");
+  g_assert_true (json_object_get_boolean_member (root, "stream"));
+  messages = json_object_get_array_member (root, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "role"),
+                   ==, "system");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "content"),
+                   ==, "Be brief.");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1), "role"),
+                   ==, "user");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1), "content"),
+                   ==, "Hi \"there\"");
+
+  g_clear_pointer (&json, g_free);
+  json = pcq_api_build_request (NULL, NULL, "x", FALSE, NULL);
+  g_assert_cmpstr (json, ==, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":false}");
+
+  url = pcq_api_chat_url ("http://h:1/v1//");
+  g_assert_cmpstr (url, ==, "http://h:1/v1/chat/completions");
+  g_clear_pointer (&url, g_free);
+  url = pcq_api_chat_url (NULL);
+  g_assert_cmpstr (url, ==, PCQ_API_DEFAULT_BASE "/chat/completions");
+}
+
+static void
+test_slug (void)
+{
+  struct { const char *prompt; const char *slug; } cases[] = {
+    { "What's the capital of France?", "whats-the-capital-of-france" },
+    { "  Écris un poème\nsur la mer  ", "écris-un-poème-sur-la-mer" },
+    { "../../etc/passwd", "etc-passwd" },
+    { "one two three four five six seven eight nine ten", "one-two-three-four-five-six-seven-eight" },
+    { "?!…", "answer" },
+    { "", "answer" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *slug = pcq_api_slug (cases[i].prompt);
+
+      g_assert_cmpstr (slug, ==, cases[i].slug);
+    }
+
+  {
+    g_autofree char *long_prompt = g_strnfill (500, 'a');
+    g_autofree char *slug = pcq_api_slug (long_prompt);
+
+    g_assert_cmpuint (strlen (slug), <=, 60);
+  }
+}
+
+static void
+test_parse (void)
+{
+  const char *events = ": comment\r\n\r\n"
+                       "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+                       "event: message\n"
+                       "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+                       "data:{\"choices\":[{\"delta\":{\"content\":\"lo ✓\\n\"}}]}\r\n\r\n"
+                       "data: [DONE]\n\n"
+                       "data: {\"choices\":[{\"delta\":{\"content\":\"ignored\"}}]}\n\n";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *redacted = NULL;
+
+  /* Fed one byte at a time, and all at once: the same text. */
+  for (guint step = 1; step <= 2; step++)
+    {
+      g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
+      g_autoptr(GString) content = g_string_new (NULL);
+      gsize length = strlen (events);
+
+      for (gsize i = 0; i < length; i += (step == 1 ? 1 : length))
+        {
+          g_assert_true (pcq_api_stream_feed (stream, events + i, step == 1 ? 1 : length,
+                                              content, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_true (pcq_api_stream_is_done (stream));
+      g_assert_cmpstr (content->str, ==, "Hello ✓\n");
+    }
+
+  {
+    g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
+    g_autoptr(GString) content = g_string_new (NULL);
+    const char *bad = "data: {\"error\": {\"message\": \"model overloaded\"}}\n";
+
+    g_assert_false (pcq_api_stream_feed (stream, bad, strlen (bad), content, &error));
+    g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+    g_assert_nonnull (strstr (error->message, "model overloaded"));
+    g_clear_error (&error);
+  }
+
+  answer = pcq_api_parse_answer ("{\"choices\":[{\"message\":{\"content\":\"42\"}}]}", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (answer, ==, "42");
+
+  g_assert_null (pcq_api_parse_answer ("{\"choices\":[]}", -1, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+  g_assert_null (pcq_api_parse_answer ("<html>", -1, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+
+  message = pcq_api_parse_error ("{\"error\":{\"message\":\"bad key\",\"code\":401}}", -1);
+  g_assert_cmpstr (message, ==, "bad key");
+  g_assert_null (pcq_api_parse_error ("not json", -1));
+
+  redacted = pcq_api_redact ("key sk-1 and sk-1 again", "sk-1");
+  g_assert_cmpstr (redacted, ==, "key [redacted] and [redacted] again");
+}
+
+/* ---- engine cases --------------------------------------------------- */
+
+static void
+assert_saved (PcqJob     *job,
+              const char *dir,
+              const char *file_name,
+              const char *prompt)
+{
+  g_autofree char *expected_path = g_build_filename (dir, file_name, NULL);
+  g_autofree char *expected = expected_answer (prompt);
+  g_autofree char *contents = NULL;
+
+  g_assert_cmpstr (pcq_job_get_error (job), ==, NULL);
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_output_path (job), ==, expected_path);
+  contents = read_file (expected_path);
+  g_assert_cmpstr (contents, ==, expected);
+  g_assert_cmpint (pcq_job_get_bytes (job), ==, strlen (expected));
+}
+
+static void
+test_answers_saved (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(PcqJob) plain = NULL;
+  g_autoptr(PcqJob) streamed = NULL;
+  g_autoptr(PcqJob) again = NULL;
+  g_autoptr(PcqJob) named = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *notice = NULL;
+  JsonObject *root;
+  PcqStore *store;
+
+  pcq_engine_set_system_prompt (f->engine, "Answer in Markdown.");
+  plain = ask (f, "plain What is a queue?", NULL);
+  streamed = ask (f, "stream Tell me about threads", NULL);
+  g_assert_cmpint (pcq_job_get_kind (plain), ==, PCQ_JOB_ASK);
+  g_assert_cmpstr (pcq_job_get_prompt (plain), ==, "plain What is a queue?");
+  WAIT_FOR (pcq_job_is_finished (plain) && pcq_job_is_finished (streamed), WAIT_MS);
+
+  assert_saved (plain, f->out, "plain-what-is-a-queue.md", "plain What is a queue?");
+  assert_saved (streamed, f->out, "stream-tell-me-about-threads.md", "stream Tell me about threads");
+  g_assert_cmpuint (pcq_job_get_attempts (plain), ==, 1);
+
+  /* The same prompt again: a numbered name, the first one untouched. */
+  again = ask (f, "plain What is a queue?", NULL);
+  named = ask (f, "stream Named output", "answer.txt");
+  WAIT_FOR (pcq_job_is_finished (again) && pcq_job_is_finished (named), WAIT_MS);
+  g_assert_cmpint (pcq_job_get_state (again), ==, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_output_path (again), !=, pcq_job_get_output_path (plain));
+  g_assert_true (g_str_has_suffix (pcq_job_get_output_path (again), ".md"));
+  assert_saved (named, f->out, "answer.txt", "stream Named output");
+  assert_saved (plain, f->out, "plain-what-is-a-queue.md", "plain What is a queue?");
+
+  /* What was sent. */
+  requests = requests_for ("stream Tell me about threads");
+  g_assert_cmpuint (requests->len, ==, 1);
+  json_parser_load_from_data (parser, ((Request *) requests->pdata[0])->body, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "model"), ==, "test-model");
+  g_assert_true (json_object_get_boolean_member (root, "stream"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "messages")), ==, 2);
+  g_assert_cmpstr (((Request *) requests->pdata[0])->authorization, ==, "Bearer " TEST_KEY);
+  g_assert_nonnull (((Request *) requests->pdata[0])->idempotency_key);
+
+  /* The store gives the API tasks back as they were. */
+  fixture_close (f);
+  store = pcq_store_new (f->store_path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 4);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcqStoreRecord *record = g_ptr_array_index (records, i);
+
+      g_assert_cmpint (record->kind, ==, PCQ_JOB_ASK);
+      g_assert_cmpint (record->state, ==, PCQ_JOB_DONE);
+      g_assert_true (g_str_has_prefix (record->url, server.base));
+      g_assert_true (g_str_has_suffix (record->url, "/chat/completions"));
+    }
+  g_assert_cmpstr (((PcqStoreRecord *) records->pdata[0])->prompt, ==, "plain What is a queue?");
+  g_assert_cmpstr (((PcqStoreRecord *) records->pdata[3])->name, ==, "answer.txt");
+  pcq_store_close (store);
+  g_object_unref (store);
+}
+
+static void
+test_unauthorized (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(PcqJob) job = ask (f, "fail401 Who am I?", NULL);
+  g_autoptr(PcqJob) echo = ask (f, "echo401 Show my key", NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autofree char *wal = NULL;
+
+  WAIT_FOR (pcq_job_is_finished (job) && pcq_job_is_finished (echo), WAIT_MS);
+
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
+  g_assert_cmpstr (pcq_job_get_error (job), ==, "Server answered 401 Unauthorized: bad key");
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  requests = requests_for ("fail401 Who am I?");
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_assert_null (pcq_job_get_output_path (job));
+
+  /* A server that repeats the key: the message shown does not. */
+  g_assert_cmpint (pcq_job_get_state (echo), ==, PCQ_JOB_FAILED);
+  g_assert_null (strstr (pcq_job_get_error (echo), TEST_KEY));
+  g_assert_nonnull (strstr (pcq_job_get_error (echo), "Incorrect API key provided: [redacted]"));
+
+  /* Nor does the store, in its file or its log. */
+  wal = g_strconcat (f->store_path, "-wal", NULL);
+  g_assert_false (file_contains (f->store_path, TEST_KEY));
+  g_assert_false (file_contains (wal, TEST_KEY));
+  fixture_close (f);
+  g_assert_true (g_file_test (f->store_path, G_FILE_TEST_EXISTS));
+  g_assert_true (file_contains (f->store_path, "echo401 Show my key"));
+  g_assert_true (file_contains (f->store_path, "[redacted]"));
+  g_assert_false (file_contains (f->store_path, TEST_KEY));
+  g_assert_false (file_contains (wal, TEST_KEY));
+}
+
+static void
+test_bad_request_not_retried (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(PcqJob) job = ask (f, "fail400 A very long prompt", NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+
+  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
+  g_assert_cmpstr (pcq_job_get_error (job), ==, "Server answered 400 Bad Request: the prompt is too long");
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  requests = requests_for ("fail400 A very long prompt");
+  g_assert_cmpuint (requests->len, ==, 1);
+}
+
+static void
+test_rate_limited (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *prompt = "slow429 Wait for it";
+  g_autoptr(PcqJob) job = ask (f, prompt, NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+  Request *first, *second;
+
+  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+
+  assert_saved (job, f->out, "slow429-wait-for-it.md", prompt);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 2);
+  first = requests->pdata[0];
+  second = requests->pdata[1];
+  /* Retry-After: 1, not the 10 ms backoff. */
+  g_assert_cmpint (second->when - first->when, >=, 900 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpstr (first->idempotency_key, ==, second->idempotency_key);
+}
+
+static void
+test_idempotency_key (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(PcqJob) flaky = ask (f, "flaky500 Try again", NULL);
+  g_autoptr(PcqJob) other = ask (f, "plain Another task", NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GPtrArray) others = NULL;
+
+  WAIT_FOR (pcq_job_is_finished (flaky) && pcq_job_is_finished (other), WAIT_MS);
+
+  assert_saved (flaky, f->out, "flaky500-try-again.md", "flaky500 Try again");
+  g_assert_cmpuint (pcq_job_get_attempts (flaky), ==, 3);
+
+  requests = requests_for ("flaky500 Try again");
+  g_assert_cmpuint (requests->len, ==, 3);
+  for (guint i = 0; i < requests->len; i++)
+    {
+      Request *request = requests->pdata[i];
+
+      g_assert_nonnull (request->idempotency_key);
+      g_assert_cmpstr (request->idempotency_key, ==, ((Request *) requests->pdata[0])->idempotency_key);
+      g_assert_cmpstr (request->body, ==, ((Request *) requests->pdata[0])->body);
+    }
+
+  /* Another job has a key of its own. */
+  others = requests_for ("plain Another task");
+  g_assert_cmpuint (others->len, ==, 1);
+  g_assert_cmpstr (((Request *) others->pdata[0])->idempotency_key, !=,
+                   ((Request *) requests->pdata[0])->idempotency_key);
+}
+
+static void
+test_connection_refused (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PcqJob) job = NULL;
+  g_autofree char *base = NULL;
+
+  /* A port that is bound but not listening refuses connections. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  base = g_strdup_printf ("http://127.0.0.1:%u/v1",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  pcq_engine_set_retries (f->engine, 2);
+  pcq_engine_set_api_base (f->engine, base);
+  job = ask (f, "plain Nobody there", NULL);
+  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+
+  /* Never sent, so sent again: every attempt was made. */
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
+  g_assert_nonnull (pcq_job_get_error (job));
+  g_assert_null (strstr (pcq_job_get_error (job), TEST_KEY));
+}
+
+static void
+test_store_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "queue.sqlite", NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *notice = NULL;
+  PcqStoreRecord *record;
+  PcqStore *store;
+  sqlite3 *db;
+  sqlite3_stmt *stmt;
+
+  /* A version 1 queue, as the previous release wrote it. */
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TABLE jobs (id INTEGER PRIMARY KEY, url TEXT NOT NULL,"
+                                 " output_dir TEXT NOT NULL, name TEXT, state INTEGER NOT NULL,"
+                                 " bytes INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT -1,"
+                                 " attempts INTEGER NOT NULL DEFAULT 0, error TEXT, output_path TEXT,"
+                                 " validator TEXT, created INTEGER NOT NULL,"
+                                 " finished INTEGER NOT NULL DEFAULT 0);"
+                                 "CREATE INDEX jobs_finished ON jobs (finished) WHERE finished > 0;"
+                                 "INSERT INTO jobs (id, url, output_dir, name, state, bytes, total,"
+                                 " attempts, error, output_path, validator, created, finished)"
+                                 " VALUES (7, 'http://127.0.0.1:1/a', '/tmp/x', 'a.bin', 3, 5, 10, 2,"
+                                 " 'boom', '/tmp/x/a.bin', '\"v\"', 100, 200);"
+                                 "PRAGMA user_version = 1;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = pcq_store_new (path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_null (notice);
+  g_assert_cmpuint (records->len, ==, 1);
+  record = records->pdata[0];
+  g_assert_cmpint (record->kind, ==, PCQ_JOB_DOWNLOAD);
+  g_assert_null (record->prompt);
+  g_assert_cmpuint (record->id, ==, 7);
+  g_assert_cmpstr (record->url, ==, "http://127.0.0.1:1/a");
+  g_assert_cmpstr (record->name, ==, "a.bin");
+  g_assert_cmpint (record->state, ==, PCQ_JOB_FAILED);
+  g_assert_cmpint (record->bytes, ==, 5);
+  g_assert_cmpint (record->total, ==, 10);
+  g_assert_cmpuint (record->attempts, ==, 2);
+  g_assert_cmpstr (record->error, ==, "boom");
+  g_assert_cmpstr (record->output_path, ==, "/tmp/x/a.bin");
+  g_assert_cmpstr (record->validator, ==, "\"v\"");
+  g_assert_cmpint (record->created, ==, 100);
+  g_assert_cmpint (record->finished, ==, 200);
+
+  /* Every field of an API task round-trips. */
+  {
+    PcqStoreRecord put = {
+      .id = 8, .kind = PCQ_JOB_ASK, .prompt = (char *) "Why?\nBecause.",
+      .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
+      .name = (char *) "why.md", .state = PCQ_JOB_QUEUED, .bytes = 3, .total = -1, .attempts = 1,
+      .error = (char *) "e", .output_path = (char *) "/tmp/x/why.md", .validator = NULL,
+      .created = 300, .finished = 0,
+    };
+
+    pcq_store_put (store, &put, FALSE, NULL, NULL);
+  }
+  pcq_store_close (store);
+  g_object_unref (store);
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 2);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  g_clear_pointer (&records, g_ptr_array_unref);
+  store = pcq_store_new (path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 2);
+  record = records->pdata[1];
+  g_assert_cmpint (record->kind, ==, PCQ_JOB_ASK);
+  g_assert_cmpstr (record->prompt, ==, "Why?\nBecause.");
+  g_assert_cmpstr (record->url, ==, "http://127.0.0.1:1/v1/chat/completions");
+  g_assert_cmpstr (record->name, ==, "why.md");
+  g_assert_cmpint (record->bytes, ==, 3);
+  g_assert_cmpuint (record->attempts, ==, 1);
+  g_assert_cmpstr (record->error, ==, "e");
+  g_assert_cmpstr (record->output_path, ==, "/tmp/x/why.md");
+  g_assert_null (record->validator);
+  g_assert_cmpint (record->created, ==, 300);
+  pcq_store_close (store);
+  g_object_unref (store);
+
+  remove_tree (dir);
+}
+
+/* ---- headless ------------------------------------------------------- */
+
+static const char *
+pcq_binary (void)
+{
+  const char *path = g_getenv ("PCQ_BINARY");
+
+  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
+}
+
+static void
+test_headless_prompts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *input = g_build_filename (dir, "tasks.jsonl", NULL);
+  g_autofree char *stdout_buf = NULL;
+  g_autofree char *stderr_buf = NULL;
+  g_autofree char *first_answer = expected_answer ("plain Headless first");
+  g_autofree char *second_answer = expected_answer ("stream Headless second");
+  g_autofree char *third_answer = expected_answer ("stream From a file");
+  g_autofree char *store_path = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  JsonObject *summary;
+  const char *lines_input =
+    "{\"prompt\": \"stream From a file\", \"output\": \"from-file.md\"}\n"
+    "{\"prompt\": \"fail400 Refused line\"}\n";
+  guint n;
+
+  g_assert_no_error (error);
+  g_file_set_contents (input, lines_input, -1, &error);
+  g_assert_no_error (error);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless",
+                                      "-o", out, "--api-base", server.base, "--model", "m",
+                                      "--prompt", "plain Headless first",
+                                      "--prompt", "stream Headless second",
+                                      "-i", input, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_buf);
+
+  /* One task failed (the 400): exit 1, and it says why. */
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_nonnull (strstr (stderr_buf, "Server answered 400 Bad Request: the prompt is too long"));
+  g_assert_nonnull (strstr (stderr_buf, "fail400 Refused line"));
+  g_assert_null (strstr (stderr_buf, TEST_KEY));
+  g_assert_null (strstr (stdout_buf, TEST_KEY));
+
+  lines = g_strsplit (g_strchomp (stdout_buf), "\n", -1);
+  n = g_strv_length (lines);
+  g_assert_cmpuint (n, >=, 1);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  summary = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (summary, "failed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (summary, "cancelled"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (summary, "bytes"), ==,
+                   strlen (first_answer) + strlen (second_answer) + strlen (third_answer));
+  g_assert_true (json_object_has_member (summary, "seconds"));
+
+  path = g_build_filename (out, "plain-headless-first.md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, first_answer);
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&contents, g_free);
+  path = g_build_filename (out, "stream-headless-second.md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, second_answer);
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&contents, g_free);
+  path = g_build_filename (out, "from-file.md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, third_answer);
+
+  store_path = g_build_filename (state, "pcq", "headless.sqlite", NULL);
+  g_assert_true (g_file_test (store_path, G_FILE_TEST_EXISTS));
+  g_assert_true (file_contains (store_path, "plain Headless first"));
+  g_assert_false (file_contains (store_path, TEST_KEY));
+
+  remove_tree (dir);
+}
+
+static void
+test_headless_usage (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  const char *cases[][2] = {
+    { "--commit", "--prompt=x" },
+    { "--api-base=ftp://example.com/v1", "--prompt=x" },
+    { "--prompt=", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = NULL;
+      g_autoptr(GSubprocess) proc = NULL;
+      g_autofree char *out = g_build_filename (dir, "out", NULL);
+
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                            G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+      g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+      proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless", "-o", out,
+                                          cases[i][0], cases[i][1], NULL);
+      g_assert_no_error (error);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
+    }
+
+  remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  /* Read once, when an engine is made. */
+  g_setenv ("PCQ_API_KEY", TEST_KEY, TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  server_start ();
+
+  g_test_add_func ("/pcq/api/request-body", test_request_body);
+  g_test_add_func ("/pcq/api/slug", test_slug);
+  g_test_add_func ("/pcq/api/parse", test_parse);
+  g_test_add_func ("/pcq/api/store-migration", test_store_migration);
+  g_test_add ("/pcq/api/answers-saved", Fixture, NULL,
+              fixture_set_up, test_answers_saved, fixture_tear_down);
+  g_test_add ("/pcq/api/unauthorized", Fixture, NULL,
+              fixture_set_up, test_unauthorized, fixture_tear_down);
+  g_test_add ("/pcq/api/bad-request-not-retried", Fixture, NULL,
+              fixture_set_up, test_bad_request_not_retried, fixture_tear_down);
+  g_test_add ("/pcq/api/rate-limited", Fixture, NULL,
+              fixture_set_up, test_rate_limited, fixture_tear_down);
+  g_test_add ("/pcq/api/idempotency-key", Fixture, NULL,
+              fixture_set_up, test_idempotency_key, fixture_tear_down);
+  g_test_add ("/pcq/api/connection-refused", Fixture, NULL,
+              fixture_set_up, test_connection_refused, fixture_tear_down);
+  g_test_add_func ("/pcq/api/headless/prompts", test_headless_prompts);
+  g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
+
+  status = g_test_run ();
+  server_stop ();
+
+  return status;
+}

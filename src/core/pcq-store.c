@@ -69,6 +69,7 @@ struct _PcqStore
   sqlite3_stmt *progress_stmt;
   sqlite3_stmt *delete_stmt;
   sqlite3_stmt *name_stmt;
+  gboolean      full_sync;
 };
 
 G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
@@ -357,6 +358,8 @@ open_db (PcqStore    *self,
       return NULL;
     }
 
+  self->full_sync = TRUE;
+
   return records;
 }
 
@@ -550,11 +553,40 @@ sync_output_dirs (GPtrArray *batch)
     }
 }
 
+/* Every commit is safe against a crash of the process (WAL frames are
+ * in the page cache). Against a power cut, only accepting a job must
+ * wait for the disk: losing the last state changes of a job only makes
+ * it run again, into its own name. So a batch that accepts a job is
+ * committed with synchronous=FULL, one that only records names,
+ * progress or state changes without — and the next full sync covers
+ * those too. On a disk, this is what keeps a worker that waits for its
+ * name to be recorded from waiting for an fsync every time. */
+static gboolean
+needs_full_sync (GPtrArray *batch)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+
+      if (m->kind == MUTATION_PUT && m->committed != NULL && !m->sync_output)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* All of @batch or nothing. */
 static gboolean
 commit_batch (PcqStore  *self,
               GPtrArray *batch)
 {
+  gboolean full = needs_full_sync (batch);
+
+  if (full != self->full_sync &&
+      sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                    NULL, NULL, NULL) == SQLITE_OK)
+    self->full_sync = full;
+
   if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return FALSE;
 

@@ -223,6 +223,27 @@ pcq_worker_free (PcqWorker *self)
   g_free (self);
 }
 
+/* A session whose "timeout" is @timeout, made anew when it changes. */
+static SoupSession *
+ensure_session_with_timeout (SoupSession **session,
+                             guint        *current,
+                             guint         timeout)
+{
+  if (*session != NULL && *current != timeout)
+    g_clear_object (session);
+
+  if (*session == NULL)
+    {
+      *session = soup_session_new_with_options ("timeout", timeout,
+                                                "idle-timeout", 60,
+                                                "user-agent", "Pcq/" PACKAGE_VERSION " ",
+                                                NULL);
+      *current = timeout;
+    }
+
+  return *session;
+}
+
 static SoupSession *
 ensure_session (PcqWorker *self,
                 guint      stall_timeout)
@@ -230,19 +251,7 @@ ensure_session (PcqWorker *self,
   /* The "timeout" applies per socket operation, which is exactly a
    * stall timeout: no byte for that long is an error. It is read when a
    * connection is made, so a new value needs a new session. */
-  if (self->session != NULL && self->stall_timeout != stall_timeout)
-    g_clear_object (&self->session);
-
-  if (self->session == NULL)
-    {
-      self->session = soup_session_new_with_options ("timeout", stall_timeout,
-                                                     "idle-timeout", 60,
-                                                     "user-agent", "Pcq/" PACKAGE_VERSION " ",
-                                                     NULL);
-      self->stall_timeout = stall_timeout;
-    }
-
-  return self->session;
+  return ensure_session_with_timeout (&self->session, &self->stall_timeout, stall_timeout);
 }
 
 static gboolean
@@ -429,21 +438,8 @@ static SoupSession *
 ensure_api_session (PcqWorker *self,
                     guint      stall_timeout)
 {
-  guint timeout = MAX (stall_timeout, API_MIN_TIMEOUT_S);
-
-  if (self->api_session != NULL && self->api_timeout != timeout)
-    g_clear_object (&self->api_session);
-
-  if (self->api_session == NULL)
-    {
-      self->api_session = soup_session_new_with_options ("timeout", timeout,
-                                                         "idle-timeout", 60,
-                                                         "user-agent", "Pcq/" PACKAGE_VERSION " ",
-                                                         NULL);
-      self->api_timeout = timeout;
-    }
-
-  return self->api_session;
+  return ensure_session_with_timeout (&self->api_session, &self->api_timeout,
+                                      MAX (stall_timeout, API_MIN_TIMEOUT_S));
 }
 
 static void

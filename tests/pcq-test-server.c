@@ -58,6 +58,8 @@ typedef struct
   PcqTestServer     *self;
   SoupServerMessage *msg;      /* owned until request_done() */
   gulong             finished_id;
+  gulong             wrote_body_id;
+  gboolean           uncounted;  /* no longer in flight */
   GSource           *timer;    /* next chunk of a slow body */
   GSource           *guard;    /* closes a stalled or hanging request */
   GSource           *idle;     /* deferred raw answer */
@@ -170,6 +172,31 @@ add_timeout (PcqTestServer *self,
   return source;
 }
 
+/* A request stops counting as in flight once its last byte is written:
+ * the client may read it and send its next request before "finished"
+ * is emitted here, and would then find this one still counted. */
+static void
+uncount (Request *req)
+{
+  PcqTestServer *self = req->self;
+
+  if (req->uncounted)
+    return;
+
+  req->uncounted = TRUE;
+  g_mutex_lock (&self->lock);
+  g_assert (self->in_flight > 0);
+  self->in_flight--;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+wrote_body_cb (SoupServerMessage *msg,
+               gpointer           user_data)
+{
+  uncount (user_data);
+}
+
 static void
 request_done (Request *req)
 {
@@ -181,15 +208,13 @@ request_done (Request *req)
 
   if (req->finished_id != 0)
     g_signal_handler_disconnect (req->msg, req->finished_id);
+  if (req->wrote_body_id != 0)
+    g_signal_handler_disconnect (req->msg, req->wrote_body_id);
   g_clear_object (&req->msg);
 
   self->requests = g_list_remove (self->requests, req);
 
-  g_mutex_lock (&self->lock);
-  g_assert (self->in_flight > 0);
-  self->in_flight--;
-  g_mutex_unlock (&self->lock);
-
+  uncount (req);
   g_free (req);
 }
 
@@ -675,6 +700,7 @@ handle_request (SoupServer        *server,
   req->msg = g_object_ref (msg);
   req->finished_id = g_signal_connect (msg, "finished",
                                        G_CALLBACK (request_finished_cb), req);
+  req->wrote_body_id = g_signal_connect (msg, "wrote-body", G_CALLBACK (wrote_body_cb), req);
   self->requests = g_list_prepend (self->requests, req);
 
   dispatch (req, path, query);

@@ -272,6 +272,7 @@ preferences_action (GSimpleAction *action,
   PcqPreferencesWindow *preferences;
 
   preferences = pcq_preferences_window_new (self->settings);
+  pcq_preferences_window_set_has_api_key (preferences, pcq_engine_has_api_key (self->engine));
   gtk_window_set_transient_for (GTK_WINDOW (preferences), pcq_application_get_window (self));
   gtk_window_present (GTK_WINDOW (preferences));
 }
@@ -535,6 +536,11 @@ pcq_application_startup (GApplication *application)
   g_settings_bind (self->settings, "max-active", self->engine, "max-active", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "stall-timeout", self->engine, "stall-timeout",
+                   G_SETTINGS_BIND_GET);
+  /* Ask tasks. The key is not a setting: the engine reads PCQ_API_KEY. */
+  g_settings_bind (self->settings, "api-base", self->engine, "api-base", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "model", self->engine, "model", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "system-prompt", self->engine, "system-prompt",
                    G_SETTINGS_BIND_GET);
 
   g_signal_connect_object (self->engine, "notify::n-active",

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pcq-api.h"
 #include "pcq-closures.h"
 #include "pcq-engine.h"
 #include "pcq-job-row.h"
@@ -39,11 +40,13 @@ struct _PcqJobRow
   int             shown;          /* what update_state() last showed */
 
   GtkWidget      *error_label;    /* made when a first error shows */
+  GtkWidget      *kind_icon;      /* made when a first Ask task shows */
 
   /* Template children */
   GtkWidget      *text_box;
   GtkImage       *state_icon;
   GtkInscription *name_label;
+  GtkWidget      *source_box;
   GtkInscription *source_label;
   GtkProgressBar *progress_bar;
   GtkInscription *detail_label;
@@ -75,6 +78,34 @@ get_engine (PcqJobRow *self)
   return _pcq_window_get_engine (PCQ_WINDOW (root));
 }
 
+static gboolean
+is_ask (PcqJobRow *self)
+{
+  return self->job != NULL && pcq_job_get_kind (self->job) == PCQ_JOB_ASK;
+}
+
+/* An Ask task's source: its prompt's first line that is not blank. */
+static char *
+dup_prompt_first_line (PcqJob *job)
+{
+  const char *prompt = pcq_job_get_prompt (job);
+  g_auto(GStrv) lines = NULL;
+
+  if (prompt == NULL)
+    return g_strdup ("");
+
+  lines = g_strsplit_set (prompt, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+
+      if (*line != '\0')
+        return g_strdup (line);
+    }
+
+  return g_strdup ("");
+}
+
 static void
 update_detail (PcqJobRow *self)
 {
@@ -92,12 +123,17 @@ update_detail (PcqJobRow *self)
   if (engine != NULL)
     max_attempts = pcq_engine_get_retries (engine) + 1;
 
-  text = pcq_format_detail (pcq_job_get_state (self->job),
-                            pcq_job_get_bytes (self->job),
-                            pcq_job_get_total (self->job),
-                            self->rate,
-                            pcq_job_get_attempts (self->job),
-                            max_attempts);
+  /* No bytes yet: the server is thinking. */
+  if (is_ask (self) && pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE &&
+      pcq_job_get_bytes (self->job) <= 0)
+    text = g_strdup (_("Waiting for the answer…"));
+  else
+    text = pcq_format_detail (pcq_job_get_state (self->job),
+                              pcq_job_get_bytes (self->job),
+                              pcq_job_get_total (self->job),
+                              self->rate,
+                              pcq_job_get_attempts (self->job),
+                              max_attempts);
   gtk_inscription_set_text (self->detail_label, text);
   self->detail_time = g_get_monotonic_time ();
 }
@@ -146,17 +182,62 @@ update_progress (PcqJobRow *self)
  * list view builds up to 200 rows at a time, and expression bindings
  * were a tenth of what a row cost to build. */
 static void
+update_kind (PcqJobRow *self)
+{
+  gboolean ask = is_ask (self);
+
+  /* Few lists hold Ask tasks: the icon is made the first time. */
+  if (self->kind_icon == NULL)
+    {
+      if (!ask)
+        return;
+
+      self->kind_icon = gtk_image_new_from_icon_name ("pcq-ask-symbolic");
+      gtk_widget_set_valign (self->kind_icon, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (self->kind_icon, "kind-icon");
+      gtk_widget_add_css_class (self->kind_icon, "dim-label");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->kind_icon),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _("Prompt"),
+                                      -1);
+      gtk_box_prepend (GTK_BOX (self->source_box), self->kind_icon);
+    }
+
+  gtk_widget_set_visible (self->kind_icon, ask);
+}
+
+static void
 update_name (PcqJobRow *self)
 {
   g_autofree char *name = NULL;
+  g_autofree char *source = NULL;
 
-  if (self->job != NULL)
-    name = pcq_format_job_name (pcq_job_get_name (self->job),
-                                pcq_job_get_output_path (self->job),
-                                pcq_job_get_url (self->job));
+  if (self->job != NULL && is_ask (self))
+    {
+      g_autofree char *slug = NULL;
+
+      /* Until the answer has its file: the name it will most likely get. */
+      name = pcq_format_job_name (pcq_job_get_name (self->job),
+                                  pcq_job_get_output_path (self->job),
+                                  NULL);
+      if (*name == '\0')
+        {
+          slug = pcq_api_slug (pcq_job_get_prompt (self->job) ? pcq_job_get_prompt (self->job) : "");
+          g_free (name);
+          name = g_strconcat (slug, ".md", NULL);
+        }
+      source = dup_prompt_first_line (self->job);
+    }
+  else if (self->job != NULL)
+    {
+      name = pcq_format_job_name (pcq_job_get_name (self->job),
+                                  pcq_job_get_output_path (self->job),
+                                  pcq_job_get_url (self->job));
+      source = g_strdup (pcq_job_get_url (self->job));
+    }
 
   gtk_inscription_set_text (self->name_label, name);
-  gtk_inscription_set_text (self->source_label, self->job ? pcq_job_get_url (self->job) : NULL);
+  gtk_inscription_set_text (self->source_label, source);
+  update_kind (self);
 }
 
 static void
@@ -200,7 +281,8 @@ set_action_button (PcqJobRow  *self,
                    const char *tooltip,
                    const char *label)
 {
-  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (self->action_button)), action) == 0)
+  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (self->action_button)), action) == 0 &&
+      g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->action_button)), tooltip) == 0)
     return;
 
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->action_button), action);
@@ -231,9 +313,14 @@ update_state (PcqJobRow *self)
     }
   self->shown = shown;
 
-  gtk_image_set_from_icon_name (self->state_icon, pcq_job_state_icon_name (state));
+  /* A running Ask task downloads nothing yet: it waits for the answer. */
+  gtk_image_set_from_icon_name (self->state_icon,
+                                is_ask (self) && state == PCQ_JOB_ACTIVE
+                                  ? "content-loading-symbolic" : pcq_job_state_icon_name (state));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, pcq_job_state_label (state),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  is_ask (self) && state == PCQ_JOB_ACTIVE
+                                    ? _("Asking") : pcq_job_state_label (state),
                                   -1);
   update_error (self);
 
@@ -242,7 +329,8 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.open", done);
   gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
   gtk_widget_action_set_enabled (widget, "job.remove", has_job);
-  gtk_widget_action_set_enabled (widget, "job.copy-link", has_job);
+  gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_ask (self));
+  gtk_widget_action_set_enabled (widget, "job.copy-prompt", is_ask (self));
 
   /* One button for what is most likely wanted next; the rest is in
    * the menu. (One widget rather than three: rows are built often.) */
@@ -252,6 +340,9 @@ update_state (PcqJobRow *self)
   else if (retryable)
     set_action_button (self, "job.retry", "view-refresh-symbolic",
                        _("Retry"), _("Retry Task"));
+  else if (done && is_ask (self))
+    set_action_button (self, "job.open", "document-open-symbolic",
+                       _("Open Answer"), _("Open the Answer"));
   else if (done)
     set_action_button (self, "job.open", "document-open-symbolic",
                        _("Open"), _("Open File"));
@@ -384,6 +475,17 @@ show_in_folder_action (GtkWidget  *widget,
 }
 
 static void
+copy_prompt_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+
+  if (is_ask (self) && pcq_job_get_prompt (self->job) != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), pcq_job_get_prompt (self->job));
+}
+
+static void
 copy_link_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *param)
@@ -453,7 +555,8 @@ source_query_tooltip_cb (PcqJobRow  *self,
   if (self->job == NULL)
     return FALSE;
 
-  gtk_tooltip_set_text (tooltip, pcq_job_get_url (self->job));
+  gtk_tooltip_set_text (tooltip, is_ask (self) ? pcq_job_get_prompt (self->job)
+                                               : pcq_job_get_url (self->job));
   return TRUE;
 }
 
@@ -538,6 +641,36 @@ pcq_job_row_get_detail_text (PcqJobRow *self)
   const char *text = gtk_inscription_get_text (self->detail_label);
 
   return text != NULL ? text : "";
+}
+
+/**
+ * pcq_job_row_get_source_text:
+ *
+ * Returns: the source line as shown: the link, or an Ask task's
+ *   prompt's first line
+ */
+const char *
+pcq_job_row_get_source_text (PcqJobRow *self)
+{
+  const char *text;
+
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  text = gtk_inscription_get_text (self->source_label);
+  return text != NULL ? text : "";
+}
+
+/**
+ * pcq_job_row_get_shows_prompt:
+ *
+ * Returns: %TRUE if the row shows the Ask (chat) icon
+ */
+gboolean
+pcq_job_row_get_shows_prompt (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), FALSE);
+
+  return self->kind_icon != NULL && gtk_widget_get_visible (self->kind_icon);
 }
 
 static void
@@ -627,6 +760,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, text_box);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, state_icon);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, source_box);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, source_label);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, detail_label);
@@ -641,6 +775,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_install_action (widget_class, "job.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "job.show-in-folder", NULL, show_in_folder_action);
   gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
+  gtk_widget_class_install_action (widget_class, "job.copy-prompt", NULL, copy_prompt_action);
   gtk_widget_class_install_action (widget_class, "job.remove", NULL, remove_action);
 
   gtk_widget_class_set_css_name (widget_class, "pcq-job-row");

@@ -28,6 +28,10 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *history_adjustment;
   GtkAdjustment        *stall_adjustment;
   GtkSwitch            *notify_switch;
+  GtkEditable          *api_base_row;
+  GtkEditable          *model_row;
+  GtkEditable          *system_prompt_row;
+  GtkLabel             *api_key_label;
 };
 
 G_DEFINE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -125,6 +129,12 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "api-base", self->api_base_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "model", self->model_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "system-prompt", self->system_prompt_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
 
   g_signal_connect_object (self->settings, "changed::output-folder",
                            G_CALLBACK (update_folder_row), self, G_CONNECT_SWAPPED);
@@ -208,6 +218,10 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_base_row);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, model_row);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, system_prompt_row);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_label);
   gtk_widget_class_bind_template_callback (widget_class, choose_folder_cb);
   gtk_widget_class_bind_template_callback (widget_class, reset_folder_cb);
 }
@@ -216,6 +230,22 @@ static void
 pcq_preferences_window_init (PcqPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  pcq_preferences_window_set_has_api_key (self, FALSE);
+}
+
+/**
+ * pcq_preferences_window_set_has_api_key:
+ *
+ * Says whether the engine has an API key (from PCQ_API_KEY). The key
+ * itself never reaches this window.
+ */
+void
+pcq_preferences_window_set_has_api_key (PcqPreferencesWindow *self,
+                                        gboolean              has_api_key)
+{
+  g_return_if_fail (PCQ_IS_PREFERENCES_WINDOW (self));
+
+  gtk_label_set_text (self->api_key_label, has_api_key ? _("Set") : _("Not Set"));
 }
 
 PcqPreferencesWindow *

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, PCQ, PREFERENCES_WINDOW,
                       AdwPreferencesWindow)
 
-PcqPreferencesWindow *pcq_preferences_window_new (GSettings *settings);
+PcqPreferencesWindow *pcq_preferences_window_new             (GSettings            *settings);
+void                  pcq_preferences_window_set_has_api_key (PcqPreferencesWindow *self,
+                                                              gboolean              has_api_key);
 
 G_END_DECLS

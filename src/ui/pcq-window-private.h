@@ -22,6 +22,8 @@ void        _pcq_window_toast            (PcqWindow  *self,
 
 GtkEditable *_pcq_window_get_entry       (PcqWindow  *self);
 GtkWidget   *_pcq_window_get_list_view   (PcqWindow  *self);
+GtkWidget   *_pcq_window_get_mode_button (PcqWindow  *self,
+                                          const char *mode);
 GListModel  *_pcq_window_get_shown_jobs  (PcqWindow  *self);
 const char  *_pcq_window_get_subtitle    (PcqWindow  *self);
 const char  *_pcq_window_get_last_toast  (PcqWindow  *self);

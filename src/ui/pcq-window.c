@@ -61,6 +61,18 @@ static const char * const filter_names[] = {
   [FILTER_FAILED] = "failed",
 };
 
+/* What the submit bar's text is: links (one per line), or one prompt. */
+typedef enum
+{
+  MODE_DOWNLOAD,
+  MODE_ASK,
+} SubmitMode;
+
+static const char * const mode_names[] = {
+  [MODE_DOWNLOAD] = "download",
+  [MODE_ASK] = "ask",
+};
+
 typedef enum
 {
   CLOSE_NONE,      /* open */
@@ -94,6 +106,7 @@ struct _PcqWindow
   GtkCustomFilter      *filter;
   GtkFilterListModel   *filter_model;
   FilterKind            filter_kind;
+  SubmitMode            mode;
   GCancellable         *cancellable;
 
   guint                 counts_source;
@@ -114,6 +127,8 @@ struct _PcqWindow
   GtkWidget            *banner_stop_button;
   AdwToastOverlay      *toast_overlay;
   GtkWidget            *submit_bar;
+  GtkWidget            *download_mode_button;
+  GtkWidget            *ask_mode_button;
   GtkEntry             *entry;
   GtkLabel             *all_count;
   GtkLabel             *active_count;
@@ -134,6 +149,7 @@ enum {
   PROP_SETTINGS,
   PROP_PAUSED,
   PROP_FILTER,
+  PROP_MODE,
   N_PROPS
 };
 
@@ -203,8 +219,11 @@ update_status_page (PcqWindow *self)
     {
     case FILTER_ALL:
       title = _("No Tasks");
-      description = _("Paste links above and press Enter, drop links or files on the "
-                      "window, or import a list of links");
+      if (self->mode == MODE_ASK)
+        description = _("Type a prompt above and press Enter: the answer is saved as a file");
+      else
+        description = _("Paste links above and press Enter, drop links or files on the "
+                        "window, or import a list of links");
       break;
     case FILTER_ACTIVE:
       title = _("No Active Tasks");
@@ -324,6 +343,43 @@ engine_paused_cb (PcqWindow  *self,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
   queue_update_counts (self);
+}
+
+/* ---- submit mode --------------------------------------------------- */
+
+static void
+set_mode (PcqWindow  *self,
+          SubmitMode  mode)
+{
+  const char *placeholder;
+  const char *label;
+  const char *description;
+
+  if (mode == MODE_ASK)
+    {
+      placeholder = _("Type a prompt and press Enter");
+      label = _("Prompt to Ask");
+      description = _("The whole text is one prompt; press Enter to queue it");
+    }
+  else
+    {
+      placeholder = _("Paste links, one per line, and press Enter");
+      label = _("Links to Add");
+      description = _("One link per line; press Enter to add them");
+    }
+
+  gtk_entry_set_placeholder_text (self->entry, placeholder);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
+
+  if (self->mode == mode)
+    return;
+
+  self->mode = mode;
+  update_status_page (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
 }
 
 /* ---- filters ------------------------------------------------------- */
@@ -466,6 +522,34 @@ pcq_window_add_text (PcqWindow  *self,
   return n_rejected;
 }
 
+/**
+ * pcq_window_ask:
+ * @prompt: one prompt, maybe of several lines
+ *
+ * Queues an Ask task for @prompt, saved into the configured folder.
+ *
+ * Returns: (transfer none) (nullable): the job, or %NULL if the window
+ *   takes no new tasks (it is closing) or @prompt is blank
+ */
+PcqJob *
+pcq_window_ask (PcqWindow  *self,
+                const char *prompt)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *output_dir = NULL;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (prompt != NULL, NULL);
+
+  text = g_strstrip (g_strdup (prompt));
+  if (*text == '\0' || !accepts_tasks (self))
+    return NULL;
+
+  output_dir = dup_output_dir (self);
+
+  return pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
+}
+
 static void
 add_from_entry (PcqWindow *self)
 {
@@ -476,6 +560,14 @@ add_from_entry (PcqWindow *self)
   text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
   if (*g_strstrip (text) == '\0')
     return;
+
+  /* Ask: the whole text, every line of it, is one prompt. */
+  if (self->mode == MODE_ASK)
+    {
+      if (pcq_window_ask (self, text) != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+      return;
+    }
 
   n_rejected = pcq_window_add_text (self, text, rejected);
 
@@ -1323,6 +1415,17 @@ _pcq_window_get_entry (PcqWindow *self)
 }
 
 GtkWidget *
+_pcq_window_get_mode_button (PcqWindow  *self,
+                             const char *mode)
+{
+  if (g_strcmp0 (mode, mode_names[MODE_ASK]) == 0)
+    return self->ask_mode_button;
+  if (g_strcmp0 (mode, mode_names[MODE_DOWNLOAD]) == 0)
+    return self->download_mode_button;
+  return NULL;
+}
+
+GtkWidget *
 _pcq_window_get_list_view (PcqWindow *self)
 {
   return GTK_WIDGET (self->list_view);
@@ -1488,6 +1591,9 @@ pcq_window_get_property (GObject    *object,
     case PROP_FILTER:
       g_value_set_string (value, filter_names[self->filter_kind]);
       break;
+    case PROP_MODE:
+      g_value_set_string (value, mode_names[self->mode]);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1518,6 +1624,11 @@ pcq_window_set_property (GObject      *object,
       for (guint i = 0; i < G_N_ELEMENTS (filter_names); i++)
         if (g_strcmp0 (g_value_get_string (value), filter_names[i]) == 0)
           set_filter_kind (self, i);
+      break;
+    case PROP_MODE:
+      for (guint i = 0; i < G_N_ELEMENTS (mode_names); i++)
+        if (g_strcmp0 (g_value_get_string (value), mode_names[i]) == 0)
+          set_mode (self, i);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1552,6 +1663,10 @@ pcq_window_class_init (PcqWindowClass *klass)
     g_param_spec_string ("filter", NULL, NULL, "all",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_MODE] =
+    g_param_spec_string ("mode", NULL, NULL, "download",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PCQ_TYPE_JOB_ROW);
@@ -1564,6 +1679,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_stop_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, submit_bar);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, download_mode_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, ask_mode_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, entry);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, all_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, active_count);
@@ -1586,6 +1703,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
+  gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");
 }
 
 static void
@@ -1598,7 +1716,9 @@ pcq_window_init (PcqWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->filter_kind = FILTER_ALL;
+  self->mode = MODE_DOWNLOAD;
   g_queue_init (&self->feeds);
+  set_mode (self, MODE_DOWNLOAD);
 
   target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));

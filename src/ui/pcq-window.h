@@ -27,6 +27,8 @@ void       pcq_window_add_files   (PcqWindow      *self,
                                    GFile         **files,
                                    guint           n_files,
                                    const char     *output_dir);
+PcqJob    *pcq_window_ask         (PcqWindow      *self,
+                                   const char     *prompt);
 gboolean   pcq_window_is_closing  (PcqWindow      *self);
 
 G_END_DECLS

@@ -15,6 +15,8 @@
 #include <locale.h>
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "pcq-application.h"
 #include "pcq-job-row.h"
@@ -841,6 +843,180 @@ test_open_files (Fixture       *f,
   pcq_test_assert_content (named_path, 0, 500);
 }
 
+/* ---- ask tasks ----------------------------------------------------- */
+
+#define CHAT_ANSWER "A queue is a line: first in, first out.\n\n*Ünïcode* too."
+
+/* A chat-completions endpoint on the test's own main context: the
+ * engine's worker asks from its thread, the test's waits spin this
+ * context, so the handler runs. */
+typedef struct
+{
+  SoupServer *server;
+  char       *base;
+  GPtrArray  *prompts;
+} ChatServer;
+
+static void
+chat_cb (SoupServer        *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  ChatServer *chat = user_data;
+  g_autoptr(GBytes) request = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  JsonArray *messages;
+  JsonObject *last;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (request, NULL),
+                                   g_bytes_get_size (request), NULL))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      return;
+    }
+
+  messages = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "messages");
+  last = json_array_get_object_element (messages, json_array_get_length (messages) - 1);
+  g_ptr_array_add (chat->prompts, g_strdup (json_object_get_string_member (last, "content")));
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "choices");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, "assistant");
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, CHAT_ANSWER);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  body = json_to_string (root, FALSE);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+static void
+chat_server_start (ChatServer *chat)
+{
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  chat->prompts = g_ptr_array_new_with_free_func (g_free);
+  chat->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (chat->server, "/v1/chat/completions", chat_cb, chat, NULL);
+  soup_server_listen (chat->server, address, 0, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (chat->server);
+  chat->base = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+}
+
+static void
+chat_server_stop (ChatServer *chat)
+{
+  soup_server_disconnect (chat->server);
+  g_clear_object (&chat->server);
+  g_clear_pointer (&chat->base, g_free);
+  g_clear_pointer (&chat->prompts, g_ptr_array_unref);
+}
+
+static gboolean
+row_done (Fixture *f,
+          PcqJob  *job)
+{
+  PcqJobRow *row = row_for_job (f, job);
+
+  return row != NULL && g_str_has_prefix (pcq_job_row_get_detail_text (row), "Done");
+}
+
+static void
+test_ask (Fixture       *f,
+          gconstpointer  data)
+{
+  const char *prompt = "What is a queue?\nAnswer in one line, please.";
+  ChatServer chat = { 0 };
+  GtkWidget *ask_button;
+  g_autofree char *mode = NULL;
+  g_autofree char *answer = NULL;
+  g_autoptr(GError) error = NULL;
+  PcqJobRow *row;
+  PcqJob *job;
+
+  chat_server_start (&chat);
+  g_settings_set_string (f->settings, "api-base", chat.base);
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (pcq_engine_get_api_base (f->engine), chat.base) == 0, WAIT_MS);
+
+  /* Ask mode, as a person picks it: the Ask toggle. */
+  ask_button = _pcq_window_get_mode_button (f->window, "ask");
+  g_assert_nonnull (ask_button);
+  g_assert_true (gtk_widget_get_sensitive (ask_button));
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ask_button)));
+  /* (A keyboard activation shows the press for a moment, then clicks.) */
+  gtk_widget_activate (ask_button);
+  PCQ_TEST_WAIT_FOR (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (ask_button)), WAIT_MS);
+  g_object_get (f->window, "mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "ask");
+  g_assert_false (gtk_toggle_button_get_active (
+                    GTK_TOGGLE_BUTTON (_pcq_window_get_mode_button (f->window, "download"))));
+  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (_pcq_window_get_entry (f->window))),
+                   ==, "Type a prompt and press Enter");
+
+  /* Two lines are one prompt, one task. */
+  set_entry (f, prompt);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.add", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 1);
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
+
+  job = job_at (f, 0);
+  g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_ASK);
+  g_assert_cmpstr (pcq_job_get_prompt (job), ==, prompt);
+
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job), WAIT_MS);
+  g_assert_cmpuint (n_jobs (f), ==, 1);
+  g_assert_cmpuint (chat.prompts->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (chat.prompts, 0), ==, prompt);
+
+  /* The row: the prompt's first line, the chat icon. */
+  row = row_for_job (f, job);
+  g_assert_cmpstr (pcq_job_row_get_source_text (row), ==, "What is a queue?");
+  g_assert_true (pcq_job_row_get_shows_prompt (row));
+
+  /* The answer, in the output folder, as the server said it. */
+  g_assert_nonnull (pcq_job_get_output_path (job));
+  g_assert_true (g_str_has_suffix (pcq_job_get_output_path (job), ".md"));
+  {
+    g_autofree char *dir = g_path_get_dirname (pcq_job_get_output_path (job));
+
+    g_assert_cmpstr (dir, ==, f->out_dir);
+  }
+  g_file_get_contents (pcq_job_get_output_path (job), &answer, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (answer, ==, CHAT_ANSWER);
+
+  /* Back to links: a link task's row has no chat icon. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.mode", "s", "download");
+  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (_pcq_window_get_entry (f->window))),
+                   ==, "Paste links, one per line, and press Enter");
+
+  g_settings_reset (f->settings, "api-base");
+  chat_server_stop (&chat);
+}
+
 /* ---- closing ------------------------------------------------------- */
 
 static GtkWidget *
@@ -1117,6 +1293,7 @@ main (int    argc,
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);
+  ADD ("/pcq/window/ask", test_ask);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);

@@ -18,6 +18,7 @@
 #include "pcq-job-private.h"
 #include "pcq-sink.h"
 #include "pcq-store.h"
+#include "pcq-vcs.h"
 #include "pcq-worker.h"
 
 /*
@@ -52,6 +53,12 @@
  * they were when the run was made. The key comes from PCQ_API_KEY,
  * read once when the engine is made; it lives in memory only: never in
  * a property, the store, a log line or an error message.
+ *
+ * With commit-results on, a job that is done (its done state committed
+ * to the store) is handed to @vcs, whose one thread commits the files
+ * to Git one at a time; its note comes back on the main context and
+ * becomes the job's commit-note. A wait shutdown also waits for those
+ * commits (@n_committing).
  */
 
 #define DEFAULT_MAX_ACTIVE 4
@@ -145,6 +152,11 @@ struct _PcqEngine
   guint          rate_source;
   GPtrArray     *shutdown_tasks;
   gboolean       stopped;       /* the pool is gone or going */
+
+  /* Git; main thread only. */
+  gboolean       commit_results;
+  PcqVcs        *vcs;           /* made on first use */
+  guint          n_committing;  /* handed to @vcs, no note back yet */
 };
 
 G_DEFINE_FINAL_TYPE (PcqEngine, pcq_engine, G_TYPE_OBJECT)
@@ -160,6 +172,7 @@ enum {
   PROP_API_BASE,
   PROP_MODEL,
   PROP_SYSTEM_PROMPT,
+  PROP_COMMIT_RESULTS,
   PROP_N_QUEUED,
   PROP_N_ACTIVE,
   PROP_N_DONE,
@@ -678,6 +691,45 @@ static void stop_loops (PcqEngine *self);
 static void maybe_finish_shutdown (PcqEngine *self);
 
 static void
+vcs_result_cb (guint64     id,
+               const char *note,
+               gpointer    user_data)
+{
+  PcqEngine *self = user_data;
+  PcqJob *job = g_hash_table_lookup (self->job_by_id, &id);
+
+  if (job != NULL)
+    _pcq_job_set_commit_note (job, note);
+
+  g_assert (self->n_committing > 0);
+  self->n_committing--;
+  maybe_finish_shutdown (self);
+}
+
+/* The file is in place and its job stored as done: commit it. */
+static void
+commit_result (PcqEngine *self,
+               PcqJob    *job)
+{
+  const char *path = pcq_job_get_output_path (job);
+  const char *body;
+
+  if (path == NULL)
+    return;
+
+  if (self->vcs == NULL)
+    self->vcs = pcq_vcs_new (self->main_context, vcs_result_cb, self);
+
+  if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
+    body = pcq_job_get_prompt (job);
+  else
+    body = pcq_job_get_url (job);
+
+  self->n_committing++;
+  pcq_vcs_commit (self->vcs, pcq_job_get_id (job), path, body);
+}
+
+static void
 finish_run (PcqEngine   *self,
             PcqJob      *job,
             PcqRun      *run,
@@ -702,6 +754,8 @@ finish_run (PcqEngine   *self,
   /* Done jobs were stored before they got here. */
   if (state != PCQ_JOB_DONE)
     save_job (self, job);
+  else if (self->commit_results)
+    commit_result (self, job);
 
   g_signal_emit (self, signals[JOB_FINISHED], 0, job);
 }
@@ -864,7 +918,8 @@ pcq_engine_dispatch_events (gpointer user_data)
 static gboolean
 is_settled (PcqEngine *self)
 {
-  return self->n_active == 0 && (self->n_queued == 0 || self->paused);
+  return self->n_active == 0 && (self->n_queued == 0 || self->paused) &&
+         self->n_committing == 0;
 }
 
 static void
@@ -941,6 +996,10 @@ pcq_engine_dispose (GObject *object)
       stop_loops (self);
       g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
     }
+
+  /* Finishes the commits still queued: they are short, and a commit
+   * cut off by the process's exit could leave a stale index lock. */
+  g_clear_pointer (&self->vcs, pcq_vcs_free);
 
   g_mutex_lock (&self->events_lock);
   if (self->events_source != NULL)
@@ -1022,6 +1081,9 @@ pcq_engine_get_property (GObject    *object,
     case PROP_SYSTEM_PROMPT:
       g_value_set_string (value, self->system_prompt);
       break;
+    case PROP_COMMIT_RESULTS:
+      g_value_set_boolean (value, self->commit_results);
+      break;
     case PROP_N_QUEUED:
       g_value_set_uint (value, self->n_queued);
       break;
@@ -1083,6 +1145,9 @@ pcq_engine_set_property (GObject      *object,
     case PROP_SYSTEM_PROMPT:
       pcq_engine_set_system_prompt (self, g_value_get_string (value));
       break;
+    case PROP_COMMIT_RESULTS:
+      pcq_engine_set_commit_results (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1140,6 +1205,15 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_SYSTEM_PROMPT] =
     g_param_spec_string ("system-prompt", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:commit-results:
+   *
+   * Whether each job that becomes done has its file committed to the
+   * Git repository that contains it. See #PcqJob:commit-note.
+   */
+  properties[PROP_COMMIT_RESULTS] =
+    g_param_spec_boolean ("commit-results", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_N_QUEUED] =
     g_param_spec_uint ("n-queued", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1899,6 +1973,32 @@ pcq_engine_set_system_prompt (PcqEngine  *self,
 
   if (set_str (&self->system_prompt, system_prompt))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYSTEM_PROMPT]);
+}
+
+gboolean
+pcq_engine_get_commit_results (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->commit_results;
+}
+
+/**
+ * pcq_engine_set_commit_results:
+ *
+ * Turns the Git step on or off for jobs that become done from now on.
+ */
+void
+pcq_engine_set_commit_results (PcqEngine *self,
+                               gboolean   commit_results)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  commit_results = !!commit_results;
+  if (self->commit_results == commit_results)
+    return;
+
+  self->commit_results = commit_results;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMMIT_RESULTS]);
 }
 
 /**

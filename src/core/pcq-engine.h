@@ -77,6 +77,9 @@ void        pcq_engine_set_model            (PcqEngine           *self,
 const char *pcq_engine_get_system_prompt    (PcqEngine           *self);
 void        pcq_engine_set_system_prompt    (PcqEngine           *self,
                                              const char          *system_prompt);
+gboolean    pcq_engine_get_commit_results   (PcqEngine           *self);
+void        pcq_engine_set_commit_results   (PcqEngine           *self,
+                                             gboolean             commit_results);
 gboolean    pcq_engine_has_api_key          (PcqEngine           *self);
 guint       pcq_engine_get_n_queued         (PcqEngine           *self);
 guint       pcq_engine_get_n_active         (PcqEngine           *self);

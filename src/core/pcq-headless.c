@@ -24,6 +24,7 @@
 #include "pcq-headless.h"
 #include "pcq-worker.h"
 #include "pcq-store.h"
+#include "pcq-vcs.h"
 
 #define DEFAULT_JOBS 4
 #define HISTORY_DAYS 30
@@ -485,9 +486,9 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
-  if (commit)
+  if (commit && !pcq_vcs_is_supported ())
     {
-      g_printerr ("pcq: --commit is not available yet\n");
+      g_printerr ("pcq: --commit: this build has no Git support\n");
       return PCQ_EXIT_USAGE;
     }
 
@@ -552,6 +553,7 @@ pcq_headless_run (int    argc,
   h.engine = pcq_engine_new ();
   h.progress = isatty (STDERR_FILENO);
   pcq_engine_set_max_active (h.engine, jobs);
+  pcq_engine_set_commit_results (h.engine, commit);
   if (api_base != NULL)
     pcq_engine_set_api_base (h.engine, api_base);
   if (model != NULL)

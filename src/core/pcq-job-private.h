@@ -23,6 +23,8 @@ void _pcq_job_set_error       (PcqJob      *self,
                                const char  *error);
 void _pcq_job_set_output_path (PcqJob      *self,
                                const char  *path);
+void _pcq_job_set_commit_note (PcqJob      *self,
+                               const char  *note);
 
 void        _pcq_job_reserve_ids     (guint64               id);
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);

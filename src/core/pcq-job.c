@@ -26,6 +26,7 @@ struct _PcqJob
   guint        attempts;
   char        *error;
   char        *output_path;
+  char        *commit_note;   /* not stored */
 
   /* Kept for the store only. */
   char        *validator;
@@ -49,6 +50,7 @@ enum {
   PROP_ATTEMPTS,
   PROP_ERROR,
   PROP_OUTPUT_PATH,
+  PROP_COMMIT_NOTE,
   N_PROPS
 };
 
@@ -79,6 +81,7 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->output_path, g_free);
+  g_clear_pointer (&self->commit_note, g_free);
   g_clear_pointer (&self->validator, g_free);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
@@ -129,6 +132,9 @@ pcq_job_get_property (GObject    *object,
       break;
     case PROP_OUTPUT_PATH:
       g_value_set_string (value, self->output_path);
+      break;
+    case PROP_COMMIT_NOTE:
+      g_value_set_string (value, self->commit_note);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -229,6 +235,16 @@ pcq_job_class_init (PcqJobClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_OUTPUT_PATH] =
     g_param_spec_string ("output-path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqJob:commit-note:
+   *
+   * What the Git step did with the finished file ("committed 1a2b3c4",
+   * "not committed: no Git repository", …), or %NULL when it was not
+   * asked to commit it (yet). Not kept in the store.
+   */
+  properties[PROP_COMMIT_NOTE] =
+    g_param_spec_string ("commit-note", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -377,6 +393,13 @@ pcq_job_get_error (PcqJob *self)
 }
 
 const char *
+pcq_job_get_commit_note (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->commit_note;
+}
+
+const char *
 pcq_job_get_output_path (PcqJob *self)
 {
   g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
@@ -466,6 +489,16 @@ _pcq_job_set_error (PcqJob     *self,
 
   if (set_str (&self->error, error))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+void
+_pcq_job_set_commit_note (PcqJob     *self,
+                          const char *note)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  if (set_str (&self->commit_note, note))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMMIT_NOTE]);
 }
 
 void

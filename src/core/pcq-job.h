@@ -50,6 +50,7 @@ gint64       pcq_job_get_total       (PcqJob     *self);
 guint        pcq_job_get_attempts    (PcqJob     *self);
 const char  *pcq_job_get_error       (PcqJob     *self);
 const char  *pcq_job_get_output_path (PcqJob     *self);
+const char  *pcq_job_get_commit_note (PcqJob     *self);
 gboolean     pcq_job_is_finished     (PcqJob     *self);
 
 const char  *pcq_job_state_to_string (PcqJobState state);

@@ -1092,7 +1092,6 @@ test_headless_usage (void)
   g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
   g_autofree char *state = g_build_filename (dir, "state", NULL);
   const char *cases[][2] = {
-    { "--commit", "--prompt=x" },
     { "--api-base=ftp://example.com/v1", "--prompt=x" },
     { "--prompt=", NULL },
   };

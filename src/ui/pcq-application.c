@@ -542,6 +542,8 @@ pcq_application_startup (GApplication *application)
   g_settings_bind (self->settings, "model", self->engine, "model", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "system-prompt", self->engine, "system-prompt",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "commit-results", self->engine, "commit-results",
+                   G_SETTINGS_BIND_GET);
 
   g_signal_connect_object (self->engine, "notify::n-active",
                            G_CALLBACK (engine_state_cb), self, G_CONNECT_SWAPPED);

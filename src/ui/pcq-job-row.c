@@ -14,6 +14,7 @@
 #include "pcq-closures.h"
 #include "pcq-engine.h"
 #include "pcq-job-row.h"
+#include "pcq-vcs.h"
 #include "pcq-window-private.h"
 
 /* How often a running row redraws its text and pulses. Progress itself
@@ -41,6 +42,7 @@ struct _PcqJobRow
 
   GtkWidget      *error_label;    /* made when a first error shows */
   GtkWidget      *kind_icon;      /* made when a first Ask task shows */
+  GtkWidget      *note_label;     /* made when a first commit note shows */
 
   /* Template children */
   GtkWidget      *text_box;
@@ -274,6 +276,56 @@ update_error (PcqJobRow *self)
   gtk_widget_set_visible (self->error_label, TRUE);
 }
 
+/* The engine's notes are not translated; the fixed ones are here. */
+static const char *
+commit_note_text (const char *note)
+{
+  if (g_strcmp0 (note, PCQ_VCS_NOTE_NO_REPOSITORY) == 0)
+    return _("not committed: no Git repository");
+  if (g_strcmp0 (note, PCQ_VCS_NOTE_UNSUPPORTED) == 0)
+    return _("not committed: built without Git support");
+
+  return note;
+}
+
+/* What became of the Git commit of a done task, when there was one. */
+static void
+update_note (PcqJobRow *self)
+{
+  const char *note = NULL;
+  gboolean done = self->job != NULL && pcq_job_get_state (self->job) == PCQ_JOB_DONE;
+
+  if (done)
+    note = pcq_job_get_commit_note (self->job);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "job.init-git",
+                                 done && g_strcmp0 (note, PCQ_VCS_NOTE_NO_REPOSITORY) == 0);
+
+  if (note == NULL || *note == '\0')
+    {
+      if (self->note_label != NULL)
+        gtk_widget_set_visible (self->note_label, FALSE);
+      return;
+    }
+
+  /* Few rows ever show one: made the first time it is needed. */
+  if (self->note_label == NULL)
+    {
+      self->note_label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (self->note_label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (self->note_label), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (self->note_label, "caption");
+      gtk_widget_add_css_class (self->note_label, "dim-label");
+      gtk_box_insert_child_after (GTK_BOX (self->text_box), self->note_label,
+                                  GTK_WIDGET (self->detail_label));
+    }
+
+  note = commit_note_text (note);
+  gtk_label_set_text (GTK_LABEL (self->note_label), note);
+  gtk_widget_set_tooltip_text (self->note_label, note);
+  gtk_widget_set_visible (self->note_label, TRUE);
+}
+
 static void
 set_action_button (PcqJobRow  *self,
                    const char *action,
@@ -323,6 +375,7 @@ update_state (PcqJobRow *self)
                                     ? _("Asking") : pcq_job_state_label (state),
                                   -1);
   update_error (self);
+  update_note (self);
 
   gtk_widget_action_set_enabled (widget, "job.cancel", unfinished);
   gtk_widget_action_set_enabled (widget, "job.retry", retryable);
@@ -400,6 +453,14 @@ job_error_cb (PcqJobRow  *self,
               PcqJob     *job)
 {
   update_error (self);
+}
+
+static void
+job_commit_note_cb (PcqJobRow  *self,
+                    GParamSpec *pspec,
+                    PcqJob     *job)
+{
+  update_note (self);
 }
 
 static void
@@ -494,6 +555,92 @@ copy_link_action (GtkWidget  *widget,
 
   if (self->job != NULL)
     gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), pcq_job_get_url (self->job));
+}
+
+typedef struct
+{
+  GWeakRef  window;
+  char     *folder;
+} InitGitData;
+
+static void
+init_git_data_free (InitGitData *data)
+{
+  g_weak_ref_clear (&data->window);
+  g_free (data->folder);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InitGitData, init_git_data_free)
+
+static void
+init_git_toast (InitGitData  *data,
+                const GError *error)
+{
+  g_autoptr(GtkWidget) window = g_weak_ref_get (&data->window);
+  g_autofree char *folder = g_filename_display_name (data->folder);
+  g_autofree char *message = NULL;
+
+  if (error == NULL)
+    message = g_strdup_printf (_("Initialized a Git repository in %s"), folder);
+  else
+    message = g_strdup_printf (_("Could not initialize a Git repository in %s: %s"),
+                               folder, error->message);
+
+  if (window != NULL && PCQ_IS_WINDOW (window))
+    _pcq_window_toast (PCQ_WINDOW (window), message);
+  else if (error != NULL)
+    g_warning ("%s", message);
+}
+
+static void
+init_git_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(InitGitData) data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_check_finish (G_SUBPROCESS (object), result, &error);
+  init_git_toast (data, error);
+}
+
+/* `git init` in the task's output folder. The engine commits what
+ * finishes after that; what already finished stays as it is. */
+static void
+init_git_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) subprocess = NULL;
+  g_autoptr(InitGitData) data = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *folder;
+
+  if (self->job == NULL)
+    return;
+
+  folder = pcq_job_get_output_dir (self->job);
+  if (folder == NULL || *folder == '\0')
+    return;
+
+  data = g_new0 (InitGitData, 1);
+  g_weak_ref_init (&data->window, gtk_widget_get_root (widget));
+  data->folder = g_strdup (folder);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_cwd (launcher, folder);
+  subprocess = g_subprocess_launcher_spawn (launcher, &error, "git", "init", "--quiet", NULL);
+  if (subprocess == NULL)
+    {
+      init_git_toast (data, error);
+      return;
+    }
+
+  g_subprocess_wait_check_async (subprocess, NULL, init_git_done_cb, g_steal_pointer (&data));
 }
 
 /* ---- context menu -------------------------------------------------- */
@@ -661,6 +808,22 @@ pcq_job_row_get_source_text (PcqJobRow *self)
 }
 
 /**
+ * pcq_job_row_get_note_text:
+ *
+ * Returns: the commit note as shown, or "" when none is
+ */
+const char *
+pcq_job_row_get_note_text (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  if (self->note_label == NULL || !gtk_widget_get_visible (self->note_label))
+    return "";
+
+  return gtk_label_get_text (GTK_LABEL (self->note_label));
+}
+
+/**
  * pcq_job_row_get_shows_prompt:
  *
  * Returns: %TRUE if the row shows the Ask (chat) icon
@@ -777,6 +940,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
   gtk_widget_class_install_action (widget_class, "job.copy-prompt", NULL, copy_prompt_action);
   gtk_widget_class_install_action (widget_class, "job.remove", NULL, remove_action);
+  gtk_widget_class_install_action (widget_class, "job.init-git", NULL, init_git_action);
 
   gtk_widget_class_set_css_name (widget_class, "pcq-job-row");
 }
@@ -802,6 +966,8 @@ pcq_job_row_init (PcqJobRow *self)
                                  G_CALLBACK (job_progress_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::total",
                                  G_CALLBACK (job_progress_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::commit-note",
+                                 G_CALLBACK (job_commit_note_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::attempts",
                                  G_CALLBACK (job_attempts_cb), self, G_CONNECT_SWAPPED);
 

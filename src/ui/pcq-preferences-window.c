@@ -23,6 +23,7 @@ struct _PcqPreferencesWindow
   /* Template children */
   AdwActionRow         *folder_row;
   GtkWidget            *reset_folder_button;
+  GtkSwitch            *commit_switch;
   GtkAdjustment        *max_active_adjustment;
   GtkAdjustment        *retries_adjustment;
   GtkAdjustment        *history_adjustment;
@@ -119,6 +120,8 @@ pcq_preferences_window_constructed (GObject *object)
 
   g_assert (G_IS_SETTINGS (self->settings));
 
+  g_settings_bind (self->settings, "commit-results", self->commit_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "max-active", self->max_active_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "retries", self->retries_adjustment, "value",
@@ -213,6 +216,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
                                                "/com/example/Pcq/ui/pcq-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, folder_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, reset_folder_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, commit_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_active_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, retries_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);

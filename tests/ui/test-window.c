@@ -76,6 +76,7 @@ new_app (Fixture *f)
   g_settings_set_uint (settings, "max-active", 4);
   g_settings_set_uint (settings, "retries", 1);
   g_settings_set_boolean (settings, "notify-when-finished", TRUE);
+  g_settings_set_boolean (settings, "commit-results", FALSE);
 
   /* Not unique: tests run in parallel on one session bus. Each test
    * has its own queue store. */
@@ -944,6 +945,74 @@ row_done (Fixture *f,
   return row != NULL && g_str_has_prefix (pcq_job_row_get_detail_text (row), "Done");
 }
 
+static gboolean
+row_has_note (Fixture *f,
+              PcqJob  *job)
+{
+  PcqJobRow *row = row_for_job (f, job);
+
+  return row != NULL && *pcq_job_row_get_note_text (row) != '\0';
+}
+
+/* Commit results on, an output folder outside any repository: the task
+ * is done and its row says it was not committed, and offers to make
+ * one; what finishes after that is committed. */
+static void
+test_commit_no_repository (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *url = data_url (f, "git-a.bin", 1500);
+  g_autofree char *url2 = data_url (f, "git-b.bin", 1500);
+  g_autofree char *git_dir = g_build_filename (f->out_dir, ".git", NULL);
+  g_autofree char *git = NULL;
+  PcqJobRow *row;
+  PcqJob *job;
+
+  g_settings_set_boolean (f->settings, "commit-results", TRUE);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_commit_results (f->engine), WAIT_MS);
+
+  set_entry (f, url);
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 1);
+  job = job_at (f, 0);
+
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (row_has_note (f, job), WAIT_MS);
+  row = row_for_job (f, job);
+
+  if (g_strcmp0 (pcq_job_get_commit_note (job), "not committed: built without Git support") == 0)
+    {
+      g_assert_cmpstr (pcq_job_row_get_note_text (row), ==,
+                       "not committed: built without Git support");
+      g_test_skip ("built without Git support");
+      return;
+    }
+
+  g_assert_cmpstr (pcq_job_row_get_note_text (row), ==, "not committed: no Git repository");
+  g_assert_true (g_file_test (pcq_job_get_output_path (job), G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (git_dir, G_FILE_TEST_EXISTS));
+
+  /* The row's offer: `git init` in the output folder. */
+  git = g_find_program_in_path ("git");
+  if (git == NULL)
+    return;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.init-git", NULL));
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_last_toast (f->window) != NULL &&
+                     g_str_has_prefix (_pcq_window_get_last_toast (f->window),
+                                       "Initialized a Git repository in "), WAIT_MS);
+  g_assert_true (g_file_test (git_dir, G_FILE_TEST_IS_DIR));
+
+  /* The next one is committed. */
+  set_entry (f, url2);
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  job = g_strcmp0 (pcq_job_get_url (job_at (f, 0)), url2) == 0 ? job_at (f, 0) : job_at (f, 1);
+  g_assert_cmpstr (pcq_job_get_url (job), ==, url2);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_has_note (f, job), WAIT_MS);
+  g_assert_true (g_str_has_prefix (pcq_job_row_get_note_text (row_for_job (f, job)), "committed "));
+}
+
 static void
 test_ask (Fixture       *f,
           gconstpointer  data)
@@ -1294,6 +1363,7 @@ main (int    argc,
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);
   ADD ("/pcq/window/ask", test_ask);
+  ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);

@@ -120,6 +120,49 @@ parse_object (JsonParser  *parser,
   return json_node_get_object (root);
 }
 
+/**
+ * pcq_api_build_batch_request:
+ * @body: a chat-completions request body from a batch file (JSON text)
+ * @model: (nullable): the model to add if @body names none
+ * @length: (out): the request's length
+ * @error: set when @body is not a JSON object
+ *
+ * Returns: (transfer full): @body as given, or, when it has no "model"
+ *   and @model is set, @body with "model": @model added. Nothing else
+ *   is changed: "stream" stays as it is, or absent.
+ */
+char *
+pcq_api_build_batch_request (const char  *body,
+                             const char  *model,
+                             gsize       *length,
+                             GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) generator = NULL;
+  JsonObject *object;
+
+  g_return_val_if_fail (body != NULL, NULL);
+  g_return_val_if_fail (length != NULL, NULL);
+
+  object = parse_object (parser, body, -1, error);
+  if (object == NULL)
+    {
+      g_prefix_error (error, "The batch request body cannot be read: ");
+      return NULL;
+    }
+
+  if (json_object_has_member (object, "model") || model == NULL || *model == '\0')
+    {
+      *length = strlen (body);
+      return g_strdup (body);
+    }
+
+  json_object_set_string_member (object, "model", model);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  return json_generator_to_data (generator, length);
+}
+
 /* error.message of an OpenAI-style error object, or a bare "error" string. */
 static const char *
 error_message (JsonObject *object)

@@ -21,6 +21,10 @@ char       *pcq_api_build_request (const char  *model,
                                    const char  *prompt,
                                    gboolean     stream,
                                    gsize       *length);
+char       *pcq_api_build_batch_request (const char  *body,
+                                         const char  *model,
+                                         gsize       *length,
+                                         GError     **error);
 char       *pcq_api_parse_answer  (const char  *body,
                                    gssize       length,
                                    GError     **error);

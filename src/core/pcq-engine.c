@@ -47,7 +47,9 @@
  * was clean, so a batch costs the same whatever the chunk rate.
  *
  * API tasks (prompts) are jobs of kind PCQ_JOB_ASK whose URL is the
- * chat-completions endpoint they were submitted to. They share the
+ * chat-completions endpoint they were submitted to; batch-file requests
+ * are jobs of kind PCQ_JOB_BATCH, the same but with a whole request
+ * body (JSON) in place of the prompt. They share the
  * backlog, the pool, max-active and the retry rules with downloads;
  * their runs carry a copy of the model, system prompt and API key as
  * they were when the run was made. The key comes from PCQ_API_KEY,
@@ -720,7 +722,7 @@ commit_result (PcqEngine *self,
   if (self->vcs == NULL)
     self->vcs = pcq_vcs_new (self->main_context, vcs_result_cb, self);
 
-  if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
+  if (pcq_job_get_kind (job) != PCQ_JOB_DOWNLOAD)
     body = pcq_job_get_prompt (job);
   else
     body = pcq_job_get_url (job);
@@ -1354,6 +1356,8 @@ run_for_job (PcqEngine  *self,
   if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
     pcq_run_set_ask (run, pcq_job_get_prompt (job), self->model, self->system_prompt,
                      self->api_key);
+  else if (pcq_job_get_kind (job) == PCQ_JOB_BATCH)
+    pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model, self->api_key);
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
@@ -1552,6 +1556,43 @@ pcq_engine_submit_prompt (PcqEngine  *self,
   dir = g_canonicalize_filename (output_dir, NULL);
   endpoint = pcq_api_chat_url (self->api_base);
   job = pcq_job_new_ask (prompt, endpoint, dir, name);
+  add_job (self, job);
+
+  return job;
+}
+
+/**
+ * pcq_engine_submit_request:
+ * @self: a #PcqEngine
+ * @body: a chat-completions request body, as JSON text (an object)
+ * @output_dir: the folder to save the answer into
+ * @name: the file name (sanitized when it runs; conflicts numbered)
+ *
+ * Queues an API task from a batch file line: @body goes as given to the
+ * chat-completions endpoint of #PcqEngine:api-base; #PcqEngine:model is
+ * added only if @body has no "model", and #PcqEngine:system-prompt is
+ * not used. The answer's content is saved as a file.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit_request (PcqEngine  *self,
+                           const char *body,
+                           const char *output_dir,
+                           const char *name)
+{
+  g_autoptr(PcqJob) job = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *endpoint = NULL;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (body != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  dir = g_canonicalize_filename (output_dir, NULL);
+  endpoint = pcq_api_chat_url (self->api_base);
+  job = pcq_job_new_batch (body, endpoint, dir, name);
   add_job (self, job);
 
   return job;

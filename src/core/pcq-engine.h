@@ -49,6 +49,10 @@ PcqJob     *pcq_engine_submit_prompt        (PcqEngine           *self,
                                              const char          *prompt,
                                              const char          *output_dir,
                                              const char          *name);
+PcqJob     *pcq_engine_submit_request       (PcqEngine           *self,
+                                             const char          *body,
+                                             const char          *output_dir,
+                                             const char          *name);
 void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,

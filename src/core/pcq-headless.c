@@ -51,7 +51,28 @@ typedef struct
   GCancellable *input_cancellable;
   GString      *input_pending;
   guint         input_line;
+
+  /* Batch files: the input line (and custom_id) of each job from the
+   * input, and one JSON line per line that failed, for errors.jsonl. */
+  GHashTable   *input_jobs;
+  GPtrArray    *errors;
+  guint         n_batch_lines;
 } Headless;
+
+typedef struct
+{
+  guint  line;
+  char  *custom_id;  /* nullable */
+} InputLine;
+
+static void
+input_line_free (gpointer data)
+{
+  InputLine *info = data;
+
+  g_free (info->custom_id);
+  g_free (info);
+}
 
 static void maybe_done (Headless *h);
 
@@ -83,14 +104,66 @@ check_output_dir (const char  *dir,
   return TRUE;
 }
 
+/* One line of errors.jsonl: {"line": N, "custom_id": …, "error": {"message": …}}. */
+static void
+add_error (Headless   *h,
+           guint       line,
+           const char *custom_id,
+           const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "line");
+  json_builder_add_int_value (builder, line);
+  json_builder_set_member_name (builder, "custom_id");
+  if (custom_id != NULL)
+    json_builder_add_string_value (builder, custom_id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json = json_generator_to_data (generator, NULL);
+  /* The line number first, zero-padded: sorted as strings, in line order. */
+  g_ptr_array_add (h->errors, g_strdup_printf ("%010u%s", line, json));
+}
+
+/* A line of the input file that cannot be run. */
 static void
 bad_line (Headless   *h,
           const char *file,
           guint       line,
+          const char *custom_id,
           const char *message)
 {
   g_printerr ("pcq: %s:%u: %s\n", file, line, message);
   h->n_bad_lines++;
+  add_error (h, line, custom_id, message);
+}
+
+static void
+track_input_job (Headless   *h,
+                 PcqJob     *job,
+                 guint       line,
+                 const char *custom_id)
+{
+  InputLine *info = g_new0 (InputLine, 1);
+  guint64 *id = g_new (guint64, 1);
+
+  *id = pcq_job_get_id (job);
+  info->line = line;
+  info->custom_id = g_strdup (custom_id);
+  g_hash_table_replace (h->input_jobs, id, info);
 }
 
 /* A string member, or NULL if it is missing or not a string. */
@@ -107,7 +180,69 @@ get_string_member (JsonObject *object,
   return json_node_get_string (node);
 }
 
-/* A JSON Lines object: {"url": …, "output": …} or {"prompt": …, "output": …}. */
+/* An OpenAI Batch input line: {"custom_id": …, "method": "POST",
+ * "url": "/v1/chat/completions", "body": {…}}. The answer goes to
+ * CUSTOM_ID.md. */
+static void
+submit_batch_line (Headless   *h,
+                   const char *file,
+                   guint       lineno,
+                   JsonObject *object,
+                   const char *output_dir)
+{
+  const char *custom_id = get_string_member (object, "custom_id");
+  const char *method = get_string_member (object, "method");
+  const char *url = get_string_member (object, "url");
+  JsonNode *body = json_object_get_member (object, "body");
+  g_autofree char *json = NULL;
+  g_autofree char *name = NULL;
+  PcqJob *job;
+
+  h->n_batch_lines++;
+
+  if (custom_id == NULL || *custom_id == '\0')
+    {
+      bad_line (h, file, lineno, NULL, "batch request: missing \"custom_id\" string");
+      return;
+    }
+
+  if (g_strcmp0 (method, "POST") != 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("batch request “%s”: unsupported \"method\" (only \"POST\")", custom_id);
+
+      bad_line (h, file, lineno, custom_id, message);
+      return;
+    }
+
+  if (g_strcmp0 (url, "/v1/chat/completions") != 0 && g_strcmp0 (url, "/chat/completions") != 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("batch request “%s”: unsupported \"url\" (only \"/v1/chat/completions\")",
+                         custom_id);
+
+      bad_line (h, file, lineno, custom_id, message);
+      return;
+    }
+
+  if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+    {
+      g_autofree char *message =
+        g_strdup_printf ("batch request “%s”: \"body\" must be a JSON object", custom_id);
+
+      bad_line (h, file, lineno, custom_id, message);
+      return;
+    }
+
+  json = json_to_string (body, FALSE);
+  name = g_strconcat (custom_id, ".md", NULL);
+  job = pcq_engine_submit_request (h->engine, json, output_dir, name);
+  track_input_job (h, job, lineno, custom_id);
+  h->n_submitted++;
+}
+
+/* A JSON Lines object: {"url": …, "output": …}, {"prompt": …, "output": …}
+ * or an OpenAI Batch request. */
 static void
 submit_json_line (Headless   *h,
                   const char *file,
@@ -124,30 +259,37 @@ submit_json_line (Headless   *h,
 
   if (!json_parser_load_from_data (parser, line, -1, &error))
     {
-      bad_line (h, file, lineno, error->message);
+      bad_line (h, file, lineno, NULL, error->message);
       return;
     }
 
   if (json_parser_get_root (parser) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      bad_line (h, file, lineno, "expected a JSON object");
+      bad_line (h, file, lineno, NULL, "expected a JSON object");
       return;
     }
 
   object = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (object, "custom_id") || json_object_has_member (object, "body") ||
+      json_object_has_member (object, "method"))
+    {
+      submit_batch_line (h, file, lineno, object, output_dir);
+      return;
+    }
+
   url = get_string_member (object, "url");
   prompt = get_string_member (object, "prompt");
   output = get_string_member (object, "output");
   if (json_object_has_member (object, "output") && output == NULL)
     {
-      bad_line (h, file, lineno, "\"output\" must be a string");
+      bad_line (h, file, lineno, NULL, "\"output\" must be a string");
       return;
     }
 
   if (url != NULL && prompt != NULL)
     {
-      bad_line (h, file, lineno, "give either \"url\" or \"prompt\", not both");
+      bad_line (h, file, lineno, NULL, "give either \"url\" or \"prompt\", not both");
       return;
     }
 
@@ -155,21 +297,22 @@ submit_json_line (Headless   *h,
     {
       if (*prompt == '\0')
         {
-          bad_line (h, file, lineno, "\"prompt\" is empty");
+          bad_line (h, file, lineno, NULL, "\"prompt\" is empty");
           return;
         }
-      pcq_engine_submit_prompt (h->engine, prompt, output_dir, output);
+      track_input_job (h, pcq_engine_submit_prompt (h->engine, prompt, output_dir, output),
+                       lineno, NULL);
       h->n_submitted++;
       return;
     }
 
   if (url == NULL)
     {
-      bad_line (h, file, lineno, "expected a \"url\" or \"prompt\" string member");
+      bad_line (h, file, lineno, NULL, "expected a \"url\" or \"prompt\" string member");
       return;
     }
 
-  pcq_engine_submit (h->engine, url, output_dir, output);
+  track_input_job (h, pcq_engine_submit (h->engine, url, output_dir, output), lineno, NULL);
   h->n_submitted++;
 }
 
@@ -183,7 +326,7 @@ submit_line (Headless *h,
 
   if (!g_utf8_validate (line, -1, NULL))
     {
-      bad_line (h, h->input, h->input_line, "not valid UTF-8");
+      bad_line (h, h->input, h->input_line, NULL, "not valid UTF-8");
       return;
     }
 
@@ -198,7 +341,8 @@ submit_line (Headless *h,
       return;
     }
 
-  pcq_engine_submit (h->engine, text, h->output_dir, NULL);
+  track_input_job (h, pcq_engine_submit (h->engine, text, h->output_dir, NULL),
+                   h->input_line, NULL);
   h->n_submitted++;
 }
 
@@ -335,6 +479,17 @@ job_label (PcqJob *job)
   g_autofree char *line = NULL;
   const char *end;
 
+  /* A batch request by its custom_id (its name is CUSTOM_ID.md). */
+  if (pcq_job_get_kind (job) == PCQ_JOB_BATCH)
+    {
+      const char *name = pcq_job_get_name (job);
+      gsize length = name != NULL ? strlen (name) : 0;
+
+      if (name != NULL && g_str_has_suffix (name, ".md"))
+        length -= 3;
+      return g_strdup_printf ("request “%.*s”", (int) length, name != NULL ? name : "");
+    }
+
   if (pcq_job_get_kind (job) != PCQ_JOB_ASK || prompt == NULL)
     return g_strdup (pcq_job_get_url (job));
 
@@ -362,12 +517,19 @@ job_finished_cb (PcqEngine *engine,
   if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
     {
       g_autofree char *label = job_label (job);
+      guint64 id = pcq_job_get_id (job);
+      InputLine *info = g_hash_table_lookup (h->input_jobs, &id);
+      const char *reason = pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given";
 
       clear_progress_line (h);
-      g_printerr ("pcq: %s: %s: %s\n",
-                  label,
-                  pcq_job_state_to_string (state),
-                  pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given");
+      if (info != NULL && pcq_job_get_kind (job) == PCQ_JOB_BATCH)
+        g_printerr ("pcq: %s:%u: %s: %s: %s\n", h->input, info->line, label,
+                    pcq_job_state_to_string (state), reason);
+      else
+        g_printerr ("pcq: %s: %s: %s\n", label, pcq_job_state_to_string (state), reason);
+
+      if (info != NULL)
+        add_error (h, info->line, info->custom_id, reason);
     }
 
   maybe_done (h);
@@ -406,6 +568,42 @@ interrupt_cb (gpointer user_data)
     }
 
   return G_SOURCE_CONTINUE;
+}
+
+/* A batch file's lines that failed go to errors.jsonl in the output
+ * folder (replacing the one of an earlier run), in input order. */
+static gint
+compare_error_lines (gconstpointer a,
+                     gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static void
+write_errors (Headless *h)
+{
+  g_autoptr(GString) text = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (h->n_batch_lines == 0 || h->errors->len == 0)
+    return;
+
+  g_ptr_array_sort (h->errors, compare_error_lines);
+  text = g_string_new (NULL);
+  for (guint i = 0; i < h->errors->len; i++)
+    {
+      const char *entry = g_ptr_array_index (h->errors, i);
+
+      g_string_append (text, entry + 10);  /* after the line number */
+      g_string_append_c (text, '\n');
+    }
+
+  path = g_build_filename (h->output_dir, "errors.jsonl", NULL);
+  if (!g_file_set_contents (path, text->str, text->len, &error))
+    g_printerr ("pcq: %s\n", error->message);
+  else
+    g_printerr ("pcq: %u failed line(s) of %s listed in %s\n", h->errors->len, h->input, path);
 }
 
 /* The contract's last stdout line. Only numbers: no JSON escaping needed. */
@@ -577,6 +775,8 @@ pcq_headless_run (int    argc,
 
   h.input = input;
   h.output_dir = output_dir;
+  h.input_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, input_line_free);
+  h.errors = g_ptr_array_new_with_free_func (g_free);
   if (input != NULL && !start_reading (&h, &error))
     {
       g_printerr ("pcq: %s: %s\n", input, error->message);
@@ -594,6 +794,7 @@ pcq_headless_run (int    argc,
 
   g_clear_handle_id (&h.progress_source, g_source_remove);
   clear_progress_line (&h);
+  write_errors (&h);
   print_summary (&h);
 
   if (h.n_interrupts > 0)
@@ -606,6 +807,8 @@ pcq_headless_run (int    argc,
 
   g_clear_object (&h.engine);
   g_clear_pointer (&h.loop, g_main_loop_unref);
+  g_clear_pointer (&h.input_jobs, g_hash_table_unref);
+  g_clear_pointer (&h.errors, g_ptr_array_unref);
   pcq_store_close (store);
   close (lock_fd);
 

@@ -310,6 +310,37 @@ pcq_job_new_ask (const char *prompt,
                        NULL);
 }
 
+/**
+ * pcq_job_new_batch:
+ * @body: a whole chat-completions request, as JSON text
+ * @endpoint: the chat-completions URL @body is posted to
+ * @output_dir: the folder the answer goes to
+ * @name: the file name to use (sanitized when it runs)
+ *
+ * Returns: (transfer full): a new queued API task from a batch file
+ *   line; pcq_job_get_prompt() returns @body. Must be called on the main
+ *   thread.
+ */
+PcqJob *
+pcq_job_new_batch (const char *body,
+                   const char *endpoint,
+                   const char *output_dir,
+                   const char *name)
+{
+  g_return_val_if_fail (body != NULL, NULL);
+  g_return_val_if_fail (endpoint != NULL, NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return g_object_new (PCQ_TYPE_JOB,
+                       "kind", PCQ_JOB_BATCH,
+                       "prompt", body,
+                       "url", endpoint,
+                       "output-dir", output_dir,
+                       "name", name,
+                       NULL);
+}
+
 guint64
 pcq_job_get_id (PcqJob *self)
 {

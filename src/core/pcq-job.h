@@ -23,6 +23,8 @@ typedef enum
 {
   PCQ_JOB_DOWNLOAD,  /* GET a URL into a file */
   PCQ_JOB_ASK,       /* POST a prompt to a chat-completions endpoint, save the answer */
+  PCQ_JOB_BATCH,     /* POST a given chat-completions request body (its JSON is the
+                      * job's prompt), save the answer */
 } PcqJobKind;
 
 #define PCQ_TYPE_JOB (pcq_job_get_type ())
@@ -35,6 +37,10 @@ PcqJob      *pcq_job_new             (const char *url,
                                       const char *output_dir,
                                       const char *name);
 PcqJob      *pcq_job_new_ask         (const char *prompt,
+                                      const char *endpoint,
+                                      const char *output_dir,
+                                      const char *name);
+PcqJob      *pcq_job_new_batch       (const char *body,
                                       const char *endpoint,
                                       const char *output_dir,
                                       const char *name);

@@ -272,11 +272,11 @@ load (sqlite3    *db,
       record->validator = dup_column (stmt, 10);
       record->created = sqlite3_column_int64 (stmt, 11);
       record->finished = sqlite3_column_int64 (stmt, 12);
-      record->kind = CLAMP (sqlite3_column_int (stmt, 13), PCQ_JOB_DOWNLOAD, PCQ_JOB_ASK);
+      record->kind = CLAMP (sqlite3_column_int (stmt, 13), PCQ_JOB_DOWNLOAD, PCQ_JOB_BATCH);
       record->prompt = dup_column (stmt, 14);
 
       if (record->url == NULL || record->output_dir == NULL ||
-          (record->kind == PCQ_JOB_ASK && record->prompt == NULL))
+          (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
         {
           pcq_store_record_free (record);
           continue;

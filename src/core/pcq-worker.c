@@ -99,6 +99,24 @@ pcq_run_set_ask (PcqRun     *run,
   run->idempotency_key = g_strdup_printf ("pcq-%s-%" G_GUINT64_FORMAT, process_nonce (), run->id);
 }
 
+/**
+ * pcq_run_set_batch:
+ * @run: a run whose url is a chat-completions URL
+ * @body: the request body from a batch file, as JSON text
+ * @model: (nullable): used only if @body names no model
+ *
+ * Makes @run an API task that posts @body. Call before the run is shared.
+ */
+void
+pcq_run_set_batch (PcqRun     *run,
+                   const char *body,
+                   const char *model,
+                   const char *api_key)
+{
+  pcq_run_set_ask (run, body, model, NULL, api_key);
+  run->kind = PCQ_JOB_BATCH;
+}
+
 PcqRun *
 pcq_run_ref (PcqRun *run)
 {
@@ -501,7 +519,14 @@ build_ask_message (PcqRun  *run,
   /* A POST is never sent again elsewhere behind our back. */
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
 
-  json = pcq_api_build_request (run->model, run->system_prompt, run->prompt, TRUE, &length);
+  if (run->kind == PCQ_JOB_BATCH)
+    {
+      json = pcq_api_build_batch_request (run->prompt, run->model, &length, error);
+      if (json == NULL)
+        return NULL;
+    }
+  else
+    json = pcq_api_build_request (run->model, run->system_prompt, run->prompt, TRUE, &length);
   body = g_bytes_new_take (json, length);
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
 
@@ -526,6 +551,10 @@ choose_ask_name (PcqRun *run)
 
   if ((name = pcq_sink_sanitize_name (run->name)) != NULL)
     return name;
+
+  /* A batch request's prompt is its JSON body: no slug from that. */
+  if (run->kind == PCQ_JOB_BATCH)
+    return g_strdup ("request.md");
 
   slug = pcq_api_slug (run->prompt);
   return g_strconcat (slug, ".md", NULL);
@@ -852,7 +881,7 @@ pcq_worker_run (PcqWorker  *self,
   gint64 resume_from = 0;
   gboolean replace;
 
-  if (run->kind == PCQ_JOB_ASK)
+  if (run->kind == PCQ_JOB_ASK || run->kind == PCQ_JOB_BATCH)
     return run_ask (self, run, stall_timeout, attempt);
 
   session = ensure_session (self, stall_timeout);

@@ -32,7 +32,8 @@ typedef struct
   char            *host;         /* for Retry-After holds */
   GCancellable    *cancellable;
 
-  /* API tasks only (kind PCQ_JOB_ASK; url is the chat-completions URL). */
+  /* API tasks only (kind PCQ_JOB_ASK, or PCQ_JOB_BATCH whose prompt is
+   * the whole request body; url is the chat-completions URL). */
   PcqJobKind       kind;
   char            *prompt;
   char            *model;            /* nullable */
@@ -67,6 +68,10 @@ void    pcq_run_set_ask (PcqRun     *run,
                          const char *model,
                          const char *system_prompt,
                          const char *api_key);
+void    pcq_run_set_batch (PcqRun     *run,
+                           const char *body,
+                           const char *model,
+                           const char *api_key);
 PcqRun *pcq_run_ref   (PcqRun     *run);
 void    pcq_run_unref (PcqRun     *run);
 

@@ -951,7 +951,17 @@ test_store_migration (void)
       .created = 300, .finished = 0,
     };
 
+    PcqStoreRecord batch = {
+      .id = 9, .kind = PCQ_JOB_BATCH,
+      .prompt = (char *) "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+      .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
+      .name = (char *) "req-1.md", .state = PCQ_JOB_FAILED, .bytes = 0, .total = -1, .attempts = 1,
+      .error = (char *) "Server answered 400", .output_path = NULL, .validator = NULL,
+      .created = 400, .finished = 500,
+    };
+
     pcq_store_put (store, &put, FALSE, NULL, NULL);
+    pcq_store_put (store, &batch, FALSE, NULL, NULL);
   }
   pcq_store_close (store);
   g_object_unref (store);
@@ -968,7 +978,7 @@ test_store_migration (void)
   store = pcq_store_new (path);
   records = pcq_store_open_sync (store, 0, &notice, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpuint (records->len, ==, 3);
   record = records->pdata[1];
   g_assert_cmpint (record->kind, ==, PCQ_JOB_ASK);
   g_assert_cmpstr (record->prompt, ==, "Why?\nBecause.");
@@ -980,6 +990,15 @@ test_store_migration (void)
   g_assert_cmpstr (record->output_path, ==, "/tmp/x/why.md");
   g_assert_null (record->validator);
   g_assert_cmpint (record->created, ==, 300);
+  record = records->pdata[2];
+  g_assert_cmpint (record->kind, ==, PCQ_JOB_BATCH);
+  g_assert_cmpstr (record->prompt, ==, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+  g_assert_cmpstr (record->name, ==, "req-1.md");
+  g_assert_cmpint (record->state, ==, PCQ_JOB_FAILED);
+  g_assert_cmpstr (record->error, ==, "Server answered 400");
+  g_assert_null (record->output_path);
+  g_assert_cmpint (record->created, ==, 400);
+  g_assert_cmpint (record->finished, ==, 500);
   pcq_store_close (store);
   g_object_unref (store);
 
@@ -1085,6 +1104,210 @@ test_headless_prompts (void)
   remove_tree (dir);
 }
 
+/* An OpenAI Batch input file: two good requests (one plain, one
+ * streamed), one the server refuses, a malformed line and one with an
+ * unsupported method. */
+static void
+test_headless_batch (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *input = g_build_filename (dir, "batch.jsonl", NULL);
+  g_autofree char *stdout_buf = NULL;
+  g_autofree char *stderr_buf = NULL;
+  g_autofree char *alpha_answer = expected_answer ("plain Batch alpha");
+  g_autofree char *beta_answer = expected_answer ("stream Batch beta");
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *store_path = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(PcqStore) store = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) errors = NULL;
+  JsonObject *object;
+  JsonObject *body;
+  Request *request;
+  guint n_batch = 0;
+  guint n;
+  const char *batch =
+    "{\"custom_id\": \"alpha\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {\"model\": \"batch-model\", \"temperature\": 0.5, "
+    "\"messages\": [{\"role\": \"user\", \"content\": \"plain Batch alpha\"}]}}\n"
+    "{\"custom_id\": \"beta/two\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {\"stream\": true, "
+    "\"messages\": [{\"role\": \"user\", \"content\": \"stream Batch beta\"}]}}\n"
+    "{\"custom_id\": \"gamma\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {\"messages\": [{\"role\": \"user\", \"content\": \"fail400 Batch gamma\"}]}}\n"
+    "{\"custom_id\": \"delta\", \"method\": \"POST\", \"url\": \n"
+    "{\"custom_id\": \"eps\", \"method\": \"GET\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {\"messages\": []}}\n";
+
+  g_assert_no_error (error);
+  g_file_set_contents (input, batch, -1, &error);
+  g_assert_no_error (error);
+
+  /* A file of that name is there already: the answer is numbered. */
+  g_assert_cmpint (g_mkdir_with_parents (out, 0755), ==, 0);
+  path = g_build_filename (out, "alpha.md", NULL);
+  g_file_set_contents (path, "old", -1, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&path, g_free);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless",
+                                      "-o", out, "--api-base", server.base, "--model", "configured",
+                                      "-i", input, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_buf);
+
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+
+  /* The bad lines by number, the refused request with the server's message. */
+  {
+    g_autofree char *line4 = g_strdup_printf ("pcq: %s:4: ", input);
+    g_autofree char *line5 = g_strdup_printf ("pcq: %s:5: batch request “eps”: unsupported \"method\"",
+                                              input);
+
+    g_assert_nonnull (strstr (stderr_buf, line4));
+    g_assert_nonnull (strstr (stderr_buf, line5));
+  }
+  {
+    g_autofree char *line3 = g_strdup_printf ("pcq: %s:3: request “gamma”: failed: Server answered "
+                                              "400 Bad Request: the prompt is too long", input);
+
+    g_assert_nonnull (strstr (stderr_buf, line3));
+  }
+  g_assert_null (strstr (stderr_buf, TEST_KEY));
+
+  lines = g_strsplit (g_strchomp (stdout_buf), "\n", -1);
+  n = g_strv_length (lines);
+  g_assert_cmpuint (n, >=, 1);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (object, "done"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (object, "failed"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (object, "cancelled"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (object, "bytes"), ==,
+                   strlen (alpha_answer) + strlen (beta_answer));
+
+  /* The answers, byte-exact, under their custom_id (sanitized, numbered). */
+  path = g_build_filename (out, "alpha.md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, "old");
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&contents, g_free);
+  path = g_build_filename (out, "alpha (1).md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, alpha_answer);
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&contents, g_free);
+  path = g_build_filename (out, "beta_two.md", NULL);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, beta_answer);
+  g_clear_pointer (&path, g_free);
+  g_clear_pointer (&contents, g_free);
+  path = g_build_filename (out, "gamma.md", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&path, g_free);
+
+  /* The bodies went as given: the body's model wins, the configured one
+   * fills in, and "stream" is neither forced nor dropped. */
+  requests = requests_for ("plain Batch alpha");
+  g_assert_cmpuint (requests->len, ==, 1);
+  request = requests->pdata[0];
+  json_parser_load_from_data (parser, request->body, -1, &error);
+  g_assert_no_error (error);
+  body = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "batch-model");
+  g_assert_false (json_object_has_member (body, "stream"));
+  g_assert_cmpfloat (json_object_get_double_member (body, "temperature"), ==, 0.5);
+  g_assert_cmpstr (request->authorization, ==, "Bearer " TEST_KEY);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  requests = requests_for ("stream Batch beta");
+  g_assert_cmpuint (requests->len, ==, 1);
+  request = requests->pdata[0];
+  json_parser_load_from_data (parser, request->body, -1, &error);
+  g_assert_no_error (error);
+  body = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "configured");
+  g_assert_true (json_object_get_boolean_member (body, "stream"));
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  /* Refused once, not again. */
+  requests = requests_for ("fail400 Batch gamma");
+  g_assert_cmpuint (requests->len, ==, 1);
+
+  /* errors.jsonl: the failed lines, in order. */
+  path = g_build_filename (out, "errors.jsonl", NULL);
+  contents = read_file (path);
+  errors = g_strsplit (g_strchomp (contents), "\n", -1);
+  g_assert_cmpuint (g_strv_length (errors), ==, 3);
+  {
+    const struct { gint64 line; const char *custom_id; const char *message; } expected[] = {
+      { 3, "gamma", "Server answered 400 Bad Request: the prompt is too long" },
+      { 4, NULL, NULL },
+      { 5, "eps", "unsupported \"method\"" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        JsonObject *entry;
+        JsonObject *entry_error;
+
+        json_parser_load_from_data (parser, errors[i], -1, &error);
+        g_assert_no_error (error);
+        entry = json_node_get_object (json_parser_get_root (parser));
+        g_assert_cmpint (json_object_get_int_member (entry, "line"), ==, expected[i].line);
+        if (expected[i].custom_id != NULL)
+          g_assert_cmpstr (json_object_get_string_member (entry, "custom_id"), ==,
+                           expected[i].custom_id);
+        else
+          g_assert_true (json_object_get_null_member (entry, "custom_id"));
+        entry_error = json_object_get_object_member (entry, "error");
+        g_assert_nonnull (json_object_get_string_member (entry_error, "message"));
+        if (expected[i].message != NULL)
+          g_assert_nonnull (strstr (json_object_get_string_member (entry_error, "message"),
+                                    expected[i].message));
+      }
+  }
+
+  /* The requests were stored with their whole body, the key was not. */
+  store_path = g_build_filename (state, "pcq", "headless.sqlite", NULL);
+  g_assert_false (file_contains (store_path, TEST_KEY));
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, 0, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcqStoreRecord *record = records->pdata[i];
+
+      if (record->kind != PCQ_JOB_BATCH)
+        continue;
+      n_batch++;
+      g_assert_nonnull (strstr (record->prompt, "\"messages\""));
+    }
+  g_assert_cmpuint (n_batch, ==, 3);
+  pcq_store_close (store);
+
+  remove_tree (dir);
+}
+
 static void
 test_headless_usage (void)
 {
@@ -1146,6 +1369,7 @@ main (int    argc,
   g_test_add ("/pcq/api/connection-refused", Fixture, NULL,
               fixture_set_up, test_connection_refused, fixture_tear_down);
   g_test_add_func ("/pcq/api/headless/prompts", test_headless_prompts);
+  g_test_add_func ("/pcq/api/headless/batch", test_headless_batch);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
 
   status = g_test_run ();

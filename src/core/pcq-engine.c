@@ -1492,6 +1492,23 @@ add_job (PcqEngine *self,
     }
 }
 
+/* An API task goes to the chat-completions endpoint of the base URL
+ * as it is now; its output folder is made absolute like a download's. */
+static PcqJob *
+submit_api (PcqEngine  *self,
+            PcqJobKind  kind,
+            const char *text,
+            const char *output_dir,
+            const char *name)
+{
+  g_autofree char *dir = g_canonicalize_filename (output_dir, NULL);
+  g_autofree char *endpoint = pcq_api_chat_url (self->api_base);
+  g_autoptr(PcqJob) job = pcq_job_new_api (kind, text, endpoint, dir, name);
+
+  add_job (self, job);
+  return job;
+}
+
 /**
  * pcq_engine_submit:
  * @self: a #PcqEngine
@@ -1545,20 +1562,11 @@ pcq_engine_submit_prompt (PcqEngine  *self,
                           const char *output_dir,
                           const char *name)
 {
-  g_autoptr(PcqJob) job = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *endpoint = NULL;
-
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (prompt != NULL, NULL);
   g_return_val_if_fail (output_dir != NULL, NULL);
 
-  dir = g_canonicalize_filename (output_dir, NULL);
-  endpoint = pcq_api_chat_url (self->api_base);
-  job = pcq_job_new_ask (prompt, endpoint, dir, name);
-  add_job (self, job);
-
-  return job;
+  return submit_api (self, PCQ_JOB_ASK, prompt, output_dir, name);
 }
 
 /**
@@ -1581,21 +1589,12 @@ pcq_engine_submit_request (PcqEngine  *self,
                            const char *output_dir,
                            const char *name)
 {
-  g_autoptr(PcqJob) job = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *endpoint = NULL;
-
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (body != NULL, NULL);
   g_return_val_if_fail (output_dir != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  dir = g_canonicalize_filename (output_dir, NULL);
-  endpoint = pcq_api_chat_url (self->api_base);
-  job = pcq_job_new_batch (body, endpoint, dir, name);
-  add_job (self, job);
-
-  return job;
+  return submit_api (self, PCQ_JOB_BATCH, body, output_dir, name);
 }
 
 /**

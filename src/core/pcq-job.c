@@ -282,59 +282,33 @@ pcq_job_new (const char *url,
 }
 
 /**
- * pcq_job_new_ask:
- * @prompt: what to ask
- * @endpoint: the chat-completions URL the prompt goes to
+ * pcq_job_new_api:
+ * @kind: %PCQ_JOB_ASK or %PCQ_JOB_BATCH
+ * @text: the prompt (ask) or the whole request body as JSON (batch)
+ * @endpoint: the chat-completions URL it goes to
  * @output_dir: the folder the answer goes to
- * @name: (nullable): the file name to use, or %NULL to make one from @prompt
+ * @name: (nullable): the file name to use; for an ask task, %NULL makes
+ *   one from the prompt
  *
- * Returns: (transfer full): a new queued API task. Must be called on the
- *   main thread.
+ * Returns: (transfer full): a new queued API task;
+ *   pcq_job_get_prompt() returns @text. Must be called on the main thread.
  */
 PcqJob *
-pcq_job_new_ask (const char *prompt,
+pcq_job_new_api (PcqJobKind  kind,
+                 const char *text,
                  const char *endpoint,
                  const char *output_dir,
                  const char *name)
 {
-  g_return_val_if_fail (prompt != NULL, NULL);
+  g_return_val_if_fail (kind == PCQ_JOB_ASK || kind == PCQ_JOB_BATCH, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (endpoint != NULL, NULL);
   g_return_val_if_fail (output_dir != NULL, NULL);
+  g_return_val_if_fail (kind == PCQ_JOB_ASK || name != NULL, NULL);
 
   return g_object_new (PCQ_TYPE_JOB,
-                       "kind", PCQ_JOB_ASK,
-                       "prompt", prompt,
-                       "url", endpoint,
-                       "output-dir", output_dir,
-                       "name", name,
-                       NULL);
-}
-
-/**
- * pcq_job_new_batch:
- * @body: a whole chat-completions request, as JSON text
- * @endpoint: the chat-completions URL @body is posted to
- * @output_dir: the folder the answer goes to
- * @name: the file name to use (sanitized when it runs)
- *
- * Returns: (transfer full): a new queued API task from a batch file
- *   line; pcq_job_get_prompt() returns @body. Must be called on the main
- *   thread.
- */
-PcqJob *
-pcq_job_new_batch (const char *body,
-                   const char *endpoint,
-                   const char *output_dir,
-                   const char *name)
-{
-  g_return_val_if_fail (body != NULL, NULL);
-  g_return_val_if_fail (endpoint != NULL, NULL);
-  g_return_val_if_fail (output_dir != NULL, NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  return g_object_new (PCQ_TYPE_JOB,
-                       "kind", PCQ_JOB_BATCH,
-                       "prompt", body,
+                       "kind", kind,
+                       "prompt", text,
                        "url", endpoint,
                        "output-dir", output_dir,
                        "name", name,

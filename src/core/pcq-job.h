@@ -36,11 +36,8 @@ G_DECLARE_FINAL_TYPE (PcqJob, pcq_job, PCQ, JOB, GObject)
 PcqJob      *pcq_job_new             (const char *url,
                                       const char *output_dir,
                                       const char *name);
-PcqJob      *pcq_job_new_ask         (const char *prompt,
-                                      const char *endpoint,
-                                      const char *output_dir,
-                                      const char *name);
-PcqJob      *pcq_job_new_batch       (const char *body,
+PcqJob      *pcq_job_new_api         (PcqJobKind  kind,
+                                      const char *text,
                                       const char *endpoint,
                                       const char *output_dir,
                                       const char *name);

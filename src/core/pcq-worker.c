@@ -450,6 +450,28 @@ send_following_redirects (PcqWorker    *self,
     }
 }
 
+/* Writes @len bytes of a result to @sink and publishes the new count. */
+static gboolean
+write_and_report (PcqWorker   *self,
+                  PcqRun      *run,
+                  PcqSink     *sink,
+                  const void  *data,
+                  gsize        len,
+                  gint64      *bytes,
+                  GError     **error)
+{
+  if (len == 0)
+    return TRUE;
+
+  if (!pcq_sink_write (sink, data, len, error))
+    return FALSE;
+
+  *bytes += len;
+  pcq_atomic_set64 (&run->bytes, *bytes);
+  self->callbacks->progress (run, self->user_data);
+  return TRUE;
+}
+
 /* ---- API tasks ----------------------------------------------------- */
 
 static SoupSession *
@@ -739,16 +761,10 @@ run_ask (PcqWorker  *self,
               goto out;
             }
 
-          if (delta->len > 0)
+          if (!write_and_report (self, run, sink, delta->str, delta->len, &bytes, &error))
             {
-              if (!pcq_sink_write (sink, delta->str, delta->len, &error))
-                {
-                  outcome = PCQ_OUTCOME_FAILED;
-                  goto out;
-                }
-              bytes += delta->len;
-              pcq_atomic_set64 (&run->bytes, bytes);
-              self->callbacks->progress (run, self->user_data);
+              outcome = PCQ_OUTCOME_FAILED;
+              goto out;
             }
 
           if (pcq_api_stream_is_done (stream))
@@ -763,15 +779,10 @@ run_ask (PcqWorker  *self,
           outcome = PCQ_OUTCOME_FAILED;
           goto out;
         }
-      if (delta->len > 0)
+      if (!write_and_report (self, run, sink, delta->str, delta->len, &bytes, &error))
         {
-          if (!pcq_sink_write (sink, delta->str, delta->len, &error))
-            {
-              outcome = PCQ_OUTCOME_FAILED;
-              goto out;
-            }
-          bytes += delta->len;
-          pcq_atomic_set64 (&run->bytes, bytes);
+          outcome = PCQ_OUTCOME_FAILED;
+          goto out;
         }
 
       if (!pcq_api_stream_is_done (stream))
@@ -811,14 +822,11 @@ run_ask (PcqWorker  *self,
         }
 
       length = strlen (answer);
-      if (!pcq_sink_write (sink, answer, length, &error))
+      if (!write_and_report (self, run, sink, answer, length, &bytes, &error))
         {
           outcome = PCQ_OUTCOME_FAILED;
           goto out;
         }
-      bytes = length;
-      pcq_atomic_set64 (&run->bytes, bytes);
-      self->callbacks->progress (run, self->user_data);
     }
 
   g_input_stream_close (in, NULL, NULL);
@@ -1006,15 +1014,11 @@ pcq_worker_run (PcqWorker  *self,
       if (n == 0)
         break;
 
-      if (!pcq_sink_write (sink, self->buffer, n, &error))
+      if (!write_and_report (self, run, sink, self->buffer, n, &bytes, &error))
         {
           outcome = PCQ_OUTCOME_FAILED;
           goto out;
         }
-
-      bytes += n;
-      pcq_atomic_set64 (&run->bytes, bytes);
-      self->callbacks->progress (run, self->user_data);
     }
 
   if (error != NULL || (total >= 0 && bytes < total))

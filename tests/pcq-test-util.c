@@ -380,3 +380,11 @@ pcq_test_unused_port (void)
 
   return port;
 }
+
+const char *
+pcq_test_binary (void)
+{
+  const char *path = g_getenv ("PCQ_BINARY");
+
+  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
+}

@@ -84,6 +84,9 @@ void      pcq_test_launcher_isolate (GSubprocessLauncher *launcher,
                                      const char          *state,
                                      const char          *config);
 
+/* The pcq binary under test: $PCQ_BINARY, else the one this build made. */
+const char *pcq_test_binary      (void);
+
 /* A free loopback TCP port (bound, then closed). */
 guint16   pcq_test_unused_port   (void);
 

@@ -12,9 +12,6 @@
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 
-#ifndef PCQ_BINARY_DEFAULT
-#define PCQ_BINARY_DEFAULT "pcq"
-#endif
 
 #define RUN_TIMEOUT_MS 20000
 
@@ -53,14 +50,6 @@ typedef struct
 } Summary;
 
 /* Context */
-
-static const char *
-pcq_binary (void)
-{
-  const char *path = g_getenv ("PCQ_BINARY");
-
-  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
-}
 
 static Ctx *
 ctx_new (void)
@@ -142,7 +131,7 @@ run_start_full (Ctx                *ctx,
   pcq_test_launcher_isolate (launcher, ctx->home, ctx->state, ctx->config);
   g_subprocess_launcher_set_cwd (launcher, cwd != NULL ? cwd : ctx->out);
 
-  g_ptr_array_add (argv, (gpointer) pcq_binary ());
+  g_ptr_array_add (argv, (gpointer) pcq_test_binary ());
   g_ptr_array_add (argv, (gpointer) "--headless");
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
@@ -922,7 +911,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   pcq_test_init_isolation ();
 
-  g_test_message ("binary: %s", pcq_binary ());
+  g_test_message ("binary: %s", pcq_test_binary ());
 
   pcq_test_add_isolated ("/pcq/headless/summary/all-done", test_all_done, 30);
   pcq_test_add_isolated ("/pcq/headless/summary/some-failed", test_some_failed, 30);

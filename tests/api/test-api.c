@@ -21,13 +21,11 @@
 
 #include "pcq-api.h"
 #include "pcq-engine.h"
+#include "pcq-test-util.h"
 #include "pcq-error.h"
 #include "pcq-job.h"
 #include "pcq-store.h"
 
-#ifndef PCQ_BINARY_DEFAULT
-#define PCQ_BINARY_DEFAULT "pcq"
-#endif
 
 #define TEST_KEY "sk-test-0123456789-secret"
 #define WAIT_MS 10000
@@ -1007,14 +1005,6 @@ test_store_migration (void)
 
 /* ---- headless ------------------------------------------------------- */
 
-static const char *
-pcq_binary (void)
-{
-  const char *path = g_getenv ("PCQ_BINARY");
-
-  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
-}
-
 static void
 test_headless_prompts (void)
 {
@@ -1051,7 +1041,7 @@ test_headless_prompts (void)
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
   g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless",
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
                                       "-o", out, "--api-base", server.base, "--model", "m",
                                       "--prompt", "plain Headless first",
                                       "--prompt", "stream Headless second",
@@ -1165,7 +1155,7 @@ test_headless_batch (void)
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
   g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless",
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
                                       "-o", out, "--api-base", server.base, "--model", "configured",
                                       "-i", input, NULL);
   g_assert_no_error (error);
@@ -1329,7 +1319,7 @@ test_headless_usage (void)
                                             G_SUBPROCESS_FLAGS_STDERR_SILENCE);
       g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
       g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
-      proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless", "-o", out,
+      proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless", "-o", out,
                                           cases[i][0], cases[i][1], NULL);
       g_assert_no_error (error);
       g_subprocess_wait (proc, NULL, &error);

@@ -15,9 +15,6 @@
 
 #include "store-support.h"
 
-#ifndef PCQ_BINARY_DEFAULT
-#define PCQ_BINARY_DEFAULT "pcq"
-#endif
 
 /* ---- content ------------------------------------------------------- */
 
@@ -749,14 +746,6 @@ store_home_free (StoreHome *home)
   g_free (home);
 }
 
-const char *
-store_pcq_binary (void)
-{
-  const char *path = g_getenv ("PCQ_BINARY");
-
-  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
-}
-
 /* In the child, before exec: die with the test. A failed assertion
  * aborts the test process, and a pcq left behind would run on. */
 static void
@@ -788,7 +777,7 @@ store_proc_start (StoreHome          *home,
   g_subprocess_launcher_set_stderr_file_path (launcher, proc->stderr_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
 
-  g_ptr_array_add (argv, (gpointer) store_pcq_binary ());
+  g_ptr_array_add (argv, (gpointer) pcq_test_binary ());
   g_ptr_array_add (argv, (gpointer) "--headless");
   g_ptr_array_add (argv, (gpointer) "-o");
   g_ptr_array_add (argv, home->out);

@@ -174,7 +174,6 @@ typedef struct
 StoreHome *store_home_new        (const char          *root);
 void       store_home_free       (StoreHome           *home);
 
-const char *store_pcq_binary     (void);
 /* Starts `pcq --headless -o HOME->out ARGS…`; stdout and stderr go to
  * files named after @tag under @home->root. */
 StoreProc *store_proc_start      (StoreHome           *home,

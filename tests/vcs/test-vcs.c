@@ -17,9 +17,6 @@
 #include "pcq-test-util.h"
 #include "pcq-vcs.h"
 
-#ifndef PCQ_BINARY_DEFAULT
-#define PCQ_BINARY_DEFAULT "pcq"
-#endif
 
 #define N_FILES 20
 #define WAIT_MS 20000
@@ -319,14 +316,6 @@ test_off_by_default (void)
   g_assert_false (commit);
 }
 
-static const char *
-pcq_binary (void)
-{
-  const char *path = g_getenv ("PCQ_BINARY");
-
-  return path != NULL && *path != '\0' ? path : PCQ_BINARY_DEFAULT;
-}
-
 /* `pcq --headless --commit`: committed, with the fallback author when
  * no configuration names one. */
 static void
@@ -352,7 +341,7 @@ test_headless_commit (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   pcq_test_launcher_isolate (launcher, dir, state, config);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_binary (), "--headless", "--commit",
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless", "--commit",
                                       "-o", work, url, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);

@@ -379,48 +379,6 @@ requests_for (const char *prompt)
 /* ---- helpers -------------------------------------------------------- */
 
 static gboolean
-wake_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main context until @cond holds or @ms pass. */
-#define WAIT_FOR(cond, ms)                                                    \
-  G_STMT_START                                                                \
-    {                                                                         \
-      gint64 deadline_ = g_get_monotonic_time () + (gint64) (ms) * 1000;      \
-      guint wake_ = g_timeout_add (20, wake_cb, NULL);                        \
-      while (!(cond) && g_get_monotonic_time () < deadline_)                  \
-        g_main_context_iteration (NULL, TRUE);                                \
-      g_source_remove (wake_);                                                \
-      if (!(cond))                                                            \
-        g_error ("timed out after %d ms waiting for: %s", (int) (ms), #cond); \
-    }                                                                         \
-  G_STMT_END
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
-
-static gboolean
 file_contains (const char *path,
                const char *needle)
 {
@@ -500,7 +458,7 @@ fixture_close (Fixture *f)
     return;
 
   pcq_engine_shutdown_async (f->engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_cb, &done);
-  WAIT_FOR (done, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (done, WAIT_MS);
   g_clear_object (&f->engine);
   pcq_store_close (f->store);
   g_clear_object (&f->store);
@@ -511,7 +469,7 @@ fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   fixture_close (f);
-  remove_tree (f->dir);
+  pcq_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->out);
   g_free (f->store_path);
@@ -698,7 +656,7 @@ test_answers_saved (Fixture       *f,
   streamed = ask (f, "stream Tell me about threads", NULL);
   g_assert_cmpint (pcq_job_get_kind (plain), ==, PCQ_JOB_ASK);
   g_assert_cmpstr (pcq_job_get_prompt (plain), ==, "plain What is a queue?");
-  WAIT_FOR (pcq_job_is_finished (plain) && pcq_job_is_finished (streamed), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (plain) && pcq_job_is_finished (streamed), WAIT_MS);
 
   assert_saved (plain, f->out, "plain-what-is-a-queue.md", "plain What is a queue?");
   assert_saved (streamed, f->out, "stream-tell-me-about-threads.md", "stream Tell me about threads");
@@ -707,7 +665,7 @@ test_answers_saved (Fixture       *f,
   /* The same prompt again: a numbered name, the first one untouched. */
   again = ask (f, "plain What is a queue?", NULL);
   named = ask (f, "stream Named output", "answer.txt");
-  WAIT_FOR (pcq_job_is_finished (again) && pcq_job_is_finished (named), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (again) && pcq_job_is_finished (named), WAIT_MS);
   g_assert_cmpint (pcq_job_get_state (again), ==, PCQ_JOB_DONE);
   g_assert_cmpstr (pcq_job_get_output_path (again), !=, pcq_job_get_output_path (plain));
   g_assert_true (g_str_has_suffix (pcq_job_get_output_path (again), ".md"));
@@ -756,7 +714,7 @@ test_unauthorized (Fixture       *f,
   g_autoptr(GPtrArray) requests = NULL;
   g_autofree char *wal = NULL;
 
-  WAIT_FOR (pcq_job_is_finished (job) && pcq_job_is_finished (echo), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job) && pcq_job_is_finished (echo), WAIT_MS);
 
   g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
   g_assert_cmpstr (pcq_job_get_error (job), ==, "Server answered 401 Unauthorized: bad key");
@@ -789,7 +747,7 @@ test_bad_request_not_retried (Fixture       *f,
   g_autoptr(PcqJob) job = ask (f, "fail400 A very long prompt", NULL);
   g_autoptr(GPtrArray) requests = NULL;
 
-  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
 
   g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
   g_assert_cmpstr (pcq_job_get_error (job), ==, "Server answered 400 Bad Request: the prompt is too long");
@@ -807,7 +765,7 @@ test_rate_limited (Fixture       *f,
   g_autoptr(GPtrArray) requests = NULL;
   Request *first, *second;
 
-  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
 
   assert_saved (job, f->out, "slow429-wait-for-it.md", prompt);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
@@ -830,7 +788,7 @@ test_idempotency_key (Fixture       *f,
   g_autoptr(GPtrArray) requests = NULL;
   g_autoptr(GPtrArray) others = NULL;
 
-  WAIT_FOR (pcq_job_is_finished (flaky) && pcq_job_is_finished (other), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (flaky) && pcq_job_is_finished (other), WAIT_MS);
 
   assert_saved (flaky, f->out, "flaky500-try-again.md", "flaky500 Try again");
   g_assert_cmpuint (pcq_job_get_attempts (flaky), ==, 3);
@@ -878,7 +836,7 @@ test_connection_refused (Fixture       *f,
   pcq_engine_set_retries (f->engine, 2);
   pcq_engine_set_api_base (f->engine, base);
   job = ask (f, "plain Nobody there", NULL);
-  WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
 
   /* Never sent, so sent again: every attempt was made. */
   g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_FAILED);
@@ -1000,7 +958,7 @@ test_store_migration (void)
   pcq_store_close (store);
   g_object_unref (store);
 
-  remove_tree (dir);
+  pcq_test_rm_rf (dir);
 }
 
 /* ---- headless ------------------------------------------------------- */
@@ -1091,7 +1049,7 @@ test_headless_prompts (void)
   g_assert_true (file_contains (store_path, "plain Headless first"));
   g_assert_false (file_contains (store_path, TEST_KEY));
 
-  remove_tree (dir);
+  pcq_test_rm_rf (dir);
 }
 
 /* An OpenAI Batch input file: two good requests (one plain, one
@@ -1295,7 +1253,7 @@ test_headless_batch (void)
   g_assert_cmpuint (n_batch, ==, 3);
   pcq_store_close (store);
 
-  remove_tree (dir);
+  pcq_test_rm_rf (dir);
 }
 
 static void
@@ -1327,7 +1285,7 @@ test_headless_usage (void)
       g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
     }
 
-  remove_tree (dir);
+  pcq_test_rm_rf (dir);
 }
 
 int

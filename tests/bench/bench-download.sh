@@ -12,6 +12,8 @@ export LC_ALL=C
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=serve.sh
+. "$script_dir/serve.sh"
 
 usage() {
     cat <<'EOF'
@@ -212,76 +214,6 @@ done
 sync -f "$tmp" 2>/dev/null || sync   # do not let the generation's writeback land in run 1
 
 # ---------------------------------------------------------------- server
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' && return
-    fi
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 40000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-    return 1
-}
-
-start_nginx() {
-    local port=$1 d=$tmp/nginx user_line=
-    mkdir -p "$d/tmp"
-    # Only root can (and, with a 0700 temp dir, must) choose the workers' user.
-    ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-    cat >"$d/nginx.conf" <<EOF
-$user_line
-daemon off;
-master_process on;
-worker_processes auto;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    keepalive_timeout 65s;
-    keepalive_requests 100000;
-    default_type application/octet-stream;
-    types { }
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fastcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $www;
-        location / { }
-    }
-}
-EOF
-    /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout" 2>&1 &
-    server_pid=$!
-}
-
-start_python() {
-    local port=$1
-    command -v python3 >/dev/null || die "neither nginx nor python3 is available to serve files"
-    python3 -m http.server --bind 127.0.0.1 --directory "$www" "$port" \
-        >"$tmp/python-server.log" 2>&1 &
-    server_pid=$!
-}
-
-server_ready() {
-    local port=$1 probe code
-    probe="${sets[0]}/$(head -n 1 "$tmp/lists/${sets[0]}.names")"
-    for _ in $(seq 50); do
-        kill -0 "$server_pid" 2>/dev/null || return 1
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/$probe")
-        [[ $code == 200 ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 case $server_kind in
     auto) if [[ -x /usr/sbin/nginx ]]; then server_kind=nginx; else server_kind=python; fi ;;
     nginx) [[ -x /usr/sbin/nginx ]] || die "/usr/sbin/nginx is not installed" ;;
@@ -289,16 +221,7 @@ case $server_kind in
     *) die "unknown server kind: $server_kind" ;;
 esac
 
-port=
-for attempt in 1 2 3 4 5; do
-    p=$(free_port) || die "no free port found"
-    "start_$server_kind" "$p"
-    if server_ready "$p"; then port=$p; break; fi
-    note "server ($server_kind) did not come up on port $p (attempt $attempt)"
-    [[ $server_kind == nginx ]] && tail -n 5 "$tmp/nginx/error.log" "$tmp/nginx/stdout" >&2 2>/dev/null
-    kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
-done
-[[ -n $port ]] || die "could not start the $server_kind server"
+bench_serve "$server_kind" "$www" "${sets[0]}/$(head -n 1 "$tmp/lists/${sets[0]}.names")"
 base_url=http://127.0.0.1:$port
 
 for s in "${sets[@]}"; do

@@ -17,6 +17,8 @@ export LC_ALL=C
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=serve.sh
+. "$script_dir/serve.sh"
 probe=$script_dir/bench-scale-probe.py
 
 usage() {
@@ -235,64 +237,6 @@ run_full() {
     "$([[ $rc_ok == 1 ]] && echo ok || echo FAILED)" >>"$full_results"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# shellcheck disable=SC2317  # called as "start_$server_kind"
-start_nginx() {
-  local port=$1 d=$tmp/nginx user_line=
-  mkdir -p "$d/tmp"
-  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
-  cat >"$d/nginx.conf" <<EOF
-$user_line
-daemon off;
-master_process on;
-worker_processes auto;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nodelay on;
-  keepalive_timeout 65s;
-  keepalive_requests 1000000;
-  default_type application/octet-stream;
-  types { }
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  server {
-    listen 127.0.0.1:$port;
-    root $tmp/www;
-    location / { }
-  }
-}
-EOF
-  /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout" 2>&1 &
-  server_pid=$!
-}
-
-# shellcheck disable=SC2317  # called as "start_$server_kind"
-start_python() {
-  python3 -m http.server --bind 127.0.0.1 --directory "$tmp/www" "$1" >"$tmp/python-server.log" 2>&1 &
-  server_pid=$!
-}
-
-server_ready() {
-  local port=$1 code
-  for _ in $(seq 50); do
-    kill -0 "$server_pid" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/s/f-000000.bin")
-    [[ $code == 200 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 if [[ $full == 1 ]]; then
   free_kib=$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')
   # 4 KiB blocks at least: the served set, one output copy, and slack.
@@ -316,15 +260,7 @@ if [[ $full == 1 ]]; then
   (cd "$tmp/www/s" && ls -1) >"$tmp/lists/full.names"
   (($(wc -l <"$tmp/lists/full.names") == n_full)) || die "generated the wrong number of files"
 
-  port=
-  for attempt in 1 2 3; do
-    p=$(free_port) || die "no free port"
-    "start_$server_kind" "$p"
-    if server_ready "$p"; then port=$p; break; fi
-    note "server ($server_kind) did not come up on port $p (attempt $attempt)"
-    kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
-  done
-  [[ -n $port ]] || die "could not start the $server_kind server"
+  bench_serve "$server_kind" "$tmp/www" s/f-000000.bin
   base_url=http://127.0.0.1:$port/s
 
   sed "s|^|$base_url/|" "$tmp/lists/full.names" >"$tmp/lists/full.urls"

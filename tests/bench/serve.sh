@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # $tmp, note and die come from the script that sources this
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright 2026 The Pcq authors
+#
+# serve.sh — sourced by the benchmarks: serves a folder on 127.0.0.1 with nginx (or, without
+# it, python's http.server) from a private config. The caller provides $tmp (its own temp
+# folder) and the functions note and die; bench_serve sets port and server_pid, and the
+# caller ends the server by that pid.
+
+bench_free_port() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' && return
+  fi
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
+# shellcheck disable=SC2317  # called as "bench_start_$kind"
+bench_start_nginx() {
+  local root=$1 port=$2 d=$tmp/nginx user_line=
+  mkdir -p "$d/tmp"
+  # Only root can (and, with a 0700 temp dir, must) choose the workers' user.
+  ((EUID == 0)) && user_line="user $(id -un) $(id -gn);"
+  cat >"$d/nginx.conf" <<CONF
+$user_line
+daemon off;
+master_process on;
+worker_processes auto;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65s;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  types { }
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    root $root;
+    location / { }
+  }
+}
+CONF
+  /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout" 2>&1 &
+  server_pid=$!
+}
+
+# shellcheck disable=SC2317  # called as "bench_start_$kind"
+bench_start_python() {
+  local root=$1 port=$2
+  command -v python3 >/dev/null || die "neither nginx nor python3 is available to serve files"
+  python3 -m http.server --bind 127.0.0.1 --directory "$root" "$port" \
+    >"$tmp/python-server.log" 2>&1 &
+  server_pid=$!
+}
+
+# Up when PROBE (a path below the root) answers 200, within 5 s.
+bench_server_ready() {
+  local port=$1 probe=$2 code
+  for _ in $(seq 50); do
+    kill -0 "$server_pid" 2>/dev/null || return 1
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/$probe")
+    [[ $code == 200 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# bench_serve KIND ROOT PROBE: KIND is nginx or python; tries up to five ports.
+bench_serve() {
+  local kind=$1 root=$2 probe=$3 p attempt
+  port=
+  for attempt in 1 2 3 4 5; do
+    p=$(bench_free_port) || die "no free port found"
+    "bench_start_$kind" "$root" "$p"
+    if bench_server_ready "$p" "$probe"; then
+      port=$p
+      return 0
+    fi
+    note "server ($kind) did not come up on port $p (attempt $attempt)"
+    [[ $kind == nginx ]] && tail -n 5 "$tmp/nginx/error.log" "$tmp/nginx/stdout" >&2 2>/dev/null
+    kill -TERM "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+  done
+  die "could not start the $kind server"
+}

@@ -472,6 +472,19 @@ write_and_report (PcqWorker   *self,
   return TRUE;
 }
 
+/* Renames the finished temp file into place: the attempt is done. */
+static PcqOutcome
+finish_file (PcqSink     *sink,
+               PcqAttempt  *attempt,
+               GError     **error)
+{
+  if (!pcq_sink_commit (sink, error))
+    return PCQ_OUTCOME_FAILED;
+
+  attempt->output_path = g_strdup (pcq_sink_get_path (sink));
+  return PCQ_OUTCOME_DONE;
+}
+
 /* ---- API tasks ----------------------------------------------------- */
 
 static SoupSession *
@@ -830,15 +843,7 @@ run_ask (PcqWorker  *self,
     }
 
   g_input_stream_close (in, NULL, NULL);
-
-  if (!pcq_sink_commit (sink, &error))
-    {
-      outcome = PCQ_OUTCOME_FAILED;
-      goto out;
-    }
-
-  attempt->output_path = g_strdup (pcq_sink_get_path (sink));
-  outcome = PCQ_OUTCOME_DONE;
+  outcome = finish_file (sink, attempt, &error);
 
 out:
   if (in != NULL && outcome != PCQ_OUTCOME_DONE)
@@ -1040,15 +1045,7 @@ pcq_worker_run (PcqWorker  *self,
     }
 
   g_input_stream_close (in, NULL, NULL);
-
-  if (!pcq_sink_commit (sink, &error))
-    {
-      outcome = PCQ_OUTCOME_FAILED;
-      goto out;
-    }
-
-  attempt->output_path = g_strdup (pcq_sink_get_path (sink));
-  outcome = PCQ_OUTCOME_DONE;
+  outcome = finish_file (sink, attempt, &error);
 
 out:
   attempt->error = g_steal_pointer (&error);

@@ -12,6 +12,7 @@
 #include "pcq-job.h"
 #include "pcq-sink.h"
 #include "pcq-test-server.h"
+#include "pcq-test-engine.h"
 #include "pcq-test-util.h"
 
 /* Bounds of the waits. Generous, so that a loaded machine does not make a
@@ -157,38 +158,16 @@ ctx_new (void)
   return ctx;
 }
 
-static void
-shutdown_done_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
 /* Shuts the engine down and waits for it; returns how long it took (ms). */
 static gint64
 ctx_shutdown (Ctx             *ctx,
               PcqShutdownMode  mode,
               guint            timeout_ms)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 start = g_get_monotonic_time ();
-  gint64 elapsed;
-
   g_assert_false (ctx->shut_down);
   ctx->shut_down = TRUE;
 
-  pcq_engine_shutdown_async (ctx->engine, mode, NULL, shutdown_done_cb, &result);
-  PCQ_TEST_WAIT_FOR (result != NULL, timeout_ms);
-  elapsed = (g_get_monotonic_time () - start) / 1000;
-
-  g_assert_true (pcq_engine_shutdown_finish (ctx->engine, result, &error));
-  g_assert_no_error (error);
-
-  return elapsed;
+  return pcq_test_engine_shutdown (ctx->engine, mode, timeout_ms);
 }
 
 static void
@@ -400,8 +379,6 @@ static void
 test_defaults (void)
 {
   g_autoptr(PcqEngine) engine = pcq_engine_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
   GListModel *jobs = pcq_engine_get_jobs (engine);
 
   g_assert_cmpuint (pcq_engine_get_retries (engine), ==, 3);
@@ -424,10 +401,7 @@ test_defaults (void)
   g_assert_cmpuint (g_list_model_get_n_items (jobs), ==, 0);
   g_assert_true (g_list_model_get_item_type (jobs) == PCQ_TYPE_JOB);
 
-  pcq_engine_shutdown_async (engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_done_cb, &result);
-  PCQ_TEST_WAIT_FOR (result != NULL, SHORT_WAIT_MS);
-  g_assert_true (pcq_engine_shutdown_finish (engine, result, &error));
-  g_assert_no_error (error);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
 }
 
 static void

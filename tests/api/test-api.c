@@ -21,6 +21,7 @@
 
 #include "pcq-api.h"
 #include "pcq-engine.h"
+#include "pcq-test-engine.h"
 #include "pcq-test-util.h"
 #include "pcq-error.h"
 #include "pcq-job.h"
@@ -416,8 +417,6 @@ fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) records = NULL;
-  g_autofree char *notice = NULL;
 
   f->dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
   g_assert_no_error (error);
@@ -425,10 +424,7 @@ fixture_set_up (Fixture       *f,
   g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
   f->store_path = g_build_filename (f->dir, "queue.sqlite", NULL);
 
-  f->store = pcq_store_new (f->store_path);
-  records = pcq_store_open_sync (f->store, 0, &notice, &error);
-  g_assert_no_error (error);
-  g_assert_null (notice);
+  f->store = pcq_test_store_open (f->store_path);
 
   f->engine = pcq_engine_new ();
   pcq_engine_set_store (f->engine, f->store);
@@ -439,26 +435,12 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-shutdown_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_assert_true (pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, NULL));
-  *done = TRUE;
-}
-
-static void
 fixture_close (Fixture *f)
 {
-  gboolean done = FALSE;
-
   if (f->engine == NULL)
     return;
 
-  pcq_engine_shutdown_async (f->engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_cb, &done);
-  PCQ_TEST_WAIT_FOR (done, WAIT_MS);
+  pcq_test_engine_shutdown (f->engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&f->engine);
   pcq_store_close (f->store);
   g_clear_object (&f->store);

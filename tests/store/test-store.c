@@ -16,6 +16,7 @@
 
 #include "pcq-engine.h"
 #include "pcq-store.h"
+#include "pcq-test-engine.h"
 #include "store-support.h"
 
 #define WAIT_MS 20000
@@ -869,38 +870,6 @@ test_lock (Fixture       *f,
 
 /* ---- engine restore ------------------------------------------------ */
 
-typedef struct
-{
-  PcqEngine *engine;
-  gboolean   shut_down;
-} Shutdown;
-
-static void
-shutdown_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Shutdown *s = user_data;
-
-  g_assert_true (pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, NULL));
-  s->shut_down = TRUE;
-}
-
-static gboolean
-is_shut_down (gpointer data)
-{
-  return ((Shutdown *) data)->shut_down;
-}
-
-static void
-engine_shutdown (PcqEngine *engine)
-{
-  Shutdown s = { engine, FALSE };
-
-  pcq_engine_shutdown_async (engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_cb, &s);
-  g_assert_true (store_wait_until (is_shut_down, &s, WAIT_MS, 1000));
-}
-
 static PcqJob *
 find_job (PcqEngine *engine,
           guint64    id)
@@ -1033,7 +1002,7 @@ test_restore_finished (Fixture       *f,
   g_assert_null (find_job (engine, e.base + 4));
   g_assert_null (find_job (engine, e.base + 5));
 
-  engine_shutdown (engine);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&engine);
   close_store (store);
 
@@ -1127,7 +1096,7 @@ test_restore_unfinished (Fixture       *f,
   g_assert_cmpuint (pcq_engine_get_n_done (engine), ==, with_history ? 3 : 2);
   g_assert_cmpuint (pcq_engine_get_n_failed (engine), ==, with_history ? 1 : 0);
 
-  engine_shutdown (engine);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&engine);
   close_store (store);
 
@@ -1181,7 +1150,7 @@ test_restore_ids (Fixture       *f,
                    ==, PCQ_JOB_DONE);
 
   pcq_engine_cancel (engine, job);
-  engine_shutdown (engine);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&engine);
   close_store (store);
 }
@@ -1262,7 +1231,7 @@ test_commit_before_start (Fixture       *f,
   args[1] = GUINT_TO_POINTER (n);
   g_assert_true (store_wait_until (n_done_is, args, WAIT_MS, 1000));
   g_assert_cmpuint (check.n_not_durable, ==, 0);
-  engine_shutdown (engine);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&engine);
   close_store (store);
 

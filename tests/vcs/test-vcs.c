@@ -14,6 +14,7 @@
 #include "pcq-engine.h"
 #include "pcq-store.h"
 #include "pcq-test-server.h"
+#include "pcq-test-engine.h"
 #include "pcq-test-util.h"
 #include "pcq-vcs.h"
 
@@ -48,9 +49,6 @@ static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) records = NULL;
-  g_autofree char *notice = NULL;
   gboolean with_repo = GPOINTER_TO_INT (data);
 
   f->dir = pcq_test_make_tmpdir ("pcq-vcs-XXXXXX");
@@ -71,9 +69,7 @@ fixture_set_up (Fixture       *f,
       git_repository_free (repo);
     }
 
-  f->store = pcq_store_new (f->store_path);
-  records = pcq_store_open_sync (f->store, 0, &notice, &error);
-  g_assert_no_error (error);
+  f->store = pcq_test_store_open (f->store_path);
 
   f->engine = pcq_engine_new ();
   pcq_engine_set_store (f->engine, f->store);
@@ -82,24 +78,10 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-shutdown_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_assert_true (pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, NULL));
-  *done = TRUE;
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  gboolean done = FALSE;
-
-  pcq_engine_shutdown_async (f->engine, PCQ_SHUTDOWN_WAIT, NULL, shutdown_cb, &done);
-  PCQ_TEST_WAIT_FOR (done, WAIT_MS);
+  pcq_test_engine_shutdown (f->engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
   g_clear_object (&f->engine);
   pcq_store_close (f->store);
   g_clear_object (&f->store);

@@ -22,6 +22,7 @@
 #include "pcq-api.h"
 #include "pcq-engine.h"
 #include "pcq-headless.h"
+#include "pcq-input.h"
 #include "pcq-worker.h"
 #include "pcq-store.h"
 #include "pcq-vcs.h"
@@ -166,183 +167,31 @@ track_input_job (Headless   *h,
   g_hash_table_replace (h->input_jobs, id, info);
 }
 
-/* A string member, or NULL if it is missing or not a string. */
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-/* An OpenAI Batch input line: {"custom_id": …, "method": "POST",
- * "url": "/v1/chat/completions", "body": {…}}. The answer goes to
- * CUSTOM_ID.md. */
-static void
-submit_batch_line (Headless   *h,
-                   const char *file,
-                   guint       lineno,
-                   JsonObject *object,
-                   const char *output_dir)
-{
-  const char *custom_id = get_string_member (object, "custom_id");
-  const char *method = get_string_member (object, "method");
-  const char *url = get_string_member (object, "url");
-  JsonNode *body = json_object_get_member (object, "body");
-  g_autofree char *json = NULL;
-  g_autofree char *name = NULL;
-  PcqJob *job;
-
-  h->n_batch_lines++;
-
-  if (custom_id == NULL || *custom_id == '\0')
-    {
-      bad_line (h, file, lineno, NULL, "batch request: missing \"custom_id\" string");
-      return;
-    }
-
-  if (g_strcmp0 (method, "POST") != 0)
-    {
-      g_autofree char *message =
-        g_strdup_printf ("batch request “%s”: unsupported \"method\" (only \"POST\")", custom_id);
-
-      bad_line (h, file, lineno, custom_id, message);
-      return;
-    }
-
-  if (g_strcmp0 (url, "/v1/chat/completions") != 0 && g_strcmp0 (url, "/chat/completions") != 0)
-    {
-      g_autofree char *message =
-        g_strdup_printf ("batch request “%s”: unsupported \"url\" (only \"/v1/chat/completions\")",
-                         custom_id);
-
-      bad_line (h, file, lineno, custom_id, message);
-      return;
-    }
-
-  if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
-    {
-      g_autofree char *message =
-        g_strdup_printf ("batch request “%s”: \"body\" must be a JSON object", custom_id);
-
-      bad_line (h, file, lineno, custom_id, message);
-      return;
-    }
-
-  json = json_to_string (body, FALSE);
-  name = g_strconcat (custom_id, ".md", NULL);
-  job = pcq_engine_submit_request (h->engine, json, output_dir, name);
-  track_input_job (h, job, lineno, custom_id);
-  h->n_submitted++;
-}
-
-/* A JSON Lines object: {"url": …, "output": …}, {"prompt": …, "output": …}
- * or an OpenAI Batch request. */
-static void
-submit_json_line (Headless   *h,
-                  const char *file,
-                  guint       lineno,
-                  const char *line,
-                  const char *output_dir)
-{
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) error = NULL;
-  JsonObject *object;
-  const char *url;
-  const char *prompt;
-  const char *output;
-
-  if (!json_parser_load_from_data (parser, line, -1, &error))
-    {
-      bad_line (h, file, lineno, NULL, error->message);
-      return;
-    }
-
-  if (json_parser_get_root (parser) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      bad_line (h, file, lineno, NULL, "expected a JSON object");
-      return;
-    }
-
-  object = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_has_member (object, "custom_id") || json_object_has_member (object, "body") ||
-      json_object_has_member (object, "method"))
-    {
-      submit_batch_line (h, file, lineno, object, output_dir);
-      return;
-    }
-
-  url = get_string_member (object, "url");
-  prompt = get_string_member (object, "prompt");
-  output = get_string_member (object, "output");
-  if (json_object_has_member (object, "output") && output == NULL)
-    {
-      bad_line (h, file, lineno, NULL, "\"output\" must be a string");
-      return;
-    }
-
-  if (url != NULL && prompt != NULL)
-    {
-      bad_line (h, file, lineno, NULL, "give either \"url\" or \"prompt\", not both");
-      return;
-    }
-
-  if (prompt != NULL)
-    {
-      if (*prompt == '\0')
-        {
-          bad_line (h, file, lineno, NULL, "\"prompt\" is empty");
-          return;
-        }
-      track_input_job (h, pcq_engine_submit_prompt (h->engine, prompt, output_dir, output),
-                       lineno, NULL);
-      h->n_submitted++;
-      return;
-    }
-
-  if (url == NULL)
-    {
-      bad_line (h, file, lineno, NULL, "expected a \"url\" or \"prompt\" string member");
-      return;
-    }
-
-  track_input_job (h, pcq_engine_submit (h->engine, url, output_dir, output), lineno, NULL);
-  h->n_submitted++;
-}
-
+/* One line of the input file: a task, or a bad line. */
 static void
 submit_line (Headless *h,
              char     *line)
 {
-  char *text;
+  g_autoptr(PcqInputTask) task = NULL;
+  PcqInputLineKind kind;
 
   h->input_line++;
 
-  if (!g_utf8_validate (line, -1, NULL))
-    {
-      bad_line (h, h->input, h->input_line, NULL, "not valid UTF-8");
-      return;
-    }
-
-  text = g_strstrip (line);
-  if (*text == '\0' || *text == '#')
+  kind = pcq_input_parse_line_full (line, PCQ_INPUT_FLAGS_NONE, &task);
+  if (kind == PCQ_INPUT_LINE_EMPTY)
     return;
 
-  /* JSON Lines: anything that starts like JSON is parsed as JSON. */
-  if (strchr ("{[\"", *text) != NULL)
+  if (task->kind == PCQ_INPUT_TASK_BATCH)
+    h->n_batch_lines++;
+
+  if (kind == PCQ_INPUT_LINE_INVALID)
     {
-      submit_json_line (h, h->input, h->input_line, text, h->output_dir);
+      bad_line (h, h->input, h->input_line, task->custom_id, task->error);
       return;
     }
 
-  track_input_job (h, pcq_engine_submit (h->engine, text, h->output_dir, NULL),
-                   h->input_line, NULL);
+  track_input_job (h, pcq_input_task_submit (task, h->engine, h->output_dir),
+                   h->input_line, task->custom_id);
   h->n_submitted++;
 }
 

@@ -8,7 +8,10 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
 #include "pcq-api.h"
 #include "pcq-closures.h"
@@ -35,7 +38,9 @@ struct _PcqJobRow
   gint64          rate_bytes;
   double          rate;
   gint64          detail_time;
+  gint64          detail_bytes;   /* what update_detail() last showed */
   gint64          pulse_time;
+  guint           pulse_source;   /* while waiting for a first byte */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -86,6 +91,47 @@ is_ask (PcqJobRow *self)
   return self->job != NULL && pcq_job_get_kind (self->job) == PCQ_JOB_ASK;
 }
 
+/* An Ask task or a batch request: an answer of unknown size is coming. */
+static gboolean
+is_api (PcqJobRow *self)
+{
+  return self->job != NULL && (pcq_job_get_kind (self->job) == PCQ_JOB_ASK ||
+                               pcq_job_get_kind (self->job) == PCQ_JOB_BATCH);
+}
+
+/* A batch request's source: its custom_id (its name is CUSTOM_ID.md),
+ * and the model its body names, if it names one. */
+static char *
+dup_batch_source (PcqJob *job)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  const char *name = pcq_job_get_name (job);
+  const char *body = pcq_job_get_prompt (job);
+  g_autofree char *custom_id = NULL;
+  const char *model = NULL;
+
+  if (name != NULL && g_str_has_suffix (name, ".md"))
+    custom_id = g_strndup (name, strlen (name) - strlen (".md"));
+  else
+    custom_id = g_strdup (name != NULL ? name : "");
+
+  if (body != NULL && json_parser_load_from_data (parser, body, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *object = json_node_get_object (json_parser_get_root (parser));
+      JsonNode *node = json_object_get_member (object, "model");
+
+      if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+          json_node_get_value_type (node) == G_TYPE_STRING)
+        model = json_node_get_string (node);
+    }
+
+  if (model == NULL || *model == '\0')
+    return g_steal_pointer (&custom_id);
+
+  return g_strdup_printf ("%s · %s", custom_id, model);
+}
+
 /* An Ask task's source: its prompt's first line that is not blank. */
 static char *
 dup_prompt_first_line (PcqJob *job)
@@ -108,6 +154,30 @@ dup_prompt_first_line (PcqJob *job)
   return g_strdup ("");
 }
 
+/* "1.2 kB received · 300 B/s": an answer as it streams in. */
+static char *
+format_received (PcqJobRow *self)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *size = g_format_size (pcq_job_get_bytes (self->job));
+  guint attempts = pcq_job_get_attempts (self->job);
+
+  /* Translators: the size of an answer so far, while it arrives: “1.2 kB received” */
+  g_ptr_array_add (parts, g_strdup_printf (_("%s received"), size));
+  if (self->rate >= 1)
+    {
+      g_autofree char *rate = g_format_size ((guint64) self->rate);
+
+      /* Translators: a transfer rate, “1.1 MB/s” */
+      g_ptr_array_add (parts, g_strdup_printf (_("%s/s"), rate));
+    }
+  if (attempts > 1)
+    g_ptr_array_add (parts, g_strdup_printf (_("attempt %u"), attempts));
+  g_ptr_array_add (parts, NULL);
+
+  return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
 static void
 update_detail (PcqJobRow *self)
 {
@@ -125,10 +195,14 @@ update_detail (PcqJobRow *self)
   if (engine != NULL)
     max_attempts = pcq_engine_get_retries (engine) + 1;
 
-  /* No bytes yet: the server is thinking. */
-  if (is_ask (self) && pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE &&
+  /* No bytes yet: the server is thinking. Then the answer grows, to a
+   * size nobody knows in advance. */
+  if (is_api (self) && pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE &&
       pcq_job_get_bytes (self->job) <= 0)
     text = g_strdup (_("Waiting for the answer…"));
+  else if (is_api (self) && pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE &&
+           pcq_job_get_total (self->job) < 0)
+    text = format_received (self);
   else
     text = pcq_format_detail (pcq_job_get_state (self->job),
                               pcq_job_get_bytes (self->job),
@@ -138,6 +212,40 @@ update_detail (PcqJobRow *self)
                               max_attempts);
   gtk_inscription_set_text (self->detail_label, text);
   self->detail_time = g_get_monotonic_time ();
+  self->detail_bytes = pcq_job_get_bytes (self->job);
+}
+
+static gboolean
+pulse_cb (gpointer user_data)
+{
+  PcqJobRow *self = user_data;
+
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      gtk_progress_bar_pulse (self->progress_bar);
+      self->pulse_time = g_get_monotonic_time ();
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Nothing arrives while a server thinks (or a plain answer is made in
+ * one piece): the bar pulses by itself until the first byte. */
+static void
+update_pulse (PcqJobRow *self)
+{
+  gboolean waiting = self->job != NULL &&
+                     pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE &&
+                     pcq_job_get_total (self->job) < 0 &&
+                     pcq_job_get_bytes (self->job) <= 0;
+
+  if (!waiting)
+    g_clear_handle_id (&self->pulse_source, g_source_remove);
+  else if (self->pulse_source == 0)
+    {
+      self->pulse_source = g_timeout_add (PULSE_INTERVAL_US / G_TIME_SPAN_MILLISECOND, pulse_cb, self);
+      g_source_set_name_by_id (self->pulse_source, "[pcq] row pulse");
+    }
 }
 
 static void
@@ -148,7 +256,10 @@ update_progress (PcqJobRow *self)
   gint64 total;
 
   if (self->job == NULL || pcq_job_get_state (self->job) != PCQ_JOB_ACTIVE)
-    return;
+    {
+      update_pulse (self);
+      return;
+    }
 
   bytes = pcq_job_get_bytes (self->job);
   total = pcq_job_get_total (self->job);
@@ -176,8 +287,10 @@ update_progress (PcqJobRow *self)
       self->pulse_time = now;
     }
 
-  if (now - self->detail_time >= DETAIL_INTERVAL_US)
+  /* The first bytes of an answer show at once: the wait is over. */
+  if (now - self->detail_time >= DETAIL_INTERVAL_US || (self->detail_bytes <= 0 && bytes > 0))
     update_detail (self);
+  update_pulse (self);
 }
 
 /* The texts are set here rather than bound in the template: GTK 4.8's
@@ -186,7 +299,7 @@ update_progress (PcqJobRow *self)
 static void
 update_kind (PcqJobRow *self)
 {
-  gboolean ask = is_ask (self);
+  gboolean ask = is_api (self);
 
   /* Few lists hold Ask tasks: the icon is made the first time. */
   if (self->kind_icon == NULL)
@@ -228,6 +341,14 @@ update_name (PcqJobRow *self)
           name = g_strconcat (slug, ".md", NULL);
         }
       source = dup_prompt_first_line (self->job);
+    }
+  else if (self->job != NULL && is_api (self))
+    {
+      /* A batch request: CUSTOM_ID.md, by its custom_id, not the endpoint. */
+      name = pcq_format_job_name (pcq_job_get_name (self->job),
+                                  pcq_job_get_output_path (self->job),
+                                  NULL);
+      source = dup_batch_source (self->job);
     }
   else if (self->job != NULL)
     {
@@ -367,11 +488,11 @@ update_state (PcqJobRow *self)
 
   /* A running Ask task downloads nothing yet: it waits for the answer. */
   gtk_image_set_from_icon_name (self->state_icon,
-                                is_ask (self) && state == PCQ_JOB_ACTIVE
+                                is_api (self) && state == PCQ_JOB_ACTIVE
                                   ? "content-loading-symbolic" : pcq_job_state_icon_name (state));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_icon),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  is_ask (self) && state == PCQ_JOB_ACTIVE
+                                  is_api (self) && state == PCQ_JOB_ACTIVE
                                     ? _("Asking") : pcq_job_state_label (state),
                                   -1);
   update_error (self);
@@ -382,7 +503,7 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.open", done);
   gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
   gtk_widget_action_set_enabled (widget, "job.remove", has_job);
-  gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_ask (self));
+  gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_api (self));
   gtk_widget_action_set_enabled (widget, "job.copy-prompt", is_ask (self));
 
   /* One button for what is most likely wanted next; the rest is in
@@ -393,7 +514,7 @@ update_state (PcqJobRow *self)
   else if (retryable)
     set_action_button (self, "job.retry", "view-refresh-symbolic",
                        _("Retry"), _("Retry Task"));
-  else if (done && is_ask (self))
+  else if (done && is_api (self))
     set_action_button (self, "job.open", "document-open-symbolic",
                        _("Open Answer"), _("Open the Answer"));
   else if (done)
@@ -702,7 +823,8 @@ source_query_tooltip_cb (PcqJobRow  *self,
   if (self->job == NULL)
     return FALSE;
 
-  gtk_tooltip_set_text (tooltip, is_ask (self) ? pcq_job_get_prompt (self->job)
+  /* An Ask task's whole prompt, a batch request's body, a link. */
+  gtk_tooltip_set_text (tooltip, is_api (self) ? pcq_job_get_prompt (self->job)
                                                : pcq_job_get_url (self->job));
   return TRUE;
 }
@@ -763,6 +885,7 @@ pcq_job_row_set_job (PcqJobRow *self,
   self->rate = 0;
   self->rate_time = 0;
   self->detail_time = 0;
+  self->detail_bytes = 0;
   self->pulse_time = 0;
 
   if (self->context_popover != NULL)
@@ -776,6 +899,14 @@ pcq_job_row_set_job (PcqJobRow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
 }
 
+static const char *
+inscription_text (GtkInscription *inscription)
+{
+  const char *text = gtk_inscription_get_text (inscription);
+
+  return text != NULL ? text : "";
+}
+
 /**
  * pcq_job_row_get_detail_text:
  *
@@ -785,26 +916,35 @@ const char *
 pcq_job_row_get_detail_text (PcqJobRow *self)
 {
   g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
-  const char *text = gtk_inscription_get_text (self->detail_label);
 
-  return text != NULL ? text : "";
+  return inscription_text (self->detail_label);
+}
+
+/**
+ * pcq_job_row_get_title_text:
+ *
+ * Returns: the title as shown: the file name
+ */
+const char *
+pcq_job_row_get_title_text (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  return inscription_text (self->name_label);
 }
 
 /**
  * pcq_job_row_get_source_text:
  *
- * Returns: the source line as shown: the link, or an Ask task's
- *   prompt's first line
+ * Returns: the source line as shown: the link, an Ask task's prompt's
+ *   first line, or a batch request's custom_id (and model)
  */
 const char *
 pcq_job_row_get_source_text (PcqJobRow *self)
 {
-  const char *text;
-
   g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
 
-  text = gtk_inscription_get_text (self->source_label);
-  return text != NULL ? text : "";
+  return inscription_text (self->source_label);
 }
 
 /**
@@ -844,6 +984,7 @@ pcq_job_row_dispose (GObject *object)
 
   if (self->job_signals != NULL)
     g_signal_group_set_target (self->job_signals, NULL);
+  g_clear_handle_id (&self->pulse_source, g_source_remove);
   g_clear_object (&self->job);
   g_clear_pointer (&self->context_popover, gtk_widget_unparent);
 

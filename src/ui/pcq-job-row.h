@@ -21,6 +21,7 @@ void        pcq_job_row_set_job         (PcqJobRow *self,
                                          PcqJob    *job);
 void        pcq_job_row_popup_menu      (PcqJobRow *self);
 const char *pcq_job_row_get_detail_text (PcqJobRow *self);
+const char *pcq_job_row_get_title_text  (PcqJobRow *self);
 const char *pcq_job_row_get_source_text (PcqJobRow *self);
 gboolean    pcq_job_row_get_shows_prompt (PcqJobRow *self);
 const char *pcq_job_row_get_note_text   (PcqJobRow *self);

@@ -487,20 +487,20 @@ submit_tasks (PcqWindow  *self,
 
   for (guint i = 0; i < tasks->len; i++)
     {
-      PcqInputTask *task = g_ptr_array_index (tasks, i);
-
-      pcq_engine_submit (self->engine, task->url, output_dir, task->name);
+      pcq_input_task_submit (g_ptr_array_index (tasks, i), self->engine, output_dir);
     }
 }
 
 /**
  * pcq_window_add_text:
- * @text: one link per line, as typed, pasted or dropped
- * @rejected: (nullable): receives the lines that are not links
+ * @text: one task per line, as typed, pasted or dropped: a link, or a
+ *   JSON Lines object (a link with a file name, a prompt, an OpenAI
+ *   Batch request)
+ * @rejected: (nullable): receives the lines that are no tasks
  *
- * Queues a task for every line that is a link.
+ * Queues a task for every line that is one.
  *
- * Returns: how many lines were not links
+ * Returns: how many lines were no tasks
  */
 guint
 pcq_window_add_text (PcqWindow  *self,
@@ -514,7 +514,7 @@ pcq_window_add_text (PcqWindow  *self,
   g_return_val_if_fail (text != NULL, 0);
 
   tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
-  n_rejected = pcq_input_split_links (text, tasks, rejected);
+  n_rejected = pcq_input_split_lines (text, tasks, rejected);
 
   if (accepts_tasks (self))
     submit_tasks (self, tasks, NULL);
@@ -631,13 +631,11 @@ feed_one (PcqWindow *self,
 {
   if (feed->tasks != NULL)
     {
-      PcqInputTask *task;
-
       if (feed->next >= feed->tasks->len)
         return FALSE;
 
-      task = g_ptr_array_index (feed->tasks, feed->next++);
-      pcq_engine_submit (self->engine, task->url, feed->output_dir, task->name);
+      pcq_input_task_submit (g_ptr_array_index (feed->tasks, feed->next++),
+                             self->engine, feed->output_dir);
       feed->n_added++;
       return TRUE;
     }
@@ -660,18 +658,12 @@ feed_one (PcqWindow *self,
       feed->offset += len + (end ? 1 : 0);
       line = g_strndup (start, len);
 
-      if (!g_utf8_validate (line, -1, NULL))
-        {
-          feed->n_bad++;
-          continue;
-        }
-
       switch (pcq_input_parse_line (line, &task))
         {
         case PCQ_INPUT_LINE_EMPTY:
           continue;
         case PCQ_INPUT_LINE_TASK:
-          pcq_engine_submit (self->engine, task->url, feed->output_dir, task->name);
+          pcq_input_task_submit (task, self->engine, feed->output_dir);
           feed->n_added++;
           return TRUE;
         case PCQ_INPUT_LINE_INVALID:
@@ -792,7 +784,7 @@ is_web_link (GFile *file)
 /**
  * pcq_window_add_files:
  * @files: (array length=n_files): links (http, https) to queue, and
- *   local files to import as lists of links
+ *   local files to import as task lists (links, JSON Lines)
  * @output_dir: (nullable): where these go, or %NULL for the configured
  *   folder
  *
@@ -819,12 +811,7 @@ pcq_window_add_files (PcqWindow   *self,
       g_autofree char *uri = g_file_get_uri (files[i]);
 
       if (is_web_link (files[i]) && pcq_input_is_link (uri))
-        {
-          PcqInputTask *task = g_new0 (PcqInputTask, 1);
-
-          task->url = g_steal_pointer (&uri);
-          g_ptr_array_add (tasks, task);
-        }
+        g_ptr_array_add (tasks, pcq_input_task_new_link (uri, NULL));
       else if (g_file_is_native (files[i]))
         import_file (self, files[i], output_dir);
       else

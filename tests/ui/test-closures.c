@@ -9,7 +9,6 @@
 #include <locale.h>
 
 #include "pcq-closures.h"
-#include "pcq-input.h"
 
 /* g_format_size() puts a no-break space between number and unit. */
 #define NB "\302\240"
@@ -162,61 +161,6 @@ test_state_icons (void)
     }
 }
 
-static void
-test_split_links (void)
-{
-  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
-  g_autoptr(GString) rejected = g_string_new (NULL);
-  PcqInputTask *task;
-  guint n;
-
-  n = pcq_input_split_links ("  http://example.org/a.iso  \r\n"
-                             "not a link\n"
-                             "\n"
-                             "ftp://example.org/b\n"
-                             "# a comment\n"
-                             "https://example.org/c?x=1\n"
-                             "{\"url\": \"https://example.org/d\", \"output\": \"d.bin\"}\n"
-                             "{\"prompt\": \"hello\"}\n"
-                             "http://\n",
-                             tasks, rejected);
-
-  g_assert_cmpuint (n, ==, 4);
-  g_assert_cmpstr (rejected->str, ==,
-                   "not a link\nftp://example.org/b\n{\"prompt\": \"hello\"}\nhttp://");
-  g_assert_cmpuint (tasks->len, ==, 3);
-
-  task = g_ptr_array_index (tasks, 0);
-  g_assert_cmpstr (task->url, ==, "http://example.org/a.iso");
-  g_assert_null (task->name);
-  task = g_ptr_array_index (tasks, 1);
-  g_assert_cmpstr (task->url, ==, "https://example.org/c?x=1");
-  task = g_ptr_array_index (tasks, 2);
-  g_assert_cmpstr (task->url, ==, "https://example.org/d");
-  g_assert_cmpstr (task->name, ==, "d.bin");
-}
-
-static void
-test_parse_line (void)
-{
-  g_autoptr(PcqInputTask) task = NULL;
-
-  g_assert_cmpint (pcq_input_parse_line ("", NULL), ==, PCQ_INPUT_LINE_EMPTY);
-  g_assert_cmpint (pcq_input_parse_line ("   # x", NULL), ==, PCQ_INPUT_LINE_EMPTY);
-  g_assert_cmpint (pcq_input_parse_line ("{not json", NULL), ==, PCQ_INPUT_LINE_INVALID);
-  g_assert_cmpint (pcq_input_parse_line ("[1, 2]", NULL), ==, PCQ_INPUT_LINE_INVALID);
-  g_assert_cmpint (pcq_input_parse_line ("{\"url\": \"file:///etc/passwd\"}", NULL), ==,
-                   PCQ_INPUT_LINE_INVALID);
-  g_assert_cmpint (pcq_input_parse_line ("mailto:a@b.c", NULL), ==, PCQ_INPUT_LINE_INVALID);
-  g_assert_cmpint (pcq_input_parse_line ("http://host/x", &task), ==, PCQ_INPUT_LINE_TASK);
-  g_assert_cmpstr (task->url, ==, "http://host/x");
-
-  g_assert_true (pcq_input_is_link ("HTTPS://Example.org/"));
-  g_assert_false (pcq_input_is_link ("example.org/file"));
-  g_assert_false (pcq_input_is_link (""));
-  g_assert_false (pcq_input_is_link (NULL));
-}
-
 int
 main (int    argc,
       char **argv)
@@ -233,8 +177,6 @@ main (int    argc,
   g_test_add_func ("/pcq/closures/job-name", test_job_name);
   g_test_add_func ("/pcq/closures/close-texts", test_close_texts);
   g_test_add_func ("/pcq/closures/state-icons", test_state_icons);
-  g_test_add_func ("/pcq/input/split-links", test_split_links);
-  g_test_add_func ("/pcq/input/parse-line", test_parse_line);
 
   return g_test_run ();
 }

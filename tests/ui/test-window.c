@@ -850,13 +850,110 @@ test_open_files (Fixture       *f,
 
 /* A chat-completions endpoint on the test's own main context: the
  * engine's worker asks from its thread, the test's waits spin this
- * context, so the handler runs. */
+ * context, so the handler runs. A prompt that starts with "slow " is
+ * answered with a stream of SLOW_CHUNKS pieces of SLOW_PIECE bytes, one
+ * every SLOW_INTERVAL_MS, the first one after that time too. */
+#define SLOW_CHUNKS      20
+#define SLOW_PIECE       250
+#define SLOW_INTERVAL_MS 150
+
 typedef struct
 {
   SoupServer *server;
   char       *base;
   GPtrArray  *prompts;
+  GPtrArray  *models;   /* the "model" of each request, "" if none */
+  GList      *streams;  /* SlowStream */
 } ChatServer;
+
+typedef struct
+{
+  ChatServer        *chat;
+  SoupServerMessage *msg;
+  guint              n_sent;
+  guint              timer;
+  gulong             finished_id;
+} SlowStream;
+
+static void
+slow_stream_free (SlowStream *stream)
+{
+  g_clear_handle_id (&stream->timer, g_source_remove);
+  g_clear_signal_handler (&stream->finished_id, stream->msg);
+  stream->chat->streams = g_list_remove (stream->chat->streams, stream);
+  g_object_unref (stream->msg);
+  g_free (stream);
+}
+
+static void
+slow_stream_finished_cb (SoupServerMessage *msg,
+                         SlowStream        *stream)
+{
+  slow_stream_free (stream);
+}
+
+static gboolean
+slow_stream_next_cb (gpointer user_data)
+{
+  SlowStream *stream = user_data;
+  SoupMessageBody *body = soup_server_message_get_response_body (stream->msg);
+  g_autofree char *piece = g_strnfill (SLOW_PIECE, 'a' + stream->n_sent % 26);
+  g_autofree char *event = NULL;
+
+  /* Letters only: nothing to escape. */
+  event = g_strdup_printf ("data: {\"choices\": [{\"delta\": {\"content\": \"%s\"}}]}\n\n", piece);
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, event, strlen (event));
+  if (++stream->n_sent == SLOW_CHUNKS)
+    {
+      const char *done = "data: [DONE]\n\n";
+
+      soup_message_body_append (body, SOUP_MEMORY_STATIC, done, strlen (done));
+      soup_message_body_complete (body);
+      stream->timer = 0;
+    }
+  soup_server_message_unpause (stream->msg);
+
+  return stream->timer != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The headers and a first event with no content at once; the answer
+ * a piece at a time. Once libsoup has written all it has, it pauses
+ * the message until the next piece is appended and unpaused. */
+static void
+respond_slow_stream (ChatServer        *chat,
+                     SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  const char *role = "data: {\"choices\": [{\"delta\": {\"role\": \"assistant\"}}]}\n\n";
+  SlowStream *stream = g_new0 (SlowStream, 1);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, role, strlen (role));
+
+  stream->chat = chat;
+  stream->msg = g_object_ref (msg);
+  stream->finished_id = g_signal_connect (msg, "finished",
+                                          G_CALLBACK (slow_stream_finished_cb), stream);
+  stream->timer = g_timeout_add (SLOW_INTERVAL_MS, slow_stream_next_cb, stream);
+  chat->streams = g_list_prepend (chat->streams, stream);
+}
+
+/* What the slow stream's answer adds up to. */
+static char *
+slow_answer (void)
+{
+  GString *answer = g_string_new (NULL);
+
+  for (guint i = 0; i < SLOW_CHUNKS; i++)
+    for (guint j = 0; j < SLOW_PIECE; j++)
+      g_string_append_c (answer, 'a' + i % 26);
+
+  return g_string_free (answer, FALSE);
+}
 
 static void
 chat_cb (SoupServer        *server,
@@ -871,8 +968,10 @@ chat_cb (SoupServer        *server,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *body = NULL;
+  JsonObject *request_object;
   JsonArray *messages;
   JsonObject *last;
+  const char *prompt;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST ||
       !json_parser_load_from_data (parser, g_bytes_get_data (request, NULL),
@@ -882,10 +981,19 @@ chat_cb (SoupServer        *server,
       return;
     }
 
-  messages = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                           "messages");
+  request_object = json_node_get_object (json_parser_get_root (parser));
+  messages = json_object_get_array_member (request_object, "messages");
   last = json_array_get_object_element (messages, json_array_get_length (messages) - 1);
-  g_ptr_array_add (chat->prompts, g_strdup (json_object_get_string_member (last, "content")));
+  prompt = json_object_get_string_member (last, "content");
+  g_ptr_array_add (chat->prompts, g_strdup (prompt));
+  g_ptr_array_add (chat->models,
+                   g_strdup (json_object_get_string_member_with_default (request_object, "model", "")));
+
+  if (g_str_has_prefix (prompt, "slow "))
+    {
+      respond_slow_stream (chat, msg);
+      return;
+    }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "choices");
@@ -917,6 +1025,7 @@ chat_server_start (ChatServer *chat)
   GSList *uris;
 
   chat->prompts = g_ptr_array_new_with_free_func (g_free);
+  chat->models = g_ptr_array_new_with_free_func (g_free);
   chat->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (chat->server, "/v1/chat/completions", chat_cb, chat, NULL);
   soup_server_listen (chat->server, address, 0, &error);
@@ -930,10 +1039,31 @@ chat_server_start (ChatServer *chat)
 static void
 chat_server_stop (ChatServer *chat)
 {
+  while (chat->streams != NULL)
+    slow_stream_free (chat->streams->data);
   soup_server_disconnect (chat->server);
   g_clear_object (&chat->server);
   g_clear_pointer (&chat->base, g_free);
   g_clear_pointer (&chat->prompts, g_ptr_array_unref);
+  g_clear_pointer (&chat->models, g_ptr_array_unref);
+}
+
+/* Starts @chat and makes it the configured API base. */
+static void
+use_chat_server (Fixture    *f,
+                 ChatServer *chat)
+{
+  chat_server_start (chat);
+  g_settings_set_string (f->settings, "api-base", chat->base);
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (pcq_engine_get_api_base (f->engine), chat->base) == 0, WAIT_MS);
+}
+
+static void
+stop_using_chat_server (Fixture    *f,
+                        ChatServer *chat)
+{
+  g_settings_reset (f->settings, "api-base");
+  chat_server_stop (chat);
 }
 
 static gboolean
@@ -1026,9 +1156,7 @@ test_ask (Fixture       *f,
   PcqJobRow *row;
   PcqJob *job;
 
-  chat_server_start (&chat);
-  g_settings_set_string (f->settings, "api-base", chat.base);
-  PCQ_TEST_WAIT_FOR (g_strcmp0 (pcq_engine_get_api_base (f->engine), chat.base) == 0, WAIT_MS);
+  use_chat_server (f, &chat);
 
   /* Ask mode, as a person picks it: the Ask toggle. */
   ask_button = _pcq_window_get_mode_button (f->window, "ask");
@@ -1082,8 +1210,212 @@ test_ask (Fixture       *f,
   g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (_pcq_window_get_entry (f->window))),
                    ==, "Paste links, one per line, and press Enter");
 
-  g_settings_reset (f->settings, "api-base");
-  chat_server_stop (&chat);
+  stop_using_chat_server (f, &chat);
+}
+
+static char *
+read_answer (PcqJob *job)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_nonnull (pcq_job_get_output_path (job));
+  g_file_get_contents (pcq_job_get_output_path (job), &contents, NULL, &error);
+  g_assert_no_error (error);
+
+  return contents;
+}
+
+static gboolean
+jobs_done_with_rows (Fixture *f,
+                     guint    n)
+{
+  if (n_jobs (f) != n)
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    if (!job_is (job_at (f, i), PCQ_JOB_DONE) || !row_done (f, job_at (f, i)))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* An imported file of JSON Lines: a prompt becomes an Ask task, a batch
+ * line a batch request, both against the configured API base (and the
+ * configured model where the request names none). A pasted prompt
+ * line too. */
+static void
+test_import_api_tasks (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *list_path = g_build_filename (f->out_dir, "api.jsonl", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  ChatServer chat = { 0 };
+  const char *contents =
+    "# API tasks\n"
+    "{\"prompt\": \"What is a queue?\\nIn one line.\"}\n"
+    "{\"custom_id\": \"req-42\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {\"model\": \"batch-model\", "
+    "\"messages\": [{\"role\": \"user\", \"content\": \"Batch question\"}]}}\n"
+    "{\"custom_id\": \"bad\", \"method\": \"GET\", \"url\": \"/v1/chat/completions\", "
+    "\"body\": {}}\n";
+  PcqJob *ask;
+  PcqJob *batch;
+  PcqJob *pasted;
+  PcqJobRow *row;
+
+  use_chat_server (f, &chat);
+  g_settings_set_string (f->settings, "model", "configured-model");
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (pcq_engine_get_model (f->engine), "configured-model") == 0, WAIT_MS);
+
+  g_file_set_contents (list_path, contents, -1, &error);
+  g_assert_no_error (error);
+  file = g_file_new_for_path (list_path);
+  pcq_window_add_files (f->window, &file, 1, NULL);
+
+  PCQ_TEST_WAIT_FOR (jobs_done_with_rows (f, 2), WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Added 2 tasks from “api.jsonl”; 1 line was not a valid task");
+
+  ask = job_at (f, 0);
+  batch = job_at (f, 1);
+  g_assert_cmpint (pcq_job_get_kind (ask), ==, PCQ_JOB_ASK);
+  g_assert_cmpstr (pcq_job_get_prompt (ask), ==, "What is a queue?\nIn one line.");
+  g_assert_cmpint (pcq_job_get_kind (batch), ==, PCQ_JOB_BATCH);
+
+  /* The rows: the prompt's first line; the batch request by its
+   * custom_id and model, not by the endpoint. */
+  row = row_for_job (f, ask);
+  g_assert_cmpstr (pcq_job_row_get_title_text (row), ==, "what-is-a-queue-in-one-line.md");
+  g_assert_cmpstr (pcq_job_row_get_source_text (row), ==, "What is a queue?");
+  g_assert_true (pcq_job_row_get_shows_prompt (row));
+  row = row_for_job (f, batch);
+  g_assert_cmpstr (pcq_job_row_get_title_text (row), ==, "req-42.md");
+  g_assert_cmpstr (pcq_job_row_get_source_text (row), ==, "req-42 · batch-model");
+  g_assert_null (strstr (pcq_job_row_get_source_text (row), "/chat/completions"));
+  g_assert_true (pcq_job_row_get_shows_prompt (row));
+
+  /* The answers, in the output folder, as the server said them. */
+  {
+    g_autofree char *ask_name = g_path_get_basename (pcq_job_get_output_path (ask));
+    g_autofree char *batch_name = g_path_get_basename (pcq_job_get_output_path (batch));
+    g_autofree char *ask_answer = read_answer (ask);
+    g_autofree char *batch_answer = read_answer (batch);
+
+    g_assert_cmpstr (ask_name, ==, "what-is-a-queue-in-one-line.md");
+    g_assert_cmpstr (batch_name, ==, "req-42.md");
+    g_assert_cmpstr (ask_answer, ==, CHAT_ANSWER);
+    g_assert_cmpstr (batch_answer, ==, CHAT_ANSWER);
+  }
+
+  /* What the server was asked: the configured model for the prompt,
+   * the batch request's own. */
+  g_assert_cmpuint (chat.prompts->len, ==, 2);
+  for (guint i = 0; i < chat.prompts->len; i++)
+    {
+      const char *prompt = g_ptr_array_index (chat.prompts, i);
+      const char *model = g_ptr_array_index (chat.models, i);
+
+      if (g_strcmp0 (prompt, "Batch question") == 0)
+        g_assert_cmpstr (model, ==, "batch-model");
+      else
+        {
+          g_assert_cmpstr (prompt, ==, "What is a queue?\nIn one line.");
+          g_assert_cmpstr (model, ==, "configured-model");
+        }
+    }
+
+  /* A prompt line pasted into the entry is an Ask task too. */
+  set_entry (f, "{\"prompt\": \"Pasted question\", \"output\": \"pasted.md\"}");
+  activate_entry (f);
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  pasted = job_at (f, 2);
+  g_assert_cmpint (pcq_job_get_kind (pasted), ==, PCQ_JOB_ASK);
+  PCQ_TEST_WAIT_FOR (jobs_done_with_rows (f, 3), WAIT_MS);
+  {
+    g_autofree char *name = g_path_get_basename (pcq_job_get_output_path (pasted));
+
+    g_assert_cmpstr (name, ==, "pasted.md");
+  }
+
+  g_settings_reset (f->settings, "model");
+  stop_using_chat_server (f, &chat);
+}
+
+static gboolean
+row_detail_is (Fixture    *f,
+               PcqJob     *job,
+               const char *text)
+{
+  PcqJobRow *row = row_for_job (f, job);
+
+  return row != NULL && g_strcmp0 (pcq_job_row_get_detail_text (row), text) == 0;
+}
+
+/* The row's detail line while the answer streams in, "1.2 kB received",
+ * or NULL. */
+static const char *
+row_received (Fixture *f,
+              PcqJob  *job)
+{
+  PcqJobRow *row = row_for_job (f, job);
+  const char *detail;
+
+  if (row == NULL)
+    return NULL;
+
+  detail = pcq_job_row_get_detail_text (row);
+  if (!g_regex_match_simple ("^[0-9.,]+\\W+(bytes|kB) received( · |$)", detail, 0, 0))
+    return NULL;
+
+  return detail;
+}
+
+/* A streamed answer: the row waits, then shows the size received so far
+ * growing, then the size of the answer when done. */
+static void
+test_ask_streamed (Fixture       *f,
+                   gconstpointer  data)
+{
+  ChatServer chat = { 0 };
+  g_autofree char *first = NULL;
+  gint64 first_bytes;
+  g_autofree char *expected = slow_answer ();
+  g_autofree char *answer = NULL;
+  g_autofree char *done = NULL;
+  g_autofree char *size = NULL;
+  PcqJob *job;
+
+  use_chat_server (f, &chat);
+
+  job = pcq_window_ask (f->window, "slow Tell me a long story");
+  g_assert_nonnull (job);
+
+  /* Nothing yet: the server thinks. */
+  PCQ_TEST_WAIT_FOR (row_detail_is (f, job, "Waiting for the answer…") ||
+                     row_received (f, job) != NULL, WAIT_MS);
+
+  /* The first pieces, then more. */
+  PCQ_TEST_WAIT_FOR (row_received (f, job) != NULL, WAIT_MS);
+  first = g_strdup (row_received (f, job));
+  first_bytes = pcq_job_get_bytes (job);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) ||
+                     (row_received (f, job) != NULL &&
+                      g_strcmp0 (row_received (f, job), first) != 0), WAIT_MS);
+  g_assert_true (job_is (job, PCQ_JOB_ACTIVE));
+  g_assert_cmpint (pcq_job_get_bytes (job), >, first_bytes);
+
+  /* Done: the answer's size, and the answer. */
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job), WAIT_MS);
+  size = g_format_size (SLOW_CHUNKS * SLOW_PIECE);
+  done = g_strdup_printf ("Done · %s", size);
+  g_assert_cmpstr (pcq_job_row_get_detail_text (row_for_job (f, job)), ==, done);
+  answer = read_answer (job);
+  g_assert_cmpstr (answer, ==, expected);
+
+  stop_using_chat_server (f, &chat);
 }
 
 /* ---- closing ------------------------------------------------------- */
@@ -1363,6 +1695,8 @@ main (int    argc,
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);
   ADD ("/pcq/window/ask", test_ask);
+  ADD ("/pcq/window/import-api-tasks", test_import_api_tasks);
+  ADD ("/pcq/window/ask-streamed", test_ask_streamed);
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);

@@ -1,0 +1,394 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-input"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "pcq-input.h"
+#include "pcq-worker.h"
+
+void
+pcq_input_task_free (PcqInputTask *task)
+{
+  if (task == NULL)
+    return;
+
+  g_free (task->url);
+  g_free (task->name);
+  g_free (task->prompt);
+  g_free (task->custom_id);
+  g_clear_pointer (&task->body, json_object_unref);
+  g_free (task->error);
+  g_free (task);
+}
+
+static PcqInputTask *
+task_new (PcqInputTaskKind kind)
+{
+  PcqInputTask *task = g_new0 (PcqInputTask, 1);
+
+  task->kind = kind;
+
+  return task;
+}
+
+/**
+ * pcq_input_task_new_link:
+ * @url: a link to download
+ * @name: (nullable): the file name to save to
+ *
+ * Returns: (transfer full): a download task
+ */
+PcqInputTask *
+pcq_input_task_new_link (const char *url,
+                         const char *name)
+{
+  PcqInputTask *task;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  task = task_new (PCQ_INPUT_TASK_LINK);
+  task->url = g_strdup (url);
+  task->name = g_strdup (name);
+
+  return task;
+}
+
+static PcqInputLineKind invalid (PcqInputTask **task,
+                                 PcqInputTask  *partial,
+                                 const char    *format,
+                                 ...) G_GNUC_PRINTF (3, 4);
+
+/* A bad line: @partial (if any) keeps what was recognised; the task
+ * says why it cannot run. */
+static PcqInputLineKind
+invalid (PcqInputTask **task,
+         PcqInputTask  *partial,
+         const char    *format,
+         ...)
+{
+  va_list args;
+
+  if (partial == NULL)
+    partial = task_new (PCQ_INPUT_TASK_NONE);
+
+  va_start (args, format);
+  partial->error = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  *task = partial;
+
+  return PCQ_INPUT_LINE_INVALID;
+}
+
+/**
+ * pcq_input_is_link:
+ *
+ * Returns: %TRUE if @text is a link the engine can download: the same
+ *   test the engine applies (pcq_check_url())
+ */
+gboolean
+pcq_input_is_link (const char *text)
+{
+  g_autofree char *host = NULL;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+
+  host = pcq_check_url (text, NULL);
+
+  return host != NULL;
+}
+
+static PcqInputLineKind
+parse_link (const char     *url,
+            const char     *name,
+            PcqInputFlags   flags,
+            PcqInputTask  **task)
+{
+  if (flags & PCQ_INPUT_CHECK_LINKS)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *host = pcq_check_url (url, &error);
+
+      if (host == NULL)
+        return invalid (task, pcq_input_task_new_link (url, name), "%s", error->message);
+    }
+
+  *task = pcq_input_task_new_link (url, name);
+
+  return PCQ_INPUT_LINE_TASK;
+}
+
+/* A string member, or NULL if it is missing or not a string. */
+static const char *
+get_string_member (JsonObject *object,
+                   const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+/* An OpenAI Batch input line: {"custom_id": …, "method": "POST",
+ * "url": "/v1/chat/completions", "body": {…}}. The answer goes to
+ * CUSTOM_ID.md. */
+static PcqInputLineKind
+parse_batch_object (JsonObject    *object,
+                    PcqInputTask **task)
+{
+  g_autoptr(PcqInputTask) batch = task_new (PCQ_INPUT_TASK_BATCH);
+  const char *custom_id = get_string_member (object, "custom_id");
+  const char *method = get_string_member (object, "method");
+  const char *url = get_string_member (object, "url");
+  JsonNode *body = json_object_get_member (object, "body");
+
+  if (custom_id == NULL || *custom_id == '\0')
+    return invalid (task, g_steal_pointer (&batch),
+                    _("batch request: missing \"custom_id\" string"));
+
+  batch->custom_id = g_strdup (custom_id);
+
+  if (g_strcmp0 (method, "POST") != 0)
+    return invalid (task, g_steal_pointer (&batch),
+                    _("batch request “%s”: unsupported \"method\" (only \"POST\")"), custom_id);
+
+  if (g_strcmp0 (url, "/v1/chat/completions") != 0 && g_strcmp0 (url, "/chat/completions") != 0)
+    return invalid (task, g_steal_pointer (&batch),
+                    _("batch request “%s”: unsupported \"url\" (only \"/v1/chat/completions\")"),
+                    custom_id);
+
+  if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+    return invalid (task, g_steal_pointer (&batch),
+                    _("batch request “%s”: \"body\" must be a JSON object"), custom_id);
+
+  batch->body = json_object_ref (json_node_get_object (body));
+  batch->name = g_strconcat (custom_id, ".md", NULL);
+  *task = g_steal_pointer (&batch);
+
+  return PCQ_INPUT_LINE_TASK;
+}
+
+/* A JSON Lines object: {"url": …, "output": …}, {"prompt": …, "output": …}
+ * or an OpenAI Batch request. */
+static PcqInputLineKind
+parse_json_line (const char     *line,
+                 PcqInputFlags   flags,
+                 PcqInputTask  **task)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+  const char *url;
+  const char *prompt;
+  const char *output;
+
+  if (!json_parser_load_from_data (parser, line, -1, &error))
+    return invalid (task, NULL, "%s", error->message);
+
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return invalid (task, NULL, _("expected a JSON object"));
+
+  object = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (object, "custom_id") || json_object_has_member (object, "body") ||
+      json_object_has_member (object, "method"))
+    return parse_batch_object (object, task);
+
+  url = get_string_member (object, "url");
+  prompt = get_string_member (object, "prompt");
+  output = get_string_member (object, "output");
+  if (json_object_has_member (object, "output") && output == NULL)
+    return invalid (task, NULL, _("\"output\" must be a string"));
+
+  if (url != NULL && prompt != NULL)
+    return invalid (task, NULL, _("give either \"url\" or \"prompt\", not both"));
+
+  if (prompt != NULL)
+    {
+      PcqInputTask *ask = task_new (PCQ_INPUT_TASK_PROMPT);
+
+      ask->prompt = g_strdup (prompt);
+      ask->name = g_strdup (output);
+      if (*prompt == '\0')
+        return invalid (task, ask, _("\"prompt\" is empty"));
+
+      *task = ask;
+      return PCQ_INPUT_LINE_TASK;
+    }
+
+  if (url == NULL)
+    return invalid (task, NULL, _("expected a \"url\" or \"prompt\" string member"));
+
+  return parse_link (url, output, flags, task);
+}
+
+/**
+ * pcq_input_parse_line_full:
+ * @line: one line of a URL list or JSON Lines file (UTF-8 or not)
+ * @flags: how strict to be
+ * @task: (out) (optional): the task, for %PCQ_INPUT_LINE_TASK; for
+ *   %PCQ_INPUT_LINE_INVALID, what was recognised (its kind, a batch
+ *   line's custom_id) and the error message
+ *
+ * Blank lines and lines starting with `#` are skipped. A line that
+ * starts like JSON (`{`, `[`, `"`) is a JSON object: `{"url": …,
+ * "output": …}`, `{"prompt": …, "output": …}` or an OpenAI Batch
+ * request `{"custom_id": …, "method": "POST", "url":
+ * "/v1/chat/completions", "body": {…}}`. Any other line is a link.
+ */
+PcqInputLineKind
+pcq_input_parse_line_full (const char     *line,
+                           PcqInputFlags   flags,
+                           PcqInputTask  **task)
+{
+  g_autofree char *copy = NULL;
+  PcqInputTask *parsed = NULL;
+  PcqInputLineKind kind;
+  char *text;
+
+  g_return_val_if_fail (line != NULL, PCQ_INPUT_LINE_INVALID);
+
+  if (!g_utf8_validate (line, -1, NULL))
+    kind = invalid (&parsed, NULL, _("not valid UTF-8"));
+  else
+    {
+      copy = g_strdup (line);
+      text = g_strstrip (copy);
+
+      if (*text == '\0' || *text == '#')
+        kind = PCQ_INPUT_LINE_EMPTY;
+      else if (strchr ("{[\"", *text) != NULL)
+        kind = parse_json_line (text, flags, &parsed);
+      else
+        kind = parse_link (text, NULL, flags, &parsed);
+    }
+
+  if (task != NULL)
+    *task = parsed;
+  else
+    pcq_input_task_free (parsed);
+
+  return kind;
+}
+
+/**
+ * pcq_input_parse_line:
+ *
+ * pcq_input_parse_line_full() with %PCQ_INPUT_CHECK_LINKS: what the
+ * window takes.
+ */
+PcqInputLineKind
+pcq_input_parse_line (const char    *line,
+                      PcqInputTask **task)
+{
+  return pcq_input_parse_line_full (line, PCQ_INPUT_CHECK_LINKS, task);
+}
+
+/**
+ * pcq_input_split_lines:
+ * @text: what a person typed, pasted or dropped: one task per line
+ * @tasks: (element-type PcqInputTask): where the tasks go
+ * @rejected: (nullable): the lines that are no tasks, joined with
+ *   newlines, so that they can be shown again and fixed
+ *
+ * Returns: how many lines were rejected
+ */
+guint
+pcq_input_split_lines (const char *text,
+                       GPtrArray  *tasks,
+                       GString    *rejected)
+{
+  g_auto(GStrv) lines = NULL;
+  guint n_rejected = 0;
+
+  g_return_val_if_fail (text != NULL, 0);
+  g_return_val_if_fail (tasks != NULL, 0);
+
+  lines = g_strsplit_set (text, "\r\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(PcqInputTask) task = NULL;
+      char *line = g_strstrip (lines[i]);
+
+      switch (pcq_input_parse_line (line, &task))
+        {
+        case PCQ_INPUT_LINE_EMPTY:
+          break;
+
+        case PCQ_INPUT_LINE_TASK:
+          g_ptr_array_add (tasks, g_steal_pointer (&task));
+          break;
+
+        case PCQ_INPUT_LINE_INVALID:
+          n_rejected++;
+          if (rejected != NULL)
+            {
+              if (rejected->len > 0)
+                g_string_append_c (rejected, '\n');
+              g_string_append (rejected, line);
+            }
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  return n_rejected;
+}
+
+/**
+ * pcq_input_task_submit:
+ * @task: a task from pcq_input_parse_line() (not a bad line's)
+ * @engine: the engine to queue it on
+ * @output_dir: where its result goes
+ *
+ * Queues @task: a download, an API task with the engine's API base and
+ * model, or a batch request sent as given.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_input_task_submit (const PcqInputTask *task,
+                       PcqEngine          *engine,
+                       const char         *output_dir)
+{
+  g_return_val_if_fail (task != NULL, NULL);
+  g_return_val_if_fail (task->error == NULL, NULL);
+  g_return_val_if_fail (PCQ_IS_ENGINE (engine), NULL);
+
+  switch (task->kind)
+    {
+    case PCQ_INPUT_TASK_LINK:
+      return pcq_engine_submit (engine, task->url, output_dir, task->name);
+
+    case PCQ_INPUT_TASK_PROMPT:
+      return pcq_engine_submit_prompt (engine, task->prompt, output_dir, task->name);
+
+    case PCQ_INPUT_TASK_BATCH:
+      {
+        g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), task->body);
+        g_autofree char *json = json_to_string (node, FALSE);
+
+        return pcq_engine_submit_request (engine, json, output_dir, task->name);
+      }
+
+    case PCQ_INPUT_TASK_NONE:
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}

@@ -1,0 +1,311 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The one parser of input lines (src/core/pcq-input.c), that the window
+ * and `pcq --headless --input` share: the four kinds of task and the
+ * lines that cannot run, with the messages headless mode reports.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "pcq-input.h"
+#include "pcq-test-engine.h"
+
+#define BATCH_PREFIX "{\"custom_id\": \"req-1\", \"method\": \"POST\", "
+
+/* Parses @line, which must be of @expected kind; returns the task (a
+ * bad line's tells its kind, custom_id and error). */
+static PcqInputTask *
+parse (const char       *line,
+       PcqInputFlags     flags,
+       PcqInputLineKind  expected)
+{
+  PcqInputTask *task = NULL;
+
+  g_assert_cmpint (pcq_input_parse_line_full (line, flags, &task), ==, expected);
+  g_assert_nonnull (task);
+  if (expected == PCQ_INPUT_LINE_INVALID)
+    g_assert_true (task->error != NULL && *task->error != '\0');
+  else
+    g_assert_null (task->error);
+
+  return task;
+}
+
+#define parse_ok(line, flags)  parse ((line), (flags), PCQ_INPUT_LINE_TASK)
+#define parse_bad(line, flags) parse ((line), (flags), PCQ_INPUT_LINE_INVALID)
+
+static void
+assert_bad (const char       *line,
+            PcqInputTaskKind  kind,
+            const char       *custom_id,
+            const char       *error)
+{
+  g_autoptr(PcqInputTask) task = parse_bad (line, PCQ_INPUT_FLAGS_NONE);
+
+  g_assert_cmpint (task->kind, ==, kind);
+  g_assert_cmpstr (task->custom_id, ==, custom_id);
+  if (error != NULL)
+    g_assert_cmpstr (task->error, ==, error);
+}
+
+static void
+test_empty (void)
+{
+  PcqInputTask *task = GINT_TO_POINTER (1);
+
+  g_assert_cmpint (pcq_input_parse_line ("", NULL), ==, PCQ_INPUT_LINE_EMPTY);
+  g_assert_cmpint (pcq_input_parse_line ("  \t ", NULL), ==, PCQ_INPUT_LINE_EMPTY);
+  g_assert_cmpint (pcq_input_parse_line ("   # x", &task), ==, PCQ_INPUT_LINE_EMPTY);
+  g_assert_null (task);
+  g_assert_cmpint (pcq_input_parse_line_full ("#{\"url\": 1}", PCQ_INPUT_FLAGS_NONE, NULL), ==,
+                   PCQ_INPUT_LINE_EMPTY);
+}
+
+static void
+test_link (void)
+{
+  g_autoptr(PcqInputTask) plain = parse_ok ("  http://host/x  ", PCQ_INPUT_CHECK_LINKS);
+  g_autoptr(PcqInputTask) json = NULL;
+  g_autoptr(PcqInputTask) unchecked = NULL;
+  g_autoptr(PcqInputTask) bad = NULL;
+
+  g_assert_cmpint (plain->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (plain->url, ==, "http://host/x");
+  g_assert_null (plain->name);
+  g_assert_null (plain->prompt);
+  g_assert_null (plain->body);
+
+  json = parse_ok ("{\"url\": \"https://example.org/d\", \"output\": \"d.bin\"}",
+                   PCQ_INPUT_CHECK_LINKS);
+  g_assert_cmpint (json->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (json->url, ==, "https://example.org/d");
+  g_assert_cmpstr (json->name, ==, "d.bin");
+
+  /* The window checks links as the engine would; … */
+  g_assert_cmpint (pcq_input_parse_line ("mailto:a@b.c", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("not a link", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpint (pcq_input_parse_line ("http://", NULL), ==, PCQ_INPUT_LINE_INVALID);
+  bad = parse_bad ("{\"url\": \"file:///etc/passwd\"}", PCQ_INPUT_CHECK_LINKS);
+  g_assert_cmpint (bad->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (bad->url, ==, "file:///etc/passwd");
+
+  /* … headless mode queues them, and the engine fails them with its
+   * own message, as a task. */
+  unchecked = parse_ok ("ftp://example.org/b", PCQ_INPUT_FLAGS_NONE);
+  g_assert_cmpint (unchecked->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (unchecked->url, ==, "ftp://example.org/b");
+
+  g_assert_true (pcq_input_is_link ("HTTPS://Example.org/"));
+  g_assert_false (pcq_input_is_link ("example.org/file"));
+  g_assert_false (pcq_input_is_link (""));
+  g_assert_false (pcq_input_is_link (NULL));
+}
+
+static void
+test_prompt (void)
+{
+  g_autoptr(PcqInputTask) task = NULL;
+  g_autoptr(PcqInputTask) named = NULL;
+
+  task = parse_ok ("{\"prompt\": \"What is a queue?\\nIn one line.\"}", PCQ_INPUT_CHECK_LINKS);
+  g_assert_cmpint (task->kind, ==, PCQ_INPUT_TASK_PROMPT);
+  g_assert_cmpstr (task->prompt, ==, "What is a queue?\nIn one line.");
+  g_assert_null (task->name);
+  g_assert_null (task->url);
+
+  named = parse_ok ("{\"prompt\": \"hello\", \"output\": \"hello.md\"}", PCQ_INPUT_FLAGS_NONE);
+  g_assert_cmpint (named->kind, ==, PCQ_INPUT_TASK_PROMPT);
+  g_assert_cmpstr (named->name, ==, "hello.md");
+}
+
+static void
+test_batch (void)
+{
+  g_autoptr(PcqInputTask) task = NULL;
+  g_autoptr(PcqInputTask) short_url = NULL;
+  JsonArray *messages;
+
+  task = parse_ok (BATCH_PREFIX "\"url\": \"/v1/chat/completions\", "
+                   "\"body\": {\"model\": \"m\", \"messages\": [{\"role\": \"user\", "
+                   "\"content\": \"Hi\"}]}}", PCQ_INPUT_CHECK_LINKS);
+  g_assert_cmpint (task->kind, ==, PCQ_INPUT_TASK_BATCH);
+  g_assert_cmpstr (task->custom_id, ==, "req-1");
+  g_assert_cmpstr (task->name, ==, "req-1.md");
+  g_assert_null (task->url);
+  g_assert_nonnull (task->body);
+  g_assert_cmpstr (json_object_get_string_member (task->body, "model"), ==, "m");
+  messages = json_object_get_array_member (task->body, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 1);
+
+  /* The path without /v1 is the same endpoint. */
+  short_url = parse_ok (BATCH_PREFIX "\"url\": \"/chat/completions\", \"body\": {}}",
+                        PCQ_INPUT_FLAGS_NONE);
+  g_assert_cmpint (short_url->kind, ==, PCQ_INPUT_TASK_BATCH);
+}
+
+/* What headless mode reports for lines that cannot run (stderr with the
+ * line number, and errors.jsonl). */
+static void
+test_bad_lines (void)
+{
+  g_autoptr(PcqInputTask) broken = NULL;
+
+  /* Not JSON: json-glib's own message. */
+  broken = parse_bad ("{\"url\": \"http://h/a\", ", PCQ_INPUT_FLAGS_NONE);
+  g_assert_cmpint (broken->kind, ==, PCQ_INPUT_TASK_NONE);
+  g_assert_null (broken->custom_id);
+  g_clear_pointer (&broken, pcq_input_task_free);
+  broken = parse_bad (BATCH_PREFIX "\"url\": ", PCQ_INPUT_FLAGS_NONE);
+  g_assert_null (broken->custom_id);
+
+  assert_bad ("\xff\xfe not UTF-8", PCQ_INPUT_TASK_NONE, NULL, "not valid UTF-8");
+  assert_bad ("[1, 2]", PCQ_INPUT_TASK_NONE, NULL, "expected a JSON object");
+  assert_bad ("\"a string\"", PCQ_INPUT_TASK_NONE, NULL, "expected a JSON object");
+  assert_bad ("{\"output\": \"x.bin\"}", PCQ_INPUT_TASK_NONE, NULL,
+              "expected a \"url\" or \"prompt\" string member");
+  assert_bad ("{\"url\": 42}", PCQ_INPUT_TASK_NONE, NULL,
+              "expected a \"url\" or \"prompt\" string member");
+  assert_bad ("{\"url\": \"http://h/a\", \"output\": 7}", PCQ_INPUT_TASK_NONE, NULL,
+              "\"output\" must be a string");
+  assert_bad ("{\"url\": \"http://h/a\", \"prompt\": \"p\"}", PCQ_INPUT_TASK_NONE, NULL,
+              "give either \"url\" or \"prompt\", not both");
+  assert_bad ("{\"prompt\": \"\"}", PCQ_INPUT_TASK_PROMPT, NULL, "\"prompt\" is empty");
+
+  /* Batch lines: recognised as such (they count as batch lines), with
+   * their custom_id where they have one. */
+  assert_bad ("{\"method\": \"POST\", \"url\": \"/v1/chat/completions\", \"body\": {}}",
+              PCQ_INPUT_TASK_BATCH, NULL, "batch request: missing \"custom_id\" string");
+  assert_bad ("{\"custom_id\": \"\", \"body\": {}}",
+              PCQ_INPUT_TASK_BATCH, NULL, "batch request: missing \"custom_id\" string");
+  assert_bad ("{\"custom_id\": \"eps\", \"method\": \"GET\", \"url\": \"/v1/chat/completions\", "
+              "\"body\": {\"messages\": []}}",
+              PCQ_INPUT_TASK_BATCH, "eps",
+              "batch request “eps”: unsupported \"method\" (only \"POST\")");
+  assert_bad (BATCH_PREFIX "\"body\": {}}",
+              PCQ_INPUT_TASK_BATCH, "req-1",
+              "batch request “req-1”: unsupported \"url\" (only \"/v1/chat/completions\")");
+  assert_bad (BATCH_PREFIX "\"url\": \"/v1/embeddings\", \"body\": {}}",
+              PCQ_INPUT_TASK_BATCH, "req-1",
+              "batch request “req-1”: unsupported \"url\" (only \"/v1/chat/completions\")");
+  assert_bad (BATCH_PREFIX "\"url\": \"/v1/chat/completions\", \"body\": \"text\"}",
+              PCQ_INPUT_TASK_BATCH, "req-1",
+              "batch request “req-1”: \"body\" must be a JSON object");
+  assert_bad (BATCH_PREFIX "\"url\": \"/v1/chat/completions\"}",
+              PCQ_INPUT_TASK_BATCH, "req-1",
+              "batch request “req-1”: \"body\" must be a JSON object");
+}
+
+static void
+test_split_lines (void)
+{
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+  g_autoptr(GString) rejected = g_string_new (NULL);
+  PcqInputTask *task;
+  guint n;
+
+  n = pcq_input_split_lines ("  http://example.org/a.iso  \r\n"
+                             "not a link\n"
+                             "\n"
+                             "ftp://example.org/b\n"
+                             "# a comment\n"
+                             "https://example.org/c?x=1\n"
+                             "{\"url\": \"https://example.org/d\", \"output\": \"d.bin\"}\n"
+                             "{\"prompt\": \"hello\"}\n"
+                             BATCH_PREFIX "\"url\": \"/v1/chat/completions\", \"body\": {}}\n"
+                             "{\"prompt\": 1}\n"
+                             "http://\n",
+                             tasks, rejected);
+
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpstr (rejected->str, ==,
+                   "not a link\nftp://example.org/b\n{\"prompt\": 1}\nhttp://");
+  g_assert_cmpuint (tasks->len, ==, 5);
+
+  task = g_ptr_array_index (tasks, 0);
+  g_assert_cmpint (task->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (task->url, ==, "http://example.org/a.iso");
+  g_assert_null (task->name);
+  task = g_ptr_array_index (tasks, 1);
+  g_assert_cmpstr (task->url, ==, "https://example.org/c?x=1");
+  task = g_ptr_array_index (tasks, 2);
+  g_assert_cmpstr (task->url, ==, "https://example.org/d");
+  g_assert_cmpstr (task->name, ==, "d.bin");
+  task = g_ptr_array_index (tasks, 3);
+  g_assert_cmpint (task->kind, ==, PCQ_INPUT_TASK_PROMPT);
+  g_assert_cmpstr (task->prompt, ==, "hello");
+  task = g_ptr_array_index (tasks, 4);
+  g_assert_cmpint (task->kind, ==, PCQ_INPUT_TASK_BATCH);
+  g_assert_cmpstr (task->custom_id, ==, "req-1");
+}
+
+/* Each kind becomes the engine's job of that kind. Paused: nothing is
+ * sent anywhere. */
+static void
+test_submit (void)
+{
+  g_autoptr(PcqEngine) engine = pcq_engine_new ();
+  g_autofree char *dir = g_dir_make_tmp ("pcq-input-XXXXXX", NULL);
+  g_autoptr(PcqInputTask) link = parse_ok ("{\"url\": \"http://127.0.0.1:1/a\", \"output\": \"a.bin\"}",
+                                           PCQ_INPUT_FLAGS_NONE);
+  g_autoptr(PcqInputTask) prompt = parse_ok ("{\"prompt\": \"Why?\"}", PCQ_INPUT_FLAGS_NONE);
+  g_autoptr(PcqInputTask) batch = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *body;
+  PcqJob *job;
+
+  batch = parse_ok (BATCH_PREFIX "\"url\": \"/v1/chat/completions\", "
+                    "\"body\": {\"model\": \"m\", \"messages\": []}}", PCQ_INPUT_FLAGS_NONE);
+
+  g_assert_nonnull (dir);
+  pcq_engine_set_paused (engine, TRUE);
+
+  job = pcq_input_task_submit (link, engine, dir);
+  g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_DOWNLOAD);
+  g_assert_cmpstr (pcq_job_get_url (job), ==, "http://127.0.0.1:1/a");
+  g_assert_cmpstr (pcq_job_get_name (job), ==, "a.bin");
+
+  job = pcq_input_task_submit (prompt, engine, dir);
+  g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_ASK);
+  g_assert_cmpstr (pcq_job_get_prompt (job), ==, "Why?");
+  g_assert_null (pcq_job_get_name (job));
+
+  job = pcq_input_task_submit (batch, engine, dir);
+  g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_BATCH);
+  g_assert_cmpstr (pcq_job_get_name (job), ==, "req-1.md");
+  /* The body, as given. */
+  json_parser_load_from_data (parser, pcq_job_get_prompt (job), -1, &error);
+  g_assert_no_error (error);
+  body = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "m");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (body, "messages")), ==, 0);
+
+  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (engine)), ==, 3);
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_FORCE, 10000);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  /* No text domain is bound here: the messages are the untranslated ones. */
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/pcq/input/empty", test_empty);
+  g_test_add_func ("/pcq/input/link", test_link);
+  g_test_add_func ("/pcq/input/prompt", test_prompt);
+  g_test_add_func ("/pcq/input/batch", test_batch);
+  g_test_add_func ("/pcq/input/bad-lines", test_bad_lines);
+  g_test_add_func ("/pcq/input/split-lines", test_split_lines);
+  g_test_add_func ("/pcq/input/submit", test_submit);
+
+  return g_test_run ();
+}

@@ -36,6 +36,11 @@
  * pushes it back to the front under that same lock, so pausing can
  * never let a run slip through and order is kept.
  *
+ * API tasks also count against @max_api_active: a loop that pops one
+ * while that many API runs are taken parks it with the deferred runs,
+ * where it waits, still in order, until an API run lets go of its slot
+ * (release_api_slot_locked()). Downloads behind it are not held up.
+ *
  * Growing the pool pushes more loop tokens; shrinking pushes "poison"
  * runs to the front of the backlog, so the next loops to look for work
  * exit instead of starting a job: the number of active jobs never goes
@@ -49,12 +54,15 @@
  * API tasks (prompts) are jobs of kind PCQ_JOB_ASK whose URL is the
  * chat-completions endpoint they were submitted to; batch-file requests
  * are jobs of kind PCQ_JOB_BATCH, the same but with a whole request
- * body (JSON) in place of the prompt. They share the
- * backlog, the pool, max-active and the retry rules with downloads;
- * their runs carry a copy of the model, system prompt and API key as
- * they were when the run was made. The key comes from PCQ_API_KEY,
- * read once when the engine is made; it lives in memory only: never in
- * a property, the store, a log line or an error message.
+ * body (JSON) in place of the prompt. They share the backlog, the
+ * pool, max-active and the retry rules with downloads, and at most
+ * @max_api_active of them run at once. Their runs carry a copy of the
+ * model and system prompt as they were when the run was made, and of
+ * the API key as it is when a worker takes the run (under the backlog
+ * lock). The key comes from PCQ_API_KEY, read once when the engine is
+ * made, or from pcq_engine_set_api_key() (the keyring); it lives in
+ * memory only: never in a property, the store, a log line or an error
+ * message.
  *
  * With commit-results on, a job that is done (its done state committed
  * to the store) is handed to @vcs, whose one thread commits the files
@@ -64,6 +72,7 @@
  */
 
 #define DEFAULT_MAX_ACTIVE 4
+#define DEFAULT_MAX_API_ACTIVE 2
 #define DEFAULT_RETRIES 3
 #define DEFAULT_STALL_TIMEOUT 30
 #define DEFAULT_RETRY_BASE_DELAY 1000
@@ -115,6 +124,9 @@ struct _PcqEngine
   gboolean       stopping;
   GQueue         deferred;
   GHashTable    *host_holds;    /* host → gint64 monotonic µs */
+  char          *api_key;       /* never logged, stored or shown */
+  guint          max_api_active;
+  guint          n_api_taken;   /* API runs holding a slot */
 
   /* The pause gate for loops that hold no run. */
   GMutex         gate_lock;
@@ -137,7 +149,6 @@ struct _PcqEngine
   char          *api_base;
   char          *model;
   char          *system_prompt;
-  char          *api_key;
 
   /* Main thread only. */
   guint          max_active;
@@ -168,6 +179,7 @@ enum {
   PROP_JOBS,
   PROP_PAUSED,
   PROP_MAX_ACTIVE,
+  PROP_MAX_API_ACTIVE,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_RETRY_BASE_DELAY,
@@ -340,6 +352,18 @@ ready_time_locked (PcqEngine *self,
   return MAX (run->not_before, host_hold_locked (self, run->host));
 }
 
+static inline gboolean
+is_api_run (PcqRun *run)
+{
+  return run->kind != PCQ_JOB_DOWNLOAD;
+}
+
+static guint
+free_api_slots_locked (PcqEngine *self)
+{
+  return self->max_api_active > self->n_api_taken ? self->max_api_active - self->n_api_taken : 0;
+}
+
 /* Moves deferred runs whose time has come back to the head of the
  * backlog, oldest first, and returns how long until the next one. */
 static gint64
@@ -348,6 +372,7 @@ release_deferred_locked (PcqEngine *self,
 {
   g_autoptr(GPtrArray) due = NULL;
   gint64 next = G_MAXINT64;
+  guint api_slots = free_api_slots_locked (self);
   GList *l = self->deferred.head;
 
   while (l != NULL)
@@ -356,15 +381,18 @@ release_deferred_locked (PcqEngine *self,
       PcqRun *run = l->data;
       gint64 ready = ready_time_locked (self, run);
 
-      if (ready <= now)
+      if (ready > now)
+        next = MIN (next, ready);
+      else if (!is_api_run (run) || api_slots > 0)
         {
+          if (is_api_run (run))
+            api_slots--;
           if (due == NULL)
             due = g_ptr_array_new ();
           g_ptr_array_add (due, run);
           g_queue_delete_link (&self->deferred, l);
         }
-      else
-        next = MIN (next, ready);
+      /* else parked until an API slot is free */
 
       l = next_link;
     }
@@ -374,6 +402,31 @@ release_deferred_locked (PcqEngine *self,
                                         compare_backlog, NULL);
 
   return next == G_MAXINT64 ? G_MAXINT64 : next - now;
+}
+
+/* @run no longer counts against max-api-active: the first parked API
+ * run may go. */
+static void
+release_api_slot_locked (PcqEngine *self,
+                         PcqRun    *run)
+{
+  if (!run->api_slot)
+    return;
+
+  run->api_slot = FALSE;
+  g_assert (self->n_api_taken > 0);
+  self->n_api_taken--;
+  if (!self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
+}
+
+static void
+release_api_slot (PcqEngine *self,
+                  PcqRun    *run)
+{
+  g_async_queue_lock (self->backlog);
+  release_api_slot_locked (self, run);
+  g_async_queue_unlock (self->backlog);
 }
 
 /* Returns the next run this loop may start, or %NULL when it must exit. */
@@ -420,7 +473,8 @@ next_run (PcqEngine *self,
         }
 
       if (!g_cancellable_is_cancelled (run->cancellable) &&
-          ready_time_locked (self, run) > g_get_monotonic_time ())
+          (ready_time_locked (self, run) > g_get_monotonic_time () ||
+           (is_api_run (run) && free_api_slots_locked (self) == 0)))
         {
           g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
           g_async_queue_unlock (self->backlog);
@@ -428,10 +482,19 @@ next_run (PcqEngine *self,
         }
       /* Under the lock, so that a forced shutdown sees it (see there). */
       g_atomic_int_set (&run->taken, TRUE);
+      if (is_api_run (run))
+        {
+          run->api_slot = TRUE;
+          self->n_api_taken++;
+          /* The key as it is now: one set after the job was queued
+           * (read from the keyring, typed in) still reaches it. */
+          pcq_run_set_api_key (run, self->api_key);
+        }
       g_async_queue_unlock (self->backlog);
 
       if (g_cancellable_is_cancelled (run->cancellable))
         {
+          release_api_slot (self, run);
           pcq_sink_discard (run->output_path);
           post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
           pcq_run_unref (run);
@@ -461,6 +524,7 @@ defer_run (PcqEngine *self,
   gint64 now = g_get_monotonic_time ();
 
   g_async_queue_lock (self->backlog);
+  release_api_slot_locked (self, run);
   if (g_cancellable_is_cancelled (run->cancellable))
     {
       /* Cancelled while we were deciding: pcq_engine_cancel() could not
@@ -543,6 +607,8 @@ pcq_engine_loop (gpointer data,
           g_assert_not_reached ();
         }
 
+      if (run != NULL)
+        release_api_slot (self, run);
       pcq_attempt_clear (&attempt);
       g_clear_pointer (&run, pcq_run_unref);
     }
@@ -1065,6 +1131,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_MAX_ACTIVE:
       g_value_set_uint (value, self->max_active);
       break;
+
+    case PROP_MAX_API_ACTIVE:
+      g_value_set_uint (value, self->max_api_active);
+      break;
     case PROP_RETRIES:
       g_value_set_uint (value, pcq_engine_get_retries (self));
       break;
@@ -1125,6 +1195,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_MAX_ACTIVE:
       pcq_engine_set_max_active (self, g_value_get_uint (value));
       break;
+
+    case PROP_MAX_API_ACTIVE:
+      pcq_engine_set_max_api_active (self, g_value_get_uint (value));
+      break;
     case PROP_RETRIES:
       pcq_engine_set_retries (self, g_value_get_uint (value));
       break;
@@ -1173,6 +1247,16 @@ pcq_engine_class_init (PcqEngineClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MAX_ACTIVE] =
     g_param_spec_uint ("max-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_ACTIVE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:max-api-active:
+   *
+   * How many API tasks (ask and batch jobs) may run at once, within
+   * #PcqEngine:max-active. Queued downloads do not wait behind API
+   * tasks held back by it.
+   */
+  properties[PROP_MAX_API_ACTIVE] =
+    g_param_spec_uint ("max-api-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_API_ACTIVE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRIES] =
     g_param_spec_uint ("retries", NULL, NULL, 0, 100, DEFAULT_RETRIES,
@@ -1269,6 +1353,7 @@ pcq_engine_init (PcqEngine *self)
   g_mutex_init (&self->events_lock);
 
   self->max_active = DEFAULT_MAX_ACTIVE;
+  self->max_api_active = DEFAULT_MAX_API_ACTIVE;
   self->retries = DEFAULT_RETRIES;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
@@ -1354,10 +1439,9 @@ run_for_job (PcqEngine  *self,
                              pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
 
   if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
-    pcq_run_set_ask (run, pcq_job_get_prompt (job), self->model, self->system_prompt,
-                     self->api_key);
+    pcq_run_set_ask (run, pcq_job_get_prompt (job), self->model, self->system_prompt);
   else if (pcq_job_get_kind (job) == PCQ_JOB_BATCH)
-    pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model, self->api_key);
+    pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model);
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
@@ -1835,6 +1919,39 @@ pcq_engine_set_max_active (PcqEngine *self,
 }
 
 guint
+pcq_engine_get_max_api_active (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->max_api_active;
+}
+
+/**
+ * pcq_engine_set_max_api_active:
+ *
+ * Changes how many API tasks may run at once (1 to 64), while running.
+ * Raising it starts parked API tasks at once; lowering it lets running
+ * ones finish.
+ */
+void
+pcq_engine_set_max_api_active (PcqEngine *self,
+                               guint      max_api_active)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  max_api_active = CLAMP (max_api_active, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+  if (self->max_api_active == max_api_active)
+    return;
+
+  g_async_queue_lock (self->backlog);
+  self->max_api_active = max_api_active;
+  if (!self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
+  g_async_queue_unlock (self->backlog);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_API_ACTIVE]);
+}
+
+guint
 pcq_engine_get_retries (PcqEngine *self)
 {
   g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
@@ -2044,14 +2161,47 @@ pcq_engine_set_commit_results (PcqEngine *self,
 /**
  * pcq_engine_has_api_key:
  *
- * Returns: whether PCQ_API_KEY gave a key (the key itself is not
+ * Returns: whether the engine has an API key (the key itself is not
  *   available outside the engine)
  */
 gboolean
 pcq_engine_has_api_key (PcqEngine *self)
 {
+  gboolean has_key;
+
   g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
-  return self->api_key != NULL && *self->api_key != '\0';
+
+  g_async_queue_lock (self->backlog);
+  has_key = self->api_key != NULL && *self->api_key != '\0';
+  g_async_queue_unlock (self->backlog);
+
+  return has_key;
+}
+
+/**
+ * pcq_engine_set_api_key:
+ * @api_key: (nullable): the key, or %NULL for none
+ *
+ * Replaces the key API tasks send (from the keyring or typed in); it
+ * reaches every API task that starts from now on, queued ones too. The
+ * engine keeps it in memory only.
+ */
+void
+pcq_engine_set_api_key (PcqEngine  *self,
+                        const char *api_key)
+{
+  g_autofree char *old = NULL;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  g_async_queue_lock (self->backlog);
+  old = g_steal_pointer (&self->api_key);
+  if (api_key != NULL && *api_key != '\0')
+    self->api_key = g_strstrip (g_strdup (api_key));
+  g_async_queue_unlock (self->backlog);
+
+  if (old != NULL)
+    memset (old, 0, strlen (old));
 }
 
 /**

@@ -66,6 +66,9 @@ void        pcq_engine_set_paused           (PcqEngine           *self,
 guint       pcq_engine_get_max_active       (PcqEngine           *self);
 void        pcq_engine_set_max_active       (PcqEngine           *self,
                                              guint                max_active);
+guint       pcq_engine_get_max_api_active   (PcqEngine           *self);
+void        pcq_engine_set_max_api_active   (PcqEngine           *self,
+                                             guint                max_api_active);
 guint       pcq_engine_get_retries          (PcqEngine           *self);
 void        pcq_engine_set_retries          (PcqEngine           *self,
                                              guint                retries);
@@ -85,6 +88,8 @@ gboolean    pcq_engine_get_commit_results   (PcqEngine           *self);
 void        pcq_engine_set_commit_results   (PcqEngine           *self,
                                              gboolean             commit_results);
 gboolean    pcq_engine_has_api_key          (PcqEngine           *self);
+void        pcq_engine_set_api_key          (PcqEngine           *self,
+                                             const char          *api_key);
 guint       pcq_engine_get_n_queued         (PcqEngine           *self);
 guint       pcq_engine_get_n_active         (PcqEngine           *self);
 guint       pcq_engine_get_n_done           (PcqEngine           *self);

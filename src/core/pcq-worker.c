@@ -88,14 +88,12 @@ void
 pcq_run_set_ask (PcqRun     *run,
                  const char *prompt,
                  const char *model,
-                 const char *system_prompt,
-                 const char *api_key)
+                 const char *system_prompt)
 {
   run->kind = PCQ_JOB_ASK;
   run->prompt = g_strdup (prompt);
   run->model = g_strdup (model);
   run->system_prompt = g_strdup (system_prompt);
-  run->api_key = g_strdup (api_key);
   run->idempotency_key = g_strdup_printf ("pcq-%s-%" G_GUINT64_FORMAT, process_nonce (), run->id);
 }
 
@@ -110,11 +108,32 @@ pcq_run_set_ask (PcqRun     *run,
 void
 pcq_run_set_batch (PcqRun     *run,
                    const char *body,
-                   const char *model,
-                   const char *api_key)
+                   const char *model)
 {
-  pcq_run_set_ask (run, body, model, NULL, api_key);
+  pcq_run_set_ask (run, body, model, NULL);
   run->kind = PCQ_JOB_BATCH;
+}
+
+static void
+wipe_key (char **api_key)
+{
+  if (*api_key != NULL)
+    memset (*api_key, 0, strlen (*api_key));
+  g_clear_pointer (api_key, g_free);
+}
+
+/**
+ * pcq_run_set_api_key:
+ *
+ * Gives @run the key its next attempt sends, wiping the one before.
+ * Only for the thread that holds @run.
+ */
+void
+pcq_run_set_api_key (PcqRun     *run,
+                     const char *api_key)
+{
+  wipe_key (&run->api_key);
+  run->api_key = g_strdup (api_key);
 }
 
 PcqRun *
@@ -139,7 +158,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->prompt);
   g_free (run->model);
   g_free (run->system_prompt);
-  g_free (run->api_key);
+  wipe_key (&run->api_key);
   g_free (run->idempotency_key);
   g_object_unref (run->cancellable);
   g_free (run);

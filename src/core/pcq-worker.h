@@ -38,7 +38,8 @@ typedef struct
   char            *prompt;
   char            *model;            /* nullable */
   char            *system_prompt;    /* nullable */
-  char            *api_key;          /* nullable; in memory only, never logged */
+  char            *api_key;          /* nullable; set as a worker takes the run
+                                      * (the engine's key then); never logged */
   char            *idempotency_key;  /* the same for every attempt */
 
   /* Written by the worker, read by the main thread. */
@@ -46,6 +47,7 @@ typedef struct
   gint64           total;        /* atomic, -1 while unknown */
   gint             dirty;        /* atomic: progress not yet shown */
   gint             taken;        /* a worker holds it (under the backlog lock) */
+  gboolean         api_slot;     /* counts against max-api-active (same lock) */
 
   /* Owned by the thread holding the run. */
   guint            attempts;
@@ -66,12 +68,12 @@ PcqRun *pcq_run_new   (guint64     id,
 void    pcq_run_set_ask (PcqRun     *run,
                          const char *prompt,
                          const char *model,
-                         const char *system_prompt,
-                         const char *api_key);
+                         const char *system_prompt);
 void    pcq_run_set_batch (PcqRun     *run,
                            const char *body,
-                           const char *model,
-                           const char *api_key);
+                           const char *model);
+void    pcq_run_set_api_key (PcqRun     *run,
+                             const char *api_key);
 PcqRun *pcq_run_ref   (PcqRun     *run);
 void    pcq_run_unref (PcqRun     *run);
 

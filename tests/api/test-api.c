@@ -25,6 +25,7 @@
 #include "pcq-test-util.h"
 #include "pcq-error.h"
 #include "pcq-job.h"
+#include "pcq-keyring.h"
 #include "pcq-store.h"
 
 
@@ -54,6 +55,8 @@ typedef struct
   GCond         cond;
   gboolean      ready;
   GPtrArray    *requests; /* of Request, under @lock */
+  GPtrArray    *held;     /* paused "hold " messages, under @lock */
+  guint         max_held; /* the most held at once, under @lock */
 } Server;
 
 static Server server;
@@ -285,10 +288,71 @@ chat_cb (SoupServer        *soup_server,
                                     "Retry-After", "1");
       respond_error (msg, 429, "rate limited, slow down");
     }
+  else if (g_str_has_prefix (prompt, "hold "))
+    {
+      /* Answered by release_held (), so the test sees how many run at once. */
+      soup_server_message_pause (msg);
+      g_mutex_lock (&server.lock);
+      g_ptr_array_add (server.held, g_object_ref (msg));
+      server.max_held = MAX (server.max_held, server.held->len);
+      g_cond_broadcast (&server.cond);
+      g_mutex_unlock (&server.lock);
+    }
   else if (g_str_has_prefix (prompt, "flaky500 ") && attempt <= 2)
     respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "overloaded");
   else
     respond_stream (msg, answer);
+}
+
+static void
+file_cb (SoupServer        *soup_server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "file\n", 5);
+}
+
+static gboolean
+release_held_cb (gpointer data)
+{
+  g_autoptr(GPtrArray) held = NULL;
+
+  g_mutex_lock (&server.lock);
+  held = g_steal_pointer (&server.held);
+  server.held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_mutex_unlock (&server.lock);
+
+  for (guint i = 0; i < held->len; i++)
+    {
+      SoupServerMessage *msg = g_ptr_array_index (held, i);
+
+      respond_plain (msg, "held\n");
+      soup_server_message_unpause (msg);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Answers every held request, on the server's thread. */
+static void
+release_held (void)
+{
+  g_main_context_invoke (server.context, release_held_cb, NULL);
+}
+
+static guint
+n_held (void)
+{
+  guint n;
+
+  g_mutex_lock (&server.lock);
+  n = server.held->len;
+  g_mutex_unlock (&server.lock);
+
+  return n;
 }
 
 static gpointer
@@ -302,6 +366,7 @@ server_thread (gpointer data)
 
   server.server = soup_server_new ("server-header", "test-api ", NULL);
   soup_server_add_handler (server.server, "/v1/chat/completions", chat_cb, NULL, NULL);
+  soup_server_add_handler (server.server, "/file", file_cb, NULL, NULL);
   address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   soup_server_listen (server.server, address, 0, &error);
   g_assert_no_error (error);
@@ -330,6 +395,7 @@ server_start (void)
   g_mutex_init (&server.lock);
   g_cond_init (&server.cond);
   server.requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
+  server.held = g_ptr_array_new_with_free_func (g_object_unref);
   server.context = g_main_context_new ();
   server.thread = g_thread_new ("test-api-server", server_thread, NULL);
 
@@ -347,6 +413,7 @@ server_stop (void)
   g_thread_join (server.thread);
   g_main_context_unref (server.context);
   g_ptr_array_unref (server.requests);
+  g_ptr_array_unref (server.held);
   g_free (server.base);
 }
 
@@ -943,6 +1010,154 @@ test_store_migration (void)
   pcq_test_rm_rf (dir);
 }
 
+/* At most max-api-active API tasks run at once; downloads queued
+ * behind parked ones still start; raising the limit starts more. */
+static void
+test_api_limit (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GPtrArray) asks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) downloads = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *file_url = NULL;
+  gboolean downloads_done;
+
+  /* server.base is http://127.0.0.1:PORT/v1 */
+  file_url = g_strdup_printf ("%.*s/file", (int) (strlen (server.base) - strlen ("/v1")), server.base);
+
+  g_object_set (f->engine, "max-active", 4, "max-api-active", 2, NULL);
+  g_mutex_lock (&server.lock);
+  server.max_held = 0;
+  g_mutex_unlock (&server.lock);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *prompt = g_strdup_printf ("hold Task %u", i);
+      g_ptr_array_add (asks, ask (f, prompt, NULL));
+    }
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("file-%u.txt", i);
+      g_ptr_array_add (downloads,
+                       g_object_ref (pcq_engine_submit (f->engine, file_url, f->out, name)));
+    }
+
+  /* Two asks hold their slots; the downloads, queued after five asks,
+   * run past the three parked ones. */
+  PCQ_TEST_WAIT_FOR (n_held () == 2, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (({
+                       downloads_done = TRUE;
+                       for (guint i = 0; i < downloads->len; i++)
+                         downloads_done &= pcq_job_get_state (downloads->pdata[i]) == PCQ_JOB_DONE;
+                       downloads_done;
+                     }), WAIT_MS);
+  g_assert_cmpuint (n_held (), ==, 2);
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 2);
+  g_assert_cmpint (pcq_job_get_state (asks->pdata[2]), ==, PCQ_JOB_QUEUED);
+  g_assert_cmpint (pcq_job_get_state (asks->pdata[4]), ==, PCQ_JOB_QUEUED);
+
+  /* One more slot: one more starts at once, the oldest parked one. */
+  pcq_engine_set_max_api_active (f->engine, 3);
+  PCQ_TEST_WAIT_FOR (n_held () == 3, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (asks->pdata[2]) == PCQ_JOB_ACTIVE, WAIT_MS);
+  g_assert_cmpint (pcq_job_get_state (asks->pdata[3]), ==, PCQ_JOB_QUEUED);
+
+  /* Answer what is held until all five are done. */
+  PCQ_TEST_WAIT_FOR (({
+                       gboolean all_done = TRUE;
+                       if (n_held () > 0)
+                         release_held ();
+                       for (guint i = 0; i < asks->len; i++)
+                         all_done &= pcq_job_get_state (asks->pdata[i]) == PCQ_JOB_DONE;
+                       all_done;
+                     }), WAIT_MS);
+
+  g_mutex_lock (&server.lock);
+  g_assert_cmpuint (server.max_held, ==, 3);
+  g_mutex_unlock (&server.lock);
+}
+
+/* A key set after a task was queued (read from the keyring, typed in
+ * Preferences) is the one that task sends. */
+static void
+test_key_set_later (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *prompt = "plain Key set later";
+  g_autoptr(PcqJob) job = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+
+  pcq_engine_set_paused (f->engine, TRUE);
+  job = ask (f, prompt, NULL);
+  pcq_engine_set_api_key (f->engine, "  sk-later-42\n");
+  pcq_engine_set_paused (f->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+
+  assert_saved (job, f->out, "plain-key-set-later.md", prompt);
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_assert_cmpstr (((Request *) requests->pdata[0])->authorization, ==, "Bearer sk-later-42");
+
+  pcq_engine_set_api_key (f->engine, NULL);
+  g_assert_false (pcq_engine_has_api_key (f->engine));
+}
+
+static void
+keyring_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+keyring_wait (GAsyncResult **slot)
+{
+  PCQ_TEST_WAIT_FOR (*slot != NULL, WAIT_MS);
+  return *slot;
+}
+
+/* The key in the keyring: stored, found, replaced, removed. The test
+ * process uses libsecret's file backend (see main ()). */
+static void
+test_keyring (void)
+{
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  char *key;
+
+  pcq_keyring_store_async ("sk-first", NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_store_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  pcq_keyring_store_async ("sk-second", NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_store_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  pcq_keyring_lookup_async (NULL, keyring_done_cb, &result);
+  key = pcq_keyring_lookup_finish (keyring_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (key, ==, "sk-second");
+  pcq_keyring_free_key (key);
+  g_clear_object (&result);
+
+  pcq_keyring_clear_async (NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_clear_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  key = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (key);
+
+  /* Removing what is not there is not an error. */
+  pcq_keyring_clear_async (NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_clear_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+}
+
 /* ---- headless ------------------------------------------------------- */
 
 static void
@@ -1274,11 +1489,23 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *keyring_dir = NULL;
+  g_autofree char *keyring_path = NULL;
   int status;
 
   /* Read once, when an engine is made. */
   g_setenv ("PCQ_API_KEY", TEST_KEY, TRUE);
   g_test_init (&argc, &argv, NULL);
+
+  /* libsecret's file backend (the one a Flatpak uses), in a keyring
+   * file of this run's own, with no Secret Service needed. Children
+   * (headless runs) inherit it. */
+  keyring_dir = g_dir_make_tmp ("pcq-keyring-XXXXXX", NULL);
+  g_assert_nonnull (keyring_dir);
+  keyring_path = g_build_filename (keyring_dir, "keyring", NULL);
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring_path, TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test-keyring-password", TRUE);
 
   server_start ();
 
@@ -1298,12 +1525,18 @@ main (int    argc,
               fixture_set_up, test_idempotency_key, fixture_tear_down);
   g_test_add ("/pcq/api/connection-refused", Fixture, NULL,
               fixture_set_up, test_connection_refused, fixture_tear_down);
+  g_test_add ("/pcq/api/limit", Fixture, NULL,
+              fixture_set_up, test_api_limit, fixture_tear_down);
+  g_test_add ("/pcq/api/key-set-later", Fixture, NULL,
+              fixture_set_up, test_key_set_later, fixture_tear_down);
+  g_test_add_func ("/pcq/api/keyring", test_keyring);
   g_test_add_func ("/pcq/api/headless/prompts", test_headless_prompts);
   g_test_add_func ("/pcq/api/headless/batch", test_headless_batch);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
 
   status = g_test_run ();
   server_stop ();
+  pcq_test_rm_rf (keyring_dir);
 
   return status;
 }

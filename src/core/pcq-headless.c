@@ -23,11 +23,13 @@
 #include "pcq-engine.h"
 #include "pcq-headless.h"
 #include "pcq-input.h"
+#include "pcq-keyring.h"
 #include "pcq-worker.h"
 #include "pcq-store.h"
 #include "pcq-vcs.h"
 
 #define DEFAULT_JOBS 4
+#define DEFAULT_API_JOBS 2
 #define HISTORY_DAYS 30
 #define READ_SIZE (256 * 1024)
 
@@ -65,6 +67,21 @@ typedef struct
   guint  line;
   char  *custom_id;  /* nullable */
 } InputLine;
+
+/* PCQ_API_KEY wins; without it, the key stored in the keyring (if the
+ * keyring can be reached: a run without a session bus just has none). */
+static void
+use_keyring_key (PcqEngine *engine)
+{
+  g_autoptr(GError) error = NULL;
+  char *key = pcq_keyring_lookup_sync (NULL, &error);
+
+  if (error != NULL)
+    g_debug ("No API key from the keyring: %s", error->message);
+
+  pcq_engine_set_api_key (engine, key);
+  pcq_keyring_free_key (key);
+}
 
 static void
 input_line_free (gpointer data)
@@ -501,6 +518,7 @@ pcq_headless_run (int    argc,
   g_autofree char *notice = NULL;
   int lock_fd = -1;
   int jobs = DEFAULT_JOBS;
+  int api_jobs = DEFAULT_API_JOBS;
   Headless h = { 0 };
   int status;
   const GOptionEntry entries[] = {
@@ -511,6 +529,7 @@ pcq_headless_run (int    argc,
     { "prompt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prompts, "Queue an API task (repeatable)", "TEXT" },
     { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, "OpenAI-compatible base URL (…/v1)", "URL" },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model, "Model for API tasks", "NAME" },
+    { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, "Maximum active API tasks, 1–64 (default: 2)", "N" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Also run what an earlier run left unfinished", NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, "Commit each finished result to the Git repository at the output folder", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, "[URL…]" },
@@ -519,11 +538,17 @@ pcq_headless_run (int    argc,
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "Download URLs and ask an OpenAI-compatible API in a queue, "
-                                         "without a window. The API key comes from PCQ_API_KEY.");
+                                         "without a window. The API key comes from PCQ_API_KEY or the keyring.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("pcq: %s\n", error->message);
+      return PCQ_EXIT_USAGE;
+    }
+
+  if (api_jobs < 1 || api_jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
+    {
+      g_printerr ("pcq: --api-jobs must be between 1 and %d\n", PCQ_ENGINE_MAX_ACTIVE_LIMIT);
       return PCQ_EXIT_USAGE;
     }
 
@@ -605,6 +630,11 @@ pcq_headless_run (int    argc,
     pcq_engine_set_api_base (h.engine, api_base);
   if (model != NULL)
     pcq_engine_set_model (h.engine, model);
+  pcq_engine_set_max_api_active (h.engine, api_jobs);
+  /* Only runs that may ask the API look in the keyring: a locked one
+   * would otherwise prompt for plain downloads. */
+  if (!pcq_engine_has_api_key (h.engine) && (prompts != NULL || input != NULL || resume))
+    use_keyring_key (h.engine);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   pcq_engine_set_store (h.engine, store);
   pcq_engine_restore (h.engine, records, resume ? PCQ_RESTORE_UNFINISHED : 0);

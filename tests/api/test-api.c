@@ -1249,6 +1249,64 @@ test_headless_prompts (void)
   pcq_test_rm_rf (dir);
 }
 
+/* Without PCQ_API_KEY, a headless run takes the key from the keyring,
+ * and it goes no further than the request's Authorization header. */
+static void
+test_headless_keyring (void)
+{
+  const char *key = "sk-from-the-keyring-77";
+  const char *prompt = "plain Keyring please";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *store_path = g_build_filename (state, "pcq", "headless.sqlite", NULL);
+  g_autofree char *stdout_buf = NULL;
+  g_autofree char *stderr_buf = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autofree char *expected = NULL;
+  GAsyncResult *result = NULL;
+
+  g_assert_no_error (error);
+  pcq_keyring_store_async (key, NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_store_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "PCQ_API_KEY");
+  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
+                                      "-o", out, "--api-base", server.base,
+                                      "--prompt", prompt, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", stderr_buf);
+
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_assert_cmpstr (((Request *) requests->pdata[0])->authorization, ==, "Bearer sk-from-the-keyring-77");
+
+  expected = g_build_filename (out, "plain-keyring-please.md", NULL);
+  g_assert_true (g_file_test (expected, G_FILE_TEST_IS_REGULAR));
+  g_assert_null (strstr (stdout_buf, key));
+  g_assert_null (strstr (stderr_buf, key));
+  g_assert_true (file_contains (store_path, prompt));
+  g_assert_false (file_contains (store_path, key));
+
+  pcq_keyring_clear_async (NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_clear_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  pcq_test_rm_rf (dir);
+}
+
 /* An OpenAI Batch input file: two good requests (one plain, one
  * streamed), one the server refuses, a malformed line and one with an
  * unsupported method. */
@@ -1532,6 +1590,7 @@ main (int    argc,
   g_test_add_func ("/pcq/api/keyring", test_keyring);
   g_test_add_func ("/pcq/api/headless/prompts", test_headless_prompts);
   g_test_add_func ("/pcq/api/headless/batch", test_headless_batch);
+  g_test_add_func ("/pcq/api/headless/keyring", test_headless_keyring);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
 
   status = g_test_run ();

@@ -8,12 +8,14 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
 
 #include "pcq-application.h"
 #include "pcq-closures.h"
+#include "pcq-keyring.h"
 #include "pcq-preferences-window.h"
 #include "pcq-resources.h"
 #include "pcq-store.h"
@@ -53,6 +55,10 @@ struct _PcqApplication
   char           *store_notice;
   GPtrArray      *pending;
 
+  /* Where the engine's API key came from; the key itself is only in
+   * the engine (and the keyring). */
+  PcqApiKeySource api_key_source;
+
   /* Logout inhibition while the queue works. */
   guint           inhibit_cookie;
   gboolean        busy;
@@ -67,6 +73,19 @@ struct _PcqApplication
 };
 
 G_DEFINE_FINAL_TYPE (PcqApplication, pcq_application, ADW_TYPE_APPLICATION)
+
+G_DEFINE_ENUM_TYPE (PcqApiKeySource, pcq_api_key_source,
+                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_KEYRING, "keyring"),
+                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_ENVIRONMENT, "environment"))
+
+enum {
+  PROP_0,
+  PROP_API_KEY_SOURCE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 /**
  * pcq_settings_dup_output_dir:
@@ -261,6 +280,186 @@ _pcq_application_get_last_notification (PcqApplication *self)
   return self->last_notification;
 }
 
+/* ---- the API key ---------------------------------------------------- */
+
+static void
+set_api_key_source (PcqApplication  *self,
+                    PcqApiKeySource  source)
+{
+  if (self->api_key_source == source)
+    return;
+
+  self->api_key_source = source;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY_SOURCE]);
+}
+
+PcqApiKeySource
+pcq_application_get_api_key_source (PcqApplication *self)
+{
+  g_return_val_if_fail (PCQ_IS_APPLICATION (self), PCQ_API_KEY_NONE);
+  return self->api_key_source;
+}
+
+static void
+keyring_lookup_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(PcqApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *key = pcq_keyring_lookup_finish (result, &error);
+
+  if (error != NULL)
+    g_debug ("No API key from the keyring: %s", error->message);
+  else if (key != NULL && self->engine != NULL &&
+           self->api_key_source != PCQ_API_KEY_ENVIRONMENT)
+    {
+      pcq_engine_set_api_key (self->engine, key);
+      set_api_key_source (self, PCQ_API_KEY_KEYRING);
+    }
+
+  pcq_keyring_free_key (key);
+}
+
+/* PCQ_API_KEY (read by the engine) wins; otherwise the keyring's, which
+ * reaches queued API tasks too when it arrives. */
+static void
+load_api_key (PcqApplication *self)
+{
+  if (pcq_engine_has_api_key (self->engine))
+    {
+      set_api_key_source (self, PCQ_API_KEY_ENVIRONMENT);
+      return;
+    }
+
+  pcq_keyring_lookup_async (NULL, keyring_lookup_cb, g_object_ref (self));
+}
+
+static void
+keyring_stored_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PcqApplication *self = g_task_get_source_object (task);
+  const char *key = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!pcq_keyring_store_finish (result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->engine != NULL)
+    pcq_engine_set_api_key (self->engine, key);
+  set_api_key_source (self, PCQ_API_KEY_KEYRING);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+wipe_and_free (gpointer data)
+{
+  char *key = data;
+
+  memset (key, 0, strlen (key));
+  g_free (key);
+}
+
+/**
+ * pcq_application_save_api_key_async:
+ *
+ * Stores @api_key in the keyring and gives it to the engine, for API
+ * tasks that start from now on. Not while PCQ_API_KEY is set.
+ */
+void
+pcq_application_save_api_key_async (PcqApplication      *self,
+                                    const char          *api_key,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (PCQ_IS_APPLICATION (self));
+  g_return_if_fail (api_key != NULL);
+  g_return_if_fail (self->api_key_source != PCQ_API_KEY_ENVIRONMENT);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, pcq_application_save_api_key_async);
+
+  key = g_strstrip (g_strdup (api_key));
+  if (*key == '\0')
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("The API key is empty"));
+      return;
+    }
+
+  g_task_set_task_data (task, g_strdup (key), wipe_and_free);
+  pcq_keyring_store_async (key, NULL, keyring_stored_cb, g_steal_pointer (&task));
+  memset (key, 0, strlen (key));
+}
+
+gboolean
+pcq_application_save_api_key_finish (PcqApplication  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+keyring_cleared_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PcqApplication *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!pcq_keyring_clear_finish (result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->engine != NULL)
+    pcq_engine_set_api_key (self->engine, NULL);
+  set_api_key_source (self, PCQ_API_KEY_NONE);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * pcq_application_remove_api_key_async:
+ *
+ * Removes the key from the keyring and from the engine.
+ */
+void
+pcq_application_remove_api_key_async (PcqApplication      *self,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (PCQ_IS_APPLICATION (self));
+  g_return_if_fail (self->api_key_source != PCQ_API_KEY_ENVIRONMENT);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, pcq_application_remove_api_key_async);
+  pcq_keyring_clear_async (NULL, keyring_cleared_cb, task);
+}
+
+gboolean
+pcq_application_remove_api_key_finish (PcqApplication  *self,
+                                       GAsyncResult    *result,
+                                       GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* ---- actions ------------------------------------------------------- */
 
 static void
@@ -271,8 +470,7 @@ preferences_action (GSimpleAction *action,
   PcqApplication *self = user_data;
   PcqPreferencesWindow *preferences;
 
-  preferences = pcq_preferences_window_new (self->settings);
-  pcq_preferences_window_set_has_api_key (preferences, pcq_engine_has_api_key (self->engine));
+  preferences = pcq_preferences_window_new (self);
   gtk_window_set_transient_for (GTK_WINDOW (preferences), pcq_application_get_window (self));
   gtk_window_present (GTK_WINDOW (preferences));
 }
@@ -534,10 +732,12 @@ pcq_application_startup (GApplication *application)
   self->engine = pcq_engine_new ();
 
   g_settings_bind (self->settings, "max-active", self->engine, "max-active", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "max-api-active", self->engine, "max-api-active",
+                   G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "stall-timeout", self->engine, "stall-timeout",
                    G_SETTINGS_BIND_GET);
-  /* Ask tasks. The key is not a setting: the engine reads PCQ_API_KEY. */
+  /* Ask tasks. The key is not a setting: PCQ_API_KEY or the keyring. */
   g_settings_bind (self->settings, "api-base", self->engine, "api-base", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "model", self->engine, "model", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "system-prompt", self->engine, "system-prompt",
@@ -553,6 +753,7 @@ pcq_application_startup (GApplication *application)
                            G_CALLBACK (engine_state_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "job-finished",
                            G_CALLBACK (job_finished_cb), self, G_CONNECT_SWAPPED);
+  load_api_key (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
@@ -740,6 +941,24 @@ pcq_application_finalize (GObject *object)
 }
 
 static void
+pcq_application_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  PcqApplication *self = PCQ_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_API_KEY_SOURCE:
+      g_value_set_enum (value, self->api_key_source);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 pcq_application_class_init (PcqApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -747,6 +966,18 @@ pcq_application_class_init (PcqApplicationClass *klass)
 
   object_class->dispose = pcq_application_dispose;
   object_class->finalize = pcq_application_finalize;
+  object_class->get_property = pcq_application_get_property;
+
+  /**
+   * PcqApplication:api-key-source:
+   *
+   * Where the key API tasks send comes from.
+   */
+  properties[PROP_API_KEY_SOURCE] =
+    g_param_spec_enum ("api-key-source", NULL, NULL,
+                       PCQ_TYPE_API_KEY_SOURCE, PCQ_API_KEY_NONE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   app_class->startup = pcq_application_startup;
   app_class->activate = pcq_application_activate;

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "pcq-application.h"
@@ -17,6 +19,7 @@ struct _PcqPreferencesWindow
 {
   AdwPreferencesWindow  parent_instance;
 
+  PcqApplication       *application;
   GSettings            *settings;
   GtkNativeDialog      *folder_chooser;
 
@@ -25,6 +28,7 @@ struct _PcqPreferencesWindow
   GtkWidget            *reset_folder_button;
   GtkSwitch            *commit_switch;
   GtkAdjustment        *max_active_adjustment;
+  GtkAdjustment        *max_api_active_adjustment;
   GtkAdjustment        *retries_adjustment;
   GtkAdjustment        *history_adjustment;
   GtkAdjustment        *stall_adjustment;
@@ -32,14 +36,16 @@ struct _PcqPreferencesWindow
   GtkEditable          *api_base_row;
   GtkEditable          *model_row;
   GtkEditable          *system_prompt_row;
-  GtkLabel             *api_key_label;
+  GtkEditable          *api_key_row;
+  AdwActionRow         *api_key_status_row;
+  GtkWidget            *remove_api_key_button;
 };
 
 G_DEFINE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
 enum {
   PROP_0,
-  PROP_SETTINGS,
+  PROP_APPLICATION,
   N_PROPS
 };
 
@@ -111,6 +117,94 @@ reset_folder_cb (PcqPreferencesWindow *self,
   g_settings_reset (self->settings, "output-folder");
 }
 
+/* ---- the API key: typed here, kept in the keyring by the application */
+
+static void
+update_api_key_rows (PcqPreferencesWindow *self)
+{
+  PcqApiKeySource source = pcq_application_get_api_key_source (self->application);
+
+  switch (source)
+    {
+    case PCQ_API_KEY_KEYRING:
+      adw_action_row_set_subtitle (self->api_key_status_row, _("In the keyring"));
+      break;
+    case PCQ_API_KEY_ENVIRONMENT:
+      adw_action_row_set_subtitle (self->api_key_status_row,
+                                   _("From the PCQ_API_KEY environment variable, which takes "
+                                     "precedence over the keyring"));
+      break;
+    case PCQ_API_KEY_NONE:
+    default:
+      adw_action_row_set_subtitle (self->api_key_status_row,
+                                   _("None: API tasks are sent without a key"));
+      break;
+    }
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), source != PCQ_API_KEY_ENVIRONMENT);
+  gtk_widget_set_visible (self->remove_api_key_button, source == PCQ_API_KEY_KEYRING);
+}
+
+static void
+api_key_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PcqPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), TRUE);
+  if (!pcq_application_save_api_key_finish (PCQ_APPLICATION (object), result, &error))
+    message = g_strdup_printf (_("Cannot save the API key: %s"), error->message);
+  else
+    {
+      gtk_editable_set_text (self->api_key_row, "");
+      message = g_strdup (_("API key saved in the keyring"));
+    }
+
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
+}
+
+static void
+api_key_apply_cb (PcqPreferencesWindow *self,
+                  AdwEntryRow          *row)
+{
+  const char *text = gtk_editable_get_text (self->api_key_row);
+
+  if (text == NULL || *text == '\0')
+    return;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), FALSE);
+  pcq_application_save_api_key_async (self->application, text,
+                                      api_key_saved_cb, g_object_ref (self));
+}
+
+static void
+api_key_removed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PcqPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!pcq_application_remove_api_key_finish (PCQ_APPLICATION (object), result, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot remove the API key: %s"),
+                                                  error->message);
+
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
+    }
+}
+
+static void
+remove_api_key_cb (PcqPreferencesWindow *self,
+                   GtkButton            *button)
+{
+  pcq_application_remove_api_key_async (self->application, api_key_removed_cb,
+                                        g_object_ref (self));
+}
+
 static void
 pcq_preferences_window_constructed (GObject *object)
 {
@@ -118,11 +212,14 @@ pcq_preferences_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (pcq_preferences_window_parent_class)->constructed (object);
 
-  g_assert (G_IS_SETTINGS (self->settings));
+  g_assert (PCQ_IS_APPLICATION (self->application));
+  self->settings = g_object_ref (pcq_application_get_settings (self->application));
 
   g_settings_bind (self->settings, "commit-results", self->commit_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "max-active", self->max_active_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "max-api-active", self->max_api_active_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "retries", self->retries_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
@@ -142,6 +239,10 @@ pcq_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->settings, "changed::output-folder",
                            G_CALLBACK (update_folder_row), self, G_CONNECT_SWAPPED);
   update_folder_row (self);
+
+  g_signal_connect_object (self->application, "notify::api-key-source",
+                           G_CALLBACK (update_api_key_rows), self, G_CONNECT_SWAPPED);
+  update_api_key_rows (self);
 }
 
 static void
@@ -155,6 +256,7 @@ pcq_preferences_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_object (&self->application);
 
   G_OBJECT_CLASS (pcq_preferences_window_parent_class)->dispose (object);
 }
@@ -169,8 +271,8 @@ pcq_preferences_window_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_SETTINGS:
-      g_value_set_object (value, self->settings);
+    case PROP_APPLICATION:
+      g_value_set_object (value, self->application);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -187,8 +289,8 @@ pcq_preferences_window_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_SETTINGS:
-      self->settings = g_value_dup_object (value);
+    case PROP_APPLICATION:
+      self->application = g_value_dup_object (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -206,8 +308,9 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   object_class->get_property = pcq_preferences_window_get_property;
   object_class->set_property = pcq_preferences_window_set_property;
 
-  properties[PROP_SETTINGS] =
-    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+  /* Not GtkWindow:application: this window does not keep Pcq running. */
+  properties[PROP_APPLICATION] =
+    g_param_spec_object ("pcq-application", NULL, NULL, PCQ_TYPE_APPLICATION,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -218,6 +321,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, reset_folder_button);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, commit_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_active_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_api_active_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, retries_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
@@ -225,7 +329,11 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_base_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, model_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, system_prompt_row);
-  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_label);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_row);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_status_row);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, remove_api_key_button);
+  gtk_widget_class_bind_template_callback (widget_class, api_key_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, remove_api_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, choose_folder_cb);
   gtk_widget_class_bind_template_callback (widget_class, reset_folder_cb);
 }
@@ -234,30 +342,14 @@ static void
 pcq_preferences_window_init (PcqPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  pcq_preferences_window_set_has_api_key (self, FALSE);
-}
-
-/**
- * pcq_preferences_window_set_has_api_key:
- *
- * Says whether the engine has an API key (from PCQ_API_KEY). The key
- * itself never reaches this window.
- */
-void
-pcq_preferences_window_set_has_api_key (PcqPreferencesWindow *self,
-                                        gboolean              has_api_key)
-{
-  g_return_if_fail (PCQ_IS_PREFERENCES_WINDOW (self));
-
-  gtk_label_set_text (self->api_key_label, has_api_key ? _("Set") : _("Not Set"));
 }
 
 PcqPreferencesWindow *
-pcq_preferences_window_new (GSettings *settings)
+pcq_preferences_window_new (PcqApplication *application)
 {
-  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (PCQ_IS_APPLICATION (application), NULL);
 
   return g_object_new (PCQ_TYPE_PREFERENCES_WINDOW,
-                       "settings", settings,
+                       "pcq-application", application,
                        NULL);
 }

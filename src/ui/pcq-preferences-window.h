@@ -8,6 +8,8 @@
 
 #include <adwaita.h>
 
+#include "pcq-application.h"
+
 G_BEGIN_DECLS
 
 #define PCQ_TYPE_PREFERENCES_WINDOW (pcq_preferences_window_get_type ())
@@ -15,8 +17,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, PCQ, PREFERENCES_WINDOW,
                       AdwPreferencesWindow)
 
-PcqPreferencesWindow *pcq_preferences_window_new             (GSettings            *settings);
-void                  pcq_preferences_window_set_has_api_key (PcqPreferencesWindow *self,
-                                                              gboolean              has_api_key);
+PcqPreferencesWindow *pcq_preferences_window_new (PcqApplication *application);
 
 G_END_DECLS

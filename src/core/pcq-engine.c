@@ -767,7 +767,10 @@ vcs_result_cb (guint64     id,
   PcqJob *job = g_hash_table_lookup (self->job_by_id, &id);
 
   if (job != NULL)
-    _pcq_job_set_commit_note (job, note);
+    {
+      _pcq_job_set_commit_note (job, note);
+      save_job (self, job);
+    }
 
   g_assert (self->n_committing > 0);
   self->n_committing--;

@@ -26,7 +26,7 @@ struct _PcqJob
   guint        attempts;
   char        *error;
   char        *output_path;
-  char        *commit_note;   /* not stored */
+  char        *commit_note;
 
   /* Kept for the store only. */
   char        *validator;
@@ -549,6 +549,7 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->validator = g_strdup (record->validator);
   self->created = record->created;
   self->finished = record->finished;
+  self->commit_note = g_strdup (record->commit_note);
 
   return self;
 }
@@ -576,6 +577,7 @@ _pcq_job_to_record (PcqJob         *self,
   record->validator = self->validator;
   record->created = self->created;
   record->finished = self->finished;
+  record->commit_note = self->commit_note;
 }
 
 const char *

@@ -86,6 +86,7 @@ pcq_store_record_copy (const PcqStoreRecord *record)
   copy->error = g_strdup (record->error);
   copy->output_path = g_strdup (record->output_path);
   copy->validator = g_strdup (record->validator);
+  copy->commit_note = g_strdup (record->commit_note);
 
   return copy;
 }
@@ -103,6 +104,7 @@ pcq_store_record_free (PcqStoreRecord *record)
   g_free (record->error);
   g_free (record->output_path);
   g_free (record->validator);
+  g_free (record->commit_note);
   g_free (record);
 }
 
@@ -161,6 +163,8 @@ static const char *migrations[] = {
   /* 1 → 2: API tasks. An API key is never a column. */
   "ALTER TABLE jobs ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE jobs ADD COLUMN prompt TEXT;",
+  /* 2 → 3: the Git step's note ("not committed: …") outlives a restart. */
+  "ALTER TABLE jobs ADD COLUMN commit_note TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -250,7 +254,8 @@ load (sqlite3    *db,
 
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
-                          " error, output_path, validator, created, finished, kind, prompt"
+                          " error, output_path, validator, created, finished, kind, prompt,"
+                          " commit_note"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
@@ -274,6 +279,7 @@ load (sqlite3    *db,
       record->finished = sqlite3_column_int64 (stmt, 12);
       record->kind = CLAMP (sqlite3_column_int (stmt, 13), PCQ_JOB_DOWNLOAD, PCQ_JOB_BATCH);
       record->prompt = dup_column (stmt, 14);
+      record->commit_note = dup_column (stmt, 15);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -299,8 +305,8 @@ prepare_statements (PcqStore  *self,
   if (sqlite3_prepare_v3 (self->db,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
-                          " kind, prompt)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " kind, prompt, commit_note)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -493,6 +499,7 @@ apply (PcqStore *self,
       sqlite3_bind_int64 (stmt, 13, r->finished);
       sqlite3_bind_int (stmt, 14, r->kind);
       bind_text (stmt, 15, r->prompt);
+      bind_text (stmt, 16, r->commit_note);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:

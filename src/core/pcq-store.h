@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 2
+#define PCQ_STORE_SCHEMA_VERSION 3
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -33,6 +33,7 @@ typedef struct
   char        *validator;    /* ETag or Last-Modified of its part file */
   gint64       created;      /* unix seconds */
   gint64       finished;     /* unix seconds, 0 while unfinished */
+  char        *commit_note;  /* what the Git step said, or NULL */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);

@@ -268,6 +268,9 @@ test_no_repository (Fixture       *f,
 {
   g_autoptr(GPtrArray) jobs = submit_files (f);
   g_autofree char *git_dir = g_build_filename (f->work, ".git", NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *restored;
 
   PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (f->engine) == N_FILES && all_noted (jobs), WAIT_MS);
 
@@ -285,6 +288,26 @@ test_no_repository (Fixture       *f,
 
   g_assert_false (g_file_test (git_dir, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (pcq_engine_get_n_failed (f->engine), ==, 0);
+
+  /* The notes are kept: after a restart the rows still say so. */
+  pcq_test_engine_shutdown (f->engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
+  g_clear_object (&f->engine);
+  pcq_store_close (f->store);
+  g_clear_object (&f->store);
+
+  f->store = pcq_store_new (f->store_path);
+  records = pcq_store_open_sync (f->store, 0, NULL, &error);
+  g_assert_no_error (error);
+  f->engine = pcq_engine_new ();
+  pcq_engine_restore (f->engine, records, PCQ_RESTORE_FINISHED);
+  restored = pcq_engine_get_jobs (f->engine);
+  g_assert_cmpuint (g_list_model_get_n_items (restored), ==, N_FILES);
+  for (guint i = 0; i < N_FILES; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (restored, i);
+
+      g_assert_cmpstr (pcq_job_get_commit_note (job), ==, "not committed: no Git repository");
+    }
 }
 
 /* Without commit-results nothing is committed and no note is set. */

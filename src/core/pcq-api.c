@@ -6,8 +6,11 @@
 
 #define G_LOG_DOMAIN "pcq-api"
 
+#include "config.h"
+
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
 #include "pcq-api.h"
@@ -113,7 +116,7 @@ parse_object (JsonParser  *parser,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                           "expected a JSON object");
+                           _("expected a JSON object"));
       return NULL;
     }
 
@@ -147,7 +150,7 @@ pcq_api_build_batch_request (const char  *body,
   object = parse_object (parser, body, -1, error);
   if (object == NULL)
     {
-      g_prefix_error (error, "The batch request body cannot be read: ");
+      g_prefix_error (error, _("The batch request body cannot be read: "));
       return NULL;
     }
 
@@ -237,13 +240,13 @@ pcq_api_parse_answer (const char  *body,
   if (object == NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,
-                   "The server's answer is not chat-completions JSON: %s", local_error->message);
+                   _("The server's answer is not chat-completions JSON: %s"), local_error->message);
       return NULL;
     }
 
   if ((content = error_message (object)) != NULL)
     {
-      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, "The server answered with an error: %s", content);
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The server answered with an error: %s"), content);
       return NULL;
     }
 
@@ -251,7 +254,7 @@ pcq_api_parse_answer (const char  *body,
   if (content == NULL)
     {
       g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
-                           "The server's answer has no choices[0].message.content");
+                           _("The server's answer has no choices[0].message.content"));
       return NULL;
     }
 
@@ -445,13 +448,13 @@ handle_data (PcqApiStream  *self,
   if (object == NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,
-                   "The server's streamed answer is not JSON: %s", local_error->message);
+                   _("The server's streamed answer is not JSON: %s"), local_error->message);
       return FALSE;
     }
 
   if ((text = error_message (object)) != NULL)
     {
-      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, "The server answered with an error: %s", text);
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The server answered with an error: %s"), text);
       return FALSE;
     }
 
@@ -531,7 +534,7 @@ pcq_api_stream_feed (PcqApiStream  *self,
       if (self->line->len >= MAX_LINE)
         {
           g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
-                               "The server's streamed answer has a line over 1 MiB");
+                               _("The server's streamed answer has a line over 1 MiB"));
           return FALSE;
         }
       g_string_append_c (self->line, c);

@@ -7,6 +7,8 @@
 #define G_LOG_DOMAIN "pcq-sink"
 
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
@@ -262,7 +265,7 @@ reserve_locked (PcqSink  *self,
     }
 
   g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-               "No free name for “%s%s” in “%s”", self->stem, self->ext, self->dir);
+               _("No free name for “%s%s” in “%s”"), self->stem, self->ext, self->dir);
   return FALSE;
 }
 
@@ -273,20 +276,46 @@ release_locked (PcqSink *self)
     g_hash_table_remove (reserved, self->path);
 }
 
+typedef enum
+{
+  IO_WRITE_TO,
+  IO_WRITE,
+  IO_RENAME,
+} IoOperation;
+
 static gboolean
 set_io_error (GError     **error,
               int          errsv,
-              const char  *what,
+              IoOperation  what,
               const char  *path)
 {
   g_autofree char *display = g_filename_display_name (path);
 
   if (errsv == ENOSPC || errsv == EDQUOT)
-    g_set_error (error, PCQ_ERROR, PCQ_ERROR_DISK_FULL,
-                 "Disk full while writing “%s”", display);
-  else
-    g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-                 "Cannot %s “%s”: %s", what, display, g_strerror (errsv));
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_DISK_FULL,
+                   _("Disk full while writing “%s”"), display);
+      return FALSE;
+    }
+
+  /* Whole sentences, for the translations. */
+  switch (what)
+    {
+    case IO_WRITE_TO:
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                   _("Cannot write to “%s”: %s"), display, g_strerror (errsv));
+      break;
+    case IO_WRITE:
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                   _("Cannot write “%s”: %s"), display, g_strerror (errsv));
+      break;
+    case IO_RENAME:
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                   _("Cannot rename “%s”: %s"), display, g_strerror (errsv));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
   return FALSE;
 }
 
@@ -309,14 +338,14 @@ open_part (PcqSink  *self,
           g_autofree char *display = g_filename_display_name (self->dir);
 
           g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-                       "Cannot create output folder “%s”: %s", display, g_strerror (errsv));
+                       _("Cannot create output folder “%s”: %s"), display, g_strerror (errsv));
           return FALSE;
         }
       self->fd = g_open (self->part_path, flags, 0644);
     }
 
   if (self->fd < 0)
-    return set_io_error (error, errno, "write to", self->dir);
+    return set_io_error (error, errno, IO_WRITE_TO, self->dir);
 
   return TRUE;
 }
@@ -427,7 +456,7 @@ pcq_sink_open_exact (const char  *path,
 
   if (offset > 0 && (ftruncate (self->fd, offset) != 0 || lseek (self->fd, offset, SEEK_SET) < 0))
     {
-      set_io_error (error, errno, "write", self->part_path);
+      set_io_error (error, errno, IO_WRITE, self->part_path);
       return NULL;
     }
 
@@ -483,7 +512,7 @@ pcq_sink_write (PcqSink     *self,
         {
           if (errno == EINTR)
             continue;
-          return set_io_error (error, errno, "write", self->part_path);
+          return set_io_error (error, errno, IO_WRITE, self->part_path);
         }
 
       p += n;
@@ -538,7 +567,7 @@ pcq_sink_commit (PcqSink  *self,
   fd = self->fd;
   self->fd = -1;
   if (close (fd) != 0 && errno != EINTR)
-    return set_io_error (error, errno, "write", self->part_path);
+    return set_io_error (error, errno, IO_WRITE, self->part_path);
 
   for (guint i = 1; ; i++)
     {
@@ -550,7 +579,7 @@ pcq_sink_commit (PcqSink  *self,
         break;
 
       if (errno != EEXIST || self->replace)
-        return set_io_error (error, errno, "rename", self->part_path);
+        return set_io_error (error, errno, IO_RENAME, self->part_path);
 
       /* Keep our temp file's path: only the final name moves on. */
       part = g_steal_pointer (&self->part_path);

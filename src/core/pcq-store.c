@@ -7,11 +7,14 @@
 #define G_LOG_DOMAIN "pcq-store"
 
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
@@ -180,7 +183,7 @@ migrate (sqlite3  *db,
       sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_finalize (stmt);
-      return set_sqlite_error (error, db, "Cannot read the schema version");
+      return set_sqlite_error (error, db, _("Cannot read the schema version"));
     }
   version = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
@@ -188,7 +191,7 @@ migrate (sqlite3  *db,
   if (version > PCQ_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "The queue was written by a newer Pcq (schema %d)", version);
+                   _("The queue was written by a newer Pcq (schema %d)"), version);
       return FALSE;
     }
 
@@ -244,12 +247,12 @@ load (sqlite3    *db,
 
       if (sqlite3_prepare_v2 (db, "DELETE FROM jobs WHERE finished > 0 AND finished < ?",
                               -1, &stmt, NULL) != SQLITE_OK)
-        return set_sqlite_error (error, db, "Cannot prune the history"), NULL;
+        return set_sqlite_error (error, db, _("Cannot prune the history")), NULL;
       sqlite3_bind_int64 (stmt, 1, before);
       rc = sqlite3_step (stmt);
       sqlite3_finalize (stmt);
       if (rc != SQLITE_DONE)
-        return set_sqlite_error (error, db, "Cannot prune the history"), NULL;
+        return set_sqlite_error (error, db, _("Cannot prune the history")), NULL;
     }
 
   if (sqlite3_prepare_v2 (db,
@@ -258,7 +261,7 @@ load (sqlite3    *db,
                           " commit_note"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
-    return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
+    return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -293,7 +296,7 @@ load (sqlite3    *db,
 
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
-    return set_sqlite_error (error, db, "Cannot read the queue"), NULL;
+    return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
 
   return g_steal_pointer (&records);
 }
@@ -315,7 +318,7 @@ prepare_statements (PcqStore  *self,
       sqlite3_prepare_v3 (self->db,
                           "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK)
-    return set_sqlite_error (error, self->db, "Cannot prepare the store");
+    return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
 
   return TRUE;
 }
@@ -343,9 +346,9 @@ open_db (PcqStore    *self,
                        NULL) != SQLITE_OK)
     {
       if (self->db == NULL)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Out of memory opening the queue");
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Out of memory opening the queue"));
       else
-        set_sqlite_error (error, self->db, "Cannot open the queue");
+        set_sqlite_error (error, self->db, _("Cannot open the queue"));
       close_db (self);
       return NULL;
     }
@@ -437,16 +440,16 @@ open_with_fallbacks (PcqStore   *self,
       result->records = open_db (self, self->path, result->prune_age, &error);
       if (result->records != NULL)
         {
-          result->notice = g_strdup_printf ("The saved queue could not be read and was moved "
-                                            "to “%s”. Pcq starts with an empty queue.", aside);
+          result->notice = g_strdup_printf (_("The saved queue could not be read and was moved "
+                                              "to “%s”. Pcq starts with an empty queue."), aside);
           return;
         }
       g_warning ("%s", error->message);
     }
 
   /* Still nothing: run on, but say that nothing will be kept. */
-  result->notice = g_strdup_printf ("The queue cannot be saved (%s). Tasks will not be kept "
-                                    "after Pcq closes.", error->message);
+  result->notice = g_strdup_printf (_("The queue cannot be saved (%s). Tasks will not be kept "
+                                      "after Pcq closes."), error->message);
   g_clear_error (&error);
   result->records = open_db (self, ":memory:", 0, &error);
   g_assert (result->records != NULL);
@@ -1102,7 +1105,7 @@ pcq_store_lock (const char  *path,
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot lock “%s”: %s", lock_path, g_strerror (errsv));
+                   _("Cannot lock “%s”: %s"), lock_path, g_strerror (errsv));
       return FALSE;
     }
 
@@ -1113,8 +1116,10 @@ pcq_store_lock (const char  *path,
 
       close (fd);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                   "Another Pcq (pid %s) is using “%s”",
-                   n > 0 ? g_strstrip (buf) : "unknown", path);
+                   /* Translators: the first %s is a process id, or “unknown” */
+                   _("Another Pcq (pid %s) is using “%s”"),
+                   /* Translators: in “Another Pcq (pid unknown) is using …” */
+                   n > 0 ? g_strstrip (buf) : _("unknown"), path);
       return FALSE;
     }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #ifdef HAVE_LIBGIT2
 #include <git2.h>
 #endif
@@ -108,9 +110,11 @@ failure_note (const char *what)
   const git_error *error = git_error_last ();
 
   if (error != NULL && error->message != NULL)
-    return g_strdup_printf ("not committed: %s: %s", what, error->message);
+    /* Translators: what failed (“cannot add the file”), then libgit2's reason */
+    return g_strdup_printf (_("not committed: %s: %s"), what, error->message);
 
-  return g_strdup_printf ("not committed: %s", what);
+  /* Translators: %s is what failed (“cannot add the file”) */
+  return g_strdup_printf (_("not committed: %s"), what);
 }
 
 /* Under @workdir (canonical, ending in '/'), or NULL. */
@@ -166,18 +170,18 @@ commit_file (const char *path,
   if (rc == GIT_ENOTFOUND)
     return g_strdup (PCQ_VCS_NOTE_NO_REPOSITORY);
   if (rc < 0)
-    return failure_note ("cannot open the Git repository");
+    return failure_note (_("cannot open the Git repository"));
 
   if (git_repository_is_bare (repo) || git_repository_workdir (repo) == NULL)
     {
-      note = g_strdup ("not committed: the Git repository has no working folder");
+      note = g_strdup (_("not committed: the Git repository has no working folder"));
       goto out;
     }
 
   rel = relative_path (git_repository_workdir (repo), path);
   if (rel == NULL)
     {
-      note = g_strdup ("not committed: the file is not in the repository's working folder");
+      note = g_strdup (_("not committed: the file is not in the repository's working folder"));
       goto out;
     }
 
@@ -187,14 +191,14 @@ commit_file (const char *path,
       git_index_add_bypath (index, rel) < 0 ||
       git_index_write (index) < 0)
     {
-      note = failure_note ("cannot add the file");
+      note = failure_note (_("cannot add the file"));
       goto out;
     }
 
   entry = git_index_get_bypath (index, rel, 0);
   if (entry == NULL)
     {
-      note = g_strdup ("not committed: the file is not in the index");
+      note = g_strdup (_("not committed: the file is not in the index"));
       goto out;
     }
 
@@ -205,7 +209,7 @@ commit_file (const char *path,
       if (git_reference_peel ((git_object **) &parent, head, GIT_OBJECT_COMMIT) < 0 ||
           git_commit_tree (&base, parent) < 0)
         {
-          note = failure_note ("cannot read HEAD");
+          note = failure_note (_("cannot read HEAD"));
           goto out;
         }
     }
@@ -215,13 +219,13 @@ commit_file (const char *path,
           git_treebuilder_write (&base_id, builder) < 0 ||
           git_tree_lookup (&base, repo, &base_id) < 0)
         {
-          note = failure_note ("cannot make an empty tree");
+          note = failure_note (_("cannot make an empty tree"));
           goto out;
         }
     }
   else
     {
-      note = failure_note ("cannot read HEAD");
+      note = failure_note (_("cannot read HEAD"));
       goto out;
     }
 
@@ -233,7 +237,7 @@ commit_file (const char *path,
   if (git_tree_create_updated (&tree_id, repo, base, 1, &update) < 0 ||
       git_tree_lookup (&tree, repo, &tree_id) < 0)
     {
-      note = failure_note ("cannot make the tree");
+      note = failure_note (_("cannot make the tree"));
       goto out;
     }
 
@@ -242,7 +246,7 @@ commit_file (const char *path,
       git_error_clear ();
       if (git_signature_now (&signature, "Pcq", "pcq@localhost") < 0)
         {
-          note = failure_note ("cannot make a signature");
+          note = failure_note (_("cannot make a signature"));
           goto out;
         }
     }
@@ -257,12 +261,13 @@ commit_file (const char *path,
                          parent != NULL ? 1 : 0,
                          (const git_commit **) (parent != NULL ? &parent : NULL)) < 0)
     {
-      note = failure_note ("cannot commit");
+      note = failure_note (_("cannot commit"));
       goto out;
     }
 
   git_oid_tostr (short_id, sizeof short_id, &commit_id);
-  note = g_strdup_printf ("committed %s", short_id);
+  /* Translators: %s is the commit's short id */
+  note = g_strdup_printf (_("committed %s"), short_id);
 
 out:
   git_signature_free (signature);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
 
 #include "pcq-api.h"
@@ -172,6 +173,20 @@ pcq_attempt_clear (PcqAttempt *attempt)
   attempt->retry_after_ms = -1;
 }
 
+/* Byte counts in translatable messages go in as text (xgettext cannot
+ * read G_GINT64_FORMAT); the plural form is chosen by their last digits. */
+static char *
+count_text (gint64 n)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT, n);
+}
+
+static gulong
+plural_n (gint64 n)
+{
+  return n < 0 ? 0 : (gulong) (n > 1000000 ? 1000000 + n % 1000000 : n);
+}
+
 static gboolean
 is_http_scheme (const char *scheme)
 {
@@ -198,14 +213,14 @@ pcq_check_url (const char  *url,
   if (uri == NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
-                   "Not a valid URL: “%s”", url);
+                   _("Not a valid URL: “%s”"), url);
       return NULL;
     }
 
   if (!is_http_scheme (g_uri_get_scheme (uri)))
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
-                   "Unsupported scheme “%s”: only http and https links can be downloaded",
+                   _("Unsupported scheme “%s”: only http and https links can be downloaded"),
                    g_uri_get_scheme (uri));
       return NULL;
     }
@@ -214,7 +229,7 @@ pcq_check_url (const char  *url,
   if (host == NULL || *host == '\0' || strpbrk (host, " \t\r\n") != NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
-                   "No host in URL “%s”", url);
+                   _("No host in URL “%s”"), url);
       return NULL;
     }
 
@@ -448,7 +463,7 @@ send_following_redirects (PcqWorker    *self,
       if (next == NULL || !is_http_scheme (g_uri_get_scheme (next)))
         {
           g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
-                       "Redirected to an unusable location “%s”", location);
+                       _("Redirected to an unusable location “%s”"), location);
           return NULL;
         }
 
@@ -457,10 +472,10 @@ send_following_redirects (PcqWorker    *self,
         {
           if (g_hash_table_contains (seen, next_str))
             g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
-                         "Redirect loop: “%s” redirects back to “%s”", run->url, next_str);
+                         _("Redirect loop: “%s” redirects back to “%s”"), run->url, next_str);
           else
             g_set_error (error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
-                         "Too many redirects (more than %d)", MAX_REDIRECTS);
+                         _("Too many redirects (more than %d)"), MAX_REDIRECTS);
           return NULL;
         }
 
@@ -640,7 +655,7 @@ fail_with_status (PcqWorker     *self,
 
   if (g_cancellable_is_cancelled (run->cancellable))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
       return PCQ_OUTCOME_CANCELLED;
     }
 
@@ -648,11 +663,11 @@ fail_with_status (PcqWorker     *self,
   if (message != NULL)
     g_set_error (error, PCQ_ERROR,
                  outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
-                 "Server answered %u %s: %s", status, reason, message);
+                 _("Server answered %u %s: %s"), status, reason, message);
   else
     g_set_error (error, PCQ_ERROR,
                  outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
-                 "Server answered %u %s", status, reason);
+                 _("Server answered %u %s"), status, reason);
 
   if (outcome == PCQ_OUTCOME_RETRY)
     attempt->retry_after_ms = parse_retry_after (msg);
@@ -668,6 +683,8 @@ fail_reading (PcqRun  *run,
               gint64   bytes,
               GError **error)
 {
+  g_autofree char *count = count_text (bytes);
+
   if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return PCQ_OUTCOME_CANCELLED;
 
@@ -675,11 +692,19 @@ fail_reading (PcqRun  *run,
     {
       g_clear_error (error);
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_STALLED,
-                   "Stalled: no data for %u s after %" G_GINT64_FORMAT " bytes of the answer",
-                   timeout, bytes);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "Stalled: no data for %u s after %s byte of the answer",
+                                "Stalled: no data for %u s after %s bytes of the answer",
+                                plural_n (bytes)),
+                   timeout, count);
     }
   else
-    g_prefix_error (error, "The answer broke off after %" G_GINT64_FORMAT " bytes: ", bytes);
+    g_prefix_error (error,
+                    g_dngettext (GETTEXT_PACKAGE,
+                                 "The answer broke off after %s byte: ",
+                                 "The answer broke off after %s bytes: ",
+                                 plural_n (bytes)),
+                    count);
 
   return PCQ_OUTCOME_FAILED;
 }
@@ -730,10 +755,10 @@ run_ask (PcqWorker  *self,
         {
           outcome = PCQ_OUTCOME_FAILED;
           if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-            g_prefix_error (&error, "No answer from the server: ");
+            g_prefix_error (&error, _("No answer from the server: "));
           else
-            g_prefix_error (&error, "The connection broke after the request was sent "
-                                    "(not sent again: it may have been processed): ");
+            g_prefix_error (&error, _("The connection broke after the request was sent "
+                                      "(not sent again: it may have been processed): "));
         }
       goto out;
     }
@@ -819,9 +844,16 @@ run_ask (PcqWorker  *self,
 
       if (!pcq_api_stream_is_done (stream))
         {
+          g_autofree char *count = count_text (bytes);
+
           g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
-                       "The streamed answer ended before it was complete (after %"
-                       G_GINT64_FORMAT " bytes)", bytes);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    "The streamed answer ended before it was complete "
+                                    "(after %s byte)",
+                                    "The streamed answer ended before it was complete "
+                                    "(after %s bytes)",
+                                    plural_n (bytes)),
+                       count);
           outcome = PCQ_OUTCOME_FAILED;
           goto out;
         }
@@ -841,7 +873,7 @@ run_ask (PcqWorker  *self,
       if (too_long)
         {
           g_set_error (&error, PCQ_ERROR, PCQ_ERROR_API,
-                       "The server's answer is larger than %d MiB", MAX_ANSWER / (1024 * 1024));
+                       _("The server's answer is larger than %d MiB"), MAX_ANSWER / (1024 * 1024));
           outcome = PCQ_OUTCOME_FAILED;
           goto out;
         }
@@ -928,7 +960,7 @@ pcq_worker_run (PcqWorker  *self,
     {
       outcome = error->domain == PCQ_ERROR ? PCQ_OUTCOME_FAILED : classify_io_error (error);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        g_prefix_error (&error, "No answer from the server: ");
+        g_prefix_error (&error, _("No answer from the server: "));
       goto out;
     }
 
@@ -943,7 +975,7 @@ pcq_worker_run (PcqWorker  *self,
       outcome = is_retryable_status (status) ? PCQ_OUTCOME_RETRY : PCQ_OUTCOME_FAILED;
       g_set_error (&error, PCQ_ERROR,
                    outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP,
-                   "Server answered %u %s", status, reason);
+                   _("Server answered %u %s"), status, reason);
       if (outcome == PCQ_OUTCOME_RETRY)
         attempt->retry_after_ms = parse_retry_after (msg);
       g_input_stream_close (in, NULL, NULL);
@@ -965,7 +997,7 @@ pcq_worker_run (PcqWorker  *self,
           /* Not the rest we asked for: start again from zero next time. */
           g_clear_pointer (&run->validator, g_free);
           g_set_error (&error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
-                       "The server sent a different part of the file than asked for");
+                       _("The server sent a different part of the file than asked for"));
           outcome = PCQ_OUTCOME_RETRY;
           g_input_stream_close (in, NULL, NULL);
           goto out;
@@ -1024,10 +1056,15 @@ pcq_worker_run (PcqWorker  *self,
             goto out;
           if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             {
+              g_autofree char *count = count_text (bytes);
+
               g_clear_error (&error);
               g_set_error (&error, PCQ_ERROR, PCQ_ERROR_STALLED,
-                           "Stalled: no data for %u s after %" G_GINT64_FORMAT " bytes",
-                           stall_timeout, bytes);
+                           g_dngettext (GETTEXT_PACKAGE,
+                                        "Stalled: no data for %u s after %s byte",
+                                        "Stalled: no data for %u s after %s bytes",
+                                        plural_n (bytes)),
+                           stall_timeout, count);
               if (run->validator != NULL)
                 pcq_sink_keep_part (sink);
               goto out;
@@ -1047,15 +1084,24 @@ pcq_worker_run (PcqWorker  *self,
 
   if (error != NULL || (total >= 0 && bytes < total))
     {
+      g_autofree char *count = count_text (bytes);
+      g_autofree char *total_count = count_text (total);
+
       g_clear_error (&error);
       if (total >= 0)
         g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
-                     "Incomplete download: connection closed after %" G_GINT64_FORMAT
-                     " of %" G_GINT64_FORMAT " bytes",
-                     bytes, total);
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  "Incomplete download: connection closed after %s of %s byte",
+                                  "Incomplete download: connection closed after %s of %s bytes",
+                                  plural_n (total)),
+                     count, total_count);
       else
         g_set_error (&error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
-                     "Incomplete download: connection closed after %" G_GINT64_FORMAT " bytes", bytes);
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  "Incomplete download: connection closed after %s byte",
+                                  "Incomplete download: connection closed after %s bytes",
+                                  plural_n (bytes)),
+                     count);
       outcome = PCQ_OUTCOME_RETRY;
       /* With a validator, the next attempt asks for the rest. */
       if (run->validator != NULL)

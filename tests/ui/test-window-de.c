@@ -1,0 +1,522 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The real window in German (LANGUAGE=de, with the .mo this build made,
+ * found through PCQ_LOCALEDIR): its widgets, the main menu and the
+ * preferences show the strings of po/de.po, and so do the messages the
+ * engine makes (a 404, a redirect loop), in a row of the window and on
+ * the terminal of a headless run.
+ */
+
+#include "config.h"
+
+#include <locale.h>
+
+#include <glib/gi18n.h>
+
+#include "pcq-application.h"
+#include "pcq-job-row.h"
+#include "pcq-test-server.h"
+#include "pcq-test-util.h"
+#include "pcq-window-private.h"
+
+#define WAIT_MS 20000
+
+typedef struct
+{
+  PcqTestServer  *server;
+  PcqApplication *app;
+  PcqWindow      *window;   /* weak: NULL once the window is gone */
+  char           *out_dir;
+  gboolean        body_ran;
+} Fixture;
+
+typedef void (*TestBody) (Fixture *f);
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autofree char *store_path = NULL;
+
+  f->server = pcq_test_server_new ();
+  f->out_dir = pcq_test_make_tmpdir ("pcq-ui-de-XXXXXX");
+  store_path = g_build_filename (f->out_dir, ".state", "queue.sqlite", NULL);
+
+  /* Read when the application starts. No notification: no server for
+   * them here. */
+  g_settings_set_string (settings, "output-folder", f->out_dir);
+  g_settings_set_uint (settings, "max-active", 4);
+  g_settings_set_uint (settings, "retries", 0);
+  g_settings_set_boolean (settings, "notify-when-finished", FALSE);
+  g_settings_set_boolean (settings, "commit-results", FALSE);
+
+  /* Not unique: the ui tests run in parallel on one session bus. */
+  f->app = pcq_application_new ("com.example.Pcq.TestDe", G_APPLICATION_NON_UNIQUE);
+  _pcq_application_set_store_path (f->app, store_path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (f->app);
+  f->app = NULL;
+  g_clear_pointer (&f->server, pcq_test_server_free);
+  pcq_test_rm_rf (f->out_dir);
+  g_clear_pointer (&f->out_dir, g_free);
+}
+
+static void
+started_cb (GApplication *app,
+            Fixture      *f)
+{
+  /* No blinking cursor: it warns when the X focus moves on its own. */
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
+}
+
+/* The test proper runs once the window is there (the second activation:
+ * the first one waits for the queue store), then stops the window. */
+static void
+activated_cb (GApplication *app,
+              Fixture      *f)
+{
+  TestBody body = g_object_get_data (G_OBJECT (app), "pcq-test-body");
+
+  if (pcq_application_get_window (f->app) == NULL)
+    return;
+
+  f->window = PCQ_WINDOW (pcq_application_get_window (f->app));
+  g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
+  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (f->window)), WAIT_MS);
+
+  body (f);
+  f->body_ran = TRUE;
+
+  if (f->window != NULL)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop-now", NULL);
+      PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
+    }
+}
+
+static void
+run_in_app (Fixture       *f,
+            gconstpointer  data)
+{
+  char *argv[] = { (char *) "pcq", NULL };
+  int status;
+
+  g_object_set_data (G_OBJECT (f->app), "pcq-test-body", (gpointer) data);
+  g_signal_connect_after (f->app, "startup", G_CALLBACK (started_cb), f);
+  g_signal_connect_after (f->app, "activate", G_CALLBACK (activated_cb), f);
+
+  status = g_application_run (G_APPLICATION (f->app), 1, argv);
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f->body_ran);
+  g_assert_null (f->window);
+}
+
+/* ---- widget tree --------------------------------------------------- */
+
+/* Every descendant of @widget of type @type, depth first. */
+static void
+collect (GtkWidget *widget,
+         GType      type,
+         GPtrArray *found)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (found, child);
+      collect (child, type, found);
+    }
+}
+
+static GPtrArray *
+find_all (GtkWidget *widget,
+          GType      type)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  collect (widget, type, found);
+  return found;
+}
+
+static GtkWidget *
+find_first (GtkWidget *widget,
+            GType      type)
+{
+  g_autoptr(GPtrArray) found = find_all (widget, type);
+
+  return found->len > 0 ? found->pdata[0] : NULL;
+}
+
+/* TRUE if a label under @widget says @text. */
+static gboolean
+has_label (GtkWidget  *widget,
+           const char *text)
+{
+  g_autoptr(GPtrArray) labels = find_all (widget, GTK_TYPE_LABEL);
+
+  for (guint i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static GtkButton *
+find_button_with_label (GtkWidget  *widget,
+                        const char *label)
+{
+  g_autoptr(GPtrArray) buttons = find_all (widget, GTK_TYPE_BUTTON);
+
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (buttons->pdata[i]), label) == 0)
+      return buttons->pdata[i];
+
+  return NULL;
+}
+
+static GtkWidget *
+find_with_action (GtkWidget  *widget,
+                  const char *action)
+{
+  g_autoptr(GPtrArray) actionables = find_all (widget, GTK_TYPE_ACTIONABLE);
+
+  for (guint i = 0; i < actionables->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (actionables->pdata[i]), action) == 0)
+      return actionables->pdata[i];
+
+  return NULL;
+}
+
+/* The labels of a menu and its sections and submenus, in order. */
+static void
+collect_menu_labels (GMenuModel *model,
+                     GPtrArray  *labels)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+    {
+      g_autoptr(GMenuLinkIter) links = NULL;
+      char *label = NULL;
+
+      if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_LABEL, "s", &label))
+        g_ptr_array_add (labels, label);
+
+      links = g_menu_model_iterate_item_links (model, i);
+      while (g_menu_link_iter_next (links))
+        {
+          g_autoptr(GMenuModel) link = g_menu_link_iter_get_value (links);
+
+          collect_menu_labels (link, labels);
+        }
+    }
+}
+
+static gboolean
+str_array_has (GPtrArray  *strings,
+               const char *string)
+{
+  for (guint i = 0; i < strings->len; i++)
+    if (g_strcmp0 (strings->pdata[i], string) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+
+  return NULL;
+}
+
+/* The window's row of @job, once it is shown. */
+static PcqJobRow *
+row_for_job (Fixture *f,
+             PcqJob  *job)
+{
+  g_autoptr(GPtrArray) rows = find_all (_pcq_window_get_list_view (f->window), PCQ_TYPE_JOB_ROW);
+
+  for (guint i = 0; i < rows->len; i++)
+    if (pcq_job_row_get_job (rows->pdata[i]) == job && gtk_widget_get_mapped (rows->pdata[i]))
+      return rows->pdata[i];
+
+  return NULL;
+}
+
+static PcqJob *
+job_at (Fixture *f,
+        guint    position)
+{
+  GListModel *jobs = pcq_engine_get_jobs (pcq_application_get_engine (f->app));
+  g_autoptr(PcqJob) job = g_list_model_get_item (jobs, position);
+
+  return job;  /* the list keeps it alive */
+}
+
+/* ---- the tests ----------------------------------------------------- */
+
+static void
+test_widgets (Fixture *f)
+{
+  GtkWidget *window = GTK_WIDGET (f->window);
+  g_autoptr(GPtrArray) menu_labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) groups = NULL;
+  GtkWidget *status_page;
+  GtkWidget *pause;
+  GtkWidget *menu_button;
+  GtkWidget *page;
+  GtkWindow *preferences;
+  GtkEditable *entry = _pcq_window_get_entry (f->window);
+  gboolean queue_group = FALSE;
+
+  /* The header bar, the empty list and the entry. */
+  g_assert_cmpstr (_pcq_window_get_subtitle (f->window), ==, "Keine Aufgaben");
+
+  status_page = find_first (window, ADW_TYPE_STATUS_PAGE);
+  g_assert_nonnull (status_page);
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (status_page)), ==, "Keine Aufgaben");
+  g_assert_true (g_str_has_prefix (adw_status_page_get_description (ADW_STATUS_PAGE (status_page)),
+                                   "Fügen Sie oben Links ein"));
+
+  g_assert_true (GTK_IS_ENTRY (entry));
+  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (entry)), ==,
+                   "Links einfügen, einer pro Zeile, und Eingabetaste drücken");
+
+  g_assert_nonnull (find_button_with_label (window, "_Hinzufügen"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (_pcq_window_get_mode_button (f->window, "download"))),
+                   ==, "Herunter_laden");
+  g_assert_true (has_label (window, "Fehlgeschlagen"));  /* a filter */
+
+  pause = find_with_action (window, "win.pause");
+  g_assert_nonnull (pause);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pause), ==, "Warteschlange anhalten");
+
+  /* The main menu. */
+  menu_button = find_first (window, GTK_TYPE_MENU_BUTTON);
+  g_assert_nonnull (menu_button);
+  g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)));
+  collect_menu_labels (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)), menu_labels);
+  g_assert_true (str_array_has (menu_labels, "_Einstellungen"));
+  g_assert_true (str_array_has (menu_labels, "_Tastenkürzel"));
+  g_assert_true (str_array_has (menu_labels, "Inf_o zu Pcq"));
+
+  /* The preferences, opened as the menu opens them. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  g_assert_cmpstr (gtk_window_get_title (preferences), ==, "Einstellungen");
+
+  page = find_first (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_PAGE);
+  g_assert_nonnull (page);
+  g_assert_cmpstr (adw_preferences_page_get_title (ADW_PREFERENCES_PAGE (page)), ==, "Allgemein");
+
+  groups = find_all (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_GROUP);
+  for (guint i = 0; i < groups->len; i++)
+    if (g_strcmp0 (adw_preferences_group_get_title (groups->pdata[i]), "Warteschlange") == 0)
+      queue_group = TRUE;
+  g_assert_true (queue_group);
+
+  gtk_window_destroy (preferences);
+  PCQ_TEST_WAIT_FOR (find_toplevel (ADW_TYPE_PREFERENCES_WINDOW) == NULL, WAIT_MS);
+}
+
+/* Waits until @job failed and its row shows @error, in German. */
+static void
+assert_row_error (Fixture    *f,
+                  PcqJob     *job,
+                  const char *error)
+{
+  PcqJobRow *row = NULL;
+
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_FAILED, WAIT_MS);
+  g_assert_cmpstr (pcq_job_get_error (job), ==, error);
+
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, job)) != NULL &&
+                     has_label (GTK_WIDGET (row), error), WAIT_MS);
+  g_assert_true (g_str_has_prefix (pcq_job_row_get_detail_text (row), "Fehlgeschlagen"));
+}
+
+static void
+test_core_errors (Fixture *f)
+{
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/fehlt.bin");
+  g_autofree char *loop = pcq_test_server_url (f->server, "/loop/a");
+  g_autofree char *both = g_strdup_printf ("%s\n%s", missing, loop);
+  g_autofree char *loop_start = g_strdup_printf ("Umleitungsschleife: „%s“ leitet zurück auf „", loop);
+  PcqJob *looping;
+
+  g_assert_cmpuint (pcq_window_add_text (f->window, both, NULL), ==, 0);  /* none rejected */
+  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (pcq_application_get_engine (f->app))),
+                    ==, 2);
+
+  /* The worker's GError messages, as the row shows them. */
+  assert_row_error (f, job_at (f, 0), "Der Server antwortete mit 404 Not Found");
+
+  /* Two URLs in one sentence: the order of a German translation. */
+  looping = job_at (f, 1);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (looping) == PCQ_JOB_FAILED, WAIT_MS);
+  g_assert_true (g_str_has_prefix (pcq_job_get_error (looping), loop_start));
+  g_assert_true (g_str_has_suffix (pcq_job_get_error (looping), "/loop/a“ um"));
+  assert_row_error (f, looping, pcq_job_get_error (looping));
+
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (_pcq_window_get_subtitle (f->window), "2 fehlgeschlagen") == 0,
+                     WAIT_MS);
+}
+
+/* ---- headless ------------------------------------------------------ */
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  char **err = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, NULL, err, &error);
+  g_assert_no_error (error);
+  if (*err == NULL)
+    *err = g_strdup ("");
+}
+
+/* The engine's message on stderr, from a headless run in German. (Only
+ * the message: the headless command line's own words are not checked.) */
+static void
+test_headless (void)
+{
+  g_autoptr(PcqTestServer) server = pcq_test_server_new ();
+  g_autofree char *home = pcq_test_make_tmpdir ("pcq-ui-de-headless-XXXXXX");
+  g_autofree char *state = pcq_test_make_subdir (home, "state");
+  g_autofree char *config = pcq_test_make_subdir (home, "config");
+  g_autofree char *out = pcq_test_make_subdir (home, "out");
+  g_autofree char *missing = pcq_test_server_url (server, "/status/404/fehlt.bin");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  pcq_test_launcher_isolate (launcher, home, state, config);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "de", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error,
+                                         pcq_test_binary (), "--headless", "-o", out, missing,
+                                         NULL);
+  g_assert_no_error (error);
+
+  /* The server answers on this thread's main context. */
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &err);
+  PCQ_TEST_WAIT_FOR (err != NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (g_subprocess_get_if_exited (process) || g_subprocess_get_if_signaled (process),
+                     WAIT_MS);
+  g_test_message ("stderr: %s", err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
+  g_assert_nonnull (strstr (err, "Der Server antwortete mit 404 Not Found"));
+  g_assert_null (strstr (err, "Server answered"));
+
+  pcq_test_rm_rf (home);
+}
+
+/* ---- main ---------------------------------------------------------- */
+
+static void
+soup_log_cb (const char     *log_domain,
+             GLogLevelFlags  log_level,
+             const char     *message,
+             gpointer        user_data)
+{
+  /* Connections the server closes while the client goes away. */
+  if (message != NULL &&
+      (strstr (message, "could not get remote address") != NULL ||
+       strstr (message, "could not get local address") != NULL))
+    return;
+
+  g_log_default_handler (log_domain, log_level, message, user_data);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const char *const xdg_vars[][2] = {
+    { "HOME", "home" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_STATE_HOME", "state" },
+  };
+  const char *localedir = g_getenv ("PCQ_LOCALEDIR");
+  const char *locale;
+  g_autofree char *mo = NULL;
+  g_autofree char *home = NULL;
+  int status;
+
+  /* German, as main.c sets it up. gettext ignores LANGUAGE in the plain
+   * "C" locale: C.UTF-8 is a real one. */
+  g_setenv ("LANGUAGE", "de", TRUE);
+  locale = setlocale (LC_ALL, "");
+  if (locale == NULL || g_str_equal (locale, "C") || g_str_equal (locale, "POSIX"))
+    setlocale (LC_ALL, "C.UTF-8");
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (localedir == NULL || *localedir == '\0')
+    g_error ("PCQ_LOCALEDIR is not set: run this test with meson test");
+  mo = g_build_filename (localedir, "de", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+  if (!g_file_test (mo, G_FILE_TEST_IS_REGULAR))
+    g_error ("%s is missing: the po targets were not built", mo);
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (g_strcmp0 (_("No Tasks"), "Keine Aufgaben") != 0)
+    g_error ("no German translation with locale %s: %s",
+             setlocale (LC_MESSAGES, NULL), _("No Tasks"));
+
+  /* Private home, config, data, cache and state folders. */
+  home = g_dir_make_tmp ("pcq-ui-de-home-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  for (guint i = 0; i < G_N_ELEMENTS (xdg_vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (home, xdg_vars[i][1], NULL);
+
+      g_mkdir_with_parents (dir, 0700);
+      g_setenv (xdg_vars[i][0], dir, TRUE);
+    }
+
+  g_log_set_handler ("libsoup", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, soup_log_cb, NULL);
+
+  g_test_add ("/pcq/window-de/widgets", Fixture, (gconstpointer) test_widgets,
+              fixture_setup, run_in_app, fixture_teardown);
+  g_test_add ("/pcq/window-de/core-errors", Fixture, (gconstpointer) test_core_errors,
+              fixture_setup, run_in_app, fixture_teardown);
+  g_test_add_func ("/pcq/window-de/headless-error", test_headless);
+
+  status = g_test_run ();
+  pcq_test_rm_rf (home);
+
+  return status;
+}

@@ -16,6 +16,7 @@
 
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -115,7 +116,7 @@ check_output_dir (const char  *dir,
       int errsv = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot use output folder “%s”: %s", dir, g_strerror (errsv));
+                   _("Cannot use output folder “%s”: %s"), dir, g_strerror (errsv));
       return FALSE;
     }
 
@@ -309,7 +310,9 @@ progress_cb (gpointer user_data)
   Headless *h = user_data;
   g_autofree char *rate = g_format_size (pcq_engine_get_bytes_per_second (h->engine));
 
-  g_printerr ("\r\033[K%u of %u finished · %u active · %u failed · %s/s",
+  g_printerr ("\r\033[K");
+  /* TRANSLATORS: the progress line: finished of submitted, active, failed, speed */
+  g_printerr (_("%u of %u finished · %u active · %u failed · %s/s"),
               h->n_finished, h->n_submitted,
               pcq_engine_get_n_active (h->engine),
               pcq_engine_get_n_failed (h->engine),
@@ -337,6 +340,13 @@ begin_shutdown (Headless        *h,
   pcq_engine_shutdown_async (h->engine, mode, NULL, shutdown_cb, h);
 }
 
+/* The state a finished task is reported in, for people to read. */
+static const char *
+state_label (PcqJobState state)
+{
+  return state == PCQ_JOB_CANCELLED ? _("cancelled") : _("failed");
+}
+
 /* A download by its URL, an API task by its prompt's first line. */
 static char *
 job_label (PcqJob *job)
@@ -353,7 +363,7 @@ job_label (PcqJob *job)
 
       if (name != NULL && g_str_has_suffix (name, ".md"))
         length -= 3;
-      return g_strdup_printf ("request “%.*s”", (int) length, name != NULL ? name : "");
+      return g_strdup_printf (_("request “%.*s”"), (int) length, name != NULL ? name : "");
     }
 
   if (pcq_job_get_kind (job) != PCQ_JOB_ASK || prompt == NULL)
@@ -365,10 +375,10 @@ job_label (PcqJob *job)
     {
       g_autofree char *cut = g_utf8_substring (line, 0, 59);
 
-      return g_strdup_printf ("prompt “%s…”", cut);
+      return g_strdup_printf (_("prompt “%s…”"), cut);
     }
 
-  return g_strdup_printf ("prompt “%s”", line);
+  return g_strdup_printf (_("prompt “%s”"), line);
 }
 
 static void
@@ -385,14 +395,14 @@ job_finished_cb (PcqEngine *engine,
       g_autofree char *label = job_label (job);
       guint64 id = pcq_job_get_id (job);
       InputLine *info = g_hash_table_lookup (h->input_jobs, &id);
-      const char *reason = pcq_job_get_error (job) ? pcq_job_get_error (job) : "no reason given";
+      const char *reason = pcq_job_get_error (job) ? pcq_job_get_error (job) : _("no reason given");
 
       clear_progress_line (h);
       if (info != NULL && pcq_job_get_kind (job) == PCQ_JOB_BATCH)
         g_printerr ("pcq: %s:%u: %s: %s: %s\n", h->input, info->line, label,
-                    pcq_job_state_to_string (state), reason);
+                    state_label (state), reason);
       else
-        g_printerr ("pcq: %s: %s: %s\n", label, pcq_job_state_to_string (state), reason);
+        g_printerr ("pcq: %s: %s: %s\n", label, state_label (state), reason);
 
       if (info != NULL)
         add_error (h, info->line, info->custom_id, reason);
@@ -422,14 +432,14 @@ interrupt_cb (gpointer user_data)
 
   if (h->n_interrupts == 1)
     {
-      g_printerr ("pcq: finishing the running tasks, starting no new ones "
-                  "(press Ctrl+C again to stop them now)\n");
+      g_printerr ("pcq: %s\n", _("finishing the running tasks, starting no new ones "
+                                 "(press Ctrl+C again to stop them now)"));
       pcq_engine_set_paused (h->engine, TRUE);
       begin_shutdown (h, PCQ_SHUTDOWN_WAIT);
     }
   else
     {
-      g_printerr ("pcq: stopping the running tasks\n");
+      g_printerr ("pcq: %s\n", _("stopping the running tasks"));
       begin_shutdown (h, PCQ_SHUTDOWN_FORCE);
     }
 
@@ -469,7 +479,13 @@ write_errors (Headless *h)
   if (!g_file_set_contents (path, text->str, text->len, &error))
     g_printerr ("pcq: %s\n", error->message);
   else
-    g_printerr ("pcq: %u failed line(s) of %s listed in %s\n", h->errors->len, h->input, path);
+    {
+      g_printerr ("pcq: ");
+      g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u failed line of %s listed in %s",
+                               "%u failed lines of %s listed in %s", h->errors->len),
+                  h->errors->len, h->input, path);
+      g_printerr ("\n");
+    }
 }
 
 /* The contract's last stdout line. Only numbers: no JSON escaping needed. */
@@ -522,23 +538,24 @@ pcq_headless_run (int    argc,
   Headless h = { 0 };
   int status;
   const GOptionEntry entries[] = {
-    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, "Run the queue without a window, then exit", NULL },
-    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, "Where results go (default: ~/Downloads/Pcq)", "DIR" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Maximum active tasks, 1–64 (default: 4)", "N" },
-    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, "Tasks from FILE ('-' for stdin): one URL per line, or JSON Lines", "FILE" },
-    { "prompt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prompts, "Queue an API task (repeatable)", "TEXT" },
-    { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, "OpenAI-compatible base URL (…/v1)", "URL" },
-    { "model", 0, 0, G_OPTION_ARG_STRING, &model, "Model for API tasks", "NAME" },
-    { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, "Maximum active API tasks, 1–64 (default: 2)", "N" },
-    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Also run what an earlier run left unfinished", NULL },
-    { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, "Commit each finished result to the Git repository at the output folder", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, "[URL…]" },
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless, N_("Run the queue without a window, then exit"), NULL },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, N_("Where results go (default: ~/Downloads/Pcq)"), N_("DIR") },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, N_("Maximum active tasks, 1–64 (default: 4)"), N_("N") },
+    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, N_("Tasks from FILE ('-' for stdin): one URL per line, or JSON Lines"), N_("FILE") },
+    { "prompt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prompts, N_("Queue an API task (repeatable)"), N_("TEXT") },
+    { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, N_("OpenAI-compatible base URL (…/v1)"), N_("URL") },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &model, N_("Model for API tasks"), N_("NAME") },
+    { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, N_("Maximum active API tasks, 1–64 (default: 2)"), N_("N") },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
+    { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
     { NULL }
   };
 
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "Download URLs and ask an OpenAI-compatible API in a queue, "
-                                         "without a window. The API key comes from PCQ_API_KEY or the keyring.");
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Download URLs and ask an OpenAI-compatible API in a queue, "
+                                           "without a window. The API key comes from PCQ_API_KEY or the keyring."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -548,19 +565,23 @@ pcq_headless_run (int    argc,
 
   if (api_jobs < 1 || api_jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
     {
-      g_printerr ("pcq: --api-jobs must be between 1 and %d\n", PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+      g_printerr ("pcq: ");
+      g_printerr (_("--api-jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+      g_printerr ("\n");
       return PCQ_EXIT_USAGE;
     }
 
   if (jobs < 1 || jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
     {
-      g_printerr ("pcq: --jobs must be between 1 and %d\n", PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+      g_printerr ("pcq: ");
+      g_printerr (_("--jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+      g_printerr ("\n");
       return PCQ_EXIT_USAGE;
     }
 
   if (commit && !pcq_vcs_is_supported ())
     {
-      g_printerr ("pcq: --commit: this build has no Git support\n");
+      g_printerr ("pcq: %s\n", _("--commit: this build has no Git support"));
       return PCQ_EXIT_USAGE;
     }
 
@@ -568,7 +589,7 @@ pcq_headless_run (int    argc,
     {
       if (*prompts[i] == '\0' || !g_utf8_validate (prompts[i], -1, NULL))
         {
-          g_printerr ("pcq: --prompt must be non-empty UTF-8 text\n");
+          g_printerr ("pcq: %s\n", _("--prompt must be non-empty UTF-8 text"));
           return PCQ_EXIT_USAGE;
         }
     }
@@ -587,7 +608,7 @@ pcq_headless_run (int    argc,
 
   if (urls == NULL && prompts == NULL && input == NULL && !resume)
     {
-      g_printerr ("pcq: nothing to do: give URLs, --prompt TEXT or --input FILE (see --help)\n");
+      g_printerr ("pcq: %s\n", _("nothing to do: give URLs, --prompt TEXT or --input FILE (see --help)"));
       return PCQ_EXIT_USAGE;
     }
 

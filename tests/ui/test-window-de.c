@@ -400,8 +400,8 @@ communicated_cb (GObject      *source,
     *err = g_strdup ("");
 }
 
-/* The engine's message on stderr, from a headless run in German. (Only
- * the message: the headless command line's own words are not checked.) */
+/* A headless run in German: its own words (the state of the failed
+ * task, --help) and the engine's message. */
 static void
 test_headless (void)
 {
@@ -435,7 +435,23 @@ test_headless (void)
   g_assert_true (g_subprocess_get_if_exited (process));
   g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
   g_assert_nonnull (strstr (err, "Der Server antwortete mit 404 Not Found"));
+  g_assert_nonnull (strstr (err, ": fehlgeschlagen: "));
   g_assert_null (strstr (err, "Server answered"));
+
+  g_clear_object (&process);
+  g_clear_object (&launcher);
+  g_clear_pointer (&err, g_free);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  pcq_test_launcher_isolate (launcher, home, state, config);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "de", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error,
+                                         pcq_test_binary (), "--headless", "--help", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &err, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (err, "Maximal aktive API-Aufgaben, 1–64"));
+  g_assert_nonnull (strstr (err, "ohne Fenster. Der API-Schlüssel kommt aus PCQ_API_KEY oder dem Schlüsselbund."));
 
   pcq_test_rm_rf (home);
 }

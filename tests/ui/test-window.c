@@ -20,6 +20,7 @@
 
 #include "pcq-application.h"
 #include "pcq-job-row.h"
+#include "pcq-keyring.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 #include "pcq-window-private.h"
@@ -672,22 +673,129 @@ find_toplevel (GType type)
   return NULL;
 }
 
-static GtkSpinButton *
-find_spin_button (GtkWidget *widget)
+/* The first descendant of @widget of @type (depth first) for which
+ * @match is NULL or returns TRUE. */
+static GtkWidget *
+find_descendant (GtkWidget  *widget,
+                 GType       type,
+                 gboolean  (*match) (GtkWidget *, gconstpointer),
+                 gconstpointer data)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (widget);
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkSpinButton *found;
+      GtkWidget *found;
 
-      if (GTK_IS_SPIN_BUTTON (child))
-        return GTK_SPIN_BUTTON (child);
-      if ((found = find_spin_button (child)) != NULL)
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && (match == NULL || match (child, data)))
+        return child;
+      if ((found = find_descendant (child, type, match, data)) != NULL)
         return found;
     }
 
   return NULL;
+}
+
+static GtkSpinButton *
+find_spin_button (GtkWidget *widget)
+{
+  return GTK_SPIN_BUTTON (find_descendant (widget, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+}
+
+static gboolean
+row_has_title (GtkWidget     *row,
+               gconstpointer  title)
+{
+  return g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), title) == 0;
+}
+
+static gboolean
+button_has_label (GtkWidget     *button,
+                  gconstpointer  label)
+{
+  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (button)), label) == 0;
+}
+
+static gboolean
+settings_mention (GSettings  *settings,
+                  const char *text)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_settings_get_value (settings, keys[i]);
+      g_autofree char *printed = g_variant_print (value, FALSE);
+
+      if (strstr (printed, text) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The API key typed into Preferences goes to the keyring and the engine,
+ * never to a setting; Remove takes it out of both. The test process
+ * uses libsecret's file backend (see main ()). */
+static void
+test_preferences_api_key (Fixture       *f,
+                          gconstpointer  data)
+{
+  const char *key = "sk-typed-in-preferences-5";
+  GtkWindow *preferences;
+  GtkWidget *key_row;
+  AdwActionRow *status_row;
+  GtkWidget *remove_button;
+  g_autoptr(GError) error = NULL;
+  char *stored;
+
+  g_assert_cmpint (pcq_application_get_api_key_source (f->app), ==, PCQ_API_KEY_NONE);
+  g_assert_false (pcq_engine_has_api_key (f->engine));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  key_row = find_descendant (GTK_WIDGET (preferences), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  status_row = ADW_ACTION_ROW (find_descendant (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                row_has_title, "Saved Key"));
+  remove_button = find_descendant (GTK_WIDGET (status_row), GTK_TYPE_BUTTON,
+                                   button_has_label, "_Remove");
+  g_assert_nonnull (key_row);
+  g_assert_nonnull (remove_button);
+  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), ==,
+                   "None: API tasks are sent without a key");
+  g_assert_false (gtk_widget_get_visible (remove_button));
+  g_assert_true (gtk_widget_get_sensitive (key_row));
+
+  /* Typed and applied, as with the row's apply button or Enter. */
+  gtk_editable_set_text (GTK_EDITABLE (key_row), key);
+  g_signal_emit_by_name (key_row, "apply");
+  PCQ_TEST_WAIT_FOR (pcq_application_get_api_key_source (f->app) == PCQ_API_KEY_KEYRING &&
+                     pcq_engine_has_api_key (f->engine), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (gtk_widget_get_sensitive (key_row), WAIT_MS);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (key_row)), ==, "");
+  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), ==, "In the keyring");
+  g_assert_true (gtk_widget_get_visible (remove_button));
+
+  stored = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored, ==, key);
+  pcq_keyring_free_key (stored);
+  g_assert_false (settings_mention (f->settings, key));
+
+  /* Removed: from the keyring and the engine. */
+  gtk_widget_activate (remove_button);
+  PCQ_TEST_WAIT_FOR (pcq_application_get_api_key_source (f->app) == PCQ_API_KEY_NONE, WAIT_MS);
+  g_assert_false (pcq_engine_has_api_key (f->engine));
+  g_assert_false (gtk_widget_get_visible (remove_button));
+  stored = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (stored);
+
+  gtk_window_destroy (preferences);
 }
 
 static void
@@ -1662,6 +1770,7 @@ main (int    argc,
     { "XDG_STATE_HOME", "state" },
   };
   g_autofree char *home = NULL;
+  g_autofree char *keyring = NULL;
   int status;
   /* The expected strings are the untranslated ones. */
   g_setenv ("LANGUAGE", "C", TRUE);
@@ -1679,6 +1788,14 @@ main (int    argc,
       g_mkdir_with_parents (dir, 0700);
       g_setenv (xdg_vars[i].variable, dir, TRUE);
     }
+
+  /* The API key: none from the environment; the keyring is libsecret's
+   * file backend (the one a Flatpak uses), in the private home. */
+  g_unsetenv ("PCQ_API_KEY");
+  keyring = g_build_filename (home, "data", "test-keyring", NULL);
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test-keyring-password", TRUE);
 
   g_test_init (&argc, &argv, NULL);
   g_log_set_handler ("libsoup", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, soup_log_cb, NULL);
@@ -1699,6 +1816,7 @@ main (int    argc,
   ADD ("/pcq/window/ask-streamed", test_ask_streamed);
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
+  ADD ("/pcq/window/preferences-api-key", test_preferences_api_key);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);
   ADD ("/pcq/window/close-wait", test_close_wait);

@@ -22,6 +22,7 @@
 #include "pcq-job-row.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
+#include "pcq-test-widgets.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -125,47 +126,12 @@ run_in_app (Fixture       *f,
 
 /* ---- widget tree --------------------------------------------------- */
 
-/* Every descendant of @widget of type @type, depth first. */
-static void
-collect (GtkWidget *widget,
-         GType      type,
-         GPtrArray *found)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
-        g_ptr_array_add (found, child);
-      collect (child, type, found);
-    }
-}
-
-static GPtrArray *
-find_all (GtkWidget *widget,
-          GType      type)
-{
-  GPtrArray *found = g_ptr_array_new ();
-
-  collect (widget, type, found);
-  return found;
-}
-
-static GtkWidget *
-find_first (GtkWidget *widget,
-            GType      type)
-{
-  g_autoptr(GPtrArray) found = find_all (widget, type);
-
-  return found->len > 0 ? found->pdata[0] : NULL;
-}
-
 /* TRUE if a label under @widget says @text. */
 static gboolean
 has_label (GtkWidget  *widget,
            const char *text)
 {
-  g_autoptr(GPtrArray) labels = find_all (widget, GTK_TYPE_LABEL);
+  g_autoptr(GPtrArray) labels = pcq_test_find_all (widget, GTK_TYPE_LABEL);
 
   for (guint i = 0; i < labels->len; i++)
     if (g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0)
@@ -174,24 +140,11 @@ has_label (GtkWidget  *widget,
   return FALSE;
 }
 
-static GtkButton *
-find_button_with_label (GtkWidget  *widget,
-                        const char *label)
-{
-  g_autoptr(GPtrArray) buttons = find_all (widget, GTK_TYPE_BUTTON);
-
-  for (guint i = 0; i < buttons->len; i++)
-    if (g_strcmp0 (gtk_button_get_label (buttons->pdata[i]), label) == 0)
-      return buttons->pdata[i];
-
-  return NULL;
-}
-
 static GtkWidget *
 find_with_action (GtkWidget  *widget,
                   const char *action)
 {
-  g_autoptr(GPtrArray) actionables = find_all (widget, GTK_TYPE_ACTIONABLE);
+  g_autoptr(GPtrArray) actionables = pcq_test_find_all (widget, GTK_TYPE_ACTIONABLE);
 
   for (guint i = 0; i < actionables->len; i++)
     if (g_strcmp0 (gtk_actionable_get_action_name (actionables->pdata[i]), action) == 0)
@@ -234,28 +187,12 @@ str_array_has (GPtrArray  *strings,
   return FALSE;
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-
-  return NULL;
-}
-
 /* The window's row of @job, once it is shown. */
 static PcqJobRow *
 row_for_job (Fixture *f,
              PcqJob  *job)
 {
-  g_autoptr(GPtrArray) rows = find_all (_pcq_window_get_list_view (f->window), PCQ_TYPE_JOB_ROW);
+  g_autoptr(GPtrArray) rows = pcq_test_find_all (_pcq_window_get_list_view (f->window), PCQ_TYPE_JOB_ROW);
 
   for (guint i = 0; i < rows->len; i++)
     if (pcq_job_row_get_job (rows->pdata[i]) == job && gtk_widget_get_mapped (rows->pdata[i]))
@@ -293,7 +230,7 @@ test_widgets (Fixture *f)
   /* The header bar, the empty list and the entry. */
   g_assert_cmpstr (_pcq_window_get_subtitle (f->window), ==, "Keine Aufgaben");
 
-  status_page = find_first (window, ADW_TYPE_STATUS_PAGE);
+  status_page = pcq_test_find_first (window, ADW_TYPE_STATUS_PAGE, NULL, NULL);
   g_assert_nonnull (status_page);
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (status_page)), ==, "Keine Aufgaben");
   g_assert_true (g_str_has_prefix (adw_status_page_get_description (ADW_STATUS_PAGE (status_page)),
@@ -303,7 +240,7 @@ test_widgets (Fixture *f)
   g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (entry)), ==,
                    "Links einfügen, einer pro Zeile, und Eingabetaste drücken");
 
-  g_assert_nonnull (find_button_with_label (window, "_Hinzufügen"));
+  g_assert_nonnull (pcq_test_find_first (window, GTK_TYPE_BUTTON, pcq_test_button_has_label, "_Hinzufügen"));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (_pcq_window_get_mode_button (f->window, "download"))),
                    ==, "Herunter_laden");
   g_assert_true (has_label (window, "Fehlgeschlagen"));  /* a filter */
@@ -313,7 +250,7 @@ test_widgets (Fixture *f)
   g_assert_cmpstr (gtk_widget_get_tooltip_text (pause), ==, "Warteschlange anhalten");
 
   /* The main menu. */
-  menu_button = find_first (window, GTK_TYPE_MENU_BUTTON);
+  menu_button = pcq_test_find_first (window, GTK_TYPE_MENU_BUTTON, NULL, NULL);
   g_assert_nonnull (menu_button);
   g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)));
   collect_menu_labels (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)), menu_labels);
@@ -323,22 +260,22 @@ test_widgets (Fixture *f)
 
   /* The preferences, opened as the menu opens them. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
-  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
                      gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
   g_assert_cmpstr (gtk_window_get_title (preferences), ==, "Einstellungen");
 
-  page = find_first (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_PAGE);
+  page = pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_PAGE, NULL, NULL);
   g_assert_nonnull (page);
   g_assert_cmpstr (adw_preferences_page_get_title (ADW_PREFERENCES_PAGE (page)), ==, "Allgemein");
 
-  groups = find_all (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_GROUP);
+  groups = pcq_test_find_all (GTK_WIDGET (preferences), ADW_TYPE_PREFERENCES_GROUP);
   for (guint i = 0; i < groups->len; i++)
     if (g_strcmp0 (adw_preferences_group_get_title (groups->pdata[i]), "Warteschlange") == 0)
       queue_group = TRUE;
   g_assert_true (queue_group);
 
   gtk_window_destroy (preferences);
-  PCQ_TEST_WAIT_FOR (find_toplevel (ADW_TYPE_PREFERENCES_WINDOW) == NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW) == NULL, WAIT_MS);
 }
 
 /* Waits until @job failed and its row shows @error, in German. */

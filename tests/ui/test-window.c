@@ -23,6 +23,7 @@
 #include "pcq-keyring.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
+#include "pcq-test-widgets.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -657,49 +658,10 @@ start_notification_server (void)
   PCQ_TEST_WAIT_FOR (acquired, WAIT_MS);
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-
-  return NULL;
-}
-
-/* The first descendant of @widget of @type (depth first) for which
- * @match is NULL or returns TRUE. */
-static GtkWidget *
-find_descendant (GtkWidget  *widget,
-                 GType       type,
-                 gboolean  (*match) (GtkWidget *, gconstpointer),
-                 gconstpointer data)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && (match == NULL || match (child, data)))
-        return child;
-      if ((found = find_descendant (child, type, match, data)) != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 static GtkSpinButton *
 find_spin_button (GtkWidget *widget)
 {
-  return GTK_SPIN_BUTTON (find_descendant (widget, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  return GTK_SPIN_BUTTON (pcq_test_find_first (widget, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
 }
 
 static gboolean
@@ -707,13 +669,6 @@ row_has_title (GtkWidget     *row,
                gconstpointer  title)
 {
   return g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), title) == 0;
-}
-
-static gboolean
-button_has_label (GtkWidget     *button,
-                  gconstpointer  label)
-{
-  return g_strcmp0 (gtk_button_get_label (GTK_BUTTON (button)), label) == 0;
 }
 
 static gboolean
@@ -756,13 +711,13 @@ test_preferences_api_key (Fixture       *f,
   g_assert_false (pcq_engine_has_api_key (f->engine));
 
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
-  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
                      gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
-  key_row = find_descendant (GTK_WIDGET (preferences), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
-  status_row = ADW_ACTION_ROW (find_descendant (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+  key_row = pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  status_row = ADW_ACTION_ROW (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
                                                 row_has_title, "Saved Key"));
-  remove_button = find_descendant (GTK_WIDGET (status_row), GTK_TYPE_BUTTON,
-                                   button_has_label, "_Remove");
+  remove_button = pcq_test_find_first (GTK_WIDGET (status_row), GTK_TYPE_BUTTON,
+                                   pcq_test_button_has_label, "_Remove");
   g_assert_nonnull (key_row);
   g_assert_nonnull (remove_button);
   g_assert_cmpstr (adw_action_row_get_subtitle (status_row), ==,
@@ -813,7 +768,7 @@ test_preferences_notify (Fixture       *f,
 
   /* The preferences come to the front; the main window is not active. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
-  PCQ_TEST_WAIT_FOR ((preferences = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
                      gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
   PCQ_TEST_WAIT_FOR (!gtk_window_is_active (GTK_WINDOW (f->window)), WAIT_MS);
   g_assert_true (gtk_window_get_transient_for (preferences) == GTK_WINDOW (f->window));
@@ -901,12 +856,12 @@ test_keyboard_and_windows (Fixture       *f,
 
   /* The shortcuts window and the about window open. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "shortcuts", NULL);
-  PCQ_TEST_WAIT_FOR ((window = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR ((window = pcq_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL, WAIT_MS);
   g_assert_true (gtk_window_get_transient_for (window) == GTK_WINDOW (f->window));
   gtk_window_destroy (window);
 
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
-  PCQ_TEST_WAIT_FOR ((window = find_toplevel (ADW_TYPE_ABOUT_WINDOW)) != NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR ((window = pcq_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW)) != NULL, WAIT_MS);
   g_assert_cmpstr (adw_about_window_get_application_name (ADW_ABOUT_WINDOW (window)), ==, "Pcq");
   gtk_window_destroy (window);
 }
@@ -1528,32 +1483,13 @@ test_ask_streamed (Fixture       *f,
 
 /* ---- closing ------------------------------------------------------- */
 
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *label)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (GTK_IS_BUTTON (child) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child)), label) == 0)
-        return child;
-
-      if ((found = find_button (child, label)) != NULL)
-        return found;
-    }
-
-  return NULL;
-}
 
 /* Clicks the dialog's response button, as a person would. */
 static void
 click_response (AdwMessageDialog *dialog,
                 const char       *label)
 {
-  GtkWidget *button = find_button (GTK_WIDGET (dialog), label);
+  GtkWidget *button = pcq_test_find_first (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, pcq_test_button_has_label, label);
 
   g_assert_nonnull (button);
   g_assert_true (gtk_widget_is_sensitive (button));

@@ -22,7 +22,7 @@
 #include "pcq-job-row.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
-#include "pcq-test-widgets.h"
+#include "pcq-test-ui.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -33,7 +33,6 @@ typedef struct
   PcqApplication *app;
   PcqWindow      *window;   /* weak: NULL once the window is gone */
   char           *out_dir;
-  gboolean        body_ran;
 } Fixture;
 
 typedef void (*TestBody) (Fixture *f);
@@ -74,53 +73,23 @@ fixture_teardown (Fixture       *f,
 }
 
 static void
-started_cb (GApplication *app,
-            Fixture      *f)
+run_body (GtkWindow *window,
+          gpointer   user_data)
 {
-  /* No blinking cursor: it warns when the X focus moves on its own. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
-}
+  Fixture *f = user_data;
+  TestBody body = g_object_get_data (G_OBJECT (f->app), "pcq-test-body");
 
-/* The test proper runs once the window is there (the second activation:
- * the first one waits for the queue store), then stops the window. */
-static void
-activated_cb (GApplication *app,
-              Fixture      *f)
-{
-  TestBody body = g_object_get_data (G_OBJECT (app), "pcq-test-body");
-
-  if (pcq_application_get_window (f->app) == NULL)
-    return;
-
-  f->window = PCQ_WINDOW (pcq_application_get_window (f->app));
+  f->window = PCQ_WINDOW (window);
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
-  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (f->window)), WAIT_MS);
-
   body (f);
-  f->body_ran = TRUE;
-
-  if (f->window != NULL)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop-now", NULL);
-      PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
-    }
 }
 
 static void
 run_in_app (Fixture       *f,
             gconstpointer  data)
 {
-  char *argv[] = { (char *) "pcq", NULL };
-  int status;
-
   g_object_set_data (G_OBJECT (f->app), "pcq-test-body", (gpointer) data);
-  g_signal_connect_after (f->app, "startup", G_CALLBACK (started_cb), f);
-  g_signal_connect_after (f->app, "activate", G_CALLBACK (activated_cb), f);
-
-  status = g_application_run (G_APPLICATION (f->app), 1, argv);
-
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f->body_ran);
+  pcq_test_ui_run (f->app, FALSE, run_body, f);
   g_assert_null (f->window);
 }
 
@@ -395,32 +364,10 @@ test_headless (void)
 
 /* ---- main ---------------------------------------------------------- */
 
-static void
-soup_log_cb (const char     *log_domain,
-             GLogLevelFlags  log_level,
-             const char     *message,
-             gpointer        user_data)
-{
-  /* Connections the server closes while the client goes away. */
-  if (message != NULL &&
-      (strstr (message, "could not get remote address") != NULL ||
-       strstr (message, "could not get local address") != NULL))
-    return;
-
-  g_log_default_handler (log_domain, log_level, message, user_data);
-}
-
 int
 main (int    argc,
       char **argv)
 {
-  static const char *const xdg_vars[][2] = {
-    { "HOME", "home" },
-    { "XDG_CONFIG_HOME", "config" },
-    { "XDG_DATA_HOME", "data" },
-    { "XDG_CACHE_HOME", "cache" },
-    { "XDG_STATE_HOME", "state" },
-  };
   const char *localedir = g_getenv ("PCQ_LOCALEDIR");
   const char *locale;
   g_autofree char *mo = NULL;
@@ -450,17 +397,9 @@ main (int    argc,
              setlocale (LC_MESSAGES, NULL), _("No Tasks"));
 
   /* Private home, config, data, cache and state folders. */
-  home = g_dir_make_tmp ("pcq-ui-de-home-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < G_N_ELEMENTS (xdg_vars); i++)
-    {
-      g_autofree char *dir = g_build_filename (home, xdg_vars[i][1], NULL);
+  home = pcq_test_ui_private_home ("pcq-ui-de-home-XXXXXX");
 
-      g_mkdir_with_parents (dir, 0700);
-      g_setenv (xdg_vars[i][0], dir, TRUE);
-    }
-
-  g_log_set_handler ("libsoup", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, soup_log_cb, NULL);
+  pcq_test_ui_quiet_soup ();
 
   g_test_add ("/pcq/window-de/widgets", Fixture, (gconstpointer) test_widgets,
               fixture_setup, run_in_app, fixture_teardown);

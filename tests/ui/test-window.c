@@ -23,7 +23,7 @@
 #include "pcq-keyring.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
-#include "pcq-test-widgets.h"
+#include "pcq-test-ui.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -37,7 +37,6 @@ typedef struct
   GSettings      *settings;
   char           *out_dir;
   char           *store_path;
-  gboolean        body_ran;
 } Fixture;
 
 /* A small, fast file. */
@@ -98,49 +97,21 @@ fixture_setup (Fixture       *f,
   f->app = new_app (f);
 }
 
-/* Runs once the application has made its window: the test proper, then
- * a forced stop if the test left the window open. Returning with no
- * window left ends g_application_run(). */
+/* The test proper, with the fixture's view of the application. */
 static void
-activated_cb (GApplication *app,
-              Fixture      *f)
+run_body (GtkWindow *window,
+          gpointer   user_data)
 {
-  TestBody body = g_object_get_data (G_OBJECT (app), "pcq-test-body");
+  Fixture *f = user_data;
+  TestBody body = g_object_get_data (G_OBJECT (f->app), "pcq-test-body");
 
   f->settings = pcq_application_get_settings (f->app);
   f->engine = pcq_application_get_engine (f->app);
   g_assert_cmpuint (pcq_engine_get_max_active (f->engine), ==, 4);
 
-  /* The first activation waits until the queue store is read; the
-   * window comes with the second. */
-  if (pcq_application_get_window (f->app) == NULL)
-    return;
-
-  f->window = PCQ_WINDOW (pcq_application_get_window (f->app));
+  f->window = PCQ_WINDOW (window);
   g_object_add_weak_pointer (G_OBJECT (f->window), (gpointer *) &f->window);
-  /* Mapped and focused: the tests type into it. (With no window
-   * manager, the X server hands the focus over when the window maps.) */
-  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (f->window)) &&
-                     gtk_window_is_active (GTK_WINDOW (f->window)), WAIT_MS);
-
   body (f, NULL);
-  f->body_ran = TRUE;
-
-  if (f->window != NULL)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop-now", NULL);
-      PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
-    }
-}
-
-static void
-started_cb (GApplication *app,
-            Fixture      *f)
-{
-  /* No blinking cursor: with no window manager, the X focus moves
-   * between the windows of consecutive tests in its own time, and the
-   * blink timer then warns that it missed a focus-out. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
 }
 
 /* The whole life of the application, as `pcq` runs it. */
@@ -148,18 +119,8 @@ static void
 run_in_app (Fixture       *f,
             gconstpointer  data)
 {
-  char *argv[] = { (char *) "pcq", NULL };
-  int status;
-
-  f->body_ran = FALSE;
   g_object_set_data (G_OBJECT (f->app), "pcq-test-body", (gpointer) data);
-  g_signal_connect_after (f->app, "startup", G_CALLBACK (started_cb), f);
-  g_signal_connect_after (f->app, "activate", G_CALLBACK (activated_cb), f);
-
-  status = g_application_run (G_APPLICATION (f->app), 1, argv);
-
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f->body_ran);
+  pcq_test_ui_run (f->app, TRUE, run_body, f);
   g_assert_null (f->window);
 }
 
@@ -1673,38 +1634,10 @@ test_close_idle (Fixture       *f,
   PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
 }
 
-/* Stop Now resets connections in the middle of a body; the server's
- * libsoup then warns that its peer is gone. That is the point of the
- * test, not a fault: keep it out of the TAP output (where a fatal
- * warning reads as “Bail out!”). Anything else goes on as usual. */
-static void
-soup_log_cb (const char     *log_domain,
-             GLogLevelFlags  log_level,
-             const char     *message,
-             gpointer        user_data)
-{
-  if (message != NULL &&
-      (strstr (message, "could not get remote address") != NULL ||
-       strstr (message, "could not get local address") != NULL))
-    return;
-
-  g_log_default_handler (log_domain, log_level, message, user_data);
-}
-
 int
 main (int    argc,
       char **argv)
 {
-  static const struct {
-    const char *variable;
-    const char *folder;
-  } xdg_vars[] = {
-    { "HOME", "home" },
-    { "XDG_CONFIG_HOME", "config" },
-    { "XDG_DATA_HOME", "data" },
-    { "XDG_CACHE_HOME", "cache" },
-    { "XDG_STATE_HOME", "state" },
-  };
   g_autofree char *home = NULL;
   g_autofree char *keyring = NULL;
   int status;
@@ -1712,18 +1645,8 @@ main (int    argc,
   g_setenv ("LANGUAGE", "C", TRUE);
   setlocale (LC_ALL, "C.UTF-8");
 
-  /* Private home, config, data, cache and state folders. Not
-   * G_TEST_OPTION_ISOLATE_DIRS: that also hides XDG_DATA_DIRS, and with
-   * it the icon theme and the MIME database. */
-  home = g_dir_make_tmp ("pcq-ui-home-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  for (guint i = 0; i < G_N_ELEMENTS (xdg_vars); i++)
-    {
-      g_autofree char *dir = g_build_filename (home, xdg_vars[i].folder, NULL);
-
-      g_mkdir_with_parents (dir, 0700);
-      g_setenv (xdg_vars[i].variable, dir, TRUE);
-    }
+  /* Private home, config, data, cache and state folders. */
+  home = pcq_test_ui_private_home ("pcq-ui-home-XXXXXX");
 
   /* The API key: none from the environment; the keyring is libsecret's
    * file backend (the one a Flatpak uses), in the private home. */
@@ -1734,7 +1657,7 @@ main (int    argc,
   g_setenv ("SECRET_FILE_TEST_PASSWORD", "test-keyring-password", TRUE);
 
   g_test_init (&argc, &argv, NULL);
-  g_log_set_handler ("libsoup", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, soup_log_cb, NULL);
+  pcq_test_ui_quiet_soup ();
   start_notification_server ();
 
 #define ADD(path, func) \

@@ -8,9 +8,25 @@
 
 #include <gtk/gtk.h>
 
+#include "pcq-application.h"
+
 G_BEGIN_DECLS
 
-/* Finding widgets the way a person sees them: for the window tests. */
+/* Helpers for the window tests: a private home, libsoup's expected
+ * warnings kept quiet, and finding widgets the way a person sees them. */
+
+char      *pcq_test_ui_private_home  (const char         *tmpl);
+void       pcq_test_ui_quiet_soup    (void);
+
+/* Called with the application's main window, mapped (and focused, when
+ * asked for). */
+typedef void (*PcqTestUiBody) (GtkWindow *window,
+                               gpointer   user_data);
+
+void       pcq_test_ui_run           (PcqApplication     *app,
+                                      gboolean            focus,
+                                      PcqTestUiBody       body,
+                                      gpointer            user_data);
 
 typedef gboolean (*PcqTestWidgetMatch) (GtkWidget     *widget,
                                         gconstpointer  data);

@@ -41,6 +41,7 @@ struct _PcqJobRow
   gint64          detail_bytes;   /* what update_detail() last showed */
   gint64          pulse_time;
   guint           pulse_source;   /* while waiting for a first byte */
+  guint           detail_source;  /* a detail update held back, due later */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -185,6 +186,8 @@ update_detail (PcqJobRow *self)
   PcqEngine *engine;
   guint max_attempts = 0;
 
+  g_clear_handle_id (&self->detail_source, g_source_remove);
+
   if (self->job == NULL)
     {
       gtk_inscription_set_text (self->detail_label, NULL);
@@ -213,6 +216,17 @@ update_detail (PcqJobRow *self)
   gtk_inscription_set_text (self->detail_label, text);
   self->detail_time = g_get_monotonic_time ();
   self->detail_bytes = pcq_job_get_bytes (self->job);
+}
+
+static gboolean
+detail_due_cb (gpointer user_data)
+{
+  PcqJobRow *self = user_data;
+
+  self->detail_source = 0;
+  update_detail (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -287,9 +301,19 @@ update_progress (PcqJobRow *self)
       self->pulse_time = now;
     }
 
-  /* The first bytes of an answer show at once: the wait is over. */
+  /* The first bytes of an answer show at once: the wait is over. Other
+   * progress shows at most every DETAIL_INTERVAL; one held back shows
+   * when that is over, even if no more comes (a stalled transfer must
+   * not keep showing an older size). */
   if (now - self->detail_time >= DETAIL_INTERVAL_US || (self->detail_bytes <= 0 && bytes > 0))
     update_detail (self);
+  else if (self->detail_source == 0 && bytes != self->detail_bytes)
+    {
+      guint due_ms = (DETAIL_INTERVAL_US - (now - self->detail_time)) / G_TIME_SPAN_MILLISECOND + 1;
+
+      self->detail_source = g_timeout_add (due_ms, detail_due_cb, self);
+      g_source_set_name_by_id (self->detail_source, "[pcq] row detail");
+    }
   update_pulse (self);
 }
 
@@ -985,6 +1009,7 @@ pcq_job_row_dispose (GObject *object)
   if (self->job_signals != NULL)
     g_signal_group_set_target (self->job_signals, NULL);
   g_clear_handle_id (&self->pulse_source, g_source_remove);
+  g_clear_handle_id (&self->detail_source, g_source_remove);
   g_clear_object (&self->job);
   g_clear_pointer (&self->context_popover, gtk_widget_unparent);
 

@@ -875,11 +875,11 @@ test_open_files (Fixture       *f,
 /* A chat-completions endpoint on the test's own main context: the
  * engine's worker asks from its thread, the test's waits spin this
  * context, so the handler runs. A prompt that starts with "slow " is
- * answered with a stream of SLOW_CHUNKS pieces of SLOW_PIECE bytes, one
- * every SLOW_INTERVAL_MS, the first one after that time too. */
+ * answered with a stream of SLOW_CHUNKS pieces of SLOW_PIECE bytes that
+ * the test sends when it wants them (slow_stream_send ()), so what the
+ * row shows in between does not depend on how busy the machine is. */
 #define SLOW_CHUNKS      20
 #define SLOW_PIECE       250
-#define SLOW_INTERVAL_MS 150
 
 typedef struct
 {
@@ -895,14 +895,12 @@ typedef struct
   ChatServer        *chat;
   SoupServerMessage *msg;
   guint              n_sent;
-  guint              timer;
   gulong             finished_id;
 } SlowStream;
 
 static void
 slow_stream_free (SlowStream *stream)
 {
-  g_clear_handle_id (&stream->timer, g_source_remove);
   g_clear_signal_handler (&stream->finished_id, stream->msg);
   stream->chat->streams = g_list_remove (stream->chat->streams, stream);
   g_object_unref (stream->msg);
@@ -916,29 +914,38 @@ slow_stream_finished_cb (SoupServerMessage *msg,
   slow_stream_free (stream);
 }
 
-static gboolean
-slow_stream_next_cb (gpointer user_data)
+/* Sends the next @n pieces of the one slow stream (all that are left,
+ * and the end, once @n reaches them). */
+static void
+slow_stream_send (ChatServer *chat,
+                  guint       n)
 {
-  SlowStream *stream = user_data;
-  SoupMessageBody *body = soup_server_message_get_response_body (stream->msg);
-  g_autofree char *piece = g_strnfill (SLOW_PIECE, 'a' + stream->n_sent % 26);
-  g_autofree char *event = NULL;
+  SlowStream *stream;
+  SoupMessageBody *body;
 
-  /* Letters only: nothing to escape. */
-  event = g_strdup_printf ("data: {\"choices\": [{\"delta\": {\"content\": \"%s\"}}]}\n\n", piece);
+  g_assert_nonnull (chat->streams);
+  stream = chat->streams->data;
+  body = soup_server_message_get_response_body (stream->msg);
 
-  soup_message_body_append (body, SOUP_MEMORY_COPY, event, strlen (event));
-  if (++stream->n_sent == SLOW_CHUNKS)
+  for (guint i = 0; i < n && stream->n_sent < SLOW_CHUNKS; i++)
+    {
+      g_autofree char *piece = g_strnfill (SLOW_PIECE, 'a' + stream->n_sent % 26);
+      g_autofree char *event = NULL;
+
+      /* Letters only: nothing to escape. */
+      event = g_strdup_printf ("data: {\"choices\": [{\"delta\": {\"content\": \"%s\"}}]}\n\n", piece);
+      soup_message_body_append (body, SOUP_MEMORY_COPY, event, strlen (event));
+      stream->n_sent++;
+    }
+
+  if (stream->n_sent == SLOW_CHUNKS)
     {
       const char *done = "data: [DONE]\n\n";
 
       soup_message_body_append (body, SOUP_MEMORY_STATIC, done, strlen (done));
       soup_message_body_complete (body);
-      stream->timer = 0;
     }
   soup_server_message_unpause (stream->msg);
-
-  return stream->timer != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 /* The headers and a first event with no content at once; the answer
@@ -962,7 +969,6 @@ respond_slow_stream (ChatServer        *chat,
   stream->msg = g_object_ref (msg);
   stream->finished_id = g_signal_connect (msg, "finished",
                                           G_CALLBACK (slow_stream_finished_cb), stream);
-  stream->timer = g_timeout_add (SLOW_INTERVAL_MS, slow_stream_next_cb, stream);
   chat->streams = g_list_prepend (chat->streams, stream);
 }
 
@@ -1418,20 +1424,23 @@ test_ask_streamed (Fixture       *f,
   g_assert_nonnull (job);
 
   /* Nothing yet: the server thinks. */
-  PCQ_TEST_WAIT_FOR (row_detail_is (f, job, "Waiting for the answer…") ||
-                     row_received (f, job) != NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (chat.streams != NULL && job_is (job, PCQ_JOB_ACTIVE) &&
+                     row_detail_is (f, job, "Waiting for the answer…"), WAIT_MS);
 
-  /* The first pieces, then more. */
-  PCQ_TEST_WAIT_FOR (row_received (f, job) != NULL, WAIT_MS);
+  /* The first pieces, then more, while the answer is still coming. */
+  slow_stream_send (&chat, 4);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) == 4 * SLOW_PIECE && row_received (f, job) != NULL,
+                     WAIT_MS);
   first = g_strdup (row_received (f, job));
   first_bytes = pcq_job_get_bytes (job);
-  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) ||
-                     (row_received (f, job) != NULL &&
-                      g_strcmp0 (row_received (f, job), first) != 0), WAIT_MS);
+  slow_stream_send (&chat, 8);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) == 12 * SLOW_PIECE && row_received (f, job) != NULL &&
+                     g_strcmp0 (row_received (f, job), first) != 0, WAIT_MS);
   g_assert_true (job_is (job, PCQ_JOB_ACTIVE));
   g_assert_cmpint (pcq_job_get_bytes (job), >, first_bytes);
 
   /* Done: the answer's size, and the answer. */
+  slow_stream_send (&chat, SLOW_CHUNKS);
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job), WAIT_MS);
   size = g_format_size (SLOW_CHUNKS * SLOW_PIECE);
   done = g_strdup_printf ("Done · %s", size);

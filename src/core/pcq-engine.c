@@ -17,6 +17,7 @@
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
 #include "pcq-sink.h"
+#include "pcq-main.h"
 #include "pcq-store.h"
 #include "pcq-vcs.h"
 #include "pcq-worker.h"
@@ -234,6 +235,7 @@ schedule_dispatch_locked (PcqEngine *self)
 
   self->events_source = g_idle_source_new ();
   g_source_set_name (self->events_source, "[pcq] engine events");
+  g_source_set_priority (self->events_source, PCQ_PRIORITY_RESULTS);
   g_source_set_callback (self->events_source, pcq_engine_dispatch_events, self, NULL);
   g_source_attach (self->events_source, self->main_context);
 }
@@ -979,6 +981,8 @@ pcq_engine_dispatch_events (gpointer user_data)
          self->dirty_runs->len > 0;
   if (!more)
     g_clear_pointer (&self->events_source, g_source_unref);
+  else
+    g_source_set_priority (self->events_source, PCQ_PRIORITY_RESULTS_MORE);
   g_mutex_unlock (&self->events_lock);
 
   return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "pcq-main.h"
 #include "pcq-store.h"
 
 /*
@@ -651,7 +652,10 @@ run_committed (gpointer user_data)
 
       m->committed (m->user_data);
       if (g_get_monotonic_time () >= deadline)
-        return G_SOURCE_CONTINUE;
+        {
+          g_source_set_priority (g_main_current_source (), PCQ_PRIORITY_RESULTS_MORE);
+          return G_SOURCE_CONTINUE;
+        }
     }
 
   return G_SOURCE_REMOVE;
@@ -725,6 +729,7 @@ store_thread (gpointer data)
 
           done->batch = g_steal_pointer (&batch);
           g_source_set_name (source, "[pcq] store committed");
+          g_source_set_priority (source, PCQ_PRIORITY_RESULTS);
           g_source_set_callback (source, run_committed, done, (GDestroyNotify) committed_free);
           g_source_attach (source, self->main_context);
           g_source_unref (source);

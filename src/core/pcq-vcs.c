@@ -18,6 +18,7 @@
 #include <git2.h>
 #endif
 
+#include "pcq-main.h"
 #include "pcq-vcs.h"
 
 /*
@@ -353,6 +354,7 @@ committer_thread (gpointer data)
         {
           self->source = g_idle_source_new ();
           g_source_set_name (self->source, "[pcq] vcs results");
+          g_source_set_priority (self->source, PCQ_PRIORITY_RESULTS);
           g_source_set_callback (self->source, dispatch_results, self, NULL);
           g_source_attach (self->source, self->context);
         }

@@ -1518,9 +1518,18 @@ static void
 test_close_wait (Fixture       *f,
                  gconstpointer  data)
 {
+  g_autofree char *w0 = slow_url (f, "w0.bin", 1.0);
+  g_autofree char *w1 = slow_url (f, "w1.bin", 1.0);
+  g_autofree char *w2 = slow_url (f, "w2.bin", 4.0);
+  g_autofree char *urls = g_strdup_printf ("%s\n%s\n%s\n", w0, w1, w2);
   gint64 started;
 
-  add_slow_tasks (f, "w", 3, 1.5);
+  /* Two short tasks and a long one queued behind them: once the short
+   * ones are done, the long one runs alone for seconds, however busy
+   * the machine is, and the banner has time to say so. */
+  set_max_active (f, 2);
+  set_entry (f, urls);
+  activate_entry (f);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2, WAIT_MS);
 
   gtk_window_close (GTK_WINDOW (f->window));

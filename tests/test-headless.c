@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "pcq-test-server.h"
+#include "pcq-test-headless.h"
 #include "pcq-test-util.h"
 
 
@@ -30,24 +31,6 @@ typedef struct
   char          *state;
   char          *config;
 } Ctx;
-
-typedef struct
-{
-  GSubprocess *proc;
-  gboolean     done;
-  char        *out;
-  char        *err;
-  GError      *error;
-} Run;
-
-typedef struct
-{
-  gint64 done;
-  gint64 failed;
-  gint64 cancelled;
-  gint64 bytes;
-  double seconds;
-} Summary;
 
 /* Context */
 
@@ -83,226 +66,40 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Ctx, ctx_free)
 
 /* Running the binary */
 
-static void
-run_free (Run *run)
-{
-  if (run->proc != NULL && !run->done)
-    g_subprocess_force_exit (run->proc);
-  g_clear_object (&run->proc);
-  g_free (run->out);
-  g_free (run->err);
-  g_clear_error (&run->error);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static void
-communicate_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Run *run = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
-                                        &run->out, &run->err, &run->error);
-  run->done = TRUE;
-}
-
 /* Starts `pcq --headless ARGS…` in @cwd (the output folder if NULL),
- * with its own HOME and XDG folders. If @stdin_pipe, stdin is a pipe the
- * test writes to (see run_write_stdin()); otherwise it is /dev/null. */
-static Run *
+ * with its own HOME and XDG folders; @input (nullable) is its stdin. */
+static PcqTestRun *
 run_start_full (Ctx                *ctx,
                 const char         *cwd,
-                gboolean            stdin_pipe,
+                const char         *input,
                 const char * const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
-  Run *run = g_new0 (Run, 1);
 
-  if (stdin_pipe)
+  if (input != NULL)
     flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
-
-  launcher = g_subprocess_launcher_new (flags);
-  pcq_test_launcher_isolate (launcher, ctx->home, ctx->state, ctx->config);
+  launcher = pcq_test_headless_launcher (flags, ctx->home, ctx->state, ctx->config);
   g_subprocess_launcher_set_cwd (launcher, cwd != NULL ? cwd : ctx->out);
 
-  g_ptr_array_add (argv, (gpointer) pcq_test_binary ());
-  g_ptr_array_add (argv, (gpointer) "--headless");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  run->proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  if (!stdin_pipe)
-    g_subprocess_communicate_utf8_async (run->proc, NULL, NULL, communicate_cb, run);
-
-  return run;
+  return pcq_test_run_spawn (launcher, input, args);
 }
 
-static Run *
+static PcqTestRun *
 run_start (Ctx                *ctx,
            const char * const *args)
 {
-  return run_start_full (ctx, NULL, FALSE, args);
+  return run_start_full (ctx, NULL, NULL, args);
 }
 
-/* For runs started with a stdin pipe: writes @text and, if @close, ends
- * stdin; then collects the output. */
-static void
-run_write_stdin (Run        *run,
-                 const char *text,
-                 gboolean    close)
+/* The summary line, which must also count a run shorter than the
+ * timeout it was given. */
+static PcqTestSummary
+run_summary (PcqTestRun *run)
 {
-  g_autoptr(GError) error = NULL;
-  GOutputStream *in = g_subprocess_get_stdin_pipe (run->proc);
+  PcqTestSummary summary = pcq_test_run_summary (run);
 
-  g_assert_true (g_output_stream_write_all (in, text, strlen (text), NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_output_stream_flush (in, NULL, &error));
-  g_assert_no_error (error);
-
-  if (close)
-    {
-      g_assert_true (g_output_stream_close (in, NULL, &error));
-      g_assert_no_error (error);
-    }
-}
-
-static void
-wait_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Run *run = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &run->error);
-  run->done = TRUE;
-}
-
-static char *
-read_stream (GInputStream *stream)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
-
-  g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_NONE, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_write_all (mem, "", 1, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_close (mem, NULL, &error);
-  g_assert_no_error (error);
-
-  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (mem));
-}
-
-/* Waits for the process to end, killing it (and failing) after
- * @timeout_ms. */
-static void
-run_wait (Run   *run,
-          guint  timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!run->done && pcq_test_iterate (deadline))
-    ;
-
-  if (!run->done)
-    {
-      g_subprocess_force_exit (run->proc);
-      g_error ("pcq did not exit within %u ms", timeout_ms);
-    }
-
-  g_assert_no_error (run->error);
-  pcq_test_note ("pcq stderr:\n%s", run->err);
-}
-
-static gboolean
-run_is_running (Run *run)
-{
-  return !run->done;
-}
-
-static int
-run_exit_status (Run *run)
-{
-  g_assert_true (run->done);
-
-  if (g_subprocess_get_if_signaled (run->proc))
-    g_error ("pcq was killed by signal %d; stderr:\n%s",
-             g_subprocess_get_term_sig (run->proc), run->err);
-
-  g_assert_true (g_subprocess_get_if_exited (run->proc));
-
-  return g_subprocess_get_exit_status (run->proc);
-}
-
-static gint64
-get_int_member (JsonObject *object,
-                const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL)
-    g_error ("summary has no \"%s\"", name);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
-  g_assert_true (json_node_get_value_type (node) == G_TYPE_INT64);
-
-  return json_node_get_int (node);
-}
-
-/* Parses the last stdout line: the summary object of the contract. */
-static Summary
-run_summary (Run *run)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
-  const char *last = NULL;
-  JsonObject *object;
-  JsonNode *seconds;
-  Summary summary;
-
-  g_assert_nonnull (run->out);
-  pcq_test_note ("pcq stdout:\n%s", run->out);
-
-  /* The last line, and it ends the output. */
-  g_assert_true (g_str_has_suffix (run->out, "\n"));
-  lines = g_strsplit (run->out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      if (*lines[i] != '\0')
-        last = lines[i];
-    }
-  g_assert_nonnull (last);
-  g_assert_true (lines[g_strv_length (lines) - 1][0] == '\0');
-  g_assert_true (last == lines[g_strv_length (lines) - 2]);
-
-  json_parser_load_from_data (parser, last, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  object = json_node_get_object (json_parser_get_root (parser));
-
-  summary.done = get_int_member (object, "done");
-  summary.failed = get_int_member (object, "failed");
-  summary.cancelled = get_int_member (object, "cancelled");
-  summary.bytes = get_int_member (object, "bytes");
-
-  seconds = json_object_get_member (object, "seconds");
-  g_assert_nonnull (seconds);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (seconds));
-  g_assert_true (json_node_get_value_type (seconds) == G_TYPE_DOUBLE
-                 || json_node_get_value_type (seconds) == G_TYPE_INT64);
-  summary.seconds = json_node_get_double (seconds);
-  g_assert_cmpfloat (summary.seconds, >=, 0.0);
   g_assert_cmpfloat (summary.seconds, <, RUN_TIMEOUT_MS / 1000.0);
-
   return summary;
 }
 
@@ -339,13 +136,13 @@ test_all_done (void)
   g_autofree char *pa = out_path (ctx, "h-a.bin");
   g_autofree char *pb = out_path (ctx, "h-b.bin");
   g_autofree char *pc = out_path (ctx, "h-c.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", a, b, c, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 3);
   g_assert_cmpint (summary.failed, ==, 0);
@@ -364,34 +161,34 @@ test_some_failed (void)
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autofree char *ok = pcq_test_server_url (ctx->server, "/data/fine.bin?size=500");
   g_autofree char *missing = pcq_test_server_url (ctx->server, "/status/404/gone.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", ok, missing, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_SOME_FAILED);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 1);
   g_assert_cmpint (summary.failed, ==, 1);
   g_assert_cmpint (summary.cancelled, ==, 0);
   g_assert_cmpint (summary.bytes, ==, 500);
   /* The failure is explained on stderr. */
-  g_assert_nonnull (strstr (run->err, "404"));
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "404"));
 }
 
 static void
 test_all_invalid (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   /* Only tasks that fail before they start: the run still ends. */
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "not a url", "ftp://127.0.0.1/x", NULL });
-  run_wait (run, 5000);
+  pcq_test_run_wait (run, 5000);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_SOME_FAILED);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 0);
   g_assert_cmpint (summary.failed, ==, 2);
@@ -402,8 +199,8 @@ test_jobs_limit (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   g_ptr_array_add (args, g_strdup ("-o"));
   g_ptr_array_add (args, g_strdup (ctx->out));
@@ -416,9 +213,9 @@ test_jobs_limit (void)
   g_ptr_array_add (args, NULL);
 
   run = run_start (ctx, (const char * const *) args->pdata);
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 6);
   g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 2);
@@ -428,12 +225,12 @@ static void
 assert_usage_error (Ctx                *ctx,
                     const char * const *args)
 {
-  g_autoptr(Run) run = run_start (ctx, args);
+  g_autoptr(PcqTestRun) run = run_start (ctx, args);
 
-  run_wait (run, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_USAGE);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
   /* Said why. */
-  g_assert_cmpstr (run->err, !=, "");
+  g_assert_cmpstr (pcq_test_run_get_stderr (run), !=, "");
 }
 
 static void
@@ -477,8 +274,8 @@ test_input_urls (void)
   g_autofree char *pa = out_path (ctx, "in-a.bin");
   g_autofree char *pb = out_path (ctx, "in-b.bin");
   g_autofree char *pc = out_path (ctx, "in-c.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   contents = g_strdup_printf ("# a comment\n"
                               "%s\n"
@@ -491,9 +288,9 @@ test_input_urls (void)
   input = write_input (ctx, "urls.txt", contents);
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "2", "-i", input, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 3);
   g_assert_cmpint (summary.failed, ==, 0);
@@ -514,8 +311,8 @@ test_input_json_lines (void)
   g_autofree char *input = NULL;
   g_autofree char *named = out_path (ctx, "named.bin");
   g_autofree char *pb = out_path (ctx, "json-b.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   contents = g_strdup_printf ("{\"url\": \"%s\", \"output\": \"named.bin\"}\n"
                               "{\"url\": \"%s\"}\n",
@@ -523,9 +320,9 @@ test_input_json_lines (void)
   input = write_input (ctx, "tasks.jsonl", contents);
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 2);
   g_assert_cmpint (summary.bytes, ==, 4000);
@@ -557,8 +354,8 @@ test_input_bad_lines (void)
   g_autofree char *contents = NULL;
   g_autofree char *input = NULL;
   g_autofree char *pc = out_path (ctx, "bl-c.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
   int status;
 
   contents = g_strdup_printf ("{\"url\": \"%s\"}\n"          /* 1 */
@@ -575,19 +372,19 @@ test_input_bad_lines (void)
   input = write_input (ctx, "mixed.jsonl", contents);
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
   /* Each bad line is reported with its number... */
-  g_assert_true (mentions_line (run->err, 3));
-  g_assert_true (mentions_line (run->err, 6));
-  g_assert_true (mentions_line (run->err, 7));
-  g_assert_true (mentions_line (run->err, 9));
-  g_assert_false (mentions_line (run->err, 4));
-  g_assert_false (mentions_line (run->err, 8));
-  g_assert_false (mentions_line (run->err, 10));
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 3));
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 6));
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 7));
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 9));
+  g_assert_false (mentions_line (pcq_test_run_get_stderr (run), 4));
+  g_assert_false (mentions_line (pcq_test_run_get_stderr (run), 8));
+  g_assert_false (mentions_line (pcq_test_run_get_stderr (run), 10));
 
   /* ...and the rest went on. */
-  status = run_exit_status (run);
+  status = pcq_test_run_exit_status (run);
   g_assert_true (status == EXIT_ALL_DONE || status == EXIT_SOME_FAILED);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 4);
@@ -604,7 +401,7 @@ test_input_json_not_object (void)
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/no-a.bin?size=100&seed=1");
   g_autofree char *contents = NULL;
   g_autofree char *input = NULL;
-  g_autoptr(Run) run = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   int status;
 
   contents = g_strdup_printf ("{\"url\": \"%s\"}\n"   /* 1 */
@@ -614,11 +411,11 @@ test_input_json_not_object (void)
   input = write_input (ctx, "arrays.jsonl", contents);
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_true (mentions_line (run->err, 2));
-  g_assert_true (mentions_line (run->err, 3));
-  status = run_exit_status (run);
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 2));
+  g_assert_true (mentions_line (pcq_test_run_get_stderr (run), 3));
+  status = pcq_test_run_exit_status (run);
   g_assert_true (status == EXIT_ALL_DONE || status == EXIT_SOME_FAILED);
   g_assert_cmpint (run_summary (run).done, ==, 1);
 }
@@ -632,14 +429,13 @@ test_input_stdin (void)
   g_autofree char *text = g_strdup_printf ("%s\n# comment\n%s\n", a, b);
   g_autofree char *pa = out_path (ctx, "stdin-a.bin");
   g_autofree char *pb = out_path (ctx, "stdin-b.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
-  run = run_start_full (ctx, NULL, TRUE, (const char *[]) { "-o", ctx->out, "-i", "-", NULL });
-  g_subprocess_communicate_utf8_async (run->proc, text, NULL, communicate_cb, run);
-  run_wait (run, RUN_TIMEOUT_MS);
+  run = run_start_full (ctx, NULL, text, (const char *[]) { "-o", ctx->out, "-i", "-", NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 2);
   pcq_test_assert_content (pa, 1, 700);
@@ -654,14 +450,14 @@ test_relative_paths (void)
   g_autofree char *contents = g_strdup_printf ("%s\n", a);
   g_autofree char *input = write_input (ctx, "rel.txt", contents);
   g_autofree char *expected = g_build_filename (ctx->tmp, "rel-out", "rel.bin", NULL);
-  g_autoptr(Run) run = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
 
   /* -o and -i relative to the caller's working folder. */
-  run = run_start_full (ctx, ctx->tmp, FALSE,
+  run = run_start_full (ctx, ctx->tmp, NULL,
                         (const char *[]) { "-o", "rel-out", "-i", "rel.txt", NULL });
-  run_wait (run, RUN_TIMEOUT_MS);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   g_assert_cmpint (run_summary (run).done, ==, 1);
   pcq_test_assert_content (expected, 9, 900);
 }
@@ -678,18 +474,18 @@ test_sigint_once (void)
   g_autofree char *b = pcq_test_server_url (ctx->server, "/data/int-b.bin?" SLOW_QUERY "&seed=2");
   g_autofree char *c = pcq_test_server_url (ctx->server, "/data/int-c.bin?" SLOW_QUERY "&seed=3");
   g_autofree char *pa = out_path (ctx, "int-a.bin");
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, c, NULL });
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
-  g_assert_true (run_is_running (run));
+  g_assert_true (pcq_test_run_is_running (run));
 
-  g_subprocess_send_signal (run->proc, SIGINT);
-  run_wait (run, RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (run), SIGINT);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
 
   /* The running task was finished, no other one started. */
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_INTERRUPTED);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 1);
   g_assert_cmpint (summary.failed, ==, 0);
@@ -706,8 +502,8 @@ test_sigint_twice (void)
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/int2-a.bin?" ENDLESS_QUERY);
   g_autofree char *b = pcq_test_server_url (ctx->server, "/data/int2-b.bin?size=10");
   g_autofree char *listing = NULL;
-  g_autoptr(Run) run = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
   gint64 second;
   gint64 elapsed_ms;
 
@@ -715,20 +511,20 @@ test_sigint_twice (void)
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
 
   /* The first one lets the running task go on... */
-  g_subprocess_send_signal (run->proc, SIGINT);
+  g_subprocess_send_signal (pcq_test_run_get_process (run), SIGINT);
   pcq_test_spin (500);
-  g_assert_true (run_is_running (run));
+  g_assert_true (pcq_test_run_is_running (run));
   g_assert_cmpuint (pcq_test_server_get_in_flight (ctx->server), ==, 1);
 
   /* ...the second one stops it. */
   second = g_get_monotonic_time ();
-  g_subprocess_send_signal (run->proc, SIGINT);
-  run_wait (run, RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (run), SIGINT);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
   elapsed_ms = (g_get_monotonic_time () - second) / 1000;
   pcq_test_note ("exited %" G_GINT64_FORMAT " ms after the second SIGINT", elapsed_ms);
   g_assert_cmpint (elapsed_ms, <, 2000);
 
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_INTERRUPTED);
   summary = run_summary (run);
   g_assert_cmpint (summary.done, ==, 0);
   g_assert_cmpint (summary.cancelled, >=, 1);
@@ -750,14 +546,23 @@ test_sigint_while_reading_stdin (void)
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/int3-a.bin?" SLOW_QUERY "&seed=4");
   g_autofree char *line = g_strdup_printf ("%s\n", a);
   g_autofree char *pa = out_path (ctx, "int3-a.bin");
-  g_autoptr(Run) run = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   gboolean started;
   gint64 deadline;
-  Summary summary;
+  PcqTestSummary summary;
 
-  run = run_start_full (ctx, NULL, TRUE, (const char *[]) { "-o", ctx->out, "-j", "1", "-i", "-", NULL });
-  g_subprocess_wait_async (run->proc, NULL, wait_cb, run);
-  run_write_stdin (run, line, FALSE);
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                           ctx->home, ctx->state, ctx->config);
+    g_subprocess_launcher_set_cwd (launcher, ctx->out);
+    run = pcq_test_run_spawn_open_stdin (launcher, (const char *[]) {
+                                           "-o", ctx->out, "-j", "1", "-i", "-", NULL });
+  }
+  pcq_test_run_write_stdin (run, line, FALSE);
 
   /* The task may start while stdin is still open; give it a moment. */
   deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
@@ -765,31 +570,25 @@ test_sigint_while_reading_stdin (void)
     ;
   started = pcq_test_server_count_requests (ctx->server, NULL) > 0;
   pcq_test_note ("task started before SIGINT: %s", started ? "yes" : "no");
-  g_assert_true (run_is_running (run));
+  g_assert_true (pcq_test_run_is_running (run));
 
-  g_subprocess_send_signal (run->proc, SIGINT);
+  g_subprocess_send_signal (pcq_test_run_get_process (run), SIGINT);
 
   /* Wait for the exit with stdin still open (the output is small enough
    * for the pipes, so it is read afterwards). */
   deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (!run->done && pcq_test_iterate (deadline))
+  while (pcq_test_run_is_running (run) && pcq_test_iterate (deadline))
     ;
-  if (!run->done)
+  if (pcq_test_run_is_running (run))
     {
       /* End stdin so that the run ends, then report. */
-      run_write_stdin (run, "", TRUE);
-      deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-      while (!run->done && pcq_test_iterate (deadline))
-        ;
+      pcq_test_run_write_stdin (run, "", TRUE);
+      pcq_test_run_wait (run, 5000);
       g_error ("pcq was still running 5 s after SIGINT, blocked on its open stdin");
     }
-  g_assert_no_error (run->error);
+  pcq_test_run_wait (run, 1000);
 
-  run->out = read_stream (g_subprocess_get_stdout_pipe (run->proc));
-  run->err = read_stream (g_subprocess_get_stderr_pipe (run->proc));
-  pcq_test_note ("pcq stderr:\n%s", run->err);
-
-  g_assert_cmpint (run_exit_status (run), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_INTERRUPTED);
   summary = run_summary (run);
   if (started)
     {
@@ -807,17 +606,17 @@ test_second_run_counts (void)
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/run1.bin?size=111");
   g_autofree char *b = pcq_test_server_url (ctx->server, "/data/run2.bin?size=222");
   g_autofree char *bad = pcq_test_server_url (ctx->server, "/status/404/run1-missing.bin");
-  g_autoptr(Run) first = NULL;
-  g_autoptr(Run) second = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, a, bad, NULL });
-  run_wait (first, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (first), ==, EXIT_SOME_FAILED);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_SOME_FAILED);
 
   second = run_start (ctx, (const char *[]) { "-o", ctx->out, b, NULL });
-  run_wait (second, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (second), ==, EXIT_ALL_DONE);
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
   summary = run_summary (second);
   g_assert_cmpint (summary.done, ==, 1);
   g_assert_cmpint (summary.failed, ==, 0);
@@ -837,31 +636,31 @@ test_resume_unfinished (void)
   g_autofree char *b = pcq_test_server_url (ctx->server, "/data/left-b.bin?size=4000&seed=2");
   g_autofree char *c = pcq_test_server_url (ctx->server, "/data/other-c.bin?size=100&seed=3");
   g_autofree char *pb = out_path (ctx, "left-b.bin");
-  g_autoptr(Run) first = NULL;
-  g_autoptr(Run) second = NULL;
-  g_autoptr(Run) third = NULL;
-  Summary summary;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  g_autoptr(PcqTestRun) third = NULL;
+  PcqTestSummary summary;
 
   /* Interrupted while the first of two runs: the second never started. */
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, NULL });
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
-  g_subprocess_send_signal (first->proc, SIGINT);
-  run_wait (first, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (first), ==, EXIT_INTERRUPTED);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
   g_assert_cmpint (run_summary (first).done, ==, 1);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
 
   /* Without --resume, only what is asked for runs. */
   second = run_start (ctx, (const char *[]) { "-o", ctx->out, c, NULL });
-  run_wait (second, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (second), ==, EXIT_ALL_DONE);
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
   g_assert_cmpint (run_summary (second).done, ==, 1);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
 
   /* With it, the task left behind runs (and only that one). */
   third = run_start (ctx, (const char *[]) { "-o", ctx->out, "--resume", NULL });
-  run_wait (third, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (third), ==, EXIT_ALL_DONE);
+  pcq_test_run_wait (third, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (third), ==, EXIT_ALL_DONE);
   summary = run_summary (third);
   g_assert_cmpint (summary.done, ==, 1);
   g_assert_cmpint (summary.bytes, ==, 4000);
@@ -877,30 +676,30 @@ test_second_run_locked (void)
   g_autofree char *slow = pcq_test_server_url (ctx->server, "/data/lock-a.bin?" ENDLESS_QUERY);
   g_autofree char *other = pcq_test_server_url (ctx->server, "/data/lock-b.bin?size=10");
   g_autofree char *other_out = g_build_filename (ctx->tmp, "out2", NULL);
-  g_autoptr(Run) first = NULL;
-  g_autoptr(Run) second = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
   const char *pid;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, slow, NULL });
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
-  pid = g_subprocess_get_identifier (first->proc);
+  pid = g_subprocess_get_identifier (pcq_test_run_get_process (first));
   g_assert_nonnull (pid);
 
   /* Same state folder: refused, naming the running one. */
   g_assert_cmpint (g_mkdir (other_out, 0700), ==, 0);
   second = run_start (ctx, (const char *[]) { "-o", other_out, other, NULL });
-  run_wait (second, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (second), ==, EXIT_USAGE);
-  g_assert_nonnull (strstr (second->err, pid));
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_USAGE);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (second), pid));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/lock-b.bin"), ==, 0);
 
   /* Stop the first run: two signals, apart (signals sent back to back
    * may be delivered as one). */
-  g_subprocess_send_signal (first->proc, SIGINT);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
   pcq_test_spin (300);
-  g_subprocess_send_signal (first->proc, SIGINT);
-  run_wait (first, RUN_TIMEOUT_MS);
-  g_assert_cmpint (run_exit_status (first), ==, EXIT_INTERRUPTED);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
 }
 
 int

@@ -22,6 +22,7 @@
 #include "pcq-api.h"
 #include "pcq-engine.h"
 #include "pcq-test-engine.h"
+#include "pcq-test-headless.h"
 #include "pcq-test-util.h"
 #include "pcq-error.h"
 #include "pcq-job.h"
@@ -1176,7 +1177,7 @@ test_headless_prompts (void)
   g_autofree char *third_answer = expected_answer ("stream From a file");
   g_autofree char *store_path = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_auto(GStrv) lines = NULL;
   g_autofree char *path = NULL;
@@ -1191,24 +1192,19 @@ test_headless_prompts (void)
   g_file_set_contents (input, lines_input, -1, &error);
   g_assert_no_error (error);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, config);
   g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
-                                      "-o", out, "--api-base", server.base, "--model", "m",
-                                      "--prompt", "plain Headless first",
-                                      "--prompt", "stream Headless second",
-                                      "-i", input, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
-  g_assert_no_error (error);
-  g_test_message ("stderr: %s", stderr_buf);
+  run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                              "-o", out, "--api-base", server.base, "--model", "m", "--prompt",
+                              "plain Headless first", "--prompt", "stream Headless second", "-i",
+                              input, NULL });
+  pcq_test_run_wait (run, WAIT_MS);
+  stdout_buf = g_strdup (pcq_test_run_get_stdout (run));
+  stderr_buf = g_strdup (pcq_test_run_get_stderr (run));
 
   /* One task failed (the 400): exit 1, and it says why. */
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
   g_assert_nonnull (strstr (stderr_buf, "Server answered 400 Bad Request: the prompt is too long"));
   g_assert_nonnull (strstr (stderr_buf, "fail400 Refused line"));
   g_assert_null (strstr (stderr_buf, TEST_KEY));
@@ -1264,7 +1260,7 @@ test_headless_keyring (void)
   g_autofree char *stdout_buf = NULL;
   g_autofree char *stderr_buf = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   g_autoptr(GPtrArray) requests = NULL;
   g_autofree char *expected = NULL;
   GAsyncResult *result = NULL;
@@ -1275,20 +1271,16 @@ test_headless_keyring (void)
   g_assert_no_error (error);
   g_clear_object (&result);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, dir);
   g_subprocess_launcher_unsetenv (launcher, "PCQ_API_KEY");
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
-                                      "-o", out, "--api-base", server.base,
-                                      "--prompt", prompt, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
-  g_assert_no_error (error);
-  g_test_message ("stderr: %s", stderr_buf);
+  run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                              "-o", out, "--api-base", server.base, "--prompt", prompt, NULL });
+  pcq_test_run_wait (run, WAIT_MS);
+  stdout_buf = g_strdup (pcq_test_run_get_stdout (run));
+  stderr_buf = g_strdup (pcq_test_run_get_stderr (run));
 
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
   requests = requests_for (prompt);
   g_assert_cmpuint (requests->len, ==, 1);
   g_assert_cmpstr (((Request *) requests->pdata[0])->authorization, ==, "Bearer sk-from-the-keyring-77");
@@ -1327,7 +1319,7 @@ test_headless_batch (void)
   g_autofree char *contents = NULL;
   g_autofree char *store_path = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GPtrArray) requests = NULL;
   g_autoptr(GPtrArray) records = NULL;
@@ -1363,21 +1355,17 @@ test_headless_batch (void)
   g_assert_no_error (error);
   g_clear_pointer (&path, g_free);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, config);
   g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless",
-                                      "-o", out, "--api-base", server.base, "--model", "configured",
-                                      "-i", input, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
-  g_assert_no_error (error);
-  g_test_message ("stderr: %s", stderr_buf);
+  run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                              "-o", out, "--api-base", server.base, "--model", "configured", "-i",
+                              input, NULL });
+  pcq_test_run_wait (run, WAIT_MS);
+  stdout_buf = g_strdup (pcq_test_run_get_stdout (run));
+  stderr_buf = g_strdup (pcq_test_run_get_stderr (run));
 
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 1);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
 
   /* The bad lines by number, the refused request with the server's message. */
   {
@@ -1525,19 +1513,16 @@ test_headless_usage (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GSubprocessLauncher) launcher = NULL;
-      g_autoptr(GSubprocess) proc = NULL;
+      g_autoptr(PcqTestRun) run = NULL;
       g_autofree char *out = g_build_filename (dir, "out", NULL);
 
-      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                            G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-      g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-      g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
-      proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless", "-o", out,
-                                          cases[i][0], cases[i][1], NULL);
-      g_assert_no_error (error);
-      g_subprocess_wait (proc, NULL, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
+      launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                             G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                             dir, state, dir);
+      run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                  "-o", out, cases[i][0], cases[i][1], NULL });
+      pcq_test_run_wait (run, WAIT_MS);
+      g_assert_cmpint (pcq_test_run_exit_status (run), ==, 2);
     }
 
   pcq_test_rm_rf (dir);

@@ -21,6 +21,7 @@
 #include "pcq-application.h"
 #include "pcq-job-row.h"
 #include "pcq-test-server.h"
+#include "pcq-test-headless.h"
 #include "pcq-test-util.h"
 #include "pcq-test-ui.h"
 #include "pcq-window-private.h"
@@ -292,22 +293,9 @@ test_core_errors (Fixture *f)
 
 /* ---- headless ------------------------------------------------------ */
 
-static void
-communicated_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  char **err = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, NULL, err, &error);
-  g_assert_no_error (error);
-  if (*err == NULL)
-    *err = g_strdup ("");
-}
-
 /* A headless run in German: its own words (the state of the failed
- * task, --help) and the engine's message. */
+ * task, --help) and the engine's message. The server answers on this
+ * thread's main context, which pcq_test_run_wait () turns. */
 static void
 test_headless (void)
 {
@@ -318,46 +306,29 @@ test_headless (void)
   g_autofree char *out = pcq_test_make_subdir (home, "out");
   g_autofree char *missing = pcq_test_server_url (server, "/status/404/fehlt.bin");
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
+  g_autoptr(PcqTestRun) failed = NULL;
+  g_autoptr(PcqTestRun) help = NULL;
+  const char *err;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  pcq_test_launcher_isolate (launcher, home, state, config);
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                         G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         home, state, config);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "de", TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error,
-                                         pcq_test_binary (), "--headless", "-o", out, missing,
-                                         NULL);
-  g_assert_no_error (error);
 
-  /* The server answers on this thread's main context. */
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &err);
-  PCQ_TEST_WAIT_FOR (err != NULL, WAIT_MS);
-  PCQ_TEST_WAIT_FOR (g_subprocess_get_if_exited (process) || g_subprocess_get_if_signaled (process),
-                     WAIT_MS);
-  g_test_message ("stderr: %s", err);
-
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
+  failed = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "-o", out, missing, NULL });
+  pcq_test_run_wait (failed, WAIT_MS);
+  err = pcq_test_run_get_stderr (failed);
+  g_assert_cmpint (pcq_test_run_exit_status (failed), !=, 0);
   g_assert_nonnull (strstr (err, "Der Server antwortete mit 404 Not Found"));
   g_assert_nonnull (strstr (err, ": fehlgeschlagen: "));
   g_assert_null (strstr (err, "Server answered"));
 
-  g_clear_object (&process);
-  g_clear_object (&launcher);
-  g_clear_pointer (&err, g_free);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  pcq_test_launcher_isolate (launcher, home, state, config);
-  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "de", TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error,
-                                         pcq_test_binary (), "--headless", "--help", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &err, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (strstr (err, "Maximal aktive API-Aufgaben, 1–64"));
-  g_assert_nonnull (strstr (err, "ohne Fenster. Der API-Schlüssel kommt aus PCQ_API_KEY oder dem Schlüsselbund."));
+  help = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "--help", NULL });
+  pcq_test_run_wait (help, WAIT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (help), ==, 0);
+  g_assert_nonnull (strstr (pcq_test_run_get_stdout (help), "Maximal aktive API-Aufgaben, 1–64"));
+  g_assert_nonnull (strstr (pcq_test_run_get_stdout (help),
+                            "ohne Fenster. Der API-Schlüssel kommt aus PCQ_API_KEY oder dem Schlüsselbund."));
 
   pcq_test_rm_rf (home);
 }

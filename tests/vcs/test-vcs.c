@@ -15,6 +15,7 @@
 #include "pcq-store.h"
 #include "pcq-test-server.h"
 #include "pcq-test-engine.h"
+#include "pcq-test-headless.h"
 #include "pcq-test-util.h"
 #include "pcq-vcs.h"
 
@@ -326,17 +327,14 @@ test_off_by_default (void)
 static void
 test_headless_commit (void)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *dir = pcq_test_make_tmpdir ("pcq-vcs-XXXXXX");
   g_autofree char *state = pcq_test_make_subdir (dir, "state");
   g_autofree char *config = pcq_test_make_subdir (dir, "config");
   g_autofree char *work = pcq_test_make_subdir (dir, "work");
   g_autofree char *url = pcq_test_server_url (server, "/data/h/headless.bin?size=4321&seed=7");
-  g_autofree char *stdout_buf = NULL;
-  g_autofree char *stderr_buf = NULL;
   g_autofree char *path = g_build_filename (work, "headless.bin", NULL);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
   git_repository *repo = NULL;
   git_commit *head = NULL;
   git_tree *tree = NULL;
@@ -344,16 +342,11 @@ test_headless_commit (void)
 
   assert_git (git_repository_init (&repo, work, FALSE));
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  pcq_test_launcher_isolate (launcher, dir, state, config);
-  proc = g_subprocess_launcher_spawn (launcher, &error, pcq_test_binary (), "--headless", "--commit",
-                                      "-o", work, url, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &stdout_buf, &stderr_buf, &error);
-  g_assert_no_error (error);
-  g_test_message ("stderr: %s", stderr_buf);
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, config);
+  run = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "--commit", "-o", work, url, NULL });
+  pcq_test_run_wait (run, WAIT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
 
   pcq_test_assert_content (path, 7, 4321);
   assert_git (git_revparse_single ((git_object **) &head, repo, "HEAD^{commit}"));

@@ -19,6 +19,7 @@
 #include "pcq-sink.h"
 #include "pcq-main.h"
 #include "pcq-store.h"
+#include "pcq-util.h"
 #include "pcq-vcs.h"
 #include "pcq-worker.h"
 
@@ -2066,19 +2067,6 @@ pcq_engine_get_api_base (PcqEngine *self)
   return self->api_base;
 }
 
-/* g_set_str() arrives only in GLib 2.76. */
-static gboolean
-set_str (char       **dest,
-         const char  *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
-
 /**
  * pcq_engine_set_api_base:
  * @base: (nullable): an OpenAI-compatible base URL, or %NULL for the
@@ -2095,7 +2083,7 @@ pcq_engine_set_api_base (PcqEngine  *self,
   if (base == NULL || *base == '\0')
     base = PCQ_API_DEFAULT_BASE;
 
-  if (set_str (&self->api_base, base))
+  if (pcq_set_str (&self->api_base, base))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_BASE]);
 }
 
@@ -2115,7 +2103,7 @@ pcq_engine_set_model (PcqEngine  *self,
   if (model != NULL && *model == '\0')
     model = NULL;
 
-  if (set_str (&self->model, model))
+  if (pcq_set_str (&self->model, model))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
 }
 
@@ -2135,7 +2123,7 @@ pcq_engine_set_system_prompt (PcqEngine  *self,
   if (system_prompt != NULL && *system_prompt == '\0')
     system_prompt = NULL;
 
-  if (set_str (&self->system_prompt, system_prompt))
+  if (pcq_set_str (&self->system_prompt, system_prompt))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYSTEM_PROMPT]);
 }
 

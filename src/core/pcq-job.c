@@ -8,6 +8,7 @@
 
 #include "pcq-enums.h"
 #include "pcq-job-private.h"
+#include "pcq-util.h"
 
 struct _PcqJob
 {
@@ -56,19 +57,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint64 last_id;
-
-/* g_set_str() arrives only in GLib 2.76. */
-static gboolean
-set_str (char       **dest,
-         const char  *value)
-{
-  if (g_strcmp0 (*dest, value) == 0)
-    return FALSE;
-
-  g_free (*dest);
-  *dest = g_strdup (value);
-  return TRUE;
-}
 
 static void
 pcq_job_finalize (GObject *object)
@@ -492,7 +480,7 @@ _pcq_job_set_error (PcqJob     *self,
 {
   g_assert (PCQ_IS_JOB (self));
 
-  if (set_str (&self->error, error))
+  if (pcq_set_str (&self->error, error))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
 }
 
@@ -502,7 +490,7 @@ _pcq_job_set_commit_note (PcqJob     *self,
 {
   g_assert (PCQ_IS_JOB (self));
 
-  if (set_str (&self->commit_note, note))
+  if (pcq_set_str (&self->commit_note, note))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMMIT_NOTE]);
 }
 
@@ -512,7 +500,7 @@ _pcq_job_set_output_path (PcqJob     *self,
 {
   g_assert (PCQ_IS_JOB (self));
 
-  if (set_str (&self->output_path, path))
+  if (pcq_set_str (&self->output_path, path))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_PATH]);
 }
 
@@ -590,5 +578,5 @@ void
 _pcq_job_set_validator (PcqJob     *self,
                         const char *validator)
 {
-  set_str (&self->validator, validator);
+  pcq_set_str (&self->validator, validator);
 }

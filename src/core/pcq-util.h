@@ -1,0 +1,27 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Replaces the string in @dest with a copy of @value; returns whether it
+ * changed, for notify. (g_set_str() arrives only in GLib 2.76.) */
+static inline gboolean
+pcq_set_str (char       **dest,
+             const char  *value)
+{
+  if (g_strcmp0 (*dest, value) == 0)
+    return FALSE;
+
+  g_free (*dest);
+  *dest = g_strdup (value);
+  return TRUE;
+}
+
+G_END_DECLS

@@ -14,6 +14,7 @@
 #include <json-glib/json-glib.h>
 
 #include "pcq-api.h"
+#include "pcq-json.h"
 #include "pcq-error.h"
 
 #define SLUG_MAX_WORDS 8
@@ -101,28 +102,6 @@ pcq_api_build_request (const char *model,
   return json_generator_to_data (generator, length);
 }
 
-static JsonObject *
-parse_object (JsonParser  *parser,
-              const char  *body,
-              gssize       length,
-              GError     **error)
-{
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, body, length, error))
-    return NULL;
-
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                           _("expected a JSON object"));
-      return NULL;
-    }
-
-  return json_node_get_object (root);
-}
-
 /**
  * pcq_api_build_batch_request:
  * @body: a chat-completions request body from a batch file (JSON text)
@@ -147,7 +126,7 @@ pcq_api_build_batch_request (const char  *body,
   g_return_val_if_fail (body != NULL, NULL);
   g_return_val_if_fail (length != NULL, NULL);
 
-  object = parse_object (parser, body, -1, error);
+  object = pcq_json_parse_object (parser, body, -1, error);
   if (object == NULL)
     {
       g_prefix_error (error, _("The batch request body cannot be read: "));
@@ -211,12 +190,7 @@ choice_content (JsonObject *object,
     return NULL;
 
   message = json_node_get_object (node);
-  node = json_object_get_member (message, "content");
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
+  return pcq_json_get_string (message, "content");
 }
 
 /**
@@ -236,7 +210,7 @@ pcq_api_parse_answer (const char  *body,
   JsonObject *object;
   const char *content;
 
-  object = parse_object (parser, body, length, &local_error);
+  object = pcq_json_parse_object (parser, body, length, &local_error);
   if (object == NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,
@@ -278,7 +252,7 @@ pcq_api_parse_error (const char *body,
   if (body == NULL || length == 0)
     return NULL;
 
-  object = parse_object (parser, body, length, NULL);
+  object = pcq_json_parse_object (parser, body, length, NULL);
   if (object == NULL)
     return NULL;
 
@@ -444,7 +418,7 @@ handle_data (PcqApiStream  *self,
       return TRUE;
     }
 
-  object = parse_object (parser, data, -1, &local_error);
+  object = pcq_json_parse_object (parser, data, -1, &local_error);
   if (object == NULL)
     {
       g_set_error (error, PCQ_ERROR, PCQ_ERROR_API,

@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "pcq-input.h"
+#include "pcq-json.h"
 #include "pcq-worker.h"
 
 void
@@ -128,20 +129,6 @@ parse_link (const char     *url,
   return PCQ_INPUT_LINE_TASK;
 }
 
-/* A string member, or NULL if it is missing or not a string. */
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
 /* An OpenAI Batch input line: {"custom_id": …, "method": "POST",
  * "url": "/v1/chat/completions", "body": {…}}. The answer goes to
  * CUSTOM_ID.md. */
@@ -150,9 +137,9 @@ parse_batch_object (JsonObject    *object,
                     PcqInputTask **task)
 {
   g_autoptr(PcqInputTask) batch = task_new (PCQ_INPUT_TASK_BATCH);
-  const char *custom_id = get_string_member (object, "custom_id");
-  const char *method = get_string_member (object, "method");
-  const char *url = get_string_member (object, "url");
+  const char *custom_id = pcq_json_get_string (object, "custom_id");
+  const char *method = pcq_json_get_string (object, "method");
+  const char *url = pcq_json_get_string (object, "url");
   JsonNode *body = json_object_get_member (object, "body");
 
   if (custom_id == NULL || *custom_id == '\0')
@@ -195,21 +182,17 @@ parse_json_line (const char     *line,
   const char *prompt;
   const char *output;
 
-  if (!json_parser_load_from_data (parser, line, -1, &error))
+  object = pcq_json_parse_object (parser, line, -1, &error);
+  if (object == NULL)
     return invalid (task, NULL, "%s", error->message);
 
-  if (json_parser_get_root (parser) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return invalid (task, NULL, _("expected a JSON object"));
-
-  object = json_node_get_object (json_parser_get_root (parser));
   if (json_object_has_member (object, "custom_id") || json_object_has_member (object, "body") ||
       json_object_has_member (object, "method"))
     return parse_batch_object (object, task);
 
-  url = get_string_member (object, "url");
-  prompt = get_string_member (object, "prompt");
-  output = get_string_member (object, "output");
+  url = pcq_json_get_string (object, "url");
+  prompt = pcq_json_get_string (object, "prompt");
+  output = pcq_json_get_string (object, "output");
   if (json_object_has_member (object, "output") && output == NULL)
     return invalid (task, NULL, _("\"output\" must be a string"));
 

@@ -1110,9 +1110,7 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->api_base, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
-  if (self->api_key != NULL)
-    memset (self->api_key, 0, strlen (self->api_key));
-  g_clear_pointer (&self->api_key, g_free);
+  g_clear_pointer (&self->api_key, pcq_secret_free);
   g_mutex_clear (&self->gate_lock);
   g_cond_clear (&self->gate_cond);
   g_mutex_clear (&self->events_lock);
@@ -2185,7 +2183,7 @@ void
 pcq_engine_set_api_key (PcqEngine  *self,
                         const char *api_key)
 {
-  g_autofree char *old = NULL;
+  char *old;
 
   g_return_if_fail (PCQ_IS_ENGINE (self));
 
@@ -2195,8 +2193,7 @@ pcq_engine_set_api_key (PcqEngine  *self,
     self->api_key = g_strstrip (g_strdup (api_key));
   g_async_queue_unlock (self->backlog);
 
-  if (old != NULL)
-    memset (old, 0, strlen (old));
+  pcq_secret_free (old);
 }
 
 /**

@@ -6,6 +6,8 @@
 
 #pragma once
 
+#include <string.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -22,6 +24,18 @@ pcq_set_str (char       **dest,
   g_free (*dest);
   *dest = g_strdup (value);
   return TRUE;
+}
+
+/* Frees a secret (the API key) after overwriting it, so that it does
+ * not linger in freed memory. */
+static inline void
+pcq_secret_free (char *secret)
+{
+  if (secret == NULL)
+    return;
+
+  memset (secret, 0, strlen (secret));
+  g_free (secret);
 }
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include "pcq-api.h"
 #include "pcq-error.h"
 #include "pcq-sink.h"
+#include "pcq-util.h"
 #include "pcq-worker.h"
 
 /* One read, one write, one progress report: with 64 KiB a loopback
@@ -119,14 +120,6 @@ pcq_run_set_batch (PcqRun     *run,
   run->kind = PCQ_JOB_BATCH;
 }
 
-static void
-wipe_key (char **api_key)
-{
-  if (*api_key != NULL)
-    memset (*api_key, 0, strlen (*api_key));
-  g_clear_pointer (api_key, g_free);
-}
-
 /**
  * pcq_run_set_api_key:
  *
@@ -137,7 +130,7 @@ void
 pcq_run_set_api_key (PcqRun     *run,
                      const char *api_key)
 {
-  wipe_key (&run->api_key);
+  pcq_secret_free (run->api_key);
   run->api_key = g_strdup (api_key);
 }
 
@@ -163,7 +156,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->prompt);
   g_free (run->model);
   g_free (run->system_prompt);
-  wipe_key (&run->api_key);
+  pcq_secret_free (run->api_key);
   g_free (run->idempotency_key);
   g_object_unref (run->cancellable);
   g_free (run);

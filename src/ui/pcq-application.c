@@ -16,6 +16,7 @@
 #include "pcq-application.h"
 #include "pcq-closures.h"
 #include "pcq-keyring.h"
+#include "pcq-util.h"
 #include "pcq-preferences-window.h"
 #include "pcq-resources.h"
 #include "pcq-store.h"
@@ -357,15 +358,6 @@ keyring_stored_cb (GObject      *object,
   g_task_return_boolean (task, TRUE);
 }
 
-static void
-wipe_and_free (gpointer data)
-{
-  char *key = data;
-
-  memset (key, 0, strlen (key));
-  g_free (key);
-}
-
 /**
  * pcq_application_save_api_key_async:
  *
@@ -379,7 +371,7 @@ pcq_application_save_api_key_async (PcqApplication      *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *key = NULL;
+  char *key;
 
   g_return_if_fail (PCQ_IS_APPLICATION (self));
   g_return_if_fail (api_key != NULL);
@@ -389,6 +381,7 @@ pcq_application_save_api_key_async (PcqApplication      *self,
   g_task_set_source_tag (task, pcq_application_save_api_key_async);
 
   key = g_strstrip (g_strdup (api_key));
+  g_task_set_task_data (task, key, (GDestroyNotify) pcq_secret_free);
   if (*key == '\0')
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -396,9 +389,7 @@ pcq_application_save_api_key_async (PcqApplication      *self,
       return;
     }
 
-  g_task_set_task_data (task, g_strdup (key), wipe_and_free);
   pcq_keyring_store_async (key, NULL, keyring_stored_cb, g_steal_pointer (&task));
-  memset (key, 0, strlen (key));
 }
 
 gboolean

@@ -224,6 +224,18 @@ ctx_submit (Ctx        *ctx,
   return ctx_submit_to (ctx, url, ctx->out, name);
 }
 
+/* Submits @url and waits (at most @timeout_ms) until its job ends. */
+static PcqJob *
+ctx_run_one (Ctx        *ctx,
+             const char *url,
+             guint       timeout_ms)
+{
+  PcqJob *job = ctx_submit (ctx, url, NULL);
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), timeout_ms);
+  return job;
+}
+
 static char *
 ctx_out_path (Ctx        *ctx,
               const char *name)
@@ -487,8 +499,7 @@ test_download_large (void)
 
   url = pcq_test_server_url (ctx->server, "/data/large.bin?size=%" G_GSIZE_FORMAT
                              "&seed=11&chunk=65536", size);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   pcq_test_assert_content (final, 11, size);
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
@@ -502,8 +513,7 @@ test_download_empty (void)
   g_autofree char *final = ctx_out_path (ctx, "empty.txt");
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   pcq_test_assert_content (final, 0, 0);
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
@@ -518,8 +528,7 @@ test_download_chunked (void)
   PcqJob *job;
 
   /* No Content-Length: the size is known at the end only. */
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   pcq_test_assert_content (final, 12, 150000);
   g_assert_cmpint (pcq_job_get_bytes (job), ==, 150000);
@@ -940,8 +949,7 @@ test_retry_failed (void)
 
   /* A 404 the first time, then the file. */
   url = pcq_test_server_url (ctx->server, "/flaky/retry-failed/later.bin?fail=1&code=404&size=3000&seed=5");
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_FAILED);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
 
@@ -1087,8 +1095,7 @@ test_http_404 (void)
   g_autofree char *url = pcq_test_server_url (ctx->server, "/status/404/missing.bin");
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   /* Failed at once, not retried, with status and reason; nothing saved. */
   assert_job_state (job, PCQ_JOB_FAILED);
@@ -1146,8 +1153,7 @@ test_http_not_2xx (void)
   g_autofree char *url = pcq_test_server_url (ctx->server, "/status/300/choices.bin");
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_FAILED);
   assert_error_contains (job, "300");
   assert_dir_empty (ctx->out);
@@ -1161,8 +1167,7 @@ test_http_short_body (void)
   PcqJob *job;
 
   pcq_engine_set_retries (ctx->engine, 0);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_FAILED);
   assert_error_contains (job, "connection closed after 100 of 1000 bytes");
@@ -1178,8 +1183,7 @@ test_http_reset (void)
   PcqJob *job;
 
   pcq_engine_set_retries (ctx->engine, 0);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_FAILED);
   assert_has_error (job);
@@ -1227,8 +1231,7 @@ test_retry_exhausted (void)
   PcqJob *job;
 
   pcq_engine_set_retries (ctx->engine, 2);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   /* One attempt and two retries, then the error. */
   assert_job_state (job, PCQ_JOB_FAILED);
@@ -1248,8 +1251,7 @@ test_retry_after_seconds (void)
   PcqJob *job;
   gint64 t0, t1, t2;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
 
@@ -1274,8 +1276,7 @@ test_retry_after_date (void)
   PcqJob *job;
   gint64 t0, t1;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
 
@@ -1330,8 +1331,7 @@ test_retry_connection_refused (void)
   PcqJob *job;
 
   pcq_engine_set_retries (ctx->engine, 2);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_FAILED);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 3);
@@ -1347,8 +1347,7 @@ test_retry_connection_closed (void)
   g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&size=20000&seed=9", path);
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
 
   /* The body cut in the middle the first time is fetched again. */
   assert_job_state (job, PCQ_JOB_DONE);
@@ -1375,8 +1374,7 @@ check_stall_fails (const char *what,
 
   pcq_engine_set_stall_timeout (ctx->engine, 1);
   pcq_engine_set_retries (ctx->engine, 0);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   failed_at = g_get_monotonic_time ();
 
   elapsed_ms = (failed_at - pcq_test_server_get_request_time (ctx->server, path, 0)) / 1000;
@@ -1411,8 +1409,7 @@ test_stall_retried (void)
   /* A stall is a timeout, and timeouts are retried. */
   pcq_engine_set_stall_timeout (ctx->engine, 1);
   pcq_engine_set_retries (ctx->engine, 1);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_FAILED);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
@@ -1447,8 +1444,7 @@ check_redirect_cut (const char *path)
   PcqJob *job;
 
   pcq_engine_set_retries (ctx->engine, 0);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_FAILED);
   assert_error_contains (job, "redirect");
@@ -1611,8 +1607,7 @@ test_name_fallback (void)
   g_autofree char *url = pcq_test_server_url (ctx->server, "/");
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);
   assert_output_in (job, ctx->out, "download");
 }
@@ -1802,8 +1797,7 @@ test_resume_range (void)
   g_autofree char *range = NULL;
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   /* Whether the second attempt asked for the rest or for everything,
    * the file is exactly the server's. */
@@ -1826,8 +1820,7 @@ test_resume_changed (void)
   PcqJob *job;
 
   url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&etag=1&size=100000&seed=5&ok_seed=6", path);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_DONE);
   pcq_test_assert_content (pcq_job_get_output_path (job), 6, 100000);
@@ -1923,8 +1916,7 @@ test_shutdown_finalize (void)
   GListModel *model;
   PcqJob *job;
 
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
   ctx_shutdown (ctx, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
 
   /* After a shutdown the last reference really frees the engine (no

@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "pcq-test-server.h"
+#include "pcq-test-soup-thread.h"
 
 /* Bounds of what a request may ask for, so that a typo in a test cannot
  * make the server allocate or wait without limit. */
@@ -29,17 +30,10 @@ typedef struct
 
 struct _PcqTestServer
 {
-  GThread      *thread;
-  GMainContext *context;
-  GMainLoop    *loop;
-  SoupServer   *server;
-  guint16       port;
-  char         *base;
+  PcqTestSoupThread *soup;
+  GMainContext *context;       /* the server thread's */
 
   GMutex        lock;
-  GCond         cond;
-  gboolean      started;
-  char         *start_error;
 
   /* Protected by lock. */
   guint         in_flight;
@@ -708,58 +702,22 @@ handle_request (SoupServer        *server,
 
 /* The server thread */
 
-static gboolean
-stop_cb (gpointer user_data)
+static void
+setup_cb (SoupServer *server,
+          gpointer    user_data)
+{
+  soup_server_add_handler (server, NULL, handle_request, user_data, NULL);
+}
+
+/* Answers still in progress end with the server. */
+static void
+teardown_cb (SoupServer *server,
+             gpointer    user_data)
 {
   PcqTestServer *self = user_data;
 
   while (self->requests != NULL)
     abort_request (self->requests->data);
-
-  soup_server_disconnect (self->server);
-  g_main_loop_quit (self->loop);
-
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-server_thread (gpointer user_data)
-{
-  PcqTestServer *self = user_data;
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
-
-  g_main_context_push_thread_default (self->context);
-
-  self->server = soup_server_new ("server-header", "PcqTestServer ",
-                                  "raw-paths", TRUE,
-                                  NULL);
-  soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
-
-  if (soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
-    {
-      uris = soup_server_get_uris (self->server);
-      g_assert_nonnull (uris);
-      self->port = (guint16) g_uri_get_port (uris->data);
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-    }
-
-  g_mutex_lock (&self->lock);
-  if (error != NULL)
-    self->start_error = g_strdup (error->message);
-  self->started = TRUE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (error == NULL)
-    g_main_loop_run (self->loop);
-
-  g_clear_object (&self->server);
-  for (guint i = 0; i < 100 && g_main_context_iteration (self->context, FALSE); i++)
-    ;
-  g_main_context_pop_thread_default (self->context);
-
-  return NULL;
 }
 
 static void
@@ -800,22 +758,11 @@ pcq_test_server_new (void)
   g_test_log_set_fatal_handler (ignore_peer_gone_cb, NULL);
 
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
   self->log = g_ptr_array_new_with_free_func (logged_request_free);
   self->path_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
-  self->thread = g_thread_new ("pcq-test-server", server_thread, self);
-
-  g_mutex_lock (&self->lock);
-  while (!self->started)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-
-  if (self->start_error != NULL)
-    g_error ("test server: cannot listen on 127.0.0.1: %s", self->start_error);
-
-  self->base = g_strdup_printf ("http://127.0.0.1:%u", self->port);
+  self->soup = pcq_test_soup_thread_start ("pcq-test-server", "PcqTestServer ", TRUE,
+                                           setup_cb, self);
+  self->context = pcq_test_soup_thread_get_context (self->soup);
 
   return self;
 }
@@ -823,39 +770,27 @@ pcq_test_server_new (void)
 void
 pcq_test_server_free (PcqTestServer *self)
 {
-  GSource *source;
-
   if (self == NULL)
     return;
 
-  source = g_idle_source_new ();
-  g_source_set_callback (source, stop_cb, self, NULL);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  pcq_test_soup_thread_stop (self->soup, teardown_cb, self);
 
-  g_thread_join (self->thread);
-
-  g_main_loop_unref (self->loop);
-  g_main_context_unref (self->context);
   g_hash_table_unref (self->path_hits);
   g_ptr_array_unref (self->log);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
-  g_free (self->start_error);
-  g_free (self->base);
   g_free (self);
 }
 
 const char *
 pcq_test_server_get_base (PcqTestServer *self)
 {
-  return self->base;
+  return pcq_test_soup_thread_get_base (self->soup);
 }
 
 guint16
 pcq_test_server_get_port (PcqTestServer *self)
 {
-  return self->port;
+  return pcq_test_soup_thread_get_port (self->soup);
 }
 
 char *
@@ -870,7 +805,7 @@ pcq_test_server_url (PcqTestServer *self,
   path = g_strdup_vprintf (format, args);
   va_end (args);
 
-  return g_strconcat (self->base, path, NULL);
+  return g_strconcat (pcq_test_server_get_base (self), path, NULL);
 }
 
 guint

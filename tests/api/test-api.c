@@ -23,6 +23,7 @@
 #include "pcq-engine.h"
 #include "pcq-test-engine.h"
 #include "pcq-test-headless.h"
+#include "pcq-test-soup-thread.h"
 #include "pcq-test-util.h"
 #include "pcq-error.h"
 #include "pcq-job.h"
@@ -46,15 +47,11 @@ typedef struct
 
 typedef struct
 {
-  GThread      *thread;
-  GMainContext *context;
-  SoupServer   *server;
+  PcqTestSoupThread *soup;
+  GMainContext *context;  /* the server thread's */
   char         *base;     /* http://127.0.0.1:PORT/v1 */
-  gint          quit;     /* atomic */
 
   GMutex        lock;
-  GCond         cond;
-  gboolean      ready;
   GPtrArray    *requests; /* of Request, under @lock */
   GPtrArray    *held;     /* paused "hold " messages, under @lock */
   guint         max_held; /* the most held at once, under @lock */
@@ -262,7 +259,6 @@ chat_cb (SoupServer        *soup_server,
   g_mutex_lock (&server.lock);
   g_ptr_array_add (server.requests, request);
   attempt = count_attempts_locked (prompt);
-  g_cond_broadcast (&server.cond);
   g_mutex_unlock (&server.lock);
 
   answer = expected_answer (prompt);
@@ -296,7 +292,6 @@ chat_cb (SoupServer        *soup_server,
       g_mutex_lock (&server.lock);
       g_ptr_array_add (server.held, g_object_ref (msg));
       server.max_held = MAX (server.max_held, server.held->len);
-      g_cond_broadcast (&server.cond);
       g_mutex_unlock (&server.lock);
     }
   else if (g_str_has_prefix (prompt, "flaky500 ") && attempt <= 2)
@@ -356,63 +351,39 @@ n_held (void)
   return n;
 }
 
-static gpointer
-server_thread (gpointer data)
+static void
+setup_cb (SoupServer *soup_server,
+          gpointer    user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
-  GSList *uris;
+  soup_server_add_handler (soup_server, "/v1/chat/completions", chat_cb, NULL, NULL);
+  soup_server_add_handler (soup_server, "/file", file_cb, NULL, NULL);
+}
 
-  g_main_context_push_thread_default (server.context);
-
-  server.server = soup_server_new ("server-header", "test-api ", NULL);
-  soup_server_add_handler (server.server, "/v1/chat/completions", chat_cb, NULL, NULL);
-  soup_server_add_handler (server.server, "/file", file_cb, NULL, NULL);
-  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  soup_server_listen (server.server, address, 0, &error);
-  g_assert_no_error (error);
-
-  uris = soup_server_get_uris (server.server);
+/* Held requests end with the server. */
+static void
+teardown_cb (SoupServer *soup_server,
+             gpointer    user_data)
+{
   g_mutex_lock (&server.lock);
-  server.base = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
-  server.ready = TRUE;
-  g_cond_broadcast (&server.cond);
+  g_ptr_array_set_size (server.held, 0);
   g_mutex_unlock (&server.lock);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-
-  while (!g_atomic_int_get (&server.quit))
-    g_main_context_iteration (server.context, TRUE);
-
-  soup_server_disconnect (server.server);
-  g_clear_object (&server.server);
-  g_main_context_pop_thread_default (server.context);
-
-  return NULL;
 }
 
 static void
 server_start (void)
 {
   g_mutex_init (&server.lock);
-  g_cond_init (&server.cond);
   server.requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
   server.held = g_ptr_array_new_with_free_func (g_object_unref);
-  server.context = g_main_context_new ();
-  server.thread = g_thread_new ("test-api-server", server_thread, NULL);
-
-  g_mutex_lock (&server.lock);
-  while (!server.ready)
-    g_cond_wait (&server.cond, &server.lock);
-  g_mutex_unlock (&server.lock);
+  server.soup = pcq_test_soup_thread_start ("test-api-server", "test-api ", FALSE, setup_cb, NULL);
+  server.context = pcq_test_soup_thread_get_context (server.soup);
+  server.base = g_strconcat (pcq_test_soup_thread_get_base (server.soup), "/v1", NULL);
 }
 
 static void
 server_stop (void)
 {
-  g_atomic_int_set (&server.quit, TRUE);
-  g_main_context_wakeup (server.context);
-  g_thread_join (server.thread);
-  g_main_context_unref (server.context);
+  pcq_test_soup_thread_stop (server.soup, teardown_cb, NULL);
   g_ptr_array_unref (server.requests);
   g_ptr_array_unref (server.held);
   g_free (server.base);

@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 #include <sqlite3.h>
 
+#include "pcq-test-soup-thread.h"
 #include "store-support.h"
 
 
@@ -103,20 +104,15 @@ store_content_matches (const char  *path,
 
 struct _StoreServer
 {
-  GThread        *thread;
-  GMainContext   *context;
-  GMainLoop      *loop;
-  char           *base;
+  PcqTestSoupThread *soup;
+  GMainContext   *context;      /* the server thread's */
+  const char     *base;
 
   /* Server thread only. */
-  SoupServer     *server;
   GHashTable     *responses;
 
   /* Under @lock. */
   GMutex          lock;
-  GCond           cond;
-  gboolean        ready;
-  char           *error;
   guint           chunk;
   guint           delay_ms;
   StoreValidator  validator;
@@ -447,44 +443,21 @@ handle_request (SoupServer        *server,
     }
 }
 
-static gpointer
-server_thread (gpointer data)
+static void
+setup_cb (SoupServer *server,
+          gpointer    user_data)
 {
-  StoreServer *self = data;
-  g_autoptr(GError) error = NULL;
+  soup_server_add_handler (server, NULL, handle_request, user_data, NULL);
+}
 
-  g_main_context_push_thread_default (self->context);
+/* Answers still held open (stalled) end with the server. */
+static void
+teardown_cb (SoupServer *server,
+             gpointer    user_data)
+{
+  StoreServer *self = user_data;
 
-  self->server = soup_server_new ("server-header", "store-test ", NULL);
-  soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
-
-  g_mutex_lock (&self->lock);
-  if (soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
-    {
-      GSList *uris = soup_server_get_uris (self->server);
-      GUri *uri = uris->data;
-
-      self->base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uri));
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-    }
-  else
-    self->error = g_strdup (error->message);
-  self->ready = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
-  if (self->base != NULL)
-    g_main_loop_run (self->loop);
-
-  /* Answers still held open (stalled) end with the server. */
   g_hash_table_remove_all (self->responses);
-  soup_server_disconnect (self->server);
-  g_clear_object (&self->server);
-  while (g_main_context_iteration (self->context, FALSE))
-    ;
-
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
 }
 
 StoreServer *
@@ -493,9 +466,6 @@ store_server_new (void)
   StoreServer *self = g_new0 (StoreServer, 1);
 
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
   self->responses = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) response_free, NULL);
   self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) store_request_free);
   self->chunk = 64 * 1024;
@@ -503,48 +473,25 @@ store_server_new (void)
   self->validator = STORE_VALIDATOR_ETAG;
   self->ranges = STORE_RANGES_HONOUR;
 
-  self->thread = g_thread_new ("store-test-server", server_thread, self);
-
-  g_mutex_lock (&self->lock);
-  while (!self->ready)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-
-  if (self->error != NULL)
-    g_error ("Cannot start the test server: %s", self->error);
+  self->soup = pcq_test_soup_thread_start ("store-test-server", "store-test ", FALSE,
+                                           setup_cb, self);
+  self->context = pcq_test_soup_thread_get_context (self->soup);
+  self->base = pcq_test_soup_thread_get_base (self->soup);
 
   return self;
-}
-
-static gboolean
-quit_cb (gpointer user_data)
-{
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
 }
 
 void
 store_server_free (StoreServer *self)
 {
-  GSource *source;
-
   if (self == NULL)
     return;
 
-  source = g_idle_source_new ();
-  g_source_set_callback (source, quit_cb, self->loop, NULL);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
-  g_thread_join (self->thread);
+  pcq_test_soup_thread_stop (self->soup, teardown_cb, self);
 
   g_hash_table_unref (self->responses);
   g_ptr_array_unref (self->requests);
-  g_main_loop_unref (self->loop);
-  g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
-  g_free (self->base);
-  g_free (self->error);
   g_free (self);
 }
 

@@ -1,0 +1,69 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The one bridge from any thread to a main context.
+ *
+ * Other threads (workers, the store thread, the Git committer) post
+ * plain results; they are called back in order on the dispatcher's
+ * context. There is at most one pending GSource, added when the queue
+ * goes from empty to non-empty, so a burst of results costs one wakeup.
+ *
+ * Each dispatch runs callbacks until its time budget is spent; the
+ * rest waits for the next one. The first dispatch after a quiet spell
+ * runs at PCQ_PRIORITY_RESULTS (before GTK draws), the ones that follow
+ * a spent budget at PCQ_PRIORITY_RESULTS_MORE (after drawing). With a
+ * minimum interval, dispatches are at least that far apart: results
+ * arriving meanwhile are coalesced into the next one.
+ */
+
+typedef struct _PcqDispatcher PcqDispatcher;
+
+/* Called on the dispatcher's context. */
+typedef void (*PcqDispatchFunc) (gpointer data);
+
+#define PCQ_DISPATCH_BUDGET_US (1500)
+
+PcqDispatcher *pcq_dispatcher_new          (GMainContext    *context,
+                                            const char      *name);
+PcqDispatcher *pcq_dispatcher_ref          (PcqDispatcher   *self);
+void           pcq_dispatcher_unref        (PcqDispatcher   *self);
+
+/* Any thread. @destroy (nullable) frees @data after @func ran, or
+ * instead of it when the dispatcher is closed first. */
+void           pcq_dispatcher_post         (PcqDispatcher   *self,
+                                            PcqDispatchFunc  func,
+                                            gpointer         data,
+                                            GDestroyNotify   destroy);
+
+/* Context thread only. */
+void           pcq_dispatcher_set_budget   (PcqDispatcher   *self,
+                                            gint64           budget_us);
+void           pcq_dispatcher_set_interval (PcqDispatcher   *self,
+                                            gint64           interval_us);
+/* Runs everything pending now, whatever the budget. */
+void           pcq_dispatcher_flush        (PcqDispatcher   *self);
+/* Drops what is pending (destroying it) and refuses later posts: the
+ * one way to stop a bridge. Idempotent. */
+void           pcq_dispatcher_close        (PcqDispatcher   *self);
+
+/* For stall-probe: when set (main thread, before any dispatcher
+ * runs), called after every dispatch of every dispatcher with the
+ * thread CPU time its callbacks took, in µs. */
+typedef void (*PcqDispatchObserver) (gint64   cpu_us,
+                                     gpointer user_data);
+void           pcq_dispatcher_set_observer (PcqDispatchObserver observer,
+                                            gpointer            user_data);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqDispatcher, pcq_dispatcher_unref)
+
+G_END_DECLS

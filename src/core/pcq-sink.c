@@ -35,8 +35,6 @@ struct _PcqSink
   char *part_path;   /* ".NAME.pcq-part" beside it */
   int   fd;
   guint committed : 1;
-  guint exact : 1;       /* opened on a reserved path */
-  guint replace : 1;     /* what lies at that path is ours to replace */
   guint keep_part : 1;
 };
 
@@ -321,16 +319,28 @@ set_io_error (GError     **error,
 
 /* Opens the part file, creating the output folder only when it is
  * missing: most files go to a folder that exists, and a mkdir per file
- * is a syscall per file for nothing. */
+ * is a syscall per file for nothing.
+ *
+ * Never through a symlink (O_NOFOLLOW), never a FIFO or device (a
+ * non-blocking open, then a regular file or nothing); a fresh part is
+ * created with O_EXCL after whatever stale one lay there is removed. */
 static gboolean
 open_part (PcqSink  *self,
-           int       flags,
+           gboolean  fresh,
            GError  **error)
 {
-  flags |= O_WRONLY | O_CREAT | O_CLOEXEC;
+  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  struct stat st;
+
+  if (fresh)
+    {
+      flags |= O_CREAT | O_EXCL;
+      if (g_unlink (self->part_path) != 0 && errno != ENOENT)
+        return set_io_error (error, errno, IO_WRITE_TO, self->dir);
+    }
 
   self->fd = g_open (self->part_path, flags, 0644);
-  if (self->fd < 0 && errno == ENOENT)
+  if (self->fd < 0 && errno == ENOENT && fresh)
     {
       if (g_mkdir_with_parents (self->dir, 0755) != 0)
         {
@@ -345,10 +355,22 @@ open_part (PcqSink  *self,
     }
 
   if (self->fd < 0)
-    return set_io_error (error, errno, IO_WRITE_TO, self->dir);
+    return set_io_error (error, errno == ELOOP ? EEXIST : errno, IO_WRITE_TO, self->dir);
 
+  if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (self->fd);
+      self->fd = -1;
+      return set_io_error (error, EEXIST, IO_WRITE_TO, self->dir);
+    }
+
+  /* Blocking writes from here on: it is a regular file. */
+  fcntl (self->fd, F_SETFL, fcntl (self->fd, F_GETFL) & ~O_NONBLOCK);
   return TRUE;
 }
+
+static PcqSink *open_exact (const char  *path,
+                            GError     **error);
 
 /**
  * pcq_sink_open:
@@ -372,9 +394,9 @@ pcq_sink_open (const char  *dir,
   if (path == NULL)
     return NULL;
 
-  self = pcq_sink_open_exact (path, 0, FALSE, error);
+  self = open_exact (path, error);
   if (self == NULL)
-    pcq_sink_discard (path);
+    pcq_sink_release (path);
 
   return self;
 }
@@ -415,24 +437,10 @@ pcq_sink_reserve (const char  *dir,
   return ok ? g_steal_pointer (&self->path) : NULL;
 }
 
-/**
- * pcq_sink_open_exact:
- * @path: a reserved final path, or one this job recorded when it first ran
- * @offset: keep this many bytes of its part file (0: start afresh)
- * @replace: whether a file found at @path is this job's own earlier
- *   result (renamed just before a crash) and may be replaced
- * @error: return location for an error
- *
- * Opens the part file for @path, so that a job that runs again lands
- * under its own name instead of "name (1)".
- *
- * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
- */
-PcqSink *
-pcq_sink_open_exact (const char  *path,
-                     gint64       offset,
-                     gboolean     replace,
-                     GError     **error)
+/* Opens the part file ".NAME.pcq-part" beside a reserved @path. */
+static PcqSink *
+open_exact (const char  *path,
+            GError     **error)
 {
   g_autoptr(PcqSink) self = NULL;
   g_autofree char *name = NULL;
@@ -441,8 +449,6 @@ pcq_sink_open_exact (const char  *path,
 
   self = g_new0 (PcqSink, 1);
   self->fd = -1;
-  self->exact = TRUE;
-  self->replace = !!replace;
   self->dir = g_path_get_dirname (path);
   name = g_path_get_basename (path);
   split_name (name, &self->stem, &self->ext);
@@ -451,7 +457,73 @@ pcq_sink_open_exact (const char  *path,
   self->path = g_strdup (path);
   self->part_path = part_path_for (path);
 
-  if (!open_part (self, offset > 0 ? 0 : O_TRUNC, error))
+  if (!open_part (self, TRUE, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * pcq_sink_part_path:
+ * @dir: the output folder
+ * @tag: what tells this store's jobs from another's
+ * @id: the job's id
+ *
+ * A job's part file is named after the job, not its final name: it can
+ * be made before the name is chosen, and found again after a crash
+ * whatever name was chosen.
+ *
+ * Returns: (transfer full): the path of the job's part file in @dir
+ */
+char *
+pcq_sink_part_path (const char *dir,
+                    const char *tag,
+                    guint64     id)
+{
+  g_autofree char *base = g_strdup_printf (".%s-%" G_GUINT64_FORMAT PART_SUFFIX, tag, id);
+
+  return g_build_filename (dir, base, NULL);
+}
+
+/**
+ * pcq_sink_part_size:
+ * @part_path: a part file's path
+ *
+ * Returns: the size of the part file, or -1 if there is no regular file
+ */
+gint64
+pcq_sink_part_size (const char *part_path)
+{
+  struct stat st;
+
+  if (lstat (part_path, &st) != 0 || !S_ISREG (st.st_mode))
+    return -1;
+
+  return st.st_size;
+}
+
+/**
+ * pcq_sink_open_part:
+ * @part_path: from pcq_sink_part_path()
+ * @offset: keep this many bytes of it (0: start afresh)
+ * @error: return location for an error
+ *
+ * Opens a job's part file, for pcq_sink_commit_to().
+ *
+ * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
+ */
+PcqSink *
+pcq_sink_open_part (const char  *part_path,
+                    gint64       offset,
+                    GError     **error)
+{
+  g_autoptr(PcqSink) self = g_new0 (PcqSink, 1);
+
+  self->fd = -1;
+  self->dir = g_path_get_dirname (part_path);
+  self->part_path = g_strdup (part_path);
+
+  if (!open_part (self, offset <= 0, error))
     return NULL;
 
   if (offset > 0 && (ftruncate (self->fd, offset) != 0 || lseek (self->fd, offset, SEEK_SET) < 0))
@@ -461,24 +533,6 @@ pcq_sink_open_exact (const char  *path,
     }
 
   return g_steal_pointer (&self);
-}
-
-/**
- * pcq_sink_part_size:
- * @path: a final path
- *
- * Returns: the size of the part file beside @path, or -1 if there is none
- */
-gint64
-pcq_sink_part_size (const char *path)
-{
-  g_autofree char *part = part_path_for (path);
-  struct stat st;
-
-  if (stat (part, &st) != 0 || !S_ISREG (st.st_mode))
-    return -1;
-
-  return st.st_size;
 }
 
 /**
@@ -548,9 +602,62 @@ rename_noreplace (const char *from,
   return rename (from, to);
 }
 
+static gboolean
+close_part (PcqSink  *self,
+            GError  **error)
+{
+  int fd = self->fd;
+
+  self->fd = -1;
+  if (fd >= 0 && close (fd) != 0 && errno != EINTR)
+    return set_io_error (error, errno, IO_WRITE, self->part_path);
+
+  return TRUE;
+}
+
+/**
+ * pcq_sink_commit_to:
+ * @self: a sink
+ * @path: the final path, reserved and recorded
+ * @replace: whether what lies at @path is this job's own earlier result
+ * @error: return location for an error: %G_IO_ERROR_EXISTS when
+ *   something else took @path meanwhile
+ *
+ * Closes the part file and renames it to @path, never replacing a file
+ * unless @replace. On %G_IO_ERROR_EXISTS the part file stays, for
+ * another call with another name.
+ */
+gboolean
+pcq_sink_commit_to (PcqSink     *self,
+                    const char  *path,
+                    gboolean     replace,
+                    GError     **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!close_part (self, error))
+    return FALSE;
+
+  if (replace ? g_rename (self->part_path, path) != 0
+              : rename_noreplace (self->part_path, path) != 0)
+    {
+      if (errno == EEXIST && !replace)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists");
+          return FALSE;
+        }
+      return set_io_error (error, errno, IO_RENAME, self->part_path);
+    }
+
+  self->committed = TRUE;
+  pcq_sink_release (path);
+  return TRUE;
+}
+
 /**
  * pcq_sink_commit:
- * @self: a sink
+ * @self: a sink from pcq_sink_open()
  * @error: return location for an error
  *
  * Closes the temp file and renames it to the reserved name (or the next
@@ -560,25 +667,20 @@ gboolean
 pcq_sink_commit (PcqSink  *self,
                  GError  **error)
 {
-  int fd;
-
   g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
 
-  fd = self->fd;
-  self->fd = -1;
-  if (close (fd) != 0 && errno != EINTR)
-    return set_io_error (error, errno, IO_WRITE, self->part_path);
+  if (!close_part (self, error))
+    return FALSE;
 
   for (guint i = 1; ; i++)
     {
       g_autofree char *part = NULL;
       gboolean ok;
 
-      if (self->replace ? g_rename (self->part_path, self->path) == 0
-                        : rename_noreplace (self->part_path, self->path) == 0)
+      if (rename_noreplace (self->part_path, self->path) == 0)
         break;
 
-      if (errno != EEXIST || self->replace)
+      if (errno != EEXIST)
         return set_io_error (error, errno, IO_RENAME, self->part_path);
 
       /* Keep our temp file's path: only the final name moves on. */
@@ -618,7 +720,7 @@ pcq_sink_get_path (PcqSink *self)
  *
  * Frees the sink. An uncommitted sink removes its temp file unless
  * pcq_sink_keep_part() was called; its name stays reserved for the job
- * until pcq_sink_discard().
+ * until pcq_sink_release().
  */
 void
 pcq_sink_free (PcqSink *self)
@@ -659,24 +761,32 @@ pcq_sink_reserve_name (const char *path)
 }
 
 /**
- * pcq_sink_discard:
- * @path: (nullable): the final path of a job that ended without a file
+ * pcq_sink_release:
+ * @path: (nullable): a reserved final path
  *
- * Removes the job's part file and gives its name back.
+ * Gives the name back: another job may take it.
  */
 void
-pcq_sink_discard (const char *path)
+pcq_sink_release (const char *path)
 {
-  g_autofree char *part = NULL;
-
   if (path == NULL)
     return;
-
-  part = part_path_for (path);
-  g_unlink (part);
 
   g_mutex_lock (&reserved_lock);
   if (reserved != NULL)
     g_hash_table_remove (reserved, path);
   g_mutex_unlock (&reserved_lock);
+}
+
+/**
+ * pcq_sink_remove_part:
+ * @part_path: (nullable): a job's part file
+ *
+ * Removes the part file of a job that ended without a file.
+ */
+void
+pcq_sink_remove_part (const char *part_path)
+{
+  if (part_path != NULL)
+    g_unlink (part_path);
 }

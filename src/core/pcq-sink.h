@@ -26,22 +26,29 @@ PcqSink    *pcq_sink_open     (const char  *dir,
 char       *pcq_sink_reserve    (const char  *dir,
                                  const char  *name,
                                  GError     **error);
-PcqSink    *pcq_sink_open_exact (const char  *path,
+char       *pcq_sink_part_path  (const char  *dir,
+                                 const char  *tag,
+                                 guint64      id);
+gint64      pcq_sink_part_size  (const char  *part_path);
+PcqSink    *pcq_sink_open_part  (const char  *part_path,
                                  gint64       offset,
+                                 GError     **error);
+void        pcq_sink_keep_part  (PcqSink     *self);
+gboolean    pcq_sink_write      (PcqSink     *self,
+                                 const void  *buf,
+                                 gsize        len,
+                                 GError     **error);
+gboolean    pcq_sink_commit     (PcqSink     *self,
+                                 GError     **error);
+gboolean    pcq_sink_commit_to  (PcqSink     *self,
+                                 const char  *path,
                                  gboolean     replace,
                                  GError     **error);
-gint64      pcq_sink_part_size  (const char  *path);
-void        pcq_sink_keep_part  (PcqSink     *self);
-gboolean    pcq_sink_write    (PcqSink     *self,
-                               const void  *buf,
-                               gsize        len,
-                               GError     **error);
-gboolean    pcq_sink_commit   (PcqSink     *self,
-                               GError     **error);
-const char *pcq_sink_get_path (PcqSink     *self);
+const char *pcq_sink_get_path   (PcqSink     *self);
 void        pcq_sink_reserve_name (const char *path);
-void        pcq_sink_discard      (const char *path);
-void        pcq_sink_free     (PcqSink     *self);
+void        pcq_sink_release      (const char *path);
+void        pcq_sink_remove_part  (const char *part_path);
+void        pcq_sink_free       (PcqSink     *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqSink, pcq_sink_free)
 

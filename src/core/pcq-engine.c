@@ -11,66 +11,27 @@
 #include <string.h>
 
 #include "pcq-api.h"
+#include "pcq-dispatcher.h"
 #include "pcq-enums.h"
 #include "pcq-engine.h"
 #include "pcq-error.h"
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
 #include "pcq-sink.h"
-#include "pcq-main.h"
+#include "pcq-run.h"
+#include "pcq-scheduler.h"
 #include "pcq-store.h"
 #include "pcq-util.h"
 #include "pcq-vcs.h"
-#include "pcq-worker.h"
 
 /*
- * Threads and who owns what
+ * The public face of the core: the job registry, the counts, submit,
+ * cancel, retry and remove, the store and Git steps, and shutdown. Which
+ * thread owns what, and the path of one task, are in src/DESIGN.md.
  *
- * The main thread (the one whose default context was current at
- * construction) owns the PcqJob objects, the list and every property.
- * Submitted jobs become PcqRun structs pushed into @backlog, a
- * GAsyncQueue. An exclusive GThreadPool runs one worker loop per
- * allowed active job; each loop pops runs in order and runs them.
- *
- * The backlog's own lock guards the scheduling state: @paused,
- * @stopping, @deferred (runs waiting for a retry delay or a host's
- * Retry-After) and @host_holds. A loop that pops a run while paused
- * pushes it back to the front under that same lock, so pausing can
- * never let a run slip through and order is kept.
- *
- * API tasks also count against @max_api_active: a loop that pops one
- * while that many API runs are taken parks it with the deferred runs,
- * where it waits, still in order, until an API run lets go of its slot
- * (release_api_slot_locked()). Downloads behind it are not held up.
- *
- * Growing the pool pushes more loop tokens; shrinking pushes "poison"
- * runs to the front of the backlog, so the next loops to look for work
- * exit instead of starting a job: the number of active jobs never goes
- * over max-active.
- *
- * Workers report back through @events under @events_lock, with at most
- * one idle source pending. Progress is not an event: a worker stores
- * bytes in the run's atomics and lists the run as dirty only when it
- * was clean, so a batch costs the same whatever the chunk rate.
- *
- * API tasks (prompts) are jobs of kind PCQ_JOB_ASK whose URL is the
- * chat-completions endpoint they were submitted to; batch-file requests
- * are jobs of kind PCQ_JOB_BATCH, the same but with a whole request
- * body (JSON) in place of the prompt. They share the backlog, the
- * pool, max-active and the retry rules with downloads, and at most
- * @max_api_active of them run at once. Their runs carry a copy of the
- * model and system prompt as they were when the run was made, and of
- * the API key as it is when a worker takes the run (under the backlog
- * lock). The key comes from PCQ_API_KEY, read once when the engine is
- * made, or from pcq_engine_set_api_key() (the keyring); it lives in
- * memory only: never in a property, the store, a log line or an error
- * message.
- *
- * With commit-results on, a job that is done (its done state committed
- * to the store) is handed to @vcs, whose one thread commits the files
- * to Git one at a time; its note comes back on the main context and
- * becomes the job's commit-note. A wait shutdown also waits for those
- * commits (@n_committing).
+ * Everything here runs on the main thread (the one whose default context
+ * was current at construction). Runs are scheduled by @scheduler on
+ * worker threads, whose reports come back through @dispatcher.
  */
 
 #define DEFAULT_MAX_ACTIVE 4
@@ -79,14 +40,8 @@
 #define DEFAULT_STALL_TIMEOUT 30
 #define DEFAULT_RETRY_BASE_DELAY 1000
 #define MAX_BACKOFF_MS (60 * 1000)
-#define MAX_POP_WAIT_US (500 * G_TIME_SPAN_MILLISECOND)
-/* Main-thread time one dispatch may take before the main loop gets to
- * draw a frame or run a timer; the rest waits for the next one. */
-#define DISPATCH_BUDGET_US (2 * G_TIME_SPAN_MILLISECOND)
-
-static char poison_pill;
-#define POISON ((gpointer) &poison_pill)
-#define LOOP_TOKEN GINT_TO_POINTER (1)
+/* Smaller files are fetched again rather than resumed after a crash. */
+#define RESUME_WORTH (1024 * 1024)
 
 typedef enum
 {
@@ -98,6 +53,7 @@ typedef enum
 
 typedef struct
 {
+  PcqEngine   *engine;
   EventKind    kind;
   PcqRun      *run;
   PcqJobState  state;
@@ -113,47 +69,28 @@ struct _PcqEngine
 
   GMainContext  *main_context;
   PcqStore      *store;         /* nullable */
+  char          *part_tag;      /* names this engine's part files */
   PcqJobList    *jobs;
   GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
 
-  GAsyncQueue   *backlog;
-  GThreadPool   *pool;
-  guint          n_loops;       /* loops asked for: tokens minus pills */
+  PcqScheduler  *scheduler;     /* NULL once stopped */
+  PcqDispatcher *dispatcher;
 
-  /* Under the backlog lock. */
+  /* Copied to the scheduler, which reads them on worker threads. */
   gboolean       paused;
-  gboolean       stopping;
-  GQueue         deferred;
-  GHashTable    *host_holds;    /* host → gint64 monotonic µs */
-  char          *api_key;       /* never logged, stored or shown */
+  guint          max_active;
   guint          max_api_active;
-  guint          n_api_taken;   /* API runs holding a slot */
+  guint          retries;
+  guint          stall_timeout;
+  guint          retry_base_delay; /* ms */
+  gboolean       has_api_key;
 
-  /* The pause gate for loops that hold no run. */
-  GMutex         gate_lock;
-  GCond          gate_cond;
-
-
-  /* Worker → main thread. */
-  GMutex         events_lock;
-  GPtrArray     *events;
-  GPtrArray     *dirty_runs;
-  GSource       *events_source;
-  GQueue         main_events;   /* taken from @events, not yet applied */
-
-  /* Read by workers. */
-  guint          retries;        /* atomic */
-  guint          stall_timeout;  /* atomic */
-  guint          retry_base_delay; /* atomic, ms */
-
-  /* API tasks; main thread only, copied into each run. */
+  /* API tasks; copied into each run. */
   char          *api_base;
   char          *model;
   char          *system_prompt;
 
-  /* Main thread only. */
-  guint          max_active;
   guint          n_queued;
   guint          n_active;
   guint          n_done;
@@ -166,9 +103,9 @@ struct _PcqEngine
   gint64         rate_last_bytes;
   guint          rate_source;
   GPtrArray     *shutdown_tasks;
-  gboolean       stopped;       /* the pool is gone or going */
+  gboolean       stopped;       /* the scheduler is gone or going */
 
-  /* Git; main thread only. */
+  /* Git. */
   gboolean       commit_results;
   PcqVcs        *vcs;           /* made on first use */
   guint          n_committing;  /* handed to @vcs, no note back yet */
@@ -216,30 +153,10 @@ event_free (Event *event)
   g_free (event);
 }
 
-static void
-backlog_item_free (gpointer item)
-{
-  if (item != POISON && item != NULL)
-    pcq_run_unref (item);
-}
+static void apply_event (gpointer data);
+static void apply_progress (gpointer data);
 
-/* ---- worker side --------------------------------------------------- */
-
-static gboolean pcq_engine_dispatch_events (gpointer user_data);
-
-/* Called with events_lock held. */
-static void
-schedule_dispatch_locked (PcqEngine *self)
-{
-  if (self->events_source != NULL)
-    return;
-
-  self->events_source = g_idle_source_new ();
-  g_source_set_name (self->events_source, "[pcq] engine events");
-  g_source_set_priority (self->events_source, PCQ_PRIORITY_RESULTS);
-  g_source_set_callback (self->events_source, pcq_engine_dispatch_events, self, NULL);
-  g_source_attach (self->events_source, self->main_context);
-}
+/* ---- worker side: the scheduler's reports -------------------------- */
 
 static void
 post_event (PcqEngine   *self,
@@ -250,374 +167,107 @@ post_event (PcqEngine   *self,
 {
   Event *event = g_new0 (Event, 1);
 
+  event->engine = self;
   event->kind = kind;
-  event->run = run ? pcq_run_ref (run) : NULL;
+  event->run = pcq_run_ref (run);
   event->state = state;
-  event->attempts = run ? run->attempts : 0;
+  event->attempts = run->attempts;
   if (attempt != NULL)
     {
       event->error = attempt->error ? g_strdup (attempt->error->message) : NULL;
       event->output_path = g_steal_pointer (&attempt->output_path);
     }
 
-  g_mutex_lock (&self->events_lock);
-  g_ptr_array_add (self->events, event);
-  schedule_dispatch_locked (self);
-  g_mutex_unlock (&self->events_lock);
+  pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
 }
 
 static void
-worker_progress_cb (PcqRun   *run,
-                    gpointer  user_data)
+started_cb (PcqRun   *run,
+            gpointer  user_data)
+{
+  post_event (user_data, EVENT_STARTED, run, PCQ_JOB_ACTIVE, NULL);
+}
+
+/* Progress is not an event: bytes are in the run's atomics, and a run
+ * is posted only when it was clean, so a dispatch costs the same
+ * whatever the chunk rate. */
+static void
+progress_cb (PcqRun   *run,
+             gpointer  user_data)
 {
   PcqEngine *self = user_data;
+  Event *event;
 
   if (!g_atomic_int_compare_and_exchange (&run->dirty, 0, 1))
     return;
 
-  g_mutex_lock (&self->events_lock);
-  g_ptr_array_add (self->dirty_runs, pcq_run_ref (run));
-  schedule_dispatch_locked (self);
-  g_mutex_unlock (&self->events_lock);
+  event = g_new0 (Event, 1);
+  event->engine = self;
+  event->run = pcq_run_ref (run);
+  pcq_dispatcher_post (self->dispatcher, apply_progress, event, (GDestroyNotify) event_free);
 }
 
 static void
-worker_named_cb (PcqRun   *run,
-                 gpointer  user_data)
+named_cb (PcqRun   *run,
+          gpointer  user_data)
 {
   PcqEngine *self = user_data;
   Event *event = g_new0 (Event, 1);
 
   /* The worker owns these strings while it runs: copy them. */
+  event->engine = self;
   event->kind = EVENT_NAMED;
   event->run = pcq_run_ref (run);
   event->attempts = run->attempts;
   event->output_path = g_strdup (run->output_path);
   event->validator = g_strdup (run->validator);
-
-  g_mutex_lock (&self->events_lock);
-  g_ptr_array_add (self->events, event);
-  schedule_dispatch_locked (self);
-  g_mutex_unlock (&self->events_lock);
-
-  /* Straight to the store thread, and back: no file may exist under a
-   * name the store does not know, and the main thread need not be
-   * woken for it. @store is set before the first submission. */
-  if (self->store != NULL)
-    pcq_store_put_name_sync (self->store, run->id, run->output_path, run->validator);
+  pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
 }
 
-static const PcqWorkerCallbacks worker_callbacks = {
-  worker_progress_cb,
-  worker_named_cb,
-};
-
-static gint
-compare_run_id (gconstpointer a,
-                gconstpointer b,
-                gpointer      user_data)
-{
-  const PcqRun *ra = a;
-  const PcqRun *rb = b;
-
-  return ra->id < rb->id ? -1 : ra->id > rb->id;
-}
-
-/* Backlog order when a run goes back in: pills first (a loop asked to
- * exit must exit before it starts anything), then by submission. */
-static gint
-compare_backlog (gconstpointer a,
-                 gconstpointer b,
-                 gpointer      user_data)
-{
-  if (a == POISON || b == POISON)
-    return (a != POISON) - (b != POISON);
-
-  return compare_run_id (a, b, NULL);
-}
-
-static gint64
-host_hold_locked (PcqEngine  *self,
-                  const char *host)
-{
-  gpointer until;
-
-  if (host != NULL && g_hash_table_lookup_extended (self->host_holds, host, NULL, &until))
-    return *(gint64 *)until;
-
-  return 0;
-}
-
-static gint64
-ready_time_locked (PcqEngine *self,
-                   PcqRun    *run)
-{
-  return MAX (run->not_before, host_hold_locked (self, run->host));
-}
-
-static inline gboolean
-is_api_run (PcqRun *run)
-{
-  return run->kind != PCQ_JOB_DOWNLOAD;
-}
-
-static guint
-free_api_slots_locked (PcqEngine *self)
-{
-  return self->max_api_active > self->n_api_taken ? self->max_api_active - self->n_api_taken : 0;
-}
-
-/* Moves deferred runs whose time has come back to the head of the
- * backlog, oldest first, and returns how long until the next one. */
-static gint64
-release_deferred_locked (PcqEngine *self,
-                         gint64     now)
-{
-  g_autoptr(GPtrArray) due = NULL;
-  gint64 next = G_MAXINT64;
-  guint api_slots = free_api_slots_locked (self);
-  GList *l = self->deferred.head;
-
-  while (l != NULL)
-    {
-      GList *next_link = l->next;
-      PcqRun *run = l->data;
-      gint64 ready = ready_time_locked (self, run);
-
-      if (ready > now)
-        next = MIN (next, ready);
-      else if (!is_api_run (run) || api_slots > 0)
-        {
-          if (is_api_run (run))
-            api_slots--;
-          if (due == NULL)
-            due = g_ptr_array_new ();
-          g_ptr_array_add (due, run);
-          g_queue_delete_link (&self->deferred, l);
-        }
-      /* else parked until an API slot is free */
-
-      l = next_link;
-    }
-
-  for (guint i = 0; due != NULL && i < due->len; i++)
-    g_async_queue_push_sorted_unlocked (self->backlog, g_ptr_array_index (due, i),
-                                        compare_backlog, NULL);
-
-  return next == G_MAXINT64 ? G_MAXINT64 : next - now;
-}
-
-/* @run no longer counts against max-api-active: the first parked API
- * run may go. */
+/* Before a finished file takes its final name, the store records the
+ * name (with every other that is due, in one commit); the worker goes
+ * on with its other transfers meanwhile. */
 static void
-release_api_slot_locked (PcqEngine *self,
-                         PcqRun    *run)
-{
-  if (!run->api_slot)
-    return;
-
-  run->api_slot = FALSE;
-  g_assert (self->n_api_taken > 0);
-  self->n_api_taken--;
-  if (!self->stopping)
-    release_deferred_locked (self, g_get_monotonic_time ());
-}
-
-static void
-release_api_slot (PcqEngine *self,
-                  PcqRun    *run)
-{
-  g_async_queue_lock (self->backlog);
-  release_api_slot_locked (self, run);
-  g_async_queue_unlock (self->backlog);
-}
-
-/* Returns the next run this loop may start, or %NULL when it must exit. */
-static PcqRun *
-next_run (PcqEngine *self,
-          PcqWorker *worker)
-{
-  for (;;)
-    {
-      gpointer item;
-      PcqRun *run;
-      gint64 now;
-      gint64 wait;
-
-      g_mutex_lock (&self->gate_lock);
-      while (self->paused && !self->stopping)
-        g_cond_wait (&self->gate_cond, &self->gate_lock);
-      g_mutex_unlock (&self->gate_lock);
-
-      g_async_queue_lock (self->backlog);
-      now = g_get_monotonic_time ();
-      wait = self->stopping ? MAX_POP_WAIT_US : release_deferred_locked (self, now);
-      item = g_async_queue_timeout_pop_unlocked (self->backlog,
-                                                 CLAMP (wait, 1000, MAX_POP_WAIT_US));
-      if (item == NULL)
-        {
-          g_async_queue_unlock (self->backlog);
-          pcq_worker_idle (worker);
-          continue;
-        }
-
-      if (item == POISON)
-        {
-          g_async_queue_unlock (self->backlog);
-          return NULL;
-        }
-
-      run = item;
-      if (self->paused && !self->stopping)
-        {
-          g_async_queue_push_sorted_unlocked (self->backlog, run, compare_backlog, NULL);
-          g_async_queue_unlock (self->backlog);
-          continue;
-        }
-
-      if (!g_cancellable_is_cancelled (run->cancellable) &&
-          (ready_time_locked (self, run) > g_get_monotonic_time () ||
-           (is_api_run (run) && free_api_slots_locked (self) == 0)))
-        {
-          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
-          g_async_queue_unlock (self->backlog);
-          continue;
-        }
-      /* Under the lock, so that a forced shutdown sees it (see there). */
-      g_atomic_int_set (&run->taken, TRUE);
-      if (is_api_run (run))
-        {
-          run->api_slot = TRUE;
-          self->n_api_taken++;
-          /* The key as it is now: one set after the job was queued
-           * (read from the keyring, typed in) still reaches it. */
-          pcq_run_set_api_key (run, self->api_key);
-        }
-      g_async_queue_unlock (self->backlog);
-
-      if (g_cancellable_is_cancelled (run->cancellable))
-        {
-          release_api_slot (self, run);
-          pcq_sink_discard (run->output_path);
-          post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
-          pcq_run_unref (run);
-          continue;
-        }
-
-      return run;
-    }
-}
-
-static gint64
-backoff_ms (PcqEngine *self,
-            guint      attempts)
-{
-  gint64 base = g_atomic_int_get (&self->retry_base_delay);
-  gint64 delay = base << MIN (attempts - 1, 20);
-
-  delay = MIN (delay, MAX_BACKOFF_MS);
-  return delay * g_random_double_range (0.8, 1.2);
-}
-
-static void
-defer_run (PcqEngine *self,
-           PcqRun    *run,
-           gint64     retry_after_ms)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  g_async_queue_lock (self->backlog);
-  release_api_slot_locked (self, run);
-  if (g_cancellable_is_cancelled (run->cancellable))
-    {
-      /* Cancelled while we were deciding: pcq_engine_cancel() could not
-       * find it anywhere, so report it here. */
-      g_async_queue_unlock (self->backlog);
-      pcq_sink_discard (run->output_path);
-      post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, NULL);
-      pcq_run_unref (run);
-      return;
-    }
-
-  g_atomic_int_set (&run->taken, FALSE);
-
-  if (retry_after_ms >= 0)
-    {
-      /* The server asked every client to wait: hold back all of this
-       * host's queued jobs, not just this one. */
-      gint64 until = now + retry_after_ms * 1000;
-
-      if (until > host_hold_locked (self, run->host))
-        g_hash_table_insert (self->host_holds, g_strdup (run->host),
-                             g_memdup2 (&until, sizeof until));
-      run->not_before = until;
-    }
-  else
-    run->not_before = now + backoff_ms (self, run->attempts) * 1000;
-
-  g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
-  g_async_queue_unlock (self->backlog);
-}
-
-static void
-pcq_engine_loop (gpointer data,
-                 gpointer user_data)
+record_cb (PcqRun          *run,
+           PcqRecordedFunc  recorded,
+           gpointer         token,
+           gpointer         user_data)
 {
   PcqEngine *self = user_data;
-  PcqWorker *worker = pcq_worker_new (&worker_callbacks, self);
-  PcqRun *run;
 
-  while ((run = next_run (self, worker)) != NULL)
-    {
-      PcqAttempt attempt = { NULL, NULL, -1 };
-      PcqOutcome outcome;
-
-      run->attempts++;
-      post_event (self, EVENT_STARTED, run, PCQ_JOB_ACTIVE, NULL);
-
-      outcome = pcq_worker_run (worker, run, g_atomic_int_get (&self->stall_timeout), &attempt);
-
-      switch (outcome)
-        {
-        case PCQ_OUTCOME_RETRY:
-          if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
-              !g_cancellable_is_cancelled (run->cancellable))
-            {
-              post_event (self, EVENT_WAITING, run, PCQ_JOB_QUEUED, &attempt);
-              defer_run (self, run, attempt.retry_after_ms);
-              run = NULL;  /* the deferred queue has it now */
-              break;
-            }
-          pcq_sink_discard (run->output_path);
-          post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
-          break;
-
-        case PCQ_OUTCOME_FAILED:
-          pcq_sink_discard (run->output_path);
-          post_event (self, EVENT_FINISHED, run, PCQ_JOB_FAILED, &attempt);
-          break;
-
-        case PCQ_OUTCOME_CANCELLED:
-          pcq_sink_discard (run->output_path);
-          post_event (self, EVENT_FINISHED, run, PCQ_JOB_CANCELLED, &attempt);
-          break;
-
-        case PCQ_OUTCOME_DONE:
-          post_event (self, EVENT_FINISHED, run, PCQ_JOB_DONE, &attempt);
-          break;
-
-        default:
-          g_assert_not_reached ();
-        }
-
-      if (run != NULL)
-        release_api_slot (self, run);
-      pcq_attempt_clear (&attempt);
-      g_clear_pointer (&run, pcq_run_unref);
-    }
-
-  pcq_worker_free (worker);
+  /* @store is set before the first submission. */
+  if (self->store == NULL)
+    recorded (token);
+  else
+    pcq_store_put_name (self->store, run->id, run->output_path, run->validator,
+                        g_main_context_get_thread_default (), recorded, token);
 }
+
+static void
+waiting_cb (PcqRun     *run,
+            PcqAttempt *attempt,
+            gpointer    user_data)
+{
+  post_event (user_data, EVENT_WAITING, run, PCQ_JOB_QUEUED, attempt);
+}
+
+static void
+finished_cb (PcqRun      *run,
+             PcqJobState  state,
+             PcqAttempt  *attempt,
+             gpointer     user_data)
+{
+  post_event (user_data, EVENT_FINISHED, run, state, attempt);
+}
+
+static const PcqSchedulerCallbacks scheduler_callbacks = {
+  started_cb,
+  progress_cb,
+  named_cb,
+  record_cb,
+  waiting_cb,
+  finished_cb,
+};
 
 /* ---- main thread --------------------------------------------------- */
 
@@ -758,7 +408,6 @@ ensure_rate_timer (PcqEngine *self)
   g_source_unref (source);
 }
 
-static void stop_loops (PcqEngine *self);
 static void maybe_finish_shutdown (PcqEngine *self);
 
 static void
@@ -869,16 +518,49 @@ finish_done (PcqEngine *self,
   pcq_store_put (self->store, &record, TRUE, done_committed_cb, pending_new (self, run));
 }
 
+/* A forced stop interrupted the run: it is queued again, for the next
+ * start, with the validator that lets it resume its part file. */
 static void
-apply_event (PcqEngine *self,
-             Event     *event)
+requeue_run (PcqEngine *self,
+             PcqJob    *job,
+             PcqRun    *run)
 {
+  _pcq_job_set_output_path (job, NULL);
+  _pcq_job_set_validator (job, run->validator);
+  set_job_state (self, job, PCQ_JOB_QUEUED);
+  g_hash_table_remove (self->run_by_id, &run->id);
+  save_job (self, job);
+}
+
+/* A validator lets a crash resume the part file instead of fetching
+ * it again: stored (without waiting) for files worth resuming. Small
+ * ones are done before it would matter. */
+static void
+save_validator (PcqEngine  *self,
+                PcqRun     *run,
+                const char *validator)
+{
+  gint64 total = pcq_atomic_get64 (&run->total);
+
+  if (self->store == NULL || validator == NULL || (total >= 0 && total < RESUME_WORTH))
+    return;
+
+  run->saved_at = g_get_monotonic_time ();
+  pcq_store_put_progress (self->store, run->id, pcq_atomic_get64 (&run->bytes), total, validator);
+}
+
+static void
+apply_event (gpointer data)
+{
+  Event *event = data;
+  PcqEngine *self = event->engine;
   PcqJob *job;
 
   job = lookup_current (self, event->run);
   if (job == NULL)
     return;  /* removed, or retried meanwhile */
 
+  g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_attempts (job, event->attempts);
 
   switch (event->kind)
@@ -886,14 +568,14 @@ apply_event (PcqEngine *self,
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
-      /* Not stored: an active job is restored as queued anyway, and
-       * EVENT_NAMED stores it with its final name a moment later. */
+      /* Not stored: an active job is restored as queued anyway. */
       ensure_rate_timer (self);
       break;
 
     case EVENT_NAMED:
       _pcq_job_set_output_path (job, event->output_path);
       _pcq_job_set_validator (job, event->validator);
+      save_validator (self, event->run, event->validator);
       break;
 
     case EVENT_WAITING:
@@ -911,6 +593,8 @@ apply_event (PcqEngine *self,
                              pcq_atomic_get64 (&event->run->total));
       if (event->state == PCQ_JOB_DONE)
         finish_done (self, job, event->run);
+      else if (event->state == PCQ_JOB_QUEUED)
+        requeue_run (self, job, event->run);
       else
         finish_run (self, job, event->run, event->state);
       break;
@@ -918,75 +602,44 @@ apply_event (PcqEngine *self,
     default:
       g_assert_not_reached ();
     }
-}
-
-static gboolean
-pcq_engine_dispatch_events (gpointer user_data)
-{
-  PcqEngine *self = user_data;
-  g_autoptr(GPtrArray) dirty = NULL;
-  gint64 now = g_get_monotonic_time ();
-  gint64 deadline = now + DISPATCH_BUDGET_US;
-  gboolean more;
-  Event *event;
-
-  g_mutex_lock (&self->events_lock);
-  for (guint i = 0; i < self->events->len; i++)
-    g_queue_push_tail (&self->main_events, g_ptr_array_index (self->events, i));
-  g_free (g_ptr_array_steal (self->events, NULL));
-  dirty = g_steal_pointer (&self->dirty_runs);
-  self->dirty_runs = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_run_unref);
-  g_mutex_unlock (&self->events_lock);
-
-  /* One notify per property per batch, however many chunks arrived. */
-  g_object_freeze_notify (G_OBJECT (self));
-
-  for (guint i = 0; i < dirty->len; i++)
-    {
-      PcqRun *run = g_ptr_array_index (dirty, i);
-      PcqJob *job = g_hash_table_lookup (self->job_by_id, &run->id);
-      gint64 bytes;
-
-      g_atomic_int_set (&run->dirty, 0);
-      bytes = pcq_atomic_get64 (&run->bytes);
-      if (job != NULL && g_hash_table_lookup (self->run_by_id, &run->id) == run)
-        {
-          if (bytes > pcq_job_get_bytes (job))
-            self->bytes_received += bytes - pcq_job_get_bytes (job);
-          _pcq_job_set_progress (job, bytes, pcq_atomic_get64 (&run->total));
-
-          /* At most once a second per job. */
-          if (self->store != NULL && now - run->saved_at >= G_USEC_PER_SEC)
-            {
-              run->saved_at = now;
-              pcq_store_put_progress (self->store, run->id, bytes, pcq_job_get_total (job));
-            }
-        }
-    }
-
-  while ((event = g_queue_pop_head (&self->main_events)) != NULL)
-    {
-      apply_event (self, event);
-      event_free (event);
-      if (g_get_monotonic_time () >= deadline)
-        break;
-    }
 
   g_object_thaw_notify (G_OBJECT (self));
-
   maybe_finish_shutdown (self);
+}
 
-  /* The source stays while there is work, so workers need not add one. */
-  g_mutex_lock (&self->events_lock);
-  more = !g_queue_is_empty (&self->main_events) || self->events->len > 0 ||
-         self->dirty_runs->len > 0;
-  if (!more)
-    g_clear_pointer (&self->events_source, g_source_unref);
-  else
-    g_source_set_priority (self->events_source, PCQ_PRIORITY_RESULTS_MORE);
-  g_mutex_unlock (&self->events_lock);
+static void
+apply_progress (gpointer data)
+{
+  Event *event = data;
+  PcqEngine *self = event->engine;
+  PcqRun *run = event->run;
+  PcqJob *job = lookup_current (self, run);
+  gint64 bytes;
 
-  return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  g_atomic_int_set (&run->dirty, 0);
+  if (job == NULL)
+    return;
+
+  bytes = pcq_atomic_get64 (&run->bytes);
+  if (bytes > pcq_job_get_bytes (job))
+    self->bytes_received += bytes - pcq_job_get_bytes (job);
+  _pcq_job_set_progress (job, bytes, pcq_atomic_get64 (&run->total));
+
+  /* At most once a second per job: with the validator, so that a crash
+   * resumes a long download from about where it was. */
+  if (self->store != NULL && pcq_job_get_state (job) == PCQ_JOB_ACTIVE)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (run->saved_at == 0)
+        run->saved_at = now;
+      else if (now - run->saved_at >= G_USEC_PER_SEC)
+        {
+          run->saved_at = now;
+          pcq_store_put_progress (self->store, run->id, bytes, pcq_job_get_total (job),
+                                  _pcq_job_get_validator (job));
+        }
+    }
 }
 
 /* Every job is either finished or, when paused, still queued: a wait
@@ -999,23 +652,26 @@ is_settled (PcqEngine *self)
 }
 
 static void
-free_pool_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
+free_scheduler_thread (GTask        *task,
+                       gpointer      source_object,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
 {
-  /* Blocks until every loop has returned: never on the main thread. */
-  g_thread_pool_free (task_data, FALSE, TRUE);
+  /* Blocks until every worker thread has ended: never on the main thread. */
+  pcq_scheduler_free (task_data);
   g_task_return_boolean (task, TRUE);
 }
 
 static void
-pool_freed_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+scheduler_freed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   PcqEngine *self = PCQ_ENGINE (object);
   g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->shutdown_tasks);
+
+  /* What the workers said last (a job whose cancel raced the stop). */
+  pcq_dispatcher_flush (self->dispatcher);
 
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < tasks->len; i++)
@@ -1027,31 +683,16 @@ maybe_finish_shutdown (PcqEngine *self)
 {
   g_autoptr(GTask) task = NULL;
 
-  if (self->shutdown_tasks->len == 0 || self->pool == NULL || !is_settled (self))
+  if (self->shutdown_tasks->len == 0 || self->scheduler == NULL || !is_settled (self))
     return;
 
-  stop_loops (self);
+  pcq_scheduler_stop (self->scheduler);
   self->stopped = TRUE;
 
-  task = g_task_new (self, NULL, pool_freed_cb, NULL);
+  task = g_task_new (self, NULL, scheduler_freed_cb, NULL);
   g_task_set_source_tag (task, maybe_finish_shutdown);
-  g_task_set_task_data (task, g_steal_pointer (&self->pool), NULL);
-  g_task_run_in_thread (task, free_pool_thread);
-}
-
-/* Makes every loop exit after its current run, whatever is queued. */
-static void
-stop_loops (PcqEngine *self)
-{
-  g_async_queue_lock (self->backlog);
-  g_mutex_lock (&self->gate_lock);
-  self->stopping = TRUE;
-  g_cond_broadcast (&self->gate_cond);
-  g_mutex_unlock (&self->gate_lock);
-  for (guint i = 0; i < self->n_loops; i++)
-    g_async_queue_push_front_unlocked (self->backlog, POISON);
-  self->n_loops = 0;
-  g_async_queue_unlock (self->backlog);
+  g_task_set_task_data (task, g_steal_pointer (&self->scheduler), NULL);
+  g_task_run_in_thread (task, free_scheduler_thread);
 }
 
 static void
@@ -1060,7 +701,7 @@ pcq_engine_dispose (GObject *object)
   PcqEngine *self = (PcqEngine *)object;
 
   /* Last resort: whoever owns the engine should have shut it down. */
-  if (self->pool != NULL)
+  if (self->scheduler != NULL)
     {
       GHashTableIter iter;
       gpointer run;
@@ -1069,21 +710,15 @@ pcq_engine_dispose (GObject *object)
       while (g_hash_table_iter_next (&iter, NULL, &run))
         g_cancellable_cancel (((PcqRun *)run)->cancellable);
 
-      stop_loops (self);
-      g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
+      g_clear_pointer (&self->scheduler, pcq_scheduler_free);
     }
 
   /* Finishes the commits still queued: they are short, and a commit
    * cut off by the process's exit could leave a stale index lock. */
   g_clear_pointer (&self->vcs, pcq_vcs_free);
 
-  g_mutex_lock (&self->events_lock);
-  if (self->events_source != NULL)
-    {
-      g_source_destroy (self->events_source);
-      g_clear_pointer (&self->events_source, g_source_unref);
-    }
-  g_mutex_unlock (&self->events_lock);
+  if (self->dispatcher != NULL)
+    pcq_dispatcher_close (self->dispatcher);
 
   g_clear_handle_id (&self->rate_source, g_source_remove);
   g_clear_object (&self->jobs);
@@ -1097,23 +732,15 @@ pcq_engine_finalize (GObject *object)
 {
   PcqEngine *self = (PcqEngine *)object;
 
-  g_queue_clear_full (&self->deferred, (GDestroyNotify) pcq_run_unref);
-  g_clear_pointer (&self->backlog, g_async_queue_unref);
-  g_clear_pointer (&self->host_holds, g_hash_table_unref);
   g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_pointer (&self->run_by_id, g_hash_table_unref);
-  g_clear_pointer (&self->events, g_ptr_array_unref);
-  g_queue_clear_full (&self->main_events, (GDestroyNotify) event_free);
-  g_clear_pointer (&self->dirty_runs, g_ptr_array_unref);
+  g_clear_pointer (&self->dispatcher, pcq_dispatcher_unref);
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_clear_pointer (&self->part_tag, g_free);
   g_clear_pointer (&self->api_base, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
-  g_clear_pointer (&self->api_key, pcq_secret_free);
-  g_mutex_clear (&self->gate_lock);
-  g_cond_clear (&self->gate_cond);
-  g_mutex_clear (&self->events_lock);
 
   G_OBJECT_CLASS (pcq_engine_parent_class)->finalize (object);
 }
@@ -1148,7 +775,7 @@ pcq_engine_get_property (GObject    *object,
       g_value_set_uint (value, pcq_engine_get_stall_timeout (self));
       break;
     case PROP_RETRY_BASE_DELAY:
-      g_value_set_uint (value, g_atomic_int_get (&self->retry_base_delay));
+      g_value_set_uint (value, self->retry_base_delay);
       break;
     case PROP_API_BASE:
       g_value_set_string (value, self->api_base);
@@ -1212,9 +839,11 @@ pcq_engine_set_property (GObject      *object,
       pcq_engine_set_stall_timeout (self, g_value_get_uint (value));
       break;
     case PROP_RETRY_BASE_DELAY:
-      if ((guint) g_atomic_int_get (&self->retry_base_delay) != g_value_get_uint (value))
+      if (self->retry_base_delay != g_value_get_uint (value))
         {
-          g_atomic_int_set (&self->retry_base_delay, g_value_get_uint (value));
+          self->retry_base_delay = g_value_get_uint (value);
+          if (self->scheduler != NULL)
+            pcq_scheduler_set_retry_base_delay (self->scheduler, self->retry_base_delay);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1342,21 +971,17 @@ pcq_engine_class_init (PcqEngineClass *klass)
 static void
 pcq_engine_init (PcqEngine *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autofree char *api_key = NULL;
 
   self->main_context = g_main_context_ref_thread_default ();
   self->jobs = pcq_job_list_new ();
   self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->run_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                            (GDestroyNotify) pcq_run_unref);
-  self->backlog = g_async_queue_new_full (backlog_item_free);
-  self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
-  self->dirty_runs = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_run_unref);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  g_mutex_init (&self->gate_lock);
-  g_cond_init (&self->gate_cond);
-  g_mutex_init (&self->events_lock);
+  self->dispatcher = pcq_dispatcher_new (self->main_context, "[pcq] engine");
+  /* Until a store names them: part files no other engine will choose. */
+  self->part_tag = g_strdup_printf ("%08x", g_random_int ());
 
   self->max_active = DEFAULT_MAX_ACTIVE;
   self->max_api_active = DEFAULT_MAX_API_ACTIVE;
@@ -1364,18 +989,18 @@ pcq_engine_init (PcqEngine *self)
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
   self->api_base = g_strdup (PCQ_API_DEFAULT_BASE);
+
+  self->scheduler = pcq_scheduler_new (&scheduler_callbacks, self,
+                                       self->max_active, self->max_api_active);
+  pcq_scheduler_set_retries (self->scheduler, self->retries);
+  pcq_scheduler_set_stall_timeout (self->scheduler, self->stall_timeout);
+  pcq_scheduler_set_retry_base_delay (self->scheduler, self->retry_base_delay);
+
   /* Read once; the environment is not looked at again. */
-  self->api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
-  if (self->api_key != NULL)
-    g_strstrip (self->api_key);
-
-  self->pool = g_thread_pool_new (pcq_engine_loop, self, self->max_active, TRUE, &error);
-  if (self->pool == NULL)
-    g_error ("Cannot start worker threads: %s", error->message);
-
-  for (guint i = 0; i < self->max_active; i++)
-    g_thread_pool_push (self->pool, LOOP_TOKEN, NULL);
-  self->n_loops = self->max_active;
+  api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
+  pcq_engine_set_api_key (self, api_key);
+  if (api_key != NULL)
+    memset (api_key, 0, strlen (api_key));
 }
 
 PcqEngine *
@@ -1402,7 +1027,8 @@ push_run (PcqEngine *self,
           PcqRun    *run)
 {
   run->accepted = TRUE;
-  g_async_queue_push (self->backlog, pcq_run_ref (run));
+  if (self->scheduler != NULL)
+    pcq_scheduler_push (self->scheduler, run);
 }
 
 static void
@@ -1441,8 +1067,11 @@ run_for_job (PcqEngine  *self,
              PcqJob     *job,
              const char *host)
 {
+  g_autofree char *part_path = pcq_sink_part_path (pcq_job_get_output_dir (job), self->part_tag,
+                                                    pcq_job_get_id (job));
   PcqRun *run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
-                             pcq_job_get_output_dir (job), pcq_job_get_name (job), host);
+                             pcq_job_get_output_dir (job), pcq_job_get_name (job), host,
+                             part_path);
 
   if (pcq_job_get_kind (job) == PCQ_JOB_ASK)
     pcq_run_set_ask (run, pcq_job_get_prompt (job), self->model, self->system_prompt);
@@ -1451,6 +1080,7 @@ run_for_job (PcqEngine  *self,
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
+  run->may_replace = run->output_path != NULL;
   run->validator = g_strdup (_pcq_job_get_validator (job));
 
   return run;
@@ -1471,6 +1101,18 @@ pcq_engine_set_store (PcqEngine *self,
   g_return_if_fail (!store || PCQ_IS_STORE (store));
 
   g_set_object (&self->store, store);
+
+  /* Part files named after the store: another store's job 1 (the
+   * window's and headless) never takes this one's. */
+  if (store != NULL)
+    {
+      g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                              pcq_store_get_path (store), -1);
+
+      g_free (self->part_tag);
+      self->part_tag = g_strndup (digest, 8);
+      // XXX pcq_store_set_dispatcher (store, self->dispatcher);
+    }
 }
 
 /**
@@ -1720,16 +1362,10 @@ pcq_engine_cancel (PcqEngine *self,
     }
 
   /* Still waiting in the backlog or for a retry: take it out now. */
-  g_async_queue_lock (self->backlog);
-  removed = g_async_queue_remove_unlocked (self->backlog, run);
-  if (!removed)
-    removed = g_queue_remove (&self->deferred, run);
-  g_async_queue_unlock (self->backlog);
+  removed = self->scheduler != NULL && pcq_scheduler_remove (self->scheduler, run);
 
   if (removed)
     {
-      pcq_sink_discard (run->output_path);
-      pcq_run_unref (run);  /* the queue's reference */
       finish_run (self, job, run, PCQ_JOB_CANCELLED);
       maybe_finish_shutdown (self);
     }
@@ -1865,12 +1501,9 @@ pcq_engine_set_paused (PcqEngine *self,
   if (self->paused == paused)
     return;
 
-  g_async_queue_lock (self->backlog);
-  g_mutex_lock (&self->gate_lock);
   self->paused = paused;
-  g_cond_broadcast (&self->gate_cond);
-  g_mutex_unlock (&self->gate_lock);
-  g_async_queue_unlock (self->backlog);
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_paused (self->scheduler, paused);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
   maybe_finish_shutdown (self);
@@ -1901,25 +1534,8 @@ pcq_engine_set_max_active (PcqEngine *self,
     return;
 
   self->max_active = max_active;
-
-  if (!self->stopped)
-    {
-      g_thread_pool_set_max_threads (self->pool, max_active, NULL);
-
-      if (max_active > self->n_loops)
-        {
-          for (guint i = self->n_loops; i < max_active; i++)
-            g_thread_pool_push (self->pool, LOOP_TOKEN, NULL);
-        }
-      else
-        {
-          g_async_queue_lock (self->backlog);
-          for (guint i = max_active; i < self->n_loops; i++)
-            g_async_queue_push_front_unlocked (self->backlog, POISON);
-          g_async_queue_unlock (self->backlog);
-        }
-      self->n_loops = max_active;
-    }
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_max_active (self->scheduler, max_active);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ACTIVE]);
 }
@@ -1948,11 +1564,9 @@ pcq_engine_set_max_api_active (PcqEngine *self,
   if (self->max_api_active == max_api_active)
     return;
 
-  g_async_queue_lock (self->backlog);
   self->max_api_active = max_api_active;
-  if (!self->stopping)
-    release_deferred_locked (self, g_get_monotonic_time ());
-  g_async_queue_unlock (self->backlog);
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_max_api_active (self->scheduler, max_api_active);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_API_ACTIVE]);
 }
@@ -1961,7 +1575,7 @@ guint
 pcq_engine_get_retries (PcqEngine *self)
 {
   g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
-  return g_atomic_int_get (&self->retries);
+  return self->retries;
 }
 
 void
@@ -1970,10 +1584,12 @@ pcq_engine_set_retries (PcqEngine *self,
 {
   g_return_if_fail (PCQ_IS_ENGINE (self));
 
-  if ((guint) g_atomic_int_get (&self->retries) == retries)
+  if (self->retries == retries)
     return;
 
-  g_atomic_int_set (&self->retries, retries);
+  self->retries = retries;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_retries (self->scheduler, retries);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRIES]);
 }
 
@@ -1981,7 +1597,7 @@ guint
 pcq_engine_get_stall_timeout (PcqEngine *self)
 {
   g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
-  return g_atomic_int_get (&self->stall_timeout);
+  return self->stall_timeout;
 }
 
 /**
@@ -1997,10 +1613,12 @@ pcq_engine_set_stall_timeout (PcqEngine *self,
   g_return_if_fail (PCQ_IS_ENGINE (self));
   g_return_if_fail (seconds > 0);
 
-  if ((guint) g_atomic_int_get (&self->stall_timeout) == seconds)
+  if (self->stall_timeout == seconds)
     return;
 
-  g_atomic_int_set (&self->stall_timeout, seconds);
+  self->stall_timeout = seconds;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_stall_timeout (self->scheduler, seconds);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STALL_TIMEOUT]);
 }
 
@@ -2160,15 +1778,9 @@ pcq_engine_set_commit_results (PcqEngine *self,
 gboolean
 pcq_engine_has_api_key (PcqEngine *self)
 {
-  gboolean has_key;
-
   g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
 
-  g_async_queue_lock (self->backlog);
-  has_key = self->api_key != NULL && *self->api_key != '\0';
-  g_async_queue_unlock (self->backlog);
-
-  return has_key;
+  return self->has_api_key;
 }
 
 /**
@@ -2183,28 +1795,25 @@ void
 pcq_engine_set_api_key (PcqEngine  *self,
                         const char *api_key)
 {
-  char *old;
-
   g_return_if_fail (PCQ_IS_ENGINE (self));
 
-  g_async_queue_lock (self->backlog);
-  old = g_steal_pointer (&self->api_key);
-  if (api_key != NULL && *api_key != '\0')
-    self->api_key = g_strstrip (g_strdup (api_key));
-  g_async_queue_unlock (self->backlog);
-
-  pcq_secret_free (old);
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_api_key (self->scheduler, api_key);
+  self->has_api_key = self->scheduler != NULL && pcq_scheduler_has_api_key (self->scheduler);
 }
 
 /**
  * pcq_engine_shutdown_async:
  * @mode: %PCQ_SHUTDOWN_WAIT lets every job that can run finish (when
- *   paused, only the running ones); %PCQ_SHUTDOWN_FORCE cancels running
- *   jobs and starts no other
+ *   paused, only the running ones); %PCQ_SHUTDOWN_FORCE interrupts
+ *   running jobs and starts no other
  *
  * Stops the worker threads once the jobs have settled. Queued jobs that
- * did not run stay queued. Calling it again with %PCQ_SHUTDOWN_FORCE
- * while a wait is in progress turns it into a forced one.
+ * did not run stay queued; jobs a forced stop interrupted are queued
+ * again, their part files kept for the next start to resume when the
+ * server gave a validator. Only pcq_engine_cancel() cancels. Calling it
+ * again with %PCQ_SHUTDOWN_FORCE while a wait is in progress turns it
+ * into a forced one.
  */
 void
 pcq_engine_shutdown_async (PcqEngine           *self,
@@ -2226,19 +1835,16 @@ pcq_engine_shutdown_async (PcqEngine           *self,
       GHashTableIter iter;
       gpointer run;
 
-      /* Once paused (under the backlog lock) no loop takes another run,
-       * and every run a loop took before is marked taken, even if the
-       * main thread has not heard that it started. */
+      /* Once paused no worker takes another run, and every run a
+       * worker took before is marked taken, even if the main thread has
+       * not heard that it started. */
       pcq_engine_set_paused (self, TRUE);
       g_hash_table_iter_init (&iter, self->run_by_id);
-      while (g_hash_table_iter_next (&iter, NULL, &run))
-        {
-          if (g_atomic_int_get (&((PcqRun *)run)->taken))
-            g_cancellable_cancel (((PcqRun *)run)->cancellable);
-        }
+      while (self->scheduler != NULL && g_hash_table_iter_next (&iter, NULL, &run))
+        pcq_scheduler_interrupt (self->scheduler, run);
     }
 
-  if (self->stopped && self->pool == NULL && self->shutdown_tasks->len == 0)
+  if (self->stopped && self->scheduler == NULL && self->shutdown_tasks->len == 0)
     {
       /* Stopped already. */
       g_task_return_boolean (task, TRUE);

@@ -53,6 +53,8 @@ typedef struct
   gboolean           sync_output;
   PcqStoreCommitted  committed;
   gpointer           user_data;
+  GMainContext      *context;     /* where @committed runs, if not the main context */
+  char              *validator;   /* MUTATION_PROGRESS */
   GMutex            *done_lock;   /* FLUSH and CLOSE: the caller waits */
   GCond             *done_cond;
   gboolean          *done;
@@ -116,6 +118,8 @@ static void
 mutation_free (Mutation *m)
 {
   g_clear_pointer (&m->record, pcq_store_record_free);
+  g_clear_pointer (&m->context, g_main_context_unref);
+  g_free (m->validator);
   g_free (m);
 }
 
@@ -312,7 +316,7 @@ prepare_statements (PcqStore  *self,
                           " kind, prompt, commit_note)"
                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ? WHERE id = ?",
+      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "DELETE FROM jobs WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK ||
@@ -510,7 +514,8 @@ apply (PcqStore *self,
       stmt = self->progress_stmt;
       sqlite3_bind_int64 (stmt, 1, m->bytes);
       sqlite3_bind_int64 (stmt, 2, m->total);
-      sqlite3_bind_int64 (stmt, 3, m->id);
+      bind_text (stmt, 3, m->validator);
+      sqlite3_bind_int64 (stmt, 4, m->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_DELETE:
@@ -670,6 +675,34 @@ signal_waiter (Mutation *m)
   g_mutex_unlock (m->done_lock);
 }
 
+typedef struct
+{
+  PcqStoreCommitted func;
+  gpointer          user_data;
+} Delivery;
+
+static gboolean
+deliver_cb (gpointer data)
+{
+  Delivery *delivery = data;
+
+  delivery->func (delivery->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A worker waits for its name to be recorded: on with it, on its own
+ * thread. Delivered whether or not the commit succeeded (it is tried
+ * until it does, unless the store is closing). */
+static void
+deliver_to_context (Mutation *m)
+{
+  Delivery *delivery = g_new (Delivery, 1);
+
+  delivery->func = g_steal_pointer (&m->committed);
+  delivery->user_data = m->user_data;
+  g_main_context_invoke_full (m->context, G_PRIORITY_DEFAULT, deliver_cb, delivery, g_free);
+}
+
 static gpointer
 store_thread (gpointer data)
 {
@@ -713,13 +746,13 @@ store_thread (gpointer data)
         }
 
       for (guint i = 0; i < batch->len; i++)
-        has_callbacks |= ((Mutation *) g_ptr_array_index (batch, i))->committed != NULL;
-
-      for (guint i = 0; i < batch->len; i++)
         {
           m = g_ptr_array_index (batch, i);
           if (m->done != NULL)
             signal_waiter (m);
+          if (m->context != NULL)
+            deliver_to_context (m);
+          has_callbacks |= m->committed != NULL;
         }
 
       if (committed && has_callbacks)
@@ -955,11 +988,16 @@ pcq_store_put (PcqStore             *self,
   push (self, m);
 }
 
+/**
+ * pcq_store_put_progress:
+ * @validator: (nullable): what lets the job's part file be resumed
+ */
 void
-pcq_store_put_progress (PcqStore *self,
-                        guint64   id,
-                        gint64    bytes,
-                        gint64    total)
+pcq_store_put_progress (PcqStore   *self,
+                        guint64     id,
+                        gint64      bytes,
+                        gint64      total,
+                        const char *validator)
 {
   Mutation *m;
 
@@ -970,6 +1008,7 @@ pcq_store_put_progress (PcqStore *self,
   m->id = id;
   m->bytes = bytes;
   m->total = total;
+  m->validator = g_strdup (validator);
   push (self, m);
 }
 
@@ -1032,25 +1071,31 @@ pcq_store_flush (PcqStore *self)
 }
 
 /**
- * pcq_store_put_name_sync:
+ * pcq_store_put_name:
  * @id: a job that is in the store
  * @output_path: the final name chosen for it
  * @validator: (nullable): the response's ETag or Last-Modified
+ * @context: where @committed is called
+ * @committed: called once the name is committed
  *
- * Records a running job's final name and waits until that is committed,
- * so that no file can exist under a name the store does not know.
- * Thread-safe, and blocking: for worker threads, never the main thread.
+ * Records a running job's final name before the job's file is moved
+ * there, so that no file can exist under a name the store does not
+ * know. Thread-safe: for workers, which go on meanwhile.
  */
 void
-pcq_store_put_name_sync (PcqStore   *self,
-                         guint64     id,
-                         const char *output_path,
-                         const char *validator)
+pcq_store_put_name (PcqStore          *self,
+                    guint64            id,
+                    const char        *output_path,
+                    const char        *validator,
+                    GMainContext      *context,
+                    PcqStoreCommitted  committed,
+                    gpointer           user_data)
 {
   Mutation *m;
 
   g_return_if_fail (PCQ_IS_STORE (self));
   g_return_if_fail (output_path != NULL);
+  g_return_if_fail (context != NULL && committed != NULL);
 
   m = g_new0 (Mutation, 1);
   m->kind = MUTATION_NAME;
@@ -1058,7 +1103,10 @@ pcq_store_put_name_sync (PcqStore   *self,
   m->record->id = id;
   m->record->output_path = g_strdup (output_path);
   m->record->validator = g_strdup (validator);
-  push_and_wait (self, m);
+  m->context = g_main_context_ref (context);
+  m->committed = committed;
+  m->user_data = user_data;
+  push (self, m);
 }
 
 /**

@@ -72,13 +72,17 @@ void        pcq_store_put          (PcqStore             *self,
 void        pcq_store_put_progress (PcqStore             *self,
                                     guint64               id,
                                     gint64                bytes,
-                                    gint64                total);
+                                    gint64                total,
+                                    const char           *validator);
 void        pcq_store_delete       (PcqStore             *self,
                                     guint64               id);
-void        pcq_store_put_name_sync (PcqStore            *self,
+void        pcq_store_put_name     (PcqStore             *self,
                                     guint64               id,
                                     const char           *output_path,
-                                    const char           *validator);
+                                    const char           *validator,
+                                    GMainContext         *context,
+                                    PcqStoreCommitted     committed,
+                                    gpointer              user_data);
 void        pcq_store_flush        (PcqStore             *self);
 void        pcq_store_close        (PcqStore             *self);
 

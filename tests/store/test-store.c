@@ -445,7 +445,7 @@ test_migrate_newer (Fixture       *f,
   g_assert_cmpuint (records->len, ==, 0);
   put_simple (store, 1, PCQ_JOB_QUEUED, f->out);
   put_simple (store, 2, PCQ_JOB_DONE, f->out);
-  pcq_store_put_progress (store, 1, 10, 20);
+  pcq_store_put_progress (store, 1, 10, 20, NULL);
   pcq_store_delete (store, 2);
   pcq_store_flush (store);
   close_store (store);
@@ -709,7 +709,7 @@ test_batch_concurrent (Fixture       *f,
               model[id].bytes = bytes;
               model[id].total = total;
             }
-          pcq_store_put_progress (store, id, bytes, total);
+          pcq_store_put_progress (store, id, bytes, total, NULL);
         }
       else
         {

@@ -1,0 +1,214 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-run"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <libsoup/soup.h>
+
+#include "pcq-error.h"
+#include "pcq-run.h"
+#include "pcq-util.h"
+
+PcqRun *
+pcq_run_new (guint64     id,
+             const char *url,
+             const char *output_dir,
+             const char *name,
+             const char *host,
+             const char *part_path)
+{
+  PcqRun *run = g_new0 (PcqRun, 1);
+
+  g_atomic_ref_count_init (&run->ref_count);
+  run->id = id;
+  run->url = g_strdup (url);
+  run->output_dir = g_strdup (output_dir);
+  run->name = g_strdup (name);
+  run->host = g_strdup (host);
+  run->part_path = g_strdup (part_path);
+  run->cancellable = g_cancellable_new ();
+  run->total = -1;
+
+  return run;
+}
+
+
+/* The same for the whole process: with the job id it makes an
+ * Idempotency-Key no other process sends. */
+static const char *
+process_nonce (void)
+{
+  static gsize nonce;
+
+  if (g_once_init_enter (&nonce))
+    {
+      char *value = g_strdup_printf ("%08x%08x%08x%08x",
+                                     g_random_int (), g_random_int (),
+                                     g_random_int (), g_random_int ());
+
+      g_once_init_leave (&nonce, (gsize) value);
+    }
+
+  return (const char *) nonce;
+}
+
+/**
+ * pcq_run_set_ask:
+ * @run: a run whose url is a chat-completions URL
+ *
+ * Makes @run an API task. Call before the run is shared.
+ */
+void
+pcq_run_set_ask (PcqRun     *run,
+                 const char *prompt,
+                 const char *model,
+                 const char *system_prompt)
+{
+  run->kind = PCQ_JOB_ASK;
+  run->prompt = g_strdup (prompt);
+  run->model = g_strdup (model);
+  run->system_prompt = g_strdup (system_prompt);
+  run->idempotency_key = g_strdup_printf ("pcq-%s-%" G_GUINT64_FORMAT, process_nonce (), run->id);
+}
+
+/**
+ * pcq_run_set_batch:
+ * @run: a run whose url is a chat-completions URL
+ * @body: the request body from a batch file, as JSON text
+ * @model: (nullable): used only if @body names no model
+ *
+ * Makes @run an API task that posts @body. Call before the run is shared.
+ */
+void
+pcq_run_set_batch (PcqRun     *run,
+                   const char *body,
+                   const char *model)
+{
+  pcq_run_set_ask (run, body, model, NULL);
+  run->kind = PCQ_JOB_BATCH;
+}
+
+/**
+ * pcq_run_set_api_key:
+ *
+ * Gives @run the key its next attempt sends, wiping the one before.
+ * Only for the thread that holds @run.
+ */
+void
+pcq_run_set_api_key (PcqRun     *run,
+                     const char *api_key)
+{
+  pcq_secret_free (run->api_key);
+  run->api_key = g_strdup (api_key);
+}
+
+gboolean
+pcq_run_is_api (PcqRun *run)
+{
+  return run->kind != PCQ_JOB_DOWNLOAD;
+}
+
+PcqRun *
+pcq_run_ref (PcqRun *run)
+{
+  g_atomic_ref_count_inc (&run->ref_count);
+  return run;
+}
+
+void
+pcq_run_unref (PcqRun *run)
+{
+  if (!g_atomic_ref_count_dec (&run->ref_count))
+    return;
+
+  g_free (run->url);
+  g_free (run->output_dir);
+  g_free (run->name);
+  g_free (run->host);
+  g_free (run->part_path);
+  g_free (run->output_path);
+  g_free (run->validator);
+  g_free (run->prompt);
+  g_free (run->model);
+  g_free (run->system_prompt);
+  pcq_secret_free (run->api_key);
+  g_free (run->idempotency_key);
+  g_object_unref (run->cancellable);
+  g_free (run);
+}
+
+
+void
+pcq_attempt_clear (PcqAttempt *attempt)
+{
+  g_clear_error (&attempt->error);
+  g_clear_pointer (&attempt->output_path, g_free);
+  attempt->retry_after_ms = -1;
+}
+
+
+/**
+ * pcq_uri_is_http:
+ *
+ * Returns: whether @uri is an http or https URI: the only ones Pcq
+ *   fetches, also after a redirect
+ */
+gboolean
+pcq_uri_is_http (GUri *uri)
+{
+  const char *scheme = g_uri_get_scheme (uri);
+
+  return g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0;
+}
+
+/**
+ * pcq_check_url:
+ * @url: what a person typed
+ * @error: return location for a %PCQ_ERROR_INVALID_URL
+ *
+ * Returns: (transfer full) (nullable): the URL's host if it is an
+ *   absolute http or https URL with a host, else %NULL
+ */
+char *
+pcq_check_url (const char  *url,
+               GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *host;
+
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, &local_error);
+  if (uri == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   _("Not a valid URL: “%s”"), url);
+      return NULL;
+    }
+
+  if (!pcq_uri_is_http (uri))
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   _("Unsupported scheme “%s”: only http and https links can be downloaded"),
+                   g_uri_get_scheme (uri));
+      return NULL;
+    }
+
+  host = g_uri_get_host (uri);
+  if (host == NULL || *host == '\0' || strpbrk (host, " \t\r\n") != NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_INVALID_URL,
+                   _("No host in URL “%s”"), url);
+      return NULL;
+    }
+
+  return g_ascii_strdown (host, -1);
+}
+

@@ -1,0 +1,117 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pcq-job.h"
+
+G_BEGIN_DECLS
+
+/* GLib has no 64-bit atomics; progress counters need them. */
+#define pcq_atomic_set64(p, v) __atomic_store_n ((p), (v), __ATOMIC_RELAXED)
+#define pcq_atomic_get64(p)    __atomic_load_n ((p), __ATOMIC_RELAXED)
+
+/* What a worker gets for one job: a plain copy of the spec, the job's
+ * cancellable and the path of its part file. Workers never see the
+ * PcqJob itself.
+ *
+ * Who may touch what:
+ *  - the spec (id … idempotency_key) is fixed once the run is shared;
+ *  - bytes, total, dirty and interrupted are atomics, any thread;
+ *  - taken and api_slot belong to the scheduler's lock;
+ *  - the "attempt" block belongs to whoever holds the run: the
+ *    backlog, one worker, or the engine on the main thread, never two
+ *    at once;
+ *  - accepted and saved_at are the main thread's. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+
+  /* The spec. */
+  guint64          id;
+  PcqJobKind       kind;
+  char            *url;
+  char            *output_dir;
+  char            *name;          /* explicit name, or NULL */
+  char            *host;          /* for Retry-After and host holds */
+  char            *part_path;     /* where the body goes until it is complete */
+  GCancellable    *cancellable;
+  char            *prompt;        /* API tasks: the prompt, or a batch's body */
+  char            *model;         /* nullable */
+  char            *system_prompt; /* nullable */
+  char            *idempotency_key; /* the same for every attempt */
+
+  /* Atomics. */
+  gint64           bytes;
+  gint64           total;         /* -1 while unknown */
+  gint             dirty;         /* progress not yet shown */
+  gint             interrupted;   /* a forced stop, not a Cancel: keep the part */
+
+  /* The scheduler's lock. */
+  gint             taken;         /* a worker holds it (atomic, read by shutdown) */
+  gboolean         api_slot;      /* counts against max-api-active */
+
+  /* The holder's. */
+  guint            attempts;
+  gint64           not_before;    /* monotonic µs before which it must not start */
+  char            *output_path;   /* the final name, once chosen */
+  gboolean         may_replace;   /* output_path came from the store: what lies
+                                   * there is this job's result from before a crash */
+  char            *validator;     /* strong ETag or Last-Modified of the part */
+  char            *api_key;       /* set as a worker takes the run; never logged */
+
+  /* The main thread's. */
+  gboolean         accepted;      /* committed to the store and in the backlog */
+  gint64           saved_at;      /* when progress was last stored */
+} PcqRun;
+
+PcqRun *pcq_run_new         (guint64     id,
+                             const char *url,
+                             const char *output_dir,
+                             const char *name,
+                             const char *host,
+                             const char *part_path);
+void    pcq_run_set_ask     (PcqRun     *run,
+                             const char *prompt,
+                             const char *model,
+                             const char *system_prompt);
+void    pcq_run_set_batch   (PcqRun     *run,
+                             const char *body,
+                             const char *model);
+void    pcq_run_set_api_key (PcqRun     *run,
+                             const char *api_key);
+gboolean pcq_run_is_api     (PcqRun     *run);
+PcqRun *pcq_run_ref         (PcqRun     *run);
+void    pcq_run_unref       (PcqRun     *run);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqRun, pcq_run_unref)
+
+typedef enum
+{
+  PCQ_OUTCOME_DONE,
+  PCQ_OUTCOME_FAILED,
+  PCQ_OUTCOME_RETRY,        /* a transient error: worth another attempt */
+  PCQ_OUTCOME_CANCELLED,
+  PCQ_OUTCOME_INTERRUPTED,  /* a forced stop: queued again, part kept */
+} PcqOutcome;
+
+/* How one attempt ended. */
+typedef struct
+{
+  GError *error;
+  char   *output_path;
+  gint64  retry_after_ms;  /* from a Retry-After header, or -1 */
+} PcqAttempt;
+
+void      pcq_attempt_clear (PcqAttempt  *attempt);
+
+char     *pcq_check_url   (const char  *url,
+                           GError     **error);
+gboolean  pcq_uri_is_http (GUri        *uri);
+
+G_END_DECLS

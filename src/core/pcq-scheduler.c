@@ -1,0 +1,675 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-scheduler"
+
+#include "config.h"
+
+#include "pcq-scheduler.h"
+#include "pcq-sink.h"
+#include "pcq-util.h"
+
+/*
+ * The backlog is a GAsyncQueue of runs in submission order. A
+ * GThreadPool runs one loop per worker thread (about one per CPU); each
+ * loop owns a PcqWorker, which runs several transfers at once on the
+ * thread's own GMainContext.
+ *
+ * The backlog's own lock guards everything below marked "locked": the
+ * pause gate, how many runs are taken (max-active is exact: a loop takes
+ * a run only while fewer than max-active are taken), runs deferred for
+ * a retry delay or a host's Retry-After, host holds and API slots.
+ *
+ * A loop takes runs in order until its share of max-active is reached,
+ * then sleeps in its context's poll. Whatever may let a run start
+ * (a push, resume, a higher max-active, a slot set free) wakes the loops
+ * that sleep; a loop with deferred runs also wakes itself when the first
+ * is due.
+ */
+
+#define MAX_BACKOFF_MS (60 * 1000)
+#define MAX_THREADS 64
+
+typedef struct
+{
+  PcqWorker *worker;
+  gboolean   sleeping;   /* locked */
+} Loop;
+
+struct _PcqScheduler
+{
+  const PcqSchedulerCallbacks *callbacks;
+  gpointer       user_data;
+
+  GAsyncQueue   *backlog;
+  GThreadPool   *pool;
+  guint          n_threads;
+
+  /* Locked. */
+  GPtrArray     *loops;
+  gboolean       paused;
+  gboolean       stopping;
+  guint          max_active;
+  guint          n_taken;
+  GQueue         deferred;
+  GHashTable    *host_holds;    /* host → gint64 monotonic µs */
+  char          *api_key;       /* never logged, stored or shown */
+  guint          max_api_active;
+  guint          n_api_taken;
+
+  /* Atomics. */
+  guint          retries;
+  guint          stall_timeout;
+  guint          retry_base_delay;  /* ms */
+};
+
+static gint
+compare_run_id (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  const PcqRun *ra = a;
+  const PcqRun *rb = b;
+
+  return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+static void
+wake_locked (PcqScheduler *self)
+{
+  for (guint i = 0; i < self->loops->len; i++)
+    {
+      Loop *loop = g_ptr_array_index (self->loops, i);
+
+      if (loop->sleeping)
+        {
+          loop->sleeping = FALSE;
+          g_main_context_wakeup (pcq_worker_get_context (loop->worker));
+        }
+    }
+}
+
+static gint64
+host_hold_locked (PcqScheduler *self,
+                  const char   *host)
+{
+  gpointer until;
+
+  if (host != NULL && g_hash_table_lookup_extended (self->host_holds, host, NULL, &until))
+    return *(gint64 *)until;
+
+  return 0;
+}
+
+static gint64
+ready_time_locked (PcqScheduler *self,
+                   PcqRun       *run)
+{
+  return MAX (run->not_before, host_hold_locked (self, run->host));
+}
+
+static guint
+free_api_slots_locked (PcqScheduler *self)
+{
+  return self->max_api_active > self->n_api_taken ? self->max_api_active - self->n_api_taken : 0;
+}
+
+/* Moves deferred runs whose time has come back to the head of the
+ * backlog, oldest first, and returns how long until the next one. */
+static gint64
+release_deferred_locked (PcqScheduler *self,
+                         gint64        now)
+{
+  g_autoptr(GPtrArray) due = NULL;
+  gint64 next = G_MAXINT64;
+  guint api_slots = free_api_slots_locked (self);
+  GList *l = self->deferred.head;
+
+  while (l != NULL)
+    {
+      GList *next_link = l->next;
+      PcqRun *run = l->data;
+      gint64 ready = ready_time_locked (self, run);
+
+      if (ready > now)
+        next = MIN (next, ready);
+      else if (!pcq_run_is_api (run) || api_slots > 0)
+        {
+          if (pcq_run_is_api (run))
+            api_slots--;
+          if (due == NULL)
+            due = g_ptr_array_new ();
+          g_ptr_array_add (due, run);
+          g_queue_delete_link (&self->deferred, l);
+        }
+      /* else parked until an API slot is free */
+
+      l = next_link;
+    }
+
+  for (guint i = 0; due != NULL && i < due->len; i++)
+    g_async_queue_push_sorted_unlocked (self->backlog, g_ptr_array_index (due, i),
+                                        compare_run_id, NULL);
+  if (due != NULL)
+    wake_locked (self);
+
+  return next == G_MAXINT64 ? G_MAXINT64 : next - now;
+}
+
+/* A run the loop took goes back: the slot it held is free. */
+static void
+give_back_locked (PcqScheduler *self,
+                  PcqRun       *run)
+{
+  g_atomic_int_set (&run->taken, FALSE);
+  g_assert (self->n_taken > 0);
+  self->n_taken--;
+
+  if (run->api_slot)
+    {
+      run->api_slot = FALSE;
+      g_assert (self->n_api_taken > 0);
+      self->n_api_taken--;
+      if (!self->stopping)
+        release_deferred_locked (self, g_get_monotonic_time ());
+    }
+
+  wake_locked (self);
+}
+
+/* A run that ends without a file gives its name back; unless a forced
+ * stop interrupted it (queued again, to be resumed), it leaves no part
+ * file behind. */
+static void
+finish (PcqScheduler *self,
+        PcqRun       *run,
+        PcqJobState   state,
+        PcqAttempt   *attempt)
+{
+  if (state != PCQ_JOB_DONE)
+    pcq_sink_release (run->output_path);
+  if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
+    pcq_sink_remove_part (run->part_path);
+
+  self->callbacks->finished (run, state, attempt, self->user_data);
+}
+
+/* Takes, in order, the runs this loop may start now. Runs that must
+ * wait go to @deferred; cancelled ones to @cancelled. Returns how long
+ * until a deferred run is due. */
+static gint64
+take_locked (PcqScheduler *self,
+             PcqWorker    *worker,
+             GPtrArray    *start,
+             GPtrArray    *cancelled)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 wait = release_deferred_locked (self, now);
+  guint share = (self->max_active + self->n_threads - 1) / self->n_threads;
+
+  while (!self->paused && !self->stopping && self->n_taken < self->max_active &&
+         pcq_worker_get_n_running (worker) + start->len < share)
+    {
+      PcqRun *run = g_async_queue_try_pop_unlocked (self->backlog);
+
+      if (run == NULL)
+        break;
+
+      if (g_cancellable_is_cancelled (run->cancellable))
+        {
+          g_ptr_array_add (cancelled, run);
+          continue;
+        }
+
+      if (ready_time_locked (self, run) > now)
+        {
+          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          wait = MIN (wait, ready_time_locked (self, run) - now);
+          continue;
+        }
+      if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
+        {
+          /* Parked: give_back_locked() releases it with the next slot. */
+          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          continue;
+        }
+
+      /* Under the lock, so that a forced stop sees it. */
+      g_atomic_int_set (&run->taken, TRUE);
+      self->n_taken++;
+      if (pcq_run_is_api (run))
+        {
+          run->api_slot = TRUE;
+          self->n_api_taken++;
+          /* The key as it is now: one set after the job was queued
+           * (read from the keyring, typed in) still reaches it. */
+          pcq_run_set_api_key (run, self->api_key);
+        }
+      g_ptr_array_add (start, run);
+    }
+
+  return wait;
+}
+
+static gint64
+backoff_ms (PcqScheduler *self,
+            guint         attempts)
+{
+  gint64 base = g_atomic_int_get (&self->retry_base_delay);
+  gint64 delay = base << MIN (attempts - 1, 20);
+
+  delay = MIN (delay, MAX_BACKOFF_MS);
+  return delay * g_random_double_range (0.8, 1.2);
+}
+
+/* The attempt failed in a way worth another one: the run waits, in
+ * order, for its delay or its host's Retry-After. */
+static void
+defer (PcqScheduler *self,
+       PcqRun       *run,
+       gint64        retry_after_ms)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_async_queue_lock (self->backlog);
+  give_back_locked (self, run);
+
+  if (retry_after_ms >= 0)
+    {
+      /* The server asked every client to wait: hold back all of this
+       * host's queued jobs, not just this one. */
+      gint64 until = now + retry_after_ms * 1000;
+
+      if (until > host_hold_locked (self, run->host))
+        g_hash_table_insert (self->host_holds, g_strdup (run->host),
+                             g_memdup2 (&until, sizeof until));
+      run->not_before = until;
+    }
+  else
+    run->not_before = now + backoff_ms (self, run->attempts) * 1000;
+
+  g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+  g_async_queue_unlock (self->backlog);
+}
+
+static void
+worker_done_cb (PcqWorker  *worker,
+                PcqRun     *run,
+                PcqOutcome  outcome,
+                PcqAttempt *attempt,
+                gpointer    user_data)
+{
+  PcqScheduler *self = user_data;
+  PcqJobState state;
+
+  switch (outcome)
+    {
+    case PCQ_OUTCOME_RETRY:
+      if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
+          !g_cancellable_is_cancelled (run->cancellable))
+        {
+          self->callbacks->waiting (run, attempt, self->user_data);
+          defer (self, run, attempt->retry_after_ms);
+          return;
+        }
+      state = g_atomic_int_get (&run->interrupted) ? PCQ_JOB_QUEUED
+            : g_cancellable_is_cancelled (run->cancellable) ? PCQ_JOB_CANCELLED
+            : PCQ_JOB_FAILED;
+      break;
+    case PCQ_OUTCOME_FAILED:
+      state = PCQ_JOB_FAILED;
+      break;
+    case PCQ_OUTCOME_CANCELLED:
+      state = PCQ_JOB_CANCELLED;
+      break;
+    case PCQ_OUTCOME_INTERRUPTED:
+      state = PCQ_JOB_QUEUED;
+      break;
+    case PCQ_OUTCOME_DONE:
+      state = PCQ_JOB_DONE;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  finish (self, run, state, attempt);
+
+  g_async_queue_lock (self->backlog);
+  give_back_locked (self, run);
+  g_async_queue_unlock (self->backlog);
+  pcq_run_unref (run);
+}
+
+static void
+worker_progress_cb (PcqRun   *run,
+                    gpointer  user_data)
+{
+  PcqScheduler *self = user_data;
+
+  self->callbacks->progress (run, self->user_data);
+}
+
+static void
+worker_named_cb (PcqRun   *run,
+                 gpointer  user_data)
+{
+  PcqScheduler *self = user_data;
+
+  self->callbacks->named (run, self->user_data);
+}
+
+static void
+worker_record_cb (PcqRun          *run,
+                  PcqRecordedFunc  recorded,
+                  gpointer         token,
+                  gpointer         user_data)
+{
+  PcqScheduler *self = user_data;
+
+  self->callbacks->record (run, recorded, token, self->user_data);
+}
+
+static const PcqWorkerCallbacks worker_callbacks = {
+  worker_progress_cb,
+  worker_named_cb,
+  worker_record_cb,
+  worker_done_cb,
+};
+
+static gboolean
+due_cb (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* One worker thread: take what may start, start it, sleep until
+ * something changes. */
+static void
+loop_thread (gpointer data,
+             gpointer user_data)
+{
+  PcqScheduler *self = user_data;
+  g_autoptr(GPtrArray) start = g_ptr_array_new ();
+  g_autoptr(GPtrArray) cancelled = g_ptr_array_new ();
+  Loop loop = { pcq_worker_new (&worker_callbacks, self), FALSE };
+  GMainContext *context = pcq_worker_get_context (loop.worker);
+
+  g_async_queue_lock (self->backlog);
+  g_ptr_array_add (self->loops, &loop);
+  g_async_queue_unlock (self->backlog);
+
+  for (;;)
+    {
+      GSource *due = NULL;
+      gint64 wait;
+
+      g_async_queue_lock (self->backlog);
+      if (self->stopping && pcq_worker_get_n_running (loop.worker) == 0)
+        {
+          g_ptr_array_remove_fast (self->loops, &loop);
+          g_async_queue_unlock (self->backlog);
+          break;
+        }
+      wait = take_locked (self, loop.worker, start, cancelled);
+      loop.sleeping = start->len == 0 && cancelled->len == 0;
+      g_async_queue_unlock (self->backlog);
+
+      for (guint i = 0; i < cancelled->len; i++)
+        {
+          PcqRun *run = g_ptr_array_index (cancelled, i);
+
+          finish (self, run, PCQ_JOB_CANCELLED, NULL);
+          pcq_run_unref (run);
+        }
+      g_ptr_array_set_size (cancelled, 0);
+
+      for (guint i = 0; i < start->len; i++)
+        {
+          PcqRun *run = g_ptr_array_index (start, i);
+
+          run->attempts++;
+          self->callbacks->started (run, self->user_data);
+          pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout));
+        }
+
+      if (!loop.sleeping)
+        {
+          g_ptr_array_set_size (start, 0);
+          /* Let what just started get going, then look again. */
+          while (g_main_context_iteration (context, FALSE))
+            ;
+          continue;
+        }
+
+      if (wait != G_MAXINT64)
+        {
+          due = g_timeout_source_new (MAX (wait / 1000, 1));
+          g_source_set_callback (due, due_cb, NULL, NULL);
+          g_source_attach (due, context);
+        }
+
+      g_main_context_iteration (context, TRUE);
+
+      if (due != NULL)
+        {
+          g_source_destroy (due);
+          g_source_unref (due);
+        }
+    }
+
+  pcq_worker_free (loop.worker);
+}
+
+static void
+backlog_item_free (gpointer item)
+{
+  pcq_run_unref (item);
+}
+
+PcqScheduler *
+pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
+                   gpointer                     user_data,
+                   guint                        max_active,
+                   guint                        max_api_active)
+{
+  PcqScheduler *self = g_new0 (PcqScheduler, 1);
+  g_autoptr(GError) error = NULL;
+  const char *threads = g_getenv ("PCQ_WORKER_THREADS");
+
+  self->callbacks = callbacks;
+  self->user_data = user_data;
+  self->backlog = g_async_queue_new_full (backlog_item_free);
+  self->loops = g_ptr_array_new ();
+  self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_queue_init (&self->deferred);
+  self->max_active = max_active;
+  self->max_api_active = max_api_active;
+
+  /* About one thread per CPU: each runs many transfers. */
+  self->n_threads = threads != NULL ? (guint) g_ascii_strtoull (threads, NULL, 10)
+                                    : g_get_num_processors ();
+  self->n_threads = CLAMP (self->n_threads, 1, MAX_THREADS);
+
+  self->pool = g_thread_pool_new (loop_thread, self, self->n_threads, TRUE, &error);
+  if (self->pool == NULL)
+    g_error ("Cannot start worker threads: %s", error->message);
+
+  for (guint i = 0; i < self->n_threads; i++)
+    g_thread_pool_push (self->pool, GUINT_TO_POINTER (i + 1), NULL);
+
+  return self;
+}
+
+void
+pcq_scheduler_free (PcqScheduler *self)
+{
+  pcq_scheduler_stop (self);
+  g_thread_pool_free (self->pool, FALSE, TRUE);
+
+  g_queue_clear_full (&self->deferred, (GDestroyNotify) pcq_run_unref);
+  g_async_queue_unref (self->backlog);
+  g_ptr_array_unref (self->loops);
+  g_hash_table_unref (self->host_holds);
+  pcq_secret_free (self->api_key);
+  g_free (self);
+}
+
+/* Takes a reference to @run. */
+void
+pcq_scheduler_push (PcqScheduler *self,
+                    PcqRun       *run)
+{
+  g_async_queue_lock (self->backlog);
+  g_async_queue_push_unlocked (self->backlog, pcq_run_ref (run));
+  if (!self->paused)
+    wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+/* Takes @run out if it is still waiting, in the backlog or for a
+ * retry; returns whether it was (and drops the queue's reference). */
+gboolean
+pcq_scheduler_remove (PcqScheduler *self,
+                      PcqRun       *run)
+{
+  gboolean removed;
+
+  g_async_queue_lock (self->backlog);
+  removed = g_async_queue_remove_unlocked (self->backlog, run);
+  if (!removed)
+    removed = g_queue_remove (&self->deferred, run);
+  g_async_queue_unlock (self->backlog);
+
+  if (removed)
+    {
+      pcq_sink_remove_part (run->part_path);
+      pcq_sink_release (run->output_path);
+      pcq_run_unref (run);
+    }
+
+  return removed;
+}
+
+void
+pcq_scheduler_set_paused (PcqScheduler *self,
+                          gboolean      paused)
+{
+  g_async_queue_lock (self->backlog);
+  self->paused = paused;
+  wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+void
+pcq_scheduler_set_max_active (PcqScheduler *self,
+                              guint         max_active)
+{
+  g_async_queue_lock (self->backlog);
+  self->max_active = max_active;
+  wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+void
+pcq_scheduler_set_max_api_active (PcqScheduler *self,
+                                  guint         max_api_active)
+{
+  g_async_queue_lock (self->backlog);
+  self->max_api_active = max_api_active;
+  if (!self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
+  wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+void
+pcq_scheduler_set_retries (PcqScheduler *self,
+                           guint         retries)
+{
+  g_atomic_int_set (&self->retries, retries);
+}
+
+/* Applies to attempts that start after the change. */
+void
+pcq_scheduler_set_stall_timeout (PcqScheduler *self,
+                                 guint         seconds)
+{
+  g_atomic_int_set (&self->stall_timeout, seconds);
+}
+
+void
+pcq_scheduler_set_retry_base_delay (PcqScheduler *self,
+                                    guint         ms)
+{
+  g_atomic_int_set (&self->retry_base_delay, ms);
+}
+
+void
+pcq_scheduler_set_api_key (PcqScheduler *self,
+                           const char   *api_key)
+{
+  char *old;
+
+  g_async_queue_lock (self->backlog);
+  old = g_steal_pointer (&self->api_key);
+  if (api_key != NULL && *api_key != '\0')
+    self->api_key = g_strstrip (g_strdup (api_key));
+  g_async_queue_unlock (self->backlog);
+
+  pcq_secret_free (old);
+}
+
+gboolean
+pcq_scheduler_has_api_key (PcqScheduler *self)
+{
+  gboolean has_key;
+
+  g_async_queue_lock (self->backlog);
+  has_key = self->api_key != NULL;
+  g_async_queue_unlock (self->backlog);
+
+  return has_key;
+}
+
+/**
+ * pcq_scheduler_interrupt:
+ *
+ * A forced stop: if a worker has @run, it stops at once and the run goes
+ * back to the queue with its part file (see PCQ_OUTCOME_INTERRUPTED).
+ * Call it after pausing, so that no other run starts.
+ */
+void
+pcq_scheduler_interrupt (PcqScheduler *self,
+                         PcqRun       *run)
+{
+  gboolean taken;
+
+  /* Under the lock: a run is either taken or still in the queue. */
+  g_async_queue_lock (self->backlog);
+  taken = g_atomic_int_get (&run->taken);
+  if (taken)
+    g_atomic_int_set (&run->interrupted, TRUE);
+  g_async_queue_unlock (self->backlog);
+
+  if (taken)
+    g_cancellable_cancel (run->cancellable);
+}
+
+/* Every loop ends once its transfers have. */
+void
+pcq_scheduler_stop (PcqScheduler *self)
+{
+  g_async_queue_lock (self->backlog);
+  self->stopping = TRUE;
+  for (guint i = 0; i < self->loops->len; i++)
+    {
+      Loop *loop = g_ptr_array_index (self->loops, i);
+
+      loop->sleeping = FALSE;
+      g_main_context_wakeup (pcq_worker_get_context (loop->worker));
+    }
+  g_async_queue_unlock (self->backlog);
+}

@@ -1,0 +1,73 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "pcq-worker.h"
+
+G_BEGIN_DECLS
+
+/* Private to the engine: which run starts when, on which worker
+ * thread, and what happens after an attempt (retry, defer, finish).
+ * See src/DESIGN.md. */
+typedef struct _PcqScheduler PcqScheduler;
+
+/* All called on worker threads. */
+typedef struct
+{
+  /* an attempt starts (run->attempts counts it) */
+  void (*started)  (PcqRun          *run,
+                    gpointer         user_data);
+  void (*progress) (PcqRun          *run,
+                    gpointer         user_data);
+  void (*named)    (PcqRun          *run,
+                    gpointer         user_data);
+  void (*record)   (PcqRun          *run,
+                    PcqRecordedFunc  recorded,
+                    gpointer         token,
+                    gpointer         user_data);
+  /* the attempt failed and the run waits for the next one */
+  void (*waiting)  (PcqRun          *run,
+                    PcqAttempt      *attempt,
+                    gpointer         user_data);
+  /* the run leaves the scheduler: done, failed or cancelled, or queued
+   * again after a forced stop interrupted it */
+  void (*finished) (PcqRun          *run,
+                    PcqJobState      state,
+                    PcqAttempt      *attempt,
+                    gpointer         user_data);
+} PcqSchedulerCallbacks;
+
+PcqScheduler *pcq_scheduler_new                (const PcqSchedulerCallbacks *callbacks,
+                                                gpointer                     user_data,
+                                                guint                        max_active,
+                                                guint                        max_api_active);
+void          pcq_scheduler_push               (PcqScheduler *self,
+                                                PcqRun       *run);
+gboolean      pcq_scheduler_remove             (PcqScheduler *self,
+                                                PcqRun       *run);
+void          pcq_scheduler_set_paused         (PcqScheduler *self,
+                                                gboolean      paused);
+void          pcq_scheduler_set_max_active     (PcqScheduler *self,
+                                                guint         max_active);
+void          pcq_scheduler_set_max_api_active (PcqScheduler *self,
+                                                guint         max_api_active);
+void          pcq_scheduler_set_retries        (PcqScheduler *self,
+                                                guint         retries);
+void          pcq_scheduler_set_stall_timeout  (PcqScheduler *self,
+                                                guint         seconds);
+void          pcq_scheduler_set_retry_base_delay (PcqScheduler *self,
+                                                  guint         ms);
+void          pcq_scheduler_set_api_key        (PcqScheduler *self,
+                                                const char   *api_key);
+gboolean      pcq_scheduler_has_api_key        (PcqScheduler *self);
+void          pcq_scheduler_interrupt          (PcqScheduler *self,
+                                                PcqRun       *run);
+void          pcq_scheduler_stop               (PcqScheduler *self);
+/* Blocks until every worker thread has ended: never on the main thread. */
+void          pcq_scheduler_free               (PcqScheduler *self);
+
+G_END_DECLS

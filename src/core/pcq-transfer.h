@@ -1,0 +1,96 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "pcq-api.h"
+#include "pcq-sink.h"
+#include "pcq-worker.h"
+
+G_BEGIN_DECLS
+
+/* One attempt at one run, on a worker's thread: what the download and
+ * the API task code share. Private to pcq-worker*.c. */
+typedef struct _PcqTransfer PcqTransfer;
+
+typedef void (*PcqTransferFunc) (PcqTransfer *self);
+
+struct _PcqTransfer
+{
+  PcqWorker     *worker;
+  PcqRun        *run;
+  guint          stall_timeout;
+  /* The run's cancellable is cancelled on the main thread, where its
+   * "cancelled" handlers would run: libsoup's must run here. This one
+   * is cancelled on this thread when the run's is. */
+  GCancellable  *cancellable;
+  GSource       *cancel_source;
+  SoupSession   *session;
+  SoupMessage   *msg;
+  GUri          *uri;
+  GInputStream  *in;
+  PcqSink       *sink;
+  guint8        *buffer;
+  gint64         bytes;
+  gint64         total;
+  gint64         resume_from;
+  GError        *error;
+  PcqAttempt     attempt;
+
+  /* Downloads. */
+  GHashTable    *seen;         /* URLs redirected through */
+  guint          redirects;
+
+  /* API tasks. */
+  gboolean       sent;         /* the request reached the wire */
+  PcqApiStream  *stream;
+  GString       *delta;
+
+  /* pcq_transfer_read_body(). */
+  GByteArray    *body;
+  gsize          body_max;
+  gboolean       too_long;
+  PcqTransferFunc body_read;
+};
+
+#define PCQ_TRANSFER_BUFFER_SIZE (512 * 1024)
+
+SoupSession *pcq_worker_get_session     (PcqWorker   *worker,
+                                         guint        timeout);
+
+/* pcq-worker-download.c and pcq-worker-ask.c */
+void        pcq_transfer_start_download (PcqTransfer *self);
+void        pcq_transfer_start_ask      (PcqTransfer *self);
+
+/* pcq-worker.c: the shared steps. Each of these that ends the attempt
+ * frees @self. */
+void        pcq_transfer_end            (PcqTransfer *self,
+                                         PcqOutcome   outcome);
+PcqOutcome  pcq_transfer_classify       (PcqTransfer *self);
+void        pcq_transfer_end_with_io_error (PcqTransfer *self);
+void        pcq_transfer_end_with_status (PcqTransfer *self,
+                                          const char  *message);
+void        pcq_transfer_end_stalled    (PcqTransfer *self,
+                                         PcqOutcome   outcome);
+gboolean    pcq_transfer_choose_path    (PcqTransfer *self,
+                                         const char  *name);
+gboolean    pcq_transfer_open_part      (PcqTransfer *self);
+gboolean    pcq_transfer_write          (PcqTransfer *self,
+                                         const void  *data,
+                                         gsize        len);
+void        pcq_transfer_read           (PcqTransfer        *self,
+                                         GAsyncReadyCallback callback);
+void        pcq_transfer_read_body      (PcqTransfer     *self,
+                                         gsize            max,
+                                         PcqTransferFunc  then);
+void        pcq_transfer_commit         (PcqTransfer *self);
+
+char       *pcq_count_text              (gint64       n);
+gulong      pcq_plural_n                (gint64       n);
+
+G_END_DECLS

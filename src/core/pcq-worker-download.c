@@ -1,0 +1,304 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-worker"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "pcq-error.h"
+#include "pcq-transfer.h"
+
+/* A download: GET, following redirects ourselves (so that the limit is
+ * ours and a loop is named as such), then the body streamed into the
+ * job's part file, resumed with Range + If-Range when the part has a
+ * validator. */
+
+#define MAX_REDIRECTS 10
+
+static void send_next (PcqTransfer *self);
+
+/* What If-Range may carry: a strong ETag, else Last-Modified. */
+static char *
+get_validator (SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *etag = soup_message_headers_get_one (headers, "ETag");
+
+  if (etag != NULL && !g_str_has_prefix (etag, "W/"))
+    return g_strdup (etag);
+
+  return g_strdup (soup_message_headers_get_one (headers, "Last-Modified"));
+}
+
+static char *
+choose_name (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
+  g_autofree char *raw = NULL;
+  char *name;
+
+  if ((name = pcq_sink_sanitize_name (self->run->name)) != NULL)
+    return name;
+
+  raw = pcq_sink_name_from_disposition (soup_message_headers_get_one (headers, "Content-Disposition"));
+  if ((name = pcq_sink_sanitize_name (raw)) != NULL)
+    return name;
+
+  g_clear_pointer (&raw, g_free);
+  raw = pcq_sink_name_from_uri (self->uri);
+  if ((name = pcq_sink_sanitize_name (raw)) != NULL)
+    return name;
+
+  return g_strdup ("download");
+}
+
+static void
+end_short (PcqTransfer *self)
+{
+  g_autofree char *count = pcq_count_text (self->bytes);
+  g_autofree char *total_count = pcq_count_text (self->total);
+
+  g_clear_error (&self->error);
+  if (self->total >= 0)
+    g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "Incomplete download: connection closed after %s of %s byte",
+                              "Incomplete download: connection closed after %s of %s bytes",
+                              pcq_plural_n (self->total)),
+                 count, total_count);
+  else
+    g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_SHORT_BODY,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "Incomplete download: connection closed after %s byte",
+                              "Incomplete download: connection closed after %s bytes",
+                              pcq_plural_n (self->bytes)),
+                 count);
+  /* With a validator, the next attempt asks for the rest. */
+  pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  PcqTransfer *self = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &self->error);
+
+  if (n > 0)
+    {
+      if (!pcq_transfer_write (self, self->buffer, n))
+        pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      else
+        pcq_transfer_read (self, read_cb);
+      return;
+    }
+
+  if (n < 0)
+    {
+      PcqOutcome outcome = pcq_transfer_classify (self);
+
+      if (outcome == PCQ_OUTCOME_CANCELLED)
+        pcq_transfer_end (self, outcome);
+      else if (g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        pcq_transfer_end_stalled (self, PCQ_OUTCOME_RETRY);
+      else
+        end_short (self);
+      return;
+    }
+
+  if (self->total >= 0 && self->bytes < self->total)
+    end_short (self);
+  else
+    pcq_transfer_commit (self);
+}
+
+/* Headers of a 2xx: is it the part we asked for, where does it go. */
+static void
+receive_body (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
+  PcqRun *run = self->run;
+  g_autofree char *name = NULL;
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    self->total = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_get_status (self->msg) == SOUP_STATUS_PARTIAL_CONTENT && self->resume_from > 0)
+    {
+      goffset start, end, length;
+
+      if (!soup_message_headers_get_content_range (headers, &start, &end, &length) ||
+          start != self->resume_from)
+        {
+          /* Not the rest we asked for: start again from zero next time. */
+          g_clear_pointer (&run->validator, g_free);
+          g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
+                       _("The server sent a different part of the file than asked for"));
+          pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
+          return;
+        }
+
+      self->bytes = self->resume_from;
+      self->total = length >= 0 ? length : (self->total >= 0 ? self->resume_from + self->total : -1);
+    }
+  else
+    {
+      /* A 200: the whole file again, under the validator it has now. */
+      self->resume_from = 0;
+      g_free (run->validator);
+      run->validator = get_validator (self->msg);
+    }
+
+  pcq_atomic_set64 (&run->total, self->total);
+  pcq_atomic_set64 (&run->bytes, self->bytes);
+
+  name = choose_name (self);
+  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self))
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  pcq_transfer_read (self, read_cb);
+}
+
+/* A 416 to a resumed request whose part file is already whole: a
+ * crash came between the last byte and the rename. */
+static gboolean
+part_is_complete (PcqTransfer *self)
+{
+  goffset start, end, length;
+
+  return soup_message_get_status (self->msg) == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE &&
+         self->resume_from > 0 &&
+         soup_message_headers_get_content_range (soup_message_get_response_headers (self->msg),
+                                                 &start, &end, &length) &&
+         length == self->resume_from;
+}
+
+static void
+sent_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  PcqTransfer *self = user_data;
+  g_autoptr(GUri) next = NULL;
+  g_autofree char *next_str = NULL;
+  const char *location;
+  guint status;
+
+  self->in = soup_session_send_finish (SOUP_SESSION (object), result, &self->error);
+  if (self->in == NULL)
+    {
+      pcq_transfer_end_with_io_error (self);
+      return;
+    }
+
+  status = soup_message_get_status (self->msg);
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      receive_body (self);
+      return;
+    }
+
+  location = soup_message_headers_get_one (soup_message_get_response_headers (self->msg), "Location");
+  if (!SOUP_STATUS_IS_REDIRECTION (status) || status == SOUP_STATUS_NOT_MODIFIED || location == NULL)
+    {
+      if (part_is_complete (self))
+        {
+          self->total = self->bytes = self->resume_from;
+          pcq_atomic_set64 (&self->run->total, self->total);
+          pcq_atomic_set64 (&self->run->bytes, self->bytes);
+          if (pcq_transfer_open_part (self))
+            pcq_transfer_commit (self);
+          else
+            pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+          return;
+        }
+      pcq_transfer_end_with_status (self, NULL);
+      return;
+    }
+
+  g_input_stream_close (self->in, NULL, NULL);
+  g_clear_object (&self->in);
+
+  next = g_uri_parse_relative (self->uri, location, SOUP_HTTP_URI_FLAGS, NULL);
+  if (next == NULL || !pcq_uri_is_http (next))
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                   _("Redirected to an unusable location “%s”"), location);
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  next_str = g_uri_to_string (next);
+  if (g_hash_table_contains (self->seen, next_str))
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                   _("Redirect loop: “%s” redirects back to “%s”"), self->run->url, next_str);
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+  if (++self->redirects > MAX_REDIRECTS)
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_REDIRECT,
+                   _("Too many redirects (more than %d)"), MAX_REDIRECTS);
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  g_clear_pointer (&self->uri, g_uri_unref);
+  self->uri = g_steal_pointer (&next);
+  send_next (self);
+}
+
+static void
+send_next (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers;
+
+  g_clear_object (&self->msg);
+  self->msg = soup_message_new_from_uri (SOUP_METHOD_GET, self->uri);
+  soup_message_add_flags (self->msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* Save the bytes the server sends, as they are: no transparent
+   * decompression (and byte ranges stay meaningful). */
+  soup_message_disable_feature (self->msg, SOUP_TYPE_CONTENT_DECODER);
+
+  if (self->resume_from > 0)
+    {
+      /* The rest, but only if it is still the same file. */
+      headers = soup_message_get_request_headers (self->msg);
+      soup_message_headers_set_range (headers, self->resume_from, -1);
+      soup_message_headers_replace (headers, "If-Range", self->run->validator);
+    }
+
+  g_hash_table_add (self->seen, g_uri_to_string (self->uri));
+  soup_session_send_async (self->session, self->msg, G_PRIORITY_DEFAULT,
+                           self->cancellable, sent_cb, self);
+}
+
+void
+pcq_transfer_start_download (PcqTransfer *self)
+{
+  PcqRun *run = self->run;
+
+  self->session = pcq_worker_get_session (self->worker, self->stall_timeout);
+  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, &self->error);
+  if (self->uri == NULL)
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  if (run->validator != NULL)
+    self->resume_from = MAX (0, pcq_sink_part_size (run->part_path));
+
+  send_next (self);
+}

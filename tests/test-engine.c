@@ -666,6 +666,48 @@ test_max_active (void)
   g_assert_cmpuint (ctx->max_n_active, >=, 2);
 }
 
+/* Many transfers on one worker thread: max-active stays exact (the
+ * server never sees more in flight than -j) and a cancel still stops
+ * one of them within 200 ms while the others go on. */
+static void
+test_multiplexed (void)
+{
+  g_autoptr(Ctx) ctx = NULL;
+  PcqJob *victim;
+  gint64 start;
+  gint64 cancel_ms;
+
+  g_setenv ("PCQ_WORKER_THREADS", "1", TRUE);
+  ctx = ctx_new ();
+  pcq_engine_set_max_active (ctx->engine, 8);
+  submit_slow (ctx, 24, "mux");
+
+  /* Reached, never exceeded, also as transfers end and others start. */
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) >= 12, LONG_WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 8);
+
+  victim = g_ptr_array_index (ctx->jobs, 13);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (victim) > 0, LONG_WAIT_MS);
+
+  start = g_get_monotonic_time ();
+  pcq_engine_cancel (ctx->engine, victim);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (victim) == PCQ_JOB_CANCELLED, 1000);
+  cancel_ms = (g_get_monotonic_time () - start) / 1000;
+  pcq_test_note ("cancelled one of 8 transfers on one thread after %" G_GINT64_FORMAT " ms",
+                 cancel_ms);
+  g_assert_cmpint (cancel_ms, <=, 200);
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      if (i != 13)
+        assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+    }
+
+  g_assert_cmpuint (ctx->max_n_active, <=, 8);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 static void
 test_max_active_runtime (void)
 {
@@ -846,7 +888,6 @@ test_cancel_running (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autofree char *url = pcq_test_server_url (ctx->server, "/data/cancel.bin?" ENDLESS_QUERY);
-  g_autofree char *part = ctx_out_path (ctx, ".cancel.bin.pcq-part");
   PcqJob *job;
   gint64 start;
   gint64 state_ms;
@@ -855,7 +896,7 @@ test_cancel_running (void)
   job = ctx_submit (ctx, url, NULL);
 
   /* Running and writing its part file. */
-  PCQ_TEST_WAIT_FOR (g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_ACTIVE, SHORT_WAIT_MS);
   PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) > 0, SHORT_WAIT_MS);
 
@@ -863,7 +904,7 @@ test_cancel_running (void)
   pcq_engine_cancel (ctx->engine, job);
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 1000);
   state_ms = (g_get_monotonic_time () - start) / 1000;
-  PCQ_TEST_WAIT_FOR (!g_file_test (part, G_FILE_TEST_EXISTS), 1000);
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), 1000);
   part_ms = (g_get_monotonic_time () - start) / 1000;
   pcq_test_note ("cancelled after %" G_GINT64_FORMAT " ms, part file gone after %"
                  G_GINT64_FORMAT " ms", state_ms, part_ms);
@@ -1703,7 +1744,6 @@ test_name_retry_keeps_others (void)
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autofree char *url_a = NULL;
   g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/x.bin?size=1000&seed=2");
-  g_autofree char *part = ctx_out_path (ctx, ".x.bin.pcq-part");
   g_autofree char *final = ctx_out_path (ctx, "x.bin");
   PcqJob *a;
   PcqJob *b;
@@ -1711,10 +1751,10 @@ test_name_retry_keeps_others (void)
   /* The first request for A is slow, the second one quick. */
   url_a = pcq_test_server_url (ctx->server, "/flaky/overwrite/x.bin?fail=1&mode=slow&size=200000&seed=1");
   a = ctx_submit (ctx, url_a, NULL);
-  PCQ_TEST_WAIT_FOR (g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
   pcq_engine_cancel (ctx->engine, a);
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (a) == PCQ_JOB_CANCELLED, SHORT_WAIT_MS);
-  PCQ_TEST_WAIT_FOR (!g_file_test (part, G_FILE_TEST_EXISTS), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
 
   /* Meanwhile B takes the free name. */
   b = ctx_submit (ctx, url_b, NULL);
@@ -1869,17 +1909,86 @@ test_shutdown_force (void)
   ctx_submit (ctx, url_q2, NULL);
   PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (running) > 0, SHORT_WAIT_MS);
 
-  /* The running job is cancelled, the queued ones are not started. */
+  /* The running job is interrupted and queued again, the queued ones
+   * are not started: nothing is cancelled. */
   elapsed = ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
   pcq_test_note ("forced shutdown took %" G_GINT64_FORMAT " ms", elapsed);
   g_assert_cmpint (elapsed, <, 1000);
 
-  g_assert_cmpint (pcq_job_get_state (running), !=, PCQ_JOB_DONE);
+  assert_job_state (running, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 3);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 0);
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, 2000);
   pcq_test_spin (200);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
   g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  /* Without a validator the part could not be resumed: it is gone. */
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* Stop Now loses nothing: a forced stop interrupts a download from a
+ * server that gave a strong ETag, keeps its part file and its job
+ * queued in the store; the next start resumes it with Range + If-Range
+ * (a 206) into a byte-identical file under its own name. */
+static void
+test_shutdown_force_resumes (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  /* The first request is slow (1 KiB per 100 ms), the next one quick. */
+  g_autofree char *url = pcq_test_server_url (ctx->server,
+                                              "/flaky/kept/kept.bin?fail=1&mode=slow&etag=1&size=200000&seed=7");
+  g_autofree char *final = ctx_out_path (ctx, "kept.bin");
+  g_autofree char *range = NULL;
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *notice = NULL;
+  PcqJob *job;
+  gint64 kept;
+
+  pcq_engine_set_store (ctx->engine, store);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) >= 2048, SHORT_WAIT_MS);
+
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  pcq_store_close (store);
+  g_clear_object (&store);
+
+  /* The next start: a new engine on the same store. */
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  kept = ((PcqStoreRecord *) g_ptr_array_index (records, 0))->bytes;
+  g_assert_nonnull (((PcqStoreRecord *) g_ptr_array_index (records, 0))->validator);
+
+  engine = pcq_engine_new ();
+  pcq_engine_set_store (engine, store);
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  job = g_list_model_get_item (pcq_engine_get_jobs (engine), 0);
+  g_object_unref (job);  /* the list holds it */
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+
+  g_assert_cmpstr (pcq_job_get_output_path (job), ==, final);
+  pcq_test_assert_content (final, 7, 200000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* The second request asked for the rest of what the part held. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  range = pcq_test_server_dup_range (ctx->server, "/flaky/kept/kept.bin", 1);
+  g_assert_nonnull (range);
+  g_assert_true (g_str_has_prefix (range, "bytes="));
+  g_assert_cmpint (g_ascii_strtoll (range + strlen ("bytes="), NULL, 10), >, 0);
+  pcq_test_note ("stopped with %" G_GINT64_FORMAT " bytes stored; resumed with %s", kept, range);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
 }
 
 /* A job a worker has just started, before the main thread heard of it,
@@ -1954,6 +2063,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/engine/queue/submission-order", test_submission_order, 20);
   pcq_test_add_isolated ("/pcq/engine/queue/max-active", test_max_active, 20);
   pcq_test_add_isolated ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime, 20);
+  pcq_test_add_isolated ("/pcq/engine/queue/multiplexed", test_multiplexed, 20);
   pcq_test_add_isolated ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries, 20);
   pcq_test_add_isolated ("/pcq/engine/pause/before-start", test_pause_before_start, 20);
   pcq_test_add_isolated ("/pcq/engine/pause/running-jobs-finish", test_pause_running_finish, 20);
@@ -1999,6 +2109,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/engine/shutdown/wait", test_shutdown_wait, 20);
   pcq_test_add_isolated ("/pcq/engine/shutdown/force", test_shutdown_force, 20);
   pcq_test_add_isolated ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started, 20);
+  pcq_test_add_isolated ("/pcq/engine/shutdown/force-resumes", test_shutdown_force_resumes, 20);
   pcq_test_add_isolated ("/pcq/engine/shutdown/finalize", test_shutdown_finalize, 20);
 
   return g_test_run ();

@@ -212,7 +212,16 @@ named_cb (PcqRun   *run,
           gpointer  user_data)
 {
   PcqEngine *self = user_data;
-  Event *event = g_new0 (Event, 1);
+  gint64 total = pcq_atomic_get64 (&run->total);
+  Event *event;
+
+  /* A small file is done before its name would be seen (the final
+   * event carries it): only larger ones say it now, with the validator
+   * that lets them resume. */
+  if (total >= 0 && total < RESUME_WORTH)
+    return;
+
+  event = g_new0 (Event, 1);
 
   /* The worker owns these strings while it runs: copy them. */
   event->engine = self;

@@ -159,7 +159,9 @@ release_deferred_locked (PcqScheduler *self,
   return next == G_MAXINT64 ? G_MAXINT64 : next - now;
 }
 
-/* A run the loop took goes back: the slot it held is free. */
+/* A run the loop took goes back: the slot it held is free. The loop
+ * that held it looks for work next, so no other is woken for it (a
+ * wakeup is a syscall and, on a busy machine, a context switch). */
 static void
 give_back_locked (PcqScheduler *self,
                   PcqRun       *run)
@@ -176,8 +178,6 @@ give_back_locked (PcqScheduler *self,
       if (!self->stopping)
         release_deferred_locked (self, g_get_monotonic_time ());
     }
-
-  wake_locked (self);
 }
 
 /* A run that ends without a file gives its name back; unless a forced
@@ -404,6 +404,7 @@ loop_thread (gpointer data,
   for (;;)
     {
       GSource *due = NULL;
+      guint running;
       gint64 wait;
 
       g_async_queue_lock (self->backlog);
@@ -414,7 +415,7 @@ loop_thread (gpointer data,
           break;
         }
       wait = take_locked (self, loop.worker, start, cancelled);
-      loop.sleeping = start->len == 0 && cancelled->len == 0;
+      loop.sleeping = TRUE;
       g_async_queue_unlock (self->backlog);
 
       for (guint i = 0; i < cancelled->len; i++)
@@ -424,8 +425,8 @@ loop_thread (gpointer data,
           finish (self, run, PCQ_JOB_CANCELLED, NULL);
           pcq_run_unref (run);
         }
-      g_ptr_array_set_size (cancelled, 0);
 
+      running = pcq_worker_get_n_running (loop.worker) + start->len;
       for (guint i = 0; i < start->len; i++)
         {
           PcqRun *run = g_ptr_array_index (start, i);
@@ -435,14 +436,15 @@ loop_thread (gpointer data,
           pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout));
         }
 
-      if (!loop.sleeping)
+      /* An attempt that ended at once (a bad URL, a folder that cannot
+       * be written) left room: look again before sleeping. */
+      if (pcq_worker_get_n_running (loop.worker) < running || cancelled->len > 0)
         {
           g_ptr_array_set_size (start, 0);
-          /* Let what just started get going, then look again. */
-          while (g_main_context_iteration (context, FALSE))
-            ;
+          g_ptr_array_set_size (cancelled, 0);
           continue;
         }
+      g_ptr_array_set_size (start, 0);
 
       if (wait != G_MAXINT64)
         {
@@ -451,6 +453,7 @@ loop_thread (gpointer data,
           g_source_attach (due, context);
         }
 
+      /* Until a transfer moves, or something wakes this loop. */
       g_main_context_iteration (context, TRUE);
 
       if (due != NULL)

@@ -241,7 +241,6 @@ reserve_locked (PcqSink  *self,
     {
       g_autofree char *name = NULL;
       g_autofree char *path = NULL;
-      g_autofree char *part = NULL;
 
       if (i == 0)
         name = g_strconcat (self->stem, self->ext, NULL);
@@ -249,16 +248,13 @@ reserve_locked (PcqSink  *self,
         name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
 
       path = g_build_filename (self->dir, name, NULL);
-      part = part_path_for (path);
 
-      if (g_hash_table_contains (reserved, path) || path_exists (path) || path_exists (part))
+      if (g_hash_table_contains (reserved, path) || path_exists (path))
         continue;
 
       g_hash_table_add (reserved, g_strdup (path));
       g_free (self->path);
-      g_free (self->part_path);
       self->path = g_steal_pointer (&path);
-      self->part_path = g_steal_pointer (&part);
       return TRUE;
     }
 
@@ -321,41 +317,64 @@ set_io_error (GError     **error,
  * missing: most files go to a folder that exists, and a mkdir per file
  * is a syscall per file for nothing.
  *
- * Never through a symlink (O_NOFOLLOW), never a FIFO or device (a
- * non-blocking open, then a regular file or nothing); a fresh part is
- * created with O_EXCL after whatever stale one lay there is removed. */
+ * Never through a symlink (O_NOFOLLOW). A fresh part is created with
+ * O_EXCL (whatever stale one lay there is removed first, only if there
+ * is one); one to resume is opened non-blocking, so that a FIFO cannot
+ * hold the worker, and must be a regular file. */
+static int
+open_in_dir (PcqSink  *self,
+             int       flags,
+             gboolean *mkdir_failed)
+{
+  int fd = g_open (self->part_path, flags, 0644);
+
+  if (fd < 0 && errno == ENOENT && (flags & O_CREAT))
+    {
+      if (g_mkdir_with_parents (self->dir, 0755) != 0)
+        {
+          *mkdir_failed = TRUE;
+          return -1;
+        }
+      fd = g_open (self->part_path, flags, 0644);
+    }
+
+  return fd;
+}
+
 static gboolean
 open_part (PcqSink  *self,
            gboolean  fresh,
            GError  **error)
 {
-  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+  gboolean mkdir_failed = FALSE;
   struct stat st;
 
   if (fresh)
     {
-      flags |= O_CREAT | O_EXCL;
-      if (g_unlink (self->part_path) != 0 && errno != ENOENT)
-        return set_io_error (error, errno, IO_WRITE_TO, self->dir);
+      self->fd = open_in_dir (self, flags | O_CREAT | O_EXCL, &mkdir_failed);
+      if (self->fd < 0 && errno == EEXIST && g_unlink (self->part_path) == 0)
+        self->fd = open_in_dir (self, flags | O_CREAT | O_EXCL, &mkdir_failed);
     }
-
-  self->fd = g_open (self->part_path, flags, 0644);
-  if (self->fd < 0 && errno == ENOENT && fresh)
-    {
-      if (g_mkdir_with_parents (self->dir, 0755) != 0)
-        {
-          int errsv = errno;
-          g_autofree char *display = g_filename_display_name (self->dir);
-
-          g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-                       _("Cannot create output folder “%s”: %s"), display, g_strerror (errsv));
-          return FALSE;
-        }
-      self->fd = g_open (self->part_path, flags, 0644);
-    }
+  else
+    self->fd = open_in_dir (self, flags | O_NONBLOCK, &mkdir_failed);
 
   if (self->fd < 0)
-    return set_io_error (error, errno == ELOOP ? EEXIST : errno, IO_WRITE_TO, self->dir);
+    {
+      int errsv = errno;
+      g_autofree char *display = NULL;
+
+      if (!mkdir_failed)
+        return set_io_error (error, errsv == ELOOP ? EEXIST : errsv, IO_WRITE_TO, self->dir);
+
+      display = g_filename_display_name (self->dir);
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                   _("Cannot create output folder “%s”: %s"), display, g_strerror (errsv));
+      return FALSE;
+    }
+
+  if (fresh)
+    return TRUE;
 
   if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
@@ -674,7 +693,6 @@ pcq_sink_commit (PcqSink  *self,
 
   for (guint i = 1; ; i++)
     {
-      g_autofree char *part = NULL;
       gboolean ok;
 
       if (rename_noreplace (self->part_path, self->path) == 0)
@@ -683,14 +701,11 @@ pcq_sink_commit (PcqSink  *self,
       if (errno != EEXIST)
         return set_io_error (error, errno, IO_RENAME, self->part_path);
 
-      /* Keep our temp file's path: only the final name moves on. */
-      part = g_steal_pointer (&self->part_path);
+      /* Our temp file's path stays: only the final name moves on. */
       g_mutex_lock (&reserved_lock);
       release_locked (self);
       ok = reserve_locked (self, i, error);
       g_mutex_unlock (&reserved_lock);
-      g_free (self->part_path);
-      self->part_path = g_steal_pointer (&part);
       if (!ok)
         return FALSE;
     }

@@ -675,32 +675,78 @@ signal_waiter (Mutation *m)
   g_mutex_unlock (m->done_lock);
 }
 
+/* The mutations of one batch whose callbacks go to one worker's
+ * context: one wakeup of that worker for all of them. */
 typedef struct
 {
-  PcqStoreCommitted func;
-  gpointer          user_data;
+  GMainContext *context;
+  GPtrArray    *mutations;
 } Delivery;
+
+static void
+delivery_free (Delivery *delivery)
+{
+  g_ptr_array_unref (delivery->mutations);
+  g_free (delivery);
+}
 
 static gboolean
 deliver_cb (gpointer data)
 {
   Delivery *delivery = data;
 
-  delivery->func (delivery->user_data);
+  for (guint i = 0; i < delivery->mutations->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (delivery->mutations, i);
+
+      m->committed (m->user_data);
+    }
+
   return G_SOURCE_REMOVE;
 }
 
-/* A worker waits for its name to be recorded: on with it, on its own
- * thread. Delivered whether or not the commit succeeded (it is tried
- * until it does, unless the store is closing). */
+/* Workers wait for their names to be recorded: on with them, each on
+ * its own thread. Delivered whether or not the commit succeeded (it is
+ * tried until it does, unless the store is closing). */
 static void
-deliver_to_context (Mutation *m)
+deliver_to_contexts (GPtrArray *batch)
 {
-  Delivery *delivery = g_new (Delivery, 1);
+  g_autoptr(GPtrArray) deliveries = g_ptr_array_new ();
 
-  delivery->func = g_steal_pointer (&m->committed);
-  delivery->user_data = m->user_data;
-  g_main_context_invoke_full (m->context, G_PRIORITY_DEFAULT, deliver_cb, delivery, g_free);
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      Delivery *delivery = NULL;
+
+      if (m->context == NULL)
+        continue;
+
+      for (guint j = 0; j < deliveries->len && delivery == NULL; j++)
+        {
+          Delivery *d = g_ptr_array_index (deliveries, j);
+
+          if (d->context == m->context)
+            delivery = d;
+        }
+      if (delivery == NULL)
+        {
+          delivery = g_new0 (Delivery, 1);
+          delivery->context = m->context;
+          delivery->mutations = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
+          g_ptr_array_add (deliveries, delivery);
+        }
+
+      /* The delivery owns it now. */
+      g_ptr_array_add (delivery->mutations, g_ptr_array_steal_index (batch, i--));
+    }
+
+  for (guint j = 0; j < deliveries->len; j++)
+    {
+      Delivery *delivery = g_ptr_array_index (deliveries, j);
+
+      g_main_context_invoke_full (delivery->context, G_PRIORITY_DEFAULT, deliver_cb, delivery,
+                                  (GDestroyNotify) delivery_free);
+    }
 }
 
 static gpointer
@@ -750,10 +796,9 @@ store_thread (gpointer data)
           m = g_ptr_array_index (batch, i);
           if (m->done != NULL)
             signal_waiter (m);
-          if (m->context != NULL)
-            deliver_to_context (m);
-          has_callbacks |= m->committed != NULL;
+          has_callbacks |= m->committed != NULL && m->context == NULL;
         }
+      deliver_to_contexts (batch);
 
       if (committed && has_callbacks)
         {

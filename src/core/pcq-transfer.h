@@ -29,7 +29,7 @@ struct _PcqTransfer
    * "cancelled" handlers would run: libsoup's must run here. This one
    * is cancelled on this thread when the run's is. */
   GCancellable  *cancellable;
-  GSource       *cancel_source;
+  gulong         cancel_handler;
   SoupSession   *session;
   SoupMessage   *msg;
   GUri          *uri;

@@ -109,13 +109,23 @@ pcq_worker_get_session (PcqWorker *self,
 }
 
 static gboolean
+cancel_here_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the thread that cancelled the run (the main thread): pass it on
+ * to the transfer's thread. No poll source per transfer: a source on a
+ * cancellable costs an eventfd, and most transfers are never cancelled. */
+static void
 run_cancelled_cb (GCancellable *cancellable,
                   gpointer      user_data)
 {
   PcqTransfer *t = user_data;
 
-  g_cancellable_cancel (t->cancellable);
-  return G_SOURCE_REMOVE;
+  g_main_context_invoke_full (t->worker->context, G_PRIORITY_HIGH, cancel_here_cb,
+                              g_object_ref (t->cancellable), g_object_unref);
 }
 
 /**
@@ -149,10 +159,8 @@ pcq_worker_start (PcqWorker *self,
     t->buffer = g_malloc (PCQ_TRANSFER_BUFFER_SIZE);
 
   t->cancellable = g_cancellable_new ();
-  t->cancel_source = g_cancellable_source_new (run->cancellable);
-  g_source_set_callback (t->cancel_source, G_SOURCE_FUNC (run_cancelled_cb), t, NULL);
-  g_source_set_priority (t->cancel_source, G_PRIORITY_HIGH);
-  g_source_attach (t->cancel_source, self->context);
+  /* Runs at once if the run is cancelled already. */
+  t->cancel_handler = g_cancellable_connect (run->cancellable, G_CALLBACK (run_cancelled_cb), t, NULL);
 
   self->n_running++;
   pcq_atomic_set64 (&run->bytes, 0);
@@ -207,8 +215,8 @@ pcq_transfer_end (PcqTransfer *self,
 
   g_clear_object (&self->in);
   g_clear_object (&self->msg);
-  g_source_destroy (self->cancel_source);
-  g_clear_pointer (&self->cancel_source, g_source_unref);
+  /* Waits for a handler running on another thread. */
+  g_cancellable_disconnect (run->cancellable, self->cancel_handler);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_clear_pointer (&self->sink, pcq_sink_free);

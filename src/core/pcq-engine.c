@@ -70,6 +70,8 @@ struct _PcqEngine
   GMainContext  *main_context;
   PcqStore      *store;         /* nullable */
   char          *part_tag;      /* names this engine's part files */
+  guint64        last_id;       /* of the newest job */
+  PcqNames      *names;         /* final names the jobs hold */
   PcqJobList    *jobs;
   GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
@@ -747,6 +749,7 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_clear_pointer (&self->part_tag, g_free);
+  g_clear_pointer (&self->names, pcq_names_unref);
   g_clear_pointer (&self->api_base, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
@@ -989,6 +992,7 @@ pcq_engine_init (PcqEngine *self)
                                            (GDestroyNotify) pcq_run_unref);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->dispatcher = pcq_dispatcher_new (self->main_context, "[pcq] engine");
+  self->names = pcq_names_new ();
   /* Until a store names them: part files no other engine will choose. */
   self->part_tag = g_strdup_printf ("%08x", g_random_int ());
 
@@ -1078,7 +1082,7 @@ run_for_job (PcqEngine  *self,
 {
   g_autofree char *part_path = pcq_sink_part_path (pcq_job_get_output_dir (job), self->part_tag,
                                                     pcq_job_get_id (job));
-  PcqRun *run = pcq_run_new (pcq_job_get_id (job), pcq_job_get_url (job),
+  PcqRun *run = pcq_run_new (self->names, pcq_job_get_id (job), pcq_job_get_url (job),
                              pcq_job_get_output_dir (job), pcq_job_get_name (job), host,
                              part_path);
 
@@ -1150,7 +1154,8 @@ pcq_engine_restore (PcqEngine       *self,
       gboolean unfinished = record->state < PCQ_JOB_DONE;
       PcqJob *job;
 
-      _pcq_job_reserve_ids (record->id);
+      /* Ids stay unique across restarts. */
+      self->last_id = MAX (self->last_id, record->id);
 
       if (!(flags & (unfinished ? PCQ_RESTORE_UNFINISHED : PCQ_RESTORE_FINISHED)))
         continue;
@@ -1183,7 +1188,7 @@ pcq_engine_restore (PcqEngine       *self,
       run = run_for_job (self, job, host);
       g_hash_table_replace (self->run_by_id, &run->id, run);
       if (run->output_path != NULL)
-        pcq_sink_reserve_name (run->output_path);
+        pcq_sink_reserve_name (self->names, run->output_path);
 
       if (host != NULL)
         {
@@ -1244,7 +1249,7 @@ submit_api (PcqEngine  *self,
 {
   g_autofree char *dir = g_canonicalize_filename (output_dir, NULL);
   g_autofree char *endpoint = pcq_api_chat_url (self->api_base);
-  g_autoptr(PcqJob) job = pcq_job_new_api (kind, text, endpoint, dir, name);
+  g_autoptr(PcqJob) job = pcq_job_new_api (++self->last_id, kind, text, endpoint, dir, name);
 
   add_job (self, job);
   return job;
@@ -1277,7 +1282,7 @@ pcq_engine_submit (PcqEngine  *self,
 
   /* Absolute, so that a recorded path means the same after a restart. */
   dir = g_canonicalize_filename (output_dir, NULL);
-  job = pcq_job_new (url, dir, name);
+  job = pcq_job_new (++self->last_id, url, dir, name);
   add_job (self, job);
 
   return job;

@@ -26,7 +26,6 @@ void _pcq_job_set_output_path (PcqJob      *self,
 void _pcq_job_set_commit_note (PcqJob      *self,
                                const char  *note);
 
-void        _pcq_job_reserve_ids     (guint64               id);
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,
                                       PcqStoreRecord       *record);

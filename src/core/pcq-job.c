@@ -56,7 +56,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-static guint64 last_id;
 
 static void
 pcq_job_finalize (GObject *object)
@@ -140,11 +139,7 @@ pcq_job_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_ID:
-      if (g_value_get_uint64 (value) != 0)
-        {
-          self->id = g_value_get_uint64 (value);
-          last_id = MAX (last_id, self->id);
-        }
+      self->id = g_value_get_uint64 (value);
       break;
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
@@ -167,23 +162,10 @@ pcq_job_set_property (GObject      *object,
 }
 
 static void
-pcq_job_constructed (GObject *object)
-{
-  PcqJob *self = (PcqJob *)object;
-
-  G_OBJECT_CLASS (pcq_job_parent_class)->constructed (object);
-
-  /* Ids stay unique across restarts: restored jobs push the counter up. */
-  if (self->id == 0)
-    self->id = ++last_id;
-}
-
-static void
 pcq_job_class_init (PcqJobClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->constructed = pcq_job_constructed;
   object_class->finalize = pcq_job_finalize;
   object_class->get_property = pcq_job_get_property;
   object_class->set_property = pcq_job_set_property;
@@ -248,14 +230,16 @@ pcq_job_init (PcqJob *self)
 
 /**
  * pcq_job_new:
+ * @id: unique among its engine's jobs, in submission order
  * @url: what to fetch
  * @output_dir: the folder the result goes to
  * @name: (nullable): the file name to use, or %NULL to take it from the response
  *
- * Returns: (transfer full): a new queued job. Must be called on the main thread.
+ * Returns: (transfer full): a new queued job
  */
 PcqJob *
-pcq_job_new (const char *url,
+pcq_job_new (guint64     id,
+             const char *url,
              const char *output_dir,
              const char *name)
 {
@@ -263,6 +247,7 @@ pcq_job_new (const char *url,
   g_return_val_if_fail (output_dir != NULL, NULL);
 
   return g_object_new (PCQ_TYPE_JOB,
+                       "id", id,
                        "url", url,
                        "output-dir", output_dir,
                        "name", name,
@@ -271,6 +256,7 @@ pcq_job_new (const char *url,
 
 /**
  * pcq_job_new_api:
+ * @id: unique among its engine's jobs, in submission order
  * @kind: %PCQ_JOB_ASK or %PCQ_JOB_BATCH
  * @text: the prompt (ask) or the whole request body as JSON (batch)
  * @endpoint: the chat-completions URL it goes to
@@ -282,7 +268,8 @@ pcq_job_new (const char *url,
  *   pcq_job_get_prompt() returns @text. Must be called on the main thread.
  */
 PcqJob *
-pcq_job_new_api (PcqJobKind  kind,
+pcq_job_new_api (guint64     id,
+                 PcqJobKind  kind,
                  const char *text,
                  const char *endpoint,
                  const char *output_dir,
@@ -295,6 +282,7 @@ pcq_job_new_api (PcqJobKind  kind,
   g_return_val_if_fail (kind == PCQ_JOB_ASK || name != NULL, NULL);
 
   return g_object_new (PCQ_TYPE_JOB,
+                       "id", id,
                        "kind", kind,
                        "prompt", text,
                        "url", endpoint,
@@ -505,12 +493,6 @@ _pcq_job_set_output_path (PcqJob     *self,
 }
 
 /* Makes every job created from now on have an id above @id. */
-void
-_pcq_job_reserve_ids (guint64 id)
-{
-  last_id = MAX (last_id, id);
-}
-
 /**
  * _pcq_job_new_from_record:
  *

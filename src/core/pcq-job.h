@@ -33,10 +33,12 @@ G_DECLARE_FINAL_TYPE (PcqJob, pcq_job, PCQ, JOB, GObject)
 
 /* One task: what to fetch and where (fixed at creation) and how far it got
  * (changed by the engine, on the main thread only). */
-PcqJob      *pcq_job_new             (const char *url,
+PcqJob      *pcq_job_new             (guint64     id,
+                                      const char *url,
                                       const char *output_dir,
                                       const char *name);
-PcqJob      *pcq_job_new_api         (PcqJobKind  kind,
+PcqJob      *pcq_job_new_api         (guint64     id,
+                                      PcqJobKind  kind,
                                       const char *text,
                                       const char *endpoint,
                                       const char *output_dir,

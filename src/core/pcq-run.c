@@ -18,7 +18,8 @@
 #include "pcq-util.h"
 
 PcqRun *
-pcq_run_new (guint64     id,
+pcq_run_new (PcqNames   *names,
+             guint64     id,
              const char *url,
              const char *output_dir,
              const char *name,
@@ -28,6 +29,7 @@ pcq_run_new (guint64     id,
   PcqRun *run = g_new0 (PcqRun, 1);
 
   g_atomic_ref_count_init (&run->ref_count);
+  run->names = pcq_names_ref (names);
   run->id = id;
   run->url = g_strdup (url);
   run->output_dir = g_strdup (output_dir);
@@ -134,6 +136,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->name);
   g_free (run->host);
   g_free (run->part_path);
+  pcq_names_unref (run->names);
   g_free (run->output_path);
   g_free (run->validator);
   g_free (run->prompt);

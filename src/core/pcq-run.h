@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "pcq-job.h"
+#include "pcq-sink.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,7 @@ typedef struct
   char            *name;          /* explicit name, or NULL */
   char            *host;          /* for Retry-After and host holds */
   char            *part_path;     /* where the body goes until it is complete */
+  PcqNames        *names;         /* the engine's: where final names are reserved */
   GCancellable    *cancellable;
   char            *prompt;        /* API tasks: the prompt, or a batch's body */
   char            *model;         /* nullable */
@@ -70,7 +72,8 @@ typedef struct
   gint64           saved_at;      /* when progress was last stored */
 } PcqRun;
 
-PcqRun *pcq_run_new         (guint64     id,
+PcqRun *pcq_run_new         (PcqNames   *names,
+                             guint64     id,
                              const char *url,
                              const char *output_dir,
                              const char *name,

@@ -190,7 +190,7 @@ finish (PcqScheduler *self,
         PcqAttempt   *attempt)
 {
   if (state != PCQ_JOB_DONE)
-    pcq_sink_release (run->output_path);
+    pcq_sink_release (run->names, run->output_path);
   if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
     pcq_sink_remove_part (run->part_path);
 
@@ -549,7 +549,7 @@ pcq_scheduler_remove (PcqScheduler *self,
   if (removed)
     {
       pcq_sink_remove_part (run->part_path);
-      pcq_sink_release (run->output_path);
+      pcq_sink_release (run->names, run->output_path);
       pcq_run_unref (run);
     }
 

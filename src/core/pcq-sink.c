@@ -28,6 +28,7 @@
 
 struct _PcqSink
 {
+  PcqNames *names;   /* borrowed */
   char *dir;
   char *stem;        /* "name" of "name.ext" */
   char *ext;         /* ".ext" or "" */
@@ -38,13 +39,58 @@ struct _PcqSink
   guint keep_part : 1;
 };
 
-/* Final paths that jobs of this process hold: chosen by a sink and not
- * yet taken by a finished file. A name stays reserved while its job
- * waits for another attempt, so that no other job takes it meanwhile.
+/* Final paths that the jobs of one engine hold: chosen and not yet
+ * taken by a finished file. A name stays reserved while its job waits
+ * for another attempt, so that no other job takes it meanwhile.
  * Together with the check on disk and the no-replace rename, it keeps
  * two jobs from ever choosing the same name. */
-static GMutex reserved_lock;
-static GHashTable *reserved;
+struct _PcqNames
+{
+  gatomicrefcount  ref_count;
+  GMutex           lock;
+  GHashTable      *paths;
+};
+
+PcqNames *
+pcq_names_new (void)
+{
+  PcqNames *self = g_new0 (PcqNames, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  g_mutex_init (&self->lock);
+  self->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+PcqNames *
+pcq_names_ref (PcqNames *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+pcq_names_unref (PcqNames *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_hash_table_unref (self->paths);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+/* For pcq_sink_open(), which no engine calls. */
+static PcqNames *
+default_names (void)
+{
+  static gsize names;
+
+  if (g_once_init_enter (&names))
+    g_once_init_leave (&names, (gsize) pcq_names_new ());
+
+  return (PcqNames *) names;
+}
 
 /* Cut @str to at most @max bytes without splitting a character. */
 static void
@@ -228,14 +274,13 @@ part_path_for (const char *path)
 }
 
 /* Chooses the first free "stem (N).ext", N starting at @first, and
- * reserves it. Called with reserved_lock held. */
+ * reserves it. Called with the names' lock held. */
 static gboolean
 reserve_locked (PcqSink  *self,
                 guint     first,
                 GError  **error)
 {
-  if (reserved == NULL)
-    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *reserved = self->names->paths;
 
   for (guint i = first; i < MAX_CONFLICTS; i++)
     {
@@ -266,8 +311,8 @@ reserve_locked (PcqSink  *self,
 static void
 release_locked (PcqSink *self)
 {
-  if (reserved != NULL && self->path != NULL)
-    g_hash_table_remove (reserved, self->path);
+  if (self->path != NULL)
+    g_hash_table_remove (self->names->paths, self->path);
 }
 
 typedef enum
@@ -407,7 +452,7 @@ pcq_sink_open (const char  *dir,
                const char  *name,
                GError     **error)
 {
-  g_autofree char *path = pcq_sink_reserve (dir, name, error);
+  g_autofree char *path = pcq_sink_reserve (default_names (), dir, name, error);
   PcqSink *self;
 
   if (path == NULL)
@@ -415,13 +460,14 @@ pcq_sink_open (const char  *dir,
 
   self = open_exact (path, error);
   if (self == NULL)
-    pcq_sink_release (path);
+    pcq_sink_release (default_names (), path);
 
   return self;
 }
 
 /**
  * pcq_sink_reserve:
+ * @names: the names an engine's jobs hold
  * @dir: the output folder
  * @name: a sanitized file name
  * @error: return location for an error
@@ -433,7 +479,8 @@ pcq_sink_open (const char  *dir,
  * Returns: (transfer full) (nullable): the reserved path
  */
 char *
-pcq_sink_reserve (const char  *dir,
+pcq_sink_reserve (PcqNames    *names,
+                  const char  *dir,
                   const char  *name,
                   GError     **error)
 {
@@ -444,14 +491,15 @@ pcq_sink_reserve (const char  *dir,
   g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
 
   self = g_new0 (PcqSink, 1);
+  self->names = names;
   self->fd = -1;
   self->dir = g_strdup (dir);
   self->keep_part = TRUE;
   split_name (name, &self->stem, &self->ext);
 
-  g_mutex_lock (&reserved_lock);
+  g_mutex_lock (&names->lock);
   ok = reserve_locked (self, 0, error);
-  g_mutex_unlock (&reserved_lock);
+  g_mutex_unlock (&names->lock);
 
   return ok ? g_steal_pointer (&self->path) : NULL;
 }
@@ -467,12 +515,13 @@ open_exact (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
 
   self = g_new0 (PcqSink, 1);
+  self->names = default_names ();
   self->fd = -1;
   self->dir = g_path_get_dirname (path);
   name = g_path_get_basename (path);
   split_name (name, &self->stem, &self->ext);
 
-  pcq_sink_reserve_name (path);
+  pcq_sink_reserve_name (self->names, path);
   self->path = g_strdup (path);
   self->part_path = part_path_for (path);
 
@@ -670,7 +719,6 @@ pcq_sink_commit_to (PcqSink     *self,
     }
 
   self->committed = TRUE;
-  pcq_sink_release (path);
   return TRUE;
 }
 
@@ -702,18 +750,18 @@ pcq_sink_commit (PcqSink  *self,
         return set_io_error (error, errno, IO_RENAME, self->part_path);
 
       /* Our temp file's path stays: only the final name moves on. */
-      g_mutex_lock (&reserved_lock);
+      g_mutex_lock (&self->names->lock);
       release_locked (self);
       ok = reserve_locked (self, i, error);
-      g_mutex_unlock (&reserved_lock);
+      g_mutex_unlock (&self->names->lock);
       if (!ok)
         return FALSE;
     }
 
   self->committed = TRUE;
-  g_mutex_lock (&reserved_lock);
+  g_mutex_lock (&self->names->lock);
   release_locked (self);
-  g_mutex_unlock (&reserved_lock);
+  g_mutex_unlock (&self->names->lock);
 
   return TRUE;
 }
@@ -761,18 +809,17 @@ pcq_sink_free (PcqSink *self)
  * pcq_sink_reserve_name:
  * @path: a final path recorded for a job that will run again
  *
- * Keeps fresh names in this process from taking @path.
+ * Keeps the other jobs of @names from taking @path.
  */
 void
-pcq_sink_reserve_name (const char *path)
+pcq_sink_reserve_name (PcqNames   *names,
+                       const char *path)
 {
   g_return_if_fail (path != NULL);
 
-  g_mutex_lock (&reserved_lock);
-  if (reserved == NULL)
-    reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_add (reserved, g_strdup (path));
-  g_mutex_unlock (&reserved_lock);
+  g_mutex_lock (&names->lock);
+  g_hash_table_add (names->paths, g_strdup (path));
+  g_mutex_unlock (&names->lock);
 }
 
 /**
@@ -782,15 +829,15 @@ pcq_sink_reserve_name (const char *path)
  * Gives the name back: another job may take it.
  */
 void
-pcq_sink_release (const char *path)
+pcq_sink_release (PcqNames   *names,
+                  const char *path)
 {
   if (path == NULL)
     return;
 
-  g_mutex_lock (&reserved_lock);
-  if (reserved != NULL)
-    g_hash_table_remove (reserved, path);
-  g_mutex_unlock (&reserved_lock);
+  g_mutex_lock (&names->lock);
+  g_hash_table_remove (names->paths, path);
+  g_mutex_unlock (&names->lock);
 }
 
 /**

@@ -20,10 +20,20 @@ char *pcq_sink_name_from_uri          (GUri       *uri);
 
 typedef struct _PcqSink PcqSink;
 
+/* The final names an engine's jobs hold (thread-safe). */
+typedef struct _PcqNames PcqNames;
+
+PcqNames   *pcq_names_new     (void);
+PcqNames   *pcq_names_ref     (PcqNames    *self);
+void        pcq_names_unref   (PcqNames    *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqNames, pcq_names_unref)
+
 PcqSink    *pcq_sink_open     (const char  *dir,
                                const char  *name,
                                GError     **error);
-char       *pcq_sink_reserve    (const char  *dir,
+char       *pcq_sink_reserve    (PcqNames    *names,
+                                 const char  *dir,
                                  const char  *name,
                                  GError     **error);
 char       *pcq_sink_part_path  (const char  *dir,
@@ -45,8 +55,10 @@ gboolean    pcq_sink_commit_to  (PcqSink     *self,
                                  gboolean     replace,
                                  GError     **error);
 const char *pcq_sink_get_path   (PcqSink     *self);
-void        pcq_sink_reserve_name (const char *path);
-void        pcq_sink_release      (const char *path);
+void        pcq_sink_reserve_name (PcqNames   *names,
+                                   const char *path);
+void        pcq_sink_release      (PcqNames   *names,
+                                   const char *path);
 void        pcq_sink_remove_part  (const char *part_path);
 void        pcq_sink_free       (PcqSink     *self);
 

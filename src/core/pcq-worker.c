@@ -406,7 +406,7 @@ pcq_transfer_choose_path (PcqTransfer *self,
 
   if (run->output_path == NULL)
     {
-      run->output_path = pcq_sink_reserve (run->output_dir, name, &self->error);
+      run->output_path = pcq_sink_reserve (run->names, run->output_dir, name, &self->error);
       if (run->output_path == NULL)
         return FALSE;
     }
@@ -503,6 +503,7 @@ commit_recorded (gpointer token)
 
   if (pcq_sink_commit_to (self->sink, run->output_path, run->may_replace, &self->error))
     {
+      pcq_sink_release (run->names, run->output_path);
       self->attempt.output_path = g_strdup (run->output_path);
       pcq_transfer_end (self, PCQ_OUTCOME_DONE);
       return;
@@ -517,7 +518,7 @@ commit_recorded (gpointer token)
   g_clear_error (&self->error);
   run->may_replace = FALSE;
   name = g_path_get_basename (run->output_path);
-  pcq_sink_release (run->output_path);
+  pcq_sink_release (run->names, run->output_path);
   g_clear_pointer (&run->output_path, g_free);
   if (!pcq_transfer_choose_path (self, name))
     {

@@ -62,6 +62,15 @@ check (Fixture *f)
   g_assert_null (g_list_model_get_item (G_LIST_MODEL (f->relay), n));
 }
 
+/* Ids in submission order, as an engine gives them. */
+static PcqJob *
+new_job (const char *url)
+{
+  static guint64 last_id;
+
+  return pcq_job_new (++last_id, url, "/tmp", NULL);
+}
+
 static void
 append (Fixture *f,
         guint    n)
@@ -69,7 +78,7 @@ append (Fixture *f,
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < n; i++)
-    g_ptr_array_add (jobs, pcq_job_new ("http://127.0.0.1/x", "/tmp", NULL));
+    g_ptr_array_add (jobs, new_job ("http://127.0.0.1/x"));
 
   g_list_store_splice (f->store, g_list_model_get_n_items (G_LIST_MODEL (f->store)), 0,
                        jobs->pdata, jobs->len);
@@ -175,7 +184,7 @@ test_random (Fixture       *f,
         case 2:
           if (n > 0)
             {
-              g_autoptr(PcqJob) job = pcq_job_new ("http://127.0.0.1/y", "/tmp", NULL);
+              g_autoptr(PcqJob) job = new_job ("http://127.0.0.1/y");
 
               g_list_store_insert (f->store, g_rand_int_range (rand, 0, n), job);
             }

@@ -1151,7 +1151,8 @@ pcq_engine_restore (PcqEngine       *self,
   for (guint i = 0; i < records->len; i++)
     {
       const PcqStoreRecord *record = g_ptr_array_index (records, i);
-      gboolean unfinished = record->state < PCQ_JOB_DONE;
+      const PcqJobStateInfo *info = pcq_job_state_info (record->state);
+      gboolean unfinished = info == NULL || !info->finished;
       PcqJob *job;
 
       /* Ids stay unique across restarts. */
@@ -1161,8 +1162,7 @@ pcq_engine_restore (PcqEngine       *self,
         continue;
 
       job = _pcq_job_new_from_record (record);
-      if (unfinished)
-        _pcq_job_set_state (job, PCQ_JOB_QUEUED);
+      _pcq_job_set_state (job, info != NULL ? info->restored_as : PCQ_JOB_QUEUED);
       g_ptr_array_add (jobs, job);
     }
 

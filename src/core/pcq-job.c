@@ -387,31 +387,46 @@ pcq_job_get_output_path (PcqJob *self)
   return self->output_path;
 }
 
+/* The one table of task states: what each counts as and what it
+ * becomes when the queue is loaded again (src/DESIGN.md, "Task
+ * states"). A retry's wait is a queued job with a ready time in the
+ * scheduler; a paused state comes with per-task pause. */
+static const PcqJobStateInfo state_info[] = {
+  [PCQ_JOB_QUEUED]    = { PCQ_JOB_QUEUED,    "queued",    FALSE, PCQ_JOB_QUEUED },
+  [PCQ_JOB_ACTIVE]    = { PCQ_JOB_ACTIVE,    "active",    FALSE, PCQ_JOB_QUEUED },
+  [PCQ_JOB_DONE]      = { PCQ_JOB_DONE,      "done",      TRUE,  PCQ_JOB_DONE },
+  [PCQ_JOB_FAILED]    = { PCQ_JOB_FAILED,    "failed",    TRUE,  PCQ_JOB_FAILED },
+  [PCQ_JOB_CANCELLED] = { PCQ_JOB_CANCELLED, "cancelled", TRUE,  PCQ_JOB_CANCELLED },
+};
+
+/**
+ * pcq_job_state_info:
+ *
+ * Returns: (transfer none): what @state means, or %NULL for a value
+ *   that is no state (a corrupt store)
+ */
+const PcqJobStateInfo *
+pcq_job_state_info (PcqJobState state)
+{
+  if ((guint) state >= G_N_ELEMENTS (state_info))
+    return NULL;
+
+  return &state_info[state];
+}
+
 gboolean
 pcq_job_is_finished (PcqJob *self)
 {
   g_return_val_if_fail (PCQ_IS_JOB (self), FALSE);
-  return self->state >= PCQ_JOB_DONE;
+  return pcq_job_state_info (self->state)->finished;
 }
 
 const char *
 pcq_job_state_to_string (PcqJobState state)
 {
-  switch (state)
-    {
-    case PCQ_JOB_QUEUED:
-      return "queued";
-    case PCQ_JOB_ACTIVE:
-      return "active";
-    case PCQ_JOB_DONE:
-      return "done";
-    case PCQ_JOB_FAILED:
-      return "failed";
-    case PCQ_JOB_CANCELLED:
-      return "cancelled";
-    default:
-      g_return_val_if_reached ("unknown");
-    }
+  const PcqJobStateInfo *info = pcq_job_state_info (state);
+
+  return info != NULL ? info->name : "unknown";
 }
 
 void

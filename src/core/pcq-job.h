@@ -19,6 +19,15 @@ typedef enum
   PCQ_JOB_CANCELLED,
 } PcqJobState;
 
+/* See pcq_job_state_info (). */
+typedef struct
+{
+  PcqJobState  state;
+  const char  *name;         /* as in logs and the store's text */
+  gboolean     finished;     /* will not run again by itself */
+  PcqJobState  restored_as;  /* when the queue is loaded again */
+} PcqJobStateInfo;
+
 typedef enum
 {
   PCQ_JOB_DOWNLOAD,  /* GET a URL into a file */
@@ -59,5 +68,6 @@ const char  *pcq_job_get_commit_note (PcqJob     *self);
 gboolean     pcq_job_is_finished     (PcqJob     *self);
 
 const char  *pcq_job_state_to_string (PcqJobState state);
+const PcqJobStateInfo *pcq_job_state_info (PcqJobState state);
 
 G_END_DECLS

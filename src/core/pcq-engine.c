@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pcq-api.h"
+#include "pcq-dispatcher.h"
 #include "pcq-enums.h"
 #include "pcq-engine.h"
 #include "pcq-error.h"
@@ -112,6 +113,7 @@ struct _PcqEngine
   GObject        parent_instance;
 
   GMainContext  *main_context;
+  PcqDispatcher *dispatcher;    /* results to the main thread (so far: Git's) */
   PcqStore      *store;         /* nullable */
   PcqJobList    *jobs;
   GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
@@ -792,7 +794,7 @@ commit_result (PcqEngine *self,
     return;
 
   if (self->vcs == NULL)
-    self->vcs = pcq_vcs_new (self->main_context, vcs_result_cb, self);
+    self->vcs = pcq_vcs_new (self->dispatcher, vcs_result_cb, self);
 
   if (pcq_job_get_kind (job) != PCQ_JOB_DOWNLOAD)
     body = pcq_job_get_prompt (job);
@@ -1076,6 +1078,10 @@ pcq_engine_dispose (GObject *object)
   /* Finishes the commits still queued: they are short, and a commit
    * cut off by the process's exit could leave a stale index lock. */
   g_clear_pointer (&self->vcs, pcq_vcs_free);
+  /* Results not applied yet are dropped: the jobs they are for go now. */
+  if (self->dispatcher != NULL)
+    pcq_dispatcher_close (self->dispatcher);
+  g_clear_pointer (&self->dispatcher, pcq_dispatcher_unref);
 
   g_mutex_lock (&self->events_lock);
   if (self->events_source != NULL)
@@ -1345,6 +1351,7 @@ pcq_engine_init (PcqEngine *self)
   g_autoptr(GError) error = NULL;
 
   self->main_context = g_main_context_ref_thread_default ();
+  self->dispatcher = pcq_dispatcher_new (self->main_context, "[pcq] engine");
   self->jobs = pcq_job_list_new ();
   self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->run_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,

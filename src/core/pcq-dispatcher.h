@@ -53,7 +53,8 @@ void           pcq_dispatcher_set_interval (PcqDispatcher   *self,
 /* Runs everything pending now, whatever the budget. */
 void           pcq_dispatcher_flush        (PcqDispatcher   *self);
 /* Drops what is pending (destroying it) and refuses later posts: the
- * one way to stop a bridge. Idempotent. */
+ * one way to stop a bridge. Idempotent. Dropping the last reference
+ * closes too (a pending dispatch holds none that would keep it open). */
 void           pcq_dispatcher_close        (PcqDispatcher   *self);
 
 /* For stall-probe: when set (main thread, before any dispatcher

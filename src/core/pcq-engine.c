@@ -68,6 +68,7 @@ struct _PcqEngine
   GObject        parent_instance;
 
   GMainContext  *main_context;
+  PcqDispatcher *dispatcher;    /* the workers', the store's and Git's results */
   PcqStore      *store;         /* nullable */
   char          *part_tag;      /* names this engine's part files */
   guint64        last_id;       /* of the newest job */
@@ -77,7 +78,6 @@ struct _PcqEngine
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
 
   PcqScheduler  *scheduler;     /* NULL once stopped */
-  PcqDispatcher *dispatcher;
 
   /* Copied to the scheduler, which reads them on worker threads. */
   gboolean       paused;
@@ -452,7 +452,7 @@ commit_result (PcqEngine *self,
     return;
 
   if (self->vcs == NULL)
-    self->vcs = pcq_vcs_new (self->main_context, vcs_result_cb, self);
+    self->vcs = pcq_vcs_new (self->dispatcher, vcs_result_cb, self);
 
   if (pcq_job_get_kind (job) != PCQ_JOB_DOWNLOAD)
     body = pcq_job_get_prompt (job);
@@ -727,7 +727,7 @@ pcq_engine_dispose (GObject *object)
   /* Finishes the commits still queued: they are short, and a commit
    * cut off by the process's exit could leave a stale index lock. */
   g_clear_pointer (&self->vcs, pcq_vcs_free);
-
+  /* Results not applied yet are dropped: the jobs they are for go now. */
   if (self->dispatcher != NULL)
     pcq_dispatcher_close (self->dispatcher);
 
@@ -1124,7 +1124,7 @@ pcq_engine_set_store (PcqEngine *self,
 
       g_free (self->part_tag);
       self->part_tag = g_strndup (digest, 8);
-      // XXX pcq_store_set_dispatcher (store, self->dispatcher);
+      pcq_store_set_dispatcher (store, self->dispatcher);
     }
 }
 

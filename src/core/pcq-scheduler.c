@@ -277,6 +277,18 @@ defer (PcqScheduler *self,
   g_async_queue_lock (self->backlog);
   give_back_locked (self, run);
 
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      /* Cancelled (or a forced stop) while the attempt ended:
+       * pcq_engine_cancel () could not find it in the queue, so it ends
+       * here. */
+      g_async_queue_unlock (self->backlog);
+      finish (self, run, g_atomic_int_get (&run->interrupted) ? PCQ_JOB_QUEUED : PCQ_JOB_CANCELLED,
+              NULL);
+      pcq_run_unref (run);
+      return;
+    }
+
   if (retry_after_ms >= 0)
     {
       /* The server asked every client to wait: hold back all of this

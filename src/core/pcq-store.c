@@ -18,7 +18,6 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "pcq-main.h"
 #include "pcq-store.h"
 
 /*
@@ -27,8 +26,15 @@
  * The main thread pushes mutations into @mutations; the store thread
  * takes everything that is there, applies it in one transaction (group
  * commit), calls syncfs() once per output file system if the batch
- * marks files as done, commits, and then calls the mutations'
- * "committed" callbacks on the main context, all in one idle.
+ * marks files as done, commits, and then posts the mutations'
+ * "committed" callbacks to the dispatcher, which calls them on the main
+ * context.
+ *
+ * One post per callback, not one per batch: a batch may hold thousands,
+ * and the dispatcher's budget can only split between items. A batch
+ * item that re-posted its remainder would need a budget of its own, and
+ * the post is cheap (one lock, no allocation: the item is the callback
+ * and its data).
  */
 
 #define MAX_BATCH 20000
@@ -64,10 +70,11 @@ struct _PcqStore
 {
   GObject       parent_instance;
 
-  char         *path;
-  GMainContext *main_context;
-  GAsyncQueue  *mutations;
-  GThread      *thread;
+  char          *path;
+  PcqDispatcher *dispatcher;   /* read by the store thread after a push */
+  gboolean       posted;       /* a put with a callback was pushed */
+  GAsyncQueue   *mutations;
+  GThread       *thread;
 
   /* Store thread only. */
   sqlite3      *db;
@@ -626,44 +633,18 @@ commit_batch (PcqStore  *self,
   return TRUE;
 }
 
-typedef struct
-{
-  GPtrArray *batch;
-  guint      next;
-} Committed;
-
+/* Hands a committed batch's callbacks to the main context, in order. */
 static void
-committed_free (Committed *committed)
+post_committed (PcqStore  *self,
+                GPtrArray *batch)
 {
-  g_ptr_array_unref (committed->batch);
-  g_free (committed);
-}
-
-/* Calls a committed batch's callbacks on the main context, a slice of
- * at most 2 ms per main loop iteration, so that a batch of thousands
- * does not hold back a frame. */
-static gboolean
-run_committed (gpointer user_data)
-{
-  Committed *committed = user_data;
-  gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_MILLISECOND;
-
-  while (committed->next < committed->batch->len)
+  for (guint i = 0; i < batch->len; i++)
     {
-      Mutation *m = g_ptr_array_index (committed->batch, committed->next++);
+      Mutation *m = g_ptr_array_index (batch, i);
 
-      if (m->committed == NULL)
-        continue;
-
-      m->committed (m->user_data);
-      if (g_get_monotonic_time () >= deadline)
-        {
-          g_source_set_priority (g_main_current_source (), PCQ_PRIORITY_RESULTS_MORE);
-          return G_SOURCE_CONTINUE;
-        }
+      if (m->committed != NULL)
+        pcq_dispatcher_post (self->dispatcher, m->committed, m->user_data, NULL);
     }
-
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -758,7 +739,6 @@ store_thread (gpointer data)
   while (!closing)
     {
       g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
-      gboolean has_callbacks = FALSE;
       gboolean committed;
       Mutation *m = g_async_queue_pop (self->mutations);
 
@@ -796,22 +776,12 @@ store_thread (gpointer data)
           m = g_ptr_array_index (batch, i);
           if (m->done != NULL)
             signal_waiter (m);
-          has_callbacks |= m->committed != NULL && m->context == NULL;
         }
+      /* Takes the workers' callbacks out of @batch. */
       deliver_to_contexts (batch);
 
-      if (committed && has_callbacks)
-        {
-          GSource *source = g_idle_source_new ();
-          Committed *done = g_new0 (Committed, 1);
-
-          done->batch = g_steal_pointer (&batch);
-          g_source_set_name (source, "[pcq] store committed");
-          g_source_set_priority (source, PCQ_PRIORITY_RESULTS);
-          g_source_set_callback (source, run_committed, done, (GDestroyNotify) committed_free);
-          g_source_attach (source, self->main_context);
-          g_source_unref (source);
-        }
+      if (committed)
+        post_committed (self, batch);
     }
 
   sqlite3_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -853,7 +823,9 @@ pcq_store_finalize (GObject *object)
 
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->mutations, g_async_queue_unref);
-  g_clear_pointer (&self->main_context, g_main_context_unref);
+  /* Not closed first: callbacks still pending run all the same, unless
+   * this was the last reference (see pcq_store_put()). */
+  g_clear_pointer (&self->dispatcher, pcq_dispatcher_unref);
 
   G_OBJECT_CLASS (pcq_store_parent_class)->finalize (object);
 }
@@ -870,7 +842,9 @@ pcq_store_class_init (PcqStoreClass *klass)
 static void
 pcq_store_init (PcqStore *self)
 {
-  self->main_context = g_main_context_ref_thread_default ();
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  self->dispatcher = pcq_dispatcher_new (context, "[pcq] store committed");
   self->mutations = g_async_queue_new_full ((GDestroyNotify) mutation_free);
 }
 
@@ -891,6 +865,28 @@ pcq_store_new (const char *path)
   self->path = g_strdup (path);
 
   return self;
+}
+
+/**
+ * pcq_store_set_dispatcher:
+ * @dispatcher: brings the "committed" callbacks to the main context
+ *   (a reference is kept)
+ *
+ * Shares @dispatcher instead of the one the store made on the context
+ * that was current at pcq_store_new(). Call it before the first put
+ * with a callback: the store thread posts to it without a lock.
+ */
+void
+pcq_store_set_dispatcher (PcqStore      *self,
+                          PcqDispatcher *dispatcher)
+{
+  g_return_if_fail (PCQ_IS_STORE (self));
+  g_return_if_fail (dispatcher != NULL);
+  g_return_if_fail (!self->posted);
+
+  pcq_dispatcher_ref (dispatcher);
+  g_clear_pointer (&self->dispatcher, pcq_dispatcher_unref);
+  self->dispatcher = dispatcher;
 }
 
 const char *
@@ -1011,6 +1007,8 @@ push (PcqStore *self,
  * @sync_output: make the files in @record's output folder durable
  *   before committing (for a job that is now done)
  * @committed: (nullable): called on the main context once committed
+ *   (through the store's dispatcher: not if that is closed first, or
+ *   dropped with the store's last reference)
  */
 void
 pcq_store_put (PcqStore             *self,
@@ -1030,6 +1028,7 @@ pcq_store_put (PcqStore             *self,
   m->sync_output = sync_output;
   m->committed = committed;
   m->user_data = user_data;
+  self->posted |= committed != NULL;
   push (self, m);
 }
 

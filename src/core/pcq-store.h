@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "pcq-dispatcher.h"
 #include "pcq-job.h"
 
 G_BEGIN_DECLS
@@ -42,7 +43,8 @@ void            pcq_store_record_free (PcqStoreRecord       *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqStoreRecord, pcq_store_record_free)
 
 /* Called on the main context once the change it was given with is
- * committed (durably: after the batch's syncfs and COMMIT). */
+ * committed (durably: after the batch's syncfs and COMMIT), through the
+ * store's dispatcher. */
 typedef void (*PcqStoreCommitted) (gpointer user_data);
 
 #define PCQ_TYPE_STORE (pcq_store_get_type ())
@@ -50,6 +52,8 @@ typedef void (*PcqStoreCommitted) (gpointer user_data);
 G_DECLARE_FINAL_TYPE (PcqStore, pcq_store, PCQ, STORE, GObject)
 
 PcqStore   *pcq_store_new          (const char           *path);
+void        pcq_store_set_dispatcher (PcqStore           *self,
+                                    PcqDispatcher        *dispatcher);
 const char *pcq_store_get_path     (PcqStore             *self);
 void        pcq_store_open_async   (PcqStore             *self,
                                     GTimeSpan             prune_age,

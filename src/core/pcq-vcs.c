@@ -18,7 +18,6 @@
 #include <git2.h>
 #endif
 
-#include "pcq-main.h"
 #include "pcq-vcs.h"
 
 /*
@@ -27,8 +26,8 @@
  * pcq_vcs_commit() (main thread) pushes a request into @requests; one
  * thread, started with the first request, pops them in order and makes
  * each commit, so two commits never race inside this process. Results
- * go into @results under @lock, with at most one idle source pending on
- * @context, which hands them to @func.
+ * are posted to the dispatcher, which hands them to @func on its
+ * context.
  *
  * A commit never touches the file itself: whatever fails, the file stays
  * where it is. It adds the file to the repository's index and commits
@@ -43,24 +42,29 @@ typedef struct
   char    *body;
 } Request;
 
+/* Where results go. Each result holds a reference, so that one still
+ * in the dispatcher when the committer is freed finds @func cleared and
+ * is dropped: the dispatcher may be shared, and outlive us. */
 typedef struct
 {
+  PcqVcsResultFunc  func;       /* context thread; NULL once freed */
+  gpointer          user_data;
+} Target;
+
+typedef struct
+{
+  Target  *target;
   guint64  id;
   char    *note;
 } Result;
 
 struct _PcqVcs
 {
-  GMainContext     *context;
-  PcqVcsResultFunc  func;
-  gpointer          user_data;
+  PcqDispatcher *dispatcher;
+  Target        *target;
 
-  GAsyncQueue      *requests;
-  GThread          *thread;
-
-  GMutex            lock;
-  GQueue            results;
-  GSource          *source;
+  GAsyncQueue   *requests;
+  GThread       *thread;
 };
 
 static char stop_request;
@@ -80,8 +84,11 @@ request_free (gpointer data)
 }
 
 static void
-result_free (Result *result)
+result_free (gpointer data)
 {
+  Result *result = data;
+
+  g_atomic_rc_box_release (result->target);
   g_free (result->note);
   g_free (result);
 }
@@ -312,26 +319,15 @@ pcq_vcs_commit_file_sync (const char *path,
 #endif
 }
 
-static gboolean
-dispatch_results (gpointer user_data)
+/* On the dispatcher's context. */
+static void
+deliver_result (gpointer data)
 {
-  PcqVcs *self = user_data;
-  GQueue results = G_QUEUE_INIT;
-  Result *result;
+  Result *result = data;
+  Target *target = result->target;
 
-  g_mutex_lock (&self->lock);
-  results = self->results;
-  g_queue_init (&self->results);
-  g_clear_pointer (&self->source, g_source_unref);
-  g_mutex_unlock (&self->lock);
-
-  while ((result = g_queue_pop_head (&results)) != NULL)
-    {
-      self->func (result->id, result->note, self->user_data);
-      result_free (result);
-    }
-
-  return G_SOURCE_REMOVE;
+  if (target->func != NULL)
+    target->func (result->id, result->note, target->user_data);
 }
 
 static gpointer
@@ -344,21 +340,12 @@ committer_thread (gpointer data)
     {
       Result *result = g_new0 (Result, 1);
 
+      result->target = g_atomic_rc_box_acquire (self->target);
       result->id = request->id;
       result->note = pcq_vcs_commit_file_sync (request->path, request->body);
       request_free (request);
 
-      g_mutex_lock (&self->lock);
-      g_queue_push_tail (&self->results, result);
-      if (self->source == NULL)
-        {
-          self->source = g_idle_source_new ();
-          g_source_set_name (self->source, "[pcq] vcs results");
-          g_source_set_priority (self->source, PCQ_PRIORITY_RESULTS);
-          g_source_set_callback (self->source, dispatch_results, self, NULL);
-          g_source_attach (self->source, self->context);
-        }
-      g_mutex_unlock (&self->lock);
+      pcq_dispatcher_post (self->dispatcher, deliver_result, result, result_free);
     }
 
   return NULL;
@@ -366,28 +353,28 @@ committer_thread (gpointer data)
 
 /**
  * pcq_vcs_new:
- * @context: where @func is called
- * @func: called once per commit request, with its note
+ * @dispatcher: brings the results to its context (a reference is kept)
+ * @func: called there once per commit request, with its note
  *
  * Returns: (transfer full): a committer; its thread starts with the
  *   first request
  */
 PcqVcs *
-pcq_vcs_new (GMainContext     *context,
+pcq_vcs_new (PcqDispatcher    *dispatcher,
              PcqVcsResultFunc  func,
              gpointer          user_data)
 {
   PcqVcs *self;
 
+  g_return_val_if_fail (dispatcher != NULL, NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_new0 (PcqVcs, 1);
-  self->context = g_main_context_ref (context);
-  self->func = func;
-  self->user_data = user_data;
+  self->dispatcher = pcq_dispatcher_ref (dispatcher);
+  self->target = g_atomic_rc_box_new0 (Target);
+  self->target->func = func;
+  self->target->user_data = user_data;
   self->requests = g_async_queue_new_full (request_free);
-  g_mutex_init (&self->lock);
-  g_queue_init (&self->results);
   return self;
 }
 
@@ -425,7 +412,8 @@ pcq_vcs_commit (PcqVcs     *self,
  * pcq_vcs_free:
  *
  * Finishes the queued commits (this blocks while there are any), then
- * frees @self. Results not delivered yet are dropped.
+ * frees @self. Results not delivered yet are dropped. Call it on the
+ * dispatcher's context: that is where results are delivered.
  */
 void
 pcq_vcs_free (PcqVcs *self)
@@ -439,17 +427,11 @@ pcq_vcs_free (PcqVcs *self)
       g_thread_join (self->thread);
     }
 
-  g_mutex_lock (&self->lock);
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
-  g_queue_clear_full (&self->results, (GDestroyNotify) result_free);
-  g_mutex_unlock (&self->lock);
+  /* Results still in the dispatcher find no one to tell. */
+  self->target->func = NULL;
+  g_atomic_rc_box_release (self->target);
 
   g_async_queue_unref (self->requests);
-  g_main_context_unref (self->context);
-  g_mutex_clear (&self->lock);
+  pcq_dispatcher_unref (self->dispatcher);
   g_free (self);
 }

@@ -8,14 +8,16 @@
 
 #include <gio/gio.h>
 
+#include "pcq-dispatcher.h"
+
 G_BEGIN_DECLS
 
 /* Commits finished output files to the Git repository that contains
  * them, one at a time, on a thread of its own. */
 typedef struct _PcqVcs PcqVcs;
 
-/* Called on the context given to pcq_vcs_new(), once per
- * pcq_vcs_commit(): @note says what happened ("committed 1a2b3c4",
+/* Called on the context of the dispatcher given to pcq_vcs_new(), once
+ * per pcq_vcs_commit(): @note says what happened ("committed 1a2b3c4",
  * "not committed: …"). */
 typedef void (*PcqVcsResultFunc) (guint64     id,
                                   const char *note,
@@ -25,7 +27,7 @@ typedef void (*PcqVcsResultFunc) (guint64     id,
 #define PCQ_VCS_NOTE_UNSUPPORTED   "not committed: built without Git support"
 
 gboolean  pcq_vcs_is_supported     (void);
-PcqVcs   *pcq_vcs_new              (GMainContext     *context,
+PcqVcs   *pcq_vcs_new              (PcqDispatcher    *dispatcher,
                                     PcqVcsResultFunc  func,
                                     gpointer          user_data);
 void      pcq_vcs_commit           (PcqVcs           *self,

@@ -1246,6 +1246,79 @@ test_commit_before_start (Fixture       *f,
     }
 }
 
+/* ---- a shared dispatcher ------------------------------------------- */
+
+#define N_SHARED 50
+
+typedef struct
+{
+  guint    n_called;
+  guint    order[N_SHARED];
+  gboolean wrong_source;
+} Shared;
+
+typedef struct
+{
+  Shared *shared;
+  guint   index;
+} SharedPut;
+
+static void
+shared_committed_cb (gpointer user_data)
+{
+  SharedPut *put = user_data;
+  GSource *source = g_main_current_source ();
+
+  if (source == NULL || g_strcmp0 (g_source_get_name (source), "[pcq] test store") != 0)
+    put->shared->wrong_source = TRUE;
+  put->shared->order[put->shared->n_called++] = put->index;
+}
+
+static gboolean
+shared_all_called (gpointer data)
+{
+  return ((Shared *) data)->n_called == N_SHARED;
+}
+
+/* With pcq_store_set_dispatcher (), the callbacks come through the
+ * dispatcher given, in the order of the puts, also when its budget
+ * splits them one a dispatch. */
+static void
+test_shared_dispatcher (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (NULL, "[pcq] test store");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  PcqStore *store = pcq_store_new (f->path);
+  Shared shared = { 0 };
+  SharedPut puts[N_SHARED];
+
+  pcq_dispatcher_set_budget (dispatcher, 0);
+  pcq_store_set_dispatcher (store, dispatcher);
+  records = pcq_store_open_sync (store, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < N_SHARED; i++)
+    {
+      PcqStoreRecord record = {
+        .id = i + 1, .url = "http://127.0.0.1:1/shared", .output_dir = f->out,
+        .state = PCQ_JOB_QUEUED, .total = -1, .created = now_s (),
+      };
+
+      puts[i].shared = &shared;
+      puts[i].index = i;
+      pcq_store_put (store, &record, FALSE, shared_committed_cb, &puts[i]);
+    }
+
+  g_assert_true (store_wait_until (shared_all_called, &shared, WAIT_MS, 1000));
+  g_assert_false (shared.wrong_source);
+  for (guint i = 0; i < N_SHARED; i++)
+    g_assert_cmpuint (shared.order[i], ==, i);
+
+  close_store (store);
+}
+
 /* ---- a commit that cannot happen ---------------------------------- */
 
 typedef struct
@@ -1342,6 +1415,7 @@ main (int    argc,
   ADD ("engine/restore-ids", test_restore_ids, NULL);
   ADD ("engine/commit-before-start", test_commit_before_start, NULL);
   ADD ("durability/commit-blocked", test_commit_blocked, NULL);
+  ADD ("dispatcher/shared", test_shared_dispatcher, NULL);
 
 #undef ADD
 

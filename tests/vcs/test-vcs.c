@@ -11,6 +11,7 @@
 #include <git2.h>
 #include <glib/gstdio.h>
 
+#include "pcq-dispatcher.h"
 #include "pcq-engine.h"
 #include "pcq-store.h"
 #include "pcq-test-server.h"
@@ -311,6 +312,103 @@ test_no_repository (Fixture       *f,
     }
 }
 
+typedef struct
+{
+  GPtrArray *notes;   /* "id note", in the order they came */
+  gboolean   wrong_place;
+} Notes;
+
+static void
+note_cb (guint64     id,
+         const char *note,
+         gpointer    user_data)
+{
+  Notes *notes = user_data;
+  GSource *source = g_main_current_source ();
+
+  /* On the dispatcher's context, from its source. */
+  if (source == NULL || g_strcmp0 (g_source_get_name (source), "[pcq] test vcs") != 0)
+    notes->wrong_place = TRUE;
+  g_ptr_array_add (notes->notes, g_strdup_printf ("%" G_GUINT64_FORMAT " %s", id, note));
+}
+
+/* Makes a repository with @n files in @dir. */
+static void
+make_repository_files (const char *dir,
+                       guint       n)
+{
+  git_repository *repo = NULL;
+
+  assert_git (git_repository_init (&repo, dir, FALSE));
+  git_repository_free (repo);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = file_name (i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_assert_true (g_file_set_contents (path, name, -1, NULL));
+    }
+}
+
+/* PcqVcs alone: the notes come through the dispatcher it is given, in
+ * the order of the requests. */
+static void
+test_vcs_dispatcher (void)
+{
+  g_autofree char *dir = pcq_test_make_tmpdir ("pcq-vcs-XXXXXX");
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (NULL, "[pcq] test vcs");
+  g_autoptr(GPtrArray) note_list = g_ptr_array_new_with_free_func (g_free);
+  Notes notes = { note_list, FALSE };
+  PcqVcs *vcs;
+
+  make_repository_files (dir, 3);
+  vcs = pcq_vcs_new (dispatcher, note_cb, &notes);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = file_name (i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      pcq_vcs_commit (vcs, 10 + i, path, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (note_list->len == 3, WAIT_MS);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("%u committed ", 10 + i);
+
+      g_assert_true (g_str_has_prefix (g_ptr_array_index (note_list, i), prefix));
+    }
+  g_assert_false (notes.wrong_place);
+
+  pcq_vcs_free (vcs);
+  pcq_test_rm_rf (dir);
+}
+
+/* Notes not delivered when the committer is freed are dropped, though
+ * the dispatcher lives on. */
+static void
+test_vcs_free_drops (void)
+{
+  g_autofree char *dir = pcq_test_make_tmpdir ("pcq-vcs-XXXXXX");
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (NULL, "[pcq] test vcs");
+  g_autoptr(GPtrArray) note_list = g_ptr_array_new_with_free_func (g_free);
+  Notes notes = { note_list, FALSE };
+  g_autofree char *path = NULL;
+  PcqVcs *vcs;
+
+  make_repository_files (dir, 1);
+  path = g_build_filename (dir, "file-00.bin", NULL);
+  vcs = pcq_vcs_new (dispatcher, note_cb, &notes);
+  pcq_vcs_commit (vcs, 1, path, NULL);
+  /* Waits for the commit; its note is in the dispatcher by then. */
+  pcq_vcs_free (vcs);
+
+  pcq_dispatcher_flush (dispatcher);
+  g_assert_cmpuint (note_list->len, ==, 0);
+  pcq_test_rm_rf (dir);
+}
+
 /* Without commit-results nothing is committed and no note is set. */
 static void
 test_off_by_default (void)
@@ -381,6 +479,8 @@ main (int    argc,
   server = pcq_test_server_new ();
 
   g_test_add_func ("/pcq/vcs/off-by-default", test_off_by_default);
+  g_test_add_func ("/pcq/vcs/dispatcher", test_vcs_dispatcher);
+  g_test_add_func ("/pcq/vcs/free-drops", test_vcs_free_drops);
   g_test_add ("/pcq/vcs/commit-concurrent", Fixture, GINT_TO_POINTER (TRUE),
               fixture_set_up, test_commit_concurrent, fixture_tear_down);
   g_test_add ("/pcq/vcs/no-repository", Fixture, GINT_TO_POINTER (FALSE),

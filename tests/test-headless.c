@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "pcq-headless.h"
 #include "pcq-test-server.h"
 #include "pcq-test-headless.h"
 #include "pcq-test-util.h"
@@ -21,6 +22,12 @@
 #define EXIT_SOME_FAILED 1
 #define EXIT_USAGE       2
 #define EXIT_INTERRUPTED 130
+
+/* The code says the same. */
+G_STATIC_ASSERT (PCQ_EXIT_OK == EXIT_ALL_DONE);
+G_STATIC_ASSERT (PCQ_EXIT_FAILED == EXIT_SOME_FAILED);
+G_STATIC_ASSERT (PCQ_EXIT_USAGE == EXIT_USAGE);
+G_STATIC_ASSERT (PCQ_EXIT_INTERRUPTED == EXIT_INTERRUPTED);
 
 typedef struct
 {

@@ -487,6 +487,16 @@ write_errors (Headless *h)
     }
 }
 
+/* Tasks waiting for --resume: what this run leaves unfinished in the
+ * store (never started, or interrupted and queued again), and what
+ * earlier runs left there that this one did not resume. */
+static guint
+count_left (Headless *h)
+{
+  return pcq_engine_get_n_queued (h->engine) + pcq_engine_get_n_active (h->engine) +
+         pcq_session_get_n_held_back (h->session);
+}
+
 /* The contract's last stdout line. Only numbers: no JSON escaping needed. */
 static void
 print_summary (Headless *h)
@@ -495,11 +505,12 @@ print_summary (Headless *h)
 
   g_ascii_formatd (seconds, sizeof seconds, "%.3f",
                    (g_get_monotonic_time () - h->started) / (double) G_USEC_PER_SEC);
-  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"bytes\": %" G_GUINT64_FORMAT
-           ", \"seconds\": %s}\n",
+  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"left\": %u, "
+           "\"bytes\": %" G_GUINT64_FORMAT ", \"seconds\": %s}\n",
            pcq_engine_get_n_done (h->engine),
            pcq_engine_get_n_failed (h->engine) + h->n_bad_lines,
            pcq_engine_get_n_cancelled (h->engine),
+           count_left (h),
            pcq_engine_get_bytes_done (h->engine),
            seconds);
 }

@@ -305,6 +305,7 @@ pcq_test_run_summary (PcqTestRun *run)
   summary.done = get_int_member (object, "done");
   summary.failed = get_int_member (object, "failed");
   summary.cancelled = get_int_member (object, "cancelled");
+  summary.left = get_int_member (object, "left");
   summary.bytes = get_int_member (object, "bytes");
 
   seconds = json_object_get_member (object, "seconds");

@@ -19,6 +19,7 @@ typedef struct
   gint64 done;
   gint64 failed;
   gint64 cancelled;
+  gint64 left;       /* waiting for --resume */
   gint64 bytes;
   double seconds;
 } PcqTestSummary;

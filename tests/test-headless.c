@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "pcq-headless.h"
 #include "pcq-test-server.h"
 #include "pcq-test-headless.h"
 #include "pcq-test-util.h"
@@ -21,6 +22,12 @@
 #define EXIT_SOME_FAILED 1
 #define EXIT_USAGE       2
 #define EXIT_INTERRUPTED 130
+
+/* The code says the same. */
+G_STATIC_ASSERT (PCQ_EXIT_OK == EXIT_ALL_DONE);
+G_STATIC_ASSERT (PCQ_EXIT_FAILED == EXIT_SOME_FAILED);
+G_STATIC_ASSERT (PCQ_EXIT_USAGE == EXIT_USAGE);
+G_STATIC_ASSERT (PCQ_EXIT_INTERRUPTED == EXIT_INTERRUPTED);
 
 typedef struct
 {
@@ -147,6 +154,7 @@ test_all_done (void)
   g_assert_cmpint (summary.done, ==, 3);
   g_assert_cmpint (summary.failed, ==, 0);
   g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.left, ==, 0);
   g_assert_cmpint (summary.bytes, ==, 60000);
 
   pcq_test_assert_content (pa, 1, 10000);
@@ -538,6 +546,52 @@ test_sigint_twice (void)
   g_assert_cmpstr (listing, ==, "[]");
 }
 
+/* A first Ctrl+C leaves what did not start for --resume and says how
+ * many in "left"; --resume then finishes them and leaves none. */
+static void
+test_sigint_left (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/rest-a.bin?" SLOW_QUERY "&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/rest-b.bin?" SLOW_QUERY "&seed=2");
+  g_autofree char *c = pcq_test_server_url (ctx->server, "/data/rest-c.bin?" SLOW_QUERY "&seed=3");
+  g_autofree char *pa = out_path (ctx, "rest-a.bin");
+  g_autofree char *pb = out_path (ctx, "rest-b.bin");
+  g_autofree char *pc = out_path (ctx, "rest-c.bin");
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", a, b, c, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+
+  /* The running task finished; the two that never started are left. */
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
+  summary = run_summary (first);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.left, ==, 2);
+  pcq_test_assert_content (pa, 1, 65536);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  /* --resume runs exactly those, and nothing is left. */
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "-j", "1", "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.done, ==, 2);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.left, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 2 * 65536);
+  pcq_test_assert_content (pb, 2, 65536);
+  pcq_test_assert_content (pc, 3, 65536);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 3);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 /* SIGINT while the input is still being read from stdin (a producer
  * piping tasks in): the run stops reading, finishes what runs and exits
  * 130 with its summary. */
@@ -652,11 +706,14 @@ test_resume_unfinished (void)
   g_assert_cmpint (run_summary (first).done, ==, 1);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
 
-  /* Without --resume, only what is asked for runs. */
+  /* Without --resume, only what is asked for runs; what waits for
+   * --resume is still counted as left. */
   second = run_start (ctx, (const char *[]) { "-o", ctx->out, c, NULL });
   pcq_test_run_wait (second, RUN_TIMEOUT_MS);
   g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
-  g_assert_cmpint (run_summary (second).done, ==, 1);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.left, ==, 1);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-b.bin"), ==, 0);
 
   /* With it, the task left behind runs (and only that one). */
@@ -665,6 +722,7 @@ test_resume_unfinished (void)
   g_assert_cmpint (pcq_test_run_exit_status (third), ==, EXIT_ALL_DONE);
   summary = run_summary (third);
   g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.left, ==, 0);
   g_assert_cmpint (summary.bytes, ==, 4000);
   pcq_test_assert_content (pb, 2, 4000);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/left-a.bin"), ==, 1);
@@ -728,6 +786,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/input/relative-paths", test_relative_paths, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/once", test_sigint_once, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/twice", test_sigint_twice, 30);
+  pcq_test_add_isolated ("/pcq/headless/sigint/left-for-resume", test_sigint_left, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/while-reading-stdin", test_sigint_while_reading_stdin, 30);
   pcq_test_add_isolated ("/pcq/headless/store/second-run-counts", test_second_run_counts, 30);
   pcq_test_add_isolated ("/pcq/headless/store/resume", test_resume_unfinished, 30);

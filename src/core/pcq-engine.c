@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pcq-api.h"
+#include "pcq-defaults.h"
 #include "pcq-dispatcher.h"
 #include "pcq-enums.h"
 #include "pcq-engine.h"
@@ -34,10 +35,10 @@
  * worker threads, whose reports come back through @dispatcher.
  */
 
-#define DEFAULT_MAX_ACTIVE 4
-#define DEFAULT_MAX_API_ACTIVE 2
-#define DEFAULT_RETRIES 3
-#define DEFAULT_STALL_TIMEOUT 30
+#define DEFAULT_MAX_ACTIVE PCQ_DEFAULT_MAX_ACTIVE
+#define DEFAULT_MAX_API_ACTIVE PCQ_DEFAULT_MAX_API_ACTIVE
+#define DEFAULT_RETRIES PCQ_DEFAULT_RETRIES
+#define DEFAULT_STALL_TIMEOUT PCQ_DEFAULT_STALL_TIMEOUT
 #define DEFAULT_RETRY_BASE_DELAY 1000
 #define MAX_BACKOFF_MS (60 * 1000)
 /* Smaller files are fetched again rather than resumed after a crash. */

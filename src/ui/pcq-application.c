@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -19,7 +18,7 @@
 #include "pcq-util.h"
 #include "pcq-preferences-window.h"
 #include "pcq-resources.h"
-#include "pcq-store.h"
+#include "pcq-session.h"
 #include "pcq-window.h"
 #include "pcq-window-private.h"
 
@@ -50,8 +49,7 @@ struct _PcqApplication
 
   /* The queue of the window, kept between runs (queue.sqlite). */
   char           *store_path;
-  PcqStore       *store;
-  int             store_lock;
+  PcqSession     *session;
   gboolean        store_ready;
   char           *store_notice;
   GPtrArray      *pending;
@@ -572,31 +570,27 @@ store_ready (PcqApplication *self)
 }
 
 static void
-store_opened_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+session_ready_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(PcqApplication) self = user_data;
-  g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *notice = NULL;
 
-  records = pcq_store_open_finish (PCQ_STORE (object), result, &notice, &error);
-
-  if (records != NULL)
+  /* The window shows the history and goes on with what was left. */
+  self->session = pcq_session_new_finish (result, &error);
+  if (self->session != NULL)
     {
-      /* The window shows the history and goes on with what was left. */
-      pcq_engine_set_store (self->engine, self->store);
-      pcq_engine_restore (self->engine, records,
-                          PCQ_RESTORE_FINISHED | PCQ_RESTORE_UNFINISHED);
-      self->store_notice = g_steal_pointer (&notice);
+      self->store_notice = g_strdup (pcq_session_get_notice (self->session));
     }
   else
     {
-      g_warning ("Cannot open the queue “%s”: %s", self->store_path, error->message);
+      /* In use by another Pcq (the message names its pid), or no lock
+       * can be made: the queue runs, in memory only. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        g_warning ("Cannot open the queue “%s”: %s", self->store_path, error->message);
       self->store_notice = g_strdup_printf (_("Tasks will not be kept after Pcq closes: %s"),
                                             error->message);
-      g_clear_object (&self->store);
     }
 
   store_ready (self);
@@ -606,45 +600,37 @@ store_opened_cb (GObject      *object,
 static void
 open_store (PcqApplication *self)
 {
-  g_autoptr(GError) error = NULL;
-
   if (self->store_path == NULL)
     self->store_path = g_build_filename (g_get_user_state_dir (), "pcq", "queue.sqlite", NULL);
 
-  if (!pcq_store_lock (self->store_path, &self->store_lock, &error))
-    {
-      self->store_lock = -1;
-      self->store_notice = g_strdup_printf (_("Tasks will not be kept after Pcq closes: %s"),
-                                            error->message);
-      store_ready (self);
-      return;
-    }
-
-  /* Read off the main thread; activations wait for it. */
-  self->store = pcq_store_new (self->store_path);
+  /* Read off the main thread; activations wait for it. History older
+   * than the configured age is pruned as it is read. */
   g_application_hold (G_APPLICATION (self));
-  /* History older than the configured age is pruned as it is read. */
-  pcq_store_open_async (self->store,
-                        g_settings_get_uint (self->settings, "history-days") * G_TIME_SPAN_DAY,
-                        NULL, store_opened_cb, g_object_ref (self));
+  pcq_session_new_async (self->engine, self->store_path,
+                         g_settings_get_uint (self->settings, "history-days"),
+                         PCQ_RESTORE_FINISHED | PCQ_RESTORE_UNFINISHED,
+                         NULL, session_ready_cb, g_object_ref (self));
 }
 
 static void
-close_store_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
+session_closed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  /* Commits what is pending and joins the store thread: blocks. */
-  pcq_store_close (task_data);
-  g_task_return_boolean (task, TRUE);
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (pcq_session_close_finish (PCQ_SESSION (object), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
 }
 
 /**
  * pcq_application_close_store_async:
  *
  * Closes the queue's store once the engine has stopped, off the main
- * thread (the last commit may wait for the disk).
+ * thread (the last commit may wait for the disk), and releases its lock.
  */
 void
 pcq_application_close_store_async (PcqApplication      *self,
@@ -652,20 +638,21 @@ pcq_application_close_store_async (PcqApplication      *self,
                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(PcqSession) session = NULL;
 
   g_return_if_fail (PCQ_IS_APPLICATION (self));
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, pcq_application_close_store_async);
 
-  if (self->store == NULL)
+  session = g_steal_pointer (&self->session);
+  if (session == NULL)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
 
-  g_task_set_task_data (task, g_steal_pointer (&self->store), g_object_unref);
-  g_task_run_in_thread (task, close_store_thread);
+  pcq_session_close_async (session, NULL, session_closed_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -675,12 +662,6 @@ pcq_application_close_store_finish (PcqApplication  *self,
 {
   g_return_val_if_fail (PCQ_IS_APPLICATION (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  if (self->store_lock >= 0)
-    {
-      close (self->store_lock);
-      self->store_lock = -1;
-    }
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -892,14 +873,9 @@ pcq_application_shutdown (GApplication *application)
 
   /* Normally the window closed the store already; if the application
    * ends any other way, close it here (this may wait for the disk). */
-  if (self->store != NULL)
-    pcq_store_close (self->store);
-  g_clear_object (&self->store);
-  if (self->store_lock >= 0)
-    {
-      close (self->store_lock);
-      self->store_lock = -1;
-    }
+  if (self->session != NULL)
+    pcq_session_close (self->session);
+  g_clear_object (&self->session);
 
   G_APPLICATION_CLASS (pcq_application_parent_class)->shutdown (application);
 }
@@ -995,7 +971,6 @@ pcq_application_init (PcqApplication *self)
     { NULL }
   };
 
-  self->store_lock = -1;
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
 
   g_application_add_main_option_entries (G_APPLICATION (self), entries);

@@ -21,22 +21,21 @@
 #include <json-glib/json-glib.h>
 
 #include "pcq-api.h"
+#include "pcq-defaults.h"
 #include "pcq-engine.h"
 #include "pcq-headless.h"
 #include "pcq-input.h"
 #include "pcq-keyring.h"
-#include "pcq-worker.h"
-#include "pcq-store.h"
+#include "pcq-run.h"
+#include "pcq-session.h"
 #include "pcq-vcs.h"
 
-#define DEFAULT_JOBS 4
-#define DEFAULT_API_JOBS 2
-#define HISTORY_DAYS 30
 #define READ_SIZE (256 * 1024)
 
 typedef struct
 {
   PcqEngine    *engine;
+  PcqSession   *session;
   GMainLoop    *loop;
   guint         n_submitted;
   guint         n_finished;
@@ -488,6 +487,16 @@ write_errors (Headless *h)
     }
 }
 
+/* Tasks waiting for --resume: what this run leaves unfinished in the
+ * store (never started, or interrupted and queued again), and what
+ * earlier runs left there that this one did not resume. */
+static guint
+count_left (Headless *h)
+{
+  return pcq_engine_get_n_queued (h->engine) + pcq_engine_get_n_active (h->engine) +
+         pcq_session_get_n_held_back (h->session);
+}
+
 /* The contract's last stdout line. Only numbers: no JSON escaping needed. */
 static void
 print_summary (Headless *h)
@@ -496,11 +505,12 @@ print_summary (Headless *h)
 
   g_ascii_formatd (seconds, sizeof seconds, "%.3f",
                    (g_get_monotonic_time () - h->started) / (double) G_USEC_PER_SEC);
-  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"bytes\": %" G_GUINT64_FORMAT
-           ", \"seconds\": %s}\n",
+  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"left\": %u, "
+           "\"bytes\": %" G_GUINT64_FORMAT ", \"seconds\": %s}\n",
            pcq_engine_get_n_done (h->engine),
            pcq_engine_get_n_failed (h->engine) + h->n_bad_lines,
            pcq_engine_get_n_cancelled (h->engine),
+           count_left (h),
            pcq_engine_get_bytes_done (h->engine),
            seconds);
 }
@@ -529,12 +539,8 @@ pcq_headless_run (int    argc,
   gboolean resume = FALSE;
   gboolean commit = FALSE;
   g_autofree char *store_path = NULL;
-  g_autoptr(PcqStore) store = NULL;
-  g_autoptr(GPtrArray) records = NULL;
-  g_autofree char *notice = NULL;
-  int lock_fd = -1;
-  int jobs = DEFAULT_JOBS;
-  int api_jobs = DEFAULT_API_JOBS;
+  int jobs = PCQ_DEFAULT_MAX_ACTIVE;
+  int api_jobs = PCQ_DEFAULT_MAX_API_ACTIVE;
   Headless h = { 0 };
   int status;
   const GOptionEntry entries[] = {
@@ -628,23 +634,10 @@ pcq_headless_run (int    argc,
       return PCQ_EXIT_USAGE;
     }
 
-  /* Headless runs keep their own store, apart from the window's. */
-  store_path = g_build_filename (g_get_user_state_dir (), "pcq", "headless.sqlite", NULL);
-  if (!pcq_store_lock (store_path, &lock_fd, &error))
-    {
-      g_printerr ("pcq: %s\n", error->message);
-      return PCQ_EXIT_USAGE;
-    }
-
   h.started = g_get_monotonic_time ();
-  store = pcq_store_new (store_path);
-  records = pcq_store_open_sync (store, HISTORY_DAYS * G_TIME_SPAN_DAY, &notice, NULL);
-  if (notice != NULL)
-    g_printerr ("pcq: %s\n", notice);
-
-  h.loop = g_main_loop_new (NULL, FALSE);
   h.engine = pcq_engine_new ();
-  h.progress = isatty (STDERR_FILENO);
+  /* Nothing starts before the engine is set up and has its key. */
+  pcq_engine_set_paused (h.engine, TRUE);
   pcq_engine_set_max_active (h.engine, jobs);
   pcq_engine_set_commit_results (h.engine, commit);
   if (api_base != NULL)
@@ -652,13 +645,28 @@ pcq_headless_run (int    argc,
   if (model != NULL)
     pcq_engine_set_model (h.engine, model);
   pcq_engine_set_max_api_active (h.engine, api_jobs);
+  g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
+
+  /* Headless runs keep their own store, apart from the window's; what
+   * earlier runs left unfinished runs again with --resume only, and
+   * their history is not shown. */
+  store_path = g_build_filename (g_get_user_state_dir (), "pcq", "headless.sqlite", NULL);
+  h.session = pcq_session_new_sync (h.engine, store_path, PCQ_DEFAULT_HISTORY_DAYS,
+                                    resume ? PCQ_RESTORE_UNFINISHED : 0, NULL, &error);
+  if (h.session == NULL)
+    {
+      /* Another run (named by its pid) has the store. */
+      g_printerr ("pcq: %s\n", error->message);
+      g_clear_object (&h.engine);
+      return PCQ_EXIT_USAGE;
+    }
+  if (pcq_session_get_notice (h.session) != NULL)
+    g_printerr ("pcq: %s\n", pcq_session_get_notice (h.session));
+
   /* Only runs that may ask the API look in the keyring: a locked one
    * would otherwise prompt for plain downloads. */
   if (!pcq_engine_has_api_key (h.engine) && (prompts != NULL || input != NULL || resume))
     use_keyring_key (h.engine);
-  g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
-  pcq_engine_set_store (h.engine, store);
-  pcq_engine_restore (h.engine, records, resume ? PCQ_RESTORE_UNFINISHED : 0);
   h.n_submitted = pcq_engine_get_n_queued (h.engine);
 
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)
@@ -673,6 +681,10 @@ pcq_headless_run (int    argc,
       h.n_submitted++;
     }
 
+  pcq_engine_set_paused (h.engine, FALSE);
+
+  h.loop = g_main_loop_new (NULL, FALSE);
+  h.progress = isatty (STDERR_FILENO);
   h.input = input;
   h.output_dir = output_dir;
   h.input_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, input_line_free);
@@ -709,8 +721,9 @@ pcq_headless_run (int    argc,
   g_clear_pointer (&h.loop, g_main_loop_unref);
   g_clear_pointer (&h.input_jobs, g_hash_table_unref);
   g_clear_pointer (&h.errors, g_ptr_array_unref);
-  pcq_store_close (store);
-  close (lock_fd);
+  /* The last commit, then the lock goes. */
+  pcq_session_close (h.session);
+  g_clear_object (&h.session);
 
   return status;
 }

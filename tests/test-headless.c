@@ -537,6 +537,7 @@ test_sigint_twice (void)
   g_assert_cmpint (summary.done, ==, 0);
   /* Interrupted, not cancelled: both wait for --resume. */
   g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.left, ==, 2);
   g_assert_cmpint (summary.bytes, ==, 0);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/int2-b.bin"), ==, 0);
 
@@ -590,6 +591,54 @@ test_sigint_left (void)
   pcq_test_assert_content (pc, 3, 65536);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 3);
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A second Ctrl+C loses nothing: the running download is interrupted
+ * with its part file kept (its server gave an ETag), the run exits 130
+ * with it in "left", and --resume asks for the rest (a 206) into a
+ * byte-identical file. */
+static void
+test_sigint_twice_resumes (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  /* The first request is slow (1 KiB per 100 ms), the next one quick. */
+  g_autofree char *a = pcq_test_server_url (ctx->server,
+                                            "/flaky/kept/kept.bin?fail=1&mode=slow&etag=1&size=200000&seed=5");
+  g_autofree char *pa = out_path (ctx, "kept.bin");
+  g_autofree char *range = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, a, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_dir_has_part_files (ctx->out), RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
+  summary = run_summary (first);
+  g_assert_cmpint (summary.done, ==, 0);
+  g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.left, ==, 1);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_false (g_file_test (pa, G_FILE_TEST_EXISTS));
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.left, ==, 0);
+  pcq_test_assert_content (pa, 5, 200000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* The second request asked for the rest of what the part held. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  range = pcq_test_server_dup_range (ctx->server, "/flaky/kept/kept.bin", 1);
+  g_assert_nonnull (range);
+  g_assert_cmpint (g_ascii_strtoll (range + strlen ("bytes="), NULL, 10), >, 0);
 }
 
 /* SIGINT while the input is still being read from stdin (a producer
@@ -787,6 +836,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/sigint/once", test_sigint_once, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/twice", test_sigint_twice, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/left-for-resume", test_sigint_left, 30);
+  pcq_test_add_isolated ("/pcq/headless/sigint/twice-resumes", test_sigint_twice_resumes, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/while-reading-stdin", test_sigint_while_reading_stdin, 30);
   pcq_test_add_isolated ("/pcq/headless/store/second-run-counts", test_second_run_counts, 30);
   pcq_test_add_isolated ("/pcq/headless/store/resume", test_resume_unfinished, 30);

@@ -6,19 +6,47 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
-#include "pcq-application.h"
 #include "pcq-headless.h"
+
+/*
+ * `pcq` links no GTK: loading GTK and libadwaita (some 60 more shared
+ * libraries) took about 20 ms here, more than a headless run needs to
+ * fetch its first file. The window is `pcq-window`, which this program
+ * becomes (exec, same arguments) unless it runs headless.
+ */
+
+static void
+exec_window (char **argv)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *beside = NULL;
+  const char *installed = PCQ_LIBEXECDIR "/pcq-window";
+
+  /* Beside this binary first: the build tree (meson devenv, tests). */
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+
+      beside = g_build_filename (dir, "pcq-window", NULL);
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        execv (beside, argv);
+    }
+
+  execv (installed, argv);
+  g_printerr (_("pcq: cannot start the window (%s): %s\n"), installed, g_strerror (errno));
+}
 
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(PcqApplication) app = NULL;
   const char *localedir;
 
   setlocale (LC_ALL, "");
@@ -39,7 +67,6 @@ main (int    argc,
         return pcq_headless_run (argc, argv);
     }
 
-  app = pcq_application_new (APPLICATION_ID, G_APPLICATION_DEFAULT_FLAGS);
-
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  exec_window (argv);
+  return 1;
 }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include "pcq-defaults.h"
 #include "pcq-scheduler.h"
 #include "pcq-sink.h"
 #include "pcq-util.h"
@@ -413,6 +414,8 @@ loop_thread (gpointer data,
   g_ptr_array_add (self->loops, &loop);
   g_async_queue_unlock (self->backlog);
 
+  pcq_worker_warm_up (loop.worker, g_atomic_int_get (&self->stall_timeout));
+
   for (;;)
     {
       GSource *due = NULL;
@@ -502,6 +505,9 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   g_queue_init (&self->deferred);
   self->max_active = max_active;
   self->max_api_active = max_api_active;
+  /* Until the engine says otherwise: the workers warm up with it. */
+  self->retries = PCQ_DEFAULT_RETRIES;
+  self->stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
 
   /* About one thread per CPU: each runs many transfers. */
   self->n_threads = threads != NULL ? (guint) g_ascii_strtoull (threads, NULL, 10)

@@ -129,6 +129,22 @@ run_cancelled_cb (GCancellable *cancellable,
 }
 
 /**
+ * pcq_worker_warm_up:
+ * @stall_timeout: the stall timeout the first downloads will have
+ *
+ * Does now, while the front end opens its store, what the first
+ * transfer would otherwise wait for: the session, and GIO's proxy
+ * resolver (which loads modules, libproxy among them: several ms).
+ */
+void
+pcq_worker_warm_up (PcqWorker *self,
+                    guint      stall_timeout)
+{
+  pcq_worker_get_session (self, stall_timeout);
+  g_proxy_resolver_get_default ();
+}
+
+/**
  * pcq_worker_start:
  * @self: the calling thread's worker
  * @run: (transfer full): the run to attempt once

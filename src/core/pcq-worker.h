@@ -47,6 +47,8 @@ PcqWorker    *pcq_worker_new           (const PcqWorkerCallbacks *callbacks,
                                         gpointer                  user_data);
 GMainContext *pcq_worker_get_context   (PcqWorker                *self);
 guint         pcq_worker_get_n_running (PcqWorker                *self);
+void          pcq_worker_warm_up       (PcqWorker                *self,
+                                        guint                     stall_timeout);
 void          pcq_worker_start         (PcqWorker                *self,
                                         PcqRun                   *run,
                                         guint                     stall_timeout);

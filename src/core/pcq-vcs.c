@@ -14,9 +14,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#ifdef HAVE_LIBGIT2
-#include <git2.h>
-#endif
+#include <gmodule.h>
 
 #include "pcq-vcs.h"
 
@@ -93,203 +91,69 @@ result_free (gpointer data)
   g_free (result);
 }
 
-gboolean
-pcq_vcs_is_supported (void)
-{
-#ifdef HAVE_LIBGIT2
-  return TRUE;
-#else
-  return FALSE;
-#endif
-}
+typedef char *(*CommitFileFunc) (const char *path,
+                                 const char *body);
 
-#ifdef HAVE_LIBGIT2
-
+/* libpcq-git.so (pcq-vcs-git.c): beside the running binary (the build
+ * tree), in $PCQ_MODULE_DIR (the tests), or where it is installed. */
 static gpointer
-init_libgit2 (gpointer data)
+load_git_module (gpointer data)
 {
-  git_libgit2_init ();
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *self_dir = self != NULL ? g_path_get_dirname (self) : NULL;
+  const char *dirs[] = { g_getenv ("PCQ_MODULE_DIR"), self_dir, PCQ_PKGLIBDIR };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = NULL;
+      GModule *module;
+      gpointer func;
+
+      if (dirs[i] == NULL || *dirs[i] == '\0')
+        continue;
+
+      path = g_build_filename (dirs[i], "libpcq-git.so", NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        continue;
+
+      module = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+      if (module == NULL)
+        {
+          g_warning ("Cannot load %s: %s", path, g_module_error ());
+          continue;
+        }
+
+      if (g_module_symbol (module, "pcq_vcs_git_commit_file", &func))
+        {
+          g_module_make_resident (module);
+          return func;
+        }
+
+      g_module_close (module);
+    }
+
   return NULL;
 }
 
-static char *
-failure_note (const char *what)
+static CommitFileFunc
+get_commit_file (void)
 {
-  const git_error *error = git_error_last ();
+  static GOnce once = G_ONCE_INIT;
 
-  if (error != NULL && error->message != NULL)
-    /* Translators: what failed (“cannot add the file”), then libgit2's reason */
-    return g_strdup_printf (_("not committed: %s: %s"), what, error->message);
-
-  /* Translators: %s is what failed (“cannot add the file”) */
-  return g_strdup_printf (_("not committed: %s"), what);
+  return (CommitFileFunc) g_once (&once, load_git_module, NULL);
 }
 
-/* Under @workdir (canonical, ending in '/'), or NULL. */
-static char *
-relative_path (const char *workdir,
-               const char *path)
+/**
+ * pcq_vcs_is_supported:
+ *
+ * Returns: whether Git support is there (built and installed)
+ */
+gboolean
+pcq_vcs_is_supported (void)
 {
-  g_autofree char *real_dir = realpath (workdir, NULL);
-  g_autofree char *real_path = realpath (path, NULL);
-  size_t len;
-
-  if (real_dir == NULL || real_path == NULL)
-    return NULL;
-
-  len = strlen (real_dir);
-  if (strncmp (real_path, real_dir, len) != 0)
-    return NULL;
-  if (len > 1 && real_path[len] != '/')
-    return NULL;
-
-  while (real_path[len] == '/')
-    len++;
-  if (real_path[len] == '\0')
-    return NULL;
-
-  return g_strdup (real_path + len);
+  return get_commit_file () != NULL;
 }
 
-static char *
-commit_file (const char *path,
-             const char *body)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *rel = NULL;
-  g_autofree char *message = NULL;
-  git_repository *repo = NULL;
-  git_index *index = NULL;
-  git_reference *head = NULL;
-  git_commit *parent = NULL;
-  git_tree *base = NULL;
-  git_tree *tree = NULL;
-  git_treebuilder *builder = NULL;
-  git_signature *signature = NULL;
-  const git_index_entry *entry;
-  git_tree_update update;
-  git_oid base_id, tree_id, commit_id;
-  char short_id[8];
-  char *note = NULL;
-  int rc;
-
-  rc = git_repository_open_ext (&repo, dir, 0, NULL);
-  if (rc == GIT_ENOTFOUND)
-    return g_strdup (PCQ_VCS_NOTE_NO_REPOSITORY);
-  if (rc < 0)
-    return failure_note (_("cannot open the Git repository"));
-
-  if (git_repository_is_bare (repo) || git_repository_workdir (repo) == NULL)
-    {
-      note = g_strdup (_("not committed: the Git repository has no working folder"));
-      goto out;
-    }
-
-  rel = relative_path (git_repository_workdir (repo), path);
-  if (rel == NULL)
-    {
-      note = g_strdup (_("not committed: the file is not in the repository's working folder"));
-      goto out;
-    }
-
-  /* The index, reread from disk: another program may have changed it. */
-  if (git_repository_index (&index, repo) < 0 ||
-      git_index_read (index, FALSE) < 0 ||
-      git_index_add_bypath (index, rel) < 0 ||
-      git_index_write (index) < 0)
-    {
-      note = failure_note (_("cannot add the file"));
-      goto out;
-    }
-
-  entry = git_index_get_bypath (index, rel, 0);
-  if (entry == NULL)
-    {
-      note = g_strdup (_("not committed: the file is not in the index"));
-      goto out;
-    }
-
-  /* HEAD's tree, or an empty one on an unborn branch. */
-  rc = git_repository_head (&head, repo);
-  if (rc == 0)
-    {
-      if (git_reference_peel ((git_object **) &parent, head, GIT_OBJECT_COMMIT) < 0 ||
-          git_commit_tree (&base, parent) < 0)
-        {
-          note = failure_note (_("cannot read HEAD"));
-          goto out;
-        }
-    }
-  else if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND)
-    {
-      if (git_treebuilder_new (&builder, repo, NULL) < 0 ||
-          git_treebuilder_write (&base_id, builder) < 0 ||
-          git_tree_lookup (&base, repo, &base_id) < 0)
-        {
-          note = failure_note (_("cannot make an empty tree"));
-          goto out;
-        }
-    }
-  else
-    {
-      note = failure_note (_("cannot read HEAD"));
-      goto out;
-    }
-
-  memset (&update, 0, sizeof update);
-  update.action = GIT_TREE_UPDATE_UPSERT;
-  git_oid_cpy (&update.id, &entry->id);
-  update.filemode = (git_filemode_t) entry->mode;
-  update.path = rel;
-  if (git_tree_create_updated (&tree_id, repo, base, 1, &update) < 0 ||
-      git_tree_lookup (&tree, repo, &tree_id) < 0)
-    {
-      note = failure_note (_("cannot make the tree"));
-      goto out;
-    }
-
-  if (git_signature_default (&signature, repo) < 0)
-    {
-      git_error_clear ();
-      if (git_signature_now (&signature, "Pcq", "pcq@localhost") < 0)
-        {
-          note = failure_note (_("cannot make a signature"));
-          goto out;
-        }
-    }
-
-  if (body != NULL && *body != '\0')
-    message = g_strdup_printf ("Add %s\n\n%s\n", name, body);
-  else
-    message = g_strdup_printf ("Add %s\n", name);
-
-  /* Fails, rather than losing a commit, if HEAD moved meanwhile. */
-  if (git_commit_create (&commit_id, repo, "HEAD", signature, signature, NULL, message, tree,
-                         parent != NULL ? 1 : 0,
-                         (const git_commit **) (parent != NULL ? &parent : NULL)) < 0)
-    {
-      note = failure_note (_("cannot commit"));
-      goto out;
-    }
-
-  git_oid_tostr (short_id, sizeof short_id, &commit_id);
-  /* Translators: %s is the commit's short id */
-  note = g_strdup_printf (_("committed %s"), short_id);
-
-out:
-  git_signature_free (signature);
-  git_treebuilder_free (builder);
-  git_tree_free (tree);
-  git_tree_free (base);
-  git_commit_free (parent);
-  git_reference_free (head);
-  git_index_free (index);
-  git_repository_free (repo);
-  return note;
-}
-
-#endif /* HAVE_LIBGIT2 */
 
 /**
  * pcq_vcs_commit_file_sync:
@@ -305,18 +169,15 @@ char *
 pcq_vcs_commit_file_sync (const char *path,
                           const char *body)
 {
+  CommitFileFunc commit_file;
+
   g_return_val_if_fail (path != NULL, NULL);
 
-#ifdef HAVE_LIBGIT2
-  {
-    static GOnce once = G_ONCE_INIT;
+  commit_file = get_commit_file ();
+  if (commit_file == NULL)
+    return g_strdup (PCQ_VCS_NOTE_UNSUPPORTED);
 
-    g_once (&once, init_libgit2, NULL);
-    return commit_file (path, body);
-  }
-#else
-  return g_strdup (PCQ_VCS_NOTE_UNSUPPORTED);
-#endif
+  return commit_file (path, body);
 }
 
 /* On the dispatcher's context. */

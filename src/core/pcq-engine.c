@@ -1818,6 +1818,25 @@ pcq_engine_set_api_key (PcqEngine  *self,
 }
 
 /**
+ * pcq_engine_set_dispatch_interval:
+ * @interval_us: at least this long between two dispatches of results
+ *   on the main thread (0: as soon as they come)
+ *
+ * A window sets one frame (16 ms): whatever the workers, the store and
+ * Git report meanwhile is applied together, once per frame, within a
+ * time budget, so that results never cost the window its frames.
+ */
+void
+pcq_engine_set_dispatch_interval (PcqEngine *self,
+                                  gint64     interval_us)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (interval_us >= 0);
+
+  pcq_dispatcher_set_interval (self->dispatcher, interval_us);
+}
+
+/**
  * pcq_engine_shutdown_async:
  * @mode: %PCQ_SHUTDOWN_WAIT lets every job that can run finish (when
  *   paused, only the running ones); %PCQ_SHUTDOWN_FORCE interrupts

@@ -97,6 +97,8 @@ guint       pcq_engine_get_n_failed         (PcqEngine           *self);
 guint       pcq_engine_get_n_cancelled      (PcqEngine           *self);
 guint64     pcq_engine_get_bytes_per_second (PcqEngine           *self);
 guint64     pcq_engine_get_bytes_done       (PcqEngine           *self);
+void        pcq_engine_set_dispatch_interval (PcqEngine          *self,
+                                             gint64               interval_us);
 void        pcq_engine_shutdown_async       (PcqEngine           *self,
                                              PcqShutdownMode      mode,
                                              GCancellable        *cancellable,

@@ -26,7 +26,7 @@ Options (each has an environment variable; flags win):
   -r, --rounds N       rounds per set, tools alternate round-robin (BENCH_ROUNDS, default 3)
   -j, --jobs N         concurrency given to every tool                  (BENCH_JOBS, default 8)
   -s, --sets "A B C"   which sets to run                                (BENCH_SETS)
-  -t, --tools "..."    subset of "pcq curl wget2"                       (BENCH_TOOLS)
+  -t, --tools "..."    subset of "pcq curl wget2 floor1 floor2"         (BENCH_TOOLS)
       --server KIND    auto | nginx | python                            (BENCH_SERVER, default auto)
       --keep           keep the temp dir (and failed output dirs)       (BENCH_KEEP=1)
   -h, --help
@@ -40,6 +40,8 @@ More environment variables:
                        (pcq already syncs before it marks jobs done; curl/wget2 do not)
   BENCH_VERIFY_CONTENT=0  check names, count and bytes only, skip the byte-by-byte compare
   BENCH_RESULTS=FILE   also write every run as TSV to FILE
+  BENCH_FLOOR=PATH     bench-floor (default build/tests/bench/bench-floor): floor1 and floor2
+                       are libsoup alone with 1 and 2 threads, the floor pcq is held to
 EOF
 }
 
@@ -127,7 +129,7 @@ for s in "${sets[@]}"; do
     ((set_size[$s] > 0)) || die "bad size for set $s"
 done
 for t in "${tools[@]}"; do
-    case $t in pcq|curl|wget2) ;; *) die "unknown tool: $t (pcq, curl or wget2)" ;; esac
+    case $t in pcq|curl|wget2|floor1|floor2) ;; *) die "unknown tool: $t (pcq, curl, wget2, floor1 or floor2)" ;; esac
 done
 
 has_tool() { local t; for t in "${tools[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
@@ -137,6 +139,12 @@ has_tool() { local t; for t in "${tools[@]}"; do [[ $t == "$1" ]] && return 0; d
 command -v timeout >/dev/null || die "timeout (coreutils) is missing"
 command -v curl >/dev/null || die "curl is missing (it is also used to probe the server)"
 if has_tool wget2; then command -v wget2 >/dev/null || die "wget2 is missing (apt install wget2)"; fi
+
+floor=
+if has_tool floor1 || has_tool floor2; then
+    floor=${BENCH_FLOOR:-$repo_root/build/tests/bench/bench-floor}
+    [[ -x $floor ]] || die "bench-floor not found: $floor (meson compile -C build)"
+fi
 
 pcq=
 if has_tool pcq; then
@@ -235,7 +243,7 @@ done
 # ---------------------------------------------------------------- one run
 out=$tmp/out           # the download folder, emptied before every run
 results=$tmp/results.tsv
-printf 'set\ttool\tround\twall_s\trss_kib\tstatus\n' >"$results"
+printf 'set\ttool\tround\twall_s\trss_kib\tstatus\tcpu_s\n' >"$results"
 failures=0
 
 # wall seconds from GNU time's "h:mm:ss" / "m:ss.cc"
@@ -295,6 +303,8 @@ run_one() {
         pcq)   cmd=("$pcq" --headless -j "$jobs" -o "$out" -i "$tmp/lists/$s.urls") ;;
         curl)  cmd=(curl --parallel --parallel-max "$jobs" -s -S --fail --output-dir "$out" -K "$tmp/lists/$s.curlrc") ;;
         wget2) cmd=(wget2 --max-threads="$jobs" -q -P "$out" -i "$tmp/lists/$s.urls") ;;
+        floor1) cmd=("$floor" --threads 1 --in-flight "$jobs" -o "$out" -i "$tmp/lists/$s.urls") ;;
+        floor2) cmd=("$floor" --threads 2 --in-flight "$jobs" -o "$out" -i "$tmp/lists/$s.urls") ;;
     esac
     if [[ $bench_sync == 1 ]]; then
         cmd=(bash -c '"$@"; rc=$?; sync -f "$0" || rc=1; exit $rc' "$out" "${cmd[@]}")
@@ -306,14 +316,22 @@ run_one() {
 
     # In the background so that a signal reaches our trap at once; timeout(1) makes its own
     # process group, which cleanup() ends by timeout's pid.
+    # Wall time to the millisecond (time -v gives 10 ms steps); it includes starting
+    # timeout and time, the same for every tool.
+    local t0 t1 user sys cpu
+    t0=$(date +%s%N)
     timeout -k 10 "$run_timeout" /usr/bin/time -v -o "$tfile" "${cmd[@]}" >"$so" 2>"$se" </dev/null &
     run_pid=$!
     wait "$run_pid"; rc=$?
+    t1=$(date +%s%N)
     run_pid=
 
-    wall=$(time_field 'Elapsed (wall clock) time (h:mm:ss or m:ss)' "$tfile" 2>/dev/null)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     rss=$(time_field 'Maximum resident set size (kbytes)' "$tfile" 2>/dev/null)
-    wall=$([[ -n $wall ]] && to_seconds "$wall" || echo NA)
+    user=$(time_field 'User time (seconds)' "$tfile" 2>/dev/null)
+    sys=$(time_field 'System time (seconds)' "$tfile" 2>/dev/null)
+    cpu=NA
+    [[ -n $user && -n $sys ]] && cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     rss=${rss:-NA}
 
     why=
@@ -337,8 +355,8 @@ run_one() {
         } >&2
         if [[ $keep == 1 ]]; then mv -- "$out" "$tmp/failed-$tag"; fi
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$tool" "$r" "$wall" "$rss" "$status" >>"$results"
-    printf 'bench: [%s round %d/%d] %-6s %8s s %9s MiB  %s\n' "$s" "$r" "$rounds" "$tool" "$wall" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$tool" "$r" "$wall" "$rss" "$status" "$cpu" >>"$results"
+    printf 'bench: [%s round %d/%d] %-6s %8s s cpu %5s s %9s MiB  %s\n' "$s" "$r" "$rounds" "$tool" "$wall" "$cpu" \
         "$([[ $rss == NA ]] && echo NA || awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$status" >&2
     rm -rf -- "$out"
 }
@@ -374,24 +392,24 @@ echo "pcq download benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs
 [[ -n $pcq ]] && echo "pcq: $pcq${pcq_version:+ ($pcq_version)}"
 [[ $bench_sync == 1 ]] && echo "BENCH_SYNC=1: every timed run includes syncfs of the output folder"
 echo
-printf '%-4s %-16s %-6s %10s %10s %9s %s\n' set files tool wall_s MiB/s rss_MiB runs
-printf '%-4s %-16s %-6s %10s %10s %9s %s\n' --- ---------------- ------ ---------- ---------- --------- ----
-declare -A med_wall med_rss
+printf '%-4s %-16s %-6s %10s %8s %10s %9s %s\n' set files tool wall_s cpu_s MiB/s rss_MiB runs
+printf '%-4s %-16s %-6s %10s %8s %10s %9s %s\n' --- ---------------- ------ ---------- -------- ---------- --------- ----
+declare -A med_wall med_rss med_cpu
 for s in "${sets[@]}"; do
     bytes=$((set_count[$s] * set_size[$s]))
     desc="${set_count[$s]} x $(human_size "${set_size[$s]}")"
     for t in "${tools[@]}"; do
-        w=$(median "$s" "$t" 4); k=$(median "$s" "$t" 5)
-        med_wall[$s.$t]=$w; med_rss[$s.$t]=$k
+        w=$(median "$s" "$t" 4); k=$(median "$s" "$t" 5); c=$(median "$s" "$t" 7)
+        med_wall[$s.$t]=$w; med_rss[$s.$t]=$k; med_cpu[$s.$t]=$c
         ok=$(count_runs "$s" "$t" ok); bad=$(count_runs "$s" "$t" FAIL)
         runs="$ok ok"; ((bad)) && runs="$runs, $bad FAILED"
         tput=NA; [[ $w != NA ]] && tput=$(awk -v b="$bytes" -v w="$w" 'BEGIN { if (w > 0) printf "%.1f", b / 1048576 / w; else print "inf" }')
-        printf '%-4s %-16s %-6s %10s %10s %9s %s\n' "$s" "$desc" "$t" "$(fmt "$w" '%.3f')" "$tput" "$(fmt "$k" '%.1f' 1024)" "$runs"
+        printf '%-4s %-16s %-6s %10s %8s %10s %9s %s\n' "$s" "$desc" "$t" "$(fmt "$w" '%.3f')" "$(fmt "$c" '%.2f')" "$tput" "$(fmt "$k" '%.1f' 1024)" "$runs"
     done
     if has_tool pcq && ((${#tools[@]} > 1)); then
         best_w=NA best_wt='' best_k=NA best_kt=''
         for t in "${tools[@]}"; do
-            [[ $t == pcq ]] && continue
+            [[ $t == pcq || $t == floor* ]] && continue
             w=${med_wall[$s.$t]}; k=${med_rss[$s.$t]}
             if [[ $w != NA ]] && { [[ $best_w == NA ]] || awk -v a="$w" -v b="$best_w" 'BEGIN { exit !(a < b) }'; }; then best_w=$w; best_wt=$t; fi
             if [[ $k != NA ]] && { [[ $best_k == NA ]] || awk -v a="$k" -v b="$best_k" 'BEGIN { exit !(a < b) }'; }; then best_k=$k; best_kt=$t; fi
@@ -400,10 +418,17 @@ for s in "${sets[@]}"; do
             "$(ratio "${med_wall[$s.pcq]}" "$best_w")" "${best_wt:-none}" \
             "$(ratio "${med_rss[$s.pcq]}" "$best_k")" "${best_kt:-none}"
     fi
+    for f in floor2 floor1; do
+        if has_tool pcq && has_tool "$f"; then
+            printf '%-4s %-16s pcq/%s: wall x%s, cpu x%s\n' "$s" "" "$f" \
+                "$(ratio "${med_wall[$s.pcq]}" "${med_wall[$s.$f]}")" "$(ratio "${med_cpu[$s.pcq]}" "${med_cpu[$s.$f]}")"
+        fi
+    done
 done
 echo
-echo "Medians over the ok runs. wall: /usr/bin/time -v elapsed (10 ms resolution); rss: its"
-echo "\"Maximum resident set size\"; ratios below 1 mean pcq is faster / smaller than the best peer."
+echo "Medians over the ok runs. wall: measured around the run (1 ms); cpu: user + system from"
+echo "/usr/bin/time -v (10 ms steps); rss: its \"Maximum resident set size\". Ratios below 1 mean pcq"
+echo "is faster / smaller. floor1/floor2: libsoup alone (bench-floor), with 1 and 2 threads."
 
 if [[ -n ${BENCH_RESULTS:-} ]]; then
     cp -- "$results" "$BENCH_RESULTS" && note "per-run results written to $BENCH_RESULTS"

@@ -64,7 +64,7 @@ write_store (Fixture *f)
         .finished = states[i] == PCQ_JOB_DONE ? g_get_real_time () / G_USEC_PER_SEC : 0,
       };
 
-      pcq_store_put (store, &record, FALSE, NULL, NULL);
+      pcq_store_put (store, &record, NULL, NULL);
     }
 
   pcq_store_close (store);

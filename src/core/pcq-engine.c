@@ -156,6 +156,32 @@ event_free (Event *event)
   g_free (event);
 }
 
+/* A main-thread callback that needs the engine and a run. */
+typedef struct
+{
+  PcqEngine *engine;
+  PcqRun    *run;
+} Pending;
+
+static Pending *
+pending_new (PcqEngine *self,
+             PcqRun    *run)
+{
+  Pending *pending = g_new (Pending, 1);
+
+  pending->engine = g_object_ref (self);
+  pending->run = pcq_run_ref (run);
+  return pending;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_object_unref (pending->engine);
+  pcq_run_unref (pending->run);
+  g_free (pending);
+}
+
 static void apply_event (gpointer data);
 static void apply_progress (gpointer data);
 
@@ -236,23 +262,37 @@ named_cb (PcqRun   *run,
   pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
 }
 
-/* Before a finished file takes its final name, the store records the
- * name (with every other that is due, in one commit); the worker goes
- * on with its other transfers meanwhile. */
-static void
-record_cb (PcqRun          *run,
-           PcqRecordedFunc  recorded,
-           gpointer         token,
-           gpointer         user_data)
+static void file_finished (gpointer data);
+
+/* The body is complete: with a store, the store puts the file in place
+ * (the final name committed first, then the rename, then the job as
+ * done, many files in one go) and the worker goes on. */
+static gboolean
+hand_over_cb (PcqRun   *run,
+              gpointer  user_data)
 {
   PcqEngine *self = user_data;
+  PcqStoreFinish *finish;
 
   /* @store is set before the first submission. */
   if (self->store == NULL)
-    recorded (token);
-  else
-    pcq_store_put_name (self->store, run->id, run->output_path, run->validator,
-                        g_main_context_get_thread_default (), recorded, token);
+    return FALSE;
+
+  finish = g_new0 (PcqStoreFinish, 1);
+  finish->id = run->id;
+  finish->part_path = g_strdup (run->part_path);
+  finish->output_path = g_strdup (run->output_path);
+  finish->may_replace = run->may_replace;
+  finish->validator = g_strdup (run->validator);
+  finish->bytes = pcq_atomic_get64 (&run->bytes);
+  finish->total = pcq_atomic_get64 (&run->total);
+  finish->attempts = run->attempts;
+  finish->names = pcq_names_ref (run->names);
+  finish->user_data = pending_new (self, run);
+  finish->user_data_free = (GDestroyNotify) pending_free;
+  pcq_store_finish_file (self->store, finish, file_finished);
+
+  return TRUE;
 }
 
 static void
@@ -276,38 +316,13 @@ static const PcqSchedulerCallbacks scheduler_callbacks = {
   started_cb,
   progress_cb,
   named_cb,
-  record_cb,
+  hand_over_cb,
   waiting_cb,
   finished_cb,
 };
 
 /* ---- main thread --------------------------------------------------- */
 
-/* A main-thread callback that needs the engine and a run. */
-typedef struct
-{
-  PcqEngine *engine;
-  PcqRun    *run;
-} Pending;
-
-static Pending *
-pending_new (PcqEngine *self,
-             PcqRun    *run)
-{
-  Pending *pending = g_new (Pending, 1);
-
-  pending->engine = g_object_ref (self);
-  pending->run = pcq_run_ref (run);
-  return pending;
-}
-
-static void
-pending_free (Pending *pending)
-{
-  g_object_unref (pending->engine);
-  pcq_run_unref (pending->run);
-  g_free (pending);
-}
 
 /* Is @run still the one its job is waiting for (not removed, not
  * replaced by a retry)? */
@@ -331,7 +346,7 @@ save_job (PcqEngine *self,
     return;
 
   _pcq_job_to_record (job, &record);
-  pcq_store_put (self->store, &record, FALSE, NULL, NULL);
+  pcq_store_put (self->store, &record, NULL, NULL);
 }
 
 static void
@@ -495,39 +510,37 @@ finish_run (PcqEngine   *self,
   g_signal_emit (self, signals[JOB_FINISHED], 0, job);
 }
 
+/* The store has put a handed-over file in place and committed its job
+ * as done (or, should the file not be movable, as failed). */
 static void
-done_committed_cb (gpointer user_data)
+file_finished (gpointer data)
 {
-  Pending *pending = user_data;
+  PcqStoreFinish *finish = data;
+  Pending *pending = finish->user_data;
   PcqEngine *self = pending->engine;
-  PcqJob *job = lookup_current (self, pending->run);
+  PcqRun *run = pending->run;
+  PcqJob *job = lookup_current (self, run);
 
-  if (job != NULL)
-    finish_run (self, job, pending->run, PCQ_JOB_DONE);
+  if (job == NULL)
+    return;  /* removed meanwhile */
 
-  pending_free (pending);
-  maybe_finish_shutdown (self);
-}
-
-/* A job is done once its file is in place and durable: the store
- * syncs the output file system before it commits the done state. */
-static void
-finish_done (PcqEngine *self,
-             PcqJob    *job,
-             PcqRun    *run)
-{
-  PcqStoreRecord record;
-
-  if (self->store == NULL)
+  g_object_freeze_notify (G_OBJECT (self));
+  _pcq_job_set_attempts (job, finish->attempts);
+  _pcq_job_set_progress (job, finish->bytes, finish->total);
+  if (finish->placed)
     {
+      _pcq_job_set_error (job, NULL);
+      _pcq_job_set_output_path (job, finish->output_path);
       finish_run (self, job, run, PCQ_JOB_DONE);
-      return;
     }
+  else
+    {
+      _pcq_job_set_error (job, finish->error->message);
+      finish_run (self, job, run, PCQ_JOB_FAILED);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
 
-  _pcq_job_to_record (job, &record);
-  record.state = PCQ_JOB_DONE;
-  record.finished = g_get_real_time () / G_USEC_PER_SEC;
-  pcq_store_put (self->store, &record, TRUE, done_committed_cb, pending_new (self, run));
+  maybe_finish_shutdown (self);
 }
 
 /* A forced stop interrupted the run: it is queued again, for the next
@@ -604,7 +617,7 @@ apply_event (gpointer data)
                              pcq_atomic_get64 (&event->run->bytes),
                              pcq_atomic_get64 (&event->run->total));
       if (event->state == PCQ_JOB_DONE)
-        finish_done (self, job, event->run);
+        finish_run (self, job, event->run, PCQ_JOB_DONE);
       else if (event->state == PCQ_JOB_QUEUED)
         requeue_run (self, job, event->run);
       else
@@ -1073,7 +1086,7 @@ enqueue_run (PcqEngine *self,
     }
 
   _pcq_job_to_record (job, &record);
-  pcq_store_put (self->store, &record, FALSE, accepted_cb, pending_new (self, run));
+  pcq_store_put (self->store, &record, accepted_cb, pending_new (self, run));
 }
 
 static PcqRun *

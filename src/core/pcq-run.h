@@ -101,6 +101,7 @@ typedef enum
   PCQ_OUTCOME_RETRY,        /* a transient error: worth another attempt */
   PCQ_OUTCOME_CANCELLED,
   PCQ_OUTCOME_INTERRUPTED,  /* a forced stop: queued again, part kept */
+  PCQ_OUTCOME_HANDED_OVER,  /* complete; the store puts the file in place */
 } PcqOutcome;
 
 /* How one attempt ended. */

@@ -344,11 +344,16 @@ worker_done_cb (PcqWorker  *worker,
     case PCQ_OUTCOME_DONE:
       state = PCQ_JOB_DONE;
       break;
+    case PCQ_OUTCOME_HANDED_OVER:
+      /* The store finishes it, and the engine hears from the store. */
+      state = PCQ_JOB_ACTIVE;
+      break;
     default:
       g_assert_not_reached ();
     }
 
-  finish (self, run, state, attempt);
+  if (state != PCQ_JOB_ACTIVE)
+    finish (self, run, state, attempt);
 
   g_async_queue_lock (self->backlog);
   give_back_locked (self, run);
@@ -374,21 +379,19 @@ worker_named_cb (PcqRun   *run,
   self->callbacks->named (run, self->user_data);
 }
 
-static void
-worker_record_cb (PcqRun          *run,
-                  PcqRecordedFunc  recorded,
-                  gpointer         token,
-                  gpointer         user_data)
+static gboolean
+worker_hand_over_cb (PcqRun   *run,
+                     gpointer  user_data)
 {
   PcqScheduler *self = user_data;
 
-  self->callbacks->record (run, recorded, token, self->user_data);
+  return self->callbacks->hand_over (run, self->user_data);
 }
 
 static const PcqWorkerCallbacks worker_callbacks = {
   worker_progress_cb,
   worker_named_cb,
-  worker_record_cb,
+  worker_hand_over_cb,
   worker_done_cb,
 };
 

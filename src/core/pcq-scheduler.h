@@ -25,10 +25,8 @@ typedef struct
                     gpointer         user_data);
   void (*named)    (PcqRun          *run,
                     gpointer         user_data);
-  void (*record)   (PcqRun          *run,
-                    PcqRecordedFunc  recorded,
-                    gpointer         token,
-                    gpointer         user_data);
+  gboolean (*hand_over) (PcqRun     *run,
+                         gpointer    user_data);
   /* the attempt failed and the run waits for the next one */
   void (*waiting)  (PcqRun          *run,
                     PcqAttempt      *attempt,

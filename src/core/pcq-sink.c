@@ -684,42 +684,49 @@ close_part (PcqSink  *self,
 }
 
 /**
- * pcq_sink_commit_to:
- * @self: a sink
+ * pcq_sink_rename_part:
+ * @part_path: a complete part file, closed
  * @path: the final path, reserved and recorded
  * @replace: whether what lies at @path is this job's own earlier result
  * @error: return location for an error: %G_IO_ERROR_EXISTS when
  *   something else took @path meanwhile
  *
- * Closes the part file and renames it to @path, never replacing a file
- * unless @replace. On %G_IO_ERROR_EXISTS the part file stays, for
- * another call with another name.
+ * Renames a part file to its final name, never replacing a file unless
+ * @replace. On %G_IO_ERROR_EXISTS the part file stays, for another try
+ * with another name.
  */
 gboolean
-pcq_sink_commit_to (PcqSink     *self,
-                    const char  *path,
-                    gboolean     replace,
-                    GError     **error)
+pcq_sink_rename_part (const char  *part_path,
+                      const char  *path,
+                      gboolean     replace,
+                      GError     **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
+  if (replace ? g_rename (part_path, path) == 0 : rename_noreplace (part_path, path) == 0)
+    return TRUE;
 
-  if (!close_part (self, error))
-    return FALSE;
-
-  if (replace ? g_rename (self->part_path, path) != 0
-              : rename_noreplace (self->part_path, path) != 0)
+  if (errno == EEXIST && !replace)
     {
-      if (errno == EEXIST && !replace)
-        {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists");
-          return FALSE;
-        }
-      return set_io_error (error, errno, IO_RENAME, self->part_path);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists");
+      return FALSE;
     }
 
-  self->committed = TRUE;
-  return TRUE;
+  return set_io_error (error, errno, IO_RENAME, part_path);
+}
+
+/**
+ * pcq_sink_finish:
+ *
+ * Closes the part file, complete, and leaves it for
+ * pcq_sink_rename_part(): freeing the sink no longer removes it.
+ */
+gboolean
+pcq_sink_finish (PcqSink  *self,
+                 GError  **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  self->keep_part = TRUE;
+  return close_part (self, error);
 }
 
 /**

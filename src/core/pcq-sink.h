@@ -50,10 +50,12 @@ gboolean    pcq_sink_write      (PcqSink     *self,
                                  GError     **error);
 gboolean    pcq_sink_commit     (PcqSink     *self,
                                  GError     **error);
-gboolean    pcq_sink_commit_to  (PcqSink     *self,
-                                 const char  *path,
-                                 gboolean     replace,
+gboolean    pcq_sink_finish     (PcqSink     *self,
                                  GError     **error);
+gboolean    pcq_sink_rename_part (const char *part_path,
+                                  const char *path,
+                                  gboolean    replace,
+                                  GError    **error);
 const char *pcq_sink_get_path   (PcqSink     *self);
 void        pcq_sink_reserve_name (PcqNames   *names,
                                    const char *path);

@@ -38,13 +38,14 @@
  */
 
 #define MAX_BATCH 20000
+#define FINISH_LINGER_US (2 * G_TIME_SPAN_MILLISECOND)
 
 typedef enum
 {
   MUTATION_PUT,
   MUTATION_PROGRESS,
   MUTATION_DELETE,
-  MUTATION_NAME,
+  MUTATION_FINISH,
   MUTATION_FLUSH,
   MUTATION_CLOSE,
 } MutationKind;
@@ -56,11 +57,11 @@ typedef struct
   guint64            id;
   gint64             bytes;
   gint64             total;
-  gboolean           sync_output;
   PcqStoreCommitted  committed;
   gpointer           user_data;
-  GMainContext      *context;     /* where @committed runs, if not the main context */
   char              *validator;   /* MUTATION_PROGRESS */
+  PcqStoreFinish    *finish;      /* MUTATION_FINISH */
+  PcqDispatchFunc    finished;
   GMutex            *done_lock;   /* FLUSH and CLOSE: the caller waits */
   GCond             *done_cond;
   gboolean          *done;
@@ -82,6 +83,8 @@ struct _PcqStore
   sqlite3_stmt *progress_stmt;
   sqlite3_stmt *delete_stmt;
   sqlite3_stmt *name_stmt;
+  sqlite3_stmt *done_stmt;
+  gint64        finish_at;    /* when the last batch with files came */
   gboolean      full_sync;
 };
 
@@ -125,7 +128,7 @@ static void
 mutation_free (Mutation *m)
 {
   g_clear_pointer (&m->record, pcq_store_record_free);
-  g_clear_pointer (&m->context, g_main_context_unref);
+  g_clear_pointer (&m->finish, pcq_store_finish_free);
   g_free (m->validator);
   g_free (m);
 }
@@ -329,7 +332,11 @@ prepare_statements (PcqStore  *self,
                           -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db,
                           "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK)
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db,
+                          "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
+                          " output_path = ?, validator = ?, finished = ? WHERE id = ?",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
 
   return TRUE;
@@ -342,6 +349,7 @@ close_db (PcqStore *self)
   g_clear_pointer (&self->progress_stmt, sqlite3_finalize);
   g_clear_pointer (&self->delete_stmt, sqlite3_finalize);
   g_clear_pointer (&self->name_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->done_stmt, sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
 }
 
@@ -530,12 +538,15 @@ apply (PcqStore *self,
       sqlite3_bind_int64 (stmt, 1, m->id);
       return step_and_reset (self, stmt);
 
-    case MUTATION_NAME:
+    case MUTATION_FINISH:
+      /* The name first: committed before the file moves there. */
+      if (m->finish->placed || m->finish->error != NULL)
+        return TRUE;
       stmt = self->name_stmt;
-      bind_text (stmt, 1, r->output_path);
-      bind_text (stmt, 2, r->validator);
+      bind_text (stmt, 1, m->finish->output_path);
+      bind_text (stmt, 2, m->finish->validator);
       sqlite3_bind_int (stmt, 3, PCQ_JOB_ACTIVE);
-      sqlite3_bind_int64 (stmt, 4, r->id);
+      sqlite3_bind_int64 (stmt, 4, m->finish->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_FLUSH:
@@ -545,45 +556,14 @@ apply (PcqStore *self,
     }
 }
 
-/* One syncfs() per file system: every finished file of the batch is on
- * disk before the batch says so. Much cheaper than an fsync per file. */
-static void
-sync_output_dirs (GPtrArray *batch)
-{
-  g_autoptr(GHashTable) synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-
-  for (guint i = 0; i < batch->len; i++)
-    {
-      Mutation *m = g_ptr_array_index (batch, i);
-      struct stat st;
-      int fd;
-
-      if (m->kind != MUTATION_PUT || !m->sync_output)
-        continue;
-
-      fd = g_open (m->record->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-      if (fd < 0)
-        continue;
-
-      if (fstat (fd, &st) == 0 && !g_hash_table_contains (synced, &(gint64){ st.st_dev }))
-        {
-          if (syncfs (fd) != 0)
-            g_warning ("syncfs on “%s” failed: %s", m->record->output_dir, g_strerror (errno));
-          g_hash_table_add (synced, g_memdup2 (&(gint64){ st.st_dev }, sizeof (gint64)));
-        }
-
-      close (fd);
-    }
-}
-
 /* Every commit is safe against a crash of the process (WAL frames are
  * in the page cache). Against a power cut, only accepting a job must
  * wait for the disk: losing the last state changes of a job only makes
  * it run again, into its own name. So a batch that accepts a job is
  * committed with synchronous=FULL, one that only records names,
  * progress or state changes without — and the next full sync covers
- * those too. On a disk, this is what keeps a worker that waits for its
- * name to be recorded from waiting for an fsync every time. */
+ * those too. On a disk, this is what keeps the names and the done
+ * states of finished files from waiting for an fsync every batch. */
 static gboolean
 needs_full_sync (GPtrArray *batch)
 {
@@ -591,7 +571,7 @@ needs_full_sync (GPtrArray *batch)
     {
       Mutation *m = g_ptr_array_index (batch, i);
 
-      if (m->kind == MUTATION_PUT && m->committed != NULL && !m->sync_output)
+      if (m->kind == MUTATION_PUT && m->committed != NULL)
         return TRUE;
     }
 
@@ -622,7 +602,135 @@ commit_batch (PcqStore  *self,
         }
     }
 
-  sync_output_dirs (batch);
+  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+has_finish (GPtrArray *batch)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      if (((Mutation *) g_ptr_array_index (batch, i))->kind == MUTATION_FINISH)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Moves the finished files of @batch, whose names are committed, to
+ * those names. Should another file have taken one meanwhile, the job
+ * takes the next free name; returns whether some did, so that their
+ * new names are committed before the next try. */
+static gboolean
+move_files (GPtrArray *batch)
+{
+  gboolean again = FALSE;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      PcqStoreFinish *f = m->finish;
+      g_autofree char *name = NULL;
+      g_autofree char *dir = NULL;
+
+      if (m->kind != MUTATION_FINISH || f->placed || f->error != NULL)
+        continue;
+
+      if (pcq_sink_rename_part (f->part_path, f->output_path, f->may_replace, &f->error))
+        {
+          f->placed = TRUE;
+          pcq_sink_release (f->names, f->output_path);
+          continue;
+        }
+
+      if (!g_error_matches (f->error, G_IO_ERROR, G_IO_ERROR_EXISTS) || ++f->conflicts > 10)
+        continue;
+
+      g_clear_error (&f->error);
+      f->may_replace = FALSE;
+      dir = g_path_get_dirname (f->output_path);
+      name = g_path_get_basename (f->output_path);
+      pcq_sink_release (f->names, f->output_path);
+      g_free (f->output_path);
+      f->output_path = pcq_sink_reserve (f->names, dir, name, &f->error);
+      again |= f->output_path != NULL;
+    }
+
+  return again;
+}
+
+/* One syncfs() per file system: every file moved into place is on disk
+ * before its job is committed as done. */
+static void
+sync_finished (GPtrArray *batch)
+{
+  g_autoptr(GHashTable) synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      g_autofree char *dir = NULL;
+      struct stat st;
+      int fd;
+
+      if (m->kind != MUTATION_FINISH || !m->finish->placed)
+        continue;
+
+      dir = g_path_get_dirname (m->finish->output_path);
+      fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      if (fd < 0)
+        continue;
+
+      if (fstat (fd, &st) == 0 && !g_hash_table_contains (synced, &(gint64){ st.st_dev }))
+        {
+          if (syncfs (fd) != 0)
+            g_warning ("syncfs on “%s” failed: %s", dir, g_strerror (errno));
+          g_hash_table_add (synced, g_memdup2 (&(gint64){ st.st_dev }, sizeof (gint64)));
+        }
+
+      close (fd);
+    }
+}
+
+static gboolean
+commit_finished (PcqStore  *self,
+                 GPtrArray *batch)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return FALSE;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      PcqStoreFinish *f = m->finish;
+      sqlite3_stmt *stmt = self->done_stmt;
+
+      if (m->kind != MUTATION_FINISH)
+        continue;
+
+      sqlite3_bind_int (stmt, 1, f->placed ? PCQ_JOB_DONE : PCQ_JOB_FAILED);
+      sqlite3_bind_int64 (stmt, 2, f->bytes);
+      sqlite3_bind_int64 (stmt, 3, f->total);
+      sqlite3_bind_int (stmt, 4, f->attempts);
+      bind_text (stmt, 5, f->error != NULL ? f->error->message : NULL);
+      bind_text (stmt, 6, f->placed ? f->output_path : NULL);
+      bind_text (stmt, 7, f->validator);
+      sqlite3_bind_int64 (stmt, 8, now);
+      sqlite3_bind_int64 (stmt, 9, f->id);
+      if (!step_and_reset (self, stmt))
+        {
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+    }
 
   if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     {
@@ -631,6 +739,31 @@ commit_batch (PcqStore  *self,
     }
 
   return TRUE;
+}
+
+/* The finished files of a committed batch: moved into place (each name
+ * committed first), made durable, then their jobs committed as done (or
+ * failed, with why). A file that cannot be moved leaves no part file. */
+static gboolean
+finish_files (PcqStore  *self,
+              GPtrArray *batch)
+{
+  while (move_files (batch))
+    {
+      if (!commit_batch (self, batch))
+        return FALSE;
+    }
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+
+      if (m->kind == MUTATION_FINISH && m->finish->error != NULL)
+        pcq_sink_remove_part (m->finish->part_path);
+    }
+
+  sync_finished (batch);
+  return commit_finished (self, batch);
 }
 
 /* Hands a committed batch's callbacks to the main context, in order. */
@@ -642,7 +775,10 @@ post_committed (PcqStore  *self,
     {
       Mutation *m = g_ptr_array_index (batch, i);
 
-      if (m->committed != NULL)
+      if (m->kind == MUTATION_FINISH)
+        pcq_dispatcher_post (self->dispatcher, m->finished, g_steal_pointer (&m->finish),
+                             (GDestroyNotify) pcq_store_finish_free);
+      else if (m->committed != NULL)
         pcq_dispatcher_post (self->dispatcher, m->committed, m->user_data, NULL);
     }
 }
@@ -654,80 +790,6 @@ signal_waiter (Mutation *m)
   *m->done = TRUE;
   g_cond_signal (m->done_cond);
   g_mutex_unlock (m->done_lock);
-}
-
-/* The mutations of one batch whose callbacks go to one worker's
- * context: one wakeup of that worker for all of them. */
-typedef struct
-{
-  GMainContext *context;
-  GPtrArray    *mutations;
-} Delivery;
-
-static void
-delivery_free (Delivery *delivery)
-{
-  g_ptr_array_unref (delivery->mutations);
-  g_free (delivery);
-}
-
-static gboolean
-deliver_cb (gpointer data)
-{
-  Delivery *delivery = data;
-
-  for (guint i = 0; i < delivery->mutations->len; i++)
-    {
-      Mutation *m = g_ptr_array_index (delivery->mutations, i);
-
-      m->committed (m->user_data);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Workers wait for their names to be recorded: on with them, each on
- * its own thread. Delivered whether or not the commit succeeded (it is
- * tried until it does, unless the store is closing). */
-static void
-deliver_to_contexts (GPtrArray *batch)
-{
-  g_autoptr(GPtrArray) deliveries = g_ptr_array_new ();
-
-  for (guint i = 0; i < batch->len; i++)
-    {
-      Mutation *m = g_ptr_array_index (batch, i);
-      Delivery *delivery = NULL;
-
-      if (m->context == NULL)
-        continue;
-
-      for (guint j = 0; j < deliveries->len && delivery == NULL; j++)
-        {
-          Delivery *d = g_ptr_array_index (deliveries, j);
-
-          if (d->context == m->context)
-            delivery = d;
-        }
-      if (delivery == NULL)
-        {
-          delivery = g_new0 (Delivery, 1);
-          delivery->context = m->context;
-          delivery->mutations = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
-          g_ptr_array_add (deliveries, delivery);
-        }
-
-      /* The delivery owns it now. */
-      g_ptr_array_add (delivery->mutations, g_ptr_array_steal_index (batch, i--));
-    }
-
-  for (guint j = 0; j < deliveries->len; j++)
-    {
-      Delivery *delivery = g_ptr_array_index (deliveries, j);
-
-      g_main_context_invoke_full (delivery->context, G_PRIORITY_DEFAULT, deliver_cb, delivery,
-                                  (GDestroyNotify) delivery_free);
-    }
 }
 
 static gpointer
@@ -754,10 +816,35 @@ store_thread (gpointer data)
         }
       while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL);
 
+      /* Files finish one after another when the queue is busy: waiting
+       * a moment for the next ones turns a commit (two, with the
+       * names) per file into two per batch. Only when files came
+       * moments ago too: the first file of a run is not held up. */
+      if (!closing && has_finish (batch))
+        {
+          gint64 now = g_get_monotonic_time ();
+          gint64 until = now + FINISH_LINGER_US;
+
+          if (now - self->finish_at < 2 * FINISH_LINGER_US)
+            {
+              while (batch->len < MAX_BATCH && (now = g_get_monotonic_time ()) < until &&
+                     (m = g_async_queue_timeout_pop (self->mutations, until - now)) != NULL)
+                {
+                  g_ptr_array_add (batch, m);
+                  if (m->kind == MUTATION_CLOSE || m->kind == MUTATION_FLUSH)
+                    {
+                      closing = m->kind == MUTATION_CLOSE;
+                      break;
+                    }
+                }
+            }
+          self->finish_at = g_get_monotonic_time ();
+        }
+
       /* A batch that cannot be committed (disk full, a lock, an I/O
        * error) is tried again: its callbacks say "committed", so they
        * must not run before it is. Only a closing store gives up. */
-      committed = commit_batch (self, batch);
+      committed = commit_batch (self, batch) && finish_files (self, batch);
       for (guint attempt = 0; !committed; attempt++)
         {
           if (attempt % 10 == 0)
@@ -768,7 +855,7 @@ store_thread (gpointer data)
               break;
             }
           g_usleep (MIN (100 * 1000 << MIN (attempt, 5), 2 * G_USEC_PER_SEC));
-          committed = commit_batch (self, batch);
+          committed = commit_batch (self, batch) && finish_files (self, batch);
         }
 
       for (guint i = 0; i < batch->len; i++)
@@ -777,8 +864,6 @@ store_thread (gpointer data)
           if (m->done != NULL)
             signal_waiter (m);
         }
-      /* Takes the workers' callbacks out of @batch. */
-      deliver_to_contexts (batch);
 
       if (committed)
         post_committed (self, batch);
@@ -1004,8 +1089,6 @@ push (PcqStore *self,
 /**
  * pcq_store_put:
  * @record: the whole job (copied)
- * @sync_output: make the files in @record's output folder durable
- *   before committing (for a job that is now done)
  * @committed: (nullable): called on the main context once committed
  *   (through the store's dispatcher: not if that is closed first, or
  *   dropped with the store's last reference)
@@ -1013,7 +1096,6 @@ push (PcqStore *self,
 void
 pcq_store_put (PcqStore             *self,
                const PcqStoreRecord *record,
-               gboolean              sync_output,
                PcqStoreCommitted     committed,
                gpointer              user_data)
 {
@@ -1025,7 +1107,6 @@ pcq_store_put (PcqStore             *self,
   m = g_new0 (Mutation, 1);
   m->kind = MUTATION_PUT;
   m->record = pcq_store_record_copy (record);
-  m->sync_output = sync_output;
   m->committed = committed;
   m->user_data = user_data;
   self->posted |= committed != NULL;
@@ -1114,42 +1195,51 @@ pcq_store_flush (PcqStore *self)
     }
 }
 
+void
+pcq_store_finish_free (PcqStoreFinish *finish)
+{
+  if (finish == NULL)
+    return;
+
+  g_free (finish->part_path);
+  g_free (finish->output_path);
+  g_free (finish->validator);
+  g_clear_pointer (&finish->names, pcq_names_unref);
+  g_clear_error (&finish->error);
+  if (finish->user_data_free != NULL)
+    finish->user_data_free (finish->user_data);
+  g_free (finish);
+}
+
 /**
- * pcq_store_put_name:
- * @id: a job that is in the store
- * @output_path: the final name chosen for it
- * @validator: (nullable): the response's ETag or Last-Modified
- * @context: where @committed is called
- * @committed: called once the name is committed
+ * pcq_store_finish_file:
+ * @finish: (transfer full): a job whose body is complete in its part file
+ * @finished: called with @finish on the main context once the job is
+ *   committed as done (or, should its file not be movable, as failed
+ *   with @finish's error set)
  *
- * Records a running job's final name before the job's file is moved
- * there, so that no file can exist under a name the store does not
- * know. Thread-safe: for workers, which go on meanwhile.
+ * Puts a finished file in place for its job: the final name is
+ * committed, the part file is moved there (never replacing a file
+ * unless @finish says it may; a name taken meanwhile gives way to the
+ * next free one, committed first), the file system is synced and the
+ * job committed as done. A crash at any point leaves no file under a
+ * name the store does not know as the job's own. Thread-safe: workers
+ * hand their files over and go on.
  */
 void
-pcq_store_put_name (PcqStore          *self,
-                    guint64            id,
-                    const char        *output_path,
-                    const char        *validator,
-                    GMainContext      *context,
-                    PcqStoreCommitted  committed,
-                    gpointer           user_data)
+pcq_store_finish_file (PcqStore        *self,
+                       PcqStoreFinish  *finish,
+                       PcqDispatchFunc  finished)
 {
   Mutation *m;
 
   g_return_if_fail (PCQ_IS_STORE (self));
-  g_return_if_fail (output_path != NULL);
-  g_return_if_fail (context != NULL && committed != NULL);
+  g_return_if_fail (finish != NULL && finish->part_path != NULL && finish->output_path != NULL);
 
   m = g_new0 (Mutation, 1);
-  m->kind = MUTATION_NAME;
-  m->record = g_new0 (PcqStoreRecord, 1);
-  m->record->id = id;
-  m->record->output_path = g_strdup (output_path);
-  m->record->validator = g_strdup (validator);
-  m->context = g_main_context_ref (context);
-  m->committed = committed;
-  m->user_data = user_data;
+  m->kind = MUTATION_FINISH;
+  m->finish = finish;
+  m->finished = finished;
   push (self, m);
 }
 

@@ -10,6 +10,7 @@
 
 #include "pcq-dispatcher.h"
 #include "pcq-job.h"
+#include "pcq-sink.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqStoreRecord, pcq_store_record_free)
  * store's dispatcher. */
 typedef void (*PcqStoreCommitted) (gpointer user_data);
 
+/* A finished file for the store to put in place and commit as done
+ * (pcq_store_finish_file ()). */
+typedef struct
+{
+  guint64         id;
+  char           *part_path;
+  char           *output_path;   /* reserved in @names; another if it was taken */
+  gboolean        may_replace;   /* what lies there is the job's own earlier result */
+  char           *validator;
+  gint64          bytes;
+  gint64          total;
+  guint           attempts;
+  PcqNames       *names;
+  gpointer        user_data;
+  GDestroyNotify  user_data_free;
+
+  /* The store's. */
+  gboolean        placed;
+  guint           conflicts;
+  GError         *error;         /* why the file could not be put in place */
+} PcqStoreFinish;
+
+void pcq_store_finish_free (PcqStoreFinish *finish);
+
 #define PCQ_TYPE_STORE (pcq_store_get_type ())
 
 G_DECLARE_FINAL_TYPE (PcqStore, pcq_store, PCQ, STORE, GObject)
@@ -70,7 +95,6 @@ GPtrArray  *pcq_store_open_sync    (PcqStore             *self,
                                     GError              **error);
 void        pcq_store_put          (PcqStore             *self,
                                     const PcqStoreRecord *record,
-                                    gboolean              sync_output,
                                     PcqStoreCommitted     committed,
                                     gpointer              user_data);
 void        pcq_store_put_progress (PcqStore             *self,
@@ -80,13 +104,9 @@ void        pcq_store_put_progress (PcqStore             *self,
                                     const char           *validator);
 void        pcq_store_delete       (PcqStore             *self,
                                     guint64               id);
-void        pcq_store_put_name     (PcqStore             *self,
-                                    guint64               id,
-                                    const char           *output_path,
-                                    const char           *validator,
-                                    GMainContext         *context,
-                                    PcqStoreCommitted     committed,
-                                    gpointer              user_data);
+void        pcq_store_finish_file  (PcqStore             *self,
+                                    PcqStoreFinish       *finish,
+                                    PcqDispatchFunc       finished);
 void        pcq_store_flush        (PcqStore             *self);
 void        pcq_store_close        (PcqStore             *self);
 

@@ -505,58 +505,59 @@ pcq_transfer_read_body (PcqTransfer     *self,
   pcq_transfer_read (self, read_body_cb);
 }
 
-static void commit_recorded (gpointer token);
-
-/* The name is recorded: move the part file there. Should another
- * file have taken the name meanwhile, take the next free one, and
- * record that first. */
-static void
-commit_recorded (gpointer token)
-{
-  PcqTransfer *self = token;
-  PcqRun *run = self->run;
-  g_autofree char *name = NULL;
-
-  if (pcq_sink_commit_to (self->sink, run->output_path, run->may_replace, &self->error))
-    {
-      pcq_sink_release (run->names, run->output_path);
-      self->attempt.output_path = g_strdup (run->output_path);
-      pcq_transfer_end (self, PCQ_OUTCOME_DONE);
-      return;
-    }
-
-  if (!g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-    {
-      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
-      return;
-    }
-
-  g_clear_error (&self->error);
-  run->may_replace = FALSE;
-  name = g_path_get_basename (run->output_path);
-  pcq_sink_release (run->names, run->output_path);
-  g_clear_pointer (&run->output_path, g_free);
-  if (!pcq_transfer_choose_path (self, name))
-    {
-      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
-      return;
-    }
-
-  self->worker->callbacks->record (run, commit_recorded, self, self->worker->user_data);
-}
-
 /**
  * pcq_transfer_commit:
  *
- * The body is complete in the part file: once the final name is
- * recorded (a crash can then never leave a file under a name the store
- * does not know as this job's), rename it into place. The attempt is
- * done.
+ * The body is complete in the part file. With a store, the store puts
+ * it in place: it commits the final name first, so that a crash can
+ * never leave a file under a name the store does not know as this
+ * job's; the worker goes on meanwhile. Without one, the worker renames
+ * it here, taking the next free name should another file have taken
+ * the one reserved.
  */
 void
 pcq_transfer_commit (PcqTransfer *self)
 {
+  PcqRun *run = self->run;
+
   g_input_stream_close (self->in, NULL, NULL);
   g_clear_object (&self->in);
-  self->worker->callbacks->record (self->run, commit_recorded, self, self->worker->user_data);
+
+  if (!pcq_sink_finish (self->sink, &self->error))
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  if (self->worker->callbacks->hand_over (run, self->worker->user_data))
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_HANDED_OVER);
+      return;
+    }
+
+  while (!pcq_sink_rename_part (run->part_path, run->output_path, run->may_replace, &self->error))
+    {
+      g_autofree char *name = NULL;
+
+      if (!g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+          return;
+        }
+
+      g_clear_error (&self->error);
+      run->may_replace = FALSE;
+      name = g_path_get_basename (run->output_path);
+      pcq_sink_release (run->names, run->output_path);
+      g_clear_pointer (&run->output_path, g_free);
+      if (!pcq_transfer_choose_path (self, name))
+        {
+          pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+          return;
+        }
+    }
+
+  pcq_sink_release (run->names, run->output_path);
+  self->attempt.output_path = g_strdup (run->output_path);
+  pcq_transfer_end (self, PCQ_OUTCOME_DONE);
 }

@@ -18,8 +18,6 @@ G_BEGIN_DECLS
  * Everything here, callbacks included, happens on that thread. */
 typedef struct _PcqWorker PcqWorker;
 
-typedef void (*PcqRecordedFunc) (gpointer token);
-
 typedef struct
 {
   /* run->bytes and run->total changed */
@@ -29,12 +27,12 @@ typedef struct
    * waits for this) */
   void (*named)    (PcqRun          *run,
                     gpointer         user_data);
-  /* run->output_path is about to receive the finished file: call
-   * @recorded (@token) on this thread once the name is recorded */
-  void (*record)   (PcqRun          *run,
-                    PcqRecordedFunc  recorded,
-                    gpointer         token,
-                    gpointer         user_data);
+  /* the body is complete in run->part_path, for run->output_path:
+   * returns TRUE if the store takes it from here (records the name,
+   * moves the file, commits the job as done), FALSE to have the worker
+   * move it */
+  gboolean (*hand_over) (PcqRun     *run,
+                         gpointer    user_data);
   /* the attempt is over: @run goes back to the caller */
   void (*done)     (PcqWorker       *worker,
                     PcqRun          *run,

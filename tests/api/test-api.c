@@ -937,8 +937,8 @@ test_store_migration (void)
       .created = 400, .finished = 500,
     };
 
-    pcq_store_put (store, &put, FALSE, NULL, NULL);
-    pcq_store_put (store, &batch, FALSE, NULL, NULL);
+    pcq_store_put (store, &put, NULL, NULL);
+    pcq_store_put (store, &batch, NULL, NULL);
   }
   pcq_store_close (store);
   g_object_unref (store);

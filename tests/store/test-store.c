@@ -288,9 +288,9 @@ test_round_trip (Fixture       *f,
   g_clear_pointer (&records, g_ptr_array_unref);
 
   for (guint i = G_N_ELEMENTS (finished); i > 0; i--)
-    pcq_store_put (store, &finished[i - 1], FALSE, NULL, NULL);
-  pcq_store_put (store, &full, FALSE, NULL, NULL);
-  pcq_store_put (store, &empty, FALSE, NULL, NULL);
+    pcq_store_put (store, &finished[i - 1], NULL, NULL);
+  pcq_store_put (store, &full, NULL, NULL);
+  pcq_store_put (store, &empty, NULL, NULL);
   close_store (store);
 
   /* The asynchronous way in, as the window does it. */
@@ -342,7 +342,7 @@ put_simple (PcqStore   *store,
     .finished = state >= PCQ_JOB_DONE ? now_s () : 0,
   };
 
-  pcq_store_put (store, &record, FALSE, NULL, NULL);
+  pcq_store_put (store, &record, NULL, NULL);
 }
 
 static void
@@ -693,11 +693,11 @@ test_batch_concurrent (Fixture       *f,
           row->attempts = record.attempts;
           if (g_rand_boolean (rand))
             {
-              pcq_store_put (store, &record, FALSE, committed_cb, &cb);
+              pcq_store_put (store, &record, committed_cb, &cb);
               wait.expected++;
             }
           else
-            pcq_store_put (store, &record, FALSE, NULL, NULL);
+            pcq_store_put (store, &record, NULL, NULL);
         }
       else if (kind == 2)
         {
@@ -804,7 +804,7 @@ test_prune (Fixture       *f,
         .finished = cases[i].finished,
       };
 
-      pcq_store_put (store, &record, FALSE, NULL, NULL);
+      pcq_store_put (store, &record, NULL, NULL);
     }
   close_store (store);
 
@@ -943,11 +943,11 @@ earlier_fill (Earlier    *e,
   active.output_path = e->recorded_path;
 
   store = open_store (f->path, 0, NULL, NULL);
-  pcq_store_put (store, &done, FALSE, NULL, NULL);
-  pcq_store_put (store, &failed, FALSE, NULL, NULL);
-  pcq_store_put (store, &cancelled, FALSE, NULL, NULL);
-  pcq_store_put (store, &queued, FALSE, NULL, NULL);
-  pcq_store_put (store, &active, FALSE, NULL, NULL);
+  pcq_store_put (store, &done, NULL, NULL);
+  pcq_store_put (store, &failed, NULL, NULL);
+  pcq_store_put (store, &cancelled, NULL, NULL);
+  pcq_store_put (store, &queued, NULL, NULL);
+  pcq_store_put (store, &active, NULL, NULL);
   close_store (store);
 }
 
@@ -1129,7 +1129,7 @@ test_restore_ids (Fixture       *f,
   PcqJob *job;
 
   store = open_store (f->path, 0, NULL, NULL);
-  pcq_store_put (store, &top, FALSE, NULL, NULL);
+  pcq_store_put (store, &top, NULL, NULL);
   close_store (store);
 
   /* Not even shown (no history asked for), yet its id is taken. */
@@ -1308,7 +1308,7 @@ test_shared_dispatcher (Fixture       *f,
 
       puts[i].shared = &shared;
       puts[i].index = i;
-      pcq_store_put (store, &record, FALSE, shared_committed_cb, &puts[i]);
+      pcq_store_put (store, &record, shared_committed_cb, &puts[i]);
     }
 
   g_assert_true (store_wait_until (shared_all_called, &shared, WAIT_MS, 1000));
@@ -1367,7 +1367,7 @@ test_commit_blocked (Fixture       *f,
 
   /* The store may warn that it cannot write; it must not pretend. */
   expect_store_warnings (TRUE);
-  pcq_store_put (store, &record, FALSE, accepted_check_cb, &accepted);
+  pcq_store_put (store, &record, accepted_check_cb, &accepted);
   store_wait_until (accepted_called, &accepted, 7000, 1000);
 
   /* Once the lock is gone, the put is stored after all, and said so. */

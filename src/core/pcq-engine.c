@@ -226,7 +226,12 @@ progress_cb (PcqRun   *run,
              gpointer  user_data)
 {
   PcqEngine *self = user_data;
+  gint64 total = pcq_atomic_get64 (&run->total);
   Event *event;
+
+  /* A file that came whole in one read is shown with its end. */
+  if (total >= 0 && pcq_atomic_get64 (&run->bytes) >= total)
+    return;
 
   if (!g_atomic_int_compare_and_exchange (&run->dirty, 0, 1))
     return;

@@ -34,6 +34,7 @@
 #include <glib/gstdio.h>
 
 #include "pcq-application.h"
+#include "pcq-dispatcher.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 #include "pcq-window-private.h"
@@ -305,6 +306,19 @@ renice_other_threads (int nice)
 
 /* ---- downloads ----------------------------------------------------- */
 
+/* Pcq's own main-thread work: the thread CPU time each dispatch of
+ * results took (the dispatcher measures it; the list's items-changed
+ * handlers run inside). GTK's drawing is apart. */
+static GArray *dispatches;
+
+static void
+dispatch_observed_cb (gint64   cpu_us,
+                      gpointer user_data)
+{
+  if (dispatches != NULL)
+    g_array_append_val (dispatches, cpu_us);
+}
+
 static void
 run_downloads (PcqWindow *window)
 {
@@ -316,6 +330,7 @@ run_downloads (PcqWindow *window)
   Stats late;
   Stats work;
   Stats frame;
+  Stats dispatch;
   gint64 started;
   double seconds;
   guint tick;
@@ -328,6 +343,8 @@ run_downloads (PcqWindow *window)
   probe_stop (&idle);
 
   tick = gtk_widget_add_tick_callback (GTK_WIDGET (window), frame_tick_cb, &frames, NULL);
+  dispatches = g_array_new (FALSE, FALSE, sizeof (gint64));
+  pcq_dispatcher_set_observer (dispatch_observed_cb, NULL);
   probe_start (&busy);
   started = g_get_monotonic_time ();
 
@@ -339,9 +356,11 @@ run_downloads (PcqWindow *window)
   probe_stop (&busy);
   gtk_widget_remove_tick_callback (GTK_WIDGET (window), tick);
 
+  pcq_dispatcher_set_observer (NULL, NULL);
   late = stats_of (busy.late);
   work = stats_of (busy.work);
   frame = stats_of (frames.intervals);
+  dispatch = stats_of (dispatches);
 
   g_print ("stall-probe: %d files × %d bytes, %d workers, window open, %u CPUs%s\n",
            opt_files, opt_size, opt_jobs, g_get_num_processors (),
@@ -353,21 +372,32 @@ run_downloads (PcqWindow *window)
   print_stats ("1 ms timer, busy", late);
   print_stats ("main-thread CPU/run", work);
   print_stats ("frame interval", frame);
+  g_print ("dispatch                 %6u dispatches p50 %6.3f ms  p99 %6.3f ms  max %6.3f ms "
+           "(CPU inside Pcq's result dispatches)\n",
+           dispatch.n, dispatch.p50 / 1000.0, dispatch.p99 / 1000.0, dispatch.max / 1000.0);
+  g_print ("  goal (frames p99 <= 33 ms, max <= 50 ms; dispatch p99 < 2 ms): %s\n",
+           frame.p99 <= 33000 && frame.max <= 50000 && dispatch.p99 < 2000 ? "met" : "NOT met");
   g_print ("  goal (p99 < 4 ms, max < 16 ms): %s by lateness, %s by main-thread work\n",
            late.p99 < GOAL_P99 && late.max < GOAL_MAX ? "met" : "NOT met",
            work.p99 < GOAL_P99 && work.max < GOAL_MAX ? "met" : "NOT met");
   g_print ("{\"files\": %d, \"size\": %d, \"jobs\": %d, \"seconds\": %.3f, "
            "\"samples\": %u, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
            "\"max_ms\": %.3f, \"work_p99_ms\": %.3f, \"work_max_ms\": %.3f, "
-           "\"frames\": %u, \"cpus\": %u}\n",
+           "\"frames\": %u, \"frame_p50_ms\": %.3f, \"frame_p99_ms\": %.3f, "
+           "\"frame_max_ms\": %.3f, \"dispatches\": %u, \"dispatch_p50_ms\": %.3f, "
+           "\"dispatch_p99_ms\": %.3f, \"dispatch_max_ms\": %.3f, \"cpus\": %u}\n",
            opt_files, opt_size, opt_jobs, seconds, late.n, late.p50 / 1000.0,
            late.p99 / 1000.0, late.p999 / 1000.0, late.max / 1000.0,
-           work.p99 / 1000.0, work.max / 1000.0, frame.n + 1, g_get_num_processors ());
+           work.p99 / 1000.0, work.max / 1000.0, frame.n + 1,
+           frame.p50 / 1000.0, frame.p99 / 1000.0, frame.max / 1000.0,
+           dispatch.n, dispatch.p50 / 1000.0, dispatch.p99 / 1000.0, dispatch.max / 1000.0,
+           g_get_num_processors ());
 
   if (pcq_engine_get_n_done (engine) != (guint) opt_files)
     exit_status = 1;
 
   probe_write_trace (&busy);
+  g_clear_pointer (&dispatches, g_array_unref);
   g_array_unref (frames.intervals);
   probe_free (&idle);
   probe_free (&busy);

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "pcq-headless.h"
+#include "pcq-util.h"
 
 /*
  * `pcq` links no GTK: loading GTK and libadwaita (some 60 more shared
@@ -47,15 +48,7 @@ int
 main (int    argc,
       char **argv)
 {
-  const char *localedir;
-
-  setlocale (LC_ALL, "");
-
-  /* PCQ_LOCALEDIR: the build folder's po/ for uninstalled runs (meson devenv, tests). */
-  localedir = g_getenv ("PCQ_LOCALEDIR");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pcq_init_i18n ();
 
   /* Headless runs are their own process: decided before anything is
    * registered on the session bus. */

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "pcq-application.h"
+#include "pcq-util.h"
 
 /* pcq-window: what `pcq` becomes when it does not run headless. */
 int
@@ -18,14 +19,7 @@ main (int    argc,
       char **argv)
 {
   g_autoptr(PcqApplication) app = NULL;
-  const char *localedir;
-
-  setlocale (LC_ALL, "");
-
-  localedir = g_getenv ("PCQ_LOCALEDIR");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pcq_init_i18n ();
 
   /* Shown as "pcq" (help, messages): the command people type. */
   g_set_prgname ("pcq");

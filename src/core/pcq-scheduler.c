@@ -6,7 +6,11 @@
 
 #define G_LOG_DOMAIN "pcq-scheduler"
 
+#define _GNU_SOURCE
 #include "config.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "pcq-defaults.h"
 #include "pcq-scheduler.h"
@@ -65,6 +69,7 @@ struct _PcqScheduler
   guint          retries;
   guint          stall_timeout;
   guint          retry_base_delay;  /* ms */
+  gint           nice;              /* of the worker threads */
 };
 
 static gint
@@ -412,6 +417,7 @@ loop_thread (gpointer data,
   g_autoptr(GPtrArray) cancelled = g_ptr_array_new ();
   Loop loop = { pcq_worker_new (&worker_callbacks, self), FALSE };
   GMainContext *context = pcq_worker_get_context (loop.worker);
+  int applied_nice = 0;
 
   g_async_queue_lock (self->backlog);
   g_ptr_array_add (self->loops, &loop);
@@ -424,6 +430,14 @@ loop_thread (gpointer data,
       GSource *due = NULL;
       guint running;
       gint64 wait;
+      int nice = g_atomic_int_get (&self->nice);
+
+      /* Lower only: raising it again would need a privilege. */
+      if (nice > applied_nice)
+        {
+          setpriority (PRIO_PROCESS, (id_t) gettid (), nice);
+          applied_nice = nice;
+        }
 
       g_async_queue_lock (self->backlog);
       if (self->stopping && pcq_worker_get_n_running (loop.worker) == 0)
@@ -680,6 +694,23 @@ pcq_scheduler_interrupt (PcqScheduler *self,
 
   if (taken)
     g_cancellable_cancel (run->cancellable);
+}
+
+/**
+ * pcq_scheduler_set_nice:
+ * @nice: the worker threads' nice value (only ever raised)
+ *
+ * Wakes the loops so that they apply it at once.
+ */
+void
+pcq_scheduler_set_nice (PcqScheduler *self,
+                        int           nice)
+{
+  g_async_queue_lock (self->backlog);
+  g_atomic_int_set (&self->nice, CLAMP (nice, 0, 19));
+  for (guint i = 0; i < self->loops->len; i++)
+    g_main_context_wakeup (pcq_worker_get_context (((Loop *) g_ptr_array_index (self->loops, i))->worker));
+  g_async_queue_unlock (self->backlog);
 }
 
 /* Every loop ends once its transfers have. */

@@ -578,24 +578,18 @@ needs_full_sync (GPtrArray *batch)
   return FALSE;
 }
 
-/* All of @batch or nothing. */
+/* One transaction: @step for each mutation of @batch, all or nothing. */
 static gboolean
-commit_batch (PcqStore  *self,
-              GPtrArray *batch)
+transact (PcqStore   *self,
+          GPtrArray  *batch,
+          gboolean  (*step) (PcqStore *, Mutation *))
 {
-  gboolean full = needs_full_sync (batch);
-
-  if (full != self->full_sync &&
-      sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                    NULL, NULL, NULL) == SQLITE_OK)
-    self->full_sync = full;
-
   if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return FALSE;
 
   for (guint i = 0; i < batch->len; i++)
     {
-      if (!apply (self, g_ptr_array_index (batch, i)))
+      if (!step (self, g_ptr_array_index (batch, i)))
         {
           sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
           return FALSE;
@@ -609,6 +603,21 @@ commit_batch (PcqStore  *self,
     }
 
   return TRUE;
+}
+
+/* All of @batch or nothing. */
+static gboolean
+commit_batch (PcqStore  *self,
+              GPtrArray *batch)
+{
+  gboolean full = needs_full_sync (batch);
+
+  if (full != self->full_sync &&
+      sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                    NULL, NULL, NULL) == SQLITE_OK)
+    self->full_sync = full;
+
+  return transact (self, batch, apply);
 }
 
 static gboolean
@@ -698,47 +707,28 @@ sync_finished (GPtrArray *batch)
     }
 }
 
+/* A finished file's job, done (or failed, if its file could not be put
+ * in place). */
 static gboolean
-commit_finished (PcqStore  *self,
-                 GPtrArray *batch)
+apply_finished (PcqStore *self,
+                Mutation *m)
 {
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  PcqStoreFinish *f = m->finish;
+  sqlite3_stmt *stmt = self->done_stmt;
 
-  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    return FALSE;
+  if (m->kind != MUTATION_FINISH)
+    return TRUE;
 
-  for (guint i = 0; i < batch->len; i++)
-    {
-      Mutation *m = g_ptr_array_index (batch, i);
-      PcqStoreFinish *f = m->finish;
-      sqlite3_stmt *stmt = self->done_stmt;
-
-      if (m->kind != MUTATION_FINISH)
-        continue;
-
-      sqlite3_bind_int (stmt, 1, f->placed ? PCQ_JOB_DONE : PCQ_JOB_FAILED);
-      sqlite3_bind_int64 (stmt, 2, f->bytes);
-      sqlite3_bind_int64 (stmt, 3, f->total);
-      sqlite3_bind_int (stmt, 4, f->attempts);
-      bind_text (stmt, 5, f->error != NULL ? f->error->message : NULL);
-      bind_text (stmt, 6, f->placed ? f->output_path : NULL);
-      bind_text (stmt, 7, f->validator);
-      sqlite3_bind_int64 (stmt, 8, now);
-      sqlite3_bind_int64 (stmt, 9, f->id);
-      if (!step_and_reset (self, stmt))
-        {
-          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-          return FALSE;
-        }
-    }
-
-  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
-
-  return TRUE;
+  sqlite3_bind_int (stmt, 1, f->placed ? PCQ_JOB_DONE : PCQ_JOB_FAILED);
+  sqlite3_bind_int64 (stmt, 2, f->bytes);
+  sqlite3_bind_int64 (stmt, 3, f->total);
+  sqlite3_bind_int (stmt, 4, f->attempts);
+  bind_text (stmt, 5, f->error != NULL ? f->error->message : NULL);
+  bind_text (stmt, 6, f->placed ? f->output_path : NULL);
+  bind_text (stmt, 7, f->validator);
+  sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_int64 (stmt, 9, f->id);
+  return step_and_reset (self, stmt);
 }
 
 /* The finished files of a committed batch: moved into place (each name
@@ -763,7 +753,7 @@ finish_files (PcqStore  *self,
     }
 
   sync_finished (batch);
-  return commit_finished (self, batch);
+  return transact (self, batch, apply_finished);
 }
 
 /* Hands a committed batch's callbacks to the main context, in order. */

@@ -38,4 +38,21 @@ pcq_secret_free (char *secret)
   g_free (secret);
 }
 
+/* The locale and Pcq's translations, for a program's main (). With
+ * PCQ_LOCALEDIR set (the build folder's po/: meson devenv, tests), the
+ * uninstalled ones. Needs config.h and glib/gi18n.h. */
+#define pcq_init_i18n()                                                        \
+  G_STMT_START                                                                 \
+    {                                                                          \
+      const char *pcq_localedir_ = g_getenv ("PCQ_LOCALEDIR");                 \
+                                                                               \
+      setlocale (LC_ALL, "");                                                  \
+      bindtextdomain (GETTEXT_PACKAGE,                                         \
+                      pcq_localedir_ != NULL && *pcq_localedir_ != '\0'        \
+                        ? pcq_localedir_ : LOCALEDIR);                         \
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");                      \
+      textdomain (GETTEXT_PACKAGE);                                            \
+    }                                                                          \
+  G_STMT_END
+
 G_END_DECLS

@@ -12,6 +12,7 @@ export LC_ALL=C
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
+bench_tls=${BENCH_TLS:-0}
 # shellcheck source-path=SCRIPTDIR source=serve.sh
 . "$script_dir/serve.sh"
 
@@ -40,6 +41,8 @@ More environment variables:
                        (pcq already syncs before it marks jobs done; curl/wget2 do not)
   BENCH_VERIFY_CONTENT=0  check names, count and bytes only, skip the byte-by-byte compare
   BENCH_RESULTS=FILE   also write every run as TSV to FILE
+  BENCH_TLS=1          HTTPS (TLS 1.3, HTTP/2) from nginx with a throwaway CA, which the system
+                       trusts for the run (root only; removed again at the end)
   BENCH_FLOOR=PATH     bench-floor (default build/tests/bench/bench-floor): floor1 and floor2
                        are libsoup alone with 1 and 2 threads, the floor pcq is held to
 EOF
@@ -175,6 +178,7 @@ cleanup() {
         kill -TERM "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
+    bench_untrust_ca
     if [[ $keep == 1 ]]; then
         note "kept $tmp"
     else
@@ -229,8 +233,13 @@ case $server_kind in
     *) die "unknown server kind: $server_kind" ;;
 esac
 
+if ((bench_tls)); then
+    [[ $server_kind == nginx ]] || die "BENCH_TLS=1 needs nginx"
+    bench_make_ca
+    bench_trust_ca
+fi
 bench_serve "$server_kind" "$www" "${sets[0]}/$(head -n 1 "$tmp/lists/${sets[0]}.names")"
-base_url=http://127.0.0.1:$port
+base_url=$bench_scheme://127.0.0.1:$port
 
 for s in "${sets[@]}"; do
     sed "s|^|$base_url/$s/|" "$tmp/lists/$s.names" >"$tmp/lists/$s.urls"
@@ -390,7 +399,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b == 0)
 fmt() { awk -v v="$1" -v f="$2" -v d="${3:-1}" 'BEGIN { if (v == "NA") print "NA"; else printf f, v / d }'; }
 
 echo
-echo "pcq download benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, server $server_kind, -j $jobs, $rounds round(s), runs took ${elapsed}s"
+echo "pcq download benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, server $server_kind$( ((bench_tls)) && echo " (HTTPS, TLS 1.3, HTTP/2)"), -j $jobs, $rounds round(s), runs took ${elapsed}s"
 [[ -n $pcq ]] && echo "pcq: $pcq${pcq_version:+ ($pcq_version)}"
 [[ $bench_sync == 1 ]] && echo "BENCH_SYNC=1: every timed run includes syncfs of the output folder"
 echo

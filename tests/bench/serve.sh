@@ -7,6 +7,43 @@
 # it, python's http.server) from a private config. The caller provides $tmp (its own temp
 # folder) and the functions note and die; bench_serve sets port and server_pid, and the
 # caller ends the server by that pid.
+#
+# With bench_tls=1 (nginx only), it serves HTTPS (TLS 1.3, HTTP/2) with a certificate from a
+# throwaway CA made in $tmp/tls: bench_trust_ca makes the system trust it for the run (libsoup,
+# through glib-networking, reads only the system's trust store) and bench_untrust_ca undoes it.
+bench_tls=${bench_tls:-0}
+bench_scheme=http
+((bench_tls)) && bench_scheme=https
+
+bench_make_ca() {
+  local d=$tmp/tls
+  mkdir -p "$d"
+  command -v openssl >/dev/null || die "openssl is missing (apt install openssl)"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Pcq benchmark CA $$" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null &&
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null &&
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf" &&
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 2 -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null || die "could not make the test CA"
+}
+
+bench_trusted_ca=
+bench_trust_ca() {
+  ((EUID == 0)) || die "BENCH_TLS=1 needs root: libsoup trusts only the system's CAs"
+  command -v update-ca-certificates >/dev/null || die "update-ca-certificates is missing"
+  bench_trusted_ca=/usr/local/share/ca-certificates/pcq-bench-$$.crt
+  cp "$tmp/tls/ca.crt" "$bench_trusted_ca" && update-ca-certificates >/dev/null 2>&1 ||
+    die "could not add the test CA to the system's trust store"
+}
+
+# Called by the caller's cleanup: the trust store is left as it was found.
+bench_untrust_ca() {
+  [[ -n $bench_trusted_ca ]] || return 0
+  rm -f "$bench_trusted_ca"
+  update-ca-certificates --fresh >/dev/null 2>&1
+  bench_trusted_ca=
+}
 
 bench_free_port() {
   if command -v python3 >/dev/null; then
@@ -49,7 +86,8 @@ http {
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
   server {
-    listen 127.0.0.1:$port;
+    listen 127.0.0.1:$port$( ((bench_tls)) && echo " ssl http2");
+    $( ((bench_tls)) && echo "ssl_certificate $tmp/tls/server.crt; ssl_certificate_key $tmp/tls/server.key; ssl_protocols TLSv1.3; http2_max_requests 1000000;")
     root $root;
     location / { }
   }
@@ -73,7 +111,8 @@ bench_server_ready() {
   local port=$1 probe=$2 code
   for _ in $(seq 50); do
     kill -0 "$server_pid" 2>/dev/null || return 1
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/$probe")
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${bench_tls:+--cacert "$tmp/tls/ca.crt"} \
+      "$bench_scheme://127.0.0.1:$port/$probe")
     [[ $code == 200 ]] && return 0
     sleep 0.1
   done

@@ -358,15 +358,18 @@ bounded 1500 flatpak-builder --user --install --force-clean \
   --repo="$work/app-repo" "$work/fb-build" "$test_manifest"
 flatpak --user list --columns=application,branch,runtime
 # libgit2 is the module's, found through the loader cache flatpak built with /app/lib; Pcq
-# loads it through libpcq-git.so. pcq (headless) links no GTK; pcq-window does.
+# loads it through libpcq-git.so (in libdir/pcq: lib/ in the GNOME runtime, the multiarch
+# folder in this Debian one). pcq (headless) links no GTK; pcq-window does.
 bounded 60 flatpak run --command=sh "$app_id" -c '
   set -e
   ldconfig -p | grep -F "libgit2.so"
   ldd /app/bin/pcq | grep -E "libsecret|libsoup"
   ! ldd /app/bin/pcq | grep -E "libadwaita|libgtk"
   ldd /app/libexec/pcq-window | grep -E "libadwaita"
-  ldd /app/lib/pcq/libpcq-git.so | grep -F "libgit2.so" | grep -qF "=> /app/lib/"
-  ! ldd /app/bin/pcq /app/libexec/pcq-window /app/lib/pcq/libpcq-git.so | grep -F "not found"' ||
+  git_module=$(find /app/lib -name libpcq-git.so | head -n 1)
+  [ -n "$git_module" ]
+  ldd "$git_module" | grep -F "libgit2.so" | grep -qF "=> /app/lib/"
+  ! ldd /app/bin/pcq /app/libexec/pcq-window "$git_module" | grep -F "not found"' ||
   { echo "pcq: its libraries do not resolve in the sandbox" >&2; exit 1; }
 
 # ---- 6. headless downloads in the sandbox, from a loopback server

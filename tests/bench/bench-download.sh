@@ -41,8 +41,8 @@ More environment variables:
                        (pcq already syncs before it marks jobs done; curl/wget2 do not)
   BENCH_VERIFY_CONTENT=0  check names, count and bytes only, skip the byte-by-byte compare
   BENCH_RESULTS=FILE   also write every run as TSV to FILE
-  BENCH_TLS=1          HTTPS (TLS 1.3, HTTP/2) from nginx with a throwaway CA, which the system
-                       trusts for the run (root only; removed again at the end)
+  BENCH_TLS=1          HTTPS (TLS 1.3, HTTP/2) from nginx with a throwaway CA; every tool runs
+                       in a mount namespace where the system's CA bundle holds it too (root)
   BENCH_FLOOR=PATH     bench-floor (default build/tests/bench/bench-floor): floor1 and floor2
                        are libsoup alone with 1 and 2 threads, the floor pcq is held to
 EOF
@@ -178,7 +178,6 @@ cleanup() {
         kill -TERM "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
-    bench_untrust_ca
     if [[ $keep == 1 ]]; then
         note "kept $tmp"
     else
@@ -236,7 +235,7 @@ esac
 if ((bench_tls)); then
     [[ $server_kind == nginx ]] || die "BENCH_TLS=1 needs nginx"
     bench_make_ca
-    bench_trust_ca
+    bench_check_ca
 fi
 bench_serve "$server_kind" "$www" "${sets[0]}/$(head -n 1 "$tmp/lists/${sets[0]}.names")"
 base_url=$bench_scheme://127.0.0.1:$port
@@ -321,7 +320,7 @@ run_one() {
         cmd=(bash -c '"$@"; rc=$?; sync -f "$0" || rc=1; exit $rc' "$out" "${cmd[@]}")
     fi
     # Every tool gets a private, empty home: no ~/.curlrc, ~/.wget2rc, pcq config or state.
-    cmd=(env HOME="$home" XDG_STATE_HOME="$home/state" XDG_CONFIG_HOME="$home/config"
+    cmd=("${bench_with_ca[@]}" env HOME="$home" XDG_STATE_HOME="$home/state" XDG_CONFIG_HOME="$home/config"
          XDG_CACHE_HOME="$home/cache" XDG_DATA_HOME="$home/data" GSETTINGS_BACKEND=memory
          "${cmd[@]}")
 

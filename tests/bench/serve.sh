@@ -9,8 +9,7 @@
 # caller ends the server by that pid.
 #
 # With bench_tls=1 (nginx only), it serves HTTPS (TLS 1.3, HTTP/2) with a certificate from a
-# throwaway CA made in $tmp/tls: bench_trust_ca makes the system trust it for the run (libsoup,
-# through glib-networking, reads only the system's trust store) and bench_untrust_ca undoes it.
+# throwaway CA made in $tmp/tls; bench_with_ca runs a tool that trusts it (see there).
 bench_tls=${bench_tls:-0}
 bench_scheme=http
 ((bench_tls)) && bench_scheme=https
@@ -28,21 +27,20 @@ bench_make_ca() {
     -days 2 -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null || die "could not make the test CA"
 }
 
-bench_trusted_ca=
-bench_trust_ca() {
-  ((EUID == 0)) || die "BENCH_TLS=1 needs root: libsoup trusts only the system's CAs"
-  command -v update-ca-certificates >/dev/null || die "update-ca-certificates is missing"
-  bench_trusted_ca=/usr/local/share/ca-certificates/pcq-bench-$$.crt
-  cp "$tmp/tls/ca.crt" "$bench_trusted_ca" && update-ca-certificates >/dev/null 2>&1 ||
-    die "could not add the test CA to the system's trust store"
-}
+# "${bench_with_ca[@]}" CMD…: runs CMD trusting the test CA too. libsoup (glib-networking)
+# reads only the system's bundle, so CMD runs in a mount namespace of its own (unshare -m,
+# root) where a copy of that bundle with the CA added is bind-mounted over it; the system is
+# never changed. Set by bench_check_ca.
+bench_ca_bundle=/etc/ssl/certs/ca-certificates.crt
+bench_with_ca=()
 
-# Called by the caller's cleanup: the trust store is left as it was found.
-bench_untrust_ca() {
-  [[ -n $bench_trusted_ca ]] || return 0
-  rm -f "$bench_trusted_ca"
-  update-ca-certificates --fresh >/dev/null 2>&1
-  bench_trusted_ca=
+bench_check_ca() {
+  ((EUID == 0)) || die "BENCH_TLS=1 needs root (unshare -m, to trust the test CA in a private mount namespace)"
+  cat "$bench_ca_bundle" "$tmp/tls/ca.crt" >"$tmp/tls/bundle.crt" || die "cannot read $bench_ca_bundle"
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  bench_with_ca=(unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"'
+                 "$tmp/tls/bundle.crt" "$bench_ca_bundle")
+  "${bench_with_ca[@]}" true || die "unshare -m and mount --bind are not allowed here"
 }
 
 bench_free_port() {

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "pcq-engine.h"
+#include "pcq-sink.h"
 #include "pcq-store.h"
 #include "pcq-test-engine.h"
 #include "store-support.h"
@@ -1388,6 +1389,121 @@ test_commit_blocked (Fixture       *f,
   close_store (store);
 }
 
+/* ---- finished files ----------------------------------------------- */
+
+typedef struct
+{
+  guint                 n_called;
+  GPtrArray            *finished;   /* PcqStoreFinish, as the callbacks got them */
+} Finished;
+
+static void
+finished_cb (gpointer data)
+{
+  PcqStoreFinish *finish = data;
+  Finished *finished = finish->user_data;
+
+  finished->n_called++;
+  /* The dispatcher frees @finish after this: keep what the test reads. */
+  g_ptr_array_add (finished->finished, g_strdup (finish->placed ? finish->output_path : "(failed)"));
+}
+
+static gboolean
+all_finished (gpointer data)
+{
+  return ((Finished *) data)->n_called == 3;
+}
+
+static PcqStoreFinish *
+finish_new (PcqNames    *names,
+            const char  *out,
+            guint64      id,
+            const char  *name,
+            const char  *contents,
+            Finished    *finished)
+{
+  PcqStoreFinish *finish = g_new0 (PcqStoreFinish, 1);
+  g_autofree char *part = g_strdup_printf (".test-%" G_GUINT64_FORMAT ".pcq-part", id);
+  g_autoptr(GError) error = NULL;
+
+  finish->id = id;
+  finish->part_path = g_build_filename (out, part, NULL);
+  finish->output_path = pcq_sink_reserve (names, out, name, &error);
+  g_assert_no_error (error);
+  finish->bytes = finish->total = strlen (contents);
+  finish->attempts = 1;
+  finish->names = pcq_names_ref (names);
+  finish->user_data = finished;
+  g_file_set_contents (finish->part_path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  return finish;
+}
+
+/* A finished file is put in place by the store: its name committed,
+ * the part renamed, the job committed as done, and only then the
+ * callback. A file that appeared at the reserved name meanwhile is
+ * never replaced: the job takes the next free name, committed first. */
+static void
+test_finish_files (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(PcqNames) names = pcq_names_new ();
+  g_autofree char *taken = g_build_filename (f->out, "b.txt", NULL);
+  g_autofree char *b1 = g_build_filename (f->out, "b (1).txt", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *done_sql = NULL;
+  g_autoptr(GError) error = NULL;
+  Finished finished = { 0, g_ptr_array_new_with_free_func (g_free) };
+  PcqStoreFinish *finishes[3];
+  PcqStore *store;
+
+  store = open_store (f->path, 0, NULL, NULL);
+  for (guint i = 1; i <= 3; i++)
+    {
+      PcqStoreRecord record = {
+        .id = i, .url = "http://127.0.0.1:1/f", .output_dir = f->out,
+        .state = PCQ_JOB_ACTIVE, .total = -1, .created = now_s (),
+      };
+
+      pcq_store_put (store, &record, NULL, NULL);
+    }
+
+  finishes[0] = finish_new (names, f->out, 1, "a.txt", "one", &finished);
+  finishes[1] = finish_new (names, f->out, 2, "b.txt", "two", &finished);
+  finishes[2] = finish_new (names, f->out, 3, "c.txt", "three", &finished);
+
+  /* Someone else's file, at the name job 2 reserved. */
+  g_file_set_contents (taken, "not ours", -1, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 3; i++)
+    pcq_store_finish_file (store, finishes[i], finished_cb);
+
+  g_assert_true (store_wait_until (all_finished, &finished, WAIT_MS, 1000));
+
+  /* In order, each under its name; the file that was there is intact. */
+  g_assert_cmpstr (g_ptr_array_index (finished.finished, 1), ==, b1);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (finished.finished, 0), "/a.txt"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (finished.finished, 2), "/c.txt"));
+  g_assert_true (g_file_get_contents (taken, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "not ours");
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (b1, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "two");
+  g_assert_false (pcq_test_dir_has_part_files (f->out));
+
+  /* The store says so: done, under the names the files have. */
+  done_sql = g_strdup_printf ("SELECT count(*) FROM jobs WHERE state = %d", PCQ_JOB_DONE);
+  g_assert_cmpint (store_db_query_int (f->path, done_sql), ==, 3);
+  g_assert_cmpint (store_db_query_int (f->path,
+                                       "SELECT count(*) FROM jobs WHERE id = 2 AND output_path LIKE '%/b (1).txt'"),
+                   ==, 1);
+
+  g_ptr_array_unref (finished.finished);
+  close_store (store);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1416,6 +1532,7 @@ main (int    argc,
   ADD ("engine/commit-before-start", test_commit_before_start, NULL);
   ADD ("durability/commit-blocked", test_commit_blocked, NULL);
   ADD ("dispatcher/shared", test_shared_dispatcher, NULL);
+  ADD ("finish/files", test_finish_files, NULL);
 
 #undef ADD
 

@@ -830,6 +830,30 @@ pcq_sink_reserve_name (PcqNames   *names,
 }
 
 /**
+ * pcq_sink_take_next_name:
+ * @path: (inout): a reserved final path that something else took meanwhile
+ *
+ * Gives @path back and reserves the first free name in its folder made
+ * from the same name ("name (1).ext", …) in its place.
+ *
+ * Returns: %FALSE, with @path NULL, when there is none
+ */
+gboolean
+pcq_sink_take_next_name (PcqNames  *names,
+                         char     **path,
+                         GError   **error)
+{
+  g_autofree char *dir = g_path_get_dirname (*path);
+  g_autofree char *name = g_path_get_basename (*path);
+
+  pcq_sink_release (names, *path);
+  g_free (*path);
+  *path = pcq_sink_reserve (names, dir, name, error);
+
+  return *path != NULL;
+}
+
+/**
  * pcq_sink_release:
  * @path: (nullable): a reserved final path
  *

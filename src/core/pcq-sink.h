@@ -61,6 +61,9 @@ void        pcq_sink_reserve_name (PcqNames   *names,
                                    const char *path);
 void        pcq_sink_release      (PcqNames   *names,
                                    const char *path);
+gboolean    pcq_sink_take_next_name (PcqNames  *names,
+                                     char     **path,
+                                     GError   **error);
 void        pcq_sink_remove_part  (const char *part_path);
 void        pcq_sink_free       (PcqSink     *self);
 

@@ -645,8 +645,6 @@ move_files (GPtrArray *batch)
     {
       Mutation *m = g_ptr_array_index (batch, i);
       PcqStoreFinish *f = m->finish;
-      g_autofree char *name = NULL;
-      g_autofree char *dir = NULL;
 
       if (m->kind != MUTATION_FINISH || f->placed || f->error != NULL)
         continue;
@@ -663,12 +661,7 @@ move_files (GPtrArray *batch)
 
       g_clear_error (&f->error);
       f->may_replace = FALSE;
-      dir = g_path_get_dirname (f->output_path);
-      name = g_path_get_basename (f->output_path);
-      pcq_sink_release (f->names, f->output_path);
-      g_free (f->output_path);
-      f->output_path = pcq_sink_reserve (f->names, dir, name, &f->error);
-      again |= f->output_path != NULL;
+      again |= pcq_sink_take_next_name (f->names, &f->output_path, &f->error);
     }
 
   return again;

@@ -537,8 +537,6 @@ pcq_transfer_commit (PcqTransfer *self)
 
   while (!pcq_sink_rename_part (run->part_path, run->output_path, run->may_replace, &self->error))
     {
-      g_autofree char *name = NULL;
-
       if (!g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
           pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
@@ -547,10 +545,7 @@ pcq_transfer_commit (PcqTransfer *self)
 
       g_clear_error (&self->error);
       run->may_replace = FALSE;
-      name = g_path_get_basename (run->output_path);
-      pcq_sink_release (run->names, run->output_path);
-      g_clear_pointer (&run->output_path, g_free);
-      if (!pcq_transfer_choose_path (self, name))
+      if (!pcq_sink_take_next_name (run->names, &run->output_path, &self->error))
         {
           pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
           return;

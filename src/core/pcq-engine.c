@@ -319,10 +319,8 @@ finished_cb (PcqRun      *run,
 }
 
 static const PcqSchedulerCallbacks scheduler_callbacks = {
+  { progress_cb, named_cb, hand_over_cb },
   started_cb,
-  progress_cb,
-  named_cb,
-  hand_over_cb,
   waiting_cb,
   finished_cb,
 };
@@ -564,20 +562,19 @@ requeue_run (PcqEngine *self,
 }
 
 /* A validator lets a crash resume the part file instead of fetching
- * it again: stored (without waiting) for files worth resuming. Small
- * ones are done before it would matter. */
+ * it again: stored at once (without waiting) for the files that say
+ * their name early, the ones worth resuming (named_cb ()). */
 static void
 save_validator (PcqEngine  *self,
                 PcqRun     *run,
                 const char *validator)
 {
-  gint64 total = pcq_atomic_get64 (&run->total);
-
-  if (self->store == NULL || validator == NULL || (total >= 0 && total < RESUME_WORTH))
+  if (self->store == NULL || validator == NULL)
     return;
 
   run->saved_at = g_get_monotonic_time ();
-  pcq_store_put_progress (self->store, run->id, pcq_atomic_get64 (&run->bytes), total, validator);
+  pcq_store_put_progress (self->store, run->id, pcq_atomic_get64 (&run->bytes),
+                          pcq_atomic_get64 (&run->total), validator);
 }
 
 static void

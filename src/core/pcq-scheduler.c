@@ -366,40 +366,6 @@ worker_done_cb (PcqWorker  *worker,
   pcq_run_unref (run);
 }
 
-static void
-worker_progress_cb (PcqRun   *run,
-                    gpointer  user_data)
-{
-  PcqScheduler *self = user_data;
-
-  self->callbacks->progress (run, self->user_data);
-}
-
-static void
-worker_named_cb (PcqRun   *run,
-                 gpointer  user_data)
-{
-  PcqScheduler *self = user_data;
-
-  self->callbacks->named (run, self->user_data);
-}
-
-static gboolean
-worker_hand_over_cb (PcqRun   *run,
-                     gpointer  user_data)
-{
-  PcqScheduler *self = user_data;
-
-  return self->callbacks->hand_over (run, self->user_data);
-}
-
-static const PcqWorkerCallbacks worker_callbacks = {
-  worker_progress_cb,
-  worker_named_cb,
-  worker_hand_over_cb,
-  worker_done_cb,
-};
-
 static gboolean
 due_cb (gpointer user_data)
 {
@@ -415,7 +381,8 @@ loop_thread (gpointer data,
   PcqScheduler *self = user_data;
   g_autoptr(GPtrArray) start = g_ptr_array_new ();
   g_autoptr(GPtrArray) cancelled = g_ptr_array_new ();
-  Loop loop = { pcq_worker_new (&worker_callbacks, self), FALSE };
+  Loop loop = { pcq_worker_new (&self->callbacks->transfer, self->user_data,
+                                worker_done_cb, self), FALSE };
   GMainContext *context = pcq_worker_get_context (loop.worker);
   int applied_nice = 0;
 

@@ -18,15 +18,11 @@ typedef struct _PcqScheduler PcqScheduler;
 /* All called on worker threads. */
 typedef struct
 {
+  /* what the transfers report, given to each worker as it is */
+  PcqWorkerCallbacks transfer;
   /* an attempt starts (run->attempts counts it) */
   void (*started)  (PcqRun          *run,
                     gpointer         user_data);
-  void (*progress) (PcqRun          *run,
-                    gpointer         user_data);
-  void (*named)    (PcqRun          *run,
-                    gpointer         user_data);
-  gboolean (*hand_over) (PcqRun     *run,
-                         gpointer    user_data);
   /* the attempt failed and the run waits for the next one */
   void (*waiting)  (PcqRun          *run,
                     PcqAttempt      *attempt,

@@ -38,11 +38,15 @@ struct _PcqWorker
   guint                     n_running;
   const PcqWorkerCallbacks *callbacks;
   gpointer                  user_data;
+  PcqWorkerDoneFunc         done;
+  gpointer                  done_data;
 };
 
 PcqWorker *
 pcq_worker_new (const PcqWorkerCallbacks *callbacks,
-                gpointer                  user_data)
+                gpointer                  user_data,
+                PcqWorkerDoneFunc         done,
+                gpointer                  done_data)
 {
   PcqWorker *self = g_new0 (PcqWorker, 1);
 
@@ -56,6 +60,8 @@ pcq_worker_new (const PcqWorkerCallbacks *callbacks,
   self->spare_buffers = g_ptr_array_new_with_free_func (g_free);
   self->callbacks = callbacks;
   self->user_data = user_data;
+  self->done = done;
+  self->done_data = done_data;
 
   return self;
 }
@@ -259,7 +265,7 @@ pcq_transfer_end (PcqTransfer *self,
 
   self->attempt.error = g_steal_pointer (&self->error);
   worker->n_running--;
-  worker->callbacks->done (worker, run, outcome, &self->attempt, worker->user_data);
+  worker->done (worker, run, outcome, &self->attempt, worker->done_data);
   pcq_attempt_clear (&self->attempt);
   g_free (self);
 }

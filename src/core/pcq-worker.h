@@ -33,16 +33,19 @@ typedef struct
    * move it */
   gboolean (*hand_over) (PcqRun     *run,
                          gpointer    user_data);
-  /* the attempt is over: @run goes back to the caller */
-  void (*done)     (PcqWorker       *worker,
-                    PcqRun          *run,
-                    PcqOutcome       outcome,
-                    PcqAttempt      *attempt,
-                    gpointer         user_data);
 } PcqWorkerCallbacks;
 
+/* The attempt is over: @run goes back to the caller. */
+typedef void (*PcqWorkerDoneFunc) (PcqWorker  *worker,
+                                   PcqRun     *run,
+                                   PcqOutcome  outcome,
+                                   PcqAttempt *attempt,
+                                   gpointer    user_data);
+
 PcqWorker    *pcq_worker_new           (const PcqWorkerCallbacks *callbacks,
-                                        gpointer                  user_data);
+                                        gpointer                  user_data,
+                                        PcqWorkerDoneFunc         done,
+                                        gpointer                  done_data);
 GMainContext *pcq_worker_get_context   (PcqWorker                *self);
 guint         pcq_worker_get_n_running (PcqWorker                *self);
 void          pcq_worker_warm_up       (PcqWorker                *self,

@@ -62,7 +62,7 @@ typedef struct
   guint        attempts;
   char        *error;
   char        *output_path;
-  char        *validator;
+  char        *resume;      /* pcq_run_dup_resume () */
 } Event;
 
 struct _PcqEngine
@@ -153,7 +153,7 @@ event_free (Event *event)
   g_clear_pointer (&event->run, pcq_run_unref);
   g_free (event->error);
   g_free (event->output_path);
-  g_free (event->validator);
+  g_free (event->resume);
   g_free (event);
 }
 
@@ -264,7 +264,7 @@ named_cb (PcqRun   *run,
   event->run = pcq_run_ref (run);
   event->attempts = run->attempts;
   event->output_path = g_strdup (run->output_path);
-  event->validator = g_strdup (run->validator);
+  event->resume = pcq_run_dup_resume (run);
   pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
 }
 
@@ -288,8 +288,7 @@ hand_over_cb (PcqRun   *run,
   finish->id = run->id;
   finish->part_path = g_strdup (run->part_path);
   finish->output_path = g_strdup (run->output_path);
-  finish->may_replace = run->may_replace;
-  finish->validator = g_strdup (run->validator);
+  finish->validator = pcq_run_dup_resume (run);
   finish->bytes = pcq_atomic_get64 (&run->bytes);
   finish->total = pcq_atomic_get64 (&run->total);
   finish->attempts = run->attempts;
@@ -554,8 +553,10 @@ requeue_run (PcqEngine *self,
              PcqJob    *job,
              PcqRun    *run)
 {
+  g_autofree char *resume = pcq_run_dup_resume (run);
+
   _pcq_job_set_output_path (job, NULL);
-  _pcq_job_set_validator (job, run->validator);
+  _pcq_job_set_validator (job, resume);
   set_job_state (self, job, PCQ_JOB_QUEUED);
   g_hash_table_remove (self->run_by_id, &run->id);
   save_job (self, job);
@@ -602,8 +603,8 @@ apply_event (gpointer data)
 
     case EVENT_NAMED:
       _pcq_job_set_output_path (job, event->output_path);
-      _pcq_job_set_validator (job, event->validator);
-      save_validator (self, event->run, event->validator);
+      _pcq_job_set_validator (job, event->resume);
+      save_validator (self, event->run, event->resume);
       break;
 
     case EVENT_WAITING:
@@ -1115,8 +1116,7 @@ run_for_job (PcqEngine  *self,
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
-  run->may_replace = run->output_path != NULL;
-  run->validator = g_strdup (_pcq_job_get_validator (job));
+  pcq_run_set_resume (run, _pcq_job_get_validator (job));
 
   return run;
 }
@@ -1148,6 +1148,38 @@ pcq_engine_set_store (PcqEngine *self,
       self->part_tag = g_strndup (digest, 8);
       pcq_store_set_dispatcher (store, self->dispatcher);
     }
+}
+
+/* A crash between putting a file in place and storing its job as done
+ * leaves the job unfinished with its file at its final name: the very
+ * file its part was (a rename keeps it), no part file left. Anything
+ * else at that name is not the job's, and is never replaced. */
+static gboolean
+finished_before_crash (PcqEngine            *self,
+                       const PcqStoreRecord *record,
+                       PcqJob               *job)
+{
+  g_autoptr(PcqRun) run = NULL;
+  g_autofree char *part_path = NULL;
+  gint64 size;
+
+  if (record->output_path == NULL || record->validator == NULL)
+    return FALSE;
+
+  part_path = pcq_sink_part_path (record->output_dir, self->part_tag, record->id);
+  run = pcq_run_new (self->names, record->id, record->url, record->output_dir, NULL, NULL, part_path);
+  pcq_run_set_resume (run, record->validator);
+
+  if (pcq_sink_part_size (part_path, &run->part_id) >= 0)
+    return FALSE;
+
+  size = pcq_sink_own_file_size (record->output_path, &run->part_id);
+  if (size < 0)
+    return FALSE;
+
+  _pcq_job_set_progress (job, size, size);
+  _pcq_job_set_error (job, NULL);
+  return TRUE;
 }
 
 /**
@@ -1184,7 +1216,13 @@ pcq_engine_restore (PcqEngine       *self,
         continue;
 
       job = _pcq_job_new_from_record (record);
-      _pcq_job_set_state (job, info != NULL ? info->restored_as : PCQ_JOB_QUEUED);
+      if (unfinished && finished_before_crash (self, record, job))
+        {
+          _pcq_job_set_state (job, PCQ_JOB_DONE);
+          save_job (self, job);
+        }
+      else
+        _pcq_job_set_state (job, info != NULL ? info->restored_as : PCQ_JOB_QUEUED);
       g_ptr_array_add (jobs, job);
     }
 

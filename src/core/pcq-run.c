@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -42,6 +43,56 @@ pcq_run_new (PcqNames   *names,
   return run;
 }
 
+
+/**
+ * pcq_run_dup_resume:
+ *
+ * What the store keeps for the job to go on after a restart: which part
+ * file it made ("DEV:INO:BIRTH-NS") and, after a space, the server's validator.
+ * Only the holder calls it.
+ *
+ * Returns: (transfer full) (nullable): the resume token, or %NULL
+ */
+char *
+pcq_run_dup_resume (PcqRun *run)
+{
+  if (!PCQ_FILE_ID_IS_SET (&run->part_id))
+    return NULL;
+
+  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT " %s",
+                          run->part_id.dev, run->part_id.ino, run->part_id.btime_ns,
+                          run->validator != NULL ? run->validator : "");
+}
+
+/**
+ * pcq_run_set_resume:
+ * @resume: (nullable): from pcq_run_dup_resume(), as the store kept it
+ *
+ * A token that does not parse (a store from before part files were
+ * recorded) resumes nothing: the part file there is not known to be
+ * Pcq's.
+ */
+void
+pcq_run_set_resume (PcqRun     *run,
+                    const char *resume)
+{
+  guint64 dev, ino;
+  gint64 btime_ns;
+  int end = -1;
+
+  g_clear_pointer (&run->validator, g_free);
+  run->part_id = (PcqFileId) { 0, 0, 0 };
+
+  if (resume == NULL ||
+      sscanf (resume, "%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT " %n",
+              &dev, &ino, &btime_ns, &end) != 3 ||
+      end < 0 || ino == 0)
+    return;
+
+  run->part_id = (PcqFileId) { dev, ino, btime_ns };
+  if (resume[end] != '\0')
+    run->validator = g_strdup (resume + end);
+}
 
 /* The same for the whole process: with the job id it makes an
  * Idempotency-Key no other process sends. */

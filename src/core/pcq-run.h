@@ -62,9 +62,8 @@ typedef struct
   guint            attempts;
   gint64           not_before;    /* monotonic µs before which it must not start */
   char            *output_path;   /* the final name, once chosen */
-  gboolean         may_replace;   /* output_path came from the store: what lies
-                                   * there is this job's result from before a crash */
   char            *validator;     /* strong ETag or Last-Modified of the part */
+  PcqFileId        part_id;       /* the part file this job made, if any */
   char            *api_key;       /* set as a worker takes the run; never logged */
 
   /* The main thread's. */
@@ -89,6 +88,9 @@ void    pcq_run_set_batch   (PcqRun     *run,
 void    pcq_run_set_api_key (PcqRun     *run,
                              const char *api_key);
 gboolean pcq_run_is_api     (PcqRun     *run);
+char    *pcq_run_dup_resume (PcqRun     *run);
+void     pcq_run_set_resume (PcqRun     *run,
+                             const char *resume);
 PcqRun *pcq_run_ref         (PcqRun     *run);
 void    pcq_run_unref       (PcqRun     *run);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -35,6 +36,7 @@ struct _PcqSink
   char *path;        /* the reserved final path */
   char *part_path;   /* ".NAME.pcq-part" beside it */
   int   fd;
+  PcqFileId id;      /* of the part file, once open */
   guint committed : 1;
   guint keep_part : 1;
 };
@@ -349,8 +351,13 @@ set_io_error (GError     **error,
                    _("Cannot write “%s”: %s"), display, g_strerror (errsv));
       break;
     case IO_RENAME:
-      g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
-                   _("Cannot rename “%s”: %s"), display, g_strerror (errsv));
+      if (errsv == EOPNOTSUPP)
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                     _("Cannot put “%s” in place: the file system of the output folder cannot "
+                       "rename a file without the risk of replacing another"), display);
+      else
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                     _("Cannot rename “%s”: %s"), display, g_strerror (errsv));
       break;
     default:
       g_assert_not_reached ();
@@ -386,14 +393,52 @@ open_in_dir (PcqSink  *self,
   return fd;
 }
 
+typedef struct
+{
+  PcqFileId id;
+  gboolean  regular;
+  gint64    size;
+} FileInfo;
+
+/* statx() of @path (not through a symlink), or of @fd when @path is "". */
 static gboolean
-open_part (PcqSink  *self,
-           gboolean  fresh,
-           GError  **error)
+file_info (int         fd,
+           const char *path,
+           FileInfo   *info)
+{
+  struct statx stx;
+  int flags = AT_SYMLINK_NOFOLLOW | (*path == '\0' ? AT_EMPTY_PATH : 0);
+
+  if (statx (fd, path, flags, STATX_TYPE | STATX_INO | STATX_SIZE | STATX_BTIME, &stx) != 0)
+    return FALSE;
+
+  info->id.dev = makedev (stx.stx_dev_major, stx.stx_dev_minor);
+  info->id.ino = stx.stx_ino;
+  info->id.btime_ns = (stx.stx_mask & STATX_BTIME)
+                      ? stx.stx_btime.tv_sec * G_GINT64_CONSTANT (1000000000) + stx.stx_btime.tv_nsec
+                      : 0;
+  info->regular = S_ISREG (stx.stx_mode);
+  info->size = stx.stx_size;
+  return TRUE;
+}
+
+static gboolean
+is_file (const FileInfo  *info,
+         const PcqFileId *id)
+{
+  return info->regular && id != NULL && PCQ_FILE_ID_IS_SET (id) &&
+         info->id.dev == id->dev && info->id.ino == id->ino && info->id.btime_ns == id->btime_ns;
+}
+
+static gboolean
+open_part (PcqSink         *self,
+           gboolean         fresh,
+           const PcqFileId *id,
+           GError         **error)
 {
   int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
   gboolean mkdir_failed = FALSE;
-  struct stat st;
+  FileInfo info;
 
   if (fresh)
     {
@@ -418,14 +463,28 @@ open_part (PcqSink  *self,
       return FALSE;
     }
 
+  if (!file_info (self->fd, "", &info))
+    {
+      int errsv = errno;
+
+      close (self->fd);
+      self->fd = -1;
+      return set_io_error (error, errsv, IO_WRITE_TO, self->dir);
+    }
+
+  self->id = info.id;
   if (fresh)
     return TRUE;
 
-  if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode))
+  /* Only the file Pcq made is resumed: whatever else lies there now
+   * (planted, or swapped in since it was measured) is not adopted. */
+  if (!is_file (&info, id))
     {
       close (self->fd);
       self->fd = -1;
-      return set_io_error (error, EEXIST, IO_WRITE_TO, self->dir);
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
+                   _("The partial file was replaced by another; starting again"));
+      return FALSE;
     }
 
   /* Blocking writes from here on: it is a regular file. */
@@ -525,7 +584,7 @@ open_exact (const char  *path,
   self->path = g_strdup (path);
   self->part_path = part_path_for (path);
 
-  if (!open_part (self, TRUE, error))
+  if (!open_part (self, TRUE, NULL, error))
     return NULL;
 
   return g_steal_pointer (&self);
@@ -556,24 +615,47 @@ pcq_sink_part_path (const char *dir,
 /**
  * pcq_sink_part_size:
  * @part_path: a part file's path
+ * @id: (nullable): the part file Pcq made there (pcq_sink_get_file_id())
  *
- * Returns: the size of the part file, or -1 if there is no regular file
+ * Returns: the size of the part file, or -1 unless @part_path is the
+ *   very regular file @id names
  */
 gint64
-pcq_sink_part_size (const char *part_path)
+pcq_sink_part_size (const char      *part_path,
+                    const PcqFileId *id)
 {
-  struct stat st;
+  return pcq_sink_own_file_size (part_path, id);
+}
 
-  if (lstat (part_path, &st) != 0 || !S_ISREG (st.st_mode))
+/**
+ * pcq_sink_own_file_size:
+ * @path: a path
+ * @id: (nullable): the file Pcq made, now expected at @path
+ *
+ * A part file keeps its identity when it is renamed into place: a
+ * crash between that rename and the store's "done" leaves the job's
+ * own result at its final name, and this recognises it.
+ *
+ * Returns: the file's size, or -1 unless @path is (not through a
+ *   symlink) the regular file @id names
+ */
+gint64
+pcq_sink_own_file_size (const char      *path,
+                        const PcqFileId *id)
+{
+  FileInfo info;
+
+  if (!file_info (AT_FDCWD, path, &info) || !is_file (&info, id))
     return -1;
 
-  return st.st_size;
+  return info.size;
 }
 
 /**
  * pcq_sink_open_part:
  * @part_path: from pcq_sink_part_path()
  * @offset: keep this many bytes of it (0: start afresh)
+ * @id: (nullable): with @offset, the part file Pcq made there before
  * @error: return location for an error
  *
  * Opens a job's part file, for pcq_sink_commit_to().
@@ -581,9 +663,10 @@ pcq_sink_part_size (const char *part_path)
  * Returns: (transfer full) (nullable): the sink, or %NULL with @error set
  */
 PcqSink *
-pcq_sink_open_part (const char  *part_path,
-                    gint64       offset,
-                    GError     **error)
+pcq_sink_open_part (const char      *part_path,
+                    gint64           offset,
+                    const PcqFileId *id,
+                    GError         **error)
 {
   g_autoptr(PcqSink) self = g_new0 (PcqSink, 1);
 
@@ -591,7 +674,7 @@ pcq_sink_open_part (const char  *part_path,
   self->dir = g_path_get_dirname (part_path);
   self->part_path = g_strdup (part_path);
 
-  if (!open_part (self, offset <= 0, error))
+  if (!open_part (self, offset <= 0, id, error))
     return NULL;
 
   if (offset > 0 && (ftruncate (self->fd, offset) != 0 || lseek (self->fd, offset, SEEK_SET) < 0))
@@ -601,6 +684,21 @@ pcq_sink_open_part (const char  *part_path,
     }
 
   return g_steal_pointer (&self);
+}
+
+/**
+ * pcq_sink_get_file_id:
+ *
+ * Which file the part file is: recorded with the job, so that only this
+ * file is ever resumed (pcq_sink_part_size()) or taken for the job's
+ * result (pcq_sink_own_file_size()).
+ */
+void
+pcq_sink_get_file_id (PcqSink   *self,
+                      PcqFileId *id)
+{
+  g_return_if_fail (self != NULL && id != NULL);
+  *id = self->id;
 }
 
 /**
@@ -664,10 +762,11 @@ rename_noreplace (const char *from,
       return 0;
     }
 
-  if (errno == EEXIST)
-    return -1;
-
-  return rename (from, to);
+  /* Neither (some network file systems): a plain rename could replace
+   * a file that appeared meanwhile, so the file stays where it is. */
+  if (errno != EEXIST)
+    errno = EOPNOTSUPP;
+  return -1;
 }
 
 static gboolean
@@ -687,24 +786,22 @@ close_part (PcqSink  *self,
  * pcq_sink_rename_part:
  * @part_path: a complete part file, closed
  * @path: the final path, reserved and recorded
- * @replace: whether what lies at @path is this job's own earlier result
  * @error: return location for an error: %G_IO_ERROR_EXISTS when
  *   something else took @path meanwhile
  *
- * Renames a part file to its final name, never replacing a file unless
- * @replace. On %G_IO_ERROR_EXISTS the part file stays, for another try
- * with another name.
+ * Renames a part file to its final name, never replacing a file. On
+ * %G_IO_ERROR_EXISTS the part file stays, for another try with another
+ * name.
  */
 gboolean
 pcq_sink_rename_part (const char  *part_path,
                       const char  *path,
-                      gboolean     replace,
                       GError     **error)
 {
-  if (replace ? g_rename (part_path, path) == 0 : rename_noreplace (part_path, path) == 0)
+  if (rename_noreplace (part_path, path) == 0)
     return TRUE;
 
-  if (errno == EEXIST && !replace)
+  if (errno == EEXIST)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "exists");
       return FALSE;

@@ -29,6 +29,18 @@ void        pcq_names_unref   (PcqNames    *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqNames, pcq_names_unref)
 
+/* Which file a path led to when Pcq made it: a file planted at the same
+ * path later has another one. An inode number is soon reused after an
+ * unlink; its birth time (where the file system keeps one) is not. */
+typedef struct
+{
+  guint64 dev;
+  guint64 ino;
+  gint64  btime_ns;  /* 0 where the file system keeps none */
+} PcqFileId;
+
+#define PCQ_FILE_ID_IS_SET(id) ((id)->ino != 0)
+
 PcqSink    *pcq_sink_open     (const char  *dir,
                                const char  *name,
                                GError     **error);
@@ -39,10 +51,16 @@ char       *pcq_sink_reserve    (PcqNames    *names,
 char       *pcq_sink_part_path  (const char  *dir,
                                  const char  *tag,
                                  guint64      id);
-gint64      pcq_sink_part_size  (const char  *part_path);
-PcqSink    *pcq_sink_open_part  (const char  *part_path,
-                                 gint64       offset,
-                                 GError     **error);
+gint64      pcq_sink_part_size  (const char      *part_path,
+                                 const PcqFileId *id);
+PcqSink    *pcq_sink_open_part  (const char      *part_path,
+                                 gint64           offset,
+                                 const PcqFileId *id,
+                                 GError         **error);
+void        pcq_sink_get_file_id (PcqSink        *self,
+                                  PcqFileId      *id);
+gint64      pcq_sink_own_file_size (const char      *path,
+                                    const PcqFileId *id);
 void        pcq_sink_keep_part  (PcqSink     *self);
 gboolean    pcq_sink_write      (PcqSink     *self,
                                  const void  *buf,
@@ -54,7 +72,6 @@ gboolean    pcq_sink_finish     (PcqSink     *self,
                                  GError     **error);
 gboolean    pcq_sink_rename_part (const char *part_path,
                                   const char *path,
-                                  gboolean    replace,
                                   GError    **error);
 const char *pcq_sink_get_path   (PcqSink     *self);
 void        pcq_sink_reserve_name (PcqNames   *names,

@@ -649,7 +649,7 @@ move_files (GPtrArray *batch)
       if (m->kind != MUTATION_FINISH || f->placed || f->error != NULL)
         continue;
 
-      if (pcq_sink_rename_part (f->part_path, f->output_path, f->may_replace, &f->error))
+      if (pcq_sink_rename_part (f->part_path, f->output_path, &f->error))
         {
           f->placed = TRUE;
           pcq_sink_release (f->names, f->output_path);
@@ -660,7 +660,6 @@ move_files (GPtrArray *batch)
         continue;
 
       g_clear_error (&f->error);
-      f->may_replace = FALSE;
       again |= pcq_sink_take_next_name (f->names, &f->output_path, &f->error);
     }
 

@@ -32,7 +32,8 @@ typedef struct
   guint        attempts;
   char        *error;
   char        *output_path;  /* the final name, chosen when it first ran */
-  char        *validator;    /* ETag or Last-Modified of its part file */
+  char        *validator;    /* how its part file resumes: which file it is and the
+                              * server's validator (pcq_run_dup_resume ()) */
   gint64       created;      /* unix seconds */
   gint64       finished;     /* unix seconds, 0 while unfinished */
   char        *commit_note;  /* what the Git step said, or NULL */
@@ -55,8 +56,7 @@ typedef struct
   guint64         id;
   char           *part_path;
   char           *output_path;   /* reserved in @names; another if it was taken */
-  gboolean        may_replace;   /* what lies there is the job's own earlier result */
-  char           *validator;
+  char           *validator;     /* the resume token (pcq_run_dup_resume ()) */
   gint64          bytes;
   gint64          total;
   guint           attempts;

@@ -298,7 +298,7 @@ pcq_transfer_start_download (PcqTransfer *self)
     }
 
   if (run->validator != NULL)
-    self->resume_from = MAX (0, pcq_sink_part_size (run->part_path));
+    self->resume_from = MAX (0, pcq_sink_part_size (run->part_path, &run->part_id));
 
   send_next (self);
 }

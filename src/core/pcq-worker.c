@@ -433,15 +433,30 @@ pcq_transfer_choose_path (PcqTransfer *self,
         return FALSE;
     }
 
-  self->worker->callbacks->named (run, self->worker->user_data);
   return TRUE;
 }
 
+/**
+ * pcq_transfer_open_part:
+ *
+ * Opens the part file (resuming only the one the run made) and says the
+ * final name, with which file the part is, so that the store can tell
+ * this job's file from one planted at its path.
+ *
+ * Returns: %FALSE with the error in @self
+ */
 gboolean
 pcq_transfer_open_part (PcqTransfer *self)
 {
-  self->sink = pcq_sink_open_part (self->run->part_path, self->resume_from, &self->error);
-  return self->sink != NULL;
+  PcqRun *run = self->run;
+
+  self->sink = pcq_sink_open_part (run->part_path, self->resume_from, &run->part_id, &self->error);
+  if (self->sink == NULL)
+    return FALSE;
+
+  pcq_sink_get_file_id (self->sink, &run->part_id);
+  self->worker->callbacks->named (run, self->worker->user_data);
+  return TRUE;
 }
 
 /* Writes @len bytes of a result and publishes the new count. */
@@ -541,7 +556,7 @@ pcq_transfer_commit (PcqTransfer *self)
       return;
     }
 
-  while (!pcq_sink_rename_part (run->part_path, run->output_path, run->may_replace, &self->error))
+  while (!pcq_sink_rename_part (run->part_path, run->output_path, &self->error))
     {
       if (!g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
@@ -550,7 +565,6 @@ pcq_transfer_commit (PcqTransfer *self)
         }
 
       g_clear_error (&self->error);
-      run->may_replace = FALSE;
       if (!pcq_sink_take_next_name (run->names, &run->output_path, &self->error))
         {
           pcq_transfer_end (self, PCQ_OUTCOME_FAILED);

@@ -932,6 +932,26 @@ store_db_query_int (const char *path,
   return value;
 }
 
+/* What a crash at one exact moment leaves in the store, made by hand:
+ * the test writes as the store thread would have. */
+gboolean
+store_db_exec (const char *path,
+               const char *sql)
+{
+  sqlite3 *db = NULL;
+  gboolean ok;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    {
+      sqlite3_close (db);
+      return FALSE;
+    }
+
+  ok = sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK;
+  sqlite3_close (db);
+  return ok;
+}
+
 /* ---- files --------------------------------------------------------- */
 
 gint64

@@ -213,6 +213,10 @@ GPtrArray *store_db_read_rows    (const char          *path);
 gint64     store_db_query_int    (const char          *path,
                                   const char          *sql);
 
+/* Runs @sql on the store at @path, read-write, while no pcq has it open. */
+gboolean   store_db_exec         (const char          *path,
+                                  const char          *sql);
+
 /* ---- files --------------------------------------------------------- */
 
 /* Temporary folders and listings: pcq_test_make_tmpdir(),

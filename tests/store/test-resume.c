@@ -9,9 +9,16 @@
  * With a server that honours Range + If-Range it must fetch only the
  * rest (a 206 from the part file's size); with one that ignores ranges,
  * changed the file, or answers with the wrong part, it must start from
- * zero. Every way, the file must end up byte-identical. */
+ * zero. Every way, the file must end up byte-identical.
+ *
+ * Between the two runs an attacker (or another program) may plant
+ * something at the part file's path or the final name: the second run
+ * never adopts, follows or replaces what Pcq did not write. And a crash
+ * just after the finished file was put in place is recognised: the
+ * file is the job's own (the part file it made), so the job is done. */
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -32,6 +39,11 @@ typedef enum
   SERVER_NO_RANGES,
   SERVER_FILE_CHANGED,
   SERVER_WRONG_RANGE,
+  PLANTED_PART_FILE,       /* a copy of the part, another file */
+  PLANTED_PART_SYMLINK,    /* a symlink to a file outside */
+  PLANTED_PART_FIFO,
+  PLANTED_FINAL_FILE,      /* the final name is recorded, and taken */
+  FINISHED_BEFORE_CRASH,   /* the file was in place; "done" was not stored */
 } Scenario;
 
 typedef struct
@@ -43,6 +55,7 @@ typedef struct
   char        *url_path;
   char        *final_path;
   char        *part_path;
+  char        *outside_path;  /* a file outside the output folder */
 } Fixture;
 
 static void
@@ -59,6 +72,7 @@ fixture_setup (Fixture       *f,
   uri = g_uri_parse (f->url, G_URI_FLAGS_NONE, NULL);
   f->url_path = g_strdup (g_uri_get_path (uri));
   f->final_path = g_build_filename (f->home->out, FILE_NAME, NULL);
+  f->outside_path = g_build_filename (f->tmp, "outside.bin", NULL);
 }
 
 /* A part file is named after its job, not its final name: the one
@@ -93,6 +107,7 @@ fixture_teardown (Fixture       *f,
   g_free (f->url_path);
   g_free (f->final_path);
   g_free (f->part_path);
+  g_free (f->outside_path);
 }
 
 typedef struct
@@ -163,6 +178,165 @@ assert_exit (StoreProc *proc,
   g_assert_cmpint (proc->status, ==, status);
 }
 
+/* The store keeps which part file the job made ("DEV:INO:BIRTH"), then the
+ * server's validator. */
+static const char *
+server_validator (const char *resume)
+{
+  const char *space = strchr (resume, ' ');
+
+  g_assert_nonnull (space);
+  return space + 1;
+}
+
+static void
+write_content (const char *path,
+               guint32     seed,
+               gsize       size)
+{
+  g_autofree guint8 *buf = g_malloc (size);
+
+  store_content_fill (seed, 0, buf, size);
+  g_assert_true (g_file_set_contents (path, (const char *) buf, size, NULL));
+}
+
+static char *
+sql_quote (const char *text)
+{
+  g_autoptr(GString) quoted = g_string_new (text);
+
+  g_string_replace (quoted, "'", "''", 0);
+  return g_string_free (g_steal_pointer (&quoted), FALSE);
+}
+
+/* What lies in the output folder after the crash, changed as the
+ * scenario wants. */
+static void
+plant (Fixture  *f,
+       Scenario  scenario)
+{
+  g_autofree char *quoted = sql_quote (f->final_path);
+  g_autofree char *sql = g_strdup_printf ("UPDATE jobs SET output_path = '%s'", quoted);
+
+  switch (scenario)
+    {
+    case PLANTED_PART_FILE:
+      /* Same bytes, another file: still not Pcq's. */
+      g_assert_cmpint (g_unlink (f->part_path), ==, 0);
+      write_content (f->part_path, FILE_SEED, STALL_AT);
+      break;
+
+    case PLANTED_PART_SYMLINK:
+      write_content (f->outside_path, FILE_SEED, STALL_AT);
+      g_assert_cmpint (g_unlink (f->part_path), ==, 0);
+      g_assert_cmpint (symlink (f->outside_path, f->part_path), ==, 0);
+      break;
+
+    case PLANTED_PART_FIFO:
+      g_assert_cmpint (g_unlink (f->part_path), ==, 0);
+      g_assert_cmpint (mkfifo (f->part_path, 0600), ==, 0);
+      break;
+
+    case PLANTED_FINAL_FILE:
+      /* The name was committed (as just before the rename), then
+       * something else took it. */
+      g_assert_true (store_db_exec (f->home->store_path, sql));
+      g_assert_true (g_file_set_contents (f->final_path, "not Pcq's", -1, NULL));
+      break;
+
+    case FINISHED_BEFORE_CRASH:
+      {
+        /* The part file, complete, renamed into place (keeping its
+         * identity), the name committed; "done" never was. */
+        g_autofree guint8 *rest = g_malloc (FILE_SIZE - STALL_AT);
+        g_autoptr(GFile) part = g_file_new_for_path (f->part_path);
+        g_autoptr(GFileOutputStream) out = g_file_append_to (part, G_FILE_CREATE_NONE, NULL, NULL);
+
+        store_content_fill (FILE_SEED, STALL_AT, rest, FILE_SIZE - STALL_AT);
+        g_assert_nonnull (out);
+        g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), rest, FILE_SIZE - STALL_AT,
+                                                  NULL, NULL, NULL));
+        g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL));
+        g_assert_true (store_db_exec (f->home->store_path, sql));
+        g_assert_cmpint (g_rename (f->part_path, f->final_path), ==, 0);
+      }
+      break;
+
+    case SERVER_RANGES_ETAG:
+    case SERVER_RANGES_LAST_MODIFIED:
+    case SERVER_NO_RANGES:
+    case SERVER_FILE_CHANGED:
+    case SERVER_WRONG_RANGE:
+    default:
+      break;
+    }
+}
+
+static void
+check_planted (Fixture   *f,
+               Scenario   scenario,
+               StoreProc *second)
+{
+  g_autoptr(GPtrArray) requests = store_server_dup_requests (f->server, f->url_path);
+  g_autoptr(GPtrArray) names = pcq_test_list_dir (f->home->out);
+  g_autofree char *other = g_build_filename (f->home->out, "big file (1).bin", NULL);
+  g_autofree char *planted = NULL;
+  StoreRequest *request;
+  GStatBuf st;
+
+  g_assert_cmpint (store_db_query_int (f->home->store_path, "SELECT state FROM jobs"),
+                   ==, PCQ_JOB_DONE);
+
+  switch (scenario)
+    {
+    case PLANTED_PART_FILE:
+    case PLANTED_PART_SYMLINK:
+    case PLANTED_PART_FIFO:
+      /* Not adopted: the whole file again, without a Range. */
+      assert_summary (second, 1, FILE_SIZE);
+      g_assert_cmpuint (requests->len, ==, 2);
+      request = g_ptr_array_index (requests, 1);
+      g_assert_cmpint (request->range_start, ==, -1);
+      g_assert_cmpuint (request->status, ==, 200);
+      g_assert_true (request->complete);
+      g_assert_cmpint (g_lstat (f->final_path, &st), ==, 0);
+      g_assert_true (S_ISREG (st.st_mode));
+      store_assert_content (f->final_path, FILE_SEED, FILE_SIZE);
+      g_assert_cmpuint (names->len, ==, 1);
+      if (scenario == PLANTED_PART_SYMLINK)
+        store_assert_content (f->outside_path, FILE_SEED, STALL_AT);
+      break;
+
+    case PLANTED_FINAL_FILE:
+      /* Resumed (the part is Pcq's), and put under the next free name:
+       * the file at the recorded name stays as it was. */
+      g_assert_cmpuint (requests->len, ==, 2);
+      request = g_ptr_array_index (requests, 1);
+      g_assert_cmpint (request->range_start, ==, STALL_AT);
+      g_assert_cmpuint (request->status, ==, 206);
+      g_assert_true (g_file_get_contents (f->final_path, &planted, NULL, NULL));
+      g_assert_cmpstr (planted, ==, "not Pcq's");
+      store_assert_content (other, FILE_SEED, FILE_SIZE);
+      g_assert_cmpuint (names->len, ==, 2);
+      break;
+
+    case FINISHED_BEFORE_CRASH:
+      /* Recognised as the job's own result: nothing asked again. */
+      g_assert_cmpuint (requests->len, ==, 1);
+      store_assert_content (f->final_path, FILE_SEED, FILE_SIZE);
+      g_assert_cmpuint (names->len, ==, 1);
+      break;
+
+    case SERVER_RANGES_ETAG:
+    case SERVER_RANGES_LAST_MODIFIED:
+    case SERVER_NO_RANGES:
+    case SERVER_FILE_CHANGED:
+    case SERVER_WRONG_RANGE:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static void
 test_resume (Fixture       *f,
              gconstpointer  data)
@@ -190,6 +364,11 @@ test_resume (Fixture       *f,
     case SERVER_RANGES_ETAG:
     case SERVER_FILE_CHANGED:
     case SERVER_WRONG_RANGE:
+    case PLANTED_PART_FILE:
+    case PLANTED_PART_SYMLINK:
+    case PLANTED_PART_FIFO:
+    case PLANTED_FINAL_FILE:
+    case FINISHED_BEFORE_CRASH:
     default:
       break;
     }
@@ -214,6 +393,8 @@ test_resume (Fixture       *f,
   g_test_message ("killed with %d bytes in the part file; validator %s",
                   STALL_AT, interrupted.validator);
 
+  plant (f, scenario);
+
   /* Run 2, with the server as the scenario wants it. */
   store_server_set_stall_after (f->server, -1);
   if (scenario == SERVER_FILE_CHANGED)
@@ -227,6 +408,14 @@ test_resume (Fixture       *f,
   second = store_proc_start (f->home, "second", resume_args);
   g_assert_true (store_proc_wait (second, RUN_MS));
   assert_exit (second, 0);
+
+  if (scenario >= PLANTED_PART_FILE)
+    {
+      check_planted (f, scenario, second);
+      g_free (interrupted.validator);
+      return;
+    }
+
   assert_summary (second, 1, FILE_SIZE);
 
   /* The file is whole and right, alone, without its part file. */
@@ -249,7 +438,7 @@ test_resume (Fixture       *f,
    * still the same file. */
   request = g_ptr_array_index (requests, 1);
   g_assert_cmpint (request->range_start, ==, STALL_AT);
-  g_assert_cmpstr (request->if_range, ==, interrupted.validator);
+  g_assert_cmpstr (request->if_range, ==, server_validator (interrupted.validator));
 
   switch (scenario)
     {
@@ -286,6 +475,11 @@ test_resume (Fixture       *f,
       g_assert_true (request->complete);
       break;
 
+    case PLANTED_PART_FILE:
+    case PLANTED_PART_SYMLINK:
+    case PLANTED_PART_FIFO:
+    case PLANTED_FINAL_FILE:
+    case FINISHED_BEFORE_CRASH:
     default:
       g_assert_not_reached ();
     }
@@ -308,6 +502,11 @@ main (int    argc,
   ADD ("no-range-support", SERVER_NO_RANGES);
   ADD ("file-changed", SERVER_FILE_CHANGED);
   ADD ("wrong-range", SERVER_WRONG_RANGE);
+  ADD ("planted-part-file", PLANTED_PART_FILE);
+  ADD ("planted-part-symlink", PLANTED_PART_SYMLINK);
+  ADD ("planted-part-fifo", PLANTED_PART_FIFO);
+  ADD ("planted-final-file", PLANTED_FINAL_FILE);
+  ADD ("finished-before-crash", FINISHED_BEFORE_CRASH);
 
 #undef ADD
 

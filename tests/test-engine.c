@@ -14,6 +14,7 @@
 #include "pcq-test-server.h"
 #include "pcq-test-engine.h"
 #include "pcq-test-util.h"
+#include "pcq-worker.h"
 
 /* Bounds of the waits. Generous, so that a loaded machine does not make a
  * correct engine fail; a stuck engine still fails in seconds. */
@@ -1217,6 +1218,131 @@ test_http_short_body (void)
   assert_dir_empty (ctx->out);
 }
 
+/* A body stream that ends with the error libsoup 3.6.5 and later give
+ * for a chunked body cut short (G_IO_ERROR_PARTIAL_INPUT), where older
+ * ones give a plain end of stream: armed for a number of bodies. */
+typedef struct
+{
+  GFilterInputStream parent_instance;
+  gboolean           cut;
+} TestCutStream;
+
+typedef GFilterInputStreamClass TestCutStreamClass;
+
+GType test_cut_stream_get_type (void);
+G_DEFINE_TYPE (TestCutStream, test_cut_stream, G_TYPE_FILTER_INPUT_STREAM)
+
+static int cut_bodies;  /* atomic: how many more bodies end with the error */
+
+static gssize
+test_cut_stream_read (GInputStream  *stream,
+                      void          *buffer,
+                      gsize          count,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_assert_not_reached ();
+}
+
+static void
+cut_read_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TestCutStream *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+
+  if (n < 0)
+    g_task_return_error (task, error);
+  else if (n == 0 && self->cut)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                             "Connection terminated unexpectedly");
+  else
+    g_task_return_int (task, n);
+}
+
+static void
+test_cut_stream_read_async (GInputStream        *stream,
+                            void                *buffer,
+                            gsize                count,
+                            int                  priority,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  GTask *task = g_task_new (stream, cancellable, callback, user_data);
+
+  g_input_stream_read_async (g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (stream)),
+                             buffer, count, priority, cancellable, cut_read_cb, task);
+}
+
+static gssize
+test_cut_stream_read_finish (GInputStream  *stream,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+test_cut_stream_class_init (TestCutStreamClass *klass)
+{
+  GInputStreamClass *stream_class = G_INPUT_STREAM_CLASS (klass);
+
+  stream_class->read_fn = test_cut_stream_read;
+  stream_class->read_async = test_cut_stream_read_async;
+  stream_class->read_finish = test_cut_stream_read_finish;
+}
+
+static void
+test_cut_stream_init (TestCutStream *self)
+{
+}
+
+static GInputStream *
+cut_body (GInputStream *body)
+{
+  TestCutStream *cut = g_object_new (test_cut_stream_get_type (), "base-stream", body, NULL);
+
+  cut->cut = g_atomic_int_add (&cut_bodies, -1) > 0;
+  g_object_unref (body);
+  return G_INPUT_STREAM (cut);
+}
+
+/* A chunked body that ends without its last chunk is an incomplete
+ * download (retried, never put in place), not a finished one. */
+static void
+test_http_partial_input (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/cut.bin?size=150000&seed=5&chunked=1&chunk=10000");
+  g_autofree char *final = ctx_out_path (ctx, "cut.bin");
+  PcqJob *job;
+
+  g_atomic_int_set (&cut_bodies, 1);
+  _pcq_worker_set_body_filter (cut_body);
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  assert_error_contains (job, "Incomplete download: connection closed after 150");
+  assert_dir_empty (ctx->out);
+
+  /* The next attempt gets the whole body and finishes. */
+  g_atomic_int_set (&cut_bodies, 1);
+  pcq_engine_set_retries (ctx->engine, 2);
+  g_assert_true (pcq_engine_retry (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_DONE, SHORT_WAIT_MS);
+  _pcq_worker_set_body_filter (NULL);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  pcq_test_assert_content (final, 5, 150000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 static void
 test_http_reset (void)
 {
@@ -2082,6 +2208,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/http/not-2xx", test_http_not_2xx);
   g_test_add_func ("/pcq/engine/http/short-body", test_http_short_body);
   g_test_add_func ("/pcq/engine/http/reset-mid-body", test_http_reset);
+  g_test_add_func ("/pcq/engine/http/partial-input", test_http_partial_input);
   g_test_add_func ("/pcq/engine/retry/retryable-statuses", test_retry_statuses);
   g_test_add_func ("/pcq/engine/retry/exhausted", test_retry_exhausted);
   g_test_add_func ("/pcq/engine/retry/retry-after-seconds", test_retry_after_seconds);

@@ -69,6 +69,8 @@ void        pcq_transfer_start_ask      (PcqTransfer *self);
 
 /* pcq-worker.c: the shared steps. Each of these that ends the attempt
  * frees @self. */
+gboolean    pcq_transfer_send_finish    (PcqTransfer  *self,
+                                         GAsyncResult *result);
 void        pcq_transfer_end            (PcqTransfer *self,
                                          PcqOutcome   outcome);
 PcqOutcome  pcq_transfer_classify       (PcqTransfer *self);

@@ -199,7 +199,7 @@ sent_cb (GObject      *object,
   g_autofree char *name = NULL;
   const char *content_type;
 
-  self->in = soup_session_send_finish (SOUP_SESSION (object), result, &self->error);
+  pcq_transfer_send_finish (self, result);
   g_signal_handlers_disconnect_by_func (self->msg, wrote_headers_cb, self);
   if (self->in == NULL)
     {

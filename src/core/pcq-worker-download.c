@@ -193,8 +193,7 @@ sent_cb (GObject      *object,
   const char *location;
   guint status;
 
-  self->in = soup_session_send_finish (SOUP_SESSION (object), result, &self->error);
-  if (self->in == NULL)
+  if (!pcq_transfer_send_finish (self, result))
     {
       pcq_transfer_end_with_io_error (self);
       return;

@@ -314,6 +314,35 @@ is_retryable_status (guint status)
     }
 }
 
+static PcqBodyFilter body_filter;
+
+void
+_pcq_worker_set_body_filter (PcqBodyFilter filter)
+{
+  g_atomic_pointer_set (&body_filter, filter);
+}
+
+/**
+ * pcq_transfer_send_finish:
+ *
+ * Takes the response body stream (through the tests' filter, if one
+ * is set).
+ *
+ * Returns: %FALSE, with the error in @self, if there is none
+ */
+gboolean
+pcq_transfer_send_finish (PcqTransfer  *self,
+                          GAsyncResult *result)
+{
+  PcqBodyFilter filter = g_atomic_pointer_get (&body_filter);
+
+  self->in = soup_session_send_finish (self->session, result, &self->error);
+  if (self->in != NULL && filter != NULL)
+    self->in = filter (self->in);
+
+  return self->in != NULL;
+}
+
 /* Retry-After is either delta-seconds or an HTTP date. */
 static gint64
 parse_retry_after (SoupMessage *msg)

@@ -55,4 +55,12 @@ void          pcq_worker_start         (PcqWorker                *self,
                                         guint                     stall_timeout);
 void          pcq_worker_free          (PcqWorker                *self);
 
+/* Tests only: every response body is read through what @filter makes
+ * of it (it takes the body and returns a new reference), so that a test
+ * can feed the worker errors a real server cannot provoke on every
+ * libsoup. Process-wide; NULL removes it. */
+typedef GInputStream *(*PcqBodyFilter) (GInputStream *body);
+
+void          _pcq_worker_set_body_filter (PcqBodyFilter         filter);
+
 G_END_DECLS

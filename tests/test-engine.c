@@ -1566,6 +1566,34 @@ test_stall_before_headers (void)
   check_stall_fails ("silent server", "/hang/silent.bin", "");
 }
 
+/* A server that keeps a trickle going never stalls, but is too slow:
+ * under min-speed for a whole stall period ends the attempt. */
+static void
+test_stall_too_slow (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *slow = pcq_test_server_url (ctx->server, "/data/trickle.bin?size=100000&chunk=100&delay=200");
+  g_autofree char *enough = pcq_test_server_url (ctx->server, "/data/slow-enough.bin?size=600&chunk=100&delay=200");
+  g_autofree char *final = ctx_out_path (ctx, "slow-enough.bin");
+  PcqJob *job;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 0);
+  g_assert_cmpuint (pcq_engine_get_min_speed (ctx->engine), ==, 1024);
+  job = ctx_run_one (ctx, slow, LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  /* g_format_size () puts a no-break space before the unit. */
+  assert_error_contains (job, "Too slow: less than 1.0\u00a0kB/s for 1 s");
+  assert_dir_empty (ctx->out);
+
+  /* 500 bytes a second beat a minimum of 100. */
+  pcq_engine_set_min_speed (ctx->engine, 100);
+  job = ctx_run_one (ctx, enough, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 0, 600);
+}
+
 static void
 test_stall_retried (void)
 {
@@ -2219,6 +2247,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/stall/mid-body", test_stall_mid_body);
   g_test_add_func ("/pcq/engine/stall/before-headers", test_stall_before_headers);
   g_test_add_func ("/pcq/engine/stall/retried", test_stall_retried);
+  g_test_add_func ("/pcq/engine/stall/too-slow", test_stall_too_slow);
   g_test_add_func ("/pcq/engine/redirect/followed", test_redirect_followed);
   g_test_add_func ("/pcq/engine/redirect/loop", test_redirect_loop);
   g_test_add_func ("/pcq/engine/redirect/too-many", test_redirect_too_many);

@@ -252,6 +252,7 @@ test_schema_defaults (void)
     { "max-api-active", PCQ_DEFAULT_MAX_API_ACTIVE },
     { "retries", PCQ_DEFAULT_RETRIES },
     { "stall-timeout", PCQ_DEFAULT_STALL_TIMEOUT },
+    { "min-speed", PCQ_DEFAULT_MIN_SPEED / 1024 },  /* KiB/s */
     { "history-days", PCQ_DEFAULT_HISTORY_DAYS },
   };
   g_autoptr(GSettingsSchemaSource) source = NULL;

@@ -19,4 +19,5 @@
 #define PCQ_DEFAULT_MAX_API_ACTIVE  2   /* of those, API tasks */
 #define PCQ_DEFAULT_RETRIES         3   /* more tries after a temporary failure */
 #define PCQ_DEFAULT_STALL_TIMEOUT   30  /* seconds without data */
+#define PCQ_DEFAULT_MIN_SPEED       1024 /* bytes per second over the stall timeout */
 #define PCQ_DEFAULT_HISTORY_DAYS    30  /* finished tasks kept; 0 keeps all */

@@ -87,6 +87,7 @@ struct _PcqEngine
   guint          max_api_active;
   guint          retries;
   guint          stall_timeout;
+  guint          min_speed;
   guint          retry_base_delay; /* ms */
   gboolean       has_api_key;
 
@@ -125,6 +126,7 @@ enum {
   PROP_MAX_API_ACTIVE,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
+  PROP_MIN_SPEED,
   PROP_RETRY_BASE_DELAY,
   PROP_API_BASE,
   PROP_MODEL,
@@ -805,6 +807,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_STALL_TIMEOUT:
       g_value_set_uint (value, pcq_engine_get_stall_timeout (self));
       break;
+
+    case PROP_MIN_SPEED:
+      g_value_set_uint (value, pcq_engine_get_min_speed (self));
+      break;
     case PROP_RETRY_BASE_DELAY:
       g_value_set_uint (value, self->retry_base_delay);
       break;
@@ -869,6 +875,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_STALL_TIMEOUT:
       pcq_engine_set_stall_timeout (self, g_value_get_uint (value));
       break;
+
+    case PROP_MIN_SPEED:
+      pcq_engine_set_min_speed (self, g_value_get_uint (value));
+      break;
     case PROP_RETRY_BASE_DELAY:
       if (self->retry_base_delay != g_value_get_uint (value))
         {
@@ -929,6 +939,15 @@ pcq_engine_class_init (PcqEngineClass *klass)
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_STALL_TIMEOUT] =
     g_param_spec_uint ("stall-timeout", NULL, NULL, 1, 3600, DEFAULT_STALL_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:min-speed:
+   *
+   * Bytes per second a download must beat over each stall timeout, or
+   * its attempt fails as stalled; 0 turns the check off.
+   */
+  properties[PROP_MIN_SPEED] =
+    g_param_spec_uint ("min-speed", NULL, NULL, 0, G_MAXINT, PCQ_DEFAULT_MIN_SPEED,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRY_BASE_DELAY] =
     g_param_spec_uint ("retry-base-delay", NULL, NULL, 0, MAX_BACKOFF_MS, DEFAULT_RETRY_BASE_DELAY,
@@ -1023,6 +1042,7 @@ pcq_engine_init (PcqEngine *self)
   self->max_api_active = DEFAULT_MAX_API_ACTIVE;
   self->retries = DEFAULT_RETRIES;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
+  self->min_speed = PCQ_DEFAULT_MIN_SPEED;
   self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
   self->api_base = g_strdup (PCQ_API_DEFAULT_BASE);
 
@@ -1030,6 +1050,7 @@ pcq_engine_init (PcqEngine *self)
                                        self->max_active, self->max_api_active);
   pcq_scheduler_set_retries (self->scheduler, self->retries);
   pcq_scheduler_set_stall_timeout (self->scheduler, self->stall_timeout);
+  pcq_scheduler_set_min_speed (self->scheduler, self->min_speed);
   pcq_scheduler_set_retry_base_delay (self->scheduler, self->retry_base_delay);
 
   /* Read once; the environment is not looked at again. */
@@ -1694,6 +1715,34 @@ pcq_engine_set_stall_timeout (PcqEngine *self,
   if (self->scheduler != NULL)
     pcq_scheduler_set_stall_timeout (self->scheduler, seconds);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STALL_TIMEOUT]);
+}
+
+guint
+pcq_engine_get_min_speed (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->min_speed;
+}
+
+/**
+ * pcq_engine_set_min_speed:
+ * @bytes_per_second: 0 for no minimum
+ *
+ * Applies to attempts that start after the change.
+ */
+void
+pcq_engine_set_min_speed (PcqEngine *self,
+                          guint      bytes_per_second)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (self->min_speed == bytes_per_second)
+    return;
+
+  self->min_speed = bytes_per_second;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_min_speed (self->scheduler, bytes_per_second);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_SPEED]);
 }
 
 guint

@@ -72,6 +72,9 @@ void        pcq_engine_set_max_api_active   (PcqEngine           *self,
 guint       pcq_engine_get_retries          (PcqEngine           *self);
 void        pcq_engine_set_retries          (PcqEngine           *self,
                                              guint                retries);
+guint       pcq_engine_get_min_speed        (PcqEngine           *self);
+void        pcq_engine_set_min_speed        (PcqEngine           *self,
+                                             guint                bytes_per_second);
 guint       pcq_engine_get_stall_timeout    (PcqEngine           *self);
 void        pcq_engine_set_stall_timeout    (PcqEngine           *self,
                                              guint                seconds);

@@ -68,6 +68,7 @@ struct _PcqScheduler
   /* Atomics. */
   guint          retries;
   guint          stall_timeout;
+  guint          min_speed;
   guint          retry_base_delay;  /* ms */
   gint           nice;              /* of the worker threads */
 };
@@ -432,7 +433,8 @@ loop_thread (gpointer data,
 
           run->attempts++;
           self->callbacks->started (run, self->user_data);
-          pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout));
+          pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout),
+                            g_atomic_int_get (&self->min_speed));
         }
 
       /* An attempt that ended at once (a bad URL, a folder that cannot
@@ -492,6 +494,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   /* Until the engine says otherwise: the workers warm up with it. */
   self->retries = PCQ_DEFAULT_RETRIES;
   self->stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
+  self->min_speed = PCQ_DEFAULT_MIN_SPEED;
 
   /* About one thread per CPU: each runs many transfers. */
   self->n_threads = threads != NULL ? (guint) g_ascii_strtoull (threads, NULL, 10)
@@ -603,6 +606,14 @@ pcq_scheduler_set_stall_timeout (PcqScheduler *self,
                                  guint         seconds)
 {
   g_atomic_int_set (&self->stall_timeout, seconds);
+}
+
+/* Applies to attempts that start after the change. */
+void
+pcq_scheduler_set_min_speed (PcqScheduler *self,
+                             guint         bytes_per_second)
+{
+  g_atomic_int_set (&self->min_speed, bytes_per_second);
 }
 
 void

@@ -25,6 +25,7 @@ struct _PcqTransfer
   PcqWorker     *worker;
   PcqRun        *run;
   guint          stall_timeout;
+  guint          min_speed;     /* bytes/s over each stall_timeout; 0: none */
   /* The run's cancellable is cancelled on the main thread, where its
    * "cancelled" handlers would run: libsoup's must run here. This one
    * is cancelled on this thread when the run's is. */
@@ -45,6 +46,9 @@ struct _PcqTransfer
   /* Downloads. */
   GHashTable    *seen;         /* URLs redirected through */
   guint          redirects;
+  GSource       *speed_check;  /* low-speed detection while the body streams */
+  gint64         speed_mark;   /* bytes at the last check */
+  gboolean       too_slow;
 
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */

@@ -82,6 +82,50 @@ end_short (PcqTransfer *self)
   pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
 }
 
+/* Like curl's --speed-limit: a server that sends a byte now and then,
+ * always just before the stall timeout, would hold the download for
+ * ever. Less than min_speed over a whole stall period is a stall too.
+ * (Time Pcq itself spends throttled will not count, once there is a
+ * speed limit to throttle for.) */
+static gboolean
+speed_check_cb (gpointer user_data)
+{
+  PcqTransfer *self = user_data;
+  gint64 got = self->bytes - self->speed_mark;
+
+  self->speed_mark = self->bytes;
+  if (got >= (gint64) self->min_speed * self->stall_timeout)
+    return G_SOURCE_CONTINUE;
+
+  self->too_slow = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_speed_check (PcqTransfer *self)
+{
+  if (self->min_speed == 0 || self->speed_check != NULL)
+    return;
+
+  self->speed_mark = self->bytes;
+  self->speed_check = g_timeout_source_new_seconds (self->stall_timeout);
+  g_source_set_callback (self->speed_check, speed_check_cb, self, NULL);
+  g_source_attach (self->speed_check, pcq_worker_get_context (self->worker));
+}
+
+static void
+end_too_slow (PcqTransfer *self)
+{
+  g_autofree char *rate = g_format_size (self->min_speed);
+
+  g_clear_error (&self->error);
+  /* TRANSLATORS: "Too slow: less than 1.0 kB/s for 30 s" */
+  g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_STALLED,
+               _("Too slow: less than %s/s for %u s"), rate, self->stall_timeout);
+  pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -89,6 +133,12 @@ read_cb (GObject      *object,
 {
   PcqTransfer *self = user_data;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &self->error);
+
+  if (self->too_slow && !g_cancellable_is_cancelled (self->run->cancellable))
+    {
+      end_too_slow (self);
+      return;
+    }
 
   if (n > 0)
     {
@@ -165,6 +215,7 @@ receive_body (PcqTransfer *self)
       return;
     }
 
+  start_speed_check (self);
   pcq_transfer_read (self, read_cb);
 }
 

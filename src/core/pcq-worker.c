@@ -155,6 +155,8 @@ pcq_worker_warm_up (PcqWorker *self,
  * @self: the calling thread's worker
  * @run: (transfer full): the run to attempt once
  * @stall_timeout: seconds without a byte before the attempt fails
+ * @min_speed: bytes per second a download must beat over each
+ *   @stall_timeout (0: no minimum)
  *
  * Starts one attempt at @run: a GET streamed into the job's part file
  * and renamed into place when complete, or for an API task a
@@ -165,13 +167,15 @@ pcq_worker_warm_up (PcqWorker *self,
 void
 pcq_worker_start (PcqWorker *self,
                   PcqRun    *run,
-                  guint      stall_timeout)
+                  guint      stall_timeout,
+                  guint      min_speed)
 {
   PcqTransfer *t = g_new0 (PcqTransfer, 1);
 
   t->worker = self;
   t->run = run;
   t->stall_timeout = stall_timeout;
+  t->min_speed = min_speed;
   t->total = -1;
   t->attempt.retry_after_ms = -1;
   if (self->spare_buffers->len > 0)
@@ -240,6 +244,11 @@ pcq_transfer_end (PcqTransfer *self,
   /* Waits for a handler running on another thread. */
   g_cancellable_disconnect (run->cancellable, self->cancel_handler);
   g_clear_object (&self->cancellable);
+  if (self->speed_check != NULL)
+    {
+      g_source_destroy (self->speed_check);
+      g_clear_pointer (&self->speed_check, g_source_unref);
+    }
   g_clear_pointer (&self->uri, g_uri_unref);
   g_clear_pointer (&self->sink, pcq_sink_free);
   g_clear_pointer (&self->seen, g_hash_table_unref);

@@ -52,7 +52,8 @@ void          pcq_worker_warm_up       (PcqWorker                *self,
                                         guint                     stall_timeout);
 void          pcq_worker_start         (PcqWorker                *self,
                                         PcqRun                   *run,
-                                        guint                     stall_timeout);
+                                        guint                     stall_timeout,
+                                        guint                     min_speed);
 void          pcq_worker_free          (PcqWorker                *self);
 
 /* Tests only: every response body is read through what @filter makes

@@ -678,6 +678,16 @@ _pcq_application_set_store_path (PcqApplication *self,
 
 /* ---- GApplication -------------------------------------------------- */
 
+/* The setting is in KiB/s, the engine's minimum in bytes/s. */
+static gboolean
+kib_to_bytes (GValue   *value,
+              GVariant *variant,
+              gpointer  user_data)
+{
+  g_value_set_uint (value, (guint) MIN (g_variant_get_uint32 (variant) * (guint64) 1024, G_MAXINT));
+  return TRUE;
+}
+
 static void
 pcq_application_startup (GApplication *application)
 {
@@ -713,6 +723,8 @@ pcq_application_startup (GApplication *application)
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "stall-timeout", self->engine, "stall-timeout",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind_with_mapping (self->settings, "min-speed", self->engine, "min-speed",
+                                G_SETTINGS_BIND_GET, kib_to_bytes, NULL, NULL, NULL);
   /* Ask tasks. The key is not a setting: PCQ_API_KEY or the keyring. */
   g_settings_bind (self->settings, "api-base", self->engine, "api-base", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "model", self->engine, "model", G_SETTINGS_BIND_GET);

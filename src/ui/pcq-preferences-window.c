@@ -32,6 +32,7 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *retries_adjustment;
   GtkAdjustment        *history_adjustment;
   GtkAdjustment        *stall_adjustment;
+  GtkAdjustment        *min_speed_adjustment;
   GtkSwitch            *notify_switch;
   GtkEditable          *api_base_row;
   GtkEditable          *model_row;
@@ -227,6 +228,8 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "stall-timeout", self->stall_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "min-speed", self->min_speed_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "api-base", self->api_base_row, "text",
@@ -325,6 +328,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, retries_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, min_speed_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_base_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, model_row);

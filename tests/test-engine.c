@@ -1435,6 +1435,46 @@ test_retry_after_seconds (void)
   g_assert_cmpint (t2 - t0, <, 6 * G_USEC_PER_SEC);
 }
 
+/* A job that waits for the server's Retry-After says until when, and
+ * Retry Now sends the next attempt at once. */
+static void
+test_retry_after_retry_now (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/ra-now/f.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&code=503&retry_after=300", path);
+  g_autofree char *other = pcq_test_server_url (ctx->server, "/flaky/ra-now/g.bin?fail=1&code=500");
+  PcqJob *job, *backoff;
+  gint64 before = g_get_real_time ();
+  gint64 at;
+  gboolean asked = FALSE;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_retry_at (job, NULL) != 0, SHORT_WAIT_MS);
+  at = pcq_job_get_retry_at (job, &asked);
+  g_assert_true (asked);
+  g_assert_cmpint (at, >=, before + 299 * G_USEC_PER_SEC);
+  g_assert_cmpint (at, <=, g_get_real_time () + 301 * G_USEC_PER_SEC);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+
+  g_assert_true (pcq_engine_retry_now (ctx->engine, job));
+  g_assert_cmpint (pcq_job_get_retry_at (job, NULL), ==, 0);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+  g_assert_false (pcq_engine_retry_now (ctx->engine, job));
+
+  /* Pcq's own backoff is a wait too, not the server's. */
+  set_uint_property (ctx->engine, "retry-base-delay", 60000);
+  backoff = ctx_submit (ctx, other, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_retry_at (backoff, NULL) != 0, SHORT_WAIT_MS);
+  pcq_job_get_retry_at (backoff, &asked);
+  g_assert_false (asked);
+  g_assert_true (pcq_engine_retry_now (ctx->engine, backoff));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (backoff), SHORT_WAIT_MS);
+  assert_job_state (backoff, PCQ_JOB_DONE);
+}
+
 static void
 test_retry_after_date (void)
 {
@@ -2241,6 +2281,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/retry/exhausted", test_retry_exhausted);
   g_test_add_func ("/pcq/engine/retry/retry-after-seconds", test_retry_after_seconds);
   g_test_add_func ("/pcq/engine/retry/retry-after-date", test_retry_after_date);
+  g_test_add_func ("/pcq/engine/retry/retry-after-retry-now", test_retry_after_retry_now);
   g_test_add_func ("/pcq/engine/retry/retry-after-holds-host", test_retry_after_holds_host);
   g_test_add_func ("/pcq/engine/retry/connection-refused", test_retry_connection_refused);
   g_test_add_func ("/pcq/engine/retry/connection-closed", test_retry_connection_closed);

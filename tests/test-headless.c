@@ -185,6 +185,39 @@ test_some_failed (void)
   g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "404"));
 }
 
+/* A server's Retry-After is said, with the time the task waits until. */
+static void
+test_retry_after_said (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/flaky/said/f.bin?fail=1&code=503&retry_after=1");
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) later = g_date_time_add_seconds (now, 1);
+  g_autofree char *at = g_date_time_format (later, "%H:%M");
+  g_autofree char *expected = g_strdup_printf ("Waiting until %s (the server asked)", at);
+  g_autoptr(GDateTime) minute_on = g_date_time_add_seconds (now, 61);
+  g_autofree char *next_minute = g_date_time_format (minute_on, "%H:%M");
+  const char *err;
+  PcqTestSummary summary;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  err = pcq_test_run_get_stderr (run);
+  /* The minute may have turned between the two clocks. */
+  if (strstr (err, expected) == NULL)
+    {
+      g_free (expected);
+      expected = g_strdup_printf ("Waiting until %s (the server asked)", next_minute);
+    }
+  g_assert_nonnull (strstr (err, expected));
+  g_assert_nonnull (strstr (err, "503"));
+}
+
 static void
 test_all_invalid (void)
 {
@@ -824,6 +857,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/summary/all-done", test_all_done, 30);
   pcq_test_add_isolated ("/pcq/headless/summary/some-failed", test_some_failed, 30);
   pcq_test_add_isolated ("/pcq/headless/summary/all-invalid", test_all_invalid, 30);
+  pcq_test_add_isolated ("/pcq/headless/retry-after-said", test_retry_after_said, 30);
   pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);

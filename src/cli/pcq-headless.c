@@ -410,6 +410,28 @@ job_finished_cb (PcqEngine *engine,
   maybe_done (h);
 }
 
+/* A task waits because the server asked (Retry-After, up to 10
+ * minutes): say until when. Pcq's own short backoffs go unsaid. */
+static void
+job_waiting_cb (PcqEngine *engine,
+                PcqJob    *job,
+                Headless  *h)
+{
+  g_autofree char *label = NULL;
+  g_autofree char *wait = NULL;
+  const char *reason = pcq_job_get_error (job) ? pcq_job_get_error (job) : _("no reason given");
+  gboolean asked = FALSE;
+
+  pcq_job_get_retry_at (job, &asked);
+  if (!asked)
+    return;
+
+  label = job_label (job);
+  wait = pcq_job_dup_wait_text (job);
+  clear_progress_line (h);
+  g_printerr ("pcq: %s: %s: %s\n", label, wait, reason);
+}
+
 /* Everything read has finished: stop. */
 static void
 maybe_done (Headless *h)
@@ -646,6 +668,7 @@ pcq_headless_run (int    argc,
     pcq_engine_set_model (h.engine, model);
   pcq_engine_set_max_api_active (h.engine, api_jobs);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
+  g_signal_connect (h.engine, "job-waiting", G_CALLBACK (job_waiting_cb), &h);
 
   /* Headless runs keep their own store, apart from the window's; what
    * earlier runs left unfinished runs again with --resume only, and

@@ -63,6 +63,8 @@ typedef struct
   char        *error;
   char        *output_path;
   char        *resume;      /* pcq_run_dup_resume () */
+  gint64       retry_at;    /* EVENT_WAITING: when, real time µs */
+  gboolean     retry_asked; /* EVENT_WAITING: the server's Retry-After */
 } Event;
 
 struct _PcqEngine
@@ -143,6 +145,7 @@ enum {
 
 enum {
   JOB_FINISHED,
+  JOB_WAITING,
   N_SIGNALS
 };
 
@@ -208,6 +211,8 @@ post_event (PcqEngine   *self,
     {
       event->error = attempt->error ? g_strdup (attempt->error->message) : NULL;
       event->output_path = g_steal_pointer (&attempt->output_path);
+      event->retry_at = attempt->retry_at;
+      event->retry_asked = attempt->retry_after_ms >= 0;
     }
 
   pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
@@ -598,6 +603,7 @@ apply_event (gpointer data)
     {
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
+      _pcq_job_set_retry_at (job, 0, FALSE);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
       /* Not stored: an active job is restored as queued anyway. */
       ensure_rate_timer (self);
@@ -611,12 +617,15 @@ apply_event (gpointer data)
 
     case EVENT_WAITING:
       _pcq_job_set_error (job, event->error);
+      _pcq_job_set_retry_at (job, event->retry_at, event->retry_asked);
       set_job_state (self, job, PCQ_JOB_QUEUED);
       save_job (self, job);
+      g_signal_emit (self, signals[JOB_WAITING], 0, job);
       break;
 
     case EVENT_FINISHED:
       _pcq_job_set_error (job, event->error);
+      _pcq_job_set_retry_at (job, 0, FALSE);
       if (event->output_path != NULL)
         _pcq_job_set_output_path (job, event->output_path);
       _pcq_job_set_progress (job,
@@ -1012,6 +1021,18 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   signals[JOB_FINISHED] =
     g_signal_new ("job-finished",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, PCQ_TYPE_JOB);
+
+  /**
+   * PcqEngine::job-waiting:
+   * @job: a job whose attempt failed and that waits for the next one
+   *   (pcq_job_get_retry_at())
+   */
+  signals[JOB_WAITING] =
+    g_signal_new ("job-waiting",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
@@ -1502,6 +1523,34 @@ pcq_engine_retry (PcqEngine *self,
   enqueue_run (self, job, run);
   g_object_thaw_notify (G_OBJECT (self));
 
+  return TRUE;
+}
+
+/**
+ * pcq_engine_retry_now:
+ *
+ * Starts the next attempt of a job that waits for it (its backoff, or
+ * the server's `Retry-After`) as soon as a slot is free.
+ *
+ * Returns: %TRUE if the job was waiting
+ */
+gboolean
+pcq_engine_retry_now (PcqEngine *self,
+                      PcqJob    *job)
+{
+  guint64 id;
+  PcqRun *run;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  id = pcq_job_get_id (job);
+  run = g_hash_table_lookup (self->run_by_id, &id);
+  if (run == NULL || pcq_job_get_retry_at (job, NULL) == 0 ||
+      !pcq_scheduler_hurry (self->scheduler, run))
+    return FALSE;
+
+  _pcq_job_set_retry_at (job, 0, FALSE);
   return TRUE;
 }
 

@@ -55,6 +55,8 @@ PcqJob     *pcq_engine_submit_request       (PcqEngine           *self,
                                              const char          *name);
 void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
+gboolean    pcq_engine_retry_now            (PcqEngine           *self,
+                                             PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
                                              PcqJob              *job);
 void        pcq_engine_remove               (PcqEngine           *self,

@@ -25,6 +25,9 @@ void _pcq_job_set_output_path (PcqJob      *self,
                                const char  *path);
 void _pcq_job_set_commit_note (PcqJob      *self,
                                const char  *note);
+void _pcq_job_set_retry_at    (PcqJob      *self,
+                               gint64       at,
+                               gboolean     asked);
 
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,

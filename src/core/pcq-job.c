@@ -6,6 +6,10 @@
 
 #define G_LOG_DOMAIN "pcq-job"
 
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
 #include "pcq-enums.h"
 #include "pcq-job-private.h"
 #include "pcq-util.h"
@@ -28,6 +32,8 @@ struct _PcqJob
   char        *error;
   char        *output_path;
   char        *commit_note;
+  gint64       retry_at;      /* real time (µs) of the next attempt, or 0 */
+  gboolean     retry_asked;   /* the server asked for that wait */
 
   /* Kept for the store only. */
   char        *validator;
@@ -52,6 +58,8 @@ enum {
   PROP_ERROR,
   PROP_OUTPUT_PATH,
   PROP_COMMIT_NOTE,
+  PROP_RETRY_AT,
+  PROP_RETRY_ASKED,
   N_PROPS
 };
 
@@ -122,6 +130,12 @@ pcq_job_get_property (GObject    *object,
       break;
     case PROP_COMMIT_NOTE:
       g_value_set_string (value, self->commit_note);
+      break;
+    case PROP_RETRY_AT:
+      g_value_set_int64 (value, self->retry_at);
+      break;
+    case PROP_RETRY_ASKED:
+      g_value_set_boolean (value, self->retry_asked);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -216,6 +230,25 @@ pcq_job_class_init (PcqJobClass *klass)
   properties[PROP_COMMIT_NOTE] =
     g_param_spec_string ("commit-note", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PcqJob:retry-at:
+   *
+   * When a queued job that waits for its next attempt will be tried
+   * again (real time, µs as g_get_real_time()), or 0.
+   */
+  properties[PROP_RETRY_AT] =
+    g_param_spec_int64 ("retry-at", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqJob:retry-asked:
+   *
+   * Whether the wait until #PcqJob:retry-at is the server's
+   * (`Retry-After`), not Pcq's own backoff.
+   */
+  properties[PROP_RETRY_ASKED] =
+    g_param_spec_boolean ("retry-asked", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -380,6 +413,53 @@ pcq_job_get_commit_note (PcqJob *self)
   return self->commit_note;
 }
 
+/**
+ * pcq_job_get_retry_at:
+ * @asked: (out) (optional): whether the server asked for the wait
+ *
+ * Returns: when the job's next attempt is due (real time, µs), or 0
+ *   when it is not waiting for one
+ */
+gint64
+pcq_job_get_retry_at (PcqJob   *self,
+                      gboolean *asked)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+
+  if (asked != NULL)
+    *asked = self->retry_asked;
+  return self->retry_at;
+}
+
+/**
+ * pcq_job_dup_wait_text:
+ *
+ * Returns: (transfer full) (nullable): "Waiting until 14:05 (the server
+ *   asked)" for a job that waits for its next attempt, or %NULL
+ */
+char *
+pcq_job_dup_wait_text (PcqJob *self)
+{
+  g_autoptr(GDateTime) at = NULL;
+  g_autofree char *time = NULL;
+
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+
+  if (self->retry_at == 0)
+    return NULL;
+
+  at = g_date_time_new_from_unix_local (self->retry_at / G_USEC_PER_SEC);
+  /* TRANSLATORS: a time of day in the messages below; see g_date_time_format () */
+  time = g_date_time_format (at, _("%H:%M"));
+
+  if (self->retry_asked)
+    /* TRANSLATORS: %s is a time of day; the server sent Retry-After */
+    return g_strdup_printf (_("Waiting until %s (the server asked)"), time);
+
+  /* TRANSLATORS: %s is a time of day */
+  return g_strdup_printf (_("Next attempt at %s"), time);
+}
+
 const char *
 pcq_job_get_output_path (PcqJob *self)
 {
@@ -495,6 +575,26 @@ _pcq_job_set_commit_note (PcqJob     *self,
 
   if (pcq_set_str (&self->commit_note, note))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMMIT_NOTE]);
+}
+
+void
+_pcq_job_set_retry_at (PcqJob   *self,
+                       gint64    at,
+                       gboolean  asked)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  asked = at != 0 && asked;
+  if (self->retry_asked != asked)
+    {
+      self->retry_asked = asked;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_ASKED]);
+    }
+  if (self->retry_at != at)
+    {
+      self->retry_at = at;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_AT]);
+    }
 }
 
 void

@@ -65,6 +65,9 @@ guint        pcq_job_get_attempts    (PcqJob     *self);
 const char  *pcq_job_get_error       (PcqJob     *self);
 const char  *pcq_job_get_output_path (PcqJob     *self);
 const char  *pcq_job_get_commit_note (PcqJob     *self);
+gint64       pcq_job_get_retry_at    (PcqJob     *self,
+                                      gboolean   *asked);
+char        *pcq_job_dup_wait_text   (PcqJob     *self);
 gboolean     pcq_job_is_finished     (PcqJob     *self);
 
 const char  *pcq_job_state_to_string (PcqJobState state);

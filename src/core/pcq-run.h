@@ -61,6 +61,7 @@ typedef struct
   /* The holder's. */
   guint            attempts;
   gint64           not_before;    /* monotonic µs before which it must not start */
+  gboolean         hurry;         /* Retry Now: not even its host's hold applies */
   char            *output_path;   /* the final name, once chosen */
   char            *validator;     /* strong ETag or Last-Modified of the part */
   PcqFileId        part_id;       /* the part file this job made, if any */
@@ -112,6 +113,7 @@ typedef struct
   GError *error;
   char   *output_path;
   gint64  retry_after_ms;  /* from a Retry-After header, or -1 */
+  gint64  retry_at;        /* waiting: real time (µs) of the next attempt */
 } PcqAttempt;
 
 void      pcq_attempt_clear (PcqAttempt  *attempt);

@@ -115,6 +115,9 @@ static gint64
 ready_time_locked (PcqScheduler *self,
                    PcqRun       *run)
 {
+  if (run->hurry)
+    return 0;
+
   return MAX (run->not_before, host_hold_locked (self, run->host));
 }
 
@@ -277,11 +280,13 @@ backoff_ms (PcqScheduler *self,
 static void
 defer (PcqScheduler *self,
        PcqRun       *run,
-       gint64        retry_after_ms)
+       gint64        retry_after_ms,
+       gint64        delay_ms)
 {
   gint64 now = g_get_monotonic_time ();
 
   g_async_queue_lock (self->backlog);
+  run->hurry = FALSE;
   give_back_locked (self, run);
 
   if (g_cancellable_is_cancelled (run->cancellable))
@@ -308,7 +313,7 @@ defer (PcqScheduler *self,
       run->not_before = until;
     }
   else
-    run->not_before = now + backoff_ms (self, run->attempts) * 1000;
+    run->not_before = now + delay_ms * 1000;
 
   g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
   g_async_queue_unlock (self->backlog);
@@ -330,8 +335,12 @@ worker_done_cb (PcqWorker  *worker,
       if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
           !g_cancellable_is_cancelled (run->cancellable))
         {
+          gint64 delay_ms = attempt->retry_after_ms >= 0 ? attempt->retry_after_ms
+                                                         : backoff_ms (self, run->attempts);
+
+          attempt->retry_at = g_get_real_time () + delay_ms * 1000;
           self->callbacks->waiting (run, attempt, self->user_data);
-          defer (self, run, attempt->retry_after_ms);
+          defer (self, run, attempt->retry_after_ms, delay_ms);
           return;
         }
       state = g_atomic_int_get (&run->interrupted) ? PCQ_JOB_QUEUED
@@ -362,6 +371,11 @@ worker_done_cb (PcqWorker  *worker,
     finish (self, run, state, attempt);
 
   g_async_queue_lock (self->backlog);
+  /* A whole body from the host (say after Retry Now): it serves again,
+   * whatever it asked before. */
+  if ((outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER) && run->host != NULL &&
+      g_hash_table_remove (self->host_holds, run->host) && !self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
   give_back_locked (self, run);
   g_async_queue_unlock (self->backlog);
   pcq_run_unref (run);
@@ -559,6 +573,28 @@ pcq_scheduler_remove (PcqScheduler *self,
     }
 
   return removed;
+}
+
+/* Retry Now: a run that waits for its next attempt is due at once,
+ * whatever its delay or its host's hold. Returns whether it waited. */
+gboolean
+pcq_scheduler_hurry (PcqScheduler *self,
+                     PcqRun       *run)
+{
+  gboolean waiting;
+
+  g_async_queue_lock (self->backlog);
+  waiting = g_queue_find (&self->deferred, run) != NULL;
+  if (waiting)
+    {
+      run->hurry = TRUE;
+      run->not_before = 0;
+      if (!self->stopping)
+        release_deferred_locked (self, g_get_monotonic_time ());
+    }
+  g_async_queue_unlock (self->backlog);
+
+  return waiting;
 }
 
 void

@@ -51,6 +51,8 @@ void          pcq_scheduler_set_max_api_active (PcqScheduler *self,
                                                 guint         max_api_active);
 void          pcq_scheduler_set_retries        (PcqScheduler *self,
                                                 guint         retries);
+gboolean      pcq_scheduler_hurry              (PcqScheduler *self,
+                                                PcqRun       *run);
 void          pcq_scheduler_set_min_speed      (PcqScheduler *self,
                                                 guint         bytes_per_second);
 void          pcq_scheduler_set_stall_timeout  (PcqScheduler *self,

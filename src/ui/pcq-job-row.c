@@ -391,7 +391,11 @@ static void
 update_error (PcqJobRow *self)
 {
   const char *error = self->job ? pcq_job_get_error (self->job) : NULL;
+  g_autofree char *wait = self->job ? pcq_job_dup_wait_text (self->job) : NULL;
+  g_autofree char *text = NULL;
   gboolean failed;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "job.retry-now", wait != NULL);
 
   if (error == NULL || *error == '\0')
     {
@@ -417,7 +421,10 @@ update_error (PcqJobRow *self)
   failed = pcq_job_get_state (self->job) == PCQ_JOB_FAILED;
   gtk_widget_remove_css_class (self->error_label, failed ? "dim-label" : "error");
   gtk_widget_add_css_class (self->error_label, failed ? "error" : "dim-label");
-  gtk_label_set_text (GTK_LABEL (self->error_label), error);
+  /* A retry still to come says when ("Waiting until 14:05 (the server
+   * asked)"): Retry Now in the menu does not wait. */
+  text = wait != NULL ? g_strdup_printf ("%s\n%s", error, wait) : g_strdup (error);
+  gtk_label_set_text (GTK_LABEL (self->error_label), text);
   gtk_widget_set_visible (self->error_label, TRUE);
 }
 
@@ -640,6 +647,18 @@ retry_action (GtkWidget  *widget,
 
   if (PCQ_IS_WINDOW (root) && self->job != NULL)
     _pcq_window_retry_job (PCQ_WINDOW (root), self->job);
+}
+
+static void
+retry_now_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  PcqEngine *engine = get_engine (self);
+
+  if (engine != NULL && self->job != NULL)
+    pcq_engine_retry_now (engine, self->job);
 }
 
 static void
@@ -945,6 +964,22 @@ pcq_job_row_get_detail_text (PcqJobRow *self)
 }
 
 /**
+ * pcq_job_row_get_error_text:
+ *
+ * Returns: (nullable): the error line as shown (with the wait for the
+ *   next attempt), or %NULL when none shows
+ */
+const char *
+pcq_job_row_get_error_text (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  if (self->error_label == NULL || !gtk_widget_get_visible (self->error_label))
+    return NULL;
+  return gtk_label_get_text (GTK_LABEL (self->error_label));
+}
+
+/**
  * pcq_job_row_get_title_text:
  *
  * Returns: the title as shown: the file name
@@ -1101,6 +1136,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "job.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "job.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "job.retry-now", NULL, retry_now_action);
   gtk_widget_class_install_action (widget_class, "job.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "job.show-in-folder", NULL, show_in_folder_action);
   gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
@@ -1127,6 +1163,8 @@ pcq_job_row_init (PcqJobRow *self)
   g_signal_group_connect_object (self->job_signals, "notify::output-path",
                                  G_CALLBACK (job_name_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::error",
+                                 G_CALLBACK (job_error_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::retry-at",
                                  G_CALLBACK (job_error_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::bytes",
                                  G_CALLBACK (job_progress_cb), self, G_CONNECT_SWAPPED);

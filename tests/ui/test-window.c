@@ -424,6 +424,40 @@ test_cancel_row (Fixture       *f,
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
 }
 
+static gboolean
+row_error_has (Fixture    *f,
+               PcqJob     *job,
+               const char *text)
+{
+  PcqJobRow *row = row_for_job (f, job);
+  const char *error = row != NULL ? pcq_job_row_get_error_text (row) : NULL;
+
+  return error != NULL && strstr (error, text) != NULL;
+}
+
+/* A server's Retry-After shows on the row, and Retry Now does not wait
+ * for it. */
+static void
+test_retry_now (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *url = pcq_test_server_url (f->server, "/flaky/ui/busy.bin?fail=1&code=503&retry_after=600");
+  PcqJobRow *row;
+  PcqJob *job;
+
+  set_entry (f, url);
+  activate_entry (f);
+  job = job_at (f, 0);
+
+  PCQ_TEST_WAIT_FOR (row_error_has (f, job, "(the server asked)") && row_error_has (f, job, "503"),
+                     WAIT_MS);
+  row = row_for_job (f, job);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.retry-now", NULL));
+
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && rows_say (f, 1, "Done"), WAIT_MS);
+  g_assert_null (pcq_job_row_get_error_text (row_for_job (f, job)));
+}
+
 static void
 test_filters (Fixture       *f,
               gconstpointer  data)
@@ -1690,6 +1724,7 @@ main (int    argc,
   ADD ("/pcq/window/paste-mixed", test_paste_mixed);
   ADD ("/pcq/window/pause-resume", test_pause_resume);
   ADD ("/pcq/window/cancel-row", test_cancel_row);
+  ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);

@@ -23,6 +23,7 @@
 #include "pcq-api.h"
 #include "pcq-defaults.h"
 #include "pcq-engine.h"
+#include "pcq-error.h"
 #include "pcq-headless.h"
 #include "pcq-input.h"
 #include "pcq-keyring.h"
@@ -156,6 +157,25 @@ add_error (Headless   *h,
   g_ptr_array_add (h->errors, g_strdup_printf ("%010u%s", line, json));
 }
 
+/* A "pcq: …" line about a task: its URL, prompt or name come from the
+ * input and its reason may quote a server (already made safe by the
+ * engine). Whatever it holds, no escape sequence reaches the terminal. */
+static void G_GNUC_PRINTF (1, 2)
+print_task_line (const char *format,
+                 ...)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *safe = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  safe = pcq_text_sanitize (line, -1);
+  g_printerr ("pcq: %s\n", safe);
+}
+
 /* A line of the input file that cannot be run. */
 static void
 bad_line (Headless   *h,
@@ -164,7 +184,7 @@ bad_line (Headless   *h,
           const char *custom_id,
           const char *message)
 {
-  g_printerr ("pcq: %s:%u: %s\n", file, line, message);
+  print_task_line ("%s:%u: %s", file, line, message);
   h->n_bad_lines++;
   add_error (h, line, custom_id, message);
 }
@@ -398,10 +418,10 @@ job_finished_cb (PcqEngine *engine,
 
       clear_progress_line (h);
       if (info != NULL && pcq_job_get_kind (job) == PCQ_JOB_BATCH)
-        g_printerr ("pcq: %s:%u: %s: %s: %s\n", h->input, info->line, label,
-                    state_label (state), reason);
+        print_task_line ("%s:%u: %s: %s: %s", h->input, info->line, label,
+                         state_label (state), reason);
       else
-        g_printerr ("pcq: %s: %s: %s\n", label, state_label (state), reason);
+        print_task_line ("%s: %s: %s", label, state_label (state), reason);
 
       if (info != NULL)
         add_error (h, info->line, info->custom_id, reason);

@@ -27,4 +27,7 @@ typedef enum
 
 GQuark pcq_error_quark (void);
 
+char  *pcq_text_sanitize (const char *text,
+                          gssize      length);
+
 G_END_DECLS

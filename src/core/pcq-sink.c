@@ -115,8 +115,9 @@ utf8_truncate (GString *str,
  * @name: (nullable): a file name from the job, a header or a URL
  *
  * Makes @name safe to create in an output folder: valid UTF-8, no
- * path separators, no control characters, no "..", no leading dot,
- * at most %PCQ_SINK_NAME_MAX bytes (the extension is kept).
+ * path separators, no control or bidi characters (see
+ * pcq_text_sanitize()), no "..", no leading dot, at most
+ * %PCQ_SINK_NAME_MAX bytes (the extension is kept).
  *
  * Returns: (transfer full) (nullable): the safe name, or %NULL if
  *   nothing usable is left.
@@ -131,7 +132,7 @@ pcq_sink_sanitize_name (const char *name)
   if (name == NULL)
     return NULL;
 
-  valid = g_utf8_make_valid (name, -1);
+  valid = pcq_text_sanitize (name, -1);
   out = g_string_new (NULL);
 
   for (const char *p = valid; *p; p = g_utf8_next_char (p))
@@ -140,7 +141,7 @@ pcq_sink_sanitize_name (const char *name)
 
       if (c == '/' || c == '\\')
         g_string_append_c (out, '_');
-      else if (g_unichar_iscntrl (c) || c == 0xFFFD)
+      else if (c == 0xFFFD)
         continue;
       else if (c == '.' && out->len > 0 && out->str[out->len - 1] == '.')
         continue;

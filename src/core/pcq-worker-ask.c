@@ -23,7 +23,31 @@
  * the answer is not streamed): API requests wait at least this long. */
 #define API_MIN_TIMEOUT_S 300
 #define MAX_ERROR_BODY (64 * 1024)
+/* The most an answer may have, streamed or whole. */
 #define MAX_ANSWER (64 * 1024 * 1024)
+
+static void
+set_too_large (PcqTransfer *self)
+{
+  g_clear_error (&self->error);
+  g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_API,
+               _("The server's answer is larger than %d MiB"), MAX_ANSWER / (1024 * 1024));
+}
+
+/* Writes the new text of a streamed answer. A stream that never ends
+ * fails at the size a whole answer may have; the part file is removed
+ * with the failed attempt, so nothing lands under the final name. */
+static gboolean
+write_delta (PcqTransfer *self)
+{
+  if ((guint64) self->bytes + self->delta->len > MAX_ANSWER)
+    {
+      set_too_large (self);
+      return FALSE;
+    }
+
+  return pcq_transfer_write (self, self->delta->str, self->delta->len);
+}
 
 /* A failed read of the answer: the request was processed, so it is
  * never sent again by itself. */
@@ -67,7 +91,7 @@ stream_ended (PcqTransfer *self)
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }
-  if (!pcq_transfer_write (self, self->delta->str, self->delta->len))
+  if (!write_delta (self))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
@@ -112,7 +136,7 @@ stream_read_cb (GObject      *object,
 
   g_string_truncate (self->delta, 0);
   if (!pcq_api_stream_feed (self->stream, (const char *) self->buffer, n, self->delta, &self->error) ||
-      !pcq_transfer_write (self, self->delta->str, self->delta->len))
+      !write_delta (self))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
@@ -136,8 +160,7 @@ answer_read (PcqTransfer *self)
     }
   if (self->too_long)
     {
-      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_API,
-                   _("The server's answer is larger than %d MiB"), MAX_ANSWER / (1024 * 1024));
+      set_too_large (self);
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }

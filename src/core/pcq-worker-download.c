@@ -22,7 +22,26 @@
 
 static void send_next (PcqTransfer *self);
 
-/* What If-Range may carry: a strong ETag, else Last-Modified. */
+/* A validator is stored as the server sent it (If-Range must repeat it
+ * byte for byte): only printable ASCII is taken, so that the store
+ * holds no control character or invalid UTF-8 from a server. */
+static char *
+printable_or_null (const char *value)
+{
+  if (value == NULL)
+    return NULL;
+
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 || (guchar) *p >= 0x7F)
+        return NULL;
+    }
+
+  return g_strdup (value);
+}
+
+/* What If-Range may carry: a strong ETag, else Last-Modified. None
+ * means the next attempt fetches the file from zero. */
 static char *
 get_validator (SoupMessage *msg)
 {
@@ -30,9 +49,9 @@ get_validator (SoupMessage *msg)
   const char *etag = soup_message_headers_get_one (headers, "ETag");
 
   if (etag != NULL && !g_str_has_prefix (etag, "W/"))
-    return g_strdup (etag);
+    return printable_or_null (etag);
 
-  return g_strdup (soup_message_headers_get_one (headers, "Last-Modified"));
+  return printable_or_null (soup_message_headers_get_one (headers, "Last-Modified"));
 }
 
 static char *

@@ -262,6 +262,18 @@ pcq_transfer_end (PcqTransfer *self,
   else
     g_free (self->buffer);
 
+  /* Where a worker's message leaves it: whatever a server put into it
+   * (a reason phrase, a Location, an API error) is made safe to show
+   * and store here, once. Before the key is looked for, so that no
+   * control character inside it hides it. */
+  if (self->error != NULL)
+    {
+      char *safe = pcq_text_sanitize (self->error->message, -1);
+
+      g_free (self->error->message);
+      self->error->message = safe;
+    }
+
   /* Whatever the server or a library said, an API key is not repeated. */
   if (self->error != NULL && run->api_key != NULL && *run->api_key != '\0' &&
       strstr (self->error->message, run->api_key) != NULL)

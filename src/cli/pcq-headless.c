@@ -449,7 +449,7 @@ job_waiting_cb (PcqEngine *engine,
   label = job_label (job);
   wait = pcq_job_dup_wait_text (job);
   clear_progress_line (h);
-  g_printerr ("pcq: %s: %s: %s\n", label, wait, reason);
+  print_task_line ("%s: %s: %s", label, wait, reason);
 }
 
 /* Everything read has finished: stop. */

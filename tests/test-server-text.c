@@ -36,6 +36,9 @@
  * than 64 MiB holds. */
 #define STREAM_PIECE (64 * 1024)
 #define STREAM_EVENTS (64 * 16 + 8)
+/* 256 MiB of comments and a little more. */
+#define COMMENT_SIZE (64 * 1024)
+#define COMMENT_EVENTS (256 * 16 + 8)
 
 static PcqTestSoupThread *server;
 static char *base;       /* http://127.0.0.1:PORT */
@@ -128,6 +131,28 @@ respond_endless (SoupServerMessage *msg)
   soup_message_body_complete (body);
 }
 
+/* A stream of comments only, past what a stream may send: no answer
+ * ever grows, so only the stream's own cap ends it. */
+static void
+respond_comments (SoupServerMessage *msg)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *comment = g_strnfill (COMMENT_SIZE, 'x');
+  g_autoptr(GBytes) event = NULL;
+
+  comment[0] = ':';
+  comment[COMMENT_SIZE - 2] = '\n';
+  comment[COMMENT_SIZE - 1] = '\n';
+  event = g_bytes_new_take (g_steal_pointer (&comment), COMMENT_SIZE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  for (guint i = 0; i < COMMENT_EVENTS; i++)
+    soup_message_body_append_bytes (body, event);
+  soup_message_body_complete (body);
+}
+
 static void
 chat_cb (SoupServer        *soup_server,
          SoupServerMessage *msg,
@@ -143,6 +168,11 @@ chat_cb (SoupServer        *soup_server,
   if (request != NULL && memmem (request, g_bytes_get_size (bytes), "endless", 7) != NULL)
     {
       respond_endless (msg);
+      return;
+    }
+  if (request != NULL && memmem (request, g_bytes_get_size (bytes), "comments", 8) != NULL)
+    {
+      respond_comments (msg);
       return;
     }
 
@@ -385,6 +415,32 @@ test_endless_stream (void)
     g_error ("the output folder holds %s", pcq_test_describe_dir (ctx->out));
 }
 
+static void
+test_endless_comments (void)
+{
+  g_autoptr(Ctx) ctx = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  PcqTestSummary summary;
+
+  server_start ();
+  ctx = ctx_new ();
+
+  run = run_headless (ctx, (const char *[]) {
+                        "-o", ctx->out, "--api-base", api_base, "--prompt", "only comments",
+                        NULL });
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run),
+                            "prompt “only comments”: failed: "
+                            "The server's stream is larger than 256 MiB"));
+  summary = pcq_test_run_summary (run);
+  g_assert_cmpint (summary.failed, ==, 1);
+  files = pcq_test_list_dir (ctx->out);
+  if (files->len != 0)
+    g_error ("the output folder holds %s", pcq_test_describe_dir (ctx->out));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -396,6 +452,7 @@ main (int    argc,
 
   pcq_test_add_isolated ("/pcq/server-text/headless-messages", test_headless_messages, 30);
   pcq_test_add_isolated ("/pcq/server-text/endless-stream", test_endless_stream, 30);
+  pcq_test_add_isolated ("/pcq/server-text/endless-comments", test_endless_comments, 30);
 
   status = g_test_run ();
   if (server != NULL)

@@ -53,6 +53,7 @@ struct _PcqTransfer
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */
   PcqApiStream  *stream;
+  guint64        stream_bytes;  /* read from the stream, events and all */
   GString       *delta;
 
   /* pcq_transfer_read_body(). */

@@ -25,6 +25,9 @@
 #define MAX_ERROR_BODY (64 * 1024)
 /* The most an answer may have, streamed or whole. */
 #define MAX_ANSWER (64 * 1024 * 1024)
+/* The most a stream may send around it: events, comments, keep-alives.
+ * A stream of empty events writes nothing, and would never end. */
+#define MAX_STREAM (4 * MAX_ANSWER)
 
 static void
 set_too_large (PcqTransfer *self)
@@ -131,6 +134,15 @@ stream_read_cb (GObject      *object,
   if (n == 0)
     {
       stream_ended (self);
+      return;
+    }
+
+  self->stream_bytes += n;
+  if (self->stream_bytes > MAX_STREAM)
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_API,
+                   _("The server's stream is larger than %d MiB"), MAX_STREAM / (1024 * 1024));
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }
 

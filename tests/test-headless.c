@@ -1087,6 +1087,7 @@ test_second_run_locked (void)
   g_autofree char *other_out = g_build_filename (ctx->tmp, "out2", NULL);
   g_autoptr(PcqTestRun) first = NULL;
   g_autoptr(PcqTestRun) second = NULL;
+  g_autofree char *locked = NULL;
   const char *pid;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, slow, NULL });
@@ -1100,6 +1101,8 @@ test_second_run_locked (void)
   pcq_test_run_wait (second, RUN_TIMEOUT_MS);
   g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_USAGE);
   g_assert_nonnull (strstr (pcq_test_run_get_stderr (second), pid));
+  locked = summary_string (second, "error");
+  g_assert_nonnull (strstr (locked, pid));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/lock-b.bin"), ==, 0);
 
   /* Stop the first run: two signals, apart (signals sent back to back

@@ -262,16 +262,65 @@ test_jobs_limit (void)
   g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 2);
 }
 
+/* A string member of the summary (the last stdout line), or NULL. */
+static char *
+summary_string (PcqTestRun *run,
+                const char *name)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = g_strsplit (pcq_test_run_get_stdout (run), "\n", -1);
+  guint n = g_strv_length (lines);
+  JsonObject *object;
+  JsonNode *node;
+
+  g_assert_cmpuint (n, >=, 2);
+  json_parser_load_from_data (parser, lines[n - 2], -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  node = json_object_get_member (object, name);
+  if (node == NULL)
+    return NULL;
+  g_assert_true (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING);
+
+  return g_strdup (json_node_get_string (node));
+}
+
+/* Exit 2, before anything ran: said why on stderr, and in the summary
+ * (zeros, and an "error"). Returns that error. */
+static char *
+assert_refused (PcqTestRun *run)
+{
+  PcqTestSummary summary;
+  char *error;
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
+  g_assert_cmpstr (pcq_test_run_get_stderr (run), !=, "");
+
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 0);
+  g_assert_cmpint (summary.failed, ==, 0);
+  g_assert_cmpint (summary.cancelled, ==, 0);
+  g_assert_cmpint (summary.left, ==, 0);
+  g_assert_cmpint (summary.bytes, ==, 0);
+  error = summary_string (run, "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (error, !=, "");
+  /* The same words as on stderr. */
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), error));
+
+  return error;
+}
+
 static void
 assert_usage_error (Ctx                *ctx,
                     const char * const *args)
 {
   g_autoptr(PcqTestRun) run = run_start (ctx, args);
+  g_autofree char *error = NULL;
 
   pcq_test_run_wait (run, RUN_TIMEOUT_MS);
-  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
-  /* Said why. */
-  g_assert_cmpstr (pcq_test_run_get_stderr (run), !=, "");
+  error = assert_refused (run);
 }
 
 static void
@@ -284,6 +333,11 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "65", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "many", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--no-such-option", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-jobs", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--prompt", "", NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-i", "no-such-file.txt", NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-i", ctx->tmp, NULL });
 
   /* Nothing was fetched by a run that refused to start. */
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
@@ -501,6 +555,252 @@ test_relative_paths (void)
   g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
   g_assert_cmpint (run_summary (run).done, ==, 1);
   pcq_test_assert_content (expected, 9, 900);
+}
+
+/* An input that is no list of tasks is refused whole: exit 2 naming
+ * the line, before any task of it (or of the command line) starts, with
+ * nothing written: no result, no queue file. */
+static void
+assert_input_refused (Ctx        *ctx,
+                      PcqTestRun *run,
+                      guint       line)
+{
+  g_autofree char *error = assert_refused (run);
+  g_autofree char *store = g_build_filename (ctx->state, "pcq", "headless.sqlite", NULL);
+  g_autofree char *listing = pcq_test_describe_dir (ctx->out);
+
+  g_assert_true (mentions_line (error, line));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+  g_assert_cmpstr (listing, ==, "[]");
+  g_assert_false (g_file_test (store, G_FILE_TEST_EXISTS));
+
+  /* The line itself is not shown (only its number). */
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), "xxxxxxxx"));
+  g_assert_cmpuint (strlen (pcq_test_run_get_stderr (run)), <, 1000);
+}
+
+/* A line of @length bytes: a link padded with x, or a JSON line. */
+static char *
+long_line (Ctx        *ctx,
+           gboolean    json,
+           gsize       length)
+{
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/long.bin?size=10&pad=");
+  GString *line = g_string_new (NULL);
+
+  if (json)
+    g_string_append_printf (line, "{\"url\": \"%s\", \"pad\": \"", url);
+  else
+    g_string_append (line, url);
+  while (line->len < length - (json ? 2 : 0))
+    g_string_append_c (line, 'x');
+  if (json)
+    g_string_append (line, "\"}");
+  g_assert_cmpuint (line->len, ==, length);
+
+  return g_string_free (line, FALSE);
+}
+
+static void
+test_input_too_long (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/tl-a.bin?size=100");
+  g_autofree char *link_max = long_line (ctx, FALSE, 64 * 1024);
+  g_autofree char *link_over = long_line (ctx, FALSE, 64 * 1024 + 1);
+  g_autofree char *json_over = long_line (ctx, TRUE, 1024 * 1024 + 1);
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+
+  /* A link line of 64 KiB and 1 byte, after good ones: nothing runs,
+   * not even the URL given on the command line. */
+  contents = g_strdup_printf ("%s\n%s\n%s\n%s\n", a, link_max, link_over, a);
+  input = write_input (ctx, "long-link.txt", contents);
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, a, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  assert_input_refused (ctx, run, 3);
+  g_clear_pointer (&run, pcq_test_run_free);
+  g_clear_pointer (&contents, g_free);
+  g_clear_pointer (&input, g_free);
+
+  /* A JSON line of 1 MiB and 1 byte, the last one, without a newline. */
+  contents = g_strdup_printf ("%s\n\n%s", a, json_over);
+  input = write_input (ctx, "long-json.jsonl", contents);
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  assert_input_refused (ctx, run, 3);
+}
+
+/* The bounds are those of the line's kind: a JSON line may be longer
+ * than a link line; a link line of exactly 64 KiB is read. */
+static void
+test_input_long_json_runs (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *json = long_line (ctx, TRUE, 512 * 1024);
+  g_autofree char *contents = g_strdup_printf ("%s\n", json);
+  g_autofree char *input = write_input (ctx, "long-ok.jsonl", contents);
+  g_autoptr(PcqTestRun) run = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+}
+
+static void
+test_input_nul (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/nul-a.bin?size=100");
+  g_autofree char *input = g_build_filename (ctx->tmp, "nul.txt", NULL);
+  g_autoptr(GString) contents = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(PcqTestRun) redirected = NULL;
+
+  g_string_append_printf (contents, "%s\n%s", a, a);
+  g_string_append_len (contents, "\0xxxxxxxxx\n", 11);
+  g_string_append_printf (contents, "%s\n", a);
+  g_file_set_contents (input, contents->str, contents->len, &error);
+  g_assert_no_error (error);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  assert_input_refused (ctx, run, 2);
+
+  /* The same file as stdin (a file, not a pipe): checked whole first. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                           ctx->home, ctx->state, ctx->config);
+    g_subprocess_launcher_set_cwd (launcher, ctx->out);
+    g_subprocess_launcher_set_stdin_file_path (launcher, input);
+    redirected = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                       "-o", ctx->out, "-i", "-", NULL });
+  }
+  pcq_test_run_wait (redirected, RUN_TIMEOUT_MS);
+  assert_input_refused (ctx, redirected, 2);
+}
+
+/* A pipe is read as it comes, and cannot be checked whole before its
+ * tasks start: a bad line stops it there. Nothing of that line or after
+ * it runs, what of it is still queued is cancelled, nothing is left for
+ * --resume, and the run exits 2. */
+static void
+test_input_stdin_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/pipe-a.bin?size=100");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/pipe-b.bin?size=100");
+  g_autofree char *over = long_line (ctx, FALSE, 64 * 1024 + 1);
+  g_autofree char *text = g_strdup_printf ("%s\n%s\n%s\n", a, over, b);
+  g_autofree char *error = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  run = run_start_full (ctx, NULL, text, (const char *[]) { "-o", ctx->out, "-i", "-", NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
+  summary = run_summary (run);
+  error = summary_string (run, "error");
+  g_assert_nonnull (error);
+  g_assert_true (mentions_line (error, 2));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), "xxxxxxxx"));
+  /* Line 1 either ran before line 2 was read, or was cancelled (maybe
+   * as it started); line 3 was never queued. */
+  g_assert_cmpint (summary.done + summary.cancelled, ==, 1);
+  g_assert_cmpint (summary.left, ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/pipe-a.bin"), <=, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/pipe-b.bin"), ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), <=, 1);
+}
+
+/* errors.jsonl is one of the run's files: a result that would be named
+ * so (by its "output" or its URL) takes the next free name, and a file
+ * of that name that Pcq did not write is never replaced. The summary
+ * and stderr say where the list went. */
+static void
+test_errors_file_name (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *by_url = pcq_test_server_url (ctx->server, "/data/errors.jsonl?size=100&seed=1");
+  g_autofree char *data = pcq_test_server_url (ctx->server, "/data/e2.bin?size=200&seed=2");
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *errors = out_path (ctx, "errors.jsonl");
+  g_autofree char *errors1 = out_path (ctx, "errors (1).jsonl");
+  g_autofree char *errors2 = out_path (ctx, "errors (2).jsonl");
+  g_autofree char *errors3 = out_path (ctx, "errors (3).jsonl");
+  g_autofree char *listed = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(PcqTestRun) again = NULL;
+
+  /* A download named errors.jsonl by its URL, and a batch line that
+   * fails (line 2). */
+  contents = g_strdup_printf ("%s\n"
+                              "{\"custom_id\": \"r2\", \"method\": \"GET\", "
+                              "\"url\": \"/v1/chat/completions\", \"body\": {}}\n",
+                              by_url);
+  input = write_input (ctx, "batch.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+  g_assert_null (summary_string (run, "error"));
+
+  /* The list has the name; the result took the next one. */
+  pcq_test_assert_content (errors1, 1, 100);
+  g_file_get_contents (errors, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, "\"custom_id\":\"r2\""));
+  file = summary_string (run, "errors_file");
+  g_assert_cmpstr (file, ==, errors);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), errors));
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&file, g_free);
+  g_clear_pointer (&contents, g_free);
+  g_clear_pointer (&input, g_free);
+
+  /* Now errors.jsonl is there: the next run's list does not replace it,
+   * nor does a result named so by its "output". */
+  g_assert_true (g_file_set_contents (errors, "not Pcq's\n", -1, &error));
+  g_assert_no_error (error);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"output\": \"errors.jsonl\"}\n"
+                              "{\"custom_id\": \"r2\", \"method\": \"GET\", "
+                              "\"url\": \"/v1/chat/completions\", \"body\": {}}\n",
+                              data);
+  input = write_input (ctx, "batch2.jsonl", contents);
+
+  again = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (again, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (again), ==, EXIT_SOME_FAILED);
+  g_assert_cmpint (run_summary (again).done, ==, 1);
+
+  g_file_get_contents (errors, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, "not Pcq's\n");
+  pcq_test_assert_content (errors1, 1, 100);
+  /* The list took the first free name, the result the one after. */
+  pcq_test_assert_content (errors3, 2, 200);
+  g_clear_pointer (&text, g_free);
+  g_file_get_contents (errors2, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, "\"line\":2"));
+  file = summary_string (again, "errors_file");
+  g_assert_cmpstr (file, ==, errors2);
+  listed = pcq_test_describe_dir (ctx->out);
+  g_assert_cmpstr (listed, ==,
+                   "[\"errors (1).jsonl\", \"errors (2).jsonl\", \"errors (3).jsonl\", \"errors.jsonl\"]");
 }
 
 /* About one second each: 8 chunks of 8 KiB, 120 ms apart. */
@@ -820,6 +1120,7 @@ test_second_run_locked (void)
   g_autofree char *other_out = g_build_filename (ctx->tmp, "out2", NULL);
   g_autoptr(PcqTestRun) first = NULL;
   g_autoptr(PcqTestRun) second = NULL;
+  g_autofree char *locked = NULL;
   const char *pid;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, slow, NULL });
@@ -833,6 +1134,8 @@ test_second_run_locked (void)
   pcq_test_run_wait (second, RUN_TIMEOUT_MS);
   g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_USAGE);
   g_assert_nonnull (strstr (pcq_test_run_get_stderr (second), pid));
+  locked = summary_string (second, "error");
+  g_assert_nonnull (strstr (locked, pid));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/lock-b.bin"), ==, 0);
 
   /* Stop the first run: two signals, apart (signals sent back to back
@@ -867,6 +1170,11 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/input/json-not-object", test_input_json_not_object, 30);
   pcq_test_add_isolated ("/pcq/headless/input/stdin", test_input_stdin, 30);
   pcq_test_add_isolated ("/pcq/headless/input/relative-paths", test_relative_paths, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/too-long", test_input_too_long, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/long-json-runs", test_input_long_json_runs, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/nul", test_input_nul, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/stdin-refused", test_input_stdin_refused, 30);
+  pcq_test_add_isolated ("/pcq/headless/input/errors-file-name", test_errors_file_name, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/once", test_sigint_once, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/twice", test_sigint_twice, 30);
   pcq_test_add_isolated ("/pcq/headless/sigint/left-for-resume", test_sigint_left, 30);

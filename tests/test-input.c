@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "pcq-input.h"
@@ -292,6 +294,176 @@ test_submit (void)
   g_rmdir (dir);
 }
 
+/* Reading a list: the lines a reader ends, in order. */
+
+static void
+collect_line (const char *line,
+              guint       number,
+              gpointer    user_data)
+{
+  GPtrArray *lines = user_data;
+
+  /* Numbered from 1, one after the other. */
+  g_assert_cmpuint (number, ==, lines->len + 1);
+  g_ptr_array_add (lines, g_strdup (line));
+}
+
+/* Feeds @text in pieces of @piece bytes; returns the lines (NULL-ended). */
+static char **
+read_all (const char *text,
+          gsize       size,
+          gsize       piece)
+{
+  g_autoptr(PcqInputReader) reader = pcq_input_reader_new ();
+  GPtrArray *lines = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (gsize at = 0; at < size; at += piece)
+    {
+      g_assert_true (pcq_input_reader_feed (reader, text + at, MIN (piece, size - at),
+                                            collect_line, lines, &error));
+      g_assert_no_error (error);
+    }
+  pcq_input_reader_end (reader, collect_line, lines);
+  g_ptr_array_add (lines, NULL);
+
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static void
+test_reader_lines (void)
+{
+  static const char text[] = "http://a/1\r\n\n  {\"url\": \"http://a/2\"}\n# c\nhttp://a/3";
+  const char * const expected[] = {
+    "http://a/1\r", "", "  {\"url\": \"http://a/2\"}", "# c", "http://a/3", NULL
+  };
+
+  /* The same lines however the bytes arrive. */
+  for (gsize piece = 1; piece <= sizeof text; piece++)
+    {
+      g_auto(GStrv) lines = read_all (text, sizeof text - 1, piece);
+
+      g_assert_cmpstrv (lines, expected);
+    }
+
+  /* A newline at the end ends the last line; nothing follows it. */
+  {
+    g_auto(GStrv) lines = read_all ("x\n", 2, 2);
+
+    g_assert_cmpstrv (lines, ((const char * const[]) { "x", NULL }));
+  }
+}
+
+/* Feeds @line (then a newline) to a fresh reader in pieces of @piece
+ * bytes; TRUE if it took all of it, else @error says why. */
+static gboolean
+feed_line (const char      *line,
+           gsize            size,
+           gsize            piece,
+           gsize           *max_held,
+           GError         **error)
+{
+  g_autoptr(PcqInputReader) reader = pcq_input_reader_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok = TRUE;
+
+  for (gsize at = 0; ok && at < size; at += piece)
+    ok = pcq_input_reader_feed (reader, line + at, MIN (piece, size - at),
+                                collect_line, lines, error);
+  if (ok)
+    ok = pcq_input_reader_feed (reader, "\n", 1, collect_line, lines, error);
+
+  g_assert_cmpuint (lines->len, ==, ok ? 1 : 0);
+  if (ok)
+    g_assert_cmpuint (strlen (g_ptr_array_index (lines, 0)), ==, size);
+  *max_held = pcq_input_reader_get_max_held (reader);
+
+  return ok;
+}
+
+static void
+test_reader_bounds (void)
+{
+  gsize big = 20 * 1024 * 1024;
+  g_autofree char *line = g_malloc (big);
+  g_autoptr(GError) error = NULL;
+  gsize held;
+
+  memset (line, 'a', big);
+
+  /* A link line: up to 64 KiB, … */
+  g_assert_true (feed_line (line, PCQ_INPUT_LINK_LINE_MAX, 4096, &held, &error));
+  g_assert_no_error (error);
+  g_assert_false (feed_line (line, PCQ_INPUT_LINK_LINE_MAX + 1, 4096, &held, &error));
+  g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_LINE_TOO_LONG);
+  g_assert_cmpstr (error->message, ==, "line 1 is longer than 64 KiB: not a list of tasks");
+  g_clear_error (&error);
+
+  /* … and a line of 20 MB without a newline is refused, the reader
+   * never holding more than the bound of it (nor copying it into the
+   * message). */
+  g_assert_false (feed_line (line, big, 256 * 1024, &held, &error));
+  g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_LINE_TOO_LONG);
+  g_assert_cmpuint (held, <=, PCQ_INPUT_LINK_LINE_MAX);
+  g_assert_null (strstr (error->message, "aaaa"));
+  g_clear_error (&error);
+
+  /* Blanks count: whitespace is no way around the bound. */
+  memset (line, ' ', PCQ_INPUT_LINK_LINE_MAX + 1);
+  g_assert_false (feed_line (line, PCQ_INPUT_LINK_LINE_MAX + 1, 1000, &held, &error));
+  g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_LINE_TOO_LONG);
+  g_clear_error (&error);
+
+  /* A JSON line (its first byte other than a blank is “{”, even in a
+   * later piece): up to 1 MiB, fed a byte at a time (a reader that
+   * looked at its line again for each piece would take hours here). */
+  memset (line, 'a', big);
+  line[0] = ' ';
+  line[1] = '{';
+  g_assert_true (feed_line (line, PCQ_INPUT_JSON_LINE_MAX, 1, &held, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (held, ==, PCQ_INPUT_JSON_LINE_MAX);
+  g_assert_false (feed_line (line, PCQ_INPUT_JSON_LINE_MAX + 1, 65536, &held, &error));
+  g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_LINE_TOO_LONG);
+  g_assert_cmpstr (error->message, ==, "line 1 is longer than 1 MiB: not a list of tasks");
+  g_clear_error (&error);
+  g_assert_false (feed_line (line, big, 256 * 1024, &held, &error));
+  g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_LINE_TOO_LONG);
+  g_assert_cmpuint (held, <=, PCQ_INPUT_JSON_LINE_MAX);
+}
+
+static void
+test_reader_nul (void)
+{
+  static const char text[] = "http://a/1\n{\"url\": \"http://a/\0b\"}\nhttp://a/3\n";
+  g_autoptr(PcqInputReader) reader = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
+
+  /* Whatever the pieces, line 1 is read and line 2 refused; nothing of
+   * it or after it is handed on. */
+  for (gsize piece = 1; piece <= sizeof text; piece++)
+    {
+      g_clear_pointer (&reader, pcq_input_reader_free);
+      g_clear_pointer (&lines, g_ptr_array_unref);
+      g_clear_error (&error);
+      reader = pcq_input_reader_new ();
+      lines = g_ptr_array_new_with_free_func (g_free);
+      ok = TRUE;
+
+      for (gsize at = 0; ok && at < sizeof text - 1; at += piece)
+        ok = pcq_input_reader_feed (reader, text + at, MIN (piece, sizeof text - 1 - at),
+                                    collect_line, lines, &error);
+
+      g_assert_false (ok);
+      g_assert_error (error, PCQ_INPUT_ERROR, PCQ_INPUT_ERROR_NUL);
+      g_assert_cmpstr (error->message, ==, "line 2 contains a NUL byte: not a list of tasks");
+      g_assert_cmpuint (lines->len, ==, 1);
+      g_assert_cmpstr (g_ptr_array_index (lines, 0), ==, "http://a/1");
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -306,6 +478,9 @@ main (int    argc,
   g_test_add_func ("/pcq/input/bad-lines", test_bad_lines);
   g_test_add_func ("/pcq/input/split-lines", test_split_lines);
   g_test_add_func ("/pcq/input/submit", test_submit);
+  g_test_add_func ("/pcq/input/reader/lines", test_reader_lines);
+  g_test_add_func ("/pcq/input/reader/bounds", test_reader_bounds);
+  g_test_add_func ("/pcq/input/reader/nul", test_reader_nul);
 
   return g_test_run ();
 }

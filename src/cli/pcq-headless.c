@@ -9,10 +9,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
@@ -29,6 +31,7 @@
 #include "pcq-keyring.h"
 #include "pcq-run.h"
 #include "pcq-session.h"
+#include "pcq-sink.h"
 #include "pcq-vcs.h"
 
 #define READ_SIZE (256 * 1024)
@@ -46,27 +49,33 @@ typedef struct
   gint64        started;
   gboolean      progress;
   guint         progress_source;
+  char         *error;           /* why the run exits 2, for the summary */
 
   /* The input file, read on the main loop as jobs already run: stdin
-   * may be slow, and Ctrl+C must work while it is read. */
-  char         *input;
-  char         *output_dir;
-  GInputStream *input_stream;
-  GCancellable *input_cancellable;
-  GString      *input_pending;
-  guint         input_line;
+   * may be slow, and Ctrl+C must work while it is read. A regular file
+   * was checked whole before (check_whole_input()). */
+  char           *input;
+  char           *output_dir;
+  int             input_fd;
+  GInputStream   *input_stream;
+  GCancellable   *input_cancellable;
+  PcqInputReader *reader;
 
   /* Batch files: the input line (and custom_id) of each job from the
-   * input, and one JSON line per line that failed, for errors.jsonl. */
+   * input, and one JSON line per line that failed, for errors.jsonl
+   * (whose name is reserved before any task from the input is queued). */
   GHashTable   *input_jobs;
   GPtrArray    *errors;
   guint         n_batch_lines;
+  char         *errors_path;
+  char         *errors_written;  /* where they went */
 } Headless;
 
 typedef struct
 {
-  guint  line;
-  char  *custom_id;  /* nullable */
+  guint   line;
+  char   *custom_id;  /* nullable */
+  PcqJob *job;
 } InputLine;
 
 /* PCQ_API_KEY wins; without it, the key stored in the keyring (if the
@@ -90,10 +99,12 @@ input_line_free (gpointer data)
   InputLine *info = data;
 
   g_free (info->custom_id);
+  g_clear_object (&info->job);
   g_free (info);
 }
 
 static void maybe_done (Headless *h);
+static void clear_progress_line (Headless *h);
 
 static char *
 default_output_dir (void)
@@ -201,18 +212,19 @@ track_input_job (Headless   *h,
   *id = pcq_job_get_id (job);
   info->line = line;
   info->custom_id = g_strdup (custom_id);
+  info->job = g_object_ref (job);
   g_hash_table_replace (h->input_jobs, id, info);
 }
 
 /* One line of the input file: a task, or a bad line. */
 static void
-submit_line (Headless *h,
-             char     *line)
+submit_line (const char *line,
+             guint       number,
+             gpointer    user_data)
 {
+  Headless *h = user_data;
   g_autoptr(PcqInputTask) task = NULL;
   PcqInputLineKind kind;
-
-  h->input_line++;
 
   kind = pcq_input_parse_line_full (line, PCQ_INPUT_FLAGS_NONE, &task);
   if (kind == PCQ_INPUT_LINE_EMPTY)
@@ -223,12 +235,12 @@ submit_line (Headless *h,
 
   if (kind == PCQ_INPUT_LINE_INVALID)
     {
-      bad_line (h, h->input, h->input_line, task->custom_id, task->error);
+      bad_line (h, h->input, number, task->custom_id, task->error);
       return;
     }
 
   track_input_job (h, pcq_input_task_submit (task, h->engine, h->output_dir),
-                   h->input_line, task->custom_id);
+                   number, task->custom_id);
   h->n_submitted++;
 }
 
@@ -237,9 +249,38 @@ stop_reading (Headless *h)
 {
   g_clear_object (&h->input_stream);
   g_clear_object (&h->input_cancellable);
-  if (h->input_pending != NULL)
-    g_string_free (g_steal_pointer (&h->input_pending), TRUE);
+  g_clear_pointer (&h->reader, pcq_input_reader_free);
   maybe_done (h);
+}
+
+/* A streamed input turned out to be no list of tasks (a regular file
+ * was checked before anything started, so this is a pipe, or a file
+ * that changed meanwhile): no task of it starts from now on. Those of
+ * its earlier lines still queued are cancelled, the running ones end as
+ * they would, and the run exits 2. */
+static void
+refuse_input (Headless     *h,
+              const GError *error)
+{
+  g_autoptr(GPtrArray) queued = g_ptr_array_new ();
+  GHashTableIter iter;
+  InputLine *info;
+
+  clear_progress_line (h);
+  g_printerr ("pcq: %s: %s\n", h->input, error->message);
+  g_free (h->error);
+  h->error = g_strdup_printf ("%s: %s", h->input, error->message);
+
+  g_hash_table_iter_init (&iter, h->input_jobs);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &info))
+    {
+      if (pcq_job_get_state (info->job) == PCQ_JOB_QUEUED)
+        g_ptr_array_add (queued, info->job);
+    }
+
+  /* Cancelling may finish a job at once: not while iterating. */
+  for (guint i = 0; i < queued->len; i++)
+    pcq_engine_cancel (h->engine, g_ptr_array_index (queued, i));
 }
 
 static void
@@ -252,7 +293,6 @@ read_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   const char *data;
   gsize size;
-  gsize start = 0;
 
   bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
   if (bytes == NULL)
@@ -269,51 +309,113 @@ read_cb (GObject      *object,
   data = g_bytes_get_data (bytes, &size);
   if (size == 0)
     {
-      /* The last line may lack its newline. */
-      if (h->input_pending->len > 0)
-        submit_line (h, h->input_pending->str);
+      pcq_input_reader_end (h->reader, submit_line, h);
       stop_reading (h);
       return;
     }
 
-  g_string_append_len (h->input_pending, data, size);
-  for (gsize i = 0; i < h->input_pending->len; i++)
+  /* Each line is checked before it is parsed: nothing of a line that
+   * is too long or holds a NUL, nor of any after it, is queued. */
+  if (!pcq_input_reader_feed (h->reader, data, size, submit_line, h, &error))
     {
-      if (h->input_pending->str[i] != '\n')
-        continue;
-
-      h->input_pending->str[i] = '\0';
-      submit_line (h, h->input_pending->str + start);
-      start = i + 1;
+      refuse_input (h, error);
+      stop_reading (h);
+      return;
     }
-  g_string_erase (h->input_pending, 0, start);
 
   g_input_stream_read_bytes_async (h->input_stream, READ_SIZE, G_PRIORITY_DEFAULT,
                                    h->input_cancellable, read_cb, h);
 }
 
-static gboolean
-start_reading (Headless    *h,
-               GError     **error)
+static void
+start_reading (Headless *h)
 {
-  if (g_strcmp0 (h->input, "-") == 0)
-    {
-      h->input_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-    }
-  else
-    {
-      g_autoptr(GFile) file = g_file_new_for_commandline_arg (h->input);
-
-      h->input_stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
-      if (h->input_stream == NULL)
-        return FALSE;
-    }
-
+  /* stdin stays open: only a file opened here is closed. */
+  h->input_stream = g_unix_input_stream_new (h->input_fd, h->input_fd != STDIN_FILENO);
+  h->input_fd = -1;
   h->input_cancellable = g_cancellable_new ();
-  h->input_pending = g_string_new (NULL);
+  h->reader = pcq_input_reader_new ();
   g_input_stream_read_bytes_async (h->input_stream, READ_SIZE, G_PRIORITY_DEFAULT,
                                    h->input_cancellable, read_cb, h);
+}
+
+static gboolean
+set_input_error (GError     **error,
+                 int          errsv,
+                 const char  *input)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               "%s: %s", input, g_strerror (errsv));
+  return FALSE;
+}
+
+/* A regular file (given by name or as stdin) is read whole once before
+ * any task starts, and refused if it is no list of tasks: then nothing
+ * of it runs. It is read again from where it was for its tasks. A pipe
+ * cannot be read twice: it is checked line by line as it is read
+ * (read_cb()). */
+static gboolean
+check_whole_input (Headless  *h,
+                   GError   **error)
+{
+  g_autoptr(PcqInputReader) reader = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *buffer = NULL;
+  struct stat st;
+  off_t start;
+
+  if (fstat (h->input_fd, &st) != 0)
+    return set_input_error (error, errno, h->input);
+  if (S_ISDIR (st.st_mode))
+    return set_input_error (error, EISDIR, h->input);
+  if (!S_ISREG (st.st_mode))
+    return TRUE;
+
+  start = lseek (h->input_fd, 0, SEEK_CUR);
+  if (start < 0)
+    return set_input_error (error, errno, h->input);
+
+  reader = pcq_input_reader_new ();
+  buffer = g_malloc (READ_SIZE);
+  for (;;)
+    {
+      gssize n = read (h->input_fd, buffer, READ_SIZE);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_input_error (error, errno, h->input);
+      if (n == 0)
+        break;
+
+      if (!pcq_input_reader_feed (reader, buffer, n, NULL, NULL, &local_error))
+        {
+          g_set_error (error, local_error->domain, local_error->code,
+                       "%s: %s", h->input, local_error->message);
+          return FALSE;
+        }
+    }
+
+  if (lseek (h->input_fd, start, SEEK_SET) != start)
+    return set_input_error (error, errno, h->input);
+
   return TRUE;
+}
+
+/* Opens the input: stdin, or a local file. */
+static gboolean
+open_input (Headless  *h,
+            GError   **error)
+{
+  if (g_strcmp0 (h->input, "-") == 0)
+    h->input_fd = STDIN_FILENO;
+  else
+    h->input_fd = g_open (h->input, O_RDONLY | O_CLOEXEC, 0);
+
+  if (h->input_fd < 0)
+    return set_input_error (error, errno, h->input);
+
+  return check_whole_input (h, error);
 }
 
 static void
@@ -414,7 +516,12 @@ job_finished_cb (PcqEngine *engine,
       g_autofree char *label = job_label (job);
       guint64 id = pcq_job_get_id (job);
       InputLine *info = g_hash_table_lookup (h->input_jobs, &id);
-      const char *reason = pcq_job_get_error (job) ? pcq_job_get_error (job) : _("no reason given");
+      const char *reason = pcq_job_get_error (job);
+
+      if (reason == NULL && state == PCQ_JOB_CANCELLED && h->error != NULL)
+        reason = _("its input was refused");
+      else if (reason == NULL)
+        reason = _("no reason given");
 
       clear_progress_line (h);
       if (info != NULL && pcq_job_get_kind (job) == PCQ_JOB_BATCH)
@@ -488,7 +595,10 @@ interrupt_cb (gpointer user_data)
 }
 
 /* A batch file's lines that failed go to errors.jsonl in the output
- * folder (replacing the one of an earlier run), in input order. */
+ * folder, in input order. Its name was reserved like a result's, so no
+ * result of this run takes it, and it replaces no file: should one lie
+ * there (an earlier run's, or anybody's), it takes the next free name,
+ * "errors (1).jsonl", as a result would. */
 static gint
 compare_error_lines (gconstpointer a,
                      gconstpointer b)
@@ -496,15 +606,111 @@ compare_error_lines (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+static gboolean
+write_all (int         fd,
+           const char *data,
+           gsize       size)
+{
+  while (size > 0)
+    {
+      gssize n = write (fd, data, size);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+
+      data += n;
+      size -= n;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+set_write_error (GError     **error,
+                 int          errsv,
+                 const char  *path)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               _("Cannot write “%s”: %s"), display, g_strerror (errsv));
+  return FALSE;
+}
+
+/* Writes @text to a temp file beside *@path and renames it there, never
+ * replacing a file: should the name have been taken meanwhile (by
+ * another program), the next free one. */
+static gboolean
+write_new_file (Headless  *h,
+                char     **path,
+                GString   *text,
+                GError   **error)
+{
+  g_autofree char *dir = g_path_get_dirname (*path);
+  g_autofree char *tmp = g_build_filename (dir, ".errors.jsonl-XXXXXX", NULL);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  gboolean written;
+  int errsv;
+
+  if (fd < 0)
+    return set_write_error (error, errno, *path);
+
+  written = write_all (fd, text->str, text->len) && fsync (fd) == 0;
+  errsv = errno;
+  close (fd);
+  if (!written)
+    {
+      g_unlink (tmp);
+      return set_write_error (error, errsv, *path);
+    }
+
+  for (guint i = 0; ; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (pcq_sink_rename_part (tmp, *path, FALSE, &local_error))
+        return TRUE;
+
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          g_unlink (tmp);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      if (i == 16)
+        {
+          g_unlink (tmp);
+          return set_write_error (error, EEXIST, *path);
+        }
+
+      /* The name taken stays reserved: the next free one. */
+      g_free (*path);
+      *path = pcq_engine_reserve_name (h->engine, dir, "errors.jsonl", error);
+      if (*path == NULL)
+        {
+          g_unlink (tmp);
+          return FALSE;
+        }
+    }
+}
+
 static void
 write_errors (Headless *h)
 {
   g_autoptr(GString) text = NULL;
-  g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
 
   if (h->n_batch_lines == 0 || h->errors->len == 0)
     return;
+
+  if (h->errors_path == NULL)
+    {
+      g_printerr ("pcq: %s\n", _("no free name for errors.jsonl in the output folder"));
+      return;
+    }
 
   g_ptr_array_sort (h->errors, compare_error_lines);
   text = g_string_new (NULL);
@@ -516,15 +722,15 @@ write_errors (Headless *h)
       g_string_append_c (text, '\n');
     }
 
-  path = g_build_filename (h->output_dir, "errors.jsonl", NULL);
-  if (!g_file_set_contents (path, text->str, text->len, &error))
+  if (!write_new_file (h, &h->errors_path, text, &error))
     g_printerr ("pcq: %s\n", error->message);
   else
     {
+      h->errors_written = g_filename_display_name (h->errors_path);
       g_printerr ("pcq: ");
       g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u failed line of %s listed in %s",
                                "%u failed lines of %s listed in %s", h->errors->len),
-                  h->errors->len, h->input, path);
+                  h->errors->len, h->input, h->errors_written);
       g_printerr ("\n");
     }
 }
@@ -535,26 +741,102 @@ write_errors (Headless *h)
 static guint
 count_left (Headless *h)
 {
+  if (h->engine == NULL || h->session == NULL)
+    return 0;
+
   return pcq_engine_get_n_queued (h->engine) + pcq_engine_get_n_active (h->engine) +
          pcq_session_get_n_held_back (h->session);
 }
 
-/* The contract's last stdout line. Only numbers: no JSON escaping needed. */
+/* @text as a JSON string (made valid UTF-8 first: a message may hold a
+ * file name). */
+static char *
+json_string (const char *text)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_VALUE);
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+
+  json_node_set_string (node, valid);
+  return json_to_string (node, FALSE);
+}
+
+/* The contract's last stdout line, on every exit: a run refused before
+ * it started has zeros, and says why in "error". */
 static void
 print_summary (Headless *h)
 {
+  g_autoptr(GString) line = g_string_new (NULL);
   char seconds[G_ASCII_DTOSTR_BUF_SIZE];
+  PcqEngine *engine = h->engine;
 
   g_ascii_formatd (seconds, sizeof seconds, "%.3f",
                    (g_get_monotonic_time () - h->started) / (double) G_USEC_PER_SEC);
-  g_print ("{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"left\": %u, "
-           "\"bytes\": %" G_GUINT64_FORMAT ", \"seconds\": %s}\n",
-           pcq_engine_get_n_done (h->engine),
-           pcq_engine_get_n_failed (h->engine) + h->n_bad_lines,
-           pcq_engine_get_n_cancelled (h->engine),
-           count_left (h),
-           pcq_engine_get_bytes_done (h->engine),
-           seconds);
+  g_string_append_printf (line, "{\"done\": %u, \"failed\": %u, \"cancelled\": %u, \"left\": %u, "
+                          "\"bytes\": %" G_GUINT64_FORMAT ", \"seconds\": %s",
+                          engine != NULL ? pcq_engine_get_n_done (engine) : 0,
+                          (engine != NULL ? pcq_engine_get_n_failed (engine) : 0) + h->n_bad_lines,
+                          engine != NULL ? pcq_engine_get_n_cancelled (engine) : 0,
+                          count_left (h),
+                          engine != NULL ? pcq_engine_get_bytes_done (engine) : 0,
+                          seconds);
+  if (h->errors_written != NULL)
+    {
+      g_autofree char *file = json_string (h->errors_written);
+
+      g_string_append_printf (line, ", \"errors_file\": %s", file);
+    }
+  if (h->error != NULL)
+    {
+      g_autofree char *error = json_string (h->error);
+
+      g_string_append_printf (line, ", \"error\": %s", error);
+    }
+  g_string_append (line, "}\n");
+
+  g_print ("%s", line->str);
+}
+
+static void
+headless_clear (Headless *h)
+{
+  g_clear_object (&h->engine);
+  g_clear_pointer (&h->loop, g_main_loop_unref);
+  g_clear_pointer (&h->input_jobs, g_hash_table_unref);
+  g_clear_pointer (&h->errors, g_ptr_array_unref);
+  /* The last commit, then the lock goes. */
+  if (h->session != NULL)
+    pcq_session_close (h->session);
+  g_clear_object (&h->session);
+  if (h->input_fd > STDIN_FILENO)
+    close (h->input_fd);
+  h->input_fd = -1;
+  g_clear_pointer (&h->error, g_free);
+  g_clear_pointer (&h->errors_path, g_free);
+  g_clear_pointer (&h->errors_written, g_free);
+}
+
+static int usage_error (Headless   *h,
+                        const char *format,
+                        ...) G_GNUC_PRINTF (2, 3);
+
+/* Exit 2, before any task ran: why, on stderr and in the summary. */
+static int
+usage_error (Headless   *h,
+             const char *format,
+             ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_free (h->error);
+  h->error = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("pcq: %s\n", h->error);
+  print_summary (h);
+  headless_clear (h);
+
+  return PCQ_EXIT_USAGE;
 }
 
 /**
@@ -600,46 +882,30 @@ pcq_headless_run (int    argc,
     { NULL }
   };
 
+  h.started = g_get_monotonic_time ();
+  h.input_fd = -1;
+
   context = g_option_context_new (NULL);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _("Download URLs and ask an OpenAI-compatible API in a queue, "
                                            "without a window. The API key comes from PCQ_API_KEY or the keyring."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("pcq: %s\n", error->message);
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, "%s", error->message);
 
   if (api_jobs < 1 || api_jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
-    {
-      g_printerr ("pcq: ");
-      g_printerr (_("--api-jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
-      g_printerr ("\n");
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, _("--api-jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
 
   if (jobs < 1 || jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
-    {
-      g_printerr ("pcq: ");
-      g_printerr (_("--jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
-      g_printerr ("\n");
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, _("--jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
 
   if (commit && !pcq_vcs_is_supported ())
-    {
-      g_printerr ("pcq: %s\n", _("--commit: this build has no Git support"));
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, "%s", _("--commit: this build has no Git support"));
 
   for (guint i = 0; prompts != NULL && prompts[i] != NULL; i++)
     {
       if (*prompts[i] == '\0' || !g_utf8_validate (prompts[i], -1, NULL))
-        {
-          g_printerr ("pcq: %s\n", _("--prompt must be non-empty UTF-8 text"));
-          return PCQ_EXIT_USAGE;
-        }
+        return usage_error (&h, "%s", _("--prompt must be non-empty UTF-8 text"));
     }
 
   if (api_base != NULL)
@@ -648,35 +914,23 @@ pcq_headless_run (int    argc,
       g_autofree char *host = pcq_check_url (endpoint, &error);
 
       if (host == NULL)
-        {
-          g_printerr ("pcq: --api-base: %s\n", error->message);
-          return PCQ_EXIT_USAGE;
-        }
+        return usage_error (&h, "--api-base: %s", error->message);
     }
 
   if (urls == NULL && prompts == NULL && input == NULL && !resume)
-    {
-      g_printerr ("pcq: %s\n", _("nothing to do: give URLs, --prompt TEXT or --input FILE (see --help)"));
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, "%s", _("nothing to do: give URLs, --prompt TEXT or --input FILE (see --help)"));
 
-  if (input != NULL && g_strcmp0 (input, "-") != 0 && access (input, R_OK) != 0)
-    {
-      int errsv = errno;
-
-      g_printerr ("pcq: %s: %s\n", input, g_strerror (errsv));
-      return PCQ_EXIT_USAGE;
-    }
+  /* An input that is no list of tasks is refused before anything of
+   * the run starts (a pipe, as it is read). */
+  h.input = input;
+  if (input != NULL && !open_input (&h, &error))
+    return usage_error (&h, "%s", error->message);
 
   if (output_dir == NULL)
     output_dir = default_output_dir ();
   if (!check_output_dir (output_dir, &error))
-    {
-      g_printerr ("pcq: %s\n", error->message);
-      return PCQ_EXIT_USAGE;
-    }
+    return usage_error (&h, "%s", error->message);
 
-  h.started = g_get_monotonic_time ();
   h.engine = pcq_engine_new ();
   /* Nothing starts before the engine is set up and has its key. */
   pcq_engine_set_paused (h.engine, TRUE);
@@ -699,12 +953,21 @@ pcq_headless_run (int    argc,
   if (h.session == NULL)
     {
       /* Another run (named by its pid) has the store. */
-      g_printerr ("pcq: %s\n", error->message);
-      g_clear_object (&h.engine);
-      return PCQ_EXIT_USAGE;
+      return usage_error (&h, "%s", error->message);
     }
   if (pcq_session_get_notice (h.session) != NULL)
     g_printerr ("pcq: %s\n", pcq_session_get_notice (h.session));
+
+  /* errors.jsonl is a file of this run like its results: its name is
+   * taken before any task is queued (those restored hold theirs
+   * already), so that no result takes it. */
+  if (input != NULL)
+    {
+      h.errors_path = pcq_engine_reserve_name (h.engine, output_dir, "errors.jsonl", &error);
+      if (h.errors_path == NULL)
+        g_debug ("No name for errors.jsonl: %s", error->message);
+      g_clear_error (&error);
+    }
 
   /* Only runs that may ask the API look in the keyring: a locked one
    * would otherwise prompt for plain downloads. */
@@ -728,16 +991,11 @@ pcq_headless_run (int    argc,
 
   h.loop = g_main_loop_new (NULL, FALSE);
   h.progress = isatty (STDERR_FILENO);
-  h.input = input;
   h.output_dir = output_dir;
   h.input_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, input_line_free);
   h.errors = g_ptr_array_new_with_free_func (g_free);
-  if (input != NULL && !start_reading (&h, &error))
-    {
-      g_printerr ("pcq: %s: %s\n", input, error->message);
-      g_clear_error (&error);
-      h.n_bad_lines++;
-    }
+  if (input != NULL)
+    start_reading (&h);
   maybe_done (&h);
 
   g_unix_signal_add (SIGINT, interrupt_cb, &h);
@@ -752,7 +1010,9 @@ pcq_headless_run (int    argc,
   write_errors (&h);
   print_summary (&h);
 
-  if (h.n_interrupts > 0)
+  if (h.error != NULL)
+    status = PCQ_EXIT_USAGE;
+  else if (h.n_interrupts > 0)
     status = PCQ_EXIT_INTERRUPTED;
   else if (pcq_engine_get_n_failed (h.engine) + pcq_engine_get_n_cancelled (h.engine) +
            h.n_bad_lines > 0)
@@ -760,13 +1020,7 @@ pcq_headless_run (int    argc,
   else
     status = PCQ_EXIT_OK;
 
-  g_clear_object (&h.engine);
-  g_clear_pointer (&h.loop, g_main_loop_unref);
-  g_clear_pointer (&h.input_jobs, g_hash_table_unref);
-  g_clear_pointer (&h.errors, g_ptr_array_unref);
-  /* The last commit, then the lock goes. */
-  pcq_session_close (h.session);
-  g_clear_object (&h.session);
+  headless_clear (&h);
 
   return status;
 }

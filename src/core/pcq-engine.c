@@ -1446,6 +1446,39 @@ pcq_engine_submit_request (PcqEngine  *self,
 }
 
 /**
+ * pcq_engine_reserve_name:
+ * @output_dir: a folder jobs save into
+ * @name: a file name (no folder)
+ * @error: return location for an error
+ *
+ * Reserves a free name in @output_dir for a file the caller writes
+ * beside the jobs' results (headless mode's errors.jsonl): "NAME", or
+ * "NAME (1)" and so on if a file or a job has that. No job of this
+ * engine takes it afterwards; a job that would be named so takes the
+ * next free name, as after any conflict.
+ *
+ * Returns: (transfer full) (nullable): the reserved path
+ */
+char *
+pcq_engine_reserve_name (PcqEngine   *self,
+                         const char  *output_dir,
+                         const char  *name,
+                         GError     **error)
+{
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+  g_return_val_if_fail (output_dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL && *name != '\0' && strchr (name, '/') == NULL, NULL);
+
+  /* The same folder as the jobs' (made absolute alike), so that the
+   * same path is reserved. */
+  dir = g_canonicalize_filename (output_dir, NULL);
+
+  return pcq_sink_reserve (self->names, dir, name, error);
+}
+
+/**
  * pcq_engine_cancel:
  *
  * Cancels a queued or running job. A queued job is cancelled at once;

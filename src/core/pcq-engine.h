@@ -53,6 +53,10 @@ PcqJob     *pcq_engine_submit_request       (PcqEngine           *self,
                                              const char          *body,
                                              const char          *output_dir,
                                              const char          *name);
+char       *pcq_engine_reserve_name         (PcqEngine           *self,
+                                             const char          *output_dir,
+                                             const char          *name,
+                                             GError             **error);
 void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry_now            (PcqEngine           *self,

@@ -334,6 +334,199 @@ pcq_input_split_lines (const char *text,
   return n_rejected;
 }
 
+/* Reading a list of tasks */
+
+G_DEFINE_QUARK (pcq-input-error-quark, pcq_input_error)
+
+struct _PcqInputReader
+{
+  GString  *line;      /* the line being read, without its newline */
+  gsize     max;       /* its bound: a link line's, until it starts like JSON */
+  gboolean  started;   /* a byte other than a blank was seen in it */
+  guint     number;    /* lines ended so far */
+  gsize     max_held;
+  gboolean  failed;
+};
+
+/**
+ * pcq_input_reader_new:
+ *
+ * A reader for a list of tasks of any size, from a file or a stream: it
+ * looks at each byte once and holds one line at most, so that a file
+ * that is no list (a binary, /dev/zero) costs little time and memory
+ * before it is refused.
+ *
+ * Returns: (transfer full): a reader at line 1
+ */
+PcqInputReader *
+pcq_input_reader_new (void)
+{
+  PcqInputReader *self = g_new0 (PcqInputReader, 1);
+
+  self->line = g_string_new (NULL);
+  self->max = PCQ_INPUT_LINK_LINE_MAX;
+
+  return self;
+}
+
+void
+pcq_input_reader_free (PcqInputReader *self)
+{
+  if (self == NULL)
+    return;
+
+  g_string_free (self->line, TRUE);
+  g_free (self);
+}
+
+/* The error names the line by its number only: its bytes are whatever
+ * the file held, and are not shown. */
+static gboolean
+reader_fail (PcqInputReader  *self,
+             PcqInputError    code,
+             GError         **error)
+{
+  guint number = self->number + 1;
+
+  self->failed = TRUE;
+
+  if (code == PCQ_INPUT_ERROR_NUL)
+    {
+      g_set_error (error, PCQ_INPUT_ERROR, code,
+                   _("line %u contains a NUL byte: not a list of tasks"), number);
+    }
+  else
+    {
+      g_autofree char *size = NULL;
+
+      if (self->max % (1024 * 1024) == 0)
+        size = g_strdup_printf ("%" G_GSIZE_FORMAT " MiB", self->max / (1024 * 1024));
+      else
+        size = g_strdup_printf ("%" G_GSIZE_FORMAT " KiB", self->max / 1024);
+      /* TRANSLATORS: %s is a size, “64 KiB” */
+      g_set_error (error, PCQ_INPUT_ERROR, code,
+                   _("line %u is longer than %s: not a list of tasks"), number, size);
+    }
+
+  return FALSE;
+}
+
+/* Adds @size bytes (no newline among them) to the current line. */
+static gboolean
+reader_append (PcqInputReader  *self,
+               const char      *data,
+               gsize            size,
+               GError         **error)
+{
+  if (memchr (data, '\0', size) != NULL)
+    return reader_fail (self, PCQ_INPUT_ERROR_NUL, error);
+
+  /* Its first byte other than a blank says which bound applies, as it
+   * says how pcq_input_parse_line_full() reads it. */
+  for (gsize i = 0; !self->started && i < size; i++)
+    {
+      if (g_ascii_isspace (data[i]))
+        continue;
+
+      self->started = TRUE;
+      if (strchr ("{[\"", data[i]) != NULL)
+        self->max = PCQ_INPUT_JSON_LINE_MAX;
+    }
+
+  if (size > self->max - self->line->len)
+    return reader_fail (self, PCQ_INPUT_ERROR_LINE_TOO_LONG, error);
+
+  g_string_append_len (self->line, data, size);
+  self->max_held = MAX (self->max_held, self->line->len);
+
+  return TRUE;
+}
+
+static void
+reader_end_line (PcqInputReader   *self,
+                 PcqInputLineFunc  func,
+                 gpointer          user_data)
+{
+  self->number++;
+  if (func != NULL)
+    func (self->line->str, self->number, user_data);
+
+  g_string_truncate (self->line, 0);
+  self->max = PCQ_INPUT_LINK_LINE_MAX;
+  self->started = FALSE;
+}
+
+/**
+ * pcq_input_reader_feed:
+ * @data: (array length=size): the next bytes of the input
+ * @func: (nullable): called with each line they end (none: only check)
+ * @error: return location for a %PCQ_INPUT_ERROR
+ *
+ * Returns: %FALSE if the input is no list of tasks: a line is longer
+ *   than its bound, or holds a NUL byte. The reader takes nothing more
+ *   then.
+ */
+gboolean
+pcq_input_reader_feed (PcqInputReader    *self,
+                       const char        *data,
+                       gsize              size,
+                       PcqInputLineFunc   func,
+                       gpointer           user_data,
+                       GError           **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (!self->failed, FALSE);
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+
+  while (size > 0)
+    {
+      const char *newline = memchr (data, '\n', size);
+      gsize length = newline != NULL ? (gsize) (newline - data) : size;
+
+      if (!reader_append (self, data, length, error))
+        return FALSE;
+
+      if (newline == NULL)
+        break;
+
+      reader_end_line (self, func, user_data);
+      data = newline + 1;
+      size -= length + 1;
+    }
+
+  return TRUE;
+}
+
+/**
+ * pcq_input_reader_end:
+ *
+ * The input ended: its last line may lack its newline.
+ */
+void
+pcq_input_reader_end (PcqInputReader   *self,
+                      PcqInputLineFunc  func,
+                      gpointer          user_data)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->failed);
+
+  if (self->line->len > 0)
+    reader_end_line (self, func, user_data);
+}
+
+/**
+ * pcq_input_reader_get_max_held:
+ *
+ * Returns: the most bytes of one line the reader held at once
+ */
+gsize
+pcq_input_reader_get_max_held (PcqInputReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->max_held;
+}
+
 /**
  * pcq_input_task_submit:
  * @task: a task from pcq_input_parse_line() (not a bad line's)

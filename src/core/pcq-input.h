@@ -69,6 +69,46 @@ guint             pcq_input_split_lines      (const char          *text,
                                               GPtrArray           *tasks,
                                               GString             *rejected);
 
+/* How long a line may be (in bytes, before its newline): a link line,
+ * and a line that starts like JSON (`{`, `[`, `"` after blanks). A
+ * longer line, or a NUL byte in any line, means the input is no list of
+ * tasks at all. */
+#define PCQ_INPUT_LINK_LINE_MAX (64 * 1024)
+#define PCQ_INPUT_JSON_LINE_MAX (1024 * 1024)
+
+#define PCQ_INPUT_ERROR (pcq_input_error_quark ())
+
+typedef enum
+{
+  PCQ_INPUT_ERROR_LINE_TOO_LONG,
+  PCQ_INPUT_ERROR_NUL,
+} PcqInputError;
+
+/* Cuts a stream of bytes into lines, in linear time, holding no more
+ * than one line (at most PCQ_INPUT_JSON_LINE_MAX bytes). */
+typedef struct _PcqInputReader PcqInputReader;
+
+/* @line: one line without its newline (NUL-terminated, no NUL inside);
+ * @number: its number, from 1 */
+typedef void (*PcqInputLineFunc) (const char *line,
+                                  guint       number,
+                                  gpointer    user_data);
+
+GQuark            pcq_input_error_quark      (void);
+PcqInputReader   *pcq_input_reader_new       (void);
+void              pcq_input_reader_free      (PcqInputReader      *self);
+gboolean          pcq_input_reader_feed      (PcqInputReader      *self,
+                                              const char          *data,
+                                              gsize                size,
+                                              PcqInputLineFunc     func,
+                                              gpointer             user_data,
+                                              GError             **error);
+void              pcq_input_reader_end       (PcqInputReader      *self,
+                                              PcqInputLineFunc     func,
+                                              gpointer             user_data);
+gsize             pcq_input_reader_get_max_held (PcqInputReader   *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqInputTask, pcq_input_task_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqInputReader, pcq_input_reader_free)
 
 G_END_DECLS

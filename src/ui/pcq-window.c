@@ -85,15 +85,18 @@ typedef enum
  * being read (contents), or many links at once (tasks). */
 typedef struct
 {
-  PcqWindow *window;    /* while the file loads */
-  char      *label;     /* the file's name, for the toast; NULL for links */
-  char      *output_dir;
-  GBytes    *contents;
-  gsize      offset;
-  GPtrArray *tasks;     /* PcqInputTask */
-  guint      next;
-  guint      n_added;
-  guint      n_bad;
+  PcqWindow      *window;     /* while the file loads */
+  char           *label;      /* the file's name, for the toast; NULL for links */
+  char           *output_dir;
+  PcqInputReader *reader;     /* while the file loads: is it a list of tasks? */
+  gsize           checked;    /* bytes the reader has seen */
+  GError         *refused;    /* why it is not */
+  GBytes         *contents;
+  gsize           offset;
+  GPtrArray      *tasks;      /* PcqInputTask */
+  guint           next;
+  guint           n_added;
+  guint           n_bad;
 } Feed;
 
 struct _PcqWindow
@@ -162,6 +165,8 @@ feed_free (Feed *feed)
   g_free (feed->label);
   g_free (feed->output_dir);
   g_clear_pointer (&feed->contents, g_bytes_unref);
+  g_clear_pointer (&feed->reader, pcq_input_reader_free);
+  g_clear_error (&feed->refused);
   g_clear_pointer (&feed->tasks, g_ptr_array_unref);
   g_free (feed);
 }
@@ -724,6 +729,24 @@ feed_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Each piece of a list file is checked as it comes: a file that is no
+ * list of tasks (a line over its bound, a NUL byte) stops loading there
+ * and is refused whole, none of its tasks added. */
+static gboolean
+import_read_more_cb (const char *contents,
+                     goffset     size,
+                     gpointer    user_data)
+{
+  Feed *import = user_data;
+
+  if (!pcq_input_reader_feed (import->reader, contents + import->checked,
+                              size - import->checked, NULL, NULL, &import->refused))
+    return FALSE;
+
+  import->checked = size;
+  return TRUE;
+}
+
 static void
 import_loaded_cb (GObject      *object,
                   GAsyncResult *result,
@@ -737,7 +760,17 @@ import_loaded_cb (GObject      *object,
 
   self = g_steal_pointer (&import->window);
 
-  if (!g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
+  if (g_file_load_partial_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error)
+      && import->refused == NULL && length > import->checked)
+    import_read_more_cb (contents, length, import);
+
+  if (error == NULL && import->refused != NULL)
+    {
+      g_free (contents);
+      g_propagate_error (&error, g_steal_pointer (&import->refused));
+    }
+
+  if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -750,6 +783,7 @@ import_loaded_cb (GObject      *object,
       return;
     }
 
+  g_clear_pointer (&import->reader, pcq_input_reader_free);
   import->contents = g_bytes_new_take (contents, length);
 
   if (!accepts_tasks (self))
@@ -772,7 +806,10 @@ import_file (PcqWindow  *self,
   import->label = g_file_get_basename (file);
   import->output_dir = output_dir ? g_strdup (output_dir) : dup_output_dir (self);
 
-  g_file_load_contents_async (file, self->cancellable, import_loaded_cb, import);
+  import->reader = pcq_input_reader_new ();
+
+  g_file_load_partial_contents_async (file, self->cancellable, import_read_more_cb,
+                                      import_loaded_cb, import);
 }
 
 static gboolean

@@ -902,6 +902,55 @@ test_open_files (Fixture       *f,
   pcq_test_assert_content (named_path, 0, 500);
 }
 
+/* A file that is no list of tasks (a NUL byte, a line over its bound,
+ * /dev/zero) is refused whole, with the line's number: none of its
+ * tasks is added, and /dev/zero is not read on and on. */
+static void
+test_import_refused (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *first = data_url (f, "refused-1.bin", 100);
+  g_autofree char *list_path = g_build_filename (f->out_dir, "nul.txt", NULL);
+  g_autofree char *long_path = g_build_filename (f->out_dir, "long.txt", NULL);
+  g_autoptr(GString) contents = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFile) long_file = NULL;
+  g_autoptr(GFile) zero = g_file_new_for_path ("/dev/zero");
+
+  g_string_append_printf (contents, "%s\nhttp://x/", first);
+  g_string_append_len (contents, "\0y\n", 3);
+  g_file_set_contents (list_path, contents->str, contents->len, &error);
+  g_assert_no_error (error);
+  file = g_file_new_for_path (list_path);
+  pcq_window_add_files (f->window, &file, 1, NULL);
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_last_toast (f->window) != NULL, WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Cannot import “nul.txt”: line 2 contains a NUL byte: not a list of tasks");
+
+  g_string_truncate (contents, 0);
+  g_string_append_printf (contents, "%s\n", first);
+  while (contents->len < 200 * 1024)
+    g_string_append_c (contents, 'x');
+  g_file_set_contents (long_path, contents->str, contents->len, &error);
+  g_assert_no_error (error);
+  long_file = g_file_new_for_path (long_path);
+  pcq_window_add_files (f->window, &long_file, 1, NULL);
+  PCQ_TEST_WAIT_FOR (g_str_has_prefix (_pcq_window_get_last_toast (f->window), "Cannot import “long.txt”"),
+                     WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Cannot import “long.txt”: line 2 is longer than 64 KiB: not a list of tasks");
+
+  pcq_window_add_files (f->window, &zero, 1, NULL);
+  PCQ_TEST_WAIT_FOR (g_str_has_prefix (_pcq_window_get_last_toast (f->window), "Cannot import “zero”"),
+                     WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Cannot import “zero”: line 1 contains a NUL byte: not a list of tasks");
+
+  g_assert_cmpuint (n_jobs (f), ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 0);
+}
+
 /* ---- ask tasks ----------------------------------------------------- */
 
 #define CHAT_ANSWER "A queue is a line: first in, first out.\n\n*Ünïcode* too."
@@ -1728,6 +1777,7 @@ main (int    argc,
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);
+  ADD ("/pcq/window/import-refused", test_import_refused);
   ADD ("/pcq/window/ask", test_ask);
   ADD ("/pcq/window/import-api-tasks", test_import_api_tasks);
   ADD ("/pcq/window/ask-streamed", test_ask_streamed);

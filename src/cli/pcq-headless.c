@@ -670,7 +670,7 @@ write_new_file (Headless  *h,
     {
       g_autoptr(GError) local_error = NULL;
 
-      if (pcq_sink_rename_part (tmp, *path, FALSE, &local_error))
+      if (pcq_sink_rename_part (tmp, *path, &local_error))
         return TRUE;
 
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))

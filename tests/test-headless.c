@@ -811,6 +811,54 @@ test_second_run_locked (void)
   g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
 }
 
+/* Secrets */
+
+/* `pcq --headless` with @env (NAME, VALUE, … NULL) added, and surely
+ * without a keyring: no session bus, not even the user's own one. */
+static PcqTestRun *
+run_start_env (Ctx                *ctx,
+               const char * const *env,
+               const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         ctx->home, ctx->state, ctx->config);
+  g_subprocess_launcher_set_cwd (launcher, ctx->out);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", ctx->home, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "SECRET_BACKEND");
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+
+  return pcq_test_run_spawn (launcher, NULL, args);
+}
+
+/* An API key with a line break inside is refused where it comes from,
+ * and the task fails saying so: no request goes out at all. */
+static void
+test_api_key_line_break (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *base = pcq_test_server_url (ctx->server, "/v1");
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  run = run_start_env (ctx,
+                       (const char *[]) { "PCQ_API_KEY", "sk-test-7Qz\r\nX-Injected: yes", NULL },
+                       (const char *[]) { "-o", ctx->out, "--api-base", base,
+                                          "--prompt", "Say hello", NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run),
+                            "The API key in PCQ_API_KEY contains a line break"));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), "sk-test-7Qz"));
+  g_assert_null (strstr (pcq_test_run_get_stdout (run), "sk-test-7Qz"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -841,6 +889,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/store/second-run-counts", test_second_run_counts, 30);
   pcq_test_add_isolated ("/pcq/headless/store/resume", test_resume_unfinished, 30);
   pcq_test_add_isolated ("/pcq/headless/store/second-run-locked", test_second_run_locked, 30);
+
+  pcq_test_add_isolated ("/pcq/headless/secrets/api-key-line-break", test_api_key_line_break, 30);
 
   return g_test_run ();
 }

@@ -78,8 +78,13 @@ use_keyring_key (PcqEngine *engine)
 
   if (error != NULL)
     g_debug ("No API key from the keyring: %s", error->message);
+  g_clear_error (&error);
 
-  pcq_engine_set_api_key (engine, key);
+  /* One with a line break is refused: API tasks fail saying so. */
+  if (pcq_api_check_key (key, PCQ_API_KEY_FROM_KEYRING, &error))
+    pcq_engine_set_api_key (engine, key);
+  else
+    pcq_engine_refuse_api_key (engine, error);
   pcq_keyring_free_key (key);
 }
 

@@ -89,6 +89,7 @@ struct _PcqEngine
   guint          stall_timeout;
   guint          retry_base_delay; /* ms */
   gboolean       has_api_key;
+  char          *api_key_error; /* a key was given and refused: why */
 
   /* API tasks; copied into each run. */
   char          *api_base;
@@ -771,6 +772,7 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->api_base, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
+  g_clear_pointer (&self->api_key_error, g_free);
 
   G_OBJECT_CLASS (pcq_engine_parent_class)->finalize (object);
 }
@@ -1002,6 +1004,7 @@ static void
 pcq_engine_init (PcqEngine *self)
 {
   g_autofree char *api_key = NULL;
+  g_autoptr(GError) error = NULL;
 
   self->main_context = g_main_context_ref_thread_default ();
   self->jobs = pcq_job_list_new ();
@@ -1033,7 +1036,10 @@ pcq_engine_init (PcqEngine *self)
 
   /* Read once; the environment is not looked at again. */
   api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
-  pcq_engine_set_api_key (self, api_key);
+  if (pcq_api_check_key (api_key, PCQ_API_KEY_FROM_ENVIRONMENT, &error))
+    pcq_engine_set_api_key (self, api_key);
+  else
+    pcq_engine_refuse_api_key (self, error);
   if (api_key != NULL)
     memset (api_key, 0, strlen (api_key));
 }
@@ -1831,11 +1837,57 @@ void
 pcq_engine_set_api_key (PcqEngine  *self,
                         const char *api_key)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (PCQ_IS_ENGINE (self));
 
+  if (!pcq_api_check_key (api_key, PCQ_API_KEY_FROM_ENTRY, &error))
+    {
+      pcq_engine_refuse_api_key (self, error);
+      return;
+    }
+
+  g_clear_pointer (&self->api_key_error, g_free);
   if (self->scheduler != NULL)
     pcq_scheduler_set_api_key (self->scheduler, api_key);
   self->has_api_key = self->scheduler != NULL && pcq_scheduler_has_api_key (self->scheduler);
+}
+
+/**
+ * pcq_engine_refuse_api_key:
+ * @error: why the key given was not taken (see pcq_api_check_key())
+ *
+ * A key was given (from PCQ_API_KEY, the keyring) but cannot be sent:
+ * API tasks that start from now on fail with @error's message and send
+ * nothing, rather than go out without a key. The engine counts as
+ * having a key, so that no other one is looked for behind the one the
+ * user chose; pcq_engine_set_api_key() with a usable key ends it.
+ */
+void
+pcq_engine_refuse_api_key (PcqEngine    *self,
+                           const GError *error)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (error != NULL);
+
+  g_free (self->api_key_error);
+  self->api_key_error = g_strdup (error->message);
+  if (self->scheduler != NULL)
+    pcq_scheduler_refuse_api_key (self->scheduler, error->message);
+  self->has_api_key = TRUE;
+}
+
+/**
+ * pcq_engine_get_api_key_error:
+ *
+ * Returns: (nullable): why the key given was refused, or %NULL
+ */
+const char *
+pcq_engine_get_api_key_error (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+
+  return self->api_key_error;
 }
 
 /**

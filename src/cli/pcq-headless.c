@@ -608,8 +608,18 @@ pcq_headless_run (int    argc,
   if (api_base != NULL)
     {
       g_autofree char *endpoint = pcq_api_chat_url (api_base);
-      g_autofree char *host = pcq_check_url (endpoint, &error);
+      g_autofree char *host = NULL;
 
+      /* API tasks send the API key; a password would only be stored. */
+      if (pcq_keyring_url_has_password (api_base))
+        {
+          g_printerr ("pcq: --api-base: %s\n",
+                      _("a password in the URL is not used: give the API key in PCQ_API_KEY "
+                        "or the keyring"));
+          return PCQ_EXIT_USAGE;
+        }
+
+      host = pcq_check_url (endpoint, &error);
       if (host == NULL)
         {
           g_printerr ("pcq: --api-base: %s\n", error->message);
@@ -723,6 +733,8 @@ pcq_headless_run (int    argc,
     status = PCQ_EXIT_OK;
 
   g_clear_object (&h.engine);
+  /* A password given in a URL reaches the keyring even in a short run. */
+  pcq_keyring_wait_stored ();
   g_clear_pointer (&h.loop, g_main_loop_unref);
   g_clear_pointer (&h.input_jobs, g_hash_table_unref);
   g_clear_pointer (&h.errors, g_ptr_array_unref);

@@ -18,6 +18,7 @@
 #include "pcq-error.h"
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
+#include "pcq-keyring.h"
 #include "pcq-sink.h"
 #include "pcq-run.h"
 #include "pcq-scheduler.h"
@@ -1276,7 +1277,9 @@ submit_api (PcqEngine  *self,
             const char *name)
 {
   g_autofree char *dir = g_canonicalize_filename (output_dir, NULL);
-  g_autofree char *endpoint = pcq_api_chat_url (self->api_base);
+  g_autofree char *base = pcq_api_chat_url (self->api_base);
+  /* API tasks send the API key: a password in the base is not kept. */
+  g_autofree char *endpoint = pcq_keyring_drop_url_password (base);
   g_autoptr(PcqJob) job = pcq_job_new_api (++self->last_id, kind, text, endpoint, dir, name);
 
   add_job (self, job);
@@ -1303,6 +1306,7 @@ pcq_engine_submit (PcqEngine  *self,
 {
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
+  g_autofree char *bare_url = NULL;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
@@ -1310,7 +1314,10 @@ pcq_engine_submit (PcqEngine  *self,
 
   /* Absolute, so that a recorded path means the same after a restart. */
   dir = g_canonicalize_filename (output_dir, NULL);
-  job = pcq_job_new (++self->last_id, url, dir, name);
+  /* A password in the URL is kept apart (pcq-keyring.c): never in the
+   * job, so never in the queue file or the list. */
+  bare_url = pcq_keyring_take_url_password (url);
+  job = pcq_job_new (++self->last_id, bare_url, dir, name);
   add_job (self, job);
 
   return job;

@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "pcq-api.h"
+#include "pcq-keyring.h"
 #include "pcq-sink.h"
 #include "pcq-worker.h"
 
@@ -45,6 +46,7 @@ struct _PcqTransfer
   /* Downloads. */
   GHashTable    *seen;         /* URLs redirected through */
   guint          redirects;
+  PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
 
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */

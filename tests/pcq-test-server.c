@@ -26,6 +26,7 @@ typedef struct
   gint64  time;
   guint   in_flight;   /* requests in flight on arrival, this one included */
   char   *range;       /* the Range header, if any */
+  char   *authorization; /* the Authorization header, if any */
 } LoggedRequest;
 
 struct _PcqTestServer
@@ -39,6 +40,7 @@ struct _PcqTestServer
   guint         in_flight;
   guint         max_in_flight;
   GPtrArray    *log;
+  char         *basic_auth;    /* what /auth/ wants in Authorization */
 
   /* Server thread only. */
   GHashTable   *path_hits;
@@ -654,6 +656,28 @@ dispatch (Request    *req,
       req->seed = (guint) param_uint (query, "seed", 0, G_MAXUINT);
       respond_short (req, size, send, param_uint (query, "reset", 0, 1) == 1);
     }
+  else if (g_str_equal (route, "auth"))
+    {
+      const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
+                                                        "Authorization");
+      const char *to = query ? g_hash_table_lookup (query, "to") : NULL;
+      g_autofree char *wanted = NULL;
+
+      g_mutex_lock (&self->lock);
+      wanted = g_strdup (self->basic_auth);
+      g_mutex_unlock (&self->lock);
+
+      if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
+        {
+          soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                        "WWW-Authenticate", "Basic realm=\"pcq-test\"");
+          respond_status (req, SOUP_STATUS_UNAUTHORIZED, NULL);
+        }
+      else if (to != NULL)
+        respond_redirect (req, to);
+      else
+        respond_data (req, query);
+    }
   else if (g_str_equal (route, "hang"))
     {
       soup_server_message_pause (req->msg);
@@ -681,6 +705,8 @@ handle_request (SoupServer        *server,
   entry->time = g_get_monotonic_time ();
   entry->range = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                          "Range"));
+  entry->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                 "Authorization"));
 
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->log, entry);
@@ -727,6 +753,7 @@ logged_request_free (gpointer data)
 
   g_free (entry->path);
   g_free (entry->range);
+  g_free (entry->authorization);
   g_free (entry);
 }
 
@@ -777,6 +804,7 @@ pcq_test_server_free (PcqTestServer *self)
 
   g_hash_table_unref (self->path_hits);
   g_ptr_array_unref (self->log);
+  g_free (self->basic_auth);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -927,6 +955,44 @@ pcq_test_server_dup_range (PcqTestServer *self,
       if (g_str_equal (entry->path, path) && seen++ == nth)
         {
           result = g_strdup (entry->range);
+          break;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+void
+pcq_test_server_set_basic_auth (PcqTestServer *self,
+                                const char    *user,
+                                const char    *password)
+{
+  g_autofree char *pair = g_strconcat (user, ":", password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+
+  g_mutex_lock (&self->lock);
+  g_free (self->basic_auth);
+  self->basic_auth = g_strconcat ("Basic ", encoded, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
+char *
+pcq_test_server_dup_authorization (PcqTestServer *self,
+                                   const char    *path,
+                                   guint          nth)
+{
+  char *result = NULL;
+  guint seen = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (g_str_equal (entry->path, path) && seen++ == nth)
+        {
+          result = g_strdup (entry->authorization);
           break;
         }
     }

@@ -48,6 +48,9 @@ G_BEGIN_DECLS
  *   /short/…/NAME    announces `size` bytes but sends only `send` bytes,
  *                    then closes the connection (`reset=1`: TCP reset).
  *   /hang/…          reads the request and never answers.
+ *   /auth/…/NAME     as /data, but only with the Authorization that
+ *                    pcq_test_server_set_basic_auth() set (else a 401
+ *                    asking for Basic); with `to=URL`, a 302 to URL.
  *
  * Anything else is a 404. Every request is logged (path as sent, arrival
  * time) and counted while in flight. Stalled and hanging requests are
@@ -88,6 +91,14 @@ guint          pcq_test_server_max_in_flight_since (PcqTestServer *self,
 char          *pcq_test_server_dup_range           (PcqTestServer *self,
                                                     const char    *path,
                                                     guint          nth);
+/* The Authorization header of the @nth request for @path, or NULL. */
+char          *pcq_test_server_dup_authorization   (PcqTestServer *self,
+                                                    const char    *path,
+                                                    guint          nth);
+/* The user and password /auth/ wants, as HTTP Basic. */
+void           pcq_test_server_set_basic_auth      (PcqTestServer *self,
+                                                    const char    *user,
+                                                    const char    *password);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqTestServer, pcq_test_server_free)
 

@@ -1147,6 +1147,228 @@ test_second_run_locked (void)
   g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
 }
 
+/* Secrets */
+
+#define AUTH_USER "alice"
+#define AUTH_PASSWORD "p@ss-9f3Kx7"
+/* As it is written in a URL. */
+#define AUTH_PASSWORD_IN_URL "p%40ss-9f3Kx7"
+/* A part of it that no encoding changes. */
+#define AUTH_PASSWORD_CORE "9f3Kx7"
+
+/* `pcq --headless` with @env (NAME, VALUE, … NULL) added, and surely
+ * without a keyring: no session bus, not even the user's own one. */
+static PcqTestRun *
+run_start_env (Ctx                *ctx,
+               const char * const *env,
+               const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         ctx->home, ctx->state, ctx->config);
+  g_subprocess_launcher_set_cwd (launcher, ctx->out);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", ctx->home, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "SECRET_BACKEND");
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+
+  return pcq_test_run_spawn (launcher, NULL, args);
+}
+
+static gboolean
+bytes_contain (const char *data,
+               gsize       length,
+               const char *needle)
+{
+  gsize n = strlen (needle);
+
+  for (gsize i = 0; n <= length && i <= length - n; i++)
+    if (memcmp (data + i, needle, n) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* The password is nowhere: not in what pcq printed, not in any byte of
+ * its store (the database, its journal and WAL, read raw). */
+static void
+assert_password_nowhere (Ctx        *ctx,
+                         PcqTestRun *run)
+{
+  const char *needles[] = { AUTH_PASSWORD, AUTH_PASSWORD_IN_URL, AUTH_PASSWORD_CORE, NULL };
+  g_autofree char *store_dir = g_build_filename (ctx->state, "pcq", NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_files = 0;
+
+  for (guint i = 0; needles[i] != NULL; i++)
+    {
+      g_assert_null (strstr (pcq_test_run_get_stdout (run), needles[i]));
+      g_assert_null (strstr (pcq_test_run_get_stderr (run), needles[i]));
+    }
+
+  dir = g_dir_open (store_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (store_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_file_get_contents (path, &contents, &length, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; needles[i] != NULL; i++)
+        if (bytes_contain (contents, length, needles[i]))
+          g_error ("the password is in %s", path);
+      n_files++;
+    }
+  /* There was a store to look into. */
+  g_assert_cmpuint (n_files, >, 0);
+}
+
+static char *
+expected_authorization (void)
+{
+  const char *pair = AUTH_USER ":" AUTH_PASSWORD;
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+
+  return g_strconcat ("Basic ", encoded, NULL);
+}
+
+/* user:password in a URL: the request carries them as Basic auth, and
+ * the password is neither stored nor printed. */
+static void
+test_url_password (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = g_strdup_printf ("http://%s:%s@127.0.0.1:%u/auth/locked.bin?size=5000&seed=4",
+                                          AUTH_USER, AUTH_PASSWORD_IN_URL,
+                                          pcq_test_server_get_port (ctx->server));
+  g_autofree char *path = out_path (ctx, "locked.bin");
+  g_autofree char *wanted = expected_authorization ();
+  g_autofree char *sent = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  pcq_test_assert_content (path, 4, 5000);
+
+  /* Sent at once, not after a 401. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/locked.bin"), ==, 1);
+  sent = pcq_test_server_dup_authorization (ctx->server, "/auth/locked.bin", 0);
+  g_assert_cmpstr (sent, ==, wanted);
+
+  assert_password_nowhere (ctx, run);
+}
+
+/* A redirect to another origin goes there without the credentials. */
+static void
+test_url_password_redirect (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(PcqTestServer) other = pcq_test_server_new ();
+  g_autofree char *target = pcq_test_server_url (other, "/data/moved.bin?size=3000&seed=5");
+  g_autofree char *escaped = g_uri_escape_string (target, NULL, FALSE);
+  g_autofree char *url = g_strdup_printf ("http://%s:%s@127.0.0.1:%u/auth/moved.bin?to=%s",
+                                          AUTH_USER, AUTH_PASSWORD_IN_URL,
+                                          pcq_test_server_get_port (ctx->server), escaped);
+  g_autofree char *path = out_path (ctx, "moved.bin");
+  g_autofree char *wanted = expected_authorization ();
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (path, 5, 3000);
+
+  first = pcq_test_server_dup_authorization (ctx->server, "/auth/moved.bin", 0);
+  g_assert_cmpstr (first, ==, wanted);
+  g_assert_cmpuint (pcq_test_server_count_requests (other, "/data/moved.bin"), ==, 1);
+  second = pcq_test_server_dup_authorization (other, "/data/moved.bin", 0);
+  g_assert_null (second);
+
+  assert_password_nowhere (ctx, run);
+}
+
+/* Without a keyring the password lives in the run that was given it:
+ * --resume fails that task and says why, and sends nothing. */
+static void
+test_url_password_resume_without_keyring (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  g_autofree char *url = g_strdup_printf ("http://%s:%s@127.0.0.1:%u/hang/kept.bin",
+                                          AUTH_USER, AUTH_PASSWORD_IN_URL, port);
+  g_autofree char *message = g_strdup_printf ("The password for " AUTH_USER "@127.0.0.1:%u "
+                                              "was not kept: no keyring was available; add "
+                                              "the task again with its password", port);
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
+
+  first = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, "/hang/kept.bin") == 1,
+                     RUN_TIMEOUT_MS);
+  /* Stopped for good: the task waits for --resume. */
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (run_summary (first).left, ==, 1);
+  assert_password_nowhere (ctx, first);
+
+  second = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_SOME_FAILED);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_cmpint (summary.left, ==, 0);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (second), message));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_password_nowhere (ctx, second);
+}
+
+/* An API key with a line break inside is refused where it comes from,
+ * and the task fails saying so: no request goes out at all. */
+static void
+test_api_key_line_break (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *base = pcq_test_server_url (ctx->server, "/v1");
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  run = run_start_env (ctx,
+                       (const char *[]) { "PCQ_API_KEY", "sk-test-7Qz\r\nX-Injected: yes", NULL },
+                       (const char *[]) { "-o", ctx->out, "--api-base", base,
+                                          "--prompt", "Say hello", NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run),
+                            "The API key in PCQ_API_KEY contains a line break"));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), "sk-test-7Qz"));
+  g_assert_null (strstr (pcq_test_run_get_stdout (run), "sk-test-7Qz"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1183,6 +1405,12 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/store/second-run-counts", test_second_run_counts, 30);
   pcq_test_add_isolated ("/pcq/headless/store/resume", test_resume_unfinished, 30);
   pcq_test_add_isolated ("/pcq/headless/store/second-run-locked", test_second_run_locked, 30);
+
+  pcq_test_add_isolated ("/pcq/headless/secrets/url-password", test_url_password, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/url-password-redirect", test_url_password_redirect, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/resume-without-keyring",
+                         test_url_password_resume_without_keyring, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/api-key-line-break", test_api_key_line_break, 30);
 
   return g_test_run ();
 }

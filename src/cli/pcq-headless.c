@@ -88,8 +88,13 @@ use_keyring_key (PcqEngine *engine)
 
   if (error != NULL)
     g_debug ("No API key from the keyring: %s", error->message);
+  g_clear_error (&error);
 
-  pcq_engine_set_api_key (engine, key);
+  /* One with a line break is refused: API tasks fail saying so. */
+  if (pcq_api_check_key (key, PCQ_API_KEY_FROM_KEYRING, &error))
+    pcq_engine_set_api_key (engine, key);
+  else
+    pcq_engine_refuse_api_key (engine, error);
   pcq_keyring_free_key (key);
 }
 
@@ -800,6 +805,8 @@ static void
 headless_clear (Headless *h)
 {
   g_clear_object (&h->engine);
+  /* A password given in a URL reaches the keyring even in a short run. */
+  pcq_keyring_wait_stored ();
   g_clear_pointer (&h->loop, g_main_loop_unref);
   g_clear_pointer (&h->input_jobs, g_hash_table_unref);
   g_clear_pointer (&h->errors, g_ptr_array_unref);
@@ -911,8 +918,15 @@ pcq_headless_run (int    argc,
   if (api_base != NULL)
     {
       g_autofree char *endpoint = pcq_api_chat_url (api_base);
-      g_autofree char *host = pcq_check_url (endpoint, &error);
+      g_autofree char *host = NULL;
 
+      /* API tasks send the API key; a password would only be stored. */
+      if (pcq_keyring_url_has_password (api_base))
+        return usage_error (&h, "--api-base: %s",
+                            _("a password in the URL is not used: give the API key in "
+                              "PCQ_API_KEY or the keyring"));
+
+      host = pcq_check_url (endpoint, &error);
       if (host == NULL)
         return usage_error (&h, "--api-base: %s", error->message);
     }

@@ -516,3 +516,65 @@ pcq_api_stream_feed (PcqApiStream  *self,
 
   return TRUE;
 }
+
+/**
+ * pcq_api_check_key:
+ * @key: (nullable): an API key as given, before its surrounding white
+ *   space is trimmed
+ * @from: where it came from, for the message
+ * @error: return location for a %PCQ_ERROR_API_KEY
+ *
+ * A key goes into a header line: a line break in it would end the
+ * header (libsoup then drops the whole header and the request goes out
+ * without any key), and no other control character belongs in one.
+ * White space around the key is trimmed where it is used, as before.
+ *
+ * Returns: whether @key may be sent (%NULL and empty keys may: they
+ *   mean "no key")
+ */
+gboolean
+pcq_api_check_key (const char     *key,
+                   PcqApiKeyFrom   from,
+                   GError        **error)
+{
+  const char *start, *end;
+
+  if (key == NULL)
+    return TRUE;
+
+  for (start = key; g_ascii_isspace (*start); start++)
+    ;
+  for (end = start + strlen (start); end > start && g_ascii_isspace (end[-1]); end--)
+    ;
+
+  for (const char *p = start; p < end; p++)
+    {
+      if (!g_ascii_iscntrl (*p))
+        continue;
+
+      switch (from)
+        {
+        case PCQ_API_KEY_FROM_ENVIRONMENT:
+          g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API_KEY,
+                               _("The API key in PCQ_API_KEY contains a line break or another "
+                                 "control character, so it was not used and nothing was sent. "
+                                 "Set PCQ_API_KEY to the key alone."));
+          break;
+        case PCQ_API_KEY_FROM_KEYRING:
+          g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API_KEY,
+                               _("The API key in the keyring contains a line break or another "
+                                 "control character, so it was not used and nothing was sent. "
+                                 "Enter the key again in Preferences."));
+          break;
+        case PCQ_API_KEY_FROM_ENTRY:
+        default:
+          g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API_KEY,
+                               _("The API key contains a line break or another control "
+                                 "character. Enter the key alone."));
+          break;
+        }
+      return FALSE;
+    }
+
+  return TRUE;
+}

@@ -34,6 +34,18 @@ char       *pcq_api_slug          (const char  *prompt);
 char       *pcq_api_redact        (const char  *text,
                                    const char  *secret);
 
+/* Where an API key came from, for the message that refuses it. */
+typedef enum
+{
+  PCQ_API_KEY_FROM_ENVIRONMENT,
+  PCQ_API_KEY_FROM_KEYRING,
+  PCQ_API_KEY_FROM_ENTRY,
+} PcqApiKeyFrom;
+
+gboolean    pcq_api_check_key     (const char     *key,
+                                   PcqApiKeyFrom   from,
+                                   GError        **error);
+
 /* A server-sent events reader for streamed answers. */
 typedef struct _PcqApiStream PcqApiStream;
 

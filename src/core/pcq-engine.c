@@ -18,6 +18,7 @@
 #include "pcq-error.h"
 #include "pcq-job-list.h"
 #include "pcq-job-private.h"
+#include "pcq-keyring.h"
 #include "pcq-sink.h"
 #include "pcq-run.h"
 #include "pcq-scheduler.h"
@@ -92,6 +93,7 @@ struct _PcqEngine
   guint          min_speed;
   guint          retry_base_delay; /* ms */
   gboolean       has_api_key;
+  char          *api_key_error; /* a key was given and refused: why */
 
   /* API tasks; copied into each run. */
   char          *api_base;
@@ -783,6 +785,7 @@ pcq_engine_finalize (GObject *object)
   g_clear_pointer (&self->api_base, g_free);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
+  g_clear_pointer (&self->api_key_error, g_free);
 
   G_OBJECT_CLASS (pcq_engine_parent_class)->finalize (object);
 }
@@ -1043,6 +1046,7 @@ static void
 pcq_engine_init (PcqEngine *self)
 {
   g_autofree char *api_key = NULL;
+  g_autoptr(GError) error = NULL;
 
   self->main_context = g_main_context_ref_thread_default ();
   self->jobs = pcq_job_list_new ();
@@ -1076,7 +1080,10 @@ pcq_engine_init (PcqEngine *self)
 
   /* Read once; the environment is not looked at again. */
   api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
-  pcq_engine_set_api_key (self, api_key);
+  if (pcq_api_check_key (api_key, PCQ_API_KEY_FROM_ENVIRONMENT, &error))
+    pcq_engine_set_api_key (self, api_key);
+  else
+    pcq_engine_refuse_api_key (self, error);
   if (api_key != NULL)
     memset (api_key, 0, strlen (api_key));
 }
@@ -1350,7 +1357,9 @@ submit_api (PcqEngine  *self,
             const char *name)
 {
   g_autofree char *dir = g_canonicalize_filename (output_dir, NULL);
-  g_autofree char *endpoint = pcq_api_chat_url (self->api_base);
+  g_autofree char *base = pcq_api_chat_url (self->api_base);
+  /* API tasks send the API key: a password in the base is not kept. */
+  g_autofree char *endpoint = pcq_keyring_drop_url_password (base);
   g_autoptr(PcqJob) job = pcq_job_new_api (++self->last_id, kind, text, endpoint, dir, name);
 
   add_job (self, job);
@@ -1377,6 +1386,7 @@ pcq_engine_submit (PcqEngine  *self,
 {
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
+  g_autofree char *bare_url = NULL;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
@@ -1384,7 +1394,10 @@ pcq_engine_submit (PcqEngine  *self,
 
   /* Absolute, so that a recorded path means the same after a restart. */
   dir = g_canonicalize_filename (output_dir, NULL);
-  job = pcq_job_new (++self->last_id, url, dir, name);
+  /* A password in the URL is kept apart (pcq-keyring.c): never in the
+   * job, so never in the queue file or the list. */
+  bare_url = pcq_keyring_take_url_password (url);
+  job = pcq_job_new (++self->last_id, bare_url, dir, name);
   add_job (self, job);
 
   return job;
@@ -2000,11 +2013,57 @@ void
 pcq_engine_set_api_key (PcqEngine  *self,
                         const char *api_key)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (PCQ_IS_ENGINE (self));
 
+  if (!pcq_api_check_key (api_key, PCQ_API_KEY_FROM_ENTRY, &error))
+    {
+      pcq_engine_refuse_api_key (self, error);
+      return;
+    }
+
+  g_clear_pointer (&self->api_key_error, g_free);
   if (self->scheduler != NULL)
     pcq_scheduler_set_api_key (self->scheduler, api_key);
   self->has_api_key = self->scheduler != NULL && pcq_scheduler_has_api_key (self->scheduler);
+}
+
+/**
+ * pcq_engine_refuse_api_key:
+ * @error: why the key given was not taken (see pcq_api_check_key())
+ *
+ * A key was given (from PCQ_API_KEY, the keyring) but cannot be sent:
+ * API tasks that start from now on fail with @error's message and send
+ * nothing, rather than go out without a key. The engine counts as
+ * having a key, so that no other one is looked for behind the one the
+ * user chose; pcq_engine_set_api_key() with a usable key ends it.
+ */
+void
+pcq_engine_refuse_api_key (PcqEngine    *self,
+                           const GError *error)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (error != NULL);
+
+  g_free (self->api_key_error);
+  self->api_key_error = g_strdup (error->message);
+  if (self->scheduler != NULL)
+    pcq_scheduler_refuse_api_key (self->scheduler, error->message);
+  self->has_api_key = TRUE;
+}
+
+/**
+ * pcq_engine_get_api_key_error:
+ *
+ * Returns: (nullable): why the key given was refused, or %NULL
+ */
+const char *
+pcq_engine_get_api_key_error (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+
+  return self->api_key_error;
 }
 
 /**

@@ -99,6 +99,9 @@ void        pcq_engine_set_commit_results   (PcqEngine           *self,
 gboolean    pcq_engine_has_api_key          (PcqEngine           *self);
 void        pcq_engine_set_api_key          (PcqEngine           *self,
                                              const char          *api_key);
+void        pcq_engine_refuse_api_key       (PcqEngine           *self,
+                                             const GError        *error);
+const char *pcq_engine_get_api_key_error    (PcqEngine           *self);
 guint       pcq_engine_get_n_queued         (PcqEngine           *self);
 guint       pcq_engine_get_n_active         (PcqEngine           *self);
 guint       pcq_engine_get_n_done           (PcqEngine           *self);

@@ -23,6 +23,8 @@ typedef enum
   PCQ_ERROR_DISK_FULL,
   PCQ_ERROR_STALLED,         /* no byte for the stall timeout */
   PCQ_ERROR_API,             /* an API answer that is an error or cannot be read */
+  PCQ_ERROR_API_KEY,         /* an API key that cannot be sent (a control character) */
+  PCQ_ERROR_NO_PASSWORD,     /* a URL's user has no password: not kept, or not found */
 } PcqError;
 
 GQuark pcq_error_quark (void);

@@ -8,37 +8,83 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
+#include <libsoup/soup.h>
 
+#include "pcq-error.h"
 #include "pcq-keyring.h"
+#include "pcq-run.h"
+#include "pcq-util.h"
 
 /*
- * The API key in the user's keyring, through libsecret: the Secret
- * Service on the desktop, the Secret portal inside a Flatpak (libsecret
- * picks its file backend there by itself). One item, found by its
- * schema and a fixed attribute; the key never goes anywhere else.
+ * Every secret Pcq keeps, in the user's keyring through libsecret: the
+ * Secret Service on the desktop, the Secret portal inside a Flatpak
+ * (libsecret picks its file backend there by itself). One schema for
+ * all of them:
  *
- * These are thin wrappers, so that the rest of Pcq needs no libsecret
- * header and every caller looks the item up the same way.
+ *   kind    "api-key" or "basic" (a password given in a URL)
+ *   origin  scheme://host:port the secret is sent to ("" for the API
+ *           key, which serves whatever base is set)
+ *   user    the URL's user name ("" for the API key)
+ *
+ * Items are keyed by origin and user, never by task: a hundred thousand
+ * tasks of one account make one item, looked up once a run and then
+ * kept in memory. Without a keyring (no Secret Service on the bus:
+ * headless over SSH, cron, the tests) a password lives in this process
+ * only. Secrets go nowhere else: not into the queue, a log line or a
+ * message.
+ *
+ * The API key was kept under a schema of its own before; it is still
+ * found there, and leaves it when the key is saved or removed.
  */
 
-#define ATTRIBUTE "purpose"
-#define ATTRIBUTE_VALUE "api-key"
+#define SCHEMA_NAME "com.example.Pcq.Secret"
+#define KIND_API_KEY "api-key"
+#define KIND_BASIC "basic"
+
+#define LEGACY_ATTRIBUTE "purpose"
+#define LEGACY_ATTRIBUTE_VALUE "api-key"
+
+/* How long the end of a run waits for passwords still on their way to
+ * the keyring. */
+#define STORE_WAIT_US (10 * G_TIME_SPAN_SECOND)
 
 static const SecretSchema *
 get_schema (void)
 {
   static const SecretSchema schema = {
-    "com.example.Pcq.ApiKey", SECRET_SCHEMA_NONE,
+    SCHEMA_NAME, SECRET_SCHEMA_NONE,
     {
-      { ATTRIBUTE, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "origin", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { NULL, 0 },
     },
   };
 
   return &schema;
 }
+
+static const SecretSchema *
+get_legacy_schema (void)
+{
+  static const SecretSchema schema = {
+    "com.example.Pcq.ApiKey", SECRET_SCHEMA_NONE,
+    {
+      { LEGACY_ATTRIBUTE, SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    },
+  };
+
+  return &schema;
+}
+
+#define API_KEY_ATTRIBUTES "kind", KIND_API_KEY, "origin", "", "user", ""
+
+/* ---- the API key ---------------------------------------------------- */
 
 /**
  * pcq_keyring_lookup_sync:
@@ -51,8 +97,54 @@ char *
 pcq_keyring_lookup_sync (GCancellable  *cancellable,
                          GError       **error)
 {
-  return secret_password_lookup_sync (get_schema (), cancellable, error,
-                                      ATTRIBUTE, ATTRIBUTE_VALUE, NULL);
+  g_autoptr(GError) local_error = NULL;
+  char *key;
+
+  key = secret_password_lookup_sync (get_schema (), cancellable, &local_error,
+                                     API_KEY_ATTRIBUTES, NULL);
+  if (key != NULL || local_error != NULL)
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return key;
+    }
+
+  return secret_password_lookup_sync (get_legacy_schema (), cancellable, error,
+                                      LEGACY_ATTRIBUTE, LEGACY_ATTRIBUTE_VALUE, NULL);
+}
+
+static void
+legacy_looked_up_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  char *key = secret_password_lookup_finish (result, &error);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, key, (GDestroyNotify) secret_password_free);
+}
+
+static void
+looked_up_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  char *key = secret_password_lookup_finish (result, &error);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else if (key != NULL)
+    g_task_return_pointer (task, key, (GDestroyNotify) secret_password_free);
+  else
+    secret_password_lookup (get_legacy_schema (), g_task_get_cancellable (task),
+                            legacy_looked_up_cb, g_object_ref (task),
+                            LEGACY_ATTRIBUTE, LEGACY_ATTRIBUTE_VALUE, NULL);
 }
 
 void
@@ -60,8 +152,11 @@ pcq_keyring_lookup_async (GCancellable        *cancellable,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  secret_password_lookup (get_schema (), cancellable, callback, user_data,
-                          ATTRIBUTE, ATTRIBUTE_VALUE, NULL);
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, pcq_keyring_lookup_async);
+  secret_password_lookup (get_schema (), cancellable, looked_up_cb, task,
+                          API_KEY_ATTRIBUTES, NULL);
 }
 
 /**
@@ -73,7 +168,48 @@ char *
 pcq_keyring_lookup_finish (GAsyncResult  *result,
                            GError       **error)
 {
-  return secret_password_lookup_finish (result, error);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* The old item goes once the new one is written (or removed): what is
+ * found afterwards is what was saved last. Nothing there is no error. */
+static void
+legacy_cleared_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_clear_finish (result, &error) && error != NULL)
+    g_debug ("The API key under the old schema stays: %s", error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+stored_or_cleared_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (g_task_get_source_tag (task) == pcq_keyring_store_async)
+    ok = secret_password_store_finish (result, &error);
+  else
+    ok = secret_password_clear_finish (result, &error) || error == NULL;
+
+  if (!ok)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  secret_password_clear (get_legacy_schema (), g_task_get_cancellable (task),
+                         legacy_cleared_cb, g_object_ref (task),
+                         LEGACY_ATTRIBUTE, LEGACY_ATTRIBUTE_VALUE, NULL);
 }
 
 /**
@@ -88,18 +224,22 @@ pcq_keyring_store_async (const char          *api_key,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
+  GTask *task;
+
   g_return_if_fail (api_key != NULL);
 
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_keyring_store_async);
   secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT,
-                         _("Pcq API key"), api_key, cancellable, callback, user_data,
-                         ATTRIBUTE, ATTRIBUTE_VALUE, NULL);
+                         _("Pcq API key"), api_key, cancellable, stored_or_cleared_cb, task,
+                         API_KEY_ATTRIBUTES, NULL);
 }
 
 gboolean
 pcq_keyring_store_finish (GAsyncResult  *result,
                           GError       **error)
 {
-  return secret_password_store_finish (result, error);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -112,24 +252,458 @@ pcq_keyring_clear_async (GCancellable        *cancellable,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  secret_password_clear (get_schema (), cancellable, callback, user_data,
-                         ATTRIBUTE, ATTRIBUTE_VALUE, NULL);
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, pcq_keyring_clear_async);
+  secret_password_clear (get_schema (), cancellable, stored_or_cleared_cb, task,
+                         API_KEY_ATTRIBUTES, NULL);
 }
 
 gboolean
 pcq_keyring_clear_finish (GAsyncResult  *result,
                           GError       **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
 
-  /* FALSE without an error only means there was nothing to remove. */
-  if (!secret_password_clear_finish (result, &local_error) && local_error != NULL)
+/* ---- passwords given in URLs ---------------------------------------- */
+
+/* What this process knows of one origin and user. */
+typedef struct
+{
+  char     *password;    /* NULL: looked up, not there */
+  gboolean  no_keyring;  /* with password NULL: the keyring could not be asked */
+} Credential;
+
+static GMutex cache_lock;
+static GHashTable *cache;       /* "origin\nuser" → Credential; cache_lock */
+static GMutex lookup_lock;      /* one keyring lookup at a time */
+static GMutex store_lock;
+static GCond store_cond;
+static guint n_storing;         /* store_lock */
+
+struct _PcqBasicAuth
+{
+  char *origin;
+  char *header;                 /* "Basic …": a secret */
+};
+
+static void
+credential_free (gpointer data)
+{
+  Credential *credential = data;
+
+  pcq_secret_free (credential->password);
+  g_free (credential);
+}
+
+static char *
+cache_key (const char *origin,
+           const char *user)
+{
+  return g_strconcat (origin, "\n", user, NULL);
+}
+
+/* Called with cache_lock held. */
+static GHashTable *
+get_cache_locked (void)
+{
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, credential_free);
+  return cache;
+}
+
+static int
+default_port (GUri *uri)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* scheme://host:port, with the port always written out: what a
+ * password is for, and all it is sent to. */
+static char *
+origin_of (GUri *uri)
+{
+  const char *scheme = g_uri_get_scheme (uri);
+  int port = g_uri_get_port (uri);
+  g_autofree char *host = g_ascii_strdown (g_uri_get_host (uri) ? g_uri_get_host (uri) : "", -1);
+
+  if (port < 0)
+    port = default_port (uri);
+
+  return g_strdup_printf ("%s://%s:%d", scheme, host, port);
+}
+
+/* user@host, with the port when it is not the scheme's: for messages.
+ * The user name as a URL writes it: a line break in it stays "%0A". */
+static char *
+account_of (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+  g_autofree char *user = g_uri_escape_string (g_uri_get_user (uri),
+                                               G_URI_RESERVED_CHARS_SUBCOMPONENT_DELIMITERS, TRUE);
+
+  if (port >= 0 && port != default_port (uri))
+    return g_strdup_printf ("%s@%s:%d", user, g_uri_get_host (uri), port);
+  return g_strdup_printf ("%s@%s", user, g_uri_get_host (uri));
+}
+
+/* Where the password of a URL is, as text: from the ':' after the user
+ * name up to the '@' before the host. Found by hand, so that a URL
+ * GLib cannot parse loses its password too. */
+static gboolean
+find_password (const char  *url,
+               gsize       *start,
+               gsize       *end)
+{
+  const char *authority = strstr (url, "://");
+  const char *authority_end, *at = NULL, *colon;
+
+  if (authority == NULL)
+    return FALSE;
+
+  authority += 3;
+  authority_end = authority + strcspn (authority, "/?#");
+  for (const char *p = authority; p < authority_end; p++)
+    if (*p == '@')
+      at = p;
+  if (at == NULL)
+    return FALSE;
+
+  colon = memchr (authority, ':', at - authority);
+  if (colon == NULL)
+    return FALSE;
+
+  *start = colon - url;
+  *end = at - url;
+  return TRUE;
+}
+
+typedef struct
+{
+  char *origin;
+  char *user;
+  char *password;
+  char *account;
+} StoreData;
+
+static gpointer
+store_thread (gpointer data)
+{
+  StoreData *store = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *label = g_strdup_printf (_("Pcq: password for %s"), store->account);
+
+  if (!secret_password_store_sync (get_schema (), SECRET_COLLECTION_DEFAULT, label,
+                                   store->password, NULL, &error,
+                                   "kind", KIND_BASIC, "origin", store->origin,
+                                   "user", store->user, NULL))
+    g_message (_("The password for %s is kept for this run only: no keyring is available (%s)"),
+               store->account, error->message);
+
+  g_free (store->origin);
+  g_free (store->user);
+  pcq_secret_free (store->password);
+  g_free (store->account);
+  g_free (store);
+
+  g_mutex_lock (&store_lock);
+  n_storing--;
+  g_cond_broadcast (&store_cond);
+  g_mutex_unlock (&store_lock);
+
+  return NULL;
+}
+
+/* Known to this process at once; to the keyring when it answers, on a
+ * thread of its own (it may block, or ask to unlock). */
+static void
+remember (GUri       *uri,
+          const char *password)
+{
+  g_autofree char *origin = origin_of (uri);
+  const char *user = g_uri_get_user (uri);
+  g_autofree char *key = cache_key (origin, user);
+  Credential *credential;
+  StoreData *store;
+
+  g_mutex_lock (&cache_lock);
+  credential = g_hash_table_lookup (get_cache_locked (), key);
+  if (credential != NULL && g_strcmp0 (credential->password, password) == 0)
     {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
+      g_mutex_unlock (&cache_lock);
+      return;
+    }
+  credential = g_new0 (Credential, 1);
+  credential->password = g_strdup (password);
+  g_hash_table_replace (cache, g_steal_pointer (&key), credential);
+  g_mutex_unlock (&cache_lock);
+
+  store = g_new0 (StoreData, 1);
+  store->origin = g_steal_pointer (&origin);
+  store->user = g_strdup (user);
+  store->password = g_strdup (password);
+  store->account = account_of (uri);
+
+  g_mutex_lock (&store_lock);
+  n_storing++;
+  g_mutex_unlock (&store_lock);
+  g_thread_unref (g_thread_new ("pcq-keyring", store_thread, store));
+}
+
+/**
+ * pcq_keyring_url_has_password:
+ *
+ * Returns: whether @url has `user:password@` (as text: also one that
+ *   cannot be parsed)
+ */
+gboolean
+pcq_keyring_url_has_password (const char *url)
+{
+  gsize start, end;
+
+  return url != NULL && find_password (url, &start, &end);
+}
+
+/**
+ * pcq_keyring_drop_url_password:
+ *
+ * Returns: (transfer full): @url without its password, which is not
+ *   kept anywhere (a finished task needs it no more)
+ */
+char *
+pcq_keyring_drop_url_password (const char *url)
+{
+  GString *stripped;
+  gsize start, end;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  if (!find_password (url, &start, &end))
+    return g_strdup (url);
+
+  stripped = g_string_new_len (url, start);
+  g_string_append (stripped, url + end);
+  return g_string_free (stripped, FALSE);
+}
+
+/**
+ * pcq_keyring_take_url_password:
+ * @url: a URL as given, maybe with `user:password@` in it
+ *
+ * Takes the password out of @url: it is kept for this process, and in
+ * the keyring when there is one, under the URL's origin and user. The
+ * user name stays in the URL: it names the account (and so the item to
+ * look up on a later run), and is no secret.
+ *
+ * Returns: (transfer full): @url without its password; @url itself
+ *   when it has none
+ */
+char *
+pcq_keyring_take_url_password (const char *url)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *password;
+  gsize start, end;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  if (!find_password (url, &start, &end))
+    return g_strdup (url);
+
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  password = uri != NULL ? g_uri_get_password (uri) : NULL;
+  if (uri != NULL && password != NULL && g_uri_get_user (uri) != NULL &&
+      *g_uri_get_user (uri) != '\0' && g_uri_get_host (uri) != NULL &&
+      pcq_uri_is_http (uri))
+    remember (uri, password);
+
+  /* A URL that is not usable fails as such, without its password. */
+  return pcq_keyring_drop_url_password (url);
+}
+
+/* A copy of what is known of @key, or NULL: another thread may replace
+ * the entry as soon as the lock is let go. */
+static Credential *
+cached_copy (const char *key)
+{
+  Credential *credential, *copy = NULL;
+
+  g_mutex_lock (&cache_lock);
+  credential = g_hash_table_lookup (get_cache_locked (), key);
+  if (credential != NULL)
+    {
+      copy = g_new0 (Credential, 1);
+      copy->password = g_strdup (credential->password);
+      copy->no_keyring = credential->no_keyring;
+    }
+  g_mutex_unlock (&cache_lock);
+
+  return copy;
+}
+
+/* The password of @origin and @user: from memory, else from the
+ * keyring (once a run: a missing one is remembered as missing too). */
+static Credential *
+find_credential (const char *origin,
+                 const char *user)
+{
+  g_autofree char *key = cache_key (origin, user);
+  g_autoptr(GError) error = NULL;
+  Credential *credential;
+  char *password;
+
+  if ((credential = cached_copy (key)) != NULL)
+    return credential;
+
+  g_mutex_lock (&lookup_lock);
+  /* Another thread may have looked it up meanwhile. */
+  if ((credential = cached_copy (key)) == NULL)
+    {
+      password = secret_password_lookup_sync (get_schema (), NULL, &error,
+                                              "kind", KIND_BASIC, "origin", origin,
+                                              "user", user, NULL);
+      if (error != NULL)
+        g_debug ("No password from the keyring: %s", error->message);
+
+      credential = g_new0 (Credential, 1);
+      credential->password = g_strdup (password);
+      credential->no_keyring = error != NULL;
+      secret_password_free (password);
+
+      g_mutex_lock (&cache_lock);
+      /* Unless one was given meanwhile. */
+      if (!g_hash_table_contains (get_cache_locked (), key))
+        g_hash_table_insert (cache, g_strdup (key), credential);
+      else
+        credential_free (credential);
+      g_mutex_unlock (&cache_lock);
+
+      credential = cached_copy (key);
+    }
+  g_mutex_unlock (&lookup_lock);
+
+  return credential;
+}
+
+/**
+ * pcq_keyring_basic_auth_for_uri:
+ * @uri: the URL of a download
+ * @error: return location for a %PCQ_ERROR_NO_PASSWORD
+ *
+ * For a URL with a user name: the password kept for its origin and
+ * user, as HTTP Basic credentials for that origin. May block on the
+ * keyring, once a run for each origin and user.
+ *
+ * Returns: (transfer full) (nullable): the credentials, or %NULL: with
+ *   @error set when the URL has a user whose password is not known,
+ *   without when it has no user
+ */
+PcqBasicAuth *
+pcq_keyring_basic_auth_for_uri (GUri    *uri,
+                                GError **error)
+{
+  const char *user = g_uri_get_user (uri);
+  g_autofree char *origin = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *pair = NULL;
+  g_autofree char *encoded = NULL;
+  Credential *credential;
+  PcqBasicAuth *auth;
+
+  if (user == NULL || *user == '\0')
+    return NULL;
+
+  origin = origin_of (uri);
+  credential = find_credential (origin, user);
+  if (credential->password == NULL)
+    {
+      account = account_of (uri);
+      if (credential->no_keyring)
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                     _("The password for %s was not kept: no keyring was available; "
+                       "add the task again with its password"), account);
+      else
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                     _("No password for %s in the keyring; add the task again with its password"),
+                     account);
+      credential_free (credential);
+      return NULL;
     }
 
-  return TRUE;
+  pair = g_strconcat (user, ":", credential->password, NULL);
+  encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+  auth = g_new0 (PcqBasicAuth, 1);
+  auth->origin = g_steal_pointer (&origin);
+  auth->header = g_strconcat ("Basic ", encoded, NULL);
+
+  memset (pair, 0, strlen (pair));
+  memset (encoded, 0, strlen (encoded));
+  credential_free (credential);
+  return auth;
+}
+
+/**
+ * pcq_basic_auth_header_for:
+ * @uri: where a request goes (the first one, or after a redirect)
+ *
+ * Returns: (nullable): the Authorization header value for @uri: only
+ *   when it has the origin the credentials are for
+ */
+const char *
+pcq_basic_auth_header_for (const PcqBasicAuth *auth,
+                           GUri               *uri)
+{
+  g_autofree char *origin = NULL;
+
+  if (auth == NULL)
+    return NULL;
+
+  origin = origin_of (uri);
+  return g_str_equal (origin, auth->origin) ? auth->header : NULL;
+}
+
+void
+pcq_basic_auth_free (PcqBasicAuth *auth)
+{
+  if (auth == NULL)
+    return;
+
+  g_free (auth->origin);
+  pcq_secret_free (auth->header);
+  g_free (auth);
+}
+
+/**
+ * pcq_keyring_wait_stored:
+ *
+ * Waits (a few seconds at most) for passwords still being written to
+ * the keyring, so that a run that ends at once has still kept them.
+ */
+void
+pcq_keyring_wait_stored (void)
+{
+  gint64 until = g_get_monotonic_time () + STORE_WAIT_US;
+
+  g_mutex_lock (&store_lock);
+  while (n_storing > 0)
+    if (!g_cond_wait_until (&store_cond, &store_lock, until))
+      break;
+  g_mutex_unlock (&store_lock);
+}
+
+/**
+ * pcq_keyring_forget_passwords:
+ *
+ * Forgets every password this process knows (not the keyring's): what
+ * a new process would know. For tests.
+ */
+void
+pcq_keyring_forget_passwords (void)
+{
+  g_mutex_lock (&cache_lock);
+  g_clear_pointer (&cache, g_hash_table_unref);
+  g_mutex_unlock (&cache_lock);
 }
 
 /**

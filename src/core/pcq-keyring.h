@@ -30,4 +30,20 @@ gboolean  pcq_keyring_clear_finish   (GAsyncResult         *result,
                                       GError              **error);
 void      pcq_keyring_free_key       (char                 *api_key);
 
+/* Passwords given in URLs. */
+typedef struct _PcqBasicAuth PcqBasicAuth;
+
+gboolean      pcq_keyring_url_has_password   (const char          *url);
+char         *pcq_keyring_take_url_password  (const char          *url);
+char         *pcq_keyring_drop_url_password  (const char          *url);
+PcqBasicAuth *pcq_keyring_basic_auth_for_uri (GUri                *uri,
+                                              GError             **error);
+const char   *pcq_basic_auth_header_for      (const PcqBasicAuth  *auth,
+                                              GUri                *uri);
+void          pcq_basic_auth_free            (PcqBasicAuth        *auth);
+void          pcq_keyring_wait_stored        (void);
+void          pcq_keyring_forget_passwords   (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqBasicAuth, pcq_basic_auth_free)
+
 G_END_DECLS

@@ -194,6 +194,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->model);
   g_free (run->system_prompt);
   pcq_secret_free (run->api_key);
+  g_free (run->api_key_error);
   g_free (run->idempotency_key);
   g_object_unref (run->cancellable);
   g_free (run);

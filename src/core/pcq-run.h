@@ -66,6 +66,7 @@ typedef struct
   char            *validator;     /* strong ETag or Last-Modified of the part */
   PcqFileId        part_id;       /* the part file this job made, if any */
   char            *api_key;       /* set as a worker takes the run; never logged */
+  char            *api_key_error; /* set with it: why the key was refused, or NULL */
 
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */

@@ -62,6 +62,7 @@ struct _PcqScheduler
   GQueue         deferred;
   GHashTable    *host_holds;    /* host → gint64 monotonic µs */
   char          *api_key;       /* never logged, stored or shown */
+  char          *api_key_error; /* why the key given was refused, or NULL */
   guint          max_api_active;
   guint          n_api_taken;
 
@@ -257,6 +258,8 @@ take_locked (PcqScheduler *self,
           /* The key as it is now: one set after the job was queued
            * (read from the keyring, typed in) still reaches it. */
           pcq_run_set_api_key (run, self->api_key);
+          g_free (run->api_key_error);
+          run->api_key_error = g_strdup (self->api_key_error);
         }
       g_ptr_array_add (start, run);
     }
@@ -536,6 +539,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
   pcq_secret_free (self->api_key);
+  g_free (self->api_key_error);
   g_free (self);
 }
 
@@ -669,6 +673,24 @@ pcq_scheduler_set_api_key (PcqScheduler *self,
   old = g_steal_pointer (&self->api_key);
   if (api_key != NULL && *api_key != '\0')
     self->api_key = g_strstrip (g_strdup (api_key));
+  g_clear_pointer (&self->api_key_error, g_free);
+  g_async_queue_unlock (self->backlog);
+
+  pcq_secret_free (old);
+}
+
+/* A key was given and refused: API tasks that start from now on fail
+ * with @message instead of going out without a key. */
+void
+pcq_scheduler_refuse_api_key (PcqScheduler *self,
+                              const char   *message)
+{
+  char *old;
+
+  g_async_queue_lock (self->backlog);
+  old = g_steal_pointer (&self->api_key);
+  g_free (self->api_key_error);
+  self->api_key_error = g_strdup (message);
   g_async_queue_unlock (self->backlog);
 
   pcq_secret_free (old);

@@ -18,7 +18,9 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "pcq-keyring.h"
 #include "pcq-store.h"
+#include "pcq-util.h"
 
 /*
  * The store thread owns the SQLite connection: no SQLite call ever runs
@@ -316,6 +318,68 @@ load (sqlite3    *db,
   return g_steal_pointer (&records);
 }
 
+/* A queue written before passwords were kept apart may have
+ * `user:password@` in a URL. The password leaves the file now, its
+ * bytes overwritten (secure_delete, then a checkpoint that empties the
+ * WAL), and goes where it is kept today: an unfinished task's to the
+ * keyring (or this run's memory), a finished task's nowhere. The
+ * records loaded lose it in any case; should the file not be written
+ * (a warning says so), the next change of each task writes it without. */
+static void
+drop_url_passwords (sqlite3   *db,
+                    GPtrArray *records)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean writing = TRUE;
+  guint n = 0;
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcqStoreRecord *record = g_ptr_array_index (records, i);
+      const PcqJobStateInfo *info = pcq_job_state_info (record->state);
+      char *bare;
+
+      if (!pcq_keyring_url_has_password (record->url))
+        continue;
+
+      bare = info != NULL && info->finished ? pcq_keyring_drop_url_password (record->url)
+                                            : pcq_keyring_take_url_password (record->url);
+      pcq_secret_free (record->url);
+      record->url = bare;
+
+      if (n++ == 0 &&
+          (!exec (db, "PRAGMA secure_delete = ON", &error) ||
+           !exec (db, "BEGIN IMMEDIATE", &error) ||
+           sqlite3_prepare_v2 (db, "UPDATE jobs SET url = ? WHERE id = ?", -1, &stmt,
+                               NULL) != SQLITE_OK))
+        writing = FALSE;
+      if (!writing)
+        continue;
+
+      sqlite3_bind_text (stmt, 1, record->url, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, record->id);
+      writing = sqlite3_step (stmt) == SQLITE_DONE;
+      sqlite3_reset (stmt);
+    }
+
+  if (n == 0)
+    return;
+
+  if (writing && sqlite3_finalize (g_steal_pointer (&stmt)) == SQLITE_OK &&
+      exec (db, "COMMIT", &error) &&
+      exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", &error) &&
+      exec (db, "PRAGMA secure_delete = OFF", &error))
+    return;
+
+  if (error == NULL)
+    set_sqlite_error (&error, db, _("Cannot save the queue"));
+  sqlite3_finalize (stmt);
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_exec (db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+  g_warning ("Passwords in URLs stay in the queue file for now: %s", error->message);
+}
+
 static gboolean
 prepare_statements (PcqStore  *self,
                     GError   **error)
@@ -359,7 +423,7 @@ open_db (PcqStore    *self,
          GTimeSpan    prune_age,
          GError     **error)
 {
-  GPtrArray *records;
+  GPtrArray *records = NULL;
 
   if (sqlite3_open_v2 (path, &self->db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -383,10 +447,12 @@ open_db (PcqStore    *self,
       (records = load (self->db, prune_age, error)) == NULL ||
       !prepare_statements (self, error))
     {
+      g_clear_pointer (&records, g_ptr_array_unref);
       close_db (self);
       return NULL;
     }
 
+  drop_url_passwords (self->db, records);
   self->full_sync = TRUE;
 
   return records;

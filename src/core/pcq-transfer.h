@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "pcq-api.h"
+#include "pcq-keyring.h"
 #include "pcq-sink.h"
 #include "pcq-worker.h"
 
@@ -49,6 +50,7 @@ struct _PcqTransfer
   GSource       *speed_check;  /* low-speed detection while the body streams */
   gint64         speed_mark;   /* bytes at the last check */
   gboolean       too_slow;
+  PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
 
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */

@@ -315,6 +315,8 @@ build_message (PcqRun  *run,
   headers = soup_message_get_request_headers (msg);
   soup_message_headers_replace (headers, "Accept", "text/event-stream, application/json");
   soup_message_headers_replace (headers, "Idempotency-Key", run->idempotency_key);
+  if (!pcq_api_check_key (run->api_key, PCQ_API_KEY_FROM_ENTRY, error))
+    return NULL;
   if (run->api_key != NULL && *run->api_key != '\0')
     {
       g_autofree char *authorization = g_strconcat ("Bearer ", run->api_key, NULL);
@@ -329,6 +331,14 @@ void
 pcq_transfer_start_ask (PcqTransfer *self)
 {
   pcq_atomic_set64 (&self->run->total, -1);
+
+  /* A key that was given but refused: nothing goes out without it. */
+  if (self->run->api_key_error != NULL)
+    {
+      g_set_error_literal (&self->error, PCQ_ERROR, PCQ_ERROR_API_KEY, self->run->api_key_error);
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
 
   self->session = pcq_worker_get_session (self->worker, MAX (self->stall_timeout, API_MIN_TIMEOUT_S));
   self->msg = build_message (self->run, &self->error);

@@ -331,13 +331,23 @@ static void
 send_next (PcqTransfer *self)
 {
   SoupMessageHeaders *headers;
+  g_autoptr(GUri) bare = NULL;
+  const char *authorization;
 
   g_clear_object (&self->msg);
-  self->msg = soup_message_new_from_uri (SOUP_METHOD_GET, self->uri);
+  /* No user name for libsoup to act on: the credentials go only as
+   * below, and only to their own origin (not after a redirect away). */
+  bare = soup_uri_copy (self->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
+  self->msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
   soup_message_add_flags (self->msg, SOUP_MESSAGE_NO_REDIRECT);
   /* Save the bytes the server sends, as they are: no transparent
    * decompression (and byte ranges stay meaningful). */
   soup_message_disable_feature (self->msg, SOUP_TYPE_CONTENT_DECODER);
+
+  authorization = pcq_basic_auth_header_for (self->basic_auth, self->uri);
+  if (authorization != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (self->msg),
+                                  "Authorization", authorization);
 
   if (self->resume_from > 0)
     {
@@ -361,6 +371,14 @@ pcq_transfer_start_download (PcqTransfer *self)
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, &self->error);
   if (self->uri == NULL)
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  /* A user name in the URL: its password, kept apart from the task. */
+  self->basic_auth = pcq_keyring_basic_auth_for_uri (self->uri, &self->error);
+  if (self->error != NULL)
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;

@@ -252,6 +252,7 @@ pcq_transfer_end (PcqTransfer *self,
   g_clear_pointer (&self->uri, g_uri_unref);
   g_clear_pointer (&self->sink, pcq_sink_free);
   g_clear_pointer (&self->seen, g_hash_table_unref);
+  g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
   g_clear_pointer (&self->stream, pcq_api_stream_free);
   if (self->delta != NULL)
     g_string_free (self->delta, TRUE);

@@ -14,6 +14,7 @@
 
 #include "pcq-application.h"
 #include "pcq-closures.h"
+#include "pcq-api.h"
 #include "pcq-keyring.h"
 #include "pcq-util.h"
 #include "pcq-preferences-window.h"
@@ -313,7 +314,12 @@ keyring_lookup_cb (GObject      *object,
   else if (key != NULL && self->engine != NULL &&
            self->api_key_source != PCQ_API_KEY_ENVIRONMENT)
     {
-      pcq_engine_set_api_key (self->engine, key);
+      /* A key with a line break would go out as no key at all: refused,
+       * and API tasks fail saying so (Preferences shows it too). */
+      if (pcq_api_check_key (key, PCQ_API_KEY_FROM_KEYRING, &error))
+        pcq_engine_set_api_key (self->engine, key);
+      else
+        pcq_engine_refuse_api_key (self->engine, error);
       set_api_key_source (self, PCQ_API_KEY_KEYRING);
     }
 
@@ -369,6 +375,7 @@ pcq_application_save_api_key_async (PcqApplication      *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
   char *key;
 
   g_return_if_fail (PCQ_IS_APPLICATION (self));
@@ -377,6 +384,13 @@ pcq_application_save_api_key_async (PcqApplication      *self,
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, pcq_application_save_api_key_async);
+
+  /* Refused where it is typed: it is neither stored nor used. */
+  if (!pcq_api_check_key (api_key, PCQ_API_KEY_FROM_ENTRY, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   key = g_strstrip (g_strdup (api_key));
   g_task_set_task_data (task, key, (GDestroyNotify) pcq_secret_free);

@@ -124,6 +124,8 @@ static void
 update_api_key_rows (PcqPreferencesWindow *self)
 {
   PcqApiKeySource source = pcq_application_get_api_key_source (self->application);
+  PcqEngine *engine = pcq_application_get_engine (self->application);
+  const char *refused = engine != NULL ? pcq_engine_get_api_key_error (engine) : NULL;
 
   switch (source)
     {
@@ -142,6 +144,10 @@ update_api_key_rows (PcqPreferencesWindow *self)
       break;
     }
 
+  /* A key that was found but refused: say why, rather than where it is. */
+  if (refused != NULL && source != PCQ_API_KEY_NONE)
+    adw_action_row_set_subtitle (self->api_key_status_row, refused);
+
   gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), source != PCQ_API_KEY_ENVIRONMENT);
   gtk_widget_set_visible (self->remove_api_key_button, source == PCQ_API_KEY_KEYRING);
 }
@@ -157,14 +163,27 @@ api_key_saved_cb (GObject      *object,
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), TRUE);
   if (!pcq_application_save_api_key_finish (PCQ_APPLICATION (object), result, &error))
-    message = g_strdup_printf (_("Cannot save the API key: %s"), error->message);
+    {
+      /* The entry says it is wrong until it is edited; the toast says why. */
+      gtk_widget_add_css_class (GTK_WIDGET (self->api_key_row), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->api_key_row), error->message);
+      message = g_strdup_printf (_("Cannot save the API key: %s"), error->message);
+    }
   else
     {
       gtk_editable_set_text (self->api_key_row, "");
       message = g_strdup (_("API key saved in the keyring"));
     }
+  update_api_key_rows (self);
 
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
+}
+
+static void
+api_key_changed_cb (PcqPreferencesWindow *self)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (self->api_key_row), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->api_key_row), NULL);
 }
 
 static void
@@ -243,6 +262,8 @@ pcq_preferences_window_constructed (GObject *object)
                            G_CALLBACK (update_folder_row), self, G_CONNECT_SWAPPED);
   update_folder_row (self);
 
+  g_signal_connect_object (self->api_key_row, "changed",
+                           G_CALLBACK (api_key_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->application, "notify::api-key-source",
                            G_CALLBACK (update_api_key_rows), self, G_CONNECT_SWAPPED);
   update_api_key_rows (self);

@@ -16,13 +16,16 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <libsecret/secret.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <sqlite3.h>
 
 #include "pcq-api.h"
 #include "pcq-engine.h"
 #include "pcq-test-engine.h"
 #include "pcq-test-headless.h"
+#include "pcq-test-server.h"
 #include "pcq-test-soup-thread.h"
 #include "pcq-test-util.h"
 #include "pcq-error.h"
@@ -1130,6 +1133,238 @@ test_keyring (void)
   g_clear_object (&result);
 }
 
+/* Where the API key was kept before one schema held every secret: it
+ * is still found there, and leaves it when the key is saved again. */
+static const SecretSchema legacy_schema = {
+  "com.example.Pcq.ApiKey", SECRET_SCHEMA_NONE,
+  {
+    { "purpose", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { NULL, 0 },
+  },
+};
+
+static void
+test_keyring_legacy (void)
+{
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  char *key;
+
+  g_assert_true (secret_password_store_sync (&legacy_schema, SECRET_COLLECTION_DEFAULT, "old",
+                                             "sk-old-schema", NULL, &error,
+                                             "purpose", "api-key", NULL));
+  g_assert_no_error (error);
+
+  key = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (key, ==, "sk-old-schema");
+  pcq_keyring_free_key (key);
+
+  pcq_keyring_lookup_async (NULL, keyring_done_cb, &result);
+  key = pcq_keyring_lookup_finish (keyring_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (key, ==, "sk-old-schema");
+  pcq_keyring_free_key (key);
+  g_clear_object (&result);
+
+  pcq_keyring_store_async ("sk-new-schema", NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_store_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  key = secret_password_lookup_sync (&legacy_schema, NULL, &error, "purpose", "api-key", NULL);
+  g_assert_no_error (error);
+  g_assert_null (key);
+  key = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (key, ==, "sk-new-schema");
+  pcq_keyring_free_key (key);
+
+  pcq_keyring_clear_async (NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_clear_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  key = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (key);
+}
+
+static const SecretSchema secret_schema = {
+  "com.example.Pcq.Secret", SECRET_SCHEMA_NONE,
+  {
+    { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "origin", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { NULL, 0 },
+  },
+};
+
+static char *
+auth_header_for (const char  *url,
+                 GError     **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  g_autoptr(PcqBasicAuth) auth = pcq_keyring_basic_auth_for_uri (uri, error);
+
+  return g_strdup (pcq_basic_auth_header_for (auth, uri));
+}
+
+/* A password in a URL: out of the URL, into one keyring item per
+ * origin and user (not per task), found there by a later run, and
+ * offered to its own origin only. */
+static void
+test_keyring_url_password (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autolist (SecretRetrievable) items = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *header = NULL;
+  g_autofree char *other = NULL;
+
+  a = pcq_keyring_take_url_password ("http://carol:pw%3A1@Example.ORG/a.bin");
+  b = pcq_keyring_take_url_password ("http://carol:pw%3A1@example.org:80/b.bin?x=1");
+  g_assert_cmpstr (a, ==, "http://carol@Example.ORG/a.bin");
+  g_assert_cmpstr (b, ==, "http://carol@example.org:80/b.bin?x=1");
+  pcq_keyring_wait_stored ();
+
+  items = secret_password_search_sync (&secret_schema, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                                       NULL, &error, "kind", "basic", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_length (items), ==, 1);
+  attributes = secret_retrievable_get_attributes (items->data);
+  g_assert_cmpstr (g_hash_table_lookup (attributes, "origin"), ==, "http://example.org:80");
+  g_assert_cmpstr (g_hash_table_lookup (attributes, "user"), ==, "carol");
+
+  /* What a new process knows: only the keyring. */
+  pcq_keyring_forget_passwords ();
+  header = auth_header_for (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (header, ==, "Basic Y2Fyb2w6cHc6MQ==");  /* carol:pw:1 */
+
+  /* Not for another port, scheme or host. */
+  other = auth_header_for ("http://carol@example.org:8080/a.bin", &error);
+  g_assert_nonnull (error);
+  g_assert_null (other);
+  g_clear_error (&error);
+  {
+    g_autoptr(GUri) same = g_uri_parse (a, SOUP_HTTP_URI_FLAGS, NULL);
+    g_autoptr(GUri) elsewhere = g_uri_parse ("https://example.org/a.bin", SOUP_HTTP_URI_FLAGS, NULL);
+    g_autoptr(PcqBasicAuth) auth = pcq_keyring_basic_auth_for_uri (same, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (pcq_basic_auth_header_for (auth, same));
+    g_assert_null (pcq_basic_auth_header_for (auth, elsewhere));
+  }
+
+  /* A user the keyring has no password for. */
+  other = auth_header_for ("http://dave@example.org/a.bin", &error);
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD);
+  g_assert_nonnull (strstr (error->message, "No password for dave@example.org in the keyring"));
+  g_clear_error (&error);
+
+  /* No user, no credentials, no error. */
+  other = auth_header_for ("http://example.org/a.bin", &error);
+  g_assert_no_error (error);
+  g_assert_null (other);
+
+  secret_password_clear_sync (&secret_schema, NULL, &error, "kind", "basic", NULL);
+  g_assert_no_error (error);
+  pcq_keyring_forget_passwords ();
+}
+
+/* A key in the keyring with a line break is refused: the API task
+ * fails saying where the key came from, and sends nothing. */
+static void
+test_headless_keyring_bad_key (void)
+{
+  const char *prompt = "plain Bad key in the keyring";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  GAsyncResult *result = NULL;
+
+  g_assert_no_error (error);
+  pcq_keyring_store_async ("sk-bad-key\r\nX-Injected: 1", NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_store_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, dir);
+  g_subprocess_launcher_unsetenv (launcher, "PCQ_API_KEY");
+  run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                              "-o", out, "--api-base", server.base, "--prompt", prompt, NULL });
+  pcq_test_run_wait (run, WAIT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run),
+                            "The API key in the keyring contains a line break"));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), "sk-bad-key"));
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 0);
+
+  pcq_keyring_clear_async (NULL, keyring_done_cb, &result);
+  g_assert_true (pcq_keyring_clear_finish (keyring_wait (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  pcq_test_rm_rf (dir);
+}
+
+/* With a keyring, a password given to one run serves --resume in the
+ * next: the task left over downloads with it. */
+static void
+test_headless_url_password_resume (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *store_path = g_build_filename (state, "pcq", "headless.sqlite", NULL);
+  g_autoptr(PcqTestServer) files = pcq_test_server_new ();
+  g_autofree char *slow = pcq_test_server_url (files, "/data/first.bin?size=65536&chunk=8192&delay=120");
+  g_autofree char *locked = g_strdup_printf ("http://erin:%s@127.0.0.1:%u/auth/second.bin?size=2000&seed=6",
+                                             "k33p-me-Xy", pcq_test_server_get_port (files));
+  g_autofree char *second_path = g_build_filename (out, "second.bin", NULL);
+  g_autofree char *sent = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+
+  g_assert_no_error (error);
+  pcq_test_server_set_basic_auth (files, "erin", "k33p-me-Xy");
+  launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                         dir, state, dir);
+
+  /* One at a time: the locked one is still queued at the Ctrl+C. */
+  first = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "-o", out, "-j", "1", slow, locked, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (files) == 1, WAIT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, WAIT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, 130);
+  g_assert_cmpuint (pcq_test_server_count_requests (files, "/auth/second.bin"), ==, 0);
+
+  second = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "-o", out, "--resume", NULL });
+  pcq_test_run_wait (second, WAIT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, 0);
+  pcq_test_assert_content (second_path, 6, 2000);
+  sent = pcq_test_server_dup_authorization (files, "/auth/second.bin", 0);
+  g_assert_cmpstr (sent, ==, "Basic ZXJpbjprMzNwLW1lLVh5");  /* erin:k33p-me-Xy */
+
+  g_assert_false (file_contains (store_path, "k33p-me-Xy"));
+  g_assert_null (strstr (pcq_test_run_get_stderr (first), "k33p-me-Xy"));
+  g_assert_null (strstr (pcq_test_run_get_stderr (second), "k33p-me-Xy"));
+
+  secret_password_clear_sync (&secret_schema, NULL, &error, "kind", "basic", NULL);
+  g_assert_no_error (error);
+  pcq_test_rm_rf (dir);
+}
+
 /* ---- headless ------------------------------------------------------- */
 
 static void
@@ -1479,6 +1714,8 @@ test_headless_usage (void)
   const char *cases[][2] = {
     { "--api-base=ftp://example.com/v1", "--prompt=x" },
     { "--prompt=", NULL },
+    /* Refused without repeating the password. */
+    { "--api-base=http://u:pw-Zq81@127.0.0.1:1/v1", "--prompt=x" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1494,6 +1731,7 @@ test_headless_usage (void)
                                   "-o", out, cases[i][0], cases[i][1], NULL });
       pcq_test_run_wait (run, WAIT_MS);
       g_assert_cmpint (pcq_test_run_exit_status (run), ==, 2);
+      g_assert_null (strstr (pcq_test_run_get_stderr (run), "pw-Zq81"));
     }
 
   pcq_test_rm_rf (dir);
@@ -1544,9 +1782,13 @@ main (int    argc,
   g_test_add ("/pcq/api/key-set-later", Fixture, NULL,
               fixture_set_up, test_key_set_later, fixture_tear_down);
   g_test_add_func ("/pcq/api/keyring", test_keyring);
+  g_test_add_func ("/pcq/api/keyring/legacy-schema", test_keyring_legacy);
+  g_test_add_func ("/pcq/api/keyring/url-password", test_keyring_url_password);
   g_test_add_func ("/pcq/api/headless/prompts", test_headless_prompts);
   g_test_add_func ("/pcq/api/headless/batch", test_headless_batch);
   g_test_add_func ("/pcq/api/headless/keyring", test_headless_keyring);
+  g_test_add_func ("/pcq/api/headless/keyring-bad-key", test_headless_keyring_bad_key);
+  g_test_add_func ("/pcq/api/headless/url-password-resume", test_headless_url_password_resume);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
 
   status = g_test_run ();

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "pcq-engine.h"
+#include "pcq-keyring.h"
 #include "pcq-sink.h"
 #include "pcq-store.h"
 #include "pcq-test-engine.h"
@@ -1504,12 +1505,91 @@ test_finish_files (Fixture       *f,
   close_store (store);
 }
 
+/* ---- passwords ----------------------------------------------------- */
+
+static gboolean
+file_has_bytes (const char *path,
+                const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0, n = strlen (needle);
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  for (gsize i = 0; n <= length && i <= length - n; i++)
+    if (memcmp (contents + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A queue written before passwords were kept apart: opened, it has
+ * them no more (not in a byte of the file or its WAL), and an
+ * unfinished task's password is still at hand for this run. */
+static void
+test_old_url_passwords (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *password = "0ld-Secret-Qx";
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(PcqBasicAuth) auth = NULL;
+  g_autoptr(GError) error = NULL;
+  PcqStoreRecord queued = {
+    .id = 1, .url = "http://olga:0ld-Secret-Qx@127.0.0.1:1/queued.bin",
+    .output_dir = f->out, .state = PCQ_JOB_QUEUED, .total = -1, .created = now_s (),
+  };
+  PcqStoreRecord done = {
+    .id = 2, .url = "http://olga:0ld-Secret-Qx@127.0.0.1:1/done.bin",
+    .output_dir = f->out, .state = PCQ_JOB_DONE, .total = -1, .created = now_s (),
+    .finished = now_s (),
+  };
+  PcqStore *store;
+
+  /* Written as an older Pcq did: the URL as given. */
+  store = open_store (f->path, 0, NULL, NULL);
+  pcq_store_put (store, &queued, NULL, NULL);
+  pcq_store_put (store, &done, NULL, NULL);
+  close_store (store);
+  g_assert_true (file_has_bytes (f->path, password) || file_has_bytes (wal, password));
+
+  store = open_store (f->path, 0, &records, NULL);
+  g_assert_cmpstr (find_record (records, 1)->url, ==, "http://olga@127.0.0.1:1/queued.bin");
+  g_assert_cmpstr (find_record (records, 2)->url, ==, "http://olga@127.0.0.1:1/done.bin");
+  g_assert_false (file_has_bytes (f->path, password));
+  g_assert_false (file_has_bytes (wal, password));
+  close_store (store);
+  g_assert_false (file_has_bytes (f->path, password));
+  g_assert_false (file_has_bytes (wal, password));
+
+  /* The queued task can still authenticate. */
+  uri = g_uri_parse (find_record (records, 1)->url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+  auth = pcq_keyring_basic_auth_for_uri (uri, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pcq_basic_auth_header_for (auth, uri), ==,
+                   "Basic b2xnYTowbGQtU2VjcmV0LVF4");  /* olga:0ld-Secret-Qx */
+  pcq_keyring_wait_stored ();
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *keyring_dir = NULL;
+  g_autofree char *keyring_path = NULL;
+  int status;
+
   g_test_init (&argc, &argv, NULL);
   store_warnings = g_ptr_array_new_with_free_func (g_free);
+
+  /* Passwords found in old queues go to a keyring: libsecret's file
+   * backend, in a file of this run's own, never the user's keyring. */
+  keyring_dir = g_dir_make_tmp ("pcq-keyring-XXXXXX", NULL);
+  g_assert_nonnull (keyring_dir);
+  keyring_path = g_build_filename (keyring_dir, "keyring", NULL);
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring_path, TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test-keyring-password", TRUE);
   g_log_set_writer_func (log_writer, NULL, NULL);
 
 #define ADD(path, func, data) \
@@ -1533,8 +1613,12 @@ main (int    argc,
   ADD ("durability/commit-blocked", test_commit_blocked, NULL);
   ADD ("dispatcher/shared", test_shared_dispatcher, NULL);
   ADD ("finish/files", test_finish_files, NULL);
+  ADD ("passwords/old-queue", test_old_url_passwords, NULL);
 
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  pcq_test_rm_rf (keyring_dir);
+
+  return status;
 }

@@ -720,8 +720,22 @@ test_preferences_api_key (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (remove_button));
   g_assert_true (gtk_widget_get_sensitive (key_row));
 
+  /* A key with a line break is refused in the entry, which says so,
+   * and goes neither to the keyring nor to the engine. */
+  gtk_editable_set_text (GTK_EDITABLE (key_row), "sk-pasted-badly\r\nX-Injected: 1");
+  g_signal_emit_by_name (key_row, "apply");
+  PCQ_TEST_WAIT_FOR (gtk_widget_has_css_class (key_row, "error") &&
+                     gtk_widget_get_sensitive (key_row), WAIT_MS);
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (key_row), "line break"));
+  g_assert_cmpint (pcq_application_get_api_key_source (f->app), ==, PCQ_API_KEY_NONE);
+  g_assert_false (pcq_engine_has_api_key (f->engine));
+  stored = pcq_keyring_lookup_sync (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (stored);
+
   /* Typed and applied, as with the row's apply button or Enter. */
   gtk_editable_set_text (GTK_EDITABLE (key_row), key);
+  g_assert_false (gtk_widget_has_css_class (key_row, "error"));
   g_signal_emit_by_name (key_row, "apply");
   PCQ_TEST_WAIT_FOR (pcq_application_get_api_key_source (f->app) == PCQ_API_KEY_KEYRING &&
                      pcq_engine_has_api_key (f->engine), WAIT_MS);

@@ -53,8 +53,6 @@ hostile_ctx_new (void)
 
     write_or_die (sibling, "beside out/\n", -1);
   }
-  /* Files written "now" and compared later must differ in mtime if
-   * touched: coarse file systems would hide a write in the same tick. */
   ctx->server = pcq_test_server_new ();
   hostile_snapshot (ctx);
 

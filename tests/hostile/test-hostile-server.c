@@ -474,6 +474,8 @@ test_header_1mb (void)
   summary = pcq_test_run_summary (run);
   g_assert_cmpint (summary.failed, ==, 1);
   hostile_assert_out (ctx, NULL);
+  /* Retried a bounded number of times. */
+  g_assert_cmpuint (hostile_raw_count (raw), <=, 4);
   /* The header is not copied to the terminal. */
   g_assert_cmpuint (strlen (pcq_test_run_get_stderr (run)), <, 4096);
   rows = hostile_store_rows (ctx);
@@ -847,6 +849,90 @@ test_chunked_bad_size (void)
   check_chunked_once ("bad");
 }
 
+/* Downloads are saved as sent: a Content-Encoding is not undone (so a
+ * compressed bomb stays as small as it came). */
+static void
+raw_encoded (HostileConn *conn)
+{
+  g_autofree char *body = content (13, 5000);
+
+  hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+                      "Content-Length: 5000\r\n\r\n");
+  hostile_conn_send (conn, body, 5000);
+}
+
+static void
+test_content_encoding_kept (void)
+{
+  g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
+  HostileRaw *raw = ctx_raw (ctx, raw_encoded, NULL);
+  g_autofree char *url = hostile_raw_url (raw, "/enc/packed.gz");
+  g_autofree char *file = hostile_out_path (ctx, "packed.gz");
+  g_autoptr(GPtrArray) rows = NULL;
+
+  hostile_run (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL }, HOSTILE_EXIT_OK);
+  hostile_assert_out (ctx, "packed.gz", NULL);
+  pcq_test_assert_content (file, 13, 5000);
+  rows = hostile_store_rows (ctx);
+  hostile_assert_one_row (ctx, rows, PCQ_JOB_DONE);
+}
+
+/* A plain JSON API answer compressed 1000:1 to more than the 64 MiB
+ * cap: the cap counts what it unpacks to. */
+static GBytes *
+gzip_bomb (void)
+{
+  g_autoptr(GZlibCompressor) compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) gz = g_converter_output_stream_new (mem, G_CONVERTER (compressor));
+  g_autofree char *chunk = g_strnfill (1024 * 1024, 'a');
+  const char *start = "{\"choices\":[{\"message\":{\"content\":\"";
+  const char *end = "\"}}]}";
+
+  g_assert_true (g_output_stream_write_all (gz, start, strlen (start), NULL, NULL, NULL));
+  for (guint i = 0; i < 100; i++)
+    g_assert_true (g_output_stream_write_all (gz, chunk, 1024 * 1024, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_write_all (gz, end, strlen (end), NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (gz, NULL, NULL));
+
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+static void
+raw_gzip_bomb (HostileConn *conn)
+{
+  GBytes *bomb = conn->data;
+
+  hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                      "Content-Encoding: gzip\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
+                      g_bytes_get_size (bomb));
+  hostile_conn_send (conn, g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb));
+}
+
+static void
+test_api_gzip_bomb (void)
+{
+  g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
+  g_autoptr(GBytes) bomb = gzip_bomb ();
+  HostileRaw *raw = ctx_raw (ctx, raw_gzip_bomb, bomb);
+  g_autofree char *base = hostile_raw_url (raw, "/v1");
+  g_autofree char *api_base = g_strconcat ("--api-base=", base, NULL);
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  PcqTestSummary summary;
+
+  run = hostile_start (ctx, NULL, (const char *[]) { "-o", ctx->out, api_base, "--prompt=hello", NULL });
+  hostile_finish (ctx, run, HOSTILE_EXIT_FAILED, HOSTILE_RUN_TIMEOUT_MS);
+  summary = pcq_test_run_summary (run);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_cmpint (summary.bytes, ==, 0);
+  hostile_assert_out (ctx, NULL);
+  rows = hostile_store_rows (ctx);
+  hostile_assert_one_row (ctx, rows, PCQ_JOB_FAILED);
+  /* The server ends before the bomb it sends is freed. */
+  g_clear_pointer (&ctx->raw, hostile_raw_free);
+}
+
 /* A server that stops sending: after the stall timeout (30 s, the
  * default; headless has no option for it) the attempt ends and the
  * next one gets the file. */
@@ -960,7 +1046,7 @@ test_corrupt_store (void)
 }
 
 static void
-test_second_run (void)
+check_second_run (gboolean json)
 {
   g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
   g_autofree char *hang = pcq_test_server_url (ctx->server, "/hang/first.bin");
@@ -977,12 +1063,27 @@ test_second_run (void)
   pid = g_strdup (g_subprocess_get_identifier (pcq_test_run_get_process (first)));
   g_assert_nonnull (strstr (pcq_test_run_get_stderr (second), pid));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  if (json)
+    hostile_assert_error_json (second);
 
   hostile_interrupt (first);
   hostile_finish (ctx, first, HOSTILE_EXIT_INTERRUPTED, 5000);
   hostile_assert_out (ctx, NULL);
   rows = hostile_store_rows (ctx);
   hostile_assert_one_row (ctx, rows, PCQ_JOB_QUEUED);
+}
+
+static void
+test_second_run (void)
+{
+  check_second_run (FALSE);
+}
+
+/* needs: item 10 */
+static void
+test_second_run_json (void)
+{
+  check_second_run (TRUE);
 }
 
 /* Planted files */
@@ -1298,6 +1399,7 @@ test_api_key_crlf (void)
   /* Nothing was sent. */
   g_assert_cmpuint (hostile_raw_count (raw), ==, 0);
   g_assert_null (strstr (pcq_test_run_get_stderr (run), "sk-good"));
+  g_assert_true (pcq_test_str_contains_ci (pcq_test_run_get_stderr (run), "key"));
   hostile_assert_out (ctx, NULL);
   rows = hostile_store_rows (ctx);
   hostile_assert_one_row (ctx, rows, PCQ_JOB_FAILED);
@@ -1473,6 +1575,7 @@ main (int   argc,
   ADD ("disk-full", test_disk_full);
   ADD ("store/corrupt", test_corrupt_store);
   ADD ("store/second-run", test_second_run);
+  ADD ("store/second-run-json", test_second_run_json);  /* needs: item 10 */
   ADD ("planted/final-file", test_planted_final_file);
   ADD ("planted/final-dir", test_planted_final_dir);
   ADD ("planted/final-symlink", test_planted_final_symlink);
@@ -1486,6 +1589,8 @@ main (int   argc,
   ADD ("resume/part-replaced", test_resume_part_replaced);  /* needs: item 1 */
   ADD ("resume/final-file", test_resume_final_planted);
   ADD ("resume/final-symlink", test_resume_final_symlink);
+  ADD ("body/content-encoding-kept", test_content_encoding_kept);
+  ADD ("api/gzip-bomb", test_api_gzip_bomb);
   ADD ("api/error-escapes", test_api_error_escapes);  /* needs: item 4 */
   ADD ("api/key-crlf", test_api_key_crlf);  /* needs: item 6 */
   ADD ("api/endless-stream", test_api_endless_stream);  /* needs: item 7 */

@@ -230,11 +230,22 @@ static void
 child_setup (gpointer user_data)
 {
   HostileCtx *ctx = user_data;
-  struct rlimit limit = { ctx->fsize_limit, ctx->fsize_limit };
 
-  /* A write past the limit then fails with EFBIG instead of killing. */
-  signal (SIGXFSZ, SIG_IGN);
-  setrlimit (RLIMIT_FSIZE, &limit);
+  if (ctx->fsize_limit != 0)
+    {
+      struct rlimit limit = { ctx->fsize_limit, ctx->fsize_limit };
+
+      /* A write past the limit then fails with EFBIG instead of killing. */
+      signal (SIGXFSZ, SIG_IGN);
+      setrlimit (RLIMIT_FSIZE, &limit);
+    }
+
+  if (ctx->as_limit != 0)
+    {
+      struct rlimit limit = { ctx->as_limit, ctx->as_limit };
+
+      setrlimit (RLIMIT_AS, &limit);
+    }
 }
 
 PcqTestRun *
@@ -258,7 +269,7 @@ hostile_start (HostileCtx         *ctx,
 
       g_subprocess_launcher_setenv (launcher, name, eq + 1, TRUE);
     }
-  if (ctx->fsize_limit != 0)
+  if (ctx->fsize_limit != 0 || ctx->as_limit != 0)
     g_subprocess_launcher_set_child_setup (launcher, child_setup, ctx, NULL);
 
   return pcq_test_run_spawn (launcher, stdin_text, args);

@@ -50,6 +50,7 @@ typedef struct
   GHashTable    *snapshot;  /* relative path → description */
   GPtrArray     *env;       /* extra "NAME=VALUE" for pcq */
   gulong         fsize_limit;  /* RLIMIT_FSIZE of pcq if not 0 */
+  gulong         as_limit;     /* RLIMIT_AS of pcq if not 0 */
 } HostileCtx;
 
 HostileCtx  *hostile_ctx_new        (void);

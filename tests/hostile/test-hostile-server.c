@@ -1524,6 +1524,7 @@ main (int   argc,
   if (g_strcmp0 (slow, "retry") == 0)
     {
       hostile_add_simple ("/hostile/server/slow/header/http09", test_http09, SLOW_TIMEOUT_S);
+      hostile_add_simple ("/hostile/server/slow/header/1mb", test_header_1mb, SLOW_TIMEOUT_S);
       hostile_add_simple ("/hostile/server/slow/status/500-backoff", test_status_500_backoff, SLOW_TIMEOUT_S);
       hostile_add_simple ("/hostile/server/slow/body/short", test_short_body, SLOW_TIMEOUT_S);
       return g_test_run ();
@@ -1556,7 +1557,6 @@ main (int   argc,
   ADD ("redirect/loop", test_redirect_loop);
   ADD ("redirect/chain-40", test_redirect_chain);
   ADD ("redirect/location-escapes", test_redirect_location_escapes);  /* needs: item 4 */
-  ADD ("header/1mb", test_header_1mb);
   ADD ("header/http09-once", test_http09_once);
   ADD ("header/empty-reply-once", test_empty_reply_once);
   ADD ("header/bad-status-line-once", test_bad_status_line_once);

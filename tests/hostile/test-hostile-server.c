@@ -380,8 +380,6 @@ check_refused_redirect (const char *location)
 static void
 test_redirect_file (void)
 {
-  /* The canary's path is only known in the case: file:///etc/passwd
-   * says the same, and the snapshot covers out/. */
   check_refused_redirect ("file:///etc/passwd");
 }
 
@@ -1158,6 +1156,31 @@ test_planted_dangling_symlink (void)
   pcq_test_assert_content (next, 4, 3000);
 }
 
+/* A file appears at the task's name while it waits to retry: it is
+ * not replaced, the task takes the next free name. */
+static void
+test_planted_final_during_retry (void)
+{
+  g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/flaky/pr/wait.bin?fail=1&code=503&retry_after=1&size=3000&seed=14");
+  g_autofree char *planted = hostile_out_path (ctx, "wait.bin");
+  g_autofree char *next = hostile_out_path (ctx, "wait (1).bin");
+  g_autoptr(PcqTestRun) run = hostile_start (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  g_autoptr(GPtrArray) rows = NULL;
+  HostileRow *row;
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 1, 10000);
+  g_assert_true (g_file_set_contents (planted, "appeared while waiting", -1, NULL));
+  hostile_finish (ctx, run, HOSTILE_EXIT_OK, HOSTILE_RUN_TIMEOUT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  hostile_assert_out (ctx, "wait.bin", "wait (1).bin", NULL);
+  assert_file_is (planted, "appeared while waiting");
+  pcq_test_assert_content (next, 14, 3000);
+  rows = hostile_store_rows (ctx);
+  row = hostile_assert_one_row (ctx, rows, PCQ_JOB_DONE);
+  g_assert_cmpstr (row->output_path, ==, next);
+}
+
 typedef enum
 {
   PLANT_SYMLINK,
@@ -1578,6 +1601,7 @@ main (int   argc,
   ADD ("store/second-run-json", test_second_run_json);  /* needs: item 10 */
   ADD ("planted/final-file", test_planted_final_file);
   ADD ("planted/final-dir", test_planted_final_dir);
+  ADD ("planted/final-during-retry", test_planted_final_during_retry);
   ADD ("planted/final-symlink", test_planted_final_symlink);
   ADD ("planted/final-dangling-symlink", test_planted_dangling_symlink);
   ADD ("planted/part-symlink", test_planted_part_symlink);

@@ -414,7 +414,9 @@ hostile_assert_error_json (PcqTestRun *run)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) lines = g_strsplit (pcq_test_run_get_stdout (run), "\n", -1);
+  const char *members[] = { "done", "failed", "cancelled", "left", "bytes", "seconds" };
   const char *last = NULL;
+  JsonNode *error_node;
   JsonObject *object;
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -429,9 +431,17 @@ hostile_assert_error_json (PcqTestRun *run)
   g_assert_no_error (error);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
   object = json_node_get_object (json_parser_get_root (parser));
-  g_assert_true (json_object_has_member (object, "error"));
-  g_assert_nonnull (json_object_get_string_member (object, "error"));
-  g_assert_cmpstr (json_object_get_string_member (object, "error"), !=, "");
+  error_node = json_object_get_member (object, "error");
+  g_assert_nonnull (error_node);
+  g_assert_true (JSON_NODE_HOLDS_VALUE (error_node));
+  g_assert_true (json_node_get_value_type (error_node) == G_TYPE_STRING);
+  g_assert_cmpstr (json_node_get_string (error_node), !=, "");
+  /* The rest of the summary is there too. */
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      if (!json_object_has_member (object, members[i]))
+        g_error ("the summary of exit 2 has no \"%s\"", members[i]);
+    }
 }
 
 /* The store */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 
 #include "hostile-common.h"
 #include "pcq-test-util.h"
@@ -835,6 +836,20 @@ check_chunked_once (const char *how)
   hostile_assert_one_row (ctx, rows, PCQ_JOB_DONE);
 }
 
+/* Before 3.6.5 libsoup reports a cut chunked body as its end and keeps
+ * no trace of the missing last chunk (upstream #153, #381): nothing to
+ * tell it by, as the README says. There the cases are skipped. */
+static void
+skip_old_libsoup (gconstpointer data)
+{
+  g_autofree char *why = g_strdup_printf ("libsoup %u.%u.%u cannot tell a cut chunked body "
+                                          "from a whole one (3.6.5 can)",
+                                          soup_get_major_version (), soup_get_minor_version (),
+                                          soup_get_micro_version ());
+
+  g_test_skip (why);
+}
+
 static void
 test_chunked_truncated (void)
 {
@@ -1593,8 +1608,17 @@ main (int   argc,
   ADD ("body/longer-than-length", test_body_longer_than_length);
   ADD ("body/huge-content-length", test_huge_content_length);
   ADD ("body/negative-content-length", test_negative_content_length);
-  ADD ("body/chunked-truncated", test_chunked_truncated);  /* needs: item 5 */
-  ADD ("body/chunked-bad-size", test_chunked_bad_size);  /* needs: item 5 */
+  /* needs: item 5, and libsoup 3.6.5 */
+  if (soup_check_version (3, 6, 5))
+    {
+      ADD ("body/chunked-truncated", test_chunked_truncated);
+      ADD ("body/chunked-bad-size", test_chunked_bad_size);
+    }
+  else
+    {
+      g_test_add_data_func ("/hostile/server/body/chunked-truncated", NULL, skip_old_libsoup);
+      g_test_add_data_func ("/hostile/server/body/chunked-bad-size", NULL, skip_old_libsoup);
+    }
   ADD ("disk-full", test_disk_full);
   ADD ("store/corrupt", test_corrupt_store);
   ADD ("store/second-run", test_second_run);

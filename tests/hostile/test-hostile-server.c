@@ -126,30 +126,6 @@ raw_resumable (HostileConn *conn)
   hostile_conn_send (conn, body + from, RESUMABLE_SIZE - from);
 }
 
-/* The first request's chunked body ends without the last chunk (or,
- * with data "bad", has a chunk size that is no number); later ones are
- * whole. */
-static void
-raw_chunked_once (HostileConn *conn)
-{
-  g_autofree char *body = content (3, 2048);
-
-  hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n400\r\n");
-  hostile_conn_send (conn, body, 1024);
-  if (conn->nth == 0)
-    {
-      if (g_strcmp0 (conn->data, "bad") == 0)
-        hostile_conn_sendf (conn, "\r\nzz\r\n");
-      else
-        hostile_conn_sendf (conn, "\r\n");
-      return;
-    }
-  hostile_conn_sendf (conn, "\r\n400\r\n");
-  hostile_conn_send (conn, body + 1024, 1024);
-  hostile_conn_sendf (conn, "\r\n0\r\n\r\n");
-}
-
 /* The first request stalls after 1000 of 5000 bytes; later ones are
  * whole (no ETag: they start again). */
 static void
@@ -813,54 +789,12 @@ test_negative_content_length (void)
   check_bad_length ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: -5\r\n\r\nabc");
 }
 
-/* needs: item 5 */
-static void
-check_chunked_once (const char *how)
-{
-  g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
-  HostileRaw *raw = ctx_raw (ctx, raw_chunked_once, (gpointer) how);
-  g_autofree char *url = hostile_raw_url (raw, "/chunked/whole.bin");
-  g_autofree char *file = hostile_out_path (ctx, "whole.bin");
-  g_autoptr(GPtrArray) rows = NULL;
-  PcqTestSummary summary;
-
-  summary = hostile_run (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL },
-                         HOSTILE_EXIT_OK);
-  /* The cut answer was not taken as the file: it was asked again. */
-  g_assert_cmpuint (hostile_raw_count (raw), ==, 2);
-  g_assert_cmpint (summary.done, ==, 1);
-  g_assert_cmpint (summary.bytes, ==, 2048);
-  hostile_assert_out (ctx, "whole.bin", NULL);
-  pcq_test_assert_content (file, 3, 2048);
-  rows = hostile_store_rows (ctx);
-  hostile_assert_one_row (ctx, rows, PCQ_JOB_DONE);
-}
-
-/* Before 3.6.5 libsoup reports a cut chunked body as its end and keeps
- * no trace of the missing last chunk (upstream #153, #381): nothing to
- * tell it by, as the README says. There the cases are skipped. */
-static void
-skip_old_libsoup (gconstpointer data)
-{
-  g_autofree char *why = g_strdup_printf ("libsoup %u.%u.%u cannot tell a cut chunked body "
-                                          "from a whole one (3.6.5 can)",
-                                          soup_get_major_version (), soup_get_minor_version (),
-                                          soup_get_micro_version ());
-
-  g_test_skip (why);
-}
-
-static void
-test_chunked_truncated (void)
-{
-  check_chunked_once ("cut");
-}
-
-static void
-test_chunked_bad_size (void)
-{
-  check_chunked_once ("bad");
-}
+/* A chunked body cut short (item 5) is not here: before 3.6.5 libsoup
+ * reports it as the body's end and keeps no trace of the missing last
+ * chunk (upstream #153, #381), so on Debian 12 a case here could only
+ * skip. The engine suite feeds the worker the error 3.6.5 gives
+ * (/pcq/engine/http/partial-input); the README says what older builds
+ * cannot detect. */
 
 /* Downloads are saved as sent: a Content-Encoding is not undone (so a
  * compressed bomb stays as small as it came). */
@@ -1608,17 +1542,6 @@ main (int   argc,
   ADD ("body/longer-than-length", test_body_longer_than_length);
   ADD ("body/huge-content-length", test_huge_content_length);
   ADD ("body/negative-content-length", test_negative_content_length);
-  /* needs: item 5, and libsoup 3.6.5 */
-  if (soup_check_version (3, 6, 5))
-    {
-      ADD ("body/chunked-truncated", test_chunked_truncated);
-      ADD ("body/chunked-bad-size", test_chunked_bad_size);
-    }
-  else
-    {
-      g_test_add_data_func ("/hostile/server/body/chunked-truncated", NULL, skip_old_libsoup);
-      g_test_add_data_func ("/hostile/server/body/chunked-bad-size", NULL, skip_old_libsoup);
-    }
   ADD ("disk-full", test_disk_full);
   ADD ("store/corrupt", test_corrupt_store);
   ADD ("store/second-run", test_second_run);

@@ -187,6 +187,25 @@ read_cb (GObject      *object,
     pcq_transfer_commit (self);
 }
 
+/* libsoup 3.2 reads a Content-Length with strtoull: "-5" becomes a
+ * huge length and a value past 64 bits the largest, and either ends as
+ * a "complete" body of whatever came. Only digits that fit are a
+ * length. */
+static gboolean
+content_length_is_valid (SoupMessageHeaders *headers)
+{
+  const char *value = soup_message_headers_get_one (headers, "Content-Length");
+  g_autofree char *digits = NULL;
+  guint64 length;
+
+  if (value == NULL)
+    return TRUE;
+
+  digits = g_strstrip (g_strdup (value));
+  return g_ascii_isdigit (*digits) &&
+         g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64, &length, NULL);
+}
+
 /* Headers of a 2xx: is it the part we asked for, where does it go. */
 static void
 receive_body (PcqTransfer *self)
@@ -194,6 +213,14 @@ receive_body (PcqTransfer *self)
   SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
   PcqRun *run = self->run;
   g_autofree char *name = NULL;
+
+  if (!content_length_is_valid (headers))
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_HTTP,
+                   _("The server sent an invalid Content-Length"));
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     self->total = soup_message_headers_get_content_length (headers);

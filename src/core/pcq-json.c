@@ -6,9 +6,53 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "pcq-json.h"
+
+/* json-glib parses nested arrays and objects by recursion: 100 000
+ * brackets in a line of 100 KB overflow the stack. No answer or task
+ * line Pcq reads nests anywhere near this deep. */
+#define MAX_DEPTH 256
+
+static gboolean
+check_depth (const char  *text,
+             gsize        length,
+             GError     **error)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > MAX_DEPTH)
+            {
+              g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                           _("JSON nested deeper than %d levels"), MAX_DEPTH);
+              return FALSE;
+            }
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+
+  return TRUE;
+}
 
 /**
  * pcq_json_parse_object:
@@ -25,7 +69,8 @@ pcq_json_parse_object (JsonParser  *parser,
 {
   JsonNode *root;
 
-  if (!json_parser_load_from_data (parser, text, length, error))
+  if (!check_depth (text, length < 0 ? strlen (text) : (gsize) length, error) ||
+      !json_parser_load_from_data (parser, text, length, error))
     return NULL;
 
   root = json_parser_get_root (parser);

@@ -17,6 +17,7 @@
 #include "pcq-closures.h"
 #include "pcq-engine.h"
 #include "pcq-job-row.h"
+#include "pcq-json.h"
 #include "pcq-vcs.h"
 #include "pcq-window-private.h"
 
@@ -110,16 +111,17 @@ dup_batch_source (PcqJob *job)
   const char *body = pcq_job_get_prompt (job);
   g_autofree char *custom_id = NULL;
   const char *model = NULL;
+  JsonObject *object = NULL;
 
   if (name != NULL && g_str_has_suffix (name, ".md"))
     custom_id = g_strndup (name, strlen (name) - strlen (".md"));
   else
     custom_id = g_strdup (name != NULL ? name : "");
 
-  if (body != NULL && json_parser_load_from_data (parser, body, -1, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (body != NULL)
+    object = pcq_json_parse_object (parser, body, -1, NULL);
+  if (object != NULL)
     {
-      JsonObject *object = json_node_get_object (json_parser_get_root (parser));
       JsonNode *node = json_object_get_member (object, "model");
 
       if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&

@@ -1387,6 +1387,7 @@ pcq_engine_submit (PcqEngine  *self,
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *bare_url = NULL;
+  g_autofree char *safe_url = NULL;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
@@ -1394,9 +1395,11 @@ pcq_engine_submit (PcqEngine  *self,
 
   /* Absolute, so that a recorded path means the same after a restart. */
   dir = g_canonicalize_filename (output_dir, NULL);
+  /* No control character reaches the list, the store or the wire. */
+  safe_url = pcq_url_escape_controls (url);
   /* A password in the URL is kept apart (pcq-keyring.c): never in the
    * job, so never in the queue file or the list. */
-  bare_url = pcq_keyring_take_url_password (url);
+  bare_url = pcq_keyring_take_url_password (safe_url);
   job = pcq_job_new (++self->last_id, bare_url, dir, name);
   add_job (self, job);
 

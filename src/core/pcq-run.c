@@ -94,6 +94,34 @@ pcq_run_set_resume (PcqRun     *run,
     run->validator = g_strdup (resume + end);
 }
 
+/**
+ * pcq_url_escape_controls:
+ *
+ * A URL may not hold control characters (RFC 3986); a browser
+ * percent-encodes them (WHATWG URL), and so does Pcq, once, as a task
+ * is added: the request asks for what the user wrote, and the list,
+ * the store and the terminal see no escape sequence.
+ *
+ * Returns: (transfer full): @url with C0 controls and DEL as %XX
+ */
+char *
+pcq_url_escape_controls (const char *url)
+{
+  GString *safe = g_string_sized_new (strlen (url));
+
+  for (const char *p = url; *p != '\0'; p++)
+    {
+      guchar c = *p;
+
+      if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (safe, "%%%02X", c);
+      else
+        g_string_append_c (safe, c);
+    }
+
+  return g_string_free (safe, FALSE);
+}
+
 /* The same for the whole process: with the job id it makes an
  * Idempotency-Key no other process sends. */
 static const char *

@@ -122,5 +122,6 @@ void      pcq_attempt_clear (PcqAttempt  *attempt);
 char     *pcq_check_url   (const char  *url,
                            GError     **error);
 gboolean  pcq_uri_is_http (GUri        *uri);
+char     *pcq_url_escape_controls (const char *url);
 
 G_END_DECLS

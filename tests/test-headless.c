@@ -334,6 +334,11 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "many", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--no-such-option", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-jobs", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--retries", "11", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--stall-timeout", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "fast", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "-1k", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "99999999M", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--prompt", "", NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-i", "no-such-file.txt", NULL });

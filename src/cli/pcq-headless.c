@@ -822,6 +822,32 @@ headless_clear (Headless *h)
   g_clear_pointer (&h->errors_written, g_free);
 }
 
+/* "500", "500k", "2M" (KiB and MiB, as curl reads them): at most
+ * G_MAXINT bytes per second. */
+static gboolean
+parse_rate (const char *text,
+            guint64    *rate)
+{
+  g_autofree char *digits = g_strdup (text);
+  gsize len = strlen (digits);
+  guint64 unit = 1;
+  guint64 value;
+
+  if (len > 0 && (digits[len - 1] == 'k' || digits[len - 1] == 'K'))
+    unit = 1024;
+  else if (len > 0 && (digits[len - 1] == 'm' || digits[len - 1] == 'M'))
+    unit = 1024 * 1024;
+  if (unit != 1)
+    digits[len - 1] = '\0';
+
+  if (!g_ascii_isdigit (*digits) ||
+      !g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT / unit, &value, NULL))
+    return FALSE;
+
+  *rate = value * unit;
+  return TRUE;
+}
+
 static int usage_error (Headless   *h,
                         const char *format,
                         ...) G_GNUC_PRINTF (2, 3);
@@ -872,6 +898,10 @@ pcq_headless_run (int    argc,
   g_autofree char *store_path = NULL;
   int jobs = PCQ_DEFAULT_MAX_ACTIVE;
   int api_jobs = PCQ_DEFAULT_MAX_API_ACTIVE;
+  int stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
+  int retries = PCQ_DEFAULT_RETRIES;
+  g_autofree char *min_speed_text = NULL;
+  guint64 min_speed = PCQ_DEFAULT_MIN_SPEED;
   Headless h = { 0 };
   int status;
   const GOptionEntry entries[] = {
@@ -883,6 +913,9 @@ pcq_headless_run (int    argc,
     { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, N_("OpenAI-compatible base URL (…/v1)"), N_("URL") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model, N_("Model for API tasks"), N_("NAME") },
     { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, N_("Maximum active API tasks, 1–64 (default: 2)"), N_("N") },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &retries, N_("More tries after a temporary failure, 0–10 (default: 3)"), N_("N") },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
+    { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
@@ -905,6 +938,16 @@ pcq_headless_run (int    argc,
 
   if (jobs < 1 || jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
     return usage_error (&h, _("--jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+
+  if (retries < 0 || retries > 10)
+    return usage_error (&h, "%s", _("--retries must be between 0 and 10"));
+
+  if (stall_timeout < 1 || stall_timeout > 3600)
+    return usage_error (&h, "%s", _("--stall-timeout must be between 1 and 3600 seconds"));
+
+  if (min_speed_text != NULL && !parse_rate (min_speed_text, &min_speed))
+    return usage_error (&h, "%s", _("--min-speed must be a number of bytes per second, "
+                                    "with k or M for KiB or MiB (as 500k)"));
 
   if (commit && !pcq_vcs_is_supported ())
     return usage_error (&h, "%s", _("--commit: this build has no Git support"));
@@ -955,6 +998,9 @@ pcq_headless_run (int    argc,
   if (model != NULL)
     pcq_engine_set_model (h.engine, model);
   pcq_engine_set_max_api_active (h.engine, api_jobs);
+  pcq_engine_set_retries (h.engine, retries);
+  pcq_engine_set_stall_timeout (h.engine, stall_timeout);
+  pcq_engine_set_min_speed (h.engine, min_speed);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   g_signal_connect (h.engine, "job-waiting", G_CALLBACK (job_waiting_cb), &h);
 

@@ -497,7 +497,8 @@ finish_run (PcqEngine   *self,
             PcqRun      *run,
             PcqJobState  state)
 {
-  g_autoptr(PcqJob) hold = g_object_ref (job);
+  /* A "job-finished" handler may remove the job from the list. */
+  g_object_ref (job);
 
   if (state == PCQ_JOB_DONE)
     {
@@ -520,6 +521,7 @@ finish_run (PcqEngine   *self,
     commit_result (self, job);
 
   g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+  g_object_unref (job);
 }
 
 /* The store has put a handed-over file in place and committed its job

@@ -59,6 +59,7 @@ if [ "${1:-}" = "--inside" ]; then
     "$(fast quarterly-report-2026.pdf 2400000)"
     "$(fast team-photo.jpg 840000)"
     "$base/status/404/old-backup.tar.gz"
+    "$base/flaky/shot/mirror-list.txt?fail=1&code=503&retry_after=600"
     "$(slow debian-12.7.0-amd64-netinst.iso 62914560 40960 1)"
     "$(slow gnome-50-wallpapers.zip 8388608 16384 2)"
     "$(slow conference-talk-1080p.webm 41943040 24576 3)"
@@ -115,7 +116,7 @@ cat >"$tmp/config/glib-2.0/settings/keyfile" <<EOF
 [com/example/Pcq]
 output-folder='$tmp/out'
 max-active=uint32 3
-retries=uint32 0
+retries=uint32 1
 notify-when-finished=false
 window-width=$width
 window-height=$height

@@ -24,9 +24,11 @@
 
 #include "pcq-vcs.h"
 
-/* The module's one entry point (looked up by name). */
-G_MODULE_EXPORT char *pcq_vcs_git_commit_file (const char *path,
-                                               const char *body);
+/* The module's entry points (looked up by name). */
+G_MODULE_EXPORT char     *pcq_vcs_git_commit_file     (const char  *path,
+                                                       const char  *body);
+G_MODULE_EXPORT gboolean  pcq_vcs_git_init_repository (const char  *folder,
+                                                       GError     **error);
 
 static gpointer
 init_libgit2 (gpointer data)
@@ -213,12 +215,42 @@ out:
 }
 
 
-char *
-pcq_vcs_git_commit_file (const char *path,
-                         const char *body)
+static void
+ensure_libgit2 (void)
 {
   static GOnce once = G_ONCE_INIT;
 
   g_once (&once, init_libgit2, NULL);
+}
+
+char *
+pcq_vcs_git_commit_file (const char *path,
+                         const char *body)
+{
+  ensure_libgit2 ();
   return commit_file (path, body);
+}
+
+/* What `git init` does in @folder: an empty repository, or nothing
+ * more than a re-read of the one already there. */
+gboolean
+pcq_vcs_git_init_repository (const char  *folder,
+                             GError     **error)
+{
+  git_repository *repo = NULL;
+  const git_error *git_error;
+
+  ensure_libgit2 ();
+
+  if (git_repository_init (&repo, folder, FALSE) == 0)
+    {
+      git_repository_free (repo);
+      return TRUE;
+    }
+
+  git_error = git_error_last ();
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       git_error != NULL && git_error->message != NULL
+                       ? git_error->message : _("libgit2 gave no reason"));
+  return FALSE;
 }

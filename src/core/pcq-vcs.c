@@ -91,8 +91,17 @@ result_free (gpointer data)
   g_free (result);
 }
 
-typedef char *(*CommitFileFunc) (const char *path,
-                                 const char *body);
+typedef char     *(*CommitFileFunc)     (const char  *path,
+                                         const char  *body);
+typedef gboolean  (*InitRepositoryFunc) (const char  *folder,
+                                         GError     **error);
+
+/* The module's entry points, all found or none. */
+typedef struct
+{
+  CommitFileFunc     commit_file;
+  InitRepositoryFunc init_repository;
+} GitModule;
 
 /* libpcq-git.so (pcq-vcs-git.c): beside the running binary (the build
  * tree), in $PCQ_MODULE_DIR (the tests), or where it is installed. */
@@ -107,7 +116,8 @@ load_git_module (gpointer data)
     {
       g_autofree char *path = NULL;
       GModule *module;
-      gpointer func;
+      gpointer commit_file;
+      gpointer init_repository;
 
       if (dirs[i] == NULL || *dirs[i] == '\0')
         continue;
@@ -123,10 +133,15 @@ load_git_module (gpointer data)
           continue;
         }
 
-      if (g_module_symbol (module, "pcq_vcs_git_commit_file", &func))
+      if (g_module_symbol (module, "pcq_vcs_git_commit_file", &commit_file) &&
+          g_module_symbol (module, "pcq_vcs_git_init_repository", &init_repository))
         {
+          GitModule *git = g_new0 (GitModule, 1);
+
+          git->commit_file = (CommitFileFunc) commit_file;
+          git->init_repository = (InitRepositoryFunc) init_repository;
           g_module_make_resident (module);
-          return func;
+          return git;
         }
 
       g_module_close (module);
@@ -135,12 +150,12 @@ load_git_module (gpointer data)
   return NULL;
 }
 
-static CommitFileFunc
-get_commit_file (void)
+static const GitModule *
+get_git_module (void)
 {
   static GOnce once = G_ONCE_INIT;
 
-  return (CommitFileFunc) g_once (&once, load_git_module, NULL);
+  return g_once (&once, load_git_module, NULL);
 }
 
 /**
@@ -151,7 +166,7 @@ get_commit_file (void)
 gboolean
 pcq_vcs_is_supported (void)
 {
-  return get_commit_file () != NULL;
+  return get_git_module () != NULL;
 }
 
 
@@ -169,15 +184,95 @@ char *
 pcq_vcs_commit_file_sync (const char *path,
                           const char *body)
 {
-  CommitFileFunc commit_file;
+  const GitModule *git;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  commit_file = get_commit_file ();
-  if (commit_file == NULL)
+  git = get_git_module ();
+  if (git == NULL)
     return g_strdup (PCQ_VCS_NOTE_UNSUPPORTED);
 
-  return commit_file (path, body);
+  return git->commit_file (path, body);
+}
+
+/**
+ * pcq_vcs_init_repository_sync:
+ * @folder: an existing folder
+ * @error: return location for a #GError
+ *
+ * Makes @folder a Git repository, as `git init` does, with libgit2: no
+ * `git` program needed (the GNOME runtime has none). Blocks, and loads
+ * the Git module on first use: never call it on the main thread.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+pcq_vcs_init_repository_sync (const char  *folder,
+                              GError     **error)
+{
+  const GitModule *git;
+
+  g_return_val_if_fail (folder != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  git = get_git_module ();
+  if (git == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("Pcq was built without Git support"));
+      return FALSE;
+    }
+
+  return git->init_repository (folder, error);
+}
+
+static void
+init_repository_thread (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (pcq_vcs_init_repository_sync (task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * pcq_vcs_init_repository_async:
+ * @folder: an existing folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * pcq_vcs_init_repository_sync() on a thread.
+ */
+void
+pcq_vcs_init_repository_async (const char          *folder,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (folder != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_vcs_init_repository_async);
+  g_task_set_task_data (task, g_strdup (folder), g_free);
+  g_task_run_in_thread (task, init_repository_thread);
+}
+
+gboolean
+pcq_vcs_init_repository_finish (GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == pcq_vcs_init_repository_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* On the dispatcher's context. */

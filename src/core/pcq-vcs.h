@@ -40,4 +40,14 @@ void      pcq_vcs_free             (PcqVcs           *self);
 char     *pcq_vcs_commit_file_sync (const char       *path,
                                     const char       *body);
 
+/* `git init` without the git program. */
+gboolean  pcq_vcs_init_repository_sync   (const char           *folder,
+                                          GError              **error);
+void      pcq_vcs_init_repository_async  (const char           *folder,
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
+gboolean  pcq_vcs_init_repository_finish (GAsyncResult         *result,
+                                          GError              **error);
+
 G_END_DECLS

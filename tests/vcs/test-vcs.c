@@ -467,6 +467,68 @@ test_headless_commit (void)
   git_repository_free (repo);
   pcq_test_rm_rf (dir);
 }
+static void
+init_repository_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static gboolean
+init_repository (const char  *folder,
+                 GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  pcq_vcs_init_repository_async (folder, NULL, init_repository_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return pcq_vcs_init_repository_finish (result, error);
+}
+
+/* Initialize Git Repository, with libgit2 (no `git` program in the
+ * GNOME runtime): a repository the next commit goes into; a second
+ * run leaves it as it is; a folder that cannot be made one, an error. */
+static void
+test_init_repository (void)
+{
+  g_autofree char *dir = pcq_test_make_tmpdir ("pcq-vcs-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "after-init.txt", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "not-a-folder", NULL);
+  g_autofree char *below = g_build_filename (blocker, "sub", NULL);
+  g_autofree char *note = NULL;
+  g_autoptr(GError) error = NULL;
+  git_repository *repo = NULL;
+  git_commit *head = NULL;
+
+  g_assert_true (init_repository (dir, &error));
+  g_assert_no_error (error);
+  assert_git (git_repository_open_ext (&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL));
+  g_assert_false (git_repository_is_bare (repo));
+  g_assert_true (git_repository_head_unborn (repo));
+
+  g_assert_true (g_file_set_contents (path, "after init\n", -1, NULL));
+  note = pcq_vcs_commit_file_sync (path, NULL);
+  g_assert_true (g_str_has_prefix (note, "committed "));
+
+  /* Again, as `git init` in a repository: nothing is lost. */
+  g_assert_true (init_repository (dir, &error));
+  g_assert_no_error (error);
+  assert_git (git_revparse_single ((git_object **) &head, repo, "HEAD^{commit}"));
+  g_assert_cmpstr (git_commit_summary (head), ==, "Add after-init.txt");
+
+  g_assert_true (g_file_set_contents (blocker, "", -1, NULL));
+  g_assert_false (init_repository (below, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_cmpstr (error->message, !=, "");
+
+  git_commit_free (head);
+  git_repository_free (repo);
+  pcq_test_rm_rf (dir);
+}
 
 int
 main (int    argc,
@@ -486,6 +548,7 @@ main (int    argc,
   g_test_add ("/pcq/vcs/no-repository", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_no_repository, fixture_tear_down);
   g_test_add_func ("/pcq/vcs/headless-commit", test_headless_commit);
+  g_test_add_func ("/pcq/vcs/init-repository", test_init_repository);
 
   status = g_test_run ();
 

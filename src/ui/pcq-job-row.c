@@ -548,10 +548,12 @@ update_state (PcqJobRow *self)
     set_action_button (self, "job.retry", "view-refresh-symbolic",
                        _("Retry"), _("Retry Task"));
   else if (done && is_api (self))
-    set_action_button (self, "job.open", "document-open-symbolic",
+    set_action_button (self, "job.open", "pcq-open-file-symbolic",
                        _("Open Answer"), _("Open the Answer"));
   else if (done)
-    set_action_button (self, "job.open", "document-open-symbolic",
+    /* Not document-open-symbolic: in Adwaita that is a folder, and it
+     * is Import's. */
+    set_action_button (self, "job.open", "pcq-open-file-symbolic",
                        _("Open"), _("Open File"));
   gtk_widget_set_visible (GTK_WIDGET (self->action_button), unfinished || retryable || done);
   /* Shown only while running, but always taking its place: a row keeps
@@ -767,22 +769,20 @@ init_git_done_cb (GObject      *object,
   g_autoptr(InitGitData) data = user_data;
   g_autoptr(GError) error = NULL;
 
-  g_subprocess_wait_check_finish (G_SUBPROCESS (object), result, &error);
+  pcq_vcs_init_repository_finish (result, &error);
   init_git_toast (data, error);
 }
 
-/* `git init` in the task's output folder. The engine commits what
- * finishes after that; what already finished stays as it is. */
+/* `git init` in the task's output folder, with libgit2 (the GNOME
+ * runtime has no `git` program). The engine commits what finishes
+ * after that; what already finished stays as it is. */
 static void
 init_git_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *param)
 {
   PcqJobRow *self = PCQ_JOB_ROW (widget);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) subprocess = NULL;
-  g_autoptr(InitGitData) data = NULL;
-  g_autoptr(GError) error = NULL;
+  InitGitData *data;
   const char *folder;
 
   if (self->job == NULL)
@@ -796,17 +796,7 @@ init_git_action (GtkWidget  *widget,
   g_weak_ref_init (&data->window, gtk_widget_get_root (widget));
   data->folder = g_strdup (folder);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_cwd (launcher, folder);
-  subprocess = g_subprocess_launcher_spawn (launcher, &error, "git", "init", "--quiet", NULL);
-  if (subprocess == NULL)
-    {
-      init_git_toast (data, error);
-      return;
-    }
-
-  g_subprocess_wait_check_async (subprocess, NULL, init_git_done_cb, g_steal_pointer (&data));
+  pcq_vcs_init_repository_async (folder, NULL, init_git_done_cb, data);
 }
 
 /* ---- context menu -------------------------------------------------- */

@@ -6,6 +6,9 @@
 
 #pragma once
 
+#include <adwaita.h>
+
+#include "pcq-launcher.h"
 #include "pcq-window.h"
 
 G_BEGIN_DECLS
@@ -17,7 +20,7 @@ void        _pcq_window_retry_job        (PcqWindow  *self,
 void        _pcq_window_open_job         (PcqWindow  *self,
                                           PcqJob     *job,
                                           gboolean    in_folder);
-void        _pcq_window_toast            (PcqWindow  *self,
+AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 
 GtkEditable *_pcq_window_get_entry       (PcqWindow  *self);
@@ -27,6 +30,9 @@ GtkWidget   *_pcq_window_get_mode_button (PcqWindow  *self,
 GListModel  *_pcq_window_get_shown_jobs  (PcqWindow  *self);
 const char  *_pcq_window_get_subtitle    (PcqWindow  *self);
 const char  *_pcq_window_get_last_toast  (PcqWindow  *self);
+AdwToast    *_pcq_window_get_last_toast_object (PcqWindow *self);
+void         _pcq_window_set_launcher    (PcqWindow   *self,
+                                          PcqLauncher *launcher);
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);

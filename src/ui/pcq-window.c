@@ -18,6 +18,7 @@
 #include "pcq-input.h"
 #include "pcq-job-relay.h"
 #include "pcq-job-row.h"
+#include "pcq-launcher.h"
 #include "pcq-window-private.h"
 
 /*
@@ -118,6 +119,8 @@ struct _PcqWindow
   AdwMessageDialog     *close_dialog;   /* weak */
   GtkNativeDialog      *import_chooser;
   char                 *last_toast;
+  AdwToast             *last_toast_object;   /* weak */
+  PcqLauncher          *launcher;
 
   GQueue                feeds;
   guint                 feed_source;
@@ -173,20 +176,24 @@ feed_free (Feed *feed)
 
 /* ---- toasts -------------------------------------------------------- */
 
-void
+/* Returns: (transfer none): the toast, for a button; the overlay owns it */
+AdwToast *
 _pcq_window_toast (PcqWindow  *self,
                    const char *title)
 {
   AdwToast *toast;
 
-  g_return_if_fail (PCQ_IS_WINDOW (self));
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), NULL);
 
   g_free (self->last_toast);
   self->last_toast = g_strdup (title);
 
   toast = adw_toast_new (title);
   adw_toast_set_timeout (toast, 5);
+  /* The overlay takes the only reference: the test's is weak. */
+  g_set_weak_pointer (&self->last_toast_object, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  return toast;
 }
 
 /* ---- counts -------------------------------------------------------- */
@@ -1086,60 +1093,102 @@ _pcq_window_retry_job (PcqWindow *self,
 
 /* ---- open and show in folder --------------------------------------- */
 
-static void
-launch_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+typedef struct
 {
-  g_autoptr(PcqWindow) self = user_data;
+  GWeakRef  window;
+  GFile    *file;
+} LaunchData;
+
+static LaunchData *
+launch_data_new (PcqWindow *self,
+                 GFile     *file)
+{
+  LaunchData *data = g_new0 (LaunchData, 1);
+
+  g_weak_ref_init (&data->window, self);
+  data->file = g_object_ref (file);
+  return data;
+}
+
+static void
+launch_data_free (LaunchData *data)
+{
+  g_weak_ref_clear (&data->window);
+  g_object_unref (data->file);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LaunchData, launch_data_free)
+
+static void show_in_folder (PcqWindow *self,
+                            GFile     *file);
+
+static void
+show_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(LaunchData) data = user_data;
+  g_autoptr(PcqWindow) self = g_weak_ref_get (&data->window);
   g_autoptr(GError) error = NULL;
 
-  if (!g_app_info_launch_default_for_uri_finish (result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!pcq_launcher_show_in_folder_finish (PCQ_LAUNCHER (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self != NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("Cannot open: %s"), error->message);
+      /* Translators: %s says why (from the system) */
+      g_autofree char *message = g_strdup_printf (_("Cannot show the folder: %s"), error->message);
 
       _pcq_window_toast (self, message);
     }
 }
 
 static void
-launch_uri (PcqWindow  *self,
-            const char *uri)
+show_in_folder (PcqWindow *self,
+                GFile     *file)
 {
-  g_autoptr(GdkAppLaunchContext) context = NULL;
-
-  context = gdk_display_get_app_launch_context (gtk_widget_get_display (GTK_WIDGET (self)));
-  g_app_info_launch_default_for_uri_async (uri, G_APP_LAUNCH_CONTEXT (context),
-                                           self->cancellable, launch_done_cb,
-                                           g_object_ref (self));
+  pcq_launcher_show_in_folder_async (self->launcher, file, GTK_WINDOW (self), self->cancellable,
+                                     show_done_cb, launch_data_new (self, file));
 }
 
-typedef struct
+static void
+toast_show_in_folder_cb (AdwToast  *toast,
+                         PcqWindow *self)
 {
-  PcqWindow *self;
-  char      *folder_uri;
-} ShowItem;
+  GFile *file = g_object_get_data (G_OBJECT (toast), "pcq-file");
+
+  if (file != NULL)
+    show_in_folder (self, file);
+}
 
 static void
-show_items_done_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+open_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  ShowItem *show = user_data;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(LaunchData) data = user_data;
+  g_autoptr(PcqWindow) self = g_weak_ref_get (&data->window);
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  AdwToast *toast;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (pcq_launcher_open_finish (PCQ_LAUNCHER (object), result, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self == NULL)
+    return;
 
-  /* No file manager on the bus (or none we may talk to, in a sandbox):
-   * open the folder instead. */
-  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    launch_uri (show->self, show->folder_uri);
+  if (!g_error_matches (error, PCQ_LAUNCHER_ERROR, PCQ_LAUNCHER_ERROR_NO_APP))
+    {
+      /* Translators: %s says why (from the system) */
+      message = g_strdup_printf (_("Cannot open the file: %s"), error->message);
+      _pcq_window_toast (self, message);
+      return;
+    }
 
-  g_object_unref (show->self);
-  g_free (show->folder_uri);
-  g_free (show);
+  /* The file is fine, only nothing here opens it: the file manager may
+   * offer more (Open With, or another app). */
+  toast = _pcq_window_toast (self, error->message);
+  adw_toast_set_button_label (toast, _("Show in Folder"));
+  g_object_set_data_full (G_OBJECT (toast), "pcq-file", g_object_ref (data->file), g_object_unref);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (toast_show_in_folder_cb), self, 0);
 }
 
 void
@@ -1148,9 +1197,6 @@ _pcq_window_open_job (PcqWindow *self,
                       gboolean   in_folder)
 {
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GFile) folder = NULL;
-  g_autofree char *uri = NULL;
-  GDBusConnection *bus;
   const char *path;
 
   g_return_if_fail (PCQ_IS_WINDOW (self));
@@ -1161,44 +1207,11 @@ _pcq_window_open_job (PcqWindow *self,
     return;
 
   file = g_file_new_for_path (path);
-  uri = g_file_get_uri (file);
-
-  if (!in_folder)
-    {
-      launch_uri (self, uri);
-      return;
-    }
-
-  folder = g_file_get_parent (file);
-  bus = NULL;
-  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
-    bus = g_application_get_dbus_connection (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
-  if (bus != NULL)
-    {
-      ShowItem *show = g_new0 (ShowItem, 1);
-      const char *uris[] = { uri, NULL };
-
-      show->self = g_object_ref (self);
-      show->folder_uri = g_file_get_uri (folder);
-      g_dbus_connection_call (bus,
-                              "org.freedesktop.FileManager1",
-                              "/org/freedesktop/FileManager1",
-                              "org.freedesktop.FileManager1",
-                              "ShowItems",
-                              g_variant_new ("(^ass)", uris, ""),
-                              NULL,
-                              G_DBUS_CALL_FLAGS_NONE,
-                              -1,
-                              self->cancellable,
-                              show_items_done_cb,
-                              show);
-    }
+  if (in_folder)
+    show_in_folder (self, file);
   else
-    {
-      g_autofree char *folder_uri = g_file_get_uri (folder);
-
-      launch_uri (self, folder_uri);
-    }
+    pcq_launcher_open_async (self->launcher, file, GTK_WINDOW (self), self->cancellable,
+                             open_done_cb, launch_data_new (self, file));
 }
 
 /* ---- closing ------------------------------------------------------- */
@@ -1467,6 +1480,21 @@ _pcq_window_get_subtitle (PcqWindow *self)
   return adw_window_title_get_subtitle (self->window_title);
 }
 
+/* Gone once it is dismissed or timed out. */
+AdwToast *
+_pcq_window_get_last_toast_object (PcqWindow *self)
+{
+  return self->last_toast_object;
+}
+
+/* For the tests: another bus, or the portal. */
+void
+_pcq_window_set_launcher (PcqWindow   *self,
+                          PcqLauncher *launcher)
+{
+  g_set_object (&self->launcher, launcher);
+}
+
 const char *
 _pcq_window_get_last_toast (PcqWindow *self)
 {
@@ -1589,6 +1617,8 @@ pcq_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->last_toast, g_free);
+  g_clear_weak_pointer (&self->last_toast_object);
+  g_clear_object (&self->launcher);
 
   G_OBJECT_CLASS (pcq_window_parent_class)->finalize (object);
 }
@@ -1739,6 +1769,7 @@ pcq_window_init (PcqWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+  self->launcher = pcq_launcher_new_for_session ();
   self->filter_kind = FILTER_ALL;
   self->mode = MODE_DOWNLOAD;
   g_queue_init (&self->feeds);

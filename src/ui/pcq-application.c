@@ -512,6 +512,9 @@ about_action (GSimpleAction *action,
                         "developers", developers,
                         "copyright", "© 2026 The Pcq authors",
                         "license-type", GTK_LICENSE_GPL_3_0,
+                        /* As in the metainfo. */
+                        "website", "https://example.com/pcq",
+                        "issue-url", "https://example.com/pcq/issues",
                         "translator-credits", _("translator-credits"),
                         NULL);
   gtk_window_present (GTK_WINDOW (about));

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -483,27 +484,44 @@ test_about_icon (void)
 
 /* ---- setup ---------------------------------------------------------- */
 
-/* Data folders with the icons and the schemas, and no applications;
+/* Data folders with the icons and the schemas, and no applications:
+ * one beside each system data folder, linking all else that counts;
  * no mimeapps.list anywhere. */
 static void
 isolate_apps (const char *home)
 {
-  g_autofree char *share = g_build_filename (home, "share", NULL);
-  g_autofree char *config = g_build_filename (home, "etc-xdg", NULL);
   const char *links[] = { "icons", "glib-2.0", "mime", "fonts" };
+  /* Read from the environment, not g_get_system_data_dirs(): that
+   * caches its answer, and GIO would go on finding the apps. */
+  const char *data_dirs = g_getenv ("XDG_DATA_DIRS");
+  g_auto(GStrv) dirs = g_strsplit (data_dirs != NULL && *data_dirs != '\0'
+                                   ? data_dirs : "/usr/local/share:/usr/share", ":", -1);
+  g_autoptr(GStrvBuilder) isolated = g_strv_builder_new ();
+  g_auto(GStrv) isolated_dirs = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *config = g_build_filename (home, "etc-xdg", NULL);
 
-  g_assert_cmpint (g_mkdir_with_parents (share, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+  for (guint j = 0; dirs[j] != NULL; j++)
     {
-      g_autofree char *target = g_build_filename ("/usr/share", links[i], NULL);
-      g_autofree char *link = g_build_filename (share, links[i], NULL);
+      g_autofree char *name = g_strdup_printf ("share-%u", j);
+      g_autofree char *share = g_build_filename (home, name, NULL);
 
-      if (g_file_test (target, G_FILE_TEST_IS_DIR))
-        g_assert_cmpint (symlink (target, link), ==, 0);
+      g_assert_cmpint (g_mkdir_with_parents (share, 0700), ==, 0);
+      for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+        {
+          g_autofree char *target = g_build_filename (dirs[j], links[i], NULL);
+          g_autofree char *link = g_build_filename (share, links[i], NULL);
+
+          if (g_file_test (target, G_FILE_TEST_IS_DIR))
+            g_assert_cmpint (symlink (target, link), ==, 0);
+        }
+      g_strv_builder_add (isolated, share);
     }
 
-  g_setenv ("XDG_DATA_DIRS", share, TRUE);
+  isolated_dirs = g_strv_builder_end (isolated);
+  joined = g_strjoinv (":", isolated_dirs);
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  g_setenv ("XDG_DATA_DIRS", joined, TRUE);
   g_setenv ("XDG_CONFIG_DIRS", config, TRUE);
 }
 

@@ -330,8 +330,10 @@ show_with_portal (PcqLauncher *self,
     {
       int saved_errno = path != NULL ? errno : ENOENT;
 
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                               _("Cannot find the file: %s"), g_strerror (saved_errno));
+      /* Read after "Cannot show the folder: " */
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s",
+                               saved_errno == ENOENT ? _("the file no longer exists")
+                                                     : g_strerror (saved_errno));
       g_object_unref (task);
       return;
     }

@@ -305,6 +305,7 @@ test_portal_open_directory (void)
   g_assert_cmpint (g_unlink (path), ==, 0);
   g_assert_false (show_in_folder (launcher, file, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "the file no longer exists");
   g_assert_cmpuint (fake.n_open_directory, ==, 1);
 
   unown_portal (portal_id);

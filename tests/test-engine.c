@@ -2238,6 +2238,243 @@ test_shutdown_finalize (void)
   g_assert_cmpstr (pcq_job_get_url (job), ==, url);
 }
 
+/* Network */
+
+/* A GNetworkMonitor the test sets by hand. */
+typedef struct
+{
+  GObject  parent_instance;
+  gboolean available;
+  gboolean metered;
+} TestMonitor;
+
+typedef GObjectClass TestMonitorClass;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestMonitor, g_object_unref)
+
+enum {
+  TEST_MONITOR_PROP_0,
+  TEST_MONITOR_PROP_AVAILABLE,
+  TEST_MONITOR_PROP_METERED,
+  TEST_MONITOR_PROP_CONNECTIVITY,
+};
+
+static GType test_monitor_get_type (void);
+static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void test_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
+
+static gboolean
+test_monitor_initable_init_fn (GInitable     *initable,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  return TRUE;
+}
+
+static void
+test_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = test_monitor_initable_init_fn;
+}
+
+static void
+test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+test_monitor_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  TestMonitor *self = (TestMonitor *) object;
+
+  switch (prop_id)
+    {
+    case TEST_MONITOR_PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    case TEST_MONITOR_PROP_METERED:
+      g_value_set_boolean (value, self->metered);
+      break;
+    case TEST_MONITOR_PROP_CONNECTIVITY:
+      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL
+                                               : G_NETWORK_CONNECTIVITY_LOCAL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+test_monitor_class_init (TestMonitorClass *klass)
+{
+  klass->get_property = test_monitor_get_property;
+  g_object_class_override_property (klass, TEST_MONITOR_PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (klass, TEST_MONITOR_PROP_METERED, "network-metered");
+  g_object_class_override_property (klass, TEST_MONITOR_PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+test_monitor_init (TestMonitor *self)
+{
+  self->available = TRUE;
+}
+
+static void
+test_monitor_set (TestMonitor *self,
+                  gboolean     available,
+                  gboolean     metered)
+{
+  gboolean changed = self->available != available;
+
+  self->available = available;
+  if (self->metered != metered)
+    {
+      self->metered = metered;
+      g_object_notify (G_OBJECT (self), "network-metered");
+    }
+  if (changed)
+    g_signal_emit_by_name (self, "network-changed", available);
+}
+
+/* An engine on @monitor, holding loopback as if it were the network
+ * (the test server is on loopback, which is never held otherwise). */
+static TestMonitor *
+ctx_use_test_monitor (Ctx *ctx)
+{
+  TestMonitor *monitor = g_object_new (test_monitor_get_type (), NULL);
+
+  pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
+  _pcq_engine_set_hold_loopback (ctx->engine, TRUE);
+  return monitor;
+}
+
+static void
+test_network_offline_holds (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/net-a.bin?size=3000");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/net-b.bin?size=4000");
+  PcqJob *job_a;
+  PcqJob *job_b;
+
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  test_monitor_set (monitor, FALSE, FALSE);
+  g_assert_true (pcq_engine_get_offline (ctx->engine));
+  g_assert_true (pcq_engine_get_network_held (ctx->engine));
+  /* Not the user's pause. */
+  g_assert_false (pcq_engine_get_paused (ctx->engine));
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job_a = ctx_submit (ctx, a, NULL);
+  job_b = ctx_submit (ctx, b, NULL);
+
+  /* Offline: nothing starts, nothing fails. */
+  pcq_test_spin (400);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+  assert_job_state (job_a, PCQ_JOB_QUEUED);
+  assert_job_state (job_b, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_job_get_attempts (job_a), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 2);
+
+  /* Back online: the queue goes on by itself. */
+  test_monitor_set (monitor, TRUE, FALSE);
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  assert_job_state (job_a, PCQ_JOB_DONE);
+  assert_job_state (job_b, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job_a), ==, 1);
+}
+
+/* An attempt that fails while the network is gone does not count: with
+ * no retries, the job waits instead of failing, and fails only once an
+ * attempt fails with the network there. */
+static void
+test_network_failure_offline_not_counted (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  const char *path = "/data/net-stall.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=100000&stall=1000", path);
+  PcqJob *job;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_ACTIVE, LONG_WAIT_MS);
+
+  /* The network goes while it runs; the stall ends the attempt. */
+  test_monitor_set (monitor, FALSE, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) != PCQ_JOB_ACTIVE, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_failed (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
+
+  /* It does not start again until the network is back. */
+  pcq_test_spin (300);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
+
+  test_monitor_set (monitor, TRUE, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+}
+
+static void
+test_network_metered (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-metered.bin?size=2000");
+  PcqJob *job;
+
+  /* Metered, and downloads there are allowed (the default): they run. */
+  test_monitor_set (monitor, TRUE, TRUE);
+  g_assert_true (pcq_engine_get_metered (ctx->engine));
+  g_assert_true (pcq_engine_get_download_on_metered (ctx->engine));
+  g_assert_false (pcq_engine_get_network_held (ctx->engine));
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+
+  /* Not allowed: held until they are. */
+  pcq_engine_set_download_on_metered (ctx->engine, FALSE);
+  g_assert_true (pcq_engine_get_network_held (ctx->engine));
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  job = ctx_submit (ctx, url, NULL);
+  pcq_test_spin (300);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  pcq_engine_set_download_on_metered (ctx->engine, TRUE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+}
+
+/* The default monitor never holds loopback jobs, whatever it says. */
+static void
+test_network_loopback_not_held (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(TestMonitor) monitor = g_object_new (test_monitor_get_type (), NULL);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-local.bin?size=1000");
+  PcqJob *job;
+
+  pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
+  test_monitor_set (monitor, FALSE, FALSE);
+  g_assert_true (pcq_engine_get_offline (ctx->engine));
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2261,6 +2498,11 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
+  g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);
+  g_test_add_func ("/pcq/engine/network/failure-offline-not-counted",
+                   test_network_failure_offline_not_counted);
+  g_test_add_func ("/pcq/engine/network/metered", test_network_metered);
+  g_test_add_func ("/pcq/engine/network/loopback-not-held", test_network_loopback_not_held);
   g_test_add_func ("/pcq/engine/pause/running-jobs-finish", test_pause_running_finish);
   g_test_add_func ("/pcq/engine/cancel/queued", test_cancel_queued);
   g_test_add_func ("/pcq/engine/cancel/running", test_cancel_running);

@@ -13,6 +13,7 @@
 #include "pcq-sink.h"
 #include "pcq-test-server.h"
 #include "pcq-test-engine.h"
+#include "pcq-test-monitor.h"
 #include "pcq-test-util.h"
 #include "pcq-worker.h"
 
@@ -2240,115 +2241,12 @@ test_shutdown_finalize (void)
 
 /* Network */
 
-/* A GNetworkMonitor the test sets by hand. */
-typedef struct
-{
-  GObject  parent_instance;
-  gboolean available;
-  gboolean metered;
-} TestMonitor;
-
-typedef GObjectClass TestMonitorClass;
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestMonitor, g_object_unref)
-
-enum {
-  TEST_MONITOR_PROP_0,
-  TEST_MONITOR_PROP_AVAILABLE,
-  TEST_MONITOR_PROP_METERED,
-  TEST_MONITOR_PROP_CONNECTIVITY,
-};
-
-static GType test_monitor_get_type (void);
-static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
-static void test_monitor_initable_init (GInitableIface *iface);
-
-G_DEFINE_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
-                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
-                         G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
-
-static gboolean
-test_monitor_initable_init_fn (GInitable     *initable,
-                               GCancellable  *cancellable,
-                               GError       **error)
-{
-  return TRUE;
-}
-
-static void
-test_monitor_initable_init (GInitableIface *iface)
-{
-  iface->init = test_monitor_initable_init_fn;
-}
-
-static void
-test_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-}
-
-static void
-test_monitor_get_property (GObject    *object,
-                           guint       prop_id,
-                           GValue     *value,
-                           GParamSpec *pspec)
-{
-  TestMonitor *self = (TestMonitor *) object;
-
-  switch (prop_id)
-    {
-    case TEST_MONITOR_PROP_AVAILABLE:
-      g_value_set_boolean (value, self->available);
-      break;
-    case TEST_MONITOR_PROP_METERED:
-      g_value_set_boolean (value, self->metered);
-      break;
-    case TEST_MONITOR_PROP_CONNECTIVITY:
-      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL
-                                               : G_NETWORK_CONNECTIVITY_LOCAL);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-test_monitor_class_init (TestMonitorClass *klass)
-{
-  klass->get_property = test_monitor_get_property;
-  g_object_class_override_property (klass, TEST_MONITOR_PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (klass, TEST_MONITOR_PROP_METERED, "network-metered");
-  g_object_class_override_property (klass, TEST_MONITOR_PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-test_monitor_init (TestMonitor *self)
-{
-  self->available = TRUE;
-}
-
-static void
-test_monitor_set (TestMonitor *self,
-                  gboolean     available,
-                  gboolean     metered)
-{
-  gboolean changed = self->available != available;
-
-  self->available = available;
-  if (self->metered != metered)
-    {
-      self->metered = metered;
-      g_object_notify (G_OBJECT (self), "network-metered");
-    }
-  if (changed)
-    g_signal_emit_by_name (self, "network-changed", available);
-}
-
-/* An engine on @monitor, holding loopback as if it were the network
+/* A test monitor for the engine, which holds loopback as if it were the network
  * (the test server is on loopback, which is never held otherwise). */
-static TestMonitor *
+static PcqTestMonitor *
 ctx_use_test_monitor (Ctx *ctx)
 {
-  TestMonitor *monitor = g_object_new (test_monitor_get_type (), NULL);
+  PcqTestMonitor *monitor = pcq_test_monitor_new ();
 
   pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
   _pcq_engine_set_hold_loopback (ctx->engine, TRUE);
@@ -2359,14 +2257,14 @@ static void
 test_network_offline_holds (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
-  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/net-a.bin?size=3000");
   g_autofree char *b = pcq_test_server_url (ctx->server, "/data/net-b.bin?size=4000");
   PcqJob *job_a;
   PcqJob *job_b;
 
   g_assert_false (pcq_engine_get_offline (ctx->engine));
-  test_monitor_set (monitor, FALSE, FALSE);
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
   g_assert_true (pcq_engine_get_offline (ctx->engine));
   g_assert_true (pcq_engine_get_network_held (ctx->engine));
   /* Not the user's pause. */
@@ -2385,7 +2283,7 @@ test_network_offline_holds (void)
   g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 2);
 
   /* Back online: the queue goes on by itself. */
-  test_monitor_set (monitor, TRUE, FALSE);
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
   g_assert_false (pcq_engine_get_offline (ctx->engine));
   PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
   assert_job_state (job_a, PCQ_JOB_DONE);
@@ -2400,7 +2298,7 @@ static void
 test_network_failure_offline_not_counted (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
-  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
   const char *path = "/data/net-stall.bin";
   g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=100000&stall=1000", path);
   PcqJob *job;
@@ -2411,7 +2309,7 @@ test_network_failure_offline_not_counted (void)
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_ACTIVE, LONG_WAIT_MS);
 
   /* The network goes while it runs; the stall ends the attempt. */
-  test_monitor_set (monitor, FALSE, FALSE);
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) != PCQ_JOB_ACTIVE, LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_QUEUED);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 0);
@@ -2422,7 +2320,7 @@ test_network_failure_offline_not_counted (void)
   pcq_test_spin (300);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
 
-  test_monitor_set (monitor, TRUE, FALSE);
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
   PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_FAILED);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
@@ -2433,12 +2331,12 @@ static void
 test_network_metered (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
-  g_autoptr(TestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
   g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-metered.bin?size=2000");
   PcqJob *job;
 
   /* Metered, and downloads there are allowed (the default): they run. */
-  test_monitor_set (monitor, TRUE, TRUE);
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
   g_assert_true (pcq_engine_get_metered (ctx->engine));
   g_assert_true (pcq_engine_get_download_on_metered (ctx->engine));
   g_assert_false (pcq_engine_get_network_held (ctx->engine));
@@ -2464,12 +2362,12 @@ static void
 test_network_loopback_not_held (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
-  g_autoptr(TestMonitor) monitor = g_object_new (test_monitor_get_type (), NULL);
+  g_autoptr(PcqTestMonitor) monitor = pcq_test_monitor_new ();
   g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-local.bin?size=1000");
   PcqJob *job;
 
   pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
-  test_monitor_set (monitor, FALSE, FALSE);
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
   g_assert_true (pcq_engine_get_offline (ctx->engine));
   job = ctx_run_one (ctx, url, LONG_WAIT_MS);
   assert_job_state (job, PCQ_JOB_DONE);

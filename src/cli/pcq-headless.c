@@ -443,7 +443,8 @@ progress_cb (gpointer user_data)
               pcq_engine_get_n_active (h->engine),
               pcq_engine_get_n_failed (h->engine),
               rate);
-  if (pcq_engine_get_offline (h->engine) && pcq_engine_get_n_queued (h->engine) > 0)
+  if (pcq_engine_get_offline (h->engine) && pcq_engine_get_n_queued (h->engine) > 0 &&
+      pcq_engine_get_n_active (h->engine) == 0)
     /* TRANSLATORS: appended to the progress line while offline */
     g_printerr ("%s", _(" · waiting for the network"));
 

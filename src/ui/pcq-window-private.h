@@ -28,6 +28,7 @@ GListModel  *_pcq_window_get_shown_jobs  (PcqWindow  *self);
 const char  *_pcq_window_get_subtitle    (PcqWindow  *self);
 const char  *_pcq_window_get_last_toast  (PcqWindow  *self);
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
+GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,

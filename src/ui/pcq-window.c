@@ -118,6 +118,9 @@ struct _PcqWindow
   gboolean              in_background;  /* hidden to wait, until shown again */
   gboolean              store_closing;
   AdwMessageDialog     *close_dialog;   /* weak */
+  AdwMessageDialog     *metered_dialog; /* weak */
+  gboolean              metered_allowed;  /* this time it is metered */
+  gboolean              metered_declined; /* “Not Now”, this time */
   GtkNativeDialog      *import_chooser;
   char                 *last_toast;
 
@@ -257,6 +260,125 @@ update_status_page (PcqWindow *self)
   gtk_stack_set_visible_child_name (self->content_stack, empty ? "empty" : "list");
 }
 
+/* ---- the network --------------------------------------------------- */
+
+/* The values of the "metered-downloads" setting. */
+enum
+{
+  METERED_ASK,
+  METERED_ALWAYS,
+};
+
+/* Tasks start on a metered network if the setting says always, or the
+ * person said so since it became metered. */
+static void
+apply_metered_policy (PcqWindow *self)
+{
+  gboolean always = g_settings_get_enum (self->settings, "metered-downloads") == METERED_ALWAYS;
+
+  pcq_engine_set_download_on_metered (self->engine, always || self->metered_allowed);
+}
+
+static void
+allow_metered (PcqWindow *self)
+{
+  self->metered_allowed = TRUE;
+  self->metered_declined = FALSE;
+  apply_metered_policy (self);
+}
+
+static void
+download_on_metered_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *param)
+{
+  allow_metered (PCQ_WINDOW (widget));
+}
+
+static void
+metered_response_cb (PcqWindow        *self,
+                     const char       *response,
+                     AdwMessageDialog *dialog)
+{
+  g_signal_handlers_disconnect_by_data (dialog, self);
+  g_clear_weak_pointer (&self->metered_dialog);
+
+  if (g_strcmp0 (response, "always") == 0)
+    {
+      /* apply_metered_policy() follows the setting's change. */
+      g_settings_set_enum (self->settings, "metered-downloads", METERED_ALWAYS);
+    }
+  else if (g_strcmp0 (response, "download") == 0)
+    {
+      allow_metered (self);
+    }
+  else
+    {
+      AdwToast *toast;
+
+      /* Not asked again while it stays metered; the toast is the way
+       * back (and the subtitle says why nothing runs). */
+      self->metered_declined = TRUE;
+      g_free (self->last_toast);
+      self->last_toast = g_strdup (_("Tasks wait for a connection that is not metered"));
+      toast = adw_toast_new (self->last_toast);
+      adw_toast_set_button_label (toast, _("_Download Now"));
+      adw_toast_set_action_name (toast, "win.download-on-metered");
+      adw_toast_set_timeout (toast, 10);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+    }
+}
+
+/* Asks once, when tasks wait only because the network is metered. */
+static void
+maybe_ask_metered (PcqWindow *self)
+{
+  AdwMessageDialog *dialog;
+
+  if (!pcq_engine_get_metered (self->engine))
+    {
+      /* The next metered network is asked about again. */
+      self->metered_allowed = FALSE;
+      self->metered_declined = FALSE;
+      return;
+    }
+
+  if (pcq_engine_get_download_on_metered (self->engine) || self->metered_declined ||
+      self->metered_dialog != NULL || self->close_state != CLOSE_NONE ||
+      pcq_engine_get_n_queued (self->engine) == 0 ||
+      !gtk_widget_get_visible (GTK_WIDGET (self)))
+    return;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Download on a Metered Connection?"),
+                                                       _("This connection is metered: downloading "
+                                                         "may cost money or use up a data plan. "
+                                                         "Queued tasks wait until you allow them.")));
+  adw_message_dialog_add_responses (dialog,
+                                    "wait", _("_Not Now"),
+                                    "always", _("_Always Download"),
+                                    "download", _("_Download"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "download", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "download");
+  adw_message_dialog_set_close_response (dialog, "wait");
+  g_set_weak_pointer (&self->metered_dialog, dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (metered_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Whether the subtitle says that the queue waits for the network: only
+ * when nothing runs (loopback tasks are never held). */
+static gboolean
+waits_for_network (PcqWindow *self,
+                   guint      n_queued,
+                   guint      n_active,
+                   gboolean   paused)
+{
+  return n_queued > 0 && n_active == 0 && !paused && pcq_engine_get_network_held (self->engine);
+}
+
 static void
 update_counts (PcqWindow *self)
 {
@@ -272,6 +394,18 @@ update_counts (PcqWindow *self)
   guint pending_queued;
 
   subtitle = pcq_format_counts (paused, n_queued, n_active, n_done, n_failed, n_cancelled);
+  if (waits_for_network (self, n_queued, n_active, paused))
+    {
+      g_autofree char *counts = g_steal_pointer (&subtitle);
+
+      if (pcq_engine_get_offline (self->engine))
+        /* Translators: %s is the counts, as in “3 queued · 2 done” */
+        subtitle = g_strdup_printf (_("Waiting for the network · %s"), counts);
+      else
+        /* Translators: %s is the counts, as in “3 queued · 2 done” */
+        subtitle = g_strdup_printf (_("Waiting for a connection that is not metered · %s"),
+                                    counts);
+    }
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
@@ -307,6 +441,8 @@ update_counts (PcqWindow *self)
 
   if (self->close_dialog != NULL)
     pcq_close_dialog_set_counts (self->close_dialog, pending_active, pending_queued);
+
+  maybe_ask_metered (self);
 }
 
 static gboolean
@@ -1639,6 +1775,12 @@ _pcq_window_get_close_dialog (PcqWindow *self)
   return GTK_WINDOW (self->close_dialog);
 }
 
+GtkWindow *
+_pcq_window_get_metered_dialog (PcqWindow *self)
+{
+  return GTK_WINDOW (self->metered_dialog);
+}
+
 gboolean
 _pcq_window_get_banner_revealed (PcqWindow *self)
 {
@@ -1678,6 +1820,7 @@ pcq_window_constructed (GObject *object)
   const char *count_props[] = {
     "notify::n-queued", "notify::n-active", "notify::n-done",
     "notify::n-failed", "notify::n-cancelled", "notify::bytes-per-second",
+    "notify::offline", "notify::metered", "notify::download-on-metered",
   };
 
   G_OBJECT_CLASS (pcq_window_parent_class)->constructed (object);
@@ -1703,6 +1846,10 @@ pcq_window_constructed (GObject *object)
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+
+  g_signal_connect_object (self->settings, "changed::metered-downloads",
+                           G_CALLBACK (apply_metered_policy), self, G_CONNECT_SWAPPED);
+  apply_metered_policy (self);
 
   engine_paused_cb (self, NULL, self->engine);
   update_counts (self);
@@ -1887,6 +2034,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
   gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
+  gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,
+                                   download_on_metered_action);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");

@@ -21,6 +21,7 @@
 #include "pcq-application.h"
 #include "pcq-job-row.h"
 #include "pcq-keyring.h"
+#include "pcq-test-monitor.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 #include "pcq-test-ui.h"
@@ -1569,6 +1570,68 @@ close_dialog (Fixture *f)
   return ADW_MESSAGE_DIALOG (_pcq_window_get_close_dialog (f->window));
 }
 
+/* ---- the network --------------------------------------------------- */
+
+static void
+test_network (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(PcqTestMonitor) monitor = pcq_test_monitor_new ();
+  g_autofree char *a = data_url (f, "net-a.bin", 1000);
+  g_autofree char *b = data_url (f, "net-b.bin", 1000);
+  AdwMessageDialog *dialog;
+
+  /* The test server is on loopback: held like any other host here. */
+  pcq_engine_set_network_monitor (f->engine, G_NETWORK_MONITOR (monitor));
+  _pcq_engine_set_hold_loopback (f->engine, TRUE);
+  g_assert_cmpstr (g_settings_get_string (f->settings, "metered-downloads"), ==, "ask");
+
+  /* Offline: the task waits, and the subtitle says why. */
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
+  set_entry (f, a);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for the network · 1 queued"), WAIT_MS);
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_QUEUED));
+  g_assert_cmpuint (pcq_job_get_attempts (job_at (f, 0)), ==, 0);
+  g_assert_false (pcq_engine_get_paused (f->engine));
+
+  /* Back: it runs by itself. */
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done"), WAIT_MS);
+
+  /* Metered, the setting on “ask”: Pcq asks before it starts. */
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
+  set_entry (f, b);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) != NULL, WAIT_MS);
+  dialog = ADW_MESSAGE_DIALOG (_pcq_window_get_metered_dialog (f->window));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
+                   "Download on a Metered Connection?");
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+
+  /* Not Now: it waits, says so, and a toast offers the way back. */
+  click_response (dialog, "_Not Now");
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) == NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for a connection that is not metered · "
+                                     "1 queued · 1 done"), WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Tasks wait for a connection that is not metered");
+  g_assert_null (_pcq_window_get_metered_dialog (f->window));
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.download-on-metered", NULL);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 done"), WAIT_MS);
+
+  /* “Always” in the preferences: no question any more. */
+  g_settings_set_string (f->settings, "metered-downloads", "always");
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
+  g_assert_true (pcq_engine_get_download_on_metered (f->engine));
+  g_settings_reset (f->settings, "metered-downloads");
+
+  _pcq_engine_set_hold_loopback (f->engine, FALSE);
+}
+
 static void
 test_close_shows_dialog (Fixture       *f,
                          gconstpointer  data)
@@ -1932,6 +1995,7 @@ main (int    argc,
   ADD ("/pcq/window/close-wait", test_close_wait);
   ADD ("/pcq/window/close-stop", test_close_stop);
   ADD ("/pcq/window/close-idle", test_close_idle);
+  ADD ("/pcq/window/network", test_network);
   ADD ("/pcq/window/close-keep-open", test_close_keep_open);
   ADD ("/pcq/window/close-background", test_close_background);
   ADD ("/pcq/window/close-background-return", test_close_background_return);

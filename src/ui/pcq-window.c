@@ -1878,6 +1878,15 @@ pcq_window_dispose (GObject *object)
       gtk_window_destroy (dialog);
     }
 
+  if (self->metered_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->metered_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      g_clear_weak_pointer (&self->metered_dialog);
+      gtk_window_destroy (dialog);
+    }
+
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 
   g_clear_object (&self->filter_model);

@@ -386,10 +386,11 @@ worker_done_cb (PcqWorker  *worker,
     case PCQ_OUTCOME_RETRY:
       if (!g_cancellable_is_cancelled (run->cancellable) && held_for_network (self, run))
         {
-          /* Failed while the network is gone (most likely because it
-           * went): the attempt does not count, and the run waits for
-           * the network rather than a backoff. A failure that comes
-           * before the monitor has said so counts as usual. */
+          /* Failed while the network hold is on (offline: most likely
+           * because the network went): the attempt does not count, and
+           * the run waits for the hold to end rather than a backoff. A
+           * failure that comes before the monitor has said so counts
+           * as usual. */
           run->attempts--;
           attempt->retry_at = g_get_real_time ();
           self->callbacks->waiting (run, attempt, self->user_data);
@@ -678,7 +679,7 @@ pcq_scheduler_set_paused (PcqScheduler *self,
  * back to the backlog's head. */
 void
 pcq_scheduler_set_network_hold (PcqScheduler *self,
-                           gboolean      held)
+                                gboolean      held)
 {
   g_async_queue_lock (self->backlog);
   self->network_hold = held;

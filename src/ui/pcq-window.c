@@ -1456,10 +1456,12 @@ begin_shutdown (PcqWindow       *self,
   if (mode == PCQ_SHUTDOWN_WAIT &&
       (self->close_state == CLOSE_WAITING || self->close_state == CLOSE_BACKGROUND))
     {
-      /* The queue drained while waiting: too late to keep open now. */
+      /* The queue drained while waiting: nothing left to stop, and
+       * too late to keep open. */
       self->close_state = CLOSE_STOPPING;
       save_window_state (self);
       gtk_widget_set_visible (self->banner_keep_button, FALSE);
+      gtk_widget_set_visible (self->banner_stop_button, FALSE);
     }
   else if (mode == PCQ_SHUTDOWN_FORCE &&
            (self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING))

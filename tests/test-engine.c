@@ -13,6 +13,7 @@
 #include "pcq-sink.h"
 #include "pcq-test-server.h"
 #include "pcq-test-engine.h"
+#include "pcq-test-monitor.h"
 #include "pcq-test-util.h"
 #include "pcq-worker.h"
 
@@ -2238,6 +2239,140 @@ test_shutdown_finalize (void)
   g_assert_cmpstr (pcq_job_get_url (job), ==, url);
 }
 
+/* Network */
+
+/* A test monitor for the engine, which holds loopback as if it were the network
+ * (the test server is on loopback, which is never held otherwise). */
+static PcqTestMonitor *
+ctx_use_test_monitor (Ctx *ctx)
+{
+  PcqTestMonitor *monitor = pcq_test_monitor_new ();
+
+  pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
+  _pcq_engine_set_hold_loopback (ctx->engine, TRUE);
+  return monitor;
+}
+
+static void
+test_network_offline_holds (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/net-a.bin?size=3000");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/net-b.bin?size=4000");
+  PcqJob *job_a;
+  PcqJob *job_b;
+
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
+  g_assert_true (pcq_engine_get_offline (ctx->engine));
+  g_assert_true (pcq_engine_get_network_held (ctx->engine));
+  /* Not the user's pause. */
+  g_assert_false (pcq_engine_get_paused (ctx->engine));
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  job_a = ctx_submit (ctx, a, NULL);
+  job_b = ctx_submit (ctx, b, NULL);
+
+  /* Offline: nothing starts, nothing fails. */
+  pcq_test_spin (400);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+  assert_job_state (job_a, PCQ_JOB_QUEUED);
+  assert_job_state (job_b, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_job_get_attempts (job_a), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 2);
+
+  /* Back online: the queue goes on by itself. */
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  assert_job_state (job_a, PCQ_JOB_DONE);
+  assert_job_state (job_b, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job_a), ==, 1);
+}
+
+/* An attempt that fails while the network is gone does not count: with
+ * no retries, the job waits instead of failing, and fails only once an
+ * attempt fails with the network there. */
+static void
+test_network_failure_offline_not_counted (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
+  const char *path = "/data/net-stall.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=100000&stall=1000", path);
+  PcqJob *job;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_retries (ctx->engine, 0);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_ACTIVE, LONG_WAIT_MS);
+
+  /* The network goes while it runs; the stall ends the attempt. */
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) != PCQ_JOB_ACTIVE, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_failed (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
+
+  /* It does not start again until the network is back. */
+  pcq_test_spin (300);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 1);
+
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+}
+
+static void
+test_network_metered (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(PcqTestMonitor) monitor = ctx_use_test_monitor (ctx);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-metered.bin?size=2000");
+  PcqJob *job;
+
+  /* Metered, and downloads there are allowed (the default): they run. */
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
+  g_assert_true (pcq_engine_get_metered (ctx->engine));
+  g_assert_true (pcq_engine_get_download_on_metered (ctx->engine));
+  g_assert_false (pcq_engine_get_network_held (ctx->engine));
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+
+  /* Not allowed: held until they are. */
+  pcq_engine_set_download_on_metered (ctx->engine, FALSE);
+  g_assert_true (pcq_engine_get_network_held (ctx->engine));
+  g_assert_false (pcq_engine_get_offline (ctx->engine));
+  job = ctx_submit (ctx, url, NULL);
+  pcq_test_spin (300);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  pcq_engine_set_download_on_metered (ctx->engine, TRUE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+}
+
+/* The default monitor never holds loopback jobs, whatever it says. */
+static void
+test_network_loopback_not_held (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(PcqTestMonitor) monitor = pcq_test_monitor_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/net-local.bin?size=1000");
+  PcqJob *job;
+
+  pcq_engine_set_network_monitor (ctx->engine, G_NETWORK_MONITOR (monitor));
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
+  g_assert_true (pcq_engine_get_offline (ctx->engine));
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2261,6 +2396,11 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
+  g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);
+  g_test_add_func ("/pcq/engine/network/failure-offline-not-counted",
+                   test_network_failure_offline_not_counted);
+  g_test_add_func ("/pcq/engine/network/metered", test_network_metered);
+  g_test_add_func ("/pcq/engine/network/loopback-not-held", test_network_loopback_not_held);
   g_test_add_func ("/pcq/engine/pause/running-jobs-finish", test_pause_running_finish);
   g_test_add_func ("/pcq/engine/cancel/queued", test_cancel_queued);
   g_test_add_func ("/pcq/engine/cancel/running", test_cancel_running);

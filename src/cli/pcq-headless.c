@@ -443,8 +443,28 @@ progress_cb (gpointer user_data)
               pcq_engine_get_n_active (h->engine),
               pcq_engine_get_n_failed (h->engine),
               rate);
+  if (pcq_engine_get_offline (h->engine) && pcq_engine_get_n_queued (h->engine) > 0 &&
+      pcq_engine_get_n_active (h->engine) == 0)
+    /* TRANSLATORS: appended to the progress line while offline */
+    g_printerr ("%s", _(" · waiting for the network"));
 
   return G_SOURCE_CONTINUE;
+}
+
+/* The queue holds itself while offline (see PcqEngine:offline); say so
+ * once when the network goes and once when it is back. */
+static void
+offline_cb (PcqEngine  *engine,
+            GParamSpec *pspec,
+            Headless   *h)
+{
+  if (h->progress)
+    return;  /* the progress line says it */
+
+  if (pcq_engine_get_offline (engine))
+    g_printerr ("pcq: %s\n", _("waiting for the network"));
+  else
+    g_printerr ("pcq: %s\n", _("the network is back"));
 }
 
 static void
@@ -1062,6 +1082,9 @@ pcq_headless_run (int    argc,
   g_unix_signal_add (SIGTERM, interrupt_cb, &h);
   if (h.progress)
     h.progress_source = g_timeout_add (250, progress_cb, &h);
+  g_signal_connect (h.engine, "notify::offline", G_CALLBACK (offline_cb), &h);
+  if (pcq_engine_get_offline (h.engine))
+    offline_cb (h.engine, NULL, &h);
 
   g_main_loop_run (h.loop);
 

@@ -114,6 +114,12 @@ struct _PcqEngine
   GPtrArray     *shutdown_tasks;
   gboolean       stopped;       /* the scheduler is gone or going */
 
+  /* The network as the monitor sees it; not the user's pause. */
+  GNetworkMonitor *network_monitor;
+  gboolean       offline;
+  gboolean       metered;
+  gboolean       download_on_metered;
+
   /* Git. */
   gboolean       commit_results;
   PcqVcs        *vcs;           /* made on first use */
@@ -142,6 +148,9 @@ enum {
   PROP_N_FAILED,
   PROP_N_CANCELLED,
   PROP_BYTES_PER_SECOND,
+  PROP_OFFLINE,
+  PROP_METERED,
+  PROP_DOWNLOAD_ON_METERED,
   N_PROPS
 };
 
@@ -765,6 +774,9 @@ pcq_engine_dispose (GObject *object)
   if (self->dispatcher != NULL)
     pcq_dispatcher_close (self->dispatcher);
 
+  if (self->network_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->network_monitor, self);
+  g_clear_object (&self->network_monitor);
   g_clear_handle_id (&self->rate_source, g_source_remove);
   g_clear_object (&self->jobs);
   g_clear_object (&self->store);
@@ -840,6 +852,15 @@ pcq_engine_get_property (GObject    *object,
     case PROP_COMMIT_RESULTS:
       g_value_set_boolean (value, self->commit_results);
       break;
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, self->offline);
+      break;
+    case PROP_METERED:
+      g_value_set_boolean (value, self->metered);
+      break;
+    case PROP_DOWNLOAD_ON_METERED:
+      g_value_set_boolean (value, self->download_on_metered);
+      break;
     case PROP_N_QUEUED:
       g_value_set_uint (value, self->n_queued);
       break;
@@ -913,6 +934,9 @@ pcq_engine_set_property (GObject      *object,
       break;
     case PROP_COMMIT_RESULTS:
       pcq_engine_set_commit_results (self, g_value_get_boolean (value));
+      break;
+    case PROP_DOWNLOAD_ON_METERED:
+      pcq_engine_set_download_on_metered (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1018,6 +1042,35 @@ pcq_engine_class_init (PcqEngineClass *klass)
     g_param_spec_uint64 ("bytes-per-second", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * PcqEngine:offline:
+   *
+   * The network monitor says there is no network: jobs for hosts other
+   * than loopback wait (the queue goes on by itself when it is back),
+   * and an attempt that fails meanwhile does not count.
+   */
+  properties[PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:metered:
+   *
+   * The network is metered (and there is one).
+   */
+  properties[PROP_METERED] =
+    g_param_spec_boolean ("metered", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:download-on-metered:
+   *
+   * Whether jobs start on a metered network; when %FALSE they wait there
+   * as they do offline. %TRUE by default (headless runs as told); the
+   * window asks first.
+   */
+  properties[PROP_DOWNLOAD_ON_METERED] =
+    g_param_spec_boolean ("download-on-metered", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1079,6 +1132,9 @@ pcq_engine_init (PcqEngine *self)
   pcq_scheduler_set_stall_timeout (self->scheduler, self->stall_timeout);
   pcq_scheduler_set_min_speed (self->scheduler, self->min_speed);
   pcq_scheduler_set_retry_base_delay (self->scheduler, self->retry_base_delay);
+
+  self->download_on_metered = TRUE;
+  pcq_engine_set_network_monitor (self, g_network_monitor_get_default ());
 
   /* Read once; the environment is not looked at again. */
   api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
@@ -1702,6 +1758,148 @@ pcq_engine_set_paused (PcqEngine *self,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
   maybe_finish_shutdown (self);
+}
+
+/* ---- the network --------------------------------------------------- */
+
+static void
+update_network (PcqEngine *self)
+{
+  gboolean offline = FALSE;
+  gboolean metered = FALSE;
+
+  if (self->network_monitor != NULL)
+    {
+      offline = !g_network_monitor_get_network_available (self->network_monitor);
+      metered = !offline && g_network_monitor_get_network_metered (self->network_monitor);
+    }
+
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_network_hold (self->scheduler,
+                                    offline || (metered && !self->download_on_metered));
+
+  if (offline != self->offline)
+    {
+      self->offline = offline;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OFFLINE]);
+    }
+  if (metered != self->metered)
+    {
+      self->metered = metered;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METERED]);
+    }
+}
+
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    PcqEngine       *self)
+{
+  update_network (self);
+}
+
+static void
+network_metered_cb (GNetworkMonitor *monitor,
+                    GParamSpec      *pspec,
+                    PcqEngine       *self)
+{
+  update_network (self);
+}
+
+/**
+ * pcq_engine_set_network_monitor:
+ * @monitor: (nullable): the monitor to follow, or %NULL to take the
+ *   network as always there
+ *
+ * The engine follows g_network_monitor_get_default() from the start;
+ * tests give their own. Its signals must come on the engine's context.
+ * Only a network said to be missing holds jobs back, and never those
+ * for loopback hosts (the monitor knows nothing of them).
+ */
+void
+pcq_engine_set_network_monitor (PcqEngine       *self,
+                                GNetworkMonitor *monitor)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (!monitor || G_IS_NETWORK_MONITOR (monitor));
+
+  if (self->network_monitor == monitor)
+    return;
+
+  if (self->network_monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->network_monitor, self);
+      g_clear_object (&self->network_monitor);
+    }
+
+  if (monitor != NULL)
+    {
+      self->network_monitor = g_object_ref (monitor);
+      g_signal_connect (monitor, "network-changed", G_CALLBACK (network_changed_cb), self);
+      g_signal_connect (monitor, "notify::network-metered", G_CALLBACK (network_metered_cb), self);
+    }
+
+  update_network (self);
+}
+
+gboolean
+pcq_engine_get_offline (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->offline;
+}
+
+gboolean
+pcq_engine_get_metered (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->metered;
+}
+
+gboolean
+pcq_engine_get_download_on_metered (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), TRUE);
+  return self->download_on_metered;
+}
+
+void
+pcq_engine_set_download_on_metered (PcqEngine *self,
+                                    gboolean   download)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  download = !!download;
+  if (self->download_on_metered == download)
+    return;
+
+  self->download_on_metered = download;
+  update_network (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOAD_ON_METERED]);
+}
+
+/**
+ * pcq_engine_get_network_held:
+ *
+ * Returns: %TRUE while jobs wait for the network (offline, or metered
+ *   and not allowed there)
+ */
+gboolean
+pcq_engine_get_network_held (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  return self->offline || (self->metered && !self->download_on_metered);
+}
+
+/* For tests, whose servers are all on loopback: hold those as well. */
+void
+_pcq_engine_set_hold_loopback (PcqEngine *self,
+                               gboolean   hold)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_hold_loopback (self->scheduler, hold);
 }
 
 guint

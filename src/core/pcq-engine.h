@@ -112,6 +112,16 @@ guint64     pcq_engine_get_bytes_done       (PcqEngine           *self);
 void        pcq_engine_set_dispatch_interval (PcqEngine          *self,
                                              gint64               interval_us);
 void        pcq_engine_set_workers_in_background (PcqEngine      *self);
+void        pcq_engine_set_network_monitor  (PcqEngine           *self,
+                                             GNetworkMonitor     *monitor);
+gboolean    pcq_engine_get_offline          (PcqEngine           *self);
+gboolean    pcq_engine_get_metered          (PcqEngine           *self);
+gboolean    pcq_engine_get_download_on_metered (PcqEngine        *self);
+void        pcq_engine_set_download_on_metered (PcqEngine        *self,
+                                             gboolean             download);
+gboolean    pcq_engine_get_network_held     (PcqEngine           *self);
+void        _pcq_engine_set_hold_loopback   (PcqEngine           *self,
+                                             gboolean             hold);
 void        pcq_engine_shutdown_async       (PcqEngine           *self,
                                              PcqShutdownMode      mode,
                                              GCancellable        *cancellable,

@@ -56,6 +56,8 @@ struct _PcqScheduler
   /* Locked. */
   GPtrArray     *loops;
   gboolean       paused;
+  gboolean       network_hold;  /* offline or metered: not the user's pause */
+  gboolean       hold_loopback; /* tests: loopback is held too */
   gboolean       stopping;
   guint          max_active;
   guint          n_taken;
@@ -112,12 +114,42 @@ host_hold_locked (PcqScheduler *self,
   return 0;
 }
 
+/* Loopback hosts answer without a network: they are never held. */
+static gboolean
+run_is_local (PcqRun *run)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  /* No host: the attempt fails at once whatever the network does. */
+  if (run->host == NULL)
+    return TRUE;
+
+  if (g_strcmp0 (run->host, "localhost") == 0 || g_str_has_suffix (run->host, ".localhost"))
+    return TRUE;
+
+  address = g_inet_address_new_from_string (run->host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* Whether @run must wait for the network: while offline (or metered and
+ * not allowed), no attempt starts that could only fail and spend a
+ * retry. */
+static gboolean
+held_for_network_locked (PcqScheduler *self,
+                         PcqRun       *run)
+{
+  return self->network_hold && (self->hold_loopback || !run_is_local (run));
+}
+
 static gint64
 ready_time_locked (PcqScheduler *self,
                    PcqRun       *run)
 {
   if (run->hurry)
     return 0;
+
+  if (held_for_network_locked (self, run))
+    return G_MAXINT64;
 
   return MAX (run->not_before, host_hold_locked (self, run->host));
 }
@@ -237,8 +269,12 @@ take_locked (PcqScheduler *self,
 
       if (ready_time_locked (self, run) > now)
         {
+          gint64 ready = ready_time_locked (self, run);
+
+          /* Held for the network: pcq_scheduler_set_network_hold() releases it. */
           g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
-          wait = MIN (wait, ready_time_locked (self, run) - now);
+          if (ready != G_MAXINT64)
+            wait = MIN (wait, ready - now);
           continue;
         }
       if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
@@ -322,6 +358,19 @@ defer (PcqScheduler *self,
   g_async_queue_unlock (self->backlog);
 }
 
+static gboolean
+held_for_network (PcqScheduler *self,
+                  PcqRun       *run)
+{
+  gboolean held;
+
+  g_async_queue_lock (self->backlog);
+  held = held_for_network_locked (self, run);
+  g_async_queue_unlock (self->backlog);
+
+  return held;
+}
+
 static void
 worker_done_cb (PcqWorker  *worker,
                 PcqRun     *run,
@@ -335,6 +384,19 @@ worker_done_cb (PcqWorker  *worker,
   switch (outcome)
     {
     case PCQ_OUTCOME_RETRY:
+      if (!g_cancellable_is_cancelled (run->cancellable) && held_for_network (self, run))
+        {
+          /* Failed while the network hold is on (offline: most likely
+           * because the network went): the attempt does not count, and
+           * the run waits for the hold to end rather than a backoff. A
+           * failure that comes before the monitor has said so counts
+           * as usual. */
+          run->attempts--;
+          attempt->retry_at = g_get_real_time ();
+          self->callbacks->waiting (run, attempt, self->user_data);
+          defer (self, run, -1, 0);
+          return;
+        }
       if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
           !g_cancellable_is_cancelled (run->cancellable))
         {
@@ -608,6 +670,31 @@ pcq_scheduler_set_paused (PcqScheduler *self,
   g_async_queue_lock (self->backlog);
   self->paused = paused;
   wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+/* The network hold, apart from the user's pause: while @held, runs
+ * for hosts other than loopback wait (deferred, in order), and an
+ * attempt that fails meanwhile is not counted. Back online, they go
+ * back to the backlog's head. */
+void
+pcq_scheduler_set_network_hold (PcqScheduler *self,
+                                gboolean      held)
+{
+  g_async_queue_lock (self->backlog);
+  self->network_hold = held;
+  if (!held && !self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
+  g_async_queue_unlock (self->backlog);
+}
+
+/* Tests have only loopback servers: hold them too. */
+void
+pcq_scheduler_set_hold_loopback (PcqScheduler *self,
+                                 gboolean      hold)
+{
+  g_async_queue_lock (self->backlog);
+  self->hold_loopback = hold;
   g_async_queue_unlock (self->backlog);
 }
 

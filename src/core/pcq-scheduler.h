@@ -45,6 +45,10 @@ gboolean      pcq_scheduler_remove             (PcqScheduler *self,
                                                 PcqRun       *run);
 void          pcq_scheduler_set_paused         (PcqScheduler *self,
                                                 gboolean      paused);
+void          pcq_scheduler_set_network_hold   (PcqScheduler *self,
+                                                gboolean      held);
+void          pcq_scheduler_set_hold_loopback  (PcqScheduler *self,
+                                                gboolean      hold);
 void          pcq_scheduler_set_max_active     (PcqScheduler *self,
                                                 guint         max_active);
 void          pcq_scheduler_set_max_api_active (PcqScheduler *self,

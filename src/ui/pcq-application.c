@@ -161,12 +161,15 @@ send_finished_notification (PcqApplication *self)
   g_autofree char *body = NULL;
   GtkWindow *window = pcq_application_get_window (self);
 
-  if (!g_settings_get_boolean (self->settings, "notify-when-finished"))
+  if (window == NULL)
     return;
 
-  /* Nobody to tell, or they are looking at it already. */
-  if (window == NULL || gtk_window_is_active (window) ||
-      pcq_window_is_closing (PCQ_WINDOW (window)))
+  /* Waiting in the background was chosen with this notification in
+   * mind: it comes whatever the setting says. Otherwise: only when
+   * asked for, and not to someone looking at the window already. */
+  if (!pcq_window_is_in_background (PCQ_WINDOW (window)) &&
+      (!g_settings_get_boolean (self->settings, "notify-when-finished") ||
+       gtk_window_is_active (window) || pcq_window_is_closing (PCQ_WINDOW (window))))
     return;
 
   if (self->run_done + self->run_failed == 0)

@@ -18,7 +18,8 @@
  *
  * The wait-or-force question asked when the window closes with tasks
  * queued or running. Responses: %PCQ_CLOSE_RESPONSE_CANCEL (also on
- * Escape), %PCQ_CLOSE_RESPONSE_STOP (destructive) and
+ * Escape), %PCQ_CLOSE_RESPONSE_STOP (destructive),
+ * %PCQ_CLOSE_RESPONSE_BACKGROUND (wait with the window hidden) and
  * %PCQ_CLOSE_RESPONSE_WAIT (the default).
  *
  * Returns: (transfer none): the dialog, owned by GTK until it closes
@@ -41,8 +42,8 @@ pcq_close_dialog_new (GtkWindow *parent)
 /**
  * pcq_close_dialog_set_counts:
  *
- * Says how many tasks would be stopped ("2 tasks are running and 5 are
- * queued."). Called again whenever the counts change.
+ * Says what each choice does with how many tasks (see
+ * pcq_format_close_body()). Called again whenever the counts change.
  */
 void
 pcq_close_dialog_set_counts (AdwMessageDialog *dialog,

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define PCQ_CLOSE_RESPONSE_CANCEL "cancel"
 #define PCQ_CLOSE_RESPONSE_STOP   "stop"
 #define PCQ_CLOSE_RESPONSE_WAIT   "wait"
+#define PCQ_CLOSE_RESPONSE_BACKGROUND "background"
 
 AdwMessageDialog *pcq_close_dialog_new        (GtkWindow        *parent);
 void              pcq_close_dialog_set_counts (AdwMessageDialog *dialog,

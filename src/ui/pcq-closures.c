@@ -268,47 +268,74 @@ pcq_job_state_label (PcqJobState state)
     }
 }
 
+/* What Stop Now does: "Stop Now interrupts 2 running tasks; they
+ * continue next time, as do 3 queued tasks." */
+static char *
+format_close_stop (guint n_active,
+                   guint n_queued)
+{
+  g_autofree char *running = NULL;
+
+  if (n_active == 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Stop Now leaves %u queued task for next time.",
+                                         "Stop Now leaves %u queued tasks for next time.",
+                                         n_queued),
+                            n_queued);
+
+  if (n_queued == 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Stop Now interrupts %u running task; "
+                                         "it continues next time.",
+                                         "Stop Now interrupts %u running tasks; "
+                                         "they continue next time.",
+                                         n_active),
+                            n_active);
+
+  /* Translators: the first half of “Stop Now interrupts 2 running
+   * tasks; they continue next time, as do 3 queued tasks.” */
+  running = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Stop Now interrupts %u running task; "
+                                          "it continues next time",
+                                          "Stop Now interrupts %u running tasks; "
+                                          "they continue next time",
+                                          n_active),
+                             n_active);
+
+  /* Translators: %s is “Stop Now interrupts 2 running tasks; they
+   * continue next time” */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%s, as does %u queued task.",
+                                       "%s, as do %u queued tasks.",
+                                       n_queued),
+                          running, n_queued);
+}
+
 /**
  * pcq_format_close_body:
  *
- * The body of the close dialog: "2 tasks are running and 5 are queued."
+ * The body of the close dialog says what each choice does: "Stop Now
+ * interrupts 2 running tasks; they continue next time, as do 3 queued
+ * tasks. Wait lets the 5 tasks finish, then closes the window."
+ * Stop Now loses nothing (the engine queues interrupted tasks again,
+ * their part files kept), and the text must not suggest it does.
  */
 char *
 pcq_format_close_body (guint n_active,
                        guint n_queued)
 {
-  if (n_active > 0 && n_queued > 0)
-    {
-      g_autofree char *running = NULL;
+  g_autofree char *stop = format_close_stop (n_active, n_queued);
+  g_autofree char *wait = NULL;
+  guint n_pending = n_active + n_queued;
 
-      /* Translators: the first half of “2 tasks are running and 5 are queued.” */
-      running = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "%u task is running",
-                                              "%u tasks are running",
-                                              n_active),
-                                 n_active);
+  wait = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Wait lets the task finish, then closes the window.",
+                                       "Wait lets the %u tasks finish, then closes the window.",
+                                       n_pending),
+                          n_pending);
 
-      /* Translators: %s is “2 tasks are running”; the whole reads
-       * “2 tasks are running and 5 are queued.” */
-      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                           "%s and %u is queued.",
-                                           "%s and %u are queued.",
-                                           n_queued),
-                              running, n_queued);
-    }
-
-  if (n_active > 0)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "%u task is running.",
-                                         "%u tasks are running.",
-                                         n_active),
-                            n_active);
-
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "%u task is queued.",
-                                       "%u tasks are queued.",
-                                       n_queued),
-                          n_queued);
+  /* Translators: two sentences: what Stop Now does, then what Wait does. */
+  return g_strdup_printf (_("%s %s"), stop, wait);
 }
 
 /**

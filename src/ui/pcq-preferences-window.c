@@ -34,6 +34,7 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *stall_adjustment;
   GtkAdjustment        *min_speed_adjustment;
   GtkSwitch            *notify_switch;
+  GtkSwitch            *metered_switch;
   GtkEditable          *api_base_row;
   GtkEditable          *model_row;
   GtkEditable          *system_prompt_row;
@@ -225,6 +226,25 @@ remove_api_key_cb (PcqPreferencesWindow *self,
                                         g_object_ref (self));
 }
 
+/* "metered-downloads" is “ask” or “always”; the switch is on for
+ * “always”. */
+static gboolean
+metered_get_mapping (GValue   *value,
+                     GVariant *variant,
+                     gpointer  user_data)
+{
+  g_value_set_boolean (value, g_strcmp0 (g_variant_get_string (variant, NULL), "always") == 0);
+  return TRUE;
+}
+
+static GVariant *
+metered_set_mapping (const GValue       *value,
+                     const GVariantType *expected_type,
+                     gpointer            user_data)
+{
+  return g_variant_new_string (g_value_get_boolean (value) ? "always" : "ask");
+}
+
 static void
 pcq_preferences_window_constructed (GObject *object)
 {
@@ -251,6 +271,9 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (self->settings, "metered-downloads", self->metered_switch,
+                                "active", G_SETTINGS_BIND_DEFAULT,
+                                metered_get_mapping, metered_set_mapping, NULL, NULL);
   g_settings_bind (self->settings, "api-base", self->api_base_row, "text",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "model", self->model_row, "text",
@@ -351,6 +374,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, min_speed_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, metered_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_base_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, model_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, system_prompt_row);

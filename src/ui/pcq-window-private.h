@@ -34,6 +34,7 @@ AdwToast    *_pcq_window_get_last_toast_object (PcqWindow *self);
 void         _pcq_window_set_launcher    (PcqWindow   *self,
                                           PcqLauncher *launcher);
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
+GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,

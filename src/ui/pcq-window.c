@@ -77,8 +77,9 @@ static const char * const mode_names[] = {
 typedef enum
 {
   CLOSE_NONE,      /* open */
-  CLOSE_WAITING,   /* “Wait”: the queue drains, then the window closes */
-  CLOSE_STOPPING,  /* “Stop Now”: running tasks are cancelled, the engine stops */
+  CLOSE_WAITING,    /* “Wait”: the queue drains, then the window closes */
+  CLOSE_BACKGROUND, /* “Wait in Background”: the same, the window hidden */
+  CLOSE_STOPPING,   /* “Stop Now”, or drained: the engine stops */
   CLOSE_DONE,      /* the engine has stopped: close for real */
 } CloseState;
 
@@ -115,8 +116,12 @@ struct _PcqWindow
 
   guint                 counts_source;
   CloseState            close_state;
+  gboolean              in_background;  /* hidden to wait, until shown again */
   gboolean              store_closing;
   AdwMessageDialog     *close_dialog;   /* weak */
+  AdwMessageDialog     *metered_dialog; /* weak */
+  gboolean              metered_allowed;  /* this time it is metered */
+  gboolean              metered_declined; /* “Not Now”, this time */
   GtkNativeDialog      *import_chooser;
   char                 *last_toast;
   AdwToast             *last_toast_object;   /* weak */
@@ -131,6 +136,7 @@ struct _PcqWindow
   GtkRevealer          *banner_revealer;
   GtkLabel             *banner_label;
   GtkWidget            *banner_stop_button;
+  GtkWidget            *banner_keep_button;
   AdwToastOverlay      *toast_overlay;
   GtkWidget            *submit_bar;
   GtkWidget            *download_mode_button;
@@ -220,6 +226,9 @@ get_pending (PcqWindow *self,
   *n_queued = pcq_engine_get_paused (self->engine) ? 0 : pcq_engine_get_n_queued (self->engine);
 }
 
+static void begin_shutdown (PcqWindow       *self,
+                            PcqShutdownMode  mode);
+
 static void
 update_status_page (PcqWindow *self)
 {
@@ -258,6 +267,125 @@ update_status_page (PcqWindow *self)
   gtk_stack_set_visible_child_name (self->content_stack, empty ? "empty" : "list");
 }
 
+/* ---- the network --------------------------------------------------- */
+
+/* The values of the "metered-downloads" setting. */
+enum
+{
+  METERED_ASK,
+  METERED_ALWAYS,
+};
+
+/* Tasks start on a metered network if the setting says always, or the
+ * person said so since it became metered. */
+static void
+apply_metered_policy (PcqWindow *self)
+{
+  gboolean always = g_settings_get_enum (self->settings, "metered-downloads") == METERED_ALWAYS;
+
+  pcq_engine_set_download_on_metered (self->engine, always || self->metered_allowed);
+}
+
+static void
+allow_metered (PcqWindow *self)
+{
+  self->metered_allowed = TRUE;
+  self->metered_declined = FALSE;
+  apply_metered_policy (self);
+}
+
+static void
+download_on_metered_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *param)
+{
+  allow_metered (PCQ_WINDOW (widget));
+}
+
+static void
+metered_response_cb (PcqWindow        *self,
+                     const char       *response,
+                     AdwMessageDialog *dialog)
+{
+  g_signal_handlers_disconnect_by_data (dialog, self);
+  g_clear_weak_pointer (&self->metered_dialog);
+
+  if (g_strcmp0 (response, "always") == 0)
+    {
+      /* apply_metered_policy() follows the setting's change. */
+      g_settings_set_enum (self->settings, "metered-downloads", METERED_ALWAYS);
+    }
+  else if (g_strcmp0 (response, "download") == 0)
+    {
+      allow_metered (self);
+    }
+  else
+    {
+      AdwToast *toast;
+
+      /* Not asked again while it stays metered; the toast is the way
+       * back (and the subtitle says why nothing runs). */
+      self->metered_declined = TRUE;
+      g_free (self->last_toast);
+      self->last_toast = g_strdup (_("Tasks wait for a connection that is not metered"));
+      toast = adw_toast_new (self->last_toast);
+      adw_toast_set_button_label (toast, _("_Download Now"));
+      adw_toast_set_action_name (toast, "win.download-on-metered");
+      adw_toast_set_timeout (toast, 10);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+    }
+}
+
+/* Asks once, when tasks wait only because the network is metered. */
+static void
+maybe_ask_metered (PcqWindow *self)
+{
+  AdwMessageDialog *dialog;
+
+  if (!pcq_engine_get_metered (self->engine))
+    {
+      /* The next metered network is asked about again. */
+      self->metered_allowed = FALSE;
+      self->metered_declined = FALSE;
+      return;
+    }
+
+  if (pcq_engine_get_download_on_metered (self->engine) || self->metered_declined ||
+      self->metered_dialog != NULL || self->close_state != CLOSE_NONE ||
+      pcq_engine_get_n_queued (self->engine) == 0 ||
+      !gtk_widget_get_visible (GTK_WIDGET (self)))
+    return;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Download on a Metered Connection?"),
+                                                       _("This connection is metered: downloading "
+                                                         "may cost money or use up a data plan. "
+                                                         "Queued tasks wait until you allow them.")));
+  adw_message_dialog_add_responses (dialog,
+                                    "wait", _("_Not Now"),
+                                    "always", _("_Always Download"),
+                                    "download", _("_Download"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "download", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "download");
+  adw_message_dialog_set_close_response (dialog, "wait");
+  g_set_weak_pointer (&self->metered_dialog, dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (metered_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Whether the subtitle says that the queue waits for the network: only
+ * when nothing runs (loopback tasks are never held). */
+static gboolean
+waits_for_network (PcqWindow *self,
+                   guint      n_queued,
+                   guint      n_active,
+                   gboolean   paused)
+{
+  return n_queued > 0 && n_active == 0 && !paused && pcq_engine_get_network_held (self->engine);
+}
+
 static void
 update_counts (PcqWindow *self)
 {
@@ -273,6 +401,18 @@ update_counts (PcqWindow *self)
   guint pending_queued;
 
   subtitle = pcq_format_counts (paused, n_queued, n_active, n_done, n_failed, n_cancelled);
+  if (waits_for_network (self, n_queued, n_active, paused))
+    {
+      g_autofree char *counts = g_steal_pointer (&subtitle);
+
+      if (pcq_engine_get_offline (self->engine))
+        /* Translators: %s is the counts, as in “3 queued · 2 done” */
+        subtitle = g_strdup_printf (_("Waiting for the network · %s"), counts);
+      else
+        /* Translators: %s is the counts, as in “3 queued · 2 done” */
+        subtitle = g_strdup_printf (_("Waiting for a connection that is not metered · %s"),
+                                    counts);
+    }
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
@@ -295,15 +435,21 @@ update_counts (PcqWindow *self)
 
   get_pending (self, &pending_active, &pending_queued);
 
-  if (self->close_state == CLOSE_WAITING)
+  if (self->close_state == CLOSE_WAITING || self->close_state == CLOSE_BACKGROUND)
     {
       g_autofree char *banner = pcq_format_close_banner (pending_active + pending_queued);
 
       gtk_label_set_text (self->banner_label, banner);
+
+      /* Drained: now the engine stops (and waits for the last commits). */
+      if (pending_active + pending_queued == 0)
+        begin_shutdown (self, PCQ_SHUTDOWN_WAIT);
     }
 
   if (self->close_dialog != NULL)
     pcq_close_dialog_set_counts (self->close_dialog, pending_active, pending_queued);
+
+  maybe_ask_metered (self);
 }
 
 static gboolean
@@ -461,7 +607,8 @@ filter_items_changed_cb (PcqWindow  *self,
 static gboolean
 accepts_tasks (PcqWindow *self)
 {
-  return self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING;
+  return self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING ||
+         self->close_state == CLOSE_BACKGROUND;
 }
 
 static char *
@@ -1291,15 +1438,43 @@ shutdown_done_cb (GObject      *object,
   gtk_window_close (GTK_WINDOW (self));
 }
 
+/* While it waits to close, the window takes no new tasks; Keep Open
+ * gives it back. */
+static void
+set_accepting_tasks (PcqWindow *self,
+                     gboolean   accepting)
+{
+  gtk_widget_set_sensitive (self->submit_bar, accepting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add", accepting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", accepting);
+}
+
+static void
+destroy_close_dialog (PcqWindow *self)
+{
+  GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
+
+  if (dialog == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (dialog, self);
+  forget_close_dialog (self);
+  gtk_window_destroy (dialog);
+}
+
 static void
 begin_shutdown (PcqWindow       *self,
                 PcqShutdownMode  mode)
 {
-  if (mode == PCQ_SHUTDOWN_WAIT && self->close_state == CLOSE_NONE)
+  if (mode == PCQ_SHUTDOWN_WAIT &&
+      (self->close_state == CLOSE_WAITING || self->close_state == CLOSE_BACKGROUND))
     {
-      self->close_state = CLOSE_WAITING;
-      update_counts (self);
-      gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+      /* The queue drained while waiting: nothing left to stop, and
+       * too late to keep open. */
+      self->close_state = CLOSE_STOPPING;
+      save_window_state (self);
+      gtk_widget_set_visible (self->banner_keep_button, FALSE);
+      gtk_widget_set_visible (self->banner_stop_button, FALSE);
     }
   else if (mode == PCQ_SHUTDOWN_FORCE &&
            (self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING))
@@ -1316,6 +1491,7 @@ begin_shutdown (PcqWindow       *self,
         {
           gtk_label_set_text (self->banner_label, _("Stopping tasks…"));
           gtk_widget_set_visible (self->banner_stop_button, FALSE);
+          gtk_widget_set_visible (self->banner_keep_button, FALSE);
           gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
         }
     }
@@ -1323,20 +1499,117 @@ begin_shutdown (PcqWindow       *self,
     return;
 
   /* Whatever happens now, no new work comes in. */
-  gtk_widget_set_sensitive (self->submit_bar, FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", FALSE);
-
-  if (self->close_dialog != NULL)
-    {
-      GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
-
-      g_signal_handlers_disconnect_by_data (dialog, self);
-      forget_close_dialog (self);
-      gtk_window_destroy (dialog);
-    }
+  set_accepting_tasks (self, FALSE);
+  destroy_close_dialog (self);
 
   pcq_engine_shutdown_async (self->engine, mode, NULL, shutdown_done_cb, g_object_ref (self));
+}
+
+static void
+background_requested_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The portal's answer comes later, as a Request signal; a refusal
+   * only means the desktop may say that Pcq runs without a window. */
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    g_message ("Cannot ask to run in the background: %s", error->message);
+}
+
+/* In a Flatpak, a hidden app asks the Background portal to go on
+ * running (GNOME lists it as running in the background; without the
+ * request it may be stopped). Outside one, the hidden window alone
+ * keeps the application running. libportal is not a dependency: this
+ * is its one call. */
+static void
+request_background (PcqWindow *self)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GDBusConnection *bus;
+  GVariantBuilder options;
+
+  if (app == NULL || !g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    return;
+
+  bus = g_application_get_dbus_connection (app);
+  if (bus == NULL)
+    return;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "reason",
+                         g_variant_new_string (_("Finishing the tasks in the queue")));
+  g_variant_builder_add (&options, "{sv}", "autostart", g_variant_new_boolean (FALSE));
+
+  g_dbus_connection_call (bus, "org.freedesktop.portal.Desktop",
+                          "/org/freedesktop/portal/desktop",
+                          "org.freedesktop.portal.Background", "RequestBackground",
+                          g_variant_new ("(sa{sv})", "", &options), G_VARIANT_TYPE ("(o)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, background_requested_cb, NULL);
+}
+
+/* Wait (in the background): the queue runs on and the window closes
+ * once it is empty (update_counts() sees it). The engine is not told
+ * yet, so that Keep Open can take it back. */
+static void
+begin_waiting (PcqWindow *self,
+               gboolean   background)
+{
+  if (self->close_state != CLOSE_NONE)
+    return;
+
+  self->close_state = background ? CLOSE_BACKGROUND : CLOSE_WAITING;
+  set_accepting_tasks (self, FALSE);
+  destroy_close_dialog (self);
+
+  gtk_widget_set_visible (self->banner_stop_button, TRUE);
+  gtk_widget_set_visible (self->banner_keep_button, TRUE);
+  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+
+  if (background)
+    {
+      self->in_background = TRUE;
+      request_background (self);
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+    }
+
+  update_counts (self);
+}
+
+/* Keep Open: everything as before the window was closed. */
+static void
+keep_open (PcqWindow *self)
+{
+  if (self->close_state != CLOSE_WAITING && self->close_state != CLOSE_BACKGROUND)
+    return;
+
+  self->close_state = CLOSE_NONE;
+  self->in_background = FALSE;
+  gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+  set_accepting_tasks (self, TRUE);
+}
+
+static void
+keep_open_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  keep_open (PCQ_WINDOW (widget));
+}
+
+/* Shown again (`pcq` started again, the notification, app.present)
+ * while waiting in the background: the person is back, and the window
+ * stays. */
+static void
+visible_cb (PcqWindow  *self,
+            GParamSpec *pspec,
+            gpointer    user_data)
+{
+  if (gtk_widget_get_visible (GTK_WIDGET (self)) && self->close_state == CLOSE_BACKGROUND)
+    keep_open (self);
 }
 
 static void
@@ -1359,7 +1632,9 @@ close_dialog_response_cb (PcqWindow        *self,
   if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_STOP) == 0)
     begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
   else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_WAIT) == 0)
-    begin_shutdown (self, PCQ_SHUTDOWN_WAIT);
+    begin_waiting (self, FALSE);
+  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_BACKGROUND) == 0)
+    begin_waiting (self, TRUE);
 }
 
 static void
@@ -1375,6 +1650,10 @@ present_close_dialog (PcqWindow *self)
       g_signal_connect_object (self->close_dialog, "response",
                                G_CALLBACK (close_dialog_response_cb), self, G_CONNECT_SWAPPED);
     }
+
+  /* Already waiting: the choices are Stop Now and going on waiting. */
+  adw_message_dialog_set_response_enabled (self->close_dialog, PCQ_CLOSE_RESPONSE_BACKGROUND,
+                                           self->close_state == CLOSE_NONE);
 
   get_pending (self, &n_active, &n_queued);
   pcq_close_dialog_set_counts (self->close_dialog, n_active, n_queued);
@@ -1395,6 +1674,12 @@ pcq_window_close_request (GtkWindow *window)
 
     case CLOSE_STOPPING:
       return TRUE;
+
+    case CLOSE_BACKGROUND:
+      /* Quit while hidden: show the window (that keeps it open) and
+       * ask again. */
+      gtk_window_present (window);
+      G_GNUC_FALLTHROUGH;
 
     case CLOSE_WAITING:
       /* Closing again while waiting: offer to stop now. */
@@ -1428,6 +1713,19 @@ pcq_window_is_closing (PcqWindow *self)
 {
   g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
   return self->close_state != CLOSE_NONE;
+}
+
+/**
+ * pcq_window_is_in_background:
+ *
+ * Returns: %TRUE while the window is hidden to wait for the queue
+ *   (“Wait in Background”), also while it closes after that
+ */
+gboolean
+pcq_window_is_in_background (PcqWindow *self)
+{
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
+  return self->in_background;
 }
 
 /* ---- accessors ----------------------------------------------------- */
@@ -1507,6 +1805,12 @@ _pcq_window_get_close_dialog (PcqWindow *self)
   return GTK_WINDOW (self->close_dialog);
 }
 
+GtkWindow *
+_pcq_window_get_metered_dialog (PcqWindow *self)
+{
+  return GTK_WINDOW (self->metered_dialog);
+}
+
 gboolean
 _pcq_window_get_banner_revealed (PcqWindow *self)
 {
@@ -1546,6 +1850,7 @@ pcq_window_constructed (GObject *object)
   const char *count_props[] = {
     "notify::n-queued", "notify::n-active", "notify::n-done",
     "notify::n-failed", "notify::n-cancelled", "notify::bytes-per-second",
+    "notify::offline", "notify::metered", "notify::download-on-metered",
   };
 
   G_OBJECT_CLASS (pcq_window_parent_class)->constructed (object);
@@ -1572,6 +1877,10 @@ pcq_window_constructed (GObject *object)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
+  g_signal_connect_object (self->settings, "changed::metered-downloads",
+                           G_CALLBACK (apply_metered_policy), self, G_CONNECT_SWAPPED);
+  apply_metered_policy (self);
+
   engine_paused_cb (self, NULL, self->engine);
   update_counts (self);
   update_status_page (self);
@@ -1596,6 +1905,15 @@ pcq_window_dispose (GObject *object)
       GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
 
       forget_close_dialog (self);
+      gtk_window_destroy (dialog);
+    }
+
+  if (self->metered_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->metered_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      g_clear_weak_pointer (&self->metered_dialog);
       gtk_window_destroy (dialog);
     }
 
@@ -1729,6 +2047,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, pause_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_keep_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_label);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_stop_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, toast_overlay);
@@ -1755,6 +2074,9 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
+  gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
+  gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,
+                                   download_on_metered_action);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");
@@ -1779,6 +2101,8 @@ pcq_window_init (PcqWindow *self)
   gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
   g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+
+  g_signal_connect (self, "notify::visible", G_CALLBACK (visible_cb), NULL);
 }
 
 PcqWindow *

@@ -30,5 +30,6 @@ void       pcq_window_add_files   (PcqWindow      *self,
 PcqJob    *pcq_window_ask         (PcqWindow      *self,
                                    const char     *prompt);
 gboolean   pcq_window_is_closing  (PcqWindow      *self);
+gboolean   pcq_window_is_in_background (PcqWindow *self);
 
 G_END_DECLS

@@ -190,8 +190,9 @@ activated_cb (GApplication *app,
   PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (run->window)) &&
                      (!run->focus || gtk_window_is_active (run->window)), WAIT_MS);
 
-  run->body (window, run->user_data);
+  /* Marked first: a body may activate the application itself. */
   run->ran = TRUE;
+  run->body (window, run->user_data);
 
   /* Returning with no window left ends g_application_run(). */
   if (run->window != NULL)

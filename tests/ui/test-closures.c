@@ -123,10 +123,16 @@ test_close_texts (void)
     guint a, q;
     const char *expected;
   } bodies[] = {
-    { 2, 5, "2 tasks are running and 5 are queued." },
-    { 1, 1, "1 task is running and 1 is queued." },
-    { 2, 0, "2 tasks are running." },
-    { 0, 7, "7 tasks are queued." },
+    { 2, 5, "Stop Now interrupts 2 running tasks; they continue next time, as do 5 queued "
+            "tasks. Wait lets the 7 tasks finish, then closes the window." },
+    { 1, 1, "Stop Now interrupts 1 running task; it continues next time, as does 1 queued "
+            "task. Wait lets the 2 tasks finish, then closes the window." },
+    { 2, 0, "Stop Now interrupts 2 running tasks; they continue next time. "
+            "Wait lets the 2 tasks finish, then closes the window." },
+    { 1, 0, "Stop Now interrupts 1 running task; it continues next time. "
+            "Wait lets the task finish, then closes the window." },
+    { 0, 7, "Stop Now leaves 7 queued tasks for next time. "
+            "Wait lets the 7 tasks finish, then closes the window." },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "pcq-application.h"
+#include "pcq-closures.h"
 #include "pcq-job-row.h"
 #include "pcq-test-server.h"
 #include "pcq-test-headless.h"
@@ -196,6 +197,7 @@ test_widgets (Fixture *f)
   GtkWindow *preferences;
   GtkEditable *entry = _pcq_window_get_entry (f->window);
   gboolean queue_group = FALSE;
+  gboolean network_group = FALSE;
 
   /* The header bar, the empty list and the entry. */
   g_assert_cmpstr (_pcq_window_get_subtitle (f->window), ==, "Keine Aufgaben");
@@ -242,10 +244,32 @@ test_widgets (Fixture *f)
   for (guint i = 0; i < groups->len; i++)
     if (g_strcmp0 (adw_preferences_group_get_title (groups->pdata[i]), "Warteschlange") == 0)
       queue_group = TRUE;
+    else if (g_strcmp0 (adw_preferences_group_get_title (groups->pdata[i]), "Netzwerk") == 0)
+      network_group = TRUE;
   g_assert_true (queue_group);
+  g_assert_true (network_group);
+  g_assert_true (has_label (GTK_WIDGET (preferences), "Bei getakteten Verbindungen herunterladen"));
 
   gtk_window_destroy (preferences);
   PCQ_TEST_WAIT_FOR (pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW) == NULL, WAIT_MS);
+
+  /* The close dialog says what each choice does, in German, with
+   * plural forms; the banner's way back is there. */
+  {
+    g_autofree char *body = pcq_format_close_body (2, 1);
+    g_autofree char *one = pcq_format_close_body (1, 0);
+
+    g_assert_cmpstr (body, ==,
+                     "„Jetzt stoppen“ unterbricht 2 laufende Aufgaben; sie gehen beim nächsten "
+                     "Mal weiter, ebenso 1 wartende Aufgabe. „Warten“ lässt die 3 Aufgaben zu "
+                     "Ende laufen und schließt dann das Fenster.");
+    g_assert_cmpstr (one, ==,
+                     "„Jetzt stoppen“ unterbricht 1 laufende Aufgabe; sie geht beim nächsten "
+                     "Mal weiter. „Warten“ lässt die Aufgabe zu Ende laufen und schließt dann "
+                     "das Fenster.");
+  }
+  g_assert_nonnull (pcq_test_find_first (window, GTK_TYPE_BUTTON, pcq_test_button_has_label,
+                                         "_Offen lassen"));
 }
 
 /* Waits until @job failed and its row shows @error, in German. */

@@ -21,6 +21,7 @@
 #include "pcq-application.h"
 #include "pcq-job-row.h"
 #include "pcq-keyring.h"
+#include "pcq-test-monitor.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 #include "pcq-test-ui.h"
@@ -1569,6 +1570,68 @@ close_dialog (Fixture *f)
   return ADW_MESSAGE_DIALOG (_pcq_window_get_close_dialog (f->window));
 }
 
+/* ---- the network --------------------------------------------------- */
+
+static void
+test_network (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(PcqTestMonitor) monitor = pcq_test_monitor_new ();
+  g_autofree char *a = data_url (f, "net-a.bin", 1000);
+  g_autofree char *b = data_url (f, "net-b.bin", 1000);
+  AdwMessageDialog *dialog;
+
+  /* The test server is on loopback: held like any other host here. */
+  pcq_engine_set_network_monitor (f->engine, G_NETWORK_MONITOR (monitor));
+  _pcq_engine_set_hold_loopback (f->engine, TRUE);
+  g_assert_cmpstr (g_settings_get_string (f->settings, "metered-downloads"), ==, "ask");
+
+  /* Offline: the task waits, and the subtitle says why. */
+  pcq_test_monitor_set (monitor, FALSE, FALSE);
+  set_entry (f, a);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for the network · 1 queued"), WAIT_MS);
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_QUEUED));
+  g_assert_cmpuint (pcq_job_get_attempts (job_at (f, 0)), ==, 0);
+  g_assert_false (pcq_engine_get_paused (f->engine));
+
+  /* Back: it runs by itself. */
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done"), WAIT_MS);
+
+  /* Metered, the setting on “ask”: Pcq asks before it starts. */
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
+  set_entry (f, b);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) != NULL, WAIT_MS);
+  dialog = ADW_MESSAGE_DIALOG (_pcq_window_get_metered_dialog (f->window));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
+                   "Download on a Metered Connection?");
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+
+  /* Not Now: it waits, says so, and a toast offers the way back. */
+  click_response (dialog, "_Not Now");
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) == NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for a connection that is not metered · "
+                                     "1 queued · 1 done"), WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
+                   "Tasks wait for a connection that is not metered");
+  g_assert_null (_pcq_window_get_metered_dialog (f->window));
+  g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.download-on-metered", NULL);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 done"), WAIT_MS);
+
+  /* “Always” in the preferences: no question any more. */
+  g_settings_set_string (f->settings, "metered-downloads", "always");
+  pcq_test_monitor_set (monitor, TRUE, FALSE);
+  pcq_test_monitor_set (monitor, TRUE, TRUE);
+  g_assert_true (pcq_engine_get_download_on_metered (f->engine));
+  g_settings_reset (f->settings, "metered-downloads");
+
+  _pcq_engine_set_hold_loopback (f->engine, FALSE);
+}
+
 static void
 test_close_shows_dialog (Fixture       *f,
                          gconstpointer  data)
@@ -1586,11 +1649,14 @@ test_close_shows_dialog (Fixture       *f,
   dialog = close_dialog (f);
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Stop Tasks?");
   g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==,
-                   "2 tasks are running and 2 are queued.");
+                   "Stop Now interrupts 2 running tasks; they continue next time, as do 2 "
+                   "queued tasks. Wait lets the 4 tasks finish, then closes the window.");
   g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "wait");
   g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "cancel");
   g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "stop"), ==,
                    ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_true (adw_message_dialog_has_response (dialog, "background"));
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "background"));
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->window));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (f->window)));
 
@@ -1632,7 +1698,8 @@ test_close_wait (Fixture       *f,
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
   g_assert_cmpstr (adw_message_dialog_get_body (close_dialog (f)), ==,
-                   "2 tasks are running and 1 is queued.");
+                   "Stop Now interrupts 2 running tasks; they continue next time, as does 1 "
+                   "queued task. Wait lets the 3 tasks finish, then closes the window.");
 
   started = g_get_monotonic_time ();
   click_response (close_dialog (f), "_Wait");
@@ -1693,6 +1760,130 @@ test_close_stop (Fixture       *f,
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
 }
 
+/* The banner's button with @label, as a person would find it. */
+static GtkWidget *
+banner_button (Fixture    *f,
+               const char *label)
+{
+  GtkWidget *button = pcq_test_find_first (GTK_WIDGET (f->window), GTK_TYPE_BUTTON,
+                                           pcq_test_button_has_label, label);
+
+  g_assert_nonnull (button);
+  return button;
+}
+
+static void
+test_close_keep_open (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *later = data_url (f, "after-keep.bin", 100);
+  GtkWidget *keep;
+
+  add_slow_tasks (f, "k", 3, 30);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2, WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  click_response (close_dialog (f), "_Wait");
+  g_assert_true (pcq_window_is_closing (f->window));
+  g_assert_true (_pcq_window_get_banner_revealed (f->window));
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (_pcq_window_get_entry (f->window))));
+
+  /* Keep Open: the banner goes, the tasks run on, new ones come in. */
+  keep = banner_button (f, "_Keep Open");
+  g_assert_true (gtk_widget_get_visible (keep));
+  g_signal_emit_by_name (keep, "clicked");
+  g_assert_false (pcq_window_is_closing (f->window));
+  g_assert_false (_pcq_window_get_banner_revealed (f->window));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (_pcq_window_get_entry (f->window))));
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 2);
+  g_assert_false (pcq_engine_get_paused (f->engine));
+
+  set_entry (f, later);
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 4);
+
+  /* It can be asked to close again. */
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  g_assert_nonnull (f->window);
+  click_response (close_dialog (f), "_Stop Now");
+  PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (f->engine), ==, 0);
+}
+
+static void
+test_close_background (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *b0 = slow_url (f, "b0.bin", 1.0);
+  g_autofree char *b1 = slow_url (f, "b1.bin", 1.0);
+  g_autofree char *urls = g_strdup_printf ("%s\n%s\n", b0, b1);
+  guint n_before;
+
+  /* The notification comes even when finished queues are not told
+   * otherwise: it is what waiting in the background promised. */
+  g_settings_set_boolean (f->settings, "notify-when-finished", FALSE);
+
+  set_max_active (f, 1);
+  set_entry (f, urls);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 1, WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  n_before = notifications.n_notify;
+  click_response (close_dialog (f), "Wait in _Background");
+
+  /* The window hides; the queue runs on. */
+  g_assert_nonnull (f->window);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+  g_assert_true (pcq_window_is_closing (f->window));
+  g_assert_true (pcq_window_is_in_background (f->window));
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine) + pcq_engine_get_n_queued (f->engine),
+                    ==, 2);
+
+  /* Once it is empty: a notification, and Pcq ends. */
+  PCQ_TEST_WAIT_FOR (f->window == NULL, WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_done (f->engine), ==, 2);
+  g_assert_cmpstr (_pcq_application_get_last_notification (f->app), ==, "2 tasks finished");
+  PCQ_TEST_WAIT_FOR (notifications.n_notify == n_before + 1, WAIT_MS);
+  g_assert_cmpstr (notifications.summary, ==, "Queue Finished");
+  g_assert_cmpstr (notifications.body, ==, "2 tasks finished");
+  g_assert_cmpstr (notifications.actions, ==, "default");
+}
+
+static void
+test_close_background_return (Fixture       *f,
+                              gconstpointer  data)
+{
+  add_slow_tasks (f, "r", 3, 30);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_active (f->engine) == 2, WAIT_MS);
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  click_response (close_dialog (f), "Wait in _Background");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+
+  /* `pcq` again (an activation of the primary instance): the same
+   * window is back, open as before, and the tasks never stopped. */
+  g_application_activate (G_APPLICATION (f->app));
+  PCQ_TEST_WAIT_FOR (f->window != NULL && gtk_widget_get_visible (GTK_WIDGET (f->window)),
+                     WAIT_MS);
+  g_assert_false (pcq_window_is_closing (f->window));
+  g_assert_false (pcq_window_is_in_background (f->window));
+  g_assert_false (_pcq_window_get_banner_revealed (f->window));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (_pcq_window_get_entry (f->window))));
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 2);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (f->app))), ==, 1);
+
+  /* Quit asks again. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
+  click_response (close_dialog (f), "_Stop Now");
+  PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
+}
+
 static void
 resume_first_run (Fixture       *f,
                   gconstpointer  data)
@@ -1710,7 +1901,8 @@ resume_first_run (Fixture       *f,
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
   g_assert_cmpstr (adw_message_dialog_get_body (close_dialog (f)), ==,
-                   "1 task is running and 1 is queued.");
+                   "Stop Now interrupts 1 running task; it continues next time, as does 1 "
+                   "queued task. Wait lets the 2 tasks finish, then closes the window.");
   click_response (close_dialog (f), "_Stop Now");
   PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
   g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
@@ -1803,6 +1995,10 @@ main (int    argc,
   ADD ("/pcq/window/close-wait", test_close_wait);
   ADD ("/pcq/window/close-stop", test_close_stop);
   ADD ("/pcq/window/close-idle", test_close_idle);
+  ADD ("/pcq/window/network", test_network);
+  ADD ("/pcq/window/close-keep-open", test_close_keep_open);
+  ADD ("/pcq/window/close-background", test_close_background);
+  ADD ("/pcq/window/close-background-return", test_close_background_return);
   g_test_add ("/pcq/window/resume-after-stop", Fixture, NULL,
               fixture_setup, test_resume_after_stop, fixture_teardown);
 

@@ -136,8 +136,10 @@ run_isolated (gconstpointer data)
   root = case_root ();
   g_unlink (notes);
 
+  /* The case's stderr goes on to ours: a sanitizer's report (a leak, a
+   * bad read) is on it, and would be lost with the captured output. */
   g_test_trap_subprocess (NULL, (guint64) c->timeout_s * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_DEFAULT);
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
   if (g_test_trap_reached_timeout ())
     g_test_message ("the case was killed after %u s", c->timeout_s);
   if (!g_test_trap_has_passed ())
@@ -153,11 +155,19 @@ pcq_test_add_isolated (const char *path,
                        GTestFunc   func,
                        guint       timeout_s)
 {
+  /* GLib frees a case's data only when the case runs, and an isolated
+   * case's own process runs just that one: keep them all here, for the
+   * life of the process, or LeakSanitizer reports the others. */
+  static GPtrArray *cases;
   IsolatedCase *c = g_new0 (IsolatedCase, 1);
+
+  if (cases == NULL)
+    cases = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (cases, c);
 
   c->func = func;
   c->timeout_s = timeout_s;
-  g_test_add_data_func_full (path, c, run_isolated, g_free);
+  g_test_add_data_func (path, c, run_isolated);
 }
 
 void

@@ -255,6 +255,30 @@ test_sanitize_length (void)
   g_assert_cmpstr (exact_name, ==, exact);
 }
 
+/* Found by tests/fuzz/fuzz-sink-name: a cut that ends on a blank, or
+ * on a dot before the kept extension, was no fixed point. */
+static void
+test_sanitize_long_cut_at_blank (void)
+{
+  g_autofree char *as = g_strnfill (PCQ_SINK_NAME_MAX - 1, 'a');
+  g_autofree char *cs = g_strnfill (PCQ_SINK_NAME_MAX - 5, 'c');
+  g_autoptr(GString) blank = g_string_new (NULL);
+  g_autoptr(GString) dot = g_string_new (NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+
+  /* Cut after the blank; cut after the dot, ".txt" kept. */
+  g_string_append_printf (blank, "%s bbbb", as);
+  g_string_append_printf (dot, "%s.dddd.txt", cs);
+
+  a = pcq_sink_sanitize_name (blank->str);
+  b = pcq_sink_sanitize_name (dot->str);
+
+  assert_safe_name (blank->str, a);
+  assert_safe_name (dot->str, b);
+  g_assert_true (g_str_has_suffix (b, "c.txt"));
+}
+
 static void
 test_sanitize_invalid_utf8 (void)
 {
@@ -770,6 +794,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/sink/sanitize/leading-dot", test_sanitize_leading_dot, 20);
   pcq_test_add_isolated ("/pcq/sink/sanitize/control-chars", test_sanitize_control_chars, 20);
   pcq_test_add_isolated ("/pcq/sink/sanitize/length", test_sanitize_length, 20);
+  pcq_test_add_isolated ("/pcq/sink/sanitize/long-cut-at-blank", test_sanitize_long_cut_at_blank, 20);
   pcq_test_add_isolated ("/pcq/sink/sanitize/invalid-utf8", test_sanitize_invalid_utf8, 20);
   pcq_test_add_isolated ("/pcq/sink/sanitize/degenerate", test_sanitize_degenerate, 20);
   pcq_test_add_isolated ("/pcq/sink/disposition/names", test_disposition, 20);

@@ -170,6 +170,12 @@ pcq_sink_sanitize_name (const char *name)
 
       g_string_truncate (out, out->len - strlen (ext));
       utf8_truncate (out, PCQ_SINK_NAME_MAX - strlen (ext));
+      /* The cut may leave a blank or a dot at the end; sanitizing the
+       * result again would drop them, and a safe name must stay as it
+       * is (a job resumed after a crash looks for the name it had). */
+      while (out->len > 0 && (out->str[out->len - 1] == '.' ||
+                              g_ascii_isspace (out->str[out->len - 1])))
+        g_string_truncate (out, out->len - 1);
       g_string_append (out, ext);
     }
 

@@ -46,6 +46,58 @@ pcq_test_ui_private_home (const char *tmpl)
   return home;
 }
 
+static GTestDBus *private_bus;
+
+/**
+ * pcq_test_ui_private_bus:
+ *
+ * Starts a session bus of the test's own, with no services to
+ * activate, and points DBUS_SESSION_BUS_ADDRESS at it. Call it before
+ * anything talks to the session bus.
+ *
+ * Whatever else the bus of `dbus-run-session` offers must not decide
+ * the result: there, libadwaita's settings lookup activates
+ * xdg-desktop-portal, and then GtkApplication's inhibit goes through
+ * the portal, whose backend warns when it cannot open the display
+ * (it can't when the bus was started outside `xvfb-run`), and the
+ * warning is fatal in a test. GTK 4.8 has no switch to keep it off
+ * the portal (GDK_DEBUG has only "portals", to force them), so the
+ * window gets a bus with no portal on it. The application inhibits
+ * nothing then; the tests check the application's own state.
+ */
+void
+pcq_test_ui_private_bus (void)
+{
+  g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+
+  g_assert_null (private_bus);
+  private_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (private_bus);
+
+  /* g_test_dbus_up() unsets DISPLAY too; the window needs Xvfb's. */
+  if (display != NULL)
+    g_setenv ("DISPLAY", display, TRUE);
+}
+
+/**
+ * pcq_test_ui_private_bus_stop:
+ *
+ * Stops the bus of pcq_test_ui_private_bus(), after g_test_run().
+ * Not g_test_dbus_down(): GTK keeps its reference to the bus
+ * connection until the process exits, and that one would wait for it.
+ */
+void
+pcq_test_ui_private_bus_stop (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+  g_assert_nonnull (private_bus);
+  /* The bus going away must not end the process with SIGTERM. */
+  if (bus != NULL)
+    g_dbus_connection_set_exit_on_close (bus, FALSE);
+  g_test_dbus_stop (private_bus);
+}
+
 /* Stop Now and finished tests reset connections in the middle of a
  * body; the server's libsoup then warns that its peer is gone. That is
  * expected, not a fault: keep it out of the TAP output (where a fatal

@@ -12,11 +12,13 @@
 
 G_BEGIN_DECLS
 
-/* Helpers for the window tests: a private home, libsoup's expected
- * warnings kept quiet, and finding widgets the way a person sees them. */
+/* Helpers for the window tests: a private home and session bus,
+ * libsoup's expected warnings kept quiet, and finding widgets the way a person sees them. */
 
 char      *pcq_test_ui_private_home  (const char         *tmpl);
 void       pcq_test_ui_quiet_soup    (void);
+void       pcq_test_ui_private_bus   (void);
+void       pcq_test_ui_private_bus_stop (void);
 
 /* Called with the application's main window, mapped (and focused, when
  * asked for). */

@@ -377,6 +377,7 @@ main (int    argc,
     setlocale (LC_ALL, "C.UTF-8");
 
   g_test_init (&argc, &argv, NULL);
+  pcq_test_ui_private_bus ();
 
   if (localedir == NULL || *localedir == '\0')
     g_error ("PCQ_LOCALEDIR is not set: run this test with meson test");
@@ -403,6 +404,7 @@ main (int    argc,
   g_test_add_func ("/pcq/window-de/headless-error", test_headless);
 
   status = g_test_run ();
+  pcq_test_ui_private_bus_stop ();
   pcq_test_rm_rf (home);
 
   return status;

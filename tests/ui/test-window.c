@@ -1969,6 +1969,7 @@ main (int    argc,
   g_setenv ("SECRET_FILE_TEST_PASSWORD", "test-keyring-password", TRUE);
 
   g_test_init (&argc, &argv, NULL);
+  pcq_test_ui_private_bus ();
   pcq_test_ui_quiet_soup ();
   start_notification_server ();
 
@@ -2005,6 +2006,7 @@ main (int    argc,
 #undef ADD
 
   status = g_test_run ();
+  pcq_test_ui_private_bus_stop ();
   pcq_test_rm_rf (home);
 
   return status;

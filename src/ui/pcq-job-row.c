@@ -507,6 +507,7 @@ update_state (PcqJobRow *self)
   gboolean has_job = self->job != NULL;
   gboolean unfinished = has_job && (state == PCQ_JOB_QUEUED || state == PCQ_JOB_ACTIVE);
   gboolean paused = has_job && state == PCQ_JOB_PAUSED;
+  gboolean running = has_job && state == PCQ_JOB_ACTIVE;
   gboolean retryable = has_job && (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED);
   gboolean done = has_job && state == PCQ_JOB_DONE && pcq_job_get_output_path (self->job) != NULL;
   int shown = has_job ? (int) state * 2 + done : -1;
@@ -564,7 +565,16 @@ update_state (PcqJobRow *self)
                           unfinished || paused || retryable || done);
   /* Shown only while running, but always taking its place: a row keeps
    * its height, and the list does not move as tasks start and end. */
-  gtk_widget_set_child_visible (GTK_WIDGET (self->progress_bar), has_job && state == PCQ_JOB_ACTIVE);
+  if (gtk_widget_get_child_visible (GTK_WIDGET (self->progress_bar)) != running)
+    {
+      gtk_widget_set_child_visible (GTK_WIDGET (self->progress_bar), running);
+      /* A bar changed while hidden (emptied below) is not allocated
+       * again by itself when shown, and its inscription neighbours
+       * queue no layout: without this, a task resumed at once is drawn
+       * before its bar has an allocation. */
+      if (running)
+        gtk_widget_queue_allocate (self->text_box);
+    }
 
   if (state != PCQ_JOB_ACTIVE)
     {
@@ -1067,6 +1077,20 @@ pcq_job_row_get_shows_prompt (PcqJobRow *self)
   g_return_val_if_fail (PCQ_IS_JOB_ROW (self), FALSE);
 
   return self->kind_icon != NULL && gtk_widget_get_visible (self->kind_icon);
+}
+
+/**
+ * pcq_job_row_get_action_button:
+ *
+ * Returns: (transfer none): the row's round button (Pause, Resume,
+ *   Retry or Open; hidden when none fits), for tests
+ */
+GtkWidget *
+pcq_job_row_get_action_button (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  return GTK_WIDGET (self->action_button);
 }
 
 static void

@@ -1019,19 +1019,24 @@ test_pause_job_not_started (void)
 }
 
 /* Cancel of a paused task, and Cancel while a pause is under way: the
- * task ends cancelled and its part goes. */
+ * task ends cancelled and its part goes. So does the part of one removed
+ * from the list while a pause is under way. */
 static void
 test_pause_job_cancel (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autofree char *url_a = pcq_test_server_url (ctx->server, "/flaky/pc/a.bin?fail=1&mode=slow&etag=1&size=200000");
   g_autofree char *url_b = pcq_test_server_url (ctx->server, "/flaky/pc/b.bin?fail=1&mode=slow&etag=1&size=200000");
+  g_autofree char *url_c = pcq_test_server_url (ctx->server, "/flaky/pc/c.bin?fail=1&mode=slow&etag=1&size=200000");
   PcqJob *a;
   PcqJob *b;
+  PcqJob *c;
 
   a = ctx_submit (ctx, url_a, NULL);
   b = ctx_submit (ctx, url_b, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (a) >= 2048 && pcq_job_get_bytes (b) >= 2048, SHORT_WAIT_MS);
+  c = ctx_submit (ctx, url_c, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (a) >= 2048 && pcq_job_get_bytes (b) >= 2048 &&
+                     pcq_job_get_bytes (c) >= 2048, SHORT_WAIT_MS);
 
   g_assert_true (pcq_engine_pause_job (ctx->engine, a));
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (a) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
@@ -1043,6 +1048,11 @@ test_pause_job_cancel (void)
   pcq_engine_cancel (ctx->engine, b);
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (b) == PCQ_JOB_CANCELLED, SHORT_WAIT_MS);
   g_assert_cmpuint (n_finished_signals (ctx, b), ==, 1);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, c));
+  pcq_engine_remove (ctx->engine, c);
+  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (ctx->engine)), ==, 2);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
 
   PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
   g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 2);

@@ -618,7 +618,13 @@ apply_event (gpointer data)
 
   job = lookup_current (self, event->run);
   if (job == NULL)
-    return;  /* removed, or retried meanwhile */
+    {
+      /* Removed while a pause stopped it: the part it kept is nobody's. */
+      if (event->kind == EVENT_FINISHED && event->state == PCQ_JOB_QUEUED &&
+          event->run->cancel_paused)
+        pcq_sink_remove_part (event->run->part_path);
+      return;  /* removed, or retried meanwhile */
+    }
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_attempts (job, event->attempts);
@@ -1560,7 +1566,10 @@ pcq_engine_cancel (PcqEngine *self,
 
   if (run->pausing)
     {
-      /* Its pause ends it within moments, part kept: cancelled then. */
+      /* A worker that has not stopped yet stops as cancelled, and
+       * removes the part; one that has stopped as paused left it, and
+       * requeue_run () cancels the paused job. */
+      g_atomic_int_set (&run->interrupted, FALSE);
       run->cancel_paused = TRUE;
       return;
     }

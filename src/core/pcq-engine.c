@@ -881,7 +881,6 @@ pcq_engine_get_property (GObject    *object,
     case PROP_N_CANCELLED:
       g_value_set_uint (value, self->n_cancelled);
       break;
-
     case PROP_N_PAUSED:
       g_value_set_uint (value, self->n_paused);
       break;
@@ -1538,8 +1537,9 @@ pcq_engine_reserve_name (PcqEngine   *self,
 /**
  * pcq_engine_cancel:
  *
- * Cancels a queued or running job. A queued job is cancelled at once;
- * a running one stops within moments and removes its temp file.
+ * Cancels a queued, paused or running job. A queued or paused job is
+ * cancelled at once; a running one stops within moments and removes its
+ * temp file.
  */
 void
 pcq_engine_cancel (PcqEngine *self,

@@ -38,8 +38,8 @@ pcq_format_counts (gboolean paused,
     g_ptr_array_add (parts, g_strdup_printf (_("%u queued"), n_queued));
   if (n_active > 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%u active"), n_active));
-  /* Translators: tasks paused one by one (“Pause” on a task's row) */
   if (n_paused > 0)
+    /* Translators: tasks paused one by one (“Pause” on a task's row) */
     g_ptr_array_add (parts, g_strdup_printf (_("%u paused"), n_paused));
   if (n_done > 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%u done"), n_done));

@@ -850,6 +850,217 @@ test_pause_running_finish (void)
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 6);
 }
 
+/* Pause of one task */
+
+static guint64
+range_start (const char *range)
+{
+  g_assert_nonnull (range);
+  g_assert_true (g_str_has_prefix (range, "bytes="));
+  return g_ascii_strtoull (range + strlen ("bytes="), NULL, 10);
+}
+
+/* A running download with a validator pauses within moments: no longer
+ * active nor queued, its part kept, no request while paused; Resume
+ * fetches the rest with Range into a byte-identical file. */
+static void
+test_pause_job_running (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/pj/pj.bin";
+  /* The first request is slow (1 KiB per 100 ms), the next one quick. */
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=slow&etag=1&size=200000&seed=5",
+                                              path);
+  g_autofree char *range = NULL;
+  PcqJob *job;
+  gint64 paused_bytes;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) >= 2048, SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_ACTIVE);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+  paused_bytes = pcq_job_get_bytes (job);
+  pcq_test_note ("paused with %" G_GINT64_FORMAT " bytes", paused_bytes);
+
+  g_assert_cmpuint (pcq_engine_get_n_paused (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 0);
+  g_assert_false (pcq_job_is_finished (job));
+  g_assert_null (pcq_job_get_error (job));
+  g_assert_cmpuint (n_finished_signals (ctx, job), ==, 0);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  /* Pausing twice, or resuming what is not paused, does nothing. */
+  g_assert_false (pcq_engine_pause_job (ctx->engine, job));
+
+  /* Nothing asks the server while it is paused. */
+  pcq_test_spin (400);
+  assert_job_state (job, PCQ_JOB_PAUSED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  g_assert_true (pcq_engine_resume_job (ctx->engine, job));
+  g_assert_false (pcq_engine_resume_job (ctx->engine, job));
+  g_assert_cmpuint (pcq_engine_get_n_paused (ctx->engine), ==, 0);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 5, 200000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* The second request asked for the rest of the part. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  range = pcq_test_server_dup_range (ctx->server, path, 1);
+  pcq_test_note ("resumed with %s", range);
+  g_assert_cmpuint (range_start (range), >, 0);
+  g_assert_cmpuint (range_start (range), <=, 200000);
+  g_assert_cmpuint (pcq_engine_get_n_done (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_paused (ctx->engine), ==, 0);
+}
+
+/* Without a validator there is nothing to resume safely: Resume starts
+ * from zero, and the file is still right. */
+static void
+test_pause_job_no_validator (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/pn/pn.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=slow&size=100000&seed=6", path);
+  g_autofree char *range = NULL;
+  PcqJob *job;
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) >= 2048, SHORT_WAIT_MS);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+
+  g_assert_true (pcq_engine_resume_job (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 6, 100000);
+
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path), ==, 2);
+  range = pcq_test_server_dup_range (ctx->server, path, 1);
+  g_assert_null (range);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A queued task leaves the queue at once and is not started while
+ * paused; resumed, it goes back to its place: before a task submitted
+ * after it. */
+static void
+test_pause_job_queued (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/data/pq-a.bin?size=65536&chunk=8192&delay=40");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/pq-b.bin?size=1000");
+  g_autofree char *url_c = pcq_test_server_url (ctx->server, "/data/pq-c.bin?size=1000");
+  g_autoptr(GPtrArray) paths = NULL;
+  PcqJob *a;
+  PcqJob *b;
+  PcqJob *c;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  a = ctx_submit (ctx, url_a, NULL);
+  b = ctx_submit (ctx, url_b, NULL);
+  c = ctx_submit (ctx, url_c, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  assert_job_state (a, PCQ_JOB_ACTIVE);
+  assert_job_state (b, PCQ_JOB_QUEUED);
+
+  /* At once, not within moments. */
+  g_assert_true (pcq_engine_pause_job (ctx->engine, b));
+  assert_job_state (b, PCQ_JOB_PAUSED);
+  g_assert_cmpuint (pcq_engine_get_n_paused (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_queued (ctx->engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_active (ctx->engine), ==, 1);
+
+  /* Resumed while A still runs: back before C. */
+  g_assert_true (pcq_engine_resume_job (ctx->engine, b));
+  assert_job_state (b, PCQ_JOB_QUEUED);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  assert_job_state (a, PCQ_JOB_DONE);
+  assert_job_state (b, PCQ_JOB_DONE);
+  assert_job_state (c, PCQ_JOB_DONE);
+  paths = pcq_test_server_dup_paths (ctx->server);
+  g_assert_cmpuint (paths->len, ==, 3);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (paths, 1), "/data/pq-b.bin"));
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (paths, 2), "/data/pq-c.bin"));
+
+  /* Paused again, with nothing else running: not started by the queue. */
+  g_assert_false (pcq_engine_pause_job (ctx->engine, b));
+}
+
+/* Paused while nothing else runs: the queue goes on with the others and
+ * leaves it alone; a wait shutdown does not wait for it. */
+static void
+test_pause_job_not_started (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/data/pn-a.bin?size=1000");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/pn-b.bin?size=1000");
+  PcqJob *a;
+  PcqJob *b;
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  a = ctx_submit (ctx, url_a, NULL);
+  b = ctx_submit (ctx, url_b, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_engine_pause_job (ctx->engine, b), SHORT_WAIT_MS);
+  assert_job_state (b, PCQ_JOB_PAUSED);
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (a), SHORT_WAIT_MS);
+  pcq_test_spin (400);
+  assert_job_state (b, PCQ_JOB_PAUSED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/pn-b.bin"), ==, 0);
+
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  assert_job_state (b, PCQ_JOB_PAUSED);
+}
+
+/* Cancel of a paused task, and Cancel while a pause is under way: the
+ * task ends cancelled and its part goes. So does the part of one removed
+ * from the list while a pause is under way. */
+static void
+test_pause_job_cancel (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/flaky/pc/a.bin?fail=1&mode=slow&etag=1&size=200000");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/flaky/pc/b.bin?fail=1&mode=slow&etag=1&size=200000");
+  g_autofree char *url_c = pcq_test_server_url (ctx->server, "/flaky/pc/c.bin?fail=1&mode=slow&etag=1&size=200000");
+  PcqJob *a;
+  PcqJob *b;
+  PcqJob *c;
+
+  a = ctx_submit (ctx, url_a, NULL);
+  b = ctx_submit (ctx, url_b, NULL);
+  c = ctx_submit (ctx, url_c, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (a) >= 2048 && pcq_job_get_bytes (b) >= 2048 &&
+                     pcq_job_get_bytes (c) >= 2048, SHORT_WAIT_MS);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, a));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (a) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+  pcq_engine_cancel (ctx->engine, a);
+  assert_job_state (a, PCQ_JOB_CANCELLED);
+  g_assert_cmpuint (n_finished_signals (ctx, a), ==, 1);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, b));
+  pcq_engine_cancel (ctx->engine, b);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (b) == PCQ_JOB_CANCELLED, SHORT_WAIT_MS);
+  g_assert_cmpuint (n_finished_signals (ctx, b), ==, 1);
+
+  g_assert_true (pcq_engine_pause_job (ctx->engine, c));
+  pcq_engine_remove (ctx->engine, c);
+  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (ctx->engine)), ==, 2);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_cancelled (ctx->engine), ==, 2);
+  g_assert_cmpuint (pcq_engine_get_n_paused (ctx->engine), ==, 0);
+  assert_dir_empty (ctx->out);
+}
+
 /* Cancel and retry */
 
 static void
@@ -2402,6 +2613,11 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/network/metered", test_network_metered);
   g_test_add_func ("/pcq/engine/network/loopback-not-held", test_network_loopback_not_held);
   g_test_add_func ("/pcq/engine/pause/running-jobs-finish", test_pause_running_finish);
+  g_test_add_func ("/pcq/engine/pause-job/running", test_pause_job_running);
+  g_test_add_func ("/pcq/engine/pause-job/no-validator", test_pause_job_no_validator);
+  g_test_add_func ("/pcq/engine/pause-job/queued", test_pause_job_queued);
+  g_test_add_func ("/pcq/engine/pause-job/not-started", test_pause_job_not_started);
+  g_test_add_func ("/pcq/engine/pause-job/cancel", test_pause_job_cancel);
   g_test_add_func ("/pcq/engine/cancel/queued", test_cancel_queued);
   g_test_add_func ("/pcq/engine/cancel/running", test_cancel_running);
   g_test_add_func ("/pcq/engine/cancel/waiting-for-retry", test_cancel_waiting_for_retry);

@@ -105,6 +105,7 @@ struct _PcqEngine
   guint          n_done;
   guint          n_failed;
   guint          n_cancelled;
+  guint          n_paused;
   guint64        bytes_done;
   guint64        bytes_received;
   guint64        bytes_per_second;
@@ -147,6 +148,7 @@ enum {
   PROP_N_DONE,
   PROP_N_FAILED,
   PROP_N_CANCELLED,
+  PROP_N_PAUSED,
   PROP_BYTES_PER_SECOND,
   PROP_OFFLINE,
   PROP_METERED,
@@ -381,6 +383,7 @@ count_state (PcqEngine   *self,
     [PCQ_JOB_DONE] = &self->n_done,
     [PCQ_JOB_FAILED] = &self->n_failed,
     [PCQ_JOB_CANCELLED] = &self->n_cancelled,
+    [PCQ_JOB_PAUSED] = &self->n_paused,
   };
   guint props[] = {
     [PCQ_JOB_QUEUED] = PROP_N_QUEUED,
@@ -388,6 +391,7 @@ count_state (PcqEngine   *self,
     [PCQ_JOB_DONE] = PROP_N_DONE,
     [PCQ_JOB_FAILED] = PROP_N_FAILED,
     [PCQ_JOB_CANCELLED] = PROP_N_CANCELLED,
+    [PCQ_JOB_PAUSED] = PROP_N_PAUSED,
   };
 
   *counters[state] += delta;
@@ -566,20 +570,36 @@ file_finished (gpointer data)
   maybe_finish_shutdown (self);
 }
 
-/* A forced stop interrupted the run: it is queued again, for the next
- * start, with the validator that lets it resume its part file. */
+static void cancel_paused (PcqEngine *self,
+                           PcqJob    *job);
+
+/* A forced stop or a pause interrupted the run: the job is queued
+ * again, for the next start, or paused, with the validator that lets it
+ * resume its part file. Its run goes: a paused job has none, only its
+ * part file and that validator, and gets a new run when it resumes. */
 static void
 requeue_run (PcqEngine *self,
              PcqJob    *job,
              PcqRun    *run)
 {
   g_autofree char *resume = pcq_run_dup_resume (run);
+  gboolean paused = run->pausing;
+  gboolean cancel = run->cancel_paused;
 
   _pcq_job_set_output_path (job, NULL);
   _pcq_job_set_validator (job, resume);
-  set_job_state (self, job, PCQ_JOB_QUEUED);
+  if (paused)
+    {
+      /* Not waiting any more, and the interruption is no error. */
+      _pcq_job_set_retry_at (job, 0, FALSE);
+      _pcq_job_set_error (job, NULL);
+    }
+  set_job_state (self, job, paused ? PCQ_JOB_PAUSED : PCQ_JOB_QUEUED);
   g_hash_table_remove (self->run_by_id, &run->id);
   save_job (self, job);
+
+  if (cancel)
+    cancel_paused (self, job);
 }
 
 /* A validator lets a crash resume the part file instead of fetching
@@ -607,7 +627,13 @@ apply_event (gpointer data)
 
   job = lookup_current (self, event->run);
   if (job == NULL)
-    return;  /* removed, or retried meanwhile */
+    {
+      /* Removed while a pause stopped it: the part it kept is nobody's. */
+      if (event->kind == EVENT_FINISHED && event->state == PCQ_JOB_QUEUED &&
+          event->run->cancel_paused)
+        pcq_sink_remove_part (event->run->part_path);
+      return;  /* removed, or retried meanwhile */
+    }
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_attempts (job, event->attempts);
@@ -876,6 +902,9 @@ pcq_engine_get_property (GObject    *object,
     case PROP_N_CANCELLED:
       g_value_set_uint (value, self->n_cancelled);
       break;
+    case PROP_N_PAUSED:
+      g_value_set_uint (value, self->n_paused);
+      break;
     case PROP_BYTES_PER_SECOND:
       g_value_set_uint64 (value, self->bytes_per_second);
       break;
@@ -1038,6 +1067,9 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_N_CANCELLED] =
     g_param_spec_uint ("n-cancelled", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_PAUSED] =
+    g_param_spec_uint ("n-paused", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_BYTES_PER_SECOND] =
     g_param_spec_uint64 ("bytes-per-second", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1170,7 +1202,12 @@ push_run (PcqEngine *self,
           PcqRun    *run)
 {
   run->accepted = TRUE;
-  if (self->scheduler != NULL)
+  if (self->scheduler == NULL)
+    return;
+
+  if (run->in_order)
+    pcq_scheduler_push_in_order (self->scheduler, run);
+  else
     pcq_scheduler_push (self->scheduler, run);
 }
 
@@ -1348,7 +1385,8 @@ pcq_engine_restore (PcqEngine       *self,
       g_hash_table_insert (self->job_by_id, g_memdup2 (&id, sizeof id), job);
       count_state (self, pcq_job_get_state (job), +1);
 
-      if (pcq_job_is_finished (job))
+      /* A paused job waits for Resume, without a run. */
+      if (pcq_job_is_finished (job) || pcq_job_get_state (job) == PCQ_JOB_PAUSED)
         continue;
 
       host = pcq_check_url (pcq_job_get_url (job), &error);
@@ -1555,8 +1593,9 @@ pcq_engine_reserve_name (PcqEngine   *self,
 /**
  * pcq_engine_cancel:
  *
- * Cancels a queued or running job. A queued job is cancelled at once;
- * a running one stops within moments and removes its temp file.
+ * Cancels a queued, paused or running job. A queued or paused job is
+ * cancelled at once; a running one stops within moments and removes its
+ * temp file.
  */
 void
 pcq_engine_cancel (PcqEngine *self,
@@ -1569,10 +1608,27 @@ pcq_engine_cancel (PcqEngine *self,
   g_return_if_fail (PCQ_IS_ENGINE (self));
   g_return_if_fail (PCQ_IS_JOB (job));
 
+  if (pcq_job_get_state (job) == PCQ_JOB_PAUSED)
+    {
+      cancel_paused (self, job);
+      maybe_finish_shutdown (self);
+      return;
+    }
+
   id = pcq_job_get_id (job);
   run = g_hash_table_lookup (self->run_by_id, &id);
   if (run == NULL || pcq_job_is_finished (job))
     return;
+
+  if (run->pausing)
+    {
+      /* A worker that has not stopped yet stops as cancelled, and
+       * removes the part; one that has stopped as paused left it, and
+       * requeue_run () cancels the paused job. */
+      g_atomic_int_set (&run->interrupted, FALSE);
+      run->cancel_paused = TRUE;
+      return;
+    }
 
   g_cancellable_cancel (run->cancellable);
 
@@ -1592,6 +1648,114 @@ pcq_engine_cancel (PcqEngine *self,
       finish_run (self, job, run, PCQ_JOB_CANCELLED);
       maybe_finish_shutdown (self);
     }
+}
+
+/* Cancel of a paused job, which has no run: its part file goes. */
+static void
+cancel_paused (PcqEngine *self,
+               PcqJob    *job)
+{
+  g_autofree char *part_path = pcq_sink_part_path (pcq_job_get_output_dir (job), self->part_tag,
+                                                    pcq_job_get_id (job));
+
+  /* A "job-finished" handler may remove the job from the list. */
+  g_object_ref (job);
+  pcq_sink_remove_part (part_path);
+  _pcq_job_set_validator (job, NULL);
+  set_job_state (self, job, PCQ_JOB_CANCELLED);
+  save_job (self, job);
+  g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+  g_object_unref (job);
+}
+
+/**
+ * pcq_engine_pause_job:
+ *
+ * Pauses one queued or running job; the queue goes on with the others.
+ * A queued (or waiting) job leaves the queue at once. A running one
+ * stops within moments, as a forced stop stops it: its part file stays
+ * for pcq_engine_resume_job(). A paused job counts as neither queued nor
+ * active (#PcqEngine:n-paused), is not started, and stays paused after
+ * a restart.
+ *
+ * Returns: %TRUE if the job is paused or about to be
+ */
+gboolean
+pcq_engine_pause_job (PcqEngine *self,
+                      PcqJob    *job)
+{
+  PcqJobState state;
+  guint64 id;
+  PcqRun *run;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  state = pcq_job_get_state (job);
+  if ((state != PCQ_JOB_QUEUED && state != PCQ_JOB_ACTIVE) || self->scheduler == NULL)
+    return FALSE;
+
+  id = pcq_job_get_id (job);
+  run = g_hash_table_lookup (self->run_by_id, &id);
+  if (run == NULL || run->pausing || g_cancellable_is_cancelled (run->cancellable))
+    return FALSE;
+
+  if (run->accepted && !pcq_scheduler_pause (self->scheduler, run))
+    {
+      /* A worker has it: requeue_run () pauses it when it ends. */
+      run->pausing = TRUE;
+      return TRUE;
+    }
+
+  /* Out of the queue (or never in it: accepted_cb () will not find it). */
+  if (!run->accepted)
+    pcq_sink_release (run->names, run->output_path);
+  run->pausing = TRUE;
+  g_object_freeze_notify (G_OBJECT (self));
+  requeue_run (self, job, run);
+  g_object_thaw_notify (G_OBJECT (self));
+  maybe_finish_shutdown (self);
+
+  return TRUE;
+}
+
+/**
+ * pcq_engine_resume_job:
+ *
+ * Queues a paused job again, at the place in the queue it had (by
+ * submission order), not at the end. A download whose server gave a
+ * validator resumes its part file with `Range`; anything else (no
+ * validator, an API task's POST) starts again from the beginning.
+ *
+ * Returns: %TRUE if the job was paused and is queued again
+ */
+gboolean
+pcq_engine_resume_job (PcqEngine *self,
+                       PcqJob    *job)
+{
+  g_autofree char *host = NULL;
+  PcqRun *run;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  if (pcq_job_get_state (job) != PCQ_JOB_PAUSED)
+    return FALSE;
+
+  host = pcq_check_url (pcq_job_get_url (job), NULL);
+  if (host == NULL)
+    return FALSE;
+
+  run = run_for_job (self, job, host);
+  run->in_order = TRUE;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  _pcq_job_set_error (job, NULL);
+  set_job_state (self, job, PCQ_JOB_QUEUED);
+  enqueue_run (self, job, run);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  return TRUE;
 }
 
 /**
@@ -2069,6 +2233,13 @@ pcq_engine_get_n_failed (PcqEngine *self)
 {
   g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
   return self->n_failed;
+}
+
+guint
+pcq_engine_get_n_paused (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_paused;
 }
 
 guint

@@ -59,6 +59,10 @@ char       *pcq_engine_reserve_name         (PcqEngine           *self,
                                              GError             **error);
 void        pcq_engine_cancel               (PcqEngine           *self,
                                              PcqJob              *job);
+gboolean    pcq_engine_pause_job            (PcqEngine           *self,
+                                             PcqJob              *job);
+gboolean    pcq_engine_resume_job           (PcqEngine           *self,
+                                             PcqJob              *job);
 gboolean    pcq_engine_retry_now            (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
@@ -107,6 +111,7 @@ guint       pcq_engine_get_n_active         (PcqEngine           *self);
 guint       pcq_engine_get_n_done           (PcqEngine           *self);
 guint       pcq_engine_get_n_failed         (PcqEngine           *self);
 guint       pcq_engine_get_n_cancelled      (PcqEngine           *self);
+guint       pcq_engine_get_n_paused         (PcqEngine           *self);
 guint64     pcq_engine_get_bytes_per_second (PcqEngine           *self);
 guint64     pcq_engine_get_bytes_done       (PcqEngine           *self);
 void        pcq_engine_set_dispatch_interval (PcqEngine          *self,

@@ -470,13 +470,14 @@ pcq_job_get_output_path (PcqJob *self)
 /* The one table of task states: what each counts as and what it
  * becomes when the queue is loaded again (src/DESIGN.md, "Task
  * states"). A retry's wait is a queued job with a ready time in the
- * scheduler; a paused state comes with per-task pause. */
+ * scheduler. */
 static const PcqJobStateInfo state_info[] = {
   [PCQ_JOB_QUEUED]    = { PCQ_JOB_QUEUED,    "queued",    FALSE, PCQ_JOB_QUEUED },
   [PCQ_JOB_ACTIVE]    = { PCQ_JOB_ACTIVE,    "active",    FALSE, PCQ_JOB_QUEUED },
   [PCQ_JOB_DONE]      = { PCQ_JOB_DONE,      "done",      TRUE,  PCQ_JOB_DONE },
   [PCQ_JOB_FAILED]    = { PCQ_JOB_FAILED,    "failed",    TRUE,  PCQ_JOB_FAILED },
   [PCQ_JOB_CANCELLED] = { PCQ_JOB_CANCELLED, "cancelled", TRUE,  PCQ_JOB_CANCELLED },
+  [PCQ_JOB_PAUSED]    = { PCQ_JOB_PAUSED,    "paused",    FALSE, PCQ_JOB_PAUSED },
 };
 
 /**
@@ -519,7 +520,7 @@ _pcq_job_set_state (PcqJob      *self,
     return;
 
   self->state = state;
-  self->finished = state >= PCQ_JOB_DONE ? g_get_real_time () / G_USEC_PER_SEC : 0;
+  self->finished = pcq_job_state_info (state)->finished ? g_get_real_time () / G_USEC_PER_SEC : 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 

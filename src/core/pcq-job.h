@@ -17,6 +17,7 @@ typedef enum
   PCQ_JOB_DONE,
   PCQ_JOB_FAILED,
   PCQ_JOB_CANCELLED,
+  PCQ_JOB_PAUSED,     /* last: the store keeps states as numbers */
 } PcqJobState;
 
 /* See pcq_job_state_info (). */

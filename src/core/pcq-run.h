@@ -52,7 +52,7 @@ typedef struct
   gint64           bytes;
   gint64           total;         /* -1 while unknown */
   gint             dirty;         /* progress not yet shown */
-  gint             interrupted;   /* a forced stop, not a Cancel: keep the part */
+  gint             interrupted;   /* a forced stop or Pause, not a Cancel: keep the part */
 
   /* The scheduler's lock. */
   gint             taken;         /* a worker holds it (atomic, read by shutdown) */
@@ -71,6 +71,9 @@ typedef struct
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */
   gint64           saved_at;      /* when progress was last stored */
+  gboolean         pausing;       /* interrupted by Pause: ends paused, not queued */
+  gboolean         cancel_paused; /* and cancelled before it ended */
+  gboolean         in_order;      /* resumed: back at its place in the queue */
 } PcqRun;
 
 PcqRun *pcq_run_new         (PcqNames   *names,

@@ -328,9 +328,11 @@ defer (PcqScheduler *self,
   run->hurry = FALSE;
   give_back_locked (self, run);
 
-  if (g_cancellable_is_cancelled (run->cancellable))
+  /* Interrupted is set under this lock (pcq_scheduler_pause ()), the
+   * cancellable just after: either stops the run here. */
+  if (g_cancellable_is_cancelled (run->cancellable) || g_atomic_int_get (&run->interrupted))
     {
-      /* Cancelled (or a forced stop) while the attempt ended:
+      /* Cancelled (or a forced stop, or a pause) while the attempt ended:
        * pcq_engine_cancel () could not find it in the queue, so it ends
        * here. */
       g_async_queue_unlock (self->backlog);
@@ -398,7 +400,7 @@ worker_done_cb (PcqWorker  *worker,
           return;
         }
       if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
-          !g_cancellable_is_cancelled (run->cancellable))
+          !g_cancellable_is_cancelled (run->cancellable) && !g_atomic_int_get (&run->interrupted))
         {
           gint64 delay_ms = attempt->retry_after_ms >= 0 ? attempt->retry_after_ms
                                                          : backoff_ms (self, run->attempts);
@@ -617,6 +619,29 @@ pcq_scheduler_push (PcqScheduler *self,
   g_async_queue_unlock (self->backlog);
 }
 
+/* Takes a reference to @run: a resumed run goes back to its place
+ * among the waiting ones (by id, as submitted), not to the end. That
+ * walks the backlog once, which a resume can afford and a submission
+ * of thousands could not. */
+void
+pcq_scheduler_push_in_order (PcqScheduler *self,
+                             PcqRun       *run)
+{
+  g_async_queue_lock (self->backlog);
+  g_async_queue_push_sorted_unlocked (self->backlog, pcq_run_ref (run), compare_run_id, NULL);
+  if (!self->paused)
+    wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+static gboolean
+take_out_locked (PcqScheduler *self,
+                 PcqRun       *run)
+{
+  return g_async_queue_remove_unlocked (self->backlog, run) ||
+         g_queue_remove (&self->deferred, run);
+}
+
 /* Takes @run out if it is still waiting, in the backlog or for a
  * retry; returns whether it was (and drops the queue's reference). */
 gboolean
@@ -626,9 +651,7 @@ pcq_scheduler_remove (PcqScheduler *self,
   gboolean removed;
 
   g_async_queue_lock (self->backlog);
-  removed = g_async_queue_remove_unlocked (self->backlog, run);
-  if (!removed)
-    removed = g_queue_remove (&self->deferred, run);
+  removed = take_out_locked (self, run);
   g_async_queue_unlock (self->backlog);
 
   if (removed)
@@ -637,6 +660,40 @@ pcq_scheduler_remove (PcqScheduler *self,
       pcq_sink_release (run->names, run->output_path);
       pcq_run_unref (run);
     }
+
+  return removed;
+}
+
+/**
+ * pcq_scheduler_pause:
+ *
+ * Pause for one run. One still waiting (in the backlog or for a retry)
+ * is taken out at once, its part file kept and its name given back:
+ * returns %TRUE (and drops the queue's reference). One a worker has
+ * stops like a forced stop does (see pcq_scheduler_interrupt ()): it
+ * ends as queued, part kept, and the caller makes that paused; returns
+ * %FALSE. Marked under the lock, so that neither a worker taking it
+ * nor one deferring it for a retry misses the mark.
+ */
+gboolean
+pcq_scheduler_pause (PcqScheduler *self,
+                     PcqRun       *run)
+{
+  gboolean removed;
+
+  g_async_queue_lock (self->backlog);
+  removed = take_out_locked (self, run);
+  if (!removed)
+    g_atomic_int_set (&run->interrupted, TRUE);
+  g_async_queue_unlock (self->backlog);
+
+  if (removed)
+    {
+      pcq_sink_release (run->names, run->output_path);
+      pcq_run_unref (run);
+    }
+  else
+    g_cancellable_cancel (run->cancellable);
 
   return removed;
 }

@@ -28,7 +28,7 @@ typedef struct
                     PcqAttempt      *attempt,
                     gpointer         user_data);
   /* the run leaves the scheduler: done, failed or cancelled, or queued
-   * again after a forced stop interrupted it */
+   * again after a forced stop or a pause interrupted it */
   void (*finished) (PcqRun          *run,
                     PcqJobState      state,
                     PcqAttempt      *attempt,
@@ -41,7 +41,11 @@ PcqScheduler *pcq_scheduler_new                (const PcqSchedulerCallbacks *cal
                                                 guint                        max_api_active);
 void          pcq_scheduler_push               (PcqScheduler *self,
                                                 PcqRun       *run);
+void          pcq_scheduler_push_in_order      (PcqScheduler *self,
+                                                PcqRun       *run);
 gboolean      pcq_scheduler_remove             (PcqScheduler *self,
+                                                PcqRun       *run);
+gboolean      pcq_scheduler_pause              (PcqScheduler *self,
                                                 PcqRun       *run);
 void          pcq_scheduler_set_paused         (PcqScheduler *self,
                                                 gboolean      paused);

@@ -133,8 +133,9 @@ opened (PcqSession  *self,
       for (guint i = 0; i < records->len; i++)
         {
           const PcqStoreRecord *record = g_ptr_array_index (records, i);
+          const PcqJobStateInfo *info = pcq_job_state_info (record->state);
 
-          if (record->state < PCQ_JOB_DONE)
+          if (info == NULL || !info->finished)
             self->n_held_back++;
         }
     }

@@ -288,7 +288,7 @@ load (sqlite3    *db,
       record->url = dup_column (stmt, 1);
       record->output_dir = dup_column (stmt, 2);
       record->name = dup_column (stmt, 3);
-      record->state = CLAMP (sqlite3_column_int (stmt, 4), PCQ_JOB_QUEUED, PCQ_JOB_CANCELLED);
+      record->state = CLAMP (sqlite3_column_int (stmt, 4), PCQ_JOB_QUEUED, PCQ_JOB_PAUSED);
       record->bytes = sqlite3_column_int64 (stmt, 5);
       record->total = sqlite3_column_int64 (stmt, 6);
       record->attempts = sqlite3_column_int (stmt, 7);

@@ -264,6 +264,7 @@ job_finished_cb (PcqApplication *self,
     case PCQ_JOB_QUEUED:
     case PCQ_JOB_ACTIVE:
     case PCQ_JOB_CANCELLED:
+    case PCQ_JOB_PAUSED:
     default:
       break;
     }

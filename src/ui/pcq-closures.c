@@ -17,13 +17,14 @@
 /**
  * pcq_format_counts:
  *
- * The window subtitle: "3 queued · 2 active · 10 done · 1 failed". Zero
+ * The window subtitle: "3 queued · 2 active · 1 paused · 10 done · 1 failed". Zero
  * counts are left out; an empty list says so.
  */
 char *
 pcq_format_counts (gboolean paused,
                    guint    n_queued,
                    guint    n_active,
+                   guint    n_paused,
                    guint    n_done,
                    guint    n_failed,
                    guint    n_cancelled)
@@ -37,6 +38,9 @@ pcq_format_counts (gboolean paused,
     g_ptr_array_add (parts, g_strdup_printf (_("%u queued"), n_queued));
   if (n_active > 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%u active"), n_active));
+  if (n_paused > 0)
+    /* Translators: tasks paused one by one (“Pause” on a task's row) */
+    g_ptr_array_add (parts, g_strdup_printf (_("%u paused"), n_paused));
   if (n_done > 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%u done"), n_done));
   if (n_failed > 0)
@@ -44,7 +48,7 @@ pcq_format_counts (gboolean paused,
   if (n_cancelled > 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%u cancelled"), n_cancelled));
 
-  if (n_queued + n_active + n_done + n_failed + n_cancelled == 0)
+  if (n_queued + n_active + n_paused + n_done + n_failed + n_cancelled == 0)
     g_ptr_array_add (parts, g_strdup (_("No tasks")));
 
   g_ptr_array_add (parts, NULL);
@@ -149,6 +153,17 @@ pcq_format_detail (PcqJobState state,
         g_ptr_array_add (parts, g_strdup_printf (_("attempt %u"), attempts));
       break;
 
+    case PCQ_JOB_PAUSED:
+      g_ptr_array_add (parts, g_strdup (_("Paused")));
+      if (total > 0 && bytes > 0)
+        {
+          g_autofree char *done = g_format_size (bytes);
+          g_autofree char *all = g_format_size (total);
+
+          g_ptr_array_add (parts, g_strdup_printf (_("%s of %s"), done, all));
+        }
+      break;
+
     case PCQ_JOB_DONE:
       g_ptr_array_add (parts, g_strdup (_("Done")));
       if (bytes >= 0)
@@ -243,6 +258,8 @@ pcq_job_state_icon_name (PcqJobState state)
       return "dialog-error-symbolic";
     case PCQ_JOB_CANCELLED:
       return "action-unavailable-symbolic";
+    case PCQ_JOB_PAUSED:
+      return "media-playback-pause-symbolic";
     default:
       g_assert_not_reached ();
     }
@@ -263,6 +280,8 @@ pcq_job_state_label (PcqJobState state)
       return _("Failed");
     case PCQ_JOB_CANCELLED:
       return _("Cancelled");
+    case PCQ_JOB_PAUSED:
+      return _("Paused");
     default:
       g_assert_not_reached ();
     }

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 char       *pcq_format_counts          (gboolean     paused,
                                         guint        n_queued,
                                         guint        n_active,
+                                        guint        n_paused,
                                         guint        n_done,
                                         guint        n_failed,
                                         guint        n_cancelled);

@@ -506,6 +506,8 @@ update_state (PcqJobRow *self)
   PcqJobState state = self->job ? pcq_job_get_state (self->job) : PCQ_JOB_QUEUED;
   gboolean has_job = self->job != NULL;
   gboolean unfinished = has_job && (state == PCQ_JOB_QUEUED || state == PCQ_JOB_ACTIVE);
+  gboolean paused = has_job && state == PCQ_JOB_PAUSED;
+  gboolean running = has_job && state == PCQ_JOB_ACTIVE;
   gboolean retryable = has_job && (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED);
   gboolean done = has_job && state == PCQ_JOB_DONE && pcq_job_get_output_path (self->job) != NULL;
   int shown = has_job ? (int) state * 2 + done : -1;
@@ -531,7 +533,9 @@ update_state (PcqJobRow *self)
   update_error (self);
   update_note (self);
 
-  gtk_widget_action_set_enabled (widget, "job.cancel", unfinished);
+  gtk_widget_action_set_enabled (widget, "job.pause", unfinished);
+  gtk_widget_action_set_enabled (widget, "job.resume", paused);
+  gtk_widget_action_set_enabled (widget, "job.cancel", unfinished || paused);
   gtk_widget_action_set_enabled (widget, "job.retry", retryable);
   gtk_widget_action_set_enabled (widget, "job.open", done);
   gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
@@ -539,11 +543,15 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_api (self));
   gtk_widget_action_set_enabled (widget, "job.copy-prompt", is_ask (self));
 
-  /* One button for what is most likely wanted next; the rest is in
-   * the menu. (One widget rather than three: rows are built often.) */
+  /* One button for what is most likely wanted next; the rest (Cancel
+   * too) is in the menu. (One widget rather than three: rows are built
+   * often.) */
   if (unfinished)
-    set_action_button (self, "job.cancel", "process-stop-symbolic",
-                       _("Cancel"), _("Cancel Task"));
+    set_action_button (self, "job.pause", "media-playback-pause-symbolic",
+                       _("Pause"), _("Pause Task"));
+  else if (paused)
+    set_action_button (self, "job.resume", "media-playback-start-symbolic",
+                       _("Resume"), _("Resume Task"));
   else if (retryable)
     set_action_button (self, "job.retry", "view-refresh-symbolic",
                        _("Retry"), _("Retry Task"));
@@ -555,10 +563,20 @@ update_state (PcqJobRow *self)
      * is Import's. */
     set_action_button (self, "job.open", "pcq-open-file-symbolic",
                        _("Open"), _("Open File"));
-  gtk_widget_set_visible (GTK_WIDGET (self->action_button), unfinished || retryable || done);
+  gtk_widget_set_visible (GTK_WIDGET (self->action_button),
+                          unfinished || paused || retryable || done);
   /* Shown only while running, but always taking its place: a row keeps
    * its height, and the list does not move as tasks start and end. */
-  gtk_widget_set_child_visible (GTK_WIDGET (self->progress_bar), has_job && state == PCQ_JOB_ACTIVE);
+  if (gtk_widget_get_child_visible (GTK_WIDGET (self->progress_bar)) != running)
+    {
+      gtk_widget_set_child_visible (GTK_WIDGET (self->progress_bar), running);
+      /* A bar changed while hidden (emptied below) is not allocated
+       * again by itself when shown, and its inscription neighbours
+       * queue no layout: without this, a task resumed at once is drawn
+       * before its bar has an allocation. */
+      if (running)
+        gtk_widget_queue_allocate (self->text_box);
+    }
 
   if (state != PCQ_JOB_ACTIVE)
     {
@@ -639,6 +657,30 @@ cancel_action (GtkWidget  *widget,
 
   if (engine != NULL && self->job != NULL)
     pcq_engine_cancel (engine, self->job);
+}
+
+static void
+pause_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  PcqEngine *engine = get_engine (self);
+
+  if (engine != NULL && self->job != NULL)
+    pcq_engine_pause_job (engine, self->job);
+}
+
+static void
+resume_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  PcqJobRow *self = PCQ_JOB_ROW (widget);
+  PcqEngine *engine = get_engine (self);
+
+  if (engine != NULL && self->job != NULL)
+    pcq_engine_resume_job (engine, self->job);
 }
 
 static void
@@ -1027,6 +1069,20 @@ pcq_job_row_get_shows_prompt (PcqJobRow *self)
   return self->kind_icon != NULL && gtk_widget_get_visible (self->kind_icon);
 }
 
+/**
+ * pcq_job_row_get_action_button:
+ *
+ * Returns: (transfer none): the row's round button (Pause, Resume,
+ *   Retry or Open; hidden when none fits), for tests
+ */
+GtkWidget *
+pcq_job_row_get_action_button (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  return GTK_WIDGET (self->action_button);
+}
+
 static void
 pcq_job_row_dispose (GObject *object)
 {
@@ -1126,6 +1182,8 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, menu_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, source_query_tooltip_cb);
 
+  gtk_widget_class_install_action (widget_class, "job.pause", NULL, pause_action);
+  gtk_widget_class_install_action (widget_class, "job.resume", NULL, resume_action);
   gtk_widget_class_install_action (widget_class, "job.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "job.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "job.retry-now", NULL, retry_now_action);

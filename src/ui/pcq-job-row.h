@@ -26,5 +26,6 @@ const char *pcq_job_row_get_source_text (PcqJobRow *self);
 gboolean    pcq_job_row_get_shows_prompt (PcqJobRow *self);
 const char *pcq_job_row_get_note_text   (PcqJobRow *self);
 const char *pcq_job_row_get_error_text  (PcqJobRow *self);
+GtkWidget  *pcq_job_row_get_action_button (PcqJobRow *self);
 
 G_END_DECLS

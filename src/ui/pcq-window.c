@@ -393,6 +393,7 @@ update_counts (PcqWindow *self)
   gboolean paused = pcq_engine_get_paused (self->engine);
   guint n_queued = pcq_engine_get_n_queued (self->engine);
   guint n_active = pcq_engine_get_n_active (self->engine);
+  guint n_paused = pcq_engine_get_n_paused (self->engine);
   guint n_done = pcq_engine_get_n_done (self->engine);
   guint n_failed = pcq_engine_get_n_failed (self->engine);
   guint n_cancelled = pcq_engine_get_n_cancelled (self->engine);
@@ -400,7 +401,8 @@ update_counts (PcqWindow *self)
   guint pending_active;
   guint pending_queued;
 
-  subtitle = pcq_format_counts (paused, n_queued, n_active, n_done, n_failed, n_cancelled);
+  subtitle = pcq_format_counts (paused, n_queued, n_active, n_paused, n_done, n_failed,
+                                n_cancelled);
   if (waits_for_network (self, n_queued, n_active, paused))
     {
       g_autofree char *counts = g_steal_pointer (&subtitle);
@@ -417,7 +419,8 @@ update_counts (PcqWindow *self)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
   set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)));
-  set_count_label (self->active_count, n_queued + n_active);
+  /* The Active filter shows what is not finished: paused tasks too. */
+  set_count_label (self->active_count, n_queued + n_active + n_paused);
   set_count_label (self->finished_count, n_done);
   set_count_label (self->failed_count, n_failed + n_cancelled);
 
@@ -552,6 +555,7 @@ filter_func (gpointer item,
     {
     case PCQ_JOB_QUEUED:
     case PCQ_JOB_ACTIVE:
+    case PCQ_JOB_PAUSED:
       return self->filter_kind == FILTER_ACTIVE;
     case PCQ_JOB_DONE:
       return self->filter_kind == FILTER_FINISHED;
@@ -1172,6 +1176,26 @@ remove_selected_action (GtkWidget  *widget,
       gtk_single_selection_set_selected (self->selection, position);
       gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
     }
+}
+
+/* Pause or resume the selected task, whichever it needs: one key for
+ * both, as a play/pause key. */
+static void
+pause_selected_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
+  gboolean changed = FALSE;
+
+  if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_PAUSED)
+    changed = pcq_engine_resume_job (self->engine, job);
+  else if (job != NULL)
+    changed = pcq_engine_pause_job (self->engine, job);
+
+  if (!changed)
+    gtk_widget_error_bell (widget);
 }
 
 static void
@@ -1849,7 +1873,7 @@ pcq_window_constructed (GObject *object)
   PcqWindow *self = (PcqWindow *)object;
   const char *count_props[] = {
     "notify::n-queued", "notify::n-active", "notify::n-done",
-    "notify::n-failed", "notify::n-cancelled", "notify::bytes-per-second",
+    "notify::n-failed", "notify::n-cancelled", "notify::n-paused", "notify::bytes-per-second",
     "notify::offline", "notify::metered", "notify::download-on-metered",
   };
 
@@ -2073,6 +2097,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
   gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
+  gtk_widget_class_install_action (widget_class, "win.pause-selected", NULL, pause_selected_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
   gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
   gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,

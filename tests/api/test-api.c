@@ -288,7 +288,8 @@ chat_cb (SoupServer        *soup_server,
                                     "Retry-After", "1");
       respond_error (msg, 429, "rate limited, slow down");
     }
-  else if (g_str_has_prefix (prompt, "hold "))
+  else if (g_str_has_prefix (prompt, "hold ") ||
+           (g_str_has_prefix (prompt, "holdonce ") && attempt == 1))
     {
       /* Answered by release_held (), so the test sees how many run at once. */
       soup_server_message_pause (msg);
@@ -340,6 +341,18 @@ static void
 release_held (void)
 {
   g_main_context_invoke (server.context, release_held_cb, NULL);
+}
+
+/* Forgets the held requests without answering them (their clients
+ * are gone), on the server's thread. */
+static gboolean
+drop_held_cb (gpointer data)
+{
+  g_mutex_lock (&server.lock);
+  g_ptr_array_set_size (server.held, 0);
+  g_mutex_unlock (&server.lock);
+
+  return G_SOURCE_REMOVE;
 }
 
 static guint
@@ -1049,6 +1062,49 @@ test_api_limit (Fixture       *f,
   g_mutex_lock (&server.lock);
   g_assert_cmpuint (server.max_held, ==, 3);
   g_mutex_unlock (&server.lock);
+}
+
+/* Pause interrupts a running API task; nothing is saved. Resume sends
+ * the same request again (a POST: no Range), with the same
+ * Idempotency-Key, and saves the answer under the task's name. */
+static void
+test_pause_resume (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *prompt = "holdonce Pause this question";
+  g_autoptr(PcqJob) job = ask (f, prompt, "paused.md");
+  g_autofree char *path = g_build_filename (f->out, "paused.md", NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+  Request *first;
+  Request *second;
+
+  PCQ_TEST_WAIT_FOR (n_held () == 1 && pcq_job_get_state (job) == PCQ_JOB_ACTIVE, WAIT_MS);
+  g_assert_true (pcq_engine_pause_job (f->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, WAIT_MS);
+  g_assert_cmpuint (pcq_engine_get_n_active (f->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_queued (f->engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_paused (f->engine), ==, 1);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_false (pcq_test_dir_has_part_files (f->out));
+  g_main_context_invoke (server.context, drop_held_cb, NULL);
+  PCQ_TEST_WAIT_FOR (n_held () == 0, WAIT_MS);
+
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 1);
+  g_clear_pointer (&requests, g_ptr_array_unref);
+
+  g_assert_true (pcq_engine_resume_job (f->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  assert_saved (job, f->out, "paused.md", prompt);
+  g_assert_cmpuint (pcq_engine_get_n_paused (f->engine), ==, 0);
+
+  requests = requests_for (prompt);
+  g_assert_cmpuint (requests->len, ==, 2);
+  first = g_ptr_array_index (requests, 0);
+  second = g_ptr_array_index (requests, 1);
+  g_assert_cmpstr (second->body, ==, first->body);
+  g_assert_nonnull (first->idempotency_key);
+  g_assert_cmpstr (second->idempotency_key, ==, first->idempotency_key);
 }
 
 /* A key set after a task was queued (read from the keyring, typed in
@@ -1779,6 +1835,8 @@ main (int    argc,
               fixture_set_up, test_connection_refused, fixture_tear_down);
   g_test_add ("/pcq/api/limit", Fixture, NULL,
               fixture_set_up, test_api_limit, fixture_tear_down);
+  g_test_add ("/pcq/api/pause-resume", Fixture, NULL,
+              fixture_set_up, test_pause_resume, fixture_tear_down);
   g_test_add ("/pcq/api/key-set-later", Fixture, NULL,
               fixture_set_up, test_key_set_later, fixture_tear_down);
   g_test_add_func ("/pcq/api/keyring", test_keyring);

@@ -1018,6 +1018,83 @@ test_restore_finished (Fixture       *f,
   earlier_clear (&e);
 }
 
+/* A task paused while it ran is stored paused, with its part file and
+ * validator: the next start shows it paused and does not start it, and
+ * Resume fetches only the rest, with Range. */
+static void
+test_restore_paused (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(StoreServer) server = store_server_new ();
+  g_autofree char *url = store_server_file_url (server, 21, 200000, "paused.bin");
+  g_autofree char *final = g_build_filename (f->out, "paused.bin", NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autofree char *sql = NULL;
+  const StoreRequest *second;
+  PcqStore *store;
+  PcqJob *job;
+  guint64 id;
+
+  /* 4 KiB every 50 ms: running long enough to be paused. */
+  store_server_set_pacing (server, 4096, 50);
+  store = open_store (f->path, 0, NULL, NULL);
+  engine = pcq_engine_new ();
+  pcq_engine_set_store (engine, store);
+  job = pcq_engine_submit (engine, url, f->out, NULL);
+  id = pcq_job_get_id (job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) >= 8192, WAIT_MS);
+  g_assert_true (pcq_engine_pause_job (engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, WAIT_MS);
+
+  /* A wait shutdown does not wait for a paused task. */
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
+  g_clear_object (&engine);
+  close_store (store);
+
+  sql = g_strdup_printf ("SELECT state FROM jobs WHERE id = %" G_GUINT64_FORMAT, id);
+  g_assert_cmpint (store_db_query_int (f->path, sql), ==, PCQ_JOB_PAUSED);
+  g_assert_true (pcq_test_dir_has_part_files (f->out));
+
+  /* The next start. */
+  store_server_set_pacing (server, 0, 0);
+  store = open_store (f->path, 0, &records, NULL);
+  g_assert_cmpuint (records->len, ==, 1);
+  g_assert_nonnull (((PcqStoreRecord *) g_ptr_array_index (records, 0))->validator);
+  engine = pcq_engine_new ();
+  pcq_engine_set_store (engine, store);
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  job = find_job (engine, id);
+  g_assert_nonnull (job);
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_PAUSED);
+  g_assert_cmpuint (pcq_engine_get_n_paused (engine), ==, 1);
+  g_assert_cmpuint (pcq_engine_get_n_queued (engine), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_n_active (engine), ==, 0);
+
+  /* Not started by the queue. */
+  pcq_test_spin (300);
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_PAUSED);
+  g_assert_cmpuint (store_server_count_requests (server, NULL), ==, 1);
+
+  g_assert_true (pcq_engine_resume_job (engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_output_path (job), ==, final);
+  store_assert_content (final, store_server_content_seed (server, 21), 200000);
+  g_assert_false (pcq_test_dir_has_part_files (f->out));
+
+  requests = store_server_dup_requests (server, NULL);
+  g_assert_cmpuint (requests->len, ==, 2);
+  second = g_ptr_array_index (requests, 1);
+  g_assert_cmpint (second->range_start, >, 0);
+  g_assert_cmpuint (second->status, ==, 206);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
+  g_clear_object (&engine);
+  close_store (store);
+}
+
 typedef struct
 {
   const char *path;
@@ -1609,6 +1686,7 @@ main (int    argc,
   ADD ("engine/restore-unfinished", test_restore_unfinished, GINT_TO_POINTER (FALSE));
   ADD ("engine/restore-all", test_restore_unfinished, GINT_TO_POINTER (TRUE));
   ADD ("engine/restore-ids", test_restore_ids, NULL);
+  ADD ("engine/restore-paused", test_restore_paused, NULL);
   ADD ("engine/commit-before-start", test_commit_before_start, NULL);
   ADD ("durability/commit-blocked", test_commit_blocked, NULL);
   ADD ("dispatcher/shared", test_shared_dispatcher, NULL);

@@ -18,21 +18,23 @@ test_counts (void)
 {
   struct {
     gboolean paused;
-    guint q, a, d, f, c;
+    guint q, a, p, d, f, c;
     const char *expected;
   } cases[] = {
-    { FALSE, 3, 2, 10, 1, 0, "3 queued · 2 active · 10 done · 1 failed" },
-    { FALSE, 0, 0, 3, 0, 0, "3 done" },
-    { FALSE, 0, 1, 0, 0, 2, "1 active · 2 cancelled" },
-    { TRUE, 5, 0, 0, 0, 0, "Paused · 5 queued" },
-    { FALSE, 0, 0, 0, 0, 0, "No tasks" },
-    { TRUE, 0, 0, 0, 0, 0, "Paused · No tasks" },
+    { FALSE, 3, 2, 0, 10, 1, 0, "3 queued · 2 active · 10 done · 1 failed" },
+    { FALSE, 0, 0, 0, 3, 0, 0, "3 done" },
+    { FALSE, 0, 1, 0, 0, 0, 2, "1 active · 2 cancelled" },
+    { TRUE, 5, 0, 0, 0, 0, 0, "Paused · 5 queued" },
+    { FALSE, 1, 1, 2, 0, 0, 0, "1 queued · 1 active · 2 paused" },
+    { FALSE, 0, 0, 1, 0, 0, 0, "1 paused" },
+    { FALSE, 0, 0, 0, 0, 0, 0, "No tasks" },
+    { TRUE, 0, 0, 0, 0, 0, 0, "Paused · No tasks" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *text = pcq_format_counts (cases[i].paused, cases[i].q, cases[i].a,
-                                                 cases[i].d, cases[i].f, cases[i].c);
+                                                 cases[i].p, cases[i].d, cases[i].f, cases[i].c);
       g_assert_cmpstr (text, ==, cases[i].expected);
     }
 }
@@ -159,7 +161,7 @@ test_close_texts (void)
 static void
 test_state_icons (void)
 {
-  for (PcqJobState s = PCQ_JOB_QUEUED; s <= PCQ_JOB_CANCELLED; s++)
+  for (PcqJobState s = PCQ_JOB_QUEUED; s <= PCQ_JOB_PAUSED; s++)
     {
       g_assert_nonnull (pcq_job_state_icon_name (s));
       g_assert_true (g_str_has_suffix (pcq_job_state_icon_name (s), "-symbolic"));

@@ -425,6 +425,91 @@ test_cancel_row (Fixture       *f,
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
 }
 
+static const char *
+button_action (Fixture *f,
+               PcqJob  *job)
+{
+  PcqJobRow *row = row_for_job (f, job);
+  GtkWidget *button = row != NULL ? pcq_job_row_get_action_button (row) : NULL;
+
+  if (button == NULL || !gtk_widget_get_visible (button))
+    return NULL;
+
+  return gtk_actionable_get_action_name (GTK_ACTIONABLE (button));
+}
+
+/* Pause on a running row's button: the row says Paused, the task is
+ * counted apart (and still under Active), its part stays; the button
+ * turns into Resume. Cancel, in the menu, still works on it. */
+static void
+test_pause_task (Fixture       *f,
+                 gconstpointer  data)
+{
+  /* The first request is slow, the next one quick. */
+  g_autofree char *url = pcq_test_server_url (f->server,
+                                              "/flaky/ui/pt.bin?fail=1&mode=slow&etag=1&size=100000&seed=3");
+  PcqJobRow *row = NULL;
+  PcqJob *job;
+
+  set_entry (f, url);
+  activate_entry (f);
+  job = job_at (f, 0);
+  PCQ_TEST_WAIT_FOR (job_has_bytes (job) && (row = row_for_job (f, job)) != NULL, WAIT_MS);
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.pause") == 0, WAIT_MS);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row)), ==, "Pause");
+
+  gtk_widget_activate (pcq_job_row_get_action_button (row));
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_PAUSED) && rows_say (f, 1, "Paused") &&
+                     subtitle_is (f, "1 paused"), WAIT_MS);
+  g_assert_true (pcq_test_dir_has_part_files (f->out_dir));
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "1");
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.resume") == 0, WAIT_MS);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row_for_job (f, job))),
+                   ==, "Resume");
+  PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
+
+  /* The menu keeps Cancel; a paused task cannot be paused again. */
+  row = row_for_job (f, job);
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (row), "job.pause", NULL) &&
+                  !job_is (job, PCQ_JOB_PAUSED));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL));
+  g_assert_true (job_is (job, PCQ_JOB_CANCELLED));
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Cancelled") && subtitle_is (f, "1 cancelled"), WAIT_MS);
+  g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
+}
+
+/* Ctrl+P (win.pause-selected) pauses the selected running task and
+ * resumes it; it finishes with the rest asked for by Range. */
+static void
+test_pause_selected (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *url = pcq_test_server_url (f->server,
+                                              "/flaky/ui/ps.bin?fail=1&mode=slow&etag=1&size=100000&seed=4");
+  g_autofree char *range = NULL;
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  PcqJob *job;
+
+  set_entry (f, url);
+  activate_entry (f);
+  job = job_at (f, 0);
+  PCQ_TEST_WAIT_FOR (job_has_bytes (job), WAIT_MS);
+
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause-selected", NULL);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_PAUSED) && rows_say (f, 1, "Paused"), WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 1);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause-selected", NULL);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && rows_say (f, 1, "Done") &&
+                     subtitle_is (f, "1 done"), WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
+  range = pcq_test_server_dup_range (f->server, "/flaky/ui/ps.bin", 1);
+  g_assert_nonnull (range);
+  g_assert_true (g_str_has_prefix (range, "bytes="));
+  g_assert_cmpuint (g_ascii_strtoull (range + strlen ("bytes="), NULL, 10), >, 0);
+}
+
 static gboolean
 row_error_has (Fixture    *f,
                PcqJob     *job,
@@ -1980,6 +2065,8 @@ main (int    argc,
   ADD ("/pcq/window/paste-mixed", test_paste_mixed);
   ADD ("/pcq/window/pause-resume", test_pause_resume);
   ADD ("/pcq/window/cancel-row", test_cancel_row);
+  ADD ("/pcq/window/pause-task", test_pause_task);
+  ADD ("/pcq/window/pause-selected", test_pause_selected);
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/remove-selected", test_remove_selected);

@@ -548,10 +548,10 @@ test_relative_paths (void)
   g_autoptr(Ctx) ctx = ctx_new ();
   g_autofree char *a = pcq_test_server_url (ctx->server, "/data/rel.bin?size=900&seed=9");
   g_autofree char *contents = g_strdup_printf ("%s\n", a);
-  g_autofree char *input = write_input (ctx, "rel.txt", contents);
   g_autofree char *expected = g_build_filename (ctx->tmp, "rel-out", "rel.bin", NULL);
   g_autoptr(PcqTestRun) run = NULL;
 
+  g_free (write_input (ctx, "rel.txt", contents));
   /* -o and -i relative to the caller's working folder. */
   run = run_start_full (ctx, ctx->tmp, NULL,
                         (const char *[]) { "-o", "rel-out", "-i", "rel.txt", NULL });

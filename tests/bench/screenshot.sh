@@ -52,14 +52,15 @@ if [ "${1:-}" = "--inside" ]; then
   trap '[ -n "$pcq_pid" ] && kill "$pcq_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
   # Small files finish at once; "slow" ones trickle (4 KiB every 50 ms, so they are
-  # still running when the picture is taken); one link is missing.
+  # still running when the picture is taken); one link is missing; one server asks to
+  # wait (on "localhost": a Retry-After holds back the whole host, not the others).
   fast() { echo "$base/data/shot/$1?size=$2"; }
   slow() { echo "$base/data/shot/$1?size=$2&chunk=$3&delay=50&seed=$4"; }
   urls=(
     "$(fast quarterly-report-2026.pdf 2400000)"
     "$(fast team-photo.jpg 840000)"
     "$base/status/404/old-backup.tar.gz"
-    "$base/flaky/shot/mirror-list.txt?fail=1&code=503&retry_after=600"
+    "${base/127.0.0.1/localhost}/flaky/shot/mirror-list.txt?fail=1&code=503&retry_after=600"
     "$(slow debian-12.7.0-amd64-netinst.iso 62914560 40960 1)"
     "$(slow gnome-50-wallpapers.zip 8388608 16384 2)"
     "$(slow conference-talk-1080p.webm 41943040 24576 3)"

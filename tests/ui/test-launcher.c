@@ -531,7 +531,8 @@ main (int    argc,
       char **argv)
 {
   g_autofree char *home = NULL;
-  GTestDBus *dbus;
+  /* Kept (static) for the life of the process: see the end. */
+  static GTestDBus *dbus;
   g_autofree char *display = NULL;
   int status;
 

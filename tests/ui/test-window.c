@@ -1669,7 +1669,11 @@ test_network (Fixture       *f,
   /* The test server is on loopback: held like any other host here. */
   pcq_engine_set_network_monitor (f->engine, G_NETWORK_MONITOR (monitor));
   _pcq_engine_set_hold_loopback (f->engine, TRUE);
-  g_assert_cmpstr (g_settings_get_string (f->settings, "metered-downloads"), ==, "ask");
+  {
+    g_autofree char *metered = g_settings_get_string (f->settings, "metered-downloads");
+
+    g_assert_cmpstr (metered, ==, "ask");
+  }
 
   /* Offline: the task waits, and the subtitle says why. */
   pcq_test_monitor_set (monitor, FALSE, FALSE);

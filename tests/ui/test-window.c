@@ -296,7 +296,7 @@ test_add_three (Fixture       *f,
   g_assert_cmpuint (n_jobs (f), ==, 3);
   g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 3, "Done") && subtitle_is (f, "3 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 3, "Done") && subtitle_is (f, "3 finished"), WAIT_MS);
 
   for (guint i = 0; i < 3; i++)
     {
@@ -309,7 +309,8 @@ test_add_three (Fixture       *f,
 
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "3");
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "3");
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "0");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "queued"), ==, "0");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "running"), ==, "0");
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "0");
   g_assert_false (_pcq_application_get_inhibited (f->app));
 
@@ -357,7 +358,7 @@ test_paste_mixed (Fixture       *f,
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "2 lines are not valid links and were not added");
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 finished"), WAIT_MS);
 
   /* Adding only bad lines queues nothing and keeps them all. */
   set_entry (f, "still not a link");
@@ -396,7 +397,7 @@ test_pause_resume (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
   g_assert_false (pcq_engine_get_paused (f->engine));
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 finished"), WAIT_MS);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
 }
 
@@ -419,7 +420,7 @@ test_cancel_row (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL);
 
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_CANCELLED) && rows_say (f, 1, "Cancelled") &&
-                     subtitle_is (f, "1 cancelled"), WAIT_MS);
+                     subtitle_is (f, "1 failed"), WAIT_MS);
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
@@ -439,7 +440,7 @@ button_action (Fixture *f,
 }
 
 /* Pause on a running row's button: the row says Paused, the task is
- * counted apart (and still under Active), its part stays; the button
+ * counted as queued (it has not finished), its part stays; the button
  * turns into Resume. Cancel, in the menu, still works on it. */
 static void
 test_pause_task (Fixture       *f,
@@ -460,9 +461,10 @@ test_pause_task (Fixture       *f,
 
   gtk_widget_activate (pcq_job_row_get_action_button (row));
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_PAUSED) && rows_say (f, 1, "Paused") &&
-                     subtitle_is (f, "1 paused"), WAIT_MS);
+                     subtitle_is (f, "1 queued"), WAIT_MS);
   g_assert_true (pcq_test_dir_has_part_files (f->out_dir));
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "queued"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "running"), ==, "0");
   PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.resume") == 0, WAIT_MS);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row_for_job (f, job))),
                    ==, "Resume");
@@ -474,7 +476,7 @@ test_pause_task (Fixture       *f,
                   !job_is (job, PCQ_JOB_PAUSED));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL));
   g_assert_true (job_is (job, PCQ_JOB_CANCELLED));
-  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Cancelled") && subtitle_is (f, "1 cancelled"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Cancelled") && subtitle_is (f, "1 failed"), WAIT_MS);
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
 }
 
@@ -502,7 +504,7 @@ test_pause_selected (Fixture       *f,
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause-selected", NULL);
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && rows_say (f, 1, "Done") &&
-                     subtitle_is (f, "1 done"), WAIT_MS);
+                     subtitle_is (f, "1 finished"), WAIT_MS);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
   range = pcq_test_server_dup_range (f->server, "/flaky/ui/ps.bin", 1);
   g_assert_nonnull (range);
@@ -625,7 +627,7 @@ test_remove_selected (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.remove-selected", NULL);
   g_assert_cmpuint (n_jobs (f), ==, 1);
   g_assert_true (job_at (f, 0) == slow_job);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 active"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 running"), WAIT_MS);
 }
 
 /* ---- preferences and notifications -------------------------------- */
@@ -880,7 +882,7 @@ test_preferences_notify (Fixture       *f,
    * a default action (it presents the window). */
   n_before = notifications.n_notify;
   pcq_window_add_text (f->window, both, NULL);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done · 1 failed") &&
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 1 failed") &&
                      _pcq_application_get_last_notification (f->app) != NULL, WAIT_MS);
   g_assert_cmpstr (_pcq_application_get_last_notification (f->app), ==,
                    "1 task finished, 1 failed");
@@ -991,7 +993,7 @@ test_open_files (Fixture       *f,
   g_object_unref (files[0]);
   g_object_unref (files[1]);
 
-  PCQ_TEST_WAIT_FOR (n_jobs (f) == 3 && subtitle_is (f, "3 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (n_jobs (f) == 3 && subtitle_is (f, "3 finished"), WAIT_MS);
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "Added 2 tasks from “list.txt”; 1 line was not a valid task");
 
@@ -1682,7 +1684,7 @@ test_network (Fixture       *f,
 
   /* Back: it runs by itself. */
   pcq_test_monitor_set (monitor, TRUE, FALSE);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished"), WAIT_MS);
 
   /* Metered, the setting on “ask”: Pcq asks before it starts. */
   pcq_test_monitor_set (monitor, TRUE, TRUE);
@@ -1705,7 +1707,7 @@ test_network (Fixture       *f,
   g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.download-on-metered", NULL);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 finished"), WAIT_MS);
 
   /* “Always” in the preferences: no question any more. */
   g_settings_set_string (f->settings, "metered-downloads", "always");

@@ -1912,7 +1912,7 @@ test_network (Fixture       *f,
   click_response (dialog, "_Not Now");
   PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) == NULL, WAIT_MS);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for a connection that is not metered · "
-                                     "1 queued · 1 done"), WAIT_MS);
+                                     "1 queued · 1 finished"), WAIT_MS);
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "Tasks wait for a connection that is not metered");
   g_assert_null (_pcq_window_get_metered_dialog (f->window));

@@ -159,6 +159,7 @@ enum {
 enum {
   JOB_FINISHED,
   JOB_WAITING,
+  JOB_STATE_CHANGED,
   N_SIGNALS
 };
 
@@ -411,6 +412,7 @@ set_job_state (PcqEngine   *self,
   count_state (self, old, -1);
   count_state (self, state, +1);
   _pcq_job_set_state (job, state);
+  g_signal_emit (self, signals[JOB_STATE_CHANGED], 0, job);
 }
 
 static gboolean
@@ -1123,6 +1125,21 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   signals[JOB_WAITING] =
     g_signal_new ("job-waiting",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, PCQ_TYPE_JOB);
+
+  /**
+   * PcqEngine::job-state-changed:
+   * @job: a job in the list whose state just changed (it starts, is
+   *   paused, resumed, retried or finishes)
+   *
+   * For views that group jobs by state: one signal on the engine rather
+   * than a handler on every job.
+   */
+  signals[JOB_STATE_CHANGED] =
+    g_signal_new ("job-state-changed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,

@@ -724,9 +724,18 @@ pcq_application_startup (GApplication *application)
     { "win.focus-entry", { "<Control>l", NULL } },
     { "win.import", { "<Control>o", NULL } },
     { "win.filter::all", { "<Alt>1", NULL } },
-    { "win.filter::active", { "<Alt>2", NULL } },
-    { "win.filter::finished", { "<Alt>3", NULL } },
-    { "win.filter::failed", { "<Alt>4", NULL } },
+    { "win.filter::queued", { "<Alt>2", NULL } },
+    { "win.filter::running", { "<Alt>3", NULL } },
+    { "win.filter::finished", { "<Alt>4", NULL } },
+    { "win.filter::failed", { "<Alt>5", NULL } },
+    /* Keys the entry does not use for editing: application accels
+     * come before the focused widget's own keys. */
+    { "win.pause", { "<Control><Shift>p", NULL } },
+    { "win.pause-selected", { "<Control>p", NULL } },
+    { "win.cancel-selected", { "<Control><Shift>c", NULL } },
+    { "win.retry-selected", { "<Control>r", NULL } },
+    { "win.retry-failed", { "<Control><Shift>r", NULL } },
+    { "win.clear-finished", { "<Control><Shift>k", NULL } },
   };
 
   G_APPLICATION_CLASS (pcq_application_parent_class)->startup (application);

@@ -16,39 +16,50 @@
 
 /**
  * pcq_format_counts:
+ * @paused: whether the queue is paused
+ * @n_queued: queued, waiting to retry and paused tasks (the Queued filter)
+ * @n_running: running tasks (the Running filter)
+ * @n_finished: tasks that are done (the Finished filter)
+ * @n_failed: failed and cancelled tasks (the Failed filter)
  *
- * The window subtitle: "3 queued · 2 active · 1 paused · 10 done · 1 failed". Zero
- * counts are left out; an empty list says so.
+ * The window subtitle: "Paused · 3 queued · 2 running · 10 finished · 1 failed",
+ * in the words and groups of the filters, so the two never disagree.
+ * Zero counts are left out; an empty list says so.
  */
 char *
 pcq_format_counts (gboolean paused,
                    guint    n_queued,
-                   guint    n_active,
-                   guint    n_paused,
-                   guint    n_done,
-                   guint    n_failed,
-                   guint    n_cancelled)
+                   guint    n_running,
+                   guint    n_finished,
+                   guint    n_failed)
 {
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
   if (paused)
     g_ptr_array_add (parts, g_strdup (_("Paused")));
-  /* Translators: a part of the window subtitle, “3 queued · 2 active · 10 done” */
   if (n_queued > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("%u queued"), n_queued));
-  if (n_active > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("%u active"), n_active));
-  if (n_paused > 0)
-    /* Translators: tasks paused one by one (“Pause” on a task's row) */
-    g_ptr_array_add (parts, g_strdup_printf (_("%u paused"), n_paused));
-  if (n_done > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("%u done"), n_done));
+    /* Translators: a part of the window subtitle, “3 queued · 2 running · 10 finished”;
+     * the words are those of the filters (Queued, Running, Finished, Failed) */
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u queued",
+                                                          "%u queued", n_queued),
+                                             n_queued));
+  if (n_running > 0)
+    /* Translators: a part of the window subtitle, “2 running” */
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u running",
+                                                          "%u running", n_running),
+                                             n_running));
+  if (n_finished > 0)
+    /* Translators: a part of the window subtitle, “10 finished” */
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u finished",
+                                                          "%u finished", n_finished),
+                                             n_finished));
   if (n_failed > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("%u failed"), n_failed));
-  if (n_cancelled > 0)
-    g_ptr_array_add (parts, g_strdup_printf (_("%u cancelled"), n_cancelled));
+    /* Translators: a part of the window subtitle, “1 failed” (failed or cancelled) */
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u failed",
+                                                          "%u failed", n_failed),
+                                             n_failed));
 
-  if (n_queued + n_active + n_paused + n_done + n_failed + n_cancelled == 0)
+  if (n_queued + n_running + n_finished + n_failed == 0)
     g_ptr_array_add (parts, g_strdup (_("No tasks")));
 
   g_ptr_array_add (parts, NULL);

@@ -17,11 +17,9 @@ G_BEGIN_DECLS
 
 char       *pcq_format_counts          (gboolean     paused,
                                         guint        n_queued,
-                                        guint        n_active,
-                                        guint        n_paused,
-                                        guint        n_done,
-                                        guint        n_failed,
-                                        guint        n_cancelled);
+                                        guint        n_running,
+                                        guint        n_finished,
+                                        guint        n_failed);
 char       *pcq_format_duration        (guint64      seconds);
 char       *pcq_format_detail          (PcqJobState  state,
                                         gint64       bytes,

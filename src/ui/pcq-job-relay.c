@@ -16,10 +16,10 @@
  * 1. It announces a job again (items-changed at its position, 1
  *    removed, 1 added) when the job crosses from one filter of the
  *    window to another, so that a GtkFilterListModel on top re-checks
- *    that one item instead of the whole list. The filters are Active
- *    (queued, active), Finished (done) and Failed (failed, cancelled);
- *    a job moves between them only when it finishes ("job-finished")
- *    or is retried (the window calls pcq_job_relay_job_changed()). Its
+ *    that one item instead of the whole list. The filters are Queued
+ *    (queued, paused), Running, Finished (done) and Failed (failed,
+ *    cancelled); a job moves between them only when its state changes
+ *    (the engine's "job-state-changed"). Its
  *    position is found by a binary search on the job id: the engine's
  *    list is in submission order and ids grow. Should that ever not
  *    hold, a linear scan keeps it right.
@@ -280,9 +280,9 @@ pcq_job_relay_job_changed (PcqJobRelay *self,
 }
 
 static void
-job_finished_cb (PcqJobRelay *self,
-                 PcqJob      *job,
-                 PcqEngine   *engine)
+job_state_changed_cb (PcqJobRelay *self,
+                      PcqJob      *job,
+                      PcqEngine   *engine)
 {
   pcq_job_relay_job_changed (self, job);
 }
@@ -336,7 +336,7 @@ pcq_job_relay_init (PcqJobRelay *self)
 /**
  * pcq_job_relay_new:
  * @jobs: a #GListModel of #PcqJob in submission order (the engine's)
- * @engine: (nullable): the engine whose "job-finished" to follow
+ * @engine: (nullable): the engine whose "job-state-changed" to follow
  */
 PcqJobRelay *
 pcq_job_relay_new (GListModel *jobs,
@@ -357,8 +357,8 @@ pcq_job_relay_new (GListModel *jobs,
   g_signal_connect_object (self->jobs, "items-changed",
                            G_CALLBACK (items_changed_cb), self, G_CONNECT_SWAPPED);
   if (engine != NULL)
-    g_signal_connect_object (engine, "job-finished",
-                             G_CALLBACK (job_finished_cb), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object (engine, "job-state-changed",
+                             G_CALLBACK (job_state_changed_cb), self, G_CONNECT_SWAPPED);
 
   return self;
 }

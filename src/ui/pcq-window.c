@@ -47,17 +47,21 @@
 #define FEED_AT_ONCE       8
 #define FEED_SLICE_US      (2 * G_TIME_SPAN_MILLISECOND)
 
+/* The filters, and the groups the subtitle counts: one definition of
+ * each (see filter_for_state()), so badges, rows and subtitle agree. */
 typedef enum
 {
   FILTER_ALL,
-  FILTER_ACTIVE,
-  FILTER_FINISHED,
-  FILTER_FAILED,
+  FILTER_QUEUED,    /* queued, waiting to retry, paused: not running yet */
+  FILTER_RUNNING,
+  FILTER_FINISHED,  /* done */
+  FILTER_FAILED,    /* failed or cancelled: what Retry All Failed retries */
 } FilterKind;
 
 static const char * const filter_names[] = {
   [FILTER_ALL] = "all",
-  [FILTER_ACTIVE] = "active",
+  [FILTER_QUEUED] = "queued",
+  [FILTER_RUNNING] = "running",
   [FILTER_FINISHED] = "finished",
   [FILTER_FAILED] = "failed",
 };
@@ -143,7 +147,8 @@ struct _PcqWindow
   GtkWidget            *ask_mode_button;
   GtkEntry             *entry;
   GtkLabel             *all_count;
-  GtkLabel             *active_count;
+  GtkLabel             *queued_count;
+  GtkLabel             *running_count;
   GtkLabel             *finished_count;
   GtkLabel             *failed_count;
   GtkLabel             *rate_label;
@@ -246,9 +251,13 @@ update_status_page (PcqWindow *self)
         description = _("Paste links above and press Enter, drop links or files on the "
                         "window, or import a list of links");
       break;
-    case FILTER_ACTIVE:
-      title = _("No Active Tasks");
-      description = _("Queued and running tasks show up here");
+    case FILTER_QUEUED:
+      title = _("No Queued Tasks");
+      description = _("Tasks waiting to start, waiting to retry or paused show up here");
+      break;
+    case FILTER_RUNNING:
+      title = _("No Running Tasks");
+      description = _("Tasks that are downloading or asking show up here");
       break;
     case FILTER_FINISHED:
       title = _("No Finished Tasks");
@@ -393,16 +402,16 @@ update_counts (PcqWindow *self)
   gboolean paused = pcq_engine_get_paused (self->engine);
   guint n_queued = pcq_engine_get_n_queued (self->engine);
   guint n_active = pcq_engine_get_n_active (self->engine);
-  guint n_paused = pcq_engine_get_n_paused (self->engine);
   guint n_done = pcq_engine_get_n_done (self->engine);
-  guint n_failed = pcq_engine_get_n_failed (self->engine);
-  guint n_cancelled = pcq_engine_get_n_cancelled (self->engine);
+  /* The groups of filter_for_state(). */
+  guint n_queued_group = n_queued + pcq_engine_get_n_paused (self->engine);
+  guint n_failed_group = pcq_engine_get_n_failed (self->engine) +
+                         pcq_engine_get_n_cancelled (self->engine);
   guint64 rate = pcq_engine_get_bytes_per_second (self->engine);
   guint pending_active;
   guint pending_queued;
 
-  subtitle = pcq_format_counts (paused, n_queued, n_active, n_paused, n_done, n_failed,
-                                n_cancelled);
+  subtitle = pcq_format_counts (paused, n_queued_group, n_active, n_done, n_failed_group);
   if (waits_for_network (self, n_queued, n_active, paused))
     {
       g_autofree char *counts = g_steal_pointer (&subtitle);
@@ -419,10 +428,10 @@ update_counts (PcqWindow *self)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
   set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)));
-  /* The Active filter shows what is not finished: paused tasks too. */
-  set_count_label (self->active_count, n_queued + n_active + n_paused);
+  set_count_label (self->queued_count, n_queued_group);
+  set_count_label (self->running_count, n_active);
   set_count_label (self->finished_count, n_done);
-  set_count_label (self->failed_count, n_failed + n_cancelled);
+  set_count_label (self->failed_count, n_failed_group);
 
   if (n_active > 0 && rate > 0)
     {
@@ -435,6 +444,8 @@ update_counts (PcqWindow *self)
     gtk_label_set_text (self->rate_label, "");
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-finished", n_done > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retry-failed", n_failed_group > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-failed", n_failed_group > 0);
 
   get_pending (self, &pending_active, &pending_queued);
 
@@ -545,26 +556,34 @@ set_mode (PcqWindow  *self,
 
 /* ---- filters ------------------------------------------------------- */
 
+/* The one definition of the groups: update_counts() counts the same. */
+static FilterKind
+filter_for_state (PcqJobState state)
+{
+  switch (state)
+    {
+    case PCQ_JOB_QUEUED:
+    case PCQ_JOB_PAUSED:
+      return FILTER_QUEUED;
+    case PCQ_JOB_ACTIVE:
+      return FILTER_RUNNING;
+    case PCQ_JOB_DONE:
+      return FILTER_FINISHED;
+    case PCQ_JOB_FAILED:
+    case PCQ_JOB_CANCELLED:
+      return FILTER_FAILED;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static gboolean
 filter_func (gpointer item,
              gpointer user_data)
 {
   PcqWindow *self = user_data;
 
-  switch (pcq_job_get_state (item))
-    {
-    case PCQ_JOB_QUEUED:
-    case PCQ_JOB_ACTIVE:
-    case PCQ_JOB_PAUSED:
-      return self->filter_kind == FILTER_ACTIVE;
-    case PCQ_JOB_DONE:
-      return self->filter_kind == FILTER_FINISHED;
-    case PCQ_JOB_FAILED:
-    case PCQ_JOB_CANCELLED:
-      return self->filter_kind == FILTER_FAILED;
-    default:
-      g_assert_not_reached ();
-    }
+  return filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
 }
 
 static void
@@ -1240,6 +1259,85 @@ clear_finished_action (GtkWidget  *widget,
   pcq_engine_clear_finished (self->engine);
 }
 
+/* The jobs of one filter, held: acting on them changes the list. */
+static GPtrArray *
+dup_jobs_in (PcqWindow  *self,
+             FilterKind  kind)
+{
+  GListModel *jobs = pcq_engine_get_jobs (self->engine);
+  guint n_items = g_list_model_get_n_items (jobs);
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
+
+      if (filter_for_state (pcq_job_get_state (job)) == kind)
+        g_ptr_array_add (found, g_steal_pointer (&job));
+    }
+
+  return found;
+}
+
+/* Retry All Failed: what the Failed filter shows, failed or cancelled. */
+static void
+retry_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(GPtrArray) failed = dup_jobs_in (self, FILTER_FAILED);
+
+  for (guint i = 0; i < failed->len; i++)
+    _pcq_window_retry_job (self, g_ptr_array_index (failed, i));
+}
+
+static void
+clear_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(GPtrArray) failed = dup_jobs_in (self, FILTER_FAILED);
+
+  for (guint i = 0; i < failed->len; i++)
+    pcq_engine_remove (self->engine, g_ptr_array_index (failed, i));
+}
+
+static void
+cancel_selected_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
+
+  if (job == NULL || pcq_job_is_finished (job))
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  pcq_engine_cancel (self->engine, job);
+}
+
+static void
+retry_selected_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
+
+  if (job == NULL || filter_for_state (pcq_job_get_state (job)) != FILTER_FAILED)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  _pcq_window_retry_job (self, job);
+}
+
 static void
 focus_entry_action (GtkWidget  *widget,
                     const char *action_name,
@@ -1257,7 +1355,7 @@ _pcq_window_retry_job (PcqWindow *self,
   g_return_if_fail (PCQ_IS_WINDOW (self));
   g_return_if_fail (PCQ_IS_JOB (job));
 
-  /* The job moves from Failed to Active: tell the filter. */
+  /* The job moves from Failed to Queued: tell the filter. */
   if (pcq_engine_retry (self->engine, job))
     pcq_job_relay_job_changed (self->relay, job);
 }
@@ -1853,7 +1951,8 @@ _pcq_window_get_filter_label (PcqWindow  *self,
 {
   GtkLabel *labels[] = {
     [FILTER_ALL] = self->all_count,
-    [FILTER_ACTIVE] = self->active_count,
+    [FILTER_QUEUED] = self->queued_count,
+    [FILTER_RUNNING] = self->running_count,
     [FILTER_FINISHED] = self->finished_count,
     [FILTER_FAILED] = self->failed_count,
   };
@@ -2080,7 +2179,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, ask_mode_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, entry);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, all_count);
-  gtk_widget_class_bind_template_child (widget_class, PcqWindow, active_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, queued_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, running_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, finished_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, failed_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, rate_label);
@@ -2098,6 +2198,10 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
   gtk_widget_class_install_action (widget_class, "win.pause-selected", NULL, pause_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-selected", NULL, cancel_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-selected", NULL, retry_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-failed", NULL, clear_failed_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
   gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
   gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,

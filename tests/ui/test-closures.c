@@ -18,23 +18,22 @@ test_counts (void)
 {
   struct {
     gboolean paused;
-    guint q, a, p, d, f, c;
+    guint q, r, fin, f;
     const char *expected;
   } cases[] = {
-    { FALSE, 3, 2, 0, 10, 1, 0, "3 queued · 2 active · 10 done · 1 failed" },
-    { FALSE, 0, 0, 0, 3, 0, 0, "3 done" },
-    { FALSE, 0, 1, 0, 0, 0, 2, "1 active · 2 cancelled" },
-    { TRUE, 5, 0, 0, 0, 0, 0, "Paused · 5 queued" },
-    { FALSE, 1, 1, 2, 0, 0, 0, "1 queued · 1 active · 2 paused" },
-    { FALSE, 0, 0, 1, 0, 0, 0, "1 paused" },
-    { FALSE, 0, 0, 0, 0, 0, 0, "No tasks" },
-    { TRUE, 0, 0, 0, 0, 0, 0, "Paused · No tasks" },
+    { FALSE, 3, 2, 10, 1, "3 queued · 2 running · 10 finished · 1 failed" },
+    { FALSE, 0, 0, 3, 0, "3 finished" },
+    { FALSE, 0, 1, 0, 2, "1 running · 2 failed" },
+    { TRUE, 5, 0, 0, 0, "Paused · 5 queued" },
+    { FALSE, 1, 0, 0, 0, "1 queued" },
+    { FALSE, 0, 0, 0, 0, "No tasks" },
+    { TRUE, 0, 0, 0, 0, "Paused · No tasks" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *text = pcq_format_counts (cases[i].paused, cases[i].q, cases[i].a,
-                                                 cases[i].p, cases[i].d, cases[i].f, cases[i].c);
+      g_autofree char *text = pcq_format_counts (cases[i].paused, cases[i].q, cases[i].r,
+                                                 cases[i].fin, cases[i].f);
       g_assert_cmpstr (text, ==, cases[i].expected);
     }
 }

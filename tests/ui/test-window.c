@@ -296,7 +296,7 @@ test_add_three (Fixture       *f,
   g_assert_cmpuint (n_jobs (f), ==, 3);
   g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 3, "Done") && subtitle_is (f, "3 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 3, "Done") && subtitle_is (f, "3 finished"), WAIT_MS);
 
   for (guint i = 0; i < 3; i++)
     {
@@ -309,7 +309,8 @@ test_add_three (Fixture       *f,
 
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "3");
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "3");
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "0");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "queued"), ==, "0");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "running"), ==, "0");
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "0");
   g_assert_false (_pcq_application_get_inhibited (f->app));
 
@@ -357,7 +358,7 @@ test_paste_mixed (Fixture       *f,
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "2 lines are not valid links and were not added");
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 finished"), WAIT_MS);
 
   /* Adding only bad lines queues nothing and keeps them all. */
   set_entry (f, "still not a link");
@@ -396,7 +397,7 @@ test_pause_resume (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
   g_assert_false (pcq_engine_get_paused (f->engine));
 
-  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 finished"), WAIT_MS);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
 }
 
@@ -419,7 +420,7 @@ test_cancel_row (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL);
 
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_CANCELLED) && rows_say (f, 1, "Cancelled") &&
-                     subtitle_is (f, "1 cancelled"), WAIT_MS);
+                     subtitle_is (f, "1 failed"), WAIT_MS);
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
@@ -439,7 +440,7 @@ button_action (Fixture *f,
 }
 
 /* Pause on a running row's button: the row says Paused, the task is
- * counted apart (and still under Active), its part stays; the button
+ * counted as queued (it has not finished), its part stays; the button
  * turns into Resume. Cancel, in the menu, still works on it. */
 static void
 test_pause_task (Fixture       *f,
@@ -460,9 +461,10 @@ test_pause_task (Fixture       *f,
 
   gtk_widget_activate (pcq_job_row_get_action_button (row));
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_PAUSED) && rows_say (f, 1, "Paused") &&
-                     subtitle_is (f, "1 paused"), WAIT_MS);
+                     subtitle_is (f, "1 queued"), WAIT_MS);
   g_assert_true (pcq_test_dir_has_part_files (f->out_dir));
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "queued"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "running"), ==, "0");
   PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.resume") == 0, WAIT_MS);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row_for_job (f, job))),
                    ==, "Resume");
@@ -474,7 +476,7 @@ test_pause_task (Fixture       *f,
                   !job_is (job, PCQ_JOB_PAUSED));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL));
   g_assert_true (job_is (job, PCQ_JOB_CANCELLED));
-  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Cancelled") && subtitle_is (f, "1 cancelled"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Cancelled") && subtitle_is (f, "1 failed"), WAIT_MS);
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
 }
 
@@ -502,7 +504,7 @@ test_pause_selected (Fixture       *f,
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause-selected", NULL);
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && rows_say (f, 1, "Done") &&
-                     subtitle_is (f, "1 done"), WAIT_MS);
+                     subtitle_is (f, "1 finished"), WAIT_MS);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
   range = pcq_test_server_dup_range (f->server, "/flaky/ui/ps.bin", 1);
   g_assert_nonnull (range);
@@ -544,59 +546,271 @@ test_retry_now (Fixture       *f,
   g_assert_null (pcq_job_row_get_error_text (row_for_job (f, job)));
 }
 
+/* The filter each state belongs to: the same groups as the window's. */
+static const char *
+group_of (PcqJob *job)
+{
+  switch (pcq_job_get_state (job))
+    {
+    case PCQ_JOB_QUEUED:
+    case PCQ_JOB_PAUSED:
+      return "queued";
+    case PCQ_JOB_ACTIVE:
+      return "running";
+    case PCQ_JOB_DONE:
+      return "finished";
+    case PCQ_JOB_FAILED:
+    case PCQ_JOB_CANCELLED:
+      return "failed";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Shows @filter: its rows are exactly the jobs of its group, as many
+ * as its badge says. */
+static void
+assert_filter (Fixture    *f,
+               const char *filter,
+               guint       expected)
+{
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  guint n_shown;
+  guint n_group = 0;
+  g_autofree char *count = g_strdup_printf ("%u", expected);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", filter);
+  n_shown = g_list_model_get_n_items (shown);
+  g_assert_cmpuint (n_shown, ==, expected);
+  /* The badges follow once per main-loop iteration. */
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (_pcq_window_get_filter_label (f->window, filter), count) == 0,
+                     WAIT_MS);
+
+  for (guint i = 0; i < n_shown; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (shown, i);
+
+      if (g_strcmp0 (filter, "all") != 0)
+        g_assert_cmpstr (group_of (job), ==, filter);
+    }
+
+  for (guint i = 0; i < n_jobs (f); i++)
+    if (g_strcmp0 (filter, "all") == 0 || g_strcmp0 (group_of (job_at (f, i)), filter) == 0)
+      n_group++;
+  g_assert_cmpuint (n_group, ==, n_shown);
+}
+
+/* Every state at once: each filter shows exactly its group, its badge
+ * counts its rows, the subtitle says the same in the same words. */
 static void
 test_filters (Fixture       *f,
               gconstpointer  data)
 {
   g_autofree char *ok = data_url (f, "ok.bin", 100);
   g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/missing.bin");
-  g_autofree char *slow = slow_url (f, "slow.bin", 30);
-  g_autofree char *all = g_strdup_printf ("%s\n%s\n%s", ok, missing, slow);
+  g_autofree char *first = g_strdup_printf ("%s\n%s", ok, missing);
+  g_autofree char *slow_a = slow_url (f, "fa.bin", 30);
+  g_autofree char *slow_b = slow_url (f, "fb.bin", 30);
+  g_autofree char *running = g_strdup_printf ("%s\n%s", slow_a, slow_b);
+  g_autofree char *slow_c = slow_url (f, "fc.bin", 30);
+  g_autofree char *slow_d = slow_url (f, "fd.bin", 30);
+  g_autofree char *queued = g_strdup_printf ("%s\n%s", slow_c, slow_d);
   GListModel *shown = _pcq_window_get_shown_jobs (f->window);
-  PcqJob *slow_job;
-  PcqJobRow *row;
+  PcqJob *a, *b, *c, *d;
+
+  /* Finished and failed. */
+  set_entry (f, first);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 0), PCQ_JOB_DONE) &&
+                     job_is (job_at (f, 1), PCQ_JOB_FAILED), WAIT_MS);
+
+  /* Two running; one of them paused by hand. */
+  set_entry (f, running);
+  activate_entry (f);
+  a = job_at (f, 2);
+  b = job_at (f, 3);
+  PCQ_TEST_WAIT_FOR (job_has_bytes (a) && job_has_bytes (b), WAIT_MS);
+  g_assert_true (pcq_engine_pause_job (f->engine, b));
+
+  /* Two queued behind the paused queue; one of them cancelled. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  set_entry (f, queued);
+  activate_entry (f);
+  c = job_at (f, 4);
+  d = job_at (f, 5);
+  pcq_engine_cancel (f->engine, d);
+
+  PCQ_TEST_WAIT_FOR (job_is (b, PCQ_JOB_PAUSED) && job_is (c, PCQ_JOB_QUEUED) &&
+                     job_is (d, PCQ_JOB_CANCELLED) && job_is (a, PCQ_JOB_ACTIVE), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "Paused · 2 queued · 1 running · 1 finished · 2 failed"),
+                     WAIT_MS);
+
+  assert_filter (f, "all", 6);
+  assert_filter (f, "queued", 2);
+  assert_filter (f, "running", 1);
+  assert_filter (f, "finished", 1);
+  assert_filter (f, "failed", 2);
+
+  /* A job that starts while Queued shows leaves it at once, for
+   * Running (the relay follows every change of state, not only the
+   * end). */
+  assert_filter (f, "queued", 2);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 1 && job_has_bytes (c), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 queued · 2 running · 1 finished · 2 failed"), WAIT_MS);
+  assert_filter (f, "queued", 1);
+  assert_filter (f, "running", 2);
+
+  /* A job that finishes while a filter shows leaves it at once… */
+  pcq_engine_cancel (f->engine, c);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 1, WAIT_MS);
+
+  /* … and shows up in the one it moved to. Retrying moves it back. */
+  assert_filter (f, "failed", 3);
+  _pcq_window_retry_job (f->window, c);
+  g_assert_false (job_is (c, PCQ_JOB_CANCELLED));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 2);
+
+  assert_filter (f, "all", 6);
+}
+
+/* Whether @accel is one of @accels, however each is spelled. */
+static gboolean
+accels_contain (const char * const *accels,
+                const char         *accel)
+{
+  guint key, k;
+  GdkModifierType mods, m;
+
+  g_assert_true (gtk_accelerator_parse (accel, &key, &mods));
+  for (guint i = 0; accels != NULL && accels[i] != NULL; i++)
+    if (gtk_accelerator_parse (accels[i], &k, &m) && k == key && m == mods)
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+collect_accels (GtkWidget *widget,
+                GPtrArray *accels)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      char *accel = NULL;
+
+      g_object_get (widget, "accelerator", &accel, NULL);
+      g_ptr_array_add (accels, accel);
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_accels (child, accels);
+}
+
+/* The window's shortcuts: each one is an application accelerator (so
+ * it works wherever the focus is), listed in the shortcuts window, and
+ * its action does what it says. */
+static void
+test_shortcuts (Fixture       *f,
+                gconstpointer  data)
+{
+  static const struct {
+    const char *action;
+    const char *accel;
+  } accels[] = {
+    { "win.filter::all", "<Alt>1" },
+    { "win.filter::queued", "<Alt>2" },
+    { "win.filter::running", "<Alt>3" },
+    { "win.filter::finished", "<Alt>4" },
+    { "win.filter::failed", "<Alt>5" },
+    { "win.pause", "<Control><Shift>p" },
+    { "win.pause-selected", "<Control>p" },
+    { "win.cancel-selected", "<Control><Shift>c" },
+    { "win.retry-selected", "<Control>r" },
+    { "win.retry-failed", "<Control><Shift>r" },
+    { "win.clear-finished", "<Control><Shift>k" },
+    { "win.focus-entry", "<Control>l" },
+    { "win.import", "<Control>o" },
+  };
+  g_autoptr(GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/com/example/Pcq/ui/pcq-shortcuts-window.ui");
+  GtkWidget *shortcuts = GTK_WIDGET (gtk_builder_get_object (builder, "shortcuts_window"));
+  g_autofree char *ok = data_url (f, "sk.bin", 100);
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/sk-missing.bin");
+  g_autofree char *missing2 = pcq_test_server_url (f->server, "/status/404/sk-missing2.bin");
+  g_autofree char *slow = slow_url (f, "sk-slow.bin", 30);
+  g_autofree char *all = g_strdup_printf ("%s\n%s\n%s\n%s", ok, missing, missing2, slow);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  GPtrArray *listed = g_ptr_array_new_with_free_func (g_free);
+
+  /* Every accelerator of the shortcuts window, as GTK spells them. */
+  collect_accels (shortcuts, listed);
+  g_assert_cmpuint (listed->len, >, G_N_ELEMENTS (accels));
+
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    {
+      g_auto(GStrv) set = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app),
+                                                                 accels[i].action);
+      gboolean found = FALSE;
+
+      g_test_message ("%s %s", accels[i].action, accels[i].accel);
+      g_assert_true (accels_contain ((const char * const *) set, accels[i].accel));
+      for (guint j = 0; j < listed->len && !found; j++)
+        {
+          g_auto(GStrv) keys = g_strsplit (listed->pdata[j], " ", -1);
+
+          found = accels_contain ((const char * const *) keys, accels[i].accel);
+        }
+      g_assert_true (found);
+    }
+  g_ptr_array_unref (listed);
+  gtk_window_destroy (GTK_WINDOW (shortcuts));
 
   set_entry (f, all);
   activate_entry (f);
-  slow_job = job_at (f, 2);
-
   PCQ_TEST_WAIT_FOR (job_is (job_at (f, 0), PCQ_JOB_DONE) &&
                      job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
-                     job_has_bytes (slow_job), WAIT_MS);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 active · 1 done · 1 failed"), WAIT_MS);
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "3");
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "active"), ==, "1");
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "1");
-  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
+                     job_is (job_at (f, 2), PCQ_JOB_FAILED) &&
+                     job_has_bytes (job_at (f, 3)), WAIT_MS);
 
+  /* Ctrl+Shift+P pauses and resumes the queue. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL));
+  g_assert_true (pcq_engine_get_paused (f->engine));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL));
+  g_assert_false (pcq_engine_get_paused (f->engine));
+
+  /* Ctrl+Shift+C cancels the selected task (under Running). */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "running");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.cancel-selected", NULL));
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 3), PCQ_JOB_CANCELLED), WAIT_MS);
+
+  /* Ctrl+R retries the selected one (under Failed: the first). */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
-  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
-  {
-    g_autoptr(PcqJob) item = g_list_model_get_item (shown, 0);
-
-    g_assert_true (item == job_at (f, 1));
-  }
-
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "finished");
-  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
-
-  /* A job that finishes while a filter shows leaves it at once. */
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "active");
-  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
-  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, slow_job)) != NULL, WAIT_MS);
-  gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL);
-  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0, WAIT_MS);
-
-  /* … and shows up in the one it moved to. Retrying moves it back. */
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
-  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 2);
-  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, slow_job)) != NULL, WAIT_MS);
-  gtk_widget_activate_action (GTK_WIDGET (row), "job.retry", NULL);
-  g_assert_false (job_is (slow_job, PCQ_JOB_CANCELLED));
-  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
-
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "all");
   g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 3);
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-selected", NULL));
+  g_assert_false (job_is (job_at (f, 1), PCQ_JOB_FAILED));
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED), WAIT_MS);
+
+  /* Ctrl+Shift+R retries all of them, failed or cancelled. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-failed", NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 0);
+  g_assert_false (job_is (job_at (f, 3), PCQ_JOB_CANCELLED));
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
+                     job_is (job_at (f, 2), PCQ_JOB_FAILED), WAIT_MS);
+
+  /* Clear Failed removes what Failed shows; the slow one runs on. */
+  pcq_engine_cancel (f->engine, job_at (f, 3));
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 3 failed"), WAIT_MS);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-failed", NULL));
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished") && n_jobs (f) == 1, WAIT_MS);
+
+  /* Ctrl+Shift+K clears the finished one. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-finished", NULL));
+  PCQ_TEST_WAIT_FOR (n_jobs (f) == 0 && subtitle_is (f, "No tasks"), WAIT_MS);
 }
 
 static void
@@ -625,7 +839,7 @@ test_remove_selected (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.remove-selected", NULL);
   g_assert_cmpuint (n_jobs (f), ==, 1);
   g_assert_true (job_at (f, 0) == slow_job);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 active"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 running"), WAIT_MS);
 }
 
 /* ---- preferences and notifications -------------------------------- */
@@ -880,7 +1094,7 @@ test_preferences_notify (Fixture       *f,
    * a default action (it presents the window). */
   n_before = notifications.n_notify;
   pcq_window_add_text (f->window, both, NULL);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done · 1 failed") &&
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 1 failed") &&
                      _pcq_application_get_last_notification (f->app) != NULL, WAIT_MS);
   g_assert_cmpstr (_pcq_application_get_last_notification (f->app), ==,
                    "1 task finished, 1 failed");
@@ -991,7 +1205,7 @@ test_open_files (Fixture       *f,
   g_object_unref (files[0]);
   g_object_unref (files[1]);
 
-  PCQ_TEST_WAIT_FOR (n_jobs (f) == 3 && subtitle_is (f, "3 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (n_jobs (f) == 3 && subtitle_is (f, "3 finished"), WAIT_MS);
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "Added 2 tasks from “list.txt”; 1 line was not a valid task");
 
@@ -1686,7 +1900,7 @@ test_network (Fixture       *f,
 
   /* Back: it runs by itself. */
   pcq_test_monitor_set (monitor, TRUE, FALSE);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished"), WAIT_MS);
 
   /* Metered, the setting on “ask”: Pcq asks before it starts. */
   pcq_test_monitor_set (monitor, TRUE, TRUE);
@@ -1702,14 +1916,14 @@ test_network (Fixture       *f,
   click_response (dialog, "_Not Now");
   PCQ_TEST_WAIT_FOR (_pcq_window_get_metered_dialog (f->window) == NULL, WAIT_MS);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "Waiting for a connection that is not metered · "
-                                     "1 queued · 1 done"), WAIT_MS);
+                                     "1 queued · 1 finished"), WAIT_MS);
   g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==,
                    "Tasks wait for a connection that is not metered");
   g_assert_null (_pcq_window_get_metered_dialog (f->window));
   g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.download-on-metered", NULL);
-  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 done"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "2 finished"), WAIT_MS);
 
   /* “Always” in the preferences: no question any more. */
   g_settings_set_string (f->settings, "metered-downloads", "always");
@@ -2073,6 +2287,7 @@ main (int    argc,
   ADD ("/pcq/window/pause-selected", test_pause_selected);
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
+  ADD ("/pcq/window/shortcuts", test_shortcuts);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/open-files", test_open_files);
   ADD ("/pcq/window/import-refused", test_import_refused);

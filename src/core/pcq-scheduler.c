@@ -286,6 +286,7 @@ take_locked (PcqScheduler *self,
 
       /* Under the lock, so that a forced stop sees it. */
       g_atomic_int_set (&run->taken, TRUE);
+      run->hurry = FALSE;
       self->n_taken++;
       if (pcq_run_is_api (run))
         {
@@ -325,7 +326,6 @@ defer (PcqScheduler *self,
   gint64 now = g_get_monotonic_time ();
 
   g_async_queue_lock (self->backlog);
-  run->hurry = FALSE;
   give_back_locked (self, run);
 
   /* Interrupted is set under this lock (pcq_scheduler_pause ()), the
@@ -699,22 +699,23 @@ pcq_scheduler_pause (PcqScheduler *self,
 }
 
 /* Retry Now: a run that waits for its next attempt is due at once,
- * whatever its delay or its host's hold. Returns whether it waited. */
+ * whatever its delay or its host's hold. The engine hears of the wait
+ * before the worker's thread has deferred the run: one still taken is
+ * between the two, and is due at once when it gets there. Returns
+ * whether it waited. */
 gboolean
 pcq_scheduler_hurry (PcqScheduler *self,
                      PcqRun       *run)
 {
-  gboolean waiting;
+  gboolean deferred, waiting;
 
   g_async_queue_lock (self->backlog);
-  waiting = g_queue_find (&self->deferred, run) != NULL;
+  deferred = g_queue_find (&self->deferred, run) != NULL;
+  waiting = deferred || g_atomic_int_get (&run->taken);
   if (waiting)
-    {
-      run->hurry = TRUE;
-      run->not_before = 0;
-      if (!self->stopping)
-        release_deferred_locked (self, g_get_monotonic_time ());
-    }
+    run->hurry = TRUE;
+  if (deferred && !self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
   g_async_queue_unlock (self->backlog);
 
   return waiting;

@@ -404,7 +404,7 @@ window_body (GtkWindow *window,
   reset_fake_desktop ();
   g_application_open (G_APPLICATION (f->app), &source, 1, "");
   PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (pcq_engine_get_jobs (engine)) == 1 &&
-                     g_strcmp0 (_pcq_window_get_subtitle (PCQ_WINDOW (window)), "1 done") == 0,
+                     g_strcmp0 (_pcq_window_get_subtitle (PCQ_WINDOW (window)), "1 finished") == 0,
                      WAIT_MS);
   PCQ_TEST_WAIT_FOR ((row = find_row (_pcq_window_get_list_view (PCQ_WINDOW (window)))) != NULL,
                      WAIT_MS);

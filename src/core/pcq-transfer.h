@@ -47,9 +47,8 @@ struct _PcqTransfer
   /* Downloads. */
   GHashTable    *seen;         /* URLs redirected through */
   guint          redirects;
-  GSource       *speed_check;  /* low-speed detection while the body streams */
-  gint64         speed_mark;   /* bytes at the last check */
-  gboolean       too_slow;
+  gint64         speed_since;  /* low-speed detection: when the window began */
+  gint64         speed_mark;   /* bytes then */
   PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
 
   /* API tasks. */

@@ -244,11 +244,6 @@ pcq_transfer_end (PcqTransfer *self,
   /* Waits for a handler running on another thread. */
   g_cancellable_disconnect (run->cancellable, self->cancel_handler);
   g_clear_object (&self->cancellable);
-  if (self->speed_check != NULL)
-    {
-      g_source_destroy (self->speed_check);
-      g_clear_pointer (&self->speed_check, g_source_unref);
-    }
   g_clear_pointer (&self->uri, g_uri_unref);
   g_clear_pointer (&self->sink, pcq_sink_free);
   g_clear_pointer (&self->seen, g_hash_table_unref);

@@ -393,11 +393,13 @@ static void
 update_error (PcqJobRow *self)
 {
   const char *error = self->job ? pcq_job_get_error (self->job) : NULL;
-  g_autofree char *wait = self->job ? pcq_job_dup_wait_text (self->job) : NULL;
+  g_autofree char *wait = NULL;
   g_autofree char *text = NULL;
   gboolean failed;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "job.retry-now", wait != NULL);
+  /* Cheap, on every bind; the wait's text only for a row that shows it. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "job.retry-now",
+                                 self->job != NULL && pcq_job_get_retry_at (self->job, NULL) != 0);
 
   if (error == NULL || *error == '\0')
     {
@@ -425,6 +427,7 @@ update_error (PcqJobRow *self)
   gtk_widget_add_css_class (self->error_label, failed ? "error" : "dim-label");
   /* A retry still to come says when ("Waiting until 14:05 (the server
    * asked)"): Retry Now in the menu does not wait. */
+  wait = pcq_job_dup_wait_text (self->job);
   text = wait != NULL ? g_strdup_printf ("%s\n%s", error, wait) : g_strdup (error);
   gtk_label_set_text (GTK_LABEL (self->error_label), text);
   gtk_widget_set_visible (self->error_label, TRUE);

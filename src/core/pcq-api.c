@@ -151,17 +151,10 @@ error_message (JsonObject *object)
 {
   JsonNode *node = json_object_get_member (object, "error");
 
-  if (node == NULL)
-    return NULL;
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    return pcq_json_get_string (json_node_get_object (node), "message");
 
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return json_node_get_string (node);
-
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return json_object_get_string_member_with_default (json_node_get_object (node),
-                                                       "message", NULL);
-
-  return NULL;
+  return pcq_json_get_string (object, "error");
 }
 
 /* choices[0].@member.content, when it is a string. */
@@ -258,7 +251,7 @@ pcq_api_parse_error (const char *body,
 
   message = error_message (object);
   if (message == NULL)
-    message = json_object_get_string_member_with_default (object, "message", NULL);
+    message = pcq_json_get_string (object, "message");
   if (message == NULL || *message == '\0')
     return NULL;
 

@@ -647,6 +647,16 @@ test_parse (void)
   message = pcq_api_parse_error ("{\"error\":{\"message\":\"bad key\",\"code\":401}}", -1);
   g_assert_cmpstr (message, ==, "bad key");
   g_assert_null (pcq_api_parse_error ("not json", -1));
+  /* Members of the wrong kind are no message, and no critical (found
+   * by fuzz-api: a "message" that was an object). */
+  g_assert_null (pcq_api_parse_error ("{\"message\":{}}", -1));
+  g_assert_null (pcq_api_parse_error ("{\"message\":[1]}", -1));
+  g_assert_null (pcq_api_parse_error ("{\"error\":{\"message\":{}}}", -1));
+  g_assert_null (pcq_api_parse_error ("{\"error\":[\"x\"]}", -1));
+  g_assert_null (pcq_api_parse_error ("{\"error\":7}", -1));
+  g_clear_pointer (&message, g_free);
+  message = pcq_api_parse_error ("{\"error\":\"plain\"}", -1);
+  g_assert_cmpstr (message, ==, "plain");
 
   redacted = pcq_api_redact ("key sk-1 and sk-1 again", "sk-1");
   g_assert_cmpstr (redacted, ==, "key [redacted] and [redacted] again");

@@ -101,6 +101,30 @@ typedef struct
   guint           n_bad;
 } Feed;
 
+/* Removed or cancelled tasks that Undo can bring back: nothing
+ * reaches the engine (and the store) until the toast goes away. */
+typedef enum
+{
+  REMOVAL_REMOVE,  /* hidden from the list until then */
+  REMOVAL_CANCEL,  /* paused until then: the part file stays */
+} RemovalKind;
+
+typedef struct
+{
+  PcqJob   *job;
+  gulong    state_handler;
+  gboolean  resume;       /* Cancel paused it: Undo resumes it */
+  gboolean  seen_paused;  /* it stopped as paused since */
+} RemovalEntry;
+
+typedef struct
+{
+  RemovalKind  kind;
+  AdwToast    *toast;     /* weak */
+  GPtrArray   *entries;   /* RemovalEntry */
+  GHashTable  *hidden;    /* PcqJob set, REMOVAL_REMOVE */
+} Removal;
+
 struct _PcqWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -129,6 +153,8 @@ struct _PcqWindow
 
   GQueue                feeds;
   guint                 feed_source;
+
+  Removal              *removal;  /* the one a toast can still undo */
 
   /* Template children */
   AdwWindowTitle       *window_title;
@@ -435,6 +461,8 @@ update_counts (PcqWindow *self)
     gtk_label_set_text (self->rate_label, "");
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-finished", n_done > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-failed", n_failed + n_cancelled > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retry-failed", n_failed + n_cancelled > 0);
 
   get_pending (self, &pending_active, &pending_queued);
 
@@ -551,6 +579,12 @@ filter_func (gpointer item,
 {
   PcqWindow *self = user_data;
 
+  if (self->removal != NULL && self->removal->hidden != NULL &&
+      g_hash_table_contains (self->removal->hidden, item))
+    return FALSE;
+  if (self->filter_kind == FILTER_ALL)
+    return TRUE;
+
   switch (pcq_job_get_state (item))
     {
     case PCQ_JOB_QUEUED:
@@ -567,6 +601,20 @@ filter_func (gpointer item,
     }
 }
 
+/* No filter at all when everything is shown: the cheapest list. */
+static void
+update_filter (PcqWindow *self)
+{
+  gboolean hiding = self->removal != NULL && self->removal->hidden != NULL;
+
+  if (self->filter_kind == FILTER_ALL && !hiding)
+    gtk_filter_list_model_set_filter (self->filter_model, NULL);
+  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
+    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
+  else
+    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
 static void
 set_filter_kind (PcqWindow  *self,
                  FilterKind  kind)
@@ -577,12 +625,7 @@ set_filter_kind (PcqWindow  *self,
   self->filter_kind = kind;
   pcq_job_relay_set_enabled (self->relay, kind != FILTER_ALL);
 
-  if (kind == FILTER_ALL)
-    gtk_filter_list_model_set_filter (self->filter_model, NULL);
-  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
-    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
-  else
-    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_filter (self);
 
   update_status_page (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
@@ -1149,6 +1192,327 @@ dup_selected_job (PcqWindow *self,
   return g_list_model_get_item (G_LIST_MODEL (self->selection), selected);
 }
 
+/* ---- removals that can be undone ----------------------------------- */
+
+static void
+removal_entry_free (gpointer data)
+{
+  RemovalEntry *entry = data;
+
+  g_clear_signal_handler (&entry->state_handler, entry->job);
+  g_object_unref (entry->job);
+  g_free (entry);
+}
+
+static void
+removal_free (Removal *removal)
+{
+  g_clear_weak_pointer (&removal->toast);
+  g_ptr_array_unref (removal->entries);
+  g_clear_pointer (&removal->hidden, g_hash_table_unref);
+  g_free (removal);
+}
+
+static char *
+removal_title (Removal *removal)
+{
+  guint n = removal->entries->len;
+
+  if (removal->kind == REMOVAL_CANCEL)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task cancelled",
+                                         "%u tasks cancelled", n), n);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task removed",
+                                       "%u tasks removed", n), n);
+}
+
+/* A task resumed by hand while its Cancel could still be undone is the
+ * user's again: the toast going away does not cancel it. */
+static void
+cancel_entry_state_cb (PcqJob       *job,
+                       GParamSpec   *pspec,
+                       RemovalEntry *entry)
+{
+  if (pcq_job_get_state (job) == PCQ_JOB_PAUSED)
+    entry->seen_paused = TRUE;
+}
+
+static void
+resume_when_paused_cb (PcqJob     *job,
+                       GParamSpec *pspec,
+                       PcqWindow  *self)
+{
+  PcqJobState state = pcq_job_get_state (job);
+
+  if (state == PCQ_JOB_ACTIVE)
+    return;
+
+  g_signal_handlers_disconnect_by_func (job, resume_when_paused_cb, self);
+  if (state == PCQ_JOB_PAUSED)
+    pcq_engine_resume_job (self->engine, job);
+}
+
+static void
+undo_cancel (PcqWindow    *self,
+             RemovalEntry *entry)
+{
+  if (!entry->resume)
+    return;
+
+  /* Undo came before the worker stopped: resume it once it has. */
+  if (pcq_job_get_state (entry->job) == PCQ_JOB_ACTIVE && !entry->seen_paused)
+    g_signal_connect_object (entry->job, "notify::state",
+                             G_CALLBACK (resume_when_paused_cb), self, 0);
+  else
+    pcq_engine_resume_job (self->engine, entry->job);
+}
+
+static void
+commit_cancel (PcqWindow    *self,
+               RemovalEntry *entry)
+{
+  PcqJobState state = pcq_job_get_state (entry->job);
+
+  /* Still pausing, or paused: cancelled for real, the part removed. */
+  if (state == PCQ_JOB_PAUSED ||
+      ((state == PCQ_JOB_ACTIVE || state == PCQ_JOB_QUEUED) && !entry->seen_paused))
+    pcq_engine_cancel (self->engine, entry->job);
+}
+
+/* Takes the removal off the window before acting: the engine's changes
+ * refilter the list, and the toast's "dismissed" must find nothing. */
+static Removal *
+steal_removal (PcqWindow *self)
+{
+  Removal *removal = g_steal_pointer (&self->removal);
+
+  if (removal != NULL && removal->hidden != NULL)
+    update_filter (self);
+  return removal;
+}
+
+static void
+commit_removal (PcqWindow *self,
+                gboolean   dismiss)
+{
+  Removal *removal = steal_removal (self);
+  g_autoptr(AdwToast) toast = NULL;
+
+  if (removal == NULL)
+    return;
+
+  toast = removal->toast ? g_object_ref (removal->toast) : NULL;
+  for (guint i = 0; i < removal->entries->len; i++)
+    {
+      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
+
+      if (removal->kind == REMOVAL_CANCEL)
+        commit_cancel (self, entry);
+      else
+        pcq_engine_remove (self->engine, entry->job);
+    }
+  removal_free (removal);
+
+  if (dismiss && toast != NULL)
+    adw_toast_dismiss (toast);
+}
+
+static void
+undo_removal (PcqWindow *self)
+{
+  Removal *removal = steal_removal (self);
+
+  if (removal == NULL)
+    return;
+
+  if (removal->kind == REMOVAL_CANCEL)
+    for (guint i = 0; i < removal->entries->len; i++)
+      undo_cancel (self, g_ptr_array_index (removal->entries, i));
+  removal_free (removal);
+}
+
+static void
+removal_toast_undo_cb (AdwToast  *toast,
+                       PcqWindow *self)
+{
+  if (self->removal != NULL && self->removal->toast == toast)
+    undo_removal (self);
+}
+
+static void
+removal_toast_dismissed_cb (AdwToast  *toast,
+                            PcqWindow *self)
+{
+  if (self->removal != NULL && self->removal->toast == toast)
+    commit_removal (self, FALSE);
+}
+
+/* One toast at a time, its count growing with each removal of the same
+ * kind: toasts queue behind each other, and an Undo waiting behind
+ * another toast would hold its tasks back for nothing. Another kind
+ * commits the removal before it. */
+static Removal *
+begin_removal (PcqWindow   *self,
+               RemovalKind  kind)
+{
+  Removal *removal;
+
+  if (self->removal != NULL && self->removal->kind == kind && self->removal->toast != NULL)
+    return self->removal;
+
+  commit_removal (self, TRUE);
+
+  removal = g_new0 (Removal, 1);
+  removal->kind = kind;
+  removal->entries = g_ptr_array_new_with_free_func (removal_entry_free);
+  if (kind == REMOVAL_REMOVE)
+    removal->hidden = g_hash_table_new (NULL, NULL);
+  self->removal = removal;
+  return removal;
+}
+
+static void
+show_removal (PcqWindow *self)
+{
+  Removal *removal = self->removal;
+  g_autofree char *title = removal_title (removal);
+  AdwToast *toast;
+
+  if (removal->hidden != NULL)
+    update_filter (self);
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
+
+  if (removal->toast != NULL)
+    {
+      adw_toast_set_title (removal->toast, title);
+      return;
+    }
+
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_timeout (toast, 10);
+  /* In front of a toast that only tells something. */
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (removal_toast_undo_cb), self, 0);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (removal_toast_dismissed_cb), self, 0);
+  g_set_weak_pointer (&removal->toast, toast);
+  g_set_weak_pointer (&self->last_toast_object, toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static gboolean
+removal_has (Removal *removal,
+             PcqJob  *job)
+{
+  for (guint i = 0; i < removal->entries->len; i++)
+    if (((RemovalEntry *) g_ptr_array_index (removal->entries, i))->job == job)
+      return TRUE;
+  return FALSE;
+}
+
+static RemovalEntry *
+removal_add (Removal *removal,
+             PcqJob  *job)
+{
+  RemovalEntry *entry = g_new0 (RemovalEntry, 1);
+
+  entry->job = g_object_ref (job);
+  g_ptr_array_add (removal->entries, entry);
+  if (removal->hidden != NULL)
+    g_hash_table_add (removal->hidden, job);
+  return entry;
+}
+
+/**
+ * _pcq_window_remove_jobs:
+ * @jobs: (element-type PcqJob): what to take off the list
+ *
+ * Hides @jobs from the list at once; the engine and the store forget
+ * them when the toast goes away, unless Undo is pressed.
+ *
+ * Returns: how many were not already on their way out
+ */
+guint
+_pcq_window_remove_jobs (PcqWindow *self,
+                         GPtrArray *jobs)
+{
+  Removal *removal;
+  guint n_added = 0;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), 0);
+
+  removal = begin_removal (self, REMOVAL_REMOVE);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (jobs, i);
+
+      if (g_hash_table_contains (removal->hidden, job))
+        continue;
+      removal_add (removal, job);
+      n_added++;
+    }
+
+  if (removal->entries->len == 0)
+    removal_free (steal_removal (self));
+  else
+    show_removal (self);
+
+  return n_added;
+}
+
+/**
+ * _pcq_window_cancel_job:
+ *
+ * Stops @job at once, as a pause does (its part file stays), and
+ * cancels it for real when the toast goes away; Undo resumes it.
+ *
+ * Returns: %FALSE if there was nothing to cancel
+ */
+gboolean
+_pcq_window_cancel_job (PcqWindow *self,
+                        PcqJob    *job)
+{
+  PcqJobState state = pcq_job_get_state (job);
+  RemovalEntry *entry;
+  gboolean resume;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
+
+  if (state != PCQ_JOB_QUEUED && state != PCQ_JOB_ACTIVE && state != PCQ_JOB_PAUSED)
+    return FALSE;
+  if (self->removal != NULL && self->removal->kind == REMOVAL_CANCEL &&
+      removal_has (self->removal, job))
+    return FALSE;
+
+  resume = state != PCQ_JOB_PAUSED && pcq_engine_pause_job (self->engine, job);
+  if (state != PCQ_JOB_PAUSED && !resume)
+    {
+      /* It cannot pause (it is stopping already): no Undo for it. */
+      pcq_engine_cancel (self->engine, job);
+      return TRUE;
+    }
+
+  entry = removal_add (begin_removal (self, REMOVAL_CANCEL), job);
+  entry->resume = resume;
+  /* A queued task pauses at once; a running one when its worker stops. */
+  entry->seen_paused = pcq_job_get_state (job) == PCQ_JOB_PAUSED;
+  if (resume)
+    entry->state_handler = g_signal_connect (job, "notify::state",
+                                             G_CALLBACK (cancel_entry_state_cb), entry);
+  show_removal (self);
+  return TRUE;
+}
+
+/* Closing or quitting while a toast is up: what it said is done. */
+void
+_pcq_window_commit_removal (PcqWindow *self)
+{
+  g_return_if_fail (PCQ_IS_WINDOW (self));
+
+  commit_removal (self, TRUE);
+}
+
 static void
 remove_selected_action (GtkWidget  *widget,
                         const char *action_name,
@@ -1159,6 +1523,8 @@ remove_selected_action (GtkWidget  *widget,
   guint position = 0;
   guint n_items;
 
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+
   job = dup_selected_job (self, &position);
   if (job == NULL || !pcq_job_is_finished (job))
     {
@@ -1166,7 +1532,8 @@ remove_selected_action (GtkWidget  *widget,
       return;
     }
 
-  pcq_engine_remove (self->engine, job);
+  g_ptr_array_add (jobs, job);
+  _pcq_window_remove_jobs (self, jobs);
 
   /* Keep the keyboard where it was: on the next task. */
   n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
@@ -1230,6 +1597,29 @@ list_view_activate_cb (PcqWindow   *self,
     _pcq_window_open_job (self, job, FALSE);
 }
 
+/* Clear Finished, Clear Failed: every task in either state, at once. */
+static guint
+remove_in_states (PcqWindow   *self,
+                  PcqJobState  state1,
+                  PcqJobState  state2)
+{
+  GListModel *model = pcq_engine_get_jobs (self->engine);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      PcqJobState state = pcq_job_get_state (job);
+
+      if (state == state1 || state == state2)
+        g_ptr_array_add (jobs, g_steal_pointer (&job));
+    }
+
+  if (jobs->len == 0)
+    return 0;
+  return _pcq_window_remove_jobs (self, jobs);
+}
+
 static void
 clear_finished_action (GtkWidget  *widget,
                        const char *action_name,
@@ -1237,7 +1627,51 @@ clear_finished_action (GtkWidget  *widget,
 {
   PcqWindow *self = PCQ_WINDOW (widget);
 
-  pcq_engine_clear_finished (self->engine);
+  if (remove_in_states (self, PCQ_JOB_DONE, PCQ_JOB_DONE) == 0)
+    gtk_widget_error_bell (widget);
+}
+
+static void
+clear_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+
+  if (remove_in_states (self, PCQ_JOB_FAILED, PCQ_JOB_CANCELLED) == 0)
+    gtk_widget_error_bell (widget);
+}
+
+static void
+retry_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  GListModel *model = pcq_engine_get_jobs (self->engine);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_retried = 0;
+
+  /* Gathered first: a retry changes the counts, and the list with them. */
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      PcqJobState state = pcq_job_get_state (job);
+
+      if ((state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED) &&
+          !(self->removal != NULL && removal_has (self->removal, job)))
+        g_ptr_array_add (jobs, g_steal_pointer (&job));
+    }
+
+  for (guint i = 0; i < jobs->len; i++)
+    if (pcq_engine_retry (self->engine, g_ptr_array_index (jobs, i)))
+      {
+        pcq_job_relay_job_changed (self->relay, g_ptr_array_index (jobs, i));
+        n_retried++;
+      }
+
+  if (n_retried == 0)
+    gtk_widget_error_bell (widget);
 }
 
 static void
@@ -1691,6 +2125,9 @@ pcq_window_close_request (GtkWindow *window)
   guint n_active;
   guint n_queued;
 
+  /* Closing is going away from the toast: what it said is done. */
+  commit_removal (self, TRUE);
+
   switch (self->close_state)
     {
     case CLOSE_DONE:
@@ -1941,6 +2378,9 @@ pcq_window_dispose (GObject *object)
       gtk_window_destroy (dialog);
     }
 
+  if (self->engine != NULL)
+    commit_removal (self, FALSE);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 
   g_clear_object (&self->filter_model);
@@ -2096,6 +2536,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.clear-finished", NULL, clear_finished_action);
   gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
   gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-failed", NULL, clear_failed_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
   gtk_widget_class_install_action (widget_class, "win.pause-selected", NULL, pause_selected_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);

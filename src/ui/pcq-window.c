@@ -1236,19 +1236,36 @@ cancel_entry_state_cb (PcqJob       *job,
     entry->seen_paused = TRUE;
 }
 
+static gboolean
+resume_idle_cb (gpointer user_data)
+{
+  GPtrArray *pair = user_data;  /* engine, job */
+
+  pcq_engine_resume_job (g_ptr_array_index (pair, 0), g_ptr_array_index (pair, 1));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 resume_when_paused_cb (PcqJob     *job,
                        GParamSpec *pspec,
                        PcqWindow  *self)
 {
   PcqJobState state = pcq_job_get_state (job);
+  GPtrArray *pair;
 
   if (state == PCQ_JOB_ACTIVE)
     return;
 
   g_signal_handlers_disconnect_by_func (job, resume_when_paused_cb, self);
-  if (state == PCQ_JOB_PAUSED)
-    pcq_engine_resume_job (self->engine, job);
+  if (state != PCQ_JOB_PAUSED)
+    return;
+
+  /* Not from inside the engine's own state change: it is still taking
+   * the old run apart. */
+  pair = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (pair, g_object_ref (self->engine));
+  g_ptr_array_add (pair, g_object_ref (job));
+  g_idle_add_full (G_PRIORITY_DEFAULT, resume_idle_cb, pair, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void

@@ -24,7 +24,6 @@ guint       _pcq_window_remove_jobs     (PcqWindow  *self,
                                          GPtrArray  *jobs);
 gboolean    _pcq_window_cancel_job      (PcqWindow  *self,
                                          PcqJob     *job);
-void        _pcq_window_commit_removal  (PcqWindow  *self);
 AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 

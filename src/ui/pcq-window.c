@@ -111,18 +111,18 @@ typedef enum
 
 typedef struct
 {
-  PcqJob   *job;
-  gulong    state_handler;
+  PcqJob      *job;
+  RemovalKind  kind;
+  gulong       state_handler;
   gboolean  resume;       /* Cancel paused it: Undo resumes it */
   gboolean  seen_paused;  /* it stopped as paused since */
 } RemovalEntry;
 
 typedef struct
 {
-  RemovalKind  kind;
   AdwToast    *toast;     /* weak */
   GPtrArray   *entries;   /* RemovalEntry */
-  GHashTable  *hidden;    /* PcqJob set, REMOVAL_REMOVE */
+  GHashTable  *hidden;    /* PcqJob set: the REMOVAL_REMOVE ones */
 } Removal;
 
 struct _PcqWindow
@@ -579,8 +579,7 @@ filter_func (gpointer item,
 {
   PcqWindow *self = user_data;
 
-  if (self->removal != NULL && self->removal->hidden != NULL &&
-      g_hash_table_contains (self->removal->hidden, item))
+  if (self->removal != NULL && g_hash_table_contains (self->removal->hidden, item))
     return FALSE;
   if (self->filter_kind == FILTER_ALL)
     return TRUE;
@@ -605,7 +604,7 @@ filter_func (gpointer item,
 static void
 update_filter (PcqWindow *self)
 {
-  gboolean hiding = self->removal != NULL && self->removal->hidden != NULL;
+  gboolean hiding = self->removal != NULL && g_hash_table_size (self->removal->hidden) > 0;
 
   if (self->filter_kind == FILTER_ALL && !hiding)
     gtk_filter_list_model_set_filter (self->filter_model, NULL);
@@ -1209,20 +1208,28 @@ removal_free (Removal *removal)
 {
   g_clear_weak_pointer (&removal->toast);
   g_ptr_array_unref (removal->entries);
-  g_clear_pointer (&removal->hidden, g_hash_table_unref);
+  g_hash_table_unref (removal->hidden);
   g_free (removal);
 }
 
 static char *
 removal_title (Removal *removal)
 {
-  guint n = removal->entries->len;
+  guint n_removed = g_hash_table_size (removal->hidden);
+  guint n_cancelled = removal->entries->len - n_removed;
+  g_autofree char *removed = NULL;
+  g_autofree char *cancelled = NULL;
 
-  if (removal->kind == REMOVAL_CANCEL)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task cancelled",
-                                         "%u tasks cancelled", n), n);
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task removed",
-                                       "%u tasks removed", n), n);
+  removed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task removed",
+                                          "%u tasks removed", n_removed), n_removed);
+  cancelled = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task cancelled",
+                                            "%u tasks cancelled", n_cancelled), n_cancelled);
+  if (n_cancelled == 0)
+    return g_steal_pointer (&removed);
+  if (n_removed == 0)
+    return g_steal_pointer (&cancelled);
+  /* Translators: both counts, as in “2 tasks removed · 1 task cancelled” */
+  return g_strdup_printf (_("%s · %s"), removed, cancelled);
 }
 
 /* A task resumed by hand while its Cancel could still be undone is the
@@ -1302,35 +1309,32 @@ steal_removal (PcqWindow *self)
 {
   Removal *removal = g_steal_pointer (&self->removal);
 
-  if (removal != NULL && removal->hidden != NULL)
+  if (removal != NULL && g_hash_table_size (removal->hidden) > 0)
     update_filter (self);
   return removal;
 }
 
+/* The toast is left alone: libadwaita 1.2 frees a toast dismissed
+ * while it still slides in (its show animation outlives the hide one)
+ * and then crashes; its Undo does nothing once this has run. */
 static void
-commit_removal (PcqWindow *self,
-                gboolean   dismiss)
+commit_removal (PcqWindow *self)
 {
   Removal *removal = steal_removal (self);
-  g_autoptr(AdwToast) toast = NULL;
 
   if (removal == NULL)
     return;
 
-  toast = removal->toast ? g_object_ref (removal->toast) : NULL;
   for (guint i = 0; i < removal->entries->len; i++)
     {
       RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
 
-      if (removal->kind == REMOVAL_CANCEL)
+      if (entry->kind == REMOVAL_CANCEL)
         commit_cancel (self, entry);
       else
         pcq_engine_remove (self->engine, entry->job);
     }
   removal_free (removal);
-
-  if (dismiss && toast != NULL)
-    adw_toast_dismiss (toast);
 }
 
 static void
@@ -1341,9 +1345,13 @@ undo_removal (PcqWindow *self)
   if (removal == NULL)
     return;
 
-  if (removal->kind == REMOVAL_CANCEL)
-    for (guint i = 0; i < removal->entries->len; i++)
-      undo_cancel (self, g_ptr_array_index (removal->entries, i));
+  for (guint i = 0; i < removal->entries->len; i++)
+    {
+      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
+
+      if (entry->kind == REMOVAL_CANCEL)
+        undo_cancel (self, entry);
+    }
   removal_free (removal);
 }
 
@@ -1360,29 +1368,27 @@ removal_toast_dismissed_cb (AdwToast  *toast,
                             PcqWindow *self)
 {
   if (self->removal != NULL && self->removal->toast == toast)
-    commit_removal (self, FALSE);
+    commit_removal (self);
 }
 
-/* One toast at a time, its count growing with each removal of the same
- * kind: toasts queue behind each other, and an Undo waiting behind
- * another toast would hold its tasks back for nothing. Another kind
- * commits the removal before it. */
+/* One toast at a time, its count growing with each removal or cancel
+ * while it is up: toasts queue behind each other, and an Undo waiting
+ * behind another toast would hold its tasks back for nothing. Undo
+ * takes back everything the toast counts. */
 static Removal *
-begin_removal (PcqWindow   *self,
-               RemovalKind  kind)
+begin_removal (PcqWindow *self)
 {
   Removal *removal;
 
-  if (self->removal != NULL && self->removal->kind == kind && self->removal->toast != NULL)
+  if (self->removal != NULL && self->removal->toast != NULL)
     return self->removal;
 
-  commit_removal (self, TRUE);
+  /* Its toast is gone without a "dismissed" (never, but be safe). */
+  commit_removal (self);
 
   removal = g_new0 (Removal, 1);
-  removal->kind = kind;
   removal->entries = g_ptr_array_new_with_free_func (removal_entry_free);
-  if (kind == REMOVAL_REMOVE)
-    removal->hidden = g_hash_table_new (NULL, NULL);
+  removal->hidden = g_hash_table_new (NULL, NULL);
   self->removal = removal;
   return removal;
 }
@@ -1394,8 +1400,7 @@ show_removal (PcqWindow *self)
   g_autofree char *title = removal_title (removal);
   AdwToast *toast;
 
-  if (removal->hidden != NULL)
-    update_filter (self);
+  update_filter (self);
 
   g_free (self->last_toast);
   self->last_toast = g_strdup (title);
@@ -1403,14 +1408,14 @@ show_removal (PcqWindow *self)
   if (removal->toast != NULL)
     {
       adw_toast_set_title (removal->toast, title);
+      /* Added again: its time starts again (the overlay takes a ref). */
+      adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (removal->toast));
       return;
     }
 
   toast = adw_toast_new (title);
   adw_toast_set_button_label (toast, _("_Undo"));
   adw_toast_set_timeout (toast, 10);
-  /* In front of a toast that only tells something. */
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   g_signal_connect_object (toast, "button-clicked", G_CALLBACK (removal_toast_undo_cb), self, 0);
   g_signal_connect_object (toast, "dismissed", G_CALLBACK (removal_toast_dismissed_cb), self, 0);
   g_set_weak_pointer (&removal->toast, toast);
@@ -1418,25 +1423,27 @@ show_removal (PcqWindow *self)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
-static gboolean
-removal_has (Removal *removal,
-             PcqJob  *job)
+static RemovalEntry *
+removal_find (Removal *removal,
+              PcqJob  *job)
 {
   for (guint i = 0; i < removal->entries->len; i++)
     if (((RemovalEntry *) g_ptr_array_index (removal->entries, i))->job == job)
-      return TRUE;
-  return FALSE;
+      return g_ptr_array_index (removal->entries, i);
+  return NULL;
 }
 
 static RemovalEntry *
-removal_add (Removal *removal,
-             PcqJob  *job)
+removal_add (Removal     *removal,
+             PcqJob      *job,
+             RemovalKind  kind)
 {
   RemovalEntry *entry = g_new0 (RemovalEntry, 1);
 
   entry->job = g_object_ref (job);
+  entry->kind = kind;
   g_ptr_array_add (removal->entries, entry);
-  if (removal->hidden != NULL)
+  if (kind == REMOVAL_REMOVE)
     g_hash_table_add (removal->hidden, job);
   return entry;
 }
@@ -1459,14 +1466,22 @@ _pcq_window_remove_jobs (PcqWindow *self,
 
   g_return_val_if_fail (PCQ_IS_WINDOW (self), 0);
 
-  removal = begin_removal (self, REMOVAL_REMOVE);
+  removal = begin_removal (self);
   for (guint i = 0; i < jobs->len; i++)
     {
       PcqJob *job = g_ptr_array_index (jobs, i);
+      RemovalEntry *entry = removal_find (removal, job);
 
-      if (g_hash_table_contains (removal->hidden, job))
+      if (entry != NULL && entry->kind == REMOVAL_REMOVE)
         continue;
-      removal_add (removal, job);
+      if (entry != NULL)
+        {
+          /* Cancelled, then removed: both, when the toast goes. */
+          entry->kind = REMOVAL_REMOVE;
+          g_hash_table_add (removal->hidden, job);
+        }
+      else
+        removal_add (removal, job, REMOVAL_REMOVE);
       n_added++;
     }
 
@@ -1498,8 +1513,7 @@ _pcq_window_cancel_job (PcqWindow *self,
 
   if (state != PCQ_JOB_QUEUED && state != PCQ_JOB_ACTIVE && state != PCQ_JOB_PAUSED)
     return FALSE;
-  if (self->removal != NULL && self->removal->kind == REMOVAL_CANCEL &&
-      removal_has (self->removal, job))
+  if (self->removal != NULL && removal_find (self->removal, job) != NULL)
     return FALSE;
 
   resume = state != PCQ_JOB_PAUSED && pcq_engine_pause_job (self->engine, job);
@@ -1510,7 +1524,7 @@ _pcq_window_cancel_job (PcqWindow *self,
       return TRUE;
     }
 
-  entry = removal_add (begin_removal (self, REMOVAL_CANCEL), job);
+  entry = removal_add (begin_removal (self), job, REMOVAL_CANCEL);
   entry->resume = resume;
   /* A queued task pauses at once; a running one when its worker stops. */
   entry->seen_paused = pcq_job_get_state (job) == PCQ_JOB_PAUSED;
@@ -1519,15 +1533,6 @@ _pcq_window_cancel_job (PcqWindow *self,
                                              G_CALLBACK (cancel_entry_state_cb), entry);
   show_removal (self);
   return TRUE;
-}
-
-/* Closing or quitting while a toast is up: what it said is done. */
-void
-_pcq_window_commit_removal (PcqWindow *self)
-{
-  g_return_if_fail (PCQ_IS_WINDOW (self));
-
-  commit_removal (self, TRUE);
 }
 
 static void
@@ -1676,7 +1681,7 @@ retry_failed_action (GtkWidget  *widget,
       PcqJobState state = pcq_job_get_state (job);
 
       if ((state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED) &&
-          !(self->removal != NULL && removal_has (self->removal, job)))
+          !(self->removal != NULL && removal_find (self->removal, job) != NULL))
         g_ptr_array_add (jobs, g_steal_pointer (&job));
     }
 
@@ -1973,6 +1978,10 @@ begin_shutdown (PcqWindow       *self,
   else
     return;
 
+  /* Closing or quitting with a toast up: what it said is done (the
+   * store hears of it before it closes). */
+  commit_removal (self);
+
   /* Whatever happens now, no new work comes in. */
   set_accepting_tasks (self, FALSE);
   destroy_close_dialog (self);
@@ -2141,9 +2150,6 @@ pcq_window_close_request (GtkWindow *window)
   PcqWindow *self = PCQ_WINDOW (window);
   guint n_active;
   guint n_queued;
-
-  /* Closing is going away from the toast: what it said is done. */
-  commit_removal (self, TRUE);
 
   switch (self->close_state)
     {
@@ -2396,7 +2402,7 @@ pcq_window_dispose (GObject *object)
     }
 
   if (self->engine != NULL)
-    commit_removal (self, FALSE);
+    commit_removal (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 

@@ -412,20 +412,47 @@ waits_for_network (PcqWindow *self,
   return n_queued > 0 && n_active == 0 && !paused && pcq_engine_get_network_held (self->engine);
 }
 
+/* Rows hidden until their toast goes away are not counted: the counts
+ * say what the list shows. */
+static void
+count_hidden (PcqWindow *self,
+              guint      hidden[PCQ_JOB_PAUSED + 1])
+{
+  GHashTableIter iter;
+  gpointer job;
+
+  memset (hidden, 0, sizeof (guint) * (PCQ_JOB_PAUSED + 1));
+  if (self->removal == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->removal->hidden);
+  while (g_hash_table_iter_next (&iter, &job, NULL))
+    hidden[pcq_job_get_state (job)]++;
+}
+
 static void
 update_counts (PcqWindow *self)
 {
   g_autofree char *subtitle = NULL;
+  guint hidden[PCQ_JOB_PAUSED + 1];
   gboolean paused = pcq_engine_get_paused (self->engine);
-  guint n_queued = pcq_engine_get_n_queued (self->engine);
-  guint n_active = pcq_engine_get_n_active (self->engine);
-  guint n_paused = pcq_engine_get_n_paused (self->engine);
-  guint n_done = pcq_engine_get_n_done (self->engine);
-  guint n_failed = pcq_engine_get_n_failed (self->engine);
-  guint n_cancelled = pcq_engine_get_n_cancelled (self->engine);
+  guint n_queued;
+  guint n_active;
+  guint n_paused;
+  guint n_done;
+  guint n_failed;
+  guint n_cancelled;
   guint64 rate = pcq_engine_get_bytes_per_second (self->engine);
   guint pending_active;
   guint pending_queued;
+
+  count_hidden (self, hidden);
+  n_queued = pcq_engine_get_n_queued (self->engine) - hidden[PCQ_JOB_QUEUED];
+  n_active = pcq_engine_get_n_active (self->engine) - hidden[PCQ_JOB_ACTIVE];
+  n_paused = pcq_engine_get_n_paused (self->engine) - hidden[PCQ_JOB_PAUSED];
+  n_done = pcq_engine_get_n_done (self->engine) - hidden[PCQ_JOB_DONE];
+  n_failed = pcq_engine_get_n_failed (self->engine) - hidden[PCQ_JOB_FAILED];
+  n_cancelled = pcq_engine_get_n_cancelled (self->engine) - hidden[PCQ_JOB_CANCELLED];
 
   subtitle = pcq_format_counts (paused, n_queued, n_active, n_paused, n_done, n_failed,
                                 n_cancelled);
@@ -444,7 +471,8 @@ update_counts (PcqWindow *self)
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
-  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)));
+  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
+                                    (self->removal ? g_hash_table_size (self->removal->hidden) : 0));
   /* The Active filter shows what is not finished: paused tasks too. */
   set_count_label (self->active_count, n_queued + n_active + n_paused);
   set_count_label (self->finished_count, n_done);
@@ -1310,7 +1338,10 @@ steal_removal (PcqWindow *self)
   Removal *removal = g_steal_pointer (&self->removal);
 
   if (removal != NULL && g_hash_table_size (removal->hidden) > 0)
-    update_filter (self);
+    {
+      update_filter (self);
+      update_counts (self);
+    }
   return removal;
 }
 
@@ -1401,6 +1432,7 @@ show_removal (PcqWindow *self)
   AdwToast *toast;
 
   update_filter (self);
+  update_counts (self);
 
   g_free (self->last_toast);
   self->last_toast = g_strdup (title);

@@ -793,6 +793,10 @@ test_remove_undo (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.remove-selected", NULL);
   g_assert_true (_pcq_window_get_last_toast_object (f->window) == toast);
   g_assert_cmpstr (adw_toast_get_title (toast), ==, "2 tasks removed");
+  /* The counts say what the list shows. */
+  g_assert_true (subtitle_is (f, "1 done"));
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "all"), ==, "1");
+  g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "finished"), ==, "1");
   maybe_shoot (f, "toast-removed");
   g_assert_cmpuint (n_shown (f), ==, 1);
   g_assert_cmpuint (n_jobs (f), ==, 3);

@@ -902,27 +902,6 @@ test_cancel_undo (Fixture       *f,
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
 }
 
-/* Undo pressed before the worker has even stopped: it resumes once it
- * has. */
-static void
-test_cancel_undo_at_once (Fixture       *f,
-                          gconstpointer  data)
-{
-  g_autofree char *url = pcq_test_server_url (f->server,
-                                              "/flaky/ui/cn.bin?fail=1&mode=slow&etag=1&size=100000&seed=6");
-  PcqJobRow *row = NULL;
-  PcqJob *job;
-
-  set_entry (f, url);
-  activate_entry (f);
-  job = job_at (f, 0);
-  PCQ_TEST_WAIT_FOR (job_has_bytes (job) && (row = row_for_job (f, job)) != NULL, WAIT_MS);
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.cancel", NULL));
-  undo_toast (f);
-  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE), WAIT_MS);
-}
-
 /* Retry All Failed and Clear Failed: the failed and cancelled ones,
  * every one at once. */
 static void
@@ -2435,7 +2414,6 @@ main (int    argc,
   ADD ("/pcq/window/remove-undo", test_remove_undo);
   ADD ("/pcq/window/clear-finished-undo", test_clear_finished_undo);
   ADD ("/pcq/window/cancel-undo", test_cancel_undo);
-  ADD ("/pcq/window/cancel-undo-at-once", test_cancel_undo_at_once);
   ADD ("/pcq/window/retry-clear-failed", test_retry_clear_failed);
   ADD ("/pcq/window/removal-kinds", test_removal_kinds);
   ADD ("/pcq/window/open-files", test_open_files);

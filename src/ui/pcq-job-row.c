@@ -43,6 +43,7 @@ struct _PcqJobRow
   gint64          pulse_time;
   guint           pulse_source;   /* while waiting for a first byte */
   guint           detail_source;  /* a detail update held back, due later */
+  guint           guard_source;   /* the round button changed under the pointer */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -483,6 +484,29 @@ update_note (PcqJobRow *self)
   gtk_widget_set_visible (self->note_label, TRUE);
 }
 
+static gboolean
+guard_done_cb (gpointer user_data)
+{
+  PcqJobRow *self = user_data;
+
+  self->guard_source = 0;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->action_button), TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* The round button of a task that changed state under the pointer
+ * (Pause became Resume, Cancel made it Retry) does nothing for a
+ * moment: the second click of a double click must not undo the first
+ * or start the download again. */
+static void
+guard_action_button (PcqJobRow *self)
+{
+  g_clear_handle_id (&self->guard_source, g_source_remove);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->action_button), FALSE);
+  self->guard_source = g_timeout_add (PCQ_JOB_ROW_BUTTON_GUARD_MS, guard_done_cb, self);
+  g_source_set_name_by_id (self->guard_source, "[pcq] row button guard");
+}
+
 static void
 set_action_button (PcqJobRow  *self,
                    const char *action,
@@ -493,6 +517,11 @@ set_action_button (PcqJobRow  *self,
   if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (self->action_button)), action) == 0 &&
       g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->action_button)), tooltip) == 0)
     return;
+
+  /* The same task as before, shown with its button (not a row bound
+   * afresh, as the list scrolls). */
+  if (self->shown >= 0 && gtk_widget_get_visible (GTK_WIDGET (self->action_button)))
+    guard_action_button (self);
 
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->action_button), action);
   gtk_button_set_icon_name (self->action_button, icon_name);
@@ -656,10 +685,11 @@ cancel_action (GtkWidget  *widget,
                GVariant   *param)
 {
   PcqJobRow *self = PCQ_JOB_ROW (widget);
-  PcqEngine *engine = get_engine (self);
+  GtkRoot *root = gtk_widget_get_root (widget);
 
-  if (engine != NULL && self->job != NULL)
-    pcq_engine_cancel (engine, self->job);
+  /* Through the window: it can be undone until its toast goes away. */
+  if (PCQ_IS_WINDOW (root) && self->job != NULL)
+    _pcq_window_cancel_job (PCQ_WINDOW (root), self->job);
 }
 
 static void
@@ -717,11 +747,15 @@ remove_action (GtkWidget  *widget,
 {
   PcqJobRow *self = PCQ_JOB_ROW (widget);
   g_autoptr(PcqJob) job = self->job ? g_object_ref (self->job) : NULL;
-  PcqEngine *engine = get_engine (self);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
 
-  /* Removing it unbinds this row: hold the job until we are done. */
-  if (engine != NULL && job != NULL)
-    pcq_engine_remove (engine, job);
+  /* Hiding it unbinds this row: hold the job until we are done. */
+  if (PCQ_IS_WINDOW (root) && job != NULL)
+    {
+      g_ptr_array_add (jobs, job);
+      _pcq_window_remove_jobs (PCQ_WINDOW (root), jobs);
+    }
 }
 
 static void
@@ -973,6 +1007,8 @@ pcq_job_row_set_job (PcqJobRow *self,
 
   g_signal_group_set_target (self->job_signals, job);
   update_name (self);
+  g_clear_handle_id (&self->guard_source, g_source_remove);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->action_button), TRUE);
   self->shown = -2;  /* another job: show everything afresh */
   update_state (self);
 
@@ -1096,6 +1132,7 @@ pcq_job_row_dispose (GObject *object)
     g_signal_group_set_target (self->job_signals, NULL);
   g_clear_handle_id (&self->pulse_source, g_source_remove);
   g_clear_handle_id (&self->detail_source, g_source_remove);
+  g_clear_handle_id (&self->guard_source, g_source_remove);
   g_clear_object (&self->job);
   g_clear_pointer (&self->context_popover, gtk_widget_unparent);
 

@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 
 #define PCQ_TYPE_JOB_ROW (pcq_job_row_get_type ())
 
+/* How long the round button ignores clicks after it changed */
+#define PCQ_JOB_ROW_BUTTON_GUARD_MS 1000
+
 G_DECLARE_FINAL_TYPE (PcqJobRow, pcq_job_row, PCQ, JOB_ROW, GtkWidget)
 
 PcqJob     *pcq_job_row_get_job         (PcqJobRow *self);

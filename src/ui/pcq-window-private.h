@@ -15,11 +15,15 @@ G_BEGIN_DECLS
 
 /* For the row and the tests. */
 PcqEngine  *_pcq_window_get_engine       (PcqWindow  *self);
-void        _pcq_window_retry_job        (PcqWindow  *self,
+gboolean    _pcq_window_retry_job        (PcqWindow  *self,
                                           PcqJob     *job);
 void        _pcq_window_open_job         (PcqWindow  *self,
                                           PcqJob     *job,
                                           gboolean    in_folder);
+guint       _pcq_window_remove_jobs     (PcqWindow  *self,
+                                         GPtrArray  *jobs);
+gboolean    _pcq_window_cancel_job      (PcqWindow  *self,
+                                         PcqJob     *job);
 AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 

@@ -105,6 +105,30 @@ typedef struct
   guint           n_bad;
 } Feed;
 
+/* Removed or cancelled tasks that Undo can bring back: nothing
+ * reaches the engine (and the store) until the toast goes away. */
+typedef enum
+{
+  REMOVAL_REMOVE,  /* hidden from the list until then */
+  REMOVAL_CANCEL,  /* paused until then: the part file stays */
+} RemovalKind;
+
+typedef struct
+{
+  PcqJob      *job;
+  RemovalKind  kind;
+  gulong       state_handler;
+  gboolean  resume;       /* Cancel paused it: Undo resumes it */
+  gboolean  seen_paused;  /* it stopped as paused since */
+} RemovalEntry;
+
+typedef struct
+{
+  AdwToast    *toast;     /* weak */
+  GPtrArray   *entries;   /* RemovalEntry */
+  GHashTable  *hidden;    /* PcqJob set: the REMOVAL_REMOVE ones */
+} Removal;
+
 struct _PcqWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -133,6 +157,8 @@ struct _PcqWindow
 
   GQueue                feeds;
   guint                 feed_source;
+
+  Removal              *removal;  /* the one a toast can still undo */
 
   /* Template children */
   AdwWindowTitle       *window_title;
@@ -395,21 +421,48 @@ waits_for_network (PcqWindow *self,
   return n_queued > 0 && n_active == 0 && !paused && pcq_engine_get_network_held (self->engine);
 }
 
+/* Rows hidden until their toast goes away are not counted: the counts
+ * say what the list shows. */
+static void
+count_hidden (PcqWindow *self,
+              guint      hidden[PCQ_JOB_PAUSED + 1])
+{
+  GHashTableIter iter;
+  gpointer job;
+
+  memset (hidden, 0, sizeof (guint) * (PCQ_JOB_PAUSED + 1));
+  if (self->removal == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->removal->hidden);
+  while (g_hash_table_iter_next (&iter, &job, NULL))
+    hidden[pcq_job_get_state (job)]++;
+}
+
 static void
 update_counts (PcqWindow *self)
 {
   g_autofree char *subtitle = NULL;
+  guint hidden[PCQ_JOB_PAUSED + 1];
   gboolean paused = pcq_engine_get_paused (self->engine);
-  guint n_queued = pcq_engine_get_n_queued (self->engine);
-  guint n_active = pcq_engine_get_n_active (self->engine);
-  guint n_done = pcq_engine_get_n_done (self->engine);
-  /* The groups of filter_for_state(). */
-  guint n_queued_group = n_queued + pcq_engine_get_n_paused (self->engine);
-  guint n_failed_group = pcq_engine_get_n_failed (self->engine) +
-                         pcq_engine_get_n_cancelled (self->engine);
+  guint n_queued;
+  guint n_active;
+  guint n_done;
+  guint n_queued_group;
+  guint n_failed_group;
   guint64 rate = pcq_engine_get_bytes_per_second (self->engine);
   guint pending_active;
   guint pending_queued;
+
+  /* Rows waiting for their undo toast to go away are not counted. */
+  count_hidden (self, hidden);
+  n_queued = pcq_engine_get_n_queued (self->engine) - hidden[PCQ_JOB_QUEUED];
+  n_active = pcq_engine_get_n_active (self->engine) - hidden[PCQ_JOB_ACTIVE];
+  n_done = pcq_engine_get_n_done (self->engine) - hidden[PCQ_JOB_DONE];
+  /* The groups of filter_for_state(). */
+  n_queued_group = n_queued + pcq_engine_get_n_paused (self->engine) - hidden[PCQ_JOB_PAUSED];
+  n_failed_group = pcq_engine_get_n_failed (self->engine) - hidden[PCQ_JOB_FAILED] +
+                   pcq_engine_get_n_cancelled (self->engine) - hidden[PCQ_JOB_CANCELLED];
 
   subtitle = pcq_format_counts (paused, n_queued_group, n_active, n_done, n_failed_group);
   if (waits_for_network (self, n_queued, n_active, paused))
@@ -427,7 +480,8 @@ update_counts (PcqWindow *self)
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
-  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)));
+  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
+                                    (self->removal ? g_hash_table_size (self->removal->hidden) : 0));
   set_count_label (self->queued_count, n_queued_group);
   set_count_label (self->running_count, n_active);
   set_count_label (self->finished_count, n_done);
@@ -583,7 +637,25 @@ filter_func (gpointer item,
 {
   PcqWindow *self = user_data;
 
-  return filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
+  if (self->removal != NULL && g_hash_table_contains (self->removal->hidden, item))
+    return FALSE;
+
+  return self->filter_kind == FILTER_ALL ||
+         filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
+}
+
+/* No filter at all when everything is shown: the cheapest list. */
+static void
+update_filter (PcqWindow *self)
+{
+  gboolean hiding = self->removal != NULL && g_hash_table_size (self->removal->hidden) > 0;
+
+  if (self->filter_kind == FILTER_ALL && !hiding)
+    gtk_filter_list_model_set_filter (self->filter_model, NULL);
+  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
+    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
+  else
+    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
 }
 
 static void
@@ -596,12 +668,7 @@ set_filter_kind (PcqWindow  *self,
   self->filter_kind = kind;
   pcq_job_relay_set_enabled (self->relay, kind != FILTER_ALL);
 
-  if (kind == FILTER_ALL)
-    gtk_filter_list_model_set_filter (self->filter_model, NULL);
-  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
-    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
-  else
-    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_filter (self);
 
   update_status_page (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
@@ -1168,6 +1235,354 @@ dup_selected_job (PcqWindow *self,
   return g_list_model_get_item (G_LIST_MODEL (self->selection), selected);
 }
 
+/* ---- removals that can be undone ----------------------------------- */
+
+static void
+removal_entry_free (gpointer data)
+{
+  RemovalEntry *entry = data;
+
+  g_clear_signal_handler (&entry->state_handler, entry->job);
+  g_object_unref (entry->job);
+  g_free (entry);
+}
+
+static void
+removal_free (Removal *removal)
+{
+  g_clear_weak_pointer (&removal->toast);
+  g_ptr_array_unref (removal->entries);
+  g_hash_table_unref (removal->hidden);
+  g_free (removal);
+}
+
+static char *
+removal_title (Removal *removal)
+{
+  guint n_removed = g_hash_table_size (removal->hidden);
+  guint n_cancelled = removal->entries->len - n_removed;
+  g_autofree char *removed = NULL;
+  g_autofree char *cancelled = NULL;
+
+  removed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task removed",
+                                          "%u tasks removed", n_removed), n_removed);
+  cancelled = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task cancelled",
+                                            "%u tasks cancelled", n_cancelled), n_cancelled);
+  if (n_cancelled == 0)
+    return g_steal_pointer (&removed);
+  if (n_removed == 0)
+    return g_steal_pointer (&cancelled);
+  /* Translators: both counts, as in “2 tasks removed · 1 task cancelled” */
+  return g_strdup_printf (_("%s · %s"), removed, cancelled);
+}
+
+/* A task resumed by hand while its Cancel could still be undone is the
+ * user's again: the toast going away does not cancel it. */
+static void
+cancel_entry_state_cb (PcqJob       *job,
+                       GParamSpec   *pspec,
+                       RemovalEntry *entry)
+{
+  if (pcq_job_get_state (job) == PCQ_JOB_PAUSED)
+    entry->seen_paused = TRUE;
+}
+
+static gboolean
+resume_idle_cb (gpointer user_data)
+{
+  GPtrArray *pair = user_data;  /* engine, job */
+
+  pcq_engine_resume_job (g_ptr_array_index (pair, 0), g_ptr_array_index (pair, 1));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+resume_when_paused_cb (PcqJob     *job,
+                       GParamSpec *pspec,
+                       PcqWindow  *self)
+{
+  PcqJobState state = pcq_job_get_state (job);
+  GPtrArray *pair;
+
+  if (state == PCQ_JOB_ACTIVE)
+    return;
+
+  g_signal_handlers_disconnect_by_func (job, resume_when_paused_cb, self);
+  if (state != PCQ_JOB_PAUSED)
+    return;
+
+  /* Not from inside the engine's own state change: it is still taking
+   * the old run apart. */
+  pair = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (pair, g_object_ref (self->engine));
+  g_ptr_array_add (pair, g_object_ref (job));
+  g_idle_add_full (G_PRIORITY_DEFAULT, resume_idle_cb, pair, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+undo_cancel (PcqWindow    *self,
+             RemovalEntry *entry)
+{
+  if (!entry->resume)
+    return;
+
+  /* Undo came before the worker stopped: resume it once it has. */
+  if (pcq_job_get_state (entry->job) == PCQ_JOB_ACTIVE && !entry->seen_paused)
+    g_signal_connect_object (entry->job, "notify::state",
+                             G_CALLBACK (resume_when_paused_cb), self, 0);
+  else
+    pcq_engine_resume_job (self->engine, entry->job);
+}
+
+static void
+commit_cancel (PcqWindow    *self,
+               RemovalEntry *entry)
+{
+  PcqJobState state = pcq_job_get_state (entry->job);
+
+  /* Still pausing, or paused: cancelled for real, the part removed. */
+  if (state == PCQ_JOB_PAUSED ||
+      ((state == PCQ_JOB_ACTIVE || state == PCQ_JOB_QUEUED) && !entry->seen_paused))
+    pcq_engine_cancel (self->engine, entry->job);
+}
+
+/* Takes the removal off the window before acting: the engine's changes
+ * refilter the list, and the toast's "dismissed" must find nothing. */
+static Removal *
+steal_removal (PcqWindow *self)
+{
+  Removal *removal = g_steal_pointer (&self->removal);
+
+  if (removal != NULL && g_hash_table_size (removal->hidden) > 0)
+    {
+      update_filter (self);
+      update_counts (self);
+    }
+  return removal;
+}
+
+/* The toast is left alone: libadwaita 1.2 frees a toast dismissed
+ * while it still slides in (its show animation outlives the hide one)
+ * and then crashes; its Undo does nothing once this has run. */
+static void
+commit_removal (PcqWindow *self)
+{
+  Removal *removal = steal_removal (self);
+
+  if (removal == NULL)
+    return;
+
+  for (guint i = 0; i < removal->entries->len; i++)
+    {
+      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
+
+      if (entry->kind == REMOVAL_CANCEL)
+        commit_cancel (self, entry);
+      else
+        pcq_engine_remove (self->engine, entry->job);
+    }
+  removal_free (removal);
+}
+
+static void
+undo_removal (PcqWindow *self)
+{
+  Removal *removal = steal_removal (self);
+
+  if (removal == NULL)
+    return;
+
+  for (guint i = 0; i < removal->entries->len; i++)
+    {
+      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
+
+      if (entry->kind == REMOVAL_CANCEL)
+        undo_cancel (self, entry);
+    }
+  removal_free (removal);
+}
+
+static void
+removal_toast_undo_cb (AdwToast  *toast,
+                       PcqWindow *self)
+{
+  if (self->removal != NULL && self->removal->toast == toast)
+    undo_removal (self);
+}
+
+static void
+removal_toast_dismissed_cb (AdwToast  *toast,
+                            PcqWindow *self)
+{
+  if (self->removal != NULL && self->removal->toast == toast)
+    commit_removal (self);
+}
+
+/* One toast at a time, its count growing with each removal or cancel
+ * while it is up: toasts queue behind each other, and an Undo waiting
+ * behind another toast would hold its tasks back for nothing. Undo
+ * takes back everything the toast counts. */
+static Removal *
+begin_removal (PcqWindow *self)
+{
+  Removal *removal;
+
+  if (self->removal != NULL && self->removal->toast != NULL)
+    return self->removal;
+
+  /* Its toast is gone without a "dismissed" (never, but be safe). */
+  commit_removal (self);
+
+  removal = g_new0 (Removal, 1);
+  removal->entries = g_ptr_array_new_with_free_func (removal_entry_free);
+  removal->hidden = g_hash_table_new (NULL, NULL);
+  self->removal = removal;
+  return removal;
+}
+
+static void
+show_removal (PcqWindow *self)
+{
+  Removal *removal = self->removal;
+  g_autofree char *title = removal_title (removal);
+  AdwToast *toast;
+
+  update_filter (self);
+  update_counts (self);
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
+
+  if (removal->toast != NULL)
+    {
+      adw_toast_set_title (removal->toast, title);
+      /* Added again: its time starts again (the overlay takes a ref). */
+      adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (removal->toast));
+      return;
+    }
+
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_timeout (toast, 10);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (removal_toast_undo_cb), self, 0);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (removal_toast_dismissed_cb), self, 0);
+  g_set_weak_pointer (&removal->toast, toast);
+  g_set_weak_pointer (&self->last_toast_object, toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static RemovalEntry *
+removal_find (Removal *removal,
+              PcqJob  *job)
+{
+  for (guint i = 0; i < removal->entries->len; i++)
+    if (((RemovalEntry *) g_ptr_array_index (removal->entries, i))->job == job)
+      return g_ptr_array_index (removal->entries, i);
+  return NULL;
+}
+
+static RemovalEntry *
+removal_add (Removal     *removal,
+             PcqJob      *job,
+             RemovalKind  kind)
+{
+  RemovalEntry *entry = g_new0 (RemovalEntry, 1);
+
+  entry->job = g_object_ref (job);
+  entry->kind = kind;
+  g_ptr_array_add (removal->entries, entry);
+  if (kind == REMOVAL_REMOVE)
+    g_hash_table_add (removal->hidden, job);
+  return entry;
+}
+
+/**
+ * _pcq_window_remove_jobs:
+ * @jobs: (element-type PcqJob): what to take off the list
+ *
+ * Hides @jobs from the list at once; the engine and the store forget
+ * them when the toast goes away, unless Undo is pressed.
+ *
+ * Returns: how many were not already on their way out
+ */
+guint
+_pcq_window_remove_jobs (PcqWindow *self,
+                         GPtrArray *jobs)
+{
+  Removal *removal;
+  guint n_added = 0;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), 0);
+
+  removal = begin_removal (self);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (jobs, i);
+      RemovalEntry *entry = removal_find (removal, job);
+
+      if (entry != NULL && entry->kind == REMOVAL_REMOVE)
+        continue;
+      if (entry != NULL)
+        {
+          /* Cancelled, then removed: both, when the toast goes. */
+          entry->kind = REMOVAL_REMOVE;
+          g_hash_table_add (removal->hidden, job);
+        }
+      else
+        removal_add (removal, job, REMOVAL_REMOVE);
+      n_added++;
+    }
+
+  if (removal->entries->len == 0)
+    removal_free (steal_removal (self));
+  else
+    show_removal (self);
+
+  return n_added;
+}
+
+/**
+ * _pcq_window_cancel_job:
+ *
+ * Stops @job at once, as a pause does (its part file stays), and
+ * cancels it for real when the toast goes away; Undo resumes it.
+ *
+ * Returns: %FALSE if there was nothing to cancel
+ */
+gboolean
+_pcq_window_cancel_job (PcqWindow *self,
+                        PcqJob    *job)
+{
+  PcqJobState state = pcq_job_get_state (job);
+  RemovalEntry *entry;
+  gboolean resume;
+
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
+
+  if (state != PCQ_JOB_QUEUED && state != PCQ_JOB_ACTIVE && state != PCQ_JOB_PAUSED)
+    return FALSE;
+  if (self->removal != NULL && removal_find (self->removal, job) != NULL)
+    return FALSE;
+
+  resume = state != PCQ_JOB_PAUSED && pcq_engine_pause_job (self->engine, job);
+  if (state != PCQ_JOB_PAUSED && !resume)
+    {
+      /* It cannot pause (it is stopping already): no Undo for it. */
+      pcq_engine_cancel (self->engine, job);
+      return TRUE;
+    }
+
+  entry = removal_add (begin_removal (self), job, REMOVAL_CANCEL);
+  entry->resume = resume;
+  /* A queued task pauses at once; a running one when its worker stops. */
+  entry->seen_paused = pcq_job_get_state (job) == PCQ_JOB_PAUSED;
+  if (resume)
+    entry->state_handler = g_signal_connect (job, "notify::state",
+                                             G_CALLBACK (cancel_entry_state_cb), entry);
+  show_removal (self);
+  return TRUE;
+}
+
 static void
 remove_selected_action (GtkWidget  *widget,
                         const char *action_name,
@@ -1178,6 +1593,8 @@ remove_selected_action (GtkWidget  *widget,
   guint position = 0;
   guint n_items;
 
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+
   job = dup_selected_job (self, &position);
   if (job == NULL || !pcq_job_is_finished (job))
     {
@@ -1185,7 +1602,8 @@ remove_selected_action (GtkWidget  *widget,
       return;
     }
 
-  pcq_engine_remove (self->engine, job);
+  g_ptr_array_add (jobs, job);
+  _pcq_window_remove_jobs (self, jobs);
 
   /* Keep the keyboard where it was: on the next task. */
   n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
@@ -1249,6 +1667,29 @@ list_view_activate_cb (PcqWindow   *self,
     _pcq_window_open_job (self, job, FALSE);
 }
 
+/* Clear Finished, Clear Failed: every task in either state, at once. */
+static guint
+remove_in_states (PcqWindow   *self,
+                  PcqJobState  state1,
+                  PcqJobState  state2)
+{
+  GListModel *model = pcq_engine_get_jobs (self->engine);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      PcqJobState state = pcq_job_get_state (job);
+
+      if (state == state1 || state == state2)
+        g_ptr_array_add (jobs, g_steal_pointer (&job));
+    }
+
+  if (jobs->len == 0)
+    return 0;
+  return _pcq_window_remove_jobs (self, jobs);
+}
+
 static void
 clear_finished_action (GtkWidget  *widget,
                        const char *action_name,
@@ -1256,40 +1697,8 @@ clear_finished_action (GtkWidget  *widget,
 {
   PcqWindow *self = PCQ_WINDOW (widget);
 
-  pcq_engine_clear_finished (self->engine);
-}
-
-/* The jobs of one filter, held: acting on them changes the list. */
-static GPtrArray *
-dup_jobs_in (PcqWindow  *self,
-             FilterKind  kind)
-{
-  GListModel *jobs = pcq_engine_get_jobs (self->engine);
-  guint n_items = g_list_model_get_n_items (jobs);
-  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
-
-      if (filter_for_state (pcq_job_get_state (job)) == kind)
-        g_ptr_array_add (found, g_steal_pointer (&job));
-    }
-
-  return found;
-}
-
-/* Retry All Failed: what the Failed filter shows, failed or cancelled. */
-static void
-retry_failed_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(GPtrArray) failed = dup_jobs_in (self, FILTER_FAILED);
-
-  for (guint i = 0; i < failed->len; i++)
-    _pcq_window_retry_job (self, g_ptr_array_index (failed, i));
+  if (remove_in_states (self, PCQ_JOB_DONE, PCQ_JOB_DONE) == 0)
+    gtk_widget_error_bell (widget);
 }
 
 static void
@@ -1298,10 +1707,38 @@ clear_failed_action (GtkWidget  *widget,
                      GVariant   *param)
 {
   PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(GPtrArray) failed = dup_jobs_in (self, FILTER_FAILED);
 
-  for (guint i = 0; i < failed->len; i++)
-    pcq_engine_remove (self->engine, g_ptr_array_index (failed, i));
+  if (remove_in_states (self, PCQ_JOB_FAILED, PCQ_JOB_CANCELLED) == 0)
+    gtk_widget_error_bell (widget);
+}
+
+static void
+retry_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  GListModel *model = pcq_engine_get_jobs (self->engine);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_retried = 0;
+
+  /* Gathered first: a retry changes the counts, and the list with them. */
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      PcqJobState state = pcq_job_get_state (job);
+
+      if ((state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED) &&
+          !(self->removal != NULL && removal_find (self->removal, job) != NULL))
+        g_ptr_array_add (jobs, g_steal_pointer (&job));
+    }
+
+  for (guint i = 0; i < jobs->len; i++)
+    if (_pcq_window_retry_job (self, g_ptr_array_index (jobs, i)))
+      n_retried++;
+
+  if (n_retried == 0)
+    gtk_widget_error_bell (widget);
 }
 
 static void
@@ -1312,13 +1749,8 @@ cancel_selected_action (GtkWidget  *widget,
   PcqWindow *self = PCQ_WINDOW (widget);
   g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
 
-  if (job == NULL || pcq_job_is_finished (job))
-    {
-      gtk_widget_error_bell (widget);
-      return;
-    }
-
-  pcq_engine_cancel (self->engine, job);
+  if (job == NULL || !_pcq_window_cancel_job (self, job))
+    gtk_widget_error_bell (widget);
 }
 
 static void
@@ -1348,16 +1780,24 @@ focus_entry_action (GtkWidget  *widget,
   gtk_widget_grab_focus (GTK_WIDGET (self->entry));
 }
 
-void
+/**
+ * _pcq_window_retry_job:
+ *
+ * Returns: %FALSE if @job could not be retried
+ */
+gboolean
 _pcq_window_retry_job (PcqWindow *self,
                        PcqJob    *job)
 {
-  g_return_if_fail (PCQ_IS_WINDOW (self));
-  g_return_if_fail (PCQ_IS_JOB (job));
+  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  if (!pcq_engine_retry (self->engine, job))
+    return FALSE;
 
   /* The job moves from Failed to Queued: tell the filter. */
-  if (pcq_engine_retry (self->engine, job))
-    pcq_job_relay_job_changed (self->relay, job);
+  pcq_job_relay_job_changed (self->relay, job);
+  return TRUE;
 }
 
 /* ---- open and show in folder --------------------------------------- */
@@ -1619,6 +2059,10 @@ begin_shutdown (PcqWindow       *self,
     }
   else
     return;
+
+  /* Closing or quitting with a toast up: what it said is done (the
+   * store hears of it before it closes). */
+  commit_removal (self);
 
   /* Whatever happens now, no new work comes in. */
   set_accepting_tasks (self, FALSE);
@@ -2040,6 +2484,9 @@ pcq_window_dispose (GObject *object)
       gtk_window_destroy (dialog);
     }
 
+  if (self->engine != NULL)
+    commit_removal (self);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 
   g_clear_object (&self->filter_model);
@@ -2196,12 +2643,12 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.clear-finished", NULL, clear_finished_action);
   gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
   gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-failed", NULL, clear_failed_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
   gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
   gtk_widget_class_install_action (widget_class, "win.pause-selected", NULL, pause_selected_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-selected", NULL, cancel_selected_action);
   gtk_widget_class_install_action (widget_class, "win.retry-selected", NULL, retry_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
-  gtk_widget_class_install_action (widget_class, "win.clear-failed", NULL, clear_failed_action);
   gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
   gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
   gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,

@@ -43,5 +43,7 @@ gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,
                                            const char *filter);
+GtkWidget   *_pcq_window_get_filter_menu_button (PcqWindow *self);
+char        *_pcq_window_get_filter_menu_text (PcqWindow *self);
 
 G_END_DECLS

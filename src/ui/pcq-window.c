@@ -58,12 +58,23 @@ typedef enum
   FILTER_FAILED,    /* failed or cancelled: what Retry All Failed retries */
 } FilterKind;
 
+#define N_FILTERS (FILTER_FAILED + 1)
+
 static const char * const filter_names[] = {
   [FILTER_ALL] = "all",
   [FILTER_QUEUED] = "queued",
   [FILTER_RUNNING] = "running",
   [FILTER_FINISHED] = "finished",
   [FILTER_FAILED] = "failed",
+};
+
+/* As the buttons and the narrow window's menu say them. */
+static const char * const filter_titles[] = {
+  [FILTER_ALL] = N_("All"),
+  [FILTER_QUEUED] = N_("Queued"),
+  [FILTER_RUNNING] = N_("Running"),
+  [FILTER_FINISHED] = N_("Finished"),
+  [FILTER_FAILED] = N_("Failed"),
 };
 
 /* What the submit bar's text is: links (one per line), or one prompt. */
@@ -177,6 +188,9 @@ struct _PcqWindow
   GtkLabel             *running_count;
   GtkLabel             *finished_count;
   GtkLabel             *failed_count;
+  guint                 filter_counts[N_FILTERS];
+  GtkLabel             *filter_menu_title;
+  GtkLabel             *filter_menu_count;
   GtkLabel             *rate_label;
   GtkStack             *content_stack;
   GtkListView          *list_view;
@@ -235,15 +249,66 @@ _pcq_window_toast (PcqWindow  *self,
 
 /* ---- counts -------------------------------------------------------- */
 
+static GtkLabel *
+filter_count_label (PcqWindow  *self,
+                    FilterKind  kind)
+{
+  GtkLabel *labels[] = {
+    [FILTER_ALL] = self->all_count,
+    [FILTER_QUEUED] = self->queued_count,
+    [FILTER_RUNNING] = self->running_count,
+    [FILTER_FINISHED] = self->finished_count,
+    [FILTER_FAILED] = self->failed_count,
+  };
+
+  return labels[kind];
+}
+
 static void
-set_count_label (GtkLabel *label,
-                 guint     count)
+set_count_text (GtkLabel *label,
+                guint     count)
 {
   char text[16];
 
   g_snprintf (text, sizeof text, "%u", count);
-  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
-    gtk_label_set_text (label, text);
+  gtk_label_set_text (label, text);
+}
+
+/* The narrow window's filter button says the filter shown and its count. */
+static void
+update_filter_menu_button (PcqWindow *self)
+{
+  gtk_label_set_text (self->filter_menu_title, _(filter_titles[self->filter_kind]));
+  set_count_text (self->filter_menu_count, self->filter_counts[self->filter_kind]);
+}
+
+/* A filter's badge, and its button's name for screen readers, which do
+ * not read the badge as part of the button. */
+static void
+set_filter_count (PcqWindow  *self,
+                  FilterKind  kind,
+                  guint       count)
+{
+  GtkLabel *label = filter_count_label (self, kind);
+  g_autofree char *name = NULL;
+
+  if (self->filter_counts[kind] == count && *gtk_label_get_text (label) != '\0')
+    return;
+
+  self->filter_counts[kind] = count;
+  set_count_text (label, count);
+
+  /* Translators: a filter button's name for screen readers: the filter and the
+   * number of tasks it shows, as in “Queued: 3 tasks” */
+  name = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: %u task", "%s: %u tasks", count),
+                          _(filter_titles[kind]), count);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_ancestor (GTK_WIDGET (label),
+                                                                           GTK_TYPE_TOGGLE_BUTTON)),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  -1);
+
+  if (kind == self->filter_kind)
+    update_filter_menu_button (self);
 }
 
 /* Tasks the window would wait for: the running ones, and the queued
@@ -480,12 +545,13 @@ update_counts (PcqWindow *self)
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     adw_window_title_set_subtitle (self->window_title, subtitle);
 
-  set_count_label (self->all_count, g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
-                                    (self->removal ? g_hash_table_size (self->removal->hidden) : 0));
-  set_count_label (self->queued_count, n_queued_group);
-  set_count_label (self->running_count, n_active);
-  set_count_label (self->finished_count, n_done);
-  set_count_label (self->failed_count, n_failed_group);
+  set_filter_count (self, FILTER_ALL,
+                    g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
+                    (self->removal ? g_hash_table_size (self->removal->hidden) : 0));
+  set_filter_count (self, FILTER_QUEUED, n_queued_group);
+  set_filter_count (self, FILTER_RUNNING, n_active);
+  set_filter_count (self, FILTER_FINISHED, n_done);
+  set_filter_count (self, FILTER_FAILED, n_failed_group);
 
   if (n_active > 0 && rate > 0)
     {
@@ -671,6 +737,7 @@ set_filter_kind (PcqWindow  *self,
   update_filter (self);
 
   update_status_page (self);
+  update_filter_menu_button (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
 }
 
@@ -2393,19 +2460,25 @@ const char *
 _pcq_window_get_filter_label (PcqWindow  *self,
                               const char *filter)
 {
-  GtkLabel *labels[] = {
-    [FILTER_ALL] = self->all_count,
-    [FILTER_QUEUED] = self->queued_count,
-    [FILTER_RUNNING] = self->running_count,
-    [FILTER_FINISHED] = self->finished_count,
-    [FILTER_FAILED] = self->failed_count,
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (filter_names); i++)
+  for (guint i = 0; i < N_FILTERS; i++)
     if (g_strcmp0 (filter, filter_names[i]) == 0)
-      return gtk_label_get_text (labels[i]);
+      return gtk_label_get_text (filter_count_label (self, i));
 
   return NULL;
+}
+
+GtkWidget *
+_pcq_window_get_filter_menu_button (PcqWindow *self)
+{
+  return gtk_widget_get_ancestor (GTK_WIDGET (self->filter_menu_title), GTK_TYPE_MENU_BUTTON);
+}
+
+/* "Failed 1": what the narrow window's filter button says. */
+char *
+_pcq_window_get_filter_menu_text (PcqWindow *self)
+{
+  return g_strdup_printf ("%s %s", gtk_label_get_text (self->filter_menu_title),
+                          gtk_label_get_text (self->filter_menu_count));
 }
 
 /* ---- object -------------------------------------------------------- */
@@ -2630,6 +2703,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, running_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, finished_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, failed_count);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, filter_menu_title);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, filter_menu_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, rate_label);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, list_view);
@@ -2669,6 +2744,7 @@ pcq_window_init (PcqWindow *self)
   self->cancellable = g_cancellable_new ();
   self->launcher = pcq_launcher_new_for_session ();
   self->filter_kind = FILTER_ALL;
+  update_filter_menu_button (self);
   self->mode = MODE_DOWNLOAD;
   g_queue_init (&self->feeds);
   set_mode (self, MODE_DOWNLOAD);

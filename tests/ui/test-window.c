@@ -80,6 +80,10 @@ new_app (Fixture *f)
   g_settings_set_uint (settings, "retries", 1);
   g_settings_set_boolean (settings, "notify-when-finished", TRUE);
   g_settings_set_boolean (settings, "commit-results", FALSE);
+  /* The window keeps its size in the settings as it closes. */
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+  g_settings_reset (settings, "window-maximized");
 
   /* Not unique: tests run in parallel on one session bus. Each test
    * has its own queue store. */
@@ -964,6 +968,133 @@ maybe_shoot (Fixture    *f,
   file = g_strconcat (name, ".png", NULL);
   path = g_build_filename (dir, file, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+/* Every shown widget of @widget's tree lies inside the window: across
+ * always, and down too outside scrolled content. */
+static void
+assert_inside (GtkWidget *widget,
+               GtkWidget *window,
+               gboolean   scrolled)
+{
+  double width = gtk_widget_get_width (window);
+  double height = gtk_widget_get_height (window);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      graphene_rect_t bounds;
+
+      /* Popovers and dialogs are surfaces of their own. */
+      if (!gtk_widget_get_mapped (child) || GTK_IS_NATIVE (child))
+        continue;
+
+      /* One pixel of slack: the header bar reaches over the window's
+       * border by design. */
+      g_assert_true (gtk_widget_compute_bounds (child, window, &bounds));
+      if (bounds.origin.x < -1.5 || bounds.origin.x + bounds.size.width > width + 1.5 ||
+          (!scrolled && (bounds.origin.y < -1.5 ||
+                         bounds.origin.y + bounds.size.height > height + 1.5)))
+        g_error ("%s (%s) lies at %.0f,%.0f %.0f×%.0f, outside the %.0f×%.0f window",
+                 G_OBJECT_TYPE_NAME (child), gtk_widget_get_css_name (child),
+                 bounds.origin.x, bounds.origin.y, bounds.size.width, bounds.size.height,
+                 width, height);
+
+      /* An overlay scrollbar's slider grows past its trough on hover. */
+      if (!GTK_IS_SCROLLBAR (child))
+        assert_inside (child, window, scrolled || GTK_IS_SCROLLED_WINDOW (child));
+    }
+}
+
+/* A mapped window keeps its size when the default changes (Xvfb has no
+ * window manager to ask): shown again, it takes the new one. The
+ * default counts the decorations' margins, so a second try adds what
+ * the first one shows them to take. */
+static void
+resize_window (Fixture *f,
+               int      width,
+               int      height)
+{
+  GtkWidget *window = GTK_WIDGET (f->window);
+  int extra_width = 0;
+  int extra_height = 0;
+
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      gtk_widget_set_visible (window, FALSE);
+      gtk_widget_unrealize (window);
+      gtk_window_set_default_size (GTK_WINDOW (window), width + extra_width,
+                                   height + extra_height);
+      gtk_window_present (GTK_WINDOW (window));
+      PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (window) && gtk_widget_get_width (window) > 0,
+                         WAIT_MS);
+      extra_width = width + extra_width - gtk_widget_get_width (window);
+      extra_height = height + extra_height - gtk_widget_get_height (window);
+      if (gtk_widget_get_width (window) == width && gtk_widget_get_height (window) == height)
+        return;
+    }
+
+  g_error ("the window is %d×%d, not %d×%d", gtk_widget_get_width (window),
+           gtk_widget_get_height (window), width, height);
+}
+
+static gboolean
+filter_menu_says (Fixture    *f,
+                  const char *text)
+{
+  g_autofree char *shown = _pcq_window_get_filter_menu_text (f->window);
+
+  return g_strcmp0 (shown, text) == 0;
+}
+
+/* The HIG's smallest window, 360 × 294: the filters fold into one
+ * button, the kinds into icons, and nothing lies outside the window. */
+static void
+test_small_screen (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *ok = data_url (f, "a-rather-long-file-name-for-a-small-screen.bin", 100);
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/missing.bin");
+  g_autofree char *slow = slow_url (f, "slow.bin", 30);
+  g_autofree char *all = g_strdup_printf ("%s\n%s\n%s", ok, missing, slow);
+  GtkWidget *window = GTK_WIDGET (f->window);
+  GtkWidget *filter_button = _pcq_window_get_filter_menu_button (f->window);
+  int minimum;
+
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+  gtk_widget_measure (window, GTK_ORIENTATION_VERTICAL, 360, &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 294);
+
+  set_entry (f, all);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 0), PCQ_JOB_DONE) &&
+                     job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
+                     job_has_bytes (job_at (f, 2)), WAIT_MS);
+
+  /* Wide: the filter buttons, not the menu. */
+  resize_window (f, 900, 600);
+  g_assert_false (gtk_widget_get_mapped (filter_button));
+  assert_inside (window, window, FALSE);
+
+  resize_window (f, 360, 294);
+  g_assert_true (gtk_widget_get_mapped (filter_button));
+  assert_inside (window, window, FALSE);
+  maybe_shoot (f, "small-download");
+
+  /* The menu's filter is the window's, and the button says it. */
+  gtk_widget_activate_action (window, "win.filter", "s", "failed");
+  g_assert_true (filter_menu_says (f, "Failed 1"));
+  gtk_widget_activate_action (window, "win.filter", "s", "all");
+  g_assert_true (filter_menu_says (f, "All 3"));
+
+  gtk_widget_activate_action (window, "win.mode", "s", "ask");
+  pcq_test_spin (50);
+  assert_inside (window, window, FALSE);
+  maybe_shoot (f, "small-ask");
+
+  pcq_engine_cancel (f->engine, job_at (f, 2));
 }
 
 /* Remove from List and Delete hide the row at once; the engine and the
@@ -2633,6 +2764,7 @@ main (int    argc,
   ADD ("/pcq/window/pause-selected", test_pause_selected);
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
+  ADD ("/pcq/window/small-screen", test_small_screen);
   ADD ("/pcq/window/shortcuts", test_shortcuts);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/remove-undo", test_remove_undo);

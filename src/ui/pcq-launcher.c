@@ -110,6 +110,20 @@ pcq_launcher_new_for_session (void)
   return pcq_launcher_new (connection, g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS));
 }
 
+/**
+ * pcq_launcher_get_sandboxed:
+ *
+ * Returns: whether the launcher goes through the portals, as Pcq does
+ *   in a Flatpak (and only there)
+ */
+gboolean
+pcq_launcher_get_sandboxed (PcqLauncher *self)
+{
+  g_return_val_if_fail (PCQ_IS_LAUNCHER (self), FALSE);
+
+  return self->sandboxed;
+}
+
 static GAppLaunchContext *
 launch_context_for (GtkWindow *parent)
 {

@@ -26,6 +26,7 @@ G_DECLARE_FINAL_TYPE (PcqLauncher, pcq_launcher, PCQ, LAUNCHER, GObject)
 PcqLauncher *pcq_launcher_new                   (GDBusConnection      *connection,
                                                  gboolean              sandboxed);
 PcqLauncher *pcq_launcher_new_for_session       (void);
+gboolean     pcq_launcher_get_sandboxed         (PcqLauncher          *self);
 
 void         pcq_launcher_open_async            (PcqLauncher          *self,
                                                  GFile                *file,

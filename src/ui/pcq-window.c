@@ -2165,7 +2165,7 @@ request_background (PcqWindow *self)
   GDBusConnection *bus;
   GVariantBuilder options;
 
-  if (app == NULL || !g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+  if (app == NULL || !pcq_launcher_get_sandboxed (self->launcher))
     return;
 
   bus = g_application_get_dbus_connection (app);

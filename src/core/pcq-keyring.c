@@ -281,6 +281,7 @@ static GMutex lookup_lock;      /* one keyring lookup at a time */
 static GMutex store_lock;
 static GCond store_cond;
 static guint n_storing;         /* store_lock */
+static GThreadPool *store_pool; /* created under store_lock; lives as long as the process */
 
 struct _PcqBasicAuth
 {
@@ -387,8 +388,9 @@ typedef struct
   char *account;
 } StoreData;
 
-static gpointer
-store_thread (gpointer data)
+static void
+store_in_keyring (gpointer data,
+                  gpointer user_data)
 {
   StoreData *store = data;
   g_autoptr(GError) error = NULL;
@@ -411,12 +413,11 @@ store_thread (gpointer data)
   n_storing--;
   g_cond_broadcast (&store_cond);
   g_mutex_unlock (&store_lock);
-
-  return NULL;
 }
 
-/* Known to this process at once; to the keyring when it answers, on a
- * thread of its own (it may block, or ask to unlock). */
+/* Known to this process at once; to the keyring when it answers, on
+ * one thread for all of them (a store may block, or ask to unlock, and
+ * one prompt at a time is all a person can answer). */
 static void
 remember (GUri       *uri,
           const char *password)
@@ -447,8 +448,10 @@ remember (GUri       *uri,
 
   g_mutex_lock (&store_lock);
   n_storing++;
+  if (store_pool == NULL)
+    store_pool = g_thread_pool_new (store_in_keyring, NULL, 1, FALSE, NULL);
   g_mutex_unlock (&store_lock);
-  g_thread_unref (g_thread_new ("pcq-keyring", store_thread, store));
+  g_thread_pool_push (store_pool, store, NULL);
 }
 
 /**

@@ -1214,6 +1214,22 @@ pcq_engine_get_jobs (PcqEngine *self)
   return G_LIST_MODEL (self->jobs);
 }
 
+/**
+ * pcq_engine_lookup_job:
+ * @id: a job's id
+ *
+ * Returns: (transfer none) (nullable): the job with @id, if it is in
+ *   the list
+ */
+PcqJob *
+pcq_engine_lookup_job (PcqEngine *self,
+                       guint64    id)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), NULL);
+
+  return g_hash_table_lookup (self->job_by_id, &id);
+}
+
 static void
 push_run (PcqEngine *self,
           PcqRun    *run)

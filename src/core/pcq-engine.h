@@ -67,6 +67,8 @@ gboolean    pcq_engine_retry_now            (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
                                              PcqJob              *job);
+PcqJob     *pcq_engine_lookup_job           (PcqEngine           *self,
+                                             guint64              id);
 void        pcq_engine_remove               (PcqEngine           *self,
                                              PcqJob              *job);
 guint       pcq_engine_clear_finished       (PcqEngine           *self);

@@ -676,110 +676,37 @@ job_attempts_cb (PcqJobRow  *self,
 {
   update_detail (self);
 }
-
-/* ---- actions ------------------------------------------------------- */
+/* What the window does with a task: the row only names it. The window
+ * can undo a cancel or a removal, and knows where a file opens. */
+static const struct
+{
+  const char *row_action;
+  const char *window_action;
+} window_actions[] = {
+  { "job.pause", "win.pause-task" },
+  { "job.resume", "win.resume-task" },
+  { "job.cancel", "win.cancel-task" },
+  { "job.retry", "win.retry-task" },
+  { "job.retry-now", "win.retry-task-now" },
+  { "job.open", "win.open-task" },
+  { "job.show-in-folder", "win.show-task-in-folder" },
+  { "job.remove", "win.remove-task" },
+};
 
 static void
-cancel_action (GtkWidget  *widget,
+window_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
   PcqJobRow *self = PCQ_JOB_ROW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
 
-  /* Through the window: it can be undone until its toast goes away. */
-  if (PCQ_IS_WINDOW (root) && self->job != NULL)
-    _pcq_window_cancel_job (PCQ_WINDOW (root), self->job);
-}
+  if (self->job == NULL)
+    return;
 
-static void
-pause_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  PcqEngine *engine = get_engine (self);
-
-  if (engine != NULL && self->job != NULL)
-    pcq_engine_pause_job (engine, self->job);
-}
-
-static void
-resume_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  PcqEngine *engine = get_engine (self);
-
-  if (engine != NULL && self->job != NULL)
-    pcq_engine_resume_job (engine, self->job);
-}
-
-static void
-retry_action (GtkWidget  *widget,
-              const char *action_name,
-              GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-
-  if (PCQ_IS_WINDOW (root) && self->job != NULL)
-    _pcq_window_retry_job (PCQ_WINDOW (root), self->job);
-}
-
-static void
-retry_now_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  PcqEngine *engine = get_engine (self);
-
-  if (engine != NULL && self->job != NULL)
-    pcq_engine_retry_now (engine, self->job);
-}
-
-static void
-remove_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  g_autoptr(PcqJob) job = self->job ? g_object_ref (self->job) : NULL;
-  GtkRoot *root = gtk_widget_get_root (widget);
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
-
-  /* Hiding it unbinds this row: hold the job until we are done. */
-  if (PCQ_IS_WINDOW (root) && job != NULL)
-    {
-      g_ptr_array_add (jobs, job);
-      _pcq_window_remove_jobs (PCQ_WINDOW (root), jobs);
-    }
-}
-
-static void
-open_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-
-  if (PCQ_IS_WINDOW (root) && self->job != NULL)
-    _pcq_window_open_job (PCQ_WINDOW (root), self->job, FALSE);
-}
-
-static void
-show_in_folder_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *param)
-{
-  PcqJobRow *self = PCQ_JOB_ROW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-
-  if (PCQ_IS_WINDOW (root) && self->job != NULL)
-    _pcq_window_open_job (PCQ_WINDOW (root), self->job, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (window_actions); i++)
+    if (g_str_equal (action_name, window_actions[i].row_action))
+      gtk_widget_activate_action (widget, window_actions[i].window_action, "t",
+                                  pcq_job_get_id (self->job));
 }
 
 static void
@@ -1222,16 +1149,11 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, menu_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, source_query_tooltip_cb);
 
-  gtk_widget_class_install_action (widget_class, "job.pause", NULL, pause_action);
-  gtk_widget_class_install_action (widget_class, "job.resume", NULL, resume_action);
-  gtk_widget_class_install_action (widget_class, "job.cancel", NULL, cancel_action);
-  gtk_widget_class_install_action (widget_class, "job.retry", NULL, retry_action);
-  gtk_widget_class_install_action (widget_class, "job.retry-now", NULL, retry_now_action);
-  gtk_widget_class_install_action (widget_class, "job.open", NULL, open_action);
-  gtk_widget_class_install_action (widget_class, "job.show-in-folder", NULL, show_in_folder_action);
+  for (guint i = 0; i < G_N_ELEMENTS (window_actions); i++)
+    gtk_widget_class_install_action (widget_class, window_actions[i].row_action, NULL,
+                                     window_action);
   gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
   gtk_widget_class_install_action (widget_class, "job.copy-prompt", NULL, copy_prompt_action);
-  gtk_widget_class_install_action (widget_class, "job.remove", NULL, remove_action);
   gtk_widget_class_install_action (widget_class, "job.init-git", NULL, init_git_action);
 
   gtk_widget_class_set_css_name (widget_class, "pcq-job-row");

@@ -11,7 +11,137 @@
 #include "pcq-launcher.h"
 #include "pcq-window.h"
 
+#include "pcq-engine.h"
+#include "pcq-job-relay.h"
+
 G_BEGIN_DECLS
+
+typedef struct _PcqRemoval PcqRemoval;
+
+/* The filters, and the groups the subtitle counts: one definition of
+ * each (see filter_for_state()), so badges, rows and subtitle agree. */
+typedef enum
+{
+  FILTER_ALL,
+  FILTER_QUEUED,    /* queued, waiting to retry, paused: not running yet */
+  FILTER_RUNNING,
+  FILTER_FINISHED,  /* done */
+  FILTER_FAILED,    /* failed or cancelled: what Retry All Failed retries */
+} FilterKind;
+
+#define N_FILTERS (FILTER_FAILED + 1)
+
+/* What the submit bar's text is: links (one per line), or one prompt. */
+typedef enum
+{
+  MODE_DOWNLOAD,
+  MODE_ASK,
+} SubmitMode;
+
+typedef enum
+{
+  CLOSE_NONE,      /* open */
+  CLOSE_WAITING,    /* “Wait”: the queue drains, then the window closes */
+  CLOSE_BACKGROUND, /* “Wait in Background”: the same, the window hidden */
+  CLOSE_STOPPING,   /* “Stop Now”, or drained: the engine stops */
+  CLOSE_DONE,      /* the engine has stopped: close for real */
+} CloseState;
+
+struct _PcqWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  PcqEngine            *engine;
+  GSettings            *settings;
+  PcqJobRelay          *relay;
+  GtkCustomFilter      *filter;
+  GtkFilterListModel   *filter_model;
+  FilterKind            filter_kind;
+  SubmitMode            mode;
+  GCancellable         *cancellable;
+
+  guint                 counts_source;
+  CloseState            close_state;
+  gboolean              refusing_tasks;  /* closing: the submit bar is off */
+  gboolean              in_background;  /* hidden to wait, until shown again */
+  gboolean              store_closing;
+  AdwMessageDialog     *close_dialog;   /* weak */
+  AdwMessageDialog     *metered_dialog; /* weak */
+  gboolean              metered_allowed;  /* this time it is metered */
+  gboolean              metered_declined; /* “Not Now”, this time */
+  GtkNativeDialog      *import_chooser;
+  char                 *last_toast;
+  AdwToast             *last_toast_object;   /* weak */
+  PcqLauncher          *launcher;
+
+  GQueue                feeds;
+  guint                 feed_source;
+
+  PcqRemoval           *removal;  /* the one a toast can still undo */
+
+  /* Template children */
+  AdwWindowTitle       *window_title;
+  GtkToggleButton      *pause_button;
+  GtkRevealer          *banner_revealer;
+  GtkLabel             *banner_label;
+  GtkWidget            *banner_stop_button;
+  GtkWidget            *banner_keep_button;
+  AdwToastOverlay      *toast_overlay;
+  GtkWidget            *submit_bar;
+  GtkWidget            *download_mode_button;
+  GtkWidget            *ask_mode_button;
+  GtkEntry             *entry;
+  GtkLabel             *all_count;
+  GtkLabel             *queued_count;
+  GtkLabel             *running_count;
+  GtkLabel             *finished_count;
+  GtkLabel             *failed_count;
+  guint                 filter_counts[N_FILTERS];
+  GtkLabel             *filter_menu_title;
+  GtkLabel             *filter_menu_count;
+  GtkLabel             *rate_label;
+  GtkStack             *content_stack;
+  GtkListView          *list_view;
+  GtkSingleSelection   *selection;
+  AdwStatusPage        *status_page;
+};
+
+/* Shared by the parts of the window (pcq-window*.c). */
+void        _pcq_window_update_counts    (PcqWindow        *self);
+void        _pcq_window_update_filter    (PcqWindow        *self);
+void        _pcq_window_get_pending      (PcqWindow        *self,
+                                          guint            *n_active,
+                                          guint            *n_queued);
+FilterKind  _pcq_window_filter_for_state (PcqJobState       state);
+gboolean    _pcq_window_accepts_tasks    (PcqWindow        *self);
+void        _pcq_window_add_from_entry   (PcqWindow        *self);
+void        _pcq_window_submit_tasks     (PcqWindow        *self,
+                                          GPtrArray        *tasks,
+                                          const char       *output_dir);
+void        _pcq_window_import_file      (PcqWindow        *self,
+                                          GFile            *file,
+                                          const char       *output_dir);
+void        _pcq_window_allow_metered    (PcqWindow        *self);
+/* pcq-window-actions.c */
+void        _pcq_window_class_init_actions (GtkWidgetClass *widget_class);
+void        _pcq_window_actions_update   (PcqWindow        *self);
+/* pcq-window-dnd.c */
+void        _pcq_window_dnd_init         (PcqWindow        *self);
+/* pcq-window-close.c */
+void        _pcq_window_close_init       (PcqWindow        *self);
+gboolean    _pcq_window_close_request    (PcqWindow        *self);
+void        _pcq_window_begin_shutdown   (PcqWindow        *self,
+                                          PcqShutdownMode   mode);
+void        _pcq_window_forget_close_dialog (PcqWindow     *self);
+void        _pcq_window_keep_open        (PcqWindow        *self);
+/* pcq-window-removal.c */
+void        _pcq_window_commit_removal   (PcqWindow        *self);
+guint       _pcq_window_count_hidden     (PcqWindow        *self,
+                                          guint             hidden[PCQ_JOB_PAUSED + 1]);
+gboolean    _pcq_window_hides            (PcqWindow        *self,
+                                          PcqJob           *job);
+gboolean    _pcq_window_is_removing      (PcqWindow        *self,
+                                          PcqJob           *job);
 
 /* For the row and the tests. */
 PcqEngine  *_pcq_window_get_engine       (PcqWindow  *self);

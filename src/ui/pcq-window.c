@@ -47,18 +47,6 @@
 #define FEED_AT_ONCE       8
 #define FEED_SLICE_US      (2 * G_TIME_SPAN_MILLISECOND)
 
-/* The filters, and the groups the subtitle counts: one definition of
- * each (see filter_for_state()), so badges, rows and subtitle agree. */
-typedef enum
-{
-  FILTER_ALL,
-  FILTER_QUEUED,    /* queued, waiting to retry, paused: not running yet */
-  FILTER_RUNNING,
-  FILTER_FINISHED,  /* done */
-  FILTER_FAILED,    /* failed or cancelled: what Retry All Failed retries */
-} FilterKind;
-
-#define N_FILTERS (FILTER_FAILED + 1)
 
 static const char * const filter_names[] = {
   [FILTER_ALL] = "all",
@@ -77,26 +65,10 @@ static const char * const filter_titles[] = {
   [FILTER_FAILED] = N_("Failed"),
 };
 
-/* What the submit bar's text is: links (one per line), or one prompt. */
-typedef enum
-{
-  MODE_DOWNLOAD,
-  MODE_ASK,
-} SubmitMode;
-
 static const char * const mode_names[] = {
   [MODE_DOWNLOAD] = "download",
   [MODE_ASK] = "ask",
 };
-
-typedef enum
-{
-  CLOSE_NONE,      /* open */
-  CLOSE_WAITING,    /* “Wait”: the queue drains, then the window closes */
-  CLOSE_BACKGROUND, /* “Wait in Background”: the same, the window hidden */
-  CLOSE_STOPPING,   /* “Stop Now”, or drained: the engine stops */
-  CLOSE_DONE,      /* the engine has stopped: close for real */
-} CloseState;
 
 /* Tasks on their way to the engine, a slice at a time: a list file
  * being read (contents), or many links at once (tasks). */
@@ -115,88 +87,6 @@ typedef struct
   guint           n_added;
   guint           n_bad;
 } Feed;
-
-/* Removed or cancelled tasks that Undo can bring back: nothing
- * reaches the engine (and the store) until the toast goes away. */
-typedef enum
-{
-  REMOVAL_REMOVE,  /* hidden from the list until then */
-  REMOVAL_CANCEL,  /* paused until then: the part file stays */
-} RemovalKind;
-
-typedef struct
-{
-  PcqJob      *job;
-  RemovalKind  kind;
-  gulong       state_handler;
-  gboolean  resume;       /* Cancel paused it: Undo resumes it */
-  gboolean  seen_paused;  /* it stopped as paused since */
-} RemovalEntry;
-
-typedef struct
-{
-  AdwToast    *toast;     /* weak */
-  GPtrArray   *entries;   /* RemovalEntry */
-  GHashTable  *hidden;    /* PcqJob set: the REMOVAL_REMOVE ones */
-} Removal;
-
-struct _PcqWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  PcqEngine            *engine;
-  GSettings            *settings;
-  PcqJobRelay          *relay;
-  GtkCustomFilter      *filter;
-  GtkFilterListModel   *filter_model;
-  FilterKind            filter_kind;
-  SubmitMode            mode;
-  GCancellable         *cancellable;
-
-  guint                 counts_source;
-  CloseState            close_state;
-  gboolean              in_background;  /* hidden to wait, until shown again */
-  gboolean              store_closing;
-  AdwMessageDialog     *close_dialog;   /* weak */
-  AdwMessageDialog     *metered_dialog; /* weak */
-  gboolean              metered_allowed;  /* this time it is metered */
-  gboolean              metered_declined; /* “Not Now”, this time */
-  GtkNativeDialog      *import_chooser;
-  char                 *last_toast;
-  AdwToast             *last_toast_object;   /* weak */
-  PcqLauncher          *launcher;
-
-  GQueue                feeds;
-  guint                 feed_source;
-
-  Removal              *removal;  /* the one a toast can still undo */
-
-  /* Template children */
-  AdwWindowTitle       *window_title;
-  GtkToggleButton      *pause_button;
-  GtkRevealer          *banner_revealer;
-  GtkLabel             *banner_label;
-  GtkWidget            *banner_stop_button;
-  GtkWidget            *banner_keep_button;
-  AdwToastOverlay      *toast_overlay;
-  GtkWidget            *submit_bar;
-  GtkWidget            *download_mode_button;
-  GtkWidget            *ask_mode_button;
-  GtkEntry             *entry;
-  GtkLabel             *all_count;
-  GtkLabel             *queued_count;
-  GtkLabel             *running_count;
-  GtkLabel             *finished_count;
-  GtkLabel             *failed_count;
-  guint                 filter_counts[N_FILTERS];
-  GtkLabel             *filter_menu_title;
-  GtkLabel             *filter_menu_count;
-  GtkLabel             *rate_label;
-  GtkStack             *content_stack;
-  GtkListView          *list_view;
-  GtkSingleSelection   *selection;
-  AdwStatusPage        *status_page;
-};
 
 G_DEFINE_FINAL_TYPE (PcqWindow, pcq_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -313,8 +203,8 @@ set_filter_count (PcqWindow  *self,
 
 /* Tasks the window would wait for: the running ones, and the queued
  * ones unless the queue is paused (then they stay queued). */
-static void
-get_pending (PcqWindow *self,
+void
+_pcq_window_get_pending (PcqWindow *self,
              guint     *n_active,
              guint     *n_queued)
 {
@@ -322,8 +212,6 @@ get_pending (PcqWindow *self,
   *n_queued = pcq_engine_get_paused (self->engine) ? 0 : pcq_engine_get_n_queued (self->engine);
 }
 
-static void begin_shutdown (PcqWindow       *self,
-                            PcqShutdownMode  mode);
 
 static void
 update_status_page (PcqWindow *self)
@@ -386,20 +274,12 @@ apply_metered_policy (PcqWindow *self)
   pcq_engine_set_download_on_metered (self->engine, always || self->metered_allowed);
 }
 
-static void
-allow_metered (PcqWindow *self)
+void
+_pcq_window_allow_metered (PcqWindow *self)
 {
   self->metered_allowed = TRUE;
   self->metered_declined = FALSE;
   apply_metered_policy (self);
-}
-
-static void
-download_on_metered_action (GtkWidget  *widget,
-                            const char *action_name,
-                            GVariant   *param)
-{
-  allow_metered (PCQ_WINDOW (widget));
 }
 
 static void
@@ -417,7 +297,7 @@ metered_response_cb (PcqWindow        *self,
     }
   else if (g_strcmp0 (response, "download") == 0)
     {
-      allow_metered (self);
+      _pcq_window_allow_metered (self);
     }
   else
     {
@@ -488,24 +368,9 @@ waits_for_network (PcqWindow *self,
 
 /* Rows hidden until their toast goes away are not counted: the counts
  * say what the list shows. */
-static void
-count_hidden (PcqWindow *self,
-              guint      hidden[PCQ_JOB_PAUSED + 1])
-{
-  GHashTableIter iter;
-  gpointer job;
 
-  memset (hidden, 0, sizeof (guint) * (PCQ_JOB_PAUSED + 1));
-  if (self->removal == NULL)
-    return;
-
-  g_hash_table_iter_init (&iter, self->removal->hidden);
-  while (g_hash_table_iter_next (&iter, &job, NULL))
-    hidden[pcq_job_get_state (job)]++;
-}
-
-static void
-update_counts (PcqWindow *self)
+void
+_pcq_window_update_counts (PcqWindow *self)
 {
   g_autofree char *subtitle = NULL;
   guint hidden[PCQ_JOB_PAUSED + 1];
@@ -520,7 +385,7 @@ update_counts (PcqWindow *self)
   guint pending_queued;
 
   /* Rows waiting for their undo toast to go away are not counted. */
-  count_hidden (self, hidden);
+  _pcq_window_count_hidden (self, hidden);
   n_queued = pcq_engine_get_n_queued (self->engine) - hidden[PCQ_JOB_QUEUED];
   n_active = pcq_engine_get_n_active (self->engine) - hidden[PCQ_JOB_ACTIVE];
   n_done = pcq_engine_get_n_done (self->engine) - hidden[PCQ_JOB_DONE];
@@ -547,7 +412,7 @@ update_counts (PcqWindow *self)
 
   set_filter_count (self, FILTER_ALL,
                     g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
-                    (self->removal ? g_hash_table_size (self->removal->hidden) : 0));
+                    _pcq_window_count_hidden (self, NULL));
   set_filter_count (self, FILTER_QUEUED, n_queued_group);
   set_filter_count (self, FILTER_RUNNING, n_active);
   set_filter_count (self, FILTER_FINISHED, n_done);
@@ -563,11 +428,9 @@ update_counts (PcqWindow *self)
   else
     gtk_label_set_text (self->rate_label, "");
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-finished", n_done > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retry-failed", n_failed_group > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.clear-failed", n_failed_group > 0);
+  _pcq_window_actions_update (self);
 
-  get_pending (self, &pending_active, &pending_queued);
+  _pcq_window_get_pending (self, &pending_active, &pending_queued);
 
   if (self->close_state == CLOSE_WAITING || self->close_state == CLOSE_BACKGROUND)
     {
@@ -577,7 +440,7 @@ update_counts (PcqWindow *self)
 
       /* Drained: now the engine stops (and waits for the last commits). */
       if (pending_active + pending_queued == 0)
-        begin_shutdown (self, PCQ_SHUTDOWN_WAIT);
+        _pcq_window_begin_shutdown (self, PCQ_SHUTDOWN_WAIT);
     }
 
   if (self->close_dialog != NULL)
@@ -592,7 +455,7 @@ counts_idle_cb (gpointer user_data)
   PcqWindow *self = user_data;
 
   self->counts_source = 0;
-  update_counts (self);
+  _pcq_window_update_counts (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -677,8 +540,8 @@ set_mode (PcqWindow  *self,
 /* ---- filters ------------------------------------------------------- */
 
 /* The one definition of the groups: update_counts() counts the same. */
-static FilterKind
-filter_for_state (PcqJobState state)
+FilterKind
+_pcq_window_filter_for_state (PcqJobState state)
 {
   switch (state)
     {
@@ -703,18 +566,18 @@ filter_func (gpointer item,
 {
   PcqWindow *self = user_data;
 
-  if (self->removal != NULL && g_hash_table_contains (self->removal->hidden, item))
+  if (_pcq_window_hides (self, item))
     return FALSE;
 
   return self->filter_kind == FILTER_ALL ||
-         filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
+         _pcq_window_filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
 }
 
 /* No filter at all when everything is shown: the cheapest list. */
-static void
-update_filter (PcqWindow *self)
+void
+_pcq_window_update_filter (PcqWindow *self)
 {
-  gboolean hiding = self->removal != NULL && g_hash_table_size (self->removal->hidden) > 0;
+  gboolean hiding = _pcq_window_count_hidden (self, NULL) > 0;
 
   if (self->filter_kind == FILTER_ALL && !hiding)
     gtk_filter_list_model_set_filter (self->filter_model, NULL);
@@ -734,7 +597,7 @@ set_filter_kind (PcqWindow  *self,
   self->filter_kind = kind;
   pcq_job_relay_set_enabled (self->relay, kind != FILTER_ALL);
 
-  update_filter (self);
+  _pcq_window_update_filter (self);
 
   update_status_page (self);
   update_filter_menu_button (self);
@@ -761,8 +624,8 @@ filter_items_changed_cb (PcqWindow  *self,
 
 /* ---- adding tasks -------------------------------------------------- */
 
-static gboolean
-accepts_tasks (PcqWindow *self)
+gboolean
+_pcq_window_accepts_tasks (PcqWindow *self)
 {
   return self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING ||
          self->close_state == CLOSE_BACKGROUND;
@@ -777,8 +640,8 @@ dup_output_dir (PcqWindow *self)
 static void queue_feed (PcqWindow *self,
                         Feed      *feed);
 
-static void
-submit_tasks (PcqWindow  *self,
+void
+_pcq_window_submit_tasks (PcqWindow  *self,
               GPtrArray  *tasks,
               const char *output_dir)
 {
@@ -832,8 +695,8 @@ pcq_window_add_text (PcqWindow  *self,
   tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
   n_rejected = pcq_input_split_lines (text, tasks, rejected);
 
-  if (accepts_tasks (self))
-    submit_tasks (self, tasks, NULL);
+  if (_pcq_window_accepts_tasks (self))
+    _pcq_window_submit_tasks (self, tasks, NULL);
 
   return n_rejected;
 }
@@ -858,7 +721,7 @@ pcq_window_ask (PcqWindow  *self,
   g_return_val_if_fail (prompt != NULL, NULL);
 
   text = g_strstrip (g_strdup (prompt));
-  if (*text == '\0' || !accepts_tasks (self))
+  if (*text == '\0' || !_pcq_window_accepts_tasks (self))
     return NULL;
 
   output_dir = dup_output_dir (self);
@@ -866,8 +729,8 @@ pcq_window_ask (PcqWindow  *self,
   return pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
 }
 
-static void
-add_from_entry (PcqWindow *self)
+void
+_pcq_window_add_from_entry (PcqWindow *self)
 {
   g_autoptr(GString) rejected = g_string_new (NULL);
   g_autofree char *text = NULL;
@@ -904,15 +767,7 @@ static void
 entry_activate_cb (PcqWindow *self,
                    GtkEntry  *entry)
 {
-  add_from_entry (self);
-}
-
-static void
-add_action (GtkWidget  *widget,
-            const char *action_name,
-            GVariant   *param)
-{
-  add_from_entry (PCQ_WINDOW (widget));
+  _pcq_window_add_from_entry (self);
 }
 
 static void
@@ -1097,7 +952,7 @@ import_loaded_cb (GObject      *object,
   g_clear_pointer (&import->reader, pcq_input_reader_free);
   import->contents = g_bytes_new_take (contents, length);
 
-  if (!accepts_tasks (self))
+  if (!_pcq_window_accepts_tasks (self))
     {
       feed_free (import);
       return;
@@ -1106,8 +961,8 @@ import_loaded_cb (GObject      *object,
   queue_feed (self, import);
 }
 
-static void
-import_file (PcqWindow  *self,
+void
+_pcq_window_import_file (PcqWindow  *self,
              GFile      *file,
              const char *output_dir)
 {
@@ -1123,606 +978,6 @@ import_file (PcqWindow  *self,
                                       import_loaded_cb, import);
 }
 
-static gboolean
-is_web_link (GFile *file)
-{
-  return g_file_has_uri_scheme (file, "http") || g_file_has_uri_scheme (file, "https");
-}
-
-/**
- * pcq_window_add_files:
- * @files: (array length=n_files): links (http, https) to queue, and
- *   local files to import as task lists (links, JSON Lines)
- * @output_dir: (nullable): where these go, or %NULL for the configured
- *   folder
- *
- * What the command line and drops give the window.
- */
-void
-pcq_window_add_files (PcqWindow   *self,
-                      GFile      **files,
-                      guint        n_files,
-                      const char  *output_dir)
-{
-  g_autoptr(GPtrArray) tasks = NULL;
-  guint n_rejected = 0;
-
-  g_return_if_fail (PCQ_IS_WINDOW (self));
-
-  if (!accepts_tasks (self))
-    return;
-
-  tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
-
-  for (guint i = 0; i < n_files; i++)
-    {
-      g_autofree char *uri = g_file_get_uri (files[i]);
-
-      if (is_web_link (files[i]) && pcq_input_is_link (uri))
-        g_ptr_array_add (tasks, pcq_input_task_new_link (uri, NULL));
-      else if (g_file_is_native (files[i]))
-        import_file (self, files[i], output_dir);
-      else
-        n_rejected++;
-    }
-
-  submit_tasks (self, tasks, output_dir);
-
-  if (n_rejected > 0)
-    {
-      g_autofree char *message = pcq_format_rejected (n_rejected);
-
-      _pcq_window_toast (self, message);
-    }
-}
-
-static gboolean
-drop_cb (GtkDropTarget *target,
-         const GValue  *value,
-         double         x,
-         double         y,
-         PcqWindow     *self)
-{
-  if (!accepts_tasks (self))
-    return FALSE;
-
-  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    {
-      GSList *list = g_value_get_boxed (value);
-      g_autoptr(GPtrArray) files = g_ptr_array_new ();
-
-      for (GSList *l = list; l != NULL; l = l->next)
-        g_ptr_array_add (files, l->data);
-
-      pcq_window_add_files (self, (GFile **) files->pdata, files->len, NULL);
-      return TRUE;
-    }
-
-  if (G_VALUE_HOLDS_STRING (value))
-    {
-      g_autoptr(GString) rejected = g_string_new (NULL);
-      const char *text = g_value_get_string (value);
-      guint n_rejected;
-
-      if (text == NULL)
-        return FALSE;
-
-      n_rejected = pcq_window_add_text (self, text, rejected);
-      if (n_rejected > 0)
-        {
-          g_autofree char *message = pcq_format_rejected (n_rejected);
-          const char *current = gtk_editable_get_text (GTK_EDITABLE (self->entry));
-          g_autofree char *joined = NULL;
-
-          /* Like the entry: what was not a link lands there, to be fixed. */
-          joined = *current ? g_strconcat (current, "\n", rejected->str, NULL)
-                            : g_strdup (rejected->str);
-          gtk_editable_set_text (GTK_EDITABLE (self->entry), joined);
-          _pcq_window_toast (self, message);
-        }
-      return TRUE;
-    }
-
-  return FALSE;
-}
-
-static void
-import_response_cb (PcqWindow       *self,
-                    int              response,
-                    GtkNativeDialog *chooser)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-
-      if (file != NULL && accepts_tasks (self))
-        import_file (self, file, NULL);
-    }
-
-  g_clear_object (&self->import_chooser);
-}
-
-static void
-import_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(GtkFileFilter) lists = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
-  GtkFileChooserNative *chooser;
-
-  if (self->import_chooser != NULL)
-    {
-      gtk_native_dialog_show (self->import_chooser);
-      return;
-    }
-
-  chooser = gtk_file_chooser_native_new (_("Import a List of Links"),
-                                         GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Import"),
-                                         _("_Cancel"));
-
-  gtk_file_filter_set_name (lists, _("Link Lists and JSON Lines"));
-  gtk_file_filter_add_mime_type (lists, "text/plain");
-  gtk_file_filter_add_suffix (lists, "txt");
-  gtk_file_filter_add_suffix (lists, "list");
-  gtk_file_filter_add_suffix (lists, "jsonl");
-  gtk_file_filter_add_suffix (lists, "ndjson");
-  gtk_file_filter_add_suffix (lists, "json");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), lists);
-
-  gtk_file_filter_set_name (all, _("All Files"));
-  gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (import_response_cb),
-                           self, G_CONNECT_SWAPPED);
-
-  self->import_chooser = GTK_NATIVE_DIALOG (chooser);
-  gtk_native_dialog_show (self->import_chooser);
-}
-
-/* ---- the list ------------------------------------------------------ */
-
-static PcqJob *
-dup_selected_job (PcqWindow *self,
-                  guint     *position)
-{
-  guint selected = gtk_single_selection_get_selected (self->selection);
-
-  if (selected == GTK_INVALID_LIST_POSITION)
-    return NULL;
-
-  if (position != NULL)
-    *position = selected;
-
-  return g_list_model_get_item (G_LIST_MODEL (self->selection), selected);
-}
-
-/* ---- removals that can be undone ----------------------------------- */
-
-static void
-removal_entry_free (gpointer data)
-{
-  RemovalEntry *entry = data;
-
-  g_clear_signal_handler (&entry->state_handler, entry->job);
-  g_object_unref (entry->job);
-  g_free (entry);
-}
-
-static void
-removal_free (Removal *removal)
-{
-  g_clear_weak_pointer (&removal->toast);
-  g_ptr_array_unref (removal->entries);
-  g_hash_table_unref (removal->hidden);
-  g_free (removal);
-}
-
-static char *
-removal_title (Removal *removal)
-{
-  guint n_removed = g_hash_table_size (removal->hidden);
-  guint n_cancelled = removal->entries->len - n_removed;
-  g_autofree char *removed = NULL;
-  g_autofree char *cancelled = NULL;
-
-  removed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task removed",
-                                          "%u tasks removed", n_removed), n_removed);
-  cancelled = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task cancelled",
-                                            "%u tasks cancelled", n_cancelled), n_cancelled);
-  if (n_cancelled == 0)
-    return g_steal_pointer (&removed);
-  if (n_removed == 0)
-    return g_steal_pointer (&cancelled);
-  /* Translators: both counts, as in “2 tasks removed · 1 task cancelled” */
-  return g_strdup_printf (_("%s · %s"), removed, cancelled);
-}
-
-/* A task resumed by hand while its Cancel could still be undone is the
- * user's again: the toast going away does not cancel it. */
-static void
-cancel_entry_state_cb (PcqJob       *job,
-                       GParamSpec   *pspec,
-                       RemovalEntry *entry)
-{
-  if (pcq_job_get_state (job) == PCQ_JOB_PAUSED)
-    entry->seen_paused = TRUE;
-}
-
-static gboolean
-resume_idle_cb (gpointer user_data)
-{
-  GPtrArray *pair = user_data;  /* engine, job */
-
-  pcq_engine_resume_job (g_ptr_array_index (pair, 0), g_ptr_array_index (pair, 1));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-resume_when_paused_cb (PcqJob     *job,
-                       GParamSpec *pspec,
-                       PcqWindow  *self)
-{
-  PcqJobState state = pcq_job_get_state (job);
-  GPtrArray *pair;
-
-  if (state == PCQ_JOB_ACTIVE)
-    return;
-
-  g_signal_handlers_disconnect_by_func (job, resume_when_paused_cb, self);
-  if (state != PCQ_JOB_PAUSED)
-    return;
-
-  /* Not from inside the engine's own state change: it is still taking
-   * the old run apart. */
-  pair = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (pair, g_object_ref (self->engine));
-  g_ptr_array_add (pair, g_object_ref (job));
-  g_idle_add_full (G_PRIORITY_DEFAULT, resume_idle_cb, pair, (GDestroyNotify) g_ptr_array_unref);
-}
-
-static void
-undo_cancel (PcqWindow    *self,
-             RemovalEntry *entry)
-{
-  if (!entry->resume)
-    return;
-
-  /* Undo came before the worker stopped: resume it once it has. */
-  if (pcq_job_get_state (entry->job) == PCQ_JOB_ACTIVE && !entry->seen_paused)
-    g_signal_connect_object (entry->job, "notify::state",
-                             G_CALLBACK (resume_when_paused_cb), self, 0);
-  else
-    pcq_engine_resume_job (self->engine, entry->job);
-}
-
-static void
-commit_cancel (PcqWindow    *self,
-               RemovalEntry *entry)
-{
-  PcqJobState state = pcq_job_get_state (entry->job);
-
-  /* Still pausing, or paused: cancelled for real, the part removed. */
-  if (state == PCQ_JOB_PAUSED ||
-      ((state == PCQ_JOB_ACTIVE || state == PCQ_JOB_QUEUED) && !entry->seen_paused))
-    pcq_engine_cancel (self->engine, entry->job);
-}
-
-/* Takes the removal off the window before acting: the engine's changes
- * refilter the list, and the toast's "dismissed" must find nothing. */
-static Removal *
-steal_removal (PcqWindow *self)
-{
-  Removal *removal = g_steal_pointer (&self->removal);
-
-  if (removal != NULL && g_hash_table_size (removal->hidden) > 0)
-    {
-      update_filter (self);
-      update_counts (self);
-    }
-  return removal;
-}
-
-/* The toast is left alone: libadwaita 1.2 frees a toast dismissed
- * while it still slides in (its show animation outlives the hide one)
- * and then crashes; its Undo does nothing once this has run. */
-static void
-commit_removal (PcqWindow *self)
-{
-  Removal *removal = steal_removal (self);
-
-  if (removal == NULL)
-    return;
-
-  for (guint i = 0; i < removal->entries->len; i++)
-    {
-      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
-
-      if (entry->kind == REMOVAL_CANCEL)
-        commit_cancel (self, entry);
-      else
-        pcq_engine_remove (self->engine, entry->job);
-    }
-  removal_free (removal);
-}
-
-static void
-undo_removal (PcqWindow *self)
-{
-  Removal *removal = steal_removal (self);
-
-  if (removal == NULL)
-    return;
-
-  for (guint i = 0; i < removal->entries->len; i++)
-    {
-      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
-
-      if (entry->kind == REMOVAL_CANCEL)
-        undo_cancel (self, entry);
-    }
-  removal_free (removal);
-}
-
-static void
-removal_toast_undo_cb (AdwToast  *toast,
-                       PcqWindow *self)
-{
-  if (self->removal != NULL && self->removal->toast == toast)
-    undo_removal (self);
-}
-
-static void
-removal_toast_dismissed_cb (AdwToast  *toast,
-                            PcqWindow *self)
-{
-  if (self->removal != NULL && self->removal->toast == toast)
-    commit_removal (self);
-}
-
-/* One toast at a time, its count growing with each removal or cancel
- * while it is up: toasts queue behind each other, and an Undo waiting
- * behind another toast would hold its tasks back for nothing. Undo
- * takes back everything the toast counts. */
-static Removal *
-begin_removal (PcqWindow *self)
-{
-  Removal *removal;
-
-  if (self->removal != NULL && self->removal->toast != NULL)
-    return self->removal;
-
-  /* Its toast is gone without a "dismissed" (never, but be safe). */
-  commit_removal (self);
-
-  removal = g_new0 (Removal, 1);
-  removal->entries = g_ptr_array_new_with_free_func (removal_entry_free);
-  removal->hidden = g_hash_table_new (NULL, NULL);
-  self->removal = removal;
-  return removal;
-}
-
-static void
-show_removal (PcqWindow *self)
-{
-  Removal *removal = self->removal;
-  g_autofree char *title = removal_title (removal);
-  AdwToast *toast;
-
-  update_filter (self);
-  update_counts (self);
-
-  g_free (self->last_toast);
-  self->last_toast = g_strdup (title);
-
-  if (removal->toast != NULL)
-    {
-      adw_toast_set_title (removal->toast, title);
-      /* Added again: its time starts again (the overlay takes a ref). */
-      adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (removal->toast));
-      return;
-    }
-
-  toast = adw_toast_new (title);
-  adw_toast_set_button_label (toast, _("_Undo"));
-  adw_toast_set_timeout (toast, 10);
-  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (removal_toast_undo_cb), self, 0);
-  g_signal_connect_object (toast, "dismissed", G_CALLBACK (removal_toast_dismissed_cb), self, 0);
-  g_set_weak_pointer (&removal->toast, toast);
-  g_set_weak_pointer (&self->last_toast_object, toast);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
-}
-
-static RemovalEntry *
-removal_find (Removal *removal,
-              PcqJob  *job)
-{
-  for (guint i = 0; i < removal->entries->len; i++)
-    if (((RemovalEntry *) g_ptr_array_index (removal->entries, i))->job == job)
-      return g_ptr_array_index (removal->entries, i);
-  return NULL;
-}
-
-static RemovalEntry *
-removal_add (Removal     *removal,
-             PcqJob      *job,
-             RemovalKind  kind)
-{
-  RemovalEntry *entry = g_new0 (RemovalEntry, 1);
-
-  entry->job = g_object_ref (job);
-  entry->kind = kind;
-  g_ptr_array_add (removal->entries, entry);
-  if (kind == REMOVAL_REMOVE)
-    g_hash_table_add (removal->hidden, job);
-  return entry;
-}
-
-/**
- * _pcq_window_remove_jobs:
- * @jobs: (element-type PcqJob): what to take off the list
- *
- * Hides @jobs from the list at once; the engine and the store forget
- * them when the toast goes away, unless Undo is pressed.
- *
- * Returns: how many were not already on their way out
- */
-guint
-_pcq_window_remove_jobs (PcqWindow *self,
-                         GPtrArray *jobs)
-{
-  Removal *removal;
-  guint n_added = 0;
-
-  g_return_val_if_fail (PCQ_IS_WINDOW (self), 0);
-
-  removal = begin_removal (self);
-  for (guint i = 0; i < jobs->len; i++)
-    {
-      PcqJob *job = g_ptr_array_index (jobs, i);
-      RemovalEntry *entry = removal_find (removal, job);
-
-      if (entry != NULL && entry->kind == REMOVAL_REMOVE)
-        continue;
-      if (entry != NULL)
-        {
-          /* Cancelled, then removed: both, when the toast goes. */
-          entry->kind = REMOVAL_REMOVE;
-          g_hash_table_add (removal->hidden, job);
-        }
-      else
-        removal_add (removal, job, REMOVAL_REMOVE);
-      n_added++;
-    }
-
-  if (removal->entries->len == 0)
-    removal_free (steal_removal (self));
-  else
-    show_removal (self);
-
-  return n_added;
-}
-
-/**
- * _pcq_window_cancel_job:
- *
- * Stops @job at once, as a pause does (its part file stays), and
- * cancels it for real when the toast goes away; Undo resumes it.
- *
- * Returns: %FALSE if there was nothing to cancel
- */
-gboolean
-_pcq_window_cancel_job (PcqWindow *self,
-                        PcqJob    *job)
-{
-  PcqJobState state = pcq_job_get_state (job);
-  RemovalEntry *entry;
-  gboolean resume;
-
-  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
-
-  if (state != PCQ_JOB_QUEUED && state != PCQ_JOB_ACTIVE && state != PCQ_JOB_PAUSED)
-    return FALSE;
-  if (self->removal != NULL && removal_find (self->removal, job) != NULL)
-    return FALSE;
-
-  resume = state != PCQ_JOB_PAUSED && pcq_engine_pause_job (self->engine, job);
-  if (state != PCQ_JOB_PAUSED && !resume)
-    {
-      /* It cannot pause (it is stopping already): no Undo for it. */
-      pcq_engine_cancel (self->engine, job);
-      return TRUE;
-    }
-
-  entry = removal_add (begin_removal (self), job, REMOVAL_CANCEL);
-  entry->resume = resume;
-  /* A queued task pauses at once; a running one when its worker stops. */
-  entry->seen_paused = pcq_job_get_state (job) == PCQ_JOB_PAUSED;
-  if (resume)
-    entry->state_handler = g_signal_connect (job, "notify::state",
-                                             G_CALLBACK (cancel_entry_state_cb), entry);
-  show_removal (self);
-  return TRUE;
-}
-
-static void
-remove_selected_action (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(PcqJob) job = NULL;
-  guint position = 0;
-  guint n_items;
-
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
-
-  job = dup_selected_job (self, &position);
-  if (job == NULL || !pcq_job_is_finished (job))
-    {
-      gtk_widget_error_bell (widget);
-      return;
-    }
-
-  g_ptr_array_add (jobs, job);
-  _pcq_window_remove_jobs (self, jobs);
-
-  /* Keep the keyboard where it was: on the next task. */
-  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
-  if (n_items > 0)
-    {
-      position = MIN (position, n_items - 1);
-      gtk_single_selection_set_selected (self->selection, position);
-      gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", position);
-    }
-}
-
-/* Pause or resume the selected task, whichever it needs: one key for
- * both, as a play/pause key. */
-static void
-pause_selected_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
-  gboolean changed = FALSE;
-
-  if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_PAUSED)
-    changed = pcq_engine_resume_job (self->engine, job);
-  else if (job != NULL)
-    changed = pcq_engine_pause_job (self->engine, job);
-
-  if (!changed)
-    gtk_widget_error_bell (widget);
-}
-
-static void
-row_menu_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
-{
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (widget));
-
-  for (GtkWidget *w = focus; w != NULL; w = gtk_widget_get_parent (w))
-    {
-      if (PCQ_IS_JOB_ROW (w))
-        {
-          pcq_job_row_popup_menu (PCQ_JOB_ROW (w));
-          return;
-        }
-    }
-
-  /* The focus is on the list item that holds the row. */
-  if (focus != NULL && PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
-    pcq_job_row_popup_menu (PCQ_JOB_ROW (gtk_widget_get_first_child (focus)));
-}
-
 static void
 list_view_activate_cb (PcqWindow   *self,
                        guint        position,
@@ -1732,119 +987,6 @@ list_view_activate_cb (PcqWindow   *self,
 
   if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_DONE)
     _pcq_window_open_job (self, job, FALSE);
-}
-
-/* Clear Finished, Clear Failed: every task in either state, at once. */
-static guint
-remove_in_states (PcqWindow   *self,
-                  PcqJobState  state1,
-                  PcqJobState  state2)
-{
-  GListModel *model = pcq_engine_get_jobs (self->engine);
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
-      PcqJobState state = pcq_job_get_state (job);
-
-      if (state == state1 || state == state2)
-        g_ptr_array_add (jobs, g_steal_pointer (&job));
-    }
-
-  if (jobs->len == 0)
-    return 0;
-  return _pcq_window_remove_jobs (self, jobs);
-}
-
-static void
-clear_finished_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-
-  if (remove_in_states (self, PCQ_JOB_DONE, PCQ_JOB_DONE) == 0)
-    gtk_widget_error_bell (widget);
-}
-
-static void
-clear_failed_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-
-  if (remove_in_states (self, PCQ_JOB_FAILED, PCQ_JOB_CANCELLED) == 0)
-    gtk_widget_error_bell (widget);
-}
-
-static void
-retry_failed_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  GListModel *model = pcq_engine_get_jobs (self->engine);
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
-  guint n_retried = 0;
-
-  /* Gathered first: a retry changes the counts, and the list with them. */
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
-      PcqJobState state = pcq_job_get_state (job);
-
-      if ((state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED) &&
-          !(self->removal != NULL && removal_find (self->removal, job) != NULL))
-        g_ptr_array_add (jobs, g_steal_pointer (&job));
-    }
-
-  for (guint i = 0; i < jobs->len; i++)
-    if (_pcq_window_retry_job (self, g_ptr_array_index (jobs, i)))
-      n_retried++;
-
-  if (n_retried == 0)
-    gtk_widget_error_bell (widget);
-}
-
-static void
-cancel_selected_action (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
-
-  if (job == NULL || !_pcq_window_cancel_job (self, job))
-    gtk_widget_error_bell (widget);
-}
-
-static void
-retry_selected_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
-
-  if (job == NULL || filter_for_state (pcq_job_get_state (job)) != FILTER_FAILED)
-    {
-      gtk_widget_error_bell (widget);
-      return;
-    }
-
-  _pcq_window_retry_job (self, job);
-}
-
-static void
-focus_entry_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *param)
-{
-  PcqWindow *self = PCQ_WINDOW (widget);
-
-  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
 }
 
 /**
@@ -1988,377 +1130,6 @@ _pcq_window_open_job (PcqWindow *self,
   else
     pcq_launcher_open_async (self->launcher, file, GTK_WINDOW (self), self->cancellable,
                              open_done_cb, launch_data_new (self, file));
-}
-
-/* ---- closing ------------------------------------------------------- */
-
-static void
-save_window_state (PcqWindow *self)
-{
-  int width = 0;
-  int height = 0;
-
-  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
-
-  g_settings_delay (self->settings);
-  g_settings_set_boolean (self->settings, "window-maximized",
-                          gtk_window_is_maximized (GTK_WINDOW (self)));
-  if (!gtk_window_is_maximized (GTK_WINDOW (self)) && width > 0 && height > 0)
-    {
-      g_settings_set_int (self->settings, "window-width", width);
-      g_settings_set_int (self->settings, "window-height", height);
-    }
-  g_settings_apply (self->settings);
-}
-
-static void
-forget_close_dialog (PcqWindow *self)
-{
-  if (self->close_dialog == NULL)
-    return;
-
-  g_object_remove_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
-  self->close_dialog = NULL;
-}
-
-static void
-store_closed_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(PcqWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!pcq_application_close_store_finish (PCQ_APPLICATION (object), result, &error))
-    g_warning ("Closing the queue failed: %s", error->message);
-
-  self->close_state = CLOSE_DONE;
-  gtk_window_close (GTK_WINDOW (self));
-}
-
-static void
-shutdown_done_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(PcqWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  GtkApplication *app;
-
-  if (!pcq_engine_shutdown_finish (PCQ_ENGINE (object), result, &error))
-    g_warning ("Stopping the queue failed: %s", error->message);
-
-  /* Wait, then Stop Now: both calls finish together; close once. */
-  if (self->close_state == CLOSE_DONE || self->store_closing)
-    return;
-
-  /* The engine is stopped; the store gets its last commit, off the
-   * main thread, then the window goes. */
-  app = gtk_window_get_application (GTK_WINDOW (self));
-  if (PCQ_IS_APPLICATION (app))
-    {
-      self->store_closing = TRUE;
-      pcq_application_close_store_async (PCQ_APPLICATION (app), store_closed_cb,
-                                         g_object_ref (self));
-      return;
-    }
-
-  self->close_state = CLOSE_DONE;
-  gtk_window_close (GTK_WINDOW (self));
-}
-
-/* While it waits to close, the window takes no new tasks; Keep Open
- * gives it back. */
-static void
-set_accepting_tasks (PcqWindow *self,
-                     gboolean   accepting)
-{
-  gtk_widget_set_sensitive (self->submit_bar, accepting);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add", accepting);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", accepting);
-}
-
-static void
-destroy_close_dialog (PcqWindow *self)
-{
-  GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
-
-  if (dialog == NULL)
-    return;
-
-  g_signal_handlers_disconnect_by_data (dialog, self);
-  forget_close_dialog (self);
-  gtk_window_destroy (dialog);
-}
-
-static void
-begin_shutdown (PcqWindow       *self,
-                PcqShutdownMode  mode)
-{
-  if (mode == PCQ_SHUTDOWN_WAIT &&
-      (self->close_state == CLOSE_WAITING || self->close_state == CLOSE_BACKGROUND))
-    {
-      /* The queue drained while waiting: nothing left to stop, and
-       * too late to keep open. */
-      self->close_state = CLOSE_STOPPING;
-      save_window_state (self);
-      gtk_widget_set_visible (self->banner_keep_button, FALSE);
-      gtk_widget_set_visible (self->banner_stop_button, FALSE);
-    }
-  else if (mode == PCQ_SHUTDOWN_FORCE &&
-           (self->close_state == CLOSE_NONE || self->close_state == CLOSE_WAITING))
-    {
-      self->close_state = CLOSE_STOPPING;
-      save_window_state (self);
-
-      /* The window stays until the workers have returned (moments), and
-       * says why. It is not hidden meanwhile: hiding a GTK 4.8 window
-       * on X11 and destroying it right after made GTK touch the freed
-       * window now and then in the tests; and a hidden window that
-       * lingers would come back half-closed if Pcq were started again. */
-      if (pcq_engine_get_n_active (self->engine) > 0)
-        {
-          gtk_label_set_text (self->banner_label, _("Stopping tasks…"));
-          gtk_widget_set_visible (self->banner_stop_button, FALSE);
-          gtk_widget_set_visible (self->banner_keep_button, FALSE);
-          gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
-        }
-    }
-  else
-    return;
-
-  /* Closing or quitting with a toast up: what it said is done (the
-   * store hears of it before it closes). */
-  commit_removal (self);
-
-  /* Whatever happens now, no new work comes in. */
-  set_accepting_tasks (self, FALSE);
-  destroy_close_dialog (self);
-
-  pcq_engine_shutdown_async (self->engine, mode, NULL, shutdown_done_cb, g_object_ref (self));
-}
-
-static void
-background_requested_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
-{
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-
-  /* The portal's answer comes later, as a Request signal; a refusal
-   * only means the desktop may say that Pcq runs without a window. */
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
-  if (reply == NULL)
-    g_message ("Cannot ask to run in the background: %s", error->message);
-}
-
-/* In a Flatpak, a hidden app asks the Background portal to go on
- * running (GNOME lists it as running in the background; without the
- * request it may be stopped). Outside one, the hidden window alone
- * keeps the application running. libportal is not a dependency: this
- * is its one call. */
-static void
-request_background (PcqWindow *self)
-{
-  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-  GDBusConnection *bus;
-  GVariantBuilder options;
-
-  if (app == NULL || !pcq_launcher_get_sandboxed (self->launcher))
-    return;
-
-  bus = g_application_get_dbus_connection (app);
-  if (bus == NULL)
-    return;
-
-  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&options, "{sv}", "reason",
-                         g_variant_new_string (_("Finishing the tasks in the queue")));
-  g_variant_builder_add (&options, "{sv}", "autostart", g_variant_new_boolean (FALSE));
-
-  g_dbus_connection_call (bus, "org.freedesktop.portal.Desktop",
-                          "/org/freedesktop/portal/desktop",
-                          "org.freedesktop.portal.Background", "RequestBackground",
-                          g_variant_new ("(sa{sv})", "", &options), G_VARIANT_TYPE ("(o)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, background_requested_cb, NULL);
-}
-
-/* Wait (in the background): the queue runs on and the window closes
- * once it is empty (update_counts() sees it). The engine is not told
- * yet, so that Keep Open can take it back. */
-static void
-begin_waiting (PcqWindow *self,
-               gboolean   background)
-{
-  if (self->close_state != CLOSE_NONE)
-    return;
-
-  self->close_state = background ? CLOSE_BACKGROUND : CLOSE_WAITING;
-  set_accepting_tasks (self, FALSE);
-  destroy_close_dialog (self);
-
-  gtk_widget_set_visible (self->banner_stop_button, TRUE);
-  gtk_widget_set_visible (self->banner_keep_button, TRUE);
-  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
-
-  if (background)
-    {
-      self->in_background = TRUE;
-      request_background (self);
-      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
-    }
-
-  update_counts (self);
-}
-
-/* Keep Open: everything as before the window was closed. */
-static void
-keep_open (PcqWindow *self)
-{
-  if (self->close_state != CLOSE_WAITING && self->close_state != CLOSE_BACKGROUND)
-    return;
-
-  self->close_state = CLOSE_NONE;
-  self->in_background = FALSE;
-  gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
-  set_accepting_tasks (self, TRUE);
-}
-
-static void
-keep_open_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
-{
-  keep_open (PCQ_WINDOW (widget));
-}
-
-/* Shown again (`pcq` started again, the notification, app.present)
- * while waiting in the background: the person is back, and the window
- * stays. */
-static void
-visible_cb (PcqWindow  *self,
-            GParamSpec *pspec,
-            gpointer    user_data)
-{
-  if (gtk_widget_get_visible (GTK_WIDGET (self)) && self->close_state == CLOSE_BACKGROUND)
-    keep_open (self);
-}
-
-static void
-stop_now_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
-{
-  begin_shutdown (PCQ_WINDOW (widget), PCQ_SHUTDOWN_FORCE);
-}
-
-static void
-close_dialog_response_cb (PcqWindow        *self,
-                          const char       *response,
-                          AdwMessageDialog *dialog)
-{
-  /* The dialog closes itself after a response. */
-  g_signal_handlers_disconnect_by_data (dialog, self);
-  forget_close_dialog (self);
-
-  if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_STOP) == 0)
-    begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
-  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_WAIT) == 0)
-    begin_waiting (self, FALSE);
-  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_BACKGROUND) == 0)
-    begin_waiting (self, TRUE);
-}
-
-static void
-present_close_dialog (PcqWindow *self)
-{
-  guint n_active;
-  guint n_queued;
-
-  if (self->close_dialog == NULL)
-    {
-      self->close_dialog = pcq_close_dialog_new (GTK_WINDOW (self));
-      g_object_add_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
-      g_signal_connect_object (self->close_dialog, "response",
-                               G_CALLBACK (close_dialog_response_cb), self, G_CONNECT_SWAPPED);
-    }
-
-  /* Already waiting: the choices are Stop Now and going on waiting. */
-  adw_message_dialog_set_response_enabled (self->close_dialog, PCQ_CLOSE_RESPONSE_BACKGROUND,
-                                           self->close_state == CLOSE_NONE);
-
-  get_pending (self, &n_active, &n_queued);
-  pcq_close_dialog_set_counts (self->close_dialog, n_active, n_queued);
-  gtk_window_present (GTK_WINDOW (self->close_dialog));
-}
-
-static gboolean
-pcq_window_close_request (GtkWindow *window)
-{
-  PcqWindow *self = PCQ_WINDOW (window);
-  guint n_active;
-  guint n_queued;
-
-  switch (self->close_state)
-    {
-    case CLOSE_DONE:
-      return GTK_WINDOW_CLASS (pcq_window_parent_class)->close_request (window);
-
-    case CLOSE_STOPPING:
-      return TRUE;
-
-    case CLOSE_BACKGROUND:
-      /* Quit while hidden: show the window (that keeps it open) and
-       * ask again. */
-      gtk_window_present (window);
-      G_GNUC_FALLTHROUGH;
-
-    case CLOSE_WAITING:
-      /* Closing again while waiting: offer to stop now. */
-      present_close_dialog (self);
-      return TRUE;
-
-    case CLOSE_NONE:
-      get_pending (self, &n_active, &n_queued);
-      if (n_active + n_queued == 0)
-        {
-          /* Nothing to wait for: the engine stops at once. */
-          begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
-          return TRUE;
-        }
-      present_close_dialog (self);
-      return TRUE;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/**
- * pcq_window_is_closing:
- *
- * Returns: %TRUE once the person chose to close the window (it may
- *   still be waiting for the queue)
- */
-gboolean
-pcq_window_is_closing (PcqWindow *self)
-{
-  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
-  return self->close_state != CLOSE_NONE;
-}
-
-/**
- * pcq_window_is_in_background:
- *
- * Returns: %TRUE while the window is hidden to wait for the queue
- *   (“Wait in Background”), also while it closes after that
- */
-gboolean
-pcq_window_is_in_background (PcqWindow *self)
-{
-  g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
-  return self->in_background;
 }
 
 /* ---- accessors ----------------------------------------------------- */
@@ -2522,7 +1293,7 @@ pcq_window_constructed (GObject *object)
   apply_metered_policy (self);
 
   engine_paused_cb (self, NULL, self->engine);
-  update_counts (self);
+  _pcq_window_update_counts (self);
   update_status_page (self);
 }
 
@@ -2544,7 +1315,7 @@ pcq_window_dispose (GObject *object)
     {
       GtkWindow *dialog = GTK_WINDOW (self->close_dialog);
 
-      forget_close_dialog (self);
+      _pcq_window_forget_close_dialog (self);
       gtk_window_destroy (dialog);
     }
 
@@ -2558,7 +1329,7 @@ pcq_window_dispose (GObject *object)
     }
 
   if (self->engine != NULL)
-    commit_removal (self);
+    _pcq_window_commit_removal (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 
@@ -2650,6 +1421,15 @@ pcq_window_set_property (GObject      *object,
     }
 }
 
+static gboolean
+pcq_window_close_request (GtkWindow *window)
+{
+  if (_pcq_window_close_request (PCQ_WINDOW (window)))
+    return TRUE;
+
+  return GTK_WINDOW_CLASS (pcq_window_parent_class)->close_request (window);
+}
+
 static void
 pcq_window_class_init (PcqWindowClass *klass)
 {
@@ -2713,21 +1493,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
 
-  gtk_widget_class_install_action (widget_class, "win.add", NULL, add_action);
-  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
-  gtk_widget_class_install_action (widget_class, "win.clear-finished", NULL, clear_finished_action);
-  gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
-  gtk_widget_class_install_action (widget_class, "win.remove-selected", NULL, remove_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.clear-failed", NULL, clear_failed_action);
-  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
-  gtk_widget_class_install_action (widget_class, "win.row-menu", NULL, row_menu_action);
-  gtk_widget_class_install_action (widget_class, "win.pause-selected", NULL, pause_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.cancel-selected", NULL, cancel_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.retry-selected", NULL, retry_selected_action);
-  gtk_widget_class_install_action (widget_class, "win.stop-now", NULL, stop_now_action);
-  gtk_widget_class_install_action (widget_class, "win.keep-open", NULL, keep_open_action);
-  gtk_widget_class_install_action (widget_class, "win.download-on-metered", NULL,
-                                   download_on_metered_action);
+  _pcq_window_class_init_actions (widget_class);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");
@@ -2736,9 +1502,6 @@ pcq_window_class_init (PcqWindowClass *klass)
 static void
 pcq_window_init (PcqWindow *self)
 {
-  GtkDropTarget *target;
-  GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_STRING };
-
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
@@ -2749,12 +1512,8 @@ pcq_window_init (PcqWindow *self)
   g_queue_init (&self->feeds);
   set_mode (self, MODE_DOWNLOAD);
 
-  target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
-  gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
-  g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
-
-  g_signal_connect (self, "notify::visible", G_CALLBACK (visible_cb), NULL);
+  _pcq_window_dnd_init (self);
+  _pcq_window_close_init (self);
 }
 
 PcqWindow *

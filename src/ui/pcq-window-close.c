@@ -117,7 +117,6 @@ destroy_close_dialog (PcqWindow *self)
   if (dialog == NULL)
     return;
 
-  g_signal_handlers_disconnect_by_data (dialog, self);
   _pcq_window_forget_close_dialog (self);
   gtk_window_destroy (dialog);
 }
@@ -269,20 +268,37 @@ visible_cb (PcqWindow  *self,
 }
 
 static void
-close_dialog_response_cb (PcqWindow        *self,
-                          const char       *response,
-                          AdwMessageDialog *dialog)
+close_dialog_chosen_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
 {
+  g_autoptr(PcqWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  PcqCloseChoice choice;
+
+  choice = pcq_close_dialog_choose_finish (ADW_MESSAGE_DIALOG (object), result, &error);
+  self->n_close_choices--;
+  if (error != NULL)
+    return;  /* the window took it away */
+
   /* The dialog closes itself after a response. */
-  g_signal_handlers_disconnect_by_data (dialog, self);
   _pcq_window_forget_close_dialog (self);
 
-  if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_STOP) == 0)
-    _pcq_window_begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
-  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_WAIT) == 0)
-    begin_waiting (self, FALSE);
-  else if (g_strcmp0 (response, PCQ_CLOSE_RESPONSE_BACKGROUND) == 0)
-    begin_waiting (self, TRUE);
+  switch (choice)
+    {
+    case PCQ_CLOSE_CHOICE_STOP:
+      _pcq_window_begin_shutdown (self, PCQ_SHUTDOWN_FORCE);
+      break;
+    case PCQ_CLOSE_CHOICE_WAIT:
+      begin_waiting (self, FALSE);
+      break;
+    case PCQ_CLOSE_CHOICE_BACKGROUND:
+      begin_waiting (self, TRUE);
+      break;
+    case PCQ_CLOSE_CHOICE_CANCEL:
+    default:
+      break;
+    }
 }
 
 static void
@@ -295,8 +311,9 @@ present_close_dialog (PcqWindow *self)
     {
       self->close_dialog = pcq_close_dialog_new (GTK_WINDOW (self));
       g_object_add_weak_pointer (G_OBJECT (self->close_dialog), (gpointer *) &self->close_dialog);
-      g_signal_connect_object (self->close_dialog, "response",
-                               G_CALLBACK (close_dialog_response_cb), self, G_CONNECT_SWAPPED);
+      self->n_close_choices++;
+      pcq_close_dialog_choose_async (self->close_dialog, close_dialog_chosen_cb,
+                                     g_object_ref (self));
     }
 
   /* Already waiting: the choices are Stop Now and going on waiting. */

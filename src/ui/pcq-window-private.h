@@ -66,6 +66,7 @@ struct _PcqWindow
   gboolean              in_background;  /* hidden to wait, until shown again */
   gboolean              store_closing;
   AdwMessageDialog     *close_dialog;   /* weak */
+  guint                 n_close_choices; /* asked, their answer not yet in */
   AdwMessageDialog     *metered_dialog; /* weak */
   gboolean              metered_allowed;  /* this time it is metered */
   gboolean              metered_declined; /* “Not Now”, this time */
@@ -168,6 +169,7 @@ AdwToast    *_pcq_window_get_last_toast_object (PcqWindow *self);
 void         _pcq_window_set_launcher    (PcqWindow   *self,
                                           PcqLauncher *launcher);
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
+gboolean     _pcq_window_is_asking_to_close (PcqWindow *self);
 GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);

@@ -1203,6 +1203,13 @@ _pcq_window_get_last_toast (PcqWindow *self)
   return self->last_toast;
 }
 
+/* Whether the Stop Tasks? question is out, or its answer not yet acted on. */
+gboolean
+_pcq_window_is_asking_to_close (PcqWindow *self)
+{
+  return self->n_close_choices > 0;
+}
+
 GtkWindow *
 _pcq_window_get_close_dialog (PcqWindow *self)
 {

@@ -2346,6 +2346,15 @@ close_dialog (Fixture *f)
   return ADW_MESSAGE_DIALOG (_pcq_window_get_close_dialog (f->window));
 }
 
+/* A response of Stop Tasks?, and the window acting on it. */
+static void
+choose_to_close (Fixture    *f,
+                 const char *label)
+{
+  click_response (close_dialog (f), label);
+  PCQ_TEST_WAIT_FOR (f->window == NULL || !_pcq_window_is_asking_to_close (f->window), WAIT_MS);
+}
+
 /* ---- the network --------------------------------------------------- */
 
 static void
@@ -2482,7 +2491,7 @@ test_close_wait (Fixture       *f,
                    "queued task. Wait lets the 3 tasks finish, then closes the window.");
 
   started = g_get_monotonic_time ();
-  click_response (close_dialog (f), "_Wait");
+  choose_to_close (f, "_Wait");
 
   /* The window stays, says why, and takes no new tasks. */
   g_assert_nonnull (f->window);
@@ -2522,7 +2531,7 @@ test_close_stop (Fixture       *f,
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
 
   started = g_get_monotonic_time ();
-  click_response (close_dialog (f), "_Stop Now");
+  choose_to_close (f, "_Stop Now");
 
   /* It says so, and closes as soon as the workers have returned. */
   g_assert_true (f->window == NULL ||
@@ -2564,7 +2573,7 @@ test_close_keep_open (Fixture       *f,
 
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
-  click_response (close_dialog (f), "_Wait");
+  choose_to_close (f, "_Wait");
   g_assert_true (pcq_window_is_closing (f->window));
   g_assert_true (_pcq_window_get_banner_revealed (f->window));
   g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (_pcq_window_get_entry (f->window))));
@@ -2587,7 +2596,7 @@ test_close_keep_open (Fixture       *f,
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
   g_assert_nonnull (f->window);
-  click_response (close_dialog (f), "_Stop Now");
+  choose_to_close (f, "_Stop Now");
   PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
   g_assert_cmpuint (pcq_engine_get_n_cancelled (f->engine), ==, 0);
 }
@@ -2613,7 +2622,7 @@ test_close_background (Fixture       *f,
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
   n_before = notifications.n_notify;
-  click_response (close_dialog (f), "Wait in _Background");
+  choose_to_close (f, "Wait in _Background");
 
   /* The window hides; the queue runs on. */
   g_assert_nonnull (f->window);
@@ -2642,7 +2651,7 @@ test_close_background_return (Fixture       *f,
 
   gtk_window_close (GTK_WINDOW (f->window));
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
-  click_response (close_dialog (f), "Wait in _Background");
+  choose_to_close (f, "Wait in _Background");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
 
   /* `pcq` again (an activation of the primary instance): the same
@@ -2660,7 +2669,7 @@ test_close_background_return (Fixture       *f,
   /* Quit asks again. */
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
   PCQ_TEST_WAIT_FOR (close_dialog (f) != NULL, WAIT_MS);
-  click_response (close_dialog (f), "_Stop Now");
+  choose_to_close (f, "_Stop Now");
   PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
 }
 
@@ -2683,7 +2692,7 @@ resume_first_run (Fixture       *f,
   g_assert_cmpstr (adw_message_dialog_get_body (close_dialog (f)), ==,
                    "Stop Now interrupts 1 running task; it continues next time, as does 1 "
                    "queued task. Wait lets the 2 tasks finish, then closes the window.");
-  click_response (close_dialog (f), "_Stop Now");
+  choose_to_close (f, "_Stop Now");
   PCQ_TEST_WAIT_FOR (f->window == NULL, 5000);
   g_assert_true (job_is (job_at (f, 1), PCQ_JOB_QUEUED));
 }

@@ -171,45 +171,44 @@ steal_removal (PcqWindow *self)
   return removal;
 }
 
+/* Undo, or the toast gone: the removals and cancels are taken back, or
+ * reach the engine. */
+static void
+end_removal (PcqWindow *self,
+             gboolean   undo)
+{
+  PcqRemoval *removal = steal_removal (self);
+
+  if (removal == NULL)
+    return;
+
+  for (guint i = 0; i < removal->entries->len; i++)
+    {
+      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
+
+      if (entry->kind == REMOVAL_CANCEL && undo)
+        undo_cancel (self, entry);
+      else if (entry->kind == REMOVAL_CANCEL)
+        commit_cancel (self, entry);
+      else if (!undo)
+        pcq_engine_remove (self->engine, entry->job);
+    }
+  removal_free (removal);
+}
+
 /* The toast is left alone: libadwaita 1.2 frees a toast dismissed
  * while it still slides in (its show animation outlives the hide one)
  * and then crashes; its Undo does nothing once this has run. */
 void
 _pcq_window_commit_removal (PcqWindow *self)
 {
-  PcqRemoval *removal = steal_removal (self);
-
-  if (removal == NULL)
-    return;
-
-  for (guint i = 0; i < removal->entries->len; i++)
-    {
-      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
-
-      if (entry->kind == REMOVAL_CANCEL)
-        commit_cancel (self, entry);
-      else
-        pcq_engine_remove (self->engine, entry->job);
-    }
-  removal_free (removal);
+  end_removal (self, FALSE);
 }
 
 static void
 undo_removal (PcqWindow *self)
 {
-  PcqRemoval *removal = steal_removal (self);
-
-  if (removal == NULL)
-    return;
-
-  for (guint i = 0; i < removal->entries->len; i++)
-    {
-      RemovalEntry *entry = g_ptr_array_index (removal->entries, i);
-
-      if (entry->kind == REMOVAL_CANCEL)
-        undo_cancel (self, entry);
-    }
-  removal_free (removal);
+  end_removal (self, TRUE);
 }
 
 static void

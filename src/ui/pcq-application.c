@@ -723,6 +723,7 @@ pcq_application_startup (GApplication *application)
     { "window.close", { "<Control>w", NULL } },
     { "win.focus-entry", { "<Control>l", NULL } },
     { "win.import", { "<Control>o", NULL } },
+    { "win.search", { "<Control>f", NULL } },
     { "win.filter::all", { "<Alt>1", NULL } },
     { "win.filter::queued", { "<Alt>2", NULL } },
     { "win.filter::running", { "<Alt>3", NULL } },

@@ -314,6 +314,18 @@ stop_now_action (GtkWidget  *widget,
   _pcq_window_begin_shutdown (PCQ_WINDOW (widget), PCQ_SHUTDOWN_FORCE);
 }
 
+/* Ctrl+F: the search bar, its entry focused. */
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
 /* ---- one task, named by its id (the rows' actions) ----------------- */
 
 static PcqJob *
@@ -403,6 +415,7 @@ _pcq_window_class_init_actions (GtkWidgetClass *widget_class)
   for (guint i = 0; i < G_N_ELEMENTS (task_actions); i++)
     gtk_widget_class_install_action (widget_class, task_actions[i], "t", task_action);
   gtk_widget_class_install_action (widget_class, "win.add", NULL, add_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "win.clear-finished", NULL, clear_finished_action);
   gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);

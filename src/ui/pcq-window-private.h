@@ -57,6 +57,7 @@ struct _PcqWindow
   GtkCustomFilter      *filter;
   GtkFilterListModel   *filter_model;
   FilterKind            filter_kind;
+  char                 *search;  /* casefolded; NULL: no search */
   SubmitMode            mode;
   GCancellable         *cancellable;
 
@@ -88,6 +89,8 @@ struct _PcqWindow
   GtkWidget            *banner_stop_button;
   GtkWidget            *banner_keep_button;
   AdwToastOverlay      *toast_overlay;
+  GtkSearchBar         *search_bar;
+  GtkEditable          *search_entry;
   GtkWidget            *submit_bar;
   GtkWidget            *download_mode_button;
   GtkWidget            *ask_mode_button;
@@ -159,6 +162,8 @@ AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 
 GtkEditable *_pcq_window_get_entry       (PcqWindow  *self);
+GtkEditable *_pcq_window_get_search_entry (PcqWindow *self);
+const char  *_pcq_window_get_status_title (PcqWindow *self);
 GtkWidget   *_pcq_window_get_list_view   (PcqWindow  *self);
 GtkWidget   *_pcq_window_get_mode_button (PcqWindow  *self,
                                           const char *mode);

@@ -220,7 +220,12 @@ update_status_page (PcqWindow *self)
   const char *title = NULL;
   const char *description = NULL;
 
-  switch (self->filter_kind)
+  if (self->search != NULL)
+    {
+      title = _("No Matching Tasks");
+      description = _("No task's name, link or prompt holds this text");
+    }
+  else switch (self->filter_kind)
     {
     case FILTER_ALL:
       title = _("No Tasks");
@@ -560,31 +565,144 @@ _pcq_window_filter_for_state (PcqJobState state)
     }
 }
 
+/* Whether @text holds @folded (casefolded), ignoring case. Most names
+ * and links are ASCII: those are compared in place, so that a search
+ * through 100 000 tasks allocates nothing. */
+static gboolean
+text_matches (const char *text,
+              const char *folded)
+{
+  g_autofree char *text_folded = NULL;
+  gsize length = strlen (folded);
+
+  if (text == NULL)
+    return FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) *p >= 0x80)
+      {
+        text_folded = g_utf8_casefold (text, -1);
+        return strstr (text_folded, folded) != NULL;
+      }
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (g_ascii_strncasecmp (p, folded, length) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
 static gboolean
 filter_func (gpointer item,
              gpointer user_data)
 {
   PcqWindow *self = user_data;
+  const char *path, *base;
 
   if (_pcq_window_hides (self, item))
     return FALSE;
 
-  return self->filter_kind == FILTER_ALL ||
-         _pcq_window_filter_for_state (pcq_job_get_state (item)) == self->filter_kind;
+  if (self->filter_kind != FILTER_ALL &&
+      _pcq_window_filter_for_state (pcq_job_get_state (item)) != self->filter_kind)
+    return FALSE;
+
+  if (self->search == NULL)
+    return TRUE;
+
+  /* What the row is called (see pcq_format_job_name()), its link and
+   * its prompt; of a saved file, its name but not its folder. */
+  path = pcq_job_get_output_path (item);
+  if (path != NULL && (base = strrchr (path, G_DIR_SEPARATOR)) != NULL)
+    path = base + 1;
+
+  return text_matches (pcq_job_get_name (item), self->search) ||
+         text_matches (path, self->search) ||
+         text_matches (pcq_job_get_url (item), self->search) ||
+         text_matches (pcq_job_get_prompt (item), self->search);
+}
+
+static void
+apply_filter (PcqWindow        *self,
+              GtkFilterChange   change)
+{
+  gboolean hiding = _pcq_window_count_hidden (self, NULL) > 0;
+
+  /* Rows re-checked as their job changes state (a search too: a
+   * download learns its name from the server). */
+  pcq_job_relay_set_enabled (self->relay, self->filter_kind != FILTER_ALL || self->search != NULL);
+
+  if (self->filter_kind == FILTER_ALL && self->search == NULL && !hiding)
+    gtk_filter_list_model_set_filter (self->filter_model, NULL);
+  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
+    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
+  else
+    gtk_filter_changed (GTK_FILTER (self->filter), change);
 }
 
 /* No filter at all when everything is shown: the cheapest list. */
 void
 _pcq_window_update_filter (PcqWindow *self)
 {
-  gboolean hiding = _pcq_window_count_hidden (self, NULL) > 0;
+  apply_filter (self, GTK_FILTER_CHANGE_DIFFERENT);
+}
 
-  if (self->filter_kind == FILTER_ALL && !hiding)
-    gtk_filter_list_model_set_filter (self->filter_model, NULL);
-  else if (gtk_filter_list_model_get_filter (self->filter_model) == NULL)
-    gtk_filter_list_model_set_filter (self->filter_model, GTK_FILTER (self->filter));
-  else
-    gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+static void
+set_search (PcqWindow  *self,
+            const char *text)
+{
+  g_autofree char *normalized = NULL;
+  g_autofree char *folded = NULL;
+  GtkFilterChange change = GTK_FILTER_CHANGE_DIFFERENT;
+
+  if (text != NULL && *text != '\0')
+    {
+      normalized = g_utf8_normalize (text, -1, G_NORMALIZE_ALL);
+      folded = g_utf8_casefold (normalized ? normalized : text, -1);
+    }
+
+  if (g_strcmp0 (folded, self->search) == 0)
+    return;
+
+  /* A longer search only narrows what is shown: GTK then looks at the
+   * rows shown, not at every task. */
+  if (folded != NULL && self->search != NULL && strstr (folded, self->search) != NULL)
+    change = GTK_FILTER_CHANGE_MORE_STRICT;
+  else if (self->search != NULL && (folded == NULL || strstr (self->search, folded) != NULL))
+    change = GTK_FILTER_CHANGE_LESS_STRICT;
+
+  g_free (self->search);
+  self->search = g_steal_pointer (&folded);
+  apply_filter (self, change);
+  update_status_page (self);
+}
+
+static void
+search_changed_cb (PcqWindow      *self,
+                   GtkSearchEntry *entry)
+{
+  set_search (self, gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+/* Escape: the search ends, and with it its filter. */
+static void
+stop_search_cb (PcqWindow      *self,
+                GtkSearchEntry *entry)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+  set_search (self, NULL);
+}
+
+static void
+search_mode_cb (PcqWindow    *self,
+                GParamSpec   *pspec,
+                GtkSearchBar *bar)
+{
+  if (!gtk_search_bar_get_search_mode (bar))
+    {
+      gtk_editable_set_text (self->search_entry, "");
+      set_search (self, NULL);
+    }
 }
 
 static void
@@ -595,8 +713,6 @@ set_filter_kind (PcqWindow  *self,
     return;
 
   self->filter_kind = kind;
-  pcq_job_relay_set_enabled (self->relay, kind != FILTER_ALL);
-
   _pcq_window_update_filter (self);
 
   update_status_page (self);
@@ -1147,6 +1263,18 @@ _pcq_window_get_engine (PcqWindow *self)
   return pcq_window_get_engine (self);
 }
 
+const char *
+_pcq_window_get_status_title (PcqWindow *self)
+{
+  return adw_status_page_get_title (self->status_page);
+}
+
+GtkEditable *
+_pcq_window_get_search_entry (PcqWindow *self)
+{
+  return self->search_entry;
+}
+
 GtkEditable *
 _pcq_window_get_entry (PcqWindow *self)
 {
@@ -1356,6 +1484,7 @@ pcq_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->last_toast, g_free);
+  g_clear_pointer (&self->search, g_free);
   g_clear_weak_pointer (&self->last_toast_object);
   g_clear_object (&self->launcher);
 
@@ -1481,6 +1610,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_label);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, banner_stop_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, submit_bar);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, download_mode_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, ask_mode_button);
@@ -1498,6 +1629,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, selection);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, status_page);
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
 
   _pcq_window_class_init_actions (widget_class);
@@ -1518,6 +1651,13 @@ pcq_window_init (PcqWindow *self)
   self->mode = MODE_DOWNLOAD;
   g_queue_init (&self->feeds);
   set_mode (self, MODE_DOWNLOAD);
+
+  /* GTK waits 150 ms after a key by default; the list keeps up sooner. */
+  gtk_search_entry_set_search_delay (GTK_SEARCH_ENTRY (self->search_entry), 50);
+  /* The bar focuses the entry when it opens; Escape closes it. */
+  gtk_search_bar_connect_entry (self->search_bar, self->search_entry);
+  g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",
+                           G_CALLBACK (search_mode_cb), self, G_CONNECT_SWAPPED);
 
   _pcq_window_dnd_init (self);
   _pcq_window_close_init (self);

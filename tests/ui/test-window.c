@@ -970,6 +970,72 @@ maybe_shoot (Fixture    *f,
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+static void
+search_for (Fixture    *f,
+            const char *text)
+{
+  gtk_editable_set_text (_pcq_window_get_search_entry (f->window), text);
+}
+
+/* Ctrl+F searches names, links and prompts, ignoring case (and "ß" is
+ * "ss"), together with the filters; Escape ends it. */
+static void
+test_search (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *a = data_url (f, "Quarterly-Report.pdf", 100);
+  g_autofree char *b = data_url (f, "photo.jpg", 777);
+  g_autofree char *c = data_url (f, "Stra%C3%9Fe.txt", 100);
+  g_autofree char *missing = pcq_test_server_url (f->server, "/status/404/report-draft.txt");
+  g_autofree char *all = g_strdup_printf ("%s\n%s\n%s\n%s", a, b, c, missing);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+
+  set_entry (f, all);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "3 finished · 1 failed"), WAIT_MS);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 4);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  PCQ_TEST_WAIT_FOR (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (f->window)),
+                                             GTK_WIDGET (_pcq_window_get_search_entry (f->window))),
+                     WAIT_MS);
+
+  search_for (f, "REPORT");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 2, WAIT_MS);
+  /* Narrower, then wider again. */
+  search_for (f, "report.");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 1, WAIT_MS);
+  search_for (f, "rep");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 2, WAIT_MS);
+
+  /* Within the filter shown. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "all");
+
+  /* The link counts too, and case folding beyond ASCII. */
+  search_for (f, "size=777");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 1, WAIT_MS);
+  search_for (f, "STRASSE");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 1, WAIT_MS);
+  {
+    g_autoptr(PcqJob) job = g_list_model_get_item (shown, 0);
+
+    g_autofree char *base = g_path_get_basename (pcq_job_get_output_path (job));
+
+    g_assert_cmpstr (base, ==, "Straße.txt");
+  }
+
+  search_for (f, "nothing like it");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0, WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_status_title (f->window), ==, "No Matching Tasks");
+
+  /* Escape ends the search and shows everything again. */
+  g_signal_emit_by_name (_pcq_window_get_search_entry (f->window), "stop-search");
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 4);
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_search_entry (f->window)), ==, "");
+}
+
 /* Every shown widget of @widget's tree lies inside the window: across
  * always, and down too outside scrolled content. */
 static void
@@ -2774,6 +2840,7 @@ main (int    argc,
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);
+  ADD ("/pcq/window/search", test_search);
   ADD ("/pcq/window/shortcuts", test_shortcuts);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/remove-undo", test_remove_undo);

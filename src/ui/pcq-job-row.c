@@ -47,6 +47,7 @@ struct _PcqJobRow
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
+  char           *spoken;         /* the list item's name for screen readers */
 
   GtkWidget      *error_label;    /* made when a first error shows */
   GtkWidget      *kind_icon;      /* made when a first Ask task shows */
@@ -182,6 +183,71 @@ format_received (PcqJobRow *self)
   return g_strjoinv (" · ", (char **) parts->pdata);
 }
 
+static const char *inscription_text (GtkInscription *inscription);
+
+static const char *
+state_word (PcqJobRow *self)
+{
+  switch (pcq_job_get_state (self->job))
+    {
+    case PCQ_JOB_QUEUED:
+      return _("Queued");
+    case PCQ_JOB_ACTIVE:
+      return is_api (self) ? _("Asking") : _("Downloading");
+    case PCQ_JOB_PAUSED:
+      return _("Paused");
+    case PCQ_JOB_DONE:
+      return _("Done");
+    case PCQ_JOB_FAILED:
+      return _("Failed");
+    case PCQ_JOB_CANCELLED:
+      return _("Cancelled");
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* What a screen reader says for the row: its name, state and progress
+ * (in steps of ten per cent, so that it changes seldom), and why it
+ * failed. It names the list item that holds the row: that is what
+ * takes the focus (GTK 4.8 has no gtk_list_item_set_accessible_label()),
+ * the row's own buttons being out of the Tab order. */
+static void
+update_spoken (PcqJobRow *self)
+{
+  GtkWidget *item = gtk_widget_get_parent (GTK_WIDGET (self));
+  g_autofree char *spoken = NULL;
+  gint64 bytes, total;
+
+  if (self->job == NULL || item == NULL || g_strcmp0 (gtk_widget_get_css_name (item), "row") != 0)
+    return;
+
+  bytes = pcq_job_get_bytes (self->job);
+  total = pcq_job_get_total (self->job);
+  if (pcq_job_get_state (self->job) == PCQ_JOB_ACTIVE && total > 0)
+    /* Translators: a task as a screen reader says it: its name, its state and how
+     * much of it is there, as in “report.pdf, Downloading, 40 %” */
+    spoken = g_strdup_printf (_("%s, %s, %d %%"), inscription_text (self->name_label),
+                              state_word (self), (int) (CLAMP (bytes * 10 / total, 0, 10) * 10));
+  else if (pcq_job_get_error (self->job) != NULL && pcq_job_is_finished (self->job))
+    /* Translators: a task as a screen reader says it: its name, its state and
+     * why, as in “report.pdf, Failed, Server answered 404 Not Found” */
+    spoken = g_strdup_printf (_("%s, %s, %s"), inscription_text (self->name_label),
+                              state_word (self), pcq_job_get_error (self->job));
+  else
+    /* Translators: a task as a screen reader says it, as in “report.pdf, Done” */
+    spoken = g_strdup_printf (_("%s, %s"), inscription_text (self->name_label), state_word (self));
+
+  if (g_strcmp0 (spoken, self->spoken) == 0)
+    return;
+
+  g_free (self->spoken);
+  self->spoken = g_steal_pointer (&spoken);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (item),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, self->spoken,
+                                  -1);
+}
+
 static void
 update_detail (PcqJobRow *self)
 {
@@ -219,6 +285,7 @@ update_detail (PcqJobRow *self)
   gtk_inscription_set_text (self->detail_label, text);
   self->detail_time = g_get_monotonic_time ();
   self->detail_bytes = pcq_job_get_bytes (self->job);
+  update_spoken (self);
 }
 
 static gboolean
@@ -388,6 +455,7 @@ update_name (PcqJobRow *self)
   gtk_inscription_set_text (self->name_label, name);
   gtk_inscription_set_text (self->source_label, source);
   update_kind (self);
+  update_spoken (self);
 }
 
 static void
@@ -417,6 +485,8 @@ update_error (PcqJobRow *self)
       gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
       gtk_label_set_wrap_mode (GTK_LABEL (self->error_label), PANGO_WRAP_WORD_CHAR);
       gtk_label_set_selectable (GTK_LABEL (self->error_label), TRUE);
+      /* One Tab stop a row: the list item, which says the error too. */
+      gtk_widget_set_focusable (self->error_label, FALSE);
       gtk_widget_add_css_class (self->error_label, "caption");
       gtk_box_insert_child_after (GTK_BOX (self->text_box), self->error_label,
                                   GTK_WIDGET (self->detail_label));
@@ -654,11 +724,20 @@ job_name_cb (PcqJobRow  *self,
 }
 
 static void
+parent_cb (PcqJobRow  *self,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  update_spoken (self);
+}
+
+static void
 job_error_cb (PcqJobRow  *self,
               GParamSpec *pspec,
               PcqJob     *job)
 {
   update_error (self);
+  update_spoken (self);
 }
 
 static void
@@ -1078,6 +1157,7 @@ pcq_job_row_finalize (GObject *object)
   PcqJobRow *self = (PcqJobRow *)object;
 
   g_clear_object (&self->job_signals);
+  g_free (self->spoken);
 
   G_OBJECT_CLASS (pcq_job_row_parent_class)->finalize (object);
 }
@@ -1186,6 +1266,9 @@ pcq_job_row_init (PcqJobRow *self)
                                  G_CALLBACK (job_commit_note_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::attempts",
                                  G_CALLBACK (job_attempts_cb), self, G_CONNECT_SWAPPED);
+
+  /* The list item to name comes after the row is made. */
+  g_signal_connect (self, "notify::parent", G_CALLBACK (parent_cb), NULL);
 
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);

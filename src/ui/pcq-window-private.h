@@ -62,6 +62,9 @@ struct _PcqWindow
   GCancellable         *cancellable;
 
   guint                 counts_source;
+  char                 *description;     /* the list's, for screen readers */
+  gint64                described_at;
+  guint                 describe_source;
   CloseState            close_state;
   gboolean              refusing_tasks;  /* closing: the submit bar is off */
   gboolean              in_background;  /* hidden to wait, until shown again */

@@ -168,8 +168,20 @@ set_count_text (GtkLabel *label,
 static void
 update_filter_menu_button (PcqWindow *self)
 {
+  guint count = self->filter_counts[self->filter_kind];
+  g_autofree char *name = NULL;
+
   gtk_label_set_text (self->filter_menu_title, _(filter_titles[self->filter_kind]));
-  set_count_text (self->filter_menu_count, self->filter_counts[self->filter_kind]);
+  set_count_text (self->filter_menu_count, count);
+
+  /* Translators: the narrow window's filter button for screen readers: the filter
+   * shown and its count, as in “Show: Queued, 3 tasks” */
+  name = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Show: %s, %u task", "Show: %s, %u tasks",
+                                       count),
+                          _(filter_titles[self->filter_kind]), count);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (_pcq_window_get_filter_menu_button (self)),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  -1);
 }
 
 /* A filter's badge, and its button's name for screen readers, which do
@@ -374,6 +386,52 @@ waits_for_network (PcqWindow *self,
 /* Rows hidden until their toast goes away are not counted: the counts
  * say what the list shows. */
 
+/* ---- for screen readers ------------------------------------------- */
+
+#define DESCRIBE_INTERVAL_US (5 * G_USEC_PER_SEC)
+
+static void
+apply_list_description (PcqWindow *self)
+{
+  self->described_at = g_get_monotonic_time ();
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_view),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, self->description,
+                                  -1);
+}
+
+static gboolean
+describe_due_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+
+  self->describe_source = 0;
+  apply_list_description (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The queue's summary as the task list's description: what a screen
+ * reader says of the list, at most every five seconds however busy
+ * the queue is (GTK 4.8 has no gtk_accessible_announce()). */
+static void
+describe_list (PcqWindow  *self,
+               const char *summary)
+{
+  gint64 due;
+
+  g_free (self->description);
+  self->description = g_strdup (summary);
+
+  if (self->describe_source != 0)
+    return;
+
+  due = self->described_at + DESCRIBE_INTERVAL_US;
+  if (g_get_monotonic_time () >= due)
+    apply_list_description (self);
+  else
+    self->describe_source = g_timeout_add ((guint) ((due - g_get_monotonic_time ()) / 1000) + 1,
+                                           describe_due_cb, self);
+}
+
 void
 _pcq_window_update_counts (PcqWindow *self)
 {
@@ -413,7 +471,10 @@ _pcq_window_update_counts (PcqWindow *self)
                                     counts);
     }
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
-    adw_window_title_set_subtitle (self->window_title, subtitle);
+    {
+      adw_window_title_set_subtitle (self->window_title, subtitle);
+      describe_list (self, subtitle);
+    }
 
   set_filter_count (self, FILTER_ALL,
                     g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
@@ -1440,6 +1501,7 @@ pcq_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->counts_source, g_source_remove);
   g_clear_handle_id (&self->feed_source, g_source_remove);
+  g_clear_handle_id (&self->describe_source, g_source_remove);
   g_queue_clear_full (&self->feeds, (GDestroyNotify) feed_free);
 
   if (self->import_chooser != NULL)
@@ -1485,6 +1547,7 @@ pcq_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->last_toast, g_free);
   g_clear_pointer (&self->search, g_free);
+  g_clear_pointer (&self->description, g_free);
   g_clear_weak_pointer (&self->last_toast_object);
   g_clear_object (&self->launcher);
 

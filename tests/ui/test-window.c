@@ -970,6 +970,59 @@ maybe_shoot (Fixture    *f,
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+/* The row whose list item holds the keyboard focus, if any. */
+static PcqJobRow *
+focused_row (Fixture *f)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
+
+  if (focus == NULL)
+    return NULL;
+  if (PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
+    return PCQ_JOB_ROW (gtk_widget_get_first_child (focus));
+  return PCQ_JOB_ROW (gtk_widget_get_ancestor (focus, PCQ_TYPE_JOB_ROW));
+}
+
+/* Screen readers: Tab reaches the list once, on its first row, and
+ * each row is one stop whose name says name, state and why it failed;
+ * the row's buttons are out of the Tab order. (The AT-SPI tree itself
+ * is read by tests/ui/test-a11y.py.) */
+static void
+test_keyboard_rows (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GString) all = g_string_new (NULL);
+  GtkWidget *list_view = _pcq_window_get_list_view (f->window);
+  PcqJobRow *row;
+
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *url = pcq_test_server_url (f->server, "/data/ui/k%02u.bin?size=%u",
+                                                  i, 100 + i);
+
+      g_string_append_printf (all, "%s\n", url);
+    }
+  set_entry (f, all->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "12 finished"), WAIT_MS);
+
+  /* Tab from the entry: the first stop in the list is row 1. */
+  gtk_widget_grab_focus (GTK_WIDGET (_pcq_window_get_entry (f->window)));
+  for (guint i = 0; i < 20 && !gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (f->window)), list_view); i++)
+    gtk_widget_child_focus (GTK_WIDGET (f->window), GTK_DIR_TAB_FORWARD);
+  row = focused_row (f);
+  g_assert_nonnull (row);
+  g_assert_true (pcq_job_row_get_job (row) == job_at (f, 0));
+  /* The row's own buttons are not stops (shortcuts and the menu reach them). */
+  g_assert_false (gtk_widget_get_focusable (pcq_job_row_get_action_button (row)));
+
+  /* Tab goes to the next row: one stop a row, its buttons skipped. */
+  gtk_widget_child_focus (GTK_WIDGET (f->window), GTK_DIR_TAB_FORWARD);
+  row = focused_row (f);
+  g_assert_nonnull (row);
+  g_assert_true (pcq_job_row_get_job (row) == job_at (f, 1));
+}
+
 static void
 search_for (Fixture    *f,
             const char *text)
@@ -2875,6 +2928,7 @@ main (int    argc,
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);
   ADD ("/pcq/window/search", test_search);
+  ADD ("/pcq/window/keyboard-rows", test_keyboard_rows);
   ADD ("/pcq/window/shortcuts", test_shortcuts);
   ADD ("/pcq/window/remove-selected", test_remove_selected);
   ADD ("/pcq/window/remove-undo", test_remove_undo);

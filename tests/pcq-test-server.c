@@ -69,6 +69,7 @@ typedef struct
   gboolean           reset;    /* raw answers: end with a TCP reset */
   gboolean           etag;     /* raw answers: send an ETag */
   gboolean           chunked;  /* chunked encoding, no Content-Length */
+  guint64            announce; /* raw answers: the Content-Length, if not size */
 } Request;
 
 /* The content generator */
@@ -485,10 +486,11 @@ raw_answer_cb (gpointer user_data)
     etag_line = g_strdup_printf ("ETag: %s\r\n", etag = make_etag (req->seed, req->size));
   head = g_strdup_printf ("HTTP/1.1 200 OK\r\n"
                           "Content-Type: application/octet-stream\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "Content-Length: %" G_GUINT64_FORMAT "\r\n"
                           "%s"
                           "Connection: close\r\n"
-                          "\r\n", req->size, etag_line ? etag_line : "");
+                          "\r\n", req->announce ? req->announce : (guint64) req->size,
+                          etag_line ? etag_line : "");
   body = g_malloc (MAX (req->send, 1));
   pcq_test_content_fill (req->seed, 0, body, req->send);
 
@@ -654,6 +656,7 @@ dispatch (Request    *req,
       gsize send = param_uint (query, "send", size / 2, MAX_BODY_SIZE);
 
       req->seed = (guint) param_uint (query, "seed", 0, G_MAXUINT);
+      req->announce = param_uint (query, "announce", 0, G_MAXINT64);
       respond_short (req, size, send, param_uint (query, "reset", 0, 1) == 1);
     }
   else if (g_str_equal (route, "auth"))

@@ -46,7 +46,8 @@ G_BEGIN_DECLS
  *   /redirect/N/…    302 to /redirect/N-1/… (query kept); N = 0 is /data.
  *   /loop/a, /loop/b 302 to each other, forever.
  *   /short/…/NAME    announces `size` bytes but sends only `send` bytes,
- *                    then closes the connection (`reset=1`: TCP reset).
+ *                    then closes the connection (`reset=1`: TCP reset;
+ *                    `announce=N`: Content-Length N instead of `size`).
  *   /hang/…          reads the request and never answers.
  *   /auth/…/NAME     as /data, but only with the Authorization that
  *                    pcq_test_server_set_basic_auth() set (else a 401

@@ -1430,6 +1430,28 @@ test_http_short_body (void)
   assert_dir_empty (ctx->out);
 }
 
+/* A Content-Length no disk can hold (2^60 bytes, while 100 come): the
+ * task fails at once, saying how much it needs, without a retry and
+ * without leaving a file or a part behind. */
+static void
+test_output_no_space (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  url = pcq_test_server_url (ctx->server, "/short/huge.bin?size=1000&send=100&announce=%"
+                             G_GUINT64_FORMAT, G_GUINT64_CONSTANT (1) << 60);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  /* g_format_size () puts a no-break space before the unit. */
+  assert_error_contains (job, "Not enough space: needs 1.2\xc2\xa0" "EB, ");
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_dir_empty (ctx->out);
+}
+
 /* A body stream that ends with the error libsoup 3.6.5 and later give
  * for a chunked body cut short (G_IO_ERROR_PARTIAL_INPUT), where older
  * ones give a plain end of stream: armed for a number of bodies. */
@@ -2650,6 +2672,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/redirect/too-many", test_redirect_too_many);
   g_test_add_func ("/pcq/engine/input/invalid-urls", test_invalid_urls);
   g_test_add_func ("/pcq/engine/output/unwritable", test_unwritable_output);
+  g_test_add_func ("/pcq/engine/output/no-space", test_output_no_space);
   g_test_add_func ("/pcq/engine/names/explicit", test_name_explicit);
   g_test_add_func ("/pcq/engine/names/explicit-traversal", test_name_explicit_traversal);
   g_test_add_func ("/pcq/engine/names/from-url", test_name_from_url);

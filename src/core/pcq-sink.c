@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -706,6 +707,30 @@ pcq_sink_get_file_id (PcqSink   *self,
 {
   g_return_if_fail (self != NULL && id != NULL);
   *id = self->id;
+}
+
+/**
+ * pcq_sink_get_free_space:
+ *
+ * What an unprivileged writer may still put on the file system of the
+ * part file: one fstatvfs() on the descriptor already open.
+ *
+ * Returns: the free bytes, or -1 if the file system does not say
+ */
+gint64
+pcq_sink_get_free_space (PcqSink *self)
+{
+  struct statvfs st;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0, -1);
+
+  if (fstatvfs (self->fd, &st) != 0 || st.f_frsize == 0)
+    return -1;
+
+  if ((guint64) st.f_bavail > (guint64) G_MAXINT64 / st.f_frsize)
+    return G_MAXINT64;
+
+  return (gint64) st.f_bavail * (gint64) st.f_frsize;
 }
 
 /**

@@ -61,6 +61,7 @@ void        pcq_sink_get_file_id (PcqSink        *self,
                                   PcqFileId      *id);
 gint64      pcq_sink_own_file_size (const char      *path,
                                     const PcqFileId *id);
+gint64      pcq_sink_get_free_space (PcqSink *self);
 void        pcq_sink_keep_part  (PcqSink     *self);
 gboolean    pcq_sink_write      (PcqSink     *self,
                                  const void  *buf,

@@ -20,6 +20,11 @@
 
 #define MAX_REDIRECTS 10
 
+/* Below this many bytes still to come, the free space is not asked
+ * for: a small file costs no statvfs, and one that does not fit ends
+ * as a "disk full" write error anyway. */
+#define FREE_SPACE_CHECK_MIN (1024 * 1024)
+
 static void send_next (PcqTransfer *self);
 
 /* A validator is stored as the server sent it (If-Range must repeat it
@@ -199,6 +204,35 @@ content_length_is_valid (SoupMessageHeaders *headers)
          g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64, &length, NULL);
 }
 
+/* A body that cannot fit fails at once, not after filling the disk:
+ * the bytes still to come (a resumed part is on disk already) against
+ * the folder's free space. Permanent: a retry would not find more. */
+static gboolean
+has_room (PcqTransfer *self)
+{
+  gint64 needed, free_space;
+  g_autofree char *needed_text = NULL;
+  g_autofree char *free_text = NULL;
+
+  if (self->total < 0)
+    return TRUE;
+
+  needed = self->total - self->bytes;
+  if (needed < FREE_SPACE_CHECK_MIN)
+    return TRUE;
+
+  free_space = pcq_sink_get_free_space (self->sink);
+  if (free_space < 0 || needed <= free_space)
+    return TRUE;
+
+  needed_text = g_format_size (needed);
+  free_text = g_format_size (free_space);
+  /* TRANSLATORS: "Not enough space: needs 4.2 GB, 1.1 GB free" */
+  g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_DISK_FULL,
+               _("Not enough space: needs %s, %s free"), needed_text, free_text);
+  return FALSE;
+}
+
 /* Headers of a 2xx: is it the part we asked for, where does it go. */
 static void
 receive_body (PcqTransfer *self)
@@ -248,7 +282,8 @@ receive_body (PcqTransfer *self)
   pcq_atomic_set64 (&run->bytes, self->bytes);
 
   name = choose_name (self);
-  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self))
+  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self) ||
+      !has_room (self))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;

@@ -72,6 +72,11 @@ char          *pcq_test_server_url                 (PcqTestServer *self,
 /* Requests whose handler ran and whose response is not finished yet. */
 guint          pcq_test_server_get_in_flight       (PcqTestServer *self);
 guint          pcq_test_server_get_max_in_flight   (PcqTestServer *self);
+/* The most requests in flight at once whose Host header (without the
+ * port) was @host: "127.0.0.1" and "localhost" reach the same server
+ * as two hosts. */
+guint          pcq_test_server_get_max_in_flight_for_host (PcqTestServer *self,
+                                                           const char    *host);
 
 /* Requests received for @path (exact, as sent), or all if @path is NULL. */
 guint          pcq_test_server_count_requests      (PcqTestServer *self,

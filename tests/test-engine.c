@@ -668,6 +668,117 @@ test_max_active (void)
   g_assert_cmpuint (ctx->max_n_active, >=, 2);
 }
 
+/* The paths of the requests that start with @prefix, in arrival order. */
+static GPtrArray *
+paths_with_prefix (Ctx        *ctx,
+                   const char *prefix)
+{
+  g_autoptr(GPtrArray) paths = pcq_test_server_dup_paths (ctx->server);
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      if (g_str_has_prefix (g_ptr_array_index (paths, i), prefix))
+        g_ptr_array_add (result, g_strdup (g_ptr_array_index (paths, i)));
+    }
+
+  return result;
+}
+
+/* With two slots: request PREFIX-I arrived before PREFIX-(I+2). */
+static void
+assert_in_order_per_slots (Ctx        *ctx,
+                           const char *prefix,
+                           guint       n)
+{
+  for (guint i = 0; i + 2 < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/%s-%u.bin", prefix, i);
+      g_autofree char *later = g_strdup_printf ("/data/%s-%u.bin", prefix, i + 2);
+      gint64 time = pcq_test_server_get_request_time (ctx->server, path, 0);
+
+      g_assert_cmpint (time, >=, 0);
+      g_assert_cmpint (time, <, pcq_test_server_get_request_time (ctx->server, later, 0));
+    }
+}
+
+/* max-per-host 2 with max-active 8: one host never has more than 2 in
+ * flight, while another host's tasks (queued after all of the first's)
+ * start meanwhile; each host's tasks start in submission order. The
+ * server is reached as two hosts: 127.0.0.1 and localhost. */
+static void
+test_max_per_host (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) a_paths = NULL;
+  g_autoptr(GPtrArray) b_paths = NULL;
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  gint64 b_first, a_third;
+
+  pcq_engine_set_max_active (ctx->engine, 8);
+  pcq_engine_set_max_per_host (ctx->engine, 2);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "max-per-host"), ==, 2);
+
+  submit_slow (ctx, 6, "host-a");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = g_strdup_printf ("http://localhost:%u/data/host-b-%u.bin?size=32768&chunk=4096&delay=40&seed=%u",
+                             port, i, i);
+      ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+
+      assert_job_state (job, PCQ_JOB_DONE);
+      pcq_test_assert_content (pcq_job_get_output_path (job), i < 6 ? i : i - 6, 32768);
+    }
+
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "127.0.0.1"), ==, 2);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "localhost"), ==, 2);
+
+  /* In order per host: two that start together may reach the server
+   * either way round, but none before a task two places ahead of it,
+   * which could only start once one of the two before it had ended. */
+  a_paths = paths_with_prefix (ctx, "/data/host-a-");
+  b_paths = paths_with_prefix (ctx, "/data/host-b-");
+  g_assert_cmpuint (a_paths->len, ==, 6);
+  g_assert_cmpuint (b_paths->len, ==, 3);
+  assert_in_order_per_slots (ctx, "host-a", 6);
+  assert_in_order_per_slots (ctx, "host-b", 3);
+
+  /* The second host did not wait for the first one's queue. */
+  b_first = pcq_test_server_get_request_time (ctx->server, "/data/host-b-0.bin", 0);
+  a_third = pcq_test_server_get_request_time (ctx->server, "/data/host-a-2.bin", 0);
+  g_assert_cmpint (b_first, >=, 0);
+  g_assert_cmpint (b_first, <, a_third);
+}
+
+/* Lifting the limit while tasks wait for their host starts them at once. */
+static void
+test_max_per_host_runtime (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow_with_delay (ctx, 4, "host-live", 100);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  pcq_engine_set_max_per_host (ctx->engine, 0);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+}
+
 /* Many transfers on one worker thread: max-active stays exact (the
  * server never sees more in flight than -j) and a cancel still stops
  * one of them within 200 ms while the others go on. */
@@ -2627,6 +2738,8 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/max-active", test_max_active);
   g_test_add_func ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime);
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
+  g_test_add_func ("/pcq/engine/queue/max-per-host", test_max_per_host);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-runtime", test_max_per_host_runtime);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
   g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);

@@ -88,6 +88,7 @@ struct _PcqEngine
   gboolean       paused;
   guint          max_active;
   guint          max_api_active;
+  guint          max_per_host;  /* 0: no limit */
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
@@ -135,6 +136,7 @@ enum {
   PROP_PAUSED,
   PROP_MAX_ACTIVE,
   PROP_MAX_API_ACTIVE,
+  PROP_MAX_PER_HOST,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
@@ -855,6 +857,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_MAX_API_ACTIVE:
       g_value_set_uint (value, self->max_api_active);
       break;
+
+    case PROP_MAX_PER_HOST:
+      g_value_set_uint (value, self->max_per_host);
+      break;
     case PROP_RETRIES:
       g_value_set_uint (value, pcq_engine_get_retries (self));
       break;
@@ -935,6 +941,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_MAX_API_ACTIVE:
       pcq_engine_set_max_api_active (self, g_value_get_uint (value));
       break;
+
+    case PROP_MAX_PER_HOST:
+      pcq_engine_set_max_per_host (self, g_value_get_uint (value));
+      break;
     case PROP_RETRIES:
       pcq_engine_set_retries (self, g_value_get_uint (value));
       break;
@@ -1002,6 +1012,16 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   properties[PROP_MAX_API_ACTIVE] =
     g_param_spec_uint ("max-api-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_API_ACTIVE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:max-per-host:
+   *
+   * How many tasks for one host may run at once, within
+   * #PcqEngine:max-active; 0 for no limit of its own. Tasks for other
+   * hosts start meanwhile.
+   */
+  properties[PROP_MAX_PER_HOST] =
+    g_param_spec_uint ("max-per-host", NULL, NULL, 0, PCQ_ENGINE_MAX_ACTIVE_LIMIT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRIES] =
     g_param_spec_uint ("retries", NULL, NULL, 0, 100, DEFAULT_RETRIES,
@@ -2143,6 +2163,39 @@ pcq_engine_set_max_api_active (PcqEngine *self,
     pcq_scheduler_set_max_api_active (self->scheduler, max_api_active);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_API_ACTIVE]);
+}
+
+guint
+pcq_engine_get_max_per_host (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->max_per_host;
+}
+
+/**
+ * pcq_engine_set_max_per_host:
+ * @max_per_host: 1 to 64, or 0 for no limit
+ *
+ * Changes how many tasks for one host may run at once, while running.
+ * Raising it (or 0) starts the tasks it held back at once; lowering it
+ * lets running ones finish. Tasks that started while there was no
+ * limit do not count against one set later.
+ */
+void
+pcq_engine_set_max_per_host (PcqEngine *self,
+                             guint      max_per_host)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  max_per_host = MIN (max_per_host, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+  if (self->max_per_host == max_per_host)
+    return;
+
+  self->max_per_host = max_per_host;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_max_per_host (self->scheduler, max_per_host);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PER_HOST]);
 }
 
 guint

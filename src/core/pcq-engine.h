@@ -79,6 +79,9 @@ void        pcq_engine_set_max_active       (PcqEngine           *self,
 guint       pcq_engine_get_max_api_active   (PcqEngine           *self);
 void        pcq_engine_set_max_api_active   (PcqEngine           *self,
                                              guint                max_api_active);
+guint       pcq_engine_get_max_per_host     (PcqEngine           *self);
+void        pcq_engine_set_max_per_host     (PcqEngine           *self,
+                                             guint                max_per_host);
 guint       pcq_engine_get_retries          (PcqEngine           *self);
 void        pcq_engine_set_retries          (PcqEngine           *self,
                                              guint                retries);

@@ -57,6 +57,7 @@ typedef struct
   /* The scheduler's lock. */
   gint             taken;         /* a worker holds it (atomic, read by shutdown) */
   gboolean         api_slot;      /* counts against max-api-active */
+  gboolean         host_slot;     /* counts against max-per-host */
 
   /* The holder's. */
   guint            attempts;

@@ -26,7 +26,9 @@
  * The backlog's own lock guards everything below marked "locked": the
  * pause gate, how many runs are taken (max-active is exact: a loop takes
  * a run only while fewer than max-active are taken), runs deferred for
- * a retry delay or a host's Retry-After, host holds and API slots.
+ * a retry delay or a host's Retry-After, host holds, API slots and the
+ * runs taken per host (while max-per-host is set: without a limit, a
+ * run costs no hash table lookup).
  *
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. Whatever may let a run start
@@ -67,6 +69,8 @@ struct _PcqScheduler
   char          *api_key_error; /* why the key given was refused, or NULL */
   guint          max_api_active;
   guint          n_api_taken;
+  guint          max_per_host;  /* 0: no limit */
+  GHashTable    *host_taken;    /* host → runs taken with host_slot */
 
   /* Atomics. */
   guint          retries;
@@ -155,6 +159,71 @@ ready_time_locked (PcqScheduler *self,
 }
 
 static guint
+host_taken_locked (PcqScheduler *self,
+                   const char   *host)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->host_taken, host));
+}
+
+/* Whether @run must wait for one of its host's runs to end: as many
+ * as max-per-host are taken already, or about to be (@released, the
+ * ones release_deferred_locked() let go this time, may be NULL). */
+static gboolean
+host_is_full_locked (PcqScheduler *self,
+                     PcqRun       *run,
+                     GHashTable   *released)
+{
+  guint n;
+
+  if (self->max_per_host == 0 || run->host == NULL)
+    return FALSE;
+
+  n = host_taken_locked (self, run->host);
+  if (released != NULL)
+    n += GPOINTER_TO_UINT (g_hash_table_lookup (released, run->host));
+
+  return n >= self->max_per_host;
+}
+
+static void
+count_host_locked (PcqScheduler *self,
+                   PcqRun       *run)
+{
+  guint n = host_taken_locked (self, run->host);
+
+  run->host_slot = TRUE;
+  g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n + 1));
+}
+
+static void
+uncount_host_locked (PcqScheduler *self,
+                     PcqRun       *run)
+{
+  guint n = host_taken_locked (self, run->host);
+
+  g_assert (n > 0);
+  run->host_slot = FALSE;
+  if (n == 1)
+    g_hash_table_remove (self->host_taken, run->host);
+  else
+    g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n - 1));
+}
+
+/* Deferred runs are mostly added in order: look at the tail first
+ * rather than walk the whole queue. */
+static void
+defer_locked (PcqScheduler *self,
+              PcqRun       *run)
+{
+  PcqRun *last = g_queue_peek_tail (&self->deferred);
+
+  if (last == NULL || last->id < run->id)
+    g_queue_push_tail (&self->deferred, run);
+  else
+    g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+}
+
+static guint
 free_api_slots_locked (PcqScheduler *self)
 {
   return self->max_api_active > self->n_api_taken ? self->max_api_active - self->n_api_taken : 0;
@@ -167,6 +236,7 @@ release_deferred_locked (PcqScheduler *self,
                          gint64        now)
 {
   g_autoptr(GPtrArray) due = NULL;
+  g_autoptr(GHashTable) released = NULL;  /* host → runs let go, with max-per-host */
   gint64 next = G_MAXINT64;
   guint api_slots = free_api_slots_locked (self);
   GList *l = self->deferred.head;
@@ -179,10 +249,19 @@ release_deferred_locked (PcqScheduler *self,
 
       if (ready > now)
         next = MIN (next, ready);
+      else if (host_is_full_locked (self, run, released))
+        ; /* parked until one of its host's runs ends */
       else if (!pcq_run_is_api (run) || api_slots > 0)
         {
           if (pcq_run_is_api (run))
             api_slots--;
+          if (self->max_per_host > 0 && run->host != NULL)
+            {
+              if (released == NULL)
+                released = g_hash_table_new (g_str_hash, g_str_equal);
+              g_hash_table_insert (released, run->host,
+                                   GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (released, run->host)) + 1));
+            }
           if (due == NULL)
             due = g_ptr_array_new ();
           g_ptr_array_add (due, run);
@@ -219,6 +298,13 @@ give_back_locked (PcqScheduler *self,
       g_assert (self->n_api_taken > 0);
       self->n_api_taken--;
       if (!self->stopping)
+        release_deferred_locked (self, g_get_monotonic_time ());
+    }
+
+  if (run->host_slot)
+    {
+      uncount_host_locked (self, run);
+      if (!self->stopping && self->deferred.length > 0)
         release_deferred_locked (self, g_get_monotonic_time ());
     }
 }
@@ -280,7 +366,14 @@ take_locked (PcqScheduler *self,
       if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
         {
           /* Parked: give_back_locked() releases it with the next slot. */
-          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          defer_locked (self, run);
+          continue;
+        }
+      if (host_is_full_locked (self, run, NULL))
+        {
+          /* Parked: give_back_locked() releases it when one of its
+           * host's runs ends. The runs of other hosts go on. */
+          defer_locked (self, run);
           continue;
         }
 
@@ -288,6 +381,8 @@ take_locked (PcqScheduler *self,
       g_atomic_int_set (&run->taken, TRUE);
       run->hurry = FALSE;
       self->n_taken++;
+      if (self->max_per_host > 0 && run->host != NULL)
+        count_host_locked (self, run);
       if (pcq_run_is_api (run))
         {
           run->api_slot = TRUE;
@@ -569,6 +664,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->backlog = g_async_queue_new_full (backlog_item_free);
   self->loops = g_ptr_array_new ();
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->deferred);
   self->max_active = max_active;
   self->max_api_active = max_api_active;
@@ -602,6 +698,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_async_queue_unref (self->backlog);
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
+  g_hash_table_unref (self->host_taken);
   pcq_secret_free (self->api_key);
   g_free (self->api_key_error);
   g_free (self);
@@ -772,6 +869,21 @@ pcq_scheduler_set_max_api_active (PcqScheduler *self,
 {
   g_async_queue_lock (self->backlog);
   self->max_api_active = max_api_active;
+  if (!self->stopping)
+    release_deferred_locked (self, g_get_monotonic_time ());
+  wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+/* Runs taken while there was no limit do not count against one set
+ * later: they are not counted, so that without a limit a run costs
+ * nothing here. */
+void
+pcq_scheduler_set_max_per_host (PcqScheduler *self,
+                                guint         max_per_host)
+{
+  g_async_queue_lock (self->backlog);
+  self->max_per_host = max_per_host;
   if (!self->stopping)
     release_deferred_locked (self, g_get_monotonic_time ());
   wake_locked (self);

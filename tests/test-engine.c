@@ -2407,6 +2407,102 @@ test_resume_changed (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* Checksums */
+
+/* The SHA-256 of the test server's body of @size bytes made with @seed. */
+static char *
+content_sha256 (guint seed,
+                gsize size)
+{
+  g_autofree guint8 *data = g_malloc (MAX (size, 1));
+
+  pcq_test_content_fill (seed, 0, data, size);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+}
+
+static void
+test_checksum_match (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/sum.bin?size=700000&seed=7");
+  g_autofree char *sha256 = content_sha256 (7, 700000);
+  g_autofree char *upper = g_ascii_strup (sha256, -1);
+  PcqJob *job;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, upper);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  g_assert_cmpstr (pcq_job_get_sha256 (job), ==, sha256);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 7, 700000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* The body is not the file asked for: failed at once (no retry would
+ * bring another), nothing under the final name, no part file. */
+static void
+test_checksum_mismatch (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/wrong.bin?size=700000&seed=8");
+  g_autofree char *expected = content_sha256 (7, 700000);
+  g_autofree char *got = content_sha256 (8, 700000);
+  g_autofree char *message = g_strdup_printf ("Checksum mismatch (expected %s, got %s)", expected, got);
+  PcqJob *job;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, expected);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpstr (pcq_job_get_error (job), ==, message);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_dir_empty (ctx->out);
+}
+
+/* The body is cut half way once; the second attempt asks for the rest
+ * (Range), and the digest covers the kept half too: right digest, done;
+ * a wrong one, failed with no part left. */
+static void
+test_checksum_resumed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/sum-resume/r.bin";
+  const char *bad_path = "/flaky/sum-resume-bad/r.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&etag=1&size=900000&seed=9",
+                                              path);
+  g_autofree char *bad_url = pcq_test_server_url (ctx->server,
+                                                  "%s?fail=1&mode=close&etag=1&size=900000&seed=9",
+                                                  bad_path);
+  g_autofree char *sha256 = content_sha256 (9, 900000);
+  g_autofree char *other = content_sha256 (10, 900000);
+  g_autofree char *range = NULL;
+  g_autofree char *bad_range = NULL;
+  g_autofree char *bad_dir = g_build_filename (ctx->out, "bad", NULL);
+  PcqJob *job, *bad;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, sha256);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  bad = pcq_engine_submit_checked (ctx->engine, bad_url, bad_dir, NULL, other);
+  g_ptr_array_add (ctx->jobs, g_object_ref (bad));
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  range = pcq_test_server_dup_range (ctx->server, path, 1);
+  g_assert_cmpstr (range, ==, "bytes=450000-");
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 9, 900000);
+
+  bad_range = pcq_test_server_dup_range (ctx->server, bad_path, 1);
+  g_assert_cmpstr (bad_range, ==, "bytes=450000-");
+  assert_job_state (bad, PCQ_JOB_FAILED);
+  g_assert_true (strstr (pcq_job_get_error (bad), "Checksum mismatch") != NULL);
+  assert_dir_empty (bad_dir);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 /* Shutdown */
 
 static void
@@ -2796,6 +2892,9 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/names/retry-keeps-others", test_name_retry_keeps_others);
   g_test_add_func ("/pcq/engine/resume/range", test_resume_range);
   g_test_add_func ("/pcq/engine/resume/changed-file", test_resume_changed);
+  g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
+  g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
+  g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

@@ -1295,6 +1295,8 @@ run_for_job (PcqEngine  *self,
   else if (pcq_job_get_kind (job) == PCQ_JOB_BATCH)
     pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model);
 
+  run->sha256 = g_strdup (pcq_job_get_sha256 (job));
+
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
   pcq_run_set_resume (run, _pcq_job_get_validator (job));
@@ -1517,6 +1519,28 @@ pcq_engine_submit (PcqEngine  *self,
                    const char *output_dir,
                    const char *name)
 {
+  return pcq_engine_submit_checked (self, url, output_dir, name, NULL);
+}
+
+/**
+ * pcq_engine_submit_checked:
+ * @sha256: (nullable): the SHA-256 the file must have, as 64
+ *   hexadecimal digits (see pcq_input_parse_line ()), or %NULL
+ *
+ * As pcq_engine_submit (), and the download fails ("Checksum
+ * mismatch") rather than take its final name if its body does not hash
+ * to @sha256. The digest is kept with the job, so a resumed download
+ * is checked too.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit_checked (PcqEngine  *self,
+                           const char *url,
+                           const char *output_dir,
+                           const char *name,
+                           const char *sha256)
+{
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *bare_url = NULL;
@@ -1534,6 +1558,13 @@ pcq_engine_submit (PcqEngine  *self,
    * job, so never in the queue file or the list. */
   bare_url = pcq_keyring_take_url_password (safe_url);
   job = pcq_job_new (++self->last_id, bare_url, dir, name);
+  if (sha256 != NULL)
+    {
+      g_autofree char *lower = g_ascii_strdown (sha256, -1);
+
+      g_return_val_if_fail (strlen (lower) == 64 && strspn (lower, "0123456789abcdef") == 64, NULL);
+      _pcq_job_set_sha256 (job, lower);
+    }
   add_job (self, job);
 
   return job;

@@ -45,6 +45,11 @@ PcqJob     *pcq_engine_submit               (PcqEngine           *self,
                                              const char          *url,
                                              const char          *output_dir,
                                              const char          *name);
+PcqJob     *pcq_engine_submit_checked       (PcqEngine           *self,
+                                             const char          *url,
+                                             const char          *output_dir,
+                                             const char          *name,
+                                             const char          *sha256);
 PcqJob     *pcq_engine_submit_prompt        (PcqEngine           *self,
                                              const char          *prompt,
                                              const char          *output_dir,

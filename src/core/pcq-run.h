@@ -47,6 +47,7 @@ typedef struct
   char            *model;         /* nullable */
   char            *system_prompt; /* nullable */
   char            *idempotency_key; /* the same for every attempt */
+  char            *sha256;        /* downloads: the digest the file must have, or NULL */
 
   /* Atomics. */
   gint64           bytes;

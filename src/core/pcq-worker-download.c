@@ -147,6 +147,45 @@ end_too_slow (PcqTransfer *self)
   pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
 }
 
+/* With a digest to match, the part's whole content is hashed: what a
+ * resumed part held (read once, here), then each write. Without one
+ * this costs nothing. */
+static gboolean
+start_checksum (PcqTransfer *self)
+{
+  if (self->run->sha256 == NULL)
+    return TRUE;
+
+  self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  return self->bytes == 0 ||
+         pcq_sink_hash_part (self->sink, self->checksum, self->bytes, self->buffer,
+                             PCQ_TRANSFER_BUFFER_SIZE, &self->error);
+}
+
+/* The body is complete: a file that is not the one asked for never
+ * takes its final name. Its part goes (a failed attempt's part is
+ * removed), and no retry would fetch another file. */
+static void
+finish_body (PcqTransfer *self)
+{
+  const char *got;
+
+  if (self->checksum != NULL)
+    {
+      got = g_checksum_get_string (self->checksum);
+      if (g_strcmp0 (got, self->run->sha256) != 0)
+        {
+          g_clear_error (&self->error);
+          g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_CHECKSUM,
+                       _("Checksum mismatch (expected %s, got %s)"), self->run->sha256, got);
+          pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+          return;
+        }
+    }
+
+  pcq_transfer_commit (self);
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -182,7 +221,7 @@ read_cb (GObject      *object,
   if (self->total >= 0 && self->bytes < self->total)
     end_short (self);
   else
-    pcq_transfer_commit (self);
+    finish_body (self);
 }
 
 /* libsoup 3.2 reads a Content-Length with strtoull: "-5" becomes a
@@ -283,7 +322,7 @@ receive_body (PcqTransfer *self)
 
   name = choose_name (self);
   if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self) ||
-      !has_room (self))
+      !has_room (self) || !start_checksum (self))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
@@ -340,8 +379,8 @@ sent_cb (GObject      *object,
           self->total = self->bytes = self->resume_from;
           pcq_atomic_set64 (&self->run->total, self->total);
           pcq_atomic_set64 (&self->run->bytes, self->bytes);
-          if (pcq_transfer_open_part (self))
-            pcq_transfer_commit (self);
+          if (pcq_transfer_open_part (self) && start_checksum (self))
+            finish_body (self);
           else
             pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
           return;

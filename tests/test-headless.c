@@ -222,6 +222,45 @@ test_max_per_host (void)
     }
 }
 
+/* "sha256" in an input line: the file that matches is done, the one
+ * that does not fails, saying both digests, and leaves nothing. */
+static void
+test_sha256 (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *good = pcq_test_server_url (ctx->server, "/data/sum-good.bin?size=5000&seed=3");
+  g_autofree char *bad = pcq_test_server_url (ctx->server, "/data/sum-bad.bin?size=5000&seed=4");
+  g_autofree guint8 *data = g_malloc (5000);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *good_path = out_path (ctx, "sum-good.bin");
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  pcq_test_content_fill (3, 0, data, 5000);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, 5000);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n"
+                              "{\"url\": \"%s\", \"sha256\": \"%s\"}\n",
+                              good, sha256, bad, sha256);
+  input = write_input (ctx, "sums.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--retries", "3", "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 1);
+  pcq_test_assert_content (good_path, 3, 5000);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "Checksum mismatch (expected "));
+  /* Not retried, and nothing of it left. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/sum-bad.bin"), ==, 1);
+  names = pcq_test_list_dir (ctx->out);
+  g_assert_cmpuint (names->len, ==, 1);
+}
+
 static void
 test_some_failed (void)
 {
@@ -1452,6 +1491,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/retry-after-said", test_retry_after_said, 30);
   pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
   pcq_test_add_isolated ("/pcq/headless/max-per-host", test_max_per_host, 30);
+  pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

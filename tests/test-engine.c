@@ -759,6 +759,31 @@ test_max_per_host (void)
   g_assert_cmpint (b_first, <, a_third);
 }
 
+/* A limit set while a host has more running counts those: none of its
+ * tasks starts until fewer than the limit run. */
+static void
+test_max_per_host_set_later (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  submit_slow (ctx, 3, "host-later");
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 3, SHORT_WAIT_MS);
+
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow (ctx, 2, "host-later-more");
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+  /* The two later ones ran one at a time, after the first three. */
+  g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server,
+                                                         pcq_test_server_get_request_time (ctx->server,
+                                                                                           "/data/host-later-more-0.bin",
+                                                                                           0)),
+                    ==, 1);
+}
+
 /* Lifting the limit while tasks wait for their host starts them at once. */
 static void
 test_max_per_host_runtime (void)
@@ -2836,6 +2861,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
   g_test_add_func ("/pcq/engine/queue/max-per-host", test_max_per_host);
   g_test_add_func ("/pcq/engine/queue/max-per-host-runtime", test_max_per_host_runtime);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-set-later", test_max_per_host_set_later);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
   g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);

@@ -2209,8 +2209,8 @@ pcq_engine_get_max_per_host (PcqEngine *self)
  *
  * Changes how many tasks for one host may run at once, while running.
  * Raising it (or 0) starts the tasks it held back at once; lowering it
- * lets running ones finish. Tasks that started while there was no
- * limit do not count against one set later.
+ * lets running ones finish (and counts them: a host that has more
+ * running than a new limit starts no more until it is below it).
  */
 void
 pcq_engine_set_max_per_host (PcqEngine *self,

@@ -28,7 +28,8 @@
  * a run only while fewer than max-active are taken), runs deferred for
  * a retry delay or a host's Retry-After, host holds, API slots and the
  * runs taken per host (while max-per-host is set: without a limit, a
- * run costs no hash table lookup).
+ * run costs no hash table lookup; a limit set later counts the runs
+ * already taken, from the list of them, whose links are the runs' own).
  *
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. Whatever may let a run start
@@ -71,6 +72,7 @@ struct _PcqScheduler
   guint          n_api_taken;
   guint          max_per_host;  /* 0: no limit */
   GHashTable    *host_taken;    /* host → runs taken with host_slot */
+  GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
 
   /* Atomics. */
   guint          retries;
@@ -291,6 +293,7 @@ give_back_locked (PcqScheduler *self,
   g_atomic_int_set (&run->taken, FALSE);
   g_assert (self->n_taken > 0);
   self->n_taken--;
+  g_queue_unlink (&self->taken, &run->taken_link);
 
   if (run->api_slot)
     {
@@ -381,6 +384,8 @@ take_locked (PcqScheduler *self,
       g_atomic_int_set (&run->taken, TRUE);
       run->hurry = FALSE;
       self->n_taken++;
+      run->taken_link = (GList) { run, NULL, NULL };
+      g_queue_push_tail_link (&self->taken, &run->taken_link);
       if (self->max_per_host > 0 && run->host != NULL)
         count_host_locked (self, run);
       if (pcq_run_is_api (run))
@@ -666,6 +671,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->deferred);
+  g_queue_init (&self->taken);
   self->max_active = max_active;
   self->max_api_active = max_api_active;
   /* Until the engine says otherwise: the workers warm up with it. */
@@ -875,14 +881,23 @@ pcq_scheduler_set_max_api_active (PcqScheduler *self,
   g_async_queue_unlock (self->backlog);
 }
 
-/* Runs taken while there was no limit do not count against one set
- * later: they are not counted, so that without a limit a run costs
- * nothing here. */
+/* Runs taken while there was no limit were not counted (so that
+ * without one a run costs nothing here): a limit set now counts them. */
 void
 pcq_scheduler_set_max_per_host (PcqScheduler *self,
                                 guint         max_per_host)
 {
   g_async_queue_lock (self->backlog);
+  if (self->max_per_host == 0 && max_per_host > 0)
+    {
+      for (GList *l = self->taken.head; l != NULL; l = l->next)
+        {
+          PcqRun *run = l->data;
+
+          if (!run->host_slot && run->host != NULL)
+            count_host_locked (self, run);
+        }
+    }
   self->max_per_host = max_per_host;
   if (!self->stopping)
     release_deferred_locked (self, g_get_monotonic_time ());

@@ -784,6 +784,36 @@ test_max_per_host_set_later (void)
                     ==, 1);
 }
 
+/* Tasks that wait for their host's slot can be cancelled, paused and
+ * resumed like any queued task. */
+static void
+test_max_per_host_parked (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  PcqJob *paused, *cancelled;
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow (ctx, 3, "host-parked");
+  paused = g_ptr_array_index (ctx->jobs, 1);
+  cancelled = g_ptr_array_index (ctx->jobs, 2);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+
+  pcq_engine_cancel (ctx->engine, cancelled);
+  g_assert_true (pcq_engine_pause_job (ctx->engine, paused));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (cancelled) == PCQ_JOB_CANCELLED &&
+                     pcq_job_get_state (paused) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, 0)), LONG_WAIT_MS);
+  assert_job_state (g_ptr_array_index (ctx->jobs, 0), PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  g_assert_true (pcq_engine_resume_job (ctx->engine, paused));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (paused), LONG_WAIT_MS);
+  assert_job_state (paused, PCQ_JOB_DONE);
+  assert_job_state (cancelled, PCQ_JOB_CANCELLED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+}
+
 /* Lifting the limit while tasks wait for their host starts them at once. */
 static void
 test_max_per_host_runtime (void)
@@ -2862,6 +2892,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/max-per-host", test_max_per_host);
   g_test_add_func ("/pcq/engine/queue/max-per-host-runtime", test_max_per_host_runtime);
   g_test_add_func ("/pcq/engine/queue/max-per-host-set-later", test_max_per_host_set_later);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-parked", test_max_per_host_parked);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
   g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);

@@ -29,7 +29,10 @@
  * a retry delay or a host's Retry-After, host holds, API slots and the
  * runs taken per host (while max-per-host is set: without a limit, a
  * run costs no hash table lookup; a limit set later counts the runs
- * already taken, from the list of them, whose links are the runs' own).
+ * already taken, from the list of them, whose links are the runs' own)
+ * and the runs that wait for a slot of their host: a queue per host,
+ * apart from the deferred runs, so that a long queue for one host is
+ * not walked each time a run ends.
  *
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. Whatever may let a run start
@@ -73,6 +76,7 @@ struct _PcqScheduler
   guint          max_per_host;  /* 0: no limit */
   GHashTable    *host_taken;    /* host → runs taken with host_slot */
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
+  GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
 
   /* Atomics. */
   guint          retries;
@@ -167,24 +171,13 @@ host_taken_locked (PcqScheduler *self,
   return GPOINTER_TO_UINT (g_hash_table_lookup (self->host_taken, host));
 }
 
-/* Whether @run must wait for one of its host's runs to end: as many
- * as max-per-host are taken already, or about to be (@released, the
- * ones release_deferred_locked() let go this time, may be NULL). */
+/* Whether @run must wait for one of its host's runs to end. */
 static gboolean
 host_is_full_locked (PcqScheduler *self,
-                     PcqRun       *run,
-                     GHashTable   *released)
+                     PcqRun       *run)
 {
-  guint n;
-
-  if (self->max_per_host == 0 || run->host == NULL)
-    return FALSE;
-
-  n = host_taken_locked (self, run->host);
-  if (released != NULL)
-    n += GPOINTER_TO_UINT (g_hash_table_lookup (released, run->host));
-
-  return n >= self->max_per_host;
+  return self->max_per_host > 0 && run->host != NULL &&
+         host_taken_locked (self, run->host) >= self->max_per_host;
 }
 
 static void
@@ -211,18 +204,75 @@ uncount_host_locked (PcqScheduler *self,
     g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n - 1));
 }
 
-/* Deferred runs are mostly added in order: look at the tail first
- * rather than walk the whole queue. */
+/* Runs come mostly in order: the tail is looked at first. */
 static void
-defer_locked (PcqScheduler *self,
-              PcqRun       *run)
+queue_insert_by_id (GQueue *queue,
+                    PcqRun *run)
 {
-  PcqRun *last = g_queue_peek_tail (&self->deferred);
+  PcqRun *last = g_queue_peek_tail (queue);
 
   if (last == NULL || last->id < run->id)
-    g_queue_push_tail (&self->deferred, run);
+    g_queue_push_tail (queue, run);
   else
-    g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+    g_queue_insert_sorted (queue, run, compare_run_id, NULL);
+}
+
+/* @run waits, in order, until one of its host's runs ends. */
+static void
+park_for_host_locked (PcqScheduler *self,
+                      PcqRun       *run)
+{
+  GQueue *parked = g_hash_table_lookup (self->host_parked, run->host);
+
+  if (parked == NULL)
+    {
+      parked = g_queue_new ();
+      g_hash_table_insert (self->host_parked, g_strdup (run->host), parked);
+    }
+
+  queue_insert_by_id (parked, run);
+}
+
+/* Back to their places in the backlog: as many of @host's parked runs
+ * as it has free slots (all of them without a limit), oldest first. */
+static void
+release_host_locked (PcqScheduler *self,
+                     const char   *host)
+{
+  GQueue *parked = g_hash_table_lookup (self->host_parked, host);
+  guint taken = host_taken_locked (self, host);
+  guint n = 0;
+
+  if (parked == NULL)
+    return;
+
+  while (!g_queue_is_empty (parked) &&
+         (self->max_per_host == 0 || taken + n < self->max_per_host))
+    {
+      g_async_queue_push_sorted_unlocked (self->backlog, g_queue_pop_head (parked),
+                                          compare_run_id, NULL);
+      n++;
+    }
+
+  /* Last: @host may be the key's own string. */
+  if (g_queue_is_empty (parked))
+    g_hash_table_remove (self->host_parked, host);
+  if (n > 0)
+    wake_locked (self);
+}
+
+static gboolean
+take_out_parked_locked (PcqScheduler *self,
+                        PcqRun       *run)
+{
+  GQueue *parked = run->host != NULL ? g_hash_table_lookup (self->host_parked, run->host) : NULL;
+
+  if (parked == NULL || !g_queue_remove (parked, run))
+    return FALSE;
+
+  if (g_queue_is_empty (parked))
+    g_hash_table_remove (self->host_parked, run->host);
+  return TRUE;
 }
 
 static guint
@@ -238,7 +288,6 @@ release_deferred_locked (PcqScheduler *self,
                          gint64        now)
 {
   g_autoptr(GPtrArray) due = NULL;
-  g_autoptr(GHashTable) released = NULL;  /* host → runs let go, with max-per-host */
   gint64 next = G_MAXINT64;
   guint api_slots = free_api_slots_locked (self);
   GList *l = self->deferred.head;
@@ -251,19 +300,10 @@ release_deferred_locked (PcqScheduler *self,
 
       if (ready > now)
         next = MIN (next, ready);
-      else if (host_is_full_locked (self, run, released))
-        ; /* parked until one of its host's runs ends */
       else if (!pcq_run_is_api (run) || api_slots > 0)
         {
           if (pcq_run_is_api (run))
             api_slots--;
-          if (self->max_per_host > 0 && run->host != NULL)
-            {
-              if (released == NULL)
-                released = g_hash_table_new (g_str_hash, g_str_equal);
-              g_hash_table_insert (released, run->host,
-                                   GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (released, run->host)) + 1));
-            }
           if (due == NULL)
             due = g_ptr_array_new ();
           g_ptr_array_add (due, run);
@@ -307,8 +347,8 @@ give_back_locked (PcqScheduler *self,
   if (run->host_slot)
     {
       uncount_host_locked (self, run);
-      if (!self->stopping && self->deferred.length > 0)
-        release_deferred_locked (self, g_get_monotonic_time ());
+      if (!self->stopping)
+        release_host_locked (self, run->host);
     }
 }
 
@@ -369,14 +409,14 @@ take_locked (PcqScheduler *self,
       if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
         {
           /* Parked: give_back_locked() releases it with the next slot. */
-          defer_locked (self, run);
+          queue_insert_by_id (&self->deferred, run);
           continue;
         }
-      if (host_is_full_locked (self, run, NULL))
+      if (host_is_full_locked (self, run))
         {
           /* Parked: give_back_locked() releases it when one of its
            * host's runs ends. The runs of other hosts go on. */
-          defer_locked (self, run);
+          park_for_host_locked (self, run);
           continue;
         }
 
@@ -654,6 +694,12 @@ backlog_item_free (gpointer item)
   pcq_run_unref (item);
 }
 
+static void
+free_parked (gpointer queue)
+{
+  g_queue_free_full (queue, (GDestroyNotify) pcq_run_unref);
+}
+
 PcqScheduler *
 pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
                    gpointer                     user_data,
@@ -672,6 +718,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->deferred);
   g_queue_init (&self->taken);
+  self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
   self->max_active = max_active;
   self->max_api_active = max_api_active;
   /* Until the engine says otherwise: the workers warm up with it. */
@@ -705,6 +752,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
   g_hash_table_unref (self->host_taken);
+  g_hash_table_unref (self->host_parked);
   pcq_secret_free (self->api_key);
   g_free (self->api_key_error);
   g_free (self);
@@ -742,7 +790,8 @@ take_out_locked (PcqScheduler *self,
                  PcqRun       *run)
 {
   return g_async_queue_remove_unlocked (self->backlog, run) ||
-         g_queue_remove (&self->deferred, run);
+         g_queue_remove (&self->deferred, run) ||
+         take_out_parked_locked (self, run);
 }
 
 /* Takes @run out if it is still waiting, in the backlog or for a
@@ -900,7 +949,13 @@ pcq_scheduler_set_max_per_host (PcqScheduler *self,
     }
   self->max_per_host = max_per_host;
   if (!self->stopping)
-    release_deferred_locked (self, g_get_monotonic_time ());
+    {
+      g_autofree gpointer *hosts = (gpointer *) g_hash_table_get_keys_as_array (self->host_parked, NULL);
+
+      /* A higher limit, or none: what waits for its host may start. */
+      for (guint i = 0; hosts[i] != NULL; i++)
+        release_host_locked (self, hosts[i]);
+    }
   wake_locked (self);
   g_async_queue_unlock (self->backlog);
 }

@@ -39,6 +39,8 @@ struct _PcqTestServer
   /* Protected by lock. */
   guint         in_flight;
   guint         max_in_flight;
+  GHashTable   *host_in_flight;  /* Host header without port → requests */
+  GHashTable   *host_max;        /* … → most requests at once */
   GPtrArray    *log;
   char         *basic_auth;    /* what /auth/ wants in Authorization */
 
@@ -69,6 +71,8 @@ typedef struct
   gboolean           reset;    /* raw answers: end with a TCP reset */
   gboolean           etag;     /* raw answers: send an ETag */
   gboolean           chunked;  /* chunked encoding, no Content-Length */
+  guint64            announce; /* raw answers: the Content-Length, if not size */
+  char              *host;     /* its Host header, without the port */
 } Request;
 
 /* The content generator */
@@ -183,6 +187,9 @@ uncount (Request *req)
   g_mutex_lock (&self->lock);
   g_assert (self->in_flight > 0);
   self->in_flight--;
+  g_hash_table_insert (self->host_in_flight, g_strdup (req->host),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->host_in_flight,
+                                                                                req->host)) - 1));
   g_mutex_unlock (&self->lock);
 }
 
@@ -211,6 +218,7 @@ request_done (Request *req)
   self->requests = g_list_remove (self->requests, req);
 
   uncount (req);
+  g_free (req->host);
   g_free (req);
 }
 
@@ -485,10 +493,11 @@ raw_answer_cb (gpointer user_data)
     etag_line = g_strdup_printf ("ETag: %s\r\n", etag = make_etag (req->seed, req->size));
   head = g_strdup_printf ("HTTP/1.1 200 OK\r\n"
                           "Content-Type: application/octet-stream\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "Content-Length: %" G_GUINT64_FORMAT "\r\n"
                           "%s"
                           "Connection: close\r\n"
-                          "\r\n", req->size, etag_line ? etag_line : "");
+                          "\r\n", req->announce ? req->announce : (guint64) req->size,
+                          etag_line ? etag_line : "");
   body = g_malloc (MAX (req->send, 1));
   pcq_test_content_fill (req->seed, 0, body, req->send);
 
@@ -654,6 +663,7 @@ dispatch (Request    *req,
       gsize send = param_uint (query, "send", size / 2, MAX_BODY_SIZE);
 
       req->seed = (guint) param_uint (query, "seed", 0, G_MAXUINT);
+      req->announce = param_uint (query, "announce", 0, G_MAXINT64);
       respond_short (req, size, send, param_uint (query, "reset", 0, 1) == 1);
     }
   else if (g_str_equal (route, "auth"))
@@ -689,6 +699,22 @@ dispatch (Request    *req,
     }
 }
 
+/* "127.0.0.1:PORT" → "127.0.0.1", "[::1]:PORT" → "[::1]". */
+static char *
+host_without_port (const char *host)
+{
+  const char *colon;
+
+  if (host == NULL)
+    return g_strdup ("");
+
+  colon = strrchr (host, ':');
+  if (colon == NULL || (host[0] == '[' && colon < strchr (host, ']')))
+    return g_strdup (host);
+
+  return g_strndup (host, colon - host);
+}
+
 static void
 handle_request (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -699,6 +725,8 @@ handle_request (SoupServer        *server,
   PcqTestServer *self = user_data;
   LoggedRequest *entry;
   Request *req;
+  g_autofree char *host = NULL;
+  guint host_n;
 
   entry = g_new0 (LoggedRequest, 1);
   entry->path = g_strdup (path);
@@ -708,14 +736,22 @@ handle_request (SoupServer        *server,
   entry->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                                  "Authorization"));
 
+  host = host_without_port (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                         "Host"));
+
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->log, entry);
   self->in_flight++;
   entry->in_flight = self->in_flight;
   self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
+  host_n = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_in_flight, host)) + 1;
+  g_hash_table_insert (self->host_in_flight, g_strdup (host), GUINT_TO_POINTER (host_n));
+  if (host_n > GPOINTER_TO_UINT (g_hash_table_lookup (self->host_max, host)))
+    g_hash_table_insert (self->host_max, g_strdup (host), GUINT_TO_POINTER (host_n));
   g_mutex_unlock (&self->lock);
 
   req = g_new0 (Request, 1);
+  req->host = g_steal_pointer (&host);
   req->self = self;
   req->msg = g_object_ref (msg);
   req->finished_id = g_signal_connect (msg, "finished",
@@ -806,6 +842,8 @@ pcq_test_server_new (void)
   g_mutex_init (&self->lock);
   self->log = g_ptr_array_new_with_free_func (logged_request_free);
   self->path_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->host_in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->host_max = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->soup = pcq_test_soup_thread_start ("pcq-test-server", "PcqTestServer ", TRUE,
                                            setup_cb, self);
   self->context = pcq_test_soup_thread_get_context (self->soup);
@@ -822,6 +860,8 @@ pcq_test_server_free (PcqTestServer *self)
   pcq_test_soup_thread_stop (self->soup, teardown_cb, self);
 
   g_hash_table_unref (self->path_hits);
+  g_hash_table_unref (self->host_in_flight);
+  g_hash_table_unref (self->host_max);
   g_ptr_array_unref (self->log);
   g_free (self->basic_auth);
   g_mutex_clear (&self->lock);
@@ -874,6 +914,19 @@ pcq_test_server_get_max_in_flight (PcqTestServer *self)
 
   g_mutex_lock (&self->lock);
   result = self->max_in_flight;
+  g_mutex_unlock (&self->lock);
+
+  return result;
+}
+
+guint
+pcq_test_server_get_max_in_flight_for_host (PcqTestServer *self,
+                                            const char    *host)
+{
+  guint result;
+
+  g_mutex_lock (&self->lock);
+  result = GPOINTER_TO_UINT (g_hash_table_lookup (self->host_max, host));
   g_mutex_unlock (&self->lock);
 
   return result;

@@ -46,7 +46,8 @@ G_BEGIN_DECLS
  *   /redirect/N/…    302 to /redirect/N-1/… (query kept); N = 0 is /data.
  *   /loop/a, /loop/b 302 to each other, forever.
  *   /short/…/NAME    announces `size` bytes but sends only `send` bytes,
- *                    then closes the connection (`reset=1`: TCP reset).
+ *                    then closes the connection (`reset=1`: TCP reset;
+ *                    `announce=N`: Content-Length N instead of `size`).
  *   /hang/…          reads the request and never answers.
  *   /auth/…/NAME     as /data, but only with the Authorization that
  *                    pcq_test_server_set_basic_auth() set (else a 401
@@ -71,6 +72,11 @@ char          *pcq_test_server_url                 (PcqTestServer *self,
 /* Requests whose handler ran and whose response is not finished yet. */
 guint          pcq_test_server_get_in_flight       (PcqTestServer *self);
 guint          pcq_test_server_get_max_in_flight   (PcqTestServer *self);
+/* The most requests in flight at once whose Host header (without the
+ * port) was @host: "127.0.0.1" and "localhost" reach the same server
+ * as two hosts. */
+guint          pcq_test_server_get_max_in_flight_for_host (PcqTestServer *self,
+                                                           const char    *host);
 
 /* Requests received for @path (exact, as sent), or all if @path is NULL. */
 guint          pcq_test_server_count_requests      (PcqTestServer *self,

@@ -668,6 +668,172 @@ test_max_active (void)
   g_assert_cmpuint (ctx->max_n_active, >=, 2);
 }
 
+/* The paths of the requests that start with @prefix, in arrival order. */
+static GPtrArray *
+paths_with_prefix (Ctx        *ctx,
+                   const char *prefix)
+{
+  g_autoptr(GPtrArray) paths = pcq_test_server_dup_paths (ctx->server);
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      if (g_str_has_prefix (g_ptr_array_index (paths, i), prefix))
+        g_ptr_array_add (result, g_strdup (g_ptr_array_index (paths, i)));
+    }
+
+  return result;
+}
+
+/* With two slots: request PREFIX-I arrived before PREFIX-(I+2). */
+static void
+assert_in_order_per_slots (Ctx        *ctx,
+                           const char *prefix,
+                           guint       n)
+{
+  for (guint i = 0; i + 2 < n; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/%s-%u.bin", prefix, i);
+      g_autofree char *later = g_strdup_printf ("/data/%s-%u.bin", prefix, i + 2);
+      gint64 time = pcq_test_server_get_request_time (ctx->server, path, 0);
+
+      g_assert_cmpint (time, >=, 0);
+      g_assert_cmpint (time, <, pcq_test_server_get_request_time (ctx->server, later, 0));
+    }
+}
+
+/* max-per-host 2 with max-active 8: one host never has more than 2 in
+ * flight, while another host's tasks (queued after all of the first's)
+ * start meanwhile; each host's tasks start in submission order. The
+ * server is reached as two hosts: 127.0.0.1 and localhost. */
+static void
+test_max_per_host (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) a_paths = NULL;
+  g_autoptr(GPtrArray) b_paths = NULL;
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  gint64 b_first, a_third;
+
+  pcq_engine_set_max_active (ctx->engine, 8);
+  pcq_engine_set_max_per_host (ctx->engine, 2);
+  g_assert_cmpuint (get_uint_property (ctx->engine, "max-per-host"), ==, 2);
+
+  submit_slow (ctx, 6, "host-a");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *url = NULL;
+
+      url = g_strdup_printf ("http://localhost:%u/data/host-b-%u.bin?size=32768&chunk=4096&delay=40&seed=%u",
+                             port, i, i);
+      ctx_submit (ctx, url, NULL);
+    }
+
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (ctx->jobs, i);
+
+      assert_job_state (job, PCQ_JOB_DONE);
+      pcq_test_assert_content (pcq_job_get_output_path (job), i < 6 ? i : i - 6, 32768);
+    }
+
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "127.0.0.1"), ==, 2);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "localhost"), ==, 2);
+
+  /* In order per host: two that start together may reach the server
+   * either way round, but none before a task two places ahead of it,
+   * which could only start once one of the two before it had ended. */
+  a_paths = paths_with_prefix (ctx, "/data/host-a-");
+  b_paths = paths_with_prefix (ctx, "/data/host-b-");
+  g_assert_cmpuint (a_paths->len, ==, 6);
+  g_assert_cmpuint (b_paths->len, ==, 3);
+  assert_in_order_per_slots (ctx, "host-a", 6);
+  assert_in_order_per_slots (ctx, "host-b", 3);
+
+  /* The second host did not wait for the first one's queue. */
+  b_first = pcq_test_server_get_request_time (ctx->server, "/data/host-b-0.bin", 0);
+  a_third = pcq_test_server_get_request_time (ctx->server, "/data/host-a-2.bin", 0);
+  g_assert_cmpint (b_first, >=, 0);
+  g_assert_cmpint (b_first, <, a_third);
+}
+
+/* A limit set while a host has more running counts those: none of its
+ * tasks starts until fewer than the limit run. */
+static void
+test_max_per_host_set_later (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  submit_slow (ctx, 3, "host-later");
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 3, SHORT_WAIT_MS);
+
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow (ctx, 2, "host-later-more");
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+  /* The two later ones ran one at a time, after the first three. */
+  g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server,
+                                                         pcq_test_server_get_request_time (ctx->server,
+                                                                                           "/data/host-later-more-0.bin",
+                                                                                           0)),
+                    ==, 1);
+}
+
+/* Tasks that wait for their host's slot can be cancelled, paused and
+ * resumed like any queued task. */
+static void
+test_max_per_host_parked (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  PcqJob *paused, *cancelled;
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow (ctx, 3, "host-parked");
+  paused = g_ptr_array_index (ctx->jobs, 1);
+  cancelled = g_ptr_array_index (ctx->jobs, 2);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+
+  pcq_engine_cancel (ctx->engine, cancelled);
+  g_assert_true (pcq_engine_pause_job (ctx->engine, paused));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (cancelled) == PCQ_JOB_CANCELLED &&
+                     pcq_job_get_state (paused) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, 0)), LONG_WAIT_MS);
+  assert_job_state (g_ptr_array_index (ctx->jobs, 0), PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  g_assert_true (pcq_engine_resume_job (ctx->engine, paused));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (paused), LONG_WAIT_MS);
+  assert_job_state (paused, PCQ_JOB_DONE);
+  assert_job_state (cancelled, PCQ_JOB_CANCELLED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+}
+
+/* Lifting the limit while tasks wait for their host starts them at once. */
+static void
+test_max_per_host_runtime (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+
+  pcq_engine_set_max_active (ctx->engine, 4);
+  pcq_engine_set_max_per_host (ctx->engine, 1);
+  submit_slow_with_delay (ctx, 4, "host-live", 100);
+
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  pcq_engine_set_max_per_host (ctx->engine, 0);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+}
+
 /* Many transfers on one worker thread: max-active stays exact (the
  * server never sees more in flight than -j) and a cancel still stops
  * one of them within 200 ms while the others go on. */
@@ -1427,6 +1593,28 @@ test_http_short_body (void)
   assert_job_state (job, PCQ_JOB_FAILED);
   assert_error_contains (job, "connection closed after 100 of 1000 bytes");
   /* Nothing under the final name, no part file either. */
+  assert_dir_empty (ctx->out);
+}
+
+/* A Content-Length no disk can hold (2^60 bytes, while 100 come): the
+ * task fails at once, saying how much it needs, without a retry and
+ * without leaving a file or a part behind. */
+static void
+test_output_no_space (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = NULL;
+  PcqJob *job;
+
+  url = pcq_test_server_url (ctx->server, "/short/huge.bin?size=1000&send=100&announce=%"
+                             G_GUINT64_FORMAT, G_GUINT64_CONSTANT (1) << 60);
+  job = ctx_run_one (ctx, url, SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  /* g_format_size () puts a no-break space before the unit. */
+  assert_error_contains (job, "Not enough space: needs 1.2\xc2\xa0" "EB, ");
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
   assert_dir_empty (ctx->out);
 }
 
@@ -2274,6 +2462,102 @@ test_resume_changed (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* Checksums */
+
+/* The SHA-256 of the test server's body of @size bytes made with @seed. */
+static char *
+content_sha256 (guint seed,
+                gsize size)
+{
+  g_autofree guint8 *data = g_malloc (MAX (size, 1));
+
+  pcq_test_content_fill (seed, 0, data, size);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+}
+
+static void
+test_checksum_match (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/sum.bin?size=700000&seed=7");
+  g_autofree char *sha256 = content_sha256 (7, 700000);
+  g_autofree char *upper = g_ascii_strup (sha256, -1);
+  PcqJob *job;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, upper);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  g_assert_cmpstr (pcq_job_get_sha256 (job), ==, sha256);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 7, 700000);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* The body is not the file asked for: failed at once (no retry would
+ * bring another), nothing under the final name, no part file. */
+static void
+test_checksum_mismatch (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/wrong.bin?size=700000&seed=8");
+  g_autofree char *expected = content_sha256 (7, 700000);
+  g_autofree char *got = content_sha256 (8, 700000);
+  g_autofree char *message = g_strdup_printf ("Checksum mismatch (expected %s, got %s)", expected, got);
+  PcqJob *job;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, expected);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_FAILED);
+  g_assert_cmpstr (pcq_job_get_error (job), ==, message);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_dir_empty (ctx->out);
+}
+
+/* The body is cut half way once; the second attempt asks for the rest
+ * (Range), and the digest covers the kept half too: right digest, done;
+ * a wrong one, failed with no part left. */
+static void
+test_checksum_resumed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/flaky/sum-resume/r.bin";
+  const char *bad_path = "/flaky/sum-resume-bad/r.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?fail=1&mode=close&etag=1&size=900000&seed=9",
+                                              path);
+  g_autofree char *bad_url = pcq_test_server_url (ctx->server,
+                                                  "%s?fail=1&mode=close&etag=1&size=900000&seed=9",
+                                                  bad_path);
+  g_autofree char *sha256 = content_sha256 (9, 900000);
+  g_autofree char *other = content_sha256 (10, 900000);
+  g_autofree char *range = NULL;
+  g_autofree char *bad_range = NULL;
+  g_autofree char *bad_dir = g_build_filename (ctx->out, "bad", NULL);
+  PcqJob *job, *bad;
+
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, sha256);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  bad = pcq_engine_submit_checked (ctx->engine, bad_url, bad_dir, NULL, other);
+  g_ptr_array_add (ctx->jobs, g_object_ref (bad));
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  range = pcq_test_server_dup_range (ctx->server, path, 1);
+  g_assert_cmpstr (range, ==, "bytes=450000-");
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 9, 900000);
+
+  bad_range = pcq_test_server_dup_range (ctx->server, bad_path, 1);
+  g_assert_cmpstr (bad_range, ==, "bytes=450000-");
+  assert_job_state (bad, PCQ_JOB_FAILED);
+  g_assert_true (strstr (pcq_job_get_error (bad), "Checksum mismatch") != NULL);
+  assert_dir_empty (bad_dir);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 /* Shutdown */
 
 static void
@@ -2605,6 +2889,10 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/max-active", test_max_active);
   g_test_add_func ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime);
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
+  g_test_add_func ("/pcq/engine/queue/max-per-host", test_max_per_host);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-runtime", test_max_per_host_runtime);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-set-later", test_max_per_host_set_later);
+  g_test_add_func ("/pcq/engine/queue/max-per-host-parked", test_max_per_host_parked);
   g_test_add_func ("/pcq/engine/queue/max-active-shrink-with-retries", test_max_active_shrink_retries);
   g_test_add_func ("/pcq/engine/pause/before-start", test_pause_before_start);
   g_test_add_func ("/pcq/engine/network/offline-holds", test_network_offline_holds);
@@ -2650,6 +2938,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/redirect/too-many", test_redirect_too_many);
   g_test_add_func ("/pcq/engine/input/invalid-urls", test_invalid_urls);
   g_test_add_func ("/pcq/engine/output/unwritable", test_unwritable_output);
+  g_test_add_func ("/pcq/engine/output/no-space", test_output_no_space);
   g_test_add_func ("/pcq/engine/names/explicit", test_name_explicit);
   g_test_add_func ("/pcq/engine/names/explicit-traversal", test_name_explicit_traversal);
   g_test_add_func ("/pcq/engine/names/from-url", test_name_from_url);
@@ -2660,6 +2949,9 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/names/retry-keeps-others", test_name_retry_keeps_others);
   g_test_add_func ("/pcq/engine/resume/range", test_resume_range);
   g_test_add_func ("/pcq/engine/resume/changed-file", test_resume_changed);
+  g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
+  g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
+  g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

@@ -163,6 +163,104 @@ test_all_done (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* -j 8 --max-per-host=2: 127.0.0.1 never has more than two requests in
+ * flight while localhost's tasks (given after all of them) run
+ * meanwhile, and each host's tasks start in the order given. */
+static void
+test_max_per_host (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(PcqTestRun) run = NULL;
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  PcqTestSummary summary;
+
+  g_ptr_array_add (args, g_strdup ("-o"));
+  g_ptr_array_add (args, g_strdup (ctx->out));
+  g_ptr_array_add (args, g_strdup ("-j"));
+  g_ptr_array_add (args, g_strdup ("8"));
+  g_ptr_array_add (args, g_strdup ("--max-per-host=2"));
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (args, pcq_test_server_url (ctx->server,
+                                                "/data/ph-a-%u.bin?size=32768&chunk=4096&delay=40&seed=%u",
+                                                i, i));
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (args, g_strdup_printf ("http://localhost:%u/data/ph-b-%u.bin?"
+                                            "size=32768&chunk=4096&delay=40&seed=%u", port, i, i));
+  g_ptr_array_add (args, NULL);
+
+  run = run_start (ctx, (const char * const *) args->pdata);
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 9);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "127.0.0.1"), ==, 2);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight_for_host (ctx->server, "localhost"), ==, 2);
+
+  /* Two that start together may arrive either way round; none before
+   * a task two places ahead of it in its host's order. */
+  for (guint i = 0; i + 2 < 6; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/data/ph-a-%u.bin", i);
+      g_autofree char *later = g_strdup_printf ("/data/ph-a-%u.bin", i + 2);
+
+      g_assert_cmpint (pcq_test_server_get_request_time (ctx->server, path, 0), <,
+                       pcq_test_server_get_request_time (ctx->server, later, 0));
+    }
+  g_assert_cmpint (pcq_test_server_get_request_time (ctx->server, "/data/ph-b-0.bin", 0), <,
+                   pcq_test_server_get_request_time (ctx->server, "/data/ph-b-2.bin", 0));
+  /* localhost did not wait for 127.0.0.1's queue. */
+  g_assert_cmpint (pcq_test_server_get_request_time (ctx->server, "/data/ph-b-0.bin", 0), <,
+                   pcq_test_server_get_request_time (ctx->server, "/data/ph-a-2.bin", 0));
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("ph-a-%u.bin", i);
+      g_autofree char *path = out_path (ctx, name);
+
+      pcq_test_assert_content (path, i, 32768);
+    }
+}
+
+/* "sha256" in an input line: the file that matches is done, the one
+ * that does not fails, saying both digests, and leaves nothing. */
+static void
+test_sha256 (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *good = pcq_test_server_url (ctx->server, "/data/sum-good.bin?size=5000&seed=3");
+  g_autofree char *bad = pcq_test_server_url (ctx->server, "/data/sum-bad.bin?size=5000&seed=4");
+  g_autofree guint8 *data = g_malloc (5000);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *good_path = out_path (ctx, "sum-good.bin");
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  pcq_test_content_fill (3, 0, data, 5000);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, 5000);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n"
+                              "{\"url\": \"%s\", \"sha256\": \"%s\"}\n",
+                              good, sha256, bad, sha256);
+  input = write_input (ctx, "sums.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--retries", "3", "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  g_assert_cmpint (summary.failed, ==, 1);
+  pcq_test_assert_content (good_path, 3, 5000);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "Checksum mismatch (expected "));
+  /* Not retried, and nothing of it left. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/sum-bad.bin"), ==, 1);
+  names = pcq_test_list_dir (ctx->out);
+  g_assert_cmpuint (names->len, ==, 1);
+}
+
 static void
 test_some_failed (void)
 {
@@ -334,6 +432,9 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-j", "many", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--no-such-option", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-jobs", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--max-per-host", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--max-per-host", "65", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--max-per-host=-1", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--retries", "11", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--stall-timeout", "0", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "fast", url, NULL });
@@ -1389,6 +1490,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/summary/all-invalid", test_all_invalid, 30);
   pcq_test_add_isolated ("/pcq/headless/retry-after-said", test_retry_after_said, 30);
   pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
+  pcq_test_add_isolated ("/pcq/headless/max-per-host", test_max_per_host, 30);
+  pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

@@ -110,6 +110,43 @@ test_link (void)
   g_assert_false (pcq_input_is_link (NULL));
 }
 
+#define SHA_UPPER "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+#define SHA_LOWER "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* "sha256": 64 hex digits, kept in lowercase; anything else is a bad
+ * line, said so. */
+static void
+test_sha256 (void)
+{
+  g_autoptr(PcqInputTask) checked = NULL;
+  g_autoptr(PcqInputTask) plain = NULL;
+
+  checked = parse_ok ("{\"url\": \"https://example.org/d\", \"sha256\": \"" SHA_UPPER "\"}",
+                      PCQ_INPUT_CHECK_LINKS);
+  g_assert_cmpint (checked->kind, ==, PCQ_INPUT_TASK_LINK);
+  g_assert_cmpstr (checked->sha256, ==, SHA_LOWER);
+  plain = parse_ok ("{\"url\": \"https://example.org/d\"}", PCQ_INPUT_CHECK_LINKS);
+  g_assert_null (plain->sha256);
+
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": \"abc\"}", PCQ_INPUT_TASK_LINK, NULL,
+              "\"sha256\" must be a string of 64 hexadecimal digits");
+  /* 63 and 65 digits, a non-hex digit, a number, null, white space. */
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": \"" SHA_LOWER "0\"}", PCQ_INPUT_TASK_LINK, NULL,
+              "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\"}",
+              PCQ_INPUT_TASK_LINK, NULL, "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": \"g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
+              PCQ_INPUT_TASK_LINK, NULL, "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": \" e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\"}",
+              PCQ_INPUT_TASK_LINK, NULL, "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": 42}", PCQ_INPUT_TASK_LINK, NULL,
+              "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"url\": \"http://h/a\", \"sha256\": null}", PCQ_INPUT_TASK_LINK, NULL,
+              "\"sha256\" must be a string of 64 hexadecimal digits");
+  assert_bad ("{\"prompt\": \"p\", \"sha256\": \"" SHA_LOWER "\"}", PCQ_INPUT_TASK_NONE, NULL,
+              "\"sha256\" is for a \"url\", not a \"prompt\"");
+}
+
 static void
 test_prompt (void)
 {
@@ -274,6 +311,16 @@ test_submit (void)
   g_assert_cmpstr (pcq_job_get_url (job), ==, "http://127.0.0.1:1/a");
   g_assert_cmpstr (pcq_job_get_name (job), ==, "a.bin");
 
+  g_assert_null (pcq_job_get_sha256 (job));
+
+  {
+    g_autoptr(PcqInputTask) checked = parse_ok ("{\"url\": \"http://127.0.0.1:1/c\", \"sha256\": \""
+                                                SHA_UPPER "\"}", PCQ_INPUT_FLAGS_NONE);
+    PcqJob *checked_job = pcq_input_task_submit (checked, engine, dir);
+
+    g_assert_cmpstr (pcq_job_get_sha256 (checked_job), ==, SHA_LOWER);
+  }
+
   job = pcq_input_task_submit (prompt, engine, dir);
   g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_ASK);
   g_assert_cmpstr (pcq_job_get_prompt (job), ==, "Why?");
@@ -289,7 +336,7 @@ test_submit (void)
   g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "m");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (body, "messages")), ==, 0);
 
-  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (engine)), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (pcq_engine_get_jobs (engine)), ==, 4);
   pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_FORCE, 10000);
   g_rmdir (dir);
 }
@@ -474,6 +521,7 @@ main (int    argc,
   g_test_add_func ("/pcq/input/empty", test_empty);
   g_test_add_func ("/pcq/input/link", test_link);
   g_test_add_func ("/pcq/input/prompt", test_prompt);
+  g_test_add_func ("/pcq/input/sha256", test_sha256);
   g_test_add_func ("/pcq/input/batch", test_batch);
   g_test_add_func ("/pcq/input/bad-lines", test_bad_lines);
   g_test_add_func ("/pcq/input/split-lines", test_split_lines);

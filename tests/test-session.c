@@ -250,6 +250,7 @@ test_schema_defaults (void)
   static const struct { const char *key; guint value; } defaults[] = {
     { "max-active", PCQ_DEFAULT_MAX_ACTIVE },
     { "max-api-active", PCQ_DEFAULT_MAX_API_ACTIVE },
+    { "max-per-host", 0 },
     { "retries", PCQ_DEFAULT_RETRIES },
     { "stall-timeout", PCQ_DEFAULT_STALL_TIMEOUT },
     { "min-speed", PCQ_DEFAULT_MIN_SPEED / 1024 },  /* KiB/s */
@@ -277,6 +278,7 @@ test_schema_defaults (void)
   /* And the engine starts with them. */
   g_assert_cmpuint (pcq_engine_get_max_active (engine), ==, PCQ_DEFAULT_MAX_ACTIVE);
   g_assert_cmpuint (pcq_engine_get_max_api_active (engine), ==, PCQ_DEFAULT_MAX_API_ACTIVE);
+  g_assert_cmpuint (pcq_engine_get_max_per_host (engine), ==, 0);
   g_assert_cmpuint (pcq_engine_get_retries (engine), ==, PCQ_DEFAULT_RETRIES);
   g_assert_cmpuint (pcq_engine_get_stall_timeout (engine), ==, PCQ_DEFAULT_STALL_TIMEOUT);
 }

@@ -918,6 +918,7 @@ pcq_headless_run (int    argc,
   g_autofree char *store_path = NULL;
   int jobs = PCQ_DEFAULT_MAX_ACTIVE;
   int api_jobs = PCQ_DEFAULT_MAX_API_ACTIVE;
+  int max_per_host = G_MININT;  /* not given: no limit but --jobs */
   int stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
   int retries = PCQ_DEFAULT_RETRIES;
   g_autofree char *min_speed_text = NULL;
@@ -933,6 +934,7 @@ pcq_headless_run (int    argc,
     { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, N_("OpenAI-compatible base URL (…/v1)"), N_("URL") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model, N_("Model for API tasks"), N_("NAME") },
     { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, N_("Maximum active API tasks, 1–64 (default: 2)"), N_("N") },
+    { "max-per-host", 0, 0, G_OPTION_ARG_INT, &max_per_host, N_("Maximum active tasks for one host, 1–64 (default: no limit but --jobs)"), N_("N") },
     { "retries", 0, 0, G_OPTION_ARG_INT, &retries, N_("More tries after a temporary failure, 0–10 (default: 3)"), N_("N") },
     { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
     { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
@@ -958,6 +960,9 @@ pcq_headless_run (int    argc,
 
   if (jobs < 1 || jobs > PCQ_ENGINE_MAX_ACTIVE_LIMIT)
     return usage_error (&h, _("--jobs must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+
+  if (max_per_host != G_MININT && (max_per_host < 1 || max_per_host > PCQ_ENGINE_MAX_ACTIVE_LIMIT))
+    return usage_error (&h, _("--max-per-host must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
 
   if (retries < 0 || retries > 10)
     return usage_error (&h, "%s", _("--retries must be between 0 and 10"));
@@ -1018,6 +1023,8 @@ pcq_headless_run (int    argc,
   if (model != NULL)
     pcq_engine_set_model (h.engine, model);
   pcq_engine_set_max_api_active (h.engine, api_jobs);
+  if (max_per_host != G_MININT)
+    pcq_engine_set_max_per_host (h.engine, max_per_host);
   pcq_engine_set_retries (h.engine, retries);
   pcq_engine_set_stall_timeout (h.engine, stall_timeout);
   pcq_engine_set_min_speed (h.engine, min_speed);

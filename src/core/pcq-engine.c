@@ -88,6 +88,7 @@ struct _PcqEngine
   gboolean       paused;
   guint          max_active;
   guint          max_api_active;
+  guint          max_per_host;  /* 0: no limit */
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
@@ -135,6 +136,7 @@ enum {
   PROP_PAUSED,
   PROP_MAX_ACTIVE,
   PROP_MAX_API_ACTIVE,
+  PROP_MAX_PER_HOST,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
@@ -855,6 +857,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_MAX_API_ACTIVE:
       g_value_set_uint (value, self->max_api_active);
       break;
+
+    case PROP_MAX_PER_HOST:
+      g_value_set_uint (value, self->max_per_host);
+      break;
     case PROP_RETRIES:
       g_value_set_uint (value, pcq_engine_get_retries (self));
       break;
@@ -935,6 +941,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_MAX_API_ACTIVE:
       pcq_engine_set_max_api_active (self, g_value_get_uint (value));
       break;
+
+    case PROP_MAX_PER_HOST:
+      pcq_engine_set_max_per_host (self, g_value_get_uint (value));
+      break;
     case PROP_RETRIES:
       pcq_engine_set_retries (self, g_value_get_uint (value));
       break;
@@ -1002,6 +1012,16 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   properties[PROP_MAX_API_ACTIVE] =
     g_param_spec_uint ("max-api-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_API_ACTIVE,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:max-per-host:
+   *
+   * How many tasks for one host may run at once, within
+   * #PcqEngine:max-active; 0 for no limit of its own. Tasks for other
+   * hosts start meanwhile.
+   */
+  properties[PROP_MAX_PER_HOST] =
+    g_param_spec_uint ("max-per-host", NULL, NULL, 0, PCQ_ENGINE_MAX_ACTIVE_LIMIT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRIES] =
     g_param_spec_uint ("retries", NULL, NULL, 0, 100, DEFAULT_RETRIES,
@@ -1291,6 +1311,8 @@ run_for_job (PcqEngine  *self,
   else if (pcq_job_get_kind (job) == PCQ_JOB_BATCH)
     pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model);
 
+  run->sha256 = g_strdup (pcq_job_get_sha256 (job));
+
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
   pcq_run_set_resume (run, _pcq_job_get_validator (job));
@@ -1513,6 +1535,28 @@ pcq_engine_submit (PcqEngine  *self,
                    const char *output_dir,
                    const char *name)
 {
+  return pcq_engine_submit_checked (self, url, output_dir, name, NULL);
+}
+
+/**
+ * pcq_engine_submit_checked:
+ * @sha256: (nullable): the SHA-256 the file must have, as 64
+ *   hexadecimal digits (see pcq_input_parse_line ()), or %NULL
+ *
+ * As pcq_engine_submit (), and the download fails ("Checksum
+ * mismatch") rather than take its final name if its body does not hash
+ * to @sha256. The digest is kept with the job, so a resumed download
+ * is checked too.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit_checked (PcqEngine  *self,
+                           const char *url,
+                           const char *output_dir,
+                           const char *name,
+                           const char *sha256)
+{
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *bare_url = NULL;
@@ -1530,6 +1574,13 @@ pcq_engine_submit (PcqEngine  *self,
    * job, so never in the queue file or the list. */
   bare_url = pcq_keyring_take_url_password (safe_url);
   job = pcq_job_new (++self->last_id, bare_url, dir, name);
+  if (sha256 != NULL)
+    {
+      g_autofree char *lower = g_ascii_strdown (sha256, -1);
+
+      g_return_val_if_fail (strlen (lower) == 64 && strspn (lower, "0123456789abcdef") == 64, NULL);
+      _pcq_job_set_sha256 (job, lower);
+    }
   add_job (self, job);
 
   return job;
@@ -2159,6 +2210,39 @@ pcq_engine_set_max_api_active (PcqEngine *self,
     pcq_scheduler_set_max_api_active (self->scheduler, max_api_active);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_API_ACTIVE]);
+}
+
+guint
+pcq_engine_get_max_per_host (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->max_per_host;
+}
+
+/**
+ * pcq_engine_set_max_per_host:
+ * @max_per_host: 1 to 64, or 0 for no limit
+ *
+ * Changes how many tasks for one host may run at once, while running.
+ * Raising it (or 0) starts the tasks it held back at once; lowering it
+ * lets running ones finish (and counts them: a host that has more
+ * running than a new limit starts no more until it is below it).
+ */
+void
+pcq_engine_set_max_per_host (PcqEngine *self,
+                             guint      max_per_host)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  max_per_host = MIN (max_per_host, PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+  if (self->max_per_host == max_per_host)
+    return;
+
+  self->max_per_host = max_per_host;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_max_per_host (self->scheduler, max_per_host);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PER_HOST]);
 }
 
 guint

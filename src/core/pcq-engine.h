@@ -45,6 +45,11 @@ PcqJob     *pcq_engine_submit               (PcqEngine           *self,
                                              const char          *url,
                                              const char          *output_dir,
                                              const char          *name);
+PcqJob     *pcq_engine_submit_checked       (PcqEngine           *self,
+                                             const char          *url,
+                                             const char          *output_dir,
+                                             const char          *name,
+                                             const char          *sha256);
 PcqJob     *pcq_engine_submit_prompt        (PcqEngine           *self,
                                              const char          *prompt,
                                              const char          *output_dir,
@@ -81,6 +86,9 @@ void        pcq_engine_set_max_active       (PcqEngine           *self,
 guint       pcq_engine_get_max_api_active   (PcqEngine           *self);
 void        pcq_engine_set_max_api_active   (PcqEngine           *self,
                                              guint                max_api_active);
+guint       pcq_engine_get_max_per_host     (PcqEngine           *self);
+void        pcq_engine_set_max_per_host     (PcqEngine           *self,
+                                             guint                max_per_host);
 guint       pcq_engine_get_retries          (PcqEngine           *self);
 void        pcq_engine_set_retries          (PcqEngine           *self,
                                              guint                retries);

@@ -24,6 +24,7 @@ pcq_input_task_free (PcqInputTask *task)
 
   g_free (task->url);
   g_free (task->name);
+  g_free (task->sha256);
   g_free (task->prompt);
   g_free (task->custom_id);
   g_clear_pointer (&task->body, json_object_unref);
@@ -168,8 +169,25 @@ parse_batch_object (JsonObject    *object,
   return PCQ_INPUT_LINE_TASK;
 }
 
-/* A JSON Lines object: {"url": …, "output": …}, {"prompt": …, "output": …}
- * or an OpenAI Batch request. */
+/* "sha256": exactly 64 hexadecimal digits (either case), kept in
+ * lowercase as g_checksum_get_string () gives it. */
+static char *
+parse_sha256 (const char *value)
+{
+  if (value == NULL || strlen (value) != 64)
+    return NULL;
+
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (!g_ascii_isxdigit (*p))
+        return NULL;
+    }
+
+  return g_ascii_strdown (value, -1);
+}
+
+/* A JSON Lines object: {"url": …, "output": …, "sha256": …},
+ * {"prompt": …, "output": …} or an OpenAI Batch request. */
 static PcqInputLineKind
 parse_json_line (const char     *line,
                  PcqInputFlags   flags,
@@ -199,6 +217,10 @@ parse_json_line (const char     *line,
   if (url != NULL && prompt != NULL)
     return invalid (task, NULL, _("give either \"url\" or \"prompt\", not both"));
 
+  /* An answer is new each time: there is nothing to compare it with. */
+  if (prompt != NULL && json_object_has_member (object, "sha256"))
+    return invalid (task, NULL, _("\"sha256\" is for a \"url\", not a \"prompt\""));
+
   if (prompt != NULL)
     {
       PcqInputTask *ask = task_new (PCQ_INPUT_TASK_PROMPT);
@@ -214,6 +236,20 @@ parse_json_line (const char     *line,
 
   if (url == NULL)
     return invalid (task, NULL, _("expected a \"url\" or \"prompt\" string member"));
+
+  if (json_object_has_member (object, "sha256"))
+    {
+      g_autofree char *sha256 = parse_sha256 (pcq_json_get_string (object, "sha256"));
+      PcqInputLineKind kind;
+
+      if (sha256 == NULL)
+        return invalid (task, pcq_input_task_new_link (url, output),
+                        _("\"sha256\" must be a string of 64 hexadecimal digits"));
+
+      kind = parse_link (url, output, flags, task);
+      (*task)->sha256 = g_steal_pointer (&sha256);
+      return kind;
+    }
 
   return parse_link (url, output, flags, task);
 }
@@ -550,7 +586,7 @@ pcq_input_task_submit (const PcqInputTask *task,
   switch (task->kind)
     {
     case PCQ_INPUT_TASK_LINK:
-      return pcq_engine_submit (engine, task->url, output_dir, task->name);
+      return pcq_engine_submit_checked (engine, task->url, output_dir, task->name, task->sha256);
 
     case PCQ_INPUT_TASK_PROMPT:
       return pcq_engine_submit_prompt (engine, task->prompt, output_dir, task->name);

@@ -46,6 +46,8 @@ typedef struct
   PcqInputTaskKind  kind;
   char             *url;        /* LINK */
   char             *name;       /* nullable: the file name to save to; BATCH: CUSTOM_ID.md */
+  char             *sha256;     /* LINK, nullable: the digest the file must have (64
+                                 * lowercase hex digits) */
   char             *prompt;     /* PROMPT */
   char             *custom_id;  /* BATCH; nullable on a bad line */
   JsonObject       *body;       /* BATCH: the chat-completions request body */

@@ -32,6 +32,8 @@ void _pcq_job_set_retry_at    (PcqJob      *self,
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,
                                       PcqStoreRecord       *record);
+void        _pcq_job_set_sha256      (PcqJob               *self,
+                                      const char           *sha256);
 const char *_pcq_job_get_validator   (PcqJob               *self);
 void        _pcq_job_set_validator   (PcqJob               *self,
                                       const char           *validator);

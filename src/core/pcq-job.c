@@ -35,6 +35,8 @@ struct _PcqJob
   gint64       retry_at;      /* real time (µs) of the next attempt, or 0 */
   gboolean     retry_asked;   /* the server asked for that wait */
 
+  char        *sha256;        /* what the download must hash to, or NULL */
+
   /* Kept for the store only. */
   char        *validator;
   gint64       created;
@@ -78,6 +80,7 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->output_path, g_free);
   g_clear_pointer (&self->commit_note, g_free);
   g_clear_pointer (&self->validator, g_free);
+  g_clear_pointer (&self->sha256, g_free);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
 }
@@ -636,6 +639,7 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->created = record->created;
   self->finished = record->finished;
   self->commit_note = g_strdup (record->commit_note);
+  self->sha256 = g_strdup (record->sha256);
 
   return self;
 }
@@ -664,6 +668,28 @@ _pcq_job_to_record (PcqJob         *self,
   record->created = self->created;
   record->finished = self->finished;
   record->commit_note = self->commit_note;
+  record->sha256 = self->sha256;
+}
+
+/**
+ * pcq_job_get_sha256:
+ *
+ * Returns: (nullable): the SHA-256 the download must have, as 64
+ *   lowercase hexadecimal digits, or %NULL if it is not checked
+ */
+const char *
+pcq_job_get_sha256 (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return self->sha256;
+}
+
+/* Set once, before the job is stored or run. */
+void
+_pcq_job_set_sha256 (PcqJob     *self,
+                     const char *sha256)
+{
+  pcq_set_str (&self->sha256, sha256);
 }
 
 const char *

@@ -66,6 +66,7 @@ guint        pcq_job_get_attempts    (PcqJob     *self);
 const char  *pcq_job_get_error       (PcqJob     *self);
 const char  *pcq_job_get_output_path (PcqJob     *self);
 const char  *pcq_job_get_commit_note (PcqJob     *self);
+const char  *pcq_job_get_sha256      (PcqJob     *self);
 gint64       pcq_job_get_retry_at    (PcqJob     *self,
                                       gboolean   *asked);
 char        *pcq_job_dup_wait_text   (PcqJob     *self);

@@ -224,6 +224,7 @@ pcq_run_unref (PcqRun *run)
   pcq_secret_free (run->api_key);
   g_free (run->api_key_error);
   g_free (run->idempotency_key);
+  g_free (run->sha256);
   g_object_unref (run->cancellable);
   g_free (run);
 }

@@ -47,6 +47,7 @@ typedef struct
   char            *model;         /* nullable */
   char            *system_prompt; /* nullable */
   char            *idempotency_key; /* the same for every attempt */
+  char            *sha256;        /* downloads: the digest the file must have, or NULL */
 
   /* Atomics. */
   gint64           bytes;
@@ -57,6 +58,8 @@ typedef struct
   /* The scheduler's lock. */
   gint             taken;         /* a worker holds it (atomic, read by shutdown) */
   gboolean         api_slot;      /* counts against max-api-active */
+  gboolean         host_slot;     /* counts against max-per-host */
+  GList            taken_link;    /* in the scheduler's list of taken runs */
 
   /* The holder's. */
   guint            attempts;

@@ -26,7 +26,13 @@
  * The backlog's own lock guards everything below marked "locked": the
  * pause gate, how many runs are taken (max-active is exact: a loop takes
  * a run only while fewer than max-active are taken), runs deferred for
- * a retry delay or a host's Retry-After, host holds and API slots.
+ * a retry delay or a host's Retry-After, host holds, API slots and the
+ * runs taken per host (while max-per-host is set: without a limit, a
+ * run costs no hash table lookup; a limit set later counts the runs
+ * already taken, from the list of them, whose links are the runs' own)
+ * and the runs that wait for a slot of their host: a queue per host,
+ * apart from the deferred runs, so that a long queue for one host is
+ * not walked each time a run ends.
  *
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. Whatever may let a run start
@@ -67,6 +73,10 @@ struct _PcqScheduler
   char          *api_key_error; /* why the key given was refused, or NULL */
   guint          max_api_active;
   guint          n_api_taken;
+  guint          max_per_host;  /* 0: no limit */
+  GHashTable    *host_taken;    /* host → runs taken with host_slot */
+  GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
+  GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
 
   /* Atomics. */
   guint          retries;
@@ -155,6 +165,117 @@ ready_time_locked (PcqScheduler *self,
 }
 
 static guint
+host_taken_locked (PcqScheduler *self,
+                   const char   *host)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->host_taken, host));
+}
+
+/* Whether @run must wait for one of its host's runs to end. */
+static gboolean
+host_is_full_locked (PcqScheduler *self,
+                     PcqRun       *run)
+{
+  return self->max_per_host > 0 && run->host != NULL &&
+         host_taken_locked (self, run->host) >= self->max_per_host;
+}
+
+static void
+count_host_locked (PcqScheduler *self,
+                   PcqRun       *run)
+{
+  guint n = host_taken_locked (self, run->host);
+
+  run->host_slot = TRUE;
+  g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n + 1));
+}
+
+static void
+uncount_host_locked (PcqScheduler *self,
+                     PcqRun       *run)
+{
+  guint n = host_taken_locked (self, run->host);
+
+  g_assert (n > 0);
+  run->host_slot = FALSE;
+  if (n == 1)
+    g_hash_table_remove (self->host_taken, run->host);
+  else
+    g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n - 1));
+}
+
+/* Runs come mostly in order: the tail is looked at first. */
+static void
+queue_insert_by_id (GQueue *queue,
+                    PcqRun *run)
+{
+  PcqRun *last = g_queue_peek_tail (queue);
+
+  if (last == NULL || last->id < run->id)
+    g_queue_push_tail (queue, run);
+  else
+    g_queue_insert_sorted (queue, run, compare_run_id, NULL);
+}
+
+/* @run waits, in order, until one of its host's runs ends. */
+static void
+park_for_host_locked (PcqScheduler *self,
+                      PcqRun       *run)
+{
+  GQueue *parked = g_hash_table_lookup (self->host_parked, run->host);
+
+  if (parked == NULL)
+    {
+      parked = g_queue_new ();
+      g_hash_table_insert (self->host_parked, g_strdup (run->host), parked);
+    }
+
+  queue_insert_by_id (parked, run);
+}
+
+/* Back to their places in the backlog: as many of @host's parked runs
+ * as it has free slots (all of them without a limit), oldest first. */
+static void
+release_host_locked (PcqScheduler *self,
+                     const char   *host)
+{
+  GQueue *parked = g_hash_table_lookup (self->host_parked, host);
+  guint taken = host_taken_locked (self, host);
+  guint n = 0;
+
+  if (parked == NULL)
+    return;
+
+  while (!g_queue_is_empty (parked) &&
+         (self->max_per_host == 0 || taken + n < self->max_per_host))
+    {
+      g_async_queue_push_sorted_unlocked (self->backlog, g_queue_pop_head (parked),
+                                          compare_run_id, NULL);
+      n++;
+    }
+
+  /* Last: @host may be the key's own string. */
+  if (g_queue_is_empty (parked))
+    g_hash_table_remove (self->host_parked, host);
+  if (n > 0)
+    wake_locked (self);
+}
+
+static gboolean
+take_out_parked_locked (PcqScheduler *self,
+                        PcqRun       *run)
+{
+  GQueue *parked = run->host != NULL ? g_hash_table_lookup (self->host_parked, run->host) : NULL;
+
+  if (parked == NULL || !g_queue_remove (parked, run))
+    return FALSE;
+
+  if (g_queue_is_empty (parked))
+    g_hash_table_remove (self->host_parked, run->host);
+  return TRUE;
+}
+
+static guint
 free_api_slots_locked (PcqScheduler *self)
 {
   return self->max_api_active > self->n_api_taken ? self->max_api_active - self->n_api_taken : 0;
@@ -212,6 +333,7 @@ give_back_locked (PcqScheduler *self,
   g_atomic_int_set (&run->taken, FALSE);
   g_assert (self->n_taken > 0);
   self->n_taken--;
+  g_queue_unlink (&self->taken, &run->taken_link);
 
   if (run->api_slot)
     {
@@ -220,6 +342,13 @@ give_back_locked (PcqScheduler *self,
       self->n_api_taken--;
       if (!self->stopping)
         release_deferred_locked (self, g_get_monotonic_time ());
+    }
+
+  if (run->host_slot)
+    {
+      uncount_host_locked (self, run);
+      if (!self->stopping)
+        release_host_locked (self, run->host);
     }
 }
 
@@ -280,7 +409,14 @@ take_locked (PcqScheduler *self,
       if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
         {
           /* Parked: give_back_locked() releases it with the next slot. */
-          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          queue_insert_by_id (&self->deferred, run);
+          continue;
+        }
+      if (host_is_full_locked (self, run))
+        {
+          /* Parked: give_back_locked() releases it when one of its
+           * host's runs ends. The runs of other hosts go on. */
+          park_for_host_locked (self, run);
           continue;
         }
 
@@ -288,6 +424,10 @@ take_locked (PcqScheduler *self,
       g_atomic_int_set (&run->taken, TRUE);
       run->hurry = FALSE;
       self->n_taken++;
+      run->taken_link = (GList) { run, NULL, NULL };
+      g_queue_push_tail_link (&self->taken, &run->taken_link);
+      if (self->max_per_host > 0 && run->host != NULL)
+        count_host_locked (self, run);
       if (pcq_run_is_api (run))
         {
           run->api_slot = TRUE;
@@ -554,6 +694,12 @@ backlog_item_free (gpointer item)
   pcq_run_unref (item);
 }
 
+static void
+free_parked (gpointer queue)
+{
+  g_queue_free_full (queue, (GDestroyNotify) pcq_run_unref);
+}
+
 PcqScheduler *
 pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
                    gpointer                     user_data,
@@ -569,7 +715,10 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->backlog = g_async_queue_new_full (backlog_item_free);
   self->loops = g_ptr_array_new ();
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->deferred);
+  g_queue_init (&self->taken);
+  self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
   self->max_active = max_active;
   self->max_api_active = max_api_active;
   /* Until the engine says otherwise: the workers warm up with it. */
@@ -602,6 +751,8 @@ pcq_scheduler_free (PcqScheduler *self)
   g_async_queue_unref (self->backlog);
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
+  g_hash_table_unref (self->host_taken);
+  g_hash_table_unref (self->host_parked);
   pcq_secret_free (self->api_key);
   g_free (self->api_key_error);
   g_free (self);
@@ -639,7 +790,8 @@ take_out_locked (PcqScheduler *self,
                  PcqRun       *run)
 {
   return g_async_queue_remove_unlocked (self->backlog, run) ||
-         g_queue_remove (&self->deferred, run);
+         g_queue_remove (&self->deferred, run) ||
+         take_out_parked_locked (self, run);
 }
 
 /* Takes @run out if it is still waiting, in the backlog or for a
@@ -774,6 +926,36 @@ pcq_scheduler_set_max_api_active (PcqScheduler *self,
   self->max_api_active = max_api_active;
   if (!self->stopping)
     release_deferred_locked (self, g_get_monotonic_time ());
+  wake_locked (self);
+  g_async_queue_unlock (self->backlog);
+}
+
+/* Runs taken while there was no limit were not counted (so that
+ * without one a run costs nothing here): a limit set now counts them. */
+void
+pcq_scheduler_set_max_per_host (PcqScheduler *self,
+                                guint         max_per_host)
+{
+  g_async_queue_lock (self->backlog);
+  if (self->max_per_host == 0 && max_per_host > 0)
+    {
+      for (GList *l = self->taken.head; l != NULL; l = l->next)
+        {
+          PcqRun *run = l->data;
+
+          if (!run->host_slot && run->host != NULL)
+            count_host_locked (self, run);
+        }
+    }
+  self->max_per_host = max_per_host;
+  if (!self->stopping)
+    {
+      g_autofree gpointer *hosts = (gpointer *) g_hash_table_get_keys_as_array (self->host_parked, NULL);
+
+      /* A higher limit, or none: what waits for its host may start. */
+      for (guint i = 0; hosts[i] != NULL; i++)
+        release_host_locked (self, hosts[i]);
+    }
   wake_locked (self);
   g_async_queue_unlock (self->backlog);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -454,7 +455,9 @@ open_part (PcqSink         *self,
         self->fd = open_in_dir (self, flags | O_CREAT | O_EXCL, &mkdir_failed);
     }
   else
-    self->fd = open_in_dir (self, flags | O_NONBLOCK, &mkdir_failed);
+    /* Read too: a part whose file must be hashed is read once
+     * (pcq_sink_hash_part ()). */
+    self->fd = open_in_dir (self, (flags & ~O_WRONLY) | O_RDWR | O_NONBLOCK, &mkdir_failed);
 
   if (self->fd < 0)
     {
@@ -706,6 +709,83 @@ pcq_sink_get_file_id (PcqSink   *self,
 {
   g_return_if_fail (self != NULL && id != NULL);
   *id = self->id;
+}
+
+/**
+ * pcq_sink_hash_part:
+ * @checksum: fed with the part's first @length bytes
+ * @buffer: scratch space of @buffer_size bytes
+ *
+ * Reads what a resumed part holds already, through the descriptor that
+ * was checked to be the job's own file (never by its path again).
+ *
+ * Returns: %FALSE with @error set if it cannot be read whole
+ */
+gboolean
+pcq_sink_hash_part (PcqSink    *self,
+                    GChecksum  *checksum,
+                    gint64      length,
+                    guint8     *buffer,
+                    gsize       buffer_size,
+                    GError    **error)
+{
+  gint64 offset = 0;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
+
+  while (offset < length)
+    {
+      gssize n = pread (self->fd, buffer, MIN ((gint64) buffer_size, length - offset), offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_autofree char *display = g_filename_display_name (self->part_path);
+
+          g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                       _("Cannot read “%s”: %s"), display, g_strerror (errsv));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_autofree char *display = g_filename_display_name (self->part_path);
+
+          g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
+                       _("Cannot read “%s”: %s"), display, g_strerror (EIO));
+          return FALSE;
+        }
+
+      g_checksum_update (checksum, buffer, n);
+      offset += n;
+    }
+
+  return TRUE;
+}
+
+/**
+ * pcq_sink_get_free_space:
+ *
+ * What an unprivileged writer may still put on the file system of the
+ * part file: one fstatvfs() on the descriptor already open.
+ *
+ * Returns: the free bytes, or -1 if the file system does not say
+ */
+gint64
+pcq_sink_get_free_space (PcqSink *self)
+{
+  struct statvfs st;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0, -1);
+
+  if (fstatvfs (self->fd, &st) != 0 || st.f_frsize == 0)
+    return -1;
+
+  if ((guint64) st.f_bavail > (guint64) G_MAXINT64 / st.f_frsize)
+    return G_MAXINT64;
+
+  return (gint64) st.f_bavail * (gint64) st.f_frsize;
 }
 
 /**

@@ -61,6 +61,13 @@ void        pcq_sink_get_file_id (PcqSink        *self,
                                   PcqFileId      *id);
 gint64      pcq_sink_own_file_size (const char      *path,
                                     const PcqFileId *id);
+gint64      pcq_sink_get_free_space (PcqSink *self);
+gboolean    pcq_sink_hash_part  (PcqSink     *self,
+                                 GChecksum   *checksum,
+                                 gint64       length,
+                                 guint8      *buffer,
+                                 gsize        buffer_size,
+                                 GError     **error);
 void        pcq_sink_keep_part  (PcqSink     *self);
 gboolean    pcq_sink_write      (PcqSink     *self,
                                  const void  *buf,

@@ -105,6 +105,7 @@ pcq_store_record_copy (const PcqStoreRecord *record)
   copy->output_path = g_strdup (record->output_path);
   copy->validator = g_strdup (record->validator);
   copy->commit_note = g_strdup (record->commit_note);
+  copy->sha256 = g_strdup (record->sha256);
 
   return copy;
 }
@@ -123,6 +124,7 @@ pcq_store_record_free (PcqStoreRecord *record)
   g_free (record->output_path);
   g_free (record->validator);
   g_free (record->commit_note);
+  g_free (record->sha256);
   g_free (record);
 }
 
@@ -185,6 +187,9 @@ static const char *migrations[] = {
   "ALTER TABLE jobs ADD COLUMN prompt TEXT;",
   /* 2 → 3: the Git step's note ("not committed: …") outlives a restart. */
   "ALTER TABLE jobs ADD COLUMN commit_note TEXT;",
+  /* 3 → 4: the SHA-256 a download is checked against, kept so that a
+   * resumed one is still checked. */
+  "ALTER TABLE jobs ADD COLUMN sha256 TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -275,7 +280,7 @@ load (sqlite3    *db,
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
                           " error, output_path, validator, created, finished, kind, prompt,"
-                          " commit_note"
+                          " commit_note, sha256"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
@@ -300,6 +305,7 @@ load (sqlite3    *db,
       record->kind = CLAMP (sqlite3_column_int (stmt, 13), PCQ_JOB_DOWNLOAD, PCQ_JOB_BATCH);
       record->prompt = dup_column (stmt, 14);
       record->commit_note = dup_column (stmt, 15);
+      record->sha256 = dup_column (stmt, 16);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -387,8 +393,8 @@ prepare_statements (PcqStore  *self,
   if (sqlite3_prepare_v3 (self->db,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
-                          " kind, prompt, commit_note)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " kind, prompt, commit_note, sha256)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -589,6 +595,7 @@ apply (PcqStore *self,
       sqlite3_bind_int (stmt, 14, r->kind);
       bind_text (stmt, 15, r->prompt);
       bind_text (stmt, 16, r->commit_note);
+      bind_text (stmt, 17, r->sha256);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:

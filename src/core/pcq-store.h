@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 3
+#define PCQ_STORE_SCHEMA_VERSION 4
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -37,6 +37,8 @@ typedef struct
   gint64       created;      /* unix seconds */
   gint64       finished;     /* unix seconds, 0 while unfinished */
   char        *commit_note;  /* what the Git step said, or NULL */
+  char        *sha256;       /* the digest a download must have (64 lowercase hex
+                              * digits), or NULL */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);

@@ -50,6 +50,7 @@ struct _PcqTransfer
   gint64         speed_since;  /* low-speed detection: when the window began */
   gint64         speed_mark;   /* bytes then */
   PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
+  GChecksum     *checksum;     /* SHA-256 of the part so far, when the run has one to match */
 
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */

@@ -20,6 +20,11 @@
 
 #define MAX_REDIRECTS 10
 
+/* Below this many bytes still to come, the free space is not asked
+ * for: a small file costs no statvfs, and one that does not fit ends
+ * as a "disk full" write error anyway. */
+#define FREE_SPACE_CHECK_MIN (1024 * 1024)
+
 static void send_next (PcqTransfer *self);
 
 /* A validator is stored as the server sent it (If-Range must repeat it
@@ -142,6 +147,45 @@ end_too_slow (PcqTransfer *self)
   pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
 }
 
+/* With a digest to match, the part's whole content is hashed: what a
+ * resumed part held (read once, here), then each write. Without one
+ * this costs nothing. */
+static gboolean
+start_checksum (PcqTransfer *self)
+{
+  if (self->run->sha256 == NULL)
+    return TRUE;
+
+  self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  return self->bytes == 0 ||
+         pcq_sink_hash_part (self->sink, self->checksum, self->bytes, self->buffer,
+                             PCQ_TRANSFER_BUFFER_SIZE, &self->error);
+}
+
+/* The body is complete: a file that is not the one asked for never
+ * takes its final name. Its part goes (a failed attempt's part is
+ * removed), and no retry would fetch another file. */
+static void
+finish_body (PcqTransfer *self)
+{
+  const char *got;
+
+  if (self->checksum != NULL)
+    {
+      got = g_checksum_get_string (self->checksum);
+      if (g_strcmp0 (got, self->run->sha256) != 0)
+        {
+          g_clear_error (&self->error);
+          g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_CHECKSUM,
+                       _("Checksum mismatch (expected %s, got %s)"), self->run->sha256, got);
+          pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+          return;
+        }
+    }
+
+  pcq_transfer_commit (self);
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -177,7 +221,7 @@ read_cb (GObject      *object,
   if (self->total >= 0 && self->bytes < self->total)
     end_short (self);
   else
-    pcq_transfer_commit (self);
+    finish_body (self);
 }
 
 /* libsoup 3.2 reads a Content-Length with strtoull: "-5" becomes a
@@ -197,6 +241,35 @@ content_length_is_valid (SoupMessageHeaders *headers)
   digits = g_strstrip (g_strdup (value));
   return g_ascii_isdigit (*digits) &&
          g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64, &length, NULL);
+}
+
+/* A body that cannot fit fails at once, not after filling the disk:
+ * the bytes still to come (a resumed part is on disk already) against
+ * the folder's free space. Permanent: a retry would not find more. */
+static gboolean
+has_room (PcqTransfer *self)
+{
+  gint64 needed, free_space;
+  g_autofree char *needed_text = NULL;
+  g_autofree char *free_text = NULL;
+
+  if (self->total < 0)
+    return TRUE;
+
+  needed = self->total - self->bytes;
+  if (needed < FREE_SPACE_CHECK_MIN)
+    return TRUE;
+
+  free_space = pcq_sink_get_free_space (self->sink);
+  if (free_space < 0 || needed <= free_space)
+    return TRUE;
+
+  needed_text = g_format_size (needed);
+  free_text = g_format_size (free_space);
+  /* TRANSLATORS: "Not enough space: needs 4.2 GB, 1.1 GB free" */
+  g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_DISK_FULL,
+               _("Not enough space: needs %s, %s free"), needed_text, free_text);
+  return FALSE;
 }
 
 /* Headers of a 2xx: is it the part we asked for, where does it go. */
@@ -248,7 +321,8 @@ receive_body (PcqTransfer *self)
   pcq_atomic_set64 (&run->bytes, self->bytes);
 
   name = choose_name (self);
-  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self))
+  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self) ||
+      !has_room (self) || !start_checksum (self))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
@@ -305,8 +379,8 @@ sent_cb (GObject      *object,
           self->total = self->bytes = self->resume_from;
           pcq_atomic_set64 (&self->run->total, self->total);
           pcq_atomic_set64 (&self->run->bytes, self->bytes);
-          if (pcq_transfer_open_part (self))
-            pcq_transfer_commit (self);
+          if (pcq_transfer_open_part (self) && start_checksum (self))
+            finish_body (self);
           else
             pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
           return;

@@ -248,6 +248,7 @@ pcq_transfer_end (PcqTransfer *self,
   g_clear_pointer (&self->sink, pcq_sink_free);
   g_clear_pointer (&self->seen, g_hash_table_unref);
   g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
+  g_clear_pointer (&self->checksum, g_checksum_free);
   g_clear_pointer (&self->stream, pcq_api_stream_free);
   if (self->delta != NULL)
     g_string_free (self->delta, TRUE);
@@ -516,6 +517,9 @@ pcq_transfer_write (PcqTransfer *self,
 
   if (!pcq_sink_write (self->sink, data, len, &self->error))
     return FALSE;
+
+  if (self->checksum != NULL)
+    g_checksum_update (self->checksum, data, len);
 
   self->bytes += len;
   pcq_atomic_set64 (&self->run->bytes, self->bytes);

@@ -751,6 +751,8 @@ pcq_application_startup (GApplication *application)
   g_settings_bind (self->settings, "max-active", self->engine, "max-active", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "max-api-active", self->engine, "max-api-active",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "max-per-host", self->engine, "max-per-host",
+                   G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "stall-timeout", self->engine, "stall-timeout",
                    G_SETTINGS_BIND_GET);

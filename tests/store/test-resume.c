@@ -44,6 +44,8 @@ typedef enum
   PLANTED_PART_FIFO,
   PLANTED_FINAL_FILE,      /* the final name is recorded, and taken */
   FINISHED_BEFORE_CRASH,   /* the file was in place; "done" was not stored */
+  CHECKSUM_RIGHT,          /* as SERVER_RANGES_ETAG, with the file's SHA-256 given */
+  CHECKSUM_WRONG,          /* the same with another SHA-256: fails after the resume */
 } Scenario;
 
 typedef struct
@@ -267,6 +269,8 @@ plant (Fixture  *f,
     case SERVER_NO_RANGES:
     case SERVER_FILE_CHANGED:
     case SERVER_WRONG_RANGE:
+    case CHECKSUM_RIGHT:
+    case CHECKSUM_WRONG:
     default:
       break;
     }
@@ -332,9 +336,60 @@ check_planted (Fixture   *f,
     case SERVER_NO_RANGES:
     case SERVER_FILE_CHANGED:
     case SERVER_WRONG_RANGE:
+    case CHECKSUM_RIGHT:
+    case CHECKSUM_WRONG:
     default:
       g_assert_not_reached ();
     }
+}
+
+/* An input file with one line: the URL and the SHA-256 of the content
+ * made with @seed (or of another, for a wrong one). */
+static char *
+write_checked_input (Fixture *f,
+                     guint32  seed)
+{
+  g_autofree guint8 *data = g_malloc (FILE_SIZE);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (f->tmp, "checked.jsonl", NULL);
+
+  store_content_fill (seed, 0, data, FILE_SIZE);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, FILE_SIZE);
+  line = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", f->url, sha256);
+  g_file_set_contents (path, line, -1, &error);
+  g_assert_no_error (error);
+
+  return path;
+}
+
+/* The digest was kept with the job, and checked after the resume: the
+ * file that does not match never takes its name, and no part is left. */
+static void
+check_wrong_checksum (Fixture   *f,
+                      StoreProc *second)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  StoreRow *row;
+
+  assert_exit (second, 1);
+  names = pcq_test_list_dir (f->home->out);
+  g_assert_cmpuint (names->len, ==, 0);
+
+  requests = store_server_dup_requests (f->server, f->url_path);
+  g_assert_cmpuint (requests->len, ==, 2);
+  g_assert_cmpint (((StoreRequest *) g_ptr_array_index (requests, 1))->range_start, ==, STALL_AT);
+
+  rows = store_db_read_rows (f->home->store_path);
+  g_assert_cmpuint (rows->len, ==, 1);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_cmpint (row->state, ==, PCQ_JOB_FAILED);
+  g_assert_cmpint (store_db_query_int (f->home->store_path,
+                                       "SELECT count(*) FROM jobs"
+                                       " WHERE error LIKE 'Checksum mismatch (expected %'"), ==, 1);
 }
 
 static void
@@ -342,7 +397,8 @@ test_resume (Fixture       *f,
              gconstpointer  data)
 {
   Scenario scenario = GPOINTER_TO_INT (data);
-  const char * const first_args[] = { "-j", "1", f->url, NULL };
+  g_autofree char *input = NULL;
+  const char *first_args[] = { "-j", "1", f->url, NULL, NULL };
   const char * const resume_args[] = { "--resume", NULL };
   g_autoptr(StoreProc) first = NULL;
   g_autoptr(StoreProc) second = NULL;
@@ -370,6 +426,12 @@ test_resume (Fixture       *f,
     case PLANTED_FINAL_FILE:
     case FINISHED_BEFORE_CRASH:
     default:
+      break;
+    case CHECKSUM_RIGHT:
+    case CHECKSUM_WRONG:
+      input = write_checked_input (f, scenario == CHECKSUM_RIGHT ? FILE_SEED : FILE_SEED + 1);
+      first_args[2] = "-i";
+      first_args[3] = input;
       break;
     }
 
@@ -407,9 +469,17 @@ test_resume (Fixture       *f,
 
   second = store_proc_start (f->home, "second", resume_args);
   g_assert_true (store_proc_wait (second, RUN_MS));
+
+  if (scenario == CHECKSUM_WRONG)
+    {
+      check_wrong_checksum (f, second);
+      g_free (interrupted.validator);
+      return;
+    }
+
   assert_exit (second, 0);
 
-  if (scenario >= PLANTED_PART_FILE)
+  if (scenario >= PLANTED_PART_FILE && scenario <= FINISHED_BEFORE_CRASH)
     {
       check_planted (f, scenario, second);
       g_free (interrupted.validator);
@@ -444,7 +514,12 @@ test_resume (Fixture       *f,
     {
     case SERVER_RANGES_ETAG:
     case SERVER_RANGES_LAST_MODIFIED:
-      /* The 206 path: only the rest went over the wire. */
+    case CHECKSUM_RIGHT:
+      /* The 206 path: only the rest went over the wire (and with a
+       * digest, it was kept with the job, and matched). */
+      if (scenario == CHECKSUM_RIGHT)
+        g_assert_cmpint (store_db_query_int (f->home->store_path, "SELECT length(sha256) FROM jobs"),
+                         ==, 64);
       g_assert_cmpuint (requests->len, ==, 2);
       g_assert_cmpuint (request->status, ==, 206);
       g_assert_cmpint (request->first_byte, ==, STALL_AT);
@@ -480,6 +555,7 @@ test_resume (Fixture       *f,
     case PLANTED_PART_FIFO:
     case PLANTED_FINAL_FILE:
     case FINISHED_BEFORE_CRASH:
+    case CHECKSUM_WRONG:
     default:
       g_assert_not_reached ();
     }
@@ -507,6 +583,8 @@ main (int    argc,
   ADD ("planted-part-fifo", PLANTED_PART_FIFO);
   ADD ("planted-final-file", PLANTED_FINAL_FILE);
   ADD ("finished-before-crash", FINISHED_BEFORE_CRASH);
+  ADD ("checksum-right", CHECKSUM_RIGHT);
+  ADD ("checksum-wrong", CHECKSUM_WRONG);
 
 #undef ADD
 

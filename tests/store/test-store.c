@@ -175,6 +175,7 @@ assert_record_equal (const PcqStoreRecord *a,
   g_assert_cmpstr (a->error, ==, b->error);
   g_assert_cmpstr (a->output_path, ==, b->output_path);
   g_assert_cmpstr (a->validator, ==, b->validator);
+  g_assert_cmpstr (a->sha256, ==, b->sha256);
   g_assert_cmpint (a->created, ==, b->created);
   g_assert_cmpint (a->finished, ==, b->finished);
 }
@@ -250,6 +251,7 @@ test_round_trip (Fixture       *f,
     .validator = "\"etag-ü-1\"",
     .created = 1700000000,
     .finished = 0,
+    .sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
   };
   PcqStoreRecord empty = {
     .id = 7,

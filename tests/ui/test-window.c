@@ -1701,6 +1701,7 @@ test_preferences_notify (Fixture       *f,
   g_autofree char *both = g_strdup_printf ("%s\n%s", ok, missing);
   GtkWindow *preferences;
   GtkSpinButton *max_active;
+  GtkSpinButton *per_host;
   guint n_before;
 
   g_assert_null (_pcq_application_get_last_notification (f->app));
@@ -1719,6 +1720,18 @@ test_preferences_notify (Fixture       *f,
   gtk_spin_button_set_value (max_active, 7);
   g_assert_cmpuint (g_settings_get_uint (f->settings, "max-active"), ==, 7);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_max_active (f->engine) == 7, WAIT_MS);
+
+  /* Tasks per server: 0 (no limit) at first, live too. */
+  per_host = find_spin_button (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                    row_has_title,
+                                                    "Maximum Active Tasks per Server"));
+  g_assert_nonnull (per_host);
+  g_assert_cmpfloat (gtk_spin_button_get_value (per_host), ==, 0);
+  gtk_spin_button_set_value (per_host, 2);
+  g_assert_cmpuint (g_settings_get_uint (f->settings, "max-per-host"), ==, 2);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_max_per_host (f->engine) == 2, WAIT_MS);
+  gtk_spin_button_set_value (per_host, 0);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_max_per_host (f->engine) == 0, WAIT_MS);
 
   /* The queue drains while the window is behind: a notification, with
    * a default action (it presents the window). */

@@ -640,6 +640,7 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.cancel", unfinished || paused);
   gtk_widget_action_set_enabled (widget, "job.retry", retryable);
   gtk_widget_action_set_enabled (widget, "job.open", done);
+  gtk_widget_action_set_enabled (widget, "job.show-answer", done && is_api (self));
   gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
   gtk_widget_action_set_enabled (widget, "job.remove", has_job);
   gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_api (self));
@@ -770,6 +771,7 @@ static const struct
   { "job.open", "win.open-task" },
   { "job.show-in-folder", "win.show-task-in-folder" },
   { "job.remove", "win.remove-task" },
+  { "job.show-answer", "win.show-answer" },
 };
 
 static void

@@ -78,6 +78,7 @@ struct _PcqWindow
   char                 *last_toast;
   AdwToast             *last_toast_object;   /* weak */
   PcqLauncher          *launcher;
+  GtkWidget            *last_answer;  /* weak: the answer window shown last */
 
   GQueue                feeds;
   guint                 feed_source;
@@ -129,6 +130,8 @@ void        _pcq_window_import_file      (PcqWindow        *self,
                                           GFile            *file,
                                           const char       *output_dir);
 void        _pcq_window_allow_metered    (PcqWindow        *self);
+void        _pcq_window_show_answer      (PcqWindow        *self,
+                                          PcqJob           *job);
 /* pcq-window-actions.c */
 void        _pcq_window_class_init_actions (GtkWidgetClass *widget_class);
 void        _pcq_window_actions_update   (PcqWindow        *self);
@@ -167,6 +170,7 @@ AdwToast   *_pcq_window_toast            (PcqWindow  *self,
 GtkEditable *_pcq_window_get_entry       (PcqWindow  *self);
 GtkEditable *_pcq_window_get_search_entry (PcqWindow *self);
 const char  *_pcq_window_get_status_title (PcqWindow *self);
+GtkWindow   *_pcq_window_get_last_answer (PcqWindow *self);
 GtkWidget   *_pcq_window_get_list_view   (PcqWindow  *self);
 GtkWidget   *_pcq_window_get_mode_button (PcqWindow  *self,
                                           const char *mode);

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pcq-answer-window.h"
 #include "pcq-application.h"
 #include "pcq-close-dialog.h"
 #include "pcq-closures.h"
@@ -397,6 +398,11 @@ apply_list_description (PcqWindow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_view),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, self->description,
                                   -1);
+#if GTK_CHECK_VERSION (4, 14, 0)
+  /* Where GTK can (the Flatpak's runtime), said at once, politely. */
+  gtk_accessible_announce (GTK_ACCESSIBLE (self->list_view), self->description,
+                           GTK_ACCESSIBLE_ANNOUNCEMENT_PRIORITY_LOW);
+#endif
 }
 
 static gboolean
@@ -1162,8 +1168,36 @@ list_view_activate_cb (PcqWindow   *self,
 {
   g_autoptr(PcqJob) job = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
 
-  if (job != NULL && pcq_job_get_state (job) == PCQ_JOB_DONE)
+  if (job == NULL || pcq_job_get_state (job) != PCQ_JOB_DONE)
+    return;
+
+  /* An answer is read here; a download opens in its app. */
+  if (pcq_job_get_kind (job) != PCQ_JOB_DOWNLOAD)
+    _pcq_window_show_answer (self, job);
+  else
     _pcq_window_open_job (self, job, FALSE);
+}
+
+/**
+ * _pcq_window_show_answer:
+ *
+ * Shows a finished Ask task's answer in a window of its own.
+ */
+void
+_pcq_window_show_answer (PcqWindow *self,
+                         PcqJob    *job)
+{
+  PcqAnswerWindow *answer;
+
+  if (pcq_job_get_state (job) != PCQ_JOB_DONE || pcq_job_get_output_path (job) == NULL)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+
+  answer = pcq_answer_window_new (GTK_WINDOW (self), job);
+  g_set_weak_pointer (&self->last_answer, GTK_WIDGET (answer));
+  gtk_window_present (GTK_WINDOW (answer));
 }
 
 /**
@@ -1322,6 +1356,12 @@ PcqEngine *
 _pcq_window_get_engine (PcqWindow *self)
 {
   return pcq_window_get_engine (self);
+}
+
+GtkWindow *
+_pcq_window_get_last_answer (PcqWindow *self)
+{
+  return GTK_WINDOW (self->last_answer);
 }
 
 const char *
@@ -1549,6 +1589,7 @@ pcq_window_finalize (GObject *object)
   g_clear_pointer (&self->search, g_free);
   g_clear_pointer (&self->description, g_free);
   g_clear_weak_pointer (&self->last_toast_object);
+  g_clear_weak_pointer (&self->last_answer);
   g_clear_object (&self->launcher);
 
   G_OBJECT_CLASS (pcq_window_parent_class)->finalize (object);

@@ -26,6 +26,7 @@
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
 #include "pcq-test-ui.h"
+#include "pcq-answer-window.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -2214,6 +2215,18 @@ test_commit_no_repository (Fixture       *f,
 }
 
 static void
+clipboard_text_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
 test_ask (Fixture       *f,
           gconstpointer  data)
 {
@@ -2274,6 +2287,25 @@ test_ask (Fixture       *f,
   g_file_get_contents (pcq_job_get_output_path (job), &answer, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (answer, ==, CHAT_ANSWER);
+
+  /* Read inside Pcq: the row's Show Answer, then Copy. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.show-answer", NULL));
+  {
+    GtkWindow *shown = _pcq_window_get_last_answer (f->window);
+    g_autofree char *copied = NULL;
+
+    g_assert_nonnull (shown);
+    g_assert_true (gtk_window_get_transient_for (shown) == GTK_WINDOW (f->window));
+    PCQ_TEST_WAIT_FOR (_pcq_answer_window_get_text (PCQ_ANSWER_WINDOW (shown)) != NULL, WAIT_MS);
+    g_assert_cmpstr (_pcq_answer_window_get_text (PCQ_ANSWER_WINDOW (shown)), ==, CHAT_ANSWER);
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (shown), "answer.copy", NULL));
+    gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (shown)), NULL,
+                                   clipboard_text_cb, &copied);
+    PCQ_TEST_WAIT_FOR (copied != NULL, WAIT_MS);
+    g_assert_cmpstr (copied, ==, CHAT_ANSWER);
+    gtk_window_destroy (shown);
+  }
 
   /* Back to links: a link task's row has no chat icon. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.mode", "s", "download");

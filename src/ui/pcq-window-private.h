@@ -39,6 +39,7 @@ void         _pcq_window_set_launcher    (PcqWindow   *self,
                                           PcqLauncher *launcher);
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
 GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
+GtkWindow   *_pcq_window_get_duplicate_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,

@@ -103,6 +103,7 @@ typedef struct
   guint           next;
   guint           n_added;
   guint           n_bad;
+  PcqJob         *first;      /* the first task added, to scroll to */
 } Feed;
 
 /* Removed or cancelled tasks that Undo can bring back: nothing
@@ -160,6 +161,17 @@ struct _PcqWindow
 
   Removal              *removal;  /* the one a toast can still undo */
 
+  /* Feedback: toasts whose count grows while they are up, and the
+   * first of the tasks just added, scrolled to once its row shows. */
+  AdwToast             *added_toast;    /* weak */
+  guint                 n_added_told;
+  AdwToast             *retried_toast;  /* weak */
+  guint                 n_retried_told;
+  PcqJob               *scroll_job;
+  guint                 scroll_idle;
+  guint                 scroll_timeout;
+  AdwMessageDialog     *duplicate_dialog; /* weak */
+
   /* Template children */
   AdwWindowTitle       *window_title;
   GtkToggleButton      *pause_button;
@@ -208,6 +220,7 @@ feed_free (Feed *feed)
   g_clear_pointer (&feed->reader, pcq_input_reader_free);
   g_clear_error (&feed->refused);
   g_clear_pointer (&feed->tasks, g_ptr_array_unref);
+  g_clear_object (&feed->first);
   g_free (feed);
 }
 
@@ -231,6 +244,49 @@ _pcq_window_toast (PcqWindow  *self,
   g_set_weak_pointer (&self->last_toast_object, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   return toast;
+}
+
+static void
+counting_toast_dismissed_cb (AdwToast  *toast,
+                             PcqWindow *self)
+{
+  if (self->added_toast == toast)
+    g_clear_weak_pointer (&self->added_toast);
+  if (self->retried_toast == toast)
+    g_clear_weak_pointer (&self->retried_toast);
+}
+
+/* One toast for adds (or retries) in a row, its count growing while it
+ * is up: toasts queue behind each other, and five “1 task added” would
+ * take half a minute to go by. */
+static void
+counting_toast (PcqWindow  *self,
+                AdwToast  **toast,
+                guint      *told,
+                guint       n,
+                char     *(*format) (guint n))
+{
+  g_autofree char *title = NULL;
+  AdwToast *new_toast;
+
+  *told = *toast != NULL ? *told + n : n;
+  title = format (*told);
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
+
+  if (*toast != NULL)
+    {
+      adw_toast_set_title (*toast, title);
+      return;
+    }
+
+  new_toast = adw_toast_new (title);
+  adw_toast_set_timeout (new_toast, 5);
+  g_signal_connect_object (new_toast, "dismissed", G_CALLBACK (counting_toast_dismissed_cb), self, 0);
+  g_set_weak_pointer (toast, new_toast);
+  g_set_weak_pointer (&self->last_toast_object, new_toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, new_toast);
 }
 
 /* ---- counts -------------------------------------------------------- */
@@ -674,6 +730,8 @@ set_filter_kind (PcqWindow  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
 }
 
+static void queue_scroll (PcqWindow *self);
+
 static void
 filter_items_changed_cb (PcqWindow  *self,
                          guint       position,
@@ -690,6 +748,112 @@ filter_items_changed_cb (PcqWindow  *self,
   /* “All” counts the list itself, which has no property of its own. */
   if (removed != added)
     queue_update_counts (self);
+
+  /* The first new task's row came in (the relay paces them). */
+  if (self->scroll_job != NULL && added > 0)
+    for (guint i = position; i < position + added; i++)
+      {
+        g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+
+        if (job == self->scroll_job)
+          {
+            queue_scroll (self);
+            break;
+          }
+      }
+}
+
+/* ---- feedback on added tasks -------------------------------------- */
+
+static void
+forget_scroll (PcqWindow *self)
+{
+  g_clear_object (&self->scroll_job);
+  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  g_clear_handle_id (&self->scroll_timeout, g_source_remove);
+}
+
+/* From the end: new tasks are at the end of the list. */
+static gboolean
+scroll_idle_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+  GListModel *model = G_LIST_MODEL (self->filter_model);
+
+  self->scroll_idle = 0;
+
+  for (guint i = g_list_model_get_n_items (model); self->scroll_job != NULL && i-- > 0;)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+
+      if (job == self->scroll_job)
+        {
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
+          forget_scroll (self);
+        }
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* After the list view has heard of the new items too. */
+static void
+queue_scroll (PcqWindow *self)
+{
+  if (self->scroll_idle != 0)
+    return;
+
+  self->scroll_idle = g_idle_add (scroll_idle_cb, self);
+  g_source_set_name_by_id (self->scroll_idle, "[pcq] window scroll");
+}
+
+static gboolean
+scroll_timeout_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+
+  /* Its row never showed (it ran and left the Queued filter): later, a
+   * jump would come as a surprise. */
+  self->scroll_timeout = 0;
+  forget_scroll (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* @n tasks were added, @first the first of them (their rows are marked
+ * new as they are submitted): shows where they are. */
+static void
+show_added (PcqWindow *self,
+            PcqJob    *first,
+            guint      n,
+            gboolean   toast)
+{
+  if (n == 0 || first == NULL)
+    return;
+
+  if (toast)
+    counting_toast (self, &self->added_toast, &self->n_added_told, n, pcq_format_added);
+
+  /* New tasks are queued: under another filter they would not show. */
+  if (self->filter_kind != FILTER_ALL && self->filter_kind != FILTER_QUEUED)
+    set_filter_kind (self, FILTER_ALL);
+
+  forget_scroll (self);
+  self->scroll_job = g_object_ref (first);
+  self->scroll_timeout = g_timeout_add (PCQ_JOB_ROW_NEW_MS, scroll_timeout_cb, self);
+  g_source_set_name_by_id (self->scroll_timeout, "[pcq] window scroll timeout");
+  queue_scroll (self);
+}
+
+static PcqJob *
+submit_one (PcqWindow          *self,
+            const PcqInputTask *task,
+            const char         *output_dir)
+{
+  PcqJob *job = pcq_input_task_submit (task, self->engine, output_dir);
+
+  if (job != NULL)
+    pcq_job_row_mark_new (job);
+  return job;
 }
 
 /* ---- adding tasks -------------------------------------------------- */
@@ -711,17 +875,15 @@ static void queue_feed (PcqWindow *self,
                         Feed      *feed);
 
 static void
-submit_tasks (PcqWindow  *self,
-              GPtrArray  *tasks,
-              const char *output_dir)
+submit_now (PcqWindow  *self,
+            GPtrArray  *tasks,
+            const char *output_dir)
 {
-  g_autofree char *default_dir = NULL;
+  PcqJob *first = NULL;
+  guint n = 0;
 
   if (tasks->len == 0)
     return;
-
-  if (output_dir == NULL)
-    output_dir = default_dir = dup_output_dir (self);
 
   /* A few links: at once (and in order behind anything still feeding). */
   if (tasks->len > FEED_AT_ONCE || !g_queue_is_empty (&self->feeds))
@@ -736,8 +898,155 @@ submit_tasks (PcqWindow  *self,
 
   for (guint i = 0; i < tasks->len; i++)
     {
-      pcq_input_task_submit (g_ptr_array_index (tasks, i), self->engine, output_dir);
+      PcqJob *job = submit_one (self, g_ptr_array_index (tasks, i), output_dir);
+
+      if (job != NULL && n++ == 0)
+        first = job;
     }
+  show_added (self, first, n, TRUE);
+}
+
+/* Counts the links of @tasks already in the list (in any state but
+ * removed), or twice in @tasks: each after its first. With @keep, the
+ * other tasks move there. One pass over the list, one over @tasks. */
+static guint
+find_duplicates (PcqWindow *self,
+                 GPtrArray *tasks,
+                 guint     *n_links,
+                 GPtrArray *keep)
+{
+  GListModel *jobs = pcq_engine_get_jobs (self->engine);
+  g_autoptr(GHashTable) urls = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n_items = g_list_model_get_n_items (jobs);
+  guint n_duplicates = 0;
+
+  *n_links = 0;
+
+  /* The list holds the jobs, and their URLs, while this runs. */
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
+
+      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD &&
+          !(self->removal != NULL && g_hash_table_contains (self->removal->hidden, job)))
+        g_hash_table_add (urls, (char *) pcq_job_get_url (job));
+    }
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      PcqInputTask *task = g_ptr_array_index (tasks, i);
+
+      if (task == NULL)
+        continue;
+
+      if (task->kind == PCQ_INPUT_TASK_LINK)
+        {
+          (*n_links)++;
+          if (!g_hash_table_add (urls, task->url))
+            {
+              n_duplicates++;
+              continue;
+            }
+        }
+
+      if (keep != NULL)
+        g_ptr_array_add (keep, g_steal_pointer (&tasks->pdata[i]));
+    }
+
+  return n_duplicates;
+}
+
+typedef struct
+{
+  GPtrArray *tasks;
+  char      *output_dir;
+} DuplicateAsk;
+
+static void
+duplicate_ask_free (DuplicateAsk *ask)
+{
+  g_ptr_array_unref (ask->tasks);
+  g_free (ask->output_dir);
+  g_free (ask);
+}
+
+static void
+duplicate_response_cb (PcqWindow        *self,
+                       const char       *response,
+                       AdwMessageDialog *dialog)
+{
+  DuplicateAsk *ask = g_object_get_data (G_OBJECT (dialog), "pcq-duplicate-ask");
+
+  if (ask == NULL || !accepts_tasks (self))
+    return;
+
+  if (g_strcmp0 (response, "skip") == 0)
+    {
+      g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+      guint n_links;
+
+      /* Again: the list may have changed while the dialog was up. */
+      find_duplicates (self, ask->tasks, &n_links, fresh);
+      submit_now (self, fresh, ask->output_dir);
+    }
+  else if (g_strcmp0 (response, "add") == 0)
+    submit_now (self, ask->tasks, ask->output_dir);
+}
+
+/* Asked once for the whole batch, not once a link. */
+static void
+ask_duplicates (PcqWindow  *self,
+                GPtrArray  *tasks,
+                const char *output_dir,
+                guint       n_duplicates,
+                guint       n_links)
+{
+  g_autofree char *body = pcq_format_duplicates (n_duplicates, n_links);
+  DuplicateAsk *ask = g_new0 (DuplicateAsk, 1);
+  AdwMessageDialog *dialog;
+
+  ask->tasks = g_ptr_array_ref (tasks);
+  ask->output_dir = g_strdup (output_dir);
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Add Duplicate Links?"), body));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "skip", _("_Skip Them"),
+                                    "add", _("_Add Anyway"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "skip", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "skip");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "pcq-duplicate-ask", ask,
+                          (GDestroyNotify) duplicate_ask_free);
+  g_set_weak_pointer (&self->duplicate_dialog, dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (duplicate_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Links already in the list are asked about first. */
+static void
+submit_tasks (PcqWindow  *self,
+              GPtrArray  *tasks,
+              const char *output_dir)
+{
+  g_autofree char *default_dir = NULL;
+  guint n_duplicates;
+  guint n_links;
+
+  if (tasks->len == 0)
+    return;
+
+  if (output_dir == NULL)
+    output_dir = default_dir = dup_output_dir (self);
+
+  n_duplicates = find_duplicates (self, tasks, &n_links, NULL);
+  if (n_duplicates > 0)
+    ask_duplicates (self, tasks, output_dir, n_duplicates, n_links);
+  else
+    submit_now (self, tasks, output_dir);
 }
 
 /**
@@ -786,6 +1095,7 @@ pcq_window_ask (PcqWindow  *self,
 {
   g_autofree char *text = NULL;
   g_autofree char *output_dir = NULL;
+  PcqJob *job;
 
   g_return_val_if_fail (PCQ_IS_WINDOW (self), NULL);
   g_return_val_if_fail (prompt != NULL, NULL);
@@ -796,7 +1106,13 @@ pcq_window_ask (PcqWindow  *self,
 
   output_dir = dup_output_dir (self);
 
-  return pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
+  job = pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
+  if (job != NULL)
+    {
+      pcq_job_row_mark_new (job);
+      show_added (self, job, 1, TRUE);
+    }
+  return job;
 }
 
 static void
@@ -856,7 +1172,12 @@ feed_report (PcqWindow *self,
   g_autofree char *message = NULL;
 
   if (feed->label == NULL)
-    return;  /* links: the list shows them */
+    {
+      show_added (self, feed->first, feed->n_added, TRUE);
+      return;
+    }
+
+  show_added (self, feed->first, feed->n_added, FALSE);
 
   added = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                         "Added %u task from “%s”",
@@ -873,19 +1194,31 @@ feed_report (PcqWindow *self,
   _pcq_window_toast (self, message ? message : added);
 }
 
+static void
+feed_added (Feed   *feed,
+            PcqJob *job)
+{
+  if (job == NULL)
+    return;
+
+  if (feed->n_added++ == 0)
+    g_set_object (&feed->first, job);
+}
+
 /* Submits the next task of @feed; FALSE when it has none left. */
 static gboolean
 feed_one (PcqWindow *self,
           Feed      *feed)
 {
+  PcqJob *job;
+
   if (feed->tasks != NULL)
     {
       if (feed->next >= feed->tasks->len)
         return FALSE;
 
-      pcq_input_task_submit (g_ptr_array_index (feed->tasks, feed->next++),
-                             self->engine, feed->output_dir);
-      feed->n_added++;
+      job = submit_one (self, g_ptr_array_index (feed->tasks, feed->next++), feed->output_dir);
+      feed_added (feed, job);
       return TRUE;
     }
 
@@ -912,8 +1245,8 @@ feed_one (PcqWindow *self,
         case PCQ_INPUT_LINE_EMPTY:
           continue;
         case PCQ_INPUT_LINE_TASK:
-          pcq_input_task_submit (task, self->engine, feed->output_dir);
-          feed->n_added++;
+          job = submit_one (self, task, feed->output_dir);
+          feed_added (feed, job);
           return TRUE;
         case PCQ_INPUT_LINE_INVALID:
           feed->n_bad++;
@@ -1712,6 +2045,9 @@ clear_failed_action (GtkWidget  *widget,
     gtk_widget_error_bell (widget);
 }
 
+static gboolean retry_job (PcqWindow *self,
+                           PcqJob    *job);
+
 static void
 retry_failed_action (GtkWidget  *widget,
                      const char *action_name,
@@ -1734,11 +2070,14 @@ retry_failed_action (GtkWidget  *widget,
     }
 
   for (guint i = 0; i < jobs->len; i++)
-    if (_pcq_window_retry_job (self, g_ptr_array_index (jobs, i)))
+    if (retry_job (self, g_ptr_array_index (jobs, i)))
       n_retried++;
 
   if (n_retried == 0)
     gtk_widget_error_bell (widget);
+  else
+    counting_toast (self, &self->retried_toast, &self->n_retried_told, n_retried,
+                    pcq_format_retried);
 }
 
 static void
@@ -1792,6 +2131,18 @@ _pcq_window_retry_job (PcqWindow *self,
   g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
 
+  if (!retry_job (self, job))
+    return FALSE;
+
+  /* Under the Failed filter the row goes at once: this says where. */
+  counting_toast (self, &self->retried_toast, &self->n_retried_told, 1, pcq_format_retried);
+  return TRUE;
+}
+
+static gboolean
+retry_job (PcqWindow *self,
+           PcqJob    *job)
+{
   if (!pcq_engine_retry (self->engine, job))
     return FALSE;
 
@@ -2372,6 +2723,12 @@ _pcq_window_get_close_dialog (PcqWindow *self)
 }
 
 GtkWindow *
+_pcq_window_get_duplicate_dialog (PcqWindow *self)
+{
+  return GTK_WINDOW (self->duplicate_dialog);
+}
+
+GtkWindow *
 _pcq_window_get_metered_dialog (PcqWindow *self)
 {
   return GTK_WINDOW (self->metered_dialog);
@@ -2462,6 +2819,16 @@ pcq_window_dispose (GObject *object)
   g_clear_handle_id (&self->counts_source, g_source_remove);
   g_clear_handle_id (&self->feed_source, g_source_remove);
   g_queue_clear_full (&self->feeds, (GDestroyNotify) feed_free);
+  forget_scroll (self);
+
+  if (self->duplicate_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->duplicate_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      g_clear_weak_pointer (&self->duplicate_dialog);
+      gtk_window_destroy (dialog);
+    }
 
   if (self->import_chooser != NULL)
     gtk_native_dialog_destroy (self->import_chooser);
@@ -2506,6 +2873,8 @@ pcq_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->last_toast, g_free);
   g_clear_weak_pointer (&self->last_toast_object);
+  g_clear_weak_pointer (&self->added_toast);
+  g_clear_weak_pointer (&self->retried_toast);
   g_clear_object (&self->launcher);
 
   G_OBJECT_CLASS (pcq_window_parent_class)->finalize (object);

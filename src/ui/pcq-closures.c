@@ -484,3 +484,32 @@ pcq_format_duplicates (guint n_duplicates,
                                        n_duplicates),
                           n_duplicates, n_links);
 }
+
+/**
+ * pcq_format_file_problem:
+ * @error: why a file could not be read, opened or shown (GIO's words)
+ * @fallback: what to say when the error is none of the common ones
+ *
+ * A sentence for people about a file's problem, short enough for a
+ * toast. GIO's own message (“Error opening file /very/long/path: …”)
+ * is for the log.
+ */
+char *
+pcq_format_file_problem (const GError *error,
+                         const char   *fallback)
+{
+  if (error != NULL && error->domain == G_IO_ERROR)
+    switch (error->code)
+      {
+      case G_IO_ERROR_NOT_FOUND:
+        return g_strdup (_("The file is no longer there"));
+      case G_IO_ERROR_PERMISSION_DENIED:
+        return g_strdup (_("No permission to read the file"));
+      case G_IO_ERROR_IS_DIRECTORY:
+        return g_strdup (_("That is a folder, not a file"));
+      default:
+        break;
+      }
+
+  return g_strdup (fallback);
+}

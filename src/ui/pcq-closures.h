@@ -39,6 +39,8 @@ char       *pcq_format_finished        (guint        n_done,
                                         guint        n_failed);
 char       *pcq_format_rejected        (guint        n_rejected);
 char       *pcq_format_added           (guint        n_added);
+char       *pcq_format_file_problem    (const GError *error,
+                                        const char  *fallback);
 char       *pcq_format_retried         (guint        n_retried);
 char       *pcq_format_duplicates      (guint        n_duplicates,
                                         guint        n_links);

@@ -558,7 +558,6 @@ pcq_job_row_mark_new (PcqJob *job)
                            g_memdup2 (&until, sizeof until), g_free);
 }
 
-static void update_new (PcqJobRow *self);
 
 static gboolean
 new_done_cb (gpointer user_data)
@@ -566,12 +565,19 @@ new_done_cb (gpointer user_data)
   PcqJobRow *self = user_data;
 
   self->new_source = 0;
-  update_new (self);
+  pcq_job_row_update_new (self);
   return G_SOURCE_REMOVE;
 }
 
-static void
-update_new (PcqJobRow *self)
+/**
+ * pcq_job_row_update_new:
+ *
+ * Makes the row stand out if its job was marked new a moment ago, or
+ * not. Done at bind; the list view binds some rows before their job
+ * could be marked.
+ */
+void
+pcq_job_row_update_new (PcqJobRow *self)
 {
   const gint64 *until = self->job ? g_object_get_qdata (G_OBJECT (self->job), new_until_quark ()) : NULL;
   gint64 left = until ? *until - g_get_monotonic_time () : 0;
@@ -1065,7 +1071,7 @@ pcq_job_row_set_job (PcqJobRow *self,
     gtk_popover_popdown (GTK_POPOVER (self->context_popover));
 
   g_signal_group_set_target (self->job_signals, job);
-  update_new (self);
+  pcq_job_row_update_new (self);
   update_name (self);
   g_clear_handle_id (&self->guard_source, g_source_remove);
   gtk_widget_set_sensitive (GTK_WIDGET (self->action_button), TRUE);

@@ -168,6 +168,7 @@ struct _PcqWindow
   AdwToast             *retried_toast;  /* weak */
   guint                 n_retried_told;
   PcqJob               *scroll_job;
+  guint                 scroll_n;       /* tasks added with it */
   guint                 scroll_idle;
   guint                 scroll_timeout;
   AdwMessageDialog     *duplicate_dialog; /* weak */
@@ -773,6 +774,26 @@ forget_scroll (PcqWindow *self)
   g_clear_handle_id (&self->scroll_timeout, g_source_remove);
 }
 
+/* Scrolling down to an item puts it at the bottom edge: to show the
+ * first new row and those after it, scroll to the last one that fits
+ * on a page with it (rows are about equally high). */
+static void
+scroll_to_new (PcqWindow *self,
+               guint      position)
+{
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view));
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  double row_height = gtk_adjustment_get_upper (vadjustment) / MAX (n_items, 1);
+  guint per_page = row_height > 0 ? gtk_adjustment_get_page_size (vadjustment) / row_height : 1;
+  guint last = position + MIN (self->scroll_n, MAX (per_page, 1)) - 1;
+
+  /* Only when that is down, past the rows shown now. */
+  if (last >= n_items || position * row_height < gtk_adjustment_get_value (vadjustment))
+    last = position;
+
+  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", last);
+}
+
 /* From the end: new tasks are at the end of the list. */
 static gboolean
 scroll_idle_cb (gpointer user_data)
@@ -788,7 +809,7 @@ scroll_idle_cb (gpointer user_data)
 
       if (job == self->scroll_job)
         {
-          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
+          scroll_to_new (self, i);
           forget_scroll (self);
         }
     }
@@ -819,6 +840,8 @@ scroll_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void refresh_new_rows (PcqWindow *self);
+
 /* @n tasks were added, @first the first of them (their rows are marked
  * new as they are submitted): shows where they are. */
 static void
@@ -830,6 +853,8 @@ show_added (PcqWindow *self,
   if (n == 0 || first == NULL)
     return;
 
+  refresh_new_rows (self);
+
   if (toast)
     counting_toast (self, &self->added_toast, &self->n_added_told, n, pcq_format_added);
 
@@ -839,9 +864,27 @@ show_added (PcqWindow *self,
 
   forget_scroll (self);
   self->scroll_job = g_object_ref (first);
+  self->scroll_n = n;
   self->scroll_timeout = g_timeout_add (PCQ_JOB_ROW_NEW_MS, scroll_timeout_cb, self);
   g_source_set_name_by_id (self->scroll_timeout, "[pcq] window scroll timeout");
   queue_scroll (self);
+}
+
+/* GTK 4.8's list view binds a row as its item arrives, before the job
+ * could be marked new: the rows already there look again. At most a
+ * few hundred rows exist. */
+static void
+refresh_new_rows (PcqWindow *self)
+{
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (row != NULL && PCQ_IS_JOB_ROW (row))
+        pcq_job_row_update_new (PCQ_JOB_ROW (row));
+    }
 }
 
 static PcqJob *
@@ -1301,6 +1344,9 @@ feed_cb (gpointer user_data)
         break;
     }
 
+  if (n > 0)
+    refresh_new_rows (self);
+
   schedule_feed (self);
 
   return G_SOURCE_REMOVE;
@@ -1353,7 +1399,15 @@ import_loaded_cb (GObject      *object,
         {
           g_autofree char *message = NULL;
 
-          message = g_strdup_printf (_("Cannot import “%s”: %s"), import->label, error->message);
+          /* Why a list is refused is ours to say; why it could not be
+           * read is GIO's, for the log. */
+          if (error->domain == PCQ_INPUT_ERROR)
+            message = g_strdup_printf (_("Cannot import “%s”: %s"), import->label, error->message);
+          else
+            {
+              g_message ("Cannot import “%s”: %s", import->label, error->message);
+              message = pcq_format_file_problem (error, _("Cannot read the file"));
+            }
           _pcq_window_toast (self, message);
         }
       feed_free (import);
@@ -2195,9 +2249,9 @@ show_done_cb (GObject      *object,
   if (!pcq_launcher_show_in_folder_finish (PCQ_LAUNCHER (object), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self != NULL)
     {
-      /* Translators: %s says why (from the system) */
-      g_autofree char *message = g_strdup_printf (_("Cannot show the folder: %s"), error->message);
+      g_autofree char *message = pcq_format_file_problem (error, _("Cannot show the folder"));
 
+      g_message ("Cannot show the folder: %s", error->message);
       _pcq_window_toast (self, message);
     }
 }
@@ -2237,8 +2291,8 @@ open_done_cb (GObject      *object,
 
   if (!g_error_matches (error, PCQ_LAUNCHER_ERROR, PCQ_LAUNCHER_ERROR_NO_APP))
     {
-      /* Translators: %s says why (from the system) */
-      message = g_strdup_printf (_("Cannot open the file: %s"), error->message);
+      g_message ("Cannot open the file: %s", error->message);
+      message = pcq_format_file_problem (error, _("Cannot open the file"));
       _pcq_window_toast (self, message);
       return;
     }

@@ -190,6 +190,19 @@ test_feedback_texts (void)
   g_assert_cmpstr (dup_all3, ==, "All 3 links are already in the list.");
 }
 
+static void
+test_file_problem (void)
+{
+  g_autoptr(GError) gone = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                                "Error opening file /a/b: No such file or directory");
+  g_autoptr(GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "Input/output error");
+  g_autofree char *gone_text = pcq_format_file_problem (gone, "Cannot read the file");
+  g_autofree char *other_text = pcq_format_file_problem (other, "Cannot read the file");
+
+  g_assert_cmpstr (gone_text, ==, "The file is no longer there");
+  g_assert_cmpstr (other_text, ==, "Cannot read the file");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -207,6 +220,7 @@ main (int    argc,
   g_test_add_func ("/pcq/closures/close-texts", test_close_texts);
   g_test_add_func ("/pcq/closures/state-icons", test_state_icons);
   g_test_add_func ("/pcq/closures/feedback-texts", test_feedback_texts);
+  g_test_add_func ("/pcq/closures/file-problem", test_file_problem);
 
   return g_test_run ();
 }

@@ -104,6 +104,7 @@ typedef struct
   guint           n_added;
   guint           n_bad;
   PcqJob         *first;      /* the first task added, to scroll to */
+  GHashTable     *skip;       /* “Skip Them”: links not to add again (owned) */
 } Feed;
 
 /* Removed or cancelled tasks that Undo can bring back: nothing
@@ -221,6 +222,7 @@ feed_free (Feed *feed)
   g_clear_pointer (&feed->reader, pcq_input_reader_free);
   g_clear_error (&feed->refused);
   g_clear_pointer (&feed->tasks, g_ptr_array_unref);
+  g_clear_pointer (&feed->skip, g_hash_table_unref);
   g_clear_object (&feed->first);
   g_free (feed);
 }
@@ -952,28 +954,39 @@ submit_now (PcqWindow  *self,
 /* Counts the links of @tasks already in the list (in any state but
  * removed), or twice in @tasks: each after its first. With @keep, the
  * other tasks move there. One pass over the list, one over @tasks. */
+static GHashTable *
+dup_listed_urls (PcqWindow *self,
+                 gboolean   copy)
+{
+  GListModel *jobs = pcq_engine_get_jobs (self->engine);
+  GHashTable *urls = g_hash_table_new_full (g_str_hash, g_str_equal, copy ? g_free : NULL, NULL);
+  guint n_items = g_list_model_get_n_items (jobs);
+
+  /* Without @copy, the list holds the jobs, and their URLs, while the
+   * caller runs. */
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
+      const char *url = pcq_job_get_url (job);
+
+      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD &&
+          !(self->removal != NULL && g_hash_table_contains (self->removal->hidden, job)))
+        g_hash_table_add (urls, copy ? g_strdup (url) : (char *) url);
+    }
+
+  return urls;
+}
+
 static guint
 find_duplicates (PcqWindow *self,
                  GPtrArray *tasks,
                  guint     *n_links,
                  GPtrArray *keep)
 {
-  GListModel *jobs = pcq_engine_get_jobs (self->engine);
-  g_autoptr(GHashTable) urls = g_hash_table_new (g_str_hash, g_str_equal);
-  guint n_items = g_list_model_get_n_items (jobs);
+  g_autoptr(GHashTable) urls = dup_listed_urls (self, FALSE);
   guint n_duplicates = 0;
 
   *n_links = 0;
-
-  /* The list holds the jobs, and their URLs, while this runs. */
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
-
-      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD &&
-          !(self->removal != NULL && g_hash_table_contains (self->removal->hidden, job)))
-        g_hash_table_add (urls, (char *) pcq_job_get_url (job));
-    }
 
   for (guint i = 0; i < tasks->len; i++)
     {
@@ -1003,13 +1016,15 @@ typedef struct
 {
   GPtrArray *tasks;
   char      *output_dir;
+  Feed      *import;      /* or a list file, loaded */
 } DuplicateAsk;
 
 static void
 duplicate_ask_free (DuplicateAsk *ask)
 {
-  g_ptr_array_unref (ask->tasks);
+  g_clear_pointer (&ask->tasks, g_ptr_array_unref);
   g_free (ask->output_dir);
+  g_clear_pointer (&ask->import, feed_free);
   g_free (ask);
 }
 
@@ -1022,6 +1037,17 @@ duplicate_response_cb (PcqWindow        *self,
 
   if (ask == NULL || !accepts_tasks (self))
     return;
+
+  /* A list file is fed as before, skipping what is in the list when
+   * it comes to a link (the list goes on changing meanwhile). */
+  if (ask->import != NULL)
+    {
+      if (g_strcmp0 (response, "skip") == 0)
+        ask->import->skip = dup_listed_urls (self, TRUE);
+      if (g_strcmp0 (response, "skip") == 0 || g_strcmp0 (response, "add") == 0)
+        queue_feed (self, g_steal_pointer (&ask->import));
+      return;
+    }
 
   if (g_strcmp0 (response, "skip") == 0)
     {
@@ -1040,6 +1066,7 @@ duplicate_response_cb (PcqWindow        *self,
 static void
 ask_duplicates (PcqWindow  *self,
                 GPtrArray  *tasks,
+                Feed       *import,
                 const char *output_dir,
                 guint       n_duplicates,
                 guint       n_links)
@@ -1048,7 +1075,8 @@ ask_duplicates (PcqWindow  *self,
   DuplicateAsk *ask = g_new0 (DuplicateAsk, 1);
   AdwMessageDialog *dialog;
 
-  ask->tasks = g_ptr_array_ref (tasks);
+  ask->tasks = tasks ? g_ptr_array_ref (tasks) : NULL;
+  ask->import = import;
   ask->output_dir = g_strdup (output_dir);
 
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
@@ -1087,7 +1115,7 @@ submit_tasks (PcqWindow  *self,
 
   n_duplicates = find_duplicates (self, tasks, &n_links, NULL);
   if (n_duplicates > 0)
-    ask_duplicates (self, tasks, output_dir, n_duplicates, n_links);
+    ask_duplicates (self, tasks, NULL, output_dir, n_duplicates, n_links);
   else
     submit_now (self, tasks, output_dir);
 }
@@ -1288,6 +1316,9 @@ feed_one (PcqWindow *self,
         case PCQ_INPUT_LINE_EMPTY:
           continue;
         case PCQ_INPUT_LINE_TASK:
+          if (feed->skip != NULL && task->kind == PCQ_INPUT_TASK_LINK &&
+              !g_hash_table_add (feed->skip, g_strdup (task->url)))
+            continue;
           job = submit_one (self, task, feed->output_dir);
           feed_added (feed, job);
           return TRUE;
@@ -1370,6 +1401,48 @@ import_read_more_cb (const char *contents,
   return TRUE;
 }
 
+/* Asks about a loaded list file's links that are in the list already
+ * (or twice in the file), and takes @import if it does. One parse of
+ * the file, as the feeder does it, before any of it is added. */
+static gboolean
+ask_import_duplicates (PcqWindow *self,
+                       Feed      *import)
+{
+  g_autoptr(GHashTable) listed = dup_listed_urls (self, FALSE);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize size;
+  const char *data = g_bytes_get_data (import->contents, &size);
+  gsize offset = 0;
+  guint n_links = 0;
+  guint n_duplicates = 0;
+
+  while (offset < size)
+    {
+      g_autoptr(PcqInputTask) task = NULL;
+      g_autofree char *line = NULL;
+      const char *start = data + offset;
+      const char *end = memchr (start, '\n', size - offset);
+      gsize len = end ? (gsize) (end - start) : size - offset;
+
+      offset += len + (end ? 1 : 0);
+      line = g_strndup (start, len);
+      if (pcq_input_parse_line (line, &task) != PCQ_INPUT_LINE_TASK ||
+          task->kind != PCQ_INPUT_TASK_LINK)
+        continue;
+
+      n_links++;
+      if (g_hash_table_contains (listed, task->url) ||
+          !g_hash_table_add (seen, g_steal_pointer (&task->url)))
+        n_duplicates++;
+    }
+
+  if (n_duplicates == 0)
+    return FALSE;
+
+  ask_duplicates (self, NULL, import, import->output_dir, n_duplicates, n_links);
+  return TRUE;
+}
+
 static void
 import_loaded_cb (GObject      *object,
                   GAsyncResult *result,
@@ -1422,6 +1495,9 @@ import_loaded_cb (GObject      *object,
       feed_free (import);
       return;
     }
+
+  if (ask_import_duplicates (self, import))
+    return;
 
   queue_feed (self, import);
 }

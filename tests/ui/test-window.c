@@ -1395,6 +1395,28 @@ test_duplicates (Fixture       *f,
   g_assert_null (duplicate_dialog (f));
   g_assert_cmpuint (n_jobs (f), ==, 8);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "7 finished"), WAIT_MS);
+  dismiss_toast (f);
+
+  /* A list file is asked about too, before any of it is added. */
+  {
+    g_autofree char *path = g_build_filename (f->out_dir, "dups.txt", NULL);
+    g_autofree char *f1 = data_url (f, "dup-f.bin", 100);
+    g_autofree char *list = g_strdup_printf ("%s\n%s\n%s\n", b, f1, f1);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GError) error = NULL;
+
+    g_file_set_contents (path, list, -1, &error);
+    g_assert_no_error (error);
+    pcq_window_add_files (f->window, &file, 1, NULL);
+    PCQ_TEST_WAIT_FOR (duplicate_dialog (f) != NULL, WAIT_MS);
+    g_assert_cmpstr (adw_message_dialog_get_body (duplicate_dialog (f)), ==,
+                     "2 of 3 links are already in the list.");
+    g_assert_cmpuint (n_jobs (f), ==, 8);
+    respond_duplicates (f, "skip");
+    PCQ_TEST_WAIT_FOR (toast_is (f, "Added 1 task from “dups.txt”"), WAIT_MS);
+    g_assert_cmpuint (n_jobs (f), ==, 9);
+    g_assert_cmpstr (pcq_job_get_url (job_at (f, 8)), ==, f1);
+  }
 }
 
 /* A cancel and a removal while one toast is up: it counts both, and

@@ -951,9 +951,8 @@ submit_now (PcqWindow  *self,
   show_added (self, first, n, TRUE);
 }
 
-/* Counts the links of @tasks already in the list (in any state but
- * removed), or twice in @tasks: each after its first. With @keep, the
- * other tasks move there. One pass over the list, one over @tasks. */
+/* The links of the list's download tasks, as a set (but those about
+ * to be removed: adding them again is no duplicate). */
 static GHashTable *
 dup_listed_urls (PcqWindow *self,
                  gboolean   copy)
@@ -977,6 +976,9 @@ dup_listed_urls (PcqWindow *self,
   return urls;
 }
 
+/* Counts the links of @tasks already in the list (in any state but
+ * removed), or twice in @tasks: each after its first. With @keep, the
+ * other tasks move there. One pass over the list, one over @tasks. */
 static guint
 find_duplicates (PcqWindow *self,
                  GPtrArray *tasks,

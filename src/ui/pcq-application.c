@@ -625,8 +625,13 @@ session_ready_cb (GObject      *object,
        * can be made: the queue runs, in memory only. */
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
         g_warning ("Cannot open the queue “%s”: %s", self->store_path, error->message);
-      self->store_notice = g_strdup_printf (_("Tasks will not be kept after Pcq closes: %s"),
-                                            error->message);
+      else
+        g_message ("%s", error->message);
+      /* A toast: short, and the pid and path are for the log. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        self->store_notice = g_strdup (_("Another Pcq is open: tasks here will not be kept"));
+      else
+        self->store_notice = g_strdup (_("The queue cannot be opened: tasks will not be kept"));
     }
 
   store_ready (self);

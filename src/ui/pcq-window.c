@@ -1036,9 +1036,17 @@ duplicate_response_cb (PcqWindow        *self,
                        AdwMessageDialog *dialog)
 {
   DuplicateAsk *ask = g_object_get_data (G_OBJECT (dialog), "pcq-duplicate-ask");
+  const char *text = g_object_get_data (G_OBJECT (dialog), "pcq-entry-text");
 
   if (ask == NULL || !accepts_tasks (self))
     return;
+
+  if (g_strcmp0 (response, "cancel") == 0 && text != NULL &&
+      *gtk_editable_get_text (GTK_EDITABLE (self->entry)) == '\0')
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->entry), text);
+      gtk_editable_set_position (GTK_EDITABLE (self->entry), -1);
+    }
 
   /* A list file is fed as before, skipping what is in the list when
    * it comes to a link (the list goes on changing meanwhile). */
@@ -1193,6 +1201,7 @@ add_from_entry (PcqWindow *self)
 {
   g_autoptr(GString) rejected = g_string_new (NULL);
   g_autofree char *text = NULL;
+  AdwMessageDialog *asking;
   guint n_rejected;
 
   text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
@@ -1207,7 +1216,13 @@ add_from_entry (PcqWindow *self)
       return;
     }
 
+  asking = self->duplicate_dialog;
   n_rejected = pcq_window_add_text (self, text, rejected);
+
+  /* Asked about duplicates: Cancel gives the text back. */
+  if (self->duplicate_dialog != NULL && self->duplicate_dialog != asking)
+    g_object_set_data_full (G_OBJECT (self->duplicate_dialog), "pcq-entry-text",
+                            g_strdup (text), g_free);
 
   /* What was not a link stays, to be fixed. */
   gtk_editable_set_text (GTK_EDITABLE (self->entry), rejected->str);

@@ -1381,6 +1381,9 @@ test_duplicates (Fixture       *f,
   respond_duplicates (f, "cancel");
   PCQ_TEST_WAIT_FOR (duplicate_dialog (f) == NULL, WAIT_MS);
   g_assert_cmpuint (n_jobs (f), ==, 7);
+  /* The link is back in the entry, as typed. */
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, b);
+  set_entry (f, "");
 
   /* A removed task's link is no duplicate, even while Undo is offered. */
   {

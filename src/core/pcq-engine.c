@@ -225,7 +225,11 @@ post_event (PcqEngine   *self,
   event->attempts = run->attempts;
   if (attempt != NULL)
     {
-      event->error = attempt->error ? g_strdup (attempt->error->message) : NULL;
+      /* A cancelled task's state says so; GIO's “Operation was
+       * cancelled” would only repeat it, in words nobody chose. */
+      if (attempt->error != NULL &&
+          !g_error_matches (attempt->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        event->error = g_strdup (attempt->error->message);
       event->output_path = g_steal_pointer (&attempt->output_path);
       event->retry_at = attempt->retry_at;
       event->retry_asked = attempt->retry_after_ms >= 0;

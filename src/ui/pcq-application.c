@@ -77,7 +77,8 @@ G_DEFINE_FINAL_TYPE (PcqApplication, pcq_application, ADW_TYPE_APPLICATION)
 G_DEFINE_ENUM_TYPE (PcqApiKeySource, pcq_api_key_source,
                     G_DEFINE_ENUM_VALUE (PCQ_API_KEY_NONE, "none"),
                     G_DEFINE_ENUM_VALUE (PCQ_API_KEY_KEYRING, "keyring"),
-                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_ENVIRONMENT, "environment"))
+                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_ENVIRONMENT, "environment"),
+                    G_DEFINE_ENUM_VALUE (PCQ_API_KEY_SESSION, "session"))
 
 enum {
   PROP_0,
@@ -354,15 +355,15 @@ keyring_stored_cb (GObject      *object,
   const char *key = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
+  /* No keyring on this session (no Secret Service, a locked one): the
+   * key still works until Pcq closes. Why, only in the log: D-Bus's
+   * words mean nothing to most people. */
   if (!pcq_keyring_store_finish (result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+    g_debug ("Cannot store the API key in the keyring: %s", error->message);
 
   if (self->engine != NULL)
     pcq_engine_set_api_key (self->engine, key);
-  set_api_key_source (self, PCQ_API_KEY_KEYRING);
+  set_api_key_source (self, error == NULL ? PCQ_API_KEY_KEYRING : PCQ_API_KEY_SESSION);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -428,7 +429,9 @@ keyring_cleared_cb (GObject      *object,
 
   if (!pcq_keyring_clear_finish (result, &error))
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_debug ("Cannot remove the API key from the keyring: %s", error->message);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                               _("The keyring is not available"));
       return;
     }
 
@@ -455,6 +458,18 @@ pcq_application_remove_api_key_async (PcqApplication      *self,
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, pcq_application_remove_api_key_async);
+
+  /* Never reached the keyring: forgetting it is enough. */
+  if (self->api_key_source == PCQ_API_KEY_SESSION)
+    {
+      if (self->engine != NULL)
+        pcq_engine_set_api_key (self->engine, NULL);
+      set_api_key_source (self, PCQ_API_KEY_NONE);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
   pcq_keyring_clear_async (NULL, keyring_cleared_cb, task);
 }
 
@@ -610,8 +625,13 @@ session_ready_cb (GObject      *object,
        * can be made: the queue runs, in memory only. */
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
         g_warning ("Cannot open the queue “%s”: %s", self->store_path, error->message);
-      self->store_notice = g_strdup_printf (_("Tasks will not be kept after Pcq closes: %s"),
-                                            error->message);
+      else
+        g_message ("%s", error->message);
+      /* A toast: short, and the pid and path are for the log. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        self->store_notice = g_strdup (_("Another Pcq is open: tasks here will not be kept"));
+      else
+        self->store_notice = g_strdup (_("The queue cannot be opened: tasks will not be kept"));
     }
 
   store_ready (self);

@@ -21,12 +21,15 @@ G_DECLARE_FINAL_TYPE (PcqApplication, pcq_application, PCQ, APPLICATION, AdwAppl
  * @PCQ_API_KEY_NONE: API tasks are sent without a key
  * @PCQ_API_KEY_KEYRING: the key stored in the keyring
  * @PCQ_API_KEY_ENVIRONMENT: PCQ_API_KEY, which the keyring cannot override
+ * @PCQ_API_KEY_SESSION: a key typed in while no keyring was available,
+ *   kept in memory until Pcq closes
  */
 typedef enum
 {
   PCQ_API_KEY_NONE,
   PCQ_API_KEY_KEYRING,
   PCQ_API_KEY_ENVIRONMENT,
+  PCQ_API_KEY_SESSION,
 } PcqApiKeySource;
 
 #define PCQ_TYPE_API_KEY_SOURCE (pcq_api_key_source_get_type ())

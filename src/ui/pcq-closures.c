@@ -428,3 +428,88 @@ pcq_format_rejected (guint n_rejected)
                                        n_rejected),
                           n_rejected);
 }
+
+/**
+ * pcq_format_added:
+ *
+ * The toast for tasks just added.
+ */
+char *
+pcq_format_added (guint n_added)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u task added",
+                                       "%u tasks added",
+                                       n_added),
+                          n_added);
+}
+
+/**
+ * pcq_format_retried:
+ *
+ * The toast for failed or cancelled tasks queued again.
+ */
+char *
+pcq_format_retried (guint n_retried)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u task queued again",
+                                       "%u tasks queued again",
+                                       n_retried),
+                          n_retried);
+}
+
+/**
+ * pcq_format_duplicates:
+ * @n_duplicates: links already in the list (or twice in the batch)
+ * @n_links: all links of the batch
+ *
+ * The body of the question asked before adding them again.
+ */
+char *
+pcq_format_duplicates (guint n_duplicates,
+                       guint n_links)
+{
+  if (n_duplicates >= n_links)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The link is already in the list.",
+                                         "All %u links are already in the list.",
+                                         n_links),
+                            n_links);
+
+  /* Translators: the first %u counts the second's links (never just one) */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u of %u links is already in the list.",
+                                       "%u of %u links are already in the list.",
+                                       n_duplicates),
+                          n_duplicates, n_links);
+}
+
+/**
+ * pcq_format_file_problem:
+ * @error: why a file could not be read, opened or shown (GIO's words)
+ * @fallback: what to say when the error is none of the common ones
+ *
+ * A sentence for people about a file's problem, short enough for a
+ * toast. GIO's own message (“Error opening file /very/long/path: …”)
+ * is for the log.
+ */
+char *
+pcq_format_file_problem (const GError *error,
+                         const char   *fallback)
+{
+  if (error != NULL && error->domain == G_IO_ERROR)
+    switch (error->code)
+      {
+      case G_IO_ERROR_NOT_FOUND:
+        return g_strdup (_("The file is no longer there"));
+      case G_IO_ERROR_PERMISSION_DENIED:
+        return g_strdup (_("No permission to read the file"));
+      case G_IO_ERROR_IS_DIRECTORY:
+        return g_strdup (_("That is a folder, not a file"));
+      default:
+        break;
+      }
+
+  return g_strdup (fallback);
+}

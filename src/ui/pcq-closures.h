@@ -38,5 +38,11 @@ char       *pcq_format_close_banner    (guint        n_pending);
 char       *pcq_format_finished        (guint        n_done,
                                         guint        n_failed);
 char       *pcq_format_rejected        (guint        n_rejected);
+char       *pcq_format_added           (guint        n_added);
+char       *pcq_format_file_problem    (const GError *error,
+                                        const char  *fallback);
+char       *pcq_format_retried         (guint        n_retried);
+char       *pcq_format_duplicates      (guint        n_duplicates,
+                                        guint        n_links);
 
 G_END_DECLS

@@ -44,6 +44,7 @@ struct _PcqJobRow
   guint           pulse_source;   /* while waiting for a first byte */
   guint           detail_source;  /* a detail update held back, due later */
   guint           guard_source;   /* the round button changed under the pointer */
+  guint           new_source;     /* ends the highlight of a just added task */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -601,6 +602,70 @@ set_action_button (PcqJobRow  *self,
                                   -1);
 }
 
+/* ---- just added ---------------------------------------------------- */
+
+/* Rows are recycled, and may be built long after the task was added
+ * (or scrolled to later): the job carries until when it is new. */
+static GQuark
+new_until_quark (void)
+{
+  return g_quark_from_static_string ("pcq-job-row-new-until");
+}
+
+/**
+ * pcq_job_row_mark_new:
+ *
+ * Makes @job's row stand out for PCQ_JOB_ROW_NEW_MS from now.
+ */
+void
+pcq_job_row_mark_new (PcqJob *job)
+{
+  gint64 until = g_get_monotonic_time () + PCQ_JOB_ROW_NEW_MS * G_TIME_SPAN_MILLISECOND;
+
+  g_return_if_fail (PCQ_IS_JOB (job));
+
+  g_object_set_qdata_full (G_OBJECT (job), new_until_quark (),
+                           g_memdup2 (&until, sizeof until), g_free);
+}
+
+
+static gboolean
+new_done_cb (gpointer user_data)
+{
+  PcqJobRow *self = user_data;
+
+  self->new_source = 0;
+  pcq_job_row_update_new (self);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * pcq_job_row_update_new:
+ *
+ * Makes the row stand out if its job was marked new a moment ago, or
+ * not. Done at bind; the list view binds some rows before their job
+ * could be marked.
+ */
+void
+pcq_job_row_update_new (PcqJobRow *self)
+{
+  const gint64 *until = self->job ? g_object_get_qdata (G_OBJECT (self->job), new_until_quark ()) : NULL;
+  gint64 left = until ? *until - g_get_monotonic_time () : 0;
+
+  g_clear_handle_id (&self->new_source, g_source_remove);
+  if (left <= 0)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self), "new-task");
+      if (until != NULL)
+        g_object_set_qdata (G_OBJECT (self->job), new_until_quark (), NULL);
+      return;
+    }
+
+  gtk_widget_add_css_class (GTK_WIDGET (self), "new-task");
+  self->new_source = g_timeout_add (left / G_TIME_SPAN_MILLISECOND + 1, new_done_cb, self);
+  g_source_set_name_by_id (self->new_source, "[pcq] row new");
+}
+
 static void
 update_state (PcqJobRow *self)
 {
@@ -1014,6 +1079,7 @@ pcq_job_row_set_job (PcqJobRow *self,
     gtk_popover_popdown (GTK_POPOVER (self->context_popover));
 
   g_signal_group_set_target (self->job_signals, job);
+  pcq_job_row_update_new (self);
   update_name (self);
   g_clear_handle_id (&self->guard_source, g_source_remove);
   gtk_widget_set_sensitive (GTK_WIDGET (self->action_button), TRUE);
@@ -1141,6 +1207,7 @@ pcq_job_row_dispose (GObject *object)
   g_clear_handle_id (&self->pulse_source, g_source_remove);
   g_clear_handle_id (&self->detail_source, g_source_remove);
   g_clear_handle_id (&self->guard_source, g_source_remove);
+  g_clear_handle_id (&self->new_source, g_source_remove);
   g_clear_object (&self->job);
   g_clear_pointer (&self->context_popover, gtk_widget_unparent);
 

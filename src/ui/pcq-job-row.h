@@ -31,4 +31,10 @@ const char *pcq_job_row_get_note_text   (PcqJobRow *self);
 const char *pcq_job_row_get_error_text  (PcqJobRow *self);
 GtkWidget  *pcq_job_row_get_action_button (PcqJobRow *self);
 
+/* How long a just added task's row stands out */
+#define PCQ_JOB_ROW_NEW_MS 2000
+
+void        pcq_job_row_mark_new        (PcqJob    *job);
+void        pcq_job_row_update_new      (PcqJobRow *self);
+
 G_END_DECLS

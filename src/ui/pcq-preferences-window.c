@@ -139,6 +139,10 @@ update_api_key_rows (PcqPreferencesWindow *self)
                                    _("From the PCQ_API_KEY environment variable, which takes "
                                      "precedence over the keyring"));
       break;
+    case PCQ_API_KEY_SESSION:
+      adw_action_row_set_subtitle (self->api_key_status_row,
+                                   _("Kept until Pcq closes: no keyring is available"));
+      break;
     case PCQ_API_KEY_NONE:
     default:
       adw_action_row_set_subtitle (self->api_key_status_row,
@@ -151,7 +155,8 @@ update_api_key_rows (PcqPreferencesWindow *self)
     adw_action_row_set_subtitle (self->api_key_status_row, refused);
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->api_key_row), source != PCQ_API_KEY_ENVIRONMENT);
-  gtk_widget_set_visible (self->remove_api_key_button, source == PCQ_API_KEY_KEYRING);
+  gtk_widget_set_visible (self->remove_api_key_button,
+                          source == PCQ_API_KEY_KEYRING || source == PCQ_API_KEY_SESSION);
 }
 
 static void
@@ -174,7 +179,10 @@ api_key_saved_cb (GObject      *object,
   else
     {
       gtk_editable_set_text (self->api_key_row, "");
-      message = g_strdup (_("API key saved in the keyring"));
+      if (pcq_application_get_api_key_source (self->application) == PCQ_API_KEY_SESSION)
+        message = g_strdup (_("No keyring: the API key is kept until Pcq closes"));
+      else
+        message = g_strdup (_("API key saved in the keyring"));
     }
   update_api_key_rows (self);
 

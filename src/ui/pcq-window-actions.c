@@ -238,7 +238,6 @@ retry_failed_action (GtkWidget  *widget,
   PcqWindow *self = PCQ_WINDOW (widget);
   GListModel *model = pcq_engine_get_jobs (self->engine);
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
-  guint n_retried = 0;
 
   /* Gathered first: a retry changes the counts, and the list with them. */
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
@@ -251,11 +250,7 @@ retry_failed_action (GtkWidget  *widget,
         g_ptr_array_add (jobs, g_steal_pointer (&job));
     }
 
-  for (guint i = 0; i < jobs->len; i++)
-    if (_pcq_window_retry_job (self, g_ptr_array_index (jobs, i)))
-      n_retried++;
-
-  if (n_retried == 0)
+  if (_pcq_window_retry_jobs (self, (PcqJob **) jobs->pdata, jobs->len) == 0)
     gtk_widget_error_bell (widget);
 }
 

@@ -85,6 +85,18 @@ struct _PcqWindow
 
   PcqRemoval           *removal;  /* the one a toast can still undo */
 
+  /* Feedback: toasts whose count grows while they are up, and the
+   * first of the tasks just added, scrolled to once its row shows. */
+  AdwToast             *added_toast;    /* weak */
+  guint                 n_added_told;
+  AdwToast             *retried_toast;  /* weak */
+  guint                 n_retried_told;
+  PcqJob               *scroll_job;
+  guint                 scroll_n;       /* tasks added with it */
+  guint                 scroll_idle;
+  guint                 scroll_timeout;
+  AdwMessageDialog     *duplicate_dialog; /* weak */
+
   /* Template children */
   AdwWindowTitle       *window_title;
   GtkToggleButton      *pause_button;
@@ -157,6 +169,9 @@ gboolean    _pcq_window_is_removing      (PcqWindow        *self,
 PcqEngine  *_pcq_window_get_engine       (PcqWindow  *self);
 gboolean    _pcq_window_retry_job        (PcqWindow  *self,
                                           PcqJob     *job);
+guint       _pcq_window_retry_jobs       (PcqWindow  *self,
+                                          PcqJob    **jobs,
+                                          guint       n_jobs);
 void        _pcq_window_open_job         (PcqWindow  *self,
                                           PcqJob     *job,
                                           gboolean    in_folder);
@@ -183,6 +198,7 @@ void         _pcq_window_set_launcher    (PcqWindow   *self,
 GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
 gboolean     _pcq_window_is_asking_to_close (PcqWindow *self);
 GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
+GtkWindow   *_pcq_window_get_duplicate_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,

@@ -87,6 +87,8 @@ typedef struct
   guint           next;
   guint           n_added;
   guint           n_bad;
+  PcqJob         *first;      /* the first task added, to scroll to */
+  GHashTable     *skip;       /* “Skip Them”: links not to add again (owned) */
 } Feed;
 
 G_DEFINE_FINAL_TYPE (PcqWindow, pcq_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -113,8 +115,16 @@ feed_free (Feed *feed)
   g_clear_pointer (&feed->reader, pcq_input_reader_free);
   g_clear_error (&feed->refused);
   g_clear_pointer (&feed->tasks, g_ptr_array_unref);
+  g_clear_pointer (&feed->skip, g_hash_table_unref);
+  g_clear_object (&feed->first);
   g_free (feed);
 }
+
+static void queue_feed (PcqWindow  *self,
+                        Feed       *feed);
+static void submit_now (PcqWindow  *self,
+                        GPtrArray  *tasks,
+                        const char *output_dir);
 
 /* ---- toasts -------------------------------------------------------- */
 
@@ -136,6 +146,49 @@ _pcq_window_toast (PcqWindow  *self,
   g_set_weak_pointer (&self->last_toast_object, toast);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   return toast;
+}
+
+static void
+counting_toast_dismissed_cb (AdwToast  *toast,
+                             PcqWindow *self)
+{
+  if (self->added_toast == toast)
+    g_clear_weak_pointer (&self->added_toast);
+  if (self->retried_toast == toast)
+    g_clear_weak_pointer (&self->retried_toast);
+}
+
+/* One toast for adds (or retries) in a row, its count growing while it
+ * is up: toasts queue behind each other, and five “1 task added” would
+ * take half a minute to go by. */
+static void
+counting_toast (PcqWindow  *self,
+                AdwToast  **toast,
+                guint      *told,
+                guint       n,
+                char     *(*format) (guint n))
+{
+  g_autofree char *title = NULL;
+  AdwToast *new_toast;
+
+  *told = *toast != NULL ? *told + n : n;
+  title = format (*told);
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
+
+  if (*toast != NULL)
+    {
+      adw_toast_set_title (*toast, title);
+      return;
+    }
+
+  new_toast = adw_toast_new (title);
+  adw_toast_set_timeout (new_toast, 5);
+  g_signal_connect_object (new_toast, "dismissed", G_CALLBACK (counting_toast_dismissed_cb), self, 0);
+  g_set_weak_pointer (toast, new_toast);
+  g_set_weak_pointer (&self->last_toast_object, new_toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, new_toast);
 }
 
 /* ---- counts -------------------------------------------------------- */
@@ -787,6 +840,8 @@ set_filter_kind (PcqWindow  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
 }
 
+static void queue_scroll (PcqWindow *self);
+
 static void
 filter_items_changed_cb (PcqWindow  *self,
                          guint       position,
@@ -803,6 +858,154 @@ filter_items_changed_cb (PcqWindow  *self,
   /* “All” counts the list itself, which has no property of its own. */
   if (removed != added)
     queue_update_counts (self);
+
+  /* The first new task's row came in (the relay paces them). */
+  if (self->scroll_job != NULL && added > 0)
+    for (guint i = position; i < position + added; i++)
+      {
+        g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+
+        if (job == self->scroll_job)
+          {
+            queue_scroll (self);
+            break;
+          }
+      }
+}
+
+/* ---- feedback on added tasks -------------------------------------- */
+
+static void
+forget_scroll (PcqWindow *self)
+{
+  g_clear_object (&self->scroll_job);
+  g_clear_handle_id (&self->scroll_idle, g_source_remove);
+  g_clear_handle_id (&self->scroll_timeout, g_source_remove);
+}
+
+/* Scrolling down to an item puts it at the bottom edge: to show the
+ * first new row and those after it, scroll to the last one that fits
+ * on a page with it (rows are about equally high). */
+static void
+scroll_to_new (PcqWindow *self,
+               guint      position)
+{
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view));
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+  double row_height = gtk_adjustment_get_upper (vadjustment) / MAX (n_items, 1);
+  guint per_page = row_height > 0 ? gtk_adjustment_get_page_size (vadjustment) / row_height : 1;
+  guint last = position + MIN (self->scroll_n, MAX (per_page, 1)) - 1;
+
+  /* Only when that is down, past the rows shown now. */
+  if (last >= n_items || position * row_height < gtk_adjustment_get_value (vadjustment))
+    last = position;
+
+  gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", last);
+}
+
+/* From the end: new tasks are at the end of the list. */
+static gboolean
+scroll_idle_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+  GListModel *model = G_LIST_MODEL (self->filter_model);
+
+  self->scroll_idle = 0;
+
+  for (guint i = g_list_model_get_n_items (model); self->scroll_job != NULL && i-- > 0;)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+
+      if (job == self->scroll_job)
+        {
+          scroll_to_new (self, i);
+          forget_scroll (self);
+        }
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* After the list view has heard of the new items too. */
+static void
+queue_scroll (PcqWindow *self)
+{
+  if (self->scroll_idle != 0)
+    return;
+
+  self->scroll_idle = g_idle_add (scroll_idle_cb, self);
+  g_source_set_name_by_id (self->scroll_idle, "[pcq] window scroll");
+}
+
+static gboolean
+scroll_timeout_cb (gpointer user_data)
+{
+  PcqWindow *self = user_data;
+
+  /* Its row never showed (it ran and left the Queued filter): later, a
+   * jump would come as a surprise. */
+  self->scroll_timeout = 0;
+  forget_scroll (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void refresh_new_rows (PcqWindow *self);
+
+/* @n tasks were added, @first the first of them (their rows are marked
+ * new as they are submitted): shows where they are. */
+static void
+show_added (PcqWindow *self,
+            PcqJob    *first,
+            guint      n,
+            gboolean   toast)
+{
+  if (n == 0 || first == NULL)
+    return;
+
+  refresh_new_rows (self);
+
+  if (toast)
+    counting_toast (self, &self->added_toast, &self->n_added_told, n, pcq_format_added);
+
+  /* New tasks are queued: under another filter they would not show. */
+  if (self->filter_kind != FILTER_ALL && self->filter_kind != FILTER_QUEUED)
+    set_filter_kind (self, FILTER_ALL);
+
+  forget_scroll (self);
+  self->scroll_job = g_object_ref (first);
+  self->scroll_n = n;
+  self->scroll_timeout = g_timeout_add (PCQ_JOB_ROW_NEW_MS, scroll_timeout_cb, self);
+  g_source_set_name_by_id (self->scroll_timeout, "[pcq] window scroll timeout");
+  queue_scroll (self);
+}
+
+/* GTK 4.8's list view binds a row as its item arrives, before the job
+ * could be marked new: the rows already there look again. At most a
+ * few hundred rows exist. */
+static void
+refresh_new_rows (PcqWindow *self)
+{
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (row != NULL && PCQ_IS_JOB_ROW (row))
+        pcq_job_row_update_new (PCQ_JOB_ROW (row));
+    }
+}
+
+static PcqJob *
+submit_one (PcqWindow          *self,
+            const PcqInputTask *task,
+            const char         *output_dir)
+{
+  PcqJob *job = pcq_input_task_submit (task, self->engine, output_dir);
+
+  if (job != NULL)
+    pcq_job_row_mark_new (job);
+  return job;
 }
 
 /* ---- adding tasks -------------------------------------------------- */
@@ -820,21 +1023,194 @@ dup_output_dir (PcqWindow *self)
   return pcq_settings_dup_output_dir (self->settings);
 }
 
-static void queue_feed (PcqWindow *self,
-                        Feed      *feed);
+/* The links of the list's download tasks, as a set (but those about
+ * to be removed: adding them again is no duplicate). */
+static GHashTable *
+dup_listed_urls (PcqWindow *self,
+                 gboolean   copy)
+{
+  GListModel *jobs = pcq_engine_get_jobs (self->engine);
+  GHashTable *urls = g_hash_table_new_full (g_str_hash, g_str_equal, copy ? g_free : NULL, NULL);
+  guint n_items = g_list_model_get_n_items (jobs);
 
+  /* Without @copy, the list holds the jobs, and their URLs, while the
+   * caller runs. */
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
+      const char *url = pcq_job_get_url (job);
+
+      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD && !_pcq_window_hides (self, job))
+        g_hash_table_add (urls, copy ? g_strdup (url) : (char *) url);
+    }
+
+  return urls;
+}
+
+/* Counts the links of @tasks already in the list (in any state but
+ * removed), or twice in @tasks: each after its first. With @keep, the
+ * other tasks move there. One pass over the list, one over @tasks. */
+static guint
+find_duplicates (PcqWindow *self,
+                 GPtrArray *tasks,
+                 guint     *n_links,
+                 GPtrArray *keep)
+{
+  g_autoptr(GHashTable) urls = dup_listed_urls (self, FALSE);
+  guint n_duplicates = 0;
+
+  *n_links = 0;
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      PcqInputTask *task = g_ptr_array_index (tasks, i);
+
+      if (task == NULL)
+        continue;
+
+      if (task->kind == PCQ_INPUT_TASK_LINK)
+        {
+          (*n_links)++;
+          if (!g_hash_table_add (urls, task->url))
+            {
+              n_duplicates++;
+              continue;
+            }
+        }
+
+      if (keep != NULL)
+        g_ptr_array_add (keep, g_steal_pointer (&tasks->pdata[i]));
+    }
+
+  return n_duplicates;
+}
+
+typedef struct
+{
+  GPtrArray *tasks;
+  char      *output_dir;
+  Feed      *import;      /* or a list file, loaded */
+} DuplicateAsk;
+
+static void
+duplicate_ask_free (DuplicateAsk *ask)
+{
+  g_clear_pointer (&ask->tasks, g_ptr_array_unref);
+  g_free (ask->output_dir);
+  g_clear_pointer (&ask->import, feed_free);
+  g_free (ask);
+}
+
+static void
+duplicate_response_cb (PcqWindow        *self,
+                       const char       *response,
+                       AdwMessageDialog *dialog)
+{
+  DuplicateAsk *ask = g_object_get_data (G_OBJECT (dialog), "pcq-duplicate-ask");
+  const char *text = g_object_get_data (G_OBJECT (dialog), "pcq-entry-text");
+
+  if (ask == NULL || !_pcq_window_accepts_tasks (self))
+    return;
+
+  if (g_strcmp0 (response, "cancel") == 0 && text != NULL &&
+      *gtk_editable_get_text (GTK_EDITABLE (self->entry)) == '\0')
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->entry), text);
+      gtk_editable_set_position (GTK_EDITABLE (self->entry), -1);
+    }
+
+  /* A list file is fed as before, skipping what is in the list when
+   * it comes to a link (the list goes on changing meanwhile). */
+  if (ask->import != NULL)
+    {
+      if (g_strcmp0 (response, "skip") == 0)
+        ask->import->skip = dup_listed_urls (self, TRUE);
+      if (g_strcmp0 (response, "skip") == 0 || g_strcmp0 (response, "add") == 0)
+        queue_feed (self, g_steal_pointer (&ask->import));
+      return;
+    }
+
+  if (g_strcmp0 (response, "skip") == 0)
+    {
+      g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_input_task_free);
+      guint n_links;
+
+      /* Again: the list may have changed while the dialog was up. */
+      find_duplicates (self, ask->tasks, &n_links, fresh);
+      submit_now (self, fresh, ask->output_dir);
+    }
+  else if (g_strcmp0 (response, "add") == 0)
+    submit_now (self, ask->tasks, ask->output_dir);
+}
+
+/* Asked once for the whole batch, not once a link. */
+static void
+ask_duplicates (PcqWindow  *self,
+                GPtrArray  *tasks,
+                Feed       *import,
+                const char *output_dir,
+                guint       n_duplicates,
+                guint       n_links)
+{
+  g_autofree char *body = pcq_format_duplicates (n_duplicates, n_links);
+  DuplicateAsk *ask = g_new0 (DuplicateAsk, 1);
+  AdwMessageDialog *dialog;
+
+  ask->tasks = tasks ? g_ptr_array_ref (tasks) : NULL;
+  ask->import = import;
+  ask->output_dir = g_strdup (output_dir);
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Add Duplicate Links?"), body));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "skip", _("_Skip Them"),
+                                    "add", _("_Add Anyway"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "skip", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "skip");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "pcq-duplicate-ask", ask,
+                          (GDestroyNotify) duplicate_ask_free);
+  g_set_weak_pointer (&self->duplicate_dialog, dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (duplicate_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Links already in the list are asked about first. */
 void
 _pcq_window_submit_tasks (PcqWindow  *self,
-              GPtrArray  *tasks,
-              const char *output_dir)
+                          GPtrArray  *tasks,
+                          const char *output_dir)
 {
   g_autofree char *default_dir = NULL;
+  guint n_duplicates;
+  guint n_links;
 
   if (tasks->len == 0)
     return;
 
   if (output_dir == NULL)
     output_dir = default_dir = dup_output_dir (self);
+
+  n_duplicates = find_duplicates (self, tasks, &n_links, NULL);
+  if (n_duplicates > 0)
+    ask_duplicates (self, tasks, NULL, output_dir, n_duplicates, n_links);
+  else
+    submit_now (self, tasks, output_dir);
+}
+
+static void
+submit_now (PcqWindow  *self,
+            GPtrArray  *tasks,
+            const char *output_dir)
+{
+  PcqJob *first = NULL;
+  guint n = 0;
+
+  if (tasks->len == 0)
+    return;
 
   /* A few links: at once (and in order behind anything still feeding). */
   if (tasks->len > FEED_AT_ONCE || !g_queue_is_empty (&self->feeds))
@@ -849,8 +1225,12 @@ _pcq_window_submit_tasks (PcqWindow  *self,
 
   for (guint i = 0; i < tasks->len; i++)
     {
-      pcq_input_task_submit (g_ptr_array_index (tasks, i), self->engine, output_dir);
+      PcqJob *job = submit_one (self, g_ptr_array_index (tasks, i), output_dir);
+
+      if (job != NULL && n++ == 0)
+        first = job;
     }
+  show_added (self, first, n, TRUE);
 }
 
 /**
@@ -899,6 +1279,7 @@ pcq_window_ask (PcqWindow  *self,
 {
   g_autofree char *text = NULL;
   g_autofree char *output_dir = NULL;
+  PcqJob *job;
 
   g_return_val_if_fail (PCQ_IS_WINDOW (self), NULL);
   g_return_val_if_fail (prompt != NULL, NULL);
@@ -909,7 +1290,13 @@ pcq_window_ask (PcqWindow  *self,
 
   output_dir = dup_output_dir (self);
 
-  return pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
+  job = pcq_engine_submit_prompt (self->engine, text, output_dir, NULL);
+  if (job != NULL)
+    {
+      pcq_job_row_mark_new (job);
+      show_added (self, job, 1, TRUE);
+    }
+  return job;
 }
 
 void
@@ -917,6 +1304,7 @@ _pcq_window_add_from_entry (PcqWindow *self)
 {
   g_autoptr(GString) rejected = g_string_new (NULL);
   g_autofree char *text = NULL;
+  AdwMessageDialog *asking;
   guint n_rejected;
 
   text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
@@ -931,7 +1319,13 @@ _pcq_window_add_from_entry (PcqWindow *self)
       return;
     }
 
+  asking = self->duplicate_dialog;
   n_rejected = pcq_window_add_text (self, text, rejected);
+
+  /* Asked about duplicates: Cancel gives the text back. */
+  if (self->duplicate_dialog != NULL && self->duplicate_dialog != asking)
+    g_object_set_data_full (G_OBJECT (self->duplicate_dialog), "pcq-entry-text",
+                            g_strdup (text), g_free);
 
   /* What was not a link stays, to be fixed. */
   gtk_editable_set_text (GTK_EDITABLE (self->entry), rejected->str);
@@ -961,7 +1355,12 @@ feed_report (PcqWindow *self,
   g_autofree char *message = NULL;
 
   if (feed->label == NULL)
-    return;  /* links: the list shows them */
+    {
+      show_added (self, feed->first, feed->n_added, TRUE);
+      return;
+    }
+
+  show_added (self, feed->first, feed->n_added, FALSE);
 
   added = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                         "Added %u task from “%s”",
@@ -978,19 +1377,31 @@ feed_report (PcqWindow *self,
   _pcq_window_toast (self, message ? message : added);
 }
 
+static void
+feed_added (Feed   *feed,
+            PcqJob *job)
+{
+  if (job == NULL)
+    return;
+
+  if (feed->n_added++ == 0)
+    g_set_object (&feed->first, job);
+}
+
 /* Submits the next task of @feed; FALSE when it has none left. */
 static gboolean
 feed_one (PcqWindow *self,
           Feed      *feed)
 {
+  PcqJob *job;
+
   if (feed->tasks != NULL)
     {
       if (feed->next >= feed->tasks->len)
         return FALSE;
 
-      pcq_input_task_submit (g_ptr_array_index (feed->tasks, feed->next++),
-                             self->engine, feed->output_dir);
-      feed->n_added++;
+      job = submit_one (self, g_ptr_array_index (feed->tasks, feed->next++), feed->output_dir);
+      feed_added (feed, job);
       return TRUE;
     }
 
@@ -1017,8 +1428,11 @@ feed_one (PcqWindow *self,
         case PCQ_INPUT_LINE_EMPTY:
           continue;
         case PCQ_INPUT_LINE_TASK:
-          pcq_input_task_submit (task, self->engine, feed->output_dir);
-          feed->n_added++;
+          if (feed->skip != NULL && task->kind == PCQ_INPUT_TASK_LINK &&
+              !g_hash_table_add (feed->skip, g_strdup (task->url)))
+            continue;
+          job = submit_one (self, task, feed->output_dir);
+          feed_added (feed, job);
           return TRUE;
         case PCQ_INPUT_LINE_INVALID:
           feed->n_bad++;
@@ -1073,6 +1487,9 @@ feed_cb (gpointer user_data)
         break;
     }
 
+  if (n > 0)
+    refresh_new_rows (self);
+
   schedule_feed (self);
 
   return G_SOURCE_REMOVE;
@@ -1093,6 +1510,48 @@ import_read_more_cb (const char *contents,
     return FALSE;
 
   import->checked = size;
+  return TRUE;
+}
+
+/* Asks about a loaded list file's links that are in the list already
+ * (or twice in the file), and takes @import if it does. One parse of
+ * the file, as the feeder does it, before any of it is added. */
+static gboolean
+ask_import_duplicates (PcqWindow *self,
+                       Feed      *import)
+{
+  g_autoptr(GHashTable) listed = dup_listed_urls (self, FALSE);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize size;
+  const char *data = g_bytes_get_data (import->contents, &size);
+  gsize offset = 0;
+  guint n_links = 0;
+  guint n_duplicates = 0;
+
+  while (offset < size)
+    {
+      g_autoptr(PcqInputTask) task = NULL;
+      g_autofree char *line = NULL;
+      const char *start = data + offset;
+      const char *end = memchr (start, '\n', size - offset);
+      gsize len = end ? (gsize) (end - start) : size - offset;
+
+      offset += len + (end ? 1 : 0);
+      line = g_strndup (start, len);
+      if (pcq_input_parse_line (line, &task) != PCQ_INPUT_LINE_TASK ||
+          task->kind != PCQ_INPUT_TASK_LINK)
+        continue;
+
+      n_links++;
+      if (g_hash_table_contains (listed, task->url) ||
+          !g_hash_table_add (seen, g_steal_pointer (&task->url)))
+        n_duplicates++;
+    }
+
+  if (n_duplicates == 0)
+    return FALSE;
+
+  ask_duplicates (self, NULL, import, import->output_dir, n_duplicates, n_links);
   return TRUE;
 }
 
@@ -1125,7 +1584,15 @@ import_loaded_cb (GObject      *object,
         {
           g_autofree char *message = NULL;
 
-          message = g_strdup_printf (_("Cannot import “%s”: %s"), import->label, error->message);
+          /* Why a list is refused is ours to say; why it could not be
+           * read is GIO's, for the log. */
+          if (error->domain == PCQ_INPUT_ERROR)
+            message = g_strdup_printf (_("Cannot import “%s”: %s"), import->label, error->message);
+          else
+            {
+              g_message ("Cannot import “%s”: %s", import->label, error->message);
+              message = pcq_format_file_problem (error, _("Cannot read the file"));
+            }
           _pcq_window_toast (self, message);
         }
       feed_free (import);
@@ -1140,6 +1607,9 @@ import_loaded_cb (GObject      *object,
       feed_free (import);
       return;
     }
+
+  if (ask_import_duplicates (self, import))
+    return;
 
   queue_feed (self, import);
 }
@@ -1212,12 +1682,36 @@ _pcq_window_retry_job (PcqWindow *self,
   g_return_val_if_fail (PCQ_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
 
-  if (!pcq_engine_retry (self->engine, job))
-    return FALSE;
+  return _pcq_window_retry_jobs (self, &job, 1) == 1;
+}
 
-  /* The job moves from Failed to Queued: tell the filter. */
-  pcq_job_relay_job_changed (self->relay, job);
-  return TRUE;
+/**
+ * _pcq_window_retry_jobs:
+ *
+ * Retries @jobs, and says so in one toast: under the Failed filter
+ * the rows go at once, and the toast says where.
+ *
+ * Returns: how many could be retried
+ */
+guint
+_pcq_window_retry_jobs (PcqWindow  *self,
+                        PcqJob    **jobs,
+                        guint       n_jobs)
+{
+  guint n_retried = 0;
+
+  for (guint i = 0; i < n_jobs; i++)
+    if (pcq_engine_retry (self->engine, jobs[i]))
+      {
+        /* The job moves from Failed to Queued: tell the filter. */
+        pcq_job_relay_job_changed (self->relay, jobs[i]);
+        n_retried++;
+      }
+
+  if (n_retried > 0)
+    counting_toast (self, &self->retried_toast, &self->n_retried_told, n_retried,
+                    pcq_format_retried);
+  return n_retried;
 }
 
 /* ---- open and show in folder --------------------------------------- */
@@ -1264,9 +1758,9 @@ show_done_cb (GObject      *object,
   if (!pcq_launcher_show_in_folder_finish (PCQ_LAUNCHER (object), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self != NULL)
     {
-      /* Translators: %s says why (from the system) */
-      g_autofree char *message = g_strdup_printf (_("Cannot show the folder: %s"), error->message);
+      g_autofree char *message = pcq_format_file_problem (error, _("Cannot show the folder"));
 
+      g_message ("Cannot show the folder: %s", error->message);
       _pcq_window_toast (self, message);
     }
 }
@@ -1306,8 +1800,8 @@ open_done_cb (GObject      *object,
 
   if (!g_error_matches (error, PCQ_LAUNCHER_ERROR, PCQ_LAUNCHER_ERROR_NO_APP))
     {
-      /* Translators: %s says why (from the system) */
-      message = g_strdup_printf (_("Cannot open the file: %s"), error->message);
+      g_message ("Cannot open the file: %s", error->message);
+      message = pcq_format_file_problem (error, _("Cannot open the file"));
       _pcq_window_toast (self, message);
       return;
     }
@@ -1446,6 +1940,12 @@ _pcq_window_get_close_dialog (PcqWindow *self)
 }
 
 GtkWindow *
+_pcq_window_get_duplicate_dialog (PcqWindow *self)
+{
+  return GTK_WINDOW (self->duplicate_dialog);
+}
+
+GtkWindow *
 _pcq_window_get_metered_dialog (PcqWindow *self)
 {
   return GTK_WINDOW (self->metered_dialog);
@@ -1543,6 +2043,16 @@ pcq_window_dispose (GObject *object)
   g_clear_handle_id (&self->feed_source, g_source_remove);
   g_clear_handle_id (&self->describe_source, g_source_remove);
   g_queue_clear_full (&self->feeds, (GDestroyNotify) feed_free);
+  forget_scroll (self);
+
+  if (self->duplicate_dialog != NULL)
+    {
+      GtkWindow *dialog = GTK_WINDOW (self->duplicate_dialog);
+
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      g_clear_weak_pointer (&self->duplicate_dialog);
+      gtk_window_destroy (dialog);
+    }
 
   if (self->import_chooser != NULL)
     gtk_native_dialog_destroy (self->import_chooser);
@@ -1589,6 +2099,8 @@ pcq_window_finalize (GObject *object)
   g_clear_pointer (&self->search, g_free);
   g_clear_pointer (&self->description, g_free);
   g_clear_weak_pointer (&self->last_toast_object);
+  g_clear_weak_pointer (&self->added_toast);
+  g_clear_weak_pointer (&self->retried_toast);
   g_clear_weak_pointer (&self->last_answer);
   g_clear_object (&self->launcher);
 

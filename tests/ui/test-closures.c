@@ -168,6 +168,41 @@ test_state_icons (void)
     }
 }
 
+static void
+test_feedback_texts (void)
+{
+  g_autofree char *added1 = pcq_format_added (1);
+  g_autofree char *added3 = pcq_format_added (3);
+  g_autofree char *retried1 = pcq_format_retried (1);
+  g_autofree char *retried5 = pcq_format_retried (5);
+  g_autofree char *dup_one = pcq_format_duplicates (1, 500);
+  g_autofree char *dup_two = pcq_format_duplicates (2, 500);
+  g_autofree char *dup_all1 = pcq_format_duplicates (1, 1);
+  g_autofree char *dup_all3 = pcq_format_duplicates (3, 3);
+
+  g_assert_cmpstr (added1, ==, "1 task added");
+  g_assert_cmpstr (added3, ==, "3 tasks added");
+  g_assert_cmpstr (retried1, ==, "1 task queued again");
+  g_assert_cmpstr (retried5, ==, "5 tasks queued again");
+  g_assert_cmpstr (dup_one, ==, "1 of 500 links is already in the list.");
+  g_assert_cmpstr (dup_two, ==, "2 of 500 links are already in the list.");
+  g_assert_cmpstr (dup_all1, ==, "The link is already in the list.");
+  g_assert_cmpstr (dup_all3, ==, "All 3 links are already in the list.");
+}
+
+static void
+test_file_problem (void)
+{
+  g_autoptr(GError) gone = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                                "Error opening file /a/b: No such file or directory");
+  g_autoptr(GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "Input/output error");
+  g_autofree char *gone_text = pcq_format_file_problem (gone, "Cannot read the file");
+  g_autofree char *other_text = pcq_format_file_problem (other, "Cannot read the file");
+
+  g_assert_cmpstr (gone_text, ==, "The file is no longer there");
+  g_assert_cmpstr (other_text, ==, "Cannot read the file");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -184,6 +219,8 @@ main (int    argc,
   g_test_add_func ("/pcq/closures/job-name", test_job_name);
   g_test_add_func ("/pcq/closures/close-texts", test_close_texts);
   g_test_add_func ("/pcq/closures/state-icons", test_state_icons);
+  g_test_add_func ("/pcq/closures/feedback-texts", test_feedback_texts);
+  g_test_add_func ("/pcq/closures/file-problem", test_file_problem);
 
   return g_test_run ();
 }

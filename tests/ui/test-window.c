@@ -497,6 +497,9 @@ test_cancel_row (Fixture       *f,
   dismiss_toast (f);
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_CANCELLED) && rows_say (f, 1, "Cancelled") &&
                      subtitle_is (f, "1 failed"), WAIT_MS);
+  /* The state says it; no “Operation was cancelled” under it. */
+  g_assert_null (pcq_job_get_error (job));
+  g_assert_null (pcq_job_row_get_error_text (row_for_job (f, job)));
   g_assert_false (pcq_test_dir_has_part_files (f->out_dir));
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "failed"), ==, "1");
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
@@ -941,8 +944,8 @@ count_cb (GObject    *object,
 /* With PCQ_TEST_SHOT_DIR set, a picture of the window as it is drawn
  * now, to look at (the toasts): NAME.png there. */
 static void
-maybe_shoot (Fixture    *f,
-             const char *name)
+maybe_shoot_widget (GtkWidget  *widget,
+                    const char *name)
 {
   const char *dir = g_getenv ("PCQ_TEST_SHOT_DIR");
   g_autoptr(GdkPaintable) paintable = NULL;
@@ -957,18 +960,25 @@ maybe_shoot (Fixture    *f,
 
   /* The toast slides in: let it arrive. */
   pcq_test_spin (600);
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (f->window));
+  paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
                           gdk_paintable_get_intrinsic_width (paintable),
                           gdk_paintable_get_intrinsic_height (paintable));
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (f->window)),
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
                                          node, NULL);
   file = g_strconcat (name, ".png", NULL);
   path = g_build_filename (dir, file, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+static void
+maybe_shoot (Fixture    *f,
+             const char *name)
+{
+  maybe_shoot_widget (GTK_WIDGET (f->window), name);
 }
 
 /* The row whose list item holds the keyboard focus, if any. */
@@ -1423,11 +1433,29 @@ test_retry_clear_failed (Fixture       *f,
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 2 failed"), WAIT_MS);
   n_requests = pcq_test_server_count_requests (f->server, NULL);
 
+  dismiss_toast (f);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-failed", NULL);
   g_assert_false (job_is (job_at (f, 1), PCQ_JOB_FAILED));
   g_assert_false (job_is (job_at (f, 2), PCQ_JOB_FAILED));
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "2 tasks queued again");
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 2 failed") &&
                      pcq_test_server_count_requests (f->server, NULL) == n_requests + 2, WAIT_MS);
+  dismiss_toast (f);
+
+  /* One row's Retry, under the Failed filter that hides it at once:
+   * the toast is the sign. */
+  g_object_set (f->window, "filter", "failed", NULL);
+  {
+    PcqJobRow *row;
+
+    PCQ_TEST_WAIT_FOR ((row = row_for_job (f, job_at (f, 1))) != NULL, WAIT_MS);
+    gtk_widget_activate_action (GTK_WIDGET (row), "job.retry", NULL);
+  }
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "1 task queued again");
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 2 failed") &&
+                     pcq_test_server_count_requests (f->server, NULL) == n_requests + 3, WAIT_MS);
+  dismiss_toast (f);
+  g_object_set (f->window, "filter", "all", NULL);
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-failed", NULL);
   g_assert_cmpuint (n_shown (f), ==, 1);
@@ -1436,6 +1464,247 @@ test_retry_clear_failed (Fixture       *f,
   g_assert_cmpuint (n_jobs (f), ==, 1);
   g_assert_true (job_is (job_at (f, 0), PCQ_JOB_DONE));
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished") && store_rows (f) == 1, WAIT_MS);
+}
+
+/* ---- feedback on adding ------------------------------------------- */
+
+/* Adds @n small tasks NAME0.bin, … through the entry. */
+static void
+add_named_tasks (Fixture    *f,
+                 const char *prefix,
+                 guint       first,
+                 guint       n)
+{
+  g_autoptr(GString) urls = g_string_new (NULL);
+
+  for (guint i = first; i < first + n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%u.bin", prefix, i);
+      g_autofree char *url = data_url (f, name, 100);
+
+      g_string_append_printf (urls, "%s\n", url);
+    }
+  set_entry (f, urls->str);
+  activate_entry (f);
+}
+
+static gboolean
+toast_is (Fixture    *f,
+          const char *title)
+{
+  return g_strcmp0 (_pcq_window_get_last_toast (f->window), title) == 0;
+}
+
+/* Its row is within the list's view (the list view keeps rows around
+ * it mapped too). */
+static gboolean
+row_in_view (Fixture *f,
+             PcqJob  *job)
+{
+  GtkWidget *list_view = _pcq_window_get_list_view (f->window);
+  PcqJobRow *row = row_for_job (f, job);
+  graphene_rect_t bounds;
+
+  return row != NULL &&
+         gtk_widget_compute_bounds (GTK_WIDGET (row), list_view, &bounds) &&
+         bounds.size.height > 0 &&  /* allocated, not just made */
+         bounds.origin.y >= -1 &&
+         bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list_view) + 1;
+}
+
+/* Until when a job's row stands out: see pcq_job_row_mark_new(). */
+static gboolean
+job_marked_new (PcqJob *job)
+{
+  const gint64 *until = g_object_get_data (G_OBJECT (job), "pcq-job-row-new-until");
+
+  return until != NULL && *until > g_get_monotonic_time ();
+}
+
+static gboolean
+row_is_new (Fixture *f,
+            PcqJob  *job)
+{
+  PcqJobRow *row = row_for_job (f, job);
+
+  return row != NULL && gtk_widget_has_css_class (GTK_WIDGET (row), "new-task");
+}
+
+/* Adding tells how many were added, scrolls to them and makes them
+ * stand out for a moment; a filter that would hide them gives way. */
+static void
+test_added_feedback (Fixture       *f,
+                     gconstpointer  data)
+{
+  GtkAdjustment *vadjustment;
+  g_autofree char *filter = NULL;
+  PcqJob *first;
+
+  /* More than the window shows, through the feeder. */
+  add_named_tasks (f, "many", 0, 40);
+  PCQ_TEST_WAIT_FOR (toast_is (f, "40 tasks added"), WAIT_MS);
+  g_assert_cmpuint (n_jobs (f), ==, 40);
+  dismiss_toast (f);
+
+  /* Back to the top, out of sight of the end. */
+  vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (_pcq_window_get_list_view (f->window)));
+  PCQ_TEST_WAIT_FOR (n_shown (f) == 40 &&
+                     gtk_adjustment_get_upper (vadjustment) > 2 * gtk_adjustment_get_page_size (vadjustment),
+                     WAIT_MS);
+  gtk_adjustment_set_value (vadjustment, 0);
+  PCQ_TEST_WAIT_FOR (row_in_view (f, job_at (f, 0)) && !row_in_view (f, job_at (f, 39)), WAIT_MS);
+  /* The first forty no longer stand out, for the picture. */
+  PCQ_TEST_WAIT_FOR (!job_marked_new (job_at (f, 39)), WAIT_MS);
+
+  add_named_tasks (f, "more", 0, 3);
+  g_assert_cmpuint (n_jobs (f), ==, 43);
+  first = job_at (f, 40);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "3 tasks added");
+
+  /* Scrolled to the new rows, which stand out. */
+  PCQ_TEST_WAIT_FOR (row_in_view (f, first) && row_in_view (f, job_at (f, 42)), WAIT_MS);
+  g_assert_true (row_is_new (f, first));
+  g_assert_true (row_is_new (f, job_at (f, 41)));
+  g_assert_true (row_is_new (f, job_at (f, 42)));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0);
+  g_assert_false (row_in_view (f, job_at (f, 0)));
+  maybe_shoot (f, "added-toast");
+
+  /* Only for a moment. */
+  PCQ_TEST_WAIT_FOR (row_for_job (f, first) != NULL && !row_is_new (f, first), WAIT_MS);
+  dismiss_toast (f);
+
+  /* Under Finished a queued task would not show: back to All. One more
+   * right after counts into the same toast. */
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "43 finished"), WAIT_MS);
+  g_object_set (f->window, "filter", "finished", NULL);
+  add_named_tasks (f, "one", 0, 1);
+  g_object_get (f->window, "filter", &filter, NULL);
+  g_assert_cmpstr (filter, ==, "all");
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "1 task added");
+  add_named_tasks (f, "one", 1, 1);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "2 tasks added");
+  PCQ_TEST_WAIT_FOR (row_is_new (f, job_at (f, 44)), WAIT_MS);
+  dismiss_toast (f);
+}
+
+static AdwMessageDialog *
+duplicate_dialog (Fixture *f)
+{
+  return ADW_MESSAGE_DIALOG (_pcq_window_get_duplicate_dialog (f->window));
+}
+
+/* As a response button does: the response, then the dialog closes. */
+static void
+respond_duplicates (Fixture    *f,
+                    const char *response)
+{
+  AdwMessageDialog *dialog = duplicate_dialog (f);
+
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+/* Links already in the list (or twice in what is added) are asked
+ * about once: Skip Them adds the others, Add Anyway all, Cancel none. */
+static void
+test_duplicates (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *a = data_url (f, "dup-a.bin", 100);
+  g_autofree char *b = data_url (f, "dup-b.bin", 100);
+  g_autofree char *c = data_url (f, "dup-c.bin", 100);
+  g_autofree char *d = data_url (f, "dup-d.bin", 100);
+  g_autofree char *e = data_url (f, "dup-e.bin", 100);
+  g_autofree char *ab = g_strdup_printf ("%s\n%s", a, b);
+  g_autofree char *abcd = g_strdup_printf ("%s\n%s\n%s\n%s", a, c, b, d);
+  g_autofree char *aee = g_strdup_printf ("%s\n%s\n%s", a, e, e);
+
+  set_entry (f, ab);
+  activate_entry (f);
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  g_assert_null (duplicate_dialog (f));
+  dismiss_toast (f);
+
+  /* Two of four are in the list already. */
+  set_entry (f, abcd);
+  activate_entry (f);
+  g_assert_nonnull (duplicate_dialog (f));
+  g_assert_cmpstr (adw_message_dialog_get_heading (duplicate_dialog (f)), ==, "Add Duplicate Links?");
+  g_assert_cmpstr (adw_message_dialog_get_body (duplicate_dialog (f)), ==,
+                   "2 of 4 links are already in the list.");
+  g_assert_cmpstr (adw_message_dialog_get_default_response (duplicate_dialog (f)), ==, "skip");
+  g_assert_cmpuint (n_jobs (f), ==, 2);
+  maybe_shoot_widget (GTK_WIDGET (duplicate_dialog (f)), "duplicate-dialog");
+
+  respond_duplicates (f, "skip");
+  PCQ_TEST_WAIT_FOR (duplicate_dialog (f) == NULL, WAIT_MS);
+  g_assert_cmpuint (n_jobs (f), ==, 4);
+  g_assert_cmpstr (pcq_job_get_url (job_at (f, 2)), ==, c);
+  g_assert_cmpstr (pcq_job_get_url (job_at (f, 3)), ==, d);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "2 tasks added");
+  dismiss_toast (f);
+
+  /* One in the list, one twice in the batch: Add Anyway adds all three. */
+  set_entry (f, aee);
+  activate_entry (f);
+  g_assert_nonnull (duplicate_dialog (f));
+  g_assert_cmpstr (adw_message_dialog_get_body (duplicate_dialog (f)), ==,
+                   "2 of 3 links are already in the list.");
+  respond_duplicates (f, "add");
+  PCQ_TEST_WAIT_FOR (duplicate_dialog (f) == NULL, WAIT_MS);
+  g_assert_cmpuint (n_jobs (f), ==, 7);
+  g_assert_cmpstr (_pcq_window_get_last_toast (f->window), ==, "3 tasks added");
+  dismiss_toast (f);
+
+  /* Cancel adds nothing. */
+  set_entry (f, b);
+  activate_entry (f);
+  g_assert_cmpstr (adw_message_dialog_get_body (duplicate_dialog (f)), ==,
+                   "The link is already in the list.");
+  respond_duplicates (f, "cancel");
+  PCQ_TEST_WAIT_FOR (duplicate_dialog (f) == NULL, WAIT_MS);
+  g_assert_cmpuint (n_jobs (f), ==, 7);
+  /* The link is back in the entry, as typed. */
+  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, b);
+  set_entry (f, "");
+
+  /* A removed task's link is no duplicate, even while Undo is offered. */
+  {
+    g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+
+    g_assert_cmpstr (pcq_job_get_url (job_at (f, 2)), ==, c);
+    g_ptr_array_add (jobs, job_at (f, 2));
+    _pcq_window_remove_jobs (f->window, jobs);
+  }
+  set_entry (f, c);
+  activate_entry (f);
+  g_assert_null (duplicate_dialog (f));
+  g_assert_cmpuint (n_jobs (f), ==, 8);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "7 finished"), WAIT_MS);
+  dismiss_toast (f);
+
+  /* A list file is asked about too, before any of it is added. */
+  {
+    g_autofree char *path = g_build_filename (f->out_dir, "dups.txt", NULL);
+    g_autofree char *f1 = data_url (f, "dup-f.bin", 100);
+    g_autofree char *list = g_strdup_printf ("%s\n%s\n%s\n", b, f1, f1);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GError) error = NULL;
+
+    g_file_set_contents (path, list, -1, &error);
+    g_assert_no_error (error);
+    pcq_window_add_files (f->window, &file, 1, NULL);
+    PCQ_TEST_WAIT_FOR (duplicate_dialog (f) != NULL, WAIT_MS);
+    g_assert_cmpstr (adw_message_dialog_get_body (duplicate_dialog (f)), ==,
+                     "2 of 3 links are already in the list.");
+    g_assert_cmpuint (n_jobs (f), ==, 8);
+    respond_duplicates (f, "skip");
+    PCQ_TEST_WAIT_FOR (toast_is (f, "Added 1 task from “dups.txt”"), WAIT_MS);
+    g_assert_cmpuint (n_jobs (f), ==, 9);
+    g_assert_cmpstr (pcq_job_get_url (job_at (f, 8)), ==, f1);
+  }
 }
 
 /* A cancel and a removal while one toast is up: it counts both, and
@@ -2980,6 +3249,8 @@ main (int    argc,
   ADD ("/pcq/window/clear-finished-undo", test_clear_finished_undo);
   ADD ("/pcq/window/cancel-undo", test_cancel_undo);
   ADD ("/pcq/window/retry-clear-failed", test_retry_clear_failed);
+  ADD ("/pcq/window/added-feedback", test_added_feedback);
+  ADD ("/pcq/window/duplicates", test_duplicates);
   ADD ("/pcq/window/removal-kinds", test_removal_kinds);
   ADD ("/pcq/window/open-files", test_open_files);
   ADD ("/pcq/window/import-refused", test_import_refused);

@@ -290,7 +290,7 @@ focus_entry_action (GtkWidget  *widget,
 {
   PcqWindow *self = PCQ_WINDOW (widget);
 
-  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+  gtk_widget_grab_focus (_pcq_window_get_input (self));
 }
 
 static void
@@ -389,12 +389,15 @@ _pcq_window_actions_update (PcqWindow *self)
   guint n_done, n_failed;
   gboolean accepting = !self->refusing_tasks;
 
+  if (self->engine == NULL)
+    return;  /* still being made */
+
   _pcq_window_count_hidden (self, hidden);
   n_done = pcq_engine_get_n_done (self->engine) - hidden[PCQ_JOB_DONE];
   n_failed = pcq_engine_get_n_failed (self->engine) - hidden[PCQ_JOB_FAILED] +
              pcq_engine_get_n_cancelled (self->engine) - hidden[PCQ_JOB_CANCELLED];
 
-  gtk_widget_action_set_enabled (widget, "win.add", accepting);
+  gtk_widget_action_set_enabled (widget, "win.add", accepting && _pcq_window_has_input (self));
   gtk_widget_action_set_enabled (widget, "win.import", accepting);
   gtk_widget_action_set_enabled (widget, "win.clear-finished", n_done > 0);
   gtk_widget_action_set_enabled (widget, "win.retry-failed", n_failed > 0);

@@ -59,6 +59,7 @@ struct _PcqWindow
   FilterKind            filter_kind;
   char                 *search;  /* casefolded; NULL: no search */
   SubmitMode            mode;
+  gboolean              has_input;  /* the input shown is not blank */
   GCancellable         *cancellable;
 
   guint                 counts_source;
@@ -111,6 +112,8 @@ struct _PcqWindow
   GtkWidget            *download_mode_button;
   GtkWidget            *ask_mode_button;
   GtkEntry             *entry;
+  GtkStack             *input_stack;
+  GtkTextView          *prompt_view;
   GtkLabel             *all_count;
   GtkLabel             *queued_count;
   GtkLabel             *running_count;
@@ -135,6 +138,7 @@ void        _pcq_window_get_pending      (PcqWindow        *self,
 FilterKind  _pcq_window_filter_for_state (PcqJobState       state);
 gboolean    _pcq_window_accepts_tasks    (PcqWindow        *self);
 void        _pcq_window_add_from_entry   (PcqWindow        *self);
+gboolean    _pcq_window_has_input        (PcqWindow        *self);
 void        _pcq_window_submit_tasks     (PcqWindow        *self,
                                           GPtrArray        *tasks,
                                           const char       *output_dir);
@@ -183,6 +187,8 @@ AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 
 GtkEditable *_pcq_window_get_entry       (PcqWindow  *self);
+GtkTextBuffer *_pcq_window_get_prompt_buffer (PcqWindow *self);
+GtkWidget   *_pcq_window_get_input       (PcqWindow  *self);
 GtkEditable *_pcq_window_get_search_entry (PcqWindow *self);
 const char  *_pcq_window_get_status_title (PcqWindow *self);
 GtkWindow   *_pcq_window_get_last_answer (PcqWindow *self);

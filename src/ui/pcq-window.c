@@ -122,6 +122,7 @@ feed_free (Feed *feed)
 
 static void queue_feed (PcqWindow  *self,
                         Feed       *feed);
+static void input_changed_cb (PcqWindow *self);
 static void submit_now (PcqWindow  *self,
                         GPtrArray  *tasks,
                         const char *output_dir);
@@ -658,7 +659,9 @@ set_mode (PcqWindow  *self,
     return;
 
   self->mode = mode;
+  gtk_stack_set_visible_child_name (self->input_stack, mode == MODE_ASK ? "ask" : "download");
   update_status_page (self);
+  input_changed_cb (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODE]);
 }
 
@@ -1307,15 +1310,25 @@ _pcq_window_add_from_entry (PcqWindow *self)
   AdwMessageDialog *asking;
   guint n_rejected;
 
-  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
-  if (*g_strstrip (text) == '\0')
-    return;
-
   /* Ask: the whole text, every line of it, is one prompt. */
   if (self->mode == MODE_ASK)
     {
-      if (pcq_window_ask (self, text) != NULL)
-        gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      if (*g_strstrip (text) == '\0')
+        gtk_widget_error_bell (GTK_WIDGET (self));
+      else if (pcq_window_ask (self, text) != NULL)
+        gtk_text_buffer_set_text (buffer, "", -1);
+      return;
+    }
+
+  text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
+  if (*g_strstrip (text) == '\0')
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
       return;
     }
 
@@ -1345,6 +1358,68 @@ entry_activate_cb (PcqWindow *self,
                    GtkEntry  *entry)
 {
   _pcq_window_add_from_entry (self);
+}
+
+/* Whether the input shown has anything but blanks: Add waits for it. */
+static gboolean
+input_has_text (PcqWindow *self)
+{
+  const char *text;
+  g_autofree char *prompt = NULL;
+
+  if (self->mode == MODE_ASK)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = prompt = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    }
+  else
+    text = gtk_editable_get_text (GTK_EDITABLE (self->entry));
+
+  for (; *text != '\0'; text++)
+    if (!g_ascii_isspace (*text))
+      return TRUE;
+
+  return FALSE;
+}
+
+gboolean
+_pcq_window_has_input (PcqWindow *self)
+{
+  return self->has_input;
+}
+
+/* Checked as the text changes (not with each count: a prompt may be long). */
+static void
+input_changed_cb (PcqWindow *self)
+{
+  gboolean has_input = input_has_text (self);
+
+  if (has_input == self->has_input)
+    return;
+
+  self->has_input = has_input;
+  _pcq_window_actions_update (self);
+}
+
+/* Enter sends the prompt; Shift+Enter is a new line, as in chat apps. */
+static gboolean
+prompt_key_pressed_cb (GtkEventControllerKey *controller,
+                       guint                  keyval,
+                       guint                  keycode,
+                       GdkModifierType        state,
+                       PcqWindow             *self)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter) &&
+      (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0)
+    {
+      _pcq_window_add_from_entry (self);
+      return TRUE;
+    }
+
+  return FALSE;
 }
 
 static void
@@ -1864,6 +1939,19 @@ _pcq_window_get_status_title (PcqWindow *self)
   return adw_status_page_get_title (self->status_page);
 }
 
+GtkTextBuffer *
+_pcq_window_get_prompt_buffer (PcqWindow *self)
+{
+  return gtk_text_view_get_buffer (self->prompt_view);
+}
+
+/* The input shown: the links' entry, or the prompt's text view. */
+GtkWidget *
+_pcq_window_get_input (PcqWindow *self)
+{
+  return self->mode == MODE_ASK ? GTK_WIDGET (self->prompt_view) : GTK_WIDGET (self->entry);
+}
+
 GtkEditable *
 _pcq_window_get_search_entry (PcqWindow *self)
 {
@@ -2232,6 +2320,8 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, download_mode_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, ask_mode_button);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, entry);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, input_stack);
+  gtk_widget_class_bind_template_child (widget_class, PcqWindow, prompt_view);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, all_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, queued_count);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, running_count);
@@ -2245,6 +2335,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, selection);
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, status_page);
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, input_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
@@ -2258,6 +2349,8 @@ pcq_window_class_init (PcqWindowClass *klass)
 static void
 pcq_window_init (PcqWindow *self)
 {
+  GtkEventController *controller;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
@@ -2274,6 +2367,13 @@ pcq_window_init (PcqWindow *self)
   gtk_search_bar_connect_entry (self->search_bar, self->search_entry);
   g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",
                            G_CALLBACK (search_mode_cb), self, G_CONNECT_SWAPPED);
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (prompt_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->prompt_view), controller);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->prompt_view), "changed",
+                           G_CALLBACK (input_changed_cb), self, G_CONNECT_SWAPPED);
 
   _pcq_window_dnd_init (self);
   _pcq_window_close_init (self);

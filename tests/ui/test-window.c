@@ -2483,6 +2483,61 @@ test_commit_no_repository (Fixture       *f,
   g_assert_true (g_str_has_prefix (pcq_job_row_get_note_text (row_for_job (f, job)), "committed "));
 }
 
+static gboolean
+button_has_action (GtkWidget     *widget,
+                   gconstpointer  name)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), name) == 0;
+}
+
+/* Whether the action of the window's button for it is enabled: the
+ * button follows it (GTK 4.8 has no gtk_widget_get_action_group()). */
+static gboolean
+action_enabled (Fixture    *f,
+                const char *name)
+{
+  GtkWidget *button = pcq_test_find_first (GTK_WIDGET (f->window), GTK_TYPE_BUTTON,
+                                           button_has_action, name);
+
+  g_assert_nonnull (button);
+  return gtk_widget_get_sensitive (button);
+}
+
+/* A key as the window's own key handler on @widget gets it (in the
+ * capture phase, before the widget's own): whether it was handled. */
+static gboolean
+press_key (GtkWidget       *widget,
+           guint            keyval,
+           GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+      gboolean handled = FALSE;
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
+        {
+          g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+          return handled;
+        }
+    }
+
+  g_assert_not_reached ();
+}
+
+static char *
+prompt_text (Fixture *f)
+{
+  GtkTextBuffer *buffer = _pcq_window_get_prompt_buffer (f->window);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
 static void
 clipboard_text_cb (GObject      *object,
                    GAsyncResult *result,
@@ -2502,6 +2557,7 @@ test_ask (Fixture       *f,
   const char *prompt = "What is a queue?\nAnswer in one line, please.";
   ChatServer chat = { 0 };
   GtkWidget *ask_button;
+  GtkWidget *input;
   g_autofree char *mode = NULL;
   g_autofree char *answer = NULL;
   g_autoptr(GError) error = NULL;
@@ -2522,14 +2578,30 @@ test_ask (Fixture       *f,
   g_assert_cmpstr (mode, ==, "ask");
   g_assert_false (gtk_toggle_button_get_active (
                     GTK_TOGGLE_BUTTON (_pcq_window_get_mode_button (f->window, "download"))));
-  g_assert_cmpstr (gtk_entry_get_placeholder_text (GTK_ENTRY (_pcq_window_get_entry (f->window))),
-                   ==, "Type a prompt and press Enter");
+  /* The prompt: several lines of text; Add waits for some. */
+  input = _pcq_window_get_input (f->window);
+  g_assert_true (GTK_IS_TEXT_VIEW (input));
+  g_assert_true (gtk_widget_get_mapped (input));
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (_pcq_window_get_entry (f->window))));
+  g_assert_false (action_enabled (f, "win.add"));
+  gtk_text_buffer_set_text (_pcq_window_get_prompt_buffer (f->window), "  \n ", -1);
+  g_assert_false (action_enabled (f, "win.add"));
 
-  /* Two lines are one prompt, one task. */
-  set_entry (f, prompt);
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.add", NULL);
+  /* Shift+Enter is the text view's (a new line); Enter sends: two lines
+   * are one prompt, one task. */
+  gtk_text_buffer_set_text (_pcq_window_get_prompt_buffer (f->window), prompt, -1);
+  g_assert_true (action_enabled (f, "win.add"));
+  maybe_shoot (f, "ask-prompt");
+  g_assert_false (press_key (input, GDK_KEY_Return, GDK_SHIFT_MASK));
+  g_assert_cmpuint (n_jobs (f), ==, 0);
+  g_assert_true (press_key (input, GDK_KEY_Return, 0));
   g_assert_cmpuint (n_jobs (f), ==, 1);
-  g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_entry (f->window)), ==, "");
+  {
+    g_autofree char *left = prompt_text (f);
+
+    g_assert_cmpstr (left, ==, "");
+  }
+  g_assert_false (action_enabled (f, "win.add"));
 
   job = job_at (f, 0);
   g_assert_cmpint (pcq_job_get_kind (job), ==, PCQ_JOB_ASK);
@@ -2567,6 +2639,7 @@ test_ask (Fixture       *f,
     g_assert_true (gtk_window_get_transient_for (shown) == GTK_WINDOW (f->window));
     PCQ_TEST_WAIT_FOR (_pcq_answer_window_get_text (PCQ_ANSWER_WINDOW (shown)) != NULL, WAIT_MS);
     g_assert_cmpstr (_pcq_answer_window_get_text (PCQ_ANSWER_WINDOW (shown)), ==, CHAT_ANSWER);
+    maybe_shoot_widget (GTK_WIDGET (shown), "answer");
 
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (shown), "answer.copy", NULL));
     gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (shown)), NULL,

@@ -66,6 +66,7 @@ typedef struct
   char        *resume;      /* pcq_run_dup_resume () */
   gint64       retry_at;    /* EVENT_WAITING: when, real time µs */
   gboolean     retry_asked; /* EVENT_WAITING: the server's Retry-After */
+  gboolean     needs_setup; /* an API task's endpoint or key is wrong */
 } Event;
 
 struct _PcqEngine
@@ -168,6 +169,19 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/* An API task's failure that Preferences → API can mend: nothing
+ * listens at the endpoint, its host is unknown, or the server wants
+ * another key. */
+static gboolean
+needs_setup (const GError *error)
+{
+  return error != NULL &&
+         (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+          error->domain == G_RESOLVER_ERROR ||
+          g_error_matches (error, PCQ_ERROR, PCQ_ERROR_HTTP_AUTH) ||
+          g_error_matches (error, PCQ_ERROR, PCQ_ERROR_API_KEY));
+}
+
 static void
 event_free (Event *event)
 {
@@ -230,6 +244,7 @@ post_event (PcqEngine   *self,
       if (attempt->error != NULL &&
           !g_error_matches (attempt->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         event->error = g_strdup (attempt->error->message);
+      event->needs_setup = run->kind != PCQ_JOB_DOWNLOAD && needs_setup (attempt->error);
       event->output_path = g_steal_pointer (&attempt->output_path);
       event->retry_at = attempt->retry_at;
       event->retry_asked = attempt->retry_after_ms >= 0;
@@ -650,6 +665,7 @@ apply_event (gpointer data)
     {
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
+      _pcq_job_set_needs_setup (job, FALSE);
       _pcq_job_set_retry_at (job, 0, FALSE);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
       /* Not stored: an active job is restored as queued anyway. */
@@ -673,6 +689,7 @@ apply_event (gpointer data)
     case EVENT_FINISHED:
       _pcq_job_set_error (job, event->error);
       _pcq_job_set_retry_at (job, 0, FALSE);
+      _pcq_job_set_needs_setup (job, event->state == PCQ_JOB_FAILED && event->needs_setup);
       if (event->output_path != NULL)
         _pcq_job_set_output_path (job, event->output_path);
       _pcq_job_set_progress (job,

@@ -28,6 +28,8 @@ void _pcq_job_set_commit_note (PcqJob      *self,
 void _pcq_job_set_retry_at    (PcqJob      *self,
                                gint64       at,
                                gboolean     asked);
+void _pcq_job_set_needs_setup (PcqJob      *self,
+                               gboolean     needs_setup);
 
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,

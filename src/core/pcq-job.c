@@ -34,6 +34,7 @@ struct _PcqJob
   char        *commit_note;
   gint64       retry_at;      /* real time (µs) of the next attempt, or 0 */
   gboolean     retry_asked;   /* the server asked for that wait */
+  gboolean     needs_setup;   /* failed for want of an API endpoint or key */
 
   char        *sha256;        /* what the download must hash to, or NULL */
 
@@ -703,4 +704,25 @@ _pcq_job_set_validator (PcqJob     *self,
                         const char *validator)
 {
   pcq_set_str (&self->validator, validator);
+}
+
+/**
+ * pcq_job_get_needs_setup:
+ *
+ * Returns: whether the task (an API one) failed because its endpoint
+ *   could not be reached or refused its key: Preferences → API can
+ *   mend that. Known for the failures of this run only.
+ */
+gboolean
+pcq_job_get_needs_setup (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), FALSE);
+  return self->needs_setup;
+}
+
+void
+_pcq_job_set_needs_setup (PcqJob   *self,
+                          gboolean  needs_setup)
+{
+  self->needs_setup = needs_setup;
 }

@@ -415,7 +415,12 @@ pcq_transfer_end_with_status (PcqTransfer *self,
     reason = soup_status_get_phrase (status);
 
   outcome = is_retryable_status (status) ? PCQ_OUTCOME_RETRY : PCQ_OUTCOME_FAILED;
-  code = outcome == PCQ_OUTCOME_RETRY ? PCQ_ERROR_HTTP_RETRYABLE : PCQ_ERROR_HTTP;
+  if (outcome == PCQ_OUTCOME_RETRY)
+    code = PCQ_ERROR_HTTP_RETRYABLE;
+  else if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
+    code = PCQ_ERROR_HTTP_AUTH;
+  else
+    code = PCQ_ERROR_HTTP;
   g_clear_error (&self->error);
   if (message != NULL)
     g_set_error (&self->error, PCQ_ERROR, code, _("Server answered %u %s: %s"),

@@ -484,17 +484,32 @@ pcq_application_remove_api_key_finish (PcqApplication  *self,
 
 /* ---- actions ------------------------------------------------------- */
 
-static void
-preferences_action (GSimpleAction *action,
-                    GVariant      *param,
-                    gpointer       user_data)
+static PcqPreferencesWindow *
+show_preferences (PcqApplication *self)
 {
-  PcqApplication *self = user_data;
   PcqPreferencesWindow *preferences;
 
   preferences = pcq_preferences_window_new (self);
   gtk_window_set_transient_for (GTK_WINDOW (preferences), pcq_application_get_window (self));
   gtk_window_present (GTK_WINDOW (preferences));
+  return preferences;
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  show_preferences (user_data);
+}
+
+/* "Set Up API…": Preferences, at the API group. */
+static void
+preferences_api_action (GSimpleAction *action,
+                        GVariant      *param,
+                        gpointer       user_data)
+{
+  pcq_preferences_window_show_api (show_preferences (user_data));
 }
 
 static void
@@ -567,6 +582,7 @@ present_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "preferences", preferences_action },
+  { "preferences-api", preferences_api_action },
   { "shortcuts", shortcuts_action },
   { "about", about_action },
   { "quit", quit_action },

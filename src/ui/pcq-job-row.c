@@ -705,6 +705,9 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.cancel", unfinished || paused);
   gtk_widget_action_set_enabled (widget, "job.retry", retryable);
   gtk_widget_action_set_enabled (widget, "job.open", done);
+  gtk_widget_action_set_enabled (widget, "job.setup-api",
+                                 has_job && state == PCQ_JOB_FAILED &&
+                                 pcq_job_get_needs_setup (self->job));
   gtk_widget_action_set_enabled (widget, "job.show-answer", done && is_api (self));
   gtk_widget_action_set_enabled (widget, "job.show-in-folder", done);
   gtk_widget_action_set_enabled (widget, "job.remove", has_job);
@@ -853,6 +856,15 @@ window_action (GtkWidget  *widget,
     if (g_str_equal (action_name, window_actions[i].row_action))
       gtk_widget_activate_action (widget, window_actions[i].window_action, "t",
                                   pcq_job_get_id (self->job));
+}
+
+/* Preferences → API, for an Ask task whose server could not be reached. */
+static void
+setup_api_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  gtk_widget_activate_action (widget, "app.preferences-api", NULL);
 }
 
 static void
@@ -1302,6 +1314,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
     gtk_widget_class_install_action (widget_class, window_actions[i].row_action, NULL,
                                      window_action);
   gtk_widget_class_install_action (widget_class, "job.copy-link", NULL, copy_link_action);
+  gtk_widget_class_install_action (widget_class, "job.setup-api", NULL, setup_api_action);
   gtk_widget_class_install_action (widget_class, "job.copy-prompt", NULL, copy_prompt_action);
   gtk_widget_class_install_action (widget_class, "job.init-git", NULL, init_git_action);
 

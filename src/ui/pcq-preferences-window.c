@@ -414,3 +414,17 @@ pcq_preferences_window_new (PcqApplication *application)
                        "pcq-application", application,
                        NULL);
 }
+
+/**
+ * pcq_preferences_window_show_api:
+ *
+ * Brings the API group into view, its first row focused: where a
+ * failed Ask task's "Set Up API…" leads.
+ */
+void
+pcq_preferences_window_show_api (PcqPreferencesWindow *self)
+{
+  g_return_if_fail (PCQ_IS_PREFERENCES_WINDOW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->api_base_row));
+}

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, PCQ, PREFERENCES_WINDOW,
                       AdwPreferencesWindow)
 
-PcqPreferencesWindow *pcq_preferences_window_new (PcqApplication *application);
+PcqPreferencesWindow *pcq_preferences_window_new      (PcqApplication       *application);
+void                  pcq_preferences_window_show_api (PcqPreferencesWindow *self);
 
 G_END_DECLS

@@ -80,6 +80,7 @@ struct _PcqWindow
   AdwToast             *last_toast_object;   /* weak */
   PcqLauncher          *launcher;
   GtkWidget            *last_answer;  /* weak: the answer window shown last */
+  AdwToast             *setup_toast;  /* weak: "Set Up API…" */
 
   GQueue                feeds;
   guint                 feed_source;

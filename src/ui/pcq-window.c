@@ -441,6 +441,27 @@ waits_for_network (PcqWindow *self,
 /* Rows hidden until their toast goes away are not counted: the counts
  * say what the list shows. */
 
+/* ---- a first run ---------------------------------------------------- */
+
+/* An Ask task failed because nothing answers at the endpoint, or it
+ * wants a key: say where to mend it, once while the toast is up. */
+static void
+job_finished_cb (PcqWindow *self,
+                 PcqJob    *job,
+                 PcqEngine *engine)
+{
+  AdwToast *toast;
+
+  if (!pcq_job_get_needs_setup (job) || self->setup_toast != NULL)
+    return;
+
+  toast = _pcq_window_toast (self, _("The API server cannot be reached or refused the key"));
+  adw_toast_set_button_label (toast, _("Set _Up API…"));
+  adw_toast_set_action_name (toast, "app.preferences-api");
+  adw_toast_set_timeout (toast, 0);
+  g_set_weak_pointer (&self->setup_toast, toast);
+}
+
 /* ---- for screen readers ------------------------------------------- */
 
 #define DESCRIBE_INTERVAL_US (5 * G_USEC_PER_SEC)
@@ -2105,6 +2126,8 @@ pcq_window_constructed (GObject *object)
                              G_CALLBACK (engine_counts_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "notify::paused",
                            G_CALLBACK (engine_paused_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "job-finished",
+                           G_CALLBACK (job_finished_cb), self, G_CONNECT_SWAPPED);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -2190,6 +2213,7 @@ pcq_window_finalize (GObject *object)
   g_clear_weak_pointer (&self->added_toast);
   g_clear_weak_pointer (&self->retried_toast);
   g_clear_weak_pointer (&self->last_answer);
+  g_clear_weak_pointer (&self->setup_toast);
   g_clear_object (&self->launcher);
 
   G_OBJECT_CLASS (pcq_window_parent_class)->finalize (object);

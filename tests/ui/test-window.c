@@ -27,6 +27,7 @@
 #include "pcq-test-util.h"
 #include "pcq-test-ui.h"
 #include "pcq-answer-window.h"
+#include "pcq-preferences-window.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 20000
@@ -2657,6 +2658,66 @@ test_ask (Fixture       *f,
   stop_using_chat_server (f, &chat);
 }
 
+/* An Ask task whose server is not there: the toast and the row lead to
+ * Preferences → API. */
+static void
+test_ask_setup (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autofree char *base = NULL;
+  AdwToast *toast;
+  GtkWindow *preferences;
+  PcqJobRow *row;
+  PcqJob *job;
+
+  /* A loopback port that refuses: bound, never listened on. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_nonnull (socket);
+  address = g_inet_socket_address_new (loopback, 0);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  g_clear_object (&address);
+  address = g_socket_get_local_address (socket, NULL);
+  base = g_strdup_printf ("http://127.0.0.1:%u/v1",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+  g_settings_set_uint (f->settings, "retries", 0);
+  g_settings_set_string (f->settings, "api-base", base);
+  PCQ_TEST_WAIT_FOR (g_strcmp0 (pcq_engine_get_api_base (f->engine), base) == 0, WAIT_MS);
+
+  job = pcq_window_ask (f->window, "Is anyone there?");
+  g_assert_nonnull (job);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_FAILED), WAIT_MS);
+  g_assert_true (pcq_job_get_needs_setup (job));
+
+  toast = _pcq_window_get_last_toast_object (f->window);
+  g_assert_nonnull (toast);
+  g_assert_cmpstr (adw_toast_get_title (toast), ==,
+                   "The API server cannot be reached or refused the key");
+  g_assert_cmpstr (adw_toast_get_button_label (toast), ==, "Set _Up API…");
+  g_assert_cmpstr (adw_toast_get_action_name (toast), ==, "app.preferences-api");
+
+  /* The row's menu has it too. */
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, job)) != NULL, WAIT_MS);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "job.setup-api", NULL));
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (PCQ_TYPE_PREFERENCES_WINDOW)) != NULL,
+                     WAIT_MS);
+  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  {
+    GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (preferences));
+    GtkWidget *row_widget = focus ? gtk_widget_get_ancestor (focus, ADW_TYPE_ENTRY_ROW) : NULL;
+
+    g_assert_nonnull (row_widget);
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row_widget)), ==,
+                     "Base URL");
+  }
+  gtk_window_destroy (preferences);
+
+  g_settings_reset (f->settings, "api-base");
+  g_settings_reset (f->settings, "retries");
+}
+
 static char *
 read_answer (PcqJob *job)
 {
@@ -3328,6 +3389,7 @@ main (int    argc,
   ADD ("/pcq/window/open-files", test_open_files);
   ADD ("/pcq/window/import-refused", test_import_refused);
   ADD ("/pcq/window/ask", test_ask);
+  ADD ("/pcq/window/ask-setup", test_ask_setup);
   ADD ("/pcq/window/import-api-tasks", test_import_api_tasks);
   ADD ("/pcq/window/ask-streamed", test_ask_streamed);
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);

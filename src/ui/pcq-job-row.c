@@ -189,23 +189,13 @@ static const char *inscription_text (GtkInscription *inscription);
 static const char *
 state_word (PcqJobRow *self)
 {
-  switch (pcq_job_get_state (self->job))
-    {
-    case PCQ_JOB_QUEUED:
-      return _("Queued");
-    case PCQ_JOB_ACTIVE:
-      return is_api (self) ? _("Asking") : _("Downloading");
-    case PCQ_JOB_PAUSED:
-      return _("Paused");
-    case PCQ_JOB_DONE:
-      return _("Done");
-    case PCQ_JOB_FAILED:
-      return _("Failed");
-    case PCQ_JOB_CANCELLED:
-      return _("Cancelled");
-    default:
-      g_assert_not_reached ();
-    }
+  PcqJobState state = pcq_job_get_state (self->job);
+
+  /* An Ask task's running state is no download. */
+  if (state == PCQ_JOB_ACTIVE && is_api (self))
+    return _("Asking");
+
+  return pcq_job_state_label (state);
 }
 
 /* What a screen reader says for the row: its name, state and progress

@@ -76,12 +76,40 @@ def start_bus(env):
 
 
 def walk(node, depth=0):
-    """Every accessible under node, with its depth."""
+    """Every accessible under node, with its depth. The window lives on
+    while it is read (toasts come and go, rows are recycled): an object
+    gone meanwhile is skipped."""
     yield node, depth
-    for i in range(node.childCount):
-        child = node.getChildAtIndex(i)
+    try:
+        count = node.childCount
+    except Exception:
+        return
+    for i in range(count):
+        try:
+            child = node.getChildAtIndex(i)
+        except Exception:
+            continue
         if child is not None:
             yield from walk(child, depth + 1)
+
+
+def alive(nodes, test):
+    """The nodes that pass test, leaving out objects gone meanwhile."""
+    found = []
+    for n, _ in nodes:
+        try:
+            if test(n):
+                found.append(n)
+        except Exception:
+            pass
+    return found
+
+
+def safe(get, default=None):
+    try:
+        return get()
+    except Exception:
+        return default
 
 
 def find_app(pyatspi, pid):
@@ -156,15 +184,16 @@ def main():
             return 1
 
         roles = pyatspi
-        buttons = [n for n, _ in nodes
-                   if n.getRole() in (roles.ROLE_PUSH_BUTTON, roles.ROLE_TOGGLE_BUTTON)]
-        unnamed = [n for n in buttons if not (n.name or "").strip()]
+        nodes = list(walk(app))
+        buttons = alive(nodes, lambda n: n.getRole() in (roles.ROLE_PUSH_BUTTON,
+                                                         roles.ROLE_TOGGLE_BUTTON))
+        unnamed = [n for n in buttons if not (safe(lambda: n.name, "x") or "").strip()]
         ok &= tap(bool(buttons) and not unnamed,
-                  "every button has a name (%d buttons, unnamed: %s)"
-                  % (len(buttons), [str(n.getRoleName()) for n in unnamed]))
+                  "every button has a name (%d buttons, unnamed: %d)"
+                  % (len(buttons), len(unnamed)))
 
-        items = [n for n, _ in nodes if n.getRole() == roles.ROLE_LIST_ITEM]
-        item_names = [n.name or "" for n in items]
+        items = alive(nodes, lambda n: n.getRole() == roles.ROLE_LIST_ITEM)
+        item_names = [safe(lambda: n.name, "") or "" for n in items]
         ok &= tap(any(x.startswith("done.txt, Done") for x in item_names)
                   and any(x.startswith("missing.txt, Failed, Server answered 404")
                           for x in item_names)
@@ -172,35 +201,41 @@ def main():
                           for x in item_names),
                   "each row says name, state and progress or error: %s" % item_names)
 
-        bars = [n for n, _ in nodes if n.getRole() == roles.ROLE_PROGRESS_BAR]
-        ok &= tap(bool(bars) and all((n.name or "").strip() for n in bars),
-                  "progress bars are named: %s" % [n.name for n in bars])
+        bars = alive(nodes, lambda n: n.getRole() == roles.ROLE_PROGRESS_BAR)
+        bar_names = [safe(lambda: n.name, "") for n in bars]
+        ok &= tap(bool(bars) and all((x or "").strip() for x in bar_names),
+                  "progress bars are named: %s" % bar_names)
 
         # The description follows the queue at most every five seconds.
-        lists = [n for n, _ in nodes if n.name == "Tasks"
-                 and n.getRole() in (roles.ROLE_LIST, roles.ROLE_LIST_BOX, roles.ROLE_TABLE,
-                                     roles.ROLE_TREE, roles.ROLE_TREE_TABLE)]
         described = []
         while time.monotonic() < deadline:
-            described = [n.description for n in lists]
+            lists = alive(list(walk(app)),
+                          lambda n: n.name == "Tasks"
+                          and n.getRole() in (roles.ROLE_LIST, roles.ROLE_LIST_BOX,
+                                              roles.ROLE_TABLE, roles.ROLE_TREE,
+                                              roles.ROLE_TREE_TABLE))
+            described = [safe(lambda: n.description, "") for n in lists]
             if any("1 running · 1 finished · 1 failed" in (d or "") for d in described):
                 break
             time.sleep(0.2)
         ok &= tap(any("1 running · 1 finished · 1 failed" in (d or "") for d in described),
                   "the task list describes the queue: %s" % described)
 
+        nodes = list(walk(app))
         in_rows = []
-        for item in items:
-            for n, _ in walk(item):
-                if n is not item and n.getRole() == roles.ROLE_PUSH_BUTTON:
-                    in_rows.append(n)
-        focusable = [n.name for n in in_rows if n.getState().contains(roles.STATE_FOCUSABLE)]
+        for item in alive(nodes, lambda n: n.getRole() == roles.ROLE_LIST_ITEM):
+            in_rows += alive(list(walk(item)), lambda n: n.getRole() == roles.ROLE_PUSH_BUTTON)
+        focusable = alive([(n, 0) for n in in_rows],
+                          lambda n: n.getState().contains(roles.STATE_FOCUSABLE))
         ok &= tap(bool(in_rows) and not focusable,
-                  "a row's buttons are not Tab stops (%d buttons, focusable: %s)"
-                  % (len(in_rows), focusable))
+                  "a row's buttons are not Tab stops (%d buttons, %d focusable)"
+                  % (len(in_rows), len(focusable)))
         return 0 if ok else 1
     finally:
         if app_proc is not None:
+            if app_proc.poll() is not None:
+                sys.stderr.write("pcq-window ended early (%d):\n%s\n" % (
+                    app_proc.returncode, app_proc.stderr.read().decode(errors="replace")))
             app_proc.send_signal(signal.SIGKILL)
             app_proc.wait()
         os.kill(bus_pid, signal.SIGTERM)

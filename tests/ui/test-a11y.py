@@ -169,7 +169,7 @@ def main():
             app = find_app(pyatspi, app_proc.pid)
             if app is not None:
                 nodes = list(walk(app))
-                names = [n.name or "" for n, _ in nodes]
+                names = [safe(lambda: n.name, "") or "" for n, _ in nodes]
                 if (any("done.txt, Done" in x for x in names)
                         and any("missing.txt, Failed" in x for x in names)
                         and any("running.bin, Downloading" in x for x in names)):

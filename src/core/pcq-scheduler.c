@@ -74,7 +74,7 @@ struct _PcqScheduler
   guint          max_api_active;
   guint          n_api_taken;
   guint          max_per_host;  /* 0: no limit */
-  GHashTable    *host_taken;    /* host → runs taken with host_slot */
+  GHashTable    *host_taken;    /* host → guint*: runs taken with host_slot */
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
   GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
 
@@ -168,7 +168,9 @@ static guint
 host_taken_locked (PcqScheduler *self,
                    const char   *host)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (self->host_taken, host));
+  guint *n = g_hash_table_lookup (self->host_taken, host);
+
+  return n != NULL ? *n : 0;
 }
 
 /* Whether @run must wait for one of its host's runs to end. */
@@ -180,28 +182,33 @@ host_is_full_locked (PcqScheduler *self,
          host_taken_locked (self, run->host) >= self->max_per_host;
 }
 
+/* Counted in place: a host's entry (and its key) is made when its
+ * first run is taken and goes with its last, not with every run. */
 static void
 count_host_locked (PcqScheduler *self,
                    PcqRun       *run)
 {
-  guint n = host_taken_locked (self, run->host);
+  guint *n = g_hash_table_lookup (self->host_taken, run->host);
 
+  if (n == NULL)
+    {
+      n = g_new0 (guint, 1);
+      g_hash_table_insert (self->host_taken, g_strdup (run->host), n);
+    }
+  (*n)++;
   run->host_slot = TRUE;
-  g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n + 1));
 }
 
 static void
 uncount_host_locked (PcqScheduler *self,
                      PcqRun       *run)
 {
-  guint n = host_taken_locked (self, run->host);
+  guint *n = g_hash_table_lookup (self->host_taken, run->host);
 
-  g_assert (n > 0);
+  g_assert (n != NULL && *n > 0);
   run->host_slot = FALSE;
-  if (n == 1)
+  if (--(*n) == 0)
     g_hash_table_remove (self->host_taken, run->host);
-  else
-    g_hash_table_insert (self->host_taken, g_strdup (run->host), GUINT_TO_POINTER (n - 1));
 }
 
 /* Runs come mostly in order: the tail is looked at first. */
@@ -715,7 +722,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->backlog = g_async_queue_new_full (backlog_item_free);
   self->loops = g_ptr_array_new ();
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_queue_init (&self->deferred);
   g_queue_init (&self->taken);
   self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);

@@ -594,30 +594,41 @@ set_action_button (PcqJobRow  *self,
 
 /* ---- just added ---------------------------------------------------- */
 
-/* Rows are recycled, and may be built long after the task was added
- * (or scrolled to later): the job carries until when it is new. */
-static GQuark
-new_until_quark (void)
-{
-  return g_quark_from_static_string ("pcq-job-row-new-until");
-}
+/* The tasks just added: every job from new_from_id on, until
+ * new_until. Ids grow as tasks are added, so one pair marks a batch of
+ * any size: nothing is kept on the jobs themselves. Main thread only. */
+static guint64 new_from_id = G_MAXUINT64;
+static gint64 new_until;
 
 /**
  * pcq_job_row_mark_new:
  *
- * Makes @job's row stand out for PCQ_JOB_ROW_NEW_MS from now.
+ * Makes @job's row, and the rows of the jobs added after it, stand out
+ * for PCQ_JOB_ROW_NEW_MS from now.
  */
 void
 pcq_job_row_mark_new (PcqJob *job)
 {
-  gint64 until = g_get_monotonic_time () + PCQ_JOB_ROW_NEW_MS * G_TIME_SPAN_MILLISECOND;
+  gint64 now = g_get_monotonic_time ();
+  guint64 id;
 
   g_return_if_fail (PCQ_IS_JOB (job));
 
-  g_object_set_qdata_full (G_OBJECT (job), new_until_quark (),
-                           g_memdup2 (&until, sizeof until), g_free);
+  id = pcq_job_get_id (job);
+  new_from_id = now < new_until ? MIN (new_from_id, id) : id;
+  new_until = now + PCQ_JOB_ROW_NEW_MS * G_TIME_SPAN_MILLISECOND;
 }
 
+/**
+ * pcq_job_row_get_new_until:
+ *
+ * Returns: until when (monotonic time) @job's row stands out, or 0
+ */
+gint64
+pcq_job_row_get_new_until (PcqJob *job)
+{
+  return pcq_job_get_id (job) >= new_from_id ? new_until : 0;
+}
 
 static gboolean
 new_done_cb (gpointer user_data)
@@ -639,15 +650,12 @@ new_done_cb (gpointer user_data)
 void
 pcq_job_row_update_new (PcqJobRow *self)
 {
-  const gint64 *until = self->job ? g_object_get_qdata (G_OBJECT (self->job), new_until_quark ()) : NULL;
-  gint64 left = until ? *until - g_get_monotonic_time () : 0;
+  gint64 left = self->job ? pcq_job_row_get_new_until (self->job) - g_get_monotonic_time () : 0;
 
   g_clear_handle_id (&self->new_source, g_source_remove);
   if (left <= 0)
     {
       gtk_widget_remove_css_class (GTK_WIDGET (self), "new-task");
-      if (until != NULL)
-        g_object_set_qdata (G_OBJECT (self->job), new_until_quark (), NULL);
       return;
     }
 

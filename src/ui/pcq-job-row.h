@@ -35,6 +35,7 @@ GtkWidget  *pcq_job_row_get_action_button (PcqJobRow *self);
 #define PCQ_JOB_ROW_NEW_MS 2000
 
 void        pcq_job_row_mark_new        (PcqJob    *job);
+gint64      pcq_job_row_get_new_until   (PcqJob    *job);
 void        pcq_job_row_update_new      (PcqJobRow *self);
 
 G_END_DECLS

@@ -1517,9 +1517,7 @@ row_in_view (Fixture *f,
 static gboolean
 job_marked_new (PcqJob *job)
 {
-  const gint64 *until = g_object_get_data (G_OBJECT (job), "pcq-job-row-new-until");
-
-  return until != NULL && *until > g_get_monotonic_time ();
+  return pcq_job_row_get_new_until (job) > g_get_monotonic_time ();
 }
 
 static gboolean

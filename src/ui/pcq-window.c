@@ -918,7 +918,8 @@ scroll_to_new (PcqWindow *self,
   guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
   double row_height = gtk_adjustment_get_upper (vadjustment) / MAX (n_items, 1);
   guint per_page = row_height > 0 ? gtk_adjustment_get_page_size (vadjustment) / row_height : 1;
-  guint last = position + MIN (self->scroll_n, MAX (per_page, 1)) - 1;
+  /* All of them when they fit; else the first, whole, at the top. */
+  guint last = self->scroll_n < MAX (per_page, 1) ? position + self->scroll_n - 1 : position;
 
   /* Only when that is down, past the rows shown now. */
   if (last >= n_items || position * row_height < gtk_adjustment_get_value (vadjustment))

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "pcq-error.h"
 #include "pcq-input.h"
 #include "pcq-json.h"
 #include "pcq-worker.h"
@@ -77,14 +78,19 @@ invalid (PcqInputTask **task,
          const char    *format,
          ...)
 {
+  g_autofree char *message = NULL;
   va_list args;
 
   if (partial == NULL)
     partial = task_new (PCQ_INPUT_TASK_NONE);
 
   va_start (args, format);
-  partial->error = g_strdup_vprintf (format, args);
+  message = g_strdup_vprintf (format, args);
   va_end (args);
+
+  /* Messages quote the line (a parser's words on it, too): shown and
+   * logged, they are text like any other from outside. */
+  partial->error = pcq_text_sanitize (message, -1);
 
   *task = partial;
 

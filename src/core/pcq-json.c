@@ -88,17 +88,21 @@ pcq_json_parse_object (JsonParser  *parser,
  * pcq_json_get_string:
  *
  * Returns: (transfer none) (nullable): the string member @member of
- *   @object, or %NULL if it is missing or not a string
+ *   @object, or %NULL if it is missing or not a string of valid UTF-8
  */
 const char *
 pcq_json_get_string (JsonObject *object,
                      const char *member)
 {
   JsonNode *node = json_object_get_member (object, member);
+  const char *text;
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
 
-  return json_node_get_string (node);
+  /* json-glib 1.6 lets some bad escapes through as bytes that are not
+   * UTF-8 (found by fuzz-input): such a member is no string either. */
+  text = json_node_get_string (node);
+  return g_utf8_validate (text, -1, NULL) ? text : NULL;
 }

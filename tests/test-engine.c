@@ -2868,6 +2868,253 @@ test_network_loopback_not_held (void)
   assert_job_state (job, PCQ_JOB_DONE);
 }
 
+/* Speed limit */
+
+/* 1 MiB at 256 KiB/s: nothing is saved up when the limit is set, so
+ * it cannot take less than the 3.9 s the bytes after the first read
+ * need (a lower bound only: a busy machine makes it slower, never
+ * faster). The server itself sends as fast as it is read. */
+static void
+test_speed_limit_throttles (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/limited.bin?size=1048576&seed=3");
+  g_autofree char *final = ctx_out_path (ctx, "limited.bin");
+  gint64 start;
+  PcqJob *job;
+
+  g_assert_cmpuint (pcq_engine_get_speed_limit (ctx->engine), ==, 0);
+  set_uint_property (ctx->engine, "speed-limit", 256 * 1024);
+  g_assert_cmpuint (pcq_engine_get_speed_limit (ctx->engine), ==, 256 * 1024);
+
+  start = g_get_monotonic_time ();
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC);
+  pcq_test_assert_content (final, 3, 1048576);
+}
+
+/* A limit changes under a running download: 4 MiB at 16 KiB/s would
+ * take over four minutes; once the limit is lifted it ends within the
+ * wait. */
+static void
+test_speed_limit_live (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/lifted.bin?size=4194304&seed=4");
+  g_autofree char *final = ctx_out_path (ctx, "lifted.bin");
+  PcqJob *job;
+
+  pcq_engine_set_speed_limit (ctx->engine, 16 * 1024);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (job) > 0, LONG_WAIT_MS);
+  g_assert_false (pcq_job_is_finished (job));
+
+  pcq_engine_set_speed_limit (ctx->engine, 0);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 4, 4194304);
+}
+
+/* Waiting for the limit is not slowness: 3000 bytes at 1000 B/s pass a
+ * minimum speed of 2 KiB/s over a 1 s stall timeout. */
+static void
+test_speed_limit_not_too_slow (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/held.bin?size=3000&seed=5");
+  g_autofree char *final = ctx_out_path (ctx, "held.bin");
+  PcqJob *job;
+
+  pcq_engine_set_stall_timeout (ctx->engine, 1);
+  pcq_engine_set_min_speed (ctx->engine, 2048);
+  pcq_engine_set_retries (ctx->engine, 0);
+  pcq_engine_set_speed_limit (ctx->engine, 1000);
+
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 5, 3000);
+}
+
+/* What a TLS client offers in ALPN, read from its ClientHello on a
+ * plain TCP listener (no handshake is ever completed: no certificate is
+ * needed). */
+typedef struct
+{
+  GSocketService *service;
+  guint16         port;
+  char           *offered;  /* "h2,http/1.1,…", or "" without ALPN */
+} HelloServer;
+
+static gboolean
+take (const guint8 **p,
+      const guint8  *end,
+      gsize          n,
+      const guint8 **out)
+{
+  if ((gsize) (end - *p) < n)
+    return FALSE;
+  *out = *p;
+  *p += n;
+  return TRUE;
+}
+
+static gboolean
+take_vector (const guint8 **p,
+             const guint8  *end,
+             gsize          len_bytes,
+             const guint8 **out,
+             gsize         *out_len)
+{
+  const guint8 *len;
+  gsize n = 0;
+
+  if (!take (p, end, len_bytes, &len))
+    return FALSE;
+  for (gsize i = 0; i < len_bytes; i++)
+    n = n << 8 | len[i];
+  *out_len = n;
+  return take (p, end, n, out);
+}
+
+static char *
+parse_client_hello_alpn (const guint8 *data,
+                         gsize         len)
+{
+  const guint8 *p = data, *end = data + len, *skip, *exts, *ext;
+  gsize n, exts_len;
+  GString *offered = g_string_new (NULL);
+
+  /* Record header, handshake header, version, random. */
+  if (!take (&p, end, 5 + 4 + 2 + 32, &skip) || data[0] != 0x16 || data[5] != 0x01)
+    return g_string_free (offered, TRUE);
+  if (!take_vector (&p, end, 1, &skip, &n) ||      /* session id */
+      !take_vector (&p, end, 2, &skip, &n) ||      /* cipher suites */
+      !take_vector (&p, end, 1, &skip, &n) ||      /* compression */
+      !take_vector (&p, end, 2, &exts, &exts_len))
+    return g_string_free (offered, TRUE);
+
+  p = exts;
+  end = exts + exts_len;
+  while (p < end)
+    {
+      const guint8 *type;
+      gsize ext_len;
+
+      if (!take (&p, end, 2, &type) || !take_vector (&p, end, 2, &ext, &ext_len))
+        break;
+      if (type[0] == 0 && type[1] == 16)
+        {
+          const guint8 *q = ext, *list, *name;
+          gsize list_len, name_len;
+
+          if (!take_vector (&q, ext + ext_len, 2, &list, &list_len))
+            break;
+          q = list;
+          while (take_vector (&q, list + list_len, 1, &name, &name_len))
+            {
+              if (offered->len > 0)
+                g_string_append_c (offered, ',');
+              g_string_append_len (offered, (const char *) name, name_len);
+            }
+        }
+    }
+
+  return g_string_free (offered, FALSE);
+}
+
+static gboolean
+hello_incoming_cb (GSocketService    *service,
+                   GSocketConnection *connection,
+                   GObject           *source,
+                   gpointer           user_data)
+{
+  HelloServer *hello = user_data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  guint8 buffer[16384];
+  gsize got = 0, record_len;
+
+  if (hello->offered != NULL)
+    return TRUE;
+
+  /* The client writes its hello at once; bounded by the socket timeout. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 5);
+  if (!g_input_stream_read_all (in, buffer, 5, &got, NULL, NULL) || got != 5)
+    return TRUE;
+  record_len = (gsize) buffer[3] << 8 | buffer[4];
+  if (record_len > sizeof buffer - 5 ||
+      !g_input_stream_read_all (in, buffer + 5, record_len, &got, NULL, NULL) || got != record_len)
+    return TRUE;
+
+  hello->offered = parse_client_hello_alpn (buffer, 5 + record_len);
+  return TRUE;
+}
+
+static HelloServer *
+hello_server_new (void)
+{
+  HelloServer *hello = g_new0 (HelloServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  hello->service = g_socket_service_new ();
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (hello->service), address,
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &bound, NULL));
+  hello->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (hello->service, "incoming", G_CALLBACK (hello_incoming_cb), hello);
+  g_socket_service_start (hello->service);
+
+  return hello;
+}
+
+static void
+hello_server_free (HelloServer *hello)
+{
+  g_socket_service_stop (hello->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (hello->service));
+  g_object_unref (hello->service);
+  g_free (hello->offered);
+  g_free (hello);
+}
+
+static char *
+offered_protocols (guint speed_limit)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  HelloServer *hello = hello_server_new ();
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u/offered.bin", hello->port);
+  char *offered;
+  PcqJob *job;
+
+  pcq_engine_set_retries (ctx->engine, 0);
+  pcq_engine_set_speed_limit (ctx->engine, speed_limit);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (hello->offered != NULL, LONG_WAIT_MS);
+  offered = g_strdup (hello->offered);
+
+  /* Never a handshake: the attempt fails once the listener is gone. */
+  hello_server_free (hello);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_FAILED);
+
+  return offered;
+}
+
+/* HTTP/2 would let the server send ahead of the reads (libsoup 3.2
+ * opens a 32 MB window): downloads that start under a limit offer only
+ * HTTP/1.1. */
+static void
+test_speed_limit_http1 (void)
+{
+  g_autofree char *unlimited = offered_protocols (0);
+  g_autofree char *limited = offered_protocols (1024 * 1024);
+
+  g_assert_nonnull (strstr (unlimited, "h2"));
+  g_assert_cmpstr (limited, ==, "http/1.1");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2949,6 +3196,10 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/names/retry-keeps-others", test_name_retry_keeps_others);
   g_test_add_func ("/pcq/engine/resume/range", test_resume_range);
   g_test_add_func ("/pcq/engine/resume/changed-file", test_resume_changed);
+  g_test_add_func ("/pcq/engine/speed-limit/throttles", test_speed_limit_throttles);
+  g_test_add_func ("/pcq/engine/speed-limit/live", test_speed_limit_live);
+  g_test_add_func ("/pcq/engine/speed-limit/not-too-slow", test_speed_limit_not_too_slow);
+  g_test_add_func ("/pcq/engine/speed-limit/http1", test_speed_limit_http1);
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);

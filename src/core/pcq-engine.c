@@ -93,6 +93,7 @@ struct _PcqEngine
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
+  guint          speed_limit;   /* bytes/s; 0: none */
   guint          retry_base_delay; /* ms */
   gboolean       has_api_key;
   char          *api_key_error; /* a key was given and refused: why */
@@ -141,6 +142,7 @@ enum {
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
+  PROP_SPEED_LIMIT,
   PROP_RETRY_BASE_DELAY,
   PROP_API_BASE,
   PROP_MODEL,
@@ -892,6 +894,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_MIN_SPEED:
       g_value_set_uint (value, pcq_engine_get_min_speed (self));
       break;
+
+    case PROP_SPEED_LIMIT:
+      g_value_set_uint (value, pcq_engine_get_speed_limit (self));
+      break;
     case PROP_RETRY_BASE_DELAY:
       g_value_set_uint (value, self->retry_base_delay);
       break;
@@ -976,6 +982,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_MIN_SPEED:
       pcq_engine_set_min_speed (self, g_value_get_uint (value));
       break;
+
+    case PROP_SPEED_LIMIT:
+      pcq_engine_set_speed_limit (self, g_value_get_uint (value));
+      break;
     case PROP_RETRY_BASE_DELAY:
       if (self->retry_base_delay != g_value_get_uint (value))
         {
@@ -1058,6 +1068,15 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   properties[PROP_MIN_SPEED] =
     g_param_spec_uint ("min-speed", NULL, NULL, 0, G_MAXINT, PCQ_DEFAULT_MIN_SPEED,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:speed-limit:
+   *
+   * Bytes per second that all running downloads share, or 0 for no
+   * limit. Changes apply to the next read of every download.
+   */
+  properties[PROP_SPEED_LIMIT] =
+    g_param_spec_uint ("speed-limit", NULL, NULL, 0, G_MAXINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRY_BASE_DELAY] =
     g_param_spec_uint ("retry-base-delay", NULL, NULL, 0, MAX_BACKOFF_MS, DEFAULT_RETRY_BASE_DELAY,
@@ -2343,6 +2362,37 @@ pcq_engine_set_min_speed (PcqEngine *self,
   if (self->scheduler != NULL)
     pcq_scheduler_set_min_speed (self->scheduler, bytes_per_second);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_SPEED]);
+}
+
+guint
+pcq_engine_get_speed_limit (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->speed_limit;
+}
+
+/**
+ * pcq_engine_set_speed_limit:
+ * @bytes_per_second: what all downloads together may read per second,
+ *   up to %G_MAXINT; 0 for no limit
+ *
+ * Applies at once, to running downloads too. Downloads that start
+ * while a limit is set use HTTP/1.1, where slower reads slow the server.
+ */
+void
+pcq_engine_set_speed_limit (PcqEngine *self,
+                            guint      bytes_per_second)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  bytes_per_second = MIN (bytes_per_second, (guint) G_MAXINT);
+  if (self->speed_limit == bytes_per_second)
+    return;
+
+  self->speed_limit = bytes_per_second;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_speed_limit (self->scheduler, bytes_per_second);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPEED_LIMIT]);
 }
 
 guint

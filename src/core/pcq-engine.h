@@ -95,6 +95,9 @@ void        pcq_engine_set_retries          (PcqEngine           *self,
 guint       pcq_engine_get_min_speed        (PcqEngine           *self);
 void        pcq_engine_set_min_speed        (PcqEngine           *self,
                                              guint                bytes_per_second);
+guint       pcq_engine_get_speed_limit      (PcqEngine           *self);
+void        pcq_engine_set_speed_limit      (PcqEngine           *self,
+                                             guint                bytes_per_second);
 guint       pcq_engine_get_stall_timeout    (PcqEngine           *self);
 void        pcq_engine_set_stall_timeout    (PcqEngine           *self,
                                              guint                seconds);

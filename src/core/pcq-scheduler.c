@@ -78,6 +78,9 @@ struct _PcqScheduler
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
   GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
 
+  /* Thread-safe. */
+  PcqRateLimit  *rate_limit;
+
   /* Atomics. */
   guint          retries;
   guint          stall_timeout;
@@ -611,7 +614,7 @@ loop_thread (gpointer data,
   g_autoptr(GPtrArray) start = g_ptr_array_new ();
   g_autoptr(GPtrArray) cancelled = g_ptr_array_new ();
   Loop loop = { pcq_worker_new (&self->callbacks->transfer, self->user_data,
-                                worker_done_cb, self), FALSE };
+                                worker_done_cb, self, self->rate_limit), FALSE };
   GMainContext *context = pcq_worker_get_context (loop.worker);
   int applied_nice = 0;
 
@@ -726,6 +729,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   g_queue_init (&self->deferred);
   g_queue_init (&self->taken);
   self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
+  self->rate_limit = pcq_rate_limit_new ();
   self->max_active = max_active;
   self->max_api_active = max_api_active;
   /* Until the engine says otherwise: the workers warm up with it. */
@@ -758,6 +762,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_async_queue_unref (self->backlog);
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
+  pcq_rate_limit_unref (self->rate_limit);
   g_hash_table_unref (self->host_taken);
   g_hash_table_unref (self->host_parked);
   pcq_secret_free (self->api_key);
@@ -980,6 +985,15 @@ pcq_scheduler_set_stall_timeout (PcqScheduler *self,
                                  guint         seconds)
 {
   g_atomic_int_set (&self->stall_timeout, seconds);
+}
+
+/* Shared by every running download, and applies to their next read.
+ * Downloads that start while a limit is set use HTTP/1.1. */
+void
+pcq_scheduler_set_speed_limit (PcqScheduler *self,
+                               guint         bytes_per_second)
+{
+  pcq_rate_limit_set_rate (self->rate_limit, bytes_per_second);
 }
 
 /* Applies to attempts that start after the change. */

@@ -27,6 +27,7 @@ struct _PcqTransfer
   PcqRun        *run;
   guint          stall_timeout;
   guint          min_speed;     /* bytes/s over each stall_timeout; 0: none */
+  PcqRateLimit  *limit;         /* the worker's: shared by all downloads */
   /* The run's cancellable is cancelled on the main thread, where its
    * "cancelled" handlers would run: libsoup's must run here. This one
    * is cancelled on this thread when the run's is. */
@@ -68,7 +69,8 @@ struct _PcqTransfer
 #define PCQ_TRANSFER_BUFFER_SIZE (512 * 1024)
 
 SoupSession *pcq_worker_get_session     (PcqWorker   *worker,
-                                         guint        timeout);
+                                         guint        timeout,
+                                         gboolean     http1_only);
 
 /* pcq-worker-download.c and pcq-worker-ask.c */
 void        pcq_transfer_start_download (PcqTransfer *self);

@@ -340,7 +340,8 @@ pcq_transfer_start_ask (PcqTransfer *self)
       return;
     }
 
-  self->session = pcq_worker_get_session (self->worker, MAX (self->stall_timeout, API_MIN_TIMEOUT_S));
+  self->session = pcq_worker_get_session (self->worker, MAX (self->stall_timeout, API_MIN_TIMEOUT_S),
+                                          FALSE);
   self->msg = build_message (self->run, &self->error);
   if (self->msg == NULL)
     {

@@ -26,6 +26,7 @@
 #define FREE_SPACE_CHECK_MIN (1024 * 1024)
 
 static void send_next (PcqTransfer *self);
+static void read_next (PcqTransfer *self);
 
 /* A validator is stored as the server sent it (If-Range must repeat it
  * byte for byte): only printable ASCII is taken, so that the store
@@ -112,8 +113,8 @@ end_short (PcqTransfer *self)
  * Checked as each read ends, not by a timer: reads come at least once
  * a stall timeout (else the session's own timeout ends the attempt),
  * so a trickle is caught within two stall periods, and a fast download
- * pays one clock read per 512 KiB. (Time Pcq itself spends throttled
- * will not count, once there is a speed limit to throttle for.) */
+ * pays one clock read per 512 KiB. Time spent waiting for the speed
+ * limit does not count (read_next () moves the window on by it). */
 static gboolean
 is_too_slow (PcqTransfer *self)
 {
@@ -196,12 +197,13 @@ read_cb (GObject      *object,
 
   if (n > 0)
     {
+      pcq_rate_limit_consume (self->limit, n);
       if (!pcq_transfer_write (self, self->buffer, n))
         pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       else if (is_too_slow (self))
         end_too_slow (self);
       else
-        pcq_transfer_read (self, read_cb);
+        read_next (self);
       return;
     }
 
@@ -222,6 +224,36 @@ read_cb (GObject      *object,
     end_short (self);
   else
     finish_body (self);
+}
+
+static gboolean
+throttled_cb (gpointer user_data)
+{
+  read_next (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under a speed limit, a read waits its turn and asks for one chunk.
+ * The wait is at most 100 ms before the limit is asked again, so a
+ * cancelled download notices within it (its next read fails at once). */
+static void
+read_next (PcqTransfer *self)
+{
+  gint64 delay = pcq_rate_limit_get_delay (self->limit);
+
+  if (delay > 0)
+    {
+      g_autoptr(GSource) source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
+
+      self->speed_since += delay;
+      g_source_set_callback (source, throttled_cb, self, NULL);
+      g_source_attach (source, g_main_context_get_thread_default ());
+      return;
+    }
+
+  g_input_stream_read_async (self->in, self->buffer,
+                             pcq_rate_limit_get_chunk (self->limit, PCQ_TRANSFER_BUFFER_SIZE),
+                             G_PRIORITY_DEFAULT, self->cancellable, read_cb, self);
 }
 
 /* libsoup 3.2 reads a Content-Length with strtoull: "-5" becomes a
@@ -330,7 +362,7 @@ receive_body (PcqTransfer *self)
 
   self->speed_since = g_get_monotonic_time ();
   self->speed_mark = self->bytes;
-  pcq_transfer_read (self, read_cb);
+  read_next (self);
 }
 
 /* A 416 to a resumed request whose part file is already whole: a
@@ -462,7 +494,8 @@ pcq_transfer_start_download (PcqTransfer *self)
 {
   PcqRun *run = self->run;
 
-  self->session = pcq_worker_get_session (self->worker, self->stall_timeout);
+  self->session = pcq_worker_get_session (self->worker, self->stall_timeout,
+                                          pcq_rate_limit_get_rate (self->limit) > 0);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, &self->error);
   if (self->uri == NULL)

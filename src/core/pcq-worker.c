@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "pcq-error.h"
+#include "pcq-rate-limit.h"
 #include "pcq-transfer.h"
 
 /* One read, one write, one progress report: with 64 KiB a loopback
@@ -33,7 +34,8 @@ struct _PcqWorker
    * exactly a stall timeout; it is read when a connection is made, so
    * another value needs another session. Downloads and API tasks use
    * different ones. */
-  GHashTable               *sessions;   /* timeout → SoupSession */
+  GHashTable               *sessions;   /* session_key () → SoupSession */
+  PcqRateLimit             *limit;
   GPtrArray                *spare_buffers;
   guint                     n_running;
   const PcqWorkerCallbacks *callbacks;
@@ -46,7 +48,8 @@ PcqWorker *
 pcq_worker_new (const PcqWorkerCallbacks *callbacks,
                 gpointer                  user_data,
                 PcqWorkerDoneFunc         done,
-                gpointer                  done_data)
+                gpointer                  done_data,
+                PcqRateLimit             *limit)
 {
   PcqWorker *self = g_new0 (PcqWorker, 1);
 
@@ -62,6 +65,7 @@ pcq_worker_new (const PcqWorkerCallbacks *callbacks,
   self->user_data = user_data;
   self->done = done;
   self->done_data = done_data;
+  self->limit = pcq_rate_limit_ref (limit);
 
   return self;
 }
@@ -84,6 +88,7 @@ pcq_worker_free (PcqWorker *self)
   g_assert (self->n_running == 0);
 
   g_hash_table_remove_all (self->sessions);
+  g_clear_pointer (&self->limit, pcq_rate_limit_unref);
   /* Lets the sessions' last sources run, so connections close here. */
   while (g_main_context_iteration (self->context, FALSE))
     ;
@@ -94,11 +99,53 @@ pcq_worker_free (PcqWorker *self)
   g_free (self);
 }
 
+/* Under a speed limit, a download must not be read ahead of Pcq: over
+ * HTTP/2, libsoup 3.2 grants the server a 32 MB window whatever is
+ * read, so slowing the reads would only fill a buffer. libsoup 3.2 has
+ * no public way to ask one message for HTTP/1.1, but the TLS connection
+ * it makes for a message is handed to the message's "network-event"
+ * before the handshake: offering only "http/1.1" in ALPN then makes
+ * every connection of that session HTTP/1.1. */
+static void
+offer_http1_only_cb (SoupMessage        *msg,
+                     GSocketClientEvent  event,
+                     GIOStream          *connection,
+                     gpointer            user_data)
+{
+  static const char * const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection), http1);
+}
+
+static void
+request_queued_cb (SoupSession *session,
+                   SoupMessage *msg,
+                   gpointer     user_data)
+{
+  g_signal_connect (msg, "network-event", G_CALLBACK (offer_http1_only_cb), NULL);
+}
+
+static gpointer
+session_key (guint    timeout,
+             gboolean http1_only)
+{
+  return GUINT_TO_POINTER (timeout * 2 + !!http1_only);
+}
+
+/**
+ * pcq_worker_get_session:
+ * @timeout: the stall timeout, in seconds
+ * @http1_only: whether the session's connections must be HTTP/1.x
+ *
+ * Returns: (transfer none): this thread's session for them
+ */
 SoupSession *
 pcq_worker_get_session (PcqWorker *self,
-                        guint      timeout)
+                        guint      timeout,
+                        gboolean   http1_only)
 {
-  SoupSession *session = g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (timeout));
+  SoupSession *session = g_hash_table_lookup (self->sessions, session_key (timeout, http1_only));
 
   if (session == NULL)
     {
@@ -108,7 +155,9 @@ pcq_worker_get_session (PcqWorker *self,
                                                "max-conns-per-host", MAX_CONNS,
                                                "user-agent", "Pcq/" PACKAGE_VERSION " ",
                                                NULL);
-      g_hash_table_insert (self->sessions, GUINT_TO_POINTER (timeout), session);
+      if (http1_only)
+        g_signal_connect (session, "request-queued", G_CALLBACK (request_queued_cb), NULL);
+      g_hash_table_insert (self->sessions, session_key (timeout, http1_only), session);
     }
 
   return session;
@@ -146,7 +195,7 @@ void
 pcq_worker_warm_up (PcqWorker *self,
                     guint      stall_timeout)
 {
-  pcq_worker_get_session (self, stall_timeout);
+  pcq_worker_get_session (self, stall_timeout, FALSE);
   g_proxy_resolver_get_default ();
 }
 
@@ -176,6 +225,7 @@ pcq_worker_start (PcqWorker *self,
   t->run = run;
   t->stall_timeout = stall_timeout;
   t->min_speed = min_speed;
+  t->limit = self->limit;
   t->total = -1;
   t->attempt.retry_after_ms = -1;
   if (self->spare_buffers->len > 0)

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "pcq-rate-limit.h"
 #include "pcq-run.h"
 
 G_BEGIN_DECLS
@@ -45,7 +46,8 @@ typedef void (*PcqWorkerDoneFunc) (PcqWorker  *worker,
 PcqWorker    *pcq_worker_new           (const PcqWorkerCallbacks *callbacks,
                                         gpointer                  user_data,
                                         PcqWorkerDoneFunc         done,
-                                        gpointer                  done_data);
+                                        gpointer                  done_data,
+                                        PcqRateLimit             *limit);
 GMainContext *pcq_worker_get_context   (PcqWorker                *self);
 guint         pcq_worker_get_n_running (PcqWorker                *self);
 void          pcq_worker_warm_up       (PcqWorker                *self,

@@ -163,6 +163,33 @@ test_all_done (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* --limit-rate=128k, as curl reads it (128 KiB per second), shared by
+ * two downloads of 256 KiB: nothing is saved up at the start, so the
+ * run cannot take less than the 3.9 s that all but the first read
+ * need. A lower bound only: a busy machine is slower, never faster. */
+static void
+test_limit_rate (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *a = pcq_test_server_url (ctx->server, "/data/rate-a.bin?size=262144&seed=1");
+  g_autofree char *b = pcq_test_server_url (ctx->server, "/data/rate-b.bin?size=262144&seed=2");
+  g_autofree char *a_path = g_build_filename (ctx->out, "rate-a.bin", NULL);
+  g_autofree char *b_path = g_build_filename (ctx->out, "rate-b.bin", NULL);
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+  gint64 start = g_get_monotonic_time ();
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=128k", a, b, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC);
+  pcq_test_assert_content (a_path, 1, 262144);
+  pcq_test_assert_content (b_path, 2, 262144);
+}
+
 /* -j 8 --max-per-host=2: 127.0.0.1 never has more than two requests in
  * flight while localhost's tasks (given after all of them) run
  * meanwhile, and each host's tasks start in the order given. */
@@ -440,6 +467,10 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "fast", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "-1k", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "99999999M", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate", "fast", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=-500k", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=1.5M", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=4096M", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--prompt", "", NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "-i", "no-such-file.txt", NULL });
@@ -1491,6 +1522,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/retry-after-said", test_retry_after_said, 30);
   pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
   pcq_test_add_isolated ("/pcq/headless/max-per-host", test_max_per_host, 30);
+  pcq_test_add_isolated ("/pcq/headless/limit-rate", test_limit_rate, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);

@@ -923,6 +923,8 @@ pcq_headless_run (int    argc,
   int retries = PCQ_DEFAULT_RETRIES;
   g_autofree char *min_speed_text = NULL;
   guint64 min_speed = PCQ_DEFAULT_MIN_SPEED;
+  g_autofree char *limit_rate_text = NULL;
+  guint64 limit_rate = 0;
   Headless h = { 0 };
   int status;
   const GOptionEntry entries[] = {
@@ -938,6 +940,7 @@ pcq_headless_run (int    argc,
     { "retries", 0, 0, G_OPTION_ARG_INT, &retries, N_("More tries after a temporary failure, 0–10 (default: 3)"), N_("N") },
     { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
     { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
+    { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &limit_rate_text, N_("Bytes per second all downloads together may read, with k or M for KiB or MiB; 0 for no limit (the default)"), N_("RATE") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
@@ -972,6 +975,10 @@ pcq_headless_run (int    argc,
 
   if (min_speed_text != NULL && !parse_rate (min_speed_text, &min_speed))
     return usage_error (&h, "%s", _("--min-speed must be a number of bytes per second, "
+                                    "with k or M for KiB or MiB (as 500k)"));
+
+  if (limit_rate_text != NULL && !parse_rate (limit_rate_text, &limit_rate))
+    return usage_error (&h, "%s", _("--limit-rate must be a number of bytes per second, "
                                     "with k or M for KiB or MiB (as 500k)"));
 
   if (commit && !pcq_vcs_is_supported ())
@@ -1028,6 +1035,7 @@ pcq_headless_run (int    argc,
   pcq_engine_set_retries (h.engine, retries);
   pcq_engine_set_stall_timeout (h.engine, stall_timeout);
   pcq_engine_set_min_speed (h.engine, min_speed);
+  pcq_engine_set_speed_limit (h.engine, limit_rate);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   g_signal_connect (h.engine, "job-waiting", G_CALLBACK (job_waiting_cb), &h);
 

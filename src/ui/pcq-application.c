@@ -794,6 +794,8 @@ pcq_application_startup (GApplication *application)
                    G_SETTINGS_BIND_GET);
   g_settings_bind_with_mapping (self->settings, "min-speed", self->engine, "min-speed",
                                 G_SETTINGS_BIND_GET, kib_to_bytes, NULL, NULL, NULL);
+  g_settings_bind_with_mapping (self->settings, "speed-limit", self->engine, "speed-limit",
+                                G_SETTINGS_BIND_GET, kib_to_bytes, NULL, NULL, NULL);
   /* Ask tasks. The key is not a setting: PCQ_API_KEY or the keyring. */
   g_settings_bind (self->settings, "api-base", self->engine, "api-base", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "model", self->engine, "model", G_SETTINGS_BIND_GET);

@@ -1971,6 +1971,7 @@ test_preferences_notify (Fixture       *f,
   GtkWindow *preferences;
   GtkSpinButton *max_active;
   GtkSpinButton *per_host;
+  GtkSpinButton *speed_limit;
   guint n_before;
 
   g_assert_null (_pcq_application_get_last_notification (f->app));
@@ -2001,6 +2002,18 @@ test_preferences_notify (Fixture       *f,
   PCQ_TEST_WAIT_FOR (pcq_engine_get_max_per_host (f->engine) == 2, WAIT_MS);
   gtk_spin_button_set_value (per_host, 0);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_max_per_host (f->engine) == 0, WAIT_MS);
+
+  /* The speed limit, in KiB/s: off at first, live too. */
+  speed_limit = find_spin_button (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                       row_has_title, "Speed Limit"));
+  g_assert_nonnull (speed_limit);
+  g_assert_cmpfloat (gtk_spin_button_get_value (speed_limit), ==, 0);
+  g_assert_cmpuint (pcq_engine_get_speed_limit (f->engine), ==, 0);
+  gtk_spin_button_set_value (speed_limit, 512);
+  g_assert_cmpuint (g_settings_get_uint (f->settings, "speed-limit"), ==, 512);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_speed_limit (f->engine) == 512 * 1024, WAIT_MS);
+  gtk_spin_button_set_value (speed_limit, 0);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_speed_limit (f->engine) == 0, WAIT_MS);
 
   /* The queue drains while the window is behind: a notification, with
    * a default action (it presents the window). */

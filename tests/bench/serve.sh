@@ -8,6 +8,9 @@
 # folder) and the functions note and die; bench_serve sets port and server_pid, and the
 # caller ends the server by that pid.
 #
+# With bench_access_log=FILE (nginx only), each request is logged to FILE as
+# "PROTOCOL STATUS BYTES", e.g. "HTTP/1.1 200 1048576".
+#
 # With bench_tls=1 (nginx only), it serves HTTPS (TLS 1.3, HTTP/2) with a certificate from a
 # throwaway CA made in $tmp/tls; bench_with_ca runs a tool that trusts it (see there).
 bench_tls=${bench_tls:-0}
@@ -70,7 +73,8 @@ pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  log_format pcq '\$server_protocol \$status \$body_bytes_sent';
+  access_log ${bench_access_log:-off}$( [[ -n ${bench_access_log:-} ]] && echo " pcq");
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;

@@ -467,6 +467,8 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "fast", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "-1k", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "99999999M", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-rpm=-1", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-rpm=100001", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate", "fast", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=-500k", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=1.5M", url, NULL });

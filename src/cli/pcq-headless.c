@@ -919,6 +919,7 @@ pcq_headless_run (int    argc,
   int jobs = PCQ_DEFAULT_MAX_ACTIVE;
   int api_jobs = PCQ_DEFAULT_MAX_API_ACTIVE;
   int max_per_host = G_MININT;  /* not given: no limit but --jobs */
+  int api_rpm = 0;
   int stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
   int retries = PCQ_DEFAULT_RETRIES;
   g_autofree char *min_speed_text = NULL;
@@ -936,6 +937,7 @@ pcq_headless_run (int    argc,
     { "api-base", 0, 0, G_OPTION_ARG_STRING, &api_base, N_("OpenAI-compatible base URL (…/v1)"), N_("URL") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &model, N_("Model for API tasks"), N_("NAME") },
     { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, N_("Maximum active API tasks, 1–64 (default: 2)"), N_("N") },
+    { "api-rpm", 0, 0, G_OPTION_ARG_INT, &api_rpm, N_("Most API requests to start in any minute, per API server; 0 for no limit (the default)"), N_("N") },
     { "max-per-host", 0, 0, G_OPTION_ARG_INT, &max_per_host, N_("Maximum active tasks for one host, 1–64 (default: no limit but --jobs)"), N_("N") },
     { "retries", 0, 0, G_OPTION_ARG_INT, &retries, N_("More tries after a temporary failure, 0–10 (default: 3)"), N_("N") },
     { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
@@ -966,6 +968,9 @@ pcq_headless_run (int    argc,
 
   if (max_per_host != G_MININT && (max_per_host < 1 || max_per_host > PCQ_ENGINE_MAX_ACTIVE_LIMIT))
     return usage_error (&h, _("--max-per-host must be between 1 and %d"), PCQ_ENGINE_MAX_ACTIVE_LIMIT);
+
+  if (api_rpm < 0 || api_rpm > PCQ_ENGINE_API_RPM_LIMIT)
+    return usage_error (&h, _("--api-rpm must be between 0 (no limit) and %d"), PCQ_ENGINE_API_RPM_LIMIT);
 
   if (retries < 0 || retries > 10)
     return usage_error (&h, "%s", _("--retries must be between 0 and 10"));
@@ -1030,6 +1035,7 @@ pcq_headless_run (int    argc,
   if (model != NULL)
     pcq_engine_set_model (h.engine, model);
   pcq_engine_set_max_api_active (h.engine, api_jobs);
+  pcq_engine_set_api_rpm (h.engine, api_rpm);
   if (max_per_host != G_MININT)
     pcq_engine_set_max_per_host (h.engine, max_per_host);
   pcq_engine_set_retries (h.engine, retries);

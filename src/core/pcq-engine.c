@@ -90,6 +90,8 @@ struct _PcqEngine
   guint          max_active;
   guint          max_api_active;
   guint          max_per_host;  /* 0: no limit */
+  guint          api_rpm;       /* 0: no limit */
+  gint64         api_rpm_window;  /* µs */
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
@@ -139,6 +141,7 @@ enum {
   PROP_MAX_ACTIVE,
   PROP_MAX_API_ACTIVE,
   PROP_MAX_PER_HOST,
+  PROP_API_RPM,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
@@ -884,6 +887,10 @@ pcq_engine_get_property (GObject    *object,
     case PROP_MAX_PER_HOST:
       g_value_set_uint (value, self->max_per_host);
       break;
+
+    case PROP_API_RPM:
+      g_value_set_uint (value, self->api_rpm);
+      break;
     case PROP_RETRIES:
       g_value_set_uint (value, pcq_engine_get_retries (self));
       break;
@@ -972,6 +979,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_MAX_PER_HOST:
       pcq_engine_set_max_per_host (self, g_value_get_uint (value));
       break;
+
+    case PROP_API_RPM:
+      pcq_engine_set_api_rpm (self, g_value_get_uint (value));
+      break;
     case PROP_RETRIES:
       pcq_engine_set_retries (self, g_value_get_uint (value));
       break;
@@ -1053,6 +1064,15 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   properties[PROP_MAX_PER_HOST] =
     g_param_spec_uint ("max-per-host", NULL, NULL, 0, PCQ_ENGINE_MAX_ACTIVE_LIMIT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:api-rpm:
+   *
+   * How many API requests may start per API host in any 60 s, on top
+   * of max-api-active; 0 for no limit.
+   */
+  properties[PROP_API_RPM] =
+    g_param_spec_uint ("api-rpm", NULL, NULL, 0, PCQ_ENGINE_API_RPM_LIMIT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRIES] =
     g_param_spec_uint ("retries", NULL, NULL, 0, 100, DEFAULT_RETRIES,
@@ -1229,6 +1249,7 @@ pcq_engine_init (PcqEngine *self)
 
   self->max_active = DEFAULT_MAX_ACTIVE;
   self->max_api_active = DEFAULT_MAX_API_ACTIVE;
+  self->api_rpm_window = 60 * G_USEC_PER_SEC;
   self->retries = DEFAULT_RETRIES;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->min_speed = PCQ_DEFAULT_MIN_SPEED;
@@ -2362,6 +2383,49 @@ pcq_engine_set_min_speed (PcqEngine *self,
   if (self->scheduler != NULL)
     pcq_scheduler_set_min_speed (self->scheduler, bytes_per_second);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_SPEED]);
+}
+
+guint
+pcq_engine_get_api_rpm (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->api_rpm;
+}
+
+/**
+ * pcq_engine_set_api_rpm:
+ * @rpm: 1 to %PCQ_ENGINE_API_RPM_LIMIT requests a minute per API host,
+ *   or 0 for no limit
+ *
+ * Model providers publish this limit. API tasks past it wait, in
+ * order, until a request leaves the last 60 s. Applies at once.
+ */
+void
+pcq_engine_set_api_rpm (PcqEngine *self,
+                        guint      rpm)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  rpm = MIN (rpm, PCQ_ENGINE_API_RPM_LIMIT);
+  if (self->api_rpm == rpm)
+    return;
+
+  self->api_rpm = rpm;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_api_rpm (self->scheduler, rpm, self->api_rpm_window);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_RPM]);
+}
+
+/* Tests: a "minute" of @window_ms. */
+void
+_pcq_engine_set_api_rpm_window (PcqEngine *self,
+                                guint      window_ms)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  self->api_rpm_window = (gint64) window_ms * 1000;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_api_rpm (self->scheduler, self->api_rpm, self->api_rpm_window);
 }
 
 guint

@@ -26,6 +26,8 @@ typedef enum /*< flags >*/
 } PcqRestoreFlags;
 
 #define PCQ_ENGINE_MAX_ACTIVE_LIMIT 64
+/* The most API requests a minute a limit may allow. */
+#define PCQ_ENGINE_API_RPM_LIMIT 100000
 
 #define PCQ_TYPE_ENGINE (pcq_engine_get_type ())
 
@@ -95,6 +97,11 @@ void        pcq_engine_set_retries          (PcqEngine           *self,
 guint       pcq_engine_get_min_speed        (PcqEngine           *self);
 void        pcq_engine_set_min_speed        (PcqEngine           *self,
                                              guint                bytes_per_second);
+guint       pcq_engine_get_api_rpm          (PcqEngine           *self);
+void        pcq_engine_set_api_rpm          (PcqEngine           *self,
+                                             guint                rpm);
+void        _pcq_engine_set_api_rpm_window  (PcqEngine           *self,
+                                             guint                window_ms);
 guint       pcq_engine_get_speed_limit      (PcqEngine           *self);
 void        pcq_engine_set_speed_limit      (PcqEngine           *self,
                                              guint                bytes_per_second);

@@ -59,6 +59,7 @@ typedef struct
   gint             taken;         /* a worker holds it (atomic, read by shutdown) */
   gboolean         api_slot;      /* counts against max-api-active */
   gboolean         host_slot;     /* counts against max-per-host */
+  gboolean         rpm_held;      /* deferred by the requests-per-minute limit */
   GList            taken_link;    /* in the scheduler's list of taken runs */
 
   /* The holder's. */

@@ -77,6 +77,9 @@ struct _PcqScheduler
   GHashTable    *host_taken;    /* host → guint*: runs taken with host_slot */
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
   GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
+  guint          api_rpm;       /* API requests a minute per API host; 0: no limit */
+  gint64         api_rpm_window;  /* µs: a minute, shorter in tests */
+  GHashTable    *api_starts;    /* API host → GQueue of gint64*: its starts in the window */
 
   /* Thread-safe. */
   PcqRateLimit  *rate_limit;
@@ -285,6 +288,52 @@ take_out_parked_locked (PcqScheduler *self,
   return TRUE;
 }
 
+/* The requests-per-minute limit: when @run's API host may start one
+ * more request, or 0 if it may now. Start times older than the window
+ * are dropped here. */
+static gint64
+api_rate_ready_locked (PcqScheduler *self,
+                       PcqRun       *run,
+                       gint64        now)
+{
+  GQueue *starts;
+  guint n;
+
+  if (self->api_rpm == 0 || !pcq_run_is_api (run) || run->host == NULL ||
+      (starts = g_hash_table_lookup (self->api_starts, run->host)) == NULL)
+    return 0;
+
+  while (!g_queue_is_empty (starts) &&
+         *(gint64 *) g_queue_peek_head (starts) + self->api_rpm_window <= now)
+    g_free (g_queue_pop_head (starts));
+
+  n = g_queue_get_length (starts);
+  if (n < self->api_rpm)
+    return 0;
+
+  /* The start that must leave the window before one more fits. */
+  return *(gint64 *) g_queue_peek_nth (starts, n - self->api_rpm) + self->api_rpm_window;
+}
+
+static void
+count_api_start_locked (PcqScheduler *self,
+                        PcqRun       *run,
+                        gint64        now)
+{
+  GQueue *starts;
+
+  if (self->api_rpm == 0 || run->host == NULL)
+    return;
+
+  starts = g_hash_table_lookup (self->api_starts, run->host);
+  if (starts == NULL)
+    {
+      starts = g_queue_new ();
+      g_hash_table_insert (self->api_starts, g_strdup (run->host), starts);
+    }
+  g_queue_push_tail (starts, g_memdup2 (&now, sizeof now));
+}
+
 static guint
 free_api_slots_locked (PcqScheduler *self)
 {
@@ -422,6 +471,17 @@ take_locked (PcqScheduler *self,
           queue_insert_by_id (&self->deferred, run);
           continue;
         }
+      run->rpm_held = FALSE;
+      if (api_rate_ready_locked (self, run, now) > now)
+        {
+          /* Its API host had its requests for this minute: it waits,
+           * in order, among the deferred runs until one more fits. */
+          run->not_before = api_rate_ready_locked (self, run, now);
+          run->rpm_held = TRUE;
+          wait = MIN (wait, run->not_before - now);
+          queue_insert_by_id (&self->deferred, run);
+          continue;
+        }
       if (host_is_full_locked (self, run))
         {
           /* Parked: give_back_locked() releases it when one of its
@@ -442,6 +502,7 @@ take_locked (PcqScheduler *self,
         {
           run->api_slot = TRUE;
           self->n_api_taken++;
+          count_api_start_locked (self, run, now);
           /* The key as it is now: one set after the job was queued
            * (read from the keyring, typed in) still reaches it. */
           pcq_run_set_api_key (run, self->api_key);
@@ -705,6 +766,12 @@ backlog_item_free (gpointer item)
 }
 
 static void
+free_starts (gpointer queue)
+{
+  g_queue_free_full (queue, g_free);
+}
+
+static void
 free_parked (gpointer queue)
 {
   g_queue_free_full (queue, (GDestroyNotify) pcq_run_unref);
@@ -730,6 +797,8 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   g_queue_init (&self->taken);
   self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
   self->rate_limit = pcq_rate_limit_new ();
+  self->api_starts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_starts);
+  self->api_rpm_window = 60 * G_USEC_PER_SEC;
   self->max_active = max_active;
   self->max_api_active = max_api_active;
   /* Until the engine says otherwise: the workers warm up with it. */
@@ -763,6 +832,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_ptr_array_unref (self->loops);
   g_hash_table_unref (self->host_holds);
   pcq_rate_limit_unref (self->rate_limit);
+  g_hash_table_unref (self->api_starts);
   g_hash_table_unref (self->host_taken);
   g_hash_table_unref (self->host_parked);
   pcq_secret_free (self->api_key);
@@ -985,6 +1055,45 @@ pcq_scheduler_set_stall_timeout (PcqScheduler *self,
                                  guint         seconds)
 {
   g_atomic_int_set (&self->stall_timeout, seconds);
+}
+
+/**
+ * pcq_scheduler_set_api_rpm:
+ * @rpm: how many API requests may start per API host in any minute; 0
+ *   for no limit
+ * @window_us: the minute, in µs (tests make it shorter)
+ *
+ * On top of max-api-active. Runs held back by a lower limit wait among
+ * the deferred ones; a higher one lets them go at the next look.
+ */
+void
+pcq_scheduler_set_api_rpm (PcqScheduler *self,
+                           guint         rpm,
+                           gint64        window_us)
+{
+  g_async_queue_lock (self->backlog);
+  self->api_rpm = rpm;
+  self->api_rpm_window = window_us;
+  /* Recounted from the next start: the old counts were kept for
+   * another limit, or not at all. */
+  g_hash_table_remove_all (self->api_starts);
+  if (!self->stopping)
+    {
+      for (GList *l = self->deferred.head; l != NULL; l = l->next)
+        {
+          PcqRun *run = l->data;
+
+          /* Looked at again under the new limit; a retry's backoff
+           * stays. */
+          if (run->rpm_held)
+            {
+              run->rpm_held = FALSE;
+              run->not_before = 0;
+            }
+        }
+      wake_locked (self);
+    }
+  g_async_queue_unlock (self->backlog);
 }
 
 /* Shared by every running download, and applies to their next read.

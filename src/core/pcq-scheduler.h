@@ -57,6 +57,9 @@ void          pcq_scheduler_set_max_active     (PcqScheduler *self,
                                                 guint         max_active);
 void          pcq_scheduler_set_max_api_active (PcqScheduler *self,
                                                 guint         max_api_active);
+void          pcq_scheduler_set_api_rpm        (PcqScheduler *self,
+                                                guint         rpm,
+                                                gint64        window_us);
 void          pcq_scheduler_set_speed_limit    (PcqScheduler *self,
                                                 guint         bytes_per_second);
 void          pcq_scheduler_set_max_per_host   (PcqScheduler *self,

@@ -789,6 +789,7 @@ pcq_application_startup (GApplication *application)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "max-per-host", self->engine, "max-per-host",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "api-rpm", self->engine, "api-rpm", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "stall-timeout", self->engine, "stall-timeout",
                    G_SETTINGS_BIND_GET);

@@ -35,6 +35,7 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *stall_adjustment;
   GtkAdjustment        *min_speed_adjustment;
   GtkAdjustment        *speed_limit_adjustment;
+  GtkAdjustment        *api_rpm_adjustment;
   GtkSwitch            *notify_switch;
   GtkSwitch            *metered_switch;
   GtkEditable          *api_base_row;
@@ -283,6 +284,8 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "speed-limit", self->speed_limit_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "api-rpm", self->api_rpm_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (self->settings, "metered-downloads", self->metered_switch,
@@ -389,6 +392,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, min_speed_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, speed_limit_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_rpm_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, metered_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_base_row);

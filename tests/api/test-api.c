@@ -1074,6 +1074,69 @@ test_api_limit (Fixture       *f,
   g_mutex_unlock (&server.lock);
 }
 
+/* Requests per minute, with a "minute" of 700 ms: two a window, so the
+ * k-th request (from 0) cannot start before k / 2 windows have passed
+ * since the tasks were queued. Lower bounds only (a start is taken,
+ * then sent: it reaches the server later, never sooner); without the
+ * limit all six arrive within milliseconds. */
+#define RPM_WINDOW_MS 700
+
+static gint
+compare_int64 (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+test_api_rpm (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GPtrArray) asks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 queued;
+
+  g_object_set (f->engine, "max-api-active", 4, NULL);
+  _pcq_engine_set_api_rpm_window (f->engine, RPM_WINDOW_MS);
+  g_object_set (f->engine, "api-rpm", 2, NULL);
+  g_assert_cmpuint (pcq_engine_get_api_rpm (f->engine), ==, 2);
+
+  queued = g_get_monotonic_time ();
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *prompt = g_strdup_printf ("rpm Task %u", i);
+      g_ptr_array_add (asks, ask (f, prompt, NULL));
+    }
+  PCQ_TEST_WAIT_FOR (({
+                       gboolean all_done = TRUE;
+                       for (guint i = 0; i < asks->len; i++)
+                         all_done &= pcq_job_get_state (asks->pdata[i]) == PCQ_JOB_DONE;
+                       all_done;
+                     }), WAIT_MS);
+
+  g_mutex_lock (&server.lock);
+  for (guint i = 0; i < server.requests->len; i++)
+    {
+      Request *request = g_ptr_array_index (server.requests, i);
+
+      if (request->prompt != NULL && g_str_has_prefix (request->prompt, "rpm "))
+        g_array_append_val (times, request->when);
+    }
+  g_mutex_unlock (&server.lock);
+
+  g_assert_cmpuint (times->len, ==, 6);
+  g_array_sort (times, compare_int64);
+  for (guint k = 0; k < times->len; k++)
+    g_assert_cmpint (g_array_index (times, gint64, k) - queued, >=,
+                     (gint64) (k / 2) * RPM_WINDOW_MS * 1000);
+
+  /* Off again: nothing is held. */
+  pcq_engine_set_api_rpm (f->engine, 0);
+  g_assert_cmpuint (pcq_engine_get_api_rpm (f->engine), ==, 0);
+}
+
 /* Pause interrupts a running API task; nothing is saved. Resume sends
  * the same request again (a POST: no Range), with the same
  * Idempotency-Key, and saves the answer under the task's name. */
@@ -1839,6 +1902,8 @@ main (int    argc,
               fixture_set_up, test_bad_request_not_retried, fixture_tear_down);
   g_test_add ("/pcq/api/rate-limited", Fixture, NULL,
               fixture_set_up, test_rate_limited, fixture_tear_down);
+  g_test_add ("/pcq/api/requests-per-minute", Fixture, NULL,
+              fixture_set_up, test_api_rpm, fixture_tear_down);
   g_test_add ("/pcq/api/idempotency-key", Fixture, NULL,
               fixture_set_up, test_idempotency_key, fixture_tear_down);
   g_test_add ("/pcq/api/connection-refused", Fixture, NULL,

@@ -1972,6 +1972,7 @@ test_preferences_notify (Fixture       *f,
   GtkSpinButton *max_active;
   GtkSpinButton *per_host;
   GtkSpinButton *speed_limit;
+  GtkSpinButton *api_rpm;
   guint n_before;
 
   g_assert_null (_pcq_application_get_last_notification (f->app));
@@ -2014,6 +2015,17 @@ test_preferences_notify (Fixture       *f,
   PCQ_TEST_WAIT_FOR (pcq_engine_get_speed_limit (f->engine) == 512 * 1024, WAIT_MS);
   gtk_spin_button_set_value (speed_limit, 0);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_speed_limit (f->engine) == 0, WAIT_MS);
+
+  /* API requests per minute: off at first, live too. */
+  api_rpm = find_spin_button (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                   row_has_title, "Requests per Minute"));
+  g_assert_nonnull (api_rpm);
+  g_assert_cmpfloat (gtk_spin_button_get_value (api_rpm), ==, 0);
+  gtk_spin_button_set_value (api_rpm, 30);
+  g_assert_cmpuint (g_settings_get_uint (f->settings, "api-rpm"), ==, 30);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_api_rpm (f->engine) == 30, WAIT_MS);
+  gtk_spin_button_set_value (api_rpm, 0);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_api_rpm (f->engine) == 0, WAIT_MS);
 
   /* The queue drains while the window is behind: a notification, with
    * a default action (it presents the window). */

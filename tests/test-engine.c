@@ -114,6 +114,14 @@ set_uint_property (gpointer    object,
   g_value_unset (&v);
 }
 
+/* Through the property, as GSettings sets it. */
+static void
+set_int64_start_at (PcqEngine *engine,
+                    gint64     value)
+{
+  g_object_set (engine, "start-at", value, NULL);
+}
+
 static guint64
 get_uint_property (gpointer    object,
                    const char *name)
@@ -2868,6 +2876,36 @@ test_network_loopback_not_held (void)
   assert_job_state (job, PCQ_JOB_DONE);
 }
 
+/* Start later: nothing reaches the server before the time given (a
+ * lower bound: the two clocks are read a moment apart, allowed 20 ms),
+ * then the queue runs by itself and the time reads back as 0. A time
+ * that has passed starts at once. */
+static void
+test_start_at (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/later.bin?size=2000&seed=6");
+  gint64 real_now = g_get_real_time ();
+  gint64 start_at = real_now / G_USEC_PER_SEC + 2;
+  gint64 due = g_get_monotonic_time () + (start_at * G_USEC_PER_SEC - real_now);
+  PcqJob *job;
+
+  g_assert_cmpint (pcq_engine_get_start_at (ctx->engine), ==, 0);
+  pcq_engine_set_start_at (ctx->engine, start_at);
+  g_assert_cmpint (pcq_engine_get_start_at (ctx->engine), ==, start_at);
+  g_assert_false (pcq_engine_get_paused (ctx->engine));
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpint (pcq_test_server_get_request_time (ctx->server, "/data/later.bin", 0), >=,
+                   due - 20 * 1000);
+  g_assert_cmpint (pcq_engine_get_start_at (ctx->engine), ==, 0);
+
+  set_int64_start_at (ctx->engine, real_now / G_USEC_PER_SEC - 60);
+  g_assert_cmpint (pcq_engine_get_start_at (ctx->engine), ==, 0);
+}
+
 /* Speed limit */
 
 /* 1 MiB at 256 KiB/s: nothing is saved up when the limit is set, so
@@ -3196,6 +3234,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/names/retry-keeps-others", test_name_retry_keeps_others);
   g_test_add_func ("/pcq/engine/resume/range", test_resume_range);
   g_test_add_func ("/pcq/engine/resume/changed-file", test_resume_changed);
+  g_test_add_func ("/pcq/engine/queue/start-at", test_start_at);
   g_test_add_func ("/pcq/engine/speed-limit/throttles", test_speed_limit_throttles);
   g_test_add_func ("/pcq/engine/speed-limit/live", test_speed_limit_live);
   g_test_add_func ("/pcq/engine/speed-limit/not-too-slow", test_speed_limit_not_too_slow);

@@ -190,6 +190,38 @@ test_limit_rate (void)
   pcq_test_assert_content (b_path, 2, 262144);
 }
 
+/* --start-at=HH:MM:SS, 2 to 3 s ahead on the local clock: the file is
+ * not asked for before then (a lower bound; 20 ms for reading the two
+ * clocks apart), and the run waits for it and ends by itself. */
+static void
+test_start_at (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/later.bin?size=1000&seed=3");
+  g_autofree char *path = g_build_filename (ctx->out, "later.bin", NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) then = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *arg = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  gint64 due;
+
+  /* Whole seconds: the next one, plus two. */
+  then = g_date_time_add_seconds (now, 3 - g_date_time_get_microsecond (now) / 1e6);
+  when = g_date_time_format (then, "%H:%M:%S");
+  arg = g_strconcat ("--start-at=", when, NULL);
+  due = g_get_monotonic_time () + g_date_time_difference (then, now);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, arg, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+  g_assert_cmpint (pcq_test_server_get_request_time (ctx->server, "/data/later.bin", 0), >=,
+                   due - 20 * 1000);
+  pcq_test_assert_content (path, 3, 1000);
+}
+
 /* -j 8 --max-per-host=2: 127.0.0.1 never has more than two requests in
  * flight while localhost's tasks (given after all of them) run
  * meanwhile, and each host's tasks start in the order given. */
@@ -469,6 +501,9 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "99999999M", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-rpm=-1", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--api-rpm=100001", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--start-at=24:00", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--start-at=9:30", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--start-at=tomorrow", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate", "fast", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=-500k", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--limit-rate=1.5M", url, NULL });
@@ -1525,6 +1560,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/jobs-limit", test_jobs_limit, 30);
   pcq_test_add_isolated ("/pcq/headless/max-per-host", test_max_per_host, 30);
   pcq_test_add_isolated ("/pcq/headless/limit-rate", test_limit_rate, 30);
+  pcq_test_add_isolated ("/pcq/headless/start-at", test_start_at, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);

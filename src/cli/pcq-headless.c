@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 
 #include "pcq-api.h"
+#include "pcq-clock.h"
 #include "pcq-defaults.h"
 #include "pcq-engine.h"
 #include "pcq-error.h"
@@ -925,6 +926,8 @@ pcq_headless_run (int    argc,
   g_autofree char *min_speed_text = NULL;
   guint64 min_speed = PCQ_DEFAULT_MIN_SPEED;
   g_autofree char *limit_rate_text = NULL;
+  g_autofree char *start_at_text = NULL;
+  gint64 start_at = 0;
   guint64 limit_rate = 0;
   Headless h = { 0 };
   int status;
@@ -943,6 +946,7 @@ pcq_headless_run (int    argc,
     { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
     { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
     { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &limit_rate_text, N_("Bytes per second all downloads together may read, with k or M for KiB or MiB; 0 for no limit (the default)"), N_("RATE") },
+    { "start-at", 0, 0, G_OPTION_ARG_STRING, &start_at_text, N_("Start nothing before this time of day, HH:MM or HH:MM:SS (today, or tomorrow if it has passed)"), N_("TIME") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
@@ -985,6 +989,16 @@ pcq_headless_run (int    argc,
   if (limit_rate_text != NULL && !parse_rate (limit_rate_text, &limit_rate))
     return usage_error (&h, "%s", _("--limit-rate must be a number of bytes per second, "
                                     "with k or M for KiB or MiB (as 500k)"));
+
+  if (start_at_text != NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      guint hour, minute, second;
+
+      if (!pcq_clock_parse (start_at_text, &hour, &minute, &second))
+        return usage_error (&h, "%s", _("--start-at must be a time of day as HH:MM or HH:MM:SS (as 23:30)"));
+      start_at = pcq_clock_next (now, hour, minute, second);
+    }
 
   if (commit && !pcq_vcs_is_supported ())
     return usage_error (&h, "%s", _("--commit: this build has no Git support"));
@@ -1042,6 +1056,7 @@ pcq_headless_run (int    argc,
   pcq_engine_set_stall_timeout (h.engine, stall_timeout);
   pcq_engine_set_min_speed (h.engine, min_speed);
   pcq_engine_set_speed_limit (h.engine, limit_rate);
+  pcq_engine_set_start_at (h.engine, start_at);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   g_signal_connect (h.engine, "job-waiting", G_CALLBACK (job_waiting_cb), &h);
 

@@ -91,6 +91,8 @@ struct _PcqEngine
   guint          max_api_active;
   guint          max_per_host;  /* 0: no limit */
   guint          api_rpm;       /* 0: no limit */
+  gint64         start_at;      /* seconds since the epoch; 0: none */
+  guint          start_at_source;
   gint64         api_rpm_window;  /* µs */
   guint          retries;
   guint          stall_timeout;
@@ -142,6 +144,7 @@ enum {
   PROP_MAX_API_ACTIVE,
   PROP_MAX_PER_HOST,
   PROP_API_RPM,
+  PROP_START_AT,
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
@@ -834,6 +837,7 @@ pcq_engine_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->network_monitor, self);
   g_clear_object (&self->network_monitor);
   g_clear_handle_id (&self->rate_source, g_source_remove);
+  g_clear_handle_id (&self->start_at_source, g_source_remove);
   g_clear_object (&self->jobs);
   g_clear_object (&self->store);
 
@@ -890,6 +894,10 @@ pcq_engine_get_property (GObject    *object,
 
     case PROP_API_RPM:
       g_value_set_uint (value, self->api_rpm);
+      break;
+
+    case PROP_START_AT:
+      g_value_set_int64 (value, self->start_at);
       break;
     case PROP_RETRIES:
       g_value_set_uint (value, pcq_engine_get_retries (self));
@@ -983,6 +991,10 @@ pcq_engine_set_property (GObject      *object,
     case PROP_API_RPM:
       pcq_engine_set_api_rpm (self, g_value_get_uint (value));
       break;
+
+    case PROP_START_AT:
+      pcq_engine_set_start_at (self, g_value_get_int64 (value));
+      break;
     case PROP_RETRIES:
       pcq_engine_set_retries (self, g_value_get_uint (value));
       break;
@@ -1042,6 +1054,16 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_PAUSED] =
     g_param_spec_boolean ("paused", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:start-at:
+   *
+   * When the queue may start, in seconds since the epoch (UTC); 0 for
+   * now. Until then nothing starts, as if paused, but a shutdown that
+   * waits waits for it. Back to 0 once the time has come.
+   */
+  properties[PROP_START_AT] =
+    g_param_spec_int64 ("start-at", NULL, NULL, 0, G_MAXINT64 / G_USEC_PER_SEC, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MAX_ACTIVE] =
     g_param_spec_uint ("max-active", NULL, NULL, 1, PCQ_ENGINE_MAX_ACTIVE_LIMIT, DEFAULT_MAX_ACTIVE,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -2046,6 +2068,15 @@ pcq_engine_get_paused (PcqEngine *self)
   return self->paused;
 }
 
+/* The user's pause and a start time to come both keep the scheduler
+ * from starting anything. */
+static void
+update_gate (PcqEngine *self)
+{
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_paused (self->scheduler, self->paused || self->start_at != 0);
+}
+
 /**
  * pcq_engine_set_paused:
  *
@@ -2062,11 +2093,79 @@ pcq_engine_set_paused (PcqEngine *self,
     return;
 
   self->paused = paused;
-  if (self->scheduler != NULL)
-    pcq_scheduler_set_paused (self->scheduler, paused);
+  update_gate (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
   maybe_finish_shutdown (self);
+}
+
+/* ---- start later --------------------------------------------------- */
+
+gint64
+pcq_engine_get_start_at (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->start_at;
+}
+
+static gboolean start_at_due_cb (gpointer user_data);
+
+/* Looks at the wall clock at least once a minute, not only at the time
+ * it was asked for: a suspended or corrected clock moves the moment. */
+static void
+arm_start_at (PcqEngine *self)
+{
+  gint64 left_ms;
+
+  g_clear_handle_id (&self->start_at_source, g_source_remove);
+  if (self->start_at == 0)
+    return;
+
+  left_ms = (self->start_at * G_USEC_PER_SEC - g_get_real_time () + 999) / 1000;
+  if (left_ms <= 0)
+    {
+      self->start_at = 0;
+      update_gate (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_AT]);
+      return;
+    }
+
+  self->start_at_source = g_timeout_add ((guint) MIN (left_ms, 60 * 1000), start_at_due_cb, self);
+}
+
+static gboolean
+start_at_due_cb (gpointer user_data)
+{
+  PcqEngine *self = user_data;
+
+  self->start_at_source = 0;
+  arm_start_at (self);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * pcq_engine_set_start_at:
+ * @unix_seconds: when the queue may start (seconds since the epoch), or
+ *   0 to start now
+ *
+ * Nothing starts before then; what runs goes on. A time that has come
+ * already starts the queue at once (and reads back as 0).
+ */
+void
+pcq_engine_set_start_at (PcqEngine *self,
+                         gint64     unix_seconds)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  unix_seconds = CLAMP (unix_seconds, 0, G_MAXINT64 / G_USEC_PER_SEC);
+  if (self->start_at == unix_seconds)
+    return;
+
+  self->start_at = unix_seconds;
+  update_gate (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_AT]);
+  /* May set it back to 0 (and notify again) if the time has come. */
+  arm_start_at (self);
 }
 
 /* ---- the network --------------------------------------------------- */

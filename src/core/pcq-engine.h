@@ -97,6 +97,9 @@ void        pcq_engine_set_retries          (PcqEngine           *self,
 guint       pcq_engine_get_min_speed        (PcqEngine           *self);
 void        pcq_engine_set_min_speed        (PcqEngine           *self,
                                              guint                bytes_per_second);
+gint64      pcq_engine_get_start_at         (PcqEngine           *self);
+void        pcq_engine_set_start_at         (PcqEngine           *self,
+                                             gint64               unix_seconds);
 guint       pcq_engine_get_api_rpm          (PcqEngine           *self);
 void        pcq_engine_set_api_rpm          (PcqEngine           *self,
                                              guint                rpm);

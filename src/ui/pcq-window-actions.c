@@ -402,6 +402,7 @@ _pcq_window_actions_update (PcqWindow *self)
   gtk_widget_action_set_enabled (widget, "win.clear-finished", n_done > 0);
   gtk_widget_action_set_enabled (widget, "win.retry-failed", n_failed > 0);
   gtk_widget_action_set_enabled (widget, "win.clear-failed", n_failed > 0);
+  gtk_widget_action_set_enabled (widget, "win.start-now", pcq_engine_get_start_at (self->engine) != 0);
 }
 
 void

@@ -154,6 +154,9 @@ void        _pcq_window_class_init_actions (GtkWidgetClass *widget_class);
 void        _pcq_window_actions_update   (PcqWindow        *self);
 /* pcq-window-dnd.c */
 void        _pcq_window_dnd_init         (PcqWindow        *self);
+
+void        _pcq_window_class_init_schedule (GtkWidgetClass *widget_class);
+char       *_pcq_window_start_at_text    (PcqWindow        *self);
 /* pcq-window-close.c */
 void        _pcq_window_close_init       (PcqWindow        *self);
 gboolean    _pcq_window_close_request    (PcqWindow        *self);

@@ -517,6 +517,7 @@ void
 _pcq_window_update_counts (PcqWindow *self)
 {
   g_autofree char *subtitle = NULL;
+  g_autofree char *start_at = NULL;
   guint hidden[PCQ_JOB_PAUSED + 1];
   gboolean paused = pcq_engine_get_paused (self->engine);
   guint n_queued;
@@ -550,6 +551,13 @@ _pcq_window_update_counts (PcqWindow *self)
         /* Translators: %s is the counts, as in “3 queued · 2 done” */
         subtitle = g_strdup_printf (_("Waiting for a connection that is not metered · %s"),
                                     counts);
+    }
+  else if (!paused && (start_at = _pcq_window_start_at_text (self)) != NULL)
+    {
+      g_autofree char *counts = g_steal_pointer (&subtitle);
+
+      /* Translators: “Starts at 23:30 · 3 queued” */
+      subtitle = g_strdup_printf (C_("start at", "%s · %s"), start_at, counts);
     }
   if (g_strcmp0 (adw_window_title_get_subtitle (self->window_title), subtitle) != 0)
     {
@@ -2107,7 +2115,7 @@ pcq_window_constructed (GObject *object)
   const char *count_props[] = {
     "notify::n-queued", "notify::n-active", "notify::n-done",
     "notify::n-failed", "notify::n-cancelled", "notify::n-paused", "notify::bytes-per-second",
-    "notify::offline", "notify::metered", "notify::download-on-metered",
+    "notify::offline", "notify::metered", "notify::download-on-metered", "notify::start-at",
   };
 
   G_OBJECT_CLASS (pcq_window_parent_class)->constructed (object);
@@ -2366,6 +2374,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, list_view_activate_cb);
 
   _pcq_window_class_init_actions (widget_class);
+  _pcq_window_class_init_schedule (widget_class);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "pcq-application.h"
+#include "pcq-clock.h"
 #include "pcq-job-row.h"
 #include "pcq-keyring.h"
 #include "pcq-test-monitor.h"
@@ -28,6 +29,7 @@
 #include "pcq-test-ui.h"
 #include "pcq-answer-window.h"
 #include "pcq-preferences-window.h"
+#include "pcq-clock.h"
 #include "pcq-window-private.h"
 
 #define WAIT_MS 60000  /* generous: the ASan run shares two cores with every other test */
@@ -469,6 +471,70 @@ test_pause_resume (Fixture       *f,
 
   PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done") && subtitle_is (f, "2 finished"), WAIT_MS);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 2);
+}
+
+static void maybe_shoot_widget (GtkWidget  *widget,
+                                const char *name);
+
+static gboolean
+widget_has_name (GtkWidget     *widget,
+                 gconstpointer  name)
+{
+  return g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+/* Start later, from the Pause button's menu: the dialog sets the
+ * engine's start time (kept in GSettings), the subtitle says when, a
+ * task waits, and Start Now lets it run. */
+static void
+test_start_later (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *url = data_url (f, "later.bin", 900);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) then = NULL;
+  g_autofree char *clock = NULL;
+  AdwMessageDialog *dialog;
+  GtkSpinButton *hour, *minute;
+  gint64 expected;
+
+  g_assert_cmpint (pcq_engine_get_start_at (f->engine), ==, 0);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.start-later", NULL);
+  PCQ_TEST_WAIT_FOR ((dialog = (AdwMessageDialog *) pcq_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (dialog)), WAIT_MS);
+  hour = GTK_SPIN_BUTTON (pcq_test_find_first (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON,
+                                               widget_has_name, "hour"));
+  minute = GTK_SPIN_BUTTON (pcq_test_find_first (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON,
+                                                 widget_has_name, "minute"));
+  g_assert_nonnull (hour);
+  g_assert_nonnull (minute);
+
+  /* Two hours from now, on the minute. */
+  then = g_date_time_add_hours (now, 2);
+  gtk_spin_button_set_value (hour, g_date_time_get_hour (then));
+  gtk_spin_button_set_value (minute, g_date_time_get_minute (then));
+  expected = pcq_clock_next (now, g_date_time_get_hour (then), g_date_time_get_minute (then), 0);
+  maybe_shoot_widget (GTK_WIDGET (dialog), "start-later-dialog");
+  adw_message_dialog_response (dialog, "schedule");
+
+  g_assert_cmpint (pcq_engine_get_start_at (f->engine), ==, expected);
+  g_assert_cmpint (g_settings_get_int64 (f->settings, "start-at"), ==, expected);
+
+  set_entry (f, url);
+  activate_entry (f);
+  clock = g_date_time_format (then, "%H:%M");
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Queued") &&
+                     g_str_has_prefix (_pcq_window_get_subtitle (f->window), "Starts ") &&
+                     strstr (_pcq_window_get_subtitle (f->window), clock) != NULL &&
+                     g_str_has_suffix (_pcq_window_get_subtitle (f->window), " · 1 queued"), WAIT_MS);
+  g_assert_true (job_is (job_at (f, 0), PCQ_JOB_QUEUED));
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, NULL), ==, 0);
+  maybe_shoot_widget (GTK_WIDGET (f->window), "start-later");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.start-now", NULL);
+  g_assert_cmpint (pcq_engine_get_start_at (f->engine), ==, 0);
+  g_assert_cmpint (g_settings_get_int64 (f->settings, "start-at"), ==, 0);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 1, "Done") && subtitle_is (f, "1 finished"), WAIT_MS);
 }
 
 static void
@@ -3398,6 +3464,7 @@ main (int    argc,
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);
+  ADD ("/pcq/window/start-later", test_start_later);
   ADD ("/pcq/window/search", test_search);
   ADD ("/pcq/window/keyboard-rows", test_keyboard_rows);
   ADD ("/pcq/window/shortcuts", test_shortcuts);

@@ -163,6 +163,184 @@ test_all_done (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* --report */
+
+static JsonObject *
+parse_report_line (const char *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  g_assert_true (json_parser_load_from_data (parser, line, -1, &error));
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gboolean
+member_is_null (JsonObject *object,
+                const char *member)
+{
+  g_assert_true (json_object_has_member (object, member));
+  return json_node_is_null (json_object_get_member (object, member));
+}
+
+static void
+assert_iso_time (JsonObject *object,
+                 const char *member,
+                 gint64      not_before)
+{
+  const char *text = json_object_get_string_member (object, member);
+  g_autoptr(GDateTime) time = NULL;
+
+  g_assert_nonnull (text);
+  g_assert_true (g_str_has_suffix (text, "Z"));
+  time = g_date_time_new_from_iso8601 (text, NULL);
+  g_assert_nonnull (time);
+  g_assert_cmpint (g_date_time_to_unix (time), >=, not_before);
+  g_assert_cmpint (g_date_time_to_unix (time), <=, g_get_real_time () / G_USEC_PER_SEC);
+}
+
+/* One line per task in input order, each field checked: a done
+ * download (with the SHA-256 of what was saved), a failed one whose URL
+ * carried a password (never in the report), all fifteen members. */
+static void
+test_report (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *ok = pcq_test_server_url (ctx->server, "/data/rep-ok.bin?size=5000&seed=7");
+  g_autofree char *missing_path = pcq_test_server_url (ctx->server, "/status/404/rep-missing.bin");
+  g_autofree char *missing = NULL;
+  g_autofree char *report = g_build_filename (ctx->tmp, "report.jsonl", NULL);
+  g_autofree char *ok_path = g_build_filename (ctx->out, "rep-ok.bin", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *digest = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(JsonObject) first = NULL;
+  g_autoptr(JsonObject) second = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  gint64 before = g_get_real_time () / G_USEC_PER_SEC;
+  static const char * const members[] = {
+    "id", "kind", "url", "prompt", "custom_id", "file", "state", "http_status", "bytes",
+    "sha256", "attempts", "started", "finished", "error", "usage",
+  };
+  gsize length;
+
+  /* http://user:secret@127.0.0.1:PORT/… */
+  missing = g_strdup_printf ("http://user:secret@%s", missing_path + strlen ("http://"));
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--retries=0", "--report", report,
+                                          ok, missing, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  g_assert_nonnull (strstr (pcq_test_run_get_stdout (run), "\"report_file\": "));
+
+  g_assert_true (g_file_get_contents (report, &contents, &length, NULL));
+  g_assert_null (strstr (contents, "secret"));
+  g_assert_true (g_str_has_suffix (contents, "\n"));
+  lines = g_strsplit (contents, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpstr (lines[2], ==, "");
+  first = parse_report_line (lines[0]);
+  second = parse_report_line (lines[1]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      g_assert_true (json_object_has_member (first, members[i]));
+      g_assert_true (json_object_has_member (second, members[i]));
+    }
+  g_assert_cmpuint (json_object_get_size (first), ==, G_N_ELEMENTS (members));
+
+  g_assert_cmpint (json_object_get_int_member (first, "id"), <,
+                   json_object_get_int_member (second, "id"));
+  g_assert_cmpstr (json_object_get_string_member (first, "kind"), ==, "download");
+  g_assert_cmpstr (json_object_get_string_member (first, "url"), ==, ok);
+  g_assert_true (member_is_null (first, "prompt"));
+  g_assert_true (member_is_null (first, "custom_id"));
+  g_assert_cmpstr (json_object_get_string_member (first, "file"), ==, ok_path);
+  g_assert_cmpstr (json_object_get_string_member (first, "state"), ==, "done");
+  g_assert_cmpint (json_object_get_int_member (first, "http_status"), ==, 200);
+  g_assert_cmpint (json_object_get_int_member (first, "bytes"), ==, 5000);
+  g_free (contents);
+  g_assert_true (g_file_get_contents (ok_path, &contents, &length, NULL));
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+  g_assert_cmpstr (json_object_get_string_member (first, "sha256"), ==, digest);
+  g_assert_cmpint (json_object_get_int_member (first, "attempts"), ==, 1);
+  assert_iso_time (first, "started", before);
+  assert_iso_time (first, "finished", before);
+  g_assert_true (member_is_null (first, "error"));
+  g_assert_true (member_is_null (first, "usage"));
+
+  g_assert_cmpstr (json_object_get_string_member (second, "url"), ==, missing_path);
+  g_assert_true (member_is_null (second, "file"));
+  g_assert_cmpstr (json_object_get_string_member (second, "state"), ==, "failed");
+  g_assert_cmpint (json_object_get_int_member (second, "http_status"), ==, 404);
+  g_assert_true (member_is_null (second, "sha256"));
+  g_assert_nonnull (strstr (json_object_get_string_member (second, "error"), "404"));
+  assert_iso_time (second, "finished", before);
+}
+
+/* "-": the lines go to stdout, before the summary line. */
+static void
+test_report_stdout (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/rep-out.bin?size=100");
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(JsonObject) line = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--report=-", url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+
+  lines = g_strsplit (pcq_test_run_get_stdout (run), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  line = parse_report_line (lines[0]);
+  g_assert_cmpstr (json_object_get_string_member (line, "state"), ==, "done");
+  g_assert_true (g_str_has_prefix (lines[1], "{\"done\": 1,"));
+  g_assert_cmpstr (lines[2], ==, "");
+}
+
+/* A symbolic link at FILE is refused before anything runs, and what it
+ * points to is untouched. In the output folder, the report's name is
+ * reserved: a task asking for that name gets the next one. */
+static void
+test_report_refused_and_reserved (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/rep-res.bin?size=300&seed=2");
+  g_autofree char *target = write_input (ctx, "target.txt", "keep me");
+  g_autofree char *link = g_build_filename (ctx->tmp, "link.jsonl", NULL);
+  g_autofree char *inside = g_build_filename (ctx->out, "report.jsonl", NULL);
+  g_autofree char *taken = g_build_filename (ctx->out, "report (1).jsonl", NULL);
+  g_autofree char *line = g_strdup_printf ("{\"url\": \"%s\", \"output\": \"report.jsonl\"}\n", url);
+  g_autofree char *input = write_input (ctx, "in.jsonl", line);
+  g_autofree char *contents = NULL;
+  g_autoptr(PcqTestRun) refused = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  g_assert_cmpint (symlink (target, link), ==, 0);
+  refused = run_start (ctx, (const char *[]) { "-o", ctx->out, "--report", link, url, NULL });
+  pcq_test_run_wait (refused, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (refused), ==, EXIT_USAGE);
+  g_assert_true (g_file_get_contents (target, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "keep me");
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--report", inside, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (taken, 2, 300);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (inside, &contents, NULL, NULL));
+  g_strchomp (contents);
+  report = parse_report_line (contents);
+  g_assert_cmpstr (json_object_get_string_member (report, "file"), ==, taken);
+}
+
 /* --limit-rate=128k, as curl reads it (128 KiB per second), shared by
  * two downloads of 256 KiB: nothing is saved up at the start, so the
  * run cannot take less than the 3.9 s that all but the first read
@@ -1561,6 +1739,9 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/max-per-host", test_max_per_host, 30);
   pcq_test_add_isolated ("/pcq/headless/limit-rate", test_limit_rate, 30);
   pcq_test_add_isolated ("/pcq/headless/start-at", test_start_at, 30);
+  pcq_test_add_isolated ("/pcq/headless/report/fields", test_report, 30);
+  pcq_test_add_isolated ("/pcq/headless/report/stdout", test_report_stdout, 30);
+  pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);

@@ -29,6 +29,7 @@
 #include "pcq-error.h"
 #include "pcq-headless.h"
 #include "pcq-input.h"
+#include "pcq-report.h"
 #include "pcq-keyring.h"
 #include "pcq-run.h"
 #include "pcq-session.h"
@@ -70,6 +71,11 @@ typedef struct
   guint         n_batch_lines;
   char         *errors_path;
   char         *errors_written;  /* where they went */
+
+  /* --report: "-" for stdout, else where it goes (reserved when in the
+   * output folder), and where it went. */
+  char         *report_path;
+  char         *report_written;
 } Headless;
 
 typedef struct
@@ -811,6 +817,12 @@ print_summary (Headless *h)
 
       g_string_append_printf (line, ", \"errors_file\": %s", file);
     }
+  if (h->report_written != NULL)
+    {
+      g_autofree char *file = json_string (h->report_written);
+
+      g_string_append_printf (line, ", \"report_file\": %s", file);
+    }
   if (h->error != NULL)
     {
       g_autofree char *error = json_string (h->error);
@@ -841,6 +853,95 @@ headless_clear (Headless *h)
   g_clear_pointer (&h->error, g_free);
   g_clear_pointer (&h->errors_path, g_free);
   g_clear_pointer (&h->errors_written, g_free);
+  g_clear_pointer (&h->report_path, g_free);
+  g_clear_pointer (&h->report_written, g_free);
+}
+
+static gint
+compare_job_ids (gconstpointer a,
+                 gconstpointer b)
+{
+  guint64 x = pcq_job_get_id (*(PcqJob **) a);
+  guint64 y = pcq_job_get_id (*(PcqJob **) b);
+
+  return x < y ? -1 : x > y;
+}
+
+/* --report: one line per task of the run (and the ones it resumed), in
+ * input order, before the summary. */
+static void
+write_report (Headless *h)
+{
+  GListModel *model;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (h->report_path == NULL || h->engine == NULL)
+    return;
+
+  model = pcq_engine_get_jobs (h->engine);
+  jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    g_ptr_array_add (jobs, g_list_model_get_item (model, i));
+  g_ptr_array_sort (jobs, compare_job_ids);
+
+  if (g_str_equal (h->report_path, "-"))
+    {
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          g_autofree char *line = pcq_report_line (g_ptr_array_index (jobs, i));
+
+          g_print ("%s\n", line);
+        }
+      return;
+    }
+
+  if (!pcq_report_write_file (h->report_path, jobs, &error))
+    g_printerr ("pcq: %s\n", error->message);
+  else
+    h->report_written = g_filename_display_name (h->report_path);
+}
+
+/* Where --report goes: refused if something other than a regular file
+ * is there; in the output folder, a name reserved like a result's (the
+ * next free one if a file or task has it). */
+static char *
+choose_report_path (Headless    *h,
+                    const char  *report,
+                    const char  *output_dir,
+                    GError     **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *canonical_dir = NULL;
+  g_autofree char *canonical_out = NULL;
+  GStatBuf st;
+
+  if (g_str_equal (report, "-"))
+    return g_strdup (report);
+
+  name = g_path_get_basename (report);
+  if (g_lstat (report, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   _("--report: “%s” exists and is not a regular file"), report);
+      return NULL;
+    }
+  if (*name == '\0' || g_str_equal (name, ".") || g_str_equal (name, "..") ||
+      g_str_equal (name, G_DIR_SEPARATOR_S))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("--report: “%s” is not a file name"), report);
+      return NULL;
+    }
+
+  dir = g_path_get_dirname (report);
+  canonical_dir = g_canonicalize_filename (dir, NULL);
+  canonical_out = g_canonicalize_filename (output_dir, NULL);
+  if (g_str_equal (canonical_dir, canonical_out))
+    return pcq_engine_reserve_name (h->engine, output_dir, name, error);
+
+  return g_strdup (report);
 }
 
 /* "500", "500k", "2M" (KiB and MiB, as curl reads them): at most
@@ -927,6 +1028,7 @@ pcq_headless_run (int    argc,
   guint64 min_speed = PCQ_DEFAULT_MIN_SPEED;
   g_autofree char *limit_rate_text = NULL;
   g_autofree char *start_at_text = NULL;
+  g_autofree char *report = NULL;
   gint64 start_at = 0;
   guint64 limit_rate = 0;
   Headless h = { 0 };
@@ -947,6 +1049,7 @@ pcq_headless_run (int    argc,
     { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
     { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &limit_rate_text, N_("Bytes per second all downloads together may read, with k or M for KiB or MiB; 0 for no limit (the default)"), N_("RATE") },
     { "start-at", 0, 0, G_OPTION_ARG_STRING, &start_at_text, N_("Start nothing before this time of day, HH:MM or HH:MM:SS (today, or tomorrow if it has passed)"), N_("TIME") },
+    { "report", 0, 0, G_OPTION_ARG_FILENAME, &report, N_("When the run ends, write one JSON line per task to FILE ('-' for stdout, before the summary)"), N_("FILE") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
@@ -1085,6 +1188,16 @@ pcq_headless_run (int    argc,
       g_clear_error (&error);
     }
 
+  /* The report's name likewise; with a report, every download's
+   * SHA-256 is computed for it. */
+  if (report != NULL)
+    {
+      h.report_path = choose_report_path (&h, report, output_dir, &error);
+      if (h.report_path == NULL)
+        return usage_error (&h, "%s", error->message);
+      pcq_engine_set_record_checksums (h.engine, TRUE);
+    }
+
   /* Only runs that may ask the API look in the keyring: a locked one
    * would otherwise prompt for plain downloads. */
   if (!pcq_engine_has_api_key (h.engine) && (prompts != NULL || input != NULL || resume))
@@ -1127,6 +1240,7 @@ pcq_headless_run (int    argc,
   g_clear_handle_id (&h.progress_source, g_source_remove);
   clear_progress_line (&h);
   write_errors (&h);
+  write_report (&h);
   print_summary (&h);
 
   if (h.error != NULL)

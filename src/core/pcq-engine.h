@@ -105,6 +105,9 @@ void        pcq_engine_set_api_rpm          (PcqEngine           *self,
                                              guint                rpm);
 void        _pcq_engine_set_api_rpm_window  (PcqEngine           *self,
                                              guint                window_ms);
+gboolean    pcq_engine_get_record_checksums (PcqEngine           *self);
+void        pcq_engine_set_record_checksums (PcqEngine           *self,
+                                             gboolean             record);
 guint       pcq_engine_get_speed_limit      (PcqEngine           *self);
 void        pcq_engine_set_speed_limit      (PcqEngine           *self,
                                              guint                bytes_per_second);

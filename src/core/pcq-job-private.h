@@ -36,6 +36,10 @@ void        _pcq_job_to_record       (PcqJob               *self,
                                       PcqStoreRecord       *record);
 void        _pcq_job_set_sha256      (PcqJob               *self,
                                       const char           *sha256);
+void        _pcq_job_set_started     (PcqJob               *self,
+                                      gint64                unix_seconds);
+void        _pcq_job_set_http_status (PcqJob               *self,
+                                      guint                 status);
 const char *_pcq_job_get_validator   (PcqJob               *self);
 void        _pcq_job_set_validator   (PcqJob               *self,
                                       const char           *validator);

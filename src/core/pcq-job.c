@@ -36,7 +36,9 @@ struct _PcqJob
   gboolean     retry_asked;   /* the server asked for that wait */
   gboolean     needs_setup;   /* failed for want of an API endpoint or key */
 
-  char        *sha256;        /* what the download must hash to, or NULL */
+  char        *sha256;        /* what the download must hash to, or what it did */
+  gint64       started;       /* unix seconds of its first attempt, or 0 */
+  guint        http_status;   /* of its last response, or 0 */
 
   /* Kept for the store only. */
   char        *validator;
@@ -641,6 +643,8 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->finished = record->finished;
   self->commit_note = g_strdup (record->commit_note);
   self->sha256 = g_strdup (record->sha256);
+  self->started = record->started;
+  self->http_status = record->http_status;
 
   return self;
 }
@@ -670,6 +674,8 @@ _pcq_job_to_record (PcqJob         *self,
   record->finished = self->finished;
   record->commit_note = self->commit_note;
   record->sha256 = self->sha256;
+  record->started = self->started;
+  record->http_status = self->http_status;
 }
 
 /**
@@ -691,6 +697,61 @@ _pcq_job_set_sha256 (PcqJob     *self,
                      const char *sha256)
 {
   pcq_set_str (&self->sha256, sha256);
+}
+
+/**
+ * pcq_job_get_started:
+ *
+ * Returns: when its first attempt began, in seconds since the epoch, or
+ *   0 if it never ran
+ */
+gint64
+pcq_job_get_started (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->started;
+}
+
+/**
+ * pcq_job_get_finished:
+ *
+ * Returns: when it ended (done, failed or cancelled), in seconds since
+ *   the epoch, or 0 while it has not
+ */
+gint64
+pcq_job_get_finished (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->finished;
+}
+
+/**
+ * pcq_job_get_http_status:
+ *
+ * Returns: the HTTP status of the last response it got, or 0
+ */
+guint
+pcq_job_get_http_status (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->http_status;
+}
+
+/* The first attempt's time stays: a retry or a restart does not move it. */
+void
+_pcq_job_set_started (PcqJob *self,
+                      gint64  unix_seconds)
+{
+  if (self->started == 0)
+    self->started = unix_seconds;
+}
+
+void
+_pcq_job_set_http_status (PcqJob *self,
+                          guint   status)
+{
+  if (status != 0)
+    self->http_status = status;
 }
 
 const char *

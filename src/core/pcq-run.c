@@ -218,6 +218,7 @@ pcq_run_unref (PcqRun *run)
   pcq_names_unref (run->names);
   g_free (run->output_path);
   g_free (run->validator);
+  g_free (run->digest);
   g_free (run->prompt);
   g_free (run->model);
   g_free (run->system_prompt);

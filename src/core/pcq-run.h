@@ -71,6 +71,9 @@ typedef struct
   PcqFileId        part_id;       /* the part file this job made, if any */
   char            *api_key;       /* set as a worker takes the run; never logged */
   char            *api_key_error; /* set with it: why the key was refused, or NULL */
+  gint64           started;       /* real time (µs) its first attempt here began, or 0 */
+  guint            http_status;   /* of the last response, or 0 */
+  char            *digest;        /* SHA-256 of the finished file, when computed */
 
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */

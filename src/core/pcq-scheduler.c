@@ -88,6 +88,7 @@ struct _PcqScheduler
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
+  gint           record_checksums;
   guint          retry_base_delay;  /* ms */
   gint           nice;              /* of the worker threads */
 };
@@ -724,9 +725,12 @@ loop_thread (gpointer data,
           PcqRun *run = g_ptr_array_index (start, i);
 
           run->attempts++;
+          if (run->started == 0)
+            run->started = g_get_real_time ();
           self->callbacks->started (run, self->user_data);
           pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout),
-                            g_atomic_int_get (&self->min_speed));
+                            g_atomic_int_get (&self->min_speed),
+                            g_atomic_int_get (&self->record_checksums));
         }
 
       /* An attempt that ended at once (a bad URL, a folder that cannot
@@ -1103,6 +1107,14 @@ pcq_scheduler_set_speed_limit (PcqScheduler *self,
                                guint         bytes_per_second)
 {
   pcq_rate_limit_set_rate (self->rate_limit, bytes_per_second);
+}
+
+/* Applies to attempts that start after the change. */
+void
+pcq_scheduler_set_record_checksums (PcqScheduler *self,
+                                    gboolean      record)
+{
+  g_atomic_int_set (&self->record_checksums, !!record);
 }
 
 /* Applies to attempts that start after the change. */

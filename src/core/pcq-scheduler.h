@@ -60,6 +60,8 @@ void          pcq_scheduler_set_max_api_active (PcqScheduler *self,
 void          pcq_scheduler_set_api_rpm        (PcqScheduler *self,
                                                 guint         rpm,
                                                 gint64        window_us);
+void          pcq_scheduler_set_record_checksums (PcqScheduler *self,
+                                                  gboolean      record);
 void          pcq_scheduler_set_speed_limit    (PcqScheduler *self,
                                                 guint         bytes_per_second);
 void          pcq_scheduler_set_max_per_host   (PcqScheduler *self,

@@ -106,6 +106,8 @@ pcq_store_record_copy (const PcqStoreRecord *record)
   copy->validator = g_strdup (record->validator);
   copy->commit_note = g_strdup (record->commit_note);
   copy->sha256 = g_strdup (record->sha256);
+  copy->started = record->started;
+  copy->http_status = record->http_status;
 
   return copy;
 }
@@ -190,6 +192,10 @@ static const char *migrations[] = {
   /* 3 → 4: the SHA-256 a download is checked against, kept so that a
    * resumed one is still checked. */
   "ALTER TABLE jobs ADD COLUMN sha256 TEXT;",
+  /* 4 → 5: what a report tells of a task: when its first attempt
+   * began, and its last HTTP status. */
+  "ALTER TABLE jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE jobs ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -280,7 +286,7 @@ load (sqlite3    *db,
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
                           " error, output_path, validator, created, finished, kind, prompt,"
-                          " commit_note, sha256"
+                          " commit_note, sha256, started, http_status"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
@@ -306,6 +312,8 @@ load (sqlite3    *db,
       record->prompt = dup_column (stmt, 14);
       record->commit_note = dup_column (stmt, 15);
       record->sha256 = dup_column (stmt, 16);
+      record->started = MAX (0, sqlite3_column_int64 (stmt, 17));
+      record->http_status = CLAMP (sqlite3_column_int (stmt, 18), 0, 999);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -393,8 +401,8 @@ prepare_statements (PcqStore  *self,
   if (sqlite3_prepare_v3 (self->db,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
-                          " kind, prompt, commit_note, sha256)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " kind, prompt, commit_note, sha256, started, http_status)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -405,7 +413,9 @@ prepare_statements (PcqStore  *self,
                           -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db,
                           "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
-                          " output_path = ?, validator = ?, finished = ? WHERE id = ?",
+                          " output_path = ?, validator = ?, finished = ?,"
+                          " started = CASE WHEN started > 0 THEN started ELSE ? END,"
+                          " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
 
@@ -596,6 +606,8 @@ apply (PcqStore *self,
       bind_text (stmt, 15, r->prompt);
       bind_text (stmt, 16, r->commit_note);
       bind_text (stmt, 17, r->sha256);
+      sqlite3_bind_int64 (stmt, 18, r->started);
+      sqlite3_bind_int (stmt, 19, r->http_status);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:
@@ -792,7 +804,10 @@ apply_finished (PcqStore *self,
   bind_text (stmt, 6, f->placed ? f->output_path : NULL);
   bind_text (stmt, 7, f->validator);
   sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
-  sqlite3_bind_int64 (stmt, 9, f->id);
+  sqlite3_bind_int64 (stmt, 9, f->started);
+  sqlite3_bind_int (stmt, 10, f->http_status);
+  bind_text (stmt, 11, f->sha256);
+  sqlite3_bind_int64 (stmt, 12, f->id);
   return step_and_reset (self, stmt);
 }
 
@@ -1259,6 +1274,7 @@ pcq_store_finish_free (PcqStoreFinish *finish)
   g_free (finish->part_path);
   g_free (finish->output_path);
   g_free (finish->validator);
+  g_free (finish->sha256);
   g_clear_pointer (&finish->names, pcq_names_unref);
   g_clear_error (&finish->error);
   if (finish->user_data_free != NULL)

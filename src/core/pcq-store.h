@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 4
+#define PCQ_STORE_SCHEMA_VERSION 5
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -38,7 +38,9 @@ typedef struct
   gint64       finished;     /* unix seconds, 0 while unfinished */
   char        *commit_note;  /* what the Git step said, or NULL */
   char        *sha256;       /* the digest a download must have (64 lowercase hex
-                              * digits), or NULL */
+                              * digits), or the one it had once recorded, or NULL */
+  gint64       started;      /* unix seconds of the first attempt, 0 if none */
+  guint        http_status;  /* of the last response, 0 if none */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
@@ -62,6 +64,9 @@ typedef struct
   gint64          bytes;
   gint64          total;
   guint           attempts;
+  gint64          started;       /* unix seconds */
+  guint           http_status;
+  char           *sha256;        /* what the file hashed to, when computed */
   PcqNames       *names;
   gpointer        user_data;
   GDestroyNotify  user_data_free;

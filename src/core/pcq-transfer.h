@@ -28,6 +28,7 @@ struct _PcqTransfer
   guint          stall_timeout;
   guint          min_speed;     /* bytes/s over each stall_timeout; 0: none */
   PcqRateLimit  *limit;         /* the worker's: shared by all downloads */
+  gboolean       record_checksum; /* hash every download, not only checked ones */
   /* The run's cancellable is cancelled on the main thread, where its
    * "cancelled" handlers would run: libsoup's must run here. This one
    * is cancelled on this thread when the run's is. */

@@ -148,13 +148,13 @@ end_too_slow (PcqTransfer *self)
   pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
 }
 
-/* With a digest to match, the part's whole content is hashed: what a
- * resumed part held (read once, here), then each write. Without one
- * this costs nothing. */
+/* With a digest to match (or checksums recorded), the part's whole
+ * content is hashed: what a resumed part held (read once, here), then
+ * each write. Without either this costs nothing. */
 static gboolean
 start_checksum (PcqTransfer *self)
 {
-  if (self->run->sha256 == NULL)
+  if (self->run->sha256 == NULL && !self->record_checksum)
     return TRUE;
 
   self->checksum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -174,7 +174,7 @@ finish_body (PcqTransfer *self)
   if (self->checksum != NULL)
     {
       got = g_checksum_get_string (self->checksum);
-      if (g_strcmp0 (got, self->run->sha256) != 0)
+      if (self->run->sha256 != NULL && g_strcmp0 (got, self->run->sha256) != 0)
         {
           g_clear_error (&self->error);
           g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_CHECKSUM,
@@ -182,6 +182,8 @@ finish_body (PcqTransfer *self)
           pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
           return;
         }
+      g_free (self->run->digest);
+      self->run->digest = g_strdup (got);
     }
 
   pcq_transfer_commit (self);

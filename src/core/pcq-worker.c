@@ -206,6 +206,8 @@ pcq_worker_warm_up (PcqWorker *self,
  * @stall_timeout: seconds without a byte before the attempt fails
  * @min_speed: bytes per second a download must beat over each
  *   @stall_timeout (0: no minimum)
+ * @record_checksum: whether a download's SHA-256 is computed (into
+ *   run->digest) even when it has none to match
  *
  * Starts one attempt at @run: a GET streamed into the job's part file
  * and renamed into place when complete, or for an API task a
@@ -217,7 +219,8 @@ void
 pcq_worker_start (PcqWorker *self,
                   PcqRun    *run,
                   guint      stall_timeout,
-                  guint      min_speed)
+                  guint      min_speed,
+                  gboolean   record_checksum)
 {
   PcqTransfer *t = g_new0 (PcqTransfer, 1);
 
@@ -225,6 +228,7 @@ pcq_worker_start (PcqWorker *self,
   t->run = run;
   t->stall_timeout = stall_timeout;
   t->min_speed = min_speed;
+  t->record_checksum = record_checksum;
   t->limit = self->limit;
   t->total = -1;
   t->attempt.retry_after_ms = -1;
@@ -405,6 +409,8 @@ pcq_transfer_send_finish (PcqTransfer  *self,
   PcqBodyFilter filter = g_atomic_pointer_get (&body_filter);
 
   self->in = soup_session_send_finish (self->session, result, &self->error);
+  if (self->in != NULL)
+    self->run->http_status = soup_message_get_status (self->msg);
   if (self->in != NULL && filter != NULL)
     self->in = filter (self->in);
 

@@ -55,7 +55,8 @@ void          pcq_worker_warm_up       (PcqWorker                *self,
 void          pcq_worker_start         (PcqWorker                *self,
                                         PcqRun                   *run,
                                         guint                     stall_timeout,
-                                        guint                     min_speed);
+                                        guint                     min_speed,
+                                        gboolean                  record_checksum);
 void          pcq_worker_free          (PcqWorker                *self);
 
 /* Tests only: every response body is read through what @filter makes

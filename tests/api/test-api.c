@@ -960,7 +960,7 @@ test_store_migration (void)
       .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
       .name = (char *) "req-1.md", .state = PCQ_JOB_FAILED, .bytes = 0, .total = -1, .attempts = 1,
       .error = (char *) "Server answered 400", .output_path = NULL, .validator = NULL,
-      .created = 400, .finished = 500,
+      .created = 400, .finished = 500, .started = 450, .http_status = 400,
     };
 
     pcq_store_put (store, &put, NULL, NULL);
@@ -973,7 +973,7 @@ test_store_migration (void)
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 4);
+  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 5);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 
@@ -998,6 +998,9 @@ test_store_migration (void)
   g_assert_cmpstr (record->prompt, ==, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
   g_assert_cmpstr (record->name, ==, "req-1.md");
   g_assert_cmpint (record->state, ==, PCQ_JOB_FAILED);
+  /* Schema 5: a report's first start and last status. */
+  g_assert_cmpint (record->started, ==, 450);
+  g_assert_cmpuint (record->http_status, ==, 400);
   g_assert_cmpstr (record->error, ==, "Server answered 400");
   g_assert_null (record->output_path);
   g_assert_cmpint (record->created, ==, 400);

@@ -21,14 +21,11 @@
 #define SLUG_MAX_BYTES 60
 #define MAX_LINE (1024 * 1024)
 
-/**
- * pcq_api_chat_url:
- * @base: an OpenAI-compatible base URL, such as `http://localhost:11434/v1`
- *
- * Returns: (transfer full): `@base/chat/completions`
- */
-char *
-pcq_api_chat_url (const char *base)
+/* @base (the default when unset) with no white space around it and no
+ * trailing slashes, then @path. */
+static char *
+endpoint_url (const char *base,
+              const char *path)
 {
   g_autofree char *trimmed = NULL;
   gsize len;
@@ -41,7 +38,32 @@ pcq_api_chat_url (const char *base)
   while (len > 0 && trimmed[len - 1] == '/')
     trimmed[--len] = '\0';
 
-  return g_strconcat (trimmed, "/chat/completions", NULL);
+  return g_strconcat (trimmed, path, NULL);
+}
+
+/**
+ * pcq_api_chat_url:
+ * @base: an OpenAI-compatible base URL, such as `http://localhost:11434/v1`
+ *
+ * Returns: (transfer full): `@base/chat/completions`
+ */
+char *
+pcq_api_chat_url (const char *base)
+{
+  return endpoint_url (base, "/chat/completions");
+}
+
+/**
+ * pcq_api_models_url:
+ * @base: an OpenAI-compatible base URL
+ *
+ * Returns: (transfer full): `@base/models`, where the server lists the
+ *   models it offers
+ */
+char *
+pcq_api_models_url (const char *base)
+{
+  return endpoint_url (base, "/models");
 }
 
 static void
@@ -256,6 +278,107 @@ pcq_api_parse_error (const char *body,
     return NULL;
 
   return g_strdup (message);
+}
+
+/* The longest model id that is offered; longer ones are no name anyone
+ * types. */
+#define MODEL_ID_MAX 256
+
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/**
+ * pcq_api_parse_models:
+ * @body: the answer to `GET {base}/models`: `{"data": [{"id": …}, …]}`
+ *
+ * Entries that are not objects, or whose "id" is not a string of valid
+ * UTF-8, is empty, is longer than 256 bytes or would need sanitizing
+ * (line breaks, control or bidi characters: the server would not know
+ * the sanitized name), are left out, and so are repeated ids. At most
+ * %PCQ_API_MODELS_MAX entries are read.
+ *
+ * Returns: (transfer full) (nullable): the model ids, sorted, or %NULL
+ *   with a %PCQ_ERROR_API error when @body is larger than
+ *   %PCQ_API_MODELS_MAX_BODY or is not such a list
+ */
+GStrv
+pcq_api_parse_models (GBytes  *body,
+                      GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  const char *data;
+  gsize size;
+  JsonObject *object;
+  JsonNode *node;
+  JsonArray *array;
+  guint n;
+
+  g_return_val_if_fail (body != NULL, NULL);
+
+  data = g_bytes_get_data (body, &size);
+  if (size > PCQ_API_MODELS_MAX_BODY)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The list of models is larger than %d MiB"),
+                   PCQ_API_MODELS_MAX_BODY / (1024 * 1024));
+      return NULL;
+    }
+
+  object = pcq_json_parse_object (parser, size > 0 ? data : "", size, &local_error);
+  if (object == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The list of models is not JSON: %s"),
+                   local_error->message);
+      return NULL;
+    }
+
+  node = json_object_get_member (object, "data");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      const char *message = error_message (object);
+      g_autofree char *safe = message != NULL ? pcq_text_sanitize (message, -1) : NULL;
+
+      if (safe != NULL)
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The server answered with an error: %s"),
+                     safe);
+      else
+        g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
+                             _("The server's answer has no \"data\" list of models"));
+      return NULL;
+    }
+
+  array = json_node_get_array (node);
+  n = MIN (json_array_get_length (array), PCQ_API_MODELS_MAX);
+  ids = g_ptr_array_new_with_free_func (g_free);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *safe = NULL;
+      const char *id;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        continue;
+      id = pcq_json_get_string (json_node_get_object (element), "id");
+      if (id == NULL || *id == '\0' || strlen (id) > MODEL_ID_MAX)
+        continue;
+      safe = pcq_text_sanitize (id, -1);
+      if (strcmp (safe, id) != 0 || g_hash_table_contains (seen, safe))
+        continue;
+
+      g_hash_table_add (seen, safe);
+      g_ptr_array_add (ids, g_steal_pointer (&safe));
+    }
+
+  g_ptr_array_sort (ids, compare_ids);
+  g_ptr_array_add (ids, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
 }
 
 /**

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 #define PCQ_API_DEFAULT_BASE "http://localhost:11434/v1"
 
 char       *pcq_api_chat_url      (const char  *base);
+char       *pcq_api_models_url    (const char  *base);
 char       *pcq_api_build_request (const char  *model,
                                    const char  *system_prompt,
                                    const char  *prompt,
@@ -30,6 +31,14 @@ char       *pcq_api_parse_answer  (const char  *body,
                                    GError     **error);
 char       *pcq_api_parse_error   (const char  *body,
                                    gssize       length);
+
+/* The most of a `GET {base}/models` answer that is read, and the most
+ * model ids taken from it. */
+#define PCQ_API_MODELS_MAX_BODY (1024 * 1024)
+#define PCQ_API_MODELS_MAX 1000
+
+GStrv       pcq_api_parse_models  (GBytes      *body,
+                                   GError     **error);
 char       *pcq_api_slug          (const char  *prompt);
 char       *pcq_api_redact        (const char  *text,
                                    const char  *secret);

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "pcq-api.h"
+#include "pcq-api-models.h"
 #include "pcq-engine.h"
 #include "pcq-test-engine.h"
 #include "pcq-test-headless.h"
@@ -367,10 +368,72 @@ n_held (void)
   return n;
 }
 
+/* GET {base}/models for the bases {root}/lists/KIND: what it answers
+ * depends on KIND. The last Authorization header is kept. */
+static char *models_authorization;
+
+static void
+models_cb (SoupServer        *soup_server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  const char *good = "{\"object\": \"list\", \"data\": ["
+                     "{\"id\": \"zeta-2\", \"object\": \"model\"}, {\"id\": \"alpha\"}, "
+                     "{\"id\": 7}, {\"id\": \"alpha\"}, \"beta\", {\"id\": \"\"}]}";
+  const char *authorization;
+
+  g_mutex_lock (&server.lock);
+  g_free (models_authorization);
+  authorization = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                "Authorization");
+  models_authorization = g_strdup (authorization);
+  g_mutex_unlock (&server.lock);
+
+  if (g_str_equal (path, "/v1/models") || g_str_equal (path, "/lists/good/models"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                        good, strlen (good));
+    }
+  else if (g_str_equal (path, "/lists/huge/models"))
+    {
+      /* Endless, in chunks, with no length given. */
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+      g_autofree char *filler = g_strnfill (64 * 1024, ' ');
+
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                         SOUP_ENCODING_CHUNKED);
+      append_static (body, "{\"data\": [");
+      for (guint i = 0; i < 20; i++)
+        soup_message_body_append (body, SOUP_MEMORY_COPY, filler, strlen (filler));
+      append_static (body, "]}");
+      soup_message_body_complete (body);
+    }
+  else if (g_str_equal (path, "/lists/redirect/models"))
+    {
+      soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, "/v1/models");
+    }
+  else if (g_str_equal (path, "/lists/hold/models"))
+    {
+      /* Never answered: the client cancels. */
+      soup_server_message_pause (msg);
+      g_mutex_lock (&server.lock);
+      g_ptr_array_add (server.held, g_object_ref (msg));
+      g_mutex_unlock (&server.lock);
+    }
+  else
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no models here");
+}
+
 static void
 setup_cb (SoupServer *soup_server,
           gpointer    user_data)
 {
+  soup_server_add_handler (soup_server, "/v1/models", models_cb, NULL, NULL);
+  soup_server_add_handler (soup_server, "/lists", models_cb, NULL, NULL);
   soup_server_add_handler (soup_server, "/v1/chat/completions", chat_cb, NULL, NULL);
   soup_server_add_handler (soup_server, "/file", file_cb, NULL, NULL);
 }
@@ -660,6 +723,246 @@ test_parse (void)
 
   redacted = pcq_api_redact ("key sk-1 and sk-1 again", "sk-1");
   g_assert_cmpstr (redacted, ==, "key [redacted] and [redacted] again");
+}
+
+static GStrv
+parse_models (const char  *json,
+              GError     **error)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (json, strlen (json));
+
+  return pcq_api_parse_models (bytes, error);
+}
+
+/* GET {base}/models answers: good ones, wrong types, a huge one,
+ * ids that are no names to offer. */
+static void
+test_parse_models (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autoptr(GString) many = g_string_new ("{\"data\": [");
+  g_autoptr(GBytes) huge = NULL;
+  const char *bad_bodies[] = {
+    "",
+    "not json",
+    "[{\"id\": \"a\"}]",
+    "{\"data\": {\"id\": \"a\"}}",
+    "{\"data\": \"a\"}",
+    "{\"data\": null}",
+    "{\"models\": []}",
+  };
+
+  models = parse_models ("{\"object\": \"list\", \"data\": [{\"id\": \"m2\", \"owned_by\": \"x\"}, "
+                         "{\"id\": \"m1\", \"created\": 1}, {\"id\": \"ünï-✓\"}]}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "m1", "m2", "ünï-✓", NULL }));
+  g_clear_pointer (&models, g_strfreev);
+
+  /* An empty list is a list. */
+  models = parse_models ("{\"data\": []}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, 0);
+  g_clear_pointer (&models, g_strfreev);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++)
+    {
+      g_assert_null (parse_models (bad_bodies[i], &error));
+      g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+      g_clear_error (&error);
+    }
+
+  /* An error object: its message, made safe. */
+  g_assert_null (parse_models ("{\"error\": {\"message\": \"no\\u001b[2J access\"}}", &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "access"));
+  g_assert_null (strchr (error->message, '\033'));
+  g_clear_error (&error);
+
+  /* Entries of the wrong kind, and ids that are no name to offer: left out. */
+  {
+    g_autofree char *long_id = g_strnfill (300, 'x');
+    g_autofree char *json = g_strdup_printf ("{\"data\": [1, \"s\", null, [], {}, {\"id\": null}, "
+                                             "{\"id\": 3}, {\"id\": {}}, {\"id\": [\"a\"]}, "
+                                             "{\"id\": \"\"}, {\"id\": \"a\\nb\"}, "
+                                             "{\"id\": \"x\\u202Eexe\"}, {\"id\": \"c\\u007fd\"}, "
+                                             "{\"id\": \"%s\"}, {\"id\": \"ok\"}, {\"id\": \"ok\"}]}",
+                                             long_id);
+
+    models = parse_models (json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (models, ((const char *[]) { "ok", NULL }));
+    g_clear_pointer (&models, g_strfreev);
+  }
+
+  /* Bytes that are not UTF-8, raw and as escapes json-glib lets through. */
+  models = parse_models ("{\"data\": [{\"id\": \"bad\xff\xfe\"}, {\"id\": \"fine\"}]}", &error);
+  if (models != NULL)
+    {
+      for (guint i = 0; models[i] != NULL; i++)
+        g_assert_true (g_utf8_validate (models[i], -1, NULL));
+      g_clear_pointer (&models, g_strfreev);
+    }
+  g_clear_error (&error);
+  models = parse_models ("{\"data\": [{\"id\": \"lone\\ud800\"}, {\"id\": \"fine\"}]}", &error);
+  if (models != NULL)
+    {
+      for (guint i = 0; models[i] != NULL; i++)
+        g_assert_true (g_utf8_validate (models[i], -1, NULL));
+      g_clear_pointer (&models, g_strfreev);
+    }
+  g_clear_error (&error);
+
+  /* At most PCQ_API_MODELS_MAX. */
+  for (guint i = 0; i < PCQ_API_MODELS_MAX + 500; i++)
+    g_string_append_printf (many, "%s{\"id\": \"m%05u\"}", i > 0 ? ", " : "", i);
+  g_string_append (many, "]}");
+  models = parse_models (many->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, PCQ_API_MODELS_MAX);
+  g_assert_cmpstr (models[0], ==, "m00000");
+  g_clear_pointer (&models, g_strfreev);
+
+  /* Over 1 MiB: refused before it is parsed. */
+  g_string_truncate (many, 0);
+  g_string_append (many, "{\"data\": [");
+  while (many->len <= PCQ_API_MODELS_MAX_BODY)
+    g_string_append (many, "{\"id\": \"m\"}, ");
+  g_string_append (many, "{\"id\": \"m\"}]}");
+  huge = g_bytes_new (many->str, many->len);
+  g_assert_null (pcq_api_parse_models (huge, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+
+  /* Nested deep: refused, not a stack overflow. */
+  {
+    g_autofree char *open = g_strnfill (100000, '[');
+    g_autofree char *json = g_strconcat ("{\"data\": ", open, NULL);
+
+    g_assert_null (parse_models (json, &error));
+    g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+    g_clear_error (&error);
+  }
+}
+
+static void
+models_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GStrv
+list_models (const char    *base,
+             const char    *api_key,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  pcq_api_list_models_async (base, api_key, cancellable, models_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, WAIT_MS);
+  return pcq_api_list_models_finish (result, error);
+}
+
+static char *
+lists_base (const char *kind)
+{
+  return g_strconcat (pcq_test_soup_thread_get_base (server.soup), "/lists/", kind, NULL);
+}
+
+static char *
+dup_models_authorization (void)
+{
+  char *authorization;
+
+  g_mutex_lock (&server.lock);
+  authorization = g_strdup (models_authorization);
+  g_mutex_unlock (&server.lock);
+
+  return authorization;
+}
+
+static gboolean
+cancel_later_cb (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* GET {base}/models against the loopback server. */
+static void
+test_list_models (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *authorization = NULL;
+  g_autofree char *base = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+  /* With a key, sent as a bearer token (the trailing slash is no matter). */
+  base = g_strconcat (server.base, "/", NULL);
+  models = list_models (base, " " TEST_KEY "\n", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "alpha", "zeta-2", NULL }));
+  authorization = dup_models_authorization ();
+  g_assert_cmpstr (authorization, ==, "Bearer " TEST_KEY);
+  g_clear_pointer (&models, g_strfreev);
+  g_clear_pointer (&authorization, g_free);
+  g_clear_pointer (&base, g_free);
+
+  /* Without one, none. */
+  base = lists_base ("good");
+  models = list_models (base, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, 2);
+  authorization = dup_models_authorization ();
+  g_assert_null (authorization);
+  g_clear_pointer (&models, g_strfreev);
+  g_clear_pointer (&base, g_free);
+
+  /* A server error: the status, for the message. */
+  base = lists_base ("none");
+  g_assert_null (list_models (base, TEST_KEY, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "500"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* A redirect is not followed: the key would go with it. */
+  base = lists_base ("redirect");
+  g_assert_null (list_models (base, TEST_KEY, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "302"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* Over 1 MiB without a length: refused as it comes. */
+  base = lists_base ("huge");
+  g_assert_null (list_models (base, NULL, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "larger than 1 MiB"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* A key with a line break is not sent. */
+  g_assert_null (list_models (server.base, "sk-1\r\nX-Injected: 1", NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API_KEY);
+  g_clear_error (&error);
+
+  /* No http URL, no request. */
+  g_assert_null (list_models ("file:///etc", NULL, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+
+  /* Cancelled while the server holds the answer. */
+  base = lists_base ("hold");
+  g_timeout_add (50, cancel_later_cb, cancellable);
+  g_assert_null (list_models (base, NULL, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_main_context_invoke (server.context, drop_held_cb, NULL);
 }
 
 /* ---- engine cases --------------------------------------------------- */
@@ -1830,6 +2133,8 @@ main (int    argc,
   g_test_add_func ("/pcq/api/request-body", test_request_body);
   g_test_add_func ("/pcq/api/slug", test_slug);
   g_test_add_func ("/pcq/api/parse", test_parse);
+  g_test_add_func ("/pcq/api/models/parse", test_parse_models);
+  g_test_add_func ("/pcq/api/models/list", test_list_models);
   g_test_add_func ("/pcq/api/store-migration", test_store_migration);
   g_test_add ("/pcq/api/answers-saved", Fixture, NULL,
               fixture_set_up, test_answers_saved, fixture_tear_down);
@@ -1862,6 +2167,7 @@ main (int    argc,
   status = g_test_run ();
   server_stop ();
   pcq_test_rm_rf (keyring_dir);
+  g_free (models_authorization);
 
   return status;
 }

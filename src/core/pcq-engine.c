@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pcq-api.h"
+#include "pcq-api-models.h"
 #include "pcq-defaults.h"
 #include "pcq-dispatcher.h"
 #include "pcq-enums.h"
@@ -2563,6 +2564,71 @@ pcq_engine_refuse_api_key (PcqEngine    *self,
   if (self->scheduler != NULL)
     pcq_scheduler_refuse_api_key (self->scheduler, error->message);
   self->has_api_key = TRUE;
+}
+
+static void
+models_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  GStrv models = pcq_api_list_models_finish (result, &error);
+
+  if (models == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, models, (GDestroyNotify) g_strfreev);
+}
+
+/**
+ * pcq_engine_list_models_async:
+ *
+ * Asks the API base for the models it offers (`GET {base}/models`),
+ * with the engine's key, on the main context. The key never leaves
+ * the engine: the caller gets the list or a message fit to show.
+ */
+void
+pcq_engine_list_models_async (PcqEngine           *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  char *key;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_engine_list_models_async);
+
+  /* A refused key: nothing goes out without it, as for API tasks. */
+  if (self->api_key_error != NULL)
+    {
+      g_task_return_new_error (task, PCQ_ERROR, PCQ_ERROR_API_KEY, "%s", self->api_key_error);
+      return;
+    }
+
+  key = self->scheduler != NULL ? pcq_scheduler_dup_api_key (self->scheduler) : NULL;
+  pcq_api_list_models_async (self->api_base, key, cancellable, models_listed_cb,
+                             g_steal_pointer (&task));
+  pcq_secret_free (key);
+}
+
+/**
+ * pcq_engine_list_models_finish:
+ *
+ * Returns: (transfer full) (nullable): the model ids, sorted, or %NULL
+ *   with @error set (%G_IO_ERROR_CANCELLED when cancelled)
+ */
+GStrv
+pcq_engine_list_models_finish (PcqEngine     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**

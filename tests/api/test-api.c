@@ -967,6 +967,47 @@ test_list_models (void)
 
 /* ---- engine cases --------------------------------------------------- */
 
+static GStrv
+engine_list_models (PcqEngine  *engine,
+                    GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  pcq_engine_list_models_async (engine, NULL, models_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, WAIT_MS);
+  return pcq_engine_list_models_finish (engine, result, error);
+}
+
+/* The engine asks its base with its key, which the caller never sees;
+ * a refused key sends nothing. */
+static void
+test_engine_models (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) refused = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *authorization = NULL;
+
+  models = engine_list_models (f->engine, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "alpha", "zeta-2", NULL }));
+  authorization = dup_models_authorization ();
+  g_assert_cmpstr (authorization, ==, "Bearer " TEST_KEY);
+  g_clear_pointer (&authorization, g_free);
+
+  g_mutex_lock (&server.lock);
+  g_clear_pointer (&models_authorization, g_free);
+  g_mutex_unlock (&server.lock);
+  g_set_error_literal (&refused, PCQ_ERROR, PCQ_ERROR_API_KEY, "refused for the test");
+  pcq_engine_refuse_api_key (f->engine, refused);
+  g_assert_null (engine_list_models (f->engine, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API_KEY);
+  g_assert_cmpstr (error->message, ==, "refused for the test");
+  authorization = dup_models_authorization ();
+  g_assert_null (authorization);
+}
+
 static void
 assert_saved (PcqJob     *job,
               const char *dir,
@@ -2136,6 +2177,8 @@ main (int    argc,
   g_test_add_func ("/pcq/api/models/parse", test_parse_models);
   g_test_add_func ("/pcq/api/models/list", test_list_models);
   g_test_add_func ("/pcq/api/store-migration", test_store_migration);
+  g_test_add ("/pcq/api/models/engine", Fixture, NULL,
+              fixture_set_up, test_engine_models, fixture_tear_down);
   g_test_add ("/pcq/api/answers-saved", Fixture, NULL,
               fixture_set_up, test_answers_saved, fixture_tear_down);
   g_test_add ("/pcq/api/unauthorized", Fixture, NULL,

@@ -2356,6 +2356,22 @@ chat_cb (SoupServer        *server,
                                     body, strlen (body));
 }
 
+/* The models the chat server offers, in no order, one twice. */
+static void
+models_cb (SoupServer        *server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  const char *body = "{\"object\": \"list\", \"data\": [{\"id\": \"zeta\"}, "
+                     "{\"id\": \"alpha\"}, {\"id\": \"zeta\"}, {\"id\": 1}]}";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                    body, strlen (body));
+}
+
 static void
 chat_server_start (ChatServer *chat)
 {
@@ -2367,6 +2383,7 @@ chat_server_start (ChatServer *chat)
   chat->models = g_ptr_array_new_with_free_func (g_free);
   chat->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (chat->server, "/v1/chat/completions", chat_cb, chat, NULL);
+  soup_server_add_handler (chat->server, "/v1/models", models_cb, chat, NULL);
   soup_server_listen (chat->server, address, 0, &error);
   g_assert_no_error (error);
 
@@ -2403,6 +2420,88 @@ stop_using_chat_server (Fixture    *f,
 {
   g_settings_reset (f->settings, "api-base");
   chat_server_stop (chat);
+}
+
+static gboolean
+subtitle_starts_with (AdwActionRow *row,
+                      const char   *prefix)
+{
+  return g_str_has_prefix (adw_action_row_get_subtitle (row), prefix);
+}
+
+/* The models the server lists are offered beside the model's entry;
+ * one is picked, another typed; a server that cannot list them says
+ * so in the row below. */
+static void
+test_preferences_models (Fixture       *f,
+                         gconstpointer  data)
+{
+  ChatServer chat = { 0 };
+  g_autofree char *broken = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GtkWindow *preferences;
+  AdwActionRow *status_row;
+  GtkWidget *model_row;
+  GtkWidget *button;
+  GtkWidget *list;
+
+  use_chat_server (f, &chat);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  status_row = ADW_ACTION_ROW (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                    row_has_title, "Models on the Server"));
+  model_row = pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW,
+                                   row_has_title, "Model");
+  g_assert_nonnull (status_row);
+  g_assert_nonnull (model_row);
+  button = pcq_test_find_first (model_row, GTK_TYPE_MENU_BUTTON, NULL, NULL);
+  list = pcq_test_find_first (model_row, GTK_TYPE_LIST_BOX, NULL, NULL);
+  g_assert_nonnull (button);
+  g_assert_nonnull (list);
+
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "2 models offered"), WAIT_MS);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  rows = pcq_test_find_all (list, GTK_TYPE_LABEL);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpstr (gtk_label_get_text (rows->pdata[0]), ==, "alpha");
+  g_assert_cmpstr (gtk_label_get_text (rows->pdata[1]), ==, "zeta");
+
+  /* Picked from the list: the model setting, which the engine follows. */
+  g_signal_emit_by_name (list, "row-activated",
+                         gtk_widget_get_ancestor (rows->pdata[1], GTK_TYPE_LIST_BOX_ROW));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (model_row)), ==, "zeta");
+  {
+    g_autofree char *model = g_settings_get_string (f->settings, "model");
+
+    g_assert_cmpstr (model, ==, "zeta");
+  }
+
+  /* A base with no models: the reason, inline; any name may still be typed. */
+  broken = g_strconcat (chat.base, "/broken", NULL);
+  g_settings_set_string (f->settings, "api-base", broken);
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "Could not list models: "), WAIT_MS);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (status_row), "404"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+  g_assert_false (gtk_widget_get_sensitive (button));
+  gtk_editable_set_text (GTK_EDITABLE (model_row), "my-own-model");
+  {
+    g_autofree char *model = g_settings_get_string (f->settings, "model");
+
+    g_assert_cmpstr (model, ==, "my-own-model");
+  }
+
+  /* Back to the good base: listed again, the error gone. */
+  g_settings_set_string (f->settings, "api-base", chat.base);
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "2 models offered"), WAIT_MS);
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+
+  /* Closed while a request is under way: it is cancelled, and nothing
+   * touches the window after. */
+  g_settings_set_string (f->settings, "api-base", broken);
+  gtk_window_destroy (preferences);
+  g_settings_reset (f->settings, "model");
+  stop_using_chat_server (f, &chat);
 }
 
 static gboolean
@@ -3393,6 +3492,7 @@ main (int    argc,
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/preferences-api-key", test_preferences_api_key);
+  ADD ("/pcq/window/preferences-models", test_preferences_models);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);
   ADD ("/pcq/window/close-wait", test_close_wait);

@@ -85,7 +85,8 @@ add_message (JsonBuilder *builder,
  *   with one model need none)
  * @system_prompt: (nullable): sent first, as the "system" message
  * @prompt: the user's message
- * @stream: ask for server-sent events
+ * @stream: ask for server-sent events (and for the token counts at
+ *   their end: `"stream_options": {"include_usage": true}`)
  * @length: (out) (optional): the body's length
  *
  * Returns: (transfer full): the JSON body of a chat-completions request
@@ -117,6 +118,15 @@ pcq_api_build_request (const char *model,
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "stream");
   json_builder_add_boolean_value (builder, stream);
+  if (stream)
+    {
+      /* The token counts come in one more event, after the last choice. */
+      json_builder_set_member_name (builder, "stream_options");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "include_usage");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -208,22 +218,69 @@ choice_content (JsonObject *object,
   return pcq_json_get_string (message, "content");
 }
 
+/* A count of tokens: an integer from 0 to G_MAXINT64, else -1. JSON
+ * numbers beyond gint64 come out of json-glib 1.6 as negative ones
+ * (wrapped or clamped to -1), so they are refused too; 1.0 or 1e3 are
+ * doubles, and no counts either. */
+static gint64
+token_count (JsonObject *usage,
+             const char *member)
+{
+  JsonNode *node = json_object_get_member (usage, member);
+  gint64 n;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+
+  n = json_node_get_int (node);
+  return n >= 0 ? n : -1;
+}
+
+/* @object's "usage": {"prompt_tokens": N, "completion_tokens": M}.
+ * Returns whether it had at least one count; @usage is only changed
+ * then. */
+static gboolean
+read_usage (JsonObject  *object,
+            PcqApiUsage *usage)
+{
+  JsonNode *node = json_object_get_member (object, "usage");
+  PcqApiUsage found;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+
+  found.prompt_tokens = token_count (json_node_get_object (node), "prompt_tokens");
+  found.completion_tokens = token_count (json_node_get_object (node), "completion_tokens");
+  if (found.prompt_tokens < 0 && found.completion_tokens < 0)
+    return FALSE;
+
+  *usage = found;
+  return TRUE;
+}
+
 /**
  * pcq_api_parse_answer:
  * @body: a chat-completions response body
+ * @usage: (out) (optional): the token counts the answer reports, -1
+ *   where it has none
  *
  * Returns: (transfer full) (nullable): `choices[0].message.content`, or
  *   %NULL with a %PCQ_ERROR_API error saying what was wrong
  */
 char *
-pcq_api_parse_answer (const char  *body,
-                      gssize       length,
-                      GError     **error)
+pcq_api_parse_answer (const char   *body,
+                      gssize        length,
+                      PcqApiUsage  *usage,
+                      GError      **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
   JsonObject *object;
   const char *content;
+
+  if (usage != NULL)
+    *usage = PCQ_API_USAGE_UNKNOWN;
 
   object = pcq_json_parse_object (parser, body, length, &local_error);
   if (object == NULL)
@@ -246,6 +303,9 @@ pcq_api_parse_answer (const char  *body,
                            _("The server's answer has no choices[0].message.content"));
       return NULL;
     }
+
+  if (usage != NULL)
+    read_usage (object, usage);
 
   return g_strdup (content);
 }
@@ -480,9 +540,11 @@ pcq_api_redact (const char *text,
 
 struct _PcqApiStream
 {
-  GString  *line;
-  gboolean  done;      /* "data: [DONE]" */
-  gboolean  finished;  /* a choice had a finish_reason */
+  GString     *line;
+  gboolean     done;       /* "data: [DONE]" */
+  gboolean     finished;   /* a choice had a finish_reason */
+  gboolean     has_usage;
+  PcqApiUsage  usage;      /* from the last event that had it */
 };
 
 PcqApiStream *
@@ -491,6 +553,7 @@ pcq_api_stream_new (void)
   PcqApiStream *self = g_new0 (PcqApiStream, 1);
 
   self->line = g_string_new (NULL);
+  self->usage = PCQ_API_USAGE_UNKNOWN;
   return self;
 }
 
@@ -514,6 +577,31 @@ gboolean
 pcq_api_stream_is_done (PcqApiStream *self)
 {
   return self->done || self->finished;
+}
+
+/**
+ * pcq_api_stream_saw_done:
+ *
+ * Returns: %TRUE once "data: [DONE]" came: nothing follows it
+ */
+gboolean
+pcq_api_stream_saw_done (PcqApiStream *self)
+{
+  return self->done;
+}
+
+/**
+ * pcq_api_stream_get_usage:
+ * @usage: (out): the token counts of the last event that had any
+ *
+ * Returns: whether an event had token counts
+ */
+gboolean
+pcq_api_stream_get_usage (PcqApiStream *self,
+                          PcqApiUsage  *usage)
+{
+  *usage = self->usage;
+  return self->has_usage;
 }
 
 static gboolean
@@ -550,6 +638,11 @@ handle_data (PcqApiStream  *self,
 
   if ((text = choice_content (object, "delta")) != NULL)
     g_string_append (content, text);
+
+  /* With include_usage, the event after the last choice has the counts
+   * (and "choices": []); others have "usage": null, or none. */
+  if (read_usage (object, &self->usage))
+    self->has_usage = TRUE;
 
   /* choices[0].finish_reason: the last chunk (some servers send no [DONE]). */
   node = json_object_get_member (object, "choices");

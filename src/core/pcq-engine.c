@@ -68,6 +68,8 @@ typedef struct
   gint64       retry_at;    /* EVENT_WAITING: when, real time µs */
   gboolean     retry_asked; /* EVENT_WAITING: the server's Retry-After */
   gboolean     needs_setup; /* an API task's endpoint or key is wrong */
+  gint64       prompt_tokens;     /* EVENT_FINISHED: the usage the */
+  gint64       completion_tokens; /* server reported, or -1 */
 } Event;
 
 struct _PcqEngine
@@ -110,6 +112,8 @@ struct _PcqEngine
   guint          n_cancelled;
   guint          n_paused;
   guint64        bytes_done;
+  gint64         prompt_tokens;     /* the sums of the jobs' reported */
+  gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
   guint64        bytes_received;
   guint64        bytes_per_second;
   gint64         rate_last_time;
@@ -154,6 +158,8 @@ enum {
   PROP_N_CANCELLED,
   PROP_N_PAUSED,
   PROP_BYTES_PER_SECOND,
+  PROP_PROMPT_TOKENS,
+  PROP_COMPLETION_TOKENS,
   PROP_OFFLINE,
   PROP_METERED,
   PROP_DOWNLOAD_ON_METERED,
@@ -238,6 +244,8 @@ post_event (PcqEngine   *self,
   event->run = pcq_run_ref (run);
   event->state = state;
   event->attempts = run->attempts;
+  event->prompt_tokens = run->prompt_tokens;
+  event->completion_tokens = run->completion_tokens;
   if (attempt != NULL)
     {
       /* A cancelled task's state says so; GIO's “Operation was
@@ -335,6 +343,8 @@ hand_over_cb (PcqRun   *run,
   finish->bytes = pcq_atomic_get64 (&run->bytes);
   finish->total = pcq_atomic_get64 (&run->total);
   finish->attempts = run->attempts;
+  finish->prompt_tokens = run->prompt_tokens;
+  finish->completion_tokens = run->completion_tokens;
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
@@ -419,6 +429,46 @@ count_state (PcqEngine   *self,
 
   *counters[state] += delta;
   g_object_notify_by_pspec (G_OBJECT (self), properties[props[state]]);
+}
+
+/* Adds @n (when known) to the sum @total, or takes it away; a sum
+ * that reached G_MAXINT64 stays there. */
+static gboolean
+count_tokens (gint64 *total,
+              gint64  n,
+              int     sign)
+{
+  if (n <= 0 || *total == G_MAXINT64)
+    return FALSE;
+
+  if (sign > 0)
+    *total = n > G_MAXINT64 - *total ? G_MAXINT64 : *total + n;
+  else
+    *total = MAX (*total - n, 0);
+  return TRUE;
+}
+
+/* A job's usage enters the engine's sums (@sign 1) or leaves them. */
+static void
+count_usage (PcqEngine *self,
+             PcqJob    *job,
+             int        sign)
+{
+  if (count_tokens (&self->prompt_tokens, pcq_job_get_prompt_tokens (job), sign))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROMPT_TOKENS]);
+  if (count_tokens (&self->completion_tokens, pcq_job_get_completion_tokens (job), sign))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETION_TOKENS]);
+}
+
+static void
+set_job_usage (PcqEngine *self,
+               PcqJob    *job,
+               gint64     prompt_tokens,
+               gint64     completion_tokens)
+{
+  count_usage (self, job, -1);
+  _pcq_job_set_usage (job, prompt_tokens, completion_tokens);
+  count_usage (self, job, +1);
 }
 
 static void
@@ -582,6 +632,7 @@ file_finished (gpointer data)
     {
       _pcq_job_set_error (job, NULL);
       _pcq_job_set_output_path (job, finish->output_path);
+      set_job_usage (self, job, finish->prompt_tokens, finish->completion_tokens);
       finish_run (self, job, run, PCQ_JOB_DONE);
     }
   else
@@ -697,7 +748,10 @@ apply_event (gpointer data)
                              pcq_atomic_get64 (&event->run->bytes),
                              pcq_atomic_get64 (&event->run->total));
       if (event->state == PCQ_JOB_DONE)
-        finish_run (self, job, event->run, PCQ_JOB_DONE);
+        {
+          set_job_usage (self, job, event->prompt_tokens, event->completion_tokens);
+          finish_run (self, job, event->run, PCQ_JOB_DONE);
+        }
       else if (event->state == PCQ_JOB_QUEUED)
         requeue_run (self, job, event->run);
       else
@@ -938,6 +992,12 @@ pcq_engine_get_property (GObject    *object,
     case PROP_BYTES_PER_SECOND:
       g_value_set_uint64 (value, self->bytes_per_second);
       break;
+    case PROP_PROMPT_TOKENS:
+      g_value_set_int64 (value, self->prompt_tokens);
+      break;
+    case PROP_COMPLETION_TOKENS:
+      g_value_set_int64 (value, self->completion_tokens);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1117,6 +1177,24 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_BYTES_PER_SECOND] =
     g_param_spec_uint64 ("bytes-per-second", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:prompt-tokens:
+   *
+   * The sum of #PcqJob:prompt-tokens over the jobs in the list that
+   * have one (at most %G_MAXINT64).
+   */
+  properties[PROP_PROMPT_TOKENS] =
+    g_param_spec_int64 ("prompt-tokens", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:completion-tokens:
+   *
+   * The sum of #PcqJob:completion-tokens over the jobs in the list that
+   * have one (at most %G_MAXINT64).
+   */
+  properties[PROP_COMPLETION_TOKENS] =
+    g_param_spec_int64 ("completion-tokens", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * PcqEngine:offline:
@@ -1461,6 +1539,7 @@ pcq_engine_restore (PcqEngine       *self,
 
       g_hash_table_insert (self->job_by_id, g_memdup2 (&id, sizeof id), job);
       count_state (self, pcq_job_get_state (job), +1);
+      count_usage (self, job, +1);
 
       /* A paused job waits for Resume, without a run. */
       if (pcq_job_is_finished (job) || pcq_job_get_state (job) == PCQ_JOB_PAUSED)
@@ -1939,6 +2018,7 @@ forget_job (PcqEngine *self,
   guint64 id = pcq_job_get_id (job);
 
   count_state (self, pcq_job_get_state (job), -1);
+  count_usage (self, job, -1);
   g_hash_table_remove (self->run_by_id, &id);
   g_hash_table_remove (self->job_by_id, &id);
   if (self->store != NULL)
@@ -2629,6 +2709,24 @@ pcq_engine_list_models_finish (PcqEngine     *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * pcq_engine_get_tokens:
+ * @prompt_tokens: (out) (optional): see #PcqEngine:prompt-tokens
+ * @completion_tokens: (out) (optional): see #PcqEngine:completion-tokens
+ */
+void
+pcq_engine_get_tokens (PcqEngine *self,
+                       gint64    *prompt_tokens,
+                       gint64    *completion_tokens)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (prompt_tokens != NULL)
+    *prompt_tokens = self->prompt_tokens;
+  if (completion_tokens != NULL)
+    *completion_tokens = self->completion_tokens;
 }
 
 /**

@@ -67,6 +67,8 @@ const char  *pcq_job_get_error       (PcqJob     *self);
 const char  *pcq_job_get_output_path (PcqJob     *self);
 const char  *pcq_job_get_commit_note (PcqJob     *self);
 const char  *pcq_job_get_sha256      (PcqJob     *self);
+gint64       pcq_job_get_prompt_tokens     (PcqJob *self);
+gint64       pcq_job_get_completion_tokens (PcqJob *self);
 gint64       pcq_job_get_retry_at    (PcqJob     *self,
                                       gboolean   *asked);
 char        *pcq_job_dup_wait_text   (PcqJob     *self);

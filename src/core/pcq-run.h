@@ -70,6 +70,8 @@ typedef struct
   PcqFileId        part_id;       /* the part file this job made, if any */
   char            *api_key;       /* set as a worker takes the run; never logged */
   char            *api_key_error; /* set with it: why the key was refused, or NULL */
+  gint64           prompt_tokens;     /* API tasks: what the server reported */
+  gint64           completion_tokens; /* for the last attempt; -1: nothing */
 
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */

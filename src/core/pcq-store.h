@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 4
+#define PCQ_STORE_SCHEMA_VERSION 5
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -39,6 +39,8 @@ typedef struct
   char        *commit_note;  /* what the Git step said, or NULL */
   char        *sha256;       /* the digest a download must have (64 lowercase hex
                               * digits), or NULL */
+  gint64       prompt_tokens;     /* an API task's usage as the server */
+  gint64       completion_tokens; /* reported it; -1 (NULL): unknown */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
@@ -62,6 +64,8 @@ typedef struct
   gint64          bytes;
   gint64          total;
   guint           attempts;
+  gint64          prompt_tokens;     /* API tasks: the usage reported, */
+  gint64          completion_tokens; /* -1 where none */
   PcqNames       *names;
   gpointer        user_data;
   GDestroyNotify  user_data_free;

@@ -111,12 +111,16 @@ respond_error (SoupServerMessage *msg,
                                     body, strlen (body));
 }
 
+/* A whole chat-completions answer; with @usage (JSON text), its
+ * "usage" member as given. */
 static void
-respond_plain (SoupServerMessage *msg,
-               const char        *answer)
+respond_plain_usage (SoupServerMessage *msg,
+                     const char        *answer,
+                     const char        *usage)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
   g_autofree char *body = NULL;
   gsize length;
 
@@ -142,10 +146,25 @@ respond_plain (SoupServerMessage *msg,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  body = json_to_string (root, FALSE);
+  json = json_to_string (root, FALSE);
+  if (usage != NULL)
+    {
+      /* json-glib would not write the numbers no gint64 holds. */
+      json[strlen (json) - 1] = '\0';
+      body = g_strdup_printf ("%s, \"usage\": %s}", json, usage);
+    }
+  else
+    body = g_steal_pointer (&json);
   length = strlen (body);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, length);
+}
+
+static void
+respond_plain (SoupServerMessage *msg,
+               const char        *answer)
+{
+  respond_plain_usage (msg, answer, NULL);
 }
 
 static char *
@@ -185,8 +204,10 @@ append_static (SoupMessageBody *body,
 /* Server-sent events, in several chunks, with a comment, a role-only
  * first event, CRLF lines and the answer cut mid-character. */
 static void
-respond_stream (SoupServerMessage *msg,
-                const char        *answer)
+respond_stream_full (SoupServerMessage *msg,
+                     const char        *answer,
+                     const char        *tail,
+                     gboolean           complete)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
@@ -218,10 +239,43 @@ respond_stream (SoupServerMessage *msg,
       soup_message_body_append (body, SOUP_MEMORY_COPY, event + half, strlen (event) - half);
     }
 
-  append_static (body, "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"stop\"}]}\n\n");
+  append_static (body, "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"stop\"}],"
+                       " \"usage\": null}\n\n");
+  if (tail != NULL)
+    append_static (body, tail);
+  /* Not complete: the body stays open, with no [DONE]. */
+  if (!complete)
+    return;
   append_static (body, "data: [DONE]\n\n");
   soup_message_body_complete (body);
 }
+
+static void
+respond_stream (SoupServerMessage *msg,
+                const char        *answer)
+{
+  respond_stream_full (msg, answer, NULL, TRUE);
+}
+
+/* "usage" members of whole answers, by the number after "usagejson ",
+ * and what is kept of them. */
+static const struct
+{
+  const char *json;
+  gint64      prompt_tokens;
+  gint64      completion_tokens;
+} usages[] = {
+  { "{\"prompt_tokens\": 120, \"completion_tokens\": 350, \"total_tokens\": 470}", 120, 350 },
+  { "{\"prompt_tokens\": -5, \"completion_tokens\": 99999999999999999999}", -1, -1 },
+  { "{\"prompt_tokens\": \"12\", \"completion_tokens\": 1.5}", -1, -1 },
+  { "[120, 350]", -1, -1 },
+  { "{\"prompt_tokens\": 9223372036854775807, \"completion_tokens\": 9223372036854775808}",
+    G_MAXINT64, -1 },
+  { "null", -1, -1 },
+  { "{\"prompt_tokens\": 7, \"completion_tokens\": 1e3}", 7, -1 },
+  { "{\"prompt_tokens\": true, \"completion_tokens\": {\"n\": 1}}", -1, -1 },
+  { "{\"prompt_tokens\": 0, \"completion_tokens\": 18446744073709551617}", 0, -1 },
+};
 
 static void
 chat_cb (SoupServer        *soup_server,
@@ -269,6 +323,30 @@ chat_cb (SoupServer        *soup_server,
 
   if (g_str_has_prefix (prompt, "plain "))
     respond_plain (msg, answer);
+  else if (g_str_has_prefix (prompt, "usagejson "))
+    {
+      guint64 i = g_ascii_strtoull (prompt + strlen ("usagejson "), NULL, 10);
+
+      respond_plain_usage (msg, answer, usages[MIN (i, G_N_ELEMENTS (usages) - 1)].json);
+    }
+  else if (g_str_has_prefix (prompt, "streamusage "))
+    /* As OpenAI sends it: after the last choice, an event with no
+     * choices and the counts; an earlier one is replaced. */
+    respond_stream_full (msg, answer,
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 1, "
+                         "\"completion_tokens\": 1}}\n\n"
+                         ": and the last one\n\n"
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 11, "
+                         "\"completion_tokens\": 22, \"total_tokens\": 33}}\n\n",
+                         TRUE);
+  else if (g_str_has_prefix (prompt, "streambadusage "))
+    respond_stream_full (msg, answer,
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": -1, "
+                         "\"completion_tokens\": \"22\"}}\n\n",
+                         TRUE);
+  else if (g_str_has_prefix (prompt, "streamopen "))
+    /* No counts, no [DONE], no end of the body. */
+    respond_stream_full (msg, answer, NULL, FALSE);
   else if (g_str_has_prefix (prompt, "stream "))
     respond_stream (msg, answer);
   else if (g_str_has_prefix (prompt, "fail401 "))
@@ -696,14 +774,14 @@ test_parse (void)
     g_clear_error (&error);
   }
 
-  answer = pcq_api_parse_answer ("{\"choices\":[{\"message\":{\"content\":\"42\"}}]}", -1, &error);
+  answer = pcq_api_parse_answer ("{\"choices\":[{\"message\":{\"content\":\"42\"}}]}", -1, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (answer, ==, "42");
 
-  g_assert_null (pcq_api_parse_answer ("{\"choices\":[]}", -1, &error));
+  g_assert_null (pcq_api_parse_answer ("{\"choices\":[]}", -1, NULL, &error));
   g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
   g_clear_error (&error);
-  g_assert_null (pcq_api_parse_answer ("<html>", -1, &error));
+  g_assert_null (pcq_api_parse_answer ("<html>", -1, NULL, &error));
   g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
   g_clear_error (&error);
 
@@ -1096,6 +1174,167 @@ test_answers_saved (Fixture       *f,
   g_object_unref (store);
 }
 
+static JsonObject *
+request_root (JsonParser *parser,
+              const char *prompt)
+{
+  g_autoptr(GPtrArray) requests = requests_for (prompt);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (requests->len, ==, 1);
+  json_parser_load_from_data (parser, ((Request *) requests->pdata[0])->body, -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The token counts a server reports: whole or streamed (asked for with
+ * include_usage), only non-negative integers that fit in gint64, kept
+ * in the store and summed by the engine, restored so. */
+static void
+test_usage (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(PcqJob) streamed = NULL;
+  g_autoptr(PcqJob) streamed_bad = NULL;
+  g_autoptr(PcqJob) plain = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  JsonObject *root;
+  JsonNode *options;
+  gint64 prompt_tokens, completion_tokens;
+  gint64 want_prompt = 11, want_completion = 22;
+
+  for (guint i = 0; i < G_N_ELEMENTS (usages); i++)
+    {
+      g_autofree char *prompt = g_strdup_printf ("usagejson %u answer", i);
+
+      g_ptr_array_add (jobs, ask (f, prompt, NULL));
+    }
+  streamed = ask (f, "streamusage Count me", NULL);
+  streamed_bad = ask (f, "streambadusage Count me not", NULL);
+  plain = ask (f, "stream No counts at all", NULL);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (f->engine) == jobs->len + 3, WAIT_MS);
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = jobs->pdata[i];
+
+      g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_DONE);
+      g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, usages[i].prompt_tokens);
+      g_assert_cmpint (pcq_job_get_completion_tokens (job), ==, usages[i].completion_tokens);
+    }
+  assert_saved (streamed, f->out, "streamusage-count-me.md", "streamusage Count me");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (streamed), ==, 11);
+  g_assert_cmpint (pcq_job_get_completion_tokens (streamed), ==, 22);
+  assert_saved (streamed_bad, f->out, "streambadusage-count-me-not.md", "streambadusage Count me not");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (streamed_bad), ==, -1);
+  g_assert_cmpint (pcq_job_get_completion_tokens (streamed_bad), ==, -1);
+  g_assert_cmpint (pcq_job_get_prompt_tokens (plain), ==, -1);
+  g_assert_cmpint (pcq_job_get_completion_tokens (plain), ==, -1);
+
+  /* The streamed requests asked for the counts. */
+  root = request_root (parser, "streamusage Count me");
+  g_assert_true (json_object_get_boolean_member (root, "stream"));
+  options = json_object_get_member (root, "stream_options");
+  g_assert_nonnull (options);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (options));
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (options), "include_usage"));
+
+  /* The sums: saturated by the one at G_MAXINT64. */
+  for (guint i = 0; i < G_N_ELEMENTS (usages); i++)
+    {
+      if (usages[i].prompt_tokens > 0)
+        want_prompt = usages[i].prompt_tokens > G_MAXINT64 - want_prompt
+                      ? G_MAXINT64 : want_prompt + usages[i].prompt_tokens;
+      if (usages[i].completion_tokens > 0)
+        want_completion += usages[i].completion_tokens;
+    }
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (prompt_tokens, ==, G_MAXINT64);
+  g_assert_cmpint (prompt_tokens, ==, want_prompt);
+  g_assert_cmpint (completion_tokens, ==, want_completion);
+  g_assert_cmpint (completion_tokens, ==, 372);
+
+  /* The one with 9223372036854775807 leaves the list: the sum stays
+   * saturated (what it was without it is not known). */
+  pcq_engine_remove (f->engine, jobs->pdata[4]);
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (completion_tokens, ==, 372);
+  pcq_engine_remove (f->engine, jobs->pdata[0]);
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (completion_tokens, ==, 22);
+
+  /* Kept across a restart, and summed again. */
+  fixture_close (f);
+  store = pcq_store_new (f->store_path);
+  records = pcq_store_open_sync (store, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, jobs->len + 3 - 2);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcqStoreRecord *record = records->pdata[i];
+
+      if (g_str_equal (record->prompt, "streamusage Count me"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 11);
+          g_assert_cmpint (record->completion_tokens, ==, 22);
+        }
+      else if (g_str_equal (record->prompt, "usagejson 6 answer"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 7);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+      else if (g_str_equal (record->prompt, "usagejson 8 answer"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 0);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+      else
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, -1);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+    }
+
+  engine = pcq_engine_new ();
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  pcq_engine_get_tokens (engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (prompt_tokens, ==, 11 + 7);
+  g_assert_cmpint (completion_tokens, ==, 22);
+  for (guint i = 0; i < g_list_model_get_n_items (pcq_engine_get_jobs (engine)); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (pcq_engine_get_jobs (engine), i);
+
+      if (g_str_equal (pcq_job_get_prompt (job), "streamusage Count me"))
+        {
+          g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, 11);
+          g_assert_cmpint (pcq_job_get_completion_tokens (job), ==, 22);
+        }
+    }
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* A stream that ends its last choice and then neither sends the counts
+ * nor [DONE] nor ends its body: the answer is saved once the short wait
+ * for the counts is over, not after the stall timeout. */
+static void
+test_usage_stream_open (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(PcqJob) job = ask (f, "streamopen And then nothing", NULL);
+  gint64 started = g_get_monotonic_time ();
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  assert_saved (job, f->out, "streamopen-and-then-nothing.md", "streamopen And then nothing");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, -1);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 5 * G_USEC_PER_SEC);
+}
+
 static void
 test_unauthorized (Fixture       *f,
                    gconstpointer  data)
@@ -1287,6 +1526,9 @@ test_store_migration (void)
   g_assert_cmpstr (record->validator, ==, "\"v\"");
   g_assert_cmpint (record->created, ==, 100);
   g_assert_cmpint (record->finished, ==, 200);
+  /* No usage was kept then: unknown, not zero. */
+  g_assert_cmpint (record->prompt_tokens, ==, -1);
+  g_assert_cmpint (record->completion_tokens, ==, -1);
 
   /* Every field of an API task round-trips. */
   {
@@ -1295,7 +1537,7 @@ test_store_migration (void)
       .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
       .name = (char *) "why.md", .state = PCQ_JOB_QUEUED, .bytes = 3, .total = -1, .attempts = 1,
       .error = (char *) "e", .output_path = (char *) "/tmp/x/why.md", .validator = NULL,
-      .created = 300, .finished = 0,
+      .created = 300, .finished = 0, .prompt_tokens = 120, .completion_tokens = G_MAXINT64,
     };
 
     PcqStoreRecord batch = {
@@ -1304,7 +1546,7 @@ test_store_migration (void)
       .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
       .name = (char *) "req-1.md", .state = PCQ_JOB_FAILED, .bytes = 0, .total = -1, .attempts = 1,
       .error = (char *) "Server answered 400", .output_path = NULL, .validator = NULL,
-      .created = 400, .finished = 500,
+      .created = 400, .finished = 500, .prompt_tokens = -1, .completion_tokens = -1,
     };
 
     pcq_store_put (store, &put, NULL, NULL);
@@ -1317,7 +1559,7 @@ test_store_migration (void)
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 4);
+  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 5);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 
@@ -1337,6 +1579,8 @@ test_store_migration (void)
   g_assert_cmpstr (record->output_path, ==, "/tmp/x/why.md");
   g_assert_null (record->validator);
   g_assert_cmpint (record->created, ==, 300);
+  g_assert_cmpint (record->prompt_tokens, ==, 120);
+  g_assert_cmpint (record->completion_tokens, ==, G_MAXINT64);
   record = records->pdata[2];
   g_assert_cmpint (record->kind, ==, PCQ_JOB_BATCH);
   g_assert_cmpstr (record->prompt, ==, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
@@ -1346,6 +1590,8 @@ test_store_migration (void)
   g_assert_null (record->output_path);
   g_assert_cmpint (record->created, ==, 400);
   g_assert_cmpint (record->finished, ==, 500);
+  g_assert_cmpint (record->prompt_tokens, ==, -1);
+  g_assert_cmpint (record->completion_tokens, ==, -1);
   pcq_store_close (store);
   g_object_unref (store);
 
@@ -2181,6 +2427,10 @@ main (int    argc,
               fixture_set_up, test_engine_models, fixture_tear_down);
   g_test_add ("/pcq/api/answers-saved", Fixture, NULL,
               fixture_set_up, test_answers_saved, fixture_tear_down);
+  g_test_add ("/pcq/api/usage", Fixture, NULL,
+              fixture_set_up, test_usage, fixture_tear_down);
+  g_test_add ("/pcq/api/usage/stream-open", Fixture, NULL,
+              fixture_set_up, test_usage_stream_open, fixture_tear_down);
   g_test_add ("/pcq/api/unauthorized", Fixture, NULL,
               fixture_set_up, test_unauthorized, fixture_tear_down);
   g_test_add ("/pcq/api/bad-request-not-retried", Fixture, NULL,

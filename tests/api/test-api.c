@@ -2361,6 +2361,98 @@ test_headless_batch (void)
   pcq_test_rm_rf (dir);
 }
 
+/* The last stdout line of @run, parsed. */
+static JsonObject *
+summary_of (PcqTestRun *run,
+            JsonParser *parser)
+{
+  g_autofree char *stdout_buf = g_strdup (pcq_test_run_get_stdout (run));
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (stdout_buf), "\n", -1);
+  g_autoptr(GError) error = NULL;
+  guint n = g_strv_length (lines);
+
+  g_assert_cmpuint (n, >=, 1);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The summary sums the tokens of this run's API tasks; with none, it
+ * has no such members. */
+static void
+test_headless_tokens (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *file_url = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *summary;
+
+  g_assert_no_error (error);
+
+  /* Whole (120 + 350), streamed (11 + 22), malformed (nothing), none. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                "-o", out, "--api-base", server.base,
+                                "--prompt", "usagejson 0 headless",
+                                "--prompt", "streamusage headless",
+                                "--prompt", "usagejson 2 headless",
+                                "--prompt", "stream headless without", NULL });
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (summary, "prompt_tokens"), ==, 131);
+    g_assert_cmpint (json_object_get_int_member (summary, "completion_tokens"), ==, 372);
+  }
+
+  /* An API task that failed ran too: the members are there, with 0. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                "-o", out, "--api-base", server.base,
+                                "--prompt", "fail400 headless tokens", NULL });
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "prompt_tokens"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (summary, "completion_tokens"), ==, 0);
+  }
+
+  /* Downloads only: no token members. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    file_url = g_strconcat (pcq_test_soup_thread_get_base (server.soup), "/file", NULL);
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "-o", out, file_url, NULL });
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 1);
+    g_assert_false (json_object_has_member (summary, "prompt_tokens"));
+    g_assert_false (json_object_has_member (summary, "completion_tokens"));
+  }
+
+  pcq_test_rm_rf (dir);
+}
+
 static void
 test_headless_usage (void)
 {
@@ -2456,6 +2548,7 @@ main (int    argc,
   g_test_add_func ("/pcq/api/headless/keyring-bad-key", test_headless_keyring_bad_key);
   g_test_add_func ("/pcq/api/headless/url-password-resume", test_headless_url_password_resume);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
+  g_test_add_func ("/pcq/api/headless/tokens", test_headless_tokens);
 
   status = g_test_run ();
   server_stop ();

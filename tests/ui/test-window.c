@@ -2347,6 +2347,16 @@ chat_cb (SoupServer        *server,
   json_builder_end_object (builder);
   json_builder_end_object (builder);
   json_builder_end_array (builder);
+  if (g_str_has_prefix (prompt, "usage "))
+    {
+      json_builder_set_member_name (builder, "usage");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "prompt_tokens");
+      json_builder_add_int_value (builder, 120);
+      json_builder_set_member_name (builder, "completion_tokens");
+      json_builder_add_int_value (builder, 350);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   body = json_to_string (root, FALSE);
@@ -2977,6 +2987,42 @@ row_received (Fixture *f,
 
 /* A streamed answer: the row waits, then shows the size received so far
  * growing, then the size of the answer when done. */
+/* A done Ask task shows what it cost, and the title's tooltip sums it;
+ * one whose server said nothing shows nothing. */
+static void
+test_ask_tokens (Fixture       *f,
+                 gconstpointer  data)
+{
+  ChatServer chat = { 0 };
+  PcqJob *job;
+  PcqJob *silent;
+  const char *detail;
+
+  use_chat_server (f, &chat);
+  g_assert_null (_pcq_window_get_title_tooltip (f->window));
+
+  job = pcq_window_ask (f->window, "usage What did this cost?");
+  silent = pcq_window_ask (f->window, "No usage here");
+  g_assert_nonnull (job);
+  g_assert_nonnull (silent);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job) &&
+                     job_is (silent, PCQ_JOB_DONE) && row_done (f, silent), WAIT_MS);
+
+  detail = pcq_job_row_get_detail_text (row_for_job (f, job));
+  g_assert_true (g_str_has_prefix (detail, "Done · "));
+  g_assert_true (g_str_has_suffix (detail, " · 120 + 350 tokens"));
+  g_assert_null (strstr (pcq_job_row_get_detail_text (row_for_job (f, silent)), "token"));
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_title_tooltip (f->window) != NULL, WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_title_tooltip (f->window), ==,
+                   "API tokens of the tasks in the list: 120 for prompts, 350 for answers");
+
+  /* Gone from the list, gone from the sums. */
+  pcq_engine_remove (f->engine, job);
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_title_tooltip (f->window) == NULL, WAIT_MS);
+
+  stop_using_chat_server (f, &chat);
+}
+
 static void
 test_ask_streamed (Fixture       *f,
                    gconstpointer  data)
@@ -3489,6 +3535,7 @@ main (int    argc,
   ADD ("/pcq/window/ask-setup", test_ask_setup);
   ADD ("/pcq/window/import-api-tasks", test_import_api_tasks);
   ADD ("/pcq/window/ask-streamed", test_ask_streamed);
+  ADD ("/pcq/window/ask-tokens", test_ask_tokens);
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/preferences-api-key", test_preferences_api_key);

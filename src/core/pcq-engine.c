@@ -2699,7 +2699,9 @@ pcq_engine_list_models_async (PcqEngine           *self,
  * pcq_engine_list_models_finish:
  *
  * Returns: (transfer full) (nullable): the model ids, sorted, or %NULL
- *   with @error set (%G_IO_ERROR_CANCELLED when cancelled)
+ *   with @error set (%G_IO_ERROR_CANCELLED whenever @cancellable was
+ *   cancelled before this, even if the request had ended: a caller may
+ *   rely on it to know it is gone)
  */
 GStrv
 pcq_engine_list_models_finish (PcqEngine     *self,

@@ -281,14 +281,18 @@ models_listed_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(PcqPreferencesWindow) self = user_data;
+  PcqPreferencesWindow *self = user_data;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) models = NULL;
   g_autofree char *subtitle = NULL;
   guint n;
 
+  /* Cancelled: a newer request is under way, or the window is gone
+   * (no reference is held: the window's last one must not go with a
+   * request that ends after its parent window did). The cancellable
+   * is checked on finish, so this holds even if the request ended
+   * before the cancel. */
   models = pcq_engine_list_models_finish (PCQ_ENGINE (object), result, &error);
-  /* Cancelled: the window closed, or a newer request is under way. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -337,8 +341,7 @@ load_models (PcqPreferencesWindow *self)
 
   adw_action_row_set_subtitle (self->models_status_row, _("Asking the server…"));
   self->models_cancellable = g_cancellable_new ();
-  pcq_engine_list_models_async (engine, self->models_cancellable, models_listed_cb,
-                                g_object_ref (self));
+  pcq_engine_list_models_async (engine, self->models_cancellable, models_listed_cb, self);
 }
 
 static gboolean
@@ -460,6 +463,12 @@ pcq_preferences_window_dispose (GObject *object)
 {
   PcqPreferencesWindow *self = (PcqPreferencesWindow *)object;
 
+  /* No handler of ours runs on a disposed window (a key found later,
+   * a setting changed elsewhere): it would ask again, for nothing. */
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->application != NULL)
+    g_signal_handlers_disconnect_by_data (self->application, self);
   cancel_models (self);
 
   if (self->folder_chooser != NULL)

@@ -763,6 +763,29 @@ test_parse (void)
       g_assert_cmpstr (content->str, ==, "Hello ✓\n");
     }
 
+  /* Token counts: from the last event that has any, only whole
+   * non-negative numbers; none before. */
+  {
+    g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
+    g_autoptr(GString) content = g_string_new (NULL);
+    const char *counted = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":-6}}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":\"7\"}}\n\n"
+                          "data: [DONE]\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":9}}\n\n";
+    PcqApiUsage usage;
+
+    g_assert_false (pcq_api_stream_get_usage (stream, &usage));
+    g_assert_cmpint (usage.prompt_tokens, ==, -1);
+    g_assert_true (pcq_api_stream_feed (stream, counted, strlen (counted), content, &error));
+    g_assert_no_error (error);
+    g_assert_true (pcq_api_stream_saw_done (stream));
+    g_assert_true (pcq_api_stream_get_usage (stream, &usage));
+    g_assert_cmpint (usage.prompt_tokens, ==, 5);
+    g_assert_cmpint (usage.completion_tokens, ==, -1);
+  }
+
   {
     g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
     g_autoptr(GString) content = g_string_new (NULL);

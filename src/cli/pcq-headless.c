@@ -52,6 +52,9 @@ typedef struct
   gboolean      progress;
   guint         progress_source;
   char         *error;           /* why the run exits 2, for the summary */
+  gboolean      api_ran;         /* an API task was attempted in this run */
+  gint64        prompt_tokens;   /* the usage its done API tasks reported */
+  gint64        completion_tokens;
 
   /* The input file, read on the main loop as jobs already run: stdin
    * may be slow, and Ctrl+C must work while it is read. A regular file
@@ -534,6 +537,15 @@ job_label (PcqJob *job)
   return g_strdup_printf (_("prompt “%s”"), line);
 }
 
+/* Sums what the server said (-1: nothing), up to G_MAXINT64. */
+static void
+add_tokens (gint64 *sum,
+            gint64  n)
+{
+  if (n > 0)
+    *sum = n > G_MAXINT64 - *sum ? G_MAXINT64 : *sum + n;
+}
+
 static void
 job_finished_cb (PcqEngine *engine,
                  PcqJob    *job,
@@ -542,6 +554,13 @@ job_finished_cb (PcqEngine *engine,
   PcqJobState state = pcq_job_get_state (job);
 
   h->n_finished++;
+
+  if (pcq_job_get_kind (job) != PCQ_JOB_DOWNLOAD && pcq_job_get_attempts (job) > 0)
+    {
+      h->api_ran = TRUE;
+      add_tokens (&h->prompt_tokens, pcq_job_get_prompt_tokens (job));
+      add_tokens (&h->completion_tokens, pcq_job_get_completion_tokens (job));
+    }
 
   if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
     {
@@ -811,6 +830,12 @@ print_summary (Headless *h)
                           count_left (h),
                           engine != NULL ? pcq_engine_get_bytes_done (engine) : 0,
                           seconds);
+  /* Only when an API task ran: what its answers cost, as the server
+   * said (0 when it said nothing). */
+  if (h->api_ran)
+    g_string_append_printf (line, ", \"prompt_tokens\": %" G_GINT64_FORMAT
+                            ", \"completion_tokens\": %" G_GINT64_FORMAT,
+                            h->prompt_tokens, h->completion_tokens);
   if (h->errors_written != NULL)
     {
       g_autofree char *file = json_string (h->errors_written);

@@ -21,14 +21,11 @@
 #define SLUG_MAX_BYTES 60
 #define MAX_LINE (1024 * 1024)
 
-/**
- * pcq_api_chat_url:
- * @base: an OpenAI-compatible base URL, such as `http://localhost:11434/v1`
- *
- * Returns: (transfer full): `@base/chat/completions`
- */
-char *
-pcq_api_chat_url (const char *base)
+/* @base (the default when unset) with no white space around it and no
+ * trailing slashes, then @path. */
+static char *
+endpoint_url (const char *base,
+              const char *path)
 {
   g_autofree char *trimmed = NULL;
   gsize len;
@@ -41,7 +38,32 @@ pcq_api_chat_url (const char *base)
   while (len > 0 && trimmed[len - 1] == '/')
     trimmed[--len] = '\0';
 
-  return g_strconcat (trimmed, "/chat/completions", NULL);
+  return g_strconcat (trimmed, path, NULL);
+}
+
+/**
+ * pcq_api_chat_url:
+ * @base: an OpenAI-compatible base URL, such as `http://localhost:11434/v1`
+ *
+ * Returns: (transfer full): `@base/chat/completions`
+ */
+char *
+pcq_api_chat_url (const char *base)
+{
+  return endpoint_url (base, "/chat/completions");
+}
+
+/**
+ * pcq_api_models_url:
+ * @base: an OpenAI-compatible base URL
+ *
+ * Returns: (transfer full): `@base/models`, where the server lists the
+ *   models it offers
+ */
+char *
+pcq_api_models_url (const char *base)
+{
+  return endpoint_url (base, "/models");
 }
 
 static void
@@ -63,7 +85,8 @@ add_message (JsonBuilder *builder,
  *   with one model need none)
  * @system_prompt: (nullable): sent first, as the "system" message
  * @prompt: the user's message
- * @stream: ask for server-sent events
+ * @stream: ask for server-sent events (and for the token counts at
+ *   their end: `"stream_options": {"include_usage": true}`)
  * @length: (out) (optional): the body's length
  *
  * Returns: (transfer full): the JSON body of a chat-completions request
@@ -95,6 +118,15 @@ pcq_api_build_request (const char *model,
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "stream");
   json_builder_add_boolean_value (builder, stream);
+  if (stream)
+    {
+      /* The token counts come in one more event, after the last choice. */
+      json_builder_set_member_name (builder, "stream_options");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "include_usage");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -186,22 +218,69 @@ choice_content (JsonObject *object,
   return pcq_json_get_string (message, "content");
 }
 
+/* A count of tokens: an integer from 0 to G_MAXINT64, else -1. JSON
+ * numbers beyond gint64 come out of json-glib 1.6 as negative ones
+ * (wrapped or clamped to -1), so they are refused too; 1.0 or 1e3 are
+ * doubles, and no counts either. */
+static gint64
+token_count (JsonObject *usage,
+             const char *member)
+{
+  JsonNode *node = json_object_get_member (usage, member);
+  gint64 n;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+
+  n = json_node_get_int (node);
+  return n >= 0 ? n : -1;
+}
+
+/* @object's "usage": {"prompt_tokens": N, "completion_tokens": M}.
+ * Returns whether it had at least one count; @usage is only changed
+ * then. */
+static gboolean
+read_usage (JsonObject  *object,
+            PcqApiUsage *usage)
+{
+  JsonNode *node = json_object_get_member (object, "usage");
+  PcqApiUsage found;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+
+  found.prompt_tokens = token_count (json_node_get_object (node), "prompt_tokens");
+  found.completion_tokens = token_count (json_node_get_object (node), "completion_tokens");
+  if (found.prompt_tokens < 0 && found.completion_tokens < 0)
+    return FALSE;
+
+  *usage = found;
+  return TRUE;
+}
+
 /**
  * pcq_api_parse_answer:
  * @body: a chat-completions response body
+ * @usage: (out) (optional): the token counts the answer reports, -1
+ *   where it has none
  *
  * Returns: (transfer full) (nullable): `choices[0].message.content`, or
  *   %NULL with a %PCQ_ERROR_API error saying what was wrong
  */
 char *
-pcq_api_parse_answer (const char  *body,
-                      gssize       length,
-                      GError     **error)
+pcq_api_parse_answer (const char   *body,
+                      gssize        length,
+                      PcqApiUsage  *usage,
+                      GError      **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
   JsonObject *object;
   const char *content;
+
+  if (usage != NULL)
+    *usage = PCQ_API_USAGE_UNKNOWN;
 
   object = pcq_json_parse_object (parser, body, length, &local_error);
   if (object == NULL)
@@ -224,6 +303,9 @@ pcq_api_parse_answer (const char  *body,
                            _("The server's answer has no choices[0].message.content"));
       return NULL;
     }
+
+  if (usage != NULL)
+    read_usage (object, usage);
 
   return g_strdup (content);
 }
@@ -256,6 +338,107 @@ pcq_api_parse_error (const char *body,
     return NULL;
 
   return g_strdup (message);
+}
+
+/* The longest model id that is offered; longer ones are no name anyone
+ * types. */
+#define MODEL_ID_MAX 256
+
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/**
+ * pcq_api_parse_models:
+ * @body: the answer to `GET {base}/models`: `{"data": [{"id": …}, …]}`
+ *
+ * Entries that are not objects, or whose "id" is not a string of valid
+ * UTF-8, is empty, is longer than 256 bytes or would need sanitizing
+ * (line breaks, control or bidi characters: the server would not know
+ * the sanitized name), are left out, and so are repeated ids. At most
+ * %PCQ_API_MODELS_MAX entries are read.
+ *
+ * Returns: (transfer full) (nullable): the model ids, sorted, or %NULL
+ *   with a %PCQ_ERROR_API error when @body is larger than
+ *   %PCQ_API_MODELS_MAX_BODY or is not such a list
+ */
+GStrv
+pcq_api_parse_models (GBytes  *body,
+                      GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  const char *data;
+  gsize size;
+  JsonObject *object;
+  JsonNode *node;
+  JsonArray *array;
+  guint n;
+
+  g_return_val_if_fail (body != NULL, NULL);
+
+  data = g_bytes_get_data (body, &size);
+  if (size > PCQ_API_MODELS_MAX_BODY)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The list of models is larger than %d MiB"),
+                   PCQ_API_MODELS_MAX_BODY / (1024 * 1024));
+      return NULL;
+    }
+
+  object = pcq_json_parse_object (parser, size > 0 ? data : "", size, &local_error);
+  if (object == NULL)
+    {
+      g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The list of models is not JSON: %s"),
+                   local_error->message);
+      return NULL;
+    }
+
+  node = json_object_get_member (object, "data");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      const char *message = error_message (object);
+      g_autofree char *safe = message != NULL ? pcq_text_sanitize (message, -1) : NULL;
+
+      if (safe != NULL)
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_API, _("The server answered with an error: %s"),
+                     safe);
+      else
+        g_set_error_literal (error, PCQ_ERROR, PCQ_ERROR_API,
+                             _("The server's answer has no \"data\" list of models"));
+      return NULL;
+    }
+
+  array = json_node_get_array (node);
+  n = MIN (json_array_get_length (array), PCQ_API_MODELS_MAX);
+  ids = g_ptr_array_new_with_free_func (g_free);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *safe = NULL;
+      const char *id;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        continue;
+      id = pcq_json_get_string (json_node_get_object (element), "id");
+      if (id == NULL || *id == '\0' || strlen (id) > MODEL_ID_MAX)
+        continue;
+      safe = pcq_text_sanitize (id, -1);
+      if (strcmp (safe, id) != 0 || g_hash_table_contains (seen, safe))
+        continue;
+
+      g_hash_table_add (seen, safe);
+      g_ptr_array_add (ids, g_steal_pointer (&safe));
+    }
+
+  g_ptr_array_sort (ids, compare_ids);
+  g_ptr_array_add (ids, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
 }
 
 /**
@@ -357,9 +540,11 @@ pcq_api_redact (const char *text,
 
 struct _PcqApiStream
 {
-  GString  *line;
-  gboolean  done;      /* "data: [DONE]" */
-  gboolean  finished;  /* a choice had a finish_reason */
+  GString     *line;
+  gboolean     done;       /* "data: [DONE]" */
+  gboolean     finished;   /* a choice had a finish_reason */
+  gboolean     has_usage;
+  PcqApiUsage  usage;      /* from the last event that had it */
 };
 
 PcqApiStream *
@@ -368,6 +553,7 @@ pcq_api_stream_new (void)
   PcqApiStream *self = g_new0 (PcqApiStream, 1);
 
   self->line = g_string_new (NULL);
+  self->usage = PCQ_API_USAGE_UNKNOWN;
   return self;
 }
 
@@ -391,6 +577,31 @@ gboolean
 pcq_api_stream_is_done (PcqApiStream *self)
 {
   return self->done || self->finished;
+}
+
+/**
+ * pcq_api_stream_saw_done:
+ *
+ * Returns: %TRUE once "data: [DONE]" came: nothing follows it
+ */
+gboolean
+pcq_api_stream_saw_done (PcqApiStream *self)
+{
+  return self->done;
+}
+
+/**
+ * pcq_api_stream_get_usage:
+ * @usage: (out): the token counts of the last event that had any
+ *
+ * Returns: whether an event had token counts
+ */
+gboolean
+pcq_api_stream_get_usage (PcqApiStream *self,
+                          PcqApiUsage  *usage)
+{
+  *usage = self->usage;
+  return self->has_usage;
 }
 
 static gboolean
@@ -427,6 +638,11 @@ handle_data (PcqApiStream  *self,
 
   if ((text = choice_content (object, "delta")) != NULL)
     g_string_append (content, text);
+
+  /* With include_usage, the event after the last choice has the counts
+   * (and "choices": []); others have "usage": null, or none. */
+  if (read_usage (object, &self->usage))
+    self->has_usage = TRUE;
 
   /* choices[0].finish_reason: the last chunk (some servers send no [DONE]). */
   node = json_object_get_member (object, "choices");

@@ -15,7 +15,18 @@ G_BEGIN_DECLS
 
 #define PCQ_API_DEFAULT_BASE "http://localhost:11434/v1"
 
+/* The tokens a server says an answer took: -1 where it said nothing
+ * usable (only non-negative integers are). */
+typedef struct
+{
+  gint64 prompt_tokens;
+  gint64 completion_tokens;
+} PcqApiUsage;
+
+#define PCQ_API_USAGE_UNKNOWN ((PcqApiUsage) { -1, -1 })
+
 char       *pcq_api_chat_url      (const char  *base);
+char       *pcq_api_models_url    (const char  *base);
 char       *pcq_api_build_request (const char  *model,
                                    const char  *system_prompt,
                                    const char  *prompt,
@@ -27,9 +38,18 @@ char       *pcq_api_build_batch_request (const char  *body,
                                          GError     **error);
 char       *pcq_api_parse_answer  (const char  *body,
                                    gssize       length,
+                                   PcqApiUsage *usage,
                                    GError     **error);
 char       *pcq_api_parse_error   (const char  *body,
                                    gssize       length);
+
+/* The most of a `GET {base}/models` answer that is read, and the most
+ * model ids taken from it. */
+#define PCQ_API_MODELS_MAX_BODY (1024 * 1024)
+#define PCQ_API_MODELS_MAX 1000
+
+GStrv       pcq_api_parse_models  (GBytes      *body,
+                                   GError     **error);
 char       *pcq_api_slug          (const char  *prompt);
 char       *pcq_api_redact        (const char  *text,
                                    const char  *secret);
@@ -56,6 +76,9 @@ gboolean      pcq_api_stream_feed     (PcqApiStream  *self,
                                        GString       *content,
                                        GError       **error);
 gboolean      pcq_api_stream_is_done  (PcqApiStream  *self);
+gboolean      pcq_api_stream_saw_done (PcqApiStream  *self);
+gboolean      pcq_api_stream_get_usage (PcqApiStream *self,
+                                        PcqApiUsage  *usage);
 void          pcq_api_stream_free     (PcqApiStream  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqApiStream, pcq_api_stream_free)

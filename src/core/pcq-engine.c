@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pcq-api.h"
+#include "pcq-api-models.h"
 #include "pcq-defaults.h"
 #include "pcq-dispatcher.h"
 #include "pcq-enums.h"
@@ -70,6 +71,8 @@ typedef struct
   gint64       started;     /* unix seconds of the run's first attempt here */
   guint        http_status; /* of the attempt's last response, or 0 */
   char        *digest;      /* EVENT_FINISHED: the file's SHA-256, if computed */
+  gint64       prompt_tokens;     /* EVENT_FINISHED: the usage the */
+  gint64       completion_tokens; /* server reported, or -1 */
 } Event;
 
 struct _PcqEngine
@@ -118,6 +121,8 @@ struct _PcqEngine
   guint          n_cancelled;
   guint          n_paused;
   guint64        bytes_done;
+  gint64         prompt_tokens;     /* the sums of the jobs' reported */
+  gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
   guint64        bytes_received;
   guint64        bytes_per_second;
   gint64         rate_last_time;
@@ -166,6 +171,8 @@ enum {
   PROP_N_CANCELLED,
   PROP_N_PAUSED,
   PROP_BYTES_PER_SECOND,
+  PROP_PROMPT_TOKENS,
+  PROP_COMPLETION_TOKENS,
   PROP_OFFLINE,
   PROP_METERED,
   PROP_DOWNLOAD_ON_METERED,
@@ -256,6 +263,8 @@ post_event (PcqEngine   *self,
   event->http_status = run->http_status;
   if (kind == EVENT_FINISHED)
     event->digest = g_strdup (run->digest);
+  event->prompt_tokens = run->prompt_tokens;
+  event->completion_tokens = run->completion_tokens;
   if (attempt != NULL)
     {
       /* A cancelled task's state says so; GIO's “Operation was
@@ -356,6 +365,8 @@ hand_over_cb (PcqRun   *run,
   finish->started = run->started / G_USEC_PER_SEC;
   finish->http_status = run->http_status;
   finish->sha256 = g_strdup (run->digest);
+  finish->prompt_tokens = run->prompt_tokens;
+  finish->completion_tokens = run->completion_tokens;
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
@@ -440,6 +451,46 @@ count_state (PcqEngine   *self,
 
   *counters[state] += delta;
   g_object_notify_by_pspec (G_OBJECT (self), properties[props[state]]);
+}
+
+/* Adds @n (when known) to the sum @total, or takes it away; a sum
+ * that reached G_MAXINT64 stays there. */
+static gboolean
+count_tokens (gint64 *total,
+              gint64  n,
+              int     sign)
+{
+  if (n <= 0 || *total == G_MAXINT64)
+    return FALSE;
+
+  if (sign > 0)
+    *total = n > G_MAXINT64 - *total ? G_MAXINT64 : *total + n;
+  else
+    *total = MAX (*total - n, 0);
+  return TRUE;
+}
+
+/* A job's usage enters the engine's sums (@sign 1) or leaves them. */
+static void
+count_usage (PcqEngine *self,
+             PcqJob    *job,
+             int        sign)
+{
+  if (count_tokens (&self->prompt_tokens, pcq_job_get_prompt_tokens (job), sign))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROMPT_TOKENS]);
+  if (count_tokens (&self->completion_tokens, pcq_job_get_completion_tokens (job), sign))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETION_TOKENS]);
+}
+
+static void
+set_job_usage (PcqEngine *self,
+               PcqJob    *job,
+               gint64     prompt_tokens,
+               gint64     completion_tokens)
+{
+  count_usage (self, job, -1);
+  _pcq_job_set_usage (job, prompt_tokens, completion_tokens);
+  count_usage (self, job, +1);
 }
 
 static void
@@ -607,6 +658,7 @@ file_finished (gpointer data)
     {
       _pcq_job_set_error (job, NULL);
       _pcq_job_set_output_path (job, finish->output_path);
+      set_job_usage (self, job, finish->prompt_tokens, finish->completion_tokens);
       finish_run (self, job, run, PCQ_JOB_DONE);
     }
   else
@@ -726,7 +778,10 @@ apply_event (gpointer data)
                              pcq_atomic_get64 (&event->run->bytes),
                              pcq_atomic_get64 (&event->run->total));
       if (event->state == PCQ_JOB_DONE)
-        finish_run (self, job, event->run, PCQ_JOB_DONE);
+        {
+          set_job_usage (self, job, event->prompt_tokens, event->completion_tokens);
+          finish_run (self, job, event->run, PCQ_JOB_DONE);
+        }
       else if (event->state == PCQ_JOB_QUEUED)
         requeue_run (self, job, event->run);
       else
@@ -984,6 +1039,12 @@ pcq_engine_get_property (GObject    *object,
     case PROP_BYTES_PER_SECOND:
       g_value_set_uint64 (value, self->bytes_per_second);
       break;
+    case PROP_PROMPT_TOKENS:
+      g_value_set_int64 (value, self->prompt_tokens);
+      break;
+    case PROP_COMPLETION_TOKENS:
+      g_value_set_int64 (value, self->completion_tokens);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1218,6 +1279,24 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_BYTES_PER_SECOND] =
     g_param_spec_uint64 ("bytes-per-second", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:prompt-tokens:
+   *
+   * The sum of #PcqJob:prompt-tokens over the jobs in the list that
+   * have one (at most %G_MAXINT64).
+   */
+  properties[PROP_PROMPT_TOKENS] =
+    g_param_spec_int64 ("prompt-tokens", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:completion-tokens:
+   *
+   * The sum of #PcqJob:completion-tokens over the jobs in the list that
+   * have one (at most %G_MAXINT64).
+   */
+  properties[PROP_COMPLETION_TOKENS] =
+    g_param_spec_int64 ("completion-tokens", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * PcqEngine:offline:
@@ -1563,6 +1642,7 @@ pcq_engine_restore (PcqEngine       *self,
 
       g_hash_table_insert (self->job_by_id, g_memdup2 (&id, sizeof id), job);
       count_state (self, pcq_job_get_state (job), +1);
+      count_usage (self, job, +1);
 
       /* A paused job waits for Resume, without a run. */
       if (pcq_job_is_finished (job) || pcq_job_get_state (job) == PCQ_JOB_PAUSED)
@@ -2041,6 +2121,7 @@ forget_job (PcqEngine *self,
   guint64 id = pcq_job_get_id (job);
 
   count_state (self, pcq_job_get_state (job), -1);
+  count_usage (self, job, -1);
   g_hash_table_remove (self->run_by_id, &id);
   g_hash_table_remove (self->job_by_id, &id);
   if (self->store != NULL)
@@ -2841,6 +2922,91 @@ pcq_engine_refuse_api_key (PcqEngine    *self,
   if (self->scheduler != NULL)
     pcq_scheduler_refuse_api_key (self->scheduler, error->message);
   self->has_api_key = TRUE;
+}
+
+static void
+models_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  GStrv models = pcq_api_list_models_finish (result, &error);
+
+  if (models == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, models, (GDestroyNotify) g_strfreev);
+}
+
+/**
+ * pcq_engine_list_models_async:
+ *
+ * Asks the API base for the models it offers (`GET {base}/models`),
+ * with the engine's key, on the main context. The key never leaves
+ * the engine: the caller gets the list or a message fit to show.
+ */
+void
+pcq_engine_list_models_async (PcqEngine           *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  char *key;
+
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pcq_engine_list_models_async);
+
+  /* A refused key: nothing goes out without it, as for API tasks. */
+  if (self->api_key_error != NULL)
+    {
+      g_task_return_new_error (task, PCQ_ERROR, PCQ_ERROR_API_KEY, "%s", self->api_key_error);
+      return;
+    }
+
+  key = self->scheduler != NULL ? pcq_scheduler_dup_api_key (self->scheduler) : NULL;
+  pcq_api_list_models_async (self->api_base, key, cancellable, models_listed_cb,
+                             g_steal_pointer (&task));
+  pcq_secret_free (key);
+}
+
+/**
+ * pcq_engine_list_models_finish:
+ *
+ * Returns: (transfer full) (nullable): the model ids, sorted, or %NULL
+ *   with @error set (%G_IO_ERROR_CANCELLED whenever @cancellable was
+ *   cancelled before this, even if the request had ended: a caller may
+ *   rely on it to know it is gone)
+ */
+GStrv
+pcq_engine_list_models_finish (PcqEngine     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * pcq_engine_get_tokens:
+ * @prompt_tokens: (out) (optional): see #PcqEngine:prompt-tokens
+ * @completion_tokens: (out) (optional): see #PcqEngine:completion-tokens
+ */
+void
+pcq_engine_get_tokens (PcqEngine *self,
+                       gint64    *prompt_tokens,
+                       gint64    *completion_tokens)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  if (prompt_tokens != NULL)
+    *prompt_tokens = self->prompt_tokens;
+  if (completion_tokens != NULL)
+    *completion_tokens = self->completion_tokens;
 }
 
 /**

@@ -132,6 +132,16 @@ void        pcq_engine_set_api_key          (PcqEngine           *self,
 void        pcq_engine_refuse_api_key       (PcqEngine           *self,
                                              const GError        *error);
 const char *pcq_engine_get_api_key_error    (PcqEngine           *self);
+void        pcq_engine_get_tokens           (PcqEngine           *self,
+                                             gint64              *prompt_tokens,
+                                             gint64              *completion_tokens);
+void        pcq_engine_list_models_async    (PcqEngine           *self,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+GStrv       pcq_engine_list_models_finish   (PcqEngine           *self,
+                                             GAsyncResult        *result,
+                                             GError             **error);
 guint       pcq_engine_get_n_queued         (PcqEngine           *self);
 guint       pcq_engine_get_n_active         (PcqEngine           *self);
 guint       pcq_engine_get_n_done           (PcqEngine           *self);

@@ -30,6 +30,9 @@ void _pcq_job_set_retry_at    (PcqJob      *self,
                                gboolean     asked);
 void _pcq_job_set_needs_setup (PcqJob      *self,
                                gboolean     needs_setup);
+void _pcq_job_set_usage       (PcqJob      *self,
+                               gint64       prompt_tokens,
+                               gint64       completion_tokens);
 
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,

@@ -39,6 +39,8 @@ struct _PcqJob
   char        *sha256;        /* what the download must hash to, or what it did */
   gint64       started;       /* unix seconds of its first attempt, or 0 */
   guint        http_status;   /* of its last response, or 0 */
+  gint64       prompt_tokens;     /* API tasks: what the server said the */
+  gint64       completion_tokens; /* answer took; -1: it did not say */
 
   /* Kept for the store only. */
   char        *validator;
@@ -65,6 +67,8 @@ enum {
   PROP_COMMIT_NOTE,
   PROP_RETRY_AT,
   PROP_RETRY_ASKED,
+  PROP_PROMPT_TOKENS,
+  PROP_COMPLETION_TOKENS,
   N_PROPS
 };
 
@@ -142,6 +146,12 @@ pcq_job_get_property (GObject    *object,
       break;
     case PROP_RETRY_ASKED:
       g_value_set_boolean (value, self->retry_asked);
+      break;
+    case PROP_PROMPT_TOKENS:
+      g_value_set_int64 (value, self->prompt_tokens);
+      break;
+    case PROP_COMPLETION_TOKENS:
+      g_value_set_int64 (value, self->completion_tokens);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -256,6 +266,25 @@ pcq_job_class_init (PcqJobClass *klass)
     g_param_spec_boolean ("retry-asked", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * PcqJob:prompt-tokens:
+   *
+   * For a done API task, how many tokens its prompt took as the server
+   * reported it (`usage.prompt_tokens`), or -1 when it did not.
+   */
+  properties[PROP_PROMPT_TOKENS] =
+    g_param_spec_int64 ("prompt-tokens", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqJob:completion-tokens:
+   *
+   * For a done API task, how many tokens the answer took as the server
+   * reported it (`usage.completion_tokens`), or -1 when it did not.
+   */
+  properties[PROP_COMPLETION_TOKENS] =
+    g_param_spec_int64 ("completion-tokens", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -264,6 +293,8 @@ pcq_job_init (PcqJob *self)
 {
   self->state = PCQ_JOB_QUEUED;
   self->total = -1;
+  self->prompt_tokens = -1;
+  self->completion_tokens = -1;
   self->created = g_get_real_time () / G_USEC_PER_SEC;
 }
 
@@ -645,6 +676,8 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->sha256 = g_strdup (record->sha256);
   self->started = record->started;
   self->http_status = record->http_status;
+  self->prompt_tokens = MAX (record->prompt_tokens, -1);
+  self->completion_tokens = MAX (record->completion_tokens, -1);
 
   return self;
 }
@@ -676,6 +709,53 @@ _pcq_job_to_record (PcqJob         *self,
   record->sha256 = self->sha256;
   record->started = self->started;
   record->http_status = self->http_status;
+  record->prompt_tokens = self->prompt_tokens;
+  record->completion_tokens = self->completion_tokens;
+}
+
+/**
+ * pcq_job_get_prompt_tokens:
+ *
+ * Returns: the tokens the prompt took, as the server said, or -1
+ */
+gint64
+pcq_job_get_prompt_tokens (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), -1);
+  return self->prompt_tokens;
+}
+
+/**
+ * pcq_job_get_completion_tokens:
+ *
+ * Returns: the tokens the answer took, as the server said, or -1
+ */
+gint64
+pcq_job_get_completion_tokens (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), -1);
+  return self->completion_tokens;
+}
+
+void
+_pcq_job_set_usage (PcqJob *self,
+                    gint64  prompt_tokens,
+                    gint64  completion_tokens)
+{
+  g_assert (PCQ_IS_JOB (self));
+
+  prompt_tokens = MAX (prompt_tokens, -1);
+  completion_tokens = MAX (completion_tokens, -1);
+  if (self->prompt_tokens != prompt_tokens)
+    {
+      self->prompt_tokens = prompt_tokens;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROMPT_TOKENS]);
+    }
+  if (self->completion_tokens != completion_tokens)
+    {
+      self->completion_tokens = completion_tokens;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETION_TOKENS]);
+    }
 }
 
 /**

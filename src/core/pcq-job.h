@@ -70,6 +70,8 @@ const char  *pcq_job_get_sha256      (PcqJob     *self);
 gint64       pcq_job_get_started     (PcqJob     *self);
 gint64       pcq_job_get_finished    (PcqJob     *self);
 guint        pcq_job_get_http_status (PcqJob     *self);
+gint64       pcq_job_get_prompt_tokens     (PcqJob *self);
+gint64       pcq_job_get_completion_tokens (PcqJob *self);
 gint64       pcq_job_get_retry_at    (PcqJob     *self,
                                       gboolean   *asked);
 char        *pcq_job_dup_wait_text   (PcqJob     *self);

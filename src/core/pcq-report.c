@@ -120,7 +120,9 @@ custom_id (PcqJob *job)
  *
  * Returns: one line of JSON (no newline) with every field of @job's
  *   report: id, kind, url, prompt, custom_id, file, state, http_status,
- *   bytes, sha256, attempts, started, finished, error, usage
+ *   bytes, sha256, attempts, started, finished, error, usage (an API
+ *   task's {"prompt_tokens", "completion_tokens"} as the server
+ *   reported them, else null)
  */
 char *
 pcq_report_line (PcqJob *job)
@@ -153,7 +155,18 @@ pcq_report_line (PcqJob *job)
   add_string (builder, "finished", finished);
   add_string (builder, "error", pcq_job_get_error (job));
   json_builder_set_member_name (builder, "usage");
-  json_builder_add_null_value (builder);
+  if (kind != PCQ_JOB_DOWNLOAD &&
+      (pcq_job_get_prompt_tokens (job) >= 0 || pcq_job_get_completion_tokens (job) >= 0))
+    {
+      json_builder_begin_object (builder);
+      add_int_or_null (builder, "prompt_tokens", pcq_job_get_prompt_tokens (job),
+                       pcq_job_get_prompt_tokens (job) >= 0);
+      add_int_or_null (builder, "completion_tokens", pcq_job_get_completion_tokens (job),
+                       pcq_job_get_completion_tokens (job) >= 0);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);

@@ -39,6 +39,8 @@ pcq_run_new (PcqNames   *names,
   run->part_path = g_strdup (part_path);
   run->cancellable = g_cancellable_new ();
   run->total = -1;
+  run->prompt_tokens = -1;
+  run->completion_tokens = -1;
 
   return run;
 }

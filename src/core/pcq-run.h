@@ -74,6 +74,8 @@ typedef struct
   gint64           started;       /* real time (µs) its first attempt here began, or 0 */
   guint            http_status;   /* of the last response, or 0 */
   char            *digest;        /* SHA-256 of the finished file, when computed */
+  gint64           prompt_tokens;     /* API tasks: what the server reported */
+  gint64           completion_tokens; /* for the last attempt; -1: nothing */
 
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */

@@ -1165,6 +1165,20 @@ pcq_scheduler_refuse_api_key (PcqScheduler *self,
   pcq_secret_free (old);
 }
 
+/* A copy of the key, for a request the engine makes itself; free it
+ * with pcq_secret_free (). */
+char *
+pcq_scheduler_dup_api_key (PcqScheduler *self)
+{
+  char *key;
+
+  g_async_queue_lock (self->backlog);
+  key = g_strdup (self->api_key);
+  g_async_queue_unlock (self->backlog);
+
+  return key;
+}
+
 gboolean
 pcq_scheduler_has_api_key (PcqScheduler *self)
 {

@@ -79,6 +79,7 @@ void          pcq_scheduler_set_retry_base_delay (PcqScheduler *self,
 void          pcq_scheduler_set_api_key        (PcqScheduler *self,
                                                 const char   *api_key);
 gboolean      pcq_scheduler_has_api_key        (PcqScheduler *self);
+char         *pcq_scheduler_dup_api_key        (PcqScheduler *self);
 void          pcq_scheduler_refuse_api_key     (PcqScheduler *self,
                                                 const char   *message);
 void          pcq_scheduler_set_nice           (PcqScheduler *self,

@@ -192,7 +192,11 @@ static const char *migrations[] = {
   /* 3 → 4: the SHA-256 a download is checked against, kept so that a
    * resumed one is still checked. */
   "ALTER TABLE jobs ADD COLUMN sha256 TEXT;",
-  /* 4 → 5: what a report tells of a task: when its first attempt
+  /* 4 → 5: the tokens an API task's answer took, as the server said
+   * (NULL: it did not). */
+  "ALTER TABLE jobs ADD COLUMN prompt_tokens INTEGER;"
+  "ALTER TABLE jobs ADD COLUMN completion_tokens INTEGER;",
+  /* 5 → 6: what a report tells of a task: when its first attempt
    * began, and its last HTTP status. */
   "ALTER TABLE jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE jobs ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;",
@@ -260,6 +264,21 @@ dup_column (sqlite3_stmt *stmt,
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
+/* A count of tokens: NULL, or anything but a non-negative integer
+ * (the file may have been edited), is unknown. */
+static gint64
+token_column (sqlite3_stmt *stmt,
+              int           column)
+{
+  gint64 n;
+
+  if (sqlite3_column_type (stmt, column) != SQLITE_INTEGER)
+    return -1;
+
+  n = sqlite3_column_int64 (stmt, column);
+  return n >= 0 ? n : -1;
+}
+
 static GPtrArray *
 load (sqlite3    *db,
       GTimeSpan   prune_age,
@@ -286,7 +305,8 @@ load (sqlite3    *db,
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
                           " error, output_path, validator, created, finished, kind, prompt,"
-                          " commit_note, sha256, started, http_status"
+                          " commit_note, sha256, prompt_tokens, completion_tokens, started,"
+                          " http_status"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
@@ -312,8 +332,10 @@ load (sqlite3    *db,
       record->prompt = dup_column (stmt, 14);
       record->commit_note = dup_column (stmt, 15);
       record->sha256 = dup_column (stmt, 16);
-      record->started = MAX (0, sqlite3_column_int64 (stmt, 17));
-      record->http_status = CLAMP (sqlite3_column_int (stmt, 18), 0, 999);
+      record->prompt_tokens = token_column (stmt, 17);
+      record->completion_tokens = token_column (stmt, 18);
+      record->started = MAX (0, sqlite3_column_int64 (stmt, 19));
+      record->http_status = CLAMP (sqlite3_column_int (stmt, 20), 0, 999);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -401,8 +423,9 @@ prepare_statements (PcqStore  *self,
   if (sqlite3_prepare_v3 (self->db,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
-                          " kind, prompt, commit_note, sha256, started, http_status)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " kind, prompt, commit_note, sha256, prompt_tokens, completion_tokens,"
+                          " started, http_status)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -413,7 +436,8 @@ prepare_statements (PcqStore  *self,
                           -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db,
                           "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
-                          " output_path = ?, validator = ?, finished = ?,"
+                          " output_path = ?, validator = ?, finished = ?, prompt_tokens = ?,"
+                          " completion_tokens = ?,"
                           " started = CASE WHEN started > 0 THEN started ELSE ? END,"
                           " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK)
@@ -567,6 +591,17 @@ bind_text (sqlite3_stmt *stmt,
   return sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
+/* A count of tokens, NULL when unknown. */
+static gboolean
+bind_tokens (sqlite3_stmt *stmt,
+             int           column,
+             gint64        n)
+{
+  if (n < 0)
+    return sqlite3_bind_null (stmt, column) == SQLITE_OK;
+  return sqlite3_bind_int64 (stmt, column, n) == SQLITE_OK;
+}
+
 static gboolean
 step_and_reset (PcqStore     *self,
                 sqlite3_stmt *stmt)
@@ -606,8 +641,10 @@ apply (PcqStore *self,
       bind_text (stmt, 15, r->prompt);
       bind_text (stmt, 16, r->commit_note);
       bind_text (stmt, 17, r->sha256);
-      sqlite3_bind_int64 (stmt, 18, r->started);
-      sqlite3_bind_int (stmt, 19, r->http_status);
+      bind_tokens (stmt, 18, r->prompt_tokens);
+      bind_tokens (stmt, 19, r->completion_tokens);
+      sqlite3_bind_int64 (stmt, 20, r->started);
+      sqlite3_bind_int (stmt, 21, r->http_status);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:
@@ -804,10 +841,12 @@ apply_finished (PcqStore *self,
   bind_text (stmt, 6, f->placed ? f->output_path : NULL);
   bind_text (stmt, 7, f->validator);
   sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
-  sqlite3_bind_int64 (stmt, 9, f->started);
-  sqlite3_bind_int (stmt, 10, f->http_status);
-  bind_text (stmt, 11, f->sha256);
-  sqlite3_bind_int64 (stmt, 12, f->id);
+  bind_tokens (stmt, 9, f->placed ? f->prompt_tokens : -1);
+  bind_tokens (stmt, 10, f->placed ? f->completion_tokens : -1);
+  sqlite3_bind_int64 (stmt, 11, f->started);
+  sqlite3_bind_int (stmt, 12, f->http_status);
+  bind_text (stmt, 13, f->sha256);
+  sqlite3_bind_int64 (stmt, 14, f->id);
   return step_and_reset (self, stmt);
 }
 

@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 5
+#define PCQ_STORE_SCHEMA_VERSION 6
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -41,6 +41,8 @@ typedef struct
                               * digits), or the one it had once recorded, or NULL */
   gint64       started;      /* unix seconds of the first attempt, 0 if none */
   guint        http_status;  /* of the last response, 0 if none */
+  gint64       prompt_tokens;     /* an API task's usage as the server */
+  gint64       completion_tokens; /* reported it; -1 (NULL): unknown */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
@@ -67,6 +69,8 @@ typedef struct
   gint64          started;       /* unix seconds */
   guint           http_status;
   char           *sha256;        /* what the file hashed to, when computed */
+  gint64          prompt_tokens;     /* API tasks: the usage reported, */
+  gint64          completion_tokens; /* -1 where none */
   PcqNames       *names;
   gpointer        user_data;
   GDestroyNotify  user_data_free;

@@ -59,6 +59,11 @@ struct _PcqTransfer
   PcqApiStream  *stream;
   guint64        stream_bytes;  /* read from the stream, events and all */
   GString       *delta;
+  /* After the last choice, while the token counts may still come. */
+  GCancellable  *grace;
+  gulong         grace_handler; /* on @cancellable: cancels @grace */
+  GSource       *grace_timer;
+  gboolean       grace_over;
 
   /* pcq_transfer_read_body(). */
   GByteArray    *body;

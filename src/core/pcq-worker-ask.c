@@ -28,6 +28,23 @@
 /* The most a stream may send around it: events, comments, keep-alives.
  * A stream of empty events writes nothing, and would never end. */
 #define MAX_STREAM (4 * MAX_ANSWER)
+/* How long a stream whose last choice came may take for the token
+ * counts that follow it: a server that does not send them (nor [DONE],
+ * nor the end of the body) holds the answer no longer than this. */
+#define USAGE_GRACE_MS 1000
+
+static void stream_read_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data);
+
+/* What the answer cost, kept with the run for the engine. */
+static void
+set_usage (PcqTransfer       *self,
+           const PcqApiUsage *usage)
+{
+  self->run->prompt_tokens = usage->prompt_tokens;
+  self->run->completion_tokens = usage->completion_tokens;
+}
 
 static void
 set_too_large (PcqTransfer *self)
@@ -102,6 +119,10 @@ stream_ended (PcqTransfer *self)
 
   if (pcq_api_stream_is_done (self->stream))
     {
+      PcqApiUsage usage;
+
+      pcq_api_stream_get_usage (self->stream, &usage);
+      set_usage (self, &usage);
       pcq_transfer_commit (self);
       return;
     }
@@ -118,6 +139,55 @@ stream_ended (PcqTransfer *self)
   pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
 }
 
+static gboolean
+grace_over_cb (gpointer user_data)
+{
+  PcqTransfer *self = user_data;
+
+  self->grace_over = TRUE;
+  g_clear_pointer (&self->grace_timer, g_source_unref);
+  g_cancellable_cancel (self->grace);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+cancel_grace_cb (GCancellable *cancellable,
+                 GCancellable *grace)
+{
+  g_cancellable_cancel (grace);
+}
+
+/* Whether to read on after the last choice: the token counts come in
+ * one more event (include_usage), and the last event that has them
+ * counts, so the stream is read to its end ([DONE], or the end of the
+ * body) — for USAGE_GRACE_MS at most. */
+static gboolean
+reads_on (PcqTransfer *self)
+{
+  return !self->grace_over && !pcq_api_stream_saw_done (self->stream);
+}
+
+/* Reads on after the last choice, for USAGE_GRACE_MS at most: through
+ * a cancellable of its own that the timer cancels, as does a cancel of
+ * the attempt. */
+static void
+read_in_grace (PcqTransfer *self)
+{
+  if (self->grace == NULL)
+    {
+      self->grace = g_cancellable_new ();
+      /* Runs at once if the attempt is cancelled already. */
+      self->grace_handler = g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_grace_cb),
+                                                   self->grace, NULL);
+      self->grace_timer = g_timeout_source_new (USAGE_GRACE_MS);
+      g_source_set_callback (self->grace_timer, grace_over_cb, self, NULL);
+      g_source_attach (self->grace_timer, g_main_context_get_thread_default ());
+    }
+
+  g_input_stream_read_async (self->in, self->buffer, PCQ_TRANSFER_BUFFER_SIZE,
+                             G_PRIORITY_DEFAULT, self->grace, stream_read_cb, self);
+}
+
 static void
 stream_read_cb (GObject      *object,
                 GAsyncResult *result,
@@ -125,6 +195,15 @@ stream_read_cb (GObject      *object,
 {
   PcqTransfer *self = user_data;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &self->error);
+
+  /* The grace after the last choice is over: the answer is complete,
+   * without token counts. */
+  if (n < 0 && self->grace_over && !g_cancellable_is_cancelled (self->cancellable) &&
+      g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_error (&self->error);
+      n = 0;
+    }
 
   if (n < 0)
     {
@@ -154,16 +233,19 @@ stream_read_cb (GObject      *object,
       return;
     }
 
-  if (pcq_api_stream_is_done (self->stream))
-    stream_ended (self);
-  else
+  if (!pcq_api_stream_is_done (self->stream))
     pcq_transfer_read (self, stream_read_cb);
+  else if (reads_on (self))
+    read_in_grace (self);
+  else
+    stream_ended (self);
 }
 
 static void
 answer_read (PcqTransfer *self)
 {
   g_autofree char *answer = NULL;
+  PcqApiUsage usage;
 
   if (self->body == NULL)
     {
@@ -177,12 +259,14 @@ answer_read (PcqTransfer *self)
       return;
     }
 
-  answer = pcq_api_parse_answer ((const char *) self->body->data, self->body->len, &self->error);
+  answer = pcq_api_parse_answer ((const char *) self->body->data, self->body->len, &usage,
+                                 &self->error);
   if (answer == NULL || !pcq_transfer_write (self, answer, strlen (answer)))
     {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }
+  set_usage (self, &usage);
 
   pcq_transfer_commit (self);
 }
@@ -331,6 +415,8 @@ void
 pcq_transfer_start_ask (PcqTransfer *self)
 {
   pcq_atomic_set64 (&self->run->total, -1);
+  self->run->prompt_tokens = -1;
+  self->run->completion_tokens = -1;
 
   /* A key that was given but refused: nothing goes out without it. */
   if (self->run->api_key_error != NULL)

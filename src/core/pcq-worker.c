@@ -295,6 +295,12 @@ pcq_transfer_end (PcqTransfer *self,
 
   g_clear_object (&self->in);
   g_clear_object (&self->msg);
+  if (self->grace_handler != 0)
+    g_cancellable_disconnect (self->cancellable, self->grace_handler);
+  if (self->grace_timer != NULL)
+    g_source_destroy (self->grace_timer);
+  g_clear_pointer (&self->grace_timer, g_source_unref);
+  g_clear_object (&self->grace);
   /* Waits for a handler running on another thread. */
   g_cancellable_disconnect (run->cancellable, self->cancel_handler);
   g_clear_object (&self->cancellable);

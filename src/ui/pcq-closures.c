@@ -14,6 +14,74 @@
 
 #include "pcq-closures.h"
 
+/* Token counts go in as text (xgettext cannot read G_GINT64_FORMAT);
+ * the plural form is chosen by their last digits. */
+static gulong
+plural_n (gint64 n)
+{
+  return n < 0 ? 0 : (gulong) (n > 1000000 ? 1000000 + n % 1000000 : n);
+}
+
+/**
+ * pcq_format_tokens:
+ * @prompt_tokens: what the prompt took, as the server said, or -1
+ * @completion_tokens: what the answer took, or -1
+ *
+ * A part of a done API task's detail line: "120 + 350 tokens".
+ *
+ * Returns: (transfer full) (nullable): %NULL when neither is known
+ */
+char *
+pcq_format_tokens (gint64 prompt_tokens,
+                   gint64 completion_tokens)
+{
+  g_autofree char *prompt = g_strdup_printf ("%" G_GINT64_FORMAT, prompt_tokens);
+  g_autofree char *completion = g_strdup_printf ("%" G_GINT64_FORMAT, completion_tokens);
+
+  if (prompt_tokens >= 0 && completion_tokens >= 0)
+    /* Translators: the tokens of the prompt + those of the answer, as
+     * the API server counted them, “120 + 350 tokens” */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s + %s token", "%s + %s tokens",
+                                         plural_n (completion_tokens)),
+                            prompt, completion);
+  if (prompt_tokens >= 0)
+    /* Translators: the tokens of the prompt, the server said nothing of the answer's */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s prompt token", "%s prompt tokens",
+                                         plural_n (prompt_tokens)),
+                            prompt);
+  if (completion_tokens >= 0)
+    /* Translators: the tokens of the answer, the server said nothing of the prompt's */
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s answer token", "%s answer tokens",
+                                         plural_n (completion_tokens)),
+                            completion);
+  return NULL;
+}
+
+/**
+ * pcq_format_token_sums:
+ * @prompt_tokens: the tokens of all prompts in the list
+ * @completion_tokens: the tokens of all answers in the list
+ *
+ * The window title's tooltip: what the tasks in the list cost.
+ *
+ * Returns: (transfer full) (nullable): %NULL when both are 0
+ */
+char *
+pcq_format_token_sums (gint64 prompt_tokens,
+                       gint64 completion_tokens)
+{
+  g_autofree char *prompt = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (prompt_tokens, 0));
+  g_autofree char *completion = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (completion_tokens, 0));
+
+  if (prompt_tokens <= 0 && completion_tokens <= 0)
+    return NULL;
+
+  /* Translators: the window title's tooltip; the sums of the tokens
+   * the API server reported for the tasks in the list */
+  return g_strdup_printf (_("API tokens of the tasks in the list: %s for prompts, %s for answers"),
+                          prompt, completion);
+}
+
 /**
  * pcq_format_counts:
  * @paused: whether the queue is paused

@@ -27,6 +27,10 @@ char       *pcq_format_detail          (PcqJobState  state,
                                         double       bytes_per_second,
                                         guint        attempts,
                                         guint        max_attempts);
+char       *pcq_format_tokens          (gint64       prompt_tokens,
+                                        gint64       completion_tokens);
+char       *pcq_format_token_sums      (gint64       prompt_tokens,
+                                        gint64       completion_tokens);
 char       *pcq_format_job_name        (const char  *name,
                                         const char  *output_path,
                                         const char  *url);

@@ -273,6 +273,22 @@ update_detail (PcqJobRow *self)
                               self->rate,
                               pcq_job_get_attempts (self->job),
                               max_attempts);
+
+  /* A done answer: what it cost, when the server said. */
+  if (is_api (self) && pcq_job_get_state (self->job) == PCQ_JOB_DONE)
+    {
+      g_autofree char *tokens = pcq_format_tokens (pcq_job_get_prompt_tokens (self->job),
+                                                   pcq_job_get_completion_tokens (self->job));
+
+      if (tokens != NULL)
+        {
+          g_autofree char *detail = g_steal_pointer (&text);
+
+          /* Translators: a done task's detail, then what its answer cost,
+           * “Done · 1.2 kB · 120 + 350 tokens” */
+          text = g_strdup_printf (_("%s · %s"), detail, tokens);
+        }
+    }
   gtk_inscription_set_text (self->detail_label, text);
   self->detail_time = g_get_monotonic_time ();
   self->detail_bytes = pcq_job_get_bytes (self->job);
@@ -1346,6 +1362,10 @@ pcq_job_row_init (PcqJobRow *self)
                                  G_CALLBACK (job_commit_note_cb), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->job_signals, "notify::attempts",
                                  G_CALLBACK (job_attempts_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::prompt-tokens",
+                                 G_CALLBACK (update_detail), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->job_signals, "notify::completion-tokens",
+                                 G_CALLBACK (update_detail), self, G_CONNECT_SWAPPED);
 
   /* The list item to name comes after the row is made. */
   g_signal_connect (self, "notify::parent", G_CALLBACK (parent_cb), NULL);

@@ -44,6 +44,15 @@ struct _PcqPreferencesWindow
   GtkEditable          *api_key_row;
   AdwActionRow         *api_key_status_row;
   GtkWidget            *remove_api_key_button;
+  GtkWidget            *models_button;
+  GtkPopover           *models_popover;
+  GtkListBox           *models_list;
+  AdwActionRow         *models_status_row;
+
+  /* The one request for the server's models, and the wait before it
+   * after the base URL or the key changed. */
+  GCancellable         *models_cancellable;
+  guint                 models_timeout_id;
 };
 
 G_DEFINE_FINAL_TYPE (PcqPreferencesWindow, pcq_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -122,6 +131,8 @@ reset_folder_cb (PcqPreferencesWindow *self,
   g_settings_reset (self->settings, "output-folder");
 }
 
+static void models_source_changed_cb (PcqPreferencesWindow *self);
+
 /* ---- the API key: typed here, kept in the keyring by the application */
 
 static void
@@ -185,6 +196,8 @@ api_key_saved_cb (GObject      *object,
         message = g_strdup (_("No keyring: the API key is kept until Pcq closes"));
       else
         message = g_strdup (_("API key saved in the keyring"));
+      /* A new key may see other models (the source may be the same). */
+      models_source_changed_cb (self);
     }
   update_api_key_rows (self);
 
@@ -235,6 +248,140 @@ remove_api_key_cb (PcqPreferencesWindow *self,
 {
   pcq_application_remove_api_key_async (self->application, api_key_removed_cb,
                                         g_object_ref (self));
+}
+
+/* ---- the models the server offers, to pick one from (any name may
+ * still be typed) */
+
+/* Typing a URL changes the setting at each key: ask once it rests. */
+#define MODELS_DELAY_MS 500
+
+static void
+set_models (PcqPreferencesWindow *self,
+            const char * const   *models)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->models_list))) != NULL)
+    gtk_list_box_remove (self->models_list, child);
+
+  for (guint i = 0; models != NULL && models[i] != NULL; i++)
+    {
+      GtkWidget *label = gtk_label_new (models[i]);
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_widget_set_tooltip_text (label, models[i]);
+      gtk_list_box_append (self->models_list, label);
+    }
+
+  gtk_widget_set_sensitive (self->models_button, models != NULL && models[0] != NULL);
+}
+
+static void
+models_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PcqPreferencesWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *subtitle = NULL;
+  guint n;
+
+  /* Cancelled: a newer request is under way, or the window is gone
+   * (no reference is held: the window's last one must not go with a
+   * request that ends after its parent window did). The cancellable
+   * is checked on finish, so this holds even if the request ended
+   * before the cancel. */
+  models = pcq_engine_list_models_finish (PCQ_ENGINE (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&self->models_cancellable);
+  set_models (self, (const char * const *) models);
+  if (models == NULL)
+    {
+      subtitle = g_strdup_printf (_("Could not list models: %s"), error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->models_status_row), "error");
+    }
+  else if ((n = g_strv_length (models)) == 0)
+    subtitle = g_strdup (_("The server offers no models"));
+  else
+    subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "%u model offered: choose it with the button "
+                                             "beside the model, or type any name",
+                                             "%u models offered: choose one with the button "
+                                             "beside the model, or type any name",
+                                             n),
+                                n);
+  adw_action_row_set_subtitle (self->models_status_row, subtitle);
+}
+
+/* Cancels the request under way, if any: one at a time. */
+static void
+cancel_models (PcqPreferencesWindow *self)
+{
+  g_clear_handle_id (&self->models_timeout_id, g_source_remove);
+  if (self->models_cancellable != NULL)
+    g_cancellable_cancel (self->models_cancellable);
+  g_clear_object (&self->models_cancellable);
+}
+
+static void
+load_models (PcqPreferencesWindow *self)
+{
+  PcqEngine *engine = pcq_application_get_engine (self->application);
+
+  cancel_models (self);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->models_status_row), "error");
+  if (engine == NULL)
+    {
+      adw_action_row_set_subtitle (self->models_status_row, NULL);
+      return;
+    }
+
+  adw_action_row_set_subtitle (self->models_status_row, _("Asking the server…"));
+  self->models_cancellable = g_cancellable_new ();
+  pcq_engine_list_models_async (engine, self->models_cancellable, models_listed_cb, self);
+}
+
+static gboolean
+load_models_timeout_cb (gpointer user_data)
+{
+  PcqPreferencesWindow *self = user_data;
+
+  self->models_timeout_id = 0;
+  load_models (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The base URL or the key changed: what was listed may be wrong now. */
+static void
+models_source_changed_cb (PcqPreferencesWindow *self)
+{
+  cancel_models (self);
+  set_models (self, NULL);
+  adw_action_row_set_subtitle (self->models_status_row, _("Asking the server…"));
+  self->models_timeout_id = g_timeout_add (MODELS_DELAY_MS, load_models_timeout_cb, self);
+}
+
+static void
+reload_models_cb (PcqPreferencesWindow *self,
+                  GtkButton            *button)
+{
+  load_models (self);
+}
+
+static void
+model_activated_cb (PcqPreferencesWindow *self,
+                    GtkListBoxRow        *row,
+                    GtkListBox           *list)
+{
+  GtkWidget *label = gtk_list_box_row_get_child (row);
+
+  gtk_editable_set_text (self->model_row, gtk_label_get_text (GTK_LABEL (label)));
+  gtk_popover_popdown (self->models_popover);
 }
 
 /* "metered-downloads" is “ask” or “always”; the switch is on for
@@ -307,12 +454,28 @@ pcq_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->application, "notify::api-key-source",
                            G_CALLBACK (update_api_key_rows), self, G_CONNECT_SWAPPED);
   update_api_key_rows (self);
+
+  /* After the application's own handlers, which give the engine the
+   * new base and key first. */
+  g_signal_connect_object (self->settings, "changed::api-base",
+                           G_CALLBACK (models_source_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->application, "notify::api-key-source",
+                           G_CALLBACK (models_source_changed_cb), self, G_CONNECT_SWAPPED);
+  load_models (self);
 }
 
 static void
 pcq_preferences_window_dispose (GObject *object)
 {
   PcqPreferencesWindow *self = (PcqPreferencesWindow *)object;
+
+  /* No handler of ours runs on a disposed window (a key found later,
+   * a setting changed elsewhere): it would ask again, for nothing. */
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->application != NULL)
+    g_signal_handlers_disconnect_by_data (self->application, self);
+  cancel_models (self);
 
   if (self->folder_chooser != NULL)
     gtk_native_dialog_destroy (self->folder_chooser);
@@ -401,7 +564,13 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_key_status_row);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, remove_api_key_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, models_button);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, models_popover);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, models_list);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, models_status_row);
   gtk_widget_class_bind_template_callback (widget_class, api_key_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, reload_models_cb);
+  gtk_widget_class_bind_template_callback (widget_class, model_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_api_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, choose_folder_cb);
   gtk_widget_class_bind_template_callback (widget_class, reset_folder_cb);

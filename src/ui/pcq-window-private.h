@@ -201,6 +201,7 @@ GtkWidget   *_pcq_window_get_mode_button (PcqWindow  *self,
                                           const char *mode);
 GListModel  *_pcq_window_get_shown_jobs  (PcqWindow  *self);
 const char  *_pcq_window_get_subtitle    (PcqWindow  *self);
+const char  *_pcq_window_get_title_tooltip (PcqWindow *self);
 const char  *_pcq_window_get_last_toast  (PcqWindow  *self);
 AdwToast    *_pcq_window_get_last_toast_object (PcqWindow *self);
 void         _pcq_window_set_launcher    (PcqWindow   *self,

@@ -518,6 +518,9 @@ _pcq_window_update_counts (PcqWindow *self)
 {
   g_autofree char *subtitle = NULL;
   g_autofree char *start_at = NULL;
+  g_autofree char *tokens = NULL;
+  gint64 prompt_tokens;
+  gint64 completion_tokens;
   guint hidden[PCQ_JOB_PAUSED + 1];
   gboolean paused = pcq_engine_get_paused (self->engine);
   guint n_queued;
@@ -564,6 +567,12 @@ _pcq_window_update_counts (PcqWindow *self)
       adw_window_title_set_subtitle (self->window_title, subtitle);
       describe_list (self, subtitle);
     }
+
+  /* What the answers in the list cost, where the counts are. */
+  pcq_engine_get_tokens (self->engine, &prompt_tokens, &completion_tokens);
+  tokens = pcq_format_token_sums (prompt_tokens, completion_tokens);
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->window_title)), tokens) != 0)
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), tokens);
 
   set_filter_count (self, FILTER_ALL,
                     g_list_model_get_n_items (pcq_engine_get_jobs (self->engine)) -
@@ -2023,6 +2032,12 @@ _pcq_window_get_subtitle (PcqWindow *self)
   return adw_window_title_get_subtitle (self->window_title);
 }
 
+const char *
+_pcq_window_get_title_tooltip (PcqWindow *self)
+{
+  return gtk_widget_get_tooltip_text (GTK_WIDGET (self->window_title));
+}
+
 /* Gone once it is dismissed or timed out. */
 AdwToast *
 _pcq_window_get_last_toast_object (PcqWindow *self)
@@ -2116,6 +2131,7 @@ pcq_window_constructed (GObject *object)
     "notify::n-queued", "notify::n-active", "notify::n-done",
     "notify::n-failed", "notify::n-cancelled", "notify::n-paused", "notify::bytes-per-second",
     "notify::offline", "notify::metered", "notify::download-on-metered", "notify::start-at",
+    "notify::prompt-tokens", "notify::completion-tokens",
   };
 
   G_OBJECT_CLASS (pcq_window_parent_class)->constructed (object);

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "pcq-api.h"
+#include "pcq-api-models.h"
 #include "pcq-engine.h"
 #include "pcq-test-engine.h"
 #include "pcq-test-headless.h"
@@ -110,12 +111,16 @@ respond_error (SoupServerMessage *msg,
                                     body, strlen (body));
 }
 
+/* A whole chat-completions answer; with @usage (JSON text), its
+ * "usage" member as given. */
 static void
-respond_plain (SoupServerMessage *msg,
-               const char        *answer)
+respond_plain_usage (SoupServerMessage *msg,
+                     const char        *answer,
+                     const char        *usage)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
   g_autofree char *body = NULL;
   gsize length;
 
@@ -141,10 +146,25 @@ respond_plain (SoupServerMessage *msg,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  body = json_to_string (root, FALSE);
+  json = json_to_string (root, FALSE);
+  if (usage != NULL)
+    {
+      /* json-glib would not write the numbers no gint64 holds. */
+      json[strlen (json) - 1] = '\0';
+      body = g_strdup_printf ("%s, \"usage\": %s}", json, usage);
+    }
+  else
+    body = g_steal_pointer (&json);
   length = strlen (body);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, length);
+}
+
+static void
+respond_plain (SoupServerMessage *msg,
+               const char        *answer)
+{
+  respond_plain_usage (msg, answer, NULL);
 }
 
 static char *
@@ -184,8 +204,10 @@ append_static (SoupMessageBody *body,
 /* Server-sent events, in several chunks, with a comment, a role-only
  * first event, CRLF lines and the answer cut mid-character. */
 static void
-respond_stream (SoupServerMessage *msg,
-                const char        *answer)
+respond_stream_full (SoupServerMessage *msg,
+                     const char        *answer,
+                     const char        *tail,
+                     gboolean           complete)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
@@ -217,10 +239,43 @@ respond_stream (SoupServerMessage *msg,
       soup_message_body_append (body, SOUP_MEMORY_COPY, event + half, strlen (event) - half);
     }
 
-  append_static (body, "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"stop\"}]}\n\n");
+  append_static (body, "data: {\"choices\": [{\"delta\": {}, \"finish_reason\": \"stop\"}],"
+                       " \"usage\": null}\n\n");
+  if (tail != NULL)
+    append_static (body, tail);
+  /* Not complete: the body stays open, with no [DONE]. */
+  if (!complete)
+    return;
   append_static (body, "data: [DONE]\n\n");
   soup_message_body_complete (body);
 }
+
+static void
+respond_stream (SoupServerMessage *msg,
+                const char        *answer)
+{
+  respond_stream_full (msg, answer, NULL, TRUE);
+}
+
+/* "usage" members of whole answers, by the number after "usagejson ",
+ * and what is kept of them. */
+static const struct
+{
+  const char *json;
+  gint64      prompt_tokens;
+  gint64      completion_tokens;
+} usages[] = {
+  { "{\"prompt_tokens\": 120, \"completion_tokens\": 350, \"total_tokens\": 470}", 120, 350 },
+  { "{\"prompt_tokens\": -5, \"completion_tokens\": 99999999999999999999}", -1, -1 },
+  { "{\"prompt_tokens\": \"12\", \"completion_tokens\": 1.5}", -1, -1 },
+  { "[120, 350]", -1, -1 },
+  { "{\"prompt_tokens\": 9223372036854775807, \"completion_tokens\": 9223372036854775808}",
+    G_MAXINT64, -1 },
+  { "null", -1, -1 },
+  { "{\"prompt_tokens\": 7, \"completion_tokens\": 1e3}", 7, -1 },
+  { "{\"prompt_tokens\": true, \"completion_tokens\": {\"n\": 1}}", -1, -1 },
+  { "{\"prompt_tokens\": 0, \"completion_tokens\": 18446744073709551617}", 0, -1 },
+};
 
 static void
 chat_cb (SoupServer        *soup_server,
@@ -268,6 +323,30 @@ chat_cb (SoupServer        *soup_server,
 
   if (g_str_has_prefix (prompt, "plain "))
     respond_plain (msg, answer);
+  else if (g_str_has_prefix (prompt, "usagejson "))
+    {
+      guint64 i = g_ascii_strtoull (prompt + strlen ("usagejson "), NULL, 10);
+
+      respond_plain_usage (msg, answer, usages[MIN (i, G_N_ELEMENTS (usages) - 1)].json);
+    }
+  else if (g_str_has_prefix (prompt, "streamusage "))
+    /* As OpenAI sends it: after the last choice, an event with no
+     * choices and the counts; an earlier one is replaced. */
+    respond_stream_full (msg, answer,
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 1, "
+                         "\"completion_tokens\": 1}}\n\n"
+                         ": and the last one\n\n"
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 11, "
+                         "\"completion_tokens\": 22, \"total_tokens\": 33}}\n\n",
+                         TRUE);
+  else if (g_str_has_prefix (prompt, "streambadusage "))
+    respond_stream_full (msg, answer,
+                         "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": -1, "
+                         "\"completion_tokens\": \"22\"}}\n\n",
+                         TRUE);
+  else if (g_str_has_prefix (prompt, "streamopen "))
+    /* No counts, no [DONE], no end of the body. */
+    respond_stream_full (msg, answer, NULL, FALSE);
   else if (g_str_has_prefix (prompt, "stream "))
     respond_stream (msg, answer);
   else if (g_str_has_prefix (prompt, "fail401 "))
@@ -367,10 +446,72 @@ n_held (void)
   return n;
 }
 
+/* GET {base}/models for the bases {root}/lists/KIND: what it answers
+ * depends on KIND. The last Authorization header is kept. */
+static char *models_authorization;
+
+static void
+models_cb (SoupServer        *soup_server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  const char *good = "{\"object\": \"list\", \"data\": ["
+                     "{\"id\": \"zeta-2\", \"object\": \"model\"}, {\"id\": \"alpha\"}, "
+                     "{\"id\": 7}, {\"id\": \"alpha\"}, \"beta\", {\"id\": \"\"}]}";
+  const char *authorization;
+
+  g_mutex_lock (&server.lock);
+  g_free (models_authorization);
+  authorization = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                "Authorization");
+  models_authorization = g_strdup (authorization);
+  g_mutex_unlock (&server.lock);
+
+  if (g_str_equal (path, "/v1/models") || g_str_equal (path, "/lists/good/models"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                        good, strlen (good));
+    }
+  else if (g_str_equal (path, "/lists/huge/models"))
+    {
+      /* Endless, in chunks, with no length given. */
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+      g_autofree char *filler = g_strnfill (64 * 1024, ' ');
+
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                         SOUP_ENCODING_CHUNKED);
+      append_static (body, "{\"data\": [");
+      for (guint i = 0; i < 20; i++)
+        soup_message_body_append (body, SOUP_MEMORY_COPY, filler, strlen (filler));
+      append_static (body, "]}");
+      soup_message_body_complete (body);
+    }
+  else if (g_str_equal (path, "/lists/redirect/models"))
+    {
+      soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, "/v1/models");
+    }
+  else if (g_str_equal (path, "/lists/hold/models"))
+    {
+      /* Never answered: the client cancels. */
+      soup_server_message_pause (msg);
+      g_mutex_lock (&server.lock);
+      g_ptr_array_add (server.held, g_object_ref (msg));
+      g_mutex_unlock (&server.lock);
+    }
+  else
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no models here");
+}
+
 static void
 setup_cb (SoupServer *soup_server,
           gpointer    user_data)
 {
+  soup_server_add_handler (soup_server, "/v1/models", models_cb, NULL, NULL);
+  soup_server_add_handler (soup_server, "/lists", models_cb, NULL, NULL);
   soup_server_add_handler (soup_server, "/v1/chat/completions", chat_cb, NULL, NULL);
   soup_server_add_handler (soup_server, "/file", file_cb, NULL, NULL);
 }
@@ -622,6 +763,29 @@ test_parse (void)
       g_assert_cmpstr (content->str, ==, "Hello ✓\n");
     }
 
+  /* Token counts: from the last event that has any, only whole
+   * non-negative numbers; none before. */
+  {
+    g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
+    g_autoptr(GString) content = g_string_new (NULL);
+    const char *counted = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":-6}}\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":\"7\"}}\n\n"
+                          "data: [DONE]\n\n"
+                          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":9}}\n\n";
+    PcqApiUsage usage;
+
+    g_assert_false (pcq_api_stream_get_usage (stream, &usage));
+    g_assert_cmpint (usage.prompt_tokens, ==, -1);
+    g_assert_true (pcq_api_stream_feed (stream, counted, strlen (counted), content, &error));
+    g_assert_no_error (error);
+    g_assert_true (pcq_api_stream_saw_done (stream));
+    g_assert_true (pcq_api_stream_get_usage (stream, &usage));
+    g_assert_cmpint (usage.prompt_tokens, ==, 5);
+    g_assert_cmpint (usage.completion_tokens, ==, -1);
+  }
+
   {
     g_autoptr(PcqApiStream) stream = pcq_api_stream_new ();
     g_autoptr(GString) content = g_string_new (NULL);
@@ -633,14 +797,14 @@ test_parse (void)
     g_clear_error (&error);
   }
 
-  answer = pcq_api_parse_answer ("{\"choices\":[{\"message\":{\"content\":\"42\"}}]}", -1, &error);
+  answer = pcq_api_parse_answer ("{\"choices\":[{\"message\":{\"content\":\"42\"}}]}", -1, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (answer, ==, "42");
 
-  g_assert_null (pcq_api_parse_answer ("{\"choices\":[]}", -1, &error));
+  g_assert_null (pcq_api_parse_answer ("{\"choices\":[]}", -1, NULL, &error));
   g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
   g_clear_error (&error);
-  g_assert_null (pcq_api_parse_answer ("<html>", -1, &error));
+  g_assert_null (pcq_api_parse_answer ("<html>", -1, NULL, &error));
   g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
   g_clear_error (&error);
 
@@ -662,7 +826,288 @@ test_parse (void)
   g_assert_cmpstr (redacted, ==, "key [redacted] and [redacted] again");
 }
 
+static GStrv
+parse_models (const char  *json,
+              GError     **error)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (json, strlen (json));
+
+  return pcq_api_parse_models (bytes, error);
+}
+
+/* GET {base}/models answers: good ones, wrong types, a huge one,
+ * ids that are no names to offer. */
+static void
+test_parse_models (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autoptr(GString) many = g_string_new ("{\"data\": [");
+  g_autoptr(GBytes) huge = NULL;
+  const char *bad_bodies[] = {
+    "",
+    "not json",
+    "[{\"id\": \"a\"}]",
+    "{\"data\": {\"id\": \"a\"}}",
+    "{\"data\": \"a\"}",
+    "{\"data\": null}",
+    "{\"models\": []}",
+  };
+
+  models = parse_models ("{\"object\": \"list\", \"data\": [{\"id\": \"m2\", \"owned_by\": \"x\"}, "
+                         "{\"id\": \"m1\", \"created\": 1}, {\"id\": \"ünï-✓\"}]}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "m1", "m2", "ünï-✓", NULL }));
+  g_clear_pointer (&models, g_strfreev);
+
+  /* An empty list is a list. */
+  models = parse_models ("{\"data\": []}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, 0);
+  g_clear_pointer (&models, g_strfreev);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++)
+    {
+      g_assert_null (parse_models (bad_bodies[i], &error));
+      g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+      g_clear_error (&error);
+    }
+
+  /* An error object: its message, made safe. */
+  g_assert_null (parse_models ("{\"error\": {\"message\": \"no\\u001b[2J access\"}}", &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "access"));
+  g_assert_null (strchr (error->message, '\033'));
+  g_clear_error (&error);
+
+  /* Entries of the wrong kind, and ids that are no name to offer: left out. */
+  {
+    g_autofree char *long_id = g_strnfill (300, 'x');
+    g_autofree char *json = g_strdup_printf ("{\"data\": [1, \"s\", null, [], {}, {\"id\": null}, "
+                                             "{\"id\": 3}, {\"id\": {}}, {\"id\": [\"a\"]}, "
+                                             "{\"id\": \"\"}, {\"id\": \"a\\nb\"}, "
+                                             "{\"id\": \"x\\u202Eexe\"}, {\"id\": \"c\\u007fd\"}, "
+                                             "{\"id\": \"%s\"}, {\"id\": \"ok\"}, {\"id\": \"ok\"}]}",
+                                             long_id);
+
+    models = parse_models (json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (models, ((const char *[]) { "ok", NULL }));
+    g_clear_pointer (&models, g_strfreev);
+  }
+
+  /* Bytes that are not UTF-8, raw and as escapes json-glib lets through. */
+  models = parse_models ("{\"data\": [{\"id\": \"bad\xff\xfe\"}, {\"id\": \"fine\"}]}", &error);
+  if (models != NULL)
+    {
+      for (guint i = 0; models[i] != NULL; i++)
+        g_assert_true (g_utf8_validate (models[i], -1, NULL));
+      g_clear_pointer (&models, g_strfreev);
+    }
+  g_clear_error (&error);
+  models = parse_models ("{\"data\": [{\"id\": \"lone\\ud800\"}, {\"id\": \"fine\"}]}", &error);
+  if (models != NULL)
+    {
+      for (guint i = 0; models[i] != NULL; i++)
+        g_assert_true (g_utf8_validate (models[i], -1, NULL));
+      g_clear_pointer (&models, g_strfreev);
+    }
+  g_clear_error (&error);
+
+  /* At most PCQ_API_MODELS_MAX. */
+  for (guint i = 0; i < PCQ_API_MODELS_MAX + 500; i++)
+    g_string_append_printf (many, "%s{\"id\": \"m%05u\"}", i > 0 ? ", " : "", i);
+  g_string_append (many, "]}");
+  models = parse_models (many->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, PCQ_API_MODELS_MAX);
+  g_assert_cmpstr (models[0], ==, "m00000");
+  g_clear_pointer (&models, g_strfreev);
+
+  /* Over 1 MiB: refused before it is parsed. */
+  g_string_truncate (many, 0);
+  g_string_append (many, "{\"data\": [");
+  while (many->len <= PCQ_API_MODELS_MAX_BODY)
+    g_string_append (many, "{\"id\": \"m\"}, ");
+  g_string_append (many, "{\"id\": \"m\"}]}");
+  huge = g_bytes_new (many->str, many->len);
+  g_assert_null (pcq_api_parse_models (huge, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+
+  /* Nested deep: refused, not a stack overflow. */
+  {
+    g_autofree char *open = g_strnfill (100000, '[');
+    g_autofree char *json = g_strconcat ("{\"data\": ", open, NULL);
+
+    g_assert_null (parse_models (json, &error));
+    g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+    g_clear_error (&error);
+  }
+}
+
+static void
+models_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GStrv
+list_models (const char    *base,
+             const char    *api_key,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  pcq_api_list_models_async (base, api_key, cancellable, models_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, WAIT_MS);
+  return pcq_api_list_models_finish (result, error);
+}
+
+static char *
+lists_base (const char *kind)
+{
+  return g_strconcat (pcq_test_soup_thread_get_base (server.soup), "/lists/", kind, NULL);
+}
+
+static char *
+dup_models_authorization (void)
+{
+  char *authorization;
+
+  g_mutex_lock (&server.lock);
+  authorization = g_strdup (models_authorization);
+  g_mutex_unlock (&server.lock);
+
+  return authorization;
+}
+
+static gboolean
+cancel_later_cb (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* GET {base}/models against the loopback server. */
+static void
+test_list_models (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *authorization = NULL;
+  g_autofree char *base = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+  /* With a key, sent as a bearer token (the trailing slash is no matter). */
+  base = g_strconcat (server.base, "/", NULL);
+  models = list_models (base, " " TEST_KEY "\n", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "alpha", "zeta-2", NULL }));
+  authorization = dup_models_authorization ();
+  g_assert_cmpstr (authorization, ==, "Bearer " TEST_KEY);
+  g_clear_pointer (&models, g_strfreev);
+  g_clear_pointer (&authorization, g_free);
+  g_clear_pointer (&base, g_free);
+
+  /* Without one, none. */
+  base = lists_base ("good");
+  models = list_models (base, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (models), ==, 2);
+  authorization = dup_models_authorization ();
+  g_assert_null (authorization);
+  g_clear_pointer (&models, g_strfreev);
+  g_clear_pointer (&base, g_free);
+
+  /* A server error: the status, for the message. */
+  base = lists_base ("none");
+  g_assert_null (list_models (base, TEST_KEY, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "500"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* A redirect is not followed: the key would go with it. */
+  base = lists_base ("redirect");
+  g_assert_null (list_models (base, TEST_KEY, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "302"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* Over 1 MiB without a length: refused as it comes. */
+  base = lists_base ("huge");
+  g_assert_null (list_models (base, NULL, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_assert_nonnull (strstr (error->message, "larger than 1 MiB"));
+  g_clear_error (&error);
+  g_clear_pointer (&base, g_free);
+
+  /* A key with a line break is not sent. */
+  g_assert_null (list_models (server.base, "sk-1\r\nX-Injected: 1", NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API_KEY);
+  g_clear_error (&error);
+
+  /* No http URL, no request. */
+  g_assert_null (list_models ("file:///etc", NULL, NULL, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API);
+  g_clear_error (&error);
+
+  /* Cancelled while the server holds the answer. */
+  base = lists_base ("hold");
+  g_timeout_add (50, cancel_later_cb, cancellable);
+  g_assert_null (list_models (base, NULL, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_main_context_invoke (server.context, drop_held_cb, NULL);
+}
+
 /* ---- engine cases --------------------------------------------------- */
+
+static GStrv
+engine_list_models (PcqEngine  *engine,
+                    GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  pcq_engine_list_models_async (engine, NULL, models_done_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, WAIT_MS);
+  return pcq_engine_list_models_finish (engine, result, error);
+}
+
+/* The engine asks its base with its key, which the caller never sees;
+ * a refused key sends nothing. */
+static void
+test_engine_models (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) refused = NULL;
+  g_auto(GStrv) models = NULL;
+  g_autofree char *authorization = NULL;
+
+  models = engine_list_models (f->engine, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (models, ((const char *[]) { "alpha", "zeta-2", NULL }));
+  authorization = dup_models_authorization ();
+  g_assert_cmpstr (authorization, ==, "Bearer " TEST_KEY);
+  g_clear_pointer (&authorization, g_free);
+
+  g_mutex_lock (&server.lock);
+  g_clear_pointer (&models_authorization, g_free);
+  g_mutex_unlock (&server.lock);
+  g_set_error_literal (&refused, PCQ_ERROR, PCQ_ERROR_API_KEY, "refused for the test");
+  pcq_engine_refuse_api_key (f->engine, refused);
+  g_assert_null (engine_list_models (f->engine, &error));
+  g_assert_error (error, PCQ_ERROR, PCQ_ERROR_API_KEY);
+  g_assert_cmpstr (error->message, ==, "refused for the test");
+  authorization = dup_models_authorization ();
+  g_assert_null (authorization);
+}
 
 static void
 assert_saved (PcqJob     *job,
@@ -750,6 +1195,167 @@ test_answers_saved (Fixture       *f,
   g_assert_cmpstr (((PcqStoreRecord *) records->pdata[3])->name, ==, "answer.txt");
   pcq_store_close (store);
   g_object_unref (store);
+}
+
+static JsonObject *
+request_root (JsonParser *parser,
+              const char *prompt)
+{
+  g_autoptr(GPtrArray) requests = requests_for (prompt);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (requests->len, ==, 1);
+  json_parser_load_from_data (parser, ((Request *) requests->pdata[0])->body, -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The token counts a server reports: whole or streamed (asked for with
+ * include_usage), only non-negative integers that fit in gint64, kept
+ * in the store and summed by the engine, restored so. */
+static void
+test_usage (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(PcqJob) streamed = NULL;
+  g_autoptr(PcqJob) streamed_bad = NULL;
+  g_autoptr(PcqJob) plain = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  JsonObject *root;
+  JsonNode *options;
+  gint64 prompt_tokens, completion_tokens;
+  gint64 want_prompt = 11, want_completion = 22;
+
+  for (guint i = 0; i < G_N_ELEMENTS (usages); i++)
+    {
+      g_autofree char *prompt = g_strdup_printf ("usagejson %u answer", i);
+
+      g_ptr_array_add (jobs, ask (f, prompt, NULL));
+    }
+  streamed = ask (f, "streamusage Count me", NULL);
+  streamed_bad = ask (f, "streambadusage Count me not", NULL);
+  plain = ask (f, "stream No counts at all", NULL);
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (f->engine) == jobs->len + 3, WAIT_MS);
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = jobs->pdata[i];
+
+      g_assert_cmpint (pcq_job_get_state (job), ==, PCQ_JOB_DONE);
+      g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, usages[i].prompt_tokens);
+      g_assert_cmpint (pcq_job_get_completion_tokens (job), ==, usages[i].completion_tokens);
+    }
+  assert_saved (streamed, f->out, "streamusage-count-me.md", "streamusage Count me");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (streamed), ==, 11);
+  g_assert_cmpint (pcq_job_get_completion_tokens (streamed), ==, 22);
+  assert_saved (streamed_bad, f->out, "streambadusage-count-me-not.md", "streambadusage Count me not");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (streamed_bad), ==, -1);
+  g_assert_cmpint (pcq_job_get_completion_tokens (streamed_bad), ==, -1);
+  g_assert_cmpint (pcq_job_get_prompt_tokens (plain), ==, -1);
+  g_assert_cmpint (pcq_job_get_completion_tokens (plain), ==, -1);
+
+  /* The streamed requests asked for the counts. */
+  root = request_root (parser, "streamusage Count me");
+  g_assert_true (json_object_get_boolean_member (root, "stream"));
+  options = json_object_get_member (root, "stream_options");
+  g_assert_nonnull (options);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (options));
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (options), "include_usage"));
+
+  /* The sums: saturated by the one at G_MAXINT64. */
+  for (guint i = 0; i < G_N_ELEMENTS (usages); i++)
+    {
+      if (usages[i].prompt_tokens > 0)
+        want_prompt = usages[i].prompt_tokens > G_MAXINT64 - want_prompt
+                      ? G_MAXINT64 : want_prompt + usages[i].prompt_tokens;
+      if (usages[i].completion_tokens > 0)
+        want_completion += usages[i].completion_tokens;
+    }
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (prompt_tokens, ==, G_MAXINT64);
+  g_assert_cmpint (prompt_tokens, ==, want_prompt);
+  g_assert_cmpint (completion_tokens, ==, want_completion);
+  g_assert_cmpint (completion_tokens, ==, 372);
+
+  /* The one with 9223372036854775807 leaves the list: the sum stays
+   * saturated (what it was without it is not known). */
+  pcq_engine_remove (f->engine, jobs->pdata[4]);
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (completion_tokens, ==, 372);
+  pcq_engine_remove (f->engine, jobs->pdata[0]);
+  pcq_engine_get_tokens (f->engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (completion_tokens, ==, 22);
+
+  /* Kept across a restart, and summed again. */
+  fixture_close (f);
+  store = pcq_store_new (f->store_path);
+  records = pcq_store_open_sync (store, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, jobs->len + 3 - 2);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PcqStoreRecord *record = records->pdata[i];
+
+      if (g_str_equal (record->prompt, "streamusage Count me"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 11);
+          g_assert_cmpint (record->completion_tokens, ==, 22);
+        }
+      else if (g_str_equal (record->prompt, "usagejson 6 answer"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 7);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+      else if (g_str_equal (record->prompt, "usagejson 8 answer"))
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, 0);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+      else
+        {
+          g_assert_cmpint (record->prompt_tokens, ==, -1);
+          g_assert_cmpint (record->completion_tokens, ==, -1);
+        }
+    }
+
+  engine = pcq_engine_new ();
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  pcq_engine_get_tokens (engine, &prompt_tokens, &completion_tokens);
+  g_assert_cmpint (prompt_tokens, ==, 11 + 7);
+  g_assert_cmpint (completion_tokens, ==, 22);
+  for (guint i = 0; i < g_list_model_get_n_items (pcq_engine_get_jobs (engine)); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (pcq_engine_get_jobs (engine), i);
+
+      if (g_str_equal (pcq_job_get_prompt (job), "streamusage Count me"))
+        {
+          g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, 11);
+          g_assert_cmpint (pcq_job_get_completion_tokens (job), ==, 22);
+        }
+    }
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* A stream that ends its last choice and then neither sends the counts
+ * nor [DONE] nor ends its body: the answer is saved once the short wait
+ * for the counts is over, not after the stall timeout. */
+static void
+test_usage_stream_open (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(PcqJob) job = ask (f, "streamopen And then nothing", NULL);
+  gint64 started = g_get_monotonic_time ();
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), WAIT_MS);
+  assert_saved (job, f->out, "streamopen-and-then-nothing.md", "streamopen And then nothing");
+  g_assert_cmpint (pcq_job_get_prompt_tokens (job), ==, -1);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 5 * G_USEC_PER_SEC);
 }
 
 static void
@@ -943,6 +1549,9 @@ test_store_migration (void)
   g_assert_cmpstr (record->validator, ==, "\"v\"");
   g_assert_cmpint (record->created, ==, 100);
   g_assert_cmpint (record->finished, ==, 200);
+  /* No usage was kept then: unknown, not zero. */
+  g_assert_cmpint (record->prompt_tokens, ==, -1);
+  g_assert_cmpint (record->completion_tokens, ==, -1);
 
   /* Every field of an API task round-trips. */
   {
@@ -951,7 +1560,7 @@ test_store_migration (void)
       .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
       .name = (char *) "why.md", .state = PCQ_JOB_QUEUED, .bytes = 3, .total = -1, .attempts = 1,
       .error = (char *) "e", .output_path = (char *) "/tmp/x/why.md", .validator = NULL,
-      .created = 300, .finished = 0,
+      .created = 300, .finished = 0, .prompt_tokens = 120, .completion_tokens = G_MAXINT64,
     };
 
     PcqStoreRecord batch = {
@@ -960,7 +1569,8 @@ test_store_migration (void)
       .url = (char *) "http://127.0.0.1:1/v1/chat/completions", .output_dir = (char *) "/tmp/x",
       .name = (char *) "req-1.md", .state = PCQ_JOB_FAILED, .bytes = 0, .total = -1, .attempts = 1,
       .error = (char *) "Server answered 400", .output_path = NULL, .validator = NULL,
-      .created = 400, .finished = 500, .started = 450, .http_status = 400,
+      .created = 400, .finished = 500, .prompt_tokens = -1, .completion_tokens = -1,
+      .started = 450, .http_status = 400,
     };
 
     pcq_store_put (store, &put, NULL, NULL);
@@ -973,7 +1583,7 @@ test_store_migration (void)
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 5);
+  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 6);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 
@@ -993,6 +1603,8 @@ test_store_migration (void)
   g_assert_cmpstr (record->output_path, ==, "/tmp/x/why.md");
   g_assert_null (record->validator);
   g_assert_cmpint (record->created, ==, 300);
+  g_assert_cmpint (record->prompt_tokens, ==, 120);
+  g_assert_cmpint (record->completion_tokens, ==, G_MAXINT64);
   record = records->pdata[2];
   g_assert_cmpint (record->kind, ==, PCQ_JOB_BATCH);
   g_assert_cmpstr (record->prompt, ==, "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
@@ -1005,6 +1617,8 @@ test_store_migration (void)
   g_assert_null (record->output_path);
   g_assert_cmpint (record->created, ==, 400);
   g_assert_cmpint (record->finished, ==, 500);
+  g_assert_cmpint (record->prompt_tokens, ==, -1);
+  g_assert_cmpint (record->completion_tokens, ==, -1);
   pcq_store_close (store);
   g_object_unref (store);
 
@@ -1837,6 +2451,129 @@ test_headless_batch (void)
   pcq_test_rm_rf (dir);
 }
 
+/* The last stdout line of @run, parsed. */
+static JsonObject *
+summary_of (PcqTestRun *run,
+            JsonParser *parser)
+{
+  g_autofree char *stdout_buf = g_strdup (pcq_test_run_get_stdout (run));
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (stdout_buf), "\n", -1);
+  g_autoptr(GError) error = NULL;
+  guint n = g_strv_length (lines);
+
+  g_assert_cmpuint (n, >=, 1);
+  json_parser_load_from_data (parser, lines[n - 1], -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* The summary sums the tokens of this run's API tasks; with none, it
+ * has no such members. */
+static void
+test_headless_tokens (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pcq-api-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *file_url = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *summary;
+
+  g_assert_no_error (error);
+
+  /* Whole (120 + 350), streamed (11 + 22), malformed (nothing), none. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                "-o", out, "--api-base", server.base,
+                                "--prompt", "usagejson 0 headless",
+                                "--prompt", "streamusage headless",
+                                "--prompt", "usagejson 2 headless",
+                                "--prompt", "stream headless without",
+                                "--report", "-", NULL });
+    g_auto(GStrv) lines = NULL;
+    static const gint64 expected[][2] = { { 120, 350 }, { 11, 22 }, { -1, -1 }, { -1, -1 } };
+
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (summary, "prompt_tokens"), ==, 131);
+    g_assert_cmpint (json_object_get_int_member (summary, "completion_tokens"), ==, 372);
+
+    /* The report: one line per prompt, in order, with its usage. */
+    lines = g_strsplit (pcq_test_run_get_stdout (run), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 6);
+    for (guint i = 0; i < 4; i++)
+      {
+        g_autoptr(JsonParser) line_parser = json_parser_new ();
+        JsonObject *line;
+        JsonNode *usage;
+
+        g_assert_true (json_parser_load_from_data (line_parser, lines[i], -1, NULL));
+        line = json_node_get_object (json_parser_get_root (line_parser));
+        g_assert_cmpstr (json_object_get_string_member (line, "kind"), ==, "ask");
+        g_assert_cmpstr (json_object_get_string_member (line, "state"), ==, "done");
+        g_assert_nonnull (json_object_get_string_member (line, "prompt"));
+        g_assert_cmpint (json_object_get_int_member (line, "http_status"), ==, 200);
+        usage = json_object_get_member (line, "usage");
+        if (expected[i][0] < 0)
+          {
+            g_assert_true (json_node_is_null (usage));
+            continue;
+          }
+        g_assert_cmpint (json_object_get_int_member (json_node_get_object (usage), "prompt_tokens"), ==,
+                         expected[i][0]);
+        g_assert_cmpint (json_object_get_int_member (json_node_get_object (usage), "completion_tokens"), ==,
+                         expected[i][1]);
+      }
+  }
+
+  /* An API task that failed ran too: the members are there, with 0. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    g_subprocess_launcher_setenv (launcher, "PCQ_API_KEY", TEST_KEY, TRUE);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) {
+                                "-o", out, "--api-base", server.base,
+                                "--prompt", "fail400 headless tokens", NULL });
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 1);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "prompt_tokens"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (summary, "completion_tokens"), ==, 0);
+  }
+
+  /* Downloads only: no token members. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(PcqTestRun) run = NULL;
+
+    file_url = g_strconcat (pcq_test_soup_thread_get_base (server.soup), "/file", NULL);
+    launcher = pcq_test_headless_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE, dir, state, config);
+    run = pcq_test_run_spawn (launcher, NULL, (const char *[]) { "-o", out, file_url, NULL });
+    pcq_test_run_wait (run, WAIT_MS);
+    g_assert_cmpint (pcq_test_run_exit_status (run), ==, 0);
+    summary = summary_of (run, parser);
+    g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 1);
+    g_assert_false (json_object_has_member (summary, "prompt_tokens"));
+    g_assert_false (json_object_has_member (summary, "completion_tokens"));
+  }
+
+  pcq_test_rm_rf (dir);
+}
+
 static void
 test_headless_usage (void)
 {
@@ -1896,9 +2633,17 @@ main (int    argc,
   g_test_add_func ("/pcq/api/request-body", test_request_body);
   g_test_add_func ("/pcq/api/slug", test_slug);
   g_test_add_func ("/pcq/api/parse", test_parse);
+  g_test_add_func ("/pcq/api/models/parse", test_parse_models);
+  g_test_add_func ("/pcq/api/models/list", test_list_models);
   g_test_add_func ("/pcq/api/store-migration", test_store_migration);
+  g_test_add ("/pcq/api/models/engine", Fixture, NULL,
+              fixture_set_up, test_engine_models, fixture_tear_down);
   g_test_add ("/pcq/api/answers-saved", Fixture, NULL,
               fixture_set_up, test_answers_saved, fixture_tear_down);
+  g_test_add ("/pcq/api/usage", Fixture, NULL,
+              fixture_set_up, test_usage, fixture_tear_down);
+  g_test_add ("/pcq/api/usage/stream-open", Fixture, NULL,
+              fixture_set_up, test_usage_stream_open, fixture_tear_down);
   g_test_add ("/pcq/api/unauthorized", Fixture, NULL,
               fixture_set_up, test_unauthorized, fixture_tear_down);
   g_test_add ("/pcq/api/bad-request-not-retried", Fixture, NULL,
@@ -1926,10 +2671,12 @@ main (int    argc,
   g_test_add_func ("/pcq/api/headless/keyring-bad-key", test_headless_keyring_bad_key);
   g_test_add_func ("/pcq/api/headless/url-password-resume", test_headless_url_password_resume);
   g_test_add_func ("/pcq/api/headless/usage", test_headless_usage);
+  g_test_add_func ("/pcq/api/headless/tokens", test_headless_tokens);
 
   status = g_test_run ();
   server_stop ();
   pcq_test_rm_rf (keyring_dir);
+  g_free (models_authorization);
 
   return status;
 }

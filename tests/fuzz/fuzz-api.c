@@ -52,6 +52,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autofree char *answer = NULL;
   g_autofree char *message = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_auto(GStrv) models = NULL;
+  PcqApiUsage usage;
   Streamed whole, pieces;
   gsize piece;
 
@@ -68,11 +71,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   body = g_malloc (MAX (size, 1));
   memcpy (body, data, size);
 
-  answer = pcq_api_parse_answer (body, size, &error);
+  answer = pcq_api_parse_answer (body, size, &usage, &error);
   g_assert_true ((answer == NULL) == (error != NULL));
   if (answer != NULL)
     g_assert_true (g_utf8_validate (answer, -1, NULL));
   else
+    g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_true (usage.prompt_tokens >= -1 && usage.completion_tokens >= -1);
+  g_clear_error (&error);
+
+  /* The same bytes as a list of models: ids that are names to show. */
+  bytes = g_bytes_new_static (body, size);
+  models = pcq_api_parse_models (bytes, &error);
+  g_assert_true ((models == NULL) == (error != NULL));
+  for (guint i = 0; models != NULL && models[i] != NULL; i++)
+    g_assert_true (models[i][0] != '\0' && g_utf8_validate (models[i], -1, NULL));
+  if (error != NULL)
     g_assert_true (g_utf8_validate (error->message, -1, NULL));
 
   message = pcq_api_parse_error (body, size);

@@ -96,6 +96,35 @@ test_detail (void)
 }
 
 static void
+test_tokens (void)
+{
+  struct { gint64 prompt, completion; const char *text; } cases[] = {
+    { 120, 350, "120 + 350 tokens" },
+    { 0, 1, "0 + 1 token" },
+    { 7, -1, "7 prompt tokens" },
+    { 1, -1, "1 prompt token" },
+    { -1, 350, "350 answer tokens" },
+    { -1, -1, NULL },
+    { G_MAXINT64, 0, "9223372036854775807 + 0 tokens" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pcq_format_tokens (cases[i].prompt, cases[i].completion);
+
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+
+  {
+    g_autofree char *none = pcq_format_token_sums (0, 0);
+    g_autofree char *sums = pcq_format_token_sums (131, 372);
+
+    g_assert_null (none);
+    g_assert_cmpstr (sums, ==, "API tokens of the tasks in the list: 131 for prompts, 372 for answers");
+  }
+}
+
+static void
 test_job_name (void)
 {
   struct {
@@ -216,6 +245,7 @@ main (int    argc,
   g_test_add_func ("/pcq/closures/counts", test_counts);
   g_test_add_func ("/pcq/closures/duration", test_duration);
   g_test_add_func ("/pcq/closures/detail", test_detail);
+  g_test_add_func ("/pcq/closures/tokens", test_tokens);
   g_test_add_func ("/pcq/closures/job-name", test_job_name);
   g_test_add_func ("/pcq/closures/close-texts", test_close_texts);
   g_test_add_func ("/pcq/closures/state-icons", test_state_icons);

@@ -2438,12 +2438,38 @@ chat_cb (SoupServer        *server,
   json_builder_end_object (builder);
   json_builder_end_object (builder);
   json_builder_end_array (builder);
+  if (g_str_has_prefix (prompt, "usage "))
+    {
+      json_builder_set_member_name (builder, "usage");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "prompt_tokens");
+      json_builder_add_int_value (builder, 120);
+      json_builder_set_member_name (builder, "completion_tokens");
+      json_builder_add_int_value (builder, 350);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   body = json_to_string (root, FALSE);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+/* The models the chat server offers, in no order, one twice. */
+static void
+models_cb (SoupServer        *server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  const char *body = "{\"object\": \"list\", \"data\": [{\"id\": \"zeta\"}, "
+                     "{\"id\": \"alpha\"}, {\"id\": \"zeta\"}, {\"id\": 1}]}";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
                                     body, strlen (body));
 }
 
@@ -2458,6 +2484,7 @@ chat_server_start (ChatServer *chat)
   chat->models = g_ptr_array_new_with_free_func (g_free);
   chat->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (chat->server, "/v1/chat/completions", chat_cb, chat, NULL);
+  soup_server_add_handler (chat->server, "/v1/models", models_cb, chat, NULL);
   soup_server_listen (chat->server, address, 0, &error);
   g_assert_no_error (error);
 
@@ -2494,6 +2521,88 @@ stop_using_chat_server (Fixture    *f,
 {
   g_settings_reset (f->settings, "api-base");
   chat_server_stop (chat);
+}
+
+static gboolean
+subtitle_starts_with (AdwActionRow *row,
+                      const char   *prefix)
+{
+  return g_str_has_prefix (adw_action_row_get_subtitle (row), prefix);
+}
+
+/* The models the server lists are offered beside the model's entry;
+ * one is picked, another typed; a server that cannot list them says
+ * so in the row below. */
+static void
+test_preferences_models (Fixture       *f,
+                         gconstpointer  data)
+{
+  ChatServer chat = { 0 };
+  g_autofree char *broken = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GtkWindow *preferences;
+  AdwActionRow *status_row;
+  GtkWidget *model_row;
+  GtkWidget *button;
+  GtkWidget *list;
+
+  use_chat_server (f, &chat);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  PCQ_TEST_WAIT_FOR ((preferences = pcq_test_find_toplevel (ADW_TYPE_PREFERENCES_WINDOW)) != NULL &&
+                     gtk_widget_get_mapped (GTK_WIDGET (preferences)), WAIT_MS);
+  status_row = ADW_ACTION_ROW (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
+                                                    row_has_title, "Models on the Server"));
+  model_row = pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW,
+                                   row_has_title, "Model");
+  g_assert_nonnull (status_row);
+  g_assert_nonnull (model_row);
+  button = pcq_test_find_first (model_row, GTK_TYPE_MENU_BUTTON, NULL, NULL);
+  list = pcq_test_find_first (model_row, GTK_TYPE_LIST_BOX, NULL, NULL);
+  g_assert_nonnull (button);
+  g_assert_nonnull (list);
+
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "2 models offered"), WAIT_MS);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  rows = pcq_test_find_all (list, GTK_TYPE_LABEL);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpstr (gtk_label_get_text (rows->pdata[0]), ==, "alpha");
+  g_assert_cmpstr (gtk_label_get_text (rows->pdata[1]), ==, "zeta");
+
+  /* Picked from the list: the model setting, which the engine follows. */
+  g_signal_emit_by_name (list, "row-activated",
+                         gtk_widget_get_ancestor (rows->pdata[1], GTK_TYPE_LIST_BOX_ROW));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (model_row)), ==, "zeta");
+  {
+    g_autofree char *model = g_settings_get_string (f->settings, "model");
+
+    g_assert_cmpstr (model, ==, "zeta");
+  }
+
+  /* A base with no models: the reason, inline; any name may still be typed. */
+  broken = g_strconcat (chat.base, "/broken", NULL);
+  g_settings_set_string (f->settings, "api-base", broken);
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "Could not list models: "), WAIT_MS);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (status_row), "404"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+  g_assert_false (gtk_widget_get_sensitive (button));
+  gtk_editable_set_text (GTK_EDITABLE (model_row), "my-own-model");
+  {
+    g_autofree char *model = g_settings_get_string (f->settings, "model");
+
+    g_assert_cmpstr (model, ==, "my-own-model");
+  }
+
+  /* Back to the good base: listed again, the error gone. */
+  g_settings_set_string (f->settings, "api-base", chat.base);
+  PCQ_TEST_WAIT_FOR (subtitle_starts_with (status_row, "2 models offered"), WAIT_MS);
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+
+  /* Closed while a request is under way: it is cancelled, and nothing
+   * touches the window after. */
+  g_settings_set_string (f->settings, "api-base", broken);
+  gtk_window_destroy (preferences);
+  g_settings_reset (f->settings, "model");
+  stop_using_chat_server (f, &chat);
 }
 
 static gboolean
@@ -2969,6 +3078,42 @@ row_received (Fixture *f,
 
 /* A streamed answer: the row waits, then shows the size received so far
  * growing, then the size of the answer when done. */
+/* A done Ask task shows what it cost, and the title's tooltip sums it;
+ * one whose server said nothing shows nothing. */
+static void
+test_ask_tokens (Fixture       *f,
+                 gconstpointer  data)
+{
+  ChatServer chat = { 0 };
+  PcqJob *job;
+  PcqJob *silent;
+  const char *detail;
+
+  use_chat_server (f, &chat);
+  g_assert_null (_pcq_window_get_title_tooltip (f->window));
+
+  job = pcq_window_ask (f->window, "usage What did this cost?");
+  silent = pcq_window_ask (f->window, "No usage here");
+  g_assert_nonnull (job);
+  g_assert_nonnull (silent);
+  PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_DONE) && row_done (f, job) &&
+                     job_is (silent, PCQ_JOB_DONE) && row_done (f, silent), WAIT_MS);
+
+  detail = pcq_job_row_get_detail_text (row_for_job (f, job));
+  g_assert_true (g_str_has_prefix (detail, "Done · "));
+  g_assert_true (g_str_has_suffix (detail, " · 120 + 350 tokens"));
+  g_assert_null (strstr (pcq_job_row_get_detail_text (row_for_job (f, silent)), "token"));
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_title_tooltip (f->window) != NULL, WAIT_MS);
+  g_assert_cmpstr (_pcq_window_get_title_tooltip (f->window), ==,
+                   "API tokens of the tasks in the list: 120 for prompts, 350 for answers");
+
+  /* Gone from the list, gone from the sums. */
+  pcq_engine_remove (f->engine, job);
+  PCQ_TEST_WAIT_FOR (_pcq_window_get_title_tooltip (f->window) == NULL, WAIT_MS);
+
+  stop_using_chat_server (f, &chat);
+}
+
 static void
 test_ask_streamed (Fixture       *f,
                    gconstpointer  data)
@@ -3482,9 +3627,11 @@ main (int    argc,
   ADD ("/pcq/window/ask-setup", test_ask_setup);
   ADD ("/pcq/window/import-api-tasks", test_import_api_tasks);
   ADD ("/pcq/window/ask-streamed", test_ask_streamed);
+  ADD ("/pcq/window/ask-tokens", test_ask_tokens);
   ADD ("/pcq/window/commit-no-repository", test_commit_no_repository);
   ADD ("/pcq/window/preferences-notify", test_preferences_notify);
   ADD ("/pcq/window/preferences-api-key", test_preferences_api_key);
+  ADD ("/pcq/window/preferences-models", test_preferences_models);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);
   ADD ("/pcq/window/close-wait", test_close_wait);

@@ -790,6 +790,8 @@ pcq_application_startup (GApplication *application)
   g_settings_bind (self->settings, "max-per-host", self->engine, "max-per-host",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "api-rpm", self->engine, "api-rpm", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "record-checksums", self->engine, "record-checksums",
+                   G_SETTINGS_BIND_GET);
   /* Both ways: the engine sets it back to 0 when the time has come. */
   g_settings_bind (self->settings, "start-at", self->engine, "start-at", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "retries", self->engine, "retries", G_SETTINGS_BIND_GET);

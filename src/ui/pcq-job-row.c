@@ -854,6 +854,7 @@ static const struct
   { "job.show-in-folder", "win.show-task-in-folder" },
   { "job.remove", "win.remove-task" },
   { "job.show-answer", "win.show-answer" },
+  { "job.show-details", "win.show-details" },
 };
 
 static void

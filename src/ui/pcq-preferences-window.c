@@ -35,6 +35,7 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *stall_adjustment;
   GtkAdjustment        *min_speed_adjustment;
   GtkAdjustment        *speed_limit_adjustment;
+  GtkSwitch            *checksums_switch;
   GtkAdjustment        *api_rpm_adjustment;
   GtkSwitch            *notify_switch;
   GtkSwitch            *metered_switch;
@@ -431,6 +432,8 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "speed-limit", self->speed_limit_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "record-checksums", self->checksums_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "api-rpm", self->api_rpm_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-when-finished", self->notify_switch, "active",
@@ -555,6 +558,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, min_speed_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, speed_limit_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, checksums_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, api_rpm_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, metered_switch);

@@ -362,6 +362,8 @@ task_action (GtkWidget  *widget,
     _pcq_window_open_job (self, job, TRUE);
   else if (g_str_equal (action_name, "win.show-answer"))
     _pcq_window_show_answer (self, job);
+  else if (g_str_equal (action_name, "win.show-details"))
+    _pcq_window_show_details (self, job);
   else if (g_str_equal (action_name, "win.remove-task"))
     {
       g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
@@ -411,7 +413,7 @@ _pcq_window_class_init_actions (GtkWidgetClass *widget_class)
   const char * const task_actions[] = {
     "win.pause-task", "win.resume-task", "win.cancel-task", "win.retry-task",
     "win.retry-task-now", "win.open-task", "win.show-task-in-folder", "win.remove-task",
-    "win.show-answer",
+    "win.show-answer", "win.show-details",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (task_actions); i++)

@@ -156,6 +156,12 @@ void        _pcq_window_actions_update   (PcqWindow        *self);
 void        _pcq_window_dnd_init         (PcqWindow        *self);
 
 void        _pcq_window_class_init_schedule (GtkWidgetClass *widget_class);
+void        _pcq_window_class_init_report (GtkWidgetClass *widget_class);
+GtkWindow  *_pcq_window_show_details     (PcqWindow        *self,
+                                          PcqJob           *job);
+gboolean    _pcq_window_export_report    (PcqWindow        *self,
+                                          const char       *path,
+                                          GError          **error);
 char       *_pcq_window_start_at_text    (PcqWindow        *self);
 /* pcq-window-close.c */
 void        _pcq_window_close_init       (PcqWindow        *self);

@@ -2391,6 +2391,7 @@ pcq_window_class_init (PcqWindowClass *klass)
 
   _pcq_window_class_init_actions (widget_class);
   _pcq_window_class_init_schedule (widget_class);
+  _pcq_window_class_init_report (widget_class);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_property_action (widget_class, "win.mode", "mode");

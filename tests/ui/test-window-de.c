@@ -184,6 +184,13 @@ job_at (Fixture *f,
 
 /* ---- the tests ----------------------------------------------------- */
 
+static gboolean
+is_primary_menu (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return gtk_menu_button_get_primary (GTK_MENU_BUTTON (widget));
+}
+
 static void
 test_widgets (Fixture *f)
 {
@@ -221,8 +228,8 @@ test_widgets (Fixture *f)
   g_assert_nonnull (pause);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (pause), ==, "Warteschlange anhalten");
 
-  /* The main menu. */
-  menu_button = pcq_test_find_first (window, GTK_TYPE_MENU_BUTTON, NULL, NULL);
+  /* The main menu (the primary one: Pause has a menu too). */
+  menu_button = pcq_test_find_first (window, GTK_TYPE_MENU_BUTTON, is_primary_menu, NULL);
   g_assert_nonnull (menu_button);
   g_assert_nonnull (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)));
   collect_menu_labels (gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button)), menu_labels);

@@ -25,6 +25,15 @@ typedef enum /*< flags >*/
   PCQ_RESTORE_UNFINISHED = 1 << 1,  /* queue what did not finish, and run it */
 } PcqRestoreFlags;
 
+/* Where pcq_engine_move_job() moves a job among the queued ones. */
+typedef enum
+{
+  PCQ_MOVE_TOP,
+  PCQ_MOVE_UP,
+  PCQ_MOVE_DOWN,
+  PCQ_MOVE_BOTTOM,
+} PcqMove;
+
 #define PCQ_ENGINE_MAX_ACTIVE_LIMIT 64
 
 #define PCQ_TYPE_ENGINE (pcq_engine_get_type ())
@@ -72,6 +81,15 @@ gboolean    pcq_engine_retry_now            (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
                                              PcqJob              *job);
+gboolean    pcq_engine_can_move_job         (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqMove              where);
+gboolean    pcq_engine_move_job             (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqMove              where);
+gboolean    pcq_engine_move_job_to          (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqJob              *other);
 PcqJob     *pcq_engine_lookup_job           (PcqEngine           *self,
                                              guint64              id);
 void        pcq_engine_remove               (PcqEngine           *self,

@@ -37,6 +37,8 @@ struct _PcqJob
   gboolean     needs_setup;   /* failed for want of an API endpoint or key */
 
   char        *sha256;        /* what the download must hash to, or NULL */
+  gint64       position;      /* the list's and the queue's order: the id
+                               * until the job is moved or retried */
 
   /* Kept for the store only. */
   char        *validator;
@@ -158,6 +160,7 @@ pcq_job_set_property (GObject      *object,
     {
     case PROP_ID:
       self->id = g_value_get_uint64 (value);
+      self->position = (gint64) self->id;
       break;
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
@@ -641,6 +644,7 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->finished = record->finished;
   self->commit_note = g_strdup (record->commit_note);
   self->sha256 = g_strdup (record->sha256);
+  self->position = record->position;
 
   return self;
 }
@@ -670,6 +674,29 @@ _pcq_job_to_record (PcqJob         *self,
   record->finished = self->finished;
   record->commit_note = self->commit_note;
   record->sha256 = self->sha256;
+  record->position = self->position;
+}
+
+/**
+ * pcq_job_get_position:
+ *
+ * Where the job is in its engine's list, and so in the queue: positions
+ * grow down the list. A new job's is its id; moving jobs swaps theirs.
+ *
+ * Returns: the job's sort key
+ */
+gint64
+pcq_job_get_position (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->position;
+}
+
+void
+_pcq_job_set_position (PcqJob *self,
+                       gint64  position)
+{
+  self->position = position;
 }
 
 /**

@@ -60,6 +60,9 @@ typedef struct
   gboolean         api_slot;      /* counts against max-api-active */
   gboolean         host_slot;     /* counts against max-per-host */
   GList            taken_link;    /* in the scheduler's list of taken runs */
+  gint64           position;      /* the queue's order (the job's position):
+                                   * set before the run is shared, then
+                                   * by pcq_scheduler_reorder () */
 
   /* The holder's. */
   guint            attempts;

@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 4
+#define PCQ_STORE_SCHEMA_VERSION 5
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -39,6 +39,7 @@ typedef struct
   char        *commit_note;  /* what the Git step said, or NULL */
   char        *sha256;       /* the digest a download must have (64 lowercase hex
                               * digits), or NULL */
+  gint64       position;     /* the order of the queue (pcq_job_get_position ()) */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
@@ -106,6 +107,9 @@ void        pcq_store_put_progress (PcqStore             *self,
                                     const char           *validator);
 void        pcq_store_delete       (PcqStore             *self,
                                     guint64               id);
+void        pcq_store_put_position (PcqStore             *self,
+                                    guint64               id,
+                                    gint64                position);
 void        pcq_store_finish_file  (PcqStore             *self,
                                     PcqStoreFinish       *finish,
                                     PcqDispatchFunc       finished);

@@ -180,6 +180,14 @@ items_changed_cb (PcqJobRelay *self,
   guint wanted = real - kept;
   guint granted;
 
+  /* Reordered (a task moved): as many rows as before, all shown
+   * already. Nothing new to pace. */
+  if (removed == added && position + removed <= old)
+    {
+      g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+      return;
+    }
+
   /* A long list: straight through. */
   if (held_before == 0 && old >= PCQ_JOB_RELAY_RAMP_LENGTH)
     {

@@ -154,6 +154,7 @@ void        _pcq_window_class_init_actions (GtkWidgetClass *widget_class);
 void        _pcq_window_actions_update   (PcqWindow        *self);
 /* pcq-window-dnd.c */
 void        _pcq_window_dnd_init         (PcqWindow        *self);
+void        _pcq_window_dnd_init_row     (GtkWidget        *row);
 /* pcq-window-close.c */
 void        _pcq_window_close_init       (PcqWindow        *self);
 gboolean    _pcq_window_close_request    (PcqWindow        *self);
@@ -184,6 +185,9 @@ guint       _pcq_window_remove_jobs     (PcqWindow  *self,
                                          GPtrArray  *jobs);
 gboolean    _pcq_window_cancel_job      (PcqWindow  *self,
                                          PcqJob     *job);
+gboolean    _pcq_window_move_job        (PcqWindow  *self,
+                                         PcqJob     *job,
+                                         PcqMove     where);
 AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 

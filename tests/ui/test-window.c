@@ -971,6 +971,7 @@ test_shortcuts (Fixture       *f,
   g_autofree char *all = g_strdup_printf ("%s\n%s\n%s\n%s", ok, missing, missing2, slow);
   GListModel *shown = _pcq_window_get_shown_jobs (f->window);
   GPtrArray *listed = g_ptr_array_new_with_free_func (g_free);
+  PcqJob *missing_job, *missing2_job, *slow_job;
 
   /* Every accelerator of the shortcuts window, as GTK spells them. */
   collect_accels (shortcuts, listed);
@@ -1017,23 +1018,28 @@ test_shortcuts (Fixture       *f,
   dismiss_toast (f);
   PCQ_TEST_WAIT_FOR (job_is (job_at (f, 3), PCQ_JOB_CANCELLED), WAIT_MS);
 
-  /* Ctrl+R retries the selected one (under Failed: the first). */
+  /* Ctrl+R retries the selected one (under Failed: the first). A
+   * retried task goes to the end of the queue, and of the list. */
+  missing_job = job_at (f, 1);
+  missing2_job = job_at (f, 2);
+  slow_job = job_at (f, 3);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
   g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 3);
   gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-selected", NULL));
-  g_assert_false (job_is (job_at (f, 1), PCQ_JOB_FAILED));
-  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED), WAIT_MS);
+  g_assert_false (job_is (missing_job, PCQ_JOB_FAILED));
+  g_assert_true (job_at (f, 3) == missing_job);
+  PCQ_TEST_WAIT_FOR (job_is (missing_job, PCQ_JOB_FAILED), WAIT_MS);
 
   /* Ctrl+Shift+R retries all of them, failed or cancelled. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-failed", NULL));
   g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 0);
-  g_assert_false (job_is (job_at (f, 3), PCQ_JOB_CANCELLED));
-  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
-                     job_is (job_at (f, 2), PCQ_JOB_FAILED), WAIT_MS);
+  g_assert_false (job_is (slow_job, PCQ_JOB_CANCELLED));
+  PCQ_TEST_WAIT_FOR (job_is (missing_job, PCQ_JOB_FAILED) &&
+                     job_is (missing2_job, PCQ_JOB_FAILED), WAIT_MS);
 
   /* Clear Failed removes what Failed shows; the slow one runs on. */
-  pcq_engine_cancel (f->engine, job_at (f, 3));
+  pcq_engine_cancel (f->engine, slow_job);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 3 failed"), WAIT_MS);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-failed", NULL));
   g_assert_true (subtitle_is (f, "1 finished"));

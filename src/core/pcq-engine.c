@@ -2081,6 +2081,10 @@ move_to_index (PcqEngine *self,
     g_ptr_array_add (moving, g_object_ref (job));
 
   set_positions (self, moving, (gint64 *) positions->data);
+
+  /* One change for the range: a list view keeps the rows' widgets for
+   * the jobs it finds again there, and the relay passes it through
+   * (nothing new to pace). */
   pcq_job_list_sort_range (self->jobs, first, last);
 }
 

@@ -244,6 +244,33 @@ pcq_job_list_sort_range (PcqJobList *self,
 }
 
 /**
+ * pcq_job_list_move:
+ * @from: the item to move
+ * @to: where it goes
+ *
+ * Moves one item, as one removal and one insertion: a list view keeps
+ * every other row as it is.
+ */
+void
+pcq_job_list_move (PcqJobList *self,
+                   guint       from,
+                   guint       to)
+{
+  PcqJob *job;
+
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (from < self->items->len && to < self->items->len);
+
+  if (from == to)
+    return;
+
+  job = g_ptr_array_steal_index (self->items, from);
+  g_list_model_items_changed (G_LIST_MODEL (self), from, 1, 0);
+  g_ptr_array_insert (self->items, to, job);
+  g_list_model_items_changed (G_LIST_MODEL (self), to, 0, 1);
+}
+
+/**
  * pcq_job_list_move_to_end:
  * @position: the item to move
  *
@@ -253,16 +280,8 @@ void
 pcq_job_list_move_to_end (PcqJobList *self,
                           guint       position)
 {
-  PcqJob *job;
-
   g_return_if_fail (PCQ_IS_JOB_LIST (self));
   g_return_if_fail (position < self->items->len);
 
-  if (position == self->items->len - 1)
-    return;
-
-  job = g_ptr_array_steal_index (self->items, position);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
-  g_ptr_array_add (self->items, job);
-  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+  pcq_job_list_move (self, position, self->items->len - 1);
 }

@@ -32,6 +32,9 @@ gboolean    pcq_job_list_find       (PcqJobList *self,
 void        pcq_job_list_sort_range (PcqJobList *self,
                                      guint       first,
                                      guint       last);
+void        pcq_job_list_move       (PcqJobList *self,
+                                     guint       from,
+                                     guint       to);
 void        pcq_job_list_move_to_end (PcqJobList *self,
                                       guint       position);
 

@@ -637,7 +637,8 @@ apply (PcqStore *self,
       bind_text (stmt, 15, r->prompt);
       bind_text (stmt, 16, r->commit_note);
       bind_text (stmt, 17, r->sha256);
-      sqlite3_bind_int64 (stmt, 18, r->position);
+      /* No position given (0): the id's, as for a job never moved. */
+      sqlite3_bind_int64 (stmt, 18, r->position != 0 ? r->position : (gint64) r->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:

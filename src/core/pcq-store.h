@@ -39,7 +39,8 @@ typedef struct
   char        *commit_note;  /* what the Git step said, or NULL */
   char        *sha256;       /* the digest a download must have (64 lowercase hex
                               * digits), or NULL */
-  gint64       position;     /* the order of the queue (pcq_job_get_position ()) */
+  gint64       position;     /* the order of the queue (pcq_job_get_position ());
+                              * 0 when put: the id's */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);

@@ -178,6 +178,26 @@ static const struct
   { "bottom", "win.move-task-bottom", PCQ_MOVE_BOTTOM },
 };
 
+/* The list item that shows @job takes the focus (GTK 4.8's list view
+ * would give it back to the item it had, which a move replaced). */
+static void
+focus_row (PcqWindow *self,
+           PcqJob    *job)
+{
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (row != NULL && PCQ_IS_JOB_ROW (row) && pcq_job_row_get_job (PCQ_JOB_ROW (row)) == job &&
+          gtk_widget_grab_focus (item))
+        return;
+    }
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+}
+
 /* The row of @job, if shown: selected, scrolled to and focused, so
  * that the next key moves it on. */
 static void
@@ -195,7 +215,7 @@ select_job (PcqWindow *self,
         {
           gtk_single_selection_set_selected (self->selection, i);
           gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
-          gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+          focus_row (self, job);
           return;
         }
     }

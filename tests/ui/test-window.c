@@ -594,6 +594,18 @@ test_pause_selected (Fixture       *f,
   g_assert_cmpuint (g_ascii_strtoull (range + strlen ("bytes="), NULL, 10), >, 0);
 }
 
+static PcqJobRow *
+focused_row (Fixture *f)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
+
+  if (focus == NULL)
+    return NULL;
+  if (PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
+    return PCQ_JOB_ROW (gtk_widget_get_first_child (focus));
+  return PCQ_JOB_ROW (gtk_widget_get_ancestor (focus, PCQ_TYPE_JOB_ROW));
+}
+
 /* The names of the tasks shown, in the list's order: "a b c". */
 static char *
 shown_names (Fixture *f)
@@ -653,6 +665,54 @@ move_trigger (Fixture    *f,
   return NULL;
 }
 
+/* @row's controller of @type (a drag source, a drop target). */
+static GtkEventController *
+row_controller (PcqJobRow *row,
+                GType      type)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (row));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (controller, type))
+        return controller;  /* the row keeps it */
+    }
+
+  return NULL;
+}
+
+/* What dragging @row would carry: the job, or NULL (no drag). */
+static GdkContentProvider *
+drag_row (PcqJobRow *row)
+{
+  GtkEventController *source = row_controller (row, GTK_TYPE_DRAG_SOURCE);
+  GdkContentProvider *content = NULL;
+
+  g_assert_nonnull (source);
+  g_signal_emit_by_name (source, "prepare", 1.0, 1.0, &content);
+  return content;
+}
+
+/* Drops what @content carries on @row. */
+static gboolean
+drop_on_row (PcqJobRow          *row,
+             GdkContentProvider *content)
+{
+  GtkEventController *target = row_controller (row, GTK_TYPE_DROP_TARGET);
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  gboolean dropped = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, PCQ_TYPE_JOB);
+  g_assert_true (gdk_content_provider_get_value (content, &value, &error));
+  g_assert_no_error (error);
+  g_signal_emit_by_name (target, "drop", &value, 1.0, 1.0, &dropped);
+  return dropped;
+}
+
 /* Queued tasks move from their rows' menus, by keyboard (the selected
  * task, which stays selected) and by drag and drop (win.move-task-to);
  * the list shows the new order and the queue runs in it. Finished
@@ -702,25 +762,35 @@ test_move (Fixture       *f,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row_for_job (f, a)), "job.move-bottom", NULL));
   g_assert_true (shown_names_are (f, "d b c a"));
 
-  /* By keyboard, on the selected row: up, down, and up again. */
+  /* By keyboard, on the selected row: it stays selected and focused,
+   * for the next key. */
   gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "up"));
   g_assert_true (shown_names_are (f, "b d c a"));
   g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 0);
+  PCQ_TEST_WAIT_FOR ((row = focused_row (f)) != NULL && pcq_job_row_get_job (row) == b, WAIT_MS);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "down");
   g_assert_true (shown_names_are (f, "d b c a"));
   g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 1);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "bottom");
   g_assert_true (shown_names_are (f, "d c a b"));
   g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 3);
+  PCQ_TEST_WAIT_FOR ((row = focused_row (f)) != NULL && pcq_job_row_get_job (row) == b, WAIT_MS);
   /* Nowhere to go: nothing changes. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "down");
   g_assert_true (shown_names_are (f, "d c a b"));
 
-  /* A drop: a takes d's place, above it; b takes c's, below it. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-task-to", "(tt)",
-                                             pcq_job_get_id (a), pcq_job_get_id (d)));
-  g_assert_true (shown_names_are (f, "a d c b"));
+  /* A drop: a's row onto d's takes its place, above it; b takes c's,
+   * below it. */
+  {
+    g_autoptr(GdkContentProvider) content = NULL;
+
+    PCQ_TEST_WAIT_FOR (row_for_job (f, a) != NULL && row_for_job (f, d) != NULL, WAIT_MS);
+    content = drag_row (row_for_job (f, a));
+    g_assert_nonnull (content);
+    g_assert_true (drop_on_row (row_for_job (f, d), content));
+    g_assert_true (shown_names_are (f, "a d c b"));
+  }
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-task-to", "(tt)",
                               pcq_job_get_id (b), pcq_job_get_id (job_at (f, 2)));
   g_assert_true (shown_names_are (f, "a d b c"));
@@ -732,9 +802,11 @@ test_move (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     g_assert_cmpstr (g_ptr_array_index (paths, i), ==, expected[i]);
 
-  /* Finished: the rows' moves are off, and nothing moves. */
+  /* Finished: the rows' moves are off, and nothing moves: not by the
+   * menu, not by keyboard, and a finished row does not drag. */
   PCQ_TEST_WAIT_FOR ((row = row_for_job (f, b)) != NULL && rows_say (f, 4, "Done"), WAIT_MS);
   gtk_widget_activate_action (GTK_WIDGET (row), "job.move-top", NULL);
+  g_assert_null (drag_row (row));
   gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 3);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "top");
   g_assert_true (shown_names_are (f, "a d b c"));
@@ -1135,17 +1207,6 @@ maybe_shoot (Fixture    *f,
 }
 
 /* The row whose list item holds the keyboard focus, if any. */
-static PcqJobRow *
-focused_row (Fixture *f)
-{
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
-
-  if (focus == NULL)
-    return NULL;
-  if (PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
-    return PCQ_JOB_ROW (gtk_widget_get_first_child (focus));
-  return PCQ_JOB_ROW (gtk_widget_get_ancestor (focus, PCQ_TYPE_JOB_ROW));
-}
 
 /* Screen readers: Tab reaches the list once, on its first row, and
  * each row is one stop whose name says name, state and why it failed;

@@ -127,6 +127,7 @@ struct _PcqEngine
   gboolean       commit_results;
   PcqVcs        *vcs;           /* made on first use */
   guint          n_committing;  /* handed to @vcs, no note back yet */
+  guint          n_accepting;   /* put in the store, not committed yet */
 };
 
 G_DEFINE_FINAL_TYPE (PcqEngine, pcq_engine, G_TYPE_OBJECT)
@@ -1290,6 +1291,7 @@ accepted_cb (gpointer user_data)
 {
   Pending *pending = user_data;
 
+  pending->engine->n_accepting--;
   if (lookup_current (pending->engine, pending->run) != NULL)
     push_run (pending->engine, pending->run);
 
@@ -1313,6 +1315,7 @@ enqueue_run (PcqEngine *self,
     }
 
   _pcq_job_to_record (job, &record);
+  self->n_accepting++;
   pcq_store_put (self->store, &record, accepted_cb, pending_new (self, run));
 }
 
@@ -2086,6 +2089,16 @@ move_to_index (PcqEngine *self,
    * the jobs it finds again there, and the relay passes it through
    * (nothing new to pace). */
   pcq_job_list_sort_range (self->jobs, first, last);
+}
+
+/* For the tests: how many jobs wait for the store to take them. A job
+ * moved meanwhile reaches the queue when it is taken, after the jobs
+ * taken before it, which may have started by then. */
+guint
+_pcq_engine_get_n_accepting (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_accepting;
 }
 
 /**

@@ -155,6 +155,7 @@ void        pcq_engine_set_download_on_metered (PcqEngine        *self,
 gboolean    pcq_engine_get_network_held     (PcqEngine           *self);
 void        _pcq_engine_set_hold_loopback   (PcqEngine           *self,
                                              gboolean             hold);
+guint       _pcq_engine_get_n_accepting     (PcqEngine           *self);
 void        pcq_engine_shutdown_async       (PcqEngine           *self,
                                              PcqShutdownMode      mode,
                                              GCancellable        *cancellable,

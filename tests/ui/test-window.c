@@ -795,6 +795,9 @@ test_move (Fixture       *f,
                               pcq_job_get_id (b), pcq_job_get_id (job_at (f, 2)));
   g_assert_true (shown_names_are (f, "a d b c"));
 
+  /* A task starts once the store has it: tasks moved before that are
+   * queued as the store takes them, in the order they were added. */
+  PCQ_TEST_WAIT_FOR (_pcq_engine_get_n_accepting (f->engine) == 0, WAIT_MS);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "4 finished"), WAIT_MS);
   paths = pcq_test_server_dup_paths (f->server);

@@ -1280,10 +1280,7 @@ push_run (PcqEngine *self,
   if (self->scheduler == NULL)
     return;
 
-  if (run->in_order)
-    pcq_scheduler_push_in_order (self->scheduler, run);
-  else
-    pcq_scheduler_push (self->scheduler, run);
+  pcq_scheduler_push (self->scheduler, run);
 }
 
 static void
@@ -1859,7 +1856,6 @@ pcq_engine_resume_job (PcqEngine *self,
     return FALSE;
 
   run = run_for_job (self, job, host);
-  run->in_order = TRUE;
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);

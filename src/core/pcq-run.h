@@ -79,7 +79,6 @@ typedef struct
   gint64           saved_at;      /* when progress was last stored */
   gboolean         pausing;       /* interrupted by Pause: ends paused, not queued */
   gboolean         cancel_paused; /* and cancelled before it ended */
-  gboolean         in_order;      /* resumed: back at its place in the queue */
 } PcqRun;
 
 PcqRun *pcq_run_new         (PcqNames   *names,

@@ -770,7 +770,9 @@ pcq_scheduler_free (PcqScheduler *self)
 
 /* Takes a reference to @run, which goes to its place by position. A
  * new run's is the last: the sorted push looks at the newest end first
- * (GAsyncQueue pushes there), so that costs one comparison. */
+ * (GAsyncQueue pushes there), so that costs one comparison. A resumed
+ * one goes back to its place among the waiting ones, not to the end:
+ * a walk from the end to that place, which a resume can afford. */
 void
 pcq_scheduler_push (PcqScheduler *self,
                     PcqRun       *run)
@@ -780,17 +782,6 @@ pcq_scheduler_push (PcqScheduler *self,
   if (!self->paused)
     wake_locked (self);
   g_async_queue_unlock (self->backlog);
-}
-
-/* Takes a reference to @run: a resumed run goes back to its place
- * among the waiting ones, not to the end. That walks the backlog from
- * its end to that place, which a resume can afford and a submission of
- * thousands could not. */
-void
-pcq_scheduler_push_in_order (PcqScheduler *self,
-                             PcqRun       *run)
-{
-  pcq_scheduler_push (self, run);
 }
 
 /* Which of the scheduler's queues @run waits in (none: a worker has

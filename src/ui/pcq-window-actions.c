@@ -221,18 +221,12 @@ select_job (PcqWindow *self,
     }
 }
 
-/**
- * _pcq_window_move_job:
- *
- * Moves @job in the queue (see pcq_engine_move_job()); a bell if it
- * cannot go there.
- *
- * Returns: whether it moved
- */
-gboolean
-_pcq_window_move_job (PcqWindow *self,
-                      PcqJob    *job,
-                      PcqMove    where)
+/* Moves @job in the queue (see pcq_engine_move_job()); a bell if it
+ * cannot go there. */
+static gboolean
+move_job (PcqWindow *self,
+          PcqJob    *job,
+          PcqMove    where)
 {
   if (!pcq_engine_move_job (self->engine, job, where))
     {
@@ -261,7 +255,7 @@ move_selected_action (GtkWidget  *widget,
 
       if (job == NULL)
         gtk_widget_error_bell (widget);
-      else if (_pcq_window_move_job (self, job, moves[i].where))
+      else if (move_job (self, job, moves[i].where))
         select_job (self, job);
       return;
     }
@@ -285,7 +279,7 @@ move_task_action (GtkWidget  *widget,
 
   for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
     if (g_str_equal (action_name, moves[i].action))
-      _pcq_window_move_job (self, job, moves[i].where);
+      move_job (self, job, moves[i].where);
 }
 
 /* Drag and drop: the first task takes the second's place. */

@@ -185,9 +185,6 @@ guint       _pcq_window_remove_jobs     (PcqWindow  *self,
                                          GPtrArray  *jobs);
 gboolean    _pcq_window_cancel_job      (PcqWindow  *self,
                                          PcqJob     *job);
-gboolean    _pcq_window_move_job        (PcqWindow  *self,
-                                         PcqJob     *job,
-                                         PcqMove     where);
 AdwToast   *_pcq_window_toast            (PcqWindow  *self,
                                           const char *title);
 

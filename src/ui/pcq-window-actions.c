@@ -198,23 +198,42 @@ focus_row (PcqWindow *self,
   gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
 }
 
+static gboolean
+shown_at (GListModel *model,
+          gint64      position,
+          PcqJob     *job)
+{
+  g_autoptr(PcqJob) item = NULL;
+
+  if (position < 0 || position >= g_list_model_get_n_items (model))
+    return FALSE;
+
+  item = g_list_model_get_item (model, position);
+  return item == job;
+}
+
 /* The row of @job, if shown: selected, scrolled to and focused, so
- * that the next key moves it on. */
+ * that the next key moves it on. It is looked for from @near outwards:
+ * a job moved one place is found at once in a long list. */
 static void
 select_job (PcqWindow *self,
-            PcqJob    *job)
+            PcqJob    *job,
+            guint      near)
 {
   GListModel *model = G_LIST_MODEL (self->selection);
-  guint n_items = g_list_model_get_n_items (model);
+  gint64 n_items = g_list_model_get_n_items (model);
 
-  for (guint i = 0; i < n_items; i++)
+  for (gint64 d = 0; d <= n_items; d++)
     {
-      g_autoptr(PcqJob) item = g_list_model_get_item (model, i);
+      gint64 found = shown_at (model, (gint64) near - d, job) ? (gint64) near - d
+                   : shown_at (model, (gint64) near + d, job) ? (gint64) near + d
+                   : -1;
 
-      if (item == job)
+      if (found >= 0)
         {
-          gtk_single_selection_set_selected (self->selection, i);
-          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
+          gtk_single_selection_set_selected (self->selection, found);
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u",
+                                      (guint) found);
           focus_row (self, job);
           return;
         }
@@ -245,18 +264,24 @@ move_selected_action (GtkWidget  *widget,
                       GVariant   *param)
 {
   PcqWindow *self = PCQ_WINDOW (widget);
-  g_autoptr(PcqJob) job = dup_selected_job (self, NULL);
+  guint position = 0;
+  g_autoptr(PcqJob) job = dup_selected_job (self, &position);
   const char *name = g_variant_get_string (param, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
     {
+      guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
+
       if (!g_str_equal (name, moves[i].name))
         continue;
 
       if (job == NULL)
         gtk_widget_error_bell (widget);
       else if (move_job (self, job, moves[i].where))
-        select_job (self, job);
+        select_job (self, job,
+                    moves[i].where == PCQ_MOVE_TOP ? 0
+                    : moves[i].where == PCQ_MOVE_BOTTOM ? MAX (n_items, 1) - 1
+                    : position);
       return;
     }
 

@@ -630,6 +630,219 @@ test_submission_order (void)
     }
 }
 
+/* The last path segment of each job in @model, in list order, joined
+ * by spaces: "a b c". */
+static char *
+list_names (GListModel *model)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      g_autofree char *base = g_path_get_basename (pcq_job_get_url (job));
+      char *query = strchr (base, '?');
+
+      if (query != NULL)
+        *query = '\0';
+      g_string_append_printf (names, "%s%s", i > 0 ? " " : "", base);
+    }
+
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* With one slot, A holds it (its request never ends) while B C D wait.
+ * D goes to the top and B to the bottom: once A goes, the server sees
+ * D, C, B in that order, and the list shows it. The running A cannot
+ * move, and nothing moves past the ends. */
+static void
+test_move_order (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autofree char *names = NULL;
+  GListModel *model = pcq_engine_get_jobs (ctx->engine);
+  const char *expected[] = { "/hang/mv-a", "/data/mv-d", "/data/mv-c", "/data/mv-b" };
+  PcqJob *a, *b, *c, *d;
+  g_autofree char *url_a = pcq_test_server_url (ctx->server, "/hang/mv-a");
+  g_autofree char *url_b = pcq_test_server_url (ctx->server, "/data/mv-b?size=100");
+  g_autofree char *url_c = pcq_test_server_url (ctx->server, "/data/mv-c?size=100");
+  g_autofree char *url_d = pcq_test_server_url (ctx->server, "/data/mv-d?size=100");
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  a = ctx_submit (ctx, url_a, NULL);
+  b = ctx_submit (ctx, url_b, NULL);
+  c = ctx_submit (ctx, url_c, NULL);
+  d = ctx_submit (ctx, url_d, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, "/hang/mv-a") == 1 &&
+                     pcq_job_get_state (a) == PCQ_JOB_ACTIVE, SHORT_WAIT_MS);
+
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, a, PCQ_MOVE_BOTTOM));
+  g_assert_false (pcq_engine_move_job (ctx->engine, a, PCQ_MOVE_BOTTOM));
+  g_assert_false (pcq_engine_move_job_to (ctx->engine, d, a));
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, b, PCQ_MOVE_UP));
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, d, PCQ_MOVE_DOWN));
+
+  g_assert_true (pcq_engine_move_job (ctx->engine, d, PCQ_MOVE_TOP));
+  g_assert_true (pcq_engine_move_job (ctx->engine, b, PCQ_MOVE_BOTTOM));
+  names = list_names (model);
+  g_assert_cmpstr (names, ==, "mv-a mv-d mv-c mv-b");
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, d, PCQ_MOVE_TOP));
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, b, PCQ_MOVE_DOWN));
+  g_assert_true (pcq_engine_can_move_job (ctx->engine, c, PCQ_MOVE_UP));
+
+  /* A goes: the slot is free for the others, in their new order. */
+  pcq_engine_cancel (ctx->engine, a);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), SHORT_WAIT_MS);
+  assert_job_state (b, PCQ_JOB_DONE);
+  assert_job_state (c, PCQ_JOB_DONE);
+  assert_job_state (d, PCQ_JOB_DONE);
+  paths = pcq_test_server_dup_paths (ctx->server);
+  g_assert_cmpuint (paths->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (g_ptr_array_index (paths, i), ==, expected[i]);
+
+  /* Finished, they stay where they are. */
+  g_assert_false (pcq_engine_can_move_job (ctx->engine, b, PCQ_MOVE_TOP));
+}
+
+/* Up and down, one place at a time, by drag and drop (one job takes
+ * another's place), and a paused job among them. The order survives a
+ * restart: the new engine shows it and runs the jobs in it. */
+static void
+test_move_stored (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *names = NULL;
+  const char * const letters[] = { "a", "b", "c", "d", "e" };
+  PcqJob *jobs[G_N_ELEMENTS (letters)];
+  GListModel *model;
+
+  pcq_engine_set_store (ctx->engine, store);
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/data/ms-%s?size=100", letters[i]);
+
+      jobs[i] = ctx_submit (ctx, url, NULL);
+    }
+
+  /* a b c d e → a c b d e → a c b e d */
+  g_assert_true (pcq_engine_move_job (ctx->engine, jobs[1], PCQ_MOVE_DOWN));
+  g_assert_true (pcq_engine_move_job (ctx->engine, jobs[4], PCQ_MOVE_UP));
+  /* Drag e onto c, above it: e takes c's place → a e c b d. */
+  g_assert_true (pcq_engine_move_job_to (ctx->engine, jobs[4], jobs[2]));
+  /* A paused job moves too: a onto b, below it → e c b a d. */
+  g_assert_true (pcq_engine_pause_job (ctx->engine, jobs[0]));
+  g_assert_true (pcq_engine_move_job_to (ctx->engine, jobs[0], jobs[1]));
+  names = list_names (pcq_engine_get_jobs (ctx->engine));
+  g_assert_cmpstr (names, ==, "ms-e ms-c ms-b ms-a ms-d");
+  g_assert_true (pcq_engine_resume_job (ctx->engine, jobs[0]));
+
+  pcq_store_flush (store);
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  pcq_store_close (store);
+  g_clear_object (&store);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+
+  /* The next start. */
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, G_N_ELEMENTS (letters));
+
+  engine = pcq_engine_new ();
+  pcq_engine_set_max_active (engine, 1);
+  pcq_engine_set_paused (engine, TRUE);
+  pcq_engine_set_store (engine, store);
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  model = pcq_engine_get_jobs (engine);
+  g_clear_pointer (&names, g_free);
+  names = list_names (model);
+  g_assert_cmpstr (names, ==, "ms-e ms-c ms-b ms-a ms-d");
+
+  /* Restored runs wait in the scheduler: moved there. */
+  {
+    g_autoptr(PcqJob) first = g_list_model_get_item (model, 0);
+
+    g_assert_true (pcq_engine_move_job (engine, first, PCQ_MOVE_BOTTOM));
+    g_clear_pointer (&names, g_free);
+    names = list_names (model);
+    g_assert_cmpstr (names, ==, "ms-c ms-b ms-a ms-d ms-e");
+    pcq_engine_set_paused (engine, FALSE);
+  }
+
+  PCQ_TEST_WAIT_FOR (pcq_engine_get_n_done (engine) == G_N_ELEMENTS (letters), LONG_WAIT_MS);
+  paths = pcq_test_server_dup_paths (ctx->server);
+  g_assert_cmpuint (paths->len, ==, G_N_ELEMENTS (letters));
+  g_assert_cmpstr (g_ptr_array_index (paths, 0), ==, "/data/ms-c");
+  g_assert_cmpstr (g_ptr_array_index (paths, 1), ==, "/data/ms-b");
+  g_assert_cmpstr (g_ptr_array_index (paths, 2), ==, "/data/ms-a");
+  g_assert_cmpstr (g_ptr_array_index (paths, 3), ==, "/data/ms-d");
+  g_assert_cmpstr (g_ptr_array_index (paths, 4), ==, "/data/ms-e");
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* Many waiting jobs: a move past thousands sorts the queue once; moves
+ * past a few take their runs out and back. Either way the queue runs
+ * in the order the list shows. */
+static void
+test_move_many (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autoptr(GPtrArray) paths = NULL;
+  GListModel *model = pcq_engine_get_jobs (ctx->engine);
+  const guint n = 40;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/data/mm-%02u?size=10", i);
+
+      ctx_submit (ctx, url, NULL);
+    }
+
+  g_assert_true (pcq_engine_move_job (ctx->engine, g_ptr_array_index (ctx->jobs, n - 1), PCQ_MOVE_TOP));
+  g_assert_true (pcq_engine_move_job (ctx->engine, g_ptr_array_index (ctx->jobs, 0), PCQ_MOVE_BOTTOM));
+  g_assert_true (pcq_engine_move_job_to (ctx->engine, g_ptr_array_index (ctx->jobs, 5),
+                                         g_ptr_array_index (ctx->jobs, 2)));
+  g_assert_true (pcq_engine_move_job (ctx->engine, g_ptr_array_index (ctx->jobs, 20), PCQ_MOVE_UP));
+
+  pcq_engine_set_paused (ctx->engine, FALSE);
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+
+  paths = pcq_test_server_dup_paths (ctx->server);
+  g_assert_cmpuint (paths->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (model, i);
+      g_autofree char *url = g_strdup (pcq_job_get_url (job));
+
+      *strchr (url, '?') = '\0';
+      g_assert_true (g_str_has_suffix (url, g_ptr_array_index (paths, i)));
+      if (i > 0)
+        {
+          g_autoptr(PcqJob) before = g_list_model_get_item (model, i - 1);
+
+          g_assert_cmpint (pcq_job_get_position (before), <, pcq_job_get_position (job));
+        }
+    }
+  g_assert_cmpstr (g_ptr_array_index (paths, 0), ==, "/data/mm-39");
+  g_assert_cmpstr (g_ptr_array_index (paths, 1), ==, "/data/mm-01");
+  g_assert_cmpstr (g_ptr_array_index (paths, 2), ==, "/data/mm-05");
+  g_assert_cmpstr (g_ptr_array_index (paths, n - 1), ==, "/data/mm-00");
+}
+
 /* Submits @n jobs of 32 KiB sent in 8 chunks @delay ms apart. */
 static void
 submit_slow_with_delay (Ctx        *ctx,
@@ -3172,6 +3385,9 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/jobs/list-model", test_job_list_model);
   g_test_add_func ("/pcq/engine/queue/submission-order", test_submission_order);
   g_test_add_func ("/pcq/engine/queue/max-active", test_max_active);
+  g_test_add_func ("/pcq/engine/queue/move", test_move_order);
+  g_test_add_func ("/pcq/engine/queue/move-stored", test_move_stored);
+  g_test_add_func ("/pcq/engine/queue/move-many", test_move_many);
   g_test_add_func ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime);
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);
   g_test_add_func ("/pcq/engine/queue/max-per-host", test_max_per_host);

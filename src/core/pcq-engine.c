@@ -141,6 +141,7 @@ struct _PcqEngine
   gboolean       commit_results;
   PcqVcs        *vcs;           /* made on first use */
   guint          n_committing;  /* handed to @vcs, no note back yet */
+  guint          n_accepting;   /* put in the store, not committed yet */
 };
 
 G_DEFINE_FINAL_TYPE (PcqEngine, pcq_engine, G_TYPE_OBJECT)
@@ -1428,7 +1429,7 @@ pcq_engine_new (void)
  * pcq_engine_get_jobs:
  *
  * Returns: (transfer none): a #GListModel of every #PcqJob, in
- *   submission order
+ *   queue order: submission order, unless jobs were moved or retried
  */
 GListModel *
 pcq_engine_get_jobs (PcqEngine *self)
@@ -1461,10 +1462,7 @@ push_run (PcqEngine *self,
   if (self->scheduler == NULL)
     return;
 
-  if (run->in_order)
-    pcq_scheduler_push_in_order (self->scheduler, run);
-  else
-    pcq_scheduler_push (self->scheduler, run);
+  pcq_scheduler_push (self->scheduler, run);
 }
 
 static void
@@ -1472,6 +1470,7 @@ accepted_cb (gpointer user_data)
 {
   Pending *pending = user_data;
 
+  pending->engine->n_accepting--;
   if (lookup_current (pending->engine, pending->run) != NULL)
     push_run (pending->engine, pending->run);
 
@@ -1495,6 +1494,7 @@ enqueue_run (PcqEngine *self,
     }
 
   _pcq_job_to_record (job, &record);
+  self->n_accepting++;
   pcq_store_put (self->store, &record, accepted_cb, pending_new (self, run));
 }
 
@@ -1515,6 +1515,7 @@ run_for_job (PcqEngine  *self,
     pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model);
 
   run->sha256 = g_strdup (pcq_job_get_sha256 (job));
+  run->position = pcq_job_get_position (job);
 
   /* Runs again into its own name, and from where it stopped. */
   run->output_path = g_strdup (pcq_job_get_output_path (job));
@@ -1611,8 +1612,11 @@ pcq_engine_restore (PcqEngine       *self,
       gboolean unfinished = info == NULL || !info->finished;
       PcqJob *job;
 
-      /* Ids stay unique across restarts. */
+      /* Ids stay unique across restarts, and so do positions, which
+       * retries take from the same count (pcq_engine_retry ()). */
       self->last_id = MAX (self->last_id, record->id);
+      if (record->position > 0)
+        self->last_id = MAX (self->last_id, (guint64) record->position);
 
       if (!(flags & (unfinished ? PCQ_RESTORE_UNFINISHED : PCQ_RESTORE_FINISHED)))
         continue;
@@ -2035,7 +2039,6 @@ pcq_engine_resume_job (PcqEngine *self,
     return FALSE;
 
   run = run_for_job (self, job, host);
-  run->in_order = TRUE;
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);
@@ -2049,7 +2052,8 @@ pcq_engine_resume_job (PcqEngine *self,
 /**
  * pcq_engine_retry:
  *
- * Queues a failed or cancelled job again, at the end of the queue.
+ * Queues a failed or cancelled job again, at the end of the queue: it
+ * takes the last position, and so moves to the end of the list too.
  *
  * Returns: %TRUE if the job was queued again
  */
@@ -2060,6 +2064,7 @@ pcq_engine_retry (PcqEngine *self,
   g_autofree char *host = NULL;
   PcqJobState state;
   PcqRun *run;
+  guint index;
 
   g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
   g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
@@ -2072,6 +2077,12 @@ pcq_engine_retry (PcqEngine *self,
   if (host == NULL)
     return FALSE;
 
+  /* Stored with the job by enqueue_run (). */
+  if (pcq_job_list_find (self->jobs, job, &index))
+    {
+      _pcq_job_set_position (job, (gint64) ++self->last_id);
+      pcq_job_list_move_to_end (self->jobs, index);
+    }
   run = run_for_job (self, job, host);
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -2110,6 +2121,239 @@ pcq_engine_retry_now (PcqEngine *self,
     return FALSE;
 
   _pcq_job_set_retry_at (job, 0, FALSE);
+  return TRUE;
+}
+
+/* ---- the order of the queue ---------------------------------------- */
+
+/* Only what waits may move: queued (or waiting to retry) and paused
+ * jobs. The others keep their places in the list. */
+static gboolean
+is_movable (PcqJob *job)
+{
+  PcqJobState state = pcq_job_get_state (job);
+
+  return state == PCQ_JOB_QUEUED || state == PCQ_JOB_PAUSED;
+}
+
+/* The movable job nearest @from (itself included) going by @step, or
+ * -1. */
+static gint64
+find_movable (PcqEngine *self,
+              gint64     from,
+              int        step)
+{
+  GListModel *jobs = G_LIST_MODEL (self->jobs);
+  gint64 n = g_list_model_get_n_items (jobs);
+
+  for (gint64 i = from; i >= 0 && i < n; i += step)
+    {
+      g_autoptr(PcqJob) item = g_list_model_get_item (jobs, i);
+
+      if (is_movable (item))
+        return i;
+    }
+
+  return -1;
+}
+
+/* The job whose place @job takes for @where, or -1. */
+static gint64
+move_target (PcqEngine *self,
+             PcqJob    *job,
+             PcqMove    where)
+{
+  guint index;
+  gint64 target;
+
+  if (!is_movable (job) || !pcq_job_list_find (self->jobs, job, &index))
+    return -1;
+
+  switch (where)
+    {
+    case PCQ_MOVE_TOP:
+      target = find_movable (self, 0, +1);
+      break;
+    case PCQ_MOVE_UP:
+      target = find_movable (self, (gint64) index - 1, -1);
+      break;
+    case PCQ_MOVE_DOWN:
+      target = find_movable (self, (gint64) index + 1, +1);
+      break;
+    case PCQ_MOVE_BOTTOM:
+      target = find_movable (self, (gint64) g_list_model_get_n_items (G_LIST_MODEL (self->jobs)) - 1, -1);
+      break;
+    default:
+      g_return_val_if_reached (-1);
+    }
+
+  return target == (gint64) index ? -1 : target;
+}
+
+/* @jobs take @positions, in this order: the jobs, their runs (wherever
+ * they wait) and the store. */
+static void
+set_positions (PcqEngine *self,
+               GPtrArray *jobs,
+               gint64    *positions)
+{
+  g_autoptr(GPtrArray) runs = g_ptr_array_new ();
+  g_autoptr(GArray) run_positions = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      PcqJob *job = g_ptr_array_index (jobs, i);
+      guint64 id = pcq_job_get_id (job);
+      PcqRun *run = g_hash_table_lookup (self->run_by_id, &id);
+
+      _pcq_job_set_position (job, positions[i]);
+      if (self->store != NULL)
+        pcq_store_put_position (self->store, id, positions[i]);
+
+      /* A paused job has no run. One not accepted yet is the engine's
+       * alone: accepted_cb () pushes it to its new place. */
+      if (run == NULL)
+        continue;
+      if (self->scheduler == NULL || !run->accepted)
+        run->position = positions[i];
+      else
+        {
+          g_ptr_array_add (runs, run);
+          g_array_append_val (run_positions, positions[i]);
+        }
+    }
+
+  if (runs->len > 0)
+    pcq_scheduler_reorder (self->scheduler, runs, (const gint64 *) run_positions->data);
+}
+
+/* @job takes the place of the movable job at @target; the movable jobs
+ * between them move one place towards where @job was. Positions are
+ * handed round among these jobs only: the others (running, finished)
+ * keep theirs, and with them their places in the list. */
+static void
+move_to_index (PcqEngine *self,
+               PcqJob    *job,
+               guint      index,
+               guint      target)
+{
+  GListModel *list = G_LIST_MODEL (self->jobs);
+  guint first = MIN (index, target);
+  guint last = MAX (index, target);
+  g_autoptr(GPtrArray) moving = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(PcqJob) held = g_object_ref (job);
+
+  for (guint i = first; i <= last; i++)
+    {
+      g_autoptr(PcqJob) item = g_list_model_get_item (list, i);
+      gint64 position = pcq_job_get_position (item);
+
+      if (!is_movable (item))
+        continue;
+      g_array_append_val (positions, position);
+      if (item != job)
+        g_ptr_array_add (moving, g_steal_pointer (&item));
+    }
+
+  /* The new order of these jobs: @job first when it moves up. */
+  if (target < index)
+    g_ptr_array_insert (moving, 0, g_object_ref (job));
+  else
+    g_ptr_array_add (moving, g_object_ref (job));
+
+  set_positions (self, moving, (gint64 *) positions->data);
+
+  /* One change for the range: a list view keeps the rows' widgets for
+   * the jobs it finds again there, and the relay passes it through
+   * (nothing new to pace). */
+  pcq_job_list_sort_range (self->jobs, first, last);
+}
+
+/* For the tests: how many jobs wait for the store to take them. A job
+ * moved meanwhile reaches the queue when it is taken, after the jobs
+ * taken before it, which may have started by then. */
+guint
+_pcq_engine_get_n_accepting (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 0);
+  return self->n_accepting;
+}
+
+/**
+ * pcq_engine_can_move_job:
+ *
+ * Returns: whether pcq_engine_move_job() would move @job: it waits
+ *   (queued or paused) and is not already where @where would put it
+ */
+gboolean
+pcq_engine_can_move_job (PcqEngine *self,
+                         PcqJob    *job,
+                         PcqMove    where)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  return move_target (self, job, where) >= 0;
+}
+
+/**
+ * pcq_engine_move_job:
+ * @where: to the top of the queue, one place up or down, or to its end
+ *
+ * Moves a job that waits (queued, waiting to retry, or paused) among
+ * the others that wait: the queue starts them in the new order, the
+ * list shows it, and the store keeps it for the next start. Running and
+ * finished jobs do not move, and others move past them.
+ *
+ * Returns: whether @job moved
+ */
+gboolean
+pcq_engine_move_job (PcqEngine *self,
+                     PcqJob    *job,
+                     PcqMove    where)
+{
+  gint64 target;
+  guint index;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  target = move_target (self, job, where);
+  if (target < 0 || !pcq_job_list_find (self->jobs, job, &index))
+    return FALSE;
+
+  move_to_index (self, job, index, target);
+  return TRUE;
+}
+
+/**
+ * pcq_engine_move_job_to:
+ * @other: the job whose place @job takes
+ *
+ * Moves @job to where @other is (drag and drop): when @job comes from
+ * above, it goes after @other, else before it. Both must wait (queued
+ * or paused).
+ *
+ * Returns: whether @job moved
+ */
+gboolean
+pcq_engine_move_job_to (PcqEngine *self,
+                        PcqJob    *job,
+                        PcqJob    *other)
+{
+  guint index, target;
+
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (other), FALSE);
+
+  if (job == other || !is_movable (job) || !is_movable (other) ||
+      !pcq_job_list_find (self->jobs, job, &index) ||
+      !pcq_job_list_find (self->jobs, other, &target))
+    return FALSE;
+
+  move_to_index (self, job, index, target);
   return TRUE;
 }
 

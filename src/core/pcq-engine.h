@@ -25,6 +25,15 @@ typedef enum /*< flags >*/
   PCQ_RESTORE_UNFINISHED = 1 << 1,  /* queue what did not finish, and run it */
 } PcqRestoreFlags;
 
+/* Where pcq_engine_move_job() moves a job among the queued ones. */
+typedef enum
+{
+  PCQ_MOVE_TOP,
+  PCQ_MOVE_UP,
+  PCQ_MOVE_DOWN,
+  PCQ_MOVE_BOTTOM,
+} PcqMove;
+
 #define PCQ_ENGINE_MAX_ACTIVE_LIMIT 64
 /* The most API requests a minute a limit may allow. */
 #define PCQ_ENGINE_API_RPM_LIMIT 100000
@@ -74,6 +83,15 @@ gboolean    pcq_engine_retry_now            (PcqEngine           *self,
                                              PcqJob              *job);
 gboolean    pcq_engine_retry                (PcqEngine           *self,
                                              PcqJob              *job);
+gboolean    pcq_engine_can_move_job         (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqMove              where);
+gboolean    pcq_engine_move_job             (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqMove              where);
+gboolean    pcq_engine_move_job_to          (PcqEngine           *self,
+                                             PcqJob              *job,
+                                             PcqJob              *other);
 PcqJob     *pcq_engine_lookup_job           (PcqEngine           *self,
                                              guint64              id);
 void        pcq_engine_remove               (PcqEngine           *self,
@@ -163,6 +181,7 @@ void        pcq_engine_set_download_on_metered (PcqEngine        *self,
 gboolean    pcq_engine_get_network_held     (PcqEngine           *self);
 void        _pcq_engine_set_hold_loopback   (PcqEngine           *self,
                                              gboolean             hold);
+guint       _pcq_engine_get_n_accepting     (PcqEngine           *self);
 void        pcq_engine_shutdown_async       (PcqEngine           *self,
                                              PcqShutdownMode      mode,
                                              GCancellable        *cancellable,

@@ -6,6 +6,8 @@
 
 #define G_LOG_DOMAIN "pcq-job-list"
 
+#include <stdlib.h>
+
 #include "pcq-job-list.h"
 
 struct _PcqJobList
@@ -166,4 +168,120 @@ pcq_job_list_remove_all (PcqJobList *self,
   g_list_model_items_changed (G_LIST_MODEL (self), first, old_len - first, self->items->len - first);
 
   return old_len - self->items->len;
+}
+
+/**
+ * pcq_job_list_find:
+ * @position: (out): where @job is
+ *
+ * The list is sorted by pcq_job_get_position(): a binary search finds
+ * @job (a linear scan should that ever not hold).
+ *
+ * Returns: whether @job is in the list
+ */
+gboolean
+pcq_job_list_find (PcqJobList *self,
+                   PcqJob     *job,
+                   guint      *position)
+{
+  gint64 key;
+  guint lo = 0;
+  guint hi;
+
+  g_return_val_if_fail (PCQ_IS_JOB_LIST (self), FALSE);
+  g_return_val_if_fail (PCQ_IS_JOB (job), FALSE);
+
+  key = pcq_job_get_position (job);
+  hi = self->items->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      PcqJob *item = g_ptr_array_index (self->items, mid);
+
+      if (item == job)
+        {
+          *position = mid;
+          return TRUE;
+        }
+
+      if (pcq_job_get_position (item) < key)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+
+  return g_ptr_array_find (self->items, job, position);
+}
+
+static gint
+compare_position (gconstpointer a,
+                  gconstpointer b)
+{
+  gint64 pa = pcq_job_get_position (*(PcqJob **) a);
+  gint64 pb = pcq_job_get_position (*(PcqJob **) b);
+
+  return pa < pb ? -1 : pa > pb;
+}
+
+/**
+ * pcq_job_list_sort_range:
+ * @first: the first item whose job may have a new position
+ * @last: the last one
+ *
+ * Puts the items from @first to @last in order again after their jobs'
+ * positions changed among themselves, with one ::items-changed.
+ */
+void
+pcq_job_list_sort_range (PcqJobList *self,
+                         guint       first,
+                         guint       last)
+{
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (first <= last && last < self->items->len);
+
+  qsort (self->items->pdata + first, last - first + 1, sizeof (gpointer), compare_position);
+  g_list_model_items_changed (G_LIST_MODEL (self), first, last - first + 1, last - first + 1);
+}
+
+/**
+ * pcq_job_list_move:
+ * @from: the item to move
+ * @to: where it goes
+ *
+ * Moves one item, as one removal and one insertion: a list view keeps
+ * every other row as it is.
+ */
+void
+pcq_job_list_move (PcqJobList *self,
+                   guint       from,
+                   guint       to)
+{
+  PcqJob *job;
+
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (from < self->items->len && to < self->items->len);
+
+  if (from == to)
+    return;
+
+  job = g_ptr_array_steal_index (self->items, from);
+  g_list_model_items_changed (G_LIST_MODEL (self), from, 1, 0);
+  g_ptr_array_insert (self->items, to, job);
+  g_list_model_items_changed (G_LIST_MODEL (self), to, 0, 1);
+}
+
+/**
+ * pcq_job_list_move_to_end:
+ * @position: the item to move
+ *
+ * Moves one item to the end (its job now has the last position).
+ */
+void
+pcq_job_list_move_to_end (PcqJobList *self,
+                          guint       position)
+{
+  g_return_if_fail (PCQ_IS_JOB_LIST (self));
+  g_return_if_fail (position < self->items->len);
+
+  pcq_job_list_move (self, position, self->items->len - 1);
 }

@@ -46,5 +46,7 @@ void        _pcq_job_set_http_status (PcqJob               *self,
 const char *_pcq_job_get_validator   (PcqJob               *self);
 void        _pcq_job_set_validator   (PcqJob               *self,
                                       const char           *validator);
+void        _pcq_job_set_position    (PcqJob               *self,
+                                      gint64                position);
 
 G_END_DECLS

@@ -41,6 +41,8 @@ struct _PcqJob
   guint        http_status;   /* of its last response, or 0 */
   gint64       prompt_tokens;     /* API tasks: what the server said the */
   gint64       completion_tokens; /* answer took; -1: it did not say */
+  gint64       position;      /* the list's and the queue's order: the id
+                               * until the job is moved or retried */
 
   /* Kept for the store only. */
   char        *validator;
@@ -170,6 +172,7 @@ pcq_job_set_property (GObject      *object,
     {
     case PROP_ID:
       self->id = g_value_get_uint64 (value);
+      self->position = (gint64) self->id;
       break;
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
@@ -678,6 +681,7 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->http_status = record->http_status;
   self->prompt_tokens = MAX (record->prompt_tokens, -1);
   self->completion_tokens = MAX (record->completion_tokens, -1);
+  self->position = record->position;
 
   return self;
 }
@@ -711,6 +715,7 @@ _pcq_job_to_record (PcqJob         *self,
   record->http_status = self->http_status;
   record->prompt_tokens = self->prompt_tokens;
   record->completion_tokens = self->completion_tokens;
+  record->position = self->position;
 }
 
 /**
@@ -756,6 +761,28 @@ _pcq_job_set_usage (PcqJob *self,
       self->completion_tokens = completion_tokens;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETION_TOKENS]);
     }
+}
+
+/**
+ * pcq_job_get_position:
+ *
+ * Where the job is in its engine's list, and so in the queue: positions
+ * grow down the list. A new job's is its id; moving jobs swaps theirs.
+ *
+ * Returns: the job's sort key
+ */
+gint64
+pcq_job_get_position (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), 0);
+  return self->position;
+}
+
+void
+_pcq_job_set_position (PcqJob *self,
+                       gint64  position)
+{
+  self->position = position;
 }
 
 /**

@@ -77,6 +77,7 @@ gint64       pcq_job_get_retry_at    (PcqJob     *self,
 char        *pcq_job_dup_wait_text   (PcqJob     *self);
 gboolean     pcq_job_is_finished     (PcqJob     *self);
 gboolean     pcq_job_get_needs_setup (PcqJob     *self);
+gint64       pcq_job_get_position    (PcqJob     *self);
 
 const char  *pcq_job_state_to_string (PcqJobState state);
 const PcqJobStateInfo *pcq_job_state_info (PcqJobState state);

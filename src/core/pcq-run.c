@@ -32,6 +32,7 @@ pcq_run_new (PcqNames   *names,
   g_atomic_ref_count_init (&run->ref_count);
   run->names = pcq_names_ref (names);
   run->id = id;
+  run->position = (gint64) id;
   run->url = g_strdup (url);
   run->output_dir = g_strdup (output_dir);
   run->name = g_strdup (name);

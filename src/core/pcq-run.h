@@ -61,6 +61,9 @@ typedef struct
   gboolean         host_slot;     /* counts against max-per-host */
   gboolean         rpm_held;      /* deferred by the requests-per-minute limit */
   GList            taken_link;    /* in the scheduler's list of taken runs */
+  gint64           position;      /* the queue's order (the job's position):
+                                   * set before the run is shared, then
+                                   * by pcq_scheduler_reorder () */
 
   /* The holder's. */
   guint            attempts;
@@ -82,7 +85,6 @@ typedef struct
   gint64           saved_at;      /* when progress was last stored */
   gboolean         pausing;       /* interrupted by Pause: ends paused, not queued */
   gboolean         cancel_paused; /* and cancelled before it ended */
-  gboolean         in_order;      /* resumed: back at its place in the queue */
 } PcqRun;
 
 PcqRun *pcq_run_new         (PcqNames   *names,

@@ -18,7 +18,8 @@
 #include "pcq-util.h"
 
 /*
- * The backlog is a GAsyncQueue of runs in submission order. A
+ * The backlog is a GAsyncQueue of runs in queue order (by position:
+ * submission order, unless the person moved a job). A
  * GThreadPool runs one loop per worker thread (about one per CPU); each
  * loop owns a PcqWorker, which runs several transfers at once on the
  * thread's own GMainContext.
@@ -76,7 +77,7 @@ struct _PcqScheduler
   guint          max_per_host;  /* 0: no limit */
   GHashTable    *host_taken;    /* host → guint*: runs taken with host_slot */
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
-  GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, by id */
+  GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, in order */
   guint          api_rpm;       /* API requests a minute per API host; 0: no limit */
   gint64         api_rpm_window;  /* µs: a minute, shorter in tests */
   GHashTable    *api_starts;    /* API host → GQueue of gint64*: its starts in the window */
@@ -93,15 +94,17 @@ struct _PcqScheduler
   gint           nice;              /* of the worker threads */
 };
 
+/* The queue's order: by position, which is the id unless the person
+ * moved the job (pcq_scheduler_reorder ()). Positions are unique. */
 static gint
-compare_run_id (gconstpointer a,
-                gconstpointer b,
-                gpointer      user_data)
+compare_run_position (gconstpointer a,
+                      gconstpointer b,
+                      gpointer      user_data)
 {
   const PcqRun *ra = a;
   const PcqRun *rb = b;
 
-  return ra->id < rb->id ? -1 : ra->id > rb->id;
+  return ra->position < rb->position ? -1 : ra->position > rb->position;
 }
 
 static void
@@ -220,15 +223,15 @@ uncount_host_locked (PcqScheduler *self,
 
 /* Runs come mostly in order: the tail is looked at first. */
 static void
-queue_insert_by_id (GQueue *queue,
-                    PcqRun *run)
+queue_insert_in_order (GQueue *queue,
+                       PcqRun *run)
 {
   PcqRun *last = g_queue_peek_tail (queue);
 
-  if (last == NULL || last->id < run->id)
+  if (last == NULL || last->position < run->position)
     g_queue_push_tail (queue, run);
   else
-    g_queue_insert_sorted (queue, run, compare_run_id, NULL);
+    g_queue_insert_sorted (queue, run, compare_run_position, NULL);
 }
 
 /* @run waits, in order, until one of its host's runs ends. */
@@ -244,7 +247,7 @@ park_for_host_locked (PcqScheduler *self,
       g_hash_table_insert (self->host_parked, g_strdup (run->host), parked);
     }
 
-  queue_insert_by_id (parked, run);
+  queue_insert_in_order (parked, run);
 }
 
 /* Back to their places in the backlog: as many of @host's parked runs
@@ -264,7 +267,7 @@ release_host_locked (PcqScheduler *self,
          (self->max_per_host == 0 || taken + n < self->max_per_host))
     {
       g_async_queue_push_sorted_unlocked (self->backlog, g_queue_pop_head (parked),
-                                          compare_run_id, NULL);
+                                          compare_run_position, NULL);
       n++;
     }
 
@@ -376,7 +379,7 @@ release_deferred_locked (PcqScheduler *self,
 
   for (guint i = 0; due != NULL && i < due->len; i++)
     g_async_queue_push_sorted_unlocked (self->backlog, g_ptr_array_index (due, i),
-                                        compare_run_id, NULL);
+                                        compare_run_position, NULL);
   if (due != NULL)
     wake_locked (self);
 
@@ -461,7 +464,7 @@ take_locked (PcqScheduler *self,
           gint64 ready = ready_time_locked (self, run);
 
           /* Held for the network: pcq_scheduler_set_network_hold() releases it. */
-          g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+          g_queue_insert_sorted (&self->deferred, run, compare_run_position, NULL);
           if (ready != G_MAXINT64)
             wait = MIN (wait, ready - now);
           continue;
@@ -469,7 +472,7 @@ take_locked (PcqScheduler *self,
       if (pcq_run_is_api (run) && free_api_slots_locked (self) == 0)
         {
           /* Parked: give_back_locked() releases it with the next slot. */
-          queue_insert_by_id (&self->deferred, run);
+          queue_insert_in_order (&self->deferred, run);
           continue;
         }
       run->rpm_held = FALSE;
@@ -480,7 +483,7 @@ take_locked (PcqScheduler *self,
           run->not_before = api_rate_ready_locked (self, run, now);
           run->rpm_held = TRUE;
           wait = MIN (wait, run->not_before - now);
-          queue_insert_by_id (&self->deferred, run);
+          queue_insert_in_order (&self->deferred, run);
           continue;
         }
       if (host_is_full_locked (self, run))
@@ -568,7 +571,7 @@ defer (PcqScheduler *self,
   else
     run->not_before = now + delay_ms * 1000;
 
-  g_queue_insert_sorted (&self->deferred, run, compare_run_id, NULL);
+  g_queue_insert_sorted (&self->deferred, run, compare_run_position, NULL);
   g_async_queue_unlock (self->backlog);
 }
 
@@ -844,30 +847,109 @@ pcq_scheduler_free (PcqScheduler *self)
   g_free (self);
 }
 
-/* Takes a reference to @run. */
+/* Takes a reference to @run, which goes to its place by position. A
+ * new run's is the last: the sorted push looks at the newest end first
+ * (GAsyncQueue pushes there), so that costs one comparison. A resumed
+ * one goes back to its place among the waiting ones, not to the end:
+ * a walk from the end to that place, which a resume can afford. */
 void
 pcq_scheduler_push (PcqScheduler *self,
                     PcqRun       *run)
 {
   g_async_queue_lock (self->backlog);
-  g_async_queue_push_unlocked (self->backlog, pcq_run_ref (run));
+  g_async_queue_push_sorted_unlocked (self->backlog, pcq_run_ref (run), compare_run_position, NULL);
   if (!self->paused)
     wake_locked (self);
   g_async_queue_unlock (self->backlog);
 }
 
-/* Takes a reference to @run: a resumed run goes back to its place
- * among the waiting ones (by id, as submitted), not to the end. That
- * walks the backlog once, which a resume can afford and a submission
- * of thousands could not. */
+/* Which of the scheduler's queues @run waits in (none: a worker has
+ * it, or it is not pushed yet). */
+static GQueue *
+find_queue_locked (PcqScheduler  *self,
+                   PcqRun        *run,
+                   gboolean      *in_backlog)
+{
+  GQueue *parked;
+
+  *in_backlog = FALSE;
+  if (g_async_queue_remove_unlocked (self->backlog, run))
+    {
+      *in_backlog = TRUE;
+      return NULL;
+    }
+  if (g_queue_remove (&self->deferred, run))
+    return &self->deferred;
+
+  parked = run->host != NULL ? g_hash_table_lookup (self->host_parked, run->host) : NULL;
+  if (parked != NULL && g_queue_remove (parked, run))
+    return parked;
+
+  return NULL;
+}
+
+static void
+sort_parked (gpointer key,
+             gpointer value,
+             gpointer user_data)
+{
+  g_queue_sort (value, compare_run_position, NULL);
+}
+
+/* Beyond this many runs, one sort of every queue is cheaper than taking
+ * each run out and putting it back (two walks each). */
+#define REORDER_ONE_BY_ONE 8
+
+/**
+ * pcq_scheduler_reorder:
+ * @runs: (element-type PcqRun): runs whose jobs moved
+ * @positions: their new positions, one for each
+ *
+ * The person moved jobs: their runs wait in the new order, wherever they
+ * wait (the backlog, a retry's delay, their host's slot). A run a
+ * worker has already taken only keeps its new position. A few runs are
+ * taken out and put back; many (a job moved past thousands) cost one
+ * sort of the queues: O(n log n) once, not per run taken.
+ */
 void
-pcq_scheduler_push_in_order (PcqScheduler *self,
-                             PcqRun       *run)
+pcq_scheduler_reorder (PcqScheduler  *self,
+                       GPtrArray     *runs,
+                       const gint64  *positions)
 {
   g_async_queue_lock (self->backlog);
-  g_async_queue_push_sorted_unlocked (self->backlog, pcq_run_ref (run), compare_run_id, NULL);
-  if (!self->paused)
-    wake_locked (self);
+
+  if (runs->len > REORDER_ONE_BY_ONE)
+    {
+      for (guint i = 0; i < runs->len; i++)
+        ((PcqRun *) g_ptr_array_index (runs, i))->position = positions[i];
+
+      g_async_queue_sort_unlocked (self->backlog, compare_run_position, NULL);
+      g_queue_sort (&self->deferred, compare_run_position, NULL);
+      g_hash_table_foreach (self->host_parked, sort_parked, NULL);
+    }
+  else
+    {
+      g_autoptr(GPtrArray) queues = g_ptr_array_new ();
+      gboolean in_backlog[REORDER_ONE_BY_ONE];
+
+      /* All out first: positions change only outside the queues. */
+      for (guint i = 0; i < runs->len; i++)
+        g_ptr_array_add (queues, find_queue_locked (self, g_ptr_array_index (runs, i),
+                                                    &in_backlog[i]));
+
+      for (guint i = 0; i < runs->len; i++)
+        {
+          PcqRun *run = g_ptr_array_index (runs, i);
+          GQueue *queue = g_ptr_array_index (queues, i);
+
+          run->position = positions[i];
+          if (in_backlog[i])
+            g_async_queue_push_sorted_unlocked (self->backlog, run, compare_run_position, NULL);
+          else if (queue != NULL)
+            g_queue_insert_sorted (queue, run, compare_run_position, NULL);
+        }
+    }
+
   g_async_queue_unlock (self->backlog);
 }
 

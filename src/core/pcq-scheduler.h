@@ -41,8 +41,9 @@ PcqScheduler *pcq_scheduler_new                (const PcqSchedulerCallbacks *cal
                                                 guint                        max_api_active);
 void          pcq_scheduler_push               (PcqScheduler *self,
                                                 PcqRun       *run);
-void          pcq_scheduler_push_in_order      (PcqScheduler *self,
-                                                PcqRun       *run);
+void          pcq_scheduler_reorder            (PcqScheduler *self,
+                                                GPtrArray    *runs,
+                                                const gint64 *positions);
 gboolean      pcq_scheduler_remove             (PcqScheduler *self,
                                                 PcqRun       *run);
 gboolean      pcq_scheduler_pause              (PcqScheduler *self,

@@ -47,6 +47,7 @@ typedef enum
   MUTATION_PUT,
   MUTATION_PROGRESS,
   MUTATION_DELETE,
+  MUTATION_POSITION,
   MUTATION_FINISH,
   MUTATION_FLUSH,
   MUTATION_CLOSE,
@@ -59,6 +60,7 @@ typedef struct
   guint64            id;
   gint64             bytes;
   gint64             total;
+  gint64             position;    /* MUTATION_POSITION */
   PcqStoreCommitted  committed;
   gpointer           user_data;
   char              *validator;   /* MUTATION_PROGRESS */
@@ -84,6 +86,7 @@ struct _PcqStore
   sqlite3_stmt *put_stmt;
   sqlite3_stmt *progress_stmt;
   sqlite3_stmt *delete_stmt;
+  sqlite3_stmt *position_stmt;
   sqlite3_stmt *name_stmt;
   sqlite3_stmt *done_stmt;
   gint64        finish_at;    /* when the last batch with files came */
@@ -200,6 +203,10 @@ static const char *migrations[] = {
    * began, and its last HTTP status. */
   "ALTER TABLE jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE jobs ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;",
+  /* 6 → 7: the order of the queue, which the person may change: the
+   * list (and the queue) go by position. Until then it was the id's. */
+  "ALTER TABLE jobs ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE jobs SET position = id;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -279,6 +286,31 @@ token_column (sqlite3_stmt *stmt,
   return n >= 0 ? n : -1;
 }
 
+static gint
+compare_record_position (gconstpointer a,
+                         gconstpointer b)
+{
+  const PcqStoreRecord *ra = *(const PcqStoreRecord **) a;
+  const PcqStoreRecord *rb = *(const PcqStoreRecord **) b;
+
+  if (ra->position != rb->position)
+    return ra->position < rb->position ? -1 : 1;
+  return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+static gboolean
+records_in_position_order (GPtrArray *records)
+{
+  for (guint i = 1; i < records->len; i++)
+    {
+      if (compare_record_position (&g_ptr_array_index (records, i - 1),
+                                   &g_ptr_array_index (records, i)) > 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GPtrArray *
 load (sqlite3    *db,
       GTimeSpan   prune_age,
@@ -306,7 +338,7 @@ load (sqlite3    *db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
                           " error, output_path, validator, created, finished, kind, prompt,"
                           " commit_note, sha256, prompt_tokens, completion_tokens, started,"
-                          " http_status"
+                          " http_status, position"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
@@ -336,6 +368,7 @@ load (sqlite3    *db,
       record->completion_tokens = token_column (stmt, 18);
       record->started = MAX (0, sqlite3_column_int64 (stmt, 19));
       record->http_status = CLAMP (sqlite3_column_int (stmt, 20), 0, 999);
+      record->position = sqlite3_column_int64 (stmt, 21);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -350,6 +383,11 @@ load (sqlite3    *db,
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
+
+  /* By id, the order of the table, is what most queues are in: sorted
+   * by position only if a task was moved. */
+  if (!records_in_position_order (records))
+    g_ptr_array_sort (records, compare_record_position);
 
   return g_steal_pointer (&records);
 }
@@ -424,13 +462,15 @@ prepare_statements (PcqStore  *self,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
                           " kind, prompt, commit_note, sha256, prompt_tokens, completion_tokens,"
-                          " started, http_status)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " started, http_status, position)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "DELETE FROM jobs WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET position = ? WHERE id = ?",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->position_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db,
                           "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK ||
@@ -452,6 +492,7 @@ close_db (PcqStore *self)
   g_clear_pointer (&self->put_stmt, sqlite3_finalize);
   g_clear_pointer (&self->progress_stmt, sqlite3_finalize);
   g_clear_pointer (&self->delete_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->position_stmt, sqlite3_finalize);
   g_clear_pointer (&self->name_stmt, sqlite3_finalize);
   g_clear_pointer (&self->done_stmt, sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
@@ -645,6 +686,8 @@ apply (PcqStore *self,
       bind_tokens (stmt, 19, r->completion_tokens);
       sqlite3_bind_int64 (stmt, 20, r->started);
       sqlite3_bind_int (stmt, 21, r->http_status);
+      /* No position given (0): the id's, as for a job never moved. */
+      sqlite3_bind_int64 (stmt, 22, r->position != 0 ? r->position : (gint64) r->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:
@@ -658,6 +701,12 @@ apply (PcqStore *self,
     case MUTATION_DELETE:
       stmt = self->delete_stmt;
       sqlite3_bind_int64 (stmt, 1, m->id);
+      return step_and_reset (self, stmt);
+
+    case MUTATION_POSITION:
+      stmt = self->position_stmt;
+      sqlite3_bind_int64 (stmt, 1, m->position);
+      sqlite3_bind_int64 (stmt, 2, m->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_FINISH:
@@ -1124,7 +1173,7 @@ pcq_store_open_async (PcqStore            *self,
  * pcq_store_open_finish:
  * @notice: (out) (optional): a message for the person, or %NULL
  *
- * Returns: (transfer full): the stored jobs as #PcqStoreRecord, by id
+ * Returns: (transfer full): the stored jobs as #PcqStoreRecord, in queue order (by position)
  */
 GPtrArray *
 pcq_store_open_finish (PcqStore      *self,
@@ -1257,6 +1306,29 @@ pcq_store_delete (PcqStore *self,
   m = g_new0 (Mutation, 1);
   m->kind = MUTATION_DELETE;
   m->id = id;
+  push (self, m);
+}
+
+/**
+ * pcq_store_put_position:
+ *
+ * Keeps where a moved job is in the queue. Moving one job past many
+ * changes many positions: each is one small row update, and they are
+ * committed together with whatever else is waiting.
+ */
+void
+pcq_store_put_position (PcqStore *self,
+                        guint64   id,
+                        gint64    position)
+{
+  Mutation *m;
+
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  m = g_new0 (Mutation, 1);
+  m->kind = MUTATION_POSITION;
+  m->id = id;
+  m->position = position;
   push (self, m);
 }
 

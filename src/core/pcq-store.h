@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 6
+#define PCQ_STORE_SCHEMA_VERSION 7
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -43,6 +43,8 @@ typedef struct
   guint        http_status;  /* of the last response, 0 if none */
   gint64       prompt_tokens;     /* an API task's usage as the server */
   gint64       completion_tokens; /* reported it; -1 (NULL): unknown */
+  gint64       position;     /* the order of the queue (pcq_job_get_position ());
+                              * 0 when put: the id's */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
@@ -115,6 +117,9 @@ void        pcq_store_put_progress (PcqStore             *self,
                                     const char           *validator);
 void        pcq_store_delete       (PcqStore             *self,
                                     guint64               id);
+void        pcq_store_put_position (PcqStore             *self,
+                                    guint64               id,
+                                    gint64                position);
 void        pcq_store_finish_file  (PcqStore             *self,
                                     PcqStoreFinish       *finish,
                                     PcqDispatchFunc       finished);

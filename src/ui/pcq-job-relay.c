@@ -20,9 +20,9 @@
  *    (queued, paused), Running, Finished (done) and Failed (failed,
  *    cancelled); a job moves between them only when its state changes
  *    (the engine's "job-state-changed"). Its
- *    position is found by a binary search on the job id: the engine's
- *    list is in submission order and ids grow. Should that ever not
- *    hold, a linear scan keeps it right.
+ *    place is found by a binary search on the job's position: the
+ *    engine's list is in that order. Should that ever not hold, a
+ *    linear scan keeps it right.
  *
  * 2. It paces the list view while the list is short. GTK 4.8's list
  *    view keeps up to 200 row widgets and builds one for every new item
@@ -180,6 +180,14 @@ items_changed_cb (PcqJobRelay *self,
   guint wanted = real - kept;
   guint granted;
 
+  /* Reordered (a task moved): as many rows as before, all shown
+   * already. Nothing new to pace. */
+  if (removed == added && position + removed <= old)
+    {
+      g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+      return;
+    }
+
   /* A long list: straight through. */
   if (held_before == 0 && old >= PCQ_JOB_RELAY_RAMP_LENGTH)
     {
@@ -208,13 +216,13 @@ items_changed_cb (PcqJobRelay *self,
 
 /* ---- re-announcing jobs -------------------------------------------- */
 
-static guint64
-id_at (GListModel *model,
-       guint       position)
+static gint64
+key_at (GListModel *model,
+        guint       position)
 {
   g_autoptr(PcqJob) job = g_list_model_get_item (model, position);
 
-  return pcq_job_get_id (job);
+  return pcq_job_get_position (job);
 }
 
 static gboolean
@@ -222,22 +230,22 @@ find_job (PcqJobRelay *self,
           PcqJob      *job,
           guint       *position)
 {
-  guint64 id = pcq_job_get_id (job);
+  gint64 key = pcq_job_get_position (job);
   guint lo = 0;
   guint hi = self->exposed;
 
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
-      guint64 mid_id = id_at (self->jobs, mid);
+      gint64 mid_key = key_at (self->jobs, mid);
 
-      if (mid_id == id)
+      if (mid_key == key)
         {
           *position = mid;
           return TRUE;
         }
 
-      if (mid_id < id)
+      if (mid_key < key)
         lo = mid + 1;
       else
         hi = mid;
@@ -335,7 +343,7 @@ pcq_job_relay_init (PcqJobRelay *self)
 
 /**
  * pcq_job_relay_new:
- * @jobs: a #GListModel of #PcqJob in submission order (the engine's)
+ * @jobs: a #GListModel of #PcqJob in queue order (the engine's)
  * @engine: (nullable): the engine whose "job-state-changed" to follow
  */
 PcqJobRelay *

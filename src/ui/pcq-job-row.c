@@ -689,6 +689,7 @@ update_state (PcqJobRow *self)
   gboolean unfinished = has_job && (state == PCQ_JOB_QUEUED || state == PCQ_JOB_ACTIVE);
   gboolean paused = has_job && state == PCQ_JOB_PAUSED;
   gboolean running = has_job && state == PCQ_JOB_ACTIVE;
+  gboolean waiting = has_job && (state == PCQ_JOB_QUEUED || state == PCQ_JOB_PAUSED);
   gboolean retryable = has_job && (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED);
   gboolean done = has_job && state == PCQ_JOB_DONE && pcq_job_get_output_path (self->job) != NULL;
   int shown = has_job ? (int) state * 2 + done : -1;
@@ -727,6 +728,11 @@ update_state (PcqJobRow *self)
   gtk_widget_action_set_enabled (widget, "job.remove", has_job);
   gtk_widget_action_set_enabled (widget, "job.copy-link", has_job && !is_api (self));
   gtk_widget_action_set_enabled (widget, "job.copy-prompt", is_ask (self));
+  /* Only what waits moves; the window rings the bell at the ends. */
+  gtk_widget_action_set_enabled (widget, "job.move-top", waiting);
+  gtk_widget_action_set_enabled (widget, "job.move-up", waiting);
+  gtk_widget_action_set_enabled (widget, "job.move-down", waiting);
+  gtk_widget_action_set_enabled (widget, "job.move-bottom", waiting);
 
   /* One button for what is most likely wanted next; the rest (Cancel
    * too) is in the menu. (One widget rather than three: rows are built
@@ -855,6 +861,10 @@ static const struct
   { "job.remove", "win.remove-task" },
   { "job.show-answer", "win.show-answer" },
   { "job.show-details", "win.show-details" },
+  { "job.move-top", "win.move-task-top" },
+  { "job.move-up", "win.move-task-up" },
+  { "job.move-down", "win.move-task-down" },
+  { "job.move-bottom", "win.move-task-bottom" },
 };
 
 static void
@@ -1370,6 +1380,9 @@ pcq_job_row_init (PcqJobRow *self)
 
   /* The list item to name comes after the row is made. */
   g_signal_connect (self, "notify::parent", G_CALLBACK (parent_cb), NULL);
+
+  /* Dragged onto another waiting row, a waiting row takes its place. */
+  _pcq_window_dnd_init_row (GTK_WIDGET (self));
 
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);

@@ -164,6 +164,166 @@ pause_selected_action (GtkWidget  *widget,
     gtk_widget_error_bell (widget);
 }
 
+/* ---- the order of the queue ---------------------------------------- */
+
+static const struct
+{
+  const char *name;      /* win.move-selected's parameter */
+  const char *action;    /* the rows' action */
+  PcqMove     where;
+} moves[] = {
+  { "top", "win.move-task-top", PCQ_MOVE_TOP },
+  { "up", "win.move-task-up", PCQ_MOVE_UP },
+  { "down", "win.move-task-down", PCQ_MOVE_DOWN },
+  { "bottom", "win.move-task-bottom", PCQ_MOVE_BOTTOM },
+};
+
+/* The list item that shows @job takes the focus (GTK 4.8's list view
+ * would give it back to the item it had, which a move replaced). */
+static void
+focus_row (PcqWindow *self,
+           PcqJob    *job)
+{
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (row != NULL && PCQ_IS_JOB_ROW (row) && pcq_job_row_get_job (PCQ_JOB_ROW (row)) == job &&
+          gtk_widget_grab_focus (item))
+        return;
+    }
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+}
+
+static gboolean
+shown_at (GListModel *model,
+          gint64      position,
+          PcqJob     *job)
+{
+  g_autoptr(PcqJob) item = NULL;
+
+  if (position < 0 || position >= g_list_model_get_n_items (model))
+    return FALSE;
+
+  item = g_list_model_get_item (model, position);
+  return item == job;
+}
+
+/* The row of @job, if shown: selected, scrolled to and focused, so
+ * that the next key moves it on. It is looked for from @near outwards:
+ * a job moved one place is found at once in a long list. */
+static void
+select_job (PcqWindow *self,
+            PcqJob    *job,
+            guint      near)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  gint64 n_items = g_list_model_get_n_items (model);
+
+  for (gint64 d = 0; d <= n_items; d++)
+    {
+      gint64 found = shown_at (model, (gint64) near - d, job) ? (gint64) near - d
+                   : shown_at (model, (gint64) near + d, job) ? (gint64) near + d
+                   : -1;
+
+      if (found >= 0)
+        {
+          gtk_single_selection_set_selected (self->selection, found);
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u",
+                                      (guint) found);
+          focus_row (self, job);
+          return;
+        }
+    }
+}
+
+/* Moves @job in the queue (see pcq_engine_move_job()); a bell if it
+ * cannot go there. */
+static gboolean
+move_job (PcqWindow *self,
+          PcqJob    *job,
+          PcqMove    where)
+{
+  if (!pcq_engine_move_job (self->engine, job, where))
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Alt+Up, Alt+Down, Alt+Home, Alt+End on the list: the selected (the
+ * focused) task moves, and stays selected. */
+static void
+move_selected_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  guint position = 0;
+  g_autoptr(PcqJob) job = dup_selected_job (self, &position);
+  const char *name = g_variant_get_string (param, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
+    {
+      guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->selection));
+
+      if (!g_str_equal (name, moves[i].name))
+        continue;
+
+      if (job == NULL)
+        gtk_widget_error_bell (widget);
+      else if (move_job (self, job, moves[i].where))
+        select_job (self, job,
+                    moves[i].where == PCQ_MOVE_TOP ? 0
+                    : moves[i].where == PCQ_MOVE_BOTTOM ? MAX (n_items, 1) - 1
+                    : position);
+      return;
+    }
+
+  g_warning ("No such move: %s", name);
+}
+
+static void
+move_task_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  PcqJob *job = pcq_engine_lookup_job (self->engine, g_variant_get_uint64 (param));
+
+  if (job == NULL)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
+    if (g_str_equal (action_name, moves[i].action))
+      move_job (self, job, moves[i].where);
+}
+
+/* Drag and drop: the first task takes the second's place. */
+static void
+move_task_to_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  PcqWindow *self = PCQ_WINDOW (widget);
+  guint64 id, other_id;
+  PcqJob *job, *other;
+
+  g_variant_get (param, "(tt)", &id, &other_id);
+  job = pcq_engine_lookup_job (self->engine, id);
+  other = pcq_engine_lookup_job (self->engine, other_id);
+  if (job == NULL || other == NULL || !pcq_engine_move_job_to (self->engine, job, other))
+    gtk_widget_error_bell (widget);
+}
+
 static void
 row_menu_action (GtkWidget  *widget,
                  const char *action_name,
@@ -418,6 +578,10 @@ _pcq_window_class_init_actions (GtkWidgetClass *widget_class)
 
   for (guint i = 0; i < G_N_ELEMENTS (task_actions); i++)
     gtk_widget_class_install_action (widget_class, task_actions[i], "t", task_action);
+  for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
+    gtk_widget_class_install_action (widget_class, moves[i].action, "t", move_task_action);
+  gtk_widget_class_install_action (widget_class, "win.move-task-to", "(tt)", move_task_to_action);
+  gtk_widget_class_install_action (widget_class, "win.move-selected", "s", move_selected_action);
   gtk_widget_class_install_action (widget_class, "win.add", NULL, add_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);

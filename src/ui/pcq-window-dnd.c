@@ -12,11 +12,16 @@
 
 #include "pcq-closures.h"
 #include "pcq-input.h"
+#include "pcq-job-row.h"
 #include "pcq-window-private.h"
 
 /*
  * Dropping links and files on the window: a file that holds a list of
  * links is imported as one; links become tasks.
+ *
+ * Dragging a waiting task's row onto another's: the task takes that
+ * place in the queue (win.move-task-to). What is dragged is the job
+ * itself, within the process: nothing to parse.
  */
 
 static gboolean
@@ -133,3 +138,87 @@ _pcq_window_dnd_init (PcqWindow *self)
   g_signal_connect (target, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 }
+
+/* ---- reordering rows ----------------------------------------------- */
+
+static gboolean
+row_job_waits (GtkWidget *row)
+{
+  PcqJob *job = pcq_job_row_get_job (PCQ_JOB_ROW (row));
+  PcqJobState state = job != NULL ? pcq_job_get_state (job) : PCQ_JOB_DONE;
+
+  return state == PCQ_JOB_QUEUED || state == PCQ_JOB_PAUSED;
+}
+
+static GdkContentProvider *
+row_drag_prepare_cb (GtkDragSource *source,
+                     double         x,
+                     double         y,
+                     GtkWidget     *row)
+{
+  /* Only what waits moves: running and finished rows do not drag. */
+  if (!row_job_waits (row))
+    return NULL;
+
+  return gdk_content_provider_new_typed (PCQ_TYPE_JOB, pcq_job_row_get_job (PCQ_JOB_ROW (row)));
+}
+
+static void
+row_drag_begin_cb (GtkDragSource *source,
+                   GdkDrag       *drag,
+                   GtkWidget     *row)
+{
+  g_autoptr(GdkPaintable) icon = gtk_widget_paintable_new (row);
+
+  gtk_drag_source_set_icon (source, icon, 0, 0);
+}
+
+static GdkDragAction
+row_drop_enter_cb (GtkDropTarget *target,
+                   double         x,
+                   double         y,
+                   GtkWidget     *row)
+{
+  return row_job_waits (row) ? GDK_ACTION_MOVE : 0;
+}
+
+static gboolean
+row_drop_cb (GtkDropTarget *target,
+             const GValue  *value,
+             double         x,
+             double         y,
+             GtkWidget     *row)
+{
+  PcqJob *dragged = g_value_get_object (value);
+  PcqJob *job = pcq_job_row_get_job (PCQ_JOB_ROW (row));
+
+  if (dragged == NULL || job == NULL || dragged == job || !row_job_waits (row))
+    return FALSE;
+
+  gtk_widget_activate_action (row, "win.move-task-to", "(tt)",
+                              pcq_job_get_id (dragged), pcq_job_get_id (job));
+  return TRUE;
+}
+
+/**
+ * _pcq_window_dnd_init_row:
+ * @row: a #PcqJobRow
+ *
+ * Lets @row be dragged, and dropped on, to reorder the queue.
+ */
+void
+_pcq_window_dnd_init_row (GtkWidget *row)
+{
+  GtkDragSource *source = gtk_drag_source_new ();
+  GtkDropTarget *target = gtk_drop_target_new (PCQ_TYPE_JOB, GDK_ACTION_MOVE);
+
+  gtk_drag_source_set_actions (source, GDK_ACTION_MOVE);
+  g_signal_connect_object (source, "prepare", G_CALLBACK (row_drag_prepare_cb), row, 0);
+  g_signal_connect_object (source, "drag-begin", G_CALLBACK (row_drag_begin_cb), row, 0);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (source));
+
+  g_signal_connect_object (target, "enter", G_CALLBACK (row_drop_enter_cb), row, 0);
+  g_signal_connect_object (target, "drop", G_CALLBACK (row_drop_cb), row, 0);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (target));
+}
+

@@ -163,6 +163,7 @@ gboolean    _pcq_window_export_report    (PcqWindow        *self,
                                           const char       *path,
                                           GError          **error);
 char       *_pcq_window_start_at_text    (PcqWindow        *self);
+void        _pcq_window_dnd_init_row     (GtkWidget        *row);
 /* pcq-window-close.c */
 void        _pcq_window_close_init       (PcqWindow        *self);
 gboolean    _pcq_window_close_request    (PcqWindow        *self);

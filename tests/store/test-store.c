@@ -380,6 +380,69 @@ test_migrate_from_zero (Fixture       *f,
   close_store (store);
 }
 
+/* The ids of @records, in their order: "3 1 2". */
+static char *
+record_ids (GPtrArray *records)
+{
+  g_autoptr(GString) ids = g_string_new (NULL);
+
+  for (guint i = 0; i < records->len; i++)
+    g_string_append_printf (ids, "%s%" G_GUINT64_FORMAT, i > 0 ? " " : "",
+                            ((PcqStoreRecord *) g_ptr_array_index (records, i))->id);
+
+  return g_string_free (g_steal_pointer (&ids), FALSE);
+}
+
+/* A version 4 queue (before tasks could move) keeps its order: each
+ * position is the id. Moved positions are kept, and records come back
+ * in queue order. */
+static void
+test_migrate_positions (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *ids = NULL;
+  PcqStore *store;
+
+  sql_exec (f->path,
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY, url TEXT NOT NULL,"
+            " output_dir TEXT NOT NULL, name TEXT, state INTEGER NOT NULL,"
+            " bytes INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT -1,"
+            " attempts INTEGER NOT NULL DEFAULT 0, error TEXT, output_path TEXT,"
+            " validator TEXT, created INTEGER NOT NULL,"
+            " finished INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0,"
+            " prompt TEXT, commit_note TEXT, sha256 TEXT);"
+            "INSERT INTO jobs (id, url, output_dir, state, created)"
+            " VALUES (1, 'http://127.0.0.1:1/a', '/tmp/x', 0, 1),"
+            "        (2, 'http://127.0.0.1:1/b', '/tmp/x', 0, 1),"
+            "        (3, 'http://127.0.0.1:1/c', '/tmp/x', 0, 1);"
+            "PRAGMA user_version = 4;");
+
+  store = open_store (f->path, 0, &records, &notice);
+  g_assert_null (notice);
+  ids = record_ids (records);
+  g_assert_cmpstr (ids, ==, "1 2 3");
+  for (guint i = 0; i < records->len; i++)
+    g_assert_cmpint (((PcqStoreRecord *) g_ptr_array_index (records, i))->position, ==, i + 1);
+
+  /* 3 to the top: the positions go round. */
+  pcq_store_put_position (store, 3, 1);
+  pcq_store_put_position (store, 1, 2);
+  pcq_store_put_position (store, 2, 3);
+  put_simple (store, 4, PCQ_JOB_QUEUED, f->out);
+  close_store (store);
+  assert_schema_current (f->path);
+  g_assert_cmpint (store_db_query_int (f->path, "SELECT position FROM jobs WHERE id = 4"), ==, 4);
+
+  g_clear_pointer (&records, g_ptr_array_unref);
+  g_clear_pointer (&ids, g_free);
+  store = open_store (f->path, 0, &records, &notice);
+  ids = record_ids (records);
+  g_assert_cmpstr (ids, ==, "3 1 2 4");
+  close_store (store);
+}
+
 static void
 test_migrate_empty_file (Fixture       *f,
                          gconstpointer  data)
@@ -1677,6 +1740,7 @@ main (int    argc,
   ADD ("round-trip", test_round_trip, NULL);
   ADD ("migrate/from-zero", test_migrate_from_zero, NULL);
   ADD ("migrate/empty-file", test_migrate_empty_file, NULL);
+  ADD ("migrate/positions", test_migrate_positions, NULL);
   ADD ("migrate/newer", test_migrate_newer, NULL);
   ADD ("corrupt/garbage", test_corrupt_garbage, NULL);
   ADD ("corrupt/short", test_corrupt_short, NULL);

@@ -84,6 +84,21 @@ append (Fixture *f,
                        jobs->pdata, jobs->len);
 }
 
+/* Replaces the @n items from @at with the same jobs in reverse order,
+ * in one items-changed: how the engine's list says that a job moved. */
+static void
+reverse_range (Fixture *f,
+               guint    at,
+               guint    n)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = n; i-- > 0;)
+    g_ptr_array_add (jobs, g_list_model_get_item (G_LIST_MODEL (f->store), at + i));
+
+  g_list_store_splice (f->store, at, n, jobs->pdata, jobs->len);
+}
+
 static void
 setup (Fixture       *f,
        gconstpointer  data)
@@ -167,7 +182,7 @@ test_random (Fixture       *f,
     {
       guint n = g_list_model_get_n_items (G_LIST_MODEL (f->store));
 
-      switch (g_rand_int_range (rand, 0, 5))
+      switch (g_rand_int_range (rand, 0, 6))
         {
         case 0:
           append (f, g_rand_int_range (rand, 1, 40));
@@ -179,6 +194,14 @@ test_random (Fixture       *f,
               guint count = g_rand_int_range (rand, 1, MIN (n - at, 30) + 1);
 
               g_list_store_splice (f->store, at, count, NULL, 0);
+            }
+          break;
+        case 3:
+          if (n > 1)
+            {
+              guint at = g_rand_int_range (rand, 0, n - 1);
+
+              reverse_range (f, at, g_rand_int_range (rand, 2, MIN (n - at, 30) + 1));
             }
           break;
         case 2:
@@ -204,6 +227,29 @@ test_random (Fixture       *f,
   g_assert_cmpuint (pcq_job_relay_get_n_held (f->relay), ==, 0);
 
   g_rand_free (rand);
+}
+
+/* Jobs that move among the rows shown make no new rows: the change
+ * passes through at once, even while new rows wait for their ticks. */
+static void
+test_reorder (Fixture       *f,
+              gconstpointer  data)
+{
+  append (f, 3 * PCQ_JOB_RELAY_BURST);
+  check (f);
+  g_assert_cmpuint (f->shadow->len, ==, PCQ_JOB_RELAY_BURST);
+
+  f->n_signals = 0;
+  reverse_range (f, 1, PCQ_JOB_RELAY_BURST - 2);
+  check (f);
+  g_assert_cmpuint (f->n_signals, ==, 1);
+  g_assert_cmpuint (f->last_removed, ==, PCQ_JOB_RELAY_BURST - 2);
+  g_assert_cmpuint (f->last_added, ==, PCQ_JOB_RELAY_BURST - 2);
+  g_assert_cmpuint (f->shadow->len, ==, PCQ_JOB_RELAY_BURST);
+
+  /* Across the end of what is shown: the rows beyond are new ones. */
+  reverse_range (f, PCQ_JOB_RELAY_BURST - 2, 4);
+  check (f);
 }
 
 static void
@@ -238,6 +284,7 @@ main (int    argc,
   g_test_add ("/pcq/relay/paced", Fixture, NULL, setup, test_paced, teardown);
   g_test_add ("/pcq/relay/random", Fixture, NULL, setup, test_random, teardown);
   g_test_add ("/pcq/relay/job-changed", Fixture, NULL, setup, test_job_changed, teardown);
+  g_test_add ("/pcq/relay/reorder", Fixture, NULL, setup, test_reorder, teardown);
 
   return g_test_run ();
 }

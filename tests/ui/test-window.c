@@ -727,6 +727,227 @@ test_pause_selected (Fixture       *f,
   g_assert_cmpuint (g_ascii_strtoull (range + strlen ("bytes="), NULL, 10), >, 0);
 }
 
+static PcqJobRow *
+focused_row (Fixture *f)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
+
+  if (focus == NULL)
+    return NULL;
+  if (PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
+    return PCQ_JOB_ROW (gtk_widget_get_first_child (focus));
+  return PCQ_JOB_ROW (gtk_widget_get_ancestor (focus, PCQ_TYPE_JOB_ROW));
+}
+
+/* The names of the tasks shown, in the list's order: "a b c". */
+static char *
+shown_names (Fixture *f)
+{
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (shown, i);
+      g_autofree char *base = g_path_get_basename (pcq_job_get_url (job));
+
+      base[strcspn (base, "?")] = '\0';
+      g_string_append_printf (names, "%s%s", i > 0 ? " " : "", base);
+    }
+
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+static gboolean
+shown_names_are (Fixture    *f,
+                 const char *expected)
+{
+  g_autofree char *names = shown_names (f);
+
+  return g_str_equal (names, expected);
+}
+
+/* The list view's key for win.move-selected with @where, if any. */
+static char *
+move_trigger (Fixture    *f,
+              const char *where)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (_pcq_window_get_list_view (f->window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          GVariant *arguments = gtk_shortcut_get_arguments (shortcut);
+
+          if (GTK_IS_NAMED_ACTION (action) &&
+              g_str_equal (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)),
+                           "win.move-selected") &&
+              arguments != NULL && g_str_equal (g_variant_get_string (arguments, NULL), where))
+            return gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+        }
+    }
+
+  return NULL;
+}
+
+/* @row's controller of @type (a drag source, a drop target). */
+static GtkEventController *
+row_controller (PcqJobRow *row,
+                GType      type)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (row));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (controller, type))
+        return controller;  /* the row keeps it */
+    }
+
+  return NULL;
+}
+
+/* What dragging @row would carry: the job, or NULL (no drag). */
+static GdkContentProvider *
+drag_row (PcqJobRow *row)
+{
+  GtkEventController *source = row_controller (row, GTK_TYPE_DRAG_SOURCE);
+  GdkContentProvider *content = NULL;
+
+  g_assert_nonnull (source);
+  g_signal_emit_by_name (source, "prepare", 1.0, 1.0, &content);
+  return content;
+}
+
+/* Drops what @content carries on @row. */
+static gboolean
+drop_on_row (PcqJobRow          *row,
+             GdkContentProvider *content)
+{
+  GtkEventController *target = row_controller (row, GTK_TYPE_DROP_TARGET);
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autoptr(GError) error = NULL;
+  gboolean dropped = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, PCQ_TYPE_JOB);
+  g_assert_true (gdk_content_provider_get_value (content, &value, &error));
+  g_assert_no_error (error);
+  g_signal_emit_by_name (target, "drop", &value, 1.0, 1.0, &dropped);
+  return dropped;
+}
+
+/* Queued tasks move from their rows' menus, by keyboard (the selected
+ * task, which stays selected) and by drag and drop (win.move-task-to);
+ * the list shows the new order and the queue runs in it. Finished
+ * tasks do not move. */
+static void
+test_move (Fixture       *f,
+           gconstpointer  data)
+{
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  g_autoptr(GString) all = g_string_new (NULL);
+  g_autoptr(GPtrArray) paths = NULL;
+  const char * const letters[] = { "a", "b", "c", "d" };
+  const char * const keys[][2] = {
+    { "up", "<Alt>Up" }, { "down", "<Alt>Down" }, { "top", "<Alt>Home" }, { "bottom", "<Alt>End" },
+  };
+  const char * const expected[] = { "/data/ui/a", "/data/ui/d", "/data/ui/b", "/data/ui/c" };
+  PcqJob *a, *b, *d;
+  PcqJobRow *row;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *trigger = move_trigger (f, keys[i][0]);
+
+      g_assert_nonnull (trigger);
+      g_assert_true (g_str_has_prefix (trigger, keys[i][1]));
+    }
+
+  set_max_active (f, 1);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
+    {
+      g_autofree char *url = pcq_test_server_url (f->server, "/data/ui/%s?size=100", letters[i]);
+
+      g_string_append_printf (all, "%s\n", url);
+    }
+  set_entry (f, all->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 4 && (row = row_for_job (f, job_at (f, 3))) != NULL,
+                     WAIT_MS);
+  a = job_at (f, 0);
+  b = job_at (f, 1);
+  d = job_at (f, 3);
+
+  /* From the rows' menus. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row_for_job (f, d)), "job.move-top", NULL));
+  g_assert_true (shown_names_are (f, "d a b c"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row_for_job (f, a)), "job.move-bottom", NULL));
+  g_assert_true (shown_names_are (f, "d b c a"));
+
+  /* By keyboard, on the selected row: it stays selected and focused,
+   * for the next key. */
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "up"));
+  g_assert_true (shown_names_are (f, "b d c a"));
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 0);
+  PCQ_TEST_WAIT_FOR ((row = focused_row (f)) != NULL && pcq_job_row_get_job (row) == b, WAIT_MS);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "down");
+  g_assert_true (shown_names_are (f, "d b c a"));
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "bottom");
+  g_assert_true (shown_names_are (f, "d c a b"));
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 3);
+  PCQ_TEST_WAIT_FOR ((row = focused_row (f)) != NULL && pcq_job_row_get_job (row) == b, WAIT_MS);
+  /* Nowhere to go: nothing changes. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "down");
+  g_assert_true (shown_names_are (f, "d c a b"));
+
+  /* A drop: a's row onto d's takes its place, above it; b takes c's,
+   * below it. */
+  {
+    g_autoptr(GdkContentProvider) content = NULL;
+
+    PCQ_TEST_WAIT_FOR (row_for_job (f, a) != NULL && row_for_job (f, d) != NULL, WAIT_MS);
+    content = drag_row (row_for_job (f, a));
+    g_assert_nonnull (content);
+    g_assert_true (drop_on_row (row_for_job (f, d), content));
+    g_assert_true (shown_names_are (f, "a d c b"));
+  }
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-task-to", "(tt)",
+                              pcq_job_get_id (b), pcq_job_get_id (job_at (f, 2)));
+  g_assert_true (shown_names_are (f, "a d b c"));
+
+  /* A task starts once the store has it: tasks moved before that are
+   * queued as the store takes them, in the order they were added. */
+  PCQ_TEST_WAIT_FOR (_pcq_engine_get_n_accepting (f->engine) == 0, WAIT_MS);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "4 finished"), WAIT_MS);
+  paths = pcq_test_server_dup_paths (f->server);
+  g_assert_cmpuint (paths->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (g_ptr_array_index (paths, i), ==, expected[i]);
+
+  /* Finished: the rows' moves are off, and nothing moves: not by the
+   * menu, not by keyboard, and a finished row does not drag. */
+  PCQ_TEST_WAIT_FOR ((row = row_for_job (f, b)) != NULL && rows_say (f, 4, "Done"), WAIT_MS);
+  gtk_widget_activate_action (GTK_WIDGET (row), "job.move-top", NULL);
+  g_assert_null (drag_row (row));
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 3);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "top");
+  g_assert_true (shown_names_are (f, "a d b c"));
+}
+
 static gboolean
 row_error_has (Fixture    *f,
                PcqJob     *job,
@@ -958,6 +1179,7 @@ test_shortcuts (Fixture       *f,
   g_autofree char *all = g_strdup_printf ("%s\n%s\n%s\n%s", ok, missing, missing2, slow);
   GListModel *shown = _pcq_window_get_shown_jobs (f->window);
   GPtrArray *listed = g_ptr_array_new_with_free_func (g_free);
+  PcqJob *missing_job, *missing2_job, *slow_job;
 
   /* Every accelerator of the shortcuts window, as GTK spells them. */
   collect_accels (shortcuts, listed);
@@ -1004,23 +1226,28 @@ test_shortcuts (Fixture       *f,
   dismiss_toast (f);
   PCQ_TEST_WAIT_FOR (job_is (job_at (f, 3), PCQ_JOB_CANCELLED), WAIT_MS);
 
-  /* Ctrl+R retries the selected one (under Failed: the first). */
+  /* Ctrl+R retries the selected one (under Failed: the first). A
+   * retried task goes to the end of the queue, and of the list. */
+  missing_job = job_at (f, 1);
+  missing2_job = job_at (f, 2);
+  slow_job = job_at (f, 3);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "failed");
   g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 3);
   gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-selected", NULL));
-  g_assert_false (job_is (job_at (f, 1), PCQ_JOB_FAILED));
-  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED), WAIT_MS);
+  g_assert_false (job_is (missing_job, PCQ_JOB_FAILED));
+  g_assert_true (job_at (f, 3) == missing_job);
+  PCQ_TEST_WAIT_FOR (job_is (missing_job, PCQ_JOB_FAILED), WAIT_MS);
 
   /* Ctrl+Shift+R retries all of them, failed or cancelled. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-failed", NULL));
   g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 0);
-  g_assert_false (job_is (job_at (f, 3), PCQ_JOB_CANCELLED));
-  PCQ_TEST_WAIT_FOR (job_is (job_at (f, 1), PCQ_JOB_FAILED) &&
-                     job_is (job_at (f, 2), PCQ_JOB_FAILED), WAIT_MS);
+  g_assert_false (job_is (slow_job, PCQ_JOB_CANCELLED));
+  PCQ_TEST_WAIT_FOR (job_is (missing_job, PCQ_JOB_FAILED) &&
+                     job_is (missing2_job, PCQ_JOB_FAILED), WAIT_MS);
 
   /* Clear Failed removes what Failed shows; the slow one runs on. */
-  pcq_engine_cancel (f->engine, job_at (f, 3));
+  pcq_engine_cancel (f->engine, slow_job);
   PCQ_TEST_WAIT_FOR (subtitle_is (f, "1 finished · 3 failed"), WAIT_MS);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.clear-failed", NULL));
   g_assert_true (subtitle_is (f, "1 finished"));
@@ -1116,17 +1343,6 @@ maybe_shoot (Fixture    *f,
 }
 
 /* The row whose list item holds the keyboard focus, if any. */
-static PcqJobRow *
-focused_row (Fixture *f)
-{
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (f->window));
-
-  if (focus == NULL)
-    return NULL;
-  if (PCQ_IS_JOB_ROW (gtk_widget_get_first_child (focus)))
-    return PCQ_JOB_ROW (gtk_widget_get_first_child (focus));
-  return PCQ_JOB_ROW (gtk_widget_get_ancestor (focus, PCQ_TYPE_JOB_ROW));
-}
 
 /* Screen readers: Tab reaches the list once, on its first row, and
  * each row is one stop whose name says name, state and why it failed;
@@ -3673,6 +3889,7 @@ main (int    argc,
   ADD ("/pcq/window/cancel-row", test_cancel_row);
   ADD ("/pcq/window/pause-task", test_pause_task);
   ADD ("/pcq/window/pause-selected", test_pause_selected);
+  ADD ("/pcq/window/move", test_move);
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);

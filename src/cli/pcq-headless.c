@@ -882,33 +882,18 @@ headless_clear (Headless *h)
   g_clear_pointer (&h->report_written, g_free);
 }
 
-static gint
-compare_job_ids (gconstpointer a,
-                 gconstpointer b)
-{
-  guint64 x = pcq_job_get_id (*(PcqJob **) a);
-  guint64 y = pcq_job_get_id (*(PcqJob **) b);
-
-  return x < y ? -1 : x > y;
-}
-
 /* --report: one line per task of the run (and the ones it resumed), in
  * input order, before the summary. */
 static void
 write_report (Headless *h)
 {
-  GListModel *model;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(GError) error = NULL;
 
   if (h->report_path == NULL || h->engine == NULL)
     return;
 
-  model = pcq_engine_get_jobs (h->engine);
-  jobs = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    g_ptr_array_add (jobs, g_list_model_get_item (model, i));
-  g_ptr_array_sort (jobs, compare_job_ids);
+  jobs = pcq_report_jobs (pcq_engine_get_jobs (h->engine));
 
   if (g_str_equal (h->report_path, "-"))
     {

@@ -115,6 +115,36 @@ custom_id (PcqJob *job)
   return g_strndup (name, strlen (name) - strlen (".md"));
 }
 
+static gint
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  guint64 x = pcq_job_get_id (*(PcqJob **) a);
+  guint64 y = pcq_job_get_id (*(PcqJob **) b);
+
+  return x < y ? -1 : x > y;
+}
+
+/**
+ * pcq_report_jobs:
+ * @model: (element-type PcqJob): an engine's jobs
+ *
+ * Returns: (transfer full) (element-type PcqJob): the jobs of @model in
+ *   the order they were added (the input's), whatever order the list
+ *   shows them in
+ */
+GPtrArray *
+pcq_report_jobs (GListModel *model)
+{
+  GPtrArray *jobs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    g_ptr_array_add (jobs, g_list_model_get_item (model, i));
+  g_ptr_array_sort (jobs, compare_ids);
+
+  return jobs;
+}
+
 /**
  * pcq_report_line:
  *

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 /* A report of what happened: one JSON object per task (JSON Lines), the
  * same fields for `pcq --headless --report` and the window's Export
  * Report… and task details. */
+GPtrArray *pcq_report_jobs      (GListModel   *model);
 char     *pcq_report_line       (PcqJob       *job);
 char     *pcq_report_url        (const char   *url);
 char     *pcq_report_time       (gint64        unix_seconds);

@@ -159,16 +159,6 @@ _pcq_window_show_details (PcqWindow *self,
   return GTK_WINDOW (window);
 }
 
-static gint
-compare_ids (gconstpointer a,
-             gconstpointer b)
-{
-  guint64 x = pcq_job_get_id (*(PcqJob **) a);
-  guint64 y = pcq_job_get_id (*(PcqJob **) b);
-
-  return x < y ? -1 : x > y;
-}
-
 /**
  * _pcq_window_export_report:
  * @path: where the report goes (beside it, then renamed over it)
@@ -180,20 +170,14 @@ _pcq_window_export_report (PcqWindow   *self,
                            const char  *path,
                            GError     **error)
 {
-  GListModel *model = pcq_engine_get_jobs (self->engine);
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) jobs = pcq_report_jobs (pcq_engine_get_jobs (self->engine));
 
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+  /* Rows waiting for their Undo toast to go are gone for the user. */
+  for (guint i = jobs->len; i > 0; i--)
     {
-      PcqJob *job = g_list_model_get_item (model, i);
-
-      /* Rows waiting for their Undo toast to go are gone for the user. */
-      if (_pcq_window_hides (self, job))
-        g_object_unref (job);
-      else
-        g_ptr_array_add (jobs, job);
+      if (_pcq_window_hides (self, g_ptr_array_index (jobs, i - 1)))
+        g_ptr_array_remove_index (jobs, i - 1);
     }
-  g_ptr_array_sort (jobs, compare_ids);
 
   return pcq_report_write_file (path, jobs, error);
 }

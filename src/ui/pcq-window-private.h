@@ -58,6 +58,7 @@ struct _PcqWindow
   GtkFilterListModel   *filter_model;
   FilterKind            filter_kind;
   char                 *search;  /* casefolded; NULL: no search */
+  gsize                 search_length;
   SubmitMode            mode;
   gboolean              has_input;  /* the input shown is not blank */
   GCancellable         *cancellable;

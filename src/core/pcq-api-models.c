@@ -174,7 +174,6 @@ pcq_api_list_models_async (const char          *base,
   g_autoptr(GTask) task = NULL;
   g_autofree char *url = pcq_api_models_url (base);
   g_autoptr(GUri) uri = NULL;
-  g_autofree char *key = NULL;
   GError *error = NULL;
   ListModels *self;
   SoupMessageHeaders *headers;

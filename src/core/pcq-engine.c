@@ -2242,7 +2242,8 @@ move_to_index (PcqEngine *self,
   guint last = MAX (index, target);
   g_autoptr(GPtrArray) moving = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr(PcqJob) held = g_object_ref (job);
+  /* Kept alive while the list drops and takes back its items. */
+  g_autoptr(PcqJob) held G_GNUC_UNUSED = g_object_ref (job);
 
   for (guint i = first; i <= last; i++)
     {

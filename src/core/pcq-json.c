@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "pcq-error.h"
 #include "pcq-json.h"
 
 /* json-glib parses nested arrays and objects by recursion: 100 000
@@ -67,11 +68,27 @@ pcq_json_parse_object (JsonParser  *parser,
                        gssize       length,
                        GError     **error)
 {
+  g_autoptr(GError) local_error = NULL;
   JsonNode *root;
 
-  if (!check_depth (text, length < 0 ? strlen (text) : (gsize) length, error) ||
-      !json_parser_load_from_data (parser, text, length, error))
+  if (!check_depth (text, length < 0 ? strlen (text) : (gsize) length, error))
     return NULL;
+
+  if (!json_parser_load_from_data (parser, text, length, &local_error))
+    {
+      /* json-glib 1.6 quotes the text it could not read in its message,
+       * bytes that are not UTF-8 included (found by fuzz-api): every
+       * caller shows or stores this message. */
+      if (!g_utf8_validate (local_error->message, -1, NULL))
+        {
+          char *clean = pcq_text_sanitize (local_error->message, -1);
+
+          g_free (local_error->message);
+          local_error->message = clean;
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
 
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))

@@ -731,6 +731,31 @@ test_slug (void)
   }
 }
 
+/* json-glib 1.6 quotes what it could not read in its error, bytes that
+ * are not UTF-8 included: the message Pcq makes of it is text (the
+ * input fuzz-api found, tests/fuzz/corpus/fuzz-api/json-error-bytes). */
+static void
+test_parse_error_text (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fuzz", "corpus", "fuzz-api",
+                                                 "json-error-bytes", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *body = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (path, &input, &length, NULL));
+  g_assert_cmpuint (length, >, 1);
+  /* The first byte is the fuzz target's own (how the stream arrives);
+   * the body has no NUL after it, as a server's has none. */
+  body = g_memdup2 (input + 1, length - 1);
+  answer = pcq_api_parse_answer (body, length - 1, NULL, &error);
+  g_assert_null (answer);
+  g_assert_nonnull (error);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
 static void
 test_parse (void)
 {
@@ -2633,6 +2658,7 @@ main (int    argc,
   g_test_add_func ("/pcq/api/request-body", test_request_body);
   g_test_add_func ("/pcq/api/slug", test_slug);
   g_test_add_func ("/pcq/api/parse", test_parse);
+  g_test_add_func ("/pcq/api/parse-error-text", test_parse_error_text);
   g_test_add_func ("/pcq/api/models/parse", test_parse_models);
   g_test_add_func ("/pcq/api/models/list", test_list_models);
   g_test_add_func ("/pcq/api/store-migration", test_store_migration);

@@ -2353,6 +2353,8 @@ test_preferences_notify (Fixture       *f,
   gtk_spin_button_set_value (per_host, 0);
   PCQ_TEST_WAIT_FOR (pcq_engine_get_max_per_host (f->engine) == 0, WAIT_MS);
 
+  maybe_shoot_widget (GTK_WIDGET (preferences), "preferences");
+
   /* The speed limit, in KiB/s: off at first, live too. */
   speed_limit = find_spin_button (pcq_test_find_first (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW,
                                                        row_has_title, "Speed Limit"));

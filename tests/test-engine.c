@@ -2642,6 +2642,144 @@ test_name_duplicates (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* Segmented downloads (split) */
+
+#define SPLIT_SIZE (16 * 1024 * 1024)
+
+static char *content_sha256 (guint seed,
+                             gsize size);
+
+/* With split=4, a 16 MiB file with an ETag from a server that takes
+ * ranges comes over four connections at once, byte for byte. */
+static void
+test_split_basic (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/split.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=21&etag=1&chunk=262144&delay=5",
+                                              path, SPLIT_SIZE);
+  g_autofree char *range1 = NULL;
+  g_autofree char *range3 = NULL;
+  PcqJob *job;
+
+  g_assert_cmpuint (get_uint_property (ctx->engine, "split"), ==, 1);
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 21, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);
+  range1 = pcq_test_server_dup_range (ctx->server, path, 1);
+  range3 = pcq_test_server_dup_range (ctx->server, path, 3);
+  g_assert_nonnull (range1);
+  g_assert_nonnull (range3);
+  pcq_test_note ("segment ranges: %s … %s", range1, range3);
+  g_assert_null (pcq_test_server_dup_range (ctx->server, path, 0));
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+}
+
+/* No validator, or no Accept-Ranges: one request, as without split. */
+static void
+test_split_needs_ranges (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *plain = pcq_test_server_url (ctx->server, "/data/plain.bin?size=%d&seed=22", SPLIT_SIZE);
+  g_autofree char *noranges = pcq_test_server_url (ctx->server, "/data/noranges.bin?size=%d&seed=23&etag=1&noranges=1",
+                                                   SPLIT_SIZE);
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, plain, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 22, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  job = ctx_run_one (ctx, noranges, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 23, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A server that says it takes ranges but answers a segment with the
+ * whole file: the attempt is retried in one piece, from zero. */
+static void
+test_split_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/refused.bin?size=%d&seed=24&etag=1&badrange=1",
+                                              SPLIT_SIZE);
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 24, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  /* Four for the split attempt, one for the next. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 5);
+  g_assert_null (pcq_test_server_dup_range (ctx->server, "/data/refused.bin", 4));
+}
+
+/* A cancel stops every segment within 200 ms; no part is left. */
+static void
+test_split_cancel (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/slow-split.bin?size=%d&seed=25&etag=1&chunk=65536&delay=50",
+                                              SPLIT_SIZE);
+  PcqJob *job;
+  gint64 start, cancel_ms;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) > 0, LONG_WAIT_MS);
+
+  start = g_get_monotonic_time ();
+  pcq_engine_cancel (ctx->engine, job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 1000);
+  cancel_ms = (g_get_monotonic_time () - start) / 1000;
+  pcq_test_note ("cancelled a split download after %" G_GINT64_FORMAT " ms", cancel_ms);
+  g_assert_cmpint (cancel_ms, <=, 200);
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+}
+
+/* The digest of a split download is taken from the joined part: the
+ * right one is done, a wrong one fails with nothing left. */
+static void
+test_split_checksum (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/sum-split.bin?size=%d&seed=26&etag=1", SPLIT_SIZE);
+  g_autofree char *sha256 = content_sha256 (26, SPLIT_SIZE);
+  g_autofree char *other = content_sha256 (27, SPLIT_SIZE);
+  g_autofree char *bad_dir = g_build_filename (ctx->out, "bad", NULL);
+  PcqJob *job, *bad;
+
+  g_assert_cmpint (g_mkdir (bad_dir, 0700), ==, 0);
+  set_uint_property (ctx->engine, "split", 4);
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, sha256);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 26, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+
+  bad = pcq_engine_submit_checked (ctx->engine, url, bad_dir, NULL, other);
+  g_ptr_array_add (ctx->jobs, g_object_ref (bad));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (bad), LONG_WAIT_MS);
+  assert_job_state (bad, PCQ_JOB_FAILED);
+  g_assert_true (g_str_has_prefix (pcq_job_get_error (bad), "Checksum mismatch"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
+  assert_dir_empty (bad_dir);
+}
+
 /* Resuming cut downloads */
 
 static void
@@ -3458,6 +3596,11 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);
+  g_test_add_func ("/pcq/engine/split/basic", test_split_basic);
+  g_test_add_func ("/pcq/engine/split/needs-ranges", test_split_needs_ranges);
+  g_test_add_func ("/pcq/engine/split/refused", test_split_refused);
+  g_test_add_func ("/pcq/engine/split/cancel", test_split_cancel);
+  g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

@@ -3041,6 +3041,69 @@ test_shutdown_force_resumes (void)
   pcq_store_close (store);
 }
 
+/* A forced stop of a split download: its part (with holes) is never
+ * kept nor its validator stored, so the next start fetches the file
+ * again from zero, split again, byte for byte. */
+static void
+test_split_force_stop (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  const char *path = "/data/stopped.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=28&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE);
+  g_autofree char *final = ctx_out_path (ctx, "stopped.bin");
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *first = NULL;
+  const char *token;
+  PcqJob *job;
+
+  pcq_engine_set_store (ctx->engine, store);
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) >= 1024 * 1024, LONG_WAIT_MS);
+
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  pcq_store_close (store);
+  g_clear_object (&store);
+
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  /* The resume token names the part file, but no validator. */
+  token = ((PcqStoreRecord *) g_ptr_array_index (records, 0))->validator;
+  g_assert_true (token == NULL || g_str_has_suffix (token, " "));
+
+  engine = pcq_engine_new ();
+  set_uint_property (engine, "split", 4);
+  pcq_engine_set_store (engine, store);
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  job = g_list_model_get_item (pcq_engine_get_jobs (engine), 0);
+  g_object_unref (job);  /* the list holds it */
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_output_path (job), ==, final);
+  pcq_test_assert_content (final, 28, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* From zero, in four segments again. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
+  first = pcq_test_server_dup_range (ctx->server, path, 4);
+  g_assert_null (first);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
 /* A job a worker has just started, before the main thread heard of it,
  * is running too: a forced shutdown cancels it. */
 static void
@@ -3601,6 +3664,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/refused", test_split_refused);
   g_test_add_func ("/pcq/engine/split/cancel", test_split_cancel);
   g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
+  g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

@@ -2780,6 +2780,29 @@ test_split_checksum (void)
   assert_dir_empty (bad_dir);
 }
 
+/* The speed limit holds for the sum of the segments: 16 MiB at 8 MiB/s
+ * over four connections cannot take less than the 1.5 s the bytes
+ * after each segment's first read (an eighth of a second's worth)
+ * need; a lower bound only. */
+static void
+test_split_speed_limit (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/limited-split.bin?size=%d&seed=29&etag=1",
+                                              SPLIT_SIZE);
+  gint64 start;
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  set_uint_property (ctx->engine, "speed-limit", 8 * 1024 * 1024);
+  start = g_get_monotonic_time ();
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC / 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 29, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+}
+
 /* Resuming cut downloads */
 
 static void
@@ -3665,6 +3688,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/cancel", test_split_cancel);
   g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
   g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
+  g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

@@ -348,6 +348,34 @@ make_etag (guint seed,
   return g_strdup_printf ("\"pcq-%u-%" G_GSIZE_FORMAT "\"", seed, size);
 }
 
+/* A streamed body answers one byte range itself (libsoup does so
+ * only for bodies given whole). Returns where the body ends. */
+static gsize
+stream_range (Request            *req,
+              SoupMessageHeaders *request_headers,
+              SoupMessageHeaders *headers)
+{
+  SoupRange *ranges = NULL;
+  int n = 0;
+  gsize end = req->size;
+
+  if (!soup_message_headers_get_ranges (request_headers, req->size, &ranges, &n))
+    return end;
+
+  if (n == 1)
+    {
+      soup_server_message_set_status (req->msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+      soup_message_headers_set_content_range (headers, ranges[0].start, ranges[0].end, req->size);
+      soup_message_headers_set_content_length (headers, ranges[0].end - ranges[0].start + 1);
+      req->offset = ranges[0].start;
+      end = ranges[0].end + 1;
+      req->limit = MIN (req->limit, end);
+    }
+  soup_message_headers_free_ranges (request_headers, ranges);
+  soup_message_headers_remove (request_headers, "Range");
+  return end;
+}
+
 /* @seed, @chunk and @delay_ms: as the query says when negative. */
 static void
 respond_data_with (Request    *req,
@@ -361,6 +389,7 @@ respond_data_with (Request    *req,
   SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
   const char *disposition = query ? g_hash_table_lookup (query, "cd") : NULL;
   gboolean stall = param_has (query, "stall");
+  gsize end;
 
   req->size = param_uint (query, "size", 1024, MAX_BODY_SIZE);
   req->seed = seed >= 0 ? (guint) seed : (guint) param_uint (query, "seed", 0, G_MAXUINT);
@@ -375,6 +404,11 @@ respond_data_with (Request    *req,
       const char *if_range = soup_message_headers_get_one (request_headers, "If-Range");
 
       soup_message_headers_replace (headers, "ETag", etag);
+      if (!param_has (query, "noranges"))
+        soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
+      /* A server that ignores ranges (but says it takes them). */
+      if (param_has (query, "badrange"))
+        soup_message_headers_remove (request_headers, "Range");
       /* libsoup answers a Range itself (for bodies given whole) but does
        * not look at If-Range: a stale validator gets the whole body. */
       if (if_range != NULL && g_strcmp0 (if_range, etag) != 0)
@@ -390,6 +424,7 @@ respond_data_with (Request    *req,
     req->limit = MIN (req->size, param_uint (query, "stall", 0, MAX_BODY_SIZE));
 
   req->chunked = param_has (query, "chunked");
+  end = req->size;
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_set_content_type (headers, "application/octet-stream", NULL);
@@ -415,6 +450,7 @@ respond_data_with (Request    *req,
       soup_message_headers_set_content_length (headers, req->size);
       if (req->chunk == 0)
         req->chunk = DEFAULT_CHUNK_SIZE;
+      end = stream_range (req, request_headers, headers);
     }
 
   /* The first chunk goes out with the headers; the rest, if any, one per
@@ -423,7 +459,7 @@ respond_data_with (Request    *req,
   append_next_chunk (req);
   if (req->offset < req->limit)
     req->timer = add_timeout (req->self, req->delay_ms, chunk_timer_cb, req);
-  if (req->limit < req->size)
+  if (req->limit < end)
     hold_with_guard (req);
 }
 

@@ -29,7 +29,11 @@ G_BEGIN_DECLS
  *                    `cd=VALUE`: Content-Disposition header.
  *                    `etag=1`: a strong ETag (made of seed and size);
  *                    then a Range is answered with 206 unless If-Range
- *                    names another ETag. Without it, Range is ignored.
+ *                    names another ETag (a streamed body, `chunk` or
+ *                    `stall`, answers one range itself), and
+ *                    `Accept-Ranges: bytes` is sent unless `noranges=1`;
+ *                    `badrange=1` ignores every Range (200, whole body).
+ *                    Without it, Range is ignored.
  *   /                the same as /data with the defaults.
  *   /status/CODE/…   that status, its reason phrase and a small body.
  *                    `retry_after=S` adds a Retry-After header.

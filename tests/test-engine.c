@@ -2642,6 +2642,167 @@ test_name_duplicates (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* Segmented downloads (split) */
+
+#define SPLIT_SIZE (16 * 1024 * 1024)
+
+static char *content_sha256 (guint seed,
+                             gsize size);
+
+/* With split=4, a 16 MiB file with an ETag from a server that takes
+ * ranges comes over four connections at once, byte for byte. */
+static void
+test_split_basic (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/split.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=21&etag=1&chunk=262144&delay=5",
+                                              path, SPLIT_SIZE);
+  g_autofree char *range1 = NULL;
+  g_autofree char *range3 = NULL;
+  PcqJob *job;
+
+  g_assert_cmpuint (get_uint_property (ctx->engine, "split"), ==, 1);
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 21, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);
+  range1 = pcq_test_server_dup_range (ctx->server, path, 1);
+  range3 = pcq_test_server_dup_range (ctx->server, path, 3);
+  g_assert_nonnull (range1);
+  g_assert_nonnull (range3);
+  pcq_test_note ("segment ranges: %s … %s", range1, range3);
+  g_assert_null (pcq_test_server_dup_range (ctx->server, path, 0));
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+}
+
+/* No validator, or no Accept-Ranges: one request, as without split. */
+static void
+test_split_needs_ranges (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *plain = pcq_test_server_url (ctx->server, "/data/plain.bin?size=%d&seed=22", SPLIT_SIZE);
+  g_autofree char *noranges = pcq_test_server_url (ctx->server, "/data/noranges.bin?size=%d&seed=23&etag=1&noranges=1",
+                                                   SPLIT_SIZE);
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, plain, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 22, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+
+  job = ctx_run_one (ctx, noranges, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 23, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 2);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
+/* A server that says it takes ranges but answers a segment with the
+ * whole file: the attempt is retried in one piece, from zero. */
+static void
+test_split_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/refused.bin?size=%d&seed=24&etag=1&badrange=1",
+                                              SPLIT_SIZE);
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 24, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  /* Four for the split attempt, one for the next. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 5);
+  g_assert_null (pcq_test_server_dup_range (ctx->server, "/data/refused.bin", 4));
+}
+
+/* A cancel stops every segment within 200 ms; no part is left. */
+static void
+test_split_cancel (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/slow-split.bin?size=%d&seed=25&etag=1&chunk=65536&delay=50",
+                                              SPLIT_SIZE);
+  PcqJob *job;
+  gint64 start, cancel_ms;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) > 0, LONG_WAIT_MS);
+
+  start = g_get_monotonic_time ();
+  pcq_engine_cancel (ctx->engine, job);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_CANCELLED, 1000);
+  cancel_ms = (g_get_monotonic_time () - start) / 1000;
+  pcq_test_note ("cancelled a split download after %" G_GINT64_FORMAT " ms", cancel_ms);
+  g_assert_cmpint (cancel_ms, <=, 200);
+  PCQ_TEST_WAIT_FOR (!pcq_test_dir_has_part_files (ctx->out), SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+}
+
+/* The digest of a split download is taken from the joined part: the
+ * right one is done, a wrong one fails with nothing left. */
+static void
+test_split_checksum (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/sum-split.bin?size=%d&seed=26&etag=1", SPLIT_SIZE);
+  g_autofree char *sha256 = content_sha256 (26, SPLIT_SIZE);
+  g_autofree char *other = content_sha256 (27, SPLIT_SIZE);
+  g_autofree char *bad_dir = g_build_filename (ctx->out, "bad", NULL);
+  PcqJob *job, *bad;
+
+  g_assert_cmpint (g_mkdir (bad_dir, 0700), ==, 0);
+  set_uint_property (ctx->engine, "split", 4);
+  job = pcq_engine_submit_checked (ctx->engine, url, ctx->out, NULL, sha256);
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 26, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+
+  bad = pcq_engine_submit_checked (ctx->engine, url, bad_dir, NULL, other);
+  g_ptr_array_add (ctx->jobs, g_object_ref (bad));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (bad), LONG_WAIT_MS);
+  assert_job_state (bad, PCQ_JOB_FAILED);
+  g_assert_true (g_str_has_prefix (pcq_job_get_error (bad), "Checksum mismatch"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
+  assert_dir_empty (bad_dir);
+}
+
+/* The speed limit holds for the sum of the segments: 16 MiB at 8 MiB/s
+ * over four connections cannot take less than the 1.5 s the bytes
+ * after each segment's first read (an eighth of a second's worth)
+ * need; a lower bound only. */
+static void
+test_split_speed_limit (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/limited-split.bin?size=%d&seed=29&etag=1",
+                                              SPLIT_SIZE);
+  gint64 start;
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  set_uint_property (ctx->engine, "speed-limit", 8 * 1024 * 1024);
+  start = g_get_monotonic_time ();
+  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC / 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 29, SPLIT_SIZE);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
+}
+
 /* Resuming cut downloads */
 
 static void
@@ -2898,6 +3059,69 @@ test_shutdown_force_resumes (void)
   g_assert_true (g_str_has_prefix (range, "bytes="));
   g_assert_cmpint (g_ascii_strtoll (range + strlen ("bytes="), NULL, 10), >, 0);
   pcq_test_note ("stopped with %" G_GINT64_FORMAT " bytes stored; resumed with %s", kept, range);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* A forced stop of a split download: its part (with holes) is never
+ * kept nor its validator stored, so the next start fetches the file
+ * again from zero, split again, byte for byte. */
+static void
+test_split_force_stop (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  const char *path = "/data/stopped.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=28&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE);
+  g_autofree char *final = ctx_out_path (ctx, "stopped.bin");
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *first = NULL;
+  const char *token;
+  PcqJob *job;
+
+  pcq_engine_set_store (ctx->engine, store);
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) >= 1024 * 1024, LONG_WAIT_MS);
+
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  pcq_store_close (store);
+  g_clear_object (&store);
+
+  store = pcq_store_new (store_path);
+  records = pcq_store_open_sync (store, 0, &notice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  /* The resume token names the part file, but no validator. */
+  token = ((PcqStoreRecord *) g_ptr_array_index (records, 0))->validator;
+  g_assert_true (token == NULL || g_str_has_suffix (token, " "));
+
+  engine = pcq_engine_new ();
+  set_uint_property (engine, "split", 4);
+  pcq_engine_set_store (engine, store);
+  pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
+  job = g_list_model_get_item (pcq_engine_get_jobs (engine), 0);
+  g_object_unref (job);  /* the list holds it */
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpstr (pcq_job_get_output_path (job), ==, final);
+  pcq_test_assert_content (final, 28, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* From zero, in four segments again. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
+  first = pcq_test_server_dup_range (ctx->server, path, 4);
+  g_assert_null (first);
 
   pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
   pcq_store_close (store);
@@ -3458,6 +3682,13 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);
+  g_test_add_func ("/pcq/engine/split/basic", test_split_basic);
+  g_test_add_func ("/pcq/engine/split/needs-ranges", test_split_needs_ranges);
+  g_test_add_func ("/pcq/engine/split/refused", test_split_refused);
+  g_test_add_func ("/pcq/engine/split/cancel", test_split_cancel);
+  g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
+  g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
+  g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);

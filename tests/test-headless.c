@@ -658,6 +658,41 @@ assert_usage_error (Ctx                *ctx,
   error = assert_refused (run);
 }
 
+/* --split=4: a 16 MiB file with an ETag from a server that takes
+ * ranges comes over four connections at once, and the "sha256" of its
+ * line is checked on the joined file. */
+static void
+test_split (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const gsize size = 16 * 1024 * 1024;
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/split.bin?size=%" G_GSIZE_FORMAT
+                                              "&seed=5&etag=1&chunk=262144&delay=5", size);
+  g_autofree guint8 *data = g_malloc (size);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *path = out_path (ctx, "split.bin");
+  g_autoptr(PcqTestRun) run = NULL;
+  PcqTestSummary summary;
+
+  pcq_test_content_fill (5, 0, data, size);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", url, sha256);
+  input = write_input (ctx, "split.jsonl", contents);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  summary = run_summary (run);
+  g_assert_cmpint (summary.done, ==, 1);
+  pcq_test_assert_content (path, 5, size);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/split.bin"), ==, 4);
+  g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+}
+
 static void
 test_usage_errors (void)
 {
@@ -673,6 +708,8 @@ test_usage_errors (void)
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--max-per-host", "65", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--max-per-host=-1", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--retries", "11", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--split", "0", url, NULL });
+  assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--split", "17", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--stall-timeout", "0", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "fast", url, NULL });
   assert_usage_error (ctx, (const char *[]) { "-o", ctx->out, "--min-speed", "-1k", url, NULL });
@@ -1743,6 +1780,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/report/stdout", test_report_stdout, 30);
   pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
+  pcq_test_add_isolated ("/pcq/headless/split", test_split, 60);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

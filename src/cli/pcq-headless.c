@@ -1034,6 +1034,7 @@ pcq_headless_run (int    argc,
   int api_rpm = 0;
   int stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
   int retries = PCQ_DEFAULT_RETRIES;
+  int split = 1;
   g_autofree char *min_speed_text = NULL;
   guint64 min_speed = PCQ_DEFAULT_MIN_SPEED;
   g_autofree char *limit_rate_text = NULL;
@@ -1054,6 +1055,7 @@ pcq_headless_run (int    argc,
     { "api-jobs", 0, 0, G_OPTION_ARG_INT, &api_jobs, N_("Maximum active API tasks, 1–64 (default: 2)"), N_("N") },
     { "api-rpm", 0, 0, G_OPTION_ARG_INT, &api_rpm, N_("Most API requests to start in any minute, per API server; 0 for no limit (the default)"), N_("N") },
     { "max-per-host", 0, 0, G_OPTION_ARG_INT, &max_per_host, N_("Maximum active tasks for one host, 1–64 (default: no limit but --jobs)"), N_("N") },
+    { "split", 0, 0, G_OPTION_ARG_INT, &split, N_("Connections one large download may use at once, 1–16 (default: 1)"), N_("N") },
     { "retries", 0, 0, G_OPTION_ARG_INT, &retries, N_("More tries after a temporary failure, 0–10 (default: 3)"), N_("N") },
     { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout, N_("Seconds without data before an attempt is given up, 1–3600 (default: 30)"), N_("SECONDS") },
     { "min-speed", 0, 0, G_OPTION_ARG_STRING, &min_speed_text, N_("Bytes per second a download must beat over the stall timeout, with k or M for KiB or MiB; 0 turns it off (default: 1k)"), N_("RATE") },
@@ -1088,6 +1090,9 @@ pcq_headless_run (int    argc,
 
   if (api_rpm < 0 || api_rpm > PCQ_ENGINE_API_RPM_LIMIT)
     return usage_error (&h, _("--api-rpm must be between 0 (no limit) and %d"), PCQ_ENGINE_API_RPM_LIMIT);
+
+  if (split < 1 || split > 16)
+    return usage_error (&h, "%s", _("--split must be between 1 and 16"));
 
   if (retries < 0 || retries > 10)
     return usage_error (&h, "%s", _("--retries must be between 0 and 10"));
@@ -1166,6 +1171,7 @@ pcq_headless_run (int    argc,
   if (max_per_host != G_MININT)
     pcq_engine_set_max_per_host (h.engine, max_per_host);
   pcq_engine_set_retries (h.engine, retries);
+  pcq_engine_set_split (h.engine, split);
   pcq_engine_set_stall_timeout (h.engine, stall_timeout);
   pcq_engine_set_min_speed (h.engine, min_speed);
   pcq_engine_set_speed_limit (h.engine, limit_rate);

@@ -103,6 +103,7 @@ struct _PcqEngine
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
+  guint          split;
   guint          speed_limit;   /* bytes/s; 0: none */
   gboolean       record_checksums;
   guint          retry_base_delay; /* ms */
@@ -158,6 +159,7 @@ enum {
   PROP_RETRIES,
   PROP_STALL_TIMEOUT,
   PROP_MIN_SPEED,
+  PROP_SPLIT,
   PROP_SPEED_LIMIT,
   PROP_RECORD_CHECKSUMS,
   PROP_RETRY_BASE_DELAY,
@@ -988,6 +990,10 @@ pcq_engine_get_property (GObject    *object,
       g_value_set_uint (value, pcq_engine_get_min_speed (self));
       break;
 
+    case PROP_SPLIT:
+      g_value_set_uint (value, pcq_engine_get_split (self));
+      break;
+
     case PROP_SPEED_LIMIT:
       g_value_set_uint (value, pcq_engine_get_speed_limit (self));
       break;
@@ -1092,6 +1098,10 @@ pcq_engine_set_property (GObject      *object,
 
     case PROP_MIN_SPEED:
       pcq_engine_set_min_speed (self, g_value_get_uint (value));
+      break;
+
+    case PROP_SPLIT:
+      pcq_engine_set_split (self, g_value_get_uint (value));
       break;
 
     case PROP_SPEED_LIMIT:
@@ -1202,6 +1212,17 @@ pcq_engine_class_init (PcqEngineClass *klass)
    */
   properties[PROP_MIN_SPEED] =
     g_param_spec_uint ("min-speed", NULL, NULL, 0, G_MAXINT, PCQ_DEFAULT_MIN_SPEED,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:split:
+   *
+   * How many connections one large download may use at once (1: one).
+   * Only a file of 8 MiB or more (and at least 1 MiB a connection)
+   * from a server that accepts byte ranges and gave a validator is
+   * split; see pcq-worker-segments.c.
+   */
+  properties[PROP_SPLIT] =
+    g_param_spec_uint ("split", NULL, NULL, 1, 16, 1,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * PcqEngine:speed-limit:
@@ -1396,6 +1417,7 @@ pcq_engine_init (PcqEngine *self)
   self->retries = DEFAULT_RETRIES;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->min_speed = PCQ_DEFAULT_MIN_SPEED;
+  self->split = 1;
   self->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
   self->api_base = g_strdup (PCQ_API_DEFAULT_BASE);
 
@@ -2849,6 +2871,35 @@ pcq_engine_set_min_speed (PcqEngine *self,
   if (self->scheduler != NULL)
     pcq_scheduler_set_min_speed (self->scheduler, bytes_per_second);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_SPEED]);
+}
+
+guint
+pcq_engine_get_split (PcqEngine *self)
+{
+  g_return_val_if_fail (PCQ_IS_ENGINE (self), 1);
+  return self->split;
+}
+
+/**
+ * pcq_engine_set_split:
+ * @split: connections a large download may use at once, 1 to 16
+ *
+ * Applies to attempts that start after the change.
+ */
+void
+pcq_engine_set_split (PcqEngine *self,
+                      guint      split)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+
+  split = CLAMP (split, 1, 16);
+  if (self->split == split)
+    return;
+
+  self->split = split;
+  if (self->scheduler != NULL)
+    pcq_scheduler_set_split (self->scheduler, split);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPLIT]);
 }
 
 guint

@@ -112,6 +112,9 @@ void        pcq_engine_set_max_per_host     (PcqEngine           *self,
 guint       pcq_engine_get_retries          (PcqEngine           *self);
 void        pcq_engine_set_retries          (PcqEngine           *self,
                                              guint                retries);
+guint       pcq_engine_get_split            (PcqEngine           *self);
+void        pcq_engine_set_split            (PcqEngine           *self,
+                                             guint                split);
 guint       pcq_engine_get_min_speed        (PcqEngine           *self);
 void        pcq_engine_set_min_speed        (PcqEngine           *self,
                                              guint                bytes_per_second);

@@ -79,6 +79,7 @@ typedef struct
   char            *digest;        /* SHA-256 of the finished file, when computed */
   gint64           prompt_tokens;     /* API tasks: what the server reported */
   gint64           completion_tokens; /* for the last attempt; -1: nothing */
+  gboolean         no_split;      /* a segment was refused: fetch in one piece */
 
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */

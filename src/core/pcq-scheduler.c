@@ -89,6 +89,7 @@ struct _PcqScheduler
   guint          retries;
   guint          stall_timeout;
   guint          min_speed;
+  guint          split;             /* connections per large download */
   gint           record_checksums;
   guint          retry_base_delay;  /* ms */
   gint           nice;              /* of the worker threads */
@@ -733,7 +734,8 @@ loop_thread (gpointer data,
           self->callbacks->started (run, self->user_data);
           pcq_worker_start (loop.worker, run, g_atomic_int_get (&self->stall_timeout),
                             g_atomic_int_get (&self->min_speed),
-                            g_atomic_int_get (&self->record_checksums));
+                            g_atomic_int_get (&self->record_checksums),
+                            g_atomic_int_get (&self->split));
         }
 
       /* An attempt that ended at once (a bad URL, a folder that cannot
@@ -812,6 +814,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->retries = PCQ_DEFAULT_RETRIES;
   self->stall_timeout = PCQ_DEFAULT_STALL_TIMEOUT;
   self->min_speed = PCQ_DEFAULT_MIN_SPEED;
+  self->split = 1;
 
   /* About one thread per CPU: each runs many transfers. */
   self->n_threads = threads != NULL ? (guint) g_ascii_strtoull (threads, NULL, 10)
@@ -1205,6 +1208,16 @@ pcq_scheduler_set_min_speed (PcqScheduler *self,
                              guint         bytes_per_second)
 {
   g_atomic_int_set (&self->min_speed, bytes_per_second);
+}
+
+/* Applies to attempts that start after the change. The segments of a
+ * split download are one task: they do not count against max-active
+ * or max-per-host. */
+void
+pcq_scheduler_set_split (PcqScheduler *self,
+                         guint         split)
+{
+  g_atomic_int_set (&self->split, CLAMP (split, 1, 16));
 }
 
 void

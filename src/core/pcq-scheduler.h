@@ -71,6 +71,8 @@ void          pcq_scheduler_set_retries        (PcqScheduler *self,
                                                 guint         retries);
 gboolean      pcq_scheduler_hurry              (PcqScheduler *self,
                                                 PcqRun       *run);
+void          pcq_scheduler_set_split          (PcqScheduler *self,
+                                                guint         split);
 void          pcq_scheduler_set_min_speed      (PcqScheduler *self,
                                                 guint         bytes_per_second);
 void          pcq_scheduler_set_stall_timeout  (PcqScheduler *self,

@@ -444,7 +444,9 @@ open_part (PcqSink         *self,
            const PcqFileId *id,
            GError         **error)
 {
-  int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+  /* Read too: a part whose file must be hashed is read once
+   * (pcq_sink_hash_part ()): a resumed one, or a split download's. */
+  int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
   gboolean mkdir_failed = FALSE;
   FileInfo info;
 
@@ -455,9 +457,7 @@ open_part (PcqSink         *self,
         self->fd = open_in_dir (self, flags | O_CREAT | O_EXCL, &mkdir_failed);
     }
   else
-    /* Read too: a part whose file must be hashed is read once
-     * (pcq_sink_hash_part ()). */
-    self->fd = open_in_dir (self, (flags & ~O_WRONLY) | O_RDWR | O_NONBLOCK, &mkdir_failed);
+    self->fd = open_in_dir (self, flags | O_NONBLOCK, &mkdir_failed);
 
   if (self->fd < 0)
     {
@@ -824,6 +824,43 @@ pcq_sink_write (PcqSink     *self,
 
       p += n;
       len -= n;
+    }
+
+  return TRUE;
+}
+
+/**
+ * pcq_sink_write_at:
+ * @offset: where in the part file @buf goes
+ *
+ * Writes at a position, leaving the file offset alone: the segments of
+ * one download write into the same part file, each at its own place.
+ */
+gboolean
+pcq_sink_write_at (PcqSink     *self,
+                   const void  *buf,
+                   gsize        len,
+                   gint64       offset,
+                   GError     **error)
+{
+  const char *p = buf;
+
+  g_return_val_if_fail (self != NULL && self->fd >= 0 && offset >= 0, FALSE);
+
+  while (len > 0)
+    {
+      gssize n = pwrite (self->fd, p, len, offset);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return set_io_error (error, errno, IO_WRITE, self->part_path);
+        }
+
+      p += n;
+      len -= n;
+      offset += n;
     }
 
   return TRUE;

@@ -73,6 +73,11 @@ gboolean    pcq_sink_write      (PcqSink     *self,
                                  const void  *buf,
                                  gsize        len,
                                  GError     **error);
+gboolean    pcq_sink_write_at   (PcqSink     *self,
+                                 const void  *buf,
+                                 gsize        len,
+                                 gint64       offset,
+                                 GError     **error);
 gboolean    pcq_sink_commit     (PcqSink     *self,
                                  GError     **error);
 gboolean    pcq_sink_finish     (PcqSink     *self,

@@ -53,6 +53,9 @@ struct _PcqTransfer
   gint64         speed_mark;   /* bytes then */
   PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
   GChecksum     *checksum;     /* SHA-256 of the part so far, when the run has one to match */
+  guint          split;        /* connections a large file may use (1: one) */
+  char          *split_validator; /* set when this attempt is split (run->validator is not) */
+  struct _PcqSegments *segments; /* pcq-worker-segments.c, while split */
 
   /* API tasks. */
   gboolean       sent;         /* the request reached the wire */
@@ -106,6 +109,18 @@ void        pcq_transfer_read_body      (PcqTransfer     *self,
                                          gsize            max,
                                          PcqTransferFunc  then);
 void        pcq_transfer_commit         (PcqTransfer *self);
+void        pcq_transfer_add_bytes      (PcqTransfer *self,
+                                         gsize        len);
+
+/* pcq-worker-download.c, for the segments */
+gboolean    pcq_transfer_download_is_too_slow (PcqTransfer *self);
+void        pcq_transfer_download_end_short   (PcqTransfer *self);
+void        pcq_transfer_download_end_too_slow (PcqTransfer *self);
+void        pcq_transfer_download_finish_body (PcqTransfer *self);
+
+/* pcq-worker-segments.c */
+gboolean    pcq_transfer_should_split   (PcqTransfer *self);
+void        pcq_transfer_split          (PcqTransfer *self);
 
 char       *pcq_count_text              (gint64       n);
 gulong      pcq_plural_n                (gint64       n);

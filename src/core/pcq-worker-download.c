@@ -82,8 +82,8 @@ choose_name (PcqTransfer *self)
   return g_strdup ("download");
 }
 
-static void
-end_short (PcqTransfer *self)
+void
+pcq_transfer_download_end_short (PcqTransfer *self)
 {
   g_autofree char *count = pcq_count_text (self->bytes);
   g_autofree char *total_count = pcq_count_text (self->total);
@@ -115,8 +115,8 @@ end_short (PcqTransfer *self)
  * so a trickle is caught within two stall periods, and a fast download
  * pays one clock read per 512 KiB. Time spent waiting for the speed
  * limit does not count (read_next () moves the window on by it). */
-static gboolean
-is_too_slow (PcqTransfer *self)
+gboolean
+pcq_transfer_download_is_too_slow (PcqTransfer *self)
 {
   gint64 now, elapsed;
 
@@ -136,8 +136,8 @@ is_too_slow (PcqTransfer *self)
   return FALSE;
 }
 
-static void
-end_too_slow (PcqTransfer *self)
+void
+pcq_transfer_download_end_too_slow (PcqTransfer *self)
 {
   g_autofree char *rate = g_format_size (self->min_speed);
 
@@ -166,8 +166,8 @@ start_checksum (PcqTransfer *self)
 /* The body is complete: a file that is not the one asked for never
  * takes its final name. Its part goes (a failed attempt's part is
  * removed), and no retry would fetch another file. */
-static void
-finish_body (PcqTransfer *self)
+void
+pcq_transfer_download_finish_body (PcqTransfer *self)
 {
   const char *got;
 
@@ -202,8 +202,8 @@ read_cb (GObject      *object,
       pcq_rate_limit_consume (self->limit, n);
       if (!pcq_transfer_write (self, self->buffer, n))
         pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
-      else if (is_too_slow (self))
-        end_too_slow (self);
+      else if (pcq_transfer_download_is_too_slow (self))
+        pcq_transfer_download_end_too_slow (self);
       else
         read_next (self);
       return;
@@ -218,14 +218,14 @@ read_cb (GObject      *object,
       else if (g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         pcq_transfer_end_stalled (self, PCQ_OUTCOME_RETRY);
       else
-        end_short (self);
+        pcq_transfer_download_end_short (self);
       return;
     }
 
   if (self->total >= 0 && self->bytes < self->total)
-    end_short (self);
+    pcq_transfer_download_end_short (self);
   else
-    finish_body (self);
+    pcq_transfer_download_finish_body (self);
 }
 
 static gboolean
@@ -349,6 +349,11 @@ receive_body (PcqTransfer *self)
       self->resume_from = 0;
       g_free (run->validator);
       run->validator = get_validator (self->msg);
+      /* A split attempt keeps its validator to itself: its part has
+       * holes until every segment is in, and must never be resumed as
+       * one piece (pcq-worker-segments.c). */
+      if (pcq_transfer_should_split (self))
+        self->split_validator = g_steal_pointer (&run->validator);
     }
 
   pcq_atomic_set64 (&run->total, self->total);
@@ -364,7 +369,10 @@ receive_body (PcqTransfer *self)
 
   self->speed_since = g_get_monotonic_time ();
   self->speed_mark = self->bytes;
-  read_next (self);
+  if (self->split_validator != NULL)
+    pcq_transfer_split (self);
+  else
+    read_next (self);
 }
 
 /* A 416 to a resumed request whose part file is already whole: a
@@ -414,7 +422,7 @@ sent_cb (GObject      *object,
           pcq_atomic_set64 (&self->run->total, self->total);
           pcq_atomic_set64 (&self->run->bytes, self->bytes);
           if (pcq_transfer_open_part (self) && start_checksum (self))
-            finish_body (self);
+            pcq_transfer_download_finish_body (self);
           else
             pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
           return;

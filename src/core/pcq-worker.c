@@ -208,6 +208,8 @@ pcq_worker_warm_up (PcqWorker *self,
  *   @stall_timeout (0: no minimum)
  * @record_checksum: whether a download's SHA-256 is computed (into
  *   run->digest) even when it has none to match
+ * @split: how many connections a large download may use at once
+ *   (pcq-worker-segments.c); 1 for one
  *
  * Starts one attempt at @run: a GET streamed into the job's part file
  * and renamed into place when complete, or for an API task a
@@ -220,7 +222,8 @@ pcq_worker_start (PcqWorker *self,
                   PcqRun    *run,
                   guint      stall_timeout,
                   guint      min_speed,
-                  gboolean   record_checksum)
+                  gboolean   record_checksum,
+                  guint      split)
 {
   PcqTransfer *t = g_new0 (PcqTransfer, 1);
 
@@ -229,6 +232,7 @@ pcq_worker_start (PcqWorker *self,
   t->stall_timeout = stall_timeout;
   t->min_speed = min_speed;
   t->record_checksum = record_checksum;
+  t->split = split;
   t->limit = self->limit;
   t->total = -1;
   t->attempt.retry_after_ms = -1;
@@ -309,6 +313,7 @@ pcq_transfer_end (PcqTransfer *self,
   g_clear_pointer (&self->seen, g_hash_table_unref);
   g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
   g_clear_pointer (&self->checksum, g_checksum_free);
+  g_clear_pointer (&self->split_validator, g_free);
   g_clear_pointer (&self->stream, pcq_api_stream_free);
   if (self->delta != NULL)
     g_string_free (self->delta, TRUE);
@@ -592,6 +597,16 @@ pcq_transfer_write (PcqTransfer *self,
   pcq_atomic_set64 (&self->run->bytes, self->bytes);
   self->worker->callbacks->progress (self->run, self->worker->user_data);
   return TRUE;
+}
+
+/* Bytes written elsewhere (a segment's): counted and published. */
+void
+pcq_transfer_add_bytes (PcqTransfer *self,
+                        gsize        len)
+{
+  self->bytes += len;
+  pcq_atomic_set64 (&self->run->bytes, self->bytes);
+  self->worker->callbacks->progress (self->run, self->worker->user_data);
 }
 
 /* One read of the body into the buffer. Our cancellable on every read:

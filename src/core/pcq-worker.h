@@ -56,7 +56,8 @@ void          pcq_worker_start         (PcqWorker                *self,
                                         PcqRun                   *run,
                                         guint                     stall_timeout,
                                         guint                     min_speed,
-                                        gboolean                  record_checksum);
+                                        gboolean                  record_checksum,
+                                        guint                     split);
 void          pcq_worker_free          (PcqWorker                *self);
 
 /* Tests only: every response body is read through what @filter makes

@@ -789,6 +789,7 @@ pcq_application_startup (GApplication *application)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "max-per-host", self->engine, "max-per-host",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "split", self->engine, "split", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "api-rpm", self->engine, "api-rpm", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "record-checksums", self->engine, "record-checksums",
                    G_SETTINGS_BIND_GET);

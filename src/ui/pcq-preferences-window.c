@@ -30,6 +30,7 @@ struct _PcqPreferencesWindow
   GtkAdjustment        *max_active_adjustment;
   GtkAdjustment        *max_api_active_adjustment;
   GtkAdjustment        *max_per_host_adjustment;
+  GtkAdjustment        *split_adjustment;
   GtkAdjustment        *retries_adjustment;
   GtkAdjustment        *history_adjustment;
   GtkAdjustment        *stall_adjustment;
@@ -422,6 +423,8 @@ pcq_preferences_window_constructed (GObject *object)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "max-per-host", self->max_per_host_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "split", self->split_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "retries", self->retries_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "history-days", self->history_adjustment, "value",
@@ -553,6 +556,7 @@ pcq_preferences_window_class_init (PcqPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_active_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_api_active_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, max_per_host_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, split_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, retries_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, history_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PcqPreferencesWindow, stall_adjustment);

@@ -1,0 +1,424 @@
+/*
+ * Copyright 2026 The Pcq authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "pcq-worker"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "pcq-error.h"
+#include "pcq-rate-limit.h"
+#include "pcq-transfer.h"
+
+/* A split download (PcqEngine:split > 1): once the first answer's
+ * headers show a large file from a server that accepts byte ranges and
+ * gave a validator, that answer is read only up to the end of the first
+ * segment, and the other segments are asked for with Range + If-Range,
+ * on the same thread and session. Each segment writes at its own place
+ * in the one part file (pcq_sink_write_at ()): no second copy, no join.
+ *
+ * The segments share the transfer: its byte count (the sum), its
+ * cancellable (a cancel or a failing segment stops them all at once),
+ * the speed limit and the low-speed check (on the sum). The attempt
+ * ends once no segment has a call under way.
+ *
+ * A segment not answered with a 206 for exactly the range asked for
+ * ends the attempt for a retry that does not split (PcqRun.no_split).
+ * The part of a split attempt has holes until the end, so its validator
+ * is never the run's (nor stored with the job): an interrupted or failed
+ * split attempt starts again from zero. */
+
+/* Smaller files gain little from more connections. */
+#define SPLIT_MIN_SIZE (8 * 1024 * 1024)
+#define SPLIT_MIN_SEGMENT (1024 * 1024)
+
+typedef enum
+{
+  END_PLAIN,      /* with the error and outcome kept */
+  END_SHORT,
+  END_STALLED,
+  END_TOO_SLOW,
+} EndKind;
+
+typedef struct _PcqSegments PcqSegments;
+
+typedef struct
+{
+  PcqSegments  *owner;
+  gint64        pos;     /* the next byte it writes */
+  gint64        end;     /* one past its last byte */
+  SoupMessage  *msg;     /* NULL for the first: the transfer's own */
+  GInputStream *in;      /* for the first, the transfer's (borrowed) */
+  guint8       *buffer;  /* for the first, the transfer's (borrowed) */
+} Segment;
+
+struct _PcqSegments
+{
+  PcqTransfer *transfer;
+  guint        n;
+  Segment     *segments;
+  guint        pending;   /* calls and timers under way */
+  guint        n_done;
+  gboolean     failing;
+  EndKind      end_kind;
+  PcqOutcome   outcome;
+};
+
+static void segment_read_next (Segment *seg);
+
+gboolean
+pcq_transfer_should_split (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
+  const char *ranges = soup_message_headers_get_list (headers, "Accept-Ranges");
+
+  return self->split > 1 && !self->run->no_split &&
+         soup_message_get_status (self->msg) == SOUP_STATUS_OK &&
+         self->run->validator != NULL &&
+         soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+         self->total >= MAX (SPLIT_MIN_SIZE, (gint64) self->split * SPLIT_MIN_SEGMENT) &&
+         ranges != NULL && soup_header_contains (ranges, "bytes");
+}
+
+static void
+segments_free (PcqSegments *self)
+{
+  for (guint i = 1; i < self->n; i++)
+    {
+      Segment *seg = &self->segments[i];
+
+      if (seg->in != NULL)
+        g_input_stream_close (seg->in, NULL, NULL);
+      g_clear_object (&seg->in);
+      g_clear_object (&seg->msg);
+      g_free (seg->buffer);
+    }
+  g_free (self->segments);
+  g_free (self);
+}
+
+/* Every segment is in: the digest, if one is needed, from the part as
+ * it is now (the body did not come in order). */
+static void
+segments_finish (PcqSegments *self)
+{
+  PcqTransfer *t = self->transfer;
+  PcqRun *run = t->run;
+
+  segments_free (self);
+  t->segments = NULL;
+
+  g_clear_pointer (&t->checksum, g_checksum_free);
+  if (run->sha256 != NULL || t->record_checksum)
+    {
+      t->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+      if (!pcq_sink_hash_part (t->sink, t->checksum, t->total, t->buffer,
+                               PCQ_TRANSFER_BUFFER_SIZE, &t->error))
+        {
+          pcq_transfer_end (t, PCQ_OUTCOME_FAILED);
+          return;
+        }
+    }
+
+  pcq_transfer_download_finish_body (t);
+}
+
+/* Ends the attempt once nothing is under way any more. */
+static void
+segments_maybe_end (PcqSegments *self)
+{
+  PcqTransfer *t = self->transfer;
+  EndKind kind = self->end_kind;
+  PcqOutcome outcome = self->outcome;
+
+  if (self->pending > 0)
+    return;
+
+  if (!self->failing)
+    {
+      if (self->n_done == self->n)
+        segments_finish (self);
+      return;
+    }
+
+  segments_free (self);
+  t->segments = NULL;
+  switch (kind)
+    {
+    case END_SHORT:
+      pcq_transfer_download_end_short (t);
+      break;
+    case END_STALLED:
+      pcq_transfer_end_stalled (t, PCQ_OUTCOME_RETRY);
+      break;
+    case END_TOO_SLOW:
+      pcq_transfer_download_end_too_slow (t);
+      break;
+    case END_PLAIN:
+    default:
+      pcq_transfer_end (t, outcome);
+      break;
+    }
+}
+
+/* The first failure ends them all: the others are cancelled, and the
+ * attempt ends when the last call is back. Takes @error. */
+static void
+segments_fail (PcqSegments *self,
+               EndKind      kind,
+               PcqOutcome   outcome,
+               GError      *error)
+{
+  PcqTransfer *t = self->transfer;
+
+  if (self->failing)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  self->failing = TRUE;
+  self->end_kind = kind;
+  self->outcome = outcome;
+  g_clear_error (&t->error);
+  t->error = error;
+
+  /* Held, so that a callback run from within the cancel cannot end the
+   * attempt under us. */
+  self->pending++;
+  g_cancellable_cancel (t->cancellable);
+  self->pending--;
+}
+
+/* An I/O error from a send or a read. */
+static void
+segments_fail_io (PcqSegments *self,
+                  GError      *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    segments_fail (self, END_PLAIN, PCQ_OUTCOME_CANCELLED, error);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    segments_fail (self, END_STALLED, PCQ_OUTCOME_RETRY, error);
+  else if (error->domain == G_TLS_ERROR || error->domain == PCQ_ERROR)
+    segments_fail (self, END_PLAIN, PCQ_OUTCOME_FAILED, error);
+  else
+    segments_fail (self, END_SHORT, PCQ_OUTCOME_RETRY, error);
+}
+
+static void
+segment_done (Segment *seg)
+{
+  PcqSegments *self = seg->owner;
+
+  /* The first segment's answer goes on past its end: it is dropped
+   * (with its connection) here. The transfer still holds it. */
+  g_input_stream_close (seg->in, NULL, NULL);
+  if (seg->msg != NULL)
+    g_object_unref (seg->in);
+  seg->in = NULL;
+  self->n_done++;
+}
+
+static void
+segment_read_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Segment *seg = user_data;
+  PcqSegments *self = seg->owner;
+  PcqTransfer *t = self->transfer;
+  GError *error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+
+  self->pending--;
+  if (self->failing)
+    g_clear_error (&error);
+  else if (n < 0)
+    segments_fail_io (self, error);
+  else if (n == 0)
+    segments_fail (self, END_SHORT, PCQ_OUTCOME_RETRY, NULL);
+  else
+    {
+      pcq_rate_limit_consume (t->limit, n);
+      if (!pcq_sink_write_at (t->sink, seg->buffer, n, seg->pos, &error))
+        segments_fail (self, END_PLAIN, PCQ_OUTCOME_FAILED, error);
+      else
+        {
+          seg->pos += n;
+          pcq_transfer_add_bytes (t, n);
+          if (pcq_transfer_download_is_too_slow (t))
+            segments_fail (self, END_TOO_SLOW, PCQ_OUTCOME_RETRY, NULL);
+          else if (seg->pos == seg->end)
+            segment_done (seg);
+          else
+            segment_read_next (seg);
+        }
+    }
+
+  segments_maybe_end (self);
+}
+
+static gboolean
+segment_throttled_cb (gpointer user_data)
+{
+  Segment *seg = user_data;
+  PcqSegments *self = seg->owner;
+
+  self->pending--;
+  if (!self->failing)
+    segment_read_next (seg);
+  segments_maybe_end (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* As read_next () in pcq-worker-download.c: under a speed limit a read
+ * waits its turn, at most 100 ms before it asks again. */
+static void
+segment_read_next (Segment *seg)
+{
+  PcqSegments *self = seg->owner;
+  PcqTransfer *t = self->transfer;
+  gint64 delay = pcq_rate_limit_get_delay (t->limit);
+  gsize chunk;
+
+  if (delay > 0)
+    {
+      g_autoptr(GSource) source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
+
+      /* Waiting for the limit does not count as slow; the segments
+       * wait side by side, so each moves the window on by its share. */
+      t->speed_since += delay / self->n;
+      g_source_set_callback (source, segment_throttled_cb, seg, NULL);
+      g_source_attach (source, g_main_context_get_thread_default ());
+      self->pending++;
+      return;
+    }
+
+  chunk = pcq_rate_limit_get_chunk (t->limit, PCQ_TRANSFER_BUFFER_SIZE);
+  chunk = (gsize) MIN ((gint64) chunk, seg->end - seg->pos);
+  g_input_stream_read_async (seg->in, seg->buffer, chunk, G_PRIORITY_DEFAULT,
+                             t->cancellable, segment_read_cb, seg);
+  self->pending++;
+}
+
+/* Exactly the range asked for, of the same file: else no split. */
+static gboolean
+is_asked_range (Segment *seg)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (seg->msg);
+  goffset start, end, length;
+
+  return soup_message_get_status (seg->msg) == SOUP_STATUS_PARTIAL_CONTENT &&
+         soup_message_headers_get_content_range (headers, &start, &end, &length) &&
+         start == seg->pos && end == seg->end - 1 &&
+         length == seg->owner->transfer->total &&
+         soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+         soup_message_headers_get_content_length (headers) == (goffset) (seg->end - seg->pos);
+}
+
+static void
+segment_sent_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Segment *seg = user_data;
+  PcqSegments *self = seg->owner;
+  PcqTransfer *t = self->transfer;
+  GError *error = NULL;
+
+  self->pending--;
+  seg->in = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (self->failing)
+    g_clear_error (&error);
+  else if (seg->in == NULL)
+    segments_fail_io (self, error);
+  else if (!is_asked_range (seg))
+    {
+      /* Whatever the server meant, this file is fetched in one piece
+       * next time, from zero (the part has holes). */
+      t->run->no_split = TRUE;
+      g_set_error (&error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
+                   _("The server sent a different part of the file than asked for"));
+      segments_fail (self, END_PLAIN, PCQ_OUTCOME_RETRY, error);
+    }
+  else
+    segment_read_next (seg);
+
+  segments_maybe_end (self);
+}
+
+static void
+segment_send (Segment *seg)
+{
+  PcqSegments *self = seg->owner;
+  PcqTransfer *t = self->transfer;
+  SoupMessageHeaders *headers;
+  g_autoptr(GUri) bare = NULL;
+  const char *authorization;
+
+  /* As send_next () in pcq-worker-download.c, to the URL the redirects
+   * led to. */
+  bare = soup_uri_copy (t->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
+  seg->msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
+  soup_message_add_flags (seg->msg, SOUP_MESSAGE_NO_REDIRECT);
+  soup_message_disable_feature (seg->msg, SOUP_TYPE_CONTENT_DECODER);
+  headers = soup_message_get_request_headers (seg->msg);
+
+  authorization = pcq_basic_auth_header_for (t->basic_auth, t->uri);
+  if (authorization != NULL)
+    soup_message_headers_replace (headers, "Authorization", authorization);
+
+  soup_message_headers_set_range (headers, seg->pos, seg->end - 1);
+  soup_message_headers_replace (headers, "If-Range", t->split_validator);
+
+  soup_session_send_async (t->session, seg->msg, G_PRIORITY_DEFAULT,
+                           t->cancellable, segment_sent_cb, seg);
+  self->pending++;
+}
+
+/**
+ * pcq_transfer_split:
+ *
+ * Takes over a download whose first answer (a 200 for the whole file,
+ * its part file open and empty) pcq_transfer_should_split () accepted.
+ */
+void
+pcq_transfer_split (PcqTransfer *self)
+{
+  PcqSegments *segs = g_new0 (PcqSegments, 1);
+  gint64 size = self->total / self->split;
+
+  g_assert (self->bytes == 0 && self->split_validator != NULL);
+
+  segs->transfer = self;
+  segs->n = self->split;
+  segs->segments = g_new0 (Segment, segs->n);
+  self->segments = segs;
+  /* The digest is taken at the end, from the file. */
+  g_clear_pointer (&self->checksum, g_checksum_free);
+
+  for (guint i = 0; i < segs->n; i++)
+    {
+      Segment *seg = &segs->segments[i];
+
+      seg->owner = segs;
+      seg->pos = i * size;
+      seg->end = i + 1 == segs->n ? self->total : (i + 1) * size;
+    }
+
+  segs->segments[0].in = self->in;
+  segs->segments[0].buffer = self->buffer;
+  segs->pending++;
+  for (guint i = 1; i < segs->n; i++)
+    {
+      segs->segments[i].buffer = g_malloc (PCQ_TRANSFER_BUFFER_SIZE);
+      segment_send (&segs->segments[i]);
+    }
+  segment_read_next (&segs->segments[0]);
+  segs->pending--;
+  segments_maybe_end (segs);
+}

@@ -498,6 +498,111 @@ test_sha256 (void)
   g_assert_cmpuint (names->len, ==, 1);
 }
 
+#define HEADER_COOKIE "session=cookie-value-never-stored"
+
+static void
+assert_line_headers (PcqTestServer *server,
+                     const char    *path,
+                     gboolean       present)
+{
+  g_autofree char *cookie = pcq_test_server_dup_header (server, path, 0, "Cookie");
+  g_autofree char *referer = pcq_test_server_dup_header (server, path, 0, "Referer");
+  g_autofree char *custom = pcq_test_server_dup_header (server, path, 0, "X-Pcq-Test");
+  g_autofree char *agent = pcq_test_server_dup_header (server, path, 0, "User-Agent");
+
+  g_assert_cmpuint (pcq_test_server_count_requests (server, path), ==, 1);
+  if (present)
+    {
+      g_assert_cmpstr (cookie, ==, HEADER_COOKIE);
+      g_assert_cmpstr (referer, ==, "https://example.org/from");
+      g_assert_cmpstr (custom, ==, "caf\xc3\xa9; a=b");
+      /* The line's, not the session's with it. */
+      g_assert_cmpstr (agent, ==, "Pcq-Test-Agent/1");
+    }
+  else
+    {
+      g_assert_null (cookie);
+      g_assert_null (referer);
+      g_assert_null (custom);
+      g_assert_nonnull (agent);
+      g_assert_true (g_str_has_prefix (agent, "Pcq/"));
+    }
+}
+
+/* "headers" in an input line: sent on the request and on a redirect
+ * within the origin; a redirect to another origin (localhost is not
+ * 127.0.0.1) gets none of them. */
+static void
+test_line_headers (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  g_autofree char *same = pcq_test_server_url (ctx->server, "/redirect/1/h-same.bin?size=700&seed=1");
+  g_autofree char *away = g_strdup_printf ("http://localhost:%u/data/h-away.bin?size=800&seed=2", port);
+  g_autofree char *escaped = g_uri_escape_string (away, NULL, FALSE);
+  g_autofree char *cross = pcq_test_server_url (ctx->server, "/goto/h-cross.bin?to=%s", escaped);
+  const char *headers = "\"headers\": {\"Cookie\": \"" HEADER_COOKIE "\", "
+                        "\"Referer\": \"https://example.org/from\", \"X-Pcq-Test\": \"caf\\u00e9; a=b\", "
+                        "\"User-Agent\": \"Pcq-Test-Agent/1\"}";
+  g_autofree char *contents = g_strdup_printf ("{\"url\": \"%s\", %s}\n"
+                                               "{\"url\": \"%s\", \"output\": \"h-cross.bin\", %s}\n",
+                                               same, headers, cross, headers);
+  g_autofree char *input = write_input (ctx, "headers.jsonl", contents);
+  g_autofree char *same_path = out_path (ctx, "h-same.bin");
+  g_autofree char *cross_path = out_path (ctx, "h-cross.bin");
+  g_autoptr(PcqTestRun) run = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (same_path, 1, 700);
+  pcq_test_assert_content (cross_path, 2, 800);
+
+  assert_line_headers (ctx->server, "/redirect/1/h-same.bin", TRUE);
+  assert_line_headers (ctx->server, "/redirect/0/h-same.bin", TRUE);
+  assert_line_headers (ctx->server, "/goto/h-cross.bin", TRUE);
+  assert_line_headers (ctx->server, "/data/h-away.bin", FALSE);
+
+  g_assert_null (strstr (pcq_test_run_get_stdout (run), HEADER_COOKIE));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), HEADER_COOKIE));
+}
+
+/* Hostile "headers": each line is refused, saying why, and nothing is
+ * sent. */
+static void
+test_line_headers_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/h-bad.bin?size=10");
+  const char *bad[] = {
+    "{\"Host\": \"evil.example\"}", "\"headers\": “Host” is set by Pcq itself",
+    "{\"proxy-authorization\": \"x\"}", "“proxy-authorization” is set by Pcq itself",
+    "{\"X-A\": \"a\\r\\nX-B: b\"}", "the value of “X-A” must be one line of UTF-8 text",
+    "{\"X A\": \"a\"}", "a header name must be a token",
+    "{\"X-A\": 5}", "the value of “X-A” must be a string",
+    "[\"Cookie\"]", "\"headers\" must be a JSON object",
+    "{\"X-A\": \"a\", \"x-a\": \"b\"}", "“x-a” is given twice",
+    NULL,
+  };
+  g_autoptr(GString) contents = g_string_new (NULL);
+  g_autofree char *input = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+
+  for (guint i = 0; bad[i] != NULL; i += 2)
+    g_string_append_printf (contents, "{\"url\": \"%s\", \"headers\": %s}\n", url, bad[i]);
+  input = write_input (ctx, "bad-headers.jsonl", contents->str);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), !=, EXIT_ALL_DONE);
+  for (guint i = 0; bad[i] != NULL; i += 2)
+    if (strstr (pcq_test_run_get_stderr (run), bad[i + 1]) == NULL)
+      g_error ("no “%s” in: %s", bad[i + 1], pcq_test_run_get_stderr (run));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
 static void
 test_some_failed (void)
 {
@@ -1743,6 +1848,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/report/stdout", test_report_stdout, 30);
   pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
+  pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
+  pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

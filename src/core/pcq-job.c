@@ -37,6 +37,8 @@ struct _PcqJob
   gboolean     needs_setup;   /* failed for want of an API endpoint or key */
 
   char        *sha256;        /* what the download must hash to, or what it did */
+  char       **headers;       /* request headers a download adds: name, value…;
+                               * the secret ones' values never leave memory */
   gint64       started;       /* unix seconds of its first attempt, or 0 */
   guint        http_status;   /* of its last response, or 0 */
   gint64       prompt_tokens;     /* API tasks: what the server said the */
@@ -90,6 +92,7 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->commit_note, g_free);
   g_clear_pointer (&self->validator, g_free);
   g_clear_pointer (&self->sha256, g_free);
+  g_clear_pointer (&self->headers, g_strfreev);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
 }
@@ -799,6 +802,28 @@ pcq_job_get_sha256 (PcqJob *self)
 }
 
 /* Set once, before the job is stored or run. */
+/**
+ * pcq_job_get_headers:
+ *
+ * Returns: (nullable) (transfer none): the request headers a download
+ *   adds, as name, value, name, value…, or %NULL
+ */
+const char * const *
+pcq_job_get_headers (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return (const char * const *) self->headers;
+}
+
+void
+_pcq_job_set_headers (PcqJob             *self,
+                      const char * const *headers)
+{
+  g_clear_pointer (&self->headers, g_strfreev);
+  if (headers != NULL && headers[0] != NULL)
+    self->headers = g_strdupv ((char **) headers);
+}
+
 void
 _pcq_job_set_sha256 (PcqJob     *self,
                      const char *sha256)

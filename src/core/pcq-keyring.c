@@ -335,6 +335,20 @@ origin_of (GUri *uri)
   return g_strdup_printf ("%s://%s:%d", scheme, host, port);
 }
 
+/**
+ * pcq_uri_dup_origin:
+ *
+ * Returns: (transfer full): @uri's origin, scheme://host:port with the
+ *   port written out and the host in lowercase: two URIs have the same
+ *   origin if these are equal
+ */
+char *
+pcq_uri_dup_origin (GUri *uri)
+{
+  g_return_val_if_fail (uri != NULL, NULL);
+  return origin_of (uri);
+}
+
 /* user@host, with the port when it is not the scheme's: for messages.
  * The user name as a URL writes it: a line break in it stays "%0A". */
 static char *

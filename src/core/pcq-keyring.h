@@ -43,6 +43,7 @@ const char   *pcq_basic_auth_header_for      (const PcqBasicAuth  *auth,
 void          pcq_basic_auth_free            (PcqBasicAuth        *auth);
 void          pcq_keyring_wait_stored        (void);
 void          pcq_keyring_forget_passwords   (void);
+char         *pcq_uri_dup_origin             (GUri                *uri);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqBasicAuth, pcq_basic_auth_free)
 

@@ -6,8 +6,10 @@
 
 #include <signal.h>
 #include <string.h>
+
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 
 #include "pcq-headless.h"
 #include "pcq-test-server.h"
@@ -529,6 +531,56 @@ assert_line_headers (PcqTestServer *server,
     }
 }
 
+/* @needle is in no byte of any store file (database, journal, WAL). */
+static void
+assert_not_in_store (Ctx        *ctx,
+                     const char *needle)
+{
+  g_autofree char *store_dir = g_build_filename (ctx->state, "pcq", NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_files = 0;
+
+  dir = g_dir_open (store_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (store_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_file_get_contents (path, &contents, &length, &error);
+      g_assert_no_error (error);
+      if (g_strstr_len (contents, length, needle) != NULL)
+        g_error ("“%s” is in %s", needle, path);
+      n_files++;
+    }
+  g_assert_cmpuint (n_files, >, 0);
+}
+
+/* The "headers" column of each job that has one, in id order. */
+static GPtrArray *
+stored_headers (Ctx *ctx)
+{
+  g_autofree char *path = g_build_filename (ctx->state, "pcq", "headless.sqlite", NULL);
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT headers FROM jobs WHERE headers IS NOT NULL"
+                                           " ORDER BY id", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (result, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return result;
+}
+
 /* "headers" in an input line: sent on the request and on a redirect
  * within the origin; a redirect to another origin (localhost is not
  * 127.0.0.1) gets none of them. */
@@ -550,6 +602,7 @@ test_line_headers (void)
   g_autofree char *input = write_input (ctx, "headers.jsonl", contents);
   g_autofree char *same_path = out_path (ctx, "h-same.bin");
   g_autofree char *cross_path = out_path (ctx, "h-cross.bin");
+  g_autoptr(GPtrArray) kept = NULL;
   g_autoptr(PcqTestRun) run = NULL;
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
@@ -566,6 +619,56 @@ test_line_headers (void)
 
   g_assert_null (strstr (pcq_test_run_get_stdout (run), HEADER_COOKIE));
   g_assert_null (strstr (pcq_test_run_get_stderr (run), HEADER_COOKIE));
+
+  /* The store has the others, and only the cookie's name. */
+  assert_not_in_store (ctx, "cookie-value-never-stored");
+  kept = stored_headers (ctx);
+  g_assert_cmpuint (kept->len, ==, 2);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      const char *json = g_ptr_array_index (kept, i);
+
+      g_assert_nonnull (strstr (json, "\"Cookie\":null"));
+      g_assert_nonnull (strstr (json, "\"Referer\":\"https://example.org/from\""));
+    }
+}
+
+/* A task stopped with a cookie and resumed by another run: the cookie
+ * was not kept, so the task fails saying so, and sends nothing. */
+static void
+test_line_headers_resume (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/hang/h-kept.bin");
+  g_autofree char *contents = g_strdup_printf ("{\"url\": \"%s\", \"headers\": "
+                                               "{\"Cookie\": \"" HEADER_COOKIE "\"}}\n", url);
+  g_autofree char *input = write_input (ctx, "kept.jsonl", contents);
+  g_autofree char *sent = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, "/hang/h-kept.bin") == 1,
+                     RUN_TIMEOUT_MS);
+  sent = pcq_test_server_dup_header (ctx->server, "/hang/h-kept.bin", 0, "Cookie");
+  g_assert_cmpstr (sent, ==, HEADER_COOKIE);
+  /* Stopped for good: the task waits for --resume. */
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_summary (first).left, ==, 1);
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_SOME_FAILED);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (second),
+                            "Cookie or Authorization header was not kept"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_not_in_store (ctx, "cookie-value-never-stored");
 }
 
 /* Hostile "headers": each line is refused, saying why, and nothing is
@@ -1850,6 +1953,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
   pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/headers-resume", test_line_headers_resume, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

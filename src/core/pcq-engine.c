@@ -1516,6 +1516,7 @@ run_for_job (PcqEngine  *self,
 
   run->sha256 = g_strdup (pcq_job_get_sha256 (job));
   run->headers = g_strdupv ((char **) pcq_job_get_headers (job));
+  run->headers_lost = pcq_job_get_headers_lost (job);
   run->position = pcq_job_get_position (job);
 
   /* Runs again into its own name, and from where it stopped. */

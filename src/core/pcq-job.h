@@ -68,6 +68,8 @@ const char  *pcq_job_get_output_path (PcqJob     *self);
 const char  *pcq_job_get_commit_note (PcqJob     *self);
 const char  *pcq_job_get_sha256      (PcqJob     *self);
 const char * const *pcq_job_get_headers (PcqJob  *self);
+gboolean     pcq_job_get_headers_lost (PcqJob    *self);
+gboolean     pcq_header_is_secret    (const char *name);
 gint64       pcq_job_get_started     (PcqJob     *self);
 gint64       pcq_job_get_finished    (PcqJob     *self);
 guint        pcq_job_get_http_status (PcqJob     *self);

@@ -556,6 +556,16 @@ pcq_transfer_start_download (PcqTransfer *self)
       return;
     }
 
+  /* Never sent without the cookie or credentials it was given. */
+  if (run->headers_lost)
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                   _("The task’s Cookie or Authorization header was not kept: secret headers are "
+                     "never stored; add the task again with its headers"));
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
   if (run->validator != NULL)
     self->resume_from = MAX (0, pcq_sink_part_size (run->part_path, &run->part_id));
 

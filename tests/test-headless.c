@@ -1864,6 +1864,77 @@ test_url_password_redirect (void)
   assert_password_nowhere (ctx, run);
 }
 
+static char *
+write_netrc (Ctx        *ctx,
+             const char *contents,
+             int         mode)
+{
+  char *path = write_input (ctx, "netrc", contents);
+
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+  return path;
+}
+
+/* --netrc-file: the user and password the file has for the host go
+ * as Basic credentials at once; a redirect to another origin gets
+ * none, even with a `default` entry that would match it. */
+static void
+test_netrc (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  g_autofree char *away = g_strdup_printf ("http://localhost:%u/data/n-away.bin?size=900&seed=7", port);
+  g_autofree char *escaped = g_uri_escape_string (away, NULL, FALSE);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/n-here.bin?size=600&seed=6");
+  g_autofree char *moved = pcq_test_server_url (ctx->server, "/auth/n-moved.bin?to=%s", escaped);
+  g_autofree char *netrc = write_netrc (ctx, "machine other.example login x password y\n"
+                                             "machine 127.0.0.1\n login " AUTH_USER
+                                             "\n password " AUTH_PASSWORD "\n"
+                                             "default login " AUTH_USER " password " AUTH_PASSWORD "\n",
+                                        0600);
+  g_autofree char *wanted = expected_authorization ();
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *netrc_option = g_strconcat ("--netrc-file=", netrc, NULL);
+  g_autofree char *here_path = out_path (ctx, "n-here.bin");
+  g_autoptr(PcqTestRun) run = NULL;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, netrc_option, url, moved, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (here_path, 6, 600);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/n-here.bin"), ==, 1);
+  first = pcq_test_server_dup_authorization (ctx->server, "/auth/n-here.bin", 0);
+  g_assert_cmpstr (first, ==, wanted);
+  second = pcq_test_server_dup_authorization (ctx->server, "/auth/n-moved.bin", 0);
+  g_assert_cmpstr (second, ==, wanted);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/n-away.bin"), ==, 1);
+  third = pcq_test_server_dup_authorization (ctx->server, "/data/n-away.bin", 0);
+  g_assert_null (third);
+  assert_password_nowhere (ctx, run);
+}
+
+/* A .netrc others may read is refused before anything is sent. */
+static void
+test_netrc_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/n.bin?size=10");
+  g_autofree char *netrc = write_netrc (ctx, "default login a password b\n", 0644);
+  g_autofree char *netrc_option = g_strconcat ("--netrc-file=", netrc, NULL);
+  g_autoptr(PcqTestRun) run = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, netrc_option, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "may be read by others"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
 /* Without a keyring the password lives in the run that was given it:
  * --resume fails that task and says why, and sends nothing. */
 static void
@@ -1977,6 +2048,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/store/second-run-locked", test_second_run_locked, 30);
 
   pcq_test_add_isolated ("/pcq/headless/secrets/url-password", test_url_password, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/netrc", test_netrc, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/netrc-refused", test_netrc_refused, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/url-password-redirect", test_url_password_redirect, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/resume-without-keyring",
                          test_url_password_resume_without_keyring, 30);

@@ -465,13 +465,19 @@ starting_cb (SoupMessage *msg,
   soup_message_headers_replace (soup_message_get_request_headers (msg), "User-Agent", user_data);
 }
 
-/* The headers the task's line gave, only to the origin (scheme, host,
+/**
+ * pcq_transfer_add_task_headers:
+ * @msg: a request of this download, to self->uri
+ *
+ * The headers the task's line gave, only to the origin (scheme, host,
  * port) of its URL: a redirect to another one gets none of them, as it
- * gets no password. A User-Agent given replaces the session's. */
-static void
-add_task_headers (PcqTransfer        *self,
-                  SoupMessageHeaders *headers)
+ * gets no password. A User-Agent given replaces the session's.
+ */
+void
+pcq_transfer_add_task_headers (PcqTransfer *self,
+                               SoupMessage *msg)
 {
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
   g_autoptr(GUri) first = NULL;
   g_autofree char *first_origin = NULL;
   g_autofree char *origin = NULL;
@@ -493,7 +499,7 @@ add_task_headers (PcqTransfer        *self,
       soup_message_headers_replace (headers, h[0], h[1]);
       /* The run, and its headers, outlive the message. */
       if (g_ascii_strcasecmp (h[0], "User-Agent") == 0)
-        g_signal_connect (self->msg, "starting", G_CALLBACK (starting_cb), h[1]);
+        g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), h[1]);
     }
 }
 
@@ -514,7 +520,7 @@ send_next (PcqTransfer *self)
    * decompression (and byte ranges stay meaningful). */
   soup_message_disable_feature (self->msg, SOUP_TYPE_CONTENT_DECODER);
 
-  add_task_headers (self, soup_message_get_request_headers (self->msg));
+  pcq_transfer_add_task_headers (self, self->msg);
   authorization = pcq_basic_auth_header_for (self->basic_auth, self->uri);
   if (authorization != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (self->msg),

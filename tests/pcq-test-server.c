@@ -27,6 +27,7 @@ typedef struct
   guint   in_flight;   /* requests in flight on arrival, this one included */
   char   *range;       /* the Range header, if any */
   char   *authorization; /* the Authorization header, if any */
+  SoupMessageHeaders *headers; /* all of them */
 } LoggedRequest;
 
 struct _PcqTestServer
@@ -724,6 +725,11 @@ dispatch (Request    *req,
       else
         respond_data (req, query);
     }
+  else if (g_str_equal (route, "goto") && query != NULL && g_hash_table_contains (query, "to"))
+    {
+      /* Anywhere, another origin too. */
+      respond_redirect (req, g_hash_table_lookup (query, "to"));
+    }
   else if (g_str_equal (route, "hang"))
     {
       soup_server_message_pause (req->msg);
@@ -771,6 +777,7 @@ handle_request (SoupServer        *server,
                                                          "Range"));
   entry->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                                  "Authorization"));
+  entry->headers = soup_message_headers_ref (soup_server_message_get_request_headers (msg));
 
   host = host_without_port (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                          "Host"));
@@ -826,6 +833,7 @@ logged_request_free (gpointer data)
   g_free (entry->path);
   g_free (entry->range);
   g_free (entry->authorization);
+  g_clear_pointer (&entry->headers, soup_message_headers_unref);
   g_free (entry);
 }
 
@@ -1083,6 +1091,40 @@ pcq_test_server_set_basic_auth (PcqTestServer *self,
   g_free (self->basic_auth);
   self->basic_auth = g_strconcat ("Basic ", encoded, NULL);
   g_mutex_unlock (&self->lock);
+}
+
+/**
+ * pcq_test_server_dup_header:
+ * @nth: which request to @path, from 0
+ * @name: a request header's name
+ *
+ * Returns: (nullable): the value of @name in the @nth request to @path
+ *   (several joined with ", "), or %NULL if it had none or there was no
+ *   such request
+ */
+char *
+pcq_test_server_dup_header (PcqTestServer *self,
+                            const char    *path,
+                            guint          nth,
+                            const char    *name)
+{
+  char *result = NULL;
+  guint seen = 0;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->log->len; i++)
+    {
+      LoggedRequest *entry = g_ptr_array_index (self->log, i);
+
+      if (g_str_equal (entry->path, path) && seen++ == nth)
+        {
+          result = g_strdup (soup_message_headers_get_list (entry->headers, name));
+          break;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return result;
 }
 
 char *

@@ -106,6 +106,10 @@ char          *pcq_test_server_dup_authorization   (PcqTestServer *self,
                                                     const char    *path,
                                                     guint          nth);
 /* The user and password /auth/ wants, as HTTP Basic. */
+char          *pcq_test_server_dup_header          (PcqTestServer *self,
+                                                    const char    *path,
+                                                    guint          nth,
+                                                    const char    *name);
 void           pcq_test_server_set_basic_auth      (PcqTestServer *self,
                                                     const char    *user,
                                                     const char    *password);

@@ -2664,10 +2664,20 @@ test_split_basic (void)
 
   g_assert_cmpuint (get_uint_property (ctx->engine, "split"), ==, 1);
   set_uint_property (ctx->engine, "split", 4);
-  job = ctx_run_one (ctx, url, LONG_WAIT_MS);
+  /* A line's headers go with every segment's request. */
+  job = pcq_engine_submit_download (ctx->engine, url, ctx->out, NULL, NULL,
+                                    (const char *[]) { "Referer", "https://example.org/", NULL });
+  g_ptr_array_add (ctx->jobs, g_object_ref (job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
 
   assert_job_state (job, PCQ_JOB_DONE);
   pcq_test_assert_content (pcq_job_get_output_path (job), 21, SPLIT_SIZE);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *referer = pcq_test_server_dup_header (ctx->server, path, i, "Referer");
+
+      g_assert_cmpstr (referer, ==, "https://example.org/");
+    }
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 4);
   g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);

@@ -6,8 +6,10 @@
 
 #include <signal.h>
 #include <string.h>
+
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 
 #include "pcq-headless.h"
 #include "pcq-test-server.h"
@@ -496,6 +498,212 @@ test_sha256 (void)
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/sum-bad.bin"), ==, 1);
   names = pcq_test_list_dir (ctx->out);
   g_assert_cmpuint (names->len, ==, 1);
+}
+
+#define HEADER_COOKIE "session=cookie-value-never-stored"
+
+static void
+assert_line_headers (PcqTestServer *server,
+                     const char    *path,
+                     gboolean       present)
+{
+  g_autofree char *cookie = pcq_test_server_dup_header (server, path, 0, "Cookie");
+  g_autofree char *referer = pcq_test_server_dup_header (server, path, 0, "Referer");
+  g_autofree char *custom = pcq_test_server_dup_header (server, path, 0, "X-Pcq-Test");
+  g_autofree char *agent = pcq_test_server_dup_header (server, path, 0, "User-Agent");
+
+  g_assert_cmpuint (pcq_test_server_count_requests (server, path), ==, 1);
+  if (present)
+    {
+      g_assert_cmpstr (cookie, ==, HEADER_COOKIE);
+      g_assert_cmpstr (referer, ==, "https://example.org/from");
+      g_assert_cmpstr (custom, ==, "caf\xc3\xa9; a=b");
+      /* The line's, not the session's with it. */
+      g_assert_cmpstr (agent, ==, "Pcq-Test-Agent/1");
+    }
+  else
+    {
+      g_assert_null (cookie);
+      g_assert_null (referer);
+      g_assert_null (custom);
+      g_assert_nonnull (agent);
+      g_assert_true (g_str_has_prefix (agent, "Pcq/"));
+    }
+}
+
+/* @needle is in no byte of any store file (database, journal, WAL). */
+static void
+assert_not_in_store (Ctx        *ctx,
+                     const char *needle)
+{
+  g_autofree char *store_dir = g_build_filename (ctx->state, "pcq", NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint n_files = 0;
+
+  dir = g_dir_open (store_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (store_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_file_get_contents (path, &contents, &length, &error);
+      g_assert_no_error (error);
+      if (g_strstr_len (contents, length, needle) != NULL)
+        g_error ("“%s” is in %s", needle, path);
+      n_files++;
+    }
+  g_assert_cmpuint (n_files, >, 0);
+}
+
+/* The "headers" column of each job that has one, in id order. */
+static GPtrArray *
+stored_headers (Ctx *ctx)
+{
+  g_autofree char *path = g_build_filename (ctx->state, "pcq", "headless.sqlite", NULL);
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT headers FROM jobs WHERE headers IS NOT NULL"
+                                           " ORDER BY id", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (result, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return result;
+}
+
+/* "headers" in an input line: sent on the request and on a redirect
+ * within the origin; a redirect to another origin (localhost is not
+ * 127.0.0.1) gets none of them. */
+static void
+test_line_headers (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  g_autofree char *same = pcq_test_server_url (ctx->server, "/redirect/1/h-same.bin?size=700&seed=1");
+  g_autofree char *away = g_strdup_printf ("http://localhost:%u/data/h-away.bin?size=800&seed=2", port);
+  g_autofree char *escaped = g_uri_escape_string (away, NULL, FALSE);
+  g_autofree char *cross = pcq_test_server_url (ctx->server, "/goto/h-cross.bin?to=%s", escaped);
+  const char *headers = "\"headers\": {\"Cookie\": \"" HEADER_COOKIE "\", "
+                        "\"Referer\": \"https://example.org/from\", \"X-Pcq-Test\": \"caf\\u00e9; a=b\", "
+                        "\"User-Agent\": \"Pcq-Test-Agent/1\"}";
+  g_autofree char *contents = g_strdup_printf ("{\"url\": \"%s\", %s}\n"
+                                               "{\"url\": \"%s\", \"output\": \"h-cross.bin\", %s}\n",
+                                               same, headers, cross, headers);
+  g_autofree char *input = write_input (ctx, "headers.jsonl", contents);
+  g_autofree char *same_path = out_path (ctx, "h-same.bin");
+  g_autofree char *cross_path = out_path (ctx, "h-cross.bin");
+  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (same_path, 1, 700);
+  pcq_test_assert_content (cross_path, 2, 800);
+
+  assert_line_headers (ctx->server, "/redirect/1/h-same.bin", TRUE);
+  assert_line_headers (ctx->server, "/redirect/0/h-same.bin", TRUE);
+  assert_line_headers (ctx->server, "/goto/h-cross.bin", TRUE);
+  assert_line_headers (ctx->server, "/data/h-away.bin", FALSE);
+
+  g_assert_null (strstr (pcq_test_run_get_stdout (run), HEADER_COOKIE));
+  g_assert_null (strstr (pcq_test_run_get_stderr (run), HEADER_COOKIE));
+
+  /* The store has the others, and only the cookie's name. */
+  assert_not_in_store (ctx, "cookie-value-never-stored");
+  kept = stored_headers (ctx);
+  g_assert_cmpuint (kept->len, ==, 2);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      const char *json = g_ptr_array_index (kept, i);
+
+      g_assert_nonnull (strstr (json, "\"Cookie\":null"));
+      g_assert_nonnull (strstr (json, "\"Referer\":\"https://example.org/from\""));
+    }
+}
+
+/* A task stopped with a cookie and resumed by another run: the cookie
+ * was not kept, so the task fails saying so, and sends nothing. */
+static void
+test_line_headers_resume (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/hang/h-kept.bin");
+  g_autofree char *contents = g_strdup_printf ("{\"url\": \"%s\", \"headers\": "
+                                               "{\"Cookie\": \"" HEADER_COOKIE "\"}}\n", url);
+  g_autofree char *input = write_input (ctx, "kept.jsonl", contents);
+  g_autofree char *sent = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  PcqTestSummary summary;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, "/hang/h-kept.bin") == 1,
+                     RUN_TIMEOUT_MS);
+  sent = pcq_test_server_dup_header (ctx->server, "/hang/h-kept.bin", 0, "Cookie");
+  g_assert_cmpstr (sent, ==, HEADER_COOKIE);
+  /* Stopped for good: the task waits for --resume. */
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_summary (first).left, ==, 1);
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_SOME_FAILED);
+  summary = run_summary (second);
+  g_assert_cmpint (summary.failed, ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (second),
+                            "Cookie or Authorization header was not kept"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+  assert_not_in_store (ctx, "cookie-value-never-stored");
+}
+
+/* Hostile "headers": each line is refused, saying why, and nothing is
+ * sent. */
+static void
+test_line_headers_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/h-bad.bin?size=10");
+  const char *bad[] = {
+    "{\"Host\": \"evil.example\"}", "\"headers\": “Host” is set by Pcq itself",
+    "{\"proxy-authorization\": \"x\"}", "“proxy-authorization” is set by Pcq itself",
+    "{\"X-A\": \"a\\r\\nX-B: b\"}", "the value of “X-A” must be one line of UTF-8 text",
+    "{\"X A\": \"a\"}", "a header name must be a token",
+    "{\"X-A\": 5}", "the value of “X-A” must be a string",
+    "[\"Cookie\"]", "\"headers\" must be a JSON object",
+    "{\"X-A\": \"a\", \"x-a\": \"b\"}", "“x-a” is given twice",
+    NULL,
+  };
+  g_autoptr(GString) contents = g_string_new (NULL);
+  g_autofree char *input = NULL;
+  g_autoptr(PcqTestRun) run = NULL;
+
+  for (guint i = 0; bad[i] != NULL; i += 2)
+    g_string_append_printf (contents, "{\"url\": \"%s\", \"headers\": %s}\n", url, bad[i]);
+  input = write_input (ctx, "bad-headers.jsonl", contents->str);
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), !=, EXIT_ALL_DONE);
+  for (guint i = 0; bad[i] != NULL; i += 2)
+    if (strstr (pcq_test_run_get_stderr (run), bad[i + 1]) == NULL)
+      g_error ("no “%s” in: %s", bad[i + 1], pcq_test_run_get_stderr (run));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
 }
 
 static void
@@ -1693,6 +1901,77 @@ test_url_password_redirect (void)
   assert_password_nowhere (ctx, run);
 }
 
+static char *
+write_netrc (Ctx        *ctx,
+             const char *contents,
+             int         mode)
+{
+  char *path = write_input (ctx, "netrc", contents);
+
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+  return path;
+}
+
+/* --netrc-file: the user and password the file has for the host go
+ * as Basic credentials at once; a redirect to another origin gets
+ * none, even with a `default` entry that would match it. */
+static void
+test_netrc (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  guint16 port = pcq_test_server_get_port (ctx->server);
+  g_autofree char *away = g_strdup_printf ("http://localhost:%u/data/n-away.bin?size=900&seed=7", port);
+  g_autofree char *escaped = g_uri_escape_string (away, NULL, FALSE);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/n-here.bin?size=600&seed=6");
+  g_autofree char *moved = pcq_test_server_url (ctx->server, "/auth/n-moved.bin?to=%s", escaped);
+  g_autofree char *netrc = write_netrc (ctx, "machine other.example login x password y\n"
+                                             "machine 127.0.0.1\n login " AUTH_USER
+                                             "\n password " AUTH_PASSWORD "\n"
+                                             "default login " AUTH_USER " password " AUTH_PASSWORD "\n",
+                                        0600);
+  g_autofree char *wanted = expected_authorization ();
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *netrc_option = g_strconcat ("--netrc-file=", netrc, NULL);
+  g_autofree char *here_path = out_path (ctx, "n-here.bin");
+  g_autoptr(PcqTestRun) run = NULL;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, netrc_option, url, moved, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (here_path, 6, 600);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/n-here.bin"), ==, 1);
+  first = pcq_test_server_dup_authorization (ctx->server, "/auth/n-here.bin", 0);
+  g_assert_cmpstr (first, ==, wanted);
+  second = pcq_test_server_dup_authorization (ctx->server, "/auth/n-moved.bin", 0);
+  g_assert_cmpstr (second, ==, wanted);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/data/n-away.bin"), ==, 1);
+  third = pcq_test_server_dup_authorization (ctx->server, "/data/n-away.bin", 0);
+  g_assert_null (third);
+  assert_password_nowhere (ctx, run);
+}
+
+/* A .netrc others may read is refused before anything is sent. */
+static void
+test_netrc_refused (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/n.bin?size=10");
+  g_autofree char *netrc = write_netrc (ctx, "default login a password b\n", 0644);
+  g_autofree char *netrc_option = g_strconcat ("--netrc-file=", netrc, NULL);
+  g_autoptr(PcqTestRun) run = NULL;
+
+  run = run_start (ctx, (const char *[]) { "-o", ctx->out, netrc_option, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_USAGE);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "may be read by others"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
+}
+
 /* Without a keyring the password lives in the run that was given it:
  * --resume fails that task and says why, and sends nothing. */
 static void
@@ -1781,6 +2060,9 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/split", test_split, 60);
+  pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
+  pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/headers-resume", test_line_headers_resume, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);
@@ -1804,6 +2086,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/store/second-run-locked", test_second_run_locked, 30);
 
   pcq_test_add_isolated ("/pcq/headless/secrets/url-password", test_url_password, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/netrc", test_netrc, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/netrc-refused", test_netrc_refused, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/url-password-redirect", test_url_password_redirect, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/resume-without-keyring",
                          test_url_password_resume_without_keyring, 30);

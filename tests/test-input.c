@@ -511,6 +511,55 @@ test_reader_nul (void)
     }
 }
 
+static void
+test_headers (void)
+{
+  g_autoptr(PcqInputTask) task = NULL;
+  g_autoptr(GString) line = g_string_new ("{\"url\": \"https://example.org/a\", \"headers\": {");
+  g_autofree char *long_value = g_strnfill (PCQ_INPUT_HEADER_VALUE_MAX + 1, 'v');
+  g_autofree char *long_line = NULL;
+
+  g_assert_cmpint (pcq_input_parse_line ("{\"url\": \"https://example.org/a\", \"headers\": "
+                                         "{\"Cookie\": \"a=b\", \"User-Agent\": \"x/1\"}}", &task),
+                   ==, PCQ_INPUT_LINE_TASK);
+  g_assert_nonnull (task->headers);
+  g_assert_cmpuint (g_strv_length (task->headers), ==, 4);
+  g_assert_cmpstr (task->headers[0], ==, "Cookie");
+  g_assert_cmpstr (task->headers[1], ==, "a=b");
+  g_assert_cmpstr (task->headers[2], ==, "User-Agent");
+  g_assert_cmpstr (task->headers[3], ==, "x/1");
+  g_clear_pointer (&task, pcq_input_task_free);
+
+  /* One too many. */
+  for (guint i = 0; i <= PCQ_INPUT_HEADERS_MAX; i++)
+    g_string_append_printf (line, "%s\"X-%u\": \"v\"", i > 0 ? ", " : "", i);
+  g_string_append (line, "}}");
+  g_assert_cmpint (pcq_input_parse_line (line->str, &task), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpstr (task->error, ==, "\"headers\": more than 32 headers");
+  g_clear_pointer (&task, pcq_input_task_free);
+
+  long_line = g_strdup_printf ("{\"url\": \"https://example.org/a\", \"headers\": {\"X-Long\": \"%s\"}}",
+                               long_value);
+  g_assert_cmpint (pcq_input_parse_line (long_line, &task), ==, PCQ_INPUT_LINE_INVALID);
+  g_assert_cmpstr (task->error, ==, "\"headers\": the value of “X-Long” is longer than 8192 bytes");
+  g_clear_pointer (&task, pcq_input_task_free);
+
+  g_assert_cmpint (pcq_input_parse_line ("{\"prompt\": \"hi\", \"headers\": {}}", &task),
+                   ==, PCQ_INPUT_LINE_INVALID);
+  g_clear_pointer (&task, pcq_input_task_free);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *names[] = { "Transfer-Encoding", "connection", "If-Range", "Proxy-Foo" };
+
+      g_assert_false (pcq_input_check_header (names[i], "x", NULL));
+    }
+  g_assert_false (pcq_input_check_header ("X", "a\rb", NULL));
+  g_assert_false (pcq_input_check_header ("", "a", NULL));
+  g_assert_false (pcq_input_check_header ("X:Y", "a", NULL));
+  g_assert_true (pcq_input_check_header ("X-Ok", "", NULL));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -529,6 +578,7 @@ main (int    argc,
   g_test_add_func ("/pcq/input/reader/lines", test_reader_lines);
   g_test_add_func ("/pcq/input/reader/bounds", test_reader_bounds);
   g_test_add_func ("/pcq/input/reader/nul", test_reader_nul);
+  g_test_add_func ("/pcq/input/headers", test_headers);
 
   return g_test_run ();
 }

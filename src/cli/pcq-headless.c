@@ -1040,6 +1040,8 @@ pcq_headless_run (int    argc,
   g_autofree char *limit_rate_text = NULL;
   g_autofree char *start_at_text = NULL;
   g_autofree char *report = NULL;
+  gboolean use_netrc = FALSE;
+  g_autofree char *netrc_file = NULL;
   gint64 start_at = 0;
   guint64 limit_rate = 0;
   Headless h = { 0 };
@@ -1062,6 +1064,8 @@ pcq_headless_run (int    argc,
     { "limit-rate", 0, 0, G_OPTION_ARG_STRING, &limit_rate_text, N_("Bytes per second all downloads together may read, with k or M for KiB or MiB; 0 for no limit (the default)"), N_("RATE") },
     { "start-at", 0, 0, G_OPTION_ARG_STRING, &start_at_text, N_("Start nothing before this time of day, HH:MM or HH:MM:SS (today, or tomorrow if it has passed)"), N_("TIME") },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &report, N_("When the run ends, write one JSON line per task to FILE ('-' for stdout, before the summary)"), N_("FILE") },
+    { "netrc", 0, 0, G_OPTION_ARG_NONE, &use_netrc, N_("Send the user and password ~/.netrc has for a download’s host (HTTP Basic, to that origin only)"), NULL },
+    { "netrc-file", 0, 0, G_OPTION_ARG_FILENAME, &netrc_file, N_("As --netrc, from FILE"), N_("FILE") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Also run what an earlier run left unfinished"), NULL },
     { "commit", 0, 0, G_OPTION_ARG_NONE, &commit, N_("Commit each finished result to the Git repository at the output folder"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &urls, NULL, N_("[URL…]") },
@@ -1141,6 +1145,18 @@ pcq_headless_run (int    argc,
       host = pcq_check_url (endpoint, &error);
       if (host == NULL)
         return usage_error (&h, "--api-base: %s", error->message);
+    }
+
+  /* Read before anything starts, and kept in memory only. */
+  if (use_netrc || netrc_file != NULL)
+    {
+      g_autofree char *path = netrc_file != NULL ? g_strdup (netrc_file)
+                                                 : g_build_filename (g_get_home_dir (), ".netrc", NULL);
+      PcqNetrc *netrc = pcq_netrc_load (path, &error);
+
+      if (netrc == NULL)
+        return usage_error (&h, "--netrc: %s", error->message);
+      pcq_keyring_use_netrc (netrc);
     }
 
   if (urls == NULL && prompts == NULL && input == NULL && !resume)

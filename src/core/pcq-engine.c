@@ -1537,6 +1537,8 @@ run_for_job (PcqEngine  *self,
     pcq_run_set_batch (run, pcq_job_get_prompt (job), self->model);
 
   run->sha256 = g_strdup (pcq_job_get_sha256 (job));
+  run->headers = g_strdupv ((char **) pcq_job_get_headers (job));
+  run->headers_lost = pcq_job_get_headers_lost (job);
   run->position = pcq_job_get_position (job);
 
   /* Runs again into its own name, and from where it stopped. */
@@ -1787,6 +1789,29 @@ pcq_engine_submit_checked (PcqEngine  *self,
                            const char *name,
                            const char *sha256)
 {
+  return pcq_engine_submit_download (self, url, output_dir, name, sha256, NULL);
+}
+
+/**
+ * pcq_engine_submit_download:
+ * @sha256: (nullable): as for pcq_engine_submit_checked ()
+ * @headers: (nullable) (array zero-terminated=1): request headers to
+ *   add, as name, value, name, value…, each checked with
+ *   pcq_input_check_header ()
+ *
+ * As pcq_engine_submit_checked (), with @headers sent on every attempt
+ * and on redirects within the URL's origin; not to another origin.
+ *
+ * Returns: (transfer none): the new job, owned by the engine's list
+ */
+PcqJob *
+pcq_engine_submit_download (PcqEngine          *self,
+                            const char         *url,
+                            const char         *output_dir,
+                            const char         *name,
+                            const char         *sha256,
+                            const char * const *headers)
+{
   g_autoptr(PcqJob) job = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *bare_url = NULL;
@@ -1810,6 +1835,11 @@ pcq_engine_submit_checked (PcqEngine  *self,
 
       g_return_val_if_fail (strlen (lower) == 64 && strspn (lower, "0123456789abcdef") == 64, NULL);
       _pcq_job_set_sha256 (job, lower);
+    }
+  if (headers != NULL)
+    {
+      g_return_val_if_fail (g_strv_length ((char **) headers) % 2 == 0, NULL);
+      _pcq_job_set_headers (job, headers);
     }
   add_job (self, job);
 

@@ -61,6 +61,12 @@ PcqJob     *pcq_engine_submit_checked       (PcqEngine           *self,
                                              const char          *output_dir,
                                              const char          *name,
                                              const char          *sha256);
+PcqJob     *pcq_engine_submit_download      (PcqEngine           *self,
+                                             const char          *url,
+                                             const char          *output_dir,
+                                             const char          *name,
+                                             const char          *sha256,
+                                             const char * const  *headers);
 PcqJob     *pcq_engine_submit_prompt        (PcqEngine           *self,
                                              const char          *prompt,
                                              const char          *output_dir,

@@ -26,6 +26,7 @@ pcq_input_task_free (PcqInputTask *task)
   g_free (task->url);
   g_free (task->name);
   g_free (task->sha256);
+  g_strfreev (task->headers);
   g_free (task->prompt);
   g_free (task->custom_id);
   g_clear_pointer (&task->body, json_object_unref);
@@ -192,6 +193,148 @@ parse_sha256 (const char *value)
   return g_ascii_strdown (value, -1);
 }
 
+/* RFC 9110 tchar: what a header's name may be made of. */
+static gboolean
+is_token (const char *name)
+{
+  if (*name == '\0')
+    return FALSE;
+
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (!g_ascii_isalnum (*p) && strchr ("!#$%&'*+-.^_`|~", *p) == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Headers that say how the message is framed, where it goes or which
+ * part of the file comes: libsoup's and the download's own. */
+static gboolean
+is_reserved (const char *name)
+{
+  static const char * const reserved[] = {
+    "Host", "Content-Length", "Transfer-Encoding", "Connection", "Range", "If-Range",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (reserved); i++)
+    {
+      if (g_ascii_strcasecmp (name, reserved[i]) == 0)
+        return TRUE;
+    }
+
+  return g_ascii_strncasecmp (name, "Proxy-", 6) == 0;
+}
+
+/**
+ * pcq_input_check_header:
+ * @name: a header's name, from outside
+ * @value: its value, from outside
+ *
+ * Whether a task may send @name: @value: a token name that is not one
+ * the download must set itself, and a UTF-8 value of at most
+ * %PCQ_INPUT_HEADER_VALUE_MAX bytes without CR, LF or NUL (which would
+ * start another header, or end the request).
+ *
+ * Returns: %TRUE if it may
+ */
+gboolean
+pcq_input_check_header (const char  *name,
+                        const char  *value,
+                        GError     **error)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  /* The name is only quoted once known to be a token. */
+  if (!is_token (name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": a header name must be a token (letters, digits, !#$%%&'*+-.^_`|~)"));
+      return FALSE;
+    }
+
+  if (is_reserved (name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": “%s” is set by Pcq itself"), name);
+      return FALSE;
+    }
+
+  if (value == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": the value of “%s” must be a string"), name);
+      return FALSE;
+    }
+
+  if (strlen (value) > PCQ_INPUT_HEADER_VALUE_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": the value of “%s” is longer than %d bytes"),
+                   name, PCQ_INPUT_HEADER_VALUE_MAX);
+      return FALSE;
+    }
+
+  if (!g_utf8_validate (value, -1, NULL) || strpbrk (value, "\r\n") != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": the value of “%s” must be one line of UTF-8 text"), name);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* "headers": {"Name": "value", …}, checked member by member. A name
+ * given twice (in any case) is refused: which one was meant? */
+static char **
+parse_headers (JsonNode  *node,
+               GError   **error)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GList) members = NULL;
+  JsonObject *object;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\" must be a JSON object"));
+      return NULL;
+    }
+
+  object = json_node_get_object (node);
+  if (json_object_get_size (object) > PCQ_INPUT_HEADERS_MAX)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("\"headers\": more than %d headers"), PCQ_INPUT_HEADERS_MAX);
+      return NULL;
+    }
+
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      const char *value = pcq_json_get_string (object, name);
+
+      if (!pcq_input_check_header (name, value, error))
+        return NULL;
+
+      if (!g_hash_table_add (seen, g_ascii_strdown (name, -1)))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("\"headers\": “%s” is given twice"), name);
+          return NULL;
+        }
+
+      g_strv_builder_add (builder, name);
+      g_strv_builder_add (builder, value);
+    }
+
+  return g_strv_builder_end (builder);
+}
+
 /* A JSON Lines object: {"url": …, "output": …, "sha256": …},
  * {"prompt": …, "output": …} or an OpenAI Batch request. */
 static PcqInputLineKind
@@ -201,6 +344,9 @@ parse_json_line (const char     *line,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *sha256 = NULL;
+  g_auto(GStrv) headers = NULL;
+  PcqInputLineKind kind;
   JsonObject *object;
   const char *url;
   const char *prompt;
@@ -226,6 +372,8 @@ parse_json_line (const char     *line,
   /* An answer is new each time: there is nothing to compare it with. */
   if (prompt != NULL && json_object_has_member (object, "sha256"))
     return invalid (task, NULL, _("\"sha256\" is for a \"url\", not a \"prompt\""));
+  if (prompt != NULL && json_object_has_member (object, "headers"))
+    return invalid (task, NULL, _("\"headers\" is for a \"url\", not a \"prompt\""));
 
   if (prompt != NULL)
     {
@@ -245,19 +393,23 @@ parse_json_line (const char     *line,
 
   if (json_object_has_member (object, "sha256"))
     {
-      g_autofree char *sha256 = parse_sha256 (pcq_json_get_string (object, "sha256"));
-      PcqInputLineKind kind;
-
+      sha256 = parse_sha256 (pcq_json_get_string (object, "sha256"));
       if (sha256 == NULL)
         return invalid (task, pcq_input_task_new_link (url, output),
                         _("\"sha256\" must be a string of 64 hexadecimal digits"));
-
-      kind = parse_link (url, output, flags, task);
-      (*task)->sha256 = g_steal_pointer (&sha256);
-      return kind;
     }
 
-  return parse_link (url, output, flags, task);
+  if (json_object_has_member (object, "headers"))
+    {
+      headers = parse_headers (json_object_get_member (object, "headers"), &error);
+      if (headers == NULL)
+        return invalid (task, pcq_input_task_new_link (url, output), "%s", error->message);
+    }
+
+  kind = parse_link (url, output, flags, task);
+  (*task)->sha256 = g_steal_pointer (&sha256);
+  (*task)->headers = g_steal_pointer (&headers);
+  return kind;
 }
 
 /**
@@ -592,7 +744,8 @@ pcq_input_task_submit (const PcqInputTask *task,
   switch (task->kind)
     {
     case PCQ_INPUT_TASK_LINK:
-      return pcq_engine_submit_checked (engine, task->url, output_dir, task->name, task->sha256);
+      return pcq_engine_submit_download (engine, task->url, output_dir, task->name, task->sha256,
+                                         (const char * const *) task->headers);
 
     case PCQ_INPUT_TASK_PROMPT:
       return pcq_engine_submit_prompt (engine, task->prompt, output_dir, task->name);

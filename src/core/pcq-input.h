@@ -48,6 +48,9 @@ typedef struct
   char             *name;       /* nullable: the file name to save to; BATCH: CUSTOM_ID.md */
   char             *sha256;     /* LINK, nullable: the digest the file must have (64
                                  * lowercase hex digits) */
+  char            **headers;    /* LINK, nullable: request headers a line adds, as
+                                 * name, value, name, value…, NULL (checked:
+                                 * pcq_input_check_header ()) */
   char             *prompt;     /* PROMPT */
   char             *custom_id;  /* BATCH; nullable on a bad line */
   JsonObject       *body;       /* BATCH: the chat-completions request body */
@@ -61,6 +64,9 @@ PcqJob           *pcq_input_task_submit      (const PcqInputTask  *task,
                                               PcqEngine           *engine,
                                               const char          *output_dir);
 
+gboolean          pcq_input_check_header     (const char          *name,
+                                              const char          *value,
+                                              GError             **error);
 gboolean          pcq_input_is_link          (const char          *text);
 PcqInputLineKind  pcq_input_parse_line       (const char          *line,
                                               PcqInputTask       **task);
@@ -77,6 +83,10 @@ guint             pcq_input_split_lines      (const char          *text,
  * tasks at all. */
 #define PCQ_INPUT_LINK_LINE_MAX (64 * 1024)
 #define PCQ_INPUT_JSON_LINE_MAX (1024 * 1024)
+
+/* A line's "headers": at most this many, each value at most this long. */
+#define PCQ_INPUT_HEADERS_MAX 32
+#define PCQ_INPUT_HEADER_VALUE_MAX (8 * 1024)
 
 #define PCQ_INPUT_ERROR (pcq_input_error_quark ())
 

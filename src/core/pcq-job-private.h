@@ -37,6 +37,8 @@ void _pcq_job_set_usage       (PcqJob      *self,
 PcqJob     *_pcq_job_new_from_record (const PcqStoreRecord *record);
 void        _pcq_job_to_record       (PcqJob               *self,
                                       PcqStoreRecord       *record);
+void        _pcq_job_set_headers     (PcqJob               *self,
+                                      const char * const   *headers);
 void        _pcq_job_set_sha256      (PcqJob               *self,
                                       const char           *sha256);
 void        _pcq_job_set_started     (PcqJob               *self,

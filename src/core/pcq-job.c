@@ -10,7 +10,10 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <json-glib/json-glib.h>
+
 #include "pcq-enums.h"
+#include "pcq-input.h"
 #include "pcq-job-private.h"
 #include "pcq-util.h"
 
@@ -37,6 +40,10 @@ struct _PcqJob
   gboolean     needs_setup;   /* failed for want of an API endpoint or key */
 
   char        *sha256;        /* what the download must hash to, or what it did */
+  char       **headers;       /* request headers a download adds: name, value…;
+                               * the secret ones' values never leave memory */
+  char        *stored_headers; /* what the store keeps of them (JSON) */
+  gboolean     headers_lost;  /* restored without a secret header's value */
   gint64       started;       /* unix seconds of its first attempt, or 0 */
   guint        http_status;   /* of its last response, or 0 */
   gint64       prompt_tokens;     /* API tasks: what the server said the */
@@ -51,6 +58,9 @@ struct _PcqJob
 };
 
 G_DEFINE_FINAL_TYPE (PcqJob, pcq_job, G_TYPE_OBJECT)
+
+static void headers_from_stored (PcqJob     *self,
+                                 const char *stored);
 
 enum {
   PROP_0,
@@ -90,6 +100,8 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->commit_note, g_free);
   g_clear_pointer (&self->validator, g_free);
   g_clear_pointer (&self->sha256, g_free);
+  g_clear_pointer (&self->headers, g_strfreev);
+  g_clear_pointer (&self->stored_headers, g_free);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
 }
@@ -677,6 +689,8 @@ _pcq_job_new_from_record (const PcqStoreRecord *record)
   self->finished = record->finished;
   self->commit_note = g_strdup (record->commit_note);
   self->sha256 = g_strdup (record->sha256);
+  if (record->headers != NULL)
+    headers_from_stored (self, record->headers);
   self->started = record->started;
   self->http_status = record->http_status;
   self->prompt_tokens = MAX (record->prompt_tokens, -1);
@@ -711,6 +725,7 @@ _pcq_job_to_record (PcqJob         *self,
   record->finished = self->finished;
   record->commit_note = self->commit_note;
   record->sha256 = self->sha256;
+  record->headers = self->stored_headers;
   record->started = self->started;
   record->http_status = self->http_status;
   record->prompt_tokens = self->prompt_tokens;
@@ -799,6 +814,124 @@ pcq_job_get_sha256 (PcqJob *self)
 }
 
 /* Set once, before the job is stored or run. */
+/**
+ * pcq_job_get_headers:
+ *
+ * Returns: (nullable) (transfer none): the request headers a download
+ *   adds, as name, value, name, value…, or %NULL
+ */
+const char * const *
+pcq_job_get_headers (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return (const char * const *) self->headers;
+}
+
+/**
+ * pcq_header_is_secret:
+ *
+ * Returns: %TRUE for a request header whose value is a credential: it
+ *   is never stored, logged or shown
+ */
+gboolean
+pcq_header_is_secret (const char *name)
+{
+  return g_ascii_strcasecmp (name, "Cookie") == 0 ||
+         g_ascii_strcasecmp (name, "Authorization") == 0;
+}
+
+/* {"Referer": "…", "Cookie": null}: the names of the secret headers
+ * are kept, so that a restored task knows what it lacks. */
+static char *
+headers_to_stored (char **headers)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  for (char **h = headers; h[0] != NULL && h[1] != NULL; h += 2)
+    {
+      json_builder_set_member_name (builder, h[0]);
+      if (pcq_header_is_secret (h[0]))
+        json_builder_add_null_value (builder);
+      else
+        json_builder_add_string_value (builder, h[1]);
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* The store's JSON, checked again as an input line's headers are: what
+ * cannot be sent as it was given is lost. */
+static void
+headers_from_stored (PcqJob     *self,
+                     const char *stored)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GList) members = NULL;
+  JsonNode *root;
+  JsonObject *object;
+
+  self->stored_headers = g_strdup (stored);
+  if (!json_parser_load_from_data (parser, stored, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      self->headers_lost = TRUE;
+      return;
+    }
+
+  object = json_node_get_object (root);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+      const char *value = JSON_NODE_HOLDS_VALUE (node) &&
+                          json_node_get_value_type (node) == G_TYPE_STRING
+                          ? json_node_get_string (node) : NULL;
+
+      if (value == NULL || !pcq_input_check_header (l->data, value, NULL))
+        {
+          self->headers_lost = TRUE;
+          continue;
+        }
+      g_strv_builder_add (builder, l->data);
+      g_strv_builder_add (builder, value);
+    }
+
+  self->headers = g_strv_builder_end (builder);
+}
+
+/**
+ * pcq_job_get_headers_lost:
+ *
+ * Returns: %TRUE if the job was restored from the store without the
+ *   value of a secret header it had (see pcq_header_is_secret ()): it
+ *   must not run without it
+ */
+gboolean
+pcq_job_get_headers_lost (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), FALSE);
+  return self->headers_lost;
+}
+
+void
+_pcq_job_set_headers (PcqJob             *self,
+                      const char * const *headers)
+{
+  g_clear_pointer (&self->headers, g_strfreev);
+  g_clear_pointer (&self->stored_headers, g_free);
+  self->headers_lost = FALSE;
+  if (headers != NULL && headers[0] != NULL)
+    {
+      self->headers = g_strdupv ((char **) headers);
+      self->stored_headers = headers_to_stored (self->headers);
+    }
+}
+
 void
 _pcq_job_set_sha256 (PcqJob     *self,
                      const char *sha256)

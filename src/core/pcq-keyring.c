@@ -335,6 +335,20 @@ origin_of (GUri *uri)
   return g_strdup_printf ("%s://%s:%d", scheme, host, port);
 }
 
+/**
+ * pcq_uri_dup_origin:
+ *
+ * Returns: (transfer full): @uri's origin, scheme://host:port with the
+ *   port written out and the host in lowercase: two URIs have the same
+ *   origin if these are equal
+ */
+char *
+pcq_uri_dup_origin (GUri *uri)
+{
+  g_return_val_if_fail (uri != NULL, NULL);
+  return origin_of (uri);
+}
+
 /* user@host, with the port when it is not the scheme's: for messages.
  * The user name as a URL writes it: a line break in it stays "%0A". */
 static char *
@@ -589,6 +603,58 @@ find_credential (const char *origin,
   return credential;
 }
 
+static GMutex netrc_lock;
+static PcqNetrc *netrc;         /* netrc_lock */
+
+/**
+ * pcq_keyring_use_netrc:
+ * @credentials: (transfer full) (nullable): a .netrc file's entries
+ *
+ * Downloads whose URL names no user take the user and password
+ * @credentials has for their host (pcq --netrc), as HTTP Basic
+ * credentials for their URL's origin only. Kept in memory, never
+ * stored.
+ */
+void
+pcq_keyring_use_netrc (PcqNetrc *credentials)
+{
+  g_mutex_lock (&netrc_lock);
+  g_clear_pointer (&netrc, pcq_netrc_free);
+  netrc = credentials;
+  g_mutex_unlock (&netrc_lock);
+}
+
+static PcqBasicAuth *
+basic_auth_new (char       *origin,
+                const char *user,
+                const char *password)
+{
+  g_autofree char *pair = g_strconcat (user, ":", password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+  PcqBasicAuth *auth = g_new0 (PcqBasicAuth, 1);
+
+  auth->origin = origin;
+  auth->header = g_strconcat ("Basic ", encoded, NULL);
+  memset (pair, 0, strlen (pair));
+  memset (encoded, 0, strlen (encoded));
+  return auth;
+}
+
+static PcqBasicAuth *
+basic_auth_from_netrc (GUri *uri)
+{
+  const char *login = NULL;
+  const char *password = NULL;
+  PcqBasicAuth *auth = NULL;
+
+  g_mutex_lock (&netrc_lock);
+  if (netrc != NULL && pcq_netrc_lookup (netrc, g_uri_get_host (uri), &login, &password))
+    auth = basic_auth_new (origin_of (uri), login, password);
+  g_mutex_unlock (&netrc_lock);
+
+  return auth;
+}
+
 /**
  * pcq_keyring_basic_auth_for_uri:
  * @uri: the URL of a download
@@ -597,6 +663,9 @@ find_credential (const char *origin,
  * For a URL with a user name: the password kept for its origin and
  * user, as HTTP Basic credentials for that origin. May block on the
  * keyring, once a run for each origin and user.
+ *
+ * For a URL without one: those of the .netrc in use, if any
+ * (pcq_keyring_use_netrc ()).
  *
  * Returns: (transfer full) (nullable): the credentials, or %NULL: with
  *   @error set when the URL has a user whose password is not known,
@@ -615,7 +684,7 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
   PcqBasicAuth *auth;
 
   if (user == NULL || *user == '\0')
-    return NULL;
+    return basic_auth_from_netrc (uri);
 
   origin = origin_of (uri);
   credential = find_credential (origin, user);

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "pcq-netrc.h"
+
 G_BEGIN_DECLS
 
 char     *pcq_keyring_lookup_sync    (GCancellable         *cancellable,
@@ -43,6 +45,8 @@ const char   *pcq_basic_auth_header_for      (const PcqBasicAuth  *auth,
 void          pcq_basic_auth_free            (PcqBasicAuth        *auth);
 void          pcq_keyring_wait_stored        (void);
 void          pcq_keyring_forget_passwords   (void);
+char         *pcq_uri_dup_origin             (GUri                *uri);
+void          pcq_keyring_use_netrc          (PcqNetrc            *credentials);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqBasicAuth, pcq_basic_auth_free)
 

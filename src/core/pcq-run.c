@@ -229,6 +229,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->api_key_error);
   g_free (run->idempotency_key);
   g_free (run->sha256);
+  g_strfreev (run->headers);
   g_object_unref (run->cancellable);
   g_free (run);
 }

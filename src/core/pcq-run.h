@@ -48,6 +48,8 @@ typedef struct
   char            *system_prompt; /* nullable */
   char            *idempotency_key; /* the same for every attempt */
   char            *sha256;        /* downloads: the digest the file must have, or NULL */
+  char           **headers;       /* downloads: headers to add (name, value…), or NULL */
+  gboolean         headers_lost;  /* a secret one's value was not kept: do not send */
 
   /* Atomics. */
   gint64           bytes;

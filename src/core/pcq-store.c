@@ -109,6 +109,7 @@ pcq_store_record_copy (const PcqStoreRecord *record)
   copy->validator = g_strdup (record->validator);
   copy->commit_note = g_strdup (record->commit_note);
   copy->sha256 = g_strdup (record->sha256);
+  copy->headers = g_strdup (record->headers);
   copy->started = record->started;
   copy->http_status = record->http_status;
 
@@ -130,6 +131,7 @@ pcq_store_record_free (PcqStoreRecord *record)
   g_free (record->validator);
   g_free (record->commit_note);
   g_free (record->sha256);
+  g_free (record->headers);
   g_free (record);
 }
 
@@ -207,6 +209,10 @@ static const char *migrations[] = {
    * list (and the queue) go by position. Until then it was the id's. */
   "ALTER TABLE jobs ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
   "UPDATE jobs SET position = id;",
+  /* 7 → 8: the request headers an input line gave a download, as a
+   * JSON object; a secret one's value is null (never stored: see
+   * pcq_job_dup_stored_headers ()). */
+  "ALTER TABLE jobs ADD COLUMN headers TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -338,7 +344,7 @@ load (sqlite3    *db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
                           " error, output_path, validator, created, finished, kind, prompt,"
                           " commit_note, sha256, prompt_tokens, completion_tokens, started,"
-                          " http_status, position"
+                          " http_status, position, headers"
                           " FROM jobs ORDER BY id",
                           -1, &stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
@@ -369,6 +375,7 @@ load (sqlite3    *db,
       record->started = MAX (0, sqlite3_column_int64 (stmt, 19));
       record->http_status = CLAMP (sqlite3_column_int (stmt, 20), 0, 999);
       record->position = sqlite3_column_int64 (stmt, 21);
+      record->headers = dup_column (stmt, 22);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -462,8 +469,8 @@ prepare_statements (PcqStore  *self,
                           "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
                           " total, attempts, error, output_path, validator, created, finished,"
                           " kind, prompt, commit_note, sha256, prompt_tokens, completion_tokens,"
-                          " started, http_status, position)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          " started, http_status, position, headers)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
       sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
                           -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
@@ -688,6 +695,7 @@ apply (PcqStore *self,
       sqlite3_bind_int (stmt, 21, r->http_status);
       /* No position given (0): the id's, as for a job never moved. */
       sqlite3_bind_int64 (stmt, 22, r->position != 0 ? r->position : (gint64) r->id);
+      bind_text (stmt, 23, r->headers);
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:

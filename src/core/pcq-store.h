@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 7
+#define PCQ_STORE_SCHEMA_VERSION 8
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -45,6 +45,8 @@ typedef struct
   gint64       completion_tokens; /* reported it; -1 (NULL): unknown */
   gint64       position;     /* the order of the queue (pcq_job_get_position ());
                               * 0 when put: the id's */
+  char        *headers;      /* a download's request headers as a JSON object,
+                              * secret values null; or NULL */
 } PcqStoreRecord;
 
 PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);

@@ -464,6 +464,53 @@ sent_cb (GObject      *object,
   send_next (self);
 }
 
+/* libsoup puts the session's User-Agent on each message as it sends
+ * it, over any the message had: a line's goes on after that. */
+static void
+starting_cb (SoupMessage *msg,
+             gpointer     user_data)
+{
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "User-Agent", user_data);
+}
+
+/**
+ * pcq_transfer_add_task_headers:
+ * @msg: a request of this download, to self->uri
+ *
+ * The headers the task's line gave, only to the origin (scheme, host,
+ * port) of its URL: a redirect to another one gets none of them, as it
+ * gets no password. A User-Agent given replaces the session's.
+ */
+void
+pcq_transfer_add_task_headers (PcqTransfer *self,
+                               SoupMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  g_autoptr(GUri) first = NULL;
+  g_autofree char *first_origin = NULL;
+  g_autofree char *origin = NULL;
+  char **h = self->run->headers;
+
+  if (h == NULL)
+    return;
+
+  first = g_uri_parse (self->run->url, SOUP_HTTP_URI_FLAGS, NULL);
+  if (first == NULL)
+    return;
+  first_origin = pcq_uri_dup_origin (first);
+  origin = pcq_uri_dup_origin (self->uri);
+  if (!g_str_equal (first_origin, origin))
+    return;
+
+  for (; h[0] != NULL && h[1] != NULL; h += 2)
+    {
+      soup_message_headers_replace (headers, h[0], h[1]);
+      /* The run, and its headers, outlive the message. */
+      if (g_ascii_strcasecmp (h[0], "User-Agent") == 0)
+        g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), h[1]);
+    }
+}
+
 static void
 send_next (PcqTransfer *self)
 {
@@ -481,6 +528,7 @@ send_next (PcqTransfer *self)
    * decompression (and byte ranges stay meaningful). */
   soup_message_disable_feature (self->msg, SOUP_TYPE_CONTENT_DECODER);
 
+  pcq_transfer_add_task_headers (self, self->msg);
   authorization = pcq_basic_auth_header_for (self->basic_auth, self->uri);
   if (authorization != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (self->msg),
@@ -518,6 +566,16 @@ pcq_transfer_start_download (PcqTransfer *self)
   self->basic_auth = pcq_keyring_basic_auth_for_uri (self->uri, &self->error);
   if (self->error != NULL)
     {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  /* Never sent without the cookie or credentials it was given. */
+  if (run->headers_lost)
+    {
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                   _("The task’s Cookie or Authorization header was not kept: secret headers are "
+                     "never stored; add the task again with its headers"));
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }

@@ -368,6 +368,7 @@ segment_send (Segment *seg)
   soup_message_disable_feature (seg->msg, SOUP_TYPE_CONTENT_DECODER);
   headers = soup_message_get_request_headers (seg->msg);
 
+  pcq_transfer_add_task_headers (t, seg->msg);
   authorization = pcq_basic_auth_header_for (t->basic_auth, t->uri);
   if (authorization != NULL)
     soup_message_headers_replace (headers, "Authorization", authorization);

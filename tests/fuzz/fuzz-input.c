@@ -30,10 +30,21 @@ check_task (PcqInputLineKind    kind,
         case PCQ_INPUT_TASK_LINK:
           g_assert_nonnull (task->url);
           g_assert_true (g_utf8_validate (task->url, -1, NULL));
+          /* Whatever headers a task has are ones it may send. */
+          if (task->headers != NULL)
+            {
+              guint n = g_strv_length (task->headers);
+
+              g_assert_cmpuint (n % 2, ==, 0);
+              g_assert_cmpuint (n / 2, <=, PCQ_INPUT_HEADERS_MAX);
+              for (guint i = 0; i < n; i += 2)
+                g_assert_true (pcq_input_check_header (task->headers[i], task->headers[i + 1], NULL));
+            }
           break;
         case PCQ_INPUT_TASK_PROMPT:
           g_assert_nonnull (task->prompt);
           g_assert_true (g_utf8_validate (task->prompt, -1, NULL));
+          g_assert_null (task->headers);
           break;
         case PCQ_INPUT_TASK_BATCH:
           g_assert_nonnull (task->custom_id);

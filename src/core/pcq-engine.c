@@ -1225,12 +1225,6 @@ pcq_engine_class_init (PcqEngineClass *klass)
     g_param_spec_uint ("split", NULL, NULL, 1, 16, 1,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
-   * PcqEngine:speed-limit:
-   *
-   * Bytes per second that all running downloads share, or 0 for no
-   * limit. Changes apply to the next read of every download.
-   */
-  /**
    * PcqEngine:record-checksums:
    *
    * Whether every download's SHA-256 is computed as it streams and kept
@@ -1241,6 +1235,12 @@ pcq_engine_class_init (PcqEngineClass *klass)
   properties[PROP_RECORD_CHECKSUMS] =
     g_param_spec_boolean ("record-checksums", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * PcqEngine:speed-limit:
+   *
+   * Bytes per second that all running downloads share, or 0 for no
+   * limit. Changes apply to the next read of every download.
+   */
   properties[PROP_SPEED_LIMIT] =
     g_param_spec_uint ("speed-limit", NULL, NULL, 0, G_MAXINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -83,8 +83,11 @@ SoupSession *pcq_worker_get_session     (PcqWorker   *worker,
 
 /* pcq-worker-download.c and pcq-worker-ask.c */
 void        pcq_transfer_start_download (PcqTransfer *self);
-void        pcq_transfer_add_task_headers (PcqTransfer *self,
-                                           SoupMessage *msg);
+SoupMessage *pcq_transfer_new_get       (PcqTransfer *self);
+gboolean    pcq_transfer_wait_for_limit (PcqTransfer *self,
+                                         guint        share,
+                                         GSourceFunc  then,
+                                         gpointer     data);
 void        pcq_transfer_start_ask      (PcqTransfer *self);
 
 /* pcq-worker.c: the shared steps. Each of these that ends the attempt

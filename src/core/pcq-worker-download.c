@@ -228,6 +228,37 @@ read_cb (GObject      *object,
     pcq_transfer_download_finish_body (self);
 }
 
+/**
+ * pcq_transfer_wait_for_limit:
+ * @share: how many reads of this transfer wait side by side
+ * @then: called when the wait is over (on this thread)
+ *
+ * Under a speed limit, a read waits its turn: at most 100 ms before it
+ * asks again, so a cancelled download notices within it (its next read
+ * fails at once). The wait does not count as slowness: the low-speed
+ * window moves on by it (by a share of it, for one of @share reads).
+ *
+ * Returns: %TRUE if @then was scheduled; %FALSE to read now
+ */
+gboolean
+pcq_transfer_wait_for_limit (PcqTransfer *self,
+                             guint        share,
+                             GSourceFunc  then,
+                             gpointer     data)
+{
+  gint64 delay = pcq_rate_limit_get_delay (self->limit);
+  g_autoptr(GSource) source = NULL;
+
+  if (delay <= 0)
+    return FALSE;
+
+  source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
+  self->speed_since += delay / MAX (share, 1);
+  g_source_set_callback (source, then, data, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return TRUE;
+}
+
 static gboolean
 throttled_cb (gpointer user_data)
 {
@@ -235,23 +266,11 @@ throttled_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Under a speed limit, a read waits its turn and asks for one chunk.
- * The wait is at most 100 ms before the limit is asked again, so a
- * cancelled download notices within it (its next read fails at once). */
 static void
 read_next (PcqTransfer *self)
 {
-  gint64 delay = pcq_rate_limit_get_delay (self->limit);
-
-  if (delay > 0)
-    {
-      g_autoptr(GSource) source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
-
-      self->speed_since += delay;
-      g_source_set_callback (source, throttled_cb, self, NULL);
-      g_source_attach (source, g_main_context_get_thread_default ());
-      return;
-    }
+  if (pcq_transfer_wait_for_limit (self, 1, throttled_cb, self))
+    return;
 
   g_input_stream_read_async (self->in, self->buffer,
                              pcq_rate_limit_get_chunk (self->limit, PCQ_TRANSFER_BUFFER_SIZE),
@@ -473,17 +492,17 @@ starting_cb (SoupMessage *msg,
   soup_message_headers_replace (soup_message_get_request_headers (msg), "User-Agent", user_data);
 }
 
-/**
- * pcq_transfer_add_task_headers:
+/*
+ * add_task_headers:
  * @msg: a request of this download, to self->uri
  *
  * The headers the task's line gave, only to the origin (scheme, host,
  * port) of its URL: a redirect to another one gets none of them, as it
  * gets no password. A User-Agent given replaces the session's.
  */
-void
-pcq_transfer_add_task_headers (PcqTransfer *self,
-                               SoupMessage *msg)
+static void
+add_task_headers (PcqTransfer *self,
+                  SoupMessage *msg)
 {
   SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
   g_autoptr(GUri) first = NULL;
@@ -511,28 +530,44 @@ pcq_transfer_add_task_headers (PcqTransfer *self,
     }
 }
 
+/**
+ * pcq_transfer_new_get:
+ *
+ * Returns: (transfer full): a GET of self->uri as every request of a
+ *   download is made (the first, after a redirect, and each segment's)
+ */
+SoupMessage *
+pcq_transfer_new_get (PcqTransfer *self)
+{
+  g_autoptr(GUri) bare = NULL;
+  SoupMessage *msg;
+  const char *authorization;
+
+  /* No user name for libsoup to act on: the credentials go only as
+   * below, and only to their own origin (not after a redirect away). */
+  bare = soup_uri_copy (self->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
+  msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* Save the bytes the server sends, as they are: no transparent
+   * decompression (and byte ranges stay meaningful). */
+  soup_message_disable_feature (msg, SOUP_TYPE_CONTENT_DECODER);
+
+  add_task_headers (self, msg);
+  authorization = pcq_basic_auth_header_for (self->basic_auth, self->uri);
+  if (authorization != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                  "Authorization", authorization);
+
+  return msg;
+}
+
 static void
 send_next (PcqTransfer *self)
 {
   SoupMessageHeaders *headers;
-  g_autoptr(GUri) bare = NULL;
-  const char *authorization;
 
   g_clear_object (&self->msg);
-  /* No user name for libsoup to act on: the credentials go only as
-   * below, and only to their own origin (not after a redirect away). */
-  bare = soup_uri_copy (self->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
-  self->msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
-  soup_message_add_flags (self->msg, SOUP_MESSAGE_NO_REDIRECT);
-  /* Save the bytes the server sends, as they are: no transparent
-   * decompression (and byte ranges stay meaningful). */
-  soup_message_disable_feature (self->msg, SOUP_TYPE_CONTENT_DECODER);
-
-  pcq_transfer_add_task_headers (self, self->msg);
-  authorization = pcq_basic_auth_header_for (self->basic_auth, self->uri);
-  if (authorization != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (self->msg),
-                                  "Authorization", authorization);
+  self->msg = pcq_transfer_new_get (self);
 
   if (self->resume_from > 0)
     {

@@ -275,25 +275,18 @@ segment_throttled_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* As read_next () in pcq-worker-download.c: under a speed limit a read
- * waits its turn, at most 100 ms before it asks again. */
+/* As read_next () in pcq-worker-download.c. */
 static void
 segment_read_next (Segment *seg)
 {
   PcqSegments *self = seg->owner;
   PcqTransfer *t = self->transfer;
-  gint64 delay = pcq_rate_limit_get_delay (t->limit);
   gsize chunk;
 
-  if (delay > 0)
+  /* The segments wait side by side: each moves the low-speed window on
+   * by its share of the wait. */
+  if (pcq_transfer_wait_for_limit (t, self->n, segment_throttled_cb, seg))
     {
-      g_autoptr(GSource) source = g_timeout_source_new ((guint) ((delay + 999) / 1000));
-
-      /* Waiting for the limit does not count as slow; the segments
-       * wait side by side, so each moves the window on by its share. */
-      t->speed_since += delay / self->n;
-      g_source_set_callback (source, segment_throttled_cb, seg, NULL);
-      g_source_attach (source, g_main_context_get_thread_default ());
       self->pending++;
       return;
     }
@@ -357,22 +350,10 @@ segment_send (Segment *seg)
   PcqSegments *self = seg->owner;
   PcqTransfer *t = self->transfer;
   SoupMessageHeaders *headers;
-  g_autoptr(GUri) bare = NULL;
-  const char *authorization;
 
-  /* As send_next () in pcq-worker-download.c, to the URL the redirects
-   * led to. */
-  bare = soup_uri_copy (t->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
-  seg->msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
-  soup_message_add_flags (seg->msg, SOUP_MESSAGE_NO_REDIRECT);
-  soup_message_disable_feature (seg->msg, SOUP_TYPE_CONTENT_DECODER);
+  /* To the URL the redirects led to, as every request of a download. */
+  seg->msg = pcq_transfer_new_get (t);
   headers = soup_message_get_request_headers (seg->msg);
-
-  pcq_transfer_add_task_headers (t, seg->msg);
-  authorization = pcq_basic_auth_header_for (t->basic_auth, t->uri);
-  if (authorization != NULL)
-    soup_message_headers_replace (headers, "Authorization", authorization);
-
   soup_message_headers_set_range (headers, seg->pos, seg->end - 1);
   soup_message_headers_replace (headers, "If-Range", t->split_validator);
 

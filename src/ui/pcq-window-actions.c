@@ -178,24 +178,22 @@ static const struct
   { "bottom", "win.move-task-bottom", PCQ_MOVE_BOTTOM },
 };
 
+static gboolean
+focus_if_shows (PcqJobRow     *row,
+                GtkWidget     *item,
+                gconstpointer  job)
+{
+  return pcq_job_row_get_job (row) == job && gtk_widget_grab_focus (item);
+}
+
 /* The list item that shows @job takes the focus (GTK 4.8's list view
  * would give it back to the item it had, which a move replaced). */
 static void
 focus_row (PcqWindow *self,
            PcqJob    *job)
 {
-  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
-       item != NULL;
-       item = gtk_widget_get_next_sibling (item))
-    {
-      GtkWidget *row = gtk_widget_get_first_child (item);
-
-      if (row != NULL && PCQ_IS_JOB_ROW (row) && pcq_job_row_get_job (PCQ_JOB_ROW (row)) == job &&
-          gtk_widget_grab_focus (item))
-        return;
-    }
-
-  gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+  if (_pcq_window_find_row (self, focus_if_shows, job) == NULL)
+    gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
 }
 
 static gboolean

@@ -13,6 +13,7 @@
 
 #include "pcq-engine.h"
 #include "pcq-job-relay.h"
+#include "pcq-job-row.h"
 
 G_BEGIN_DECLS
 
@@ -155,6 +156,13 @@ void        _pcq_window_class_init_actions (GtkWidgetClass *widget_class);
 void        _pcq_window_actions_update   (PcqWindow        *self);
 /* pcq-window-dnd.c */
 void        _pcq_window_dnd_init         (PcqWindow        *self);
+
+typedef gboolean (*PcqRowFunc) (PcqJobRow     *row,
+                                GtkWidget     *item,
+                                gconstpointer  data);
+GtkWidget  *_pcq_window_find_row         (PcqWindow        *self,
+                                          PcqRowFunc        func,
+                                          gconstpointer     data);
 
 void        _pcq_window_class_init_schedule (GtkWidgetClass *widget_class);
 void        _pcq_window_class_init_report (GtkWidgetClass *widget_class);

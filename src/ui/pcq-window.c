@@ -1027,11 +1027,17 @@ show_added (PcqWindow *self,
   queue_scroll (self);
 }
 
-/* GTK 4.8's list view binds a row as its item arrives, before the job
- * could be marked new: the rows already there look again. At most a
- * few hundred rows exist. */
-static void
-refresh_new_rows (PcqWindow *self)
+/**
+ * _pcq_window_find_row:
+ * @func: called with each row the list view has made (GTK 4.8 makes at
+ *   most a few hundred) and its list item, until it returns %TRUE
+ *
+ * Returns: (nullable) (transfer none): the list item @func chose
+ */
+GtkWidget *
+_pcq_window_find_row (PcqWindow    *self,
+                      PcqRowFunc    func,
+                      gconstpointer data)
 {
   for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->list_view));
        item != NULL;
@@ -1039,9 +1045,28 @@ refresh_new_rows (PcqWindow *self)
     {
       GtkWidget *row = gtk_widget_get_first_child (item);
 
-      if (row != NULL && PCQ_IS_JOB_ROW (row))
-        pcq_job_row_update_new (PCQ_JOB_ROW (row));
+      if (row != NULL && PCQ_IS_JOB_ROW (row) && func (PCQ_JOB_ROW (row), item, data))
+        return item;
     }
+
+  return NULL;
+}
+
+static gboolean
+update_new (PcqJobRow     *row,
+            GtkWidget     *item,
+            gconstpointer  data)
+{
+  pcq_job_row_update_new (row);
+  return FALSE;
+}
+
+/* GTK 4.8's list view binds a row as its item arrives, before the job
+ * could be marked new: the rows already there look again. */
+static void
+refresh_new_rows (PcqWindow *self)
+{
+  _pcq_window_find_row (self, update_new, NULL);
 }
 
 static PcqJob *

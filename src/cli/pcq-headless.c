@@ -658,27 +658,6 @@ compare_error_lines (gconstpointer a,
 }
 
 static gboolean
-write_all (int         fd,
-           const char *data,
-           gsize       size)
-{
-  while (size > 0)
-    {
-      gssize n = write (fd, data, size);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-
-      data += n;
-      size -= n;
-    }
-
-  return TRUE;
-}
-
-static gboolean
 set_write_error (GError     **error,
                  int          errsv,
                  const char  *path)
@@ -700,22 +679,10 @@ write_new_file (Headless  *h,
                 GError   **error)
 {
   g_autofree char *dir = g_path_get_dirname (*path);
-  g_autofree char *tmp = g_build_filename (dir, ".errors.jsonl-XXXXXX", NULL);
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
-  gboolean written;
-  int errsv;
+  g_autofree char *tmp = pcq_sink_write_temp (dir, "errors.jsonl", text->str, text->len, error);
 
-  if (fd < 0)
-    return set_write_error (error, errno, *path);
-
-  written = write_all (fd, text->str, text->len) && fsync (fd) == 0;
-  errsv = errno;
-  close (fd);
-  if (!written)
-    {
-      g_unlink (tmp);
-      return set_write_error (error, errsv, *path);
-    }
+  if (tmp == NULL)
+    return FALSE;
 
   for (guint i = 0; ; i++)
     {

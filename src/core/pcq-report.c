@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 
 #include "pcq-report.h"
+#include "pcq-sink.h"
 
 static const char *
 kind_name (PcqJobKind kind)
@@ -219,20 +220,22 @@ pcq_report_write_file (const char  *path,
                        GPtrArray   *jobs,
                        GError     **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *tmpl = g_strdup_printf (".%s.XXXXXX", base);
-  g_autofree char *tmp_path = g_build_filename (dir, tmpl, NULL);
-  g_autoptr(GString) text = g_string_new (NULL);
-  GStatBuf st;
-  int fd;
+  g_autoptr(GBytes) text = pcq_report_text (jobs);
 
-  if (g_lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   _("“%s” exists and is not a regular file: the report does not replace it"), path);
-      return FALSE;
-    }
+  return pcq_report_write (path, text, error);
+}
+
+/**
+ * pcq_report_text:
+ * @jobs: (element-type PcqJob): the tasks, in the order wanted
+ *
+ * Returns: (transfer full): their report, a line each (on the thread
+ *   that owns the jobs: the main one)
+ */
+GBytes *
+pcq_report_text (GPtrArray *jobs)
+{
+  GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < jobs->len; i++)
     {
@@ -242,35 +245,36 @@ pcq_report_write_file (const char  *path,
       g_string_append_c (text, '\n');
     }
 
-  fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0)
-    {
-      int saved = errno;
+  return g_string_free_to_bytes (text);
+}
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot write the report beside “%s”: %s"), path, g_strerror (saved));
+/**
+ * pcq_report_write:
+ * @text: from pcq_report_text ()
+ *
+ * The writing part of pcq_report_write_file (): any thread may do it.
+ */
+gboolean
+pcq_report_write (const char  *path,
+                  GBytes      *text,
+                  GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmp_path = NULL;
+  GStatBuf st;
+
+  if (g_lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   _("“%s” exists and is not a regular file: the report does not replace it"), path);
       return FALSE;
     }
 
-  for (gsize done = 0; done < text->len;)
-    {
-      gssize n = write (fd, text->str + done, text->len - done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-
-          close (fd);
-          g_unlink (tmp_path);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Cannot write the report beside “%s”: %s"), path, g_strerror (saved));
-          return FALSE;
-        }
-      done += n;
-    }
-  close (fd);
+  tmp_path = pcq_sink_write_temp (dir, base, g_bytes_get_data (text, NULL),
+                                  g_bytes_get_size (text), error);
+  if (tmp_path == NULL)
+    return FALSE;
 
   if (g_rename (tmp_path, path) != 0)
     {

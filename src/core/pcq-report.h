@@ -19,6 +19,10 @@ GPtrArray *pcq_report_jobs      (GListModel   *model);
 char     *pcq_report_line       (PcqJob       *job);
 char     *pcq_report_url        (const char   *url);
 char     *pcq_report_time       (gint64        unix_seconds);
+GBytes   *pcq_report_text       (GPtrArray    *jobs);
+gboolean  pcq_report_write      (const char   *path,
+                                 GBytes       *text,
+                                 GError      **error);
 gboolean  pcq_report_write_file (const char   *path,
                                  GPtrArray    *jobs,
                                  GError      **error);

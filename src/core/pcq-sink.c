@@ -907,6 +907,66 @@ close_part (PcqSink  *self,
 }
 
 /**
+ * pcq_sink_write_temp:
+ * @dir: the folder the file is then renamed in
+ * @name: the name it is for (the temporary file is ".NAME-XXXXXX")
+ *
+ * Writes @data to a new temporary file in @dir (created O_EXCL, so it
+ * is nobody else's), synced and closed: a file Pcq writes beside the
+ * results (a report, errors.jsonl) is then renamed into place whole.
+ *
+ * Returns: (transfer full) (nullable): the temporary file's path
+ */
+char *
+pcq_sink_write_temp (const char  *dir,
+                     const char  *name,
+                     const void  *data,
+                     gsize        size,
+                     GError     **error)
+{
+  g_autofree char *tmpl = g_strdup_printf (".%s-XXXXXX", name);
+  g_autofree char *tmp = g_build_filename (dir, tmpl, NULL);
+  const char *p = data;
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  int errsv = 0;
+
+  if (fd < 0)
+    errsv = errno;
+
+  while (fd >= 0 && errsv == 0 && size > 0)
+    {
+      gssize n = write (fd, p, size);
+
+      if (n < 0 && errno != EINTR)
+        errsv = errno;
+      else if (n > 0)
+        {
+          p += n;
+          size -= n;
+        }
+    }
+
+  if (fd >= 0 && errsv == 0 && fsync (fd) != 0)
+    errsv = errno;
+  if (fd >= 0)
+    close (fd);
+
+  if (errsv != 0)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *display = g_filename_display_name (path);
+
+      if (fd >= 0)
+        g_unlink (tmp);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   _("Cannot write “%s”: %s"), display, g_strerror (errsv));
+      return NULL;
+    }
+
+  return g_steal_pointer (&tmp);
+}
+
+/**
  * pcq_sink_rename_part:
  * @part_path: a complete part file, closed
  * @path: the final path, reserved and recorded

@@ -82,6 +82,11 @@ gboolean    pcq_sink_commit     (PcqSink     *self,
                                  GError     **error);
 gboolean    pcq_sink_finish     (PcqSink     *self,
                                  GError     **error);
+char       *pcq_sink_write_temp  (const char  *dir,
+                                  const char  *name,
+                                  const void  *data,
+                                  gsize        size,
+                                  GError     **error);
 gboolean    pcq_sink_rename_part (const char *part_path,
                                   const char *path,
                                   GError    **error);

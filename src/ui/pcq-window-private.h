@@ -168,9 +168,13 @@ void        _pcq_window_class_init_schedule (GtkWidgetClass *widget_class);
 void        _pcq_window_class_init_report (GtkWidgetClass *widget_class);
 GtkWindow  *_pcq_window_show_details     (PcqWindow        *self,
                                           PcqJob           *job);
-gboolean    _pcq_window_export_report    (PcqWindow        *self,
-                                          const char       *path,
-                                          GError          **error);
+void        _pcq_window_export_report_async (PcqWindow           *self,
+                                             const char          *path,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean    _pcq_window_export_report_finish (PcqWindow          *self,
+                                              GAsyncResult       *result,
+                                              GError            **error);
 char       *_pcq_window_start_at_text    (PcqWindow        *self);
 void        _pcq_window_dnd_init_row     (GtkWidget        *row);
 /* pcq-window-close.c */

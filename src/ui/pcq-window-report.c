@@ -159,18 +159,52 @@ _pcq_window_show_details (PcqWindow *self,
   return GTK_WINDOW (window);
 }
 
+typedef struct
+{
+  char   *path;
+  GBytes *text;
+} Export;
+
+static void
+export_free (Export *export)
+{
+  g_free (export->path);
+  g_bytes_unref (export->text);
+  g_free (export);
+}
+
+static void
+export_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  Export *export = task_data;
+  GError *error = NULL;
+
+  if (pcq_report_write (export->path, export->text, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
 /**
- * _pcq_window_export_report:
+ * _pcq_window_export_report_async:
  * @path: where the report goes (beside it, then renamed over it)
  *
- * Writes one line per task in the list, oldest first.
+ * Writes one line per task in the list, oldest first. The lines are
+ * made here (the jobs are the main thread's); the file is written and
+ * synced on a thread of its own, never while a frame waits.
  */
-gboolean
-_pcq_window_export_report (PcqWindow   *self,
-                           const char  *path,
-                           GError     **error)
+void
+_pcq_window_export_report_async (PcqWindow           *self,
+                                 const char          *path,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
 {
   g_autoptr(GPtrArray) jobs = pcq_report_jobs (pcq_engine_get_jobs (self->engine));
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  Export *export = g_new0 (Export, 1);
 
   /* Rows waiting for their Undo toast to go are gone for the user. */
   for (guint i = jobs->len; i > 0; i--)
@@ -179,27 +213,34 @@ _pcq_window_export_report (PcqWindow   *self,
         g_ptr_array_remove_index (jobs, i - 1);
     }
 
-  return pcq_report_write_file (path, jobs, error);
+  export->path = g_strdup (path);
+  export->text = pcq_report_text (jobs);
+  g_task_set_source_tag (task, _pcq_window_export_report_async);
+  g_task_set_task_data (task, export, (GDestroyNotify) export_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+gboolean
+_pcq_window_export_report_finish (PcqWindow     *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
-export_response_cb (PcqWindow            *self,
-                    int                   response,
-                    GtkFileChooserNative *chooser)
+exported_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
-  g_autoptr(GFile) file = NULL;
+  PcqWindow *self = PCQ_WINDOW (object);
+  Export *export = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_object_unref (chooser);
-  if (file == NULL || (path = g_file_get_path (file)) == NULL)
-    return;
-
-  if (_pcq_window_export_report (self, path, &error))
+  if (_pcq_window_export_report_finish (self, result, &error))
     {
-      g_autofree char *name = g_file_get_basename (file);
+      g_autofree char *name = g_path_get_basename (export->path);
       g_autofree char *display = g_filename_display_name (name);
       /* Translators: %s is a file name */
       g_autofree char *title = g_strdup_printf (_("Report saved as “%s”"), display);
@@ -211,6 +252,23 @@ export_response_cb (PcqWindow            *self,
       g_warning ("Export Report: %s", error->message);
       _pcq_window_toast (self, _("The report could not be saved"));
     }
+}
+
+static void
+export_response_cb (PcqWindow            *self,
+                    int                   response,
+                    GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL || (path = g_file_get_path (file)) == NULL)
+    return;
+
+  _pcq_window_export_report_async (self, path, exported_cb, NULL);
 }
 
 static void

@@ -499,6 +499,14 @@ is_details_window (GtkWindow *window)
   return window != NULL && g_strcmp0 (gtk_window_get_title (window), "Task Details") == 0;
 }
 
+static void
+store_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
 /* Details shows the report's fields of one task; Export Report writes
  * a line per task. */
 static void
@@ -510,6 +518,7 @@ test_details_export (Fixture       *f,
   g_autofree char *report = g_build_filename (dir, "report.jsonl", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *status[] = { "HTTP Status", "200" };
   const char *state[] = { "State", "Done" };
@@ -536,7 +545,9 @@ test_details_export (Fixture       *f,
   maybe_shoot_widget (GTK_WIDGET (details), "details");
   gtk_window_destroy (details);
 
-  g_assert_true (_pcq_window_export_report (f->window, report, &error));
+  _pcq_window_export_report_async (f->window, report, store_result_cb, &result);
+  PCQ_TEST_WAIT_FOR (result != NULL, WAIT_MS);
+  g_assert_true (_pcq_window_export_report_finish (f->window, result, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (report, &contents, NULL, NULL));
   g_assert_true (g_str_has_suffix (contents, "}\n"));

@@ -51,19 +51,6 @@ EOF
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
 note() { printf 'bench: %s\n' "$*" >&2; }
 
-# "16K" / "16KiB" / "1M" / "1G" / "12345" -> bytes
-parse_size() {
-    local s=${1^^} n mult=1
-    s=${s%IB}; s=${s%B}
-    case $s in
-        *K) mult=1024; n=${s%K} ;;
-        *M) mult=$((1024 * 1024)); n=${s%M} ;;
-        *G) mult=$((1024 * 1024 * 1024)); n=${s%G} ;;
-        *)  n=$s ;;
-    esac
-    [[ $n =~ ^[0-9]+$ ]] || return 1
-    echo $((n * mult))
-}
 
 human_size() {
     local b=$1

@@ -21,17 +21,6 @@ bench_tls=${BENCH_TLS:-0}
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
 note() { printf 'bench: %s\n' "$*" >&2; }
 
-parse_size() {
-    local s=${1^^} n mult=1
-    s=${s%IB}; s=${s%B}
-    case $s in
-        *K) mult=1024; n=${s%K} ;;
-        *M) mult=$((1024 * 1024)); n=${s%M} ;;
-        *)  n=$s ;;
-    esac
-    [[ $n =~ ^[0-9]+$ ]] || return 1
-    echo $((n * mult))
-}
 
 pcq=${1:-${PCQ:-$repo_root/build/src/pcq}}
 rate_text=${BENCH_RATE:-2M}

@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright 2026 The Pcq authors
 #
-# serve.sh — sourced by the benchmarks: serves a folder on 127.0.0.1 with nginx (or, without
-# it, python's http.server) from a private config. The caller provides $tmp (its own temp
+# serve.sh — sourced by the benchmarks: parse_size (sizes with K/M/G, binary), and a server
+# for a folder on 127.0.0.1 with nginx (or, without it, python's http.server) from a private
+# config. The caller provides $tmp (its own temp
 # folder) and the functions note and die; bench_serve sets port and server_pid, and the
 # caller ends the server by that pid.
 #
@@ -13,6 +14,21 @@
 #
 # With bench_tls=1 (nginx only), it serves HTTPS (TLS 1.3, HTTP/2) with a certificate from a
 # throwaway CA made in $tmp/tls; bench_with_ca runs a tool that trusts it (see there).
+
+# "16K" / "16KiB" / "1M" / "1G" / "12345" -> bytes
+parse_size() {
+    local s=${1^^} n mult=1
+    s=${s%IB}; s=${s%B}
+    case $s in
+        *K) mult=1024; n=${s%K} ;;
+        *M) mult=$((1024 * 1024)); n=${s%M} ;;
+        *G) mult=$((1024 * 1024 * 1024)); n=${s%G} ;;
+        *)  n=$s ;;
+    esac
+    [[ $n =~ ^[0-9]+$ ]] || return 1
+    echo $((n * mult))
+}
+
 bench_tls=${bench_tls:-0}
 bench_scheme=http
 ((bench_tls)) && bench_scheme=https

@@ -633,8 +633,9 @@ test_line_headers (void)
     }
 }
 
-/* A task stopped with a cookie and resumed by another run: the cookie
- * was not kept, so the task fails saying so, and sends nothing. */
+/* A task stopped with a cookie and resumed by another run without a
+ * keyring: the cookie was not kept, so the task fails saying so, and
+ * sends nothing. */
 static void
 test_line_headers_resume (void)
 {
@@ -666,7 +667,7 @@ test_line_headers_resume (void)
   summary = run_summary (second);
   g_assert_cmpint (summary.failed, ==, 1);
   g_assert_nonnull (strstr (pcq_test_run_get_stderr (second),
-                            "Cookie or Authorization header was not kept"));
+                            "The task’s Cookie header was not kept: no keyring was available"));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
   assert_not_in_store (ctx, "cookie-value-never-stored");
 }
@@ -1972,6 +1973,120 @@ test_netrc_refused (void)
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
 }
 
+/* libsecret's file backend in the test's home: a keyring without a
+ * Secret Service, the one a Flatpak uses. */
+static char **
+keyring_env (Ctx *ctx)
+{
+  g_autofree char *path = g_build_filename (ctx->home, "test-keyring", NULL);
+
+  return g_strdupv ((char *[]) { "SECRET_BACKEND", "file", "SECRET_FILE_TEST_PATH", path,
+                                 "SECRET_FILE_TEST_PASSWORD", "test-keyring-password", NULL });
+}
+
+/* With a keyring, a task stopped with a cookie and resumed by another
+ * run sends the cookie again: the keyring kept it, the store did not. */
+static void
+test_line_headers_resume_keyring (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_auto(GStrv) env = keyring_env (ctx);
+  g_autofree char *url = pcq_test_server_url (ctx->server,
+                                              "/flaky/kc/kept.bin?fail=1&mode=slow&size=200000&seed=3");
+  g_autofree char *contents = g_strdup_printf ("{\"url\": \"%s\", \"headers\": "
+                                               "{\"Cookie\": \"" HEADER_COOKIE "\"}}\n", url);
+  g_autofree char *input = write_input (ctx, "kept.jsonl", contents);
+  g_autofree char *path = out_path (ctx, "kept.bin");
+  g_autofree char *first_cookie = NULL;
+  g_autofree char *second_cookie = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+
+  first = run_start_env (ctx, (const char * const *) env,
+                         (const char *[]) { "-o", ctx->out, "-i", input, NULL });
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, "/flaky/kc/kept.bin") == 1,
+                     RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (run_summary (first).left, ==, 1);
+
+  second = run_start_env (ctx, (const char * const *) env,
+                          (const char *[]) { "-o", ctx->out, "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (second).done, ==, 1);
+  pcq_test_assert_content (path, 3, 200000);
+
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/flaky/kc/kept.bin"), ==, 2);
+  first_cookie = pcq_test_server_dup_header (ctx->server, "/flaky/kc/kept.bin", 0, "Cookie");
+  second_cookie = pcq_test_server_dup_header (ctx->server, "/flaky/kc/kept.bin", 1, "Cookie");
+  g_assert_cmpstr (first_cookie, ==, HEADER_COOKIE);
+  g_assert_cmpstr (second_cookie, ==, HEADER_COOKIE);
+  assert_not_in_store (ctx, "cookie-value-never-stored");
+}
+
+/* A server that asks (401, Basic) for a URL that names no user, with
+ * nothing known for it: the task fails asking to sign in, after one
+ * request. */
+static void
+test_sign_in_required (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/asked.bin?size=10");
+  g_autoptr(PcqTestRun) run = NULL;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+  g_assert_cmpint (run_summary (run).failed, ==, 1);
+  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "asks for a user name and password"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/asked.bin"), ==, 1);
+}
+
+/* The keyring's password for an origin answers its 401 for a URL that
+ * names no user: here kept by an earlier run that was given it in a
+ * URL (the window keeps what a person types the same way). */
+static void
+test_sign_in_from_keyring (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_auto(GStrv) env = keyring_env (ctx);
+  g_autofree char *given = g_strdup_printf ("http://%s:%s@127.0.0.1:%u/auth/given.bin?size=100&seed=1",
+                                            AUTH_USER, AUTH_PASSWORD_IN_URL,
+                                            pcq_test_server_get_port (ctx->server));
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/later.bin?size=3000&seed=2");
+  g_autofree char *path = out_path (ctx, "later.bin");
+  g_autofree char *wanted = expected_authorization ();
+  g_autofree char *asked = NULL;
+  g_autofree char *answered = NULL;
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+
+  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+  first = run_start_env (ctx, (const char * const *) env,
+                         (const char *[]) { "-o", ctx->out, given, NULL });
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_ALL_DONE);
+
+  second = run_start_env (ctx, (const char * const *) env,
+                          (const char *[]) { "-o", ctx->out, url, NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  pcq_test_assert_content (path, 2, 3000);
+
+  /* Asked without credentials, answered with the keyring's. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/later.bin"), ==, 2);
+  asked = pcq_test_server_dup_authorization (ctx->server, "/auth/later.bin", 0);
+  answered = pcq_test_server_dup_authorization (ctx->server, "/auth/later.bin", 1);
+  g_assert_null (asked);
+  g_assert_cmpstr (answered, ==, wanted);
+  assert_password_nowhere (ctx, second);
+}
+
 /* Without a keyring the password lives in the run that was given it:
  * --resume fails that task and says why, and sends nothing. */
 static void
@@ -2063,6 +2178,10 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
   pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/headers-resume", test_line_headers_resume, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/headers-resume-keyring",
+                         test_line_headers_resume_keyring, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/sign-in-required", test_sign_in_required, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/sign-in-keyring", test_sign_in_from_keyring, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/bad-options", test_usage_errors, 30);
   pcq_test_add_isolated ("/pcq/headless/usage/unusable-output", test_unusable_output, 30);
   pcq_test_add_isolated ("/pcq/headless/input/urls", test_input_urls, 30);

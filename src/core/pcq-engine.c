@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <libsoup/soup.h>
+
 #include "pcq-api.h"
 #include "pcq-api-models.h"
 #include "pcq-defaults.h"
@@ -68,6 +70,7 @@ typedef struct
   gint64       retry_at;    /* EVENT_WAITING: when, real time µs */
   gboolean     retry_asked; /* EVENT_WAITING: the server's Retry-After */
   gboolean     needs_setup; /* an API task's endpoint or key is wrong */
+  gboolean     needs_sign_in; /* a download's server asks for a password */
   gint64       started;     /* unix seconds of the run's first attempt here */
   guint        http_status; /* of the attempt's last response, or 0 */
   char        *digest;      /* EVENT_FINISHED: the file's SHA-256, if computed */
@@ -276,6 +279,7 @@ post_event (PcqEngine   *self,
           !g_error_matches (attempt->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         event->error = g_strdup (attempt->error->message);
       event->needs_setup = run->kind != PCQ_JOB_DOWNLOAD && needs_setup (attempt->error);
+      event->needs_sign_in = g_error_matches (attempt->error, PCQ_ERROR, PCQ_ERROR_SIGN_IN);
       event->output_path = g_steal_pointer (&attempt->output_path);
       event->retry_at = attempt->retry_at;
       event->retry_asked = attempt->retry_after_ms >= 0;
@@ -751,6 +755,7 @@ apply_event (gpointer data)
     case EVENT_STARTED:
       _pcq_job_set_error (job, NULL);
       _pcq_job_set_needs_setup (job, FALSE);
+      _pcq_job_set_needs_sign_in (job, FALSE);
       _pcq_job_set_retry_at (job, 0, FALSE);
       set_job_state (self, job, PCQ_JOB_ACTIVE);
       /* Not stored: an active job is restored as queued anyway. */
@@ -775,6 +780,7 @@ apply_event (gpointer data)
       _pcq_job_set_error (job, event->error);
       _pcq_job_set_retry_at (job, 0, FALSE);
       _pcq_job_set_needs_setup (job, event->state == PCQ_JOB_FAILED && event->needs_setup);
+      _pcq_job_set_needs_sign_in (job, event->state == PCQ_JOB_FAILED && event->needs_sign_in);
       if (event->output_path != NULL)
         _pcq_job_set_output_path (job, event->output_path);
       _pcq_job_set_progress (job,
@@ -1539,6 +1545,7 @@ run_for_job (PcqEngine  *self,
   run->sha256 = g_strdup (pcq_job_get_sha256 (job));
   run->headers = g_strdupv ((char **) pcq_job_get_headers (job));
   run->headers_lost = pcq_job_get_headers_lost (job);
+  run->secret_names = g_strdupv ((char **) pcq_job_get_secret_names (job));
   run->position = pcq_job_get_position (job);
 
   /* Runs again into its own name, and from where it stopped. */
@@ -1792,6 +1799,22 @@ pcq_engine_submit_checked (PcqEngine  *self,
   return pcq_engine_submit_download (self, url, output_dir, name, sha256, NULL);
 }
 
+/* The values of a line's Cookie and Authorization, for a later run:
+ * in the keyring, never in the store. */
+static void
+remember_secret_headers (const char         *url,
+                         const char * const *headers)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+
+  if (uri == NULL || !pcq_uri_is_http (uri))
+    return;
+
+  for (; headers[0] != NULL && headers[1] != NULL; headers += 2)
+    if (pcq_header_is_secret (headers[0]))
+      pcq_keyring_remember_header (uri, headers[0], headers[1]);
+}
+
 /**
  * pcq_engine_submit_download:
  * @sha256: (nullable): as for pcq_engine_submit_checked ()
@@ -1840,6 +1863,7 @@ pcq_engine_submit_download (PcqEngine          *self,
     {
       g_return_val_if_fail (g_strv_length ((char **) headers) % 2 == 0, NULL);
       _pcq_job_set_headers (job, headers);
+      remember_secret_headers (bare_url, headers);
     }
   add_job (self, job);
 

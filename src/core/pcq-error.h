@@ -27,6 +27,7 @@ typedef enum
   PCQ_ERROR_NO_PASSWORD,     /* a URL's user has no password: not kept, or not found */
   PCQ_ERROR_CHECKSUM,        /* the file does not have the SHA-256 it was given */
   PCQ_ERROR_HTTP_AUTH,       /* 401 or 403: the server wants (other) credentials */
+  PCQ_ERROR_SIGN_IN,         /* 401 with Basic, and no credentials for it: a person may sign in */
 } PcqError;
 
 GQuark pcq_error_quark (void);

@@ -30,6 +30,8 @@ void _pcq_job_set_retry_at    (PcqJob      *self,
                                gboolean     asked);
 void _pcq_job_set_needs_setup (PcqJob      *self,
                                gboolean     needs_setup);
+void _pcq_job_set_needs_sign_in (PcqJob    *self,
+                                 gboolean   needs_sign_in);
 void _pcq_job_set_usage       (PcqJob      *self,
                                gint64       prompt_tokens,
                                gint64       completion_tokens);

@@ -38,12 +38,14 @@ struct _PcqJob
   gint64       retry_at;      /* real time (µs) of the next attempt, or 0 */
   gboolean     retry_asked;   /* the server asked for that wait */
   gboolean     needs_setup;   /* failed for want of an API endpoint or key */
+  gboolean     needs_sign_in; /* failed for want of a user name and password */
 
   char        *sha256;        /* what the download must hash to, or what it did */
   char       **headers;       /* request headers a download adds: name, value…;
                                * the secret ones' values never leave memory */
   char        *stored_headers; /* what the store keeps of them (JSON) */
-  gboolean     headers_lost;  /* restored without a secret header's value */
+  gboolean     headers_lost;  /* restored from stored headers that do not read back */
+  char       **secret_names;  /* restored: secret headers whose values the keyring has */
   gint64       started;       /* unix seconds of its first attempt, or 0 */
   guint        http_status;   /* of its last response, or 0 */
   gint64       prompt_tokens;     /* API tasks: what the server said the */
@@ -102,6 +104,7 @@ pcq_job_finalize (GObject *object)
   g_clear_pointer (&self->sha256, g_free);
   g_clear_pointer (&self->headers, g_strfreev);
   g_clear_pointer (&self->stored_headers, g_free);
+  g_clear_pointer (&self->secret_names, g_strfreev);
 
   G_OBJECT_CLASS (pcq_job_parent_class)->finalize (object);
 }
@@ -841,7 +844,8 @@ pcq_header_is_secret (const char *name)
 }
 
 /* {"Referer": "…", "Cookie": null}: the names of the secret headers
- * are kept, so that a restored task knows what it lacks. */
+ * are kept, so that a restored task knows what to ask the keyring for
+ * (pcq_keyring_remember_header ()). */
 static char *
 headers_to_stored (char **headers)
 {
@@ -871,6 +875,7 @@ headers_from_stored (PcqJob     *self,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) secrets = g_strv_builder_new ();
   g_autoptr(GList) members = NULL;
   JsonNode *root;
   JsonObject *object;
@@ -892,6 +897,12 @@ headers_from_stored (PcqJob     *self,
                           json_node_get_value_type (node) == G_TYPE_STRING
                           ? json_node_get_string (node) : NULL;
 
+      if (JSON_NODE_HOLDS_NULL (node) && pcq_header_is_secret (l->data) &&
+          pcq_input_check_header (l->data, "", NULL))
+        {
+          g_strv_builder_add (secrets, l->data);
+          continue;
+        }
       if (value == NULL || !pcq_input_check_header (l->data, value, NULL))
         {
           self->headers_lost = TRUE;
@@ -902,14 +913,31 @@ headers_from_stored (PcqJob     *self,
     }
 
   self->headers = g_strv_builder_end (builder);
+  self->secret_names = g_strv_builder_end (secrets);
+  if (self->secret_names[0] == NULL)
+    g_clear_pointer (&self->secret_names, g_strfreev);
+}
+
+/**
+ * pcq_job_get_secret_names:
+ *
+ * Returns: (nullable) (transfer none): for a job restored from the
+ *   store, the names of its secret headers (see pcq_header_is_secret ()),
+ *   whose values only the keyring keeps; %NULL if none
+ */
+const char * const *
+pcq_job_get_secret_names (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), NULL);
+  return (const char * const *) self->secret_names;
 }
 
 /**
  * pcq_job_get_headers_lost:
  *
- * Returns: %TRUE if the job was restored from the store without the
- *   value of a secret header it had (see pcq_header_is_secret ()): it
- *   must not run without it
+ * Returns: %TRUE if the job was restored from the store with headers
+ *   that do not read back as a line's would: it must not run without
+ *   them
  */
 gboolean
 pcq_job_get_headers_lost (PcqJob *self)
@@ -924,6 +952,7 @@ _pcq_job_set_headers (PcqJob             *self,
 {
   g_clear_pointer (&self->headers, g_strfreev);
   g_clear_pointer (&self->stored_headers, g_free);
+  g_clear_pointer (&self->secret_names, g_strfreev);
   self->headers_lost = FALSE;
   if (headers != NULL && headers[0] != NULL)
     {
@@ -1026,4 +1055,26 @@ _pcq_job_set_needs_setup (PcqJob   *self,
                           gboolean  needs_setup)
 {
   self->needs_setup = needs_setup;
+}
+
+/**
+ * pcq_job_get_needs_sign_in:
+ *
+ * Returns: whether the task (a download) failed because its server
+ *   asked for a user name and password that Pcq does not have, or
+ *   refused the ones it sent (see pcq_keyring_sign_in ()). Known for
+ *   the failures of this run only.
+ */
+gboolean
+pcq_job_get_needs_sign_in (PcqJob *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB (self), FALSE);
+  return self->needs_sign_in;
+}
+
+void
+_pcq_job_set_needs_sign_in (PcqJob   *self,
+                            gboolean  needs_sign_in)
+{
+  self->needs_sign_in = needs_sign_in;
 }

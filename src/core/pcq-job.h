@@ -69,6 +69,7 @@ const char  *pcq_job_get_commit_note (PcqJob     *self);
 const char  *pcq_job_get_sha256      (PcqJob     *self);
 const char * const *pcq_job_get_headers (PcqJob  *self);
 gboolean     pcq_job_get_headers_lost (PcqJob    *self);
+const char * const *pcq_job_get_secret_names (PcqJob *self);
 gboolean     pcq_header_is_secret    (const char *name);
 gint64       pcq_job_get_started     (PcqJob     *self);
 gint64       pcq_job_get_finished    (PcqJob     *self);
@@ -79,6 +80,7 @@ gint64       pcq_job_get_retry_at    (PcqJob     *self,
                                       gboolean   *asked);
 char        *pcq_job_dup_wait_text   (PcqJob     *self);
 gboolean     pcq_job_is_finished     (PcqJob     *self);
+gboolean     pcq_job_get_needs_sign_in (PcqJob   *self);
 gboolean     pcq_job_get_needs_setup (PcqJob     *self);
 gint64       pcq_job_get_position    (PcqJob     *self);
 

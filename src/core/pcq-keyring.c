@@ -25,14 +25,18 @@
  * (libsecret picks its file backend there by itself). One schema for
  * all of them:
  *
- *   kind    "api-key" or "basic" (a password given in a URL)
+ *   kind    "api-key"; "basic": a password given in a URL, or typed
+ *           when a server asked to sign in; "header": the value of a
+ *           secret request header (Cookie, Authorization) of a line
  *   origin  scheme://host:port the secret is sent to ("" for the API
  *           key, which serves whatever base is set)
- *   user    the URL's user name ("" for the API key)
+ *   user    the user name ("" for the API key; for a header, its name
+ *           in lowercase)
  *
  * Items are keyed by origin and user, never by task: a hundred thousand
  * tasks of one account make one item, looked up once a run and then
- * kept in memory. Without a keyring (no Secret Service on the bus:
+ * kept in memory. So a header's value is one per origin: the one given
+ * last is the one a later run sends. Without a keyring (no Secret Service on the bus:
  * headless over SSH, cron, the tests) a password lives in this process
  * only. Secrets go nowhere else: not into the queue, a log line or a
  * message.
@@ -44,6 +48,7 @@
 #define SCHEMA_NAME "com.example.Pcq.Secret"
 #define KIND_API_KEY "api-key"
 #define KIND_BASIC "basic"
+#define KIND_HEADER "header"
 
 #define LEGACY_ATTRIBUTE "purpose"
 #define LEGACY_ATTRIBUTE_VALUE "api-key"
@@ -276,7 +281,9 @@ typedef struct
 } Credential;
 
 static GMutex cache_lock;
-static GHashTable *cache;       /* "origin\nuser" → Credential; cache_lock */
+static GHashTable *cache;       /* "kind\norigin\nuser" → Credential; cache_lock */
+/* origin → the user a 401 was answered with ("": none found); cache_lock */
+static GHashTable *sign_ins;
 static GMutex lookup_lock;      /* one keyring lookup at a time */
 static GMutex store_lock;
 static GCond store_cond;
@@ -287,6 +294,7 @@ struct _PcqBasicAuth
 {
   char *origin;
   char *header;                 /* "Basic …": a secret */
+  gboolean sign_in;             /* what a 401 was (or will be) answered with */
 };
 
 static void
@@ -299,10 +307,11 @@ credential_free (gpointer data)
 }
 
 static char *
-cache_key (const char *origin,
+cache_key (const char *kind,
+           const char *origin,
            const char *user)
 {
-  return g_strconcat (origin, "\n", user, NULL);
+  return g_strconcat (kind, "\n", origin, "\n", user, NULL);
 }
 
 /* Called with cache_lock held. */
@@ -311,7 +320,17 @@ get_cache_locked (void)
 {
   if (cache == NULL)
     cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, credential_free);
+  if (sign_ins == NULL)
+    sign_ins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return cache;
+}
+
+/* Called with cache_lock held. */
+static GHashTable *
+get_sign_ins_locked (void)
+{
+  get_cache_locked ();
+  return sign_ins;
 }
 
 static int
@@ -396,10 +415,11 @@ find_password (const char  *url,
 
 typedef struct
 {
+  const char *kind;             /* KIND_BASIC or KIND_HEADER */
   char *origin;
   char *user;
   char *password;
-  char *account;
+  char *what;                   /* user@host, or a header's name as given */
 } StoreData;
 
 static void
@@ -408,19 +428,31 @@ store_in_keyring (gpointer data,
 {
   StoreData *store = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *label = g_strdup_printf (_("Pcq: password for %s"), store->account);
+  g_autofree char *label = NULL;
+  gboolean is_header = g_str_equal (store->kind, KIND_HEADER);
+
+  if (is_header)
+    label = g_strdup_printf (_("Pcq: %s header for %s"), store->what, store->origin);
+  else
+    label = g_strdup_printf (_("Pcq: password for %s"), store->what);
 
   if (!secret_password_store_sync (get_schema (), SECRET_COLLECTION_DEFAULT, label,
                                    store->password, NULL, &error,
-                                   "kind", KIND_BASIC, "origin", store->origin,
+                                   "kind", store->kind, "origin", store->origin,
                                    "user", store->user, NULL))
-    g_message (_("The password for %s is kept for this run only: no keyring is available (%s)"),
-               store->account, error->message);
+    {
+      if (is_header)
+        g_message (_("The %s header for %s is kept for this run only: no keyring is available (%s)"),
+                   store->what, store->origin, error->message);
+      else
+        g_message (_("The password for %s is kept for this run only: no keyring is available (%s)"),
+                   store->what, error->message);
+    }
 
   g_free (store->origin);
   g_free (store->user);
   pcq_secret_free (store->password);
-  g_free (store->account);
+  g_free (store->what);
   g_free (store);
 
   g_mutex_lock (&store_lock);
@@ -429,16 +461,19 @@ store_in_keyring (gpointer data,
   g_mutex_unlock (&store_lock);
 }
 
-/* Known to this process at once; to the keyring when it answers, on
- * one thread for all of them (a store may block, or ask to unlock, and
- * one prompt at a time is all a person can answer). */
+/* Known to this process at once; to the keyring (when @to_keyring)
+ * when it answers, on one thread for all of them (a store may block,
+ * or ask to unlock, and one prompt at a time is all a person can
+ * answer). @what names the secret in messages. */
 static void
-remember (GUri       *uri,
-          const char *password)
+remember (const char *kind,
+          const char *origin,
+          const char *user,
+          const char *password,
+          const char *what,
+          gboolean    to_keyring)
 {
-  g_autofree char *origin = origin_of (uri);
-  const char *user = g_uri_get_user (uri);
-  g_autofree char *key = cache_key (origin, user);
+  g_autofree char *key = cache_key (kind, origin, user);
   Credential *credential;
   StoreData *store;
 
@@ -454,11 +489,15 @@ remember (GUri       *uri,
   g_hash_table_replace (cache, g_steal_pointer (&key), credential);
   g_mutex_unlock (&cache_lock);
 
+  if (!to_keyring)
+    return;
+
   store = g_new0 (StoreData, 1);
-  store->origin = g_steal_pointer (&origin);
+  store->kind = kind;
+  store->origin = g_strdup (origin);
   store->user = g_strdup (user);
   store->password = g_strdup (password);
-  store->account = account_of (uri);
+  store->what = g_strdup (what);
 
   g_mutex_lock (&store_lock);
   n_storing++;
@@ -533,7 +572,12 @@ pcq_keyring_take_url_password (const char *url)
   if (uri != NULL && password != NULL && g_uri_get_user (uri) != NULL &&
       *g_uri_get_user (uri) != '\0' && g_uri_get_host (uri) != NULL &&
       pcq_uri_is_http (uri))
-    remember (uri, password);
+    {
+      g_autofree char *origin = origin_of (uri);
+      g_autofree char *account = account_of (uri);
+
+      remember (KIND_BASIC, origin, g_uri_get_user (uri), password, account, TRUE);
+    }
 
   /* A URL that is not usable fails as such, without its password. */
   return pcq_keyring_drop_url_password (url);
@@ -559,13 +603,14 @@ cached_copy (const char *key)
   return copy;
 }
 
-/* The password of @origin and @user: from memory, else from the
- * keyring (once a run: a missing one is remembered as missing too). */
+/* The secret of @kind for @origin and @user: from memory, else from
+ * the keyring (once a run: a missing one is remembered as missing too). */
 static Credential *
-find_credential (const char *origin,
+find_credential (const char *kind,
+                 const char *origin,
                  const char *user)
 {
-  g_autofree char *key = cache_key (origin, user);
+  g_autofree char *key = cache_key (kind, origin, user);
   g_autoptr(GError) error = NULL;
   Credential *credential;
   char *password;
@@ -578,7 +623,7 @@ find_credential (const char *origin,
   if ((credential = cached_copy (key)) == NULL)
     {
       password = secret_password_lookup_sync (get_schema (), NULL, &error,
-                                              "kind", KIND_BASIC, "origin", origin,
+                                              "kind", kind, "origin", origin,
                                               "user", user, NULL);
       if (error != NULL)
         g_debug ("No password from the keyring: %s", error->message);
@@ -655,6 +700,34 @@ basic_auth_from_netrc (GUri *uri)
   return auth;
 }
 
+/* The user and password a 401 of @origin was answered with in this
+ * process, or NULL. */
+static PcqBasicAuth *
+basic_auth_from_sign_in (const char *origin)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *key = NULL;
+  PcqBasicAuth *auth = NULL;
+  Credential *credential;
+
+  g_mutex_lock (&cache_lock);
+  user = g_strdup (g_hash_table_lookup (get_sign_ins_locked (), origin));
+  g_mutex_unlock (&cache_lock);
+  if (user == NULL || *user == '\0')
+    return NULL;
+
+  key = cache_key (KIND_BASIC, origin, user);
+  credential = cached_copy (key);
+  if (credential != NULL && credential->password != NULL)
+    {
+      auth = basic_auth_new (g_strdup (origin), user, credential->password);
+      auth->sign_in = TRUE;
+    }
+  g_clear_pointer (&credential, credential_free);
+
+  return auth;
+}
+
 /**
  * pcq_keyring_basic_auth_for_uri:
  * @uri: the URL of a download
@@ -665,7 +738,8 @@ basic_auth_from_netrc (GUri *uri)
  * keyring, once a run for each origin and user.
  *
  * For a URL without one: those of the .netrc in use, if any
- * (pcq_keyring_use_netrc ()).
+ * (pcq_keyring_use_netrc ()), else those this process signed in to its
+ * origin with (pcq_keyring_sign_in ()). Never blocks.
  *
  * Returns: (transfer full) (nullable): the credentials, or %NULL: with
  *   @error set when the URL has a user whose password is not known,
@@ -676,18 +750,18 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
                                 GError **error)
 {
   const char *user = g_uri_get_user (uri);
-  g_autofree char *origin = NULL;
+  g_autofree char *origin = origin_of (uri);
   g_autofree char *account = NULL;
-  g_autofree char *pair = NULL;
-  g_autofree char *encoded = NULL;
   Credential *credential;
   PcqBasicAuth *auth;
 
   if (user == NULL || *user == '\0')
-    return basic_auth_from_netrc (uri);
+    {
+      auth = basic_auth_from_netrc (uri);
+      return auth != NULL ? auth : basic_auth_from_sign_in (origin);
+    }
 
-  origin = origin_of (uri);
-  credential = find_credential (origin, user);
+  credential = find_credential (KIND_BASIC, origin, user);
   if (credential->password == NULL)
     {
       account = account_of (uri);
@@ -703,16 +777,194 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
       return NULL;
     }
 
-  pair = g_strconcat (user, ":", credential->password, NULL);
-  encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
-  auth = g_new0 (PcqBasicAuth, 1);
-  auth->origin = g_steal_pointer (&origin);
-  auth->header = g_strconcat ("Basic ", encoded, NULL);
-
-  memset (pair, 0, strlen (pair));
-  memset (encoded, 0, strlen (encoded));
+  auth = basic_auth_new (g_steal_pointer (&origin), user, credential->password);
   credential_free (credential);
   return auth;
+}
+
+/* ---- signing in when a server asks ---------------------------------- */
+
+/**
+ * pcq_keyring_sign_in:
+ * @origin: scheme://host:port, as pcq_uri_dup_origin () writes it
+ * @remember: keep the password in the keyring too, for later runs
+ *
+ * Downloads from @origin whose URL names no user send @user and
+ * @password from now on (see pcq_keyring_basic_auth_for_uri ()).
+ */
+void
+pcq_keyring_sign_in (const char *origin,
+                     const char *user,
+                     const char *password,
+                     gboolean    remember_it)
+{
+  g_autofree char *account = NULL;
+
+  g_return_if_fail (origin != NULL && user != NULL && password != NULL);
+
+  account = g_strdup_printf ("%s@%s", user, origin);
+  /* Stored even when memory has the same: this may be what the keyring
+   * lacks. */
+  if (remember_it)
+    {
+      g_autofree char *key = cache_key (KIND_BASIC, origin, user);
+
+      g_mutex_lock (&cache_lock);
+      g_hash_table_remove (get_cache_locked (), key);
+      g_mutex_unlock (&cache_lock);
+    }
+  remember (KIND_BASIC, origin, user, password, account, remember_it);
+
+  g_mutex_lock (&cache_lock);
+  g_hash_table_replace (sign_ins, g_strdup (origin), g_strdup (user));
+  g_mutex_unlock (&cache_lock);
+}
+
+/**
+ * pcq_keyring_sign_in_refused:
+ *
+ * The server of @origin refused what it was signed in with: it is sent
+ * no more, and the keyring is not asked again this run.
+ */
+void
+pcq_keyring_sign_in_refused (const char *origin)
+{
+  g_mutex_lock (&cache_lock);
+  g_hash_table_replace (get_sign_ins_locked (),
+                        g_strdup (origin), g_strdup (""));
+  g_mutex_unlock (&cache_lock);
+}
+
+/* A password the keyring has for @origin, any user: the first found. */
+static void
+search_keyring (const char *origin)
+{
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+
+  items = secret_password_search_sync (get_schema (),
+                                       SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                                       NULL, &error,
+                                       "kind", KIND_BASIC, "origin", origin, NULL);
+  if (error != NULL)
+    g_debug ("No sign-in from the keyring: %s", error->message);
+
+  for (GList *l = items; l != NULL && user == NULL; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
+      g_autoptr(SecretValue) value = secret_retrievable_retrieve_secret_sync (l->data, NULL, NULL);
+      const char *name = g_hash_table_lookup (attributes, "user");
+      const char *text = value != NULL ? secret_value_get_text (value) : NULL;
+
+      if (name != NULL && *name != '\0' && text != NULL)
+        {
+          user = g_strdup (name);
+          password = g_strdup (text);
+        }
+    }
+  g_list_free_full (items, g_object_unref);
+
+  if (user != NULL)
+    {
+      g_autofree char *account = g_strdup_printf ("%s@%s", user, origin);
+
+      remember (KIND_BASIC, origin, user, password, account, FALSE);
+      pcq_secret_free (g_steal_pointer (&password));
+    }
+
+  g_mutex_lock (&cache_lock);
+  if (!g_hash_table_contains (get_sign_ins_locked (), origin))
+    g_hash_table_insert (sign_ins, g_strdup (origin), g_strdup (user != NULL ? user : ""));
+  g_mutex_unlock (&cache_lock);
+}
+
+/**
+ * pcq_keyring_basic_auth_for_challenge:
+ * @uri: a download's URL without a user name, whose server answered
+ *   401 asking for HTTP Basic credentials
+ *
+ * What to answer with: those this process signed in to the origin
+ * with, else the keyring's for it (any user). May block on the
+ * keyring, once a run for each origin.
+ *
+ * Returns: (transfer full) (nullable): the credentials, or %NULL when
+ *   none are known: a person must sign in
+ */
+PcqBasicAuth *
+pcq_keyring_basic_auth_for_challenge (GUri *uri)
+{
+  g_autofree char *origin = origin_of (uri);
+  gboolean searched;
+
+  g_mutex_lock (&lookup_lock);
+  g_mutex_lock (&cache_lock);
+  searched = g_hash_table_contains (get_sign_ins_locked (), origin);
+  g_mutex_unlock (&cache_lock);
+  if (!searched)
+    search_keyring (origin);
+  g_mutex_unlock (&lookup_lock);
+
+  return basic_auth_from_sign_in (origin);
+}
+
+/* ---- secret request headers ------------------------------------------ */
+
+/**
+ * pcq_keyring_remember_header:
+ * @uri: the URL of the download the header is for
+ * @name: a secret header's name (see pcq_header_is_secret ())
+ *
+ * Keeps @value for @uri's origin: in this process at once, and in the
+ * keyring when there is one, where a later run finds it again.
+ */
+void
+pcq_keyring_remember_header (GUri       *uri,
+                             const char *name,
+                             const char *value)
+{
+  g_autofree char *origin = origin_of (uri);
+  g_autofree char *user = g_ascii_strdown (name, -1);
+
+  remember (KIND_HEADER, origin, user, value, name, TRUE);
+}
+
+/**
+ * pcq_keyring_find_header:
+ * @uri: the URL of the download the header is for
+ * @name: a secret header's name
+ * @error: return location for a %PCQ_ERROR_NO_PASSWORD
+ *
+ * The value kept for @uri's origin and @name. May block on the keyring,
+ * once a run for each origin and name.
+ *
+ * Returns: (transfer full) (nullable): the value, a secret (free it
+ *   with pcq_secret_free ()), or %NULL with @error set
+ */
+char *
+pcq_keyring_find_header (GUri        *uri,
+                         const char  *name,
+                         GError     **error)
+{
+  g_autofree char *origin = origin_of (uri);
+  g_autofree char *user = g_ascii_strdown (name, -1);
+  Credential *credential = find_credential (KIND_HEADER, origin, user);
+  char *value = g_steal_pointer (&credential->password);
+
+  if (value == NULL)
+    {
+      if (credential->no_keyring)
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                     _("The task’s %s header was not kept: no keyring was available; "
+                       "add the task again with its headers"), name);
+      else
+        g_set_error (error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
+                     _("No %s header for %s in the keyring; add the task again with its headers"),
+                     name, origin);
+    }
+  credential_free (credential);
+  return value;
 }
 
 /**
@@ -733,6 +985,18 @@ pcq_basic_auth_header_for (const PcqBasicAuth *auth,
 
   origin = origin_of (uri);
   return g_str_equal (origin, auth->origin) ? auth->header : NULL;
+}
+
+/**
+ * pcq_basic_auth_is_sign_in:
+ *
+ * Returns: whether @auth is what a person signed in with, or the
+ *   keyring kept of that (not a URL's user or a .netrc's)
+ */
+gboolean
+pcq_basic_auth_is_sign_in (const PcqBasicAuth *auth)
+{
+  return auth != NULL && auth->sign_in;
 }
 
 void
@@ -775,6 +1039,7 @@ pcq_keyring_forget_passwords (void)
 {
   g_mutex_lock (&cache_lock);
   g_clear_pointer (&cache, g_hash_table_unref);
+  g_clear_pointer (&sign_ins, g_hash_table_unref);
   g_mutex_unlock (&cache_lock);
 }
 

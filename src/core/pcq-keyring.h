@@ -42,11 +42,28 @@ PcqBasicAuth *pcq_keyring_basic_auth_for_uri (GUri                *uri,
                                               GError             **error);
 const char   *pcq_basic_auth_header_for      (const PcqBasicAuth  *auth,
                                               GUri                *uri);
+gboolean      pcq_basic_auth_is_sign_in      (const PcqBasicAuth  *auth);
 void          pcq_basic_auth_free            (PcqBasicAuth        *auth);
 void          pcq_keyring_wait_stored        (void);
 void          pcq_keyring_forget_passwords   (void);
 char         *pcq_uri_dup_origin             (GUri                *uri);
 void          pcq_keyring_use_netrc          (PcqNetrc            *credentials);
+
+/* Signing in when a server asks (401, Basic). */
+void          pcq_keyring_sign_in            (const char          *origin,
+                                              const char          *user,
+                                              const char          *password,
+                                              gboolean             remember_it);
+void          pcq_keyring_sign_in_refused    (const char          *origin);
+PcqBasicAuth *pcq_keyring_basic_auth_for_challenge (GUri         *uri);
+
+/* Secret request headers (Cookie, Authorization) of a line. */
+void          pcq_keyring_remember_header    (GUri                *uri,
+                                              const char          *name,
+                                              const char          *value);
+char         *pcq_keyring_find_header        (GUri                *uri,
+                                              const char          *name,
+                                              GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqBasicAuth, pcq_basic_auth_free)
 

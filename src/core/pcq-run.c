@@ -230,6 +230,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->idempotency_key);
   g_free (run->sha256);
   g_strfreev (run->headers);
+  g_strfreev (run->secret_names);
   g_object_unref (run->cancellable);
   g_free (run);
 }

@@ -49,7 +49,8 @@ typedef struct
   char            *idempotency_key; /* the same for every attempt */
   char            *sha256;        /* downloads: the digest the file must have, or NULL */
   char           **headers;       /* downloads: headers to add (name, value…), or NULL */
-  gboolean         headers_lost;  /* a secret one's value was not kept: do not send */
+  gboolean         headers_lost;  /* the stored ones did not read back: do not send */
+  char           **secret_names;  /* downloads: secret headers the keyring has the values of */
 
   /* Atomics. */
   gint64           bytes;

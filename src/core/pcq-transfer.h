@@ -52,6 +52,8 @@ struct _PcqTransfer
   gint64         speed_since;  /* low-speed detection: when the window began */
   gint64         speed_mark;   /* bytes then */
   PcqBasicAuth  *basic_auth;   /* the URL's user and password, for its origin only */
+  gboolean       challenge_answered; /* a 401 was answered with the keyring's */
+  char         **kept_headers; /* name, value…: the keyring's values of run->secret_names */
   GChecksum     *checksum;     /* SHA-256 of the part so far, when the run has one to match */
   guint          split;        /* connections a large file may use (1: one) */
   char          *split_validator; /* set when this attempt is split (run->validator is not) */

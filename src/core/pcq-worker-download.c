@@ -12,6 +12,7 @@
 
 #include "pcq-error.h"
 #include "pcq-transfer.h"
+#include "pcq-util.h"
 
 /* A download: GET, following redirects ourselves (so that the limit is
  * ours and a loop is named as such), then the body streamed into the
@@ -408,6 +409,99 @@ part_is_complete (PcqTransfer *self)
          length == self->resume_from;
 }
 
+/* Whether a WWW-Authenticate value offers HTTP Basic among its
+ * challenges: a scheme is the first token of an item, an item what a
+ * comma outside quotes begins ("Negotiate, Basic realm=\"a, b\""). */
+static gboolean
+offers_basic (const char *challenges)
+{
+  gboolean in_quotes = FALSE;
+  gboolean at_item = TRUE;
+
+  for (const char *p = challenges; *p != '\0'; p++)
+    {
+      if (in_quotes)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            p++;
+          else if (*p == '"')
+            in_quotes = FALSE;
+        }
+      else if (*p == '"')
+        in_quotes = TRUE;
+      else if (*p == ',')
+        at_item = TRUE;
+      else if (*p != ' ' && *p != '\t' && at_item)
+        {
+          at_item = FALSE;
+          if (g_ascii_strncasecmp (p, "Basic", 5) == 0 &&
+              (p[5] == '\0' || p[5] == ' ' || p[5] == '\t' || p[5] == ','))
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/*
+ * answer_challenge:
+ *
+ * A 401 that asks for HTTP Basic credentials, to a URL that names no
+ * user and got no .netrc entry: answered (once an attempt) with what a
+ * person signed in to its origin with, in this process or, from an
+ * earlier one, in the keyring. Without any, or when the server refuses
+ * them, the task fails with %PCQ_ERROR_SIGN_IN: the window then asks
+ * for a user name and password (pcq-window-sign-in.c).
+ *
+ * Returns: %TRUE if the transfer went on or ended here, %FALSE if the
+ *   401 is an HTTP error like any other
+ */
+static gboolean
+answer_challenge (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
+  const char *challenges = soup_message_headers_get_list (headers, "WWW-Authenticate");
+  const char *user = g_uri_get_user (self->uri);
+  g_autofree char *origin = NULL;
+  gboolean sent;
+  PcqBasicAuth *auth;
+
+  if (challenges == NULL || !offers_basic (challenges) || (user != NULL && *user != '\0'))
+    return FALSE;
+
+  sent = pcq_basic_auth_header_for (self->basic_auth, self->uri) != NULL;
+  if (sent && !pcq_basic_auth_is_sign_in (self->basic_auth))
+    return FALSE;
+
+  origin = pcq_uri_dup_origin (self->uri);
+  if (sent)
+    {
+      /* Not sent again: the next try is what a person types. */
+      pcq_keyring_sign_in_refused (origin);
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_SIGN_IN,
+                   _("%s did not accept the user name and password"), origin);
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return TRUE;
+    }
+
+  if (!self->challenge_answered &&
+      (auth = pcq_keyring_basic_auth_for_challenge (self->uri)) != NULL)
+    {
+      self->challenge_answered = TRUE;
+      g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
+      self->basic_auth = auth;
+      g_input_stream_close (self->in, NULL, NULL);
+      g_clear_object (&self->in);
+      send_next (self);
+      return TRUE;
+    }
+
+  g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_SIGN_IN,
+               _("%s asks for a user name and password"), origin);
+  pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+  return TRUE;
+}
+
 static void
 sent_cb (GObject      *object,
          GAsyncResult *result,
@@ -431,6 +525,9 @@ sent_cb (GObject      *object,
       receive_body (self);
       return;
     }
+
+  if (status == SOUP_STATUS_UNAUTHORIZED && answer_challenge (self))
+    return;
 
   location = soup_message_headers_get_one (soup_message_get_response_headers (self->msg), "Location");
   if (!SOUP_STATUS_IS_REDIRECTION (status) || status == SOUP_STATUS_NOT_MODIFIED || location == NULL)
@@ -528,6 +625,8 @@ add_task_headers (PcqTransfer *self,
       if (g_ascii_strcasecmp (h[0], "User-Agent") == 0)
         g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), h[1]);
     }
+  for (h = self->kept_headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    soup_message_headers_replace (headers, h[0], h[1]);
 }
 
 /**
@@ -582,6 +681,42 @@ send_next (PcqTransfer *self)
                            self->cancellable, sent_cb, self);
 }
 
+/* A restored task's Cookie and Authorization: the keyring keeps their
+ * values, for the origin of the task's URL (may block on it, once a
+ * run for each origin and name). */
+static gboolean
+find_kept_headers (PcqTransfer *self)
+{
+  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(GUri) first = NULL;
+
+  if (self->run->secret_names == NULL)
+    return TRUE;
+
+  first = g_uri_parse (self->run->url, SOUP_HTTP_URI_FLAGS, &self->error);
+  if (first == NULL)
+    return FALSE;
+
+  kept = g_ptr_array_new ();
+  for (char **name = self->run->secret_names; *name != NULL; name++)
+    {
+      char *value = pcq_keyring_find_header (first, *name, &self->error);
+
+      if (value == NULL)
+        {
+          for (guint i = 0; i < kept->len; i++)
+            pcq_secret_free (kept->pdata[i]);
+          return FALSE;
+        }
+      g_ptr_array_add (kept, g_strdup (*name));
+      g_ptr_array_add (kept, value);
+    }
+  g_ptr_array_add (kept, NULL);
+  self->kept_headers = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+
+  return TRUE;
+}
+
 void
 pcq_transfer_start_download (PcqTransfer *self)
 {
@@ -605,12 +740,17 @@ pcq_transfer_start_download (PcqTransfer *self)
       return;
     }
 
-  /* Never sent without the cookie or credentials it was given. */
+  /* Never sent without the headers it was given. */
   if (run->headers_lost)
     {
       g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_NO_PASSWORD,
-                   _("The task’s Cookie or Authorization header was not kept: secret headers are "
-                     "never stored; add the task again with its headers"));
+                   _("The task’s headers could not be read back from the queue file; "
+                     "add the task again with its headers"));
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+  if (!find_kept_headers (self))
+    {
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }

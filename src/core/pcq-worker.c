@@ -15,6 +15,7 @@
 #include "pcq-error.h"
 #include "pcq-rate-limit.h"
 #include "pcq-transfer.h"
+#include "pcq-util.h"
 
 /* One read, one write, one progress report: with 64 KiB a loopback
  * gigabyte took 1.50 s, with 512 KiB 0.73 s (bench-download.sh set C on
@@ -312,6 +313,9 @@ pcq_transfer_end (PcqTransfer *self,
   g_clear_pointer (&self->sink, pcq_sink_free);
   g_clear_pointer (&self->seen, g_hash_table_unref);
   g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
+  for (char **h = self->kept_headers; h != NULL && *h != NULL; h++)
+    pcq_secret_free (g_steal_pointer (h));
+  g_clear_pointer (&self->kept_headers, g_free);
   g_clear_pointer (&self->checksum, g_checksum_free);
   g_clear_pointer (&self->split_validator, g_free);
   g_clear_pointer (&self->stream, pcq_api_stream_free);

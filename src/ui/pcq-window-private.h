@@ -101,6 +101,11 @@ struct _PcqWindow
   guint                 scroll_timeout;
   AdwMessageDialog     *duplicate_dialog; /* weak */
 
+  /* Signing in (pcq-window-sign-in.c). */
+  AdwMessageDialog     *sign_in_dialog;  /* weak */
+  char                 *sign_in_origin;  /* what it asks for */
+  GQueue                sign_in_queue;   /* origins asked next */
+
   /* Template children */
   AdwWindowTitle       *window_title;
   GtkToggleButton      *pause_button;
@@ -177,6 +182,10 @@ gboolean    _pcq_window_export_report_finish (PcqWindow          *self,
                                               GError            **error);
 char       *_pcq_window_start_at_text    (PcqWindow        *self);
 void        _pcq_window_dnd_init_row     (GtkWidget        *row);
+/* pcq-window-sign-in.c */
+void        _pcq_window_ask_sign_in      (PcqWindow        *self,
+                                          PcqJob           *job);
+void        _pcq_window_sign_in_dispose  (PcqWindow        *self);
 /* pcq-window-close.c */
 void        _pcq_window_close_init       (PcqWindow        *self);
 gboolean    _pcq_window_close_request    (PcqWindow        *self);
@@ -230,6 +239,7 @@ GtkWindow   *_pcq_window_get_close_dialog (PcqWindow *self);
 gboolean     _pcq_window_is_asking_to_close (PcqWindow *self);
 GtkWindow   *_pcq_window_get_metered_dialog (PcqWindow *self);
 GtkWindow   *_pcq_window_get_duplicate_dialog (PcqWindow *self);
+GtkWindow   *_pcq_window_get_sign_in_dialog (PcqWindow *self);
 gboolean     _pcq_window_get_banner_revealed (PcqWindow *self);
 const char  *_pcq_window_get_banner_text (PcqWindow  *self);
 const char  *_pcq_window_get_filter_label (PcqWindow *self,

@@ -444,13 +444,17 @@ waits_for_network (PcqWindow *self,
 /* ---- a first run ---------------------------------------------------- */
 
 /* An Ask task failed because nothing answers at the endpoint, or it
- * wants a key: say where to mend it, once while the toast is up. */
+ * wants a key: say where to mend it, once while the toast is up. A
+ * download's server wants a user name and password: ask for them. */
 static void
 job_finished_cb (PcqWindow *self,
                  PcqJob    *job,
                  PcqEngine *engine)
 {
   AdwToast *toast;
+
+  if (pcq_job_get_needs_sign_in (job))
+    _pcq_window_ask_sign_in (self, job);
 
   if (!pcq_job_get_needs_setup (job) || self->setup_toast != NULL)
     return;
@@ -2233,6 +2237,8 @@ pcq_window_dispose (GObject *object)
       gtk_window_destroy (dialog);
     }
 
+  _pcq_window_sign_in_dispose (self);
+
   if (self->metered_dialog != NULL)
     {
       GtkWindow *dialog = GTK_WINDOW (self->metered_dialog);
@@ -2441,6 +2447,7 @@ pcq_window_init (PcqWindow *self)
   update_filter_menu_button (self);
   self->mode = MODE_DOWNLOAD;
   g_queue_init (&self->feeds);
+  g_queue_init (&self->sign_in_queue);
   set_mode (self, MODE_DOWNLOAD);
 
   /* GTK waits 150 ms after a key by default; the list keeps up sooner. */

@@ -561,6 +561,91 @@ test_details_export (Fixture       *f,
   pcq_test_rm_rf (dir);
 }
 
+static guint
+count_toplevels (GType type)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+  guint n = 0;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    n += G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) && gtk_widget_get_visible (l->data);
+  return n;
+}
+
+/* A server that asks for a user name and password: one dialog for its
+ * two tasks; signing in runs both again with the credentials, which
+ * the keyring keeps when asked to. */
+static void
+test_sign_in (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *a = pcq_test_server_url (f->server, "/auth/ui/signed-a.bin?size=1000&seed=1");
+  g_autofree char *b = pcq_test_server_url (f->server, "/auth/ui/signed-b.bin?size=2000&seed=2");
+  g_autofree char *both = g_strdup_printf ("%s\n%s", a, b);
+  g_autofree char *origin = g_strdup_printf ("http://127.0.0.1:%u",
+                                             pcq_test_server_get_port (f->server));
+  g_autofree char *encoded = g_base64_encode ((const guchar *) "ann:pw-4u", 9);
+  g_autofree char *wanted = g_strconcat ("Basic ", encoded, NULL);
+  g_autofree char *asked = NULL;
+  g_autofree char *answered = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(PcqBasicAuth) kept = NULL;
+  AdwMessageDialog *dialog;
+  GtkWidget *user, *password, *remember;
+
+  pcq_test_server_set_basic_auth (f->server, "ann", "pw-4u");
+  set_entry (f, both);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job_at (f, 0)) == PCQ_JOB_FAILED &&
+                     pcq_job_get_state (job_at (f, 1)) == PCQ_JOB_FAILED, WAIT_MS);
+  g_assert_true (pcq_job_get_needs_sign_in (job_at (f, 0)));
+  g_assert_true (pcq_job_get_needs_sign_in (job_at (f, 1)));
+
+  /* One dialog for the server, however many of its tasks asked. */
+  dialog = ADW_MESSAGE_DIALOG (_pcq_window_get_sign_in_dialog (f->window));
+  g_assert_nonnull (dialog);
+  PCQ_TEST_WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (dialog)), WAIT_MS);
+  g_assert_cmpuint (count_toplevels (ADW_TYPE_MESSAGE_DIALOG), ==, 1);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Sign In");
+  g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (dialog), origin));
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "sign-in"));
+
+  user = pcq_test_find_first (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, widget_has_name, "sign-in-user");
+  password = pcq_test_find_first (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW,
+                                  widget_has_name, "sign-in-password");
+  remember = pcq_test_find_first (GTK_WIDGET (dialog), GTK_TYPE_SWITCH, widget_has_name, "sign-in-remember");
+  g_assert_nonnull (user);
+  g_assert_nonnull (password);
+  g_assert_nonnull (remember);
+  gtk_editable_set_text (GTK_EDITABLE (user), "ann");
+  gtk_editable_set_text (GTK_EDITABLE (password), "pw-4u");
+  gtk_switch_set_active (GTK_SWITCH (remember), TRUE);
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "sign-in"));
+  maybe_shoot_widget (GTK_WIDGET (dialog), "sign-in-dialog");
+  adw_message_dialog_response (dialog, "sign-in");
+  gtk_window_close (GTK_WINDOW (dialog));
+
+  /* Both run again, and are let in. */
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job_at (f, 0)) == PCQ_JOB_DONE &&
+                     pcq_job_get_state (job_at (f, 1)) == PCQ_JOB_DONE, WAIT_MS);
+  g_assert_null (_pcq_window_get_sign_in_dialog (f->window));
+  pcq_test_assert_content (pcq_job_get_output_path (job_at (f, 0)), 1, 1000);
+  pcq_test_assert_content (pcq_job_get_output_path (job_at (f, 1)), 2, 2000);
+  g_assert_cmpuint (pcq_test_server_count_requests (f->server, "/auth/ui/signed-a.bin"), ==, 2);
+  asked = pcq_test_server_dup_authorization (f->server, "/auth/ui/signed-a.bin", 0);
+  answered = pcq_test_server_dup_authorization (f->server, "/auth/ui/signed-a.bin", 1);
+  g_assert_null (asked);
+  g_assert_cmpstr (answered, ==, wanted);
+
+  /* Remembered: what a new process would find in the keyring. */
+  pcq_keyring_wait_stored ();
+  pcq_keyring_forget_passwords ();
+  uri = g_uri_parse (a, G_URI_FLAGS_NONE, NULL);
+  kept = pcq_keyring_basic_auth_for_challenge (uri);
+  g_assert_cmpstr (pcq_basic_auth_header_for (kept, uri), ==, wanted);
+  pcq_keyring_forget_passwords ();
+}
+
 /* Start later, from the Pause button's menu: the dialog sets the
  * engine's start time (kept in GSettings), the subtitle says when, a
  * task waits, and Start Now lets it run. */
@@ -3907,6 +3992,7 @@ main (int    argc,
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);
   ADD ("/pcq/window/start-later", test_start_later);
+  ADD ("/pcq/window/sign-in", test_sign_in);
   ADD ("/pcq/window/details-export", test_details_export);
   ADD ("/pcq/window/search", test_search);
   ADD ("/pcq/window/keyboard-rows", test_keyboard_rows);

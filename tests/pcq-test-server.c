@@ -708,6 +708,7 @@ dispatch (Request    *req,
       const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
                                                         "Authorization");
       const char *to = query ? g_hash_table_lookup (query, "to") : NULL;
+      const char *challenge = query ? g_hash_table_lookup (query, "challenge") : NULL;
       g_autofree char *wanted = NULL;
 
       g_mutex_lock (&self->lock);
@@ -717,7 +718,8 @@ dispatch (Request    *req,
       if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
         {
           soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
-                                        "WWW-Authenticate", "Basic realm=\"pcq-test\"");
+                                        "WWW-Authenticate",
+                                        challenge != NULL ? challenge : "Basic realm=\"pcq-test\"");
           respond_status (req, SOUP_STATUS_UNAUTHORIZED, NULL);
         }
       else if (to != NULL)

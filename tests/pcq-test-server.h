@@ -55,7 +55,8 @@ G_BEGIN_DECLS
  *   /hang/…          reads the request and never answers.
  *   /auth/…/NAME     as /data, but only with the Authorization that
  *                    pcq_test_server_set_basic_auth() set (else a 401
- *                    asking for Basic); with `to=URL`, a 302 to URL.
+ *                    asking for Basic, or with `challenge=TEXT` as its
+ *                    WWW-Authenticate); with `to=URL`, a 302 to URL.
  *
  * Anything else is a 404. Every request is logged (path as sent, arrival
  * time) and counted while in flight. Stalled and hanging requests are

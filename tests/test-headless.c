@@ -2029,22 +2029,40 @@ test_line_headers_resume_keyring (void)
 
 /* A server that asks (401, Basic) for a URL that names no user, with
  * nothing known for it: the task fails asking to sign in, after one
- * request. */
+ * request. A challenge that only looks like Basic is a plain 401. */
 static void
 test_sign_in_required (void)
 {
-  g_autoptr(Ctx) ctx = ctx_new ();
-  g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/asked.bin?size=10");
-  g_autoptr(PcqTestRun) run = NULL;
+  const struct {
+    const char *challenge;  /* WWW-Authenticate, as a query value */
+    gboolean basic;
+  } cases[] = {
+    { "Basic%20realm%3D%22x%22", TRUE },
+    { "Negotiate%2C%20bAsIc%20realm%3D%22a%2C%20b%22", TRUE },
+    { "Digest%20realm%3D%22Basic%20x%22%2C%20nonce%3D%22Basic%22", FALSE },
+    { "Basically%20realm%3D%22x%22", FALSE },
+    { "Bearer%20error%3D%22%5C%22%2C%20Basic%22", FALSE },
+  };
 
-  pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
-  run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
-  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Ctx) ctx = ctx_new ();
+      g_autofree char *url = pcq_test_server_url (ctx->server, "/auth/asked.bin?size=10&challenge=%s",
+                                                  cases[i].challenge);
+      g_autoptr(PcqTestRun) run = NULL;
+      const char *err;
 
-  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
-  g_assert_cmpint (run_summary (run).failed, ==, 1);
-  g_assert_nonnull (strstr (pcq_test_run_get_stderr (run), "asks for a user name and password"));
-  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/asked.bin"), ==, 1);
+      pcq_test_server_set_basic_auth (ctx->server, AUTH_USER, AUTH_PASSWORD);
+      run = run_start_env (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+      pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+
+      g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_SOME_FAILED);
+      g_assert_cmpint (run_summary (run).failed, ==, 1);
+      err = pcq_test_run_get_stderr (run);
+      g_assert_cmpint (strstr (err, "asks for a user name and password") != NULL, ==, cases[i].basic);
+      g_assert_cmpint (strstr (err, "Server answered 401") != NULL, ==, !cases[i].basic);
+      g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/auth/asked.bin"), ==, 1);
+    }
 }
 
 /* The keyring's password for an origin answers its 401 for a URL that

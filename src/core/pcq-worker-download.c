@@ -736,6 +736,8 @@ pcq_transfer_start_download (PcqTransfer *self)
   self->basic_auth = pcq_keyring_basic_auth_for_uri (self->uri, &self->error);
   if (self->error != NULL)
     {
+      /* Not kept, or not found: a person can give it (the window asks). */
+      self->error->code = PCQ_ERROR_SIGN_IN;
       pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
       return;
     }

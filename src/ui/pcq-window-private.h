@@ -18,6 +18,7 @@
 G_BEGIN_DECLS
 
 typedef struct _PcqRemoval PcqRemoval;
+typedef struct _PcqSignIn PcqSignIn;
 
 /* The filters, and the groups the subtitle counts: one definition of
  * each (see filter_for_state()), so badges, rows and subtitle agree. */
@@ -103,7 +104,7 @@ struct _PcqWindow
 
   /* Signing in (pcq-window-sign-in.c). */
   AdwMessageDialog     *sign_in_dialog;  /* weak */
-  char                 *sign_in_origin;  /* what it asks for */
+  PcqSignIn            *sign_in;         /* what it asks for */
   GQueue                sign_in_queue;   /* origins asked next */
 
   /* Template children */

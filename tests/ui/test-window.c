@@ -644,6 +644,40 @@ test_sign_in (Fixture       *f,
   kept = pcq_keyring_basic_auth_for_challenge (uri);
   g_assert_cmpstr (pcq_basic_auth_header_for (kept, uri), ==, wanted);
   pcq_keyring_forget_passwords ();
+
+  /* A URL that names its user, whose password is not known: asked for
+   * that user only, and nothing is sent before. */
+  {
+    g_autofree char *c = g_strdup_printf ("http://bob@127.0.0.1:%u/auth/ui/signed-c.bin?size=700&seed=3",
+                                          pcq_test_server_get_port (f->server));
+    g_autofree char *bob = g_base64_encode ((const guchar *) "bob:pw-2", 8);
+    g_autofree char *bob_wanted = g_strconcat ("Basic ", bob, NULL);
+    g_autofree char *sent = NULL;
+
+    pcq_test_server_set_basic_auth (f->server, "bob", "pw-2");
+    set_entry (f, c);
+    activate_entry (f);
+    PCQ_TEST_WAIT_FOR (pcq_job_get_state (job_at (f, 2)) == PCQ_JOB_FAILED, WAIT_MS);
+    g_assert_cmpuint (pcq_test_server_count_requests (f->server, "/auth/ui/signed-c.bin"), ==, 0);
+    dialog = ADW_MESSAGE_DIALOG (_pcq_window_get_sign_in_dialog (f->window));
+    g_assert_nonnull (dialog);
+    user = pcq_test_find_first (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, widget_has_name, "sign-in-user");
+    password = pcq_test_find_first (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW,
+                                    widget_has_name, "sign-in-password");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (user)), ==, "bob");
+    g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (user)));
+    g_assert_true (adw_message_dialog_get_response_enabled (dialog, "sign-in"));
+    gtk_editable_set_text (GTK_EDITABLE (password), "pw-2");
+    adw_message_dialog_response (dialog, "sign-in");
+    gtk_window_close (GTK_WINDOW (dialog));
+
+    PCQ_TEST_WAIT_FOR (pcq_job_get_state (job_at (f, 2)) == PCQ_JOB_DONE, WAIT_MS);
+    pcq_test_assert_content (pcq_job_get_output_path (job_at (f, 2)), 3, 700);
+    g_assert_cmpuint (pcq_test_server_count_requests (f->server, "/auth/ui/signed-c.bin"), ==, 1);
+    sent = pcq_test_server_dup_authorization (f->server, "/auth/ui/signed-c.bin", 0);
+    g_assert_cmpstr (sent, ==, bob_wanted);
+    pcq_keyring_forget_passwords ();
+  }
 }
 
 /* Start later, from the Pause button's menu: the dialog sets the

@@ -387,7 +387,8 @@ test_start_at (void)
   gint64 due;
 
   /* Whole seconds: the next one, plus two. */
-  then = g_date_time_add_seconds (now, 3 - g_date_time_get_microsecond (now) / 1e6);
+  /* In whole microseconds: a double can land a hair before the second. */
+  then = g_date_time_add (now, 3 * G_TIME_SPAN_SECOND - g_date_time_get_microsecond (now));
   when = g_date_time_format (then, "%H:%M:%S");
   arg = g_strconcat ("--start-at=", when, NULL);
   due = g_get_monotonic_time () + g_date_time_difference (then, now);

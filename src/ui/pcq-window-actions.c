@@ -238,14 +238,58 @@ select_job (PcqWindow *self,
     }
 }
 
+/* The waiting task shown next to @job going by @step (a filter or a
+ * search may hide the ones between), or NULL. */
+static PcqJob *
+shown_neighbour (PcqWindow *self,
+                 PcqJob    *job,
+                 int        step)
+{
+  GListModel *shown = G_LIST_MODEL (self->selection);
+  gint64 n_items = g_list_model_get_n_items (shown);
+  gint64 at = -1;
+
+  for (gint64 i = 0; i < n_items && at < 0; i++)
+    {
+      g_autoptr(PcqJob) item = g_list_model_get_item (shown, i);
+
+      if (item == job)
+        at = i;
+    }
+
+  for (gint64 i = at + step; at >= 0 && i >= 0 && i < n_items; i += step)
+    {
+      g_autoptr(PcqJob) item = g_list_model_get_item (shown, i);
+      PcqJobState state = pcq_job_get_state (item);
+
+      if (state == PCQ_JOB_QUEUED || state == PCQ_JOB_PAUSED)
+        return item;  /* the list keeps it */
+    }
+
+  return NULL;
+}
+
 /* Moves @job in the queue (see pcq_engine_move_job()); a bell if it
- * cannot go there. */
+ * cannot go there. Up and Down go past the tasks the list hides: the
+ * task trades places with the next waiting one shown, so that a press
+ * never seems to do nothing. */
 static gboolean
 move_job (PcqWindow *self,
           PcqJob    *job,
           PcqMove    where)
 {
-  if (!pcq_engine_move_job (self->engine, job, where))
+  gboolean moved;
+
+  if (where == PCQ_MOVE_UP || where == PCQ_MOVE_DOWN)
+    {
+      PcqJob *other = shown_neighbour (self, job, where == PCQ_MOVE_UP ? -1 : +1);
+
+      moved = other != NULL && pcq_engine_move_job_to (self->engine, job, other);
+    }
+  else
+    moved = pcq_engine_move_job (self->engine, job, where);
+
+  if (!moved)
     {
       gtk_widget_error_bell (GTK_WIDGET (self));
       return FALSE;

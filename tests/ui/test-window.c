@@ -1521,6 +1521,44 @@ search_for (Fixture    *f,
   gtk_editable_set_text (_pcq_window_get_search_entry (f->window), text);
 }
 
+/* Under a search, Up and Down trade places with the next task shown,
+ * going past the ones the search hides. */
+static void
+test_move_searched (Fixture       *f,
+                    gconstpointer  data)
+{
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  g_autoptr(GString) all = g_string_new (NULL);
+  const char * const names[] = { "x-1", "y-1", "x-2", "y-2" };
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *url = pcq_test_server_url (f->server, "/data/ui/%s?size=100", names[i]);
+
+      g_string_append_printf (all, "%s\n", url);
+    }
+  set_entry (f, all->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 4, WAIT_MS);
+
+  search_for (f, "x-");
+  PCQ_TEST_WAIT_FOR (shown_names_are (f, "x-1 x-2"), WAIT_MS);
+  gtk_single_selection_set_selected (GTK_SINGLE_SELECTION (shown), 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "down"));
+  g_assert_true (shown_names_are (f, "x-2 x-1"));
+  g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (shown)), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "up");
+  g_assert_true (shown_names_are (f, "x-1 x-2"));
+  /* Nothing shown above: nothing moves, though y-1 is. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.move-selected", "s", "up");
+  g_assert_true (shown_names_are (f, "x-1 x-2"));
+
+  search_for (f, "");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 4, WAIT_MS);
+  g_assert_true (shown_names_are (f, "y-1 x-1 x-2 y-2"));
+}
+
 /* Ctrl+F searches names, links and prompts, ignoring case (and "ß" is
  * "ss"), together with the filters; Escape ends it. */
 static void
@@ -4022,6 +4060,7 @@ main (int    argc,
   ADD ("/pcq/window/pause-task", test_pause_task);
   ADD ("/pcq/window/pause-selected", test_pause_selected);
   ADD ("/pcq/window/move", test_move);
+  ADD ("/pcq/window/move-searched", test_move_searched);
   ADD ("/pcq/window/retry-now", test_retry_now);
   ADD ("/pcq/window/filters", test_filters);
   ADD ("/pcq/window/small-screen", test_small_screen);

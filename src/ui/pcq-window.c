@@ -20,6 +20,7 @@
 #include "pcq-job-relay.h"
 #include "pcq-job-row.h"
 #include "pcq-launcher.h"
+#include "pcq-row-slots.h"
 #include "pcq-window-private.h"
 
 /*
@@ -32,7 +33,10 @@
  * - the filters are a GtkFilterListModel over a PcqJobRelay, which
  *   re-announces just the job that finished, so a filter re-checks one
  *   item, never the whole list (a full pass only when the filter itself
- *   changes, on a click);
+ *   changes, on a click or a keystroke in the search);
+ * - the list view shows places in that list (PcqRowSlots), so that a
+ *   search gives the rows already built other jobs instead of GTK
+ *   building them all again;
  * - counts come from the engine's properties (O(1)), applied at most
  *   once per main-loop iteration, before the frame is drawn;
  * - while the list is short, the relay shows new tasks a few per
@@ -2176,6 +2180,10 @@ pcq_window_constructed (GObject *object)
   g_signal_connect_object (self->filter_model, "items-changed",
                            G_CALLBACK (filter_items_changed_cb), self, G_CONNECT_SWAPPED);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->filter_model));
+  /* Rows keep their place as a search changes what is shown (see
+   * pcq-row-slots.c); the slots hold the selection from here on. */
+  self->row_slots = pcq_row_slots_new (GTK_SELECTION_MODEL (self->selection));
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->row_slots));
 
   for (guint i = 0; i < G_N_ELEMENTS (count_props); i++)
     g_signal_connect_object (self->engine, count_props[i],
@@ -2247,6 +2255,7 @@ pcq_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PCQ_TYPE_WINDOW);
 
+  g_clear_object (&self->row_slots);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->filter);
   g_clear_object (&self->relay);
@@ -2385,6 +2394,7 @@ pcq_window_class_init (PcqWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PCQ_TYPE_JOB_ROW);
+  g_type_ensure (PCQ_TYPE_ROW_SLOT);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/com/example/Pcq/ui/pcq-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, window_title);

@@ -10,6 +10,8 @@
 
 #include "pcq-row-slots.h"
 
+#include "pcq-job-row.h"
+
 /*
  * What the list view shows: a selection model over the window's, whose
  * items are places in the list (PcqRowSlot), each holding the job
@@ -29,7 +31,15 @@
  *
  * Only the slots the list view asked for exist (it holds them); a slot
  * leaves the table when the last reference to it goes.
+ *
+ * The rows themselves (pcq_row_slots_new_factory()) are kept when the
+ * list view lets go of them, and given to the next list item it makes:
+ * a search that empties the list and fills it again, or a scroll,
+ * builds no rows once there are enough.
  */
+
+/* Rows kept for later: about what GTK 4.8's list view holds at once. */
+#define ROW_POOL_MAX 256
 
 /* ---- a slot -------------------------------------------------------- */
 
@@ -430,4 +440,89 @@ pcq_row_slots_new (GtkSelectionModel *model)
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
 
   return self;
+}
+
+/* ---- the rows ------------------------------------------------------ */
+
+static void
+setup_cb (GtkSignalListItemFactory *factory,
+          GtkListItem              *item,
+          GPtrArray                *pool)
+{
+  g_autoptr(GtkWidget) row = NULL;
+
+  if (pool->len > 0)
+    row = g_ptr_array_steal_index_fast (pool, pool->len - 1);
+  else
+    row = g_object_ref_sink (g_object_new (PCQ_TYPE_JOB_ROW, NULL));
+
+  gtk_list_item_set_child (item, row);
+  /* GTK 4.8 takes the child away before "teardown": hold on to it. */
+  g_object_set_data_full (G_OBJECT (item), "pcq-row", g_steal_pointer (&row), g_object_unref);
+}
+
+static void
+bind_cb (GtkSignalListItemFactory *factory,
+         GtkListItem              *item,
+         GPtrArray                *pool)
+{
+  GBinding *binding = g_object_bind_property (gtk_list_item_get_item (item), "job",
+                                              gtk_list_item_get_child (item), "job",
+                                              G_BINDING_SYNC_CREATE);
+
+  g_object_set_data (G_OBJECT (item), "pcq-row-binding", binding);
+}
+
+/* The row keeps its job until it is bound again or let go of. */
+static void
+unbind_cb (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           GPtrArray                *pool)
+{
+  GBinding *binding = g_object_steal_data (G_OBJECT (item), "pcq-row-binding");
+
+  if (binding != NULL)
+    g_binding_unbind (binding);
+}
+
+static void
+teardown_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             GPtrArray                *pool)
+{
+  g_autoptr(GtkWidget) row = g_object_steal_data (G_OBJECT (item), "pcq-row");
+
+  if (row == NULL)
+    return;
+
+  pcq_job_row_set_job (PCQ_JOB_ROW (row), NULL);
+  if (gtk_list_item_get_child (item) == row)
+    gtk_list_item_set_child (item, NULL);
+
+  /* Whole (not disposed) and let go of: kept for the next item. */
+  if (pool->len < ROW_POOL_MAX && gtk_widget_get_parent (row) == NULL &&
+      gtk_widget_get_first_child (row) != NULL)
+    g_ptr_array_add (pool, g_steal_pointer (&row));
+}
+
+/**
+ * pcq_row_slots_new_factory:
+ *
+ * Returns: (transfer full): the factory of the rows (#PcqJobRow) of a
+ *   list view over a #PcqRowSlots, each showing its slot's job
+ */
+GtkListItemFactory *
+pcq_row_slots_new_factory (void)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GPtrArray *pool = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_object_set_data_full (G_OBJECT (factory), "pcq-row-pool", pool,
+                          (GDestroyNotify) g_ptr_array_unref);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), pool);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), pool);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cb), pool);
+  g_signal_connect (factory, "teardown", G_CALLBACK (teardown_cb), pool);
+
+  return factory;
 }

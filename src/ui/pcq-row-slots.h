@@ -24,4 +24,6 @@ G_DECLARE_FINAL_TYPE (PcqRowSlots, pcq_row_slots, PCQ, ROW_SLOTS, GObject)
 
 PcqRowSlots  *pcq_row_slots_new      (GtkSelectionModel  *model);
 
+GtkListItemFactory *pcq_row_slots_new_factory (void);
+
 G_END_DECLS

@@ -36,7 +36,8 @@
  *   changes, on a click or a keystroke in the search);
  * - the list view shows places in that list (PcqRowSlots), so that a
  *   search gives the rows already built other jobs instead of GTK
- *   building them all again;
+ *   building them all again, and rows the list view lets go of are
+ *   kept for the next ones;
  * - counts come from the engine's properties (O(1)), applied at most
  *   once per main-loop iteration, before the frame is drawn;
  * - while the list is short, the relay shows new tasks a few per
@@ -2184,6 +2185,11 @@ pcq_window_constructed (GObject *object)
    * pcq-row-slots.c); the slots hold the selection from here on. */
   self->row_slots = pcq_row_slots_new (GTK_SELECTION_MODEL (self->selection));
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->row_slots));
+  {
+    g_autoptr(GtkListItemFactory) factory = pcq_row_slots_new_factory ();
+
+    gtk_list_view_set_factory (self->list_view, factory);
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (count_props); i++)
     g_signal_connect_object (self->engine, count_props[i],

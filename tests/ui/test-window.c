@@ -1539,6 +1539,9 @@ test_search_rows (Fixture       *f,
   PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 2 && rows_are_shown (f), WAIT_MS);
   search_for (f, "-");
   PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 5 && rows_are_shown (f), WAIT_MS);
+  /* No rows at all, then rows again (the kept ones, given new jobs). */
+  search_for (f, "nothing like it");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0 && rows_are_shown (f), WAIT_MS);
   search_for (f, "kiwi");
   PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 3 && rows_are_shown (f), WAIT_MS);
 

@@ -2459,8 +2459,11 @@ pcq_window_init (PcqWindow *self)
   g_queue_init (&self->feeds);
   set_mode (self, MODE_DOWNLOAD);
 
-  /* GTK waits 150 ms after a key by default; the list keeps up sooner. */
-  gtk_search_entry_set_search_delay (GTK_SEARCH_ENTRY (self->search_entry), 50);
+  /* GTK waits 150 ms after a key by default. A search pass over
+   * 100 000 tasks and its frame take up to about 70 ms: 25 ms more keeps
+   * a keystroke within 100 ms, and still lets a key held down (or keys
+   * typed at once) search once. */
+  gtk_search_entry_set_search_delay (GTK_SEARCH_ENTRY (self->search_entry), 25);
   /* The bar focuses the entry when it opens; Escape closes it. */
   gtk_search_bar_connect_entry (self->search_bar, self->search_entry);
   g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",

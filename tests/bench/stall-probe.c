@@ -612,9 +612,10 @@ run_search (PcqWindow *window)
       pcq_test_spin (200);
     }
 
-  g_print ("  search, a key at a time, %d rounds: key → frame drawn (the entry waits 50 ms first), "
+  g_print ("  search, a key at a time, %d rounds: key → frame drawn (the entry waits %u ms first), "
            "search-changed → frame, then the filter's own pass against GTK's GtkStringFilter "
-           "on the link alone\n", SEARCH_ROUNDS);
+           "on the link alone\n", SEARCH_ROUNDS,
+           gtk_search_entry_get_search_delay (GTK_SEARCH_ENTRY (_pcq_window_get_search_entry (window))));
   g_print ("    %-8s %8s %24s %24s %12s %14s\n", "text", "rows", "key → frame p50/max",
            "changed → frame p50/max", "pcq filter", "string filter");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);

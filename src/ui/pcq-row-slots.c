@@ -359,7 +359,9 @@ items_changed_cb (PcqRowSlots *self,
 
   if (removed == 0 || added == 0)
     {
-      move_slots (self, position, removed, added, FALSE);
+      /* Appended (tasks coming in): no slot is after them. */
+      if (position < old)
+        move_slots (self, position, removed, added, FALSE);
       g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
       return;
     }

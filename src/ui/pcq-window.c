@@ -2400,7 +2400,6 @@ pcq_window_class_init (PcqWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PCQ_TYPE_JOB_ROW);
-  g_type_ensure (PCQ_TYPE_ROW_SLOT);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/com/example/Pcq/ui/pcq-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PcqWindow, window_title);

@@ -135,6 +135,7 @@ struct _PcqWindow
   GtkStack             *content_stack;
   GtkListView          *list_view;
   GtkSingleSelection   *selection;
+  struct _PcqRowSlots   *row_slots;   /* what the list view shows, over the selection */
   AdwStatusPage        *status_page;
 };
 

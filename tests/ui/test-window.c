@@ -1618,6 +1618,115 @@ test_search (Fixture       *f,
   g_assert_cmpstr (gtk_editable_get_text (_pcq_window_get_search_entry (f->window)), ==, "");
 }
 
+/* TRUE when the list view's rows are exactly the shown jobs, in order,
+ * each marked selected just when its job is (the rows keep their
+ * places as a search changes the jobs in them: see pcq-row-slots.c). */
+static gboolean
+rows_are_shown (Fixture *f)
+{
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+
+  collect_rows (_pcq_window_get_list_view (f->window), rows);
+  if (rows->len != g_list_model_get_n_items (shown))
+    return FALSE;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (shown, i);
+      GtkWidget *item = gtk_widget_get_parent (rows->pdata[i]);
+      gboolean selected = (gtk_widget_get_state_flags (item) & GTK_STATE_FLAG_SELECTED) != 0;
+
+      if (pcq_job_row_get_job (rows->pdata[i]) != job ||
+          selected != gtk_selection_model_is_selected (GTK_SELECTION_MODEL (shown), i))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+job_named (PcqJob     *job,
+           const char *name)
+{
+  return job != NULL && strstr (pcq_job_get_url (job), name) != NULL;
+}
+
+/* While a search is on, the rows follow it, tasks added and tasks
+ * changing state: the rows are exactly the matching tasks. */
+static void
+test_search_rows (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *names[] = { "kiwi-a.txt", "plum-a.txt", "kiwi-b.txt", "plum-b.txt",
+                          "kiwi-c.txt", "fig.txt" };
+  g_autoptr(GString) links = g_string_new (NULL);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  g_autofree char *more_kiwi = data_url (f, "kiwi-d.txt", 100);
+  g_autofree char *more_fig = data_url (f, "fig-b.txt", 100);
+  g_autofree char *more = g_strdup_printf ("%s\n%s", more_fig, more_kiwi);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *url = data_url (f, names[i], 100);
+
+      g_string_append_printf (links, "%s\n", url);
+    }
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  set_entry (f, links->str);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 6 && rows_are_shown (f), WAIT_MS);
+
+  /* The last kiwi selected: it stays so as the rows change under it. */
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (shown), 4, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search", NULL));
+  search_for (f, "kiwi");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 3 && rows_are_shown (f), WAIT_MS);
+  g_assert_true (gtk_selection_model_is_selected (GTK_SELECTION_MODEL (shown), 2));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(PcqJob) job = g_list_model_get_item (shown, i);
+
+      g_assert_true (job_named (job, "kiwi-"));
+    }
+
+  /* Other rows in the same places, fewer, then more again. */
+  search_for (f, "plum");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 2 && rows_are_shown (f), WAIT_MS);
+  search_for (f, "-");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 5 && rows_are_shown (f), WAIT_MS);
+  /* No rows at all, then rows again (the kept ones, given new jobs). */
+  search_for (f, "nothing like it");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0 && rows_are_shown (f), WAIT_MS);
+  search_for (f, "kiwi");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 3 && rows_are_shown (f), WAIT_MS);
+
+  /* Added while searching, under the Queued filter: only the match. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "queued");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 3 && rows_are_shown (f), WAIT_MS);
+  set_entry (f, more);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 4 && rows_are_shown (f), WAIT_MS);
+  {
+    g_autoptr(PcqJob) job = g_list_model_get_item (shown, 3);
+
+    g_assert_true (job_named (job, "kiwi-d.txt"));
+  }
+
+  /* They run and leave the Queued filter: no rows are left. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.pause", NULL);
+  PCQ_TEST_WAIT_FOR (subtitle_is (f, "8 finished"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 0 && rows_are_shown (f), WAIT_MS);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.filter", "s", "finished");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 4 && rows_are_shown (f), WAIT_MS);
+
+  /* Escape: every task, every row. */
+  g_signal_emit_by_name (_pcq_window_get_search_entry (f->window), "stop-search");
+  PCQ_TEST_WAIT_FOR (g_list_model_get_n_items (shown) == 8 && rows_are_shown (f), WAIT_MS);
+}
+
 /* Every shown widget of @widget's tree lies inside the window: across
  * always, and down too outside scrolled content. */
 static void
@@ -4068,6 +4177,7 @@ main (int    argc,
   ADD ("/pcq/window/sign-in", test_sign_in);
   ADD ("/pcq/window/details-export", test_details_export);
   ADD ("/pcq/window/search", test_search);
+  ADD ("/pcq/window/search-rows", test_search_rows);
   ADD ("/pcq/window/keyboard-rows", test_keyboard_rows);
   ADD ("/pcq/window/shortcuts", test_shortcuts);
   ADD ("/pcq/window/remove-selected", test_remove_selected);

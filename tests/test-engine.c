@@ -3074,24 +3074,21 @@ test_shutdown_force_resumes (void)
   pcq_store_close (store);
 }
 
-/* A forced stop of a split download: its part (with holes) is never
- * kept nor its validator stored, so the next start fetches the file
- * again from zero, split again, byte for byte. */
-static void
-test_split_force_stop (void)
+/* Starts a 4-way split download of @path (slowly), stops the engine
+ * by force once a MiB is in, and opens the store again: its one record
+ * in @records. Returns the store. */
+static PcqStore *
+split_and_stop (Ctx         *ctx,
+                const char  *store_path,
+                const char  *path,
+                guint        seed,
+                GPtrArray  **records)
 {
-  g_autoptr(Ctx) ctx = ctx_new ();
-  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
-  const char *path = "/data/stopped.bin";
-  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=28&etag=1&chunk=65536&delay=20",
-                                              path, SPLIT_SIZE);
-  g_autofree char *final = ctx_out_path (ctx, "stopped.bin");
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=%u&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE, seed);
   g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
-  g_autoptr(PcqEngine) engine = NULL;
-  g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *notice = NULL;
-  g_autofree char *first = NULL;
   const char *token;
   PcqJob *job;
 
@@ -3103,35 +3100,133 @@ test_split_force_stop (void)
 
   ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
   assert_job_state (job, PCQ_JOB_QUEUED);
-  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
-  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  /* The part, holes and all, stays for the next start. */
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
   pcq_store_close (store);
   g_clear_object (&store);
 
   store = pcq_store_new (store_path);
-  records = pcq_store_open_sync (store, 0, &notice, &error);
+  *records = pcq_store_open_sync (store, 0, &notice, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (records->len, ==, 1);
-  /* The resume token names the part file, but no validator. */
-  token = ((PcqStoreRecord *) g_ptr_array_index (records, 0))->validator;
-  g_assert_true (token == NULL || g_str_has_suffix (token, " "));
+  g_assert_cmpuint ((*records)->len, ==, 1);
+  /* The resume token names the part file and how far each segment got. */
+  token = ((PcqStoreRecord *) g_ptr_array_index (*records, 0))->validator;
+  g_assert_nonnull (token);
+  g_assert_nonnull (strstr (token, " split/4/"));
+  pcq_test_note ("stopped: %s", strchr (token, ' ') + 1);
 
-  engine = pcq_engine_new ();
+  return g_steal_pointer (&store);
+}
+
+/* A new engine on @store, restoring @records, split 4: runs the job to
+ * its end. */
+static PcqEngine *
+split_restart (PcqStore  *store,
+               GPtrArray *records,
+               PcqJob   **job)
+{
+  PcqEngine *engine = pcq_engine_new ();
+
   set_uint_property (engine, "split", 4);
   pcq_engine_set_store (engine, store);
   pcq_engine_restore (engine, records, PCQ_RESTORE_UNFINISHED | PCQ_RESTORE_FINISHED);
-  job = g_list_model_get_item (pcq_engine_get_jobs (engine), 0);
-  g_object_unref (job);  /* the list holds it */
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  *job = g_list_model_get_item (pcq_engine_get_jobs (engine), 0);
+  g_object_unref (*job);  /* the list holds it */
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (*job), LONG_WAIT_MS);
+  return engine;
+}
+
+/* A forced stop of a split download keeps its part and how far each
+ * segment got; the next start asks each segment only for its rest, and
+ * the file is whole, byte for byte. */
+static void
+test_split_force_stop (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  const char *path = "/data/stopped.bin";
+  g_autofree char *final = ctx_out_path (ctx, "stopped.bin");
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  guint n_requests, n_resumed = 0;
+  gint64 asked = 0;
+  PcqJob *job;
+
+  store = split_and_stop (ctx, store_path, path, 28, &records);
+  engine = split_restart (store, records, &job);
   assert_job_state (job, PCQ_JOB_DONE);
   g_assert_cmpstr (pcq_job_get_output_path (job), ==, final);
   pcq_test_assert_content (final, 28, SPLIT_SIZE);
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 
-  /* From zero, in four segments again. */
+  /* Every request of the second start is a range within one segment,
+   * some starting past their segment's start; all of them together ask
+   * for less than the file, by at least what the first start had. */
+  n_requests = pcq_test_server_count_requests (ctx->server, NULL);
+  g_assert_cmpuint (n_requests, >, 4);
+  g_assert_cmpuint (n_requests, <=, 8);
+  for (guint i = 4; i < n_requests; i++)
+    {
+      g_autofree char *range = pcq_test_server_dup_range (ctx->server, path, i);
+      gint64 from, to;
+      char *end;
+
+      g_assert_nonnull (range);
+      g_assert_true (g_str_has_prefix (range, "bytes="));
+      from = g_ascii_strtoll (range + strlen ("bytes="), &end, 10);
+      g_assert_cmpint (*end, ==, '-');
+      to = g_ascii_strtoll (end + 1, NULL, 10);
+      g_assert_cmpint (from / (SPLIT_SIZE / 4), ==, to / (SPLIT_SIZE / 4));
+      n_resumed += from % (SPLIT_SIZE / 4) != 0;
+      asked += to - from + 1;
+    }
+  pcq_test_note ("second start: %u requests for %" G_GINT64_FORMAT " of %d bytes",
+                 n_requests - 4, asked, SPLIT_SIZE);
+  g_assert_cmpuint (n_resumed, >, 0);
+  g_assert_cmpint (asked, <=, SPLIT_SIZE - 1024 * 1024);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* The file changed between the two starts (another validator): the
+ * resumed range is answered with the whole file, and the download
+ * starts again from zero, split again, byte for byte. */
+static void
+test_split_changed (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  const char *path = "/data/changed.bin";
+  g_autofree char *final = ctx_out_path (ctx, "changed.bin");
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *resumed = NULL;
+  PcqStoreRecord *record;
+  char *validator;
+  PcqJob *job;
+
+  store = split_and_stop (ctx, store_path, path, 30, &records);
+  /* As if the server's ETag had changed meanwhile. */
+  record = g_ptr_array_index (records, 0);
+  validator = strrchr (record->validator, '/');
+  g_assert_nonnull (validator);
+  validator[1] = '\0';
+  validator = g_strconcat (record->validator, "\"changed\"", NULL);
+  g_free (record->validator);
+  record->validator = validator;
+
+  engine = split_restart (store, records, &job);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 30, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* Asked for a rest, got the whole file, split it again. */
+  resumed = pcq_test_server_dup_range (ctx->server, path, 4);
+  g_assert_nonnull (resumed);
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
-  first = pcq_test_server_dup_range (ctx->server, path, 4);
-  g_assert_null (first);
 
   pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
   pcq_store_close (store);
@@ -3698,6 +3793,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/cancel", test_split_cancel);
   g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
   g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
+  g_test_add_func ("/pcq/engine/split/changed", test_split_changed);
   g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);

@@ -903,6 +903,82 @@ test_split (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* The size of the part file in @dir (with holes: up to its last byte
+ * written), or -1. */
+static gint64
+part_file_size (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_suffix (name, ".pcq-part"))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        GStatBuf info;
+
+        if (g_stat (path, &info) == 0)
+          return info.st_size;
+      }
+
+  return -1;
+}
+
+/* A split download stopped by a second Ctrl+C goes on with --resume
+ * where each segment stopped, and its "sha256" is checked on the whole
+ * file. */
+static void
+test_split_resume (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const gsize size = 16 * 1024 * 1024;
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/resumed.bin?size=%" G_GSIZE_FORMAT
+                                              "&seed=6&etag=1&chunk=65536&delay=20", size);
+  g_autofree guint8 *data = g_malloc (size);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *path = out_path (ctx, "resumed.bin");
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  guint n_requests, n_resumed = 0;
+
+  pcq_test_content_fill (6, 0, data, size);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", url, sha256);
+  input = write_input (ctx, "resumed.jsonl", contents);
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
+  /* The last segment has written: all four are under way. */
+  PCQ_TEST_WAIT_FOR (part_file_size (ctx->out) > (gint64) (size / 4 * 3), RUN_TIMEOUT_MS);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_spin (300);
+  g_subprocess_send_signal (pcq_test_run_get_process (first), SIGINT);
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (first), ==, EXIT_INTERRUPTED);
+  g_assert_cmpint (run_summary (first).left, ==, 1);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (second).done, ==, 1);
+  pcq_test_assert_content (path, 6, size);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* Each request of the second run asks for a segment's rest. */
+  n_requests = pcq_test_server_count_requests (ctx->server, "/data/resumed.bin");
+  g_assert_cmpuint (n_requests, >, 4);
+  for (guint i = 4; i < n_requests; i++)
+    {
+      g_autofree char *range = pcq_test_server_dup_range (ctx->server, "/data/resumed.bin", i);
+
+      g_assert_nonnull (range);
+      n_resumed += g_ascii_strtoll (range + strlen ("bytes="), NULL, 10) % (size / 4) != 0;
+    }
+  g_assert_cmpuint (n_resumed, >, 0);
+}
+
 static void
 test_usage_errors (void)
 {
@@ -2193,6 +2269,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/report/stdout", test_report_stdout, 30);
   pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
+  pcq_test_add_isolated ("/pcq/headless/split-resume", test_split_resume, 60);
   pcq_test_add_isolated ("/pcq/headless/split", test_split, 60);
   pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
   pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);

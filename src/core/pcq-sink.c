@@ -830,6 +830,25 @@ pcq_sink_write (PcqSink     *self,
 }
 
 /**
+ * pcq_sink_sync:
+ *
+ * Makes what was written so far durable (fdatasync ()): a split
+ * download records how far its segments got only after this.
+ */
+gboolean
+pcq_sink_sync (PcqSink  *self,
+               GError  **error)
+{
+  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
+
+  while (fdatasync (self->fd) != 0)
+    if (errno != EINTR)
+      return set_io_error (error, errno, IO_WRITE, self->part_path);
+
+  return TRUE;
+}
+
+/**
  * pcq_sink_write_at:
  * @offset: where in the part file @buf goes
  *

@@ -73,6 +73,8 @@ gboolean    pcq_sink_write      (PcqSink     *self,
                                  const void  *buf,
                                  gsize        len,
                                  GError     **error);
+gboolean    pcq_sink_sync       (PcqSink     *self,
+                                 GError     **error);
 gboolean    pcq_sink_write_at   (PcqSink     *self,
                                  const void  *buf,
                                  gsize        len,

@@ -57,6 +57,8 @@ struct _PcqTransfer
   GChecksum     *checksum;     /* SHA-256 of the part so far, when the run has one to match */
   guint          split;        /* connections a large file may use (1: one) */
   char          *split_validator; /* set when this attempt is split (run->validator is not) */
+  gint64        *split_resume;  /* where each segment of an earlier split attempt got to */
+  guint          split_resume_n;
   struct _PcqSegments *segments; /* pcq-worker-segments.c, while split */
 
   /* API tasks. */
@@ -107,6 +109,7 @@ void        pcq_transfer_end_stalled    (PcqTransfer *self,
 gboolean    pcq_transfer_choose_path    (PcqTransfer *self,
                                          const char  *name);
 gboolean    pcq_transfer_open_part      (PcqTransfer *self);
+void        pcq_transfer_save_resume    (PcqTransfer *self);
 gboolean    pcq_transfer_write          (PcqTransfer *self,
                                          const void  *data,
                                          gsize        len);
@@ -126,8 +129,18 @@ void        pcq_transfer_download_end_too_slow (PcqTransfer *self);
 void        pcq_transfer_download_finish_body (PcqTransfer *self);
 
 /* pcq-worker-segments.c */
+/* How a split attempt's progress starts, where the run keeps its
+ * validator (see pcq-worker-segments.c). No server's validator may. */
+#define PCQ_SPLIT_TOKEN_PREFIX "split/"
+
 gboolean    pcq_transfer_should_split   (PcqTransfer *self);
 void        pcq_transfer_split          (PcqTransfer *self);
+gboolean    pcq_transfer_take_split_token (PcqTransfer *self);
+void        pcq_transfer_split_next_range (PcqTransfer *self,
+                                           gint64      *start,
+                                           gint64      *end);
+gboolean    pcq_transfer_split_accept_answer (PcqTransfer *self);
+void        pcq_transfer_split_resume   (PcqTransfer *self);
 
 char       *pcq_count_text              (gint64       n);
 gulong      pcq_plural_n                (gint64       n);

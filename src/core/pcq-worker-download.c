@@ -54,11 +54,16 @@ get_validator (SoupMessage *msg)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
   const char *etag = soup_message_headers_get_one (headers, "ETag");
+  const char *validator = soup_message_headers_get_one (headers, "Last-Modified");
 
   if (etag != NULL && !g_str_has_prefix (etag, "W/"))
-    return printable_or_null (etag);
+    validator = etag;
 
-  return printable_or_null (soup_message_headers_get_one (headers, "Last-Modified"));
+  /* Never one that would read back as a split download's progress. */
+  if (validator != NULL && g_str_has_prefix (validator, PCQ_SPLIT_TOKEN_PREFIX))
+    return NULL;
+
+  return printable_or_null (validator);
 }
 
 static char *
@@ -326,6 +331,38 @@ has_room (PcqTransfer *self)
   return FALSE;
 }
 
+/* A 206 to a resumed split attempt: if it is the range asked for, the
+ * segments go on where they stopped, in the part file as it is. */
+static void
+resume_split (PcqTransfer *self)
+{
+  g_autofree char *name = NULL;
+
+  if (!pcq_transfer_split_accept_answer (self))
+    {
+      /* Start again from zero next time, in one piece. */
+      g_clear_pointer (&self->run->validator, g_free);
+      self->run->no_split = TRUE;
+      g_set_error (&self->error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
+                   _("The server sent a different part of the file than asked for"));
+      pcq_transfer_end (self, PCQ_OUTCOME_RETRY);
+      return;
+    }
+
+  /* Opened at its full length: nothing the segments hold is cut. */
+  self->resume_from = self->total;
+  name = choose_name (self);
+  if (!pcq_transfer_choose_path (self, name) || !pcq_transfer_open_part (self) || !has_room (self))
+    {
+      pcq_transfer_end (self, PCQ_OUTCOME_FAILED);
+      return;
+    }
+
+  self->speed_since = g_get_monotonic_time ();
+  self->speed_mark = self->bytes;
+  pcq_transfer_split_resume (self);
+}
+
 /* Headers of a 2xx: is it the part we asked for, where does it go. */
 static void
 receive_body (PcqTransfer *self)
@@ -344,6 +381,18 @@ receive_body (PcqTransfer *self)
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     self->total = soup_message_headers_get_content_length (headers);
+
+  if (self->split_resume != NULL)
+    {
+      if (soup_message_get_status (self->msg) == SOUP_STATUS_PARTIAL_CONTENT)
+        {
+          resume_split (self);
+          return;
+        }
+      /* A 200: the file changed (or ranges are no more): from zero. */
+      g_clear_pointer (&self->split_resume, g_free);
+      g_clear_pointer (&self->split_validator, g_free);
+    }
 
   if (soup_message_get_status (self->msg) == SOUP_STATUS_PARTIAL_CONTENT && self->resume_from > 0)
     {
@@ -668,7 +717,17 @@ send_next (PcqTransfer *self)
   g_clear_object (&self->msg);
   self->msg = pcq_transfer_new_get (self);
 
-  if (self->resume_from > 0)
+  if (self->split_resume != NULL)
+    {
+      gint64 start, end;
+
+      /* The rest of a split attempt's first unfinished segment. */
+      pcq_transfer_split_next_range (self, &start, &end);
+      headers = soup_message_get_request_headers (self->msg);
+      soup_message_headers_set_range (headers, start, end - 1);
+      soup_message_headers_replace (headers, "If-Range", self->split_validator);
+    }
+  else if (self->resume_from > 0)
     {
       /* The rest, but only if it is still the same file. */
       headers = soup_message_get_request_headers (self->msg);
@@ -757,7 +816,7 @@ pcq_transfer_start_download (PcqTransfer *self)
       return;
     }
 
-  if (run->validator != NULL)
+  if (!pcq_transfer_take_split_token (self) && run->validator != NULL)
     self->resume_from = MAX (0, pcq_sink_part_size (run->part_path, &run->part_id));
 
   send_next (self);

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "pcq-error.h"
@@ -28,13 +30,28 @@
  *
  * A segment not answered with a 206 for exactly the range asked for
  * ends the attempt for a retry that does not split (PcqRun.no_split).
- * The part of a split attempt has holes until the end, so its validator
- * is never the run's (nor stored with the job): an interrupted or failed
- * split attempt starts again from zero. */
+ *
+ * The part of a split attempt has holes until the end, so it is never
+ * resumed as one piece. Instead, every few seconds and when the attempt
+ * ends, the part is synced and how far each segment got is kept as the
+ * run's validator, and so with the job in the store:
+ *
+ *   split/N/TOTAL/POS,POS,…/VALIDATOR
+ *
+ * (no server's validator is taken if it looks like one: get_validator
+ * () in pcq-worker-download.c). A later attempt asks for the rest of
+ * the first unfinished segment with If-Range; a 206 for exactly that
+ * resumes every segment where it stopped, anything else starts again
+ * from zero. Only bytes on disk before the token was made count as
+ * done, so a crash can only make a segment fetch again what it had. */
 
 /* Smaller files gain little from more connections. */
 #define SPLIT_MIN_SIZE (8 * 1024 * 1024)
 #define SPLIT_MIN_SEGMENT (1024 * 1024)
+/* More than PcqEngine:split allows: a token from a store is checked. */
+#define SPLIT_MAX_SEGMENTS 64
+/* How often the segments' progress is synced and kept. */
+#define SAVE_INTERVAL_US (2 * G_USEC_PER_SEC)
 
 typedef enum
 {
@@ -52,8 +69,8 @@ typedef struct
   gint64        pos;     /* the next byte it writes */
   gint64        end;     /* one past its last byte */
   SoupMessage  *msg;     /* NULL for the first: the transfer's own */
-  GInputStream *in;      /* for the first, the transfer's (borrowed) */
-  guint8       *buffer;  /* for the first, the transfer's (borrowed) */
+  GInputStream *in;      /* for the lead, the transfer's (borrowed) */
+  guint8       *buffer;  /* for the lead, the transfer's (borrowed) */
 } Segment;
 
 struct _PcqSegments
@@ -61,6 +78,8 @@ struct _PcqSegments
   PcqTransfer *transfer;
   guint        n;
   Segment     *segments;
+  guint        lead;      /* the one the transfer's own answer feeds */
+  gint64       saved_at;  /* when the progress was last kept */
   guint        pending;   /* calls and timers under way */
   guint        n_done;
   gboolean     failing;
@@ -84,13 +103,29 @@ pcq_transfer_should_split (PcqTransfer *self)
          ranges != NULL && soup_header_contains (ranges, "bytes");
 }
 
+/* Where segment @i of @n of a file of @total bytes begins and ends. */
+static void
+segment_bounds (gint64  total,
+                guint   n,
+                guint   i,
+                gint64 *start,
+                gint64 *end)
+{
+  gint64 size = total / n;
+
+  *start = i * size;
+  *end = i + 1 == n ? total : (i + 1) * size;
+}
+
 static void
 segments_free (PcqSegments *self)
 {
-  for (guint i = 1; i < self->n; i++)
+  for (guint i = 0; i < self->n; i++)
     {
       Segment *seg = &self->segments[i];
 
+      if (i == self->lead)
+        continue;
       if (seg->in != NULL)
         g_input_stream_close (seg->in, NULL, NULL);
       g_clear_object (&seg->in);
@@ -99,6 +134,47 @@ segments_free (PcqSegments *self)
     }
   g_free (self->segments);
   g_free (self);
+}
+
+/* split/N/TOTAL/POS,POS,…/VALIDATOR */
+static char *
+segments_token (PcqSegments *self)
+{
+  PcqTransfer *t = self->transfer;
+  GString *token = g_string_new (PCQ_SPLIT_TOKEN_PREFIX);
+
+  g_string_append_printf (token, "%u/%" G_GINT64_FORMAT "/", self->n, t->total);
+  for (guint i = 0; i < self->n; i++)
+    g_string_append_printf (token, "%s%" G_GINT64_FORMAT, i > 0 ? "," : "", self->segments[i].pos);
+  g_string_append_printf (token, "/%s", t->split_validator);
+
+  return g_string_free (token, FALSE);
+}
+
+/* Keeps how far the segments got (at most every SAVE_INTERVAL_US unless
+ * @now): once the part is synced, so that no byte counts as done that
+ * a crash could lose. */
+static void
+segments_save (PcqSegments *self,
+               gboolean     now)
+{
+  PcqTransfer *t = self->transfer;
+  gint64 time = g_get_monotonic_time ();
+  g_autoptr(GError) error = NULL;
+
+  if (!now && time - self->saved_at < SAVE_INTERVAL_US)
+    return;
+
+  self->saved_at = time;
+  if (!pcq_sink_sync (t->sink, &error))
+    {
+      g_debug ("Progress of a split download not kept: %s", error->message);
+      return;
+    }
+
+  g_free (t->run->validator);
+  t->run->validator = segments_token (self);
+  pcq_transfer_save_resume (t);
 }
 
 /* Every segment is in: the digest, if one is needed, from the part as
@@ -145,6 +221,9 @@ segments_maybe_end (PcqSegments *self)
       return;
     }
 
+  /* Not after a server sent other bytes than asked: from zero, then. */
+  if (!t->run->no_split)
+    segments_save (self, TRUE);
   segments_free (self);
   t->segments = NULL;
   switch (kind)
@@ -250,6 +329,7 @@ segment_read_cb (GObject      *object,
         {
           seg->pos += n;
           pcq_transfer_add_bytes (t, n);
+          segments_save (self, FALSE);
           if (pcq_transfer_download_is_too_slow (t))
             segments_fail (self, END_TOO_SLOW, PCQ_OUTCOME_RETRY, NULL);
           else if (seg->pos == seg->end)
@@ -334,6 +414,7 @@ segment_sent_cb (GObject      *object,
       /* Whatever the server meant, this file is fetched in one piece
        * next time, from zero (the part has holes). */
       t->run->no_split = TRUE;
+      g_clear_pointer (&t->run->validator, g_free);
       g_set_error (&error, PCQ_ERROR, PCQ_ERROR_HTTP_RETRYABLE,
                    _("The server sent a different part of the file than asked for"));
       segments_fail (self, END_PLAIN, PCQ_OUTCOME_RETRY, error);
@@ -362,6 +443,62 @@ segment_send (Segment *seg)
   self->pending++;
 }
 
+/* The segments, from zero or from where an earlier attempt left them
+ * (@resume: one position a segment), the first unfinished one fed by
+ * the transfer's own answer. */
+static void
+split_start (PcqTransfer  *self,
+             const gint64 *resume)
+{
+  PcqSegments *segs = g_new0 (PcqSegments, 1);
+  gboolean lead_found = FALSE;
+
+  segs->transfer = self;
+  segs->n = self->split;
+  segs->segments = g_new0 (Segment, segs->n);
+  segs->saved_at = g_get_monotonic_time ();
+  self->segments = segs;
+  /* The digest is taken at the end, from the file. */
+  g_clear_pointer (&self->checksum, g_checksum_free);
+
+  for (guint i = 0; i < segs->n; i++)
+    {
+      Segment *seg = &segs->segments[i];
+      gint64 start;
+
+      seg->owner = segs;
+      segment_bounds (self->total, segs->n, i, &start, &seg->end);
+      seg->pos = resume != NULL ? resume[i] : start;
+      if (!lead_found && seg->pos < seg->end)
+        {
+          segs->lead = i;
+          lead_found = TRUE;
+        }
+    }
+  g_assert (lead_found);
+
+  segs->segments[segs->lead].in = self->in;
+  segs->segments[segs->lead].buffer = self->buffer;
+  segs->pending++;
+  for (guint i = 0; i < segs->n; i++)
+    {
+      Segment *seg = &segs->segments[i];
+
+      if (i == segs->lead)
+        continue;
+      if (seg->pos == seg->end)
+        {
+          segs->n_done++;
+          continue;
+        }
+      seg->buffer = g_malloc (PCQ_TRANSFER_BUFFER_SIZE);
+      segment_send (seg);
+    }
+  segment_read_next (&segs->segments[segs->lead]);
+  segs->pending--;
+  segments_maybe_end (segs);
+}
+
 /**
  * pcq_transfer_split:
  *
@@ -371,36 +508,149 @@ segment_send (Segment *seg)
 void
 pcq_transfer_split (PcqTransfer *self)
 {
-  PcqSegments *segs = g_new0 (PcqSegments, 1);
-  gint64 size = self->total / self->split;
-
   g_assert (self->bytes == 0 && self->split_validator != NULL);
 
-  segs->transfer = self;
-  segs->n = self->split;
-  segs->segments = g_new0 (Segment, segs->n);
-  self->segments = segs;
-  /* The digest is taken at the end, from the file. */
-  g_clear_pointer (&self->checksum, g_checksum_free);
+  split_start (self, NULL);
+}
 
-  for (guint i = 0; i < segs->n; i++)
+/**
+ * pcq_transfer_take_split_token:
+ *
+ * Reads the progress of an earlier split attempt from the run's
+ * validator (see the top of this file), if that is what it holds and
+ * the run's own part file is still there: self->split_resume (the
+ * positions, then the total), self->split and self->split_validator
+ * are set, and the next request asks for the rest of the first
+ * unfinished segment (pcq_transfer_split_next_range ()). A token that
+ * does not read back is dropped: the download starts from zero.
+ *
+ * Returns: whether the attempt resumes a split one
+ */
+gboolean
+pcq_transfer_take_split_token (PcqTransfer *self)
+{
+  PcqRun *run = self->run;
+  g_autofree gint64 *resume = NULL;
+  gboolean unfinished = FALSE;
+  const char *p;
+  char *end;
+  guint64 n;
+  gint64 total;
+
+  if (run->validator == NULL || !g_str_has_prefix (run->validator, PCQ_SPLIT_TOKEN_PREFIX))
+    return FALSE;
+
+  p = run->validator + strlen (PCQ_SPLIT_TOKEN_PREFIX);
+  n = g_ascii_strtoull (p, &end, 10);
+  if (end == p || *end != '/' || n < 2 || n > SPLIT_MAX_SEGMENTS)
+    goto drop;
+  p = end + 1;
+  total = g_ascii_strtoll (p, &end, 10);
+  if (end == p || *end != '/' || total < (gint64) n)
+    goto drop;
+
+  resume = g_new (gint64, n + 1);
+  for (guint i = 0; i < n; i++)
     {
-      Segment *seg = &segs->segments[i];
+      gint64 start, stop;
 
-      seg->owner = segs;
-      seg->pos = i * size;
-      seg->end = i + 1 == segs->n ? self->total : (i + 1) * size;
+      p = end + 1;
+      resume[i] = g_ascii_strtoll (p, &end, 10);
+      segment_bounds (total, n, i, &start, &stop);
+      if (end == p || *end != (i + 1 < n ? ',' : '/') || resume[i] < start || resume[i] > stop)
+        goto drop;
+      unfinished |= resume[i] < stop;
     }
+  resume[n] = total;
+  p = end + 1;
 
-  segs->segments[0].in = self->in;
-  segs->segments[0].buffer = self->buffer;
-  segs->pending++;
-  for (guint i = 1; i < segs->n; i++)
+  if (*p == '\0' || !unfinished || pcq_sink_part_size (run->part_path, &run->part_id) < 0)
+    goto drop;
+
+  self->split = n;
+  self->split_resume = g_steal_pointer (&resume);
+  self->split_resume_n = n;
+  g_free (self->split_validator);
+  self->split_validator = g_strdup (p);
+  return TRUE;
+
+drop:
+  g_clear_pointer (&run->validator, g_free);
+  return FALSE;
+}
+
+/**
+ * pcq_transfer_split_next_range:
+ *
+ * The rest of the first unfinished segment of the split attempt being
+ * resumed: from @start to before @end.
+ */
+void
+pcq_transfer_split_next_range (PcqTransfer *self,
+                               gint64      *start,
+                               gint64      *end)
+{
+  guint n = self->split_resume_n;
+  gint64 total = self->split_resume[n];
+
+  for (guint i = 0; i < n; i++)
     {
-      segs->segments[i].buffer = g_malloc (PCQ_TRANSFER_BUFFER_SIZE);
-      segment_send (&segs->segments[i]);
+      gint64 first;
+
+      segment_bounds (total, n, i, &first, end);
+      *start = self->split_resume[i];
+      if (*start < *end)
+        return;
     }
-  segment_read_next (&segs->segments[0]);
-  segs->pending--;
-  segments_maybe_end (segs);
+  g_return_if_reached ();
+}
+
+/**
+ * pcq_transfer_split_accept_answer:
+ *
+ * Whether the answer to pcq_transfer_split_next_range () is exactly
+ * that range of the same file; if so, the transfer's total and count
+ * (what the segments already hold) are set.
+ */
+gboolean
+pcq_transfer_split_accept_answer (PcqTransfer *self)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
+  guint n = self->split_resume_n;
+  gint64 total = self->split_resume[n];
+  goffset start, end, length;
+  gint64 from, to, held = 0;
+
+  pcq_transfer_split_next_range (self, &from, &to);
+  if (soup_message_get_status (self->msg) != SOUP_STATUS_PARTIAL_CONTENT ||
+      !soup_message_headers_get_content_range (headers, &start, &end, &length) ||
+      start != from || end != to - 1 || length != total ||
+      soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
+      soup_message_headers_get_content_length (headers) != (goffset) (to - from))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 first, stop;
+
+      segment_bounds (total, n, i, &first, &stop);
+      held += self->split_resume[i] - first;
+    }
+  self->total = total;
+  self->bytes = held;
+  pcq_atomic_set64 (&self->run->total, self->total);
+  pcq_atomic_set64 (&self->run->bytes, self->bytes);
+  return TRUE;
+}
+
+/**
+ * pcq_transfer_split_resume:
+ *
+ * Takes over a download whose answer pcq_transfer_split_accept_answer
+ * () accepted, its part file open as the earlier attempt left it.
+ */
+void
+pcq_transfer_split_resume (PcqTransfer *self)
+{
+  split_start (self, self->split_resume);
 }

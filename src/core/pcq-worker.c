@@ -318,6 +318,7 @@ pcq_transfer_end (PcqTransfer *self,
   g_clear_pointer (&self->kept_headers, g_free);
   g_clear_pointer (&self->checksum, g_checksum_free);
   g_clear_pointer (&self->split_validator, g_free);
+  g_clear_pointer (&self->split_resume, g_free);
   g_clear_pointer (&self->stream, pcq_api_stream_free);
   if (self->delta != NULL)
     g_string_free (self->delta, TRUE);
@@ -580,6 +581,18 @@ pcq_transfer_open_part (PcqTransfer *self)
   pcq_sink_get_file_id (self->sink, &run->part_id);
   self->worker->callbacks->named (run, self->worker->user_data);
   return TRUE;
+}
+
+/**
+ * pcq_transfer_save_resume:
+ *
+ * Says the run's resume token (part file and validator) again, for the
+ * store: a split download's progress as it goes.
+ */
+void
+pcq_transfer_save_resume (PcqTransfer *self)
+{
+  self->worker->callbacks->named (self->run, self->worker->user_data);
 }
 
 /* Writes @len bytes of a result and publishes the new count. */

@@ -93,18 +93,20 @@ raw_big_header (HostileConn *conn)
 #define RESUMABLE_SEED 7
 
 /* The first request gets half of the body, then nothing (until the
- * client gives up); later ones get the rest, from a Range or whole. */
+ * client gives up); later ones get the rest, from a Range or whole.
+ * conn->data: the ETag, or NULL for "v1". */
 static void
 raw_resumable (HostileConn *conn)
 {
   g_autofree char *body = content (RESUMABLE_SEED, RESUMABLE_SIZE);
   const char *range = strstr (conn->headers, "\r\nRange: bytes=");
+  const char *etag = conn->data != NULL ? conn->data : "\"v1\"";
   gsize from = 0;
 
   if (conn->nth == 0)
     {
-      hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nETag: \"v1\"\r\n"
-                          "Content-Length: %d\r\n\r\n", RESUMABLE_SIZE);
+      hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nETag: %s\r\n"
+                          "Content-Length: %d\r\n\r\n", etag, RESUMABLE_SIZE);
       hostile_conn_send (conn, body, RESUMABLE_SIZE / 2);
       hostile_conn_wait_closed (conn, 30000);
       return;
@@ -113,15 +115,15 @@ raw_resumable (HostileConn *conn)
   if (range != NULL)
     from = g_ascii_strtoull (range + strlen ("\r\nRange: bytes="), NULL, 10);
   if (from > 0 && from < RESUMABLE_SIZE)
-    hostile_conn_sendf (conn, "HTTP/1.1 206 Partial Content\r\nConnection: close\r\nETag: \"v1\"\r\n"
+    hostile_conn_sendf (conn, "HTTP/1.1 206 Partial Content\r\nConnection: close\r\nETag: %s\r\n"
                         "Content-Range: bytes %" G_GSIZE_FORMAT "-%d/%d\r\n"
                         "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
-                        from, RESUMABLE_SIZE - 1, RESUMABLE_SIZE, RESUMABLE_SIZE - from);
+                        etag, from, RESUMABLE_SIZE - 1, RESUMABLE_SIZE, RESUMABLE_SIZE - from);
   else
     {
       from = 0;
-      hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nETag: \"v1\"\r\n"
-                          "Content-Length: %d\r\n\r\n", RESUMABLE_SIZE);
+      hostile_conn_sendf (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nETag: %s\r\n"
+                          "Content-Length: %d\r\n\r\n", etag, RESUMABLE_SIZE);
     }
   hostile_conn_send (conn, body + from, RESUMABLE_SIZE - from);
 }
@@ -1321,6 +1323,30 @@ test_resume_final_symlink (void)
   assert_resumed_whole (ctx, "half (1).bin");
 }
 
+/* An ETag that reads like a split download's progress is no validator:
+ * nothing is resumed on its word (it would leave bytes 100000–149999
+ * unwritten), and the file comes whole. */
+static void
+test_resume_forged_split_token (void)
+{
+  g_autoptr(HostileCtx) ctx = hostile_ctx_new ();
+  HostileRaw *raw = ctx_raw (ctx, raw_resumable, (gpointer) "split/2/200000/100000,150000/v");
+  g_autofree char *url = hostile_raw_url (raw, "/resume/forged.bin");
+  g_autofree char *part = hostile_part_path (ctx, 1);
+  g_autofree char *file = hostile_out_path (ctx, "forged.bin");
+  g_autoptr(PcqTestRun) run = hostile_start (ctx, NULL, (const char *[]) { "-o", ctx->out, url, NULL });
+  PcqTestSummary summary;
+
+  PCQ_TEST_WAIT_FOR (part_size (part) == RESUMABLE_SIZE / 2, 10000);
+  hostile_interrupt (run);
+  hostile_finish (ctx, run, HOSTILE_EXIT_INTERRUPTED, 10000);
+
+  summary = hostile_run (ctx, NULL, (const char *[]) { "--resume", "-o", ctx->out, NULL },
+                         HOSTILE_EXIT_OK);
+  g_assert_cmpint (summary.done, ==, 1);
+  pcq_test_assert_content (file, RESUMABLE_SEED, RESUMABLE_SIZE);
+}
+
 /* API answers */
 
 /* needs: item 4 */
@@ -1563,6 +1589,7 @@ main (int   argc,
   ADD ("resume/part-replaced", test_resume_part_replaced);  /* needs: item 1 */
   ADD ("resume/final-file", test_resume_final_planted);
   ADD ("resume/final-symlink", test_resume_final_symlink);
+  ADD ("resume/forged-split-token", test_resume_forged_split_token);
   ADD ("body/content-encoding-kept", test_content_encoding_kept);
   ADD ("api/gzip-bomb", test_api_gzip_bomb);
   ADD ("api/error-escapes", test_api_error_escapes);  /* needs: item 4 */

@@ -868,6 +868,25 @@ assert_usage_error (Ctx                *ctx,
   error = assert_refused (run);
 }
 
+/* An input file with one line: @url, with the "sha256" of the test
+ * server's content for @seed and @size. */
+static char *
+write_checked_input (Ctx        *ctx,
+                     const char *name,
+                     const char *url,
+                     guint       seed,
+                     gsize       size)
+{
+  g_autofree guint8 *data = g_malloc (size);
+  g_autofree char *sha256 = NULL;
+  g_autofree char *contents = NULL;
+
+  pcq_test_content_fill (seed, 0, data, size);
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
+  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", url, sha256);
+  return write_input (ctx, name, contents);
+}
+
 /* --split=4: a 16 MiB file with an ETag from a server that takes
  * ranges comes over four connections at once, and the "sha256" of its
  * line is checked on the joined file. */
@@ -878,18 +897,10 @@ test_split (void)
   const gsize size = 16 * 1024 * 1024;
   g_autofree char *url = pcq_test_server_url (ctx->server, "/data/split.bin?size=%" G_GSIZE_FORMAT
                                               "&seed=5&etag=1&chunk=262144&delay=5", size);
-  g_autofree guint8 *data = g_malloc (size);
-  g_autofree char *sha256 = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *input = NULL;
+  g_autofree char *input = write_checked_input (ctx, "split.jsonl", url, 5, size);
   g_autofree char *path = out_path (ctx, "split.bin");
   g_autoptr(PcqTestRun) run = NULL;
   PcqTestSummary summary;
-
-  pcq_test_content_fill (5, 0, data, size);
-  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
-  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", url, sha256);
-  input = write_input (ctx, "split.jsonl", contents);
 
   run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
   pcq_test_run_wait (run, RUN_TIMEOUT_MS);
@@ -934,19 +945,11 @@ test_split_resume (void)
   const gsize size = 16 * 1024 * 1024;
   g_autofree char *url = pcq_test_server_url (ctx->server, "/data/resumed.bin?size=%" G_GSIZE_FORMAT
                                               "&seed=6&etag=1&chunk=65536&delay=20", size);
-  g_autofree guint8 *data = g_malloc (size);
-  g_autofree char *sha256 = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *input = NULL;
+  g_autofree char *input = write_checked_input (ctx, "resumed.jsonl", url, 6, size);
   g_autofree char *path = out_path (ctx, "resumed.bin");
   g_autoptr(PcqTestRun) first = NULL;
   g_autoptr(PcqTestRun) second = NULL;
   guint n_requests, n_resumed = 0;
-
-  pcq_test_content_fill (6, 0, data, size);
-  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
-  contents = g_strdup_printf ("{\"url\": \"%s\", \"sha256\": \"%s\"}\n", url, sha256);
-  input = write_input (ctx, "resumed.jsonl", contents);
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
   /* The last segment has written: all four are under way. */

@@ -378,19 +378,29 @@ segment_read_next (Segment *seg)
   self->pending++;
 }
 
+/* Whether @msg's answer is a 206 of exactly bytes @from to before @to
+ * of a file of @total bytes. */
+static gboolean
+is_range_answer (SoupMessage *msg,
+                 gint64       from,
+                 gint64       to,
+                 gint64       total)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  goffset start, end, length;
+
+  return soup_message_get_status (msg) == SOUP_STATUS_PARTIAL_CONTENT &&
+         soup_message_headers_get_content_range (headers, &start, &end, &length) &&
+         start == from && end == to - 1 && length == total &&
+         soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+         soup_message_headers_get_content_length (headers) == (goffset) (to - from);
+}
+
 /* Exactly the range asked for, of the same file: else no split. */
 static gboolean
 is_asked_range (Segment *seg)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (seg->msg);
-  goffset start, end, length;
-
-  return soup_message_get_status (seg->msg) == SOUP_STATUS_PARTIAL_CONTENT &&
-         soup_message_headers_get_content_range (headers, &start, &end, &length) &&
-         start == seg->pos && end == seg->end - 1 &&
-         length == seg->owner->transfer->total &&
-         soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-         soup_message_headers_get_content_length (headers) == (goffset) (seg->end - seg->pos);
+  return is_range_answer (seg->msg, seg->pos, seg->end, seg->owner->transfer->total);
 }
 
 static void
@@ -615,18 +625,12 @@ pcq_transfer_split_next_range (PcqTransfer *self,
 gboolean
 pcq_transfer_split_accept_answer (PcqTransfer *self)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (self->msg);
   guint n = self->split_resume_n;
   gint64 total = self->split_resume[n];
-  goffset start, end, length;
   gint64 from, to, held = 0;
 
   pcq_transfer_split_next_range (self, &from, &to);
-  if (soup_message_get_status (self->msg) != SOUP_STATUS_PARTIAL_CONTENT ||
-      !soup_message_headers_get_content_range (headers, &start, &end, &length) ||
-      start != from || end != to - 1 || length != total ||
-      soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-      soup_message_headers_get_content_length (headers) != (goffset) (to - from))
+  if (!is_range_answer (self->msg, from, to, total))
     return FALSE;
 
   for (guint i = 0; i < n; i++)

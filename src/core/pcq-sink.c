@@ -801,19 +801,20 @@ pcq_sink_keep_part (PcqSink *self)
   self->keep_part = TRUE;
 }
 
-gboolean
-pcq_sink_write (PcqSink     *self,
-                const void  *buf,
-                gsize        len,
-                GError     **error)
+/* The whole of @buf, at @offset (pwrite ()), or at the file offset
+ * (write ()) when @offset is negative. */
+static gboolean
+write_all (PcqSink     *self,
+           const void  *buf,
+           gsize        len,
+           gint64       offset,
+           GError     **error)
 {
   const char *p = buf;
 
-  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
-
   while (len > 0)
     {
-      gssize n = write (self->fd, p, len);
+      gssize n = offset < 0 ? write (self->fd, p, len) : pwrite (self->fd, p, len, offset);
 
       if (n < 0)
         {
@@ -824,9 +825,22 @@ pcq_sink_write (PcqSink     *self,
 
       p += n;
       len -= n;
+      if (offset >= 0)
+        offset += n;
     }
 
   return TRUE;
+}
+
+gboolean
+pcq_sink_write (PcqSink     *self,
+                const void  *buf,
+                gsize        len,
+                GError     **error)
+{
+  g_return_val_if_fail (self != NULL && self->fd >= 0, FALSE);
+
+  return write_all (self, buf, len, -1, error);
 }
 
 /**
@@ -862,27 +876,9 @@ pcq_sink_write_at (PcqSink     *self,
                    gint64       offset,
                    GError     **error)
 {
-  const char *p = buf;
-
   g_return_val_if_fail (self != NULL && self->fd >= 0 && offset >= 0, FALSE);
 
-  while (len > 0)
-    {
-      gssize n = pwrite (self->fd, p, len, offset);
-
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return set_io_error (error, errno, IO_WRITE, self->part_path);
-        }
-
-      p += n;
-      len -= n;
-      offset += n;
-    }
-
-  return TRUE;
+  return write_all (self, buf, len, offset, error);
 }
 
 /* Moves the temp file to the final name without ever replacing a file

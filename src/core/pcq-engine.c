@@ -137,6 +137,7 @@ struct _PcqEngine
 
   /* The network as the monitor sees it; not the user's pause. */
   GNetworkMonitor *network_monitor;
+  gboolean       network_monitor_given;  /* by pcq_engine_set_network_monitor */
   gboolean       offline;
   gboolean       metered;
   gboolean       download_on_metered;
@@ -564,6 +565,7 @@ ensure_rate_timer (PcqEngine *self)
 }
 
 static void maybe_finish_shutdown (PcqEngine *self);
+static void follow_default_monitor (PcqEngine *self);
 
 static void
 vcs_result_cb (guint64     id,
@@ -1435,7 +1437,7 @@ pcq_engine_init (PcqEngine *self)
   pcq_scheduler_set_retry_base_delay (self->scheduler, self->retry_base_delay);
 
   self->download_on_metered = TRUE;
-  pcq_engine_set_network_monitor (self, g_network_monitor_get_default ());
+  follow_default_monitor (self);
 
   /* Read once; the environment is not looked at again. */
   api_key = g_strdup (g_getenv ("PCQ_API_KEY"));
@@ -2657,23 +2659,10 @@ network_metered_cb (GNetworkMonitor *monitor,
   update_network (self);
 }
 
-/**
- * pcq_engine_set_network_monitor:
- * @monitor: (nullable): the monitor to follow, or %NULL to take the
- *   network as always there
- *
- * The engine follows g_network_monitor_get_default() from the start;
- * tests give their own. Its signals must come on the engine's context.
- * Only a network said to be missing holds jobs back, and never those
- * for loopback hosts (the monitor knows nothing of them).
- */
-void
-pcq_engine_set_network_monitor (PcqEngine       *self,
-                                GNetworkMonitor *monitor)
+static void
+follow_network_monitor (PcqEngine       *self,
+                        GNetworkMonitor *monitor)
 {
-  g_return_if_fail (PCQ_IS_ENGINE (self));
-  g_return_if_fail (!monitor || G_IS_NETWORK_MONITOR (monitor));
-
   if (self->network_monitor == monitor)
     return;
 
@@ -2691,6 +2680,98 @@ pcq_engine_set_network_monitor (PcqEngine       *self,
     }
 
   update_network (self);
+}
+
+static void
+get_default_monitor_thread (GTask        *task,
+                            gpointer      source_object,
+                            gpointer      task_data,
+                            GCancellable *cancellable)
+{
+  g_task_return_pointer (task, g_object_ref (g_network_monitor_get_default ()), g_object_unref);
+}
+
+static void
+got_default_monitor_cb (GObject      *source_object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GNetworkMonitor) monitor = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr(PcqEngine) self = g_weak_ref_get (user_data);
+
+  if (self != NULL && !self->network_monitor_given)
+    follow_network_monitor (self, monitor);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* Making the default monitor costs some 5 ms of CPU (GIO's modules, a
+ * D-Bus connection, a netlink socket), while the first transfer needs
+ * every bit of the two cores here. So it is made once the main loop
+ * has nothing else to do, on a thread of GTask's, whose thread-default
+ * context is the global default one: its signals come where they
+ * always came. Until then the network counts as present, and an
+ * attempt that fails meanwhile counts, as one always did before the
+ * monitor's first word. Only a weak reference waits for it: the engine
+ * may be finalized first. */
+static gboolean
+follow_default_monitor_cb (gpointer user_data)
+{
+  g_autoptr(PcqEngine) self = g_weak_ref_get (user_data);
+  g_autoptr(GTask) task = NULL;
+
+  if (self == NULL || self->network_monitor_given)
+    {
+      weak_ref_free (user_data);
+      return G_SOURCE_REMOVE;
+    }
+
+  task = g_task_new (NULL, NULL, got_default_monitor_cb, user_data);
+  g_task_set_source_tag (task, follow_default_monitor);
+  g_task_set_task_data (task, user_data, weak_ref_free);
+  g_task_run_in_thread (task, get_default_monitor_thread);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+follow_default_monitor (PcqEngine *self)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, follow_default_monitor_cb, ref, NULL);
+  g_source_set_static_name (source, "[pcq] network monitor");
+  g_source_attach (source, self->main_context);
+}
+
+/**
+ * pcq_engine_set_network_monitor:
+ * @monitor: (nullable): the monitor to follow, or %NULL to take the
+ *   network as always there
+ *
+ * The engine follows g_network_monitor_get_default() from its first
+ * idle moment (see follow_default_monitor()), unless given one here
+ * first; tests give their own. Its signals must come on the engine's
+ * context.
+ * Only a network said to be missing holds jobs back, and never those
+ * for loopback hosts (the monitor knows nothing of them).
+ */
+void
+pcq_engine_set_network_monitor (PcqEngine       *self,
+                                GNetworkMonitor *monitor)
+{
+  g_return_if_fail (PCQ_IS_ENGINE (self));
+  g_return_if_fail (!monitor || G_IS_NETWORK_MONITOR (monitor));
+
+  self->network_monitor_given = TRUE;
+  follow_network_monitor (self, monitor);
 }
 
 gboolean

@@ -846,16 +846,18 @@ move_files (GPtrArray *batch)
 }
 
 /* One syncfs() per file system: every file moved into place is on disk
- * before its job is committed as done. */
+ * before its job is committed as done. Each folder is opened once a
+ * batch, however many of its files it holds. */
 static void
 sync_finished (GPtrArray *batch)
 {
+  g_autoptr(GHashTable) dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
   for (guint i = 0; i < batch->len; i++)
     {
       Mutation *m = g_ptr_array_index (batch, i);
-      g_autofree char *dir = NULL;
+      char *dir;
       struct stat st;
       int fd;
 
@@ -863,6 +865,9 @@ sync_finished (GPtrArray *batch)
         continue;
 
       dir = g_path_get_dirname (m->finish->output_path);
+      if (!g_hash_table_add (dirs, dir))
+        continue;
+
       fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
       if (fd < 0)
         continue;

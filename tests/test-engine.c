@@ -6,6 +6,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "pcq-engine.h"
@@ -3232,6 +3233,46 @@ test_split_changed (void)
   pcq_store_close (store);
 }
 
+/* The part was cut short between the two starts (the same file, so
+ * its identity still matches): what the token says each segment had is
+ * no longer there, and the download starts again from zero instead of
+ * leaving holes of zeros. */
+static void
+test_split_truncated (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  const char *path = "/data/truncated.bin";
+  g_autofree char *final = ctx_out_path (ctx, "truncated.bin");
+  g_autoptr(PcqStore) store = NULL;
+  g_autoptr(PcqEngine) engine = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autofree char *part = NULL;
+  PcqJob *job;
+
+  store = split_and_stop (ctx, store_path, path, 31, &records);
+  names = pcq_test_list_dir (ctx->out);
+  for (guint i = 0; i < names->len && part == NULL; i++)
+    if (g_str_has_suffix (g_ptr_array_index (names, i), ".pcq-part"))
+      part = g_build_filename (ctx->out, g_ptr_array_index (names, i), NULL);
+  g_assert_nonnull (part);
+  g_assert_no_errno (truncate (part, 4096));
+
+  engine = split_restart (store, records, &job);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (final, 31, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* No rest asked for: the second start asked for the whole file and
+   * split it again. */
+  g_assert_null (pcq_test_server_dup_range (ctx->server, path, 4));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 8);
+
+  pcq_test_engine_shutdown (engine, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
 /* A job a worker has just started, before the main thread heard of it,
  * is running too: a forced shutdown cancels it. */
 static void
@@ -3794,6 +3835,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/checksum", test_split_checksum);
   g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
   g_test_add_func ("/pcq/engine/split/changed", test_split_changed);
+  g_test_add_func ("/pcq/engine/split/truncated", test_split_truncated);
   g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);

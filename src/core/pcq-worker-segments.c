@@ -542,6 +542,7 @@ pcq_transfer_take_split_token (PcqTransfer *self)
   PcqRun *run = self->run;
   g_autofree gint64 *resume = NULL;
   gboolean unfinished = FALSE;
+  gint64 reached = 0;
   const char *p;
   char *end;
   guint64 n;
@@ -570,11 +571,16 @@ pcq_transfer_take_split_token (PcqTransfer *self)
       if (end == p || *end != (i + 1 < n ? ',' : '/') || resume[i] < start || resume[i] > stop)
         goto drop;
       unfinished |= resume[i] < stop;
+      if (resume[i] > start)
+        reached = resume[i];
     }
   resume[n] = total;
   p = end + 1;
 
-  if (*p == '\0' || !unfinished || pcq_sink_part_size (run->part_path, &run->part_id) < 0)
+  /* The part must hold what the positions say was synced: a shorter one
+   * (its own file, cut or written again from zero since) would leave
+   * holes of zeros in the file. */
+  if (*p == '\0' || !unfinished || pcq_sink_part_size (run->part_path, &run->part_id) < reached)
     goto drop;
 
   self->split = n;

@@ -982,6 +982,122 @@ test_split_resume (void)
   g_assert_cmpuint (n_resumed, >, 0);
 }
 
+/* The resume token the store holds for the one job, or NULL (while
+ * the running pcq writes, a busy store is "not yet"). */
+static char *
+stored_token (Ctx *ctx)
+{
+  g_autofree char *path = g_build_filename (ctx->state, "pcq", "headless.sqlite", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *token = NULL;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_busy_timeout (db, 200) == SQLITE_OK &&
+      sqlite3_prepare_v2 (db, "SELECT validator FROM jobs", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+    token = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return token;
+}
+
+/* How much a stored split token ("… split/4/TOTAL/POS,…/VALIDATOR")
+ * says its segments hold; -1 for a token without segments. @ranges
+ * (if not NULL) gets the Range each unfinished segment resumes with. */
+static gint64
+token_held (const char *token,
+            gsize       size,
+            GPtrArray  *ranges)
+{
+  const char *split = token != NULL ? strstr (token, "split/4/") : NULL;
+  g_auto(GStrv) fields = NULL;
+  g_auto(GStrv) positions = NULL;
+  gint64 held = 0, seg = size / 4;
+
+  if (split == NULL)
+    return -1;
+
+  fields = g_strsplit (split, "/", 5);
+  g_assert_cmpuint (g_strv_length (fields), ==, 5);
+  g_assert_cmpint (g_ascii_strtoll (fields[2], NULL, 10), ==, size);
+  positions = g_strsplit (fields[3], ",", -1);
+  g_assert_cmpuint (g_strv_length (positions), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      gint64 pos = g_ascii_strtoll (positions[i], NULL, 10);
+      gint64 end = i == 3 ? (gint64) size : (i + 1) * seg;
+
+      g_assert_cmpint (pos, >=, i * seg);
+      g_assert_cmpint (pos, <=, end);
+      held += pos - i * seg;
+      if (ranges != NULL && pos < end)
+        g_ptr_array_add (ranges, g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
+                                                  pos, end - 1));
+    }
+
+  return held;
+}
+
+/* A split download killed outright (no chance to say anything) after
+ * its segments' progress was recorded: --resume asks each unfinished
+ * segment for its rest from where the store says it got, and the
+ * joined file passes its line's "sha256". */
+static void
+test_split_kill_resume (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const gsize size = 16 * 1024 * 1024;
+  const char *path_part = "/data/killed.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%" G_GSIZE_FORMAT
+                                              "&seed=7&etag=1&chunk=65536&delay=100", path_part, size);
+  g_autofree char *input = write_checked_input (ctx, "killed.jsonl", url, 7, size);
+  g_autofree char *path = out_path (ctx, "killed.bin");
+  g_autofree char *token = NULL;
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(PcqTestRun) first = NULL;
+  g_autoptr(PcqTestRun) second = NULL;
+  gint64 held;
+
+  first = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
+  /* A checkpoint (every 2 s) with something in it is in the store. */
+  PCQ_TEST_WAIT_FOR ((g_free (token), token = stored_token (ctx), token_held (token, size, NULL) > 0),
+                     RUN_TIMEOUT_MS);
+  g_subprocess_force_exit (pcq_test_run_get_process (first));
+  pcq_test_run_wait (first, RUN_TIMEOUT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, RUN_TIMEOUT_MS);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* What the store held when the run died: maybe a later checkpoint. */
+  g_free (token);
+  token = stored_token (ctx);
+  held = token_held (token, size, expected);
+  g_assert_cmpint (held, >, 0);
+  g_assert_cmpuint (expected->len, >, 0);
+  g_test_message ("killed with %" G_GINT64_FORMAT " bytes recorded", held);
+
+  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "--resume", NULL });
+  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (second).done, ==, 1);
+  pcq_test_assert_content (path, 7, size);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* One request an unfinished segment, each from where it got. */
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path_part), ==, 4 + expected->len);
+  for (guint i = 4; i < 4 + expected->len; i++)
+    {
+      g_autofree char *range = pcq_test_server_dup_range (ctx->server, path_part, i);
+      guint index;
+
+      g_assert_nonnull (range);
+      g_assert_true (g_ptr_array_find_with_equal_func (expected, range, g_str_equal, &index));
+      g_ptr_array_remove_index (expected, index);
+    }
+}
+
 static void
 test_usage_errors (void)
 {
@@ -2273,6 +2389,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/report/refused-and-reserved", test_report_refused_and_reserved, 30);
   pcq_test_add_isolated ("/pcq/headless/sha256", test_sha256, 30);
   pcq_test_add_isolated ("/pcq/headless/split-resume", test_split_resume, 60);
+  pcq_test_add_isolated ("/pcq/headless/split-kill-resume", test_split_kill_resume, 60);
   pcq_test_add_isolated ("/pcq/headless/split", test_split, 60);
   pcq_test_add_isolated ("/pcq/headless/headers", test_line_headers, 30);
   pcq_test_add_isolated ("/pcq/headless/headers-refused", test_line_headers_refused, 30);

@@ -3233,6 +3233,47 @@ test_split_changed (void)
   pcq_store_close (store);
 }
 
+/* Pause and Resume of a split download go on from where its segments
+ * got, in the same engine (the token stays with the paused job). */
+static void
+test_split_pause (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/paused-split.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=32&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE);
+  guint n_requests;
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) >= 4 * 1024 * 1024, LONG_WAIT_MS);
+  g_assert_true (pcq_engine_pause_job (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+
+  g_assert_true (pcq_engine_resume_job (ctx->engine, job));
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 32, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  /* At most one request a segment, none from a segment's start: each
+   * had some of its bytes in. */
+  n_requests = pcq_test_server_count_requests (ctx->server, NULL);
+  g_assert_cmpuint (n_requests, >, 4);
+  g_assert_cmpuint (n_requests, <=, 8);
+  for (guint i = 4; i < n_requests; i++)
+    {
+      g_autofree char *range = pcq_test_server_dup_range (ctx->server, path, i);
+
+      g_assert_nonnull (range);
+      g_assert_cmpint (g_ascii_strtoll (range + strlen ("bytes="), NULL, 10) % (SPLIT_SIZE / 4), !=, 0);
+    }
+}
+
 /* The part was cut short between the two starts (the same file, so
  * its identity still matches): what the token says each segment had is
  * no longer there, and the download starts again from zero instead of
@@ -3836,6 +3877,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/force-stop", test_split_force_stop);
   g_test_add_func ("/pcq/engine/split/changed", test_split_changed);
   g_test_add_func ("/pcq/engine/split/truncated", test_split_truncated);
+  g_test_add_func ("/pcq/engine/split/pause", test_split_pause);
   g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);

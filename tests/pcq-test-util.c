@@ -314,18 +314,26 @@ pcq_test_describe_dir (const char *path)
   return g_string_free (out, FALSE);
 }
 
-gboolean
-pcq_test_dir_has_part_files (const char *path)
+char *
+pcq_test_find_part_file (const char *dir)
 {
-  g_autoptr(GPtrArray) names = pcq_test_list_dir (path);
+  g_autoptr(GPtrArray) names = pcq_test_list_dir (dir);
 
   for (guint i = 0; i < names->len; i++)
     {
       if (g_str_has_suffix (g_ptr_array_index (names, i), ".pcq-part"))
-        return TRUE;
+        return g_build_filename (dir, g_ptr_array_index (names, i), NULL);
     }
 
-  return FALSE;
+  return NULL;
+}
+
+gboolean
+pcq_test_dir_has_part_files (const char *dir)
+{
+  g_autofree char *part = pcq_test_find_part_file (dir);
+
+  return part != NULL;
 }
 
 gboolean

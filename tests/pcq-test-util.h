@@ -71,6 +71,8 @@ char     *pcq_test_describe_dir  (const char  *dir);
 
 /* TRUE if @dir holds an entry whose name ends with ".pcq-part". */
 gboolean  pcq_test_dir_has_part_files (const char *dir);
+/* The path of the first such entry (in name order), or NULL. */
+char     *pcq_test_find_part_file     (const char *dir);
 
 gboolean  pcq_test_str_contains_ci (const char *haystack,
                                     const char *needle);

@@ -3296,15 +3296,11 @@ test_split_truncated (void)
   g_autoptr(PcqStore) store = NULL;
   g_autoptr(PcqEngine) engine = NULL;
   g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GPtrArray) names = NULL;
   g_autofree char *part = NULL;
   PcqJob *job;
 
   store = split_and_stop (ctx, store_path, path, 31, &records);
-  names = pcq_test_list_dir (ctx->out);
-  for (guint i = 0; i < names->len && part == NULL; i++)
-    if (g_str_has_suffix (g_ptr_array_index (names, i), ".pcq-part"))
-      part = g_build_filename (ctx->out, g_ptr_array_index (names, i), NULL);
+  part = pcq_test_find_part_file (ctx->out);
   g_assert_nonnull (part);
   g_assert_no_errno (truncate (part, 4096));
 

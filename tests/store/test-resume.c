@@ -82,17 +82,8 @@ fixture_setup (Fixture       *f,
 static const char *
 find_part (Fixture *f)
 {
-  g_autoptr(GPtrArray) names = NULL;
-
-  if (f->part_path != NULL)
-    return f->part_path;
-
-  names = pcq_test_list_dir (f->home->out);
-  for (guint i = 0; i < names->len; i++)
-    {
-      if (g_str_has_suffix (g_ptr_array_index (names, i), ".pcq-part"))
-        f->part_path = g_build_filename (f->home->out, g_ptr_array_index (names, i), NULL);
-    }
+  if (f->part_path == NULL)
+    f->part_path = pcq_test_find_part_file (f->home->out);
 
   return f->part_path;
 }

@@ -919,20 +919,30 @@ test_split (void)
 static gint64
 part_file_size (const char *dir)
 {
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name;
+  g_autofree char *path = pcq_test_find_part_file (dir);
+  GStatBuf info;
 
-  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
-    if (g_str_has_suffix (name, ".pcq-part"))
-      {
-        g_autofree char *path = g_build_filename (dir, name, NULL);
-        GStatBuf info;
+  if (path == NULL || g_stat (path, &info) != 0)
+    return -1;
 
-        if (g_stat (path, &info) == 0)
-          return info.st_size;
-      }
+  return info.st_size;
+}
 
-  return -1;
+/* Runs "--split=4 --resume": the one task is done, its file is the
+ * @size bytes made with @seed, and no part is left. */
+static void
+assert_split_resumes_whole (Ctx        *ctx,
+                            const char *path,
+                            guint       seed,
+                            gsize       size)
+{
+  g_autoptr(PcqTestRun) run = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "--resume", NULL });
+
+  pcq_test_run_wait (run, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (run), ==, EXIT_ALL_DONE);
+  g_assert_cmpint (run_summary (run).done, ==, 1);
+  pcq_test_assert_content (path, seed, size);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
 /* A split download stopped by a second Ctrl+C goes on with --resume
@@ -948,7 +958,6 @@ test_split_resume (void)
   g_autofree char *input = write_checked_input (ctx, "resumed.jsonl", url, 6, size);
   g_autofree char *path = out_path (ctx, "resumed.bin");
   g_autoptr(PcqTestRun) first = NULL;
-  g_autoptr(PcqTestRun) second = NULL;
   guint n_requests, n_resumed = 0;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
@@ -962,12 +971,7 @@ test_split_resume (void)
   g_assert_cmpint (run_summary (first).left, ==, 1);
   g_assert_true (pcq_test_dir_has_part_files (ctx->out));
 
-  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "--resume", NULL });
-  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
-  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
-  g_assert_cmpint (run_summary (second).done, ==, 1);
-  pcq_test_assert_content (path, 6, size);
-  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  assert_split_resumes_whole (ctx, path, 6, size);
 
   /* Each request of the second run asks for a segment's rest. */
   n_requests = pcq_test_server_count_requests (ctx->server, "/data/resumed.bin");
@@ -1049,15 +1053,14 @@ test_split_kill_resume (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   const gsize size = 16 * 1024 * 1024;
-  const char *path_part = "/data/killed.bin";
+  const char *server_path = "/data/killed.bin";
   g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%" G_GSIZE_FORMAT
-                                              "&seed=7&etag=1&chunk=65536&delay=100", path_part, size);
+                                              "&seed=7&etag=1&chunk=65536&delay=100", server_path, size);
   g_autofree char *input = write_checked_input (ctx, "killed.jsonl", url, 7, size);
   g_autofree char *path = out_path (ctx, "killed.bin");
   g_autofree char *token = NULL;
   g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(PcqTestRun) first = NULL;
-  g_autoptr(PcqTestRun) second = NULL;
   gint64 held;
 
   first = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "-i", input, NULL });
@@ -1078,18 +1081,13 @@ test_split_kill_resume (void)
   g_assert_cmpuint (expected->len, >, 0);
   g_test_message ("killed with %" G_GINT64_FORMAT " bytes recorded", held);
 
-  second = run_start (ctx, (const char *[]) { "-o", ctx->out, "--split=4", "--resume", NULL });
-  pcq_test_run_wait (second, RUN_TIMEOUT_MS);
-  g_assert_cmpint (pcq_test_run_exit_status (second), ==, EXIT_ALL_DONE);
-  g_assert_cmpint (run_summary (second).done, ==, 1);
-  pcq_test_assert_content (path, 7, size);
-  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  assert_split_resumes_whole (ctx, path, 7, size);
 
   /* One request an unfinished segment, each from where it got. */
-  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, path_part), ==, 4 + expected->len);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, server_path), ==, 4 + expected->len);
   for (guint i = 4; i < 4 + expected->len; i++)
     {
-      g_autofree char *range = pcq_test_server_dup_range (ctx->server, path_part, i);
+      g_autofree char *range = pcq_test_server_dup_range (ctx->server, server_path, i);
       guint index;
 
       g_assert_nonnull (range);

@@ -983,17 +983,17 @@ scroll_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* After the list view has heard of the new items too, and before the
- * next layout: at the default idle priority, the new rows' highlight
- * animating on a slow machine (every frame late) held it back for
- * longer than the highlight lasts. */
+/* After the list view has heard of the new items too, before the next
+ * frame is drawn, as the counts: behind drawing, a window that kept
+ * drawing (the new rows' highlight, every frame late) held it back for
+ * longer than the scroll waits. */
 static void
 queue_scroll (PcqWindow *self)
 {
   if (self->scroll_idle != 0)
     return;
 
-  self->scroll_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 10, scroll_idle_cb, self, NULL);
+  self->scroll_idle = g_idle_add_full (GDK_PRIORITY_REDRAW - 10, scroll_idle_cb, self, NULL);
   g_source_set_name_by_id (self->scroll_idle, "[pcq] window scroll");
 }
 

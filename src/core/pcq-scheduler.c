@@ -821,6 +821,14 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
                                     : g_get_num_processors ();
   self->n_threads = CLAMP (self->n_threads, 1, MAX_THREADS);
 
+  /* The workers warm up GIO's proxy resolver, whose modules read
+   * GSettings over D-Bus and so may be first to register
+   * GDBusConnection. Meanwhile this thread may initialise a D-Bus proxy
+   * class (libsecret's, looking up the API key), whose class_init asks
+   * for that type: GLib 2.74 then deadlocks, each thread holding what
+   * the other waits for. Registered here first, it cannot. */
+  g_type_ensure (G_TYPE_DBUS_CONNECTION);
+
   self->pool = g_thread_pool_new (loop_thread, self, self->n_threads, TRUE, &error);
   if (self->pool == NULL)
     g_error ("Cannot start worker threads: %s", error->message);

@@ -44,6 +44,7 @@ struct _PcqTestServer
   GHashTable   *host_max;        /* … → most requests at once */
   GPtrArray    *log;
   char         *basic_auth;    /* what /auth/ wants in Authorization */
+  gboolean      hold;          /* slow bodies send no further chunk */
 
   /* Server thread only. */
   GHashTable   *path_hits;
@@ -328,6 +329,13 @@ static gboolean
 chunk_timer_cb (gpointer user_data)
 {
   Request *req = user_data;
+  gboolean hold;
+
+  g_mutex_lock (&req->self->lock);
+  hold = req->self->hold;
+  g_mutex_unlock (&req->self->lock);
+  if (hold)
+    return G_SOURCE_CONTINUE;
 
   append_next_chunk (req);
   soup_server_message_unpause (req->msg);
@@ -1151,4 +1159,19 @@ pcq_test_server_dup_authorization (PcqTestServer *self,
   g_mutex_unlock (&self->lock);
 
   return result;
+}
+
+/**
+ * pcq_test_server_set_hold:
+ *
+ * While @hold is set, slow bodies (`chunk` and `delay`) send no further
+ * chunk: every download of one stalls.
+ */
+void
+pcq_test_server_set_hold (PcqTestServer *self,
+                          gboolean       hold)
+{
+  g_mutex_lock (&self->lock);
+  self->hold = hold;
+  g_mutex_unlock (&self->lock);
 }

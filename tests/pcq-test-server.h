@@ -114,6 +114,9 @@ char          *pcq_test_server_dup_header          (PcqTestServer *self,
 void           pcq_test_server_set_basic_auth      (PcqTestServer *self,
                                                     const char    *user,
                                                     const char    *password);
+/* While @hold is set, slow bodies send no further chunk. */
+void           pcq_test_server_set_hold            (PcqTestServer *self,
+                                                    gboolean       hold);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqTestServer, pcq_test_server_free)
 

@@ -3307,6 +3307,45 @@ test_split_pause (void)
   g_assert_cmpint (asked, <=, SPLIT_SIZE - 4 * 1024 * 1024);
 }
 
+/* A split attempt that fails (every segment stalls) keeps its part and
+ * how far its segments got: the retry asks each segment for its rest
+ * only, and the file is whole. */
+static void
+test_split_retry (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  const char *path = "/data/retried-split.bin";
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=33&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE);
+  gint64 asked;
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  set_uint_property (ctx->engine, "stall-timeout", 1);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) >= 4 * 1024 * 1024, LONG_WAIT_MS);
+  pcq_test_server_set_hold (ctx->server, TRUE);
+
+  /* The attempt failed, and waits for its retry with its part. */
+  PCQ_TEST_WAIT_FOR (pcq_job_get_error (job) != NULL, LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_QUEUED);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 1);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  pcq_test_note ("failed with: %s", pcq_job_get_error (job));
+  pcq_test_server_set_hold (ctx->server, FALSE);
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 33, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  g_assert_cmpuint (assert_segment_rests (ctx, path, &asked), ==,
+                    pcq_test_server_count_requests (ctx->server, NULL) - 4);
+  g_assert_cmpint (asked, <=, SPLIT_SIZE - 4 * 1024 * 1024);
+}
+
 /* The part was cut short between the two starts (the same file, so
  * its identity still matches): what the token says each segment had is
  * no longer there, and the download starts again from zero instead of
@@ -3908,6 +3947,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/changed", test_split_changed);
   g_test_add_func ("/pcq/engine/split/truncated", test_split_truncated);
   g_test_add_func ("/pcq/engine/split/pause", test_split_pause);
+  g_test_add_func ("/pcq/engine/split/retry", test_split_retry);
   g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);

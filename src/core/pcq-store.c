@@ -993,13 +993,11 @@ store_thread (gpointer data)
        * moments ago too: the first file of a run is not held up. */
       if (!closing && has_finish (batch))
         {
-          gint64 now = g_get_monotonic_time ();
-          gint64 until = now + FINISH_LINGER_US;
-
-          if (now - self->finish_at < 2 * FINISH_LINGER_US)
+          if (g_get_monotonic_time () - self->finish_at < 2 * FINISH_LINGER_US)
             {
-              while (batch->len < MAX_BATCH && (now = g_get_monotonic_time ()) < until &&
-                     (m = g_async_queue_timeout_pop (self->mutations, until - now)) != NULL)
+              /* Asleep, not waiting on the queue: a push wakes no one. */
+              g_usleep (FINISH_LINGER_US);
+              while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL)
                 {
                   g_ptr_array_add (batch, m);
                   if (m->kind == MUTATION_CLOSE || m->kind == MUTATION_FLUSH)

@@ -3273,6 +3273,45 @@ test_split_changed (void)
   pcq_store_close (store);
 }
 
+/* Starts a split download of @path (4 segments, ETag, slow chunks) and
+ * returns its job once the four segments have brought 4 MiB in. */
+static PcqJob *
+split_slowly (Ctx        *ctx,
+              const char *path,
+              guint       seed)
+{
+  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=%u&etag=1&chunk=65536&delay=20",
+                                              path, SPLIT_SIZE, seed);
+  PcqJob *job;
+
+  set_uint_property (ctx->engine, "split", 4);
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
+                     pcq_job_get_bytes (job) >= 4 * 1024 * 1024, LONG_WAIT_MS);
+  return job;
+}
+
+/* @job, started by split_slowly () and interrupted, ends whole, byte
+ * for byte; no second request came from a segment's start, and nothing
+ * the first attempt had was asked for again. */
+static void
+assert_split_goes_on (Ctx        *ctx,
+                      PcqJob     *job,
+                      const char *path,
+                      guint       seed)
+{
+  gint64 asked;
+
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), seed, SPLIT_SIZE);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+
+  g_assert_cmpuint (assert_segment_rests (ctx, path, &asked), ==,
+                    pcq_test_server_count_requests (ctx->server, NULL) - 4);
+  g_assert_cmpint (asked, <=, SPLIT_SIZE - 4 * 1024 * 1024);
+}
+
 /* Pause and Resume of a split download go on from where its segments
  * got, in the same engine (the token stays with the paused job). */
 static void
@@ -3280,31 +3319,15 @@ test_split_pause (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   const char *path = "/data/paused-split.bin";
-  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=32&etag=1&chunk=65536&delay=20",
-                                              path, SPLIT_SIZE);
-  gint64 asked;
-  PcqJob *job;
+  PcqJob *job = split_slowly (ctx, path, 32);
 
-  set_uint_property (ctx->engine, "split", 4);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
-                     pcq_job_get_bytes (job) >= 4 * 1024 * 1024, LONG_WAIT_MS);
   g_assert_true (pcq_engine_pause_job (ctx->engine, job));
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job) == PCQ_JOB_PAUSED, SHORT_WAIT_MS);
   PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 0, SHORT_WAIT_MS);
   g_assert_true (pcq_test_dir_has_part_files (ctx->out));
 
   g_assert_true (pcq_engine_resume_job (ctx->engine, job));
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
-  assert_job_state (job, PCQ_JOB_DONE);
-  pcq_test_assert_content (pcq_job_get_output_path (job), 32, SPLIT_SIZE);
-  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
-
-  /* None from a segment's start: each had some of its bytes in, and
-   * nothing the first attempt had is asked for again. */
-  g_assert_cmpuint (assert_segment_rests (ctx, path, &asked), ==,
-                    pcq_test_server_count_requests (ctx->server, NULL) - 4);
-  g_assert_cmpint (asked, <=, SPLIT_SIZE - 4 * 1024 * 1024);
+  assert_split_goes_on (ctx, job, path, 32);
 }
 
 /* A split attempt that fails (every segment stalls) keeps its part and
@@ -3315,16 +3338,10 @@ test_split_retry (void)
 {
   g_autoptr(Ctx) ctx = ctx_new ();
   const char *path = "/data/retried-split.bin";
-  g_autofree char *url = pcq_test_server_url (ctx->server, "%s?size=%d&seed=33&etag=1&chunk=65536&delay=20",
-                                              path, SPLIT_SIZE);
-  gint64 asked;
   PcqJob *job;
 
-  set_uint_property (ctx->engine, "split", 4);
   set_uint_property (ctx->engine, "stall-timeout", 1);
-  job = ctx_submit (ctx, url, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_test_server_count_requests (ctx->server, NULL) == 4 &&
-                     pcq_job_get_bytes (job) >= 4 * 1024 * 1024, LONG_WAIT_MS);
+  job = split_slowly (ctx, path, 33);
   pcq_test_server_set_hold (ctx->server, TRUE);
 
   /* The attempt failed, and waits for its retry with its part. */
@@ -3335,15 +3352,8 @@ test_split_retry (void)
   pcq_test_note ("failed with: %s", pcq_job_get_error (job));
   pcq_test_server_set_hold (ctx->server, FALSE);
 
-  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), LONG_WAIT_MS);
-  assert_job_state (job, PCQ_JOB_DONE);
+  assert_split_goes_on (ctx, job, path, 33);
   g_assert_cmpuint (pcq_job_get_attempts (job), ==, 2);
-  pcq_test_assert_content (pcq_job_get_output_path (job), 33, SPLIT_SIZE);
-  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
-
-  g_assert_cmpuint (assert_segment_rests (ctx, path, &asked), ==,
-                    pcq_test_server_count_requests (ctx->server, NULL) - 4);
-  g_assert_cmpint (asked, <=, SPLIT_SIZE - 4 * 1024 * 1024);
 }
 
 /* The part was cut short between the two starts (the same file, so

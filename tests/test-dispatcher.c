@@ -250,6 +250,47 @@ test_priority_after_quiet (void)
   g_assert_cmpint (priorities[2], ==, PCQ_PRIORITY_RESULTS);
 }
 
+/* A window that draws all the time (its frame source always ready, as
+ * when every frame is late): with an interval, a dispatch that spent its
+ * budget is followed by the next one after the interval, not starved
+ * behind drawing. */
+static gboolean
+drawing_cb (gpointer data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_busy_drawing (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (context, "[pcq] test drawing");
+  g_autoptr(GSource) drawing = g_idle_source_new ();
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  gint priorities[4] = { -1, -1, -1, -1 };
+  guint frames = 0;
+
+  g_source_set_priority (drawing, G_PRIORITY_HIGH_IDLE + 20);  /* GDK_PRIORITY_REDRAW */
+  g_source_set_callback (drawing, drawing_cb, &frames, NULL);
+  g_source_attach (drawing, context);
+
+  /* One item a dispatch, 5 ms apart. */
+  pcq_dispatcher_set_budget (dispatcher, 0);
+  pcq_dispatcher_set_interval (dispatcher, 5000);
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    pcq_dispatcher_post (dispatcher, priority_cb, &priorities[i], NULL);
+
+  while (priorities[G_N_ELEMENTS (priorities) - 1] == -1 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    g_assert_cmpint (priorities[i], ==, PCQ_PRIORITY_RESULTS);
+  /* Drawing went on between the dispatches. */
+  g_assert_cmpuint (frames, >, G_N_ELEMENTS (priorities));
+  g_source_destroy (drawing);
+}
+
 /* ---- interval ----------------------------------------------------- */
 
 #define INTERVAL_MS 25
@@ -674,6 +715,7 @@ main (int    argc,
   g_test_add_func ("/pcq/dispatcher/order", test_order);
   g_test_add_func ("/pcq/dispatcher/budget", test_budget);
   g_test_add_func ("/pcq/dispatcher/priority-after-quiet", test_priority_after_quiet);
+  g_test_add_func ("/pcq/dispatcher/busy-drawing", test_busy_drawing);
   g_test_add_func ("/pcq/dispatcher/interval", test_interval);
   g_test_add_func ("/pcq/dispatcher/close", test_close);
   g_test_add_func ("/pcq/dispatcher/close-in-callback", test_close_in_callback);

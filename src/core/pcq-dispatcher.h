@@ -19,11 +19,12 @@ G_BEGIN_DECLS
  * goes from empty to non-empty, so a burst of results costs one wakeup.
  *
  * Each dispatch runs callbacks until its time budget is spent; the
- * rest waits for the next one. The first dispatch after a quiet spell
- * runs at PCQ_PRIORITY_RESULTS (before GTK draws), the ones that follow
- * a spent budget at PCQ_PRIORITY_RESULTS_MORE (after drawing). With a
- * minimum interval, dispatches are at least that far apart: results
- * arriving meanwhile are coalesced into the next one.
+ * rest waits for the next one. Dispatches run at PCQ_PRIORITY_RESULTS
+ * (before GTK draws). With a minimum interval, dispatches are at least
+ * that far apart: results arriving meanwhile are coalesced into the
+ * next one, and drawing has the time between. Without one, the
+ * dispatches that follow a spent budget run at
+ * PCQ_PRIORITY_RESULTS_MORE (after drawing).
  */
 
 typedef struct _PcqDispatcher PcqDispatcher;

@@ -963,6 +963,26 @@ signal_waiter (Mutation *m)
   g_mutex_unlock (m->done_lock);
 }
 
+/* Group commit: adds @m (if any) and whatever else is queued now to
+ * @batch. Returns whether it took the close (nothing comes after it). */
+static gboolean
+take_queued (PcqStore  *self,
+             GPtrArray *batch,
+             Mutation  *m)
+{
+  for (;;)
+    {
+      if (m == NULL &&
+          (batch->len >= MAX_BATCH || (m = g_async_queue_try_pop (self->mutations)) == NULL))
+        return FALSE;
+
+      g_ptr_array_add (batch, m);
+      if (m->kind == MUTATION_CLOSE)
+        return TRUE;
+      m = NULL;
+    }
+}
+
 static gpointer
 store_thread (gpointer data)
 {
@@ -973,39 +993,21 @@ store_thread (gpointer data)
     {
       g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
       gboolean committed;
-      Mutation *m = g_async_queue_pop (self->mutations);
+      Mutation *m;
 
-      /* Group commit: take whatever queued up while we were busy. */
-      do
-        {
-          g_ptr_array_add (batch, m);
-          if (m->kind == MUTATION_CLOSE)
-            {
-              closing = TRUE;
-              break;
-            }
-        }
-      while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL);
+      closing = take_queued (self, batch, g_async_queue_pop (self->mutations));
 
-      /* Files finish one after another when the queue is busy: waiting
-       * a moment for the next ones turns a commit (two, with the
-       * names) per file into two per batch. Only when files came
-       * moments ago too: the first file of a run is not held up. */
+      /* Files finish one after another when the queue is busy: a moment
+       * for the next ones turns a commit (two, with the names) per file
+       * into two per batch. Only when files came moments ago too: the
+       * first file of a run is not held up. Asleep, not waiting on the
+       * queue, so that no hand-over wakes the thread meanwhile. */
       if (!closing && has_finish (batch))
         {
           if (g_get_monotonic_time () - self->finish_at < 2 * FINISH_LINGER_US)
             {
-              /* Asleep, not waiting on the queue: a push wakes no one. */
               g_usleep (FINISH_LINGER_US);
-              while (batch->len < MAX_BATCH && (m = g_async_queue_try_pop (self->mutations)) != NULL)
-                {
-                  g_ptr_array_add (batch, m);
-                  if (m->kind == MUTATION_CLOSE || m->kind == MUTATION_FLUSH)
-                    {
-                      closing = m->kind == MUTATION_CLOSE;
-                      break;
-                    }
-                }
+              closing = take_queued (self, batch, NULL);
             }
           self->finish_at = g_get_monotonic_time ();
         }

@@ -326,11 +326,8 @@ dispatch_cb (gpointer user_data)
   again = !self->closed && self->len > 0 && self->source == current;
   if (again)
     {
-      /* The budget is spent. With an interval the rest waits for it,
-       * then goes ahead of drawing again: behind a window that draws
-       * all the time (every frame late, on a loaded machine), the
-       * default idle priority waited for ever, and the queue with it.
-       * Without one, it waits behind drawing. */
+      /* The budget is spent: the rest waits for the interval, or
+       * without one behind drawing (why: pcq-main.h). */
       g_source_set_priority (current, self->interval_us > 0 ? PCQ_PRIORITY_RESULTS
                                                             : PCQ_PRIORITY_RESULTS_MORE);
       g_source_set_ready_time (current, next_ready_time (self));

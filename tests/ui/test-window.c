@@ -262,14 +262,68 @@ n_shown (Fixture *f)
   return g_list_model_get_n_items (_pcq_window_get_shown_jobs (f->window));
 }
 
-/* libadwaita 1.2 crashes when a toast is dismissed while it still
- * slides in (its show animation, up to 500 ms, outlives the hide one):
- * a person cannot click that fast, a test can. Nothing to wait on
- * tells when the animation is over. */
-static void
-wait_toast_shown (Fixture *f)
+/* The widget an overlay shows @toast with, or NULL while it is queued. */
+static GtkWidget *
+toast_widget (GtkWidget *widget,
+              AdwToast  *toast)
 {
-  pcq_test_spin (600);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (g_str_equal (G_OBJECT_TYPE_NAME (child), "AdwToastWidget"))
+        {
+          g_autoptr(AdwToast) shown = NULL;
+
+          g_object_get (child, "toast", &shown, NULL);
+          if (shown == toast)
+            return child;
+        }
+      else if ((found = toast_widget (child, toast)) != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+last_frame_time_cb (GdkFrameClock *clock,
+                    gint64        *frame_time)
+{
+  *frame_time = gdk_frame_clock_get_frame_time (clock);
+}
+
+/* libadwaita 1.2 crashes when a toast is dismissed while it still
+ * slides in: its show animation (300 ms, 500 ms when it replaces
+ * another toast) outlives the hide one. A person cannot click that
+ * fast, a test can. The animation starts on the window's frame clock
+ * when the toast's widget goes into the overlay, and ends in the first
+ * frame 500 ms later: wait for that frame. A toast still queued has no
+ * widget yet, and dismissing it is safe. */
+static void
+wait_toast_shown (Fixture  *f,
+                  AdwToast *toast)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (f->window));
+  gint64 frame_time = 0;
+  gint64 over;
+  gulong handler;
+
+  if (toast_widget (GTK_WIDGET (f->window), toast) == NULL)
+    return;
+
+  over = gdk_frame_clock_get_frame_time (clock) + 500 * G_TIME_SPAN_MILLISECOND;
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (last_frame_time_cb), &frame_time);
+  while (frame_time <= over)
+    {
+      gint64 seen = frame_time;
+
+      gtk_widget_queue_draw (GTK_WIDGET (f->window));
+      PCQ_TEST_WAIT_FOR (frame_time != seen, WAIT_MS);
+    }
+  g_signal_handler_disconnect (clock, handler);
 }
 
 /* The toast going away (its timeout, or the user's ×). */
@@ -279,7 +333,7 @@ dismiss_toast (Fixture *f)
   AdwToast *toast = _pcq_window_get_last_toast_object (f->window);
 
   g_assert_nonnull (toast);
-  wait_toast_shown (f);
+  wait_toast_shown (f, toast);
   adw_toast_dismiss (toast);
 }
 
@@ -292,7 +346,7 @@ undo_toast (Fixture *f)
 
   g_assert_nonnull (toast);
   g_assert_cmpstr (adw_toast_get_button_label (toast), ==, "_Undo");
-  wait_toast_shown (f);
+  wait_toast_shown (f, toast);
   g_signal_emit_by_name (toast, "button-clicked");
   adw_toast_dismiss (toast);
 }

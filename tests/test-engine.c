@@ -1124,6 +1124,78 @@ test_multiplexed (void)
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
 }
 
+/* The worker threads that took each response, in order. */
+static GMutex reading_lock;
+static GPtrArray *reading_threads;
+
+static GInputStream *
+note_reading_thread (GInputStream *body)
+{
+  g_mutex_lock (&reading_lock);
+  g_ptr_array_add (reading_threads, g_thread_self ());
+  g_mutex_unlock (&reading_lock);
+
+  return body;
+}
+
+/* How many threads took the responses from the @from-th on. */
+static guint
+n_reading_threads (guint from)
+{
+  g_autoptr(GHashTable) threads = g_hash_table_new (NULL, NULL);
+
+  g_mutex_lock (&reading_lock);
+  for (guint i = from; i < reading_threads->len; i++)
+    g_hash_table_add (threads, g_ptr_array_index (reading_threads, i));
+  g_mutex_unlock (&reading_lock);
+
+  return g_hash_table_size (threads);
+}
+
+/* libsoup shares an HTTP/2 connection only among the requests of one
+ * thread. Once a host has answered over HTTP/2, its transfers go to
+ * the worker thread that has its connection, all of max-active there;
+ * over HTTP/1.1 they spread over the threads, each its share. The
+ * workers take the test server's answers as HTTP/2 (SoupServer 3.2
+ * speaks HTTP/1.1 only). */
+static void
+test_http2_one_thread (void)
+{
+  for (guint http2 = 0; http2 <= 1; http2++)
+    {
+      g_autoptr(Ctx) ctx = NULL;
+      gint64 since;
+
+      g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
+      ctx = ctx_new ();
+      g_unsetenv ("PCQ_WORKER_THREADS");
+      reading_threads = g_ptr_array_new ();
+      _pcq_worker_set_body_filter (note_reading_thread);
+      _pcq_worker_set_all_http2 (http2);
+      pcq_engine_set_max_active (ctx->engine, 4);
+      submit_slow_with_delay (ctx, 16, http2 ? "h2" : "h1", 10);
+
+      /* The first four, two on each thread (their share), have ended. */
+      for (guint i = 0; i < 4; i++)
+        PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)), LONG_WAIT_MS);
+      since = g_get_monotonic_time ();
+      PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+      _pcq_worker_set_body_filter (NULL);
+      _pcq_worker_set_all_http2 (FALSE);
+
+      for (guint i = 0; i < ctx->jobs->len; i++)
+        assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+      g_assert_cmpuint (reading_threads->len, ==, 16);
+      g_assert_cmpuint (n_reading_threads (0), ==, 2);
+      /* Those that started after one had ended. */
+      g_assert_cmpuint (n_reading_threads (4), ==, (http2 ? 1 : 2));
+      /* Over HTTP/2, that one thread ran four at once. */
+      g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, since), ==, 4);
+      g_assert_cmpuint (ctx->max_n_active, <=, 4);
+      g_clear_pointer (&reading_threads, g_ptr_array_unref);
+    }
+}
+
 static void
 test_max_active_runtime (void)
 {
@@ -3945,6 +4017,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/speed-limit/live", test_speed_limit_live);
   g_test_add_func ("/pcq/engine/speed-limit/not-too-slow", test_speed_limit_not_too_slow);
   g_test_add_func ("/pcq/engine/speed-limit/http1", test_speed_limit_http1);
+  g_test_add_func ("/pcq/engine/http2/one-thread", test_http2_one_thread);
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);

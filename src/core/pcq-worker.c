@@ -403,11 +403,18 @@ is_retryable_status (guint status)
 }
 
 static PcqBodyFilter body_filter;
+static gint all_http2;
 
 void
 _pcq_worker_set_body_filter (PcqBodyFilter filter)
 {
   g_atomic_pointer_set (&body_filter, filter);
+}
+
+void
+_pcq_worker_set_all_http2 (gboolean value)
+{
+  g_atomic_int_set (&all_http2, value);
 }
 
 /**
@@ -426,7 +433,11 @@ pcq_transfer_send_finish (PcqTransfer  *self,
 
   self->in = soup_session_send_finish (self->session, result, &self->error);
   if (self->in != NULL)
-    self->run->http_status = soup_message_get_status (self->msg);
+    {
+      self->run->http_status = soup_message_get_status (self->msg);
+      self->attempt.multiplexed = soup_message_get_http_version (self->msg) == SOUP_HTTP_2_0 ||
+                                  g_atomic_int_get (&all_http2);
+    }
   if (self->in != NULL && filter != NULL)
     self->in = filter (self->in);
 

@@ -68,4 +68,8 @@ typedef GInputStream *(*PcqBodyFilter) (GInputStream *body);
 
 void          _pcq_worker_set_body_filter (PcqBodyFilter         filter);
 
+/* Tests only: every response counts as one over HTTP/2, which
+ * SoupServer 3.2 cannot speak. Process-wide. */
+void          _pcq_worker_set_all_http2   (gboolean              all_http2);
+
 G_END_DECLS

@@ -3073,6 +3073,47 @@ test_shutdown_wait (void)
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 3);
 }
 
+/* A pause and a wait shutdown that come before this thread has heard
+ * that a worker started a job (as a Ctrl+C just after a start can) do
+ * not take the running job for a queued one: the wait goes on, and a
+ * forced stop after it (a second Ctrl+C) interrupts that job at once
+ * and keeps its part file. */
+static void
+test_shutdown_wait_unheard (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  /* 1 KiB per 100 ms, with an ETag: resumable. */
+  g_autofree char *url = pcq_test_server_url (ctx->server,
+                                              "/flaky/kept/unheard.bin?fail=1&mode=slow&etag=1&size=200000&seed=7");
+  g_autofree char *quick = pcq_test_server_url (ctx->server, "/data/unheard-q.bin?size=10");
+  gint64 deadline = g_get_monotonic_time () + SHORT_WAIT_MS * 1000;
+  PcqJob *running;
+  PcqJob *queued;
+  gint64 elapsed;
+
+  pcq_engine_set_max_active (ctx->engine, 1);
+  running = ctx_submit (ctx, url, NULL);
+  queued = ctx_submit (ctx, quick, NULL);
+
+  /* The server runs on a thread of its own: waited for without running
+   * this thread's main context, the start stays unheard. */
+  while (pcq_test_server_get_in_flight (ctx->server) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_cmpuint (pcq_test_server_get_in_flight (ctx->server), ==, 1);
+  assert_job_state (running, PCQ_JOB_QUEUED);
+
+  pcq_engine_set_paused (ctx->engine, TRUE);
+  pcq_engine_shutdown_async (ctx->engine, PCQ_SHUTDOWN_WAIT, NULL, NULL, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_get_bytes (running) >= 2048, SHORT_WAIT_MS);
+
+  elapsed = ctx_shutdown (ctx, PCQ_SHUTDOWN_FORCE, SHORT_WAIT_MS);
+  g_assert_cmpint (elapsed, <, 1000);
+  assert_job_state (running, PCQ_JOB_QUEUED);
+  assert_job_state (queued, PCQ_JOB_QUEUED);
+  g_assert_true (pcq_test_dir_has_part_files (ctx->out));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 1);
+}
+
 static void
 test_shutdown_force (void)
 {
@@ -4033,6 +4074,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/split/retry", test_split_retry);
   g_test_add_func ("/pcq/engine/split/speed-limit", test_split_speed_limit);
   g_test_add_func ("/pcq/engine/shutdown/wait", test_shutdown_wait);
+  g_test_add_func ("/pcq/engine/shutdown/wait-unheard", test_shutdown_wait_unheard);
   g_test_add_func ("/pcq/engine/shutdown/force", test_shutdown_force);
   g_test_add_func ("/pcq/engine/shutdown/force-just-started", test_shutdown_force_just_started);
   g_test_add_func ("/pcq/engine/shutdown/force-resumes", test_shutdown_force_resumes);

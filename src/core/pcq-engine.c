@@ -400,11 +400,28 @@ finished_cb (PcqRun      *run,
   post_event (user_data, EVENT_FINISHED, run, state, attempt);
 }
 
+static void maybe_finish_shutdown (PcqEngine *self);
+
+static void
+apply_drained (gpointer data)
+{
+  maybe_finish_shutdown (data);
+}
+
+static void
+drained_cb (gpointer user_data)
+{
+  PcqEngine *self = user_data;
+
+  pcq_dispatcher_post (self->dispatcher, apply_drained, self, NULL);
+}
+
 static const PcqSchedulerCallbacks scheduler_callbacks = {
   { progress_cb, named_cb, hand_over_cb },
   started_cb,
   waiting_cb,
   finished_cb,
+  drained_cb,
 };
 
 /* ---- main thread --------------------------------------------------- */
@@ -843,12 +860,15 @@ apply_progress (gpointer data)
 }
 
 /* Every job is either finished or, when paused, still queued: a wait
- * shutdown is complete. */
+ * shutdown is complete. Paused, a queued job may still be one a worker
+ * took before the pause and whose start has not reached this thread:
+ * the scheduler says (and says again when its last run went back). */
 static gboolean
 is_settled (PcqEngine *self)
 {
   return self->n_active == 0 && (self->n_queued == 0 || self->paused) &&
-         self->n_committing == 0;
+         self->n_committing == 0 &&
+         !(self->paused && self->scheduler != NULL && pcq_scheduler_has_taken (self->scheduler));
 }
 
 static void

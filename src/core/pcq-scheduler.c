@@ -462,8 +462,10 @@ release_deferred_locked (PcqScheduler *self,
 
 /* A run the loop took goes back: the slot it held is free. The loop
  * that held it looks for work next, so no other is woken for it (a
- * wakeup is a syscall and, on a busy machine, a context switch). */
-static void
+ * wakeup is a syscall and, on a busy machine, a context switch).
+ * Returns whether that was the last run taken while paused: the caller
+ * tells the engine with tell_drained (), once unlocked. */
+static gboolean
 give_back_locked (PcqScheduler *self,
                   PcqRun       *run)
 {
@@ -487,6 +489,18 @@ give_back_locked (PcqScheduler *self,
       if (!self->stopping)
         release_host_locked (self, run->host);
     }
+
+  return self->n_taken == 0 && self->paused;
+}
+
+/* The engine hears of a run's end before the run is given back: a wait
+ * shutdown that found a run still taken settles when this comes. */
+static void
+tell_drained (PcqScheduler *self,
+              gboolean      drained)
+{
+  if (drained)
+    self->callbacks->drained (self->user_data);
 }
 
 /* A run that ends without a file gives its name back; unless a forced
@@ -631,9 +645,10 @@ defer (PcqScheduler *self,
        gint64        delay_ms)
 {
   gint64 now = g_get_monotonic_time ();
+  gboolean drained;
 
   g_async_queue_lock (self->backlog);
-  give_back_locked (self, run);
+  drained = give_back_locked (self, run);
 
   /* Interrupted is set under this lock (pcq_scheduler_pause ()), the
    * cancellable just after: either stops the run here. */
@@ -643,6 +658,7 @@ defer (PcqScheduler *self,
        * pcq_engine_cancel () could not find it in the queue, so it ends
        * here. */
       g_async_queue_unlock (self->backlog);
+      tell_drained (self, drained);
       finish (self, run, g_atomic_int_get (&run->interrupted) ? PCQ_JOB_QUEUED : PCQ_JOB_CANCELLED,
               NULL);
       pcq_run_unref (run);
@@ -665,6 +681,7 @@ defer (PcqScheduler *self,
 
   g_queue_insert_sorted (&self->deferred, run, compare_run_position, NULL);
   g_async_queue_unlock (self->backlog);
+  tell_drained (self, drained);
 }
 
 static gboolean
@@ -689,6 +706,7 @@ worker_done_cb (PcqWorker  *worker,
 {
   PcqScheduler *self = user_data;
   PcqJobState state;
+  gboolean drained;
 
   switch (outcome)
     {
@@ -752,8 +770,9 @@ worker_done_cb (PcqWorker  *worker,
   if ((outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER) && run->host != NULL &&
       g_hash_table_remove (self->host_holds, run->host) && !self->stopping)
     release_deferred_locked (self, g_get_monotonic_time ());
-  give_back_locked (self, run);
+  drained = give_back_locked (self, run);
   g_async_queue_unlock (self->backlog);
+  tell_drained (self, drained);
   pcq_run_unref (run);
 }
 
@@ -1429,6 +1448,24 @@ pcq_scheduler_set_nice (PcqScheduler *self,
   for (guint i = 0; i < self->loops->len; i++)
     g_main_context_wakeup (pcq_worker_get_context (((Loop *) g_ptr_array_index (self->loops, i))->worker));
   g_async_queue_unlock (self->backlog);
+}
+
+/**
+ * pcq_scheduler_has_taken:
+ *
+ * Whether a worker has a run, whether or not the engine has heard that
+ * it started.
+ */
+gboolean
+pcq_scheduler_has_taken (PcqScheduler *self)
+{
+  gboolean taken;
+
+  g_async_queue_lock (self->backlog);
+  taken = self->n_taken > 0;
+  g_async_queue_unlock (self->backlog);
+
+  return taken;
 }
 
 /* Every loop ends once its transfers have. */

@@ -33,6 +33,9 @@ typedef struct
                     PcqJobState      state,
                     PcqAttempt      *attempt,
                     gpointer         user_data);
+  /* while paused, the last run a worker had went back (after its
+   * finished or waiting call) */
+  void (*drained)  (gpointer         user_data);
 } PcqSchedulerCallbacks;
 
 PcqScheduler *pcq_scheduler_new                (const PcqSchedulerCallbacks *callbacks,
@@ -89,6 +92,7 @@ void          pcq_scheduler_set_nice           (PcqScheduler *self,
                                                 int           nice);
 void          pcq_scheduler_interrupt          (PcqScheduler *self,
                                                 PcqRun       *run);
+gboolean      pcq_scheduler_has_taken          (PcqScheduler *self);
 void          pcq_scheduler_stop               (PcqScheduler *self);
 /* Blocks until every worker thread has ended: never on the main thread. */
 void          pcq_scheduler_free               (PcqScheduler *self);

@@ -112,21 +112,6 @@ compare_run_position (gconstpointer a,
 }
 
 static void
-wake_locked (PcqScheduler *self)
-{
-  for (guint i = 0; i < self->loops->len; i++)
-    {
-      Loop *loop = g_ptr_array_index (self->loops, i);
-
-      if (loop->sleeping)
-        {
-          loop->sleeping = FALSE;
-          g_main_context_wakeup (pcq_worker_get_context (loop->worker));
-        }
-    }
-}
-
-static void
 wake_loop_locked (Loop *loop)
 {
   if (loop->sleeping)
@@ -134,6 +119,13 @@ wake_loop_locked (Loop *loop)
       loop->sleeping = FALSE;
       g_main_context_wakeup (pcq_worker_get_context (loop->worker));
     }
+}
+
+static void
+wake_locked (PcqScheduler *self)
+{
+  for (guint i = 0; i < self->loops->len; i++)
+    wake_loop_locked (g_ptr_array_index (self->loops, i));
 }
 
 /* The loop whose HTTP/2 connection @run's host answers on, if any. */

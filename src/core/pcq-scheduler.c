@@ -49,8 +49,9 @@
 
 typedef struct
 {
-  PcqWorker *worker;
-  gboolean   sleeping;   /* locked */
+  PcqScheduler *scheduler;
+  PcqWorker    *worker;
+  gboolean      sleeping;   /* locked */
 } Loop;
 
 struct _PcqScheduler
@@ -153,13 +154,9 @@ note_protocol_locked (PcqScheduler *self,
                       PcqRun       *run,
                       gboolean      multiplexed)
 {
-  Loop *owner;
+  Loop *owner = host_loop_locked (self, run);
 
-  if (run->host == NULL)
-    return;
-
-  owner = g_hash_table_lookup (self->host_loop, run->host);
-  if (multiplexed && owner == NULL)
+  if (multiplexed && owner == NULL && run->host != NULL)
     g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
   else if (!multiplexed && owner == loop)
     g_hash_table_remove (self->host_loop, run->host);
@@ -171,21 +168,6 @@ is_loop (gpointer key,
          gpointer user_data)
 {
   return value == user_data;
-}
-
-static Loop *
-loop_of_locked (PcqScheduler *self,
-                PcqWorker    *worker)
-{
-  for (guint i = 0; i < self->loops->len; i++)
-    {
-      Loop *loop = g_ptr_array_index (self->loops, i);
-
-      if (loop->worker == worker)
-        return loop;
-    }
-
-  g_return_val_if_reached (NULL);
 }
 
 static gint64
@@ -696,7 +678,8 @@ worker_done_cb (PcqWorker  *worker,
                 PcqAttempt *attempt,
                 gpointer    user_data)
 {
-  PcqScheduler *self = user_data;
+  Loop *loop = user_data;
+  PcqScheduler *self = loop->scheduler;
   PcqJobState state;
   gboolean drained;
 
@@ -756,7 +739,7 @@ worker_done_cb (PcqWorker  *worker,
 
   g_async_queue_lock (self->backlog);
   if (outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER)
-    note_protocol_locked (self, loop_of_locked (self, worker), run, attempt->multiplexed);
+    note_protocol_locked (self, loop, run, attempt->multiplexed);
   /* A whole body from the host (say after Retry Now): it serves again,
    * whatever it asked before. */
   if ((outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER) && run->host != NULL &&
@@ -783,10 +766,14 @@ loop_thread (gpointer data,
   PcqScheduler *self = user_data;
   g_autoptr(GPtrArray) start = g_ptr_array_new ();
   g_autoptr(GPtrArray) cancelled = g_ptr_array_new ();
-  Loop loop = { pcq_worker_new (&self->callbacks->transfer, self->user_data,
-                                worker_done_cb, self, self->rate_limit), FALSE };
-  GMainContext *context = pcq_worker_get_context (loop.worker);
+  Loop loop = { self, NULL, FALSE };
+  GMainContext *context;
   int applied_nice = 0;
+
+  /* Its transfers end on this thread, with this loop. */
+  loop.worker = pcq_worker_new (&self->callbacks->transfer, self->user_data, worker_done_cb, &loop,
+                                self->rate_limit);
+  context = pcq_worker_get_context (loop.worker);
 
   g_async_queue_lock (self->backlog);
   g_ptr_array_add (self->loops, &loop);

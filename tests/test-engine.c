@@ -1450,7 +1450,10 @@ test_pause_job_queued (void)
   a = ctx_submit (ctx, url_a, NULL);
   b = ctx_submit (ctx, url_b, NULL);
   c = ctx_submit (ctx, url_c, NULL);
-  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1, SHORT_WAIT_MS);
+  /* The server sees the request moments before this thread hears that
+   * the job started. */
+  PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 1 &&
+                     pcq_job_get_state (a) == PCQ_JOB_ACTIVE, SHORT_WAIT_MS);
   assert_job_state (a, PCQ_JOB_ACTIVE);
   assert_job_state (b, PCQ_JOB_QUEUED);
 

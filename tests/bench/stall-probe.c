@@ -233,6 +233,20 @@ frame_tick_cb (GtkWidget     *widget,
   return G_SOURCE_CONTINUE;
 }
 
+/* Frame intervals that lost at least one frame: longer than one and a
+ * half times the usual one. */
+static guint
+count_lost (GArray *intervals,
+            gint64  usual)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < intervals->len; i++)
+    if (g_array_index (intervals, gint64, i) * 2 > usual * 3)
+      n++;
+  return n;
+}
+
 /* ---- helpers ------------------------------------------------------- */
 
 static GFile *
@@ -332,6 +346,7 @@ run_downloads (PcqWindow *window)
   Stats work;
   Stats frame;
   Stats dispatch;
+  guint lost;
   gint64 started;
   double seconds;
   guint tick;
@@ -361,6 +376,7 @@ run_downloads (PcqWindow *window)
   late = stats_of (busy.late);
   work = stats_of (busy.work);
   frame = stats_of (frames.intervals);
+  lost = count_lost (frames.intervals, frame.p50);
   dispatch = stats_of (dispatches);
 
   g_print ("stall-probe: %d files × %d bytes, %d workers, window open, %u CPUs%s\n",
@@ -373,6 +389,7 @@ run_downloads (PcqWindow *window)
   print_stats ("1 ms timer, busy", late);
   print_stats ("main-thread CPU/run", work);
   print_stats ("frame interval", frame);
+  g_print ("  frames lost              %u of %u intervals lost one frame or more\n", lost, frame.n);
   g_print ("dispatch                 %6u dispatches p50 %6.3f ms  p99 %6.3f ms  max %6.3f ms "
            "(CPU inside Pcq's result dispatches)\n",
            dispatch.n, dispatch.p50 / 1000.0, dispatch.p99 / 1000.0, dispatch.max / 1000.0);
@@ -385,12 +402,12 @@ run_downloads (PcqWindow *window)
            "\"samples\": %u, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
            "\"max_ms\": %.3f, \"work_p99_ms\": %.3f, \"work_max_ms\": %.3f, "
            "\"frames\": %u, \"frame_p50_ms\": %.3f, \"frame_p99_ms\": %.3f, "
-           "\"frame_max_ms\": %.3f, \"dispatches\": %u, \"dispatch_p50_ms\": %.3f, "
+           "\"frame_max_ms\": %.3f, \"frames_lost\": %u, \"dispatches\": %u, \"dispatch_p50_ms\": %.3f, "
            "\"dispatch_p99_ms\": %.3f, \"dispatch_max_ms\": %.3f, \"cpus\": %u}\n",
            opt_files, opt_size, opt_jobs, seconds, late.n, late.p50 / 1000.0,
            late.p99 / 1000.0, late.p999 / 1000.0, late.max / 1000.0,
            work.p99 / 1000.0, work.max / 1000.0, frame.n + 1,
-           frame.p50 / 1000.0, frame.p99 / 1000.0, frame.max / 1000.0,
+           frame.p50 / 1000.0, frame.p99 / 1000.0, frame.max / 1000.0, lost,
            dispatch.n, dispatch.p50 / 1000.0, dispatch.p99 / 1000.0, dispatch.max / 1000.0,
            g_get_num_processors ());
 

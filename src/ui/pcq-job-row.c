@@ -26,6 +26,8 @@
 #define DETAIL_INTERVAL_US (250 * G_TIME_SPAN_MILLISECOND)
 #define PULSE_INTERVAL_US  (100 * G_TIME_SPAN_MILLISECOND)
 #define RATE_INTERVAL_US   (500 * G_TIME_SPAN_MILLISECOND)
+/* How long a just added task's highlight takes to fade. */
+#define NEW_FADE_US        (600 * G_TIME_SPAN_MILLISECOND)
 
 struct _PcqJobRow
 {
@@ -45,6 +47,8 @@ struct _PcqJobRow
   guint           detail_source;  /* a detail update held back, due later */
   guint           guard_source;   /* the round button changed under the pointer */
   guint           new_source;     /* ends the highlight of a just added task */
+  guint           fade_tick;      /* fades it, on the highlight's frame clock */
+  gint64          fade_start;     /* frame time the fade began, 0: not yet */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -55,6 +59,7 @@ struct _PcqJobRow
   GtkWidget      *note_label;     /* made when a first commit note shows */
 
   /* Template children */
+  GtkWidget      *highlight;
   GtkWidget      *text_box;
   GtkImage       *state_icon;
   GtkInscription *name_label;
@@ -646,13 +651,65 @@ pcq_job_row_get_new_until (PcqJob *job)
   return pcq_job_get_id (job) >= new_from_id ? new_until : 0;
 }
 
+/* The highlight is a layer under the row whose opacity alone changes:
+ * a style class would restyle every bound row (up to 200) at once when
+ * a batch stops standing out, a 30–50 ms frame on a busy window, and a
+ * CSS transition would restyle them on every frame of the fade. */
+static void
+stop_fade (PcqJobRow *self)
+{
+  if (self->fade_tick != 0)
+    gtk_widget_remove_tick_callback (self->highlight, self->fade_tick);
+  self->fade_tick = 0;
+  self->fade_start = 0;
+}
+
+static gboolean
+fade_tick_cb (GtkWidget     *highlight,
+              GdkFrameClock *frame_clock,
+              gpointer       user_data)
+{
+  PcqJobRow *self = user_data;
+  gint64 now = gdk_frame_clock_get_frame_time (frame_clock);
+  double t;
+
+  if (self->fade_start == 0)
+    self->fade_start = now;
+  t = (now - self->fade_start) / (double) NEW_FADE_US;
+
+  if (t >= 1)
+    {
+      gtk_widget_set_opacity (highlight, 0);
+      self->fade_tick = 0;
+      self->fade_start = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  /* Eased out: (1 − t)³ is what is left of it. */
+  gtk_widget_set_opacity (highlight, (1 - t) * (1 - t) * (1 - t));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+animations_enabled (GtkWidget *widget)
+{
+  gboolean enabled = TRUE;
+
+  g_object_get (gtk_widget_get_settings (widget), "gtk-enable-animations", &enabled, NULL);
+  return enabled;
+}
+
 static gboolean
 new_done_cb (gpointer user_data)
 {
   PcqJobRow *self = user_data;
 
   self->new_source = 0;
-  pcq_job_row_update_new (self);
+  stop_fade (self);
+  if (gtk_widget_get_mapped (self->highlight) && animations_enabled (self->highlight))
+    self->fade_tick = gtk_widget_add_tick_callback (self->highlight, fade_tick_cb, self, NULL);
+  else
+    gtk_widget_set_opacity (self->highlight, 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -661,7 +718,8 @@ new_done_cb (gpointer user_data)
  *
  * Makes the row stand out if its job was marked new a moment ago, or
  * not. Done at bind; the list view binds some rows before their job
- * could be marked.
+ * could be marked. A row bound to another job does not fade: it shows
+ * that job's state at once.
  */
 void
 pcq_job_row_update_new (PcqJobRow *self)
@@ -669,15 +727,29 @@ pcq_job_row_update_new (PcqJobRow *self)
   gint64 left = self->job ? pcq_job_row_get_new_until (self->job) - g_get_monotonic_time () : 0;
 
   g_clear_handle_id (&self->new_source, g_source_remove);
+  stop_fade (self);
   if (left <= 0)
     {
-      gtk_widget_remove_css_class (GTK_WIDGET (self), "new-task");
+      gtk_widget_set_opacity (self->highlight, 0);
       return;
     }
 
-  gtk_widget_add_css_class (GTK_WIDGET (self), "new-task");
+  gtk_widget_set_opacity (self->highlight, 1);
   self->new_source = g_timeout_add (left / G_TIME_SPAN_MILLISECOND + 1, new_done_cb, self);
   g_source_set_name_by_id (self->new_source, "[pcq] row new");
+}
+
+/**
+ * pcq_job_row_get_stands_out:
+ *
+ * Returns: whether the row's just-added highlight shows, fading or not
+ */
+gboolean
+pcq_job_row_get_stands_out (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), FALSE);
+
+  return gtk_widget_get_opacity (self->highlight) > 0;
 }
 
 static void
@@ -1245,6 +1317,7 @@ pcq_job_row_dispose (GObject *object)
   g_clear_handle_id (&self->detail_source, g_source_remove);
   g_clear_handle_id (&self->guard_source, g_source_remove);
   g_clear_handle_id (&self->new_source, g_source_remove);
+  stop_fade (self);
   g_clear_object (&self->job);
   g_clear_pointer (&self->context_popover, gtk_widget_unparent);
 
@@ -1322,6 +1395,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/com/example/Pcq/ui/pcq-job-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, highlight);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, text_box);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, state_icon);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, name_label);

@@ -37,5 +37,6 @@ GtkWidget  *pcq_job_row_get_action_button (PcqJobRow *self);
 void        pcq_job_row_mark_new        (PcqJob    *job);
 gint64      pcq_job_row_get_new_until   (PcqJob    *job);
 void        pcq_job_row_update_new      (PcqJobRow *self);
+gboolean    pcq_job_row_get_stands_out  (PcqJobRow *self);
 
 G_END_DECLS

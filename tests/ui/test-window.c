@@ -2206,7 +2206,7 @@ row_is_new (Fixture *f,
 {
   PcqJobRow *row = row_for_job (f, job);
 
-  return row != NULL && gtk_widget_has_css_class (GTK_WIDGET (row), "new-task");
+  return row != NULL && pcq_job_row_get_stands_out (row);
 }
 
 /* Adding tells how many were added, scrolls to them and makes them

@@ -47,6 +47,7 @@ struct _PcqJobRow
   guint           detail_source;  /* a detail update held back, due later */
   guint           guard_source;   /* the round button changed under the pointer */
   guint           new_source;     /* ends the highlight of a just added task */
+  const char     *action_tooltip; /* the round button's, translated; static */
   guint           fade_tick;      /* fades it, on the highlight's frame clock */
   gint64          fade_start;     /* frame time the fade began, 0: not yet */
 
@@ -597,7 +598,7 @@ set_action_button (PcqJobRow  *self,
                    const char *label)
 {
   if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (self->action_button)), action) == 0 &&
-      g_strcmp0 (gtk_widget_get_tooltip_text (GTK_WIDGET (self->action_button)), tooltip) == 0)
+      g_strcmp0 (self->action_tooltip, tooltip) == 0)
     return;
 
   /* The same task as before, shown with its button (not a row bound
@@ -607,9 +608,14 @@ set_action_button (PcqJobRow  *self,
 
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->action_button), action);
   gtk_button_set_icon_name (self->action_button, icon_name);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->action_button), tooltip);
+  /* Not gtk_widget_set_tooltip_text (): in GTK 4.8 it asks the display
+   * server where the pointer is, a round trip per state change of every
+   * row in view, which lost frames under load; the tooltip is given
+   * when asked for (button_query_tooltip_cb ()). */
+  self->action_tooltip = tooltip;
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->action_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, tooltip,
                                   -1);
 }
 
@@ -1125,6 +1131,25 @@ source_query_tooltip_cb (PcqJobRow  *self,
   return TRUE;
 }
 
+/* The round button's and the menu button's tooltips, given when asked
+ * for rather than set (see set_action_button ()). */
+static gboolean
+button_query_tooltip_cb (PcqJobRow  *self,
+                         int         x,
+                         int         y,
+                         gboolean    keyboard,
+                         GtkTooltip *tooltip,
+                         GtkWidget  *button)
+{
+  const char *text = button == GTK_WIDGET (self->action_button) ? self->action_tooltip : _("More");
+
+  if (text == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 click_pressed_cb (GtkGestureClick *gesture,
                   int              n_press,
@@ -1292,6 +1317,19 @@ pcq_job_row_get_shows_prompt (PcqJobRow *self)
 }
 
 /**
+ * pcq_job_row_get_action_tooltip:
+ *
+ * Returns: (nullable): the tooltip the round button gives, for tests
+ */
+const char *
+pcq_job_row_get_action_tooltip (PcqJobRow *self)
+{
+  g_return_val_if_fail (PCQ_IS_JOB_ROW (self), NULL);
+
+  return self->action_tooltip;
+}
+
+/**
  * pcq_job_row_get_action_button:
  *
  * Returns: (transfer none): the row's round button (Pause, Resume,
@@ -1408,6 +1446,7 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, context_menu);
   gtk_widget_class_bind_template_callback (widget_class, menu_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, source_query_tooltip_cb);
+  gtk_widget_class_bind_template_callback (widget_class, button_query_tooltip_cb);
 
   for (guint i = 0; i < G_N_ELEMENTS (window_actions); i++)
     gtk_widget_class_install_action (widget_class, window_actions[i].row_action, NULL,

@@ -30,6 +30,7 @@ gboolean    pcq_job_row_get_shows_prompt (PcqJobRow *self);
 const char *pcq_job_row_get_note_text   (PcqJobRow *self);
 const char *pcq_job_row_get_error_text  (PcqJobRow *self);
 GtkWidget  *pcq_job_row_get_action_button (PcqJobRow *self);
+const char *pcq_job_row_get_action_tooltip (PcqJobRow *self);
 
 /* How long a just added task's row stands out */
 #define PCQ_JOB_ROW_NEW_MS 2000

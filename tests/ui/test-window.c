@@ -854,7 +854,7 @@ test_pause_task (Fixture       *f,
   job = job_at (f, 0);
   PCQ_TEST_WAIT_FOR (job_has_bytes (job) && (row = row_for_job (f, job)) != NULL, WAIT_MS);
   PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.pause") == 0, WAIT_MS);
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row)), ==, "Pause");
+  g_assert_cmpstr (pcq_job_row_get_action_tooltip (row), ==, "Pause");
 
   gtk_widget_activate (pcq_job_row_get_action_button (row));
   PCQ_TEST_WAIT_FOR (job_is (job, PCQ_JOB_PAUSED) && rows_say (f, 1, "Paused") &&
@@ -863,8 +863,7 @@ test_pause_task (Fixture       *f,
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "queued"), ==, "1");
   g_assert_cmpstr (_pcq_window_get_filter_label (f->window, "running"), ==, "0");
   PCQ_TEST_WAIT_FOR (g_strcmp0 (button_action (f, job), "job.resume") == 0, WAIT_MS);
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (pcq_job_row_get_action_button (row_for_job (f, job))),
-                   ==, "Resume");
+  g_assert_cmpstr (pcq_job_row_get_action_tooltip (row_for_job (f, job)), ==, "Resume");
   PCQ_TEST_WAIT_FOR (!_pcq_application_get_inhibited (f->app), WAIT_MS);
 
   /* The menu keeps Cancel; a paused task cannot be paused again. */

@@ -1640,7 +1640,8 @@ feed_cb (gpointer user_data)
           continue;
         }
 
-      if (++n % 16 == 0 && g_get_monotonic_time () >= deadline)
+      n++;
+      if (g_get_monotonic_time () >= deadline)
         break;
     }
 

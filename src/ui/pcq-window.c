@@ -1108,8 +1108,17 @@ dup_output_dir (PcqWindow *self)
   return pcq_settings_dup_output_dir (self->settings);
 }
 
-/* The links of the list's download tasks, as a set (but those about
- * to be removed: adding them again is no duplicate). */
+/* A download task whose link counts as listed: not one about to be
+ * removed (adding it again is no duplicate, even while Undo is
+ * offered). */
+static gboolean
+is_listed_download (PcqWindow *self,
+                    PcqJob    *job)
+{
+  return pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD && !_pcq_window_hides (self, job);
+}
+
+/* The links of the list's download tasks, as a set. */
 static GHashTable *
 dup_listed_urls (PcqWindow *self,
                  gboolean   copy)
@@ -1125,7 +1134,7 @@ dup_listed_urls (PcqWindow *self,
       g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
       const char *url = pcq_job_get_url (job);
 
-      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD && !_pcq_window_hides (self, job))
+      if (is_listed_download (self, job))
         g_hash_table_add (urls, copy ? g_strdup (url) : (char *) url);
     }
 
@@ -1771,8 +1780,7 @@ scan_import_duplicates (PcqWindow *self,
     {
       g_autoptr(PcqJob) job = g_list_model_get_item (jobs, i);
 
-      /* A removed task's link is no duplicate, even while Undo is offered. */
-      if (pcq_job_get_kind (job) == PCQ_JOB_DOWNLOAD && !_pcq_window_hides (self, job))
+      if (is_listed_download (self, job))
         g_ptr_array_add (scan->listed, g_steal_pointer (&job));
     }
 

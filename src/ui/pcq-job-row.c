@@ -49,7 +49,7 @@ struct _PcqJobRow
   guint           new_source;     /* ends the highlight of a just added task */
   const char     *action_tooltip; /* the round button's, translated; static */
   guint           fade_tick;      /* fades it, on the highlight's frame clock */
-  gint64          fade_start;     /* frame time the fade began, 0: not yet */
+  gint64          fade_start;     /* frame time the fade began */
 
   GtkWidget      *context_popover;
   int             shown;          /* what update_state() last showed */
@@ -667,7 +667,6 @@ stop_fade (PcqJobRow *self)
   if (self->fade_tick != 0)
     gtk_widget_remove_tick_callback (self->highlight, self->fade_tick);
   self->fade_tick = 0;
-  self->fade_start = 0;
 }
 
 static gboolean
@@ -676,18 +675,12 @@ fade_tick_cb (GtkWidget     *highlight,
               gpointer       user_data)
 {
   PcqJobRow *self = user_data;
-  gint64 now = gdk_frame_clock_get_frame_time (frame_clock);
-  double t;
-
-  if (self->fade_start == 0)
-    self->fade_start = now;
-  t = (now - self->fade_start) / (double) NEW_FADE_US;
+  double t = (gdk_frame_clock_get_frame_time (frame_clock) - self->fade_start) / (double) NEW_FADE_US;
 
   if (t >= 1)
     {
       gtk_widget_set_opacity (highlight, 0);
       self->fade_tick = 0;
-      self->fade_start = 0;
       return G_SOURCE_REMOVE;
     }
 
@@ -713,7 +706,10 @@ new_done_cb (gpointer user_data)
   self->new_source = 0;
   stop_fade (self);
   if (gtk_widget_get_mapped (self->highlight) && animations_enabled (self->highlight))
-    self->fade_tick = gtk_widget_add_tick_callback (self->highlight, fade_tick_cb, self, NULL);
+    {
+      self->fade_start = gdk_frame_clock_get_frame_time (gtk_widget_get_frame_clock (self->highlight));
+      self->fade_tick = gtk_widget_add_tick_callback (self->highlight, fade_tick_cb, self, NULL);
+    }
   else
     gtk_widget_set_opacity (self->highlight, 0);
   return G_SOURCE_REMOVE;

@@ -739,12 +739,13 @@ worker_done_cb (PcqWorker  *worker,
 
   g_async_queue_lock (self->backlog);
   if (outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER)
-    note_protocol_locked (self, loop, run, attempt->multiplexed);
-  /* A whole body from the host (say after Retry Now): it serves again,
-   * whatever it asked before. */
-  if ((outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER) && run->host != NULL &&
-      g_hash_table_remove (self->host_holds, run->host) && !self->stopping)
-    release_deferred_locked (self, g_get_monotonic_time ());
+    {
+      note_protocol_locked (self, loop, run, attempt->multiplexed);
+      /* A whole body from the host (say after Retry Now): it serves
+       * again, whatever it asked before. */
+      if (run->host != NULL && g_hash_table_remove (self->host_holds, run->host) && !self->stopping)
+        release_deferred_locked (self, g_get_monotonic_time ());
+    }
   drained = give_back_locked (self, run);
   g_async_queue_unlock (self->backlog);
   tell_drained (self, drained);

@@ -262,30 +262,27 @@ n_shown (Fixture *f)
   return g_list_model_get_n_items (_pcq_window_get_shown_jobs (f->window));
 }
 
-/* The widget an overlay shows @toast with, or NULL while it is queued. */
+/* A PcqTestWidgetMatch for libadwaita's toast widgets: does it show
+ * @toast? */
+static gboolean
+shows_toast (GtkWidget     *widget,
+             gconstpointer  toast)
+{
+  g_autoptr(AdwToast) shown = NULL;
+
+  g_object_get (widget, "toast", &shown, NULL);
+  return shown == toast;
+}
+
+/* The widget an overlay shows @toast with, or NULL while it is queued
+ * (the type is libadwaita's own: known by name once one was made). */
 static GtkWidget *
 toast_widget (GtkWidget *widget,
               AdwToast  *toast)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
+  GType type = g_type_from_name ("AdwToastWidget");
 
-      if (g_str_equal (G_OBJECT_TYPE_NAME (child), "AdwToastWidget"))
-        {
-          g_autoptr(AdwToast) shown = NULL;
-
-          g_object_get (child, "toast", &shown, NULL);
-          if (shown == toast)
-            return child;
-        }
-      else if ((found = toast_widget (child, toast)) != NULL)
-        return found;
-    }
-
-  return NULL;
+  return type != 0 ? pcq_test_find_first (widget, type, shows_toast, toast) : NULL;
 }
 
 static void

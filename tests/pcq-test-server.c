@@ -34,6 +34,7 @@ struct _PcqTestServer
 {
   PcqTestSoupThread *soup;
   GMainContext *context;       /* the server thread's */
+  GTlsCertificate *certificate; /* HTTPS: the server's, or NULL */
 
   GMutex        lock;
 
@@ -821,6 +822,10 @@ static void
 setup_cb (SoupServer *server,
           gpointer    user_data)
 {
+  PcqTestServer *self = user_data;
+
+  if (self->certificate != NULL)
+    soup_server_set_tls_certificate (server, self->certificate);
   soup_server_add_handler (server, NULL, handle_request, user_data, NULL);
 }
 
@@ -882,8 +887,8 @@ quiet_peer_gone_cb (const char     *log_domain,
   g_log_default_handler (log_domain, log_level, message, user_data);
 }
 
-PcqTestServer *
-pcq_test_server_new (void)
+static PcqTestServer *
+server_new (GTlsCertificate *certificate)
 {
   PcqTestServer *self = g_new0 (PcqTestServer, 1);
   static gsize quiet = 0;
@@ -898,11 +903,52 @@ pcq_test_server_new (void)
   self->path_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->host_in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->host_max = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->certificate = certificate;
   self->soup = pcq_test_soup_thread_start ("pcq-test-server", "PcqTestServer ", TRUE,
                                            setup_cb, self);
   self->context = pcq_test_soup_thread_get_context (self->soup);
 
   return self;
+}
+
+PcqTestServer *
+pcq_test_server_new (void)
+{
+  return server_new (NULL);
+}
+
+/**
+ * pcq_test_server_new_tls:
+ *
+ * The same routes over HTTPS (HTTP/1.1: SoupServer 3.2 speaks no
+ * HTTP/2), with tests/tls/server.pem, a certificate for 127.0.0.1
+ * signed by tests/tls/ca.pem (pcq_test_tls_database ()).
+ */
+PcqTestServer *
+pcq_test_server_new_tls (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "tls", "server.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate = g_tls_certificate_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  return server_new (certificate);
+}
+
+/**
+ * pcq_test_tls_database:
+ *
+ * Returns: (transfer full): a database that trusts the test CA only
+ */
+GTlsDatabase *
+pcq_test_tls_database (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "tls", "ca.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  GTlsDatabase *database = g_tls_file_database_new (path, &error);
+
+  g_assert_no_error (error);
+  return database;
 }
 
 void
@@ -918,6 +964,7 @@ pcq_test_server_free (PcqTestServer *self)
   g_hash_table_unref (self->host_max);
   g_ptr_array_unref (self->log);
   g_free (self->basic_auth);
+  g_clear_object (&self->certificate);
   g_mutex_clear (&self->lock);
   g_free (self);
 }

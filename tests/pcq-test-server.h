@@ -66,6 +66,8 @@ G_BEGIN_DECLS
 typedef struct _PcqTestServer PcqTestServer;
 
 PcqTestServer *pcq_test_server_new                 (void);
+PcqTestServer *pcq_test_server_new_tls             (void);
+GTlsDatabase  *pcq_test_tls_database               (void);
 void           pcq_test_server_free                (PcqTestServer *self);
 
 const char    *pcq_test_server_get_base            (PcqTestServer *self);

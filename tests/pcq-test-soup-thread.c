@@ -23,13 +23,14 @@ struct _PcqTestSoupThread
   gboolean         ready;
   char            *error;
   guint16          port;
-  char            *base;         /* http://127.0.0.1:PORT */
+  char            *base;         /* http[s]://127.0.0.1:PORT */
 };
 
 static gpointer
 server_thread (gpointer data)
 {
   PcqTestSoupThread *self = data;
+  SoupServerListenOptions options = SOUP_SERVER_LISTEN_IPV4_ONLY;
   g_autoptr(GError) error = NULL;
 
   g_main_context_push_thread_default (self->context);
@@ -39,13 +40,19 @@ server_thread (gpointer data)
                                   NULL);
   self->setup (self->server, self->user_data);
 
+  /* A setup that gave the server a certificate makes it an HTTPS one. */
+  if (soup_server_get_tls_certificate (self->server) != NULL)
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+
   g_mutex_lock (&self->lock);
-  if (soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+  if (soup_server_listen_local (self->server, 0, options, &error))
     {
       GSList *uris = soup_server_get_uris (self->server);
 
       self->port = (guint16) g_uri_get_port (uris->data);
-      self->base = g_strdup_printf ("http://127.0.0.1:%u", self->port);
+      self->base = g_strdup_printf ("%s://127.0.0.1:%u",
+                                    (options & SOUP_SERVER_LISTEN_HTTPS) ? "https" : "http",
+                                    self->port);
       g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
     }
   else

@@ -15,7 +15,9 @@ G_BEGIN_DECLS
 
 typedef struct _PcqTestSoupThread PcqTestSoupThread;
 
-/* Called on the server's thread, its context the thread-default one. */
+/* Called on the server's thread, its context the thread-default one.
+ * A setup that gives the server a TLS certificate makes it listen for
+ * HTTPS (and its base https://…). */
 typedef void (*PcqTestSoupFunc) (SoupServer *server,
                                  gpointer    user_data);
 

@@ -127,6 +127,15 @@ request_queued_cb (SoupSession *session,
   g_signal_connect (msg, "network-event", G_CALLBACK (offer_http1_only_cb), NULL);
 }
 
+static GTlsDatabase *tls_database;
+
+/* Set before any engine exists, cleared after the last is freed. */
+void
+_pcq_worker_set_tls_database (GTlsDatabase *database)
+{
+  g_set_object (&tls_database, database);
+}
+
 static gpointer
 session_key (guint    timeout,
              gboolean http1_only)
@@ -156,6 +165,8 @@ pcq_worker_get_session (PcqWorker *self,
                                                "max-conns-per-host", MAX_CONNS,
                                                "user-agent", "Pcq/" PACKAGE_VERSION " ",
                                                NULL);
+      if (tls_database != NULL)
+        soup_session_set_tls_database (session, tls_database);
       if (http1_only)
         g_signal_connect (session, "request-queued", G_CALLBACK (request_queued_cb), NULL);
       g_hash_table_insert (self->sessions, session_key (timeout, http1_only), session);

@@ -72,4 +72,8 @@ void          _pcq_worker_set_body_filter (PcqBodyFilter         filter);
  * SoupServer 3.2 cannot speak. Process-wide. */
 void          _pcq_worker_set_all_http2   (gboolean              all_http2);
 
+/* Tests only: the sessions made from now on trust @database (NULL: the
+ * system's certificates) — a loopback HTTPS server's test CA. */
+void          _pcq_worker_set_tls_database (GTlsDatabase         *database);
+
 G_END_DECLS

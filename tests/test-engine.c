@@ -145,7 +145,7 @@ get_uint_property (gpointer    object,
 }
 
 static Ctx *
-ctx_new (void)
+ctx_new_for (PcqTestServer *server)
 {
   Ctx *ctx = g_new0 (Ctx, 1);
 
@@ -155,7 +155,7 @@ ctx_new (void)
   g_assert_cmpint (g_mkdir (ctx->out, 0700), ==, 0);
   ctx->jobs = g_ptr_array_new_with_free_func (g_object_unref);
   ctx->finished = g_ptr_array_new_with_free_func (g_object_unref);
-  ctx->server = pcq_test_server_new ();
+  ctx->server = server;
 
   ctx->engine = pcq_engine_new ();
   g_assert_true (PCQ_IS_ENGINE (ctx->engine));
@@ -167,6 +167,12 @@ ctx_new (void)
   g_signal_connect (ctx->engine, "job-finished", G_CALLBACK (job_finished_cb), ctx);
 
   return ctx;
+}
+
+static Ctx *
+ctx_new (void)
+{
+  return ctx_new_for (pcq_test_server_new ());
 }
 
 /* Shuts the engine down and waits for it; returns how long it took (ms). */
@@ -1194,6 +1200,85 @@ test_http2_one_thread (void)
       g_assert_cmpuint (ctx->max_n_active, <=, 4);
       g_clear_pointer (&reading_threads, g_ptr_array_unref);
     }
+}
+
+static guint
+n_read (void)
+{
+  guint n;
+
+  g_mutex_lock (&reading_lock);
+  n = reading_threads->len;
+  g_mutex_unlock (&reading_lock);
+
+  return n;
+}
+
+/* Until a new HTTPS host first answers, its transfers go to one
+ * thread: it may answer over HTTP/2, whose one connection libsoup
+ * shares among one thread's requests only. An answer over HTTP/1.1
+ * spreads its later transfers over the threads again; one over HTTP/2
+ * keeps them all on the first thread. The server holds the bodies at
+ * their first chunk while the test counts what is in flight: a TLS
+ * handshake can take most of a second under AddressSanitizer. */
+static void
+test_https_new_host (void)
+{
+  g_autoptr(GTlsDatabase) database = pcq_test_tls_database ();
+
+  _pcq_worker_set_tls_database (database);
+  for (guint http2 = 0; http2 <= 1; http2++)
+    {
+      const char *prefix = http2 ? "h2" : "h1";
+      g_autoptr(Ctx) ctx = NULL;
+
+      g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
+      ctx = ctx_new_for (pcq_test_server_new_tls ());
+      g_unsetenv ("PCQ_WORKER_THREADS");
+      g_assert_true (g_str_has_prefix (pcq_test_server_get_base (ctx->server), "https://"));
+      reading_threads = g_ptr_array_new ();
+      _pcq_worker_set_body_filter (note_reading_thread);
+      _pcq_worker_set_all_http2 (http2);
+      pcq_engine_set_max_active (ctx->engine, 4);
+      /* Held bodies must not stall out (and come again) while waited for. */
+      pcq_engine_set_stall_timeout (ctx->engine, 30);
+      pcq_test_server_set_hold (ctx->server, TRUE);
+      submit_slow_with_delay (ctx, 16, prefix, 10);
+
+      /* The first four, sent before any answer: all at once (beyond
+       * the share of two), from one thread. */
+      PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 4 && n_read () == 4,
+                         LONG_WAIT_MS);
+      g_assert_cmpuint (n_reading_threads (0), ==, 1);
+
+      /* Once one has ended, four at once again: over HTTP/1.1 the
+       * thread that had more than its share leaves the rest to the
+       * other one, which it wakes. */
+      pcq_test_server_set_hold (ctx->server, FALSE);
+      PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, 0)), LONG_WAIT_MS);
+      pcq_test_server_set_hold (ctx->server, TRUE);
+      PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 4, LONG_WAIT_MS);
+      pcq_test_server_set_hold (ctx->server, FALSE);
+
+      PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+      _pcq_worker_set_body_filter (NULL);
+      _pcq_worker_set_all_http2 (FALSE);
+
+      for (guint i = 0; i < ctx->jobs->len; i++)
+        {
+          g_autofree char *path = g_strdup_printf ("%s/%s-%u.bin", ctx->out, prefix, i);
+
+          assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+          pcq_test_assert_content (path, i, 32768);
+        }
+      g_assert_cmpuint (reading_threads->len, ==, 16);
+      /* Those sent after an answer. */
+      g_assert_cmpuint (n_reading_threads (4), ==, (http2 ? 1 : 2));
+      g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);
+      g_assert_cmpuint (ctx->max_n_active, <=, 4);
+      g_clear_pointer (&reading_threads, g_ptr_array_unref);
+    }
+  _pcq_worker_set_tls_database (NULL);
 }
 
 static void
@@ -4062,6 +4147,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/speed-limit/not-too-slow", test_speed_limit_not_too_slow);
   g_test_add_func ("/pcq/engine/speed-limit/http1", test_speed_limit_http1);
   g_test_add_func ("/pcq/engine/http2/one-thread", test_http2_one_thread);
+  g_test_add_func ("/pcq/engine/http2/https-new-host", test_https_new_host);
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);

@@ -133,7 +133,8 @@ typedef struct
   char   *output_path;
   gint64  retry_after_ms;  /* from a Retry-After header, or -1 */
   gint64  retry_at;        /* waiting: real time (µs) of the next attempt */
-  gboolean multiplexed;    /* the response came over HTTP/2 */
+  gboolean answered;       /* a response came (any status) */
+  gboolean multiplexed;    /* it came over HTTP/2 */
 } PcqAttempt;
 
 void      pcq_attempt_clear (PcqAttempt  *attempt);

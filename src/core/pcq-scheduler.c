@@ -81,7 +81,8 @@ struct _PcqScheduler
   GHashTable    *host_taken;    /* host → guint*: runs taken with host_slot */
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
   GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, in order */
-  GHashTable    *host_loop;     /* host → the Loop whose HTTP/2 connection it answers on */
+  GHashTable    *host_loop;     /* host → the Loop whose HTTP/2 connection it answers on, or may */
+  GHashTable    *http1_hosts;   /* HTTPS hosts last heard over HTTP/1.x */
   guint          api_rpm;       /* API requests a minute per API host; 0: no limit */
   gint64         api_rpm_window;  /* µs: a minute, shorter in tests */
   GHashTable    *api_starts;    /* API host → GQueue of gint64*: its starts in the window */
@@ -129,6 +130,12 @@ wake_locked (PcqScheduler *self)
     wake_loop_locked (g_ptr_array_index (self->loops, i));
 }
 
+static gboolean
+may_multiplex (PcqRun *run)
+{
+  return g_ascii_strncasecmp (run->url, "https:", 6) == 0;
+}
+
 /* The loop whose HTTP/2 connection @run's host answers on, if any. */
 static Loop *
 host_loop_locked (PcqScheduler *self,
@@ -156,10 +163,40 @@ note_protocol_locked (PcqScheduler *self,
 {
   Loop *owner = host_loop_locked (self, run);
 
-  if (multiplexed && owner == NULL && run->host != NULL)
-    g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
-  else if (!multiplexed && owner == loop)
-    g_hash_table_remove (self->host_loop, run->host);
+  if (run->host == NULL)
+    return;
+
+  if (multiplexed)
+    {
+      g_hash_table_remove (self->http1_hosts, run->host);
+      if (owner == NULL)
+        g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
+    }
+  else if (owner == NULL || owner == loop)
+    {
+      g_hash_table_remove (self->host_loop, run->host);
+      if (may_multiplex (run))
+        g_hash_table_add (self->http1_hosts, g_strdup (run->host));
+    }
+}
+
+/* Only TLS offers HTTP/2 (libsoup speaks no cleartext HTTP/2). An HTTPS
+ * host not heard from yet is one loop's until its first answer: were
+ * the first runs spread, each loop would open its own connection, and
+ * with GLib networking before 2.80 each TLS connection also loads its
+ * own copy of the system's trusted certificates (5 MiB with Debian's).
+ * curl --parallel waits for a new host's first connection the same way. */
+static Loop *
+try_host_on_locked (PcqScheduler *self,
+                    Loop         *loop,
+                    PcqRun       *run)
+{
+  if (run->host == NULL || !may_multiplex (run) ||
+      g_hash_table_contains (self->http1_hosts, run->host))
+    return NULL;
+
+  g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
+  return loop;
 }
 
 static gboolean
@@ -513,9 +550,15 @@ take_locked (PcqScheduler *self,
       PcqRun *run;
       Loop *owner;
 
-      /* Only an HTTP/2 host's runs go beyond the share. */
+      /* Only an HTTP/2 host's runs go beyond the share. A loop over
+       * it (its new HTTPS host answered over HTTP/1.1) leaves the rest
+       * of max-active to the others. */
       if (full && g_hash_table_size (self->host_loop) == 0)
-        break;
+        {
+          if (g_async_queue_length_unlocked (self->backlog) > 0)
+            wake_locked (self);
+          break;
+        }
 
       run = g_async_queue_try_pop_unlocked (self->backlog);
       if (run == NULL)
@@ -563,6 +606,8 @@ take_locked (PcqScheduler *self,
         }
 
       owner = host_loop_locked (self, run);
+      if (owner == NULL && !full)
+        owner = try_host_on_locked (self, loop, run);
       if (owner != NULL ? owner != loop : full)
         {
           /* Another loop's: its HTTP/2 host's loop, or one with room. */
@@ -738,9 +783,10 @@ worker_done_cb (PcqWorker  *worker,
     finish (self, run, state, attempt);
 
   g_async_queue_lock (self->backlog);
+  if (attempt->answered)
+    note_protocol_locked (self, loop, run, attempt->multiplexed);
   if (outcome == PCQ_OUTCOME_DONE || outcome == PCQ_OUTCOME_HANDED_OVER)
     {
-      note_protocol_locked (self, loop, run, attempt->multiplexed);
       /* A whole body from the host (say after Retry Now): it serves
        * again, whatever it asked before. */
       if (run->host != NULL && g_hash_table_remove (self->host_holds, run->host) && !self->stopping)
@@ -899,6 +945,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   g_queue_init (&self->taken);
   self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
   self->host_loop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->http1_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rate_limit = pcq_rate_limit_new ();
   self->api_starts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_starts);
   self->api_rpm_window = 60 * G_USEC_PER_SEC;
@@ -948,6 +995,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_hash_table_unref (self->host_taken);
   g_hash_table_unref (self->host_parked);
   g_hash_table_unref (self->host_loop);
+  g_hash_table_unref (self->http1_hosts);
   pcq_secret_free (self->api_key);
   g_free (self->api_key_error);
   g_free (self);

@@ -446,6 +446,7 @@ pcq_transfer_send_finish (PcqTransfer  *self,
   if (self->in != NULL)
     {
       self->run->http_status = soup_message_get_status (self->msg);
+      self->attempt.answered = TRUE;
       self->attempt.multiplexed = soup_message_get_http_version (self->msg) == SOUP_HTTP_2_0 ||
                                   g_atomic_int_get (&all_http2);
     }

@@ -2364,6 +2364,44 @@ test_api_key_line_break (void)
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, NULL), ==, 0);
 }
 
+/* The keyring is asked for the API key only once a run has an API
+ * task: a locked one must not ask to be unlocked for plain downloads.
+ * This keyring is a file libsecret cannot read, as Pcq's debug message
+ * says whenever it looks for the key (GLib 2.74 prints debug messages
+ * on stdout). */
+static void
+test_keyring_only_for_api (void)
+{
+  g_autoptr(Ctx) ctx = ctx_new ();
+  g_autofree char *keyring = g_build_filename (ctx->home, "test-keyring", NULL);
+  g_autofree char *base = pcq_test_server_url (ctx->server, "/v1");
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/a.bin");
+  g_autofree char *links_text = g_strdup_printf ("%s\n", url);
+  g_autofree char *mixed_text = g_strdup_printf ("%s\n{\"prompt\": \"Say hello\", \"output\": \"hello.txt\"}\n", url);
+  g_autofree char *links = write_input (ctx, "links.txt", links_text);
+  g_autofree char *mixed = write_input (ctx, "mixed.txt", mixed_text);
+  g_autofree char *file = out_path (ctx, "a.bin");
+  const char *env[] = { "SECRET_BACKEND", "file", "SECRET_FILE_TEST_PATH", keyring,
+                        "SECRET_FILE_TEST_PASSWORD", "test-keyring-password",
+                        "G_MESSAGES_DEBUG", "pcq-headless", NULL };
+  g_autoptr(PcqTestRun) plain = NULL;
+  g_autoptr(PcqTestRun) api = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (keyring, "not a keyring\n", -1, &error));
+
+  plain = run_start_env (ctx, env, (const char *[]) { "-o", ctx->out, "-i", links, NULL });
+  pcq_test_run_wait (plain, RUN_TIMEOUT_MS);
+  g_assert_cmpint (pcq_test_run_exit_status (plain), ==, 0);
+  pcq_test_assert_content (file, 0, 1024);
+  g_assert_null (strstr (pcq_test_run_get_stdout (plain), "from the keyring"));
+
+  api = run_start_env (ctx, env, (const char *[]) { "-o", ctx->out, "--api-base", base,
+                                                    "-i", mixed, NULL });
+  pcq_test_run_wait (api, RUN_TIMEOUT_MS);
+  g_assert_nonnull (strstr (pcq_test_run_get_stdout (api), "No API key from the keyring"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2425,6 +2463,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/headless/secrets/resume-without-keyring",
                          test_url_password_resume_without_keyring, 30);
   pcq_test_add_isolated ("/pcq/headless/secrets/api-key-line-break", test_api_key_line_break, 30);
+  pcq_test_add_isolated ("/pcq/headless/secrets/keyring-only-for-api", test_keyring_only_for_api, 30);
 
   return g_test_run ();
 }

@@ -53,6 +53,7 @@ typedef struct
   guint         progress_source;
   char         *error;           /* why the run exits 2, for the summary */
   gboolean      api_ran;         /* an API task was attempted in this run */
+  gboolean      keyring_asked;   /* for the API key, once */
   gint64        prompt_tokens;   /* the usage its done API tasks reported */
   gint64        completion_tokens;
 
@@ -106,6 +107,19 @@ use_keyring_key (PcqEngine *engine)
   else
     pcq_engine_refuse_api_key (engine, error);
   pcq_keyring_free_key (key);
+}
+
+/* Once a run has an API task, before it is queued: a locked keyring
+ * must not ask to be unlocked for a list of plain downloads. */
+static void
+need_api_key (Headless *h)
+{
+  if (h->keyring_asked)
+    return;
+
+  h->keyring_asked = TRUE;
+  if (!pcq_engine_has_api_key (h->engine))
+    use_keyring_key (h->engine);
 }
 
 static void
@@ -254,6 +268,8 @@ submit_line (const char *line,
       return;
     }
 
+  if (task->kind != PCQ_INPUT_TASK_LINK)
+    need_api_key (h);
   track_input_job (h, pcq_input_task_submit (task, h->engine, h->output_dir),
                    number, task->custom_id);
   h->n_submitted++;
@@ -1197,10 +1213,10 @@ pcq_headless_run (int    argc,
       pcq_engine_set_record_checksums (h.engine, TRUE);
     }
 
-  /* Only runs that may ask the API look in the keyring: a locked one
-   * would otherwise prompt for plain downloads. */
-  if (!pcq_engine_has_api_key (h.engine) && (prompts != NULL || input != NULL || resume))
-    use_keyring_key (h.engine);
+  /* Prompts, and whatever a resumed queue holds, may ask the API; an
+   * input's lines look when one does (submit_line ()). */
+  if (prompts != NULL || resume)
+    need_api_key (&h);
   h.n_submitted = pcq_engine_get_n_queued (h.engine);
 
   for (guint i = 0; urls != NULL && urls[i] != NULL; i++)

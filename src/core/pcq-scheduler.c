@@ -46,6 +46,7 @@
 
 #define MAX_BACKOFF_MS (60 * 1000)
 #define MAX_THREADS 64
+#define MAX_HTTP1_HOSTS 4096
 
 typedef struct
 {
@@ -175,8 +176,14 @@ note_protocol_locked (PcqScheduler *self,
   else if (owner == NULL || owner == loop)
     {
       g_hash_table_remove (self->host_loop, run->host);
-      if (may_multiplex (run))
-        g_hash_table_add (self->http1_hosts, g_strdup (run->host));
+      if (may_multiplex (run) && !g_hash_table_contains (self->http1_hosts, run->host))
+        {
+          /* A window open for weeks meets many hosts: forgetting them
+           * costs each one more first answer on one loop. */
+          if (g_hash_table_size (self->http1_hosts) >= MAX_HTTP1_HOSTS)
+            g_hash_table_remove_all (self->http1_hosts);
+          g_hash_table_add (self->http1_hosts, g_strdup (run->host));
+        }
     }
 }
 
@@ -550,9 +557,9 @@ take_locked (PcqScheduler *self,
       PcqRun *run;
       Loop *owner;
 
-      /* Only an HTTP/2 host's runs go beyond the share. A loop over
-       * it (its new HTTPS host answered over HTTP/1.1) leaves the rest
-       * of max-active to the others. */
+      /* Only an HTTP/2 host's runs go beyond the share. A loop left
+       * over its share (a new HTTPS host's first runs, then answered
+       * over HTTP/1.1) leaves the rest of max-active to the others. */
       if (full && g_hash_table_size (self->host_loop) == 0)
         {
           if (g_async_queue_length_unlocked (self->backlog) > 0)

@@ -929,7 +929,7 @@ pcq_engine_dispose (GObject *object)
 
       g_hash_table_iter_init (&iter, self->run_by_id);
       while (g_hash_table_iter_next (&iter, NULL, &run))
-        g_cancellable_cancel (((PcqRun *)run)->cancellable);
+        pcq_run_cancel (run);
 
       g_clear_pointer (&self->scheduler, pcq_scheduler_free);
     }
@@ -2020,7 +2020,7 @@ pcq_engine_cancel (PcqEngine *self,
       return;
     }
 
-  g_cancellable_cancel (run->cancellable);
+  pcq_run_cancel (run);
 
   if (!run->accepted)
     {
@@ -2087,7 +2087,7 @@ pcq_engine_pause_job (PcqEngine *self,
 
   id = pcq_job_get_id (job);
   run = g_hash_table_lookup (self->run_by_id, &id);
-  if (run == NULL || run->pausing || g_cancellable_is_cancelled (run->cancellable))
+  if (run == NULL || run->pausing || pcq_run_is_cancelled (run))
     return FALSE;
 
   if (run->accepted && !pcq_scheduler_pause (self->scheduler, run))

@@ -38,7 +38,7 @@ pcq_run_new (PcqNames   *names,
   run->name = g_strdup (name);
   run->host = g_strdup (host);
   run->part_path = g_strdup (part_path);
-  run->cancellable = g_cancellable_new ();
+  g_mutex_init (&run->cancel_lock);
   run->total = -1;
   run->prompt_tokens = -1;
   run->completion_tokens = -1;
@@ -200,6 +200,56 @@ pcq_run_is_api (PcqRun *run)
   return run->kind != PCQ_JOB_DOWNLOAD;
 }
 
+/**
+ * pcq_run_cancel:
+ *
+ * Cancels @run, from any thread, once: the transfer that runs it (see
+ * pcq_run_set_on_cancel ()) hears of it. No GCancellable per run: its
+ * creation, its finalize and a handler per transfer each took GObject's
+ * global signal lock, against the workers', for every task.
+ */
+void
+pcq_run_cancel (PcqRun *run)
+{
+  if (!g_atomic_int_compare_and_exchange (&run->cancelled, FALSE, TRUE))
+    return;
+
+  /* Under the lock: the transfer is not freed meanwhile. */
+  g_mutex_lock (&run->cancel_lock);
+  if (run->on_cancel != NULL)
+    run->on_cancel (run->on_cancel_data);
+  g_mutex_unlock (&run->cancel_lock);
+}
+
+gboolean
+pcq_run_is_cancelled (PcqRun *run)
+{
+  return g_atomic_int_get (&run->cancelled);
+}
+
+/**
+ * pcq_run_set_on_cancel:
+ * @func: (nullable): called (in the cancelling thread, or at once in
+ *   this one if @run is cancelled already) when @run is cancelled;
+ *   %NULL: no longer
+ *
+ * For the transfer that runs @run, which sets it and unsets it before
+ * it ends. @func may be called twice: a cancel at the same moment.
+ */
+void
+pcq_run_set_on_cancel (PcqRun           *run,
+                       PcqRunCancelFunc  func,
+                       gpointer          data)
+{
+  g_mutex_lock (&run->cancel_lock);
+  run->on_cancel = func;
+  run->on_cancel_data = data;
+  g_mutex_unlock (&run->cancel_lock);
+
+  if (func != NULL && pcq_run_is_cancelled (run))
+    func (data);
+}
+
 PcqRun *
 pcq_run_ref (PcqRun *run)
 {
@@ -231,7 +281,7 @@ pcq_run_unref (PcqRun *run)
   g_free (run->sha256);
   g_strfreev (run->headers);
   g_strfreev (run->secret_names);
-  g_object_unref (run->cancellable);
+  g_mutex_clear (&run->cancel_lock);
   g_free (run);
 }
 

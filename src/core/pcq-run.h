@@ -17,8 +17,10 @@ G_BEGIN_DECLS
 #define pcq_atomic_set64(p, v) __atomic_store_n ((p), (v), __ATOMIC_RELAXED)
 #define pcq_atomic_get64(p)    __atomic_load_n ((p), __ATOMIC_RELAXED)
 
-/* What a worker gets for one job: a plain copy of the spec, the job's
- * cancellable and the path of its part file. Workers never see the
+typedef void (*PcqRunCancelFunc) (gpointer data);
+
+/* What a worker gets for one job: a plain copy of the spec, whether it
+ * is cancelled, and the path of its part file. Workers never see the
  * PcqJob itself.
  *
  * Who may touch what:
@@ -42,7 +44,6 @@ typedef struct
   char            *host;          /* for Retry-After and host holds */
   char            *part_path;     /* where the body goes until it is complete */
   PcqNames        *names;         /* the engine's: where final names are reserved */
-  GCancellable    *cancellable;
   char            *prompt;        /* API tasks: the prompt, or a batch's body */
   char            *model;         /* nullable */
   char            *system_prompt; /* nullable */
@@ -53,10 +54,16 @@ typedef struct
   char           **secret_names;  /* downloads: secret headers the keyring has the values of */
 
   /* Atomics. */
+  gint             cancelled;     /* pcq_run_cancel () */
   gint64           bytes;
   gint64           total;         /* -1 while unknown */
   gint             dirty;         /* progress not yet shown */
   gint             interrupted;   /* a forced stop or Pause, not a Cancel: keep the part */
+
+  /* cancel_lock: whom a cancel tells, while a transfer runs the run. */
+  GMutex           cancel_lock;
+  PcqRunCancelFunc on_cancel;
+  gpointer         on_cancel_data;
 
   /* The scheduler's lock. */
   gint             taken;         /* a worker holds it (atomic, read by shutdown) */
@@ -108,6 +115,11 @@ void    pcq_run_set_batch   (PcqRun     *run,
 void    pcq_run_set_api_key (PcqRun     *run,
                              const char *api_key);
 gboolean pcq_run_is_api     (PcqRun     *run);
+void     pcq_run_cancel     (PcqRun     *run);
+gboolean pcq_run_is_cancelled (PcqRun   *run);
+void     pcq_run_set_on_cancel (PcqRun           *run,
+                                PcqRunCancelFunc  func,
+                                gpointer          data);
 char    *pcq_run_dup_resume (PcqRun     *run);
 void     pcq_run_set_resume (PcqRun     *run,
                              const char *resume);

@@ -571,7 +571,7 @@ take_locked (PcqScheduler *self,
       if (run == NULL)
         break;
 
-      if (g_cancellable_is_cancelled (run->cancellable))
+      if (pcq_run_is_cancelled (run))
         {
           g_ptr_array_add (cancelled, run);
           continue;
@@ -678,7 +678,7 @@ defer (PcqScheduler *self,
 
   /* Interrupted is set under this lock (pcq_scheduler_pause ()), the
    * cancellable just after: either stops the run here. */
-  if (g_cancellable_is_cancelled (run->cancellable) || g_atomic_int_get (&run->interrupted))
+  if (pcq_run_is_cancelled (run) || g_atomic_int_get (&run->interrupted))
     {
       /* Cancelled (or a forced stop, or a pause) while the attempt ended:
        * pcq_engine_cancel () could not find it in the queue, so it ends
@@ -738,7 +738,7 @@ worker_done_cb (PcqWorker  *worker,
   switch (outcome)
     {
     case PCQ_OUTCOME_RETRY:
-      if (!g_cancellable_is_cancelled (run->cancellable) && held_for_network (self, run))
+      if (!pcq_run_is_cancelled (run) && held_for_network (self, run))
         {
           /* Failed while the network hold is on (offline: most likely
            * because the network went): the attempt does not count, and
@@ -752,7 +752,7 @@ worker_done_cb (PcqWorker  *worker,
           return;
         }
       if (run->attempts <= (guint) g_atomic_int_get (&self->retries) &&
-          !g_cancellable_is_cancelled (run->cancellable) && !g_atomic_int_get (&run->interrupted))
+          !pcq_run_is_cancelled (run) && !g_atomic_int_get (&run->interrupted))
         {
           gint64 delay_ms = attempt->retry_after_ms >= 0 ? attempt->retry_after_ms
                                                          : backoff_ms (self, run->attempts);
@@ -763,7 +763,7 @@ worker_done_cb (PcqWorker  *worker,
           return;
         }
       state = g_atomic_int_get (&run->interrupted) ? PCQ_JOB_QUEUED
-            : g_cancellable_is_cancelled (run->cancellable) ? PCQ_JOB_CANCELLED
+            : pcq_run_is_cancelled (run) ? PCQ_JOB_CANCELLED
             : PCQ_JOB_FAILED;
       break;
     case PCQ_OUTCOME_FAILED:
@@ -1174,7 +1174,7 @@ pcq_scheduler_pause (PcqScheduler *self,
       pcq_run_unref (run);
     }
   else
-    g_cancellable_cancel (run->cancellable);
+    pcq_run_cancel (run);
 
   return removed;
 }
@@ -1465,7 +1465,7 @@ pcq_scheduler_interrupt (PcqScheduler *self,
   g_async_queue_unlock (self->backlog);
 
   if (taken)
-    g_cancellable_cancel (run->cancellable);
+    pcq_run_cancel (run);
 }
 
 /**

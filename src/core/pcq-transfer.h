@@ -29,11 +29,10 @@ struct _PcqTransfer
   guint          min_speed;     /* bytes/s over each stall_timeout; 0: none */
   PcqRateLimit  *limit;         /* the worker's: shared by all downloads */
   gboolean       record_checksum; /* hash every download, not only checked ones */
-  /* The run's cancellable is cancelled on the main thread, where its
+  /* A run is cancelled on the main thread (pcq_run_cancel ()), where
    * "cancelled" handlers would run: libsoup's must run here. This one
-   * is cancelled on this thread when the run's is. */
+   * is cancelled on this thread when the run is. */
   GCancellable  *cancellable;
-  gulong         cancel_handler;
   SoupSession   *session;
   SoupMessage   *msg;
   GUri          *uri;

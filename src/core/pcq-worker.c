@@ -186,8 +186,7 @@ cancel_here_cb (gpointer user_data)
  * to the transfer's thread. No poll source per transfer: a source on a
  * cancellable costs an eventfd, and most transfers are never cancelled. */
 static void
-run_cancelled_cb (GCancellable *cancellable,
-                  gpointer      user_data)
+run_cancelled_cb (gpointer user_data)
 {
   PcqTransfer *t = user_data;
 
@@ -256,7 +255,7 @@ pcq_worker_start (PcqWorker *self,
 
   t->cancellable = g_cancellable_new ();
   /* Runs at once if the run is cancelled already. */
-  t->cancel_handler = g_cancellable_connect (run->cancellable, G_CALLBACK (run_cancelled_cb), t, NULL);
+  pcq_run_set_on_cancel (run, run_cancelled_cb, t);
 
   self->n_running++;
   pcq_atomic_set64 (&run->bytes, 0);
@@ -317,8 +316,8 @@ pcq_transfer_end (PcqTransfer *self,
     g_source_destroy (self->grace_timer);
   g_clear_pointer (&self->grace_timer, g_source_unref);
   g_clear_object (&self->grace);
-  /* Waits for a handler running on another thread. */
-  g_cancellable_disconnect (run->cancellable, self->cancel_handler);
+  /* Waits for a cancel telling it on another thread. */
+  pcq_run_set_on_cancel (run, NULL, NULL);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->uri, g_uri_unref);
   g_clear_pointer (&self->sink, pcq_sink_free);
@@ -498,7 +497,7 @@ pcq_transfer_end_with_status (PcqTransfer *self,
   PcqOutcome outcome;
   PcqError code;
 
-  if (g_cancellable_is_cancelled (self->run->cancellable))
+  if (pcq_run_is_cancelled (self->run))
     {
       g_clear_error (&self->error);
       g_set_error_literal (&self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));

@@ -25,7 +25,10 @@ typedef void (*PcqRunCancelFunc) (gpointer data);
  *
  * Who may touch what:
  *  - the spec (id … idempotency_key) is fixed once the run is shared;
- *  - bytes, total, dirty and interrupted are atomics, any thread;
+ *  - cancelled, bytes, total, dirty and interrupted are atomics, any
+ *    thread (cancelled through pcq_run_cancel () only);
+ *  - on_cancel and its data belong to cancel_lock, set by the transfer
+ *    that runs the run (pcq_run_set_on_cancel ());
  *  - taken and api_slot belong to the scheduler's lock;
  *  - the "attempt" block belongs to whoever holds the run: the
  *    backlog, one worker, or the engine on the main thread, never two
@@ -60,7 +63,7 @@ typedef struct
   gint             dirty;         /* progress not yet shown */
   gint             interrupted;   /* a forced stop or Pause, not a Cancel: keep the part */
 
-  /* cancel_lock: whom a cancel tells, while a transfer runs the run. */
+  /* Whom a cancel tells, while a transfer runs the run. */
   GMutex           cancel_lock;
   PcqRunCancelFunc on_cancel;
   gpointer         on_cancel_data;

@@ -41,6 +41,7 @@
 
 #define MAX_BATCH 20000
 #define FINISH_LINGER_US (2 * G_TIME_SPAN_MILLISECOND)
+#define FINISH_BATCH_US (25 * G_TIME_SPAN_MILLISECOND)
 
 typedef enum
 {
@@ -983,6 +984,45 @@ take_queued (PcqStore  *self,
     }
 }
 
+static gboolean
+has_waiter (GPtrArray *batch,
+            guint      from)
+{
+  for (guint i = from; i < batch->len; i++)
+    {
+      if (((Mutation *) g_ptr_array_index (batch, i))->done != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Gathers more of a flow of finished files into @batch: a moment at a
+ * time, for as long as each moment brings more, until @until. A flow
+ * that stops (the run's last files) is committed a moment after its
+ * last file; a steady one in batches of @until's worth, which keeps a
+ * long queue's commits cheap (each rewrites the pages its rows share).
+ * Someone waiting for the batch ends it. Returns take_queued ()'s. */
+static gboolean
+linger (PcqStore  *self,
+        GPtrArray *batch,
+        gint64     until)
+{
+  guint before;
+
+  do
+    {
+      before = batch->len;
+      g_usleep (FINISH_LINGER_US);
+      if (take_queued (self, batch, NULL))
+        return TRUE;
+    }
+  while (batch->len > before && batch->len < MAX_BATCH && !has_waiter (batch, before) &&
+         g_get_monotonic_time () < until);
+
+  return FALSE;
+}
+
 static gpointer
 store_thread (gpointer data)
 {
@@ -997,18 +1037,17 @@ store_thread (gpointer data)
 
       closing = take_queued (self, batch, g_async_queue_pop (self->mutations));
 
-      /* Files finish one after another when the queue is busy: a moment
-       * for the next ones turns a commit (two, with the names) per file
+      /* Files finish one after another when the queue is busy: moments
+       * for the next ones turn a commit (two, with the names) per file
        * into two per batch. Only when files came moments ago too: the
        * first file of a run is not held up. Asleep, not waiting on the
        * queue, so that no hand-over wakes the thread meanwhile. */
       if (!closing && has_finish (batch))
         {
-          if (g_get_monotonic_time () - self->finish_at < 2 * FINISH_LINGER_US)
-            {
-              g_usleep (FINISH_LINGER_US);
-              closing = take_queued (self, batch, NULL);
-            }
+          gint64 since = g_get_monotonic_time ();
+
+          if (since - self->finish_at < 2 * FINISH_LINGER_US)
+            closing = linger (self, batch, since + FINISH_BATCH_US);
           self->finish_at = g_get_monotonic_time ();
         }
 

@@ -5,6 +5,7 @@
  */
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -736,6 +737,104 @@ test_move_order (void)
 
   /* Finished, they stay where they are. */
   g_assert_false (pcq_engine_can_move_job (ctx->engine, b, PCQ_MOVE_TOP));
+}
+
+/* The nice values of this process's threads named @name ("pcq-store"),
+ * from /proc: the field after the process state's 16 others. */
+static GArray *
+thread_nices (const char *name)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  GArray *nices = g_array_new (FALSE, FALSE, sizeof (int));
+  const char *tid;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *open, *close;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue;  /* the thread ended meanwhile */
+      open = strchr (stat, '(');
+      close = strrchr (stat, ')');
+      g_assert_true (open != NULL && close != NULL && close > open);
+      if (strncmp (open + 1, name, close - open - 1) != 0 || strlen (name) != (gsize) (close - open - 1))
+        continue;
+
+      /* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+       * cmajflt utime stime cutime cstime priority nice */
+      fields = g_strsplit (close + 2, " ", 0);
+      g_assert_cmpuint (g_strv_length (fields), >, 16);
+      g_array_append_val (nices, (int) { (int) g_ascii_strtoll (fields[16], NULL, 10) });
+    }
+
+  return nices;
+}
+
+static guint
+count_threads (const char *name)
+{
+  g_autoptr(GArray) nices = thread_nices (name);
+
+  return nices->len;
+}
+
+/* One download through @ctx's engine, set in the background before or
+ * after it gets a store: the store's thread takes nice 10 with the
+ * job's first batch. */
+static void
+assert_store_thread_in_background (Ctx      *ctx,
+                                   gboolean  store_first)
+{
+  g_autofree char *store_path = g_build_filename (ctx->tmp, "queue.sqlite", NULL);
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autofree char *url = pcq_test_server_url (ctx->server, "/data/bg.bin?size=1000&seed=3");
+  g_autoptr(GArray) nices = NULL;
+  int base = getpriority (PRIO_PROCESS, 0);
+  PcqJob *job;
+
+  /* Room to see the change, under whatever nice the tests run. */
+  g_assert_cmpint (base, <, 10);
+
+  /* A thread names itself once it runs. */
+  PCQ_TEST_WAIT_FOR (count_threads ("pcq-store") == 1, SHORT_WAIT_MS);
+  nices = thread_nices ("pcq-store");
+  g_assert_cmpuint (nices->len, ==, 1);
+  g_assert_cmpint (g_array_index (nices, int, 0), ==, base);
+  g_clear_pointer (&nices, g_array_unref);
+
+  if (store_first)
+    pcq_engine_set_store (ctx->engine, store);
+  pcq_engine_set_threads_in_background (ctx->engine);
+  if (!store_first)
+    pcq_engine_set_store (ctx->engine, store);
+
+  job = ctx_submit (ctx, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+  assert_job_state (job, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (job), 3, 1000);
+
+  nices = thread_nices ("pcq-store");
+  g_assert_cmpuint (nices->len, ==, 1);
+  g_assert_cmpint (g_array_index (nices, int, 0), ==, 10);
+
+  ctx_shutdown (ctx, PCQ_SHUTDOWN_WAIT, SHORT_WAIT_MS);
+  pcq_store_close (store);
+}
+
+/* The window puts the engine's threads behind the one that draws: the
+ * store's thread too, whether the store comes before or after. */
+static void
+test_background_store_thread (void)
+{
+  g_autoptr(Ctx) before = ctx_new ();
+  g_autoptr(Ctx) after = ctx_new ();
+
+  assert_store_thread_in_background (before, TRUE);
+  assert_store_thread_in_background (after, FALSE);
 }
 
 /* Up and down, one place at a time, by drag and drop (one job takes
@@ -4078,6 +4177,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/queue/max-active", test_max_active);
   g_test_add_func ("/pcq/engine/queue/move", test_move_order);
   g_test_add_func ("/pcq/engine/queue/move-stored", test_move_stored);
+  g_test_add_func ("/pcq/engine/background/store-thread", test_background_store_thread);
   g_test_add_func ("/pcq/engine/queue/move-many", test_move_many);
   g_test_add_func ("/pcq/engine/queue/max-active-runtime", test_max_active_runtime);
   g_test_add_func ("/pcq/engine/queue/multiplexed", test_multiplexed);

@@ -179,7 +179,7 @@ guint64     pcq_engine_get_bytes_per_second (PcqEngine           *self);
 guint64     pcq_engine_get_bytes_done       (PcqEngine           *self);
 void        pcq_engine_set_dispatch_interval (PcqEngine          *self,
                                              gint64               interval_us);
-void        pcq_engine_set_workers_in_background (PcqEngine      *self);
+void        pcq_engine_set_threads_in_background (PcqEngine      *self);
 void        pcq_engine_set_network_monitor  (PcqEngine           *self,
                                              GNetworkMonitor     *monitor);
 gboolean    pcq_engine_get_offline          (PcqEngine           *self);

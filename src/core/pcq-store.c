@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -92,6 +93,8 @@ struct _PcqStore
   sqlite3_stmt *done_stmt;
   gint64        finish_at;    /* when the last batch with files came */
   gboolean      full_sync;
+
+  gint          nice;         /* atomic: the store thread's, only ever raised */
 };
 
 G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
@@ -1028,14 +1031,24 @@ store_thread (gpointer data)
 {
   PcqStore *self = data;
   gboolean closing = FALSE;
+  int applied_nice = 0;
 
   while (!closing)
     {
       g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
       gboolean committed;
       Mutation *m;
+      int nice;
 
       closing = take_queued (self, batch, g_async_queue_pop (self->mutations));
+
+      /* Lower only: raising it again would need a privilege. */
+      nice = g_atomic_int_get (&self->nice);
+      if (nice > applied_nice)
+        {
+          setpriority (PRIO_PROCESS, (id_t) gettid (), nice);
+          applied_nice = nice;
+        }
 
       /* Files finish one after another when the queue is busy: moments
        * for the next ones turn a commit (two, with the names) per file
@@ -1406,6 +1419,21 @@ push_and_wait (PcqStore *self,
 
   g_mutex_clear (&lock);
   g_cond_clear (&cond);
+}
+
+/**
+ * pcq_store_set_nice:
+ * @nice: the store thread's nice value (only ever raised)
+ *
+ * The thread takes it before its next batch.
+ */
+void
+pcq_store_set_nice (PcqStore *self,
+                    int       nice)
+{
+  g_return_if_fail (PCQ_IS_STORE (self));
+
+  g_atomic_int_set (&self->nice, CLAMP (nice, 0, 19));
 }
 
 /**

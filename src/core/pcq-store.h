@@ -125,6 +125,8 @@ void        pcq_store_put_position (PcqStore             *self,
 void        pcq_store_finish_file  (PcqStore             *self,
                                     PcqStoreFinish       *finish,
                                     PcqDispatchFunc       finished);
+void        pcq_store_set_nice     (PcqStore             *self,
+                                    int                   nice);
 void        pcq_store_flush        (PcqStore             *self);
 void        pcq_store_close        (PcqStore             *self);
 

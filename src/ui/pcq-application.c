@@ -781,8 +781,8 @@ pcq_application_startup (GApplication *application)
   self->engine = pcq_engine_new ();
   /* Results reach the window once a frame (60 Hz), all together. */
   pcq_engine_set_dispatch_interval (self->engine, 16 * G_TIME_SPAN_MILLISECOND);
-  /* Drawing first: the workers take what the window leaves. */
-  pcq_engine_set_workers_in_background (self->engine);
+  /* Drawing first: the workers and the store take what the window leaves. */
+  pcq_engine_set_threads_in_background (self->engine);
 
   g_settings_bind (self->settings, "max-active", self->engine, "max-active", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "max-api-active", self->engine, "max-api-active",

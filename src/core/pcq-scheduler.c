@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "pcq-defaults.h"
@@ -840,14 +839,8 @@ loop_thread (gpointer data,
       GSource *due = NULL;
       guint running;
       gint64 wait;
-      int nice = g_atomic_int_get (&self->nice);
 
-      /* Lower only: raising it again would need a privilege. */
-      if (nice > applied_nice)
-        {
-          setpriority (PRIO_PROCESS, (id_t) gettid (), nice);
-          applied_nice = nice;
-        }
+      pcq_lower_thread_priority (g_atomic_int_get (&self->nice), &applied_nice);
 
       g_async_queue_lock (self->backlog);
       if (self->stopping && pcq_worker_get_n_running (loop.worker) == 0)

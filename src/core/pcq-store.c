@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -1038,17 +1037,9 @@ store_thread (gpointer data)
       g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
       gboolean committed;
       Mutation *m;
-      int nice;
 
       closing = take_queued (self, batch, g_async_queue_pop (self->mutations));
-
-      /* Lower only: raising it again would need a privilege. */
-      nice = g_atomic_int_get (&self->nice);
-      if (nice > applied_nice)
-        {
-          setpriority (PRIO_PROCESS, (id_t) gettid (), nice);
-          applied_nice = nice;
-        }
+      pcq_lower_thread_priority (g_atomic_int_get (&self->nice), &applied_nice);
 
       /* Files finish one after another when the queue is busy: moments
        * for the next ones turn a commit (two, with the names) per file

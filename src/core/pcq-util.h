@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib.h>
 
@@ -36,6 +37,21 @@ pcq_secret_free (char *secret)
 
   memset (secret, 0, strlen (secret));
   g_free (secret);
+}
+
+/* Gives the calling thread the nice value @nice if that is more than
+ * *@applied, what it gave itself last: lower only, since raising it
+ * again would need a privilege. On Linux a nice value is a thread's,
+ * and PRIO_PROCESS with 0 names the calling thread. */
+static inline void
+pcq_lower_thread_priority (int  nice,
+                           int *applied)
+{
+  if (nice <= *applied)
+    return;
+
+  setpriority (PRIO_PROCESS, 0, nice);
+  *applied = nice;
 }
 
 /* The locale and Pcq's translations, for a program's main (). With

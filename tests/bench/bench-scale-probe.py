@@ -12,7 +12,7 @@ while it runs, watches pcq's store to see when every job is accepted.
                                             # (at most an hour)
 
 "run" prints one line of JSON: accept_s (null if not seen), wall_s, status,
-rss_kib, rows.
+rss_kib, cpu_s (user + system), rows.
 
 How acceptance is seen: pcq gives job ids 1..N in the order of the file and
 the store thread commits them in that order, batch by batch, each batch one
@@ -33,15 +33,21 @@ import time
 POLL_S = 0.002
 
 
-def read_rss_kib(path):
+def read_time_v(path):
+    """Peak RSS (KiB) and CPU time (user + system, s) from time -v's report."""
+    rss_kib = None
+    cpu_s = None
     try:
         with open(path) as f:
             for line in f:
-                if "Maximum resident set size" in line:
-                    return int(line.rsplit(":", 1)[1])
-    except OSError:
+                key, _, value = line.strip().rpartition(": ")
+                if key == "Maximum resident set size (kbytes)":
+                    rss_kib = int(value)
+                elif key in ("User time (seconds)", "System time (seconds)"):
+                    cpu_s = (cpu_s or 0.0) + float(value)
+    except (OSError, ValueError):
         pass
-    return None
+    return rss_kib, cpu_s
 
 
 def max_id(con):
@@ -157,8 +163,9 @@ def run(argv):
             con.close()
 
     os.unlink(pidfile)
+    rss_kib, cpu_s = read_time_v(opts["time-file"])
     print(json.dumps({"accept_s": accept_s, "wall_s": wall_s, "status": status,
-                      "rss_kib": read_rss_kib(opts["time-file"]), "rows": rows}))
+                      "rss_kib": rss_kib, "cpu_s": cpu_s, "rows": rows}))
 
 
 def hang_list(n, path):

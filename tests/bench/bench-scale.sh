@@ -4,8 +4,9 @@
 #
 # bench-scale.sh — pcq --headless with 100 000 URLs from a file:
 #   (a) how long until all of them are accepted (committed to the store), and the peak RSS;
-#   (b) a full run of 100 000 small files from a loopback nginx, next to curl --parallel and
-#       wget2 on the same URLs at the same concurrency.
+#   (b) a full run of 100 000 small files from a loopback nginx, next to libsoup alone
+#       (bench-floor, the floor pcq is held to), curl --parallel and wget2 on the same URLs at
+#       the same concurrency.
 # See SCALE.md beside this file.
 #
 # Usage: tests/bench/bench-scale.sh [PATH-TO-PCQ]
@@ -35,7 +36,10 @@ Environment:
   SCALE_FULL_ROUNDS=1    rounds of (b); the tools' order rotates, the table shows medians
   SCALE_SIZE=1024        bytes per file in (b)
   SCALE_JOBS=8           concurrency in (b), for every tool
-  SCALE_TOOLS="pcq curl wget2"   tools of (b); missing peers are skipped
+  SCALE_TOOLS="pcq floor2 curl wget2"   tools of (b), of "pcq floor1 floor2 curl wget2";
+                         missing peers are skipped. floor1/floor2: libsoup alone
+                         (bench-floor) with 1 and 2 threads, the floor pcq is held to
+  SCALE_FLOOR=PATH       bench-floor (default build/tests/bench/bench-floor)
   SCALE_TIMEOUT=300      seconds per run; a run that takes longer is killed and FAILS
   SCALE_SYNC=0           1: every tool's run in (b) ends with syncfs of its output folder
                          (pcq syncs before it marks jobs done; curl and wget2 do not)
@@ -61,7 +65,7 @@ n_full=${SCALE_FULL_N:-$n_accept}
 full_rounds=${SCALE_FULL_ROUNDS:-1}
 size=${SCALE_SIZE:-1024}
 jobs=${SCALE_JOBS:-8}
-read -r -a tools <<<"${SCALE_TOOLS:-pcq curl wget2}"
+read -r -a tools <<<"${SCALE_TOOLS:-pcq floor2 curl wget2}"
 run_timeout=${SCALE_TIMEOUT:-300}
 scale_sync=${SCALE_SYNC:-0}
 verify_content=${SCALE_VERIFY_CONTENT:-1}
@@ -85,6 +89,10 @@ for t in "${tools[@]}"; do
     pcq) ;;
     curl | wget2)
       if command -v "$t" >/dev/null; then peers+=("$t"); else note "skipping $t: not installed"; fi ;;
+    floor1 | floor2)
+      floor=${SCALE_FLOOR:-$repo_root/build/tests/bench/bench-floor}
+      [[ -x $floor ]] || die "bench-floor not found at $floor (meson compile -C build, or SCALE_FLOOR)"
+      peers+=("$t") ;;
     *) die "unknown tool: $t" ;;
   esac
 done
@@ -204,6 +212,8 @@ run_full() {
       probe_opts=(--db "$home/state/pcq/headless.sqlite" --want "$n_full") ;;
     curl) cmd=(curl --parallel --parallel-max "$jobs" -s -S --fail --output-dir "$out_dir" -K "$tmp/lists/full.curlrc") ;;
     wget2) cmd=(wget2 --max-threads="$jobs" -q -P "$out_dir" -i "$tmp/lists/full.urls") ;;
+    floor1 | floor2)
+      cmd=("$floor" --threads "${tool#floor}" --in-flight "$jobs" -o "$out_dir" -i "$tmp/lists/full.urls") ;;
   esac
   if [[ $scale_sync == 1 ]]; then
     # shellcheck disable=SC2016  # expanded by that sh, not here
@@ -212,8 +222,8 @@ run_full() {
 
   note "(b) round $r/$full_rounds, $tool: $n_full files, -j $jobs"
   out=$(probe_run "$tag" "${probe_opts[@]}" -- "${envv[@]}" "${cmd[@]}")
-  local wall rss accept status files bytes last
-  wall=$(json_field wall_s "$out"); rss=$(json_field rss_kib "$out")
+  local wall rss cpu accept status files bytes last
+  wall=$(json_field wall_s "$out"); rss=$(json_field rss_kib "$out"); cpu=$(json_field cpu_s "$out")
   accept=$(json_field accept_s "$out"); status=$(json_field status "$out")
 
   files=$(find "$out_dir" -mindepth 1 | wc -l)
@@ -233,8 +243,8 @@ run_full() {
       fail "$tag" "pcq's summary does not say $n_full done: $last"; rc_ok=0
     fi
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$r" "$wall" "$rss" "${accept:-null}" \
-    "$([[ $rc_ok == 1 ]] && echo ok || echo FAILED)" >>"$full_results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$r" "$wall" "$rss" "${accept:-null}" \
+    "$([[ $rc_ok == 1 ]] && echo ok || echo FAILED)" "${cpu:-null}" >>"$full_results"
 }
 
 if [[ $full == 1 ]]; then
@@ -298,18 +308,20 @@ echo "goals: accepted in under 2 s: $(verdict "$a_med" 2) (median); peak RSS und
 if [[ $full == 1 ]]; then
   echo
   echo "(b) full run: $n_full files x $size bytes from $server_kind on loopback, concurrency $jobs, $full_rounds round(s)$([[ $scale_sync == 1 ]] && echo ", every run ends with syncfs")"
-  printf '%-6s %10s %10s %10s %10s %s\n' tool wall_s files/s rss_MiB accept_s runs
-  best_w='' best_wt='' best_k='' best_kt='' pcq_w='' pcq_k=''
+  printf '%-6s %10s %10s %10s %10s %10s %s\n' tool wall_s cpu_s files/s rss_MiB accept_s runs
+  best_w='' best_wt='' best_k='' best_kt='' pcq_w='' pcq_k='' pcq_c=''
+  declare -A floor_w=() floor_c=()
   for t in "${order[@]}"; do
     col() { awk -F'\t' -v t="$t" -v c="$1" '$1 == t && $6 == "ok" && $c != "null" { print $c }' "$full_results" | median; }
-    w=$(col 3); k=$(col 4); a=$(col 5)
+    w=$(col 3); k=$(col 4); a=$(col 5); c=$(col 7)
     ok=$(awk -F'\t' -v t="$t" '$1 == t && $6 == "ok"' "$full_results" | wc -l)
     bad=$(awk -F'\t' -v t="$t" '$1 == t && $6 != "ok"' "$full_results" | wc -l)
-    printf '%-6s %10s %10s %10s %10s %s\n' "$t" "$(fmt "$w" '%.2f')" \
+    printf '%-6s %10s %10s %10s %10s %10s %s\n' "$t" "$(fmt "$w" '%.2f')" "$(fmt "$c" '%.2f')" \
       "$(awk -v n="$n_full" -v w="$w" 'BEGIN { if (w == "NA") print "NA"; else printf "%.0f", n / w }')" \
       "$(fmt "$k" '%.1f' 1024)" "$(fmt "$a" '%.3f')" "$ok ok$( ((bad)) && echo ", $bad FAILED")"
     [[ $w == NA ]] && continue
-    if [[ $t == pcq ]]; then pcq_w=$w; pcq_k=$k; continue; fi
+    if [[ $t == pcq ]]; then pcq_w=$w; pcq_k=$k; pcq_c=$c; continue; fi
+    if [[ $t == floor* ]]; then floor_w[$t]=$w; floor_c[$t]=$c; continue; fi
     if [[ -z $best_w ]] || awk -v a="$w" -v b="$best_w" 'BEGIN { exit !(a < b) }'; then best_w=$w; best_wt=$t; fi
     if [[ -z $best_k ]] || awk -v a="$k" -v b="$best_k" 'BEGIN { exit !(a < b) }'; then best_k=$k; best_kt=$t; fi
   done
@@ -317,6 +329,14 @@ if [[ $full == 1 ]]; then
     echo "pcq/best peer: wall x$(awk -v a="$pcq_w" -v b="$best_w" 'BEGIN { printf "%.2f", a / b }') ($best_wt)," \
       "rss x$(awk -v a="$pcq_k" -v b="$best_k" 'BEGIN { printf "%.2f", a / b }') ($best_kt)  (below 1: pcq is faster / smaller)"
   fi
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "NA" || b == "NA" || b == 0) print "NA"; else printf "%.2f", a / b }'; }
+  for f in floor2 floor1; do
+    if [[ -n $pcq_w && -n ${floor_w[$f]:-} ]]; then
+      echo "pcq/$f: wall x$(ratio "$pcq_w" "${floor_w[$f]}"), cpu x$(ratio "$pcq_c" "${floor_c[$f]}")$([[ $f == floor2 ]] && echo "  (goal: wall x1.10 or less)")"
+    fi
+  done
+  echo "Medians over the ok runs. cpu_s: user + system from /usr/bin/time -v. floor1/floor2: libsoup alone"
+  echo "(bench-floor) with 1 and 2 threads; it keeps no queue and writes each file under its final name."
   echo "accept_s in (b): when the last job was committed while the downloads were already running."
 fi
 

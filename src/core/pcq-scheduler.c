@@ -189,7 +189,7 @@ note_protocol_locked (PcqScheduler *self,
 /* Only TLS offers HTTP/2 (libsoup speaks no cleartext HTTP/2). An HTTPS
  * host not heard from yet is one loop's until its first answer: were
  * the first runs spread, each loop would open its own connection, and
- * with GLib networking before 2.80 each TLS connection also loads its
+ * with GLib networking before 2.78.1 each TLS connection also loads its
  * own copy of the system's trusted certificates (5 MiB with Debian's).
  * curl --parallel waits for a new host's first connection the same way. */
 static Loop *

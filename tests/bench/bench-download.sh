@@ -381,7 +381,6 @@ median() {
         sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 count_runs() { awk -F'\t' -v s="$1" -v t="$2" -v st="$3" '$1 == s && $2 == t && $6 == st' "$results" | wc -l; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b == 0) print "NA"; else printf "%.2f", a / b }'; }
 fmt() { awk -v v="$1" -v f="$2" -v d="${3:-1}" 'BEGIN { if (v == "NA") print "NA"; else printf f, v / d }'; }
 
 echo

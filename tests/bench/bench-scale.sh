@@ -326,10 +326,9 @@ if [[ $full == 1 ]]; then
     if [[ -z $best_k ]] || awk -v a="$k" -v b="$best_k" 'BEGIN { exit !(a < b) }'; then best_k=$k; best_kt=$t; fi
   done
   if [[ -n $pcq_w && -n $best_w ]]; then
-    echo "pcq/best peer: wall x$(awk -v a="$pcq_w" -v b="$best_w" 'BEGIN { printf "%.2f", a / b }') ($best_wt)," \
-      "rss x$(awk -v a="$pcq_k" -v b="$best_k" 'BEGIN { printf "%.2f", a / b }') ($best_kt)  (below 1: pcq is faster / smaller)"
+    echo "pcq/best peer: wall x$(ratio "$pcq_w" "$best_w") ($best_wt)," \
+      "rss x$(ratio "$pcq_k" "$best_k") ($best_kt)  (below 1: pcq is faster / smaller)"
   fi
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "NA" || b == "NA" || b == 0) print "NA"; else printf "%.2f", a / b }'; }
   for f in floor2 floor1; do
     if [[ -n $pcq_w && -n ${floor_w[$f]:-} ]]; then
       echo "pcq/$f: wall x$(ratio "$pcq_w" "${floor_w[$f]}"), cpu x$(ratio "$pcq_c" "${floor_c[$f]}")$([[ $f == floor2 ]] && echo "  (goal: wall x1.10 or less)")"

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright 2026 The Pcq authors
 #
-# serve.sh — sourced by the benchmarks: parse_size (sizes with K/M/G, binary), and a server
+# serve.sh — sourced by the benchmarks: parse_size (sizes with K/M/G, binary), ratio, and a server
 # for a folder on 127.0.0.1 with nginx (or, without it, python's http.server) from a private
 # config. The caller provides $tmp (its own temp
 # folder) and the functions note and die; bench_serve sets port and server_pid, and the
@@ -27,6 +27,13 @@ parse_size() {
     esac
     [[ $n =~ ^[0-9]+$ ]] || return 1
     echo $((n * mult))
+}
+
+# ratio A B -> A / B with two decimals, or NA when either is missing ("", NA, null) or B is 0
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "" || a == "NA" || b == "NA" || a == "null" || b == "null" || b == 0) print "NA"
+        else printf "%.2f", a / b }'
 }
 
 bench_tls=${bench_tls:-0}

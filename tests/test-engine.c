@@ -755,20 +755,22 @@ thread_nices (const char *name)
       g_autofree char *stat = NULL;
       g_auto(GStrv) fields = NULL;
       const char *open, *close;
+      int nice;
 
       if (!g_file_get_contents (path, &stat, NULL, NULL))
         continue;  /* the thread ended meanwhile */
       open = strchr (stat, '(');
       close = strrchr (stat, ')');
       g_assert_true (open != NULL && close != NULL && close > open);
-      if (strncmp (open + 1, name, close - open - 1) != 0 || strlen (name) != (gsize) (close - open - 1))
+      if ((gsize) (close - open - 1) != strlen (name) || strncmp (open + 1, name, strlen (name)) != 0)
         continue;
 
       /* state ppid pgrp session tty tpgid flags minflt cminflt majflt
        * cmajflt utime stime cutime cstime priority nice */
       fields = g_strsplit (close + 2, " ", 0);
       g_assert_cmpuint (g_strv_length (fields), >, 16);
-      g_array_append_val (nices, (int) { (int) g_ascii_strtoll (fields[16], NULL, 10) });
+      nice = (int) g_ascii_strtoll (fields[16], NULL, 10);
+      g_array_append_val (nices, nice);
     }
 
   return nices;

@@ -584,20 +584,22 @@ _pcq_job_set_progress (PcqJob *self,
                        gint64  bytes,
                        gint64  total)
 {
+  gboolean bytes_changed;
+  gboolean total_changed;
+
   g_assert (PCQ_IS_JOB (self));
 
-  g_object_freeze_notify (G_OBJECT (self));
-  if (self->bytes != bytes)
-    {
-      self->bytes = bytes;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES]);
-    }
-  if (self->total != total)
-    {
-      self->total = total;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL]);
-    }
-  g_object_thaw_notify (G_OBJECT (self));
+  /* Both set before either is notified, so that a handler of one sees
+   * the other too: that is all a freeze would give here, at the price
+   * of GObject's global notify lock and an allocation per file. */
+  bytes_changed = self->bytes != bytes;
+  total_changed = self->total != total;
+  self->bytes = bytes;
+  self->total = total;
+  if (bytes_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES]);
+  if (total_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL]);
 }
 
 void

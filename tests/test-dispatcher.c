@@ -7,8 +7,8 @@
 /*
  * The one bridge to the main context (src/core/pcq-dispatcher.c): order
  * across threads, the time budget and the priorities, the minimum
- * interval, close, flush, the observer, and references dropped at
- * awkward moments. Every wait is bounded.
+ * interval, close, flush, the batch functions, the observer, and
+ * references dropped at awkward moments. Every wait is bounded.
  */
 
 #define G_LOG_DOMAIN "test-dispatcher"
@@ -641,6 +641,98 @@ test_flush (void)
   pcq_dispatcher_close (dispatcher);
 }
 
+/* ---- batches ------------------------------------------------------- */
+
+typedef struct
+{
+  PcqDispatcher *dispatcher;
+  guint          begun;
+  guint          ended;
+  guint          ran;
+  gboolean       inside;       /* between begin and end */
+  gboolean       all_inside;   /* every item ran inside one */
+  gboolean       close_at_2;   /* the second item closes the dispatcher */
+} Batch;
+
+static void
+batch_begin_cb (gpointer data)
+{
+  Batch *batch = data;
+
+  g_assert_false (batch->inside);
+  batch->inside = TRUE;
+  batch->begun++;
+}
+
+static void
+batch_end_cb (gpointer data)
+{
+  Batch *batch = data;
+
+  g_assert_true (batch->inside);
+  batch->inside = FALSE;
+  batch->ended++;
+}
+
+static void
+batch_item_cb (gpointer data)
+{
+  Batch *batch = data;
+
+  batch->all_inside &= batch->inside;
+  if (++batch->ran == 2 && batch->close_at_2)
+    pcq_dispatcher_close (batch->dispatcher);
+}
+
+/* One begin before the first callback of a dispatch, one end after its
+ * last, however many it runs; none for a flush with nothing to run, and
+ * none once a callback closed the dispatcher (but the end of the
+ * dispatch that closed it). */
+static void
+test_batch (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (context, "[pcq] test batch");
+  Batch batch = { dispatcher, 0, 0, 0, FALSE, TRUE, FALSE };
+
+  pcq_dispatcher_set_batch_funcs (dispatcher, batch_begin_cb, batch_end_cb, &batch);
+
+  for (guint i = 0; i < 5; i++)
+    pcq_dispatcher_post (dispatcher, batch_item_cb, &batch, NULL);
+  g_assert_true (g_main_context_iteration (context, FALSE));
+  g_assert_cmpuint (batch.ran, ==, 5);
+  g_assert_cmpuint (batch.begun, ==, 1);
+  g_assert_cmpuint (batch.ended, ==, 1);
+
+  pcq_dispatcher_flush (dispatcher);
+  g_assert_cmpuint (batch.begun, ==, 1);
+
+  for (guint i = 0; i < 3; i++)
+    pcq_dispatcher_post (dispatcher, batch_item_cb, &batch, NULL);
+  pcq_dispatcher_flush (dispatcher);
+  g_assert_cmpuint (batch.ran, ==, 8);
+  g_assert_cmpuint (batch.begun, ==, 2);
+  g_assert_cmpuint (batch.ended, ==, 2);
+  g_assert_true (batch.all_inside);
+
+  batch.ran = 0;
+  batch.close_at_2 = TRUE;
+  for (guint i = 0; i < 4; i++)
+    pcq_dispatcher_post (dispatcher, batch_item_cb, &batch, NULL);
+  g_assert_true (g_main_context_iteration (context, FALSE));
+  g_assert_cmpuint (batch.ran, ==, 2);
+  g_assert_cmpuint (batch.begun, ==, 3);
+  g_assert_cmpuint (batch.ended, ==, 3);
+
+  pcq_dispatcher_post (dispatcher, batch_item_cb, &batch, NULL);
+  pcq_dispatcher_flush (dispatcher);
+  g_assert_false (g_main_context_iteration (context, FALSE));
+  g_assert_cmpuint (batch.ran, ==, 2);
+  g_assert_cmpuint (batch.begun, ==, 3);
+  g_assert_cmpuint (batch.ended, ==, 3);
+  g_assert_false (batch.inside);
+}
+
 /* ---- observer ------------------------------------------------------ */
 
 #define N_OBSERVED 4
@@ -723,6 +815,7 @@ main (int    argc,
   g_test_add_func ("/pcq/dispatcher/unref-pending", test_unref_pending);
   g_test_add_func ("/pcq/dispatcher/ref-keeps-open", test_ref_keeps_open);
   g_test_add_func ("/pcq/dispatcher/flush", test_flush);
+  g_test_add_func ("/pcq/dispatcher/batch", test_batch);
   g_test_add_func ("/pcq/dispatcher/observer", test_observer);
 
   return g_test_run ();

@@ -64,6 +64,9 @@ struct _PcqDispatcher
 
   /* Context thread only. */
   gint64           budget_us;
+  PcqDispatchFunc  batch_begin;
+  PcqDispatchFunc  batch_end;
+  gpointer         batch_data;
 
   GMutex           lock;
   /* Under @lock. @len items from @head in a ring of @alloc slots (0 or
@@ -265,16 +268,26 @@ run_items (PcqDispatcher *self,
            gint64         deadline,
            gsize          max)
 {
+  gboolean begun = FALSE;
   Item item;
 
   for (gsize n = 0; n < max && take (self, &item); n++)
     {
+      /* Only with an item in hand: a closed dispatcher yields none, so
+       * its owner, maybe gone, is never called. */
+      if (!begun && self->batch_begin != NULL)
+        self->batch_begin (self->batch_data);
+      begun = TRUE;
+
       item.func (item.data);
       item_destroy (&item);
 
       if (g_get_monotonic_time () >= deadline)
         break;
     }
+
+  if (begun && self->batch_end != NULL)
+    self->batch_end (self->batch_data);
 }
 
 static gint64
@@ -466,6 +479,32 @@ pcq_dispatcher_set_interval (PcqDispatcher *self,
   if (self->source != NULL)
     g_source_set_ready_time (self->source, next_ready_time (self));
   g_mutex_unlock (&self->lock);
+}
+
+/**
+ * pcq_dispatcher_set_batch_funcs:
+ * @begin: (nullable): called before the first callback of each
+ *   dispatch or flush that runs any
+ * @end: (nullable): called after the last one
+ * @data: passed to both. It must stay alive until the dispatcher is
+ *   closed, and from @begin to @end (a callback may drop its owner's
+ *   last reference: @begin can take one)
+ *
+ * Context thread only. Lets the owner gather what the callbacks of one
+ * dispatch change, for example by freezing an object's notifications
+ * for its duration.
+ */
+void
+pcq_dispatcher_set_batch_funcs (PcqDispatcher   *self,
+                                PcqDispatchFunc  begin,
+                                PcqDispatchFunc  end,
+                                gpointer         data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->batch_begin = begin;
+  self->batch_end = end;
+  self->batch_data = data;
 }
 
 /**

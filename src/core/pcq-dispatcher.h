@@ -51,6 +51,12 @@ void           pcq_dispatcher_set_budget   (PcqDispatcher   *self,
                                             gint64           budget_us);
 void           pcq_dispatcher_set_interval (PcqDispatcher   *self,
                                             gint64           interval_us);
+/* @begin and @end (nullable) run before and after the callbacks of
+ * each dispatch and flush, with @data. */
+void           pcq_dispatcher_set_batch_funcs (PcqDispatcher   *self,
+                                               PcqDispatchFunc  begin,
+                                               PcqDispatchFunc  end,
+                                               gpointer         data);
 /* Runs everything pending now, whatever the budget. */
 void           pcq_dispatcher_flush        (PcqDispatcher   *self);
 /* Drops what is pending (destroying it) and refuses later posts: the

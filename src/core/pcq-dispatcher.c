@@ -275,9 +275,12 @@ run_items (PcqDispatcher *self,
     {
       /* Only with an item in hand: a closed dispatcher yields none, so
        * its owner, maybe gone, is never called. */
-      if (!begun && self->batch_begin != NULL)
-        self->batch_begin (self->batch_data);
-      begun = TRUE;
+      if (!begun)
+        {
+          begun = TRUE;
+          if (self->batch_begin != NULL)
+            self->batch_begin (self->batch_data);
+        }
 
       item.func (item.data);
       item_destroy (&item);

@@ -51,8 +51,8 @@ void           pcq_dispatcher_set_budget   (PcqDispatcher   *self,
                                             gint64           budget_us);
 void           pcq_dispatcher_set_interval (PcqDispatcher   *self,
                                             gint64           interval_us);
-/* @begin and @end (nullable) run before and after the callbacks of
- * each dispatch and flush, with @data. */
+/* @begin and @end (nullable) run, with @data, before the first and
+ * after the last callback of each dispatch or flush that runs any. */
 void           pcq_dispatcher_set_batch_funcs (PcqDispatcher   *self,
                                                PcqDispatchFunc  begin,
                                                PcqDispatchFunc  end,

@@ -647,9 +647,8 @@ typedef struct
 {
   PcqDispatcher *dispatcher;
   guint          begun;
-  guint          ended;
+  guint          ended;        /* inside a batch while begun > ended */
   guint          ran;
-  gboolean       inside;       /* between begin and end */
   gboolean       all_inside;   /* every item ran inside one */
   gboolean       close_at_2;   /* the second item closes the dispatcher */
 } Batch;
@@ -659,8 +658,7 @@ batch_begin_cb (gpointer data)
 {
   Batch *batch = data;
 
-  g_assert_false (batch->inside);
-  batch->inside = TRUE;
+  g_assert_cmpuint (batch->begun, ==, batch->ended);
   batch->begun++;
 }
 
@@ -669,8 +667,7 @@ batch_end_cb (gpointer data)
 {
   Batch *batch = data;
 
-  g_assert_true (batch->inside);
-  batch->inside = FALSE;
+  g_assert_cmpuint (batch->begun, ==, batch->ended + 1);
   batch->ended++;
 }
 
@@ -679,7 +676,7 @@ batch_item_cb (gpointer data)
 {
   Batch *batch = data;
 
-  batch->all_inside &= batch->inside;
+  batch->all_inside &= batch->begun == batch->ended + 1;
   if (++batch->ran == 2 && batch->close_at_2)
     pcq_dispatcher_close (batch->dispatcher);
 }
@@ -693,7 +690,7 @@ test_batch (void)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (context, "[pcq] test batch");
-  Batch batch = { dispatcher, 0, 0, 0, FALSE, TRUE, FALSE };
+  Batch batch = { .dispatcher = dispatcher, .all_inside = TRUE };
 
   pcq_dispatcher_set_batch_funcs (dispatcher, batch_begin_cb, batch_end_cb, &batch);
 
@@ -730,7 +727,7 @@ test_batch (void)
   g_assert_cmpuint (batch.ran, ==, 2);
   g_assert_cmpuint (batch.begun, ==, 3);
   g_assert_cmpuint (batch.ended, ==, 3);
-  g_assert_false (batch.inside);
+  g_assert_true (batch.all_inside);
 }
 
 /* ---- observer ------------------------------------------------------ */

@@ -90,6 +90,9 @@ struct _PcqStore
   sqlite3_stmt *position_stmt;
   sqlite3_stmt *name_stmt;
   sqlite3_stmt *done_stmt;
+  sqlite3_stmt *begin_stmt;     /* a transaction's three: parsed once */
+  sqlite3_stmt *commit_stmt;
+  sqlite3_stmt *rollback_stmt;
   gint64        finish_at;    /* when the last batch with files came */
   gboolean      full_sync;
 
@@ -490,7 +493,13 @@ prepare_statements (PcqStore  *self,
                           " completion_tokens = ?,"
                           " started = CASE WHEN started > 0 THEN started ELSE ? END,"
                           " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK)
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "BEGIN IMMEDIATE",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->begin_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "COMMIT",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->commit_stmt, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v3 (self->db, "ROLLBACK",
+                          -1, SQLITE_PREPARE_PERSISTENT, &self->rollback_stmt, NULL) != SQLITE_OK)
     return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
 
   return TRUE;
@@ -505,6 +514,9 @@ close_db (PcqStore *self)
   g_clear_pointer (&self->position_stmt, sqlite3_finalize);
   g_clear_pointer (&self->name_stmt, sqlite3_finalize);
   g_clear_pointer (&self->done_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->begin_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->commit_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->rollback_stmt, sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
 }
 
@@ -766,21 +778,21 @@ transact (PcqStore   *self,
           GPtrArray  *batch,
           gboolean  (*step) (PcqStore *, Mutation *))
 {
-  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+  if (!step_and_reset (self, self->begin_stmt))
     return FALSE;
 
   for (guint i = 0; i < batch->len; i++)
     {
       if (!step (self, g_ptr_array_index (batch, i)))
         {
-          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          step_and_reset (self, self->rollback_stmt);
           return FALSE;
         }
     }
 
-  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+  if (!step_and_reset (self, self->commit_stmt))
     {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      step_and_reset (self, self->rollback_stmt);
       return FALSE;
     }
 

@@ -364,7 +364,7 @@ hand_over_cb (PcqRun   *run,
   if (self->store == NULL)
     return FALSE;
 
-  finish = g_new0 (PcqStoreFinish, 1);
+  finish = pcq_store_finish_new ();
   finish->id = run->id;
   finish->part_path = g_strdup (run->part_path);
   finish->output_path = g_strdup (run->output_path);

@@ -57,7 +57,7 @@ typedef enum
 typedef struct
 {
   MutationKind       kind;
-  PcqStoreRecord    *record;
+  const PcqStoreRecord *record;  /* MUTATION_PUT: inside its Put */
   guint64            id;
   gint64             bytes;
   gint64             total;
@@ -101,27 +101,6 @@ struct _PcqStore
 
 G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
 
-PcqStoreRecord *
-pcq_store_record_copy (const PcqStoreRecord *record)
-{
-  PcqStoreRecord *copy = g_memdup2 (record, sizeof *record);
-
-  copy->prompt = g_strdup (record->prompt);
-  copy->url = g_strdup (record->url);
-  copy->output_dir = g_strdup (record->output_dir);
-  copy->name = g_strdup (record->name);
-  copy->error = g_strdup (record->error);
-  copy->output_path = g_strdup (record->output_path);
-  copy->validator = g_strdup (record->validator);
-  copy->commit_note = g_strdup (record->commit_note);
-  copy->sha256 = g_strdup (record->sha256);
-  copy->headers = g_strdup (record->headers);
-  copy->started = record->started;
-  copy->http_status = record->http_status;
-
-  return copy;
-}
-
 void
 pcq_store_record_free (PcqStoreRecord *record)
 {
@@ -141,11 +120,83 @@ pcq_store_record_free (PcqStoreRecord *record)
   g_free (record);
 }
 
+/* A put is one block: the mutation, then its record, then the record's
+ * strings. The main thread makes it and the store thread frees it, and
+ * glibc gives a block back to the heap of the thread that made it, under
+ * that heap's lock: with five blocks a job, the two threads waited on
+ * each other's lock a tenth of the time while 100 000 jobs were
+ * submitted. (Freeing it on the main thread instead, after its callback,
+ * cost no less, and kept 100 000 of them alive until then.) */
+typedef struct
+{
+  Mutation       mutation;
+  PcqStoreRecord record;
+  char           strings[];
+} Put;
+
+static gsize
+string_size (const char *s)
+{
+  return s != NULL ? strlen (s) + 1 : 0;
+}
+
+static char *
+pack_string (char       **cursor,
+             const char  *s)
+{
+  gsize size = string_size (s);
+  char *packed;
+
+  if (size == 0)
+    return NULL;
+
+  packed = memcpy (*cursor, s, size);
+  *cursor += size;
+  return packed;
+}
+
+static Mutation *
+put_new (const PcqStoreRecord *record)
+{
+  gsize size = string_size (record->prompt) + string_size (record->url) +
+               string_size (record->output_dir) + string_size (record->name) +
+               string_size (record->error) + string_size (record->output_path) +
+               string_size (record->validator) + string_size (record->commit_note) +
+               string_size (record->sha256) + string_size (record->headers);
+  Put *put = g_malloc0 (sizeof (Put) + size);
+  PcqStoreRecord *r = &put->record;
+  char *cursor = put->strings;
+
+  *r = *record;
+  r->prompt = pack_string (&cursor, record->prompt);
+  r->url = pack_string (&cursor, record->url);
+  r->output_dir = pack_string (&cursor, record->output_dir);
+  r->name = pack_string (&cursor, record->name);
+  r->error = pack_string (&cursor, record->error);
+  r->output_path = pack_string (&cursor, record->output_path);
+  r->validator = pack_string (&cursor, record->validator);
+  r->commit_note = pack_string (&cursor, record->commit_note);
+  r->sha256 = pack_string (&cursor, record->sha256);
+  r->headers = pack_string (&cursor, record->headers);
+
+  put->mutation.kind = MUTATION_PUT;
+  put->mutation.record = r;
+  return &put->mutation;
+}
+
 static void
 mutation_free (Mutation *m)
 {
-  g_clear_pointer (&m->record, pcq_store_record_free);
-  g_clear_pointer (&m->finish, pcq_store_finish_free);
+  if (m == NULL)   /* a finish's, handed on (post_committed ()) */
+    return;
+
+  /* A put's record and a finish's mutation share its block. */
+  if (m->kind == MUTATION_FINISH)
+    {
+      pcq_store_finish_free (m->finish);
+      return;
+    }
+
   g_free (m->validator);
   g_free (m);
 }
@@ -962,8 +1013,12 @@ post_committed (PcqStore  *self,
       Mutation *m = g_ptr_array_index (batch, i);
 
       if (m->kind == MUTATION_FINISH)
-        pcq_dispatcher_post (self->dispatcher, m->finished, g_steal_pointer (&m->finish),
-                             (GDestroyNotify) pcq_store_finish_free);
+        {
+          /* Its mutation is inside it: both are the callback's now. */
+          pcq_dispatcher_post (self->dispatcher, m->finished, m->finish,
+                               (GDestroyNotify) pcq_store_finish_free);
+          batch->pdata[i] = NULL;
+        }
       else if (m->committed != NULL)
         pcq_dispatcher_post (self->dispatcher, m->committed, m->user_data, NULL);
     }
@@ -1330,9 +1385,7 @@ pcq_store_put (PcqStore             *self,
   g_return_if_fail (PCQ_IS_STORE (self));
   g_return_if_fail (record != NULL);
 
-  m = g_new0 (Mutation, 1);
-  m->kind = MUTATION_PUT;
-  m->record = pcq_store_record_copy (record);
+  m = put_new (record);
   m->committed = committed;
   m->user_data = user_data;
   self->posted |= committed != NULL;
@@ -1459,6 +1512,27 @@ pcq_store_flush (PcqStore *self)
     }
 }
 
+/* A finish and the mutation that carries it to the store thread: one
+ * block, made by a worker and freed on the main thread. */
+typedef struct
+{
+  PcqStoreFinish finish;
+  Mutation       mutation;
+} Finish;
+
+/**
+ * pcq_store_finish_new:
+ *
+ * Returns: (transfer full): an empty finish, for pcq_store_finish_file ()
+ */
+PcqStoreFinish *
+pcq_store_finish_new (void)
+{
+  Finish *block = g_new0 (Finish, 1);
+
+  return &block->finish;
+}
+
 void
 pcq_store_finish_free (PcqStoreFinish *finish)
 {
@@ -1473,12 +1547,13 @@ pcq_store_finish_free (PcqStoreFinish *finish)
   g_clear_error (&finish->error);
   if (finish->user_data_free != NULL)
     finish->user_data_free (finish->user_data);
-  g_free (finish);
+  g_free ((Finish *) finish);
 }
 
 /**
  * pcq_store_finish_file:
- * @finish: (transfer full): a job whose body is complete in its part file
+ * @finish: (transfer full): a job whose body is complete in its part
+ *   file, made with pcq_store_finish_new ()
  * @finished: called with @finish on the main context once the job is
  *   committed as done (or, should its file not be movable, as failed
  *   with @finish's error set)
@@ -1501,7 +1576,7 @@ pcq_store_finish_file (PcqStore        *self,
   g_return_if_fail (PCQ_IS_STORE (self));
   g_return_if_fail (finish != NULL && finish->part_path != NULL && finish->output_path != NULL);
 
-  m = g_new0 (Mutation, 1);
+  m = &((Finish *) finish)->mutation;
   m->kind = MUTATION_FINISH;
   m->finish = finish;
   m->finished = finished;

@@ -49,8 +49,7 @@ typedef struct
                               * secret values null; or NULL */
 } PcqStoreRecord;
 
-PcqStoreRecord *pcq_store_record_copy (const PcqStoreRecord *record);
-void            pcq_store_record_free (PcqStoreRecord       *record);
+void pcq_store_record_free (PcqStoreRecord *record);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PcqStoreRecord, pcq_store_record_free)
 
@@ -85,7 +84,8 @@ typedef struct
   GError         *error;         /* why the file could not be put in place */
 } PcqStoreFinish;
 
-void pcq_store_finish_free (PcqStoreFinish *finish);
+PcqStoreFinish *pcq_store_finish_new  (void);
+void            pcq_store_finish_free (PcqStoreFinish *finish);
 
 #define PCQ_TYPE_STORE (pcq_store_get_type ())
 

@@ -1565,7 +1565,7 @@ finish_new (PcqNames    *names,
             const char  *contents,
             Finished    *finished)
 {
-  PcqStoreFinish *finish = g_new0 (PcqStoreFinish, 1);
+  PcqStoreFinish *finish = pcq_store_finish_new ();
   g_autofree char *part = g_strdup_printf (".test-%" G_GUINT64_FORMAT ".pcq-part", id);
   g_autoptr(GError) error = NULL;
 

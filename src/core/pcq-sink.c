@@ -617,9 +617,12 @@ pcq_sink_part_path (const char *dir,
                     const char *tag,
                     guint64     id)
 {
-  g_autofree char *base = g_strdup_printf (".%s-%" G_GUINT64_FORMAT PART_SUFFIX, tag, id);
+  /* One format rather than a name and then a join: every job submitted
+   * makes one. */
+  const char *separator = *dir == '\0' || g_str_has_suffix (dir, G_DIR_SEPARATOR_S)
+                            ? "" : G_DIR_SEPARATOR_S;
 
-  return g_build_filename (dir, base, NULL);
+  return g_strdup_printf ("%s%s.%s-%" G_GUINT64_FORMAT PART_SUFFIX, dir, separator, tag, id);
 }
 
 /**

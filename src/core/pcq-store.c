@@ -101,22 +101,34 @@ struct _PcqStore
 
 G_DEFINE_FINAL_TYPE (PcqStore, pcq_store, G_TYPE_OBJECT)
 
+/* A record's strings, each named once: what a put packs and what
+ * pcq_store_record_free () frees. */
+#define N_RECORD_STRINGS 10
+
+static void
+record_strings (PcqStoreRecord *record,
+                char           **strings[N_RECORD_STRINGS])
+{
+  char **all[N_RECORD_STRINGS] = {
+    &record->prompt, &record->url, &record->output_dir, &record->name, &record->error,
+    &record->output_path, &record->validator, &record->commit_note, &record->sha256,
+    &record->headers,
+  };
+
+  memcpy (strings, all, sizeof all);
+}
+
 void
 pcq_store_record_free (PcqStoreRecord *record)
 {
+  char **strings[N_RECORD_STRINGS];
+
   if (record == NULL)
     return;
 
-  g_free (record->prompt);
-  g_free (record->url);
-  g_free (record->output_dir);
-  g_free (record->name);
-  g_free (record->error);
-  g_free (record->output_path);
-  g_free (record->validator);
-  g_free (record->commit_note);
-  g_free (record->sha256);
-  g_free (record->headers);
+  record_strings (record, strings);
+  for (guint i = 0; i < N_RECORD_STRINGS; i++)
+    g_free (*strings[i]);
   g_free (record);
 }
 
@@ -134,53 +146,33 @@ typedef struct
   char           strings[];
 } Put;
 
-static gsize
-string_size (const char *s)
-{
-  return s != NULL ? strlen (s) + 1 : 0;
-}
-
-static char *
-pack_string (char       **cursor,
-             const char  *s)
-{
-  gsize size = string_size (s);
-  char *packed;
-
-  if (size == 0)
-    return NULL;
-
-  packed = memcpy (*cursor, s, size);
-  *cursor += size;
-  return packed;
-}
-
 static Mutation *
 put_new (const PcqStoreRecord *record)
 {
-  gsize size = string_size (record->prompt) + string_size (record->url) +
-               string_size (record->output_dir) + string_size (record->name) +
-               string_size (record->error) + string_size (record->output_path) +
-               string_size (record->validator) + string_size (record->commit_note) +
-               string_size (record->sha256) + string_size (record->headers);
-  Put *put = g_malloc0 (sizeof (Put) + size);
-  PcqStoreRecord *r = &put->record;
-  char *cursor = put->strings;
+  PcqStoreRecord copy = *record;
+  char **strings[N_RECORD_STRINGS];
+  gsize sizes[N_RECORD_STRINGS];
+  gsize size = 0;
+  Put *put;
+  char *cursor;
 
-  *r = *record;
-  r->prompt = pack_string (&cursor, record->prompt);
-  r->url = pack_string (&cursor, record->url);
-  r->output_dir = pack_string (&cursor, record->output_dir);
-  r->name = pack_string (&cursor, record->name);
-  r->error = pack_string (&cursor, record->error);
-  r->output_path = pack_string (&cursor, record->output_path);
-  r->validator = pack_string (&cursor, record->validator);
-  r->commit_note = pack_string (&cursor, record->commit_note);
-  r->sha256 = pack_string (&cursor, record->sha256);
-  r->headers = pack_string (&cursor, record->headers);
+  record_strings (&copy, strings);
+  for (guint i = 0; i < N_RECORD_STRINGS; i++)
+    size += sizes[i] = *strings[i] != NULL ? strlen (*strings[i]) + 1 : 0;
 
+  put = g_malloc0 (sizeof (Put) + size);
+  cursor = put->strings;
+  for (guint i = 0; i < N_RECORD_STRINGS; i++)
+    {
+      if (*strings[i] == NULL)
+        continue;
+      *strings[i] = memcpy (cursor, *strings[i], sizes[i]);
+      cursor += sizes[i];
+    }
+
+  put->record = copy;
   put->mutation.kind = MUTATION_PUT;
-  put->mutation.record = r;
+  put->mutation.record = &put->record;
   return &put->mutation;
 }
 

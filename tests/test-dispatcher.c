@@ -795,6 +795,115 @@ test_observer (void)
   g_assert_cmpuint (observed.n_calls, ==, N_OBSERVED);
 }
 
+/* ---- a steady flow ------------------------------------------------- */
+
+#define FLOW_INTERVAL_MS 500
+
+typedef struct
+{
+  GMutex         lock;
+  GCond          cond;
+  gboolean       polling;      /* under @lock */
+  guint          n_polls;      /* context thread */
+  guint          ran;          /* context thread */
+  PcqDispatcher *dispatcher;
+} Flow;
+
+/* A poll function has no user data. */
+static Flow *flow_polled;
+
+static gint
+flow_poll (GPollFD *fds,
+           guint    n_fds,
+           gint     timeout)
+{
+  Flow *flow = flow_polled;
+
+  flow->n_polls++;
+  g_mutex_lock (&flow->lock);
+  flow->polling = TRUE;
+  g_cond_signal (&flow->cond);
+  g_mutex_unlock (&flow->lock);
+
+  return g_poll (fds, n_fds, timeout);
+}
+
+static void
+flow_cb (gpointer data)
+{
+  ((Flow *) data)->ran++;
+}
+
+/* Posts once the context thread polls. */
+static gpointer
+flow_thread (gpointer data)
+{
+  Flow *flow = data;
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  g_mutex_lock (&flow->lock);
+  while (!flow->polling)
+    if (!g_cond_wait_until (&flow->cond, &flow->lock, deadline))
+      break;
+  g_mutex_unlock (&flow->lock);
+
+  pcq_dispatcher_post (flow->dispatcher, flow_cb, flow, NULL);
+  return NULL;
+}
+
+/* With an interval, a dispatch that ran something keeps its source for
+ * one more: what another thread posts meanwhile waits for it without
+ * waking the context, so a steady flow wakes it once an interval. */
+static void
+test_interval_flow (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (context, "[pcq] test flow");
+  Flow flow = { .dispatcher = dispatcher };
+  Observed observed = { 0 };
+  GThread *thread;
+
+  g_mutex_init (&flow.lock);
+  g_cond_init (&flow.cond);
+  flow_polled = &flow;
+  g_main_context_set_poll_func (context, flow_poll);
+  pcq_dispatcher_set_interval (dispatcher, FLOW_INTERVAL_MS * 1000);
+  pcq_dispatcher_set_observer (observe_cb, &observed);
+
+  /* The first runs at once. */
+  pcq_dispatcher_post (dispatcher, flow_cb, &flow, NULL);
+  g_assert_true (g_main_context_iteration (context, TRUE));
+  g_assert_cmpuint (flow.ran, ==, 1);
+
+  /* The next is posted while the context sleeps until the interval
+   * ends: the poll goes on, and that one iteration runs it. */
+  flow.n_polls = 0;
+  thread = g_thread_new ("flow", flow_thread, &flow);
+  g_assert_true (g_main_context_iteration (context, TRUE));
+  g_thread_join (thread);
+  g_assert_cmpuint (flow.ran, ==, 2);
+  g_assert_cmpuint (flow.n_polls, ==, 1);
+
+  /* A pass that finds nothing ends it: the context is left with none. */
+  g_assert_true (g_main_context_iteration (context, TRUE));
+  g_assert_cmpuint (flow.ran, ==, 2);
+  g_assert_false (g_main_context_iteration (context, FALSE));
+
+  /* After that quiet pass, the next post runs at once again. */
+  pcq_dispatcher_post (dispatcher, flow_cb, &flow, NULL);
+  g_assert_true (g_main_context_iteration (context, FALSE));
+  g_assert_cmpuint (flow.ran, ==, 3);
+  /* The pass that ran nothing was no dispatch to the stall probe. */
+  g_assert_cmpuint (observed.n_calls, ==, 3);
+
+  pcq_dispatcher_set_observer (NULL, NULL);
+  pcq_dispatcher_close (dispatcher);
+  g_main_context_set_poll_func (context, NULL);
+  flow_polled = NULL;
+  g_mutex_clear (&flow.lock);
+  g_cond_clear (&flow.cond);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -806,6 +915,7 @@ main (int    argc,
   g_test_add_func ("/pcq/dispatcher/priority-after-quiet", test_priority_after_quiet);
   g_test_add_func ("/pcq/dispatcher/busy-drawing", test_busy_drawing);
   g_test_add_func ("/pcq/dispatcher/interval", test_interval);
+  g_test_add_func ("/pcq/dispatcher/interval-flow", test_interval_flow);
   g_test_add_func ("/pcq/dispatcher/close", test_close);
   g_test_add_func ("/pcq/dispatcher/close-in-callback", test_close_in_callback);
   g_test_add_func ("/pcq/dispatcher/unref-in-callback", test_unref_in_callback);

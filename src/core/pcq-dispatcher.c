@@ -262,16 +262,18 @@ take (PcqDispatcher *self,
 
 /* Runs at most @max items, and no more once @deadline (monotonic µs)
  * has passed; at least one if there is one. Items are taken one at a
- * time, so that a callback may post, flush or close. */
-static void
+ * time, so that a callback may post, flush or close. Returns how many
+ * ran. */
+static gsize
 run_items (PcqDispatcher *self,
            gint64         deadline,
            gsize          max)
 {
   gboolean begun = FALSE;
   Item item;
+  gsize n = 0;
 
-  for (gsize n = 0; n < max && take (self, &item); n++)
+  while (n < max && take (self, &item))
     {
       /* Only with an item in hand: a closed dispatcher yields none, so
        * its owner, maybe gone, is never called. */
@@ -284,6 +286,7 @@ run_items (PcqDispatcher *self,
 
       item.func (item.data);
       item_destroy (&item);
+      n++;
 
       if (g_get_monotonic_time () >= deadline)
         break;
@@ -291,6 +294,8 @@ run_items (PcqDispatcher *self,
 
   if (begun && self->batch_end != NULL)
     self->batch_end (self->batch_data);
+
+  return n;
 }
 
 static gint64
@@ -304,24 +309,26 @@ thread_cpu_time_us (void)
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
-/* Runs items as run_items (), and tells the observer what it cost. */
-static void
+/* Runs items as run_items (), and tells the observer what it cost, if
+ * it ran any. */
+static gsize
 run_items_observed (PcqDispatcher *self,
                     gint64         deadline,
                     gsize          max)
 {
   PcqDispatchObserver func = dispatch_observer;
   gint64 cpu_start;
+  gsize n;
 
   if (func == NULL)
-    {
-      run_items (self, deadline, max);
-      return;
-    }
+    return run_items (self, deadline, max);
 
   cpu_start = thread_cpu_time_us ();
-  run_items (self, deadline, max);
-  func (thread_cpu_time_us () - cpu_start, dispatch_observer_data);
+  n = run_items (self, deadline, max);
+  if (n > 0)
+    func (thread_cpu_time_us () - cpu_start, dispatch_observer_data);
+
+  return n;
 }
 
 static gboolean
@@ -332,14 +339,19 @@ dispatch_cb (gpointer user_data)
   GSource *done = NULL;
   gint64 start = g_get_monotonic_time ();
   gboolean again;
+  gsize ran;
 
-  run_items_observed (self, start + self->budget_us, G_MAXSIZE);
+  ran = run_items_observed (self, start + self->budget_us, G_MAXSIZE);
 
   g_mutex_lock (&self->lock);
-  self->last_start = start;
+  if (ran > 0)
+    self->last_start = start;
   /* A callback may have flushed (removing this source, maybe adding a
-   * new one) or closed the dispatcher. */
-  again = !self->closed && self->len > 0 && self->source == current;
+   * new one) or closed the dispatcher. With an interval, a dispatch that
+   * ran something stays for one more: what comes meanwhile then wakes
+   * no one, and a steady flow costs one wakeup per interval, not two. */
+  again = !self->closed && self->source == current &&
+          (self->len > 0 || (ran > 0 && self->interval_us > 0));
   if (again)
     {
       /* The budget is spent: the rest waits for the interval, or
@@ -588,8 +600,8 @@ pcq_dispatcher_close (PcqDispatcher *self)
 
 /**
  * pcq_dispatcher_set_observer:
- * @observer: (nullable): called after each dispatch with the thread CPU
- *   time its callbacks took, in µs; %NULL to stop
+ * @observer: (nullable): called after each dispatch or flush that ran
+ *   callbacks, with the thread CPU time they took, in µs; %NULL to stop
  *
  * For the stall probe. Set it on the main thread before any dispatcher
  * runs: it is read without a lock.

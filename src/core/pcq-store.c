@@ -72,6 +72,45 @@ typedef struct
   gboolean          *done;
 } Mutation;
 
+/* The statements the store thread runs, each prepared once when the
+ * store opens and finalized when it closes. */
+typedef enum
+{
+  STMT_PUT,
+  STMT_PROGRESS,
+  STMT_DELETE,
+  STMT_POSITION,
+  STMT_NAME,
+  STMT_DONE,
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  N_STATEMENTS
+} Statement;
+
+static const char * const statement_sql[N_STATEMENTS] = {
+  [STMT_PUT] =
+    "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
+    " total, attempts, error, output_path, validator, created, finished,"
+    " kind, prompt, commit_note, sha256, prompt_tokens, completion_tokens,"
+    " started, http_status, position, headers)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  [STMT_PROGRESS] = "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
+  [STMT_DELETE] = "DELETE FROM jobs WHERE id = ?",
+  [STMT_POSITION] = "UPDATE jobs SET position = ? WHERE id = ?",
+  [STMT_NAME] = "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
+  [STMT_DONE] =
+    "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
+    " output_path = ?, validator = ?, finished = ?, prompt_tokens = ?,"
+    " completion_tokens = ?,"
+    " started = CASE WHEN started > 0 THEN started ELSE ? END,"
+    " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
+  /* A transaction's three too: each batch's would be parsed again. */
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+};
+
 struct _PcqStore
 {
   GObject       parent_instance;
@@ -84,15 +123,7 @@ struct _PcqStore
 
   /* Store thread only. */
   sqlite3      *db;
-  sqlite3_stmt *put_stmt;
-  sqlite3_stmt *progress_stmt;
-  sqlite3_stmt *delete_stmt;
-  sqlite3_stmt *position_stmt;
-  sqlite3_stmt *name_stmt;
-  sqlite3_stmt *done_stmt;
-  sqlite3_stmt *begin_stmt;     /* a transaction's three: parsed once */
-  sqlite3_stmt *commit_stmt;
-  sqlite3_stmt *rollback_stmt;
+  sqlite3_stmt *statements[N_STATEMENTS];  /* prepared once, from statement_sql */
   gint64        finish_at;    /* when the last batch with files came */
   gboolean      full_sync;
 
@@ -514,36 +545,12 @@ static gboolean
 prepare_statements (PcqStore  *self,
                     GError   **error)
 {
-  if (sqlite3_prepare_v3 (self->db,
-                          "INSERT OR REPLACE INTO jobs (id, url, output_dir, name, state, bytes,"
-                          " total, attempts, error, output_path, validator, created, finished,"
-                          " kind, prompt, commit_note, sha256, prompt_tokens, completion_tokens,"
-                          " started, http_status, position, headers)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->put_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->progress_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "DELETE FROM jobs WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->delete_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "UPDATE jobs SET position = ? WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->position_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db,
-                          "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->name_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db,
-                          "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
-                          " output_path = ?, validator = ?, finished = ?, prompt_tokens = ?,"
-                          " completion_tokens = ?,"
-                          " started = CASE WHEN started > 0 THEN started ELSE ? END,"
-                          " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->done_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "BEGIN IMMEDIATE",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->begin_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "COMMIT",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->commit_stmt, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v3 (self->db, "ROLLBACK",
-                          -1, SQLITE_PREPARE_PERSISTENT, &self->rollback_stmt, NULL) != SQLITE_OK)
-    return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
+  for (guint i = 0; i < N_STATEMENTS; i++)
+    {
+      if (sqlite3_prepare_v3 (self->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                              &self->statements[i], NULL) != SQLITE_OK)
+        return set_sqlite_error (error, self->db, _("Cannot prepare the store"));
+    }
 
   return TRUE;
 }
@@ -551,15 +558,8 @@ prepare_statements (PcqStore  *self,
 static void
 close_db (PcqStore *self)
 {
-  g_clear_pointer (&self->put_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->progress_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->delete_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->position_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->name_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->done_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->begin_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->commit_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->rollback_stmt, sqlite3_finalize);
+  for (guint i = 0; i < N_STATEMENTS; i++)
+    g_clear_pointer (&self->statements[i], sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
 }
 
@@ -729,7 +729,7 @@ apply (PcqStore *self,
   switch (m->kind)
     {
     case MUTATION_PUT:
-      stmt = self->put_stmt;
+      stmt = self->statements[STMT_PUT];
       sqlite3_bind_int64 (stmt, 1, r->id);
       bind_text (stmt, 2, r->url);
       bind_text (stmt, 3, r->output_dir);
@@ -757,7 +757,7 @@ apply (PcqStore *self,
       return step_and_reset (self, stmt);
 
     case MUTATION_PROGRESS:
-      stmt = self->progress_stmt;
+      stmt = self->statements[STMT_PROGRESS];
       sqlite3_bind_int64 (stmt, 1, m->bytes);
       sqlite3_bind_int64 (stmt, 2, m->total);
       bind_text (stmt, 3, m->validator);
@@ -765,12 +765,12 @@ apply (PcqStore *self,
       return step_and_reset (self, stmt);
 
     case MUTATION_DELETE:
-      stmt = self->delete_stmt;
+      stmt = self->statements[STMT_DELETE];
       sqlite3_bind_int64 (stmt, 1, m->id);
       return step_and_reset (self, stmt);
 
     case MUTATION_POSITION:
-      stmt = self->position_stmt;
+      stmt = self->statements[STMT_POSITION];
       sqlite3_bind_int64 (stmt, 1, m->position);
       sqlite3_bind_int64 (stmt, 2, m->id);
       return step_and_reset (self, stmt);
@@ -779,7 +779,7 @@ apply (PcqStore *self,
       /* The name first: committed before the file moves there. */
       if (m->finish->placed || m->finish->error != NULL)
         return TRUE;
-      stmt = self->name_stmt;
+      stmt = self->statements[STMT_NAME];
       bind_text (stmt, 1, m->finish->output_path);
       bind_text (stmt, 2, m->finish->validator);
       sqlite3_bind_int (stmt, 3, PCQ_JOB_ACTIVE);
@@ -821,21 +821,21 @@ transact (PcqStore   *self,
           GPtrArray  *batch,
           gboolean  (*step) (PcqStore *, Mutation *))
 {
-  if (!step_and_reset (self, self->begin_stmt))
+  if (!step_and_reset (self, self->statements[STMT_BEGIN]))
     return FALSE;
 
   for (guint i = 0; i < batch->len; i++)
     {
       if (!step (self, g_ptr_array_index (batch, i)))
         {
-          step_and_reset (self, self->rollback_stmt);
+          step_and_reset (self, self->statements[STMT_ROLLBACK]);
           return FALSE;
         }
     }
 
-  if (!step_and_reset (self, self->commit_stmt))
+  if (!step_and_reset (self, self->statements[STMT_COMMIT]))
     {
-      step_and_reset (self, self->rollback_stmt);
+      step_and_reset (self, self->statements[STMT_ROLLBACK]);
       return FALSE;
     }
 
@@ -948,7 +948,7 @@ apply_finished (PcqStore *self,
                 Mutation *m)
 {
   PcqStoreFinish *f = m->finish;
-  sqlite3_stmt *stmt = self->done_stmt;
+  sqlite3_stmt *stmt = self->statements[STMT_DONE];
 
   if (m->kind != MUTATION_FINISH)
     return TRUE;

@@ -354,8 +354,9 @@ dispatch_cb (gpointer user_data)
           (self->len > 0 || (ran > 0 && self->interval_us > 0));
   if (again)
     {
-      /* The budget is spent: the rest waits for the interval, or
-       * without one behind drawing (why: pcq-main.h). */
+      /* What is left when the budget ran out, or comes while the
+       * source is kept, waits for the interval; without one, behind
+       * drawing (why: pcq-main.h). */
       g_source_set_priority (current, self->interval_us > 0 ? PCQ_PRIORITY_RESULTS
                                                             : PCQ_PRIORITY_RESULTS_MORE);
       g_source_set_ready_time (current, next_ready_time (self));

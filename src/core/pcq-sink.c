@@ -284,18 +284,23 @@ part_path_for (const char *path)
 }
 
 /* Chooses the first free "stem (N).ext", N starting at @first, and
- * reserves it. Called with the names' lock held. */
+ * reserves it. A name is reserved before it is looked up on disk: no
+ * other job of these names can take it meanwhile, and the lock covers
+ * only the table, not the lookup (a system call, which waits while a
+ * file is renamed in the same folder). */
 static gboolean
-reserve_locked (PcqSink  *self,
-                guint     first,
-                GError  **error)
+reserve_free (PcqSink  *self,
+              guint     first,
+              GError  **error)
 {
-  GHashTable *reserved = self->names->paths;
+  PcqNames *names = self->names;
 
   for (guint i = first; i < MAX_CONFLICTS; i++)
     {
       g_autofree char *name = NULL;
       g_autofree char *path = NULL;
+      char *key;
+      gboolean taken;
 
       if (i == 0)
         name = g_strconcat (self->stem, self->ext, NULL);
@@ -303,11 +308,26 @@ reserve_locked (PcqSink  *self,
         name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
 
       path = g_build_filename (self->dir, name, NULL);
+      key = g_strdup (path);
 
-      if (g_hash_table_contains (reserved, path) || path_exists (path))
-        continue;
+      g_mutex_lock (&names->lock);
+      taken = g_hash_table_contains (names->paths, key);
+      if (!taken)
+        g_hash_table_add (names->paths, key);
+      g_mutex_unlock (&names->lock);
 
-      g_hash_table_add (reserved, g_strdup (path));
+      if (taken)
+        {
+          g_free (key);
+          continue;
+        }
+
+      if (path_exists (path))
+        {
+          pcq_sink_release (names, path);
+          continue;
+        }
+
       g_free (self->path);
       self->path = g_steal_pointer (&path);
       return TRUE;
@@ -316,13 +336,6 @@ reserve_locked (PcqSink  *self,
   g_set_error (error, PCQ_ERROR, PCQ_ERROR_OUTPUT,
                _("No free name for “%s%s” in “%s”"), self->stem, self->ext, self->dir);
   return FALSE;
-}
-
-static void
-release_locked (PcqSink *self)
-{
-  if (self->path != NULL)
-    g_hash_table_remove (self->names->paths, self->path);
 }
 
 typedef enum
@@ -554,7 +567,6 @@ pcq_sink_reserve (PcqNames    *names,
                   GError     **error)
 {
   g_autoptr(PcqSink) self = NULL;
-  gboolean ok;
 
   g_return_val_if_fail (dir != NULL, NULL);
   g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
@@ -566,11 +578,10 @@ pcq_sink_reserve (PcqNames    *names,
   self->keep_part = TRUE;
   split_name (name, &self->stem, &self->ext);
 
-  g_mutex_lock (&names->lock);
-  ok = reserve_locked (self, 0, error);
-  g_mutex_unlock (&names->lock);
+  if (!reserve_free (self, 0, error))
+    return NULL;
 
-  return ok ? g_steal_pointer (&self->path) : NULL;
+  return g_steal_pointer (&self->path);
 }
 
 /* Opens the part file ".NAME.pcq-part" beside a reserved @path. */
@@ -1047,8 +1058,6 @@ pcq_sink_commit (PcqSink  *self,
 
   for (guint i = 1; ; i++)
     {
-      gboolean ok;
-
       if (rename_noreplace (self->part_path, self->path) == 0)
         break;
 
@@ -1056,18 +1065,13 @@ pcq_sink_commit (PcqSink  *self,
         return set_io_error (error, errno, IO_RENAME, self->part_path);
 
       /* Our temp file's path stays: only the final name moves on. */
-      g_mutex_lock (&self->names->lock);
-      release_locked (self);
-      ok = reserve_locked (self, i, error);
-      g_mutex_unlock (&self->names->lock);
-      if (!ok)
+      pcq_sink_release (self->names, self->path);
+      if (!reserve_free (self, i, error))
         return FALSE;
     }
 
   self->committed = TRUE;
-  g_mutex_lock (&self->names->lock);
-  release_locked (self);
-  g_mutex_unlock (&self->names->lock);
+  pcq_sink_release (self->names, self->path);
 
   return TRUE;
 }

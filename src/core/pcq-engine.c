@@ -126,6 +126,8 @@ struct _PcqEngine
   guint          n_failed;
   guint          n_cancelled;
   guint          n_paused;
+  gboolean       in_batch;      /* a dispatch is running */
+  guint          changed_counts; /* 1 << PcqJobState: notified when it ends */
   guint64        bytes_done;
   gint64         prompt_tokens;     /* the sums of the jobs' reported */
   gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
@@ -454,24 +456,48 @@ save_job (PcqEngine *self,
   pcq_store_put (self->store, &record, NULL, NULL);
 }
 
+static const guint count_props[] = {
+  [PCQ_JOB_QUEUED] = PROP_N_QUEUED,
+  [PCQ_JOB_ACTIVE] = PROP_N_ACTIVE,
+  [PCQ_JOB_DONE] = PROP_N_DONE,
+  [PCQ_JOB_FAILED] = PROP_N_FAILED,
+  [PCQ_JOB_CANCELLED] = PROP_N_CANCELLED,
+  [PCQ_JOB_PAUSED] = PROP_N_PAUSED,
+};
+
 /* What a dispatch changes in the engine's properties (the counts, the
  * tokens) is notified once, when it ends: not once per job, which with
  * many small files finishing cost a "notify" emission (under GObject's
  * global signal lock, which the workers' libsoup takes too) per count
- * per job, and redrew the window's counters several times a frame. A
- * callback may drop the last reference to the engine: the batch keeps
- * one. */
+ * per job, and redrew the window's counters several times a frame.
+ * The counts do not even queue their notifications meanwhile (each
+ * would take GObject's global notify lock): a dispatch marks those it
+ * changed. A callback may drop the last reference to the engine: the
+ * batch keeps one. */
 static void
 batch_begin (gpointer data)
 {
-  g_object_freeze_notify (g_object_ref (data));
+  PcqEngine *self = g_object_ref (data);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->in_batch = TRUE;
 }
 
 static void
 batch_end (gpointer data)
 {
-  g_object_thaw_notify (data);
-  g_object_unref (data);
+  PcqEngine *self = data;
+
+  self->in_batch = FALSE;
+  for (guint state = 0; self->changed_counts != 0; state++)
+    {
+      if (self->changed_counts & (1u << state))
+        g_object_notify_by_pspec (G_OBJECT (self), properties[count_props[state]]);
+      self->changed_counts &= ~(1u << state);
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
+  g_object_unref (self);
 }
 
 static void
@@ -487,17 +513,12 @@ count_state (PcqEngine   *self,
     [PCQ_JOB_CANCELLED] = &self->n_cancelled,
     [PCQ_JOB_PAUSED] = &self->n_paused,
   };
-  guint props[] = {
-    [PCQ_JOB_QUEUED] = PROP_N_QUEUED,
-    [PCQ_JOB_ACTIVE] = PROP_N_ACTIVE,
-    [PCQ_JOB_DONE] = PROP_N_DONE,
-    [PCQ_JOB_FAILED] = PROP_N_FAILED,
-    [PCQ_JOB_CANCELLED] = PROP_N_CANCELLED,
-    [PCQ_JOB_PAUSED] = PROP_N_PAUSED,
-  };
 
   *counters[state] += delta;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[props[state]]);
+  if (self->in_batch)
+    self->changed_counts |= 1u << state;
+  else
+    g_object_notify_by_pspec (G_OBJECT (self), properties[count_props[state]]);
 }
 
 /* Adds @n (when known) to the sum @total, or takes it away; a sum

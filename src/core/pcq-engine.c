@@ -1648,6 +1648,43 @@ pcq_engine_set_store (PcqEngine *self,
     }
 }
 
+/* The run @record's job had: its part file and which file that is. */
+static PcqRun *
+recorded_run (PcqEngine            *self,
+              const PcqStoreRecord *record)
+{
+  g_autofree char *part_path = pcq_sink_part_path (record->output_dir, self->part_tag, record->id);
+  PcqRun *run = pcq_run_new (self->names, record->id, record->url, record->output_dir, NULL, NULL,
+                             part_path);
+
+  pcq_run_set_resume (run, record->validator);
+  return run;
+}
+
+/* A crash between storing a finished file's job as done and moving its
+ * part file to its final name leaves the part file: moved now. Returns
+ * whether the job's file is in place, or was (its part file is gone);
+ * otherwise the job must run again, and resumes its whole part file. */
+static gboolean
+placed_after_crash (PcqEngine            *self,
+                    const PcqStoreRecord *record)
+{
+  g_autoptr(PcqRun) run = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (record->output_path == NULL || record->validator == NULL)
+    return TRUE;
+
+  run = recorded_run (self, record);
+  if (pcq_sink_part_size (run->part_path, &run->part_id) < 0 ||
+      pcq_sink_rename_part (run->part_path, record->output_path, &error))
+    return TRUE;
+
+  g_debug ("Job %" G_GUINT64_FORMAT " cannot take its name after a crash: %s",
+           record->id, error->message);
+  return FALSE;
+}
+
 /* A crash between putting a file in place and storing its job as done
  * leaves the job unfinished with its file at its final name: the very
  * file its part was (a rename keeps it), no part file left. Anything
@@ -1658,17 +1695,13 @@ finished_before_crash (PcqEngine            *self,
                        PcqJob               *job)
 {
   g_autoptr(PcqRun) run = NULL;
-  g_autofree char *part_path = NULL;
   gint64 size;
 
   if (record->output_path == NULL || record->validator == NULL)
     return FALSE;
 
-  part_path = pcq_sink_part_path (record->output_dir, self->part_tag, record->id);
-  run = pcq_run_new (self->names, record->id, record->url, record->output_dir, NULL, NULL, part_path);
-  pcq_run_set_resume (run, record->validator);
-
-  if (pcq_sink_part_size (part_path, &run->part_id) >= 0)
+  run = recorded_run (self, record);
+  if (pcq_sink_part_size (run->part_path, &run->part_id) >= 0)
     return FALSE;
 
   size = pcq_sink_own_file_size (record->output_path, &run->part_id);
@@ -1707,6 +1740,19 @@ pcq_engine_restore (PcqEngine       *self,
       gboolean unfinished = info == NULL || !info->finished;
       PcqJob *job;
 
+      /* Whatever is taken back: the store forgets which files it was
+       * moving once the next ones finish. */
+      if (record->placing && !placed_after_crash (self, record))
+        {
+          PcqStoreRecord queued = *record;
+
+          queued.state = PCQ_JOB_QUEUED;
+          queued.finished = 0;
+          if (self->store != NULL)
+            pcq_store_put (self->store, &queued, NULL, NULL);
+          unfinished = TRUE;
+        }
+
       /* Ids stay unique across restarts, and so do positions, which
        * retries take from the same count (pcq_engine_retry ()). */
       self->last_id = MAX (self->last_id, record->id);
@@ -1723,7 +1769,8 @@ pcq_engine_restore (PcqEngine       *self,
           save_job (self, job);
         }
       else
-        _pcq_job_set_state (job, info != NULL ? info->restored_as : PCQ_JOB_QUEUED);
+        _pcq_job_set_state (job, info != NULL && !(unfinished && info->finished)
+                                 ? info->restored_as : PCQ_JOB_QUEUED);
       g_ptr_array_add (jobs, job);
     }
 

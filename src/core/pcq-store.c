@@ -80,8 +80,8 @@ typedef enum
   STMT_PROGRESS,
   STMT_DELETE,
   STMT_POSITION,
-  STMT_NAME,
   STMT_DONE,
+  STMT_PLACING,
   STMT_BEGIN,
   STMT_COMMIT,
   STMT_ROLLBACK,
@@ -98,13 +98,13 @@ static const char * const statement_sql[N_STATEMENTS] = {
   [STMT_PROGRESS] = "UPDATE jobs SET bytes = ?, total = ?, validator = ? WHERE id = ?",
   [STMT_DELETE] = "DELETE FROM jobs WHERE id = ?",
   [STMT_POSITION] = "UPDATE jobs SET position = ? WHERE id = ?",
-  [STMT_NAME] = "UPDATE jobs SET output_path = ?, validator = ?, state = ? WHERE id = ?",
   [STMT_DONE] =
     "UPDATE jobs SET state = ?, bytes = ?, total = ?, attempts = ?, error = ?,"
     " output_path = ?, validator = ?, finished = ?, prompt_tokens = ?,"
     " completion_tokens = ?,"
     " started = CASE WHEN started > 0 THEN started ELSE ? END,"
     " http_status = ?, sha256 = COALESCE (?, sha256) WHERE id = ?",
+  [STMT_PLACING] = "INSERT OR REPLACE INTO placing (slot, ids) VALUES (0, ?)",
   /* A transaction's three too: each batch's would be parsed again. */
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
@@ -293,6 +293,12 @@ static const char *migrations[] = {
    * JSON object; a secret one's value is null (never stored: see
    * pcq_job_dup_stored_headers ()). */
   "ALTER TABLE jobs ADD COLUMN headers TEXT;",
+  /* 8 → 9: the jobs of the last batch of finished files, committed as
+   * done before their part files were moved to their names: a crash
+   * between the two is mended when the queue is opened again
+   * (PcqStoreRecord.placing). One row: their ids, 8 bytes each,
+   * little-endian. */
+  "CREATE TABLE placing (slot INTEGER PRIMARY KEY, ids BLOB NOT NULL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);
@@ -397,12 +403,48 @@ records_in_position_order (GPtrArray *records)
   return TRUE;
 }
 
+/* The ids of the last batch's jobs committed as done before their
+ * files were moved (the table "placing"). */
+static GHashTable *
+load_placing (sqlite3  *db,
+              GError  **error)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT ids FROM placing", -1, &stmt, NULL) != SQLITE_OK)
+    return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const guint8 *blob = sqlite3_column_blob (stmt, 0);
+      gsize size = sqlite3_column_bytes (stmt, 0);
+
+      for (gsize at = 0; blob != NULL && at + sizeof (guint64) <= size; at += sizeof (guint64))
+        {
+          guint64 id;
+
+          memcpy (&id, blob + at, sizeof id);
+          id = GUINT64_FROM_LE (id);
+          g_hash_table_add (ids, g_memdup2 (&id, sizeof id));
+        }
+    }
+
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_sqlite_error (error, db, _("Cannot read the queue")), NULL;
+
+  return g_steal_pointer (&ids);
+}
+
 static GPtrArray *
 load (sqlite3    *db,
       GTimeSpan   prune_age,
       GError    **error)
 {
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) pcq_store_record_free);
+  g_autoptr(GHashTable) placing = NULL;
   sqlite3_stmt *stmt = NULL;
   int rc;
 
@@ -419,6 +461,10 @@ load (sqlite3    *db,
       if (rc != SQLITE_DONE)
         return set_sqlite_error (error, db, _("Cannot prune the history")), NULL;
     }
+
+  placing = load_placing (db, error);
+  if (placing == NULL)
+    return NULL;
 
   if (sqlite3_prepare_v2 (db,
                           "SELECT id, url, output_dir, name, state, bytes, total, attempts,"
@@ -456,6 +502,7 @@ load (sqlite3    *db,
       record->http_status = CLAMP (sqlite3_column_int (stmt, 20), 0, 999);
       record->position = sqlite3_column_int64 (stmt, 21);
       record->headers = dup_column (stmt, 22);
+      record->placing = record->state == PCQ_JOB_DONE && g_hash_table_contains (placing, &record->id);
 
       if (record->url == NULL || record->output_dir == NULL ||
           (record->kind != PCQ_JOB_DOWNLOAD && record->prompt == NULL))
@@ -719,6 +766,66 @@ step_and_reset (PcqStore     *self,
   return ok;
 }
 
+/* A finished file's job, done under its name, committed before the
+ * file moves there (or failed, if it could not be moved). */
+static gboolean
+apply_finish (PcqStore       *self,
+              PcqStoreFinish *f)
+{
+  sqlite3_stmt *stmt = self->statements[STMT_DONE];
+  gboolean done = f->error == NULL;
+
+  sqlite3_bind_int (stmt, 1, done ? PCQ_JOB_DONE : PCQ_JOB_FAILED);
+  sqlite3_bind_int64 (stmt, 2, f->bytes);
+  sqlite3_bind_int64 (stmt, 3, f->total);
+  sqlite3_bind_int (stmt, 4, f->attempts);
+  bind_text (stmt, 5, done ? NULL : f->error->message);
+  bind_text (stmt, 6, done ? f->output_path : NULL);
+  bind_text (stmt, 7, f->validator);
+  sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
+  bind_tokens (stmt, 9, done ? f->prompt_tokens : -1);
+  bind_tokens (stmt, 10, done ? f->completion_tokens : -1);
+  sqlite3_bind_int64 (stmt, 11, f->started);
+  sqlite3_bind_int (stmt, 12, f->http_status);
+  bind_text (stmt, 13, f->sha256);
+  sqlite3_bind_int64 (stmt, 14, f->id);
+  return step_and_reset (self, stmt);
+}
+
+static gboolean
+to_place (Mutation *m)
+{
+  return m->kind == MUTATION_FINISH && !m->finish->placed && m->finish->error == NULL;
+}
+
+/* Which jobs of @batch are committed as done with their files not yet
+ * moved to their names: one row, replaced by each batch that has
+ * such files (those of the batch before are in place by then). */
+static gboolean
+note_placing (PcqStore  *self,
+              GPtrArray *batch)
+{
+  sqlite3_stmt *stmt = self->statements[STMT_PLACING];
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Mutation *m = g_ptr_array_index (batch, i);
+      guint64 id;
+
+      if (!to_place (m))
+        continue;
+      id = GUINT64_TO_LE (m->finish->id);
+      g_array_append_val (ids, id);
+    }
+
+  if (ids->len == 0)
+    return TRUE;
+
+  sqlite3_bind_blob (stmt, 1, ids->data, ids->len * sizeof (guint64), SQLITE_TRANSIENT);
+  return step_and_reset (self, stmt);
+}
+
 static gboolean
 apply (PcqStore *self,
        Mutation *m)
@@ -776,15 +883,7 @@ apply (PcqStore *self,
       return step_and_reset (self, stmt);
 
     case MUTATION_FINISH:
-      /* The name first: committed before the file moves there. */
-      if (m->finish->placed || m->finish->error != NULL)
-        return TRUE;
-      stmt = self->statements[STMT_NAME];
-      bind_text (stmt, 1, m->finish->output_path);
-      bind_text (stmt, 2, m->finish->validator);
-      sqlite3_bind_int (stmt, 3, PCQ_JOB_ACTIVE);
-      sqlite3_bind_int64 (stmt, 4, m->finish->id);
-      return step_and_reset (self, stmt);
+      return apply_finish (self, m->finish);
 
     case MUTATION_FLUSH:
     case MUTATION_CLOSE:
@@ -833,6 +932,12 @@ transact (PcqStore   *self,
         }
     }
 
+  if (!note_placing (self, batch))
+    {
+      step_and_reset (self, self->statements[STMT_ROLLBACK]);
+      return FALSE;
+    }
+
   if (!step_and_reset (self, self->statements[STMT_COMMIT]))
     {
       step_and_reset (self, self->statements[STMT_ROLLBACK]);
@@ -840,21 +945,6 @@ transact (PcqStore   *self,
     }
 
   return TRUE;
-}
-
-/* All of @batch or nothing. */
-static gboolean
-commit_batch (PcqStore  *self,
-              GPtrArray *batch)
-{
-  gboolean full = needs_full_sync (batch);
-
-  if (full != self->full_sync &&
-      sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                    NULL, NULL, NULL) == SQLITE_OK)
-    self->full_sync = full;
-
-  return transact (self, batch, apply);
 }
 
 static gboolean
@@ -869,21 +959,22 @@ has_finish (GPtrArray *batch)
   return FALSE;
 }
 
-/* Moves the finished files of @batch, whose names are committed, to
- * those names. Should another file have taken one meanwhile, the job
- * takes the next free name; returns whether some did, so that their
- * new names are committed before the next try. */
+/* Moves the finished files of @batch, whose jobs are committed as
+ * done under those names, to them. Should another file have taken a
+ * name meanwhile, the job takes the next free one; should a file not
+ * move at all, the job fails. Returns whether either happened, so that
+ * the new names (or the failures) are committed before the next try. */
 static gboolean
 move_files (GPtrArray *batch)
 {
-  gboolean again = FALSE;
+  gboolean changed = FALSE;
 
   for (guint i = 0; i < batch->len; i++)
     {
       Mutation *m = g_ptr_array_index (batch, i);
       PcqStoreFinish *f = m->finish;
 
-      if (m->kind != MUTATION_FINISH || f->placed || f->error != NULL)
+      if (!to_place (m))
         continue;
 
       if (pcq_sink_rename_part (f->part_path, f->output_path, &f->error))
@@ -893,18 +984,20 @@ move_files (GPtrArray *batch)
           continue;
         }
 
+      changed = TRUE;
       if (!g_error_matches (f->error, G_IO_ERROR, G_IO_ERROR_EXISTS) || ++f->conflicts > 10)
         continue;
 
       g_clear_error (&f->error);
-      again |= pcq_sink_take_next_name (f->names, &f->output_path, &f->error);
+      pcq_sink_take_next_name (f->names, &f->output_path, &f->error);
     }
 
-  return again;
+  return changed;
 }
 
-/* One syncfs() per file system: every file moved into place is on disk
- * before its job is committed as done. Each folder is opened once a
+/* One syncfs() per file system for the finished files of @batch that
+ * are (or are to be) in place: before their jobs are committed as
+ * done, their contents are on disk. Each folder is opened once a
  * batch, however many of its files it holds. */
 static void
 sync_finished (GPtrArray *batch)
@@ -919,7 +1012,7 @@ sync_finished (GPtrArray *batch)
       struct stat st;
       int fd;
 
-      if (m->kind != MUTATION_FINISH || !m->finish->placed)
+      if (m->kind != MUTATION_FINISH || m->finish->error != NULL)
         continue;
 
       dir = g_path_get_dirname (m->finish->output_path);
@@ -941,45 +1034,46 @@ sync_finished (GPtrArray *batch)
     }
 }
 
-/* A finished file's job, done (or failed, if its file could not be put
- * in place). */
+/* All of @batch or nothing; its finished files' contents synced first. */
 static gboolean
-apply_finished (PcqStore *self,
-                Mutation *m)
+commit_batch (PcqStore  *self,
+              GPtrArray *batch)
 {
-  PcqStoreFinish *f = m->finish;
-  sqlite3_stmt *stmt = self->statements[STMT_DONE];
+  gboolean full = needs_full_sync (batch);
 
-  if (m->kind != MUTATION_FINISH)
-    return TRUE;
+  if (has_finish (batch))
+    sync_finished (batch);
 
-  sqlite3_bind_int (stmt, 1, f->placed ? PCQ_JOB_DONE : PCQ_JOB_FAILED);
-  sqlite3_bind_int64 (stmt, 2, f->bytes);
-  sqlite3_bind_int64 (stmt, 3, f->total);
-  sqlite3_bind_int (stmt, 4, f->attempts);
-  bind_text (stmt, 5, f->error != NULL ? f->error->message : NULL);
-  bind_text (stmt, 6, f->placed ? f->output_path : NULL);
-  bind_text (stmt, 7, f->validator);
-  sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
-  bind_tokens (stmt, 9, f->placed ? f->prompt_tokens : -1);
-  bind_tokens (stmt, 10, f->placed ? f->completion_tokens : -1);
-  sqlite3_bind_int64 (stmt, 11, f->started);
-  sqlite3_bind_int (stmt, 12, f->http_status);
-  bind_text (stmt, 13, f->sha256);
-  sqlite3_bind_int64 (stmt, 14, f->id);
-  return step_and_reset (self, stmt);
+  if (full != self->full_sync &&
+      sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                    NULL, NULL, NULL) == SQLITE_OK)
+    self->full_sync = full;
+
+  return transact (self, batch, apply);
 }
 
-/* The finished files of a committed batch: moved into place (each name
- * committed first), made durable, then their jobs committed as done (or
- * failed, with why). A file that cannot be moved leaves no part file. */
+/* A finished file whose move changed its job: a new name, or a failure. */
+static gboolean
+apply_moved (PcqStore *self,
+             Mutation *m)
+{
+  if (m->kind != MUTATION_FINISH || m->finish->placed)
+    return TRUE;
+
+  return apply_finish (self, m->finish);
+}
+
+/* The finished files of a committed batch (their contents synced, their
+ * jobs done under their names) moved into place. A file that cannot be
+ * moved leaves no part file. When no more work is queued, the moves are
+ * synced too; otherwise the next batch's sync covers them. */
 static gboolean
 finish_files (PcqStore  *self,
               GPtrArray *batch)
 {
   while (move_files (batch))
     {
-      if (!commit_batch (self, batch))
+      if (!transact (self, batch, apply_moved))
         return FALSE;
     }
 
@@ -991,8 +1085,9 @@ finish_files (PcqStore  *self,
         pcq_sink_remove_part (m->finish->part_path);
     }
 
-  sync_finished (batch);
-  return transact (self, batch, apply_finished);
+  if (has_finish (batch) && g_async_queue_length (self->mutations) <= 0)
+    sync_finished (batch);
+  return TRUE;
 }
 
 /* Hands a committed batch's callbacks to the main context, in order. */
@@ -1101,8 +1196,7 @@ store_thread (gpointer data)
       pcq_lower_thread_priority (g_atomic_int_get (&self->nice), &applied_nice);
 
       /* Files finish one after another when the queue is busy: moments
-       * for the next ones turn a commit (two, with the names) per file
-       * into two per batch. Only when files came moments ago too: the
+       * for the next ones turn a commit per file into one per batch. Only when files came moments ago too: the
        * first file of a run is not held up. Asleep, not waiting on the
        * queue, so that no hand-over wakes the thread meanwhile. */
       if (!closing && has_finish (batch))
@@ -1550,13 +1644,15 @@ pcq_store_finish_free (PcqStoreFinish *finish)
  *   committed as done (or, should its file not be movable, as failed
  *   with @finish's error set)
  *
- * Puts a finished file in place for its job: the final name is
- * committed, the part file is moved there (never replacing a file
- * unless @finish says it may; a name taken meanwhile gives way to the
- * next free one, committed first), the file system is synced and the
- * job committed as done. A crash at any point leaves no file under a
- * name the store does not know as the job's own. Thread-safe: workers
- * hand their files over and go on.
+ * Puts a finished file in place for its job: the part file is synced,
+ * the job committed as done under its final name (with a note that its
+ * file is on its way there), and the part file moved there, never
+ * replacing a file (a name taken meanwhile gives way to the next free
+ * one, committed first). A crash at any point leaves no file under a
+ * name the store does not know as the job's own, and a job committed
+ * as done whose file was not moved yet has it moved when the queue is
+ * opened again (pcq_engine_restore ()). Thread-safe: workers hand
+ * their files over and go on.
  */
 void
 pcq_store_finish_file (PcqStore        *self,

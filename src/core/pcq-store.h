@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 8
+#define PCQ_STORE_SCHEMA_VERSION 9
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */
@@ -47,6 +47,8 @@ typedef struct
                               * 0 when put: the id's */
   char        *headers;      /* a download's request headers as a JSON object,
                               * secret values null; or NULL */
+  gboolean     placing;      /* done, and its file was being moved from its part
+                              * file to @output_path: perhaps a crash came first */
 } PcqStoreRecord;
 
 void pcq_store_record_free (PcqStoreRecord *record);

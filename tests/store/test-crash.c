@@ -533,6 +533,92 @@ test_kill_before_name_committed (Fixture       *f,
   g_cond_clear (&gate.cond);
 }
 
+/* A finished file's job is committed as done (its name with it)
+ * before its part file is moved to that name, and the store notes that
+ * the move is under way. A kill between the two leaves the part file:
+ * the next start moves it into place, with --resume or without (the
+ * note lasts only until the next files finish). Should the name have
+ * been taken meanwhile, the job runs again, and ends under the next
+ * free name, leaving the file there intact. The test makes that state
+ * from a finished run: its file back at its part path, as the kill
+ * would have left it. */
+static void
+test_kill_before_file_moved (Fixture       *f,
+                             gconstpointer  data)
+{
+  gboolean taken = GPOINTER_TO_INT (data);
+  const File *file = &f->files[5];
+  const File *other = &f->files[6];
+  const char * const first_args[] = { file->url, NULL };
+  const char * const second_args[] = { other->url, NULL };
+  const char * const resume_args[] = { "--resume", NULL };
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                          f->home->store_path, -1);
+  g_autofree char *part_name = g_strdup_printf (".%.8s-1.pcq-part", digest);
+  g_autofree char *part_path = g_build_filename (f->home->out, part_name, NULL);
+  g_autofree char *final_path = g_build_filename (f->home->out, file->name, NULL);
+  g_autofree char *other_path = g_build_filename (f->home->out, other->name, NULL);
+  g_autofree char *next_path = g_strdup_printf ("%s/%.*s (1).dat", f->home->out,
+                                                (int) strlen (file->name) - 4, file->name);
+  g_autofree char *done_sql = g_strdup_printf ("SELECT count(*) FROM jobs WHERE id = 1 AND state = %d",
+                                               PCQ_JOB_DONE);
+  g_autofree char *text = NULL;
+  g_autoptr(StoreProc) first = NULL;
+  g_autoptr(StoreProc) second = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  store_server_set_pacing (f->server, CHUNK, 0);
+  first = store_proc_start (f->home, "first", first_args);
+  g_assert_true (store_proc_wait (first, FINAL_RUN_MS));
+  g_assert_cmpint (first->status, ==, 0);
+
+  /* Job 1 is done, and the note names it: the last file to finish. */
+  g_assert_cmpint (store_db_query_int (f->home->store_path, done_sql), ==, 1);
+  g_assert_cmpint (store_db_query_int (f->home->store_path,
+                                       "SELECT count(*) FROM placing WHERE length (ids) = 8"
+                                       " AND hex (ids) = '0100000000000000'"), ==, 1);
+
+  /* Killed before the move: the very file, at its part path. */
+  g_assert_cmpint (g_rename (final_path, part_path), ==, 0);
+  if (taken)
+    {
+      g_file_set_contents (final_path, "not ours", -1, &error);
+      g_assert_no_error (error);
+    }
+
+  second = store_proc_start (f->home, "second", taken ? resume_args : second_args);
+  g_assert_true (store_proc_wait (second, FINAL_RUN_MS));
+  if (second->status != 0)
+    log_stderr (second, "second");
+  g_assert_cmpint (second->status, ==, 0);
+
+  names = pcq_test_list_dir (f->home->out);
+  rows = store_db_read_rows (f->home->store_path);
+  g_assert_false (pcq_test_dir_has_part_files (f->home->out));
+  if (taken)
+    {
+      /* Run again (--resume), under the next name; the other file kept. */
+      g_assert_true (g_file_get_contents (final_path, &text, NULL, NULL));
+      g_assert_cmpstr (text, ==, "not ours");
+      store_assert_content (next_path, file->seed, file->size);
+      g_assert_cmpuint (names->len, ==, 2);
+      g_assert_cmpuint (rows->len, ==, 1);
+      g_assert_cmpstr (((StoreRow *) g_ptr_array_index (rows, 0))->output_path, ==, next_path);
+    }
+  else
+    {
+      /* Moved into place by a run that did not even resume. */
+      store_assert_content (final_path, file->seed, file->size);
+      store_assert_content (other_path, other->seed, other->size);
+      g_assert_cmpuint (names->len, ==, 2);
+      g_assert_cmpuint (rows->len, ==, 2);
+      g_assert_cmpstr (((StoreRow *) g_ptr_array_index (rows, 0))->output_path, ==, final_path);
+    }
+  g_assert_cmpint (store_db_query_int (f->home->store_path, done_sql), ==, 1);
+}
+
 static gboolean
 lock_taken (gpointer data)
 {
@@ -594,6 +680,10 @@ main (int    argc,
 
   g_test_add ("/store/crash/second-run-refused", Fixture, NULL,
               fixture_setup, test_second_run_refused, fixture_teardown);
+  g_test_add ("/store/crash/kill-before-file-moved", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_setup, test_kill_before_file_moved, fixture_teardown);
+  g_test_add ("/store/crash/kill-before-file-moved/name-taken", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_kill_before_file_moved, fixture_teardown);
   g_test_add ("/store/crash/kill-before-name-committed", Fixture, NULL,
               fixture_setup, test_kill_before_name_committed, fixture_teardown);
   g_test_add ("/store/crash/kill-and-resume", Fixture, NULL,

@@ -1583,10 +1583,10 @@ finish_new (PcqNames    *names,
   return finish;
 }
 
-/* A finished file is put in place by the store: its name committed,
- * the part renamed, the job committed as done, and only then the
- * callback. A file that appeared at the reserved name meanwhile is
- * never replaced: the job takes the next free name, committed first. */
+/* A finished file is put in place by the store: the job committed as
+ * done under its name, the part renamed, and only then the callback. A
+ * file that appeared at the reserved name meanwhile is never replaced:
+ * the job takes the next free name, committed first. */
 static void
 test_finish_files (Fixture       *f,
                    gconstpointer  data)

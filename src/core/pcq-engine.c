@@ -353,8 +353,8 @@ named_cb (PcqRun   *run,
 static void file_finished (gpointer data);
 
 /* The body is complete: with a store, the store puts the file in place
- * (the final name committed first, then the rename, then the job as
- * done, many files in one go) and the worker goes on. */
+ * (the job committed as done under its final name, then the rename,
+ * many files in one go) and the worker goes on. */
 static gboolean
 hand_over_cb (PcqRun   *run,
               gpointer  user_data)

@@ -231,7 +231,7 @@ plant (Fixture  *f,
       break;
 
     case PLANTED_FINAL_FILE:
-      /* The name was committed (as just before the rename), then
+      /* The name was committed (as it is when the name is chosen), then
        * something else took it. */
       g_assert_true (store_db_exec (f->home->store_path, sql));
       g_assert_true (g_file_set_contents (f->final_path, "not Pcq's", -1, NULL));

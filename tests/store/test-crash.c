@@ -439,6 +439,19 @@ file_exists (gpointer data)
   return g_file_test (data, G_FILE_TEST_EXISTS);
 }
 
+/* Where job @id of the headless store keeps its part file: named after
+ * the store and the job (pcq_sink_part_path ()). */
+static char *
+part_path_for (Fixture *f,
+               guint64  id)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                          f->home->store_path, -1);
+  g_autofree char *name = g_strdup_printf (".%.8s-%" G_GUINT64_FORMAT ".pcq-part", digest, id);
+
+  return g_build_filename (f->home->out, name, NULL);
+}
+
 /* The final name must be in the store before anything is written under
  * it (the part file included): a kill in between must not make the
  * re-run pick "name (1)" and leave the part file behind. The test
@@ -451,8 +464,7 @@ test_kill_before_name_committed (Fixture       *f,
   const File *file = &f->files[7];
   const char * const first_args[] = { file->url, NULL };
   const char * const resume_args[] = { "--resume", NULL };
-  g_autofree char *part_name = g_strdup_printf (".%s.pcq-part", file->name);
-  g_autofree char *part_path = g_build_filename (f->home->out, part_name, NULL);
+  g_autofree char *part_path = part_path_for (f, 1);
   g_autofree char *final_path = g_build_filename (f->home->out, file->name, NULL);
   g_autoptr(StoreProc) first = NULL;
   g_autoptr(StoreProc) second = NULL;
@@ -552,10 +564,7 @@ test_kill_before_file_moved (Fixture       *f,
   const char * const first_args[] = { file->url, NULL };
   const char * const second_args[] = { other->url, NULL };
   const char * const resume_args[] = { "--resume", NULL };
-  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
-                                                          f->home->store_path, -1);
-  g_autofree char *part_name = g_strdup_printf (".%.8s-1.pcq-part", digest);
-  g_autofree char *part_path = g_build_filename (f->home->out, part_name, NULL);
+  g_autofree char *part_path = part_path_for (f, 1);
   g_autofree char *final_path = g_build_filename (f->home->out, file->name, NULL);
   g_autofree char *other_path = g_build_filename (f->home->out, other->name, NULL);
   g_autofree char *next_path = g_strdup_printf ("%s/%.*s (1).dat", f->home->out,

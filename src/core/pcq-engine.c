@@ -1736,22 +1736,27 @@ pcq_engine_restore (PcqEngine       *self,
   for (guint i = 0; i < records->len; i++)
     {
       const PcqStoreRecord *record = g_ptr_array_index (records, i);
-      const PcqJobStateInfo *info = pcq_job_state_info (record->state);
-      gboolean unfinished = info == NULL || !info->finished;
+      const PcqJobStateInfo *info;
+      PcqStoreRecord requeued;
+      gboolean unfinished;
       PcqJob *job;
 
       /* Whatever is taken back: the store forgets which files it was
-       * moving once the next ones finish. */
+       * moving once the next ones finish. A job whose file cannot be
+       * moved is stored as queued, and goes on as one. */
       if (record->placing && !placed_after_crash (self, record))
         {
-          PcqStoreRecord queued = *record;
-
-          queued.state = PCQ_JOB_QUEUED;
-          queued.finished = 0;
+          requeued = *record;
+          requeued.state = PCQ_JOB_QUEUED;
+          requeued.finished = 0;
+          requeued.placing = FALSE;
+          record = &requeued;
           if (self->store != NULL)
-            pcq_store_put (self->store, &queued, NULL, NULL);
-          unfinished = TRUE;
+            pcq_store_put (self->store, record, NULL, NULL);
         }
+
+      info = pcq_job_state_info (record->state);
+      unfinished = info == NULL || !info->finished;
 
       /* Ids stay unique across restarts, and so do positions, which
        * retries take from the same count (pcq_engine_retry ()). */
@@ -1769,8 +1774,7 @@ pcq_engine_restore (PcqEngine       *self,
           save_job (self, job);
         }
       else
-        _pcq_job_set_state (job, info != NULL && !(unfinished && info->finished)
-                                 ? info->restored_as : PCQ_JOB_QUEUED);
+        _pcq_job_set_state (job, info != NULL ? info->restored_as : PCQ_JOB_QUEUED);
       g_ptr_array_add (jobs, job);
     }
 

@@ -932,13 +932,7 @@ transact (PcqStore   *self,
         }
     }
 
-  if (!note_placing (self, batch))
-    {
-      step_and_reset (self, self->statements[STMT_ROLLBACK]);
-      return FALSE;
-    }
-
-  if (!step_and_reset (self, self->statements[STMT_COMMIT]))
+  if (!note_placing (self, batch) || !step_and_reset (self, self->statements[STMT_COMMIT]))
     {
       step_and_reset (self, self->statements[STMT_ROLLBACK]);
       return FALSE;
@@ -1002,9 +996,14 @@ move_files (GPtrArray *batch)
 static void
 sync_finished (GPtrArray *batch)
 {
-  g_autoptr(GHashTable) dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GHashTable) dirs = NULL;
+  g_autoptr(GHashTable) synced = NULL;
 
+  if (!has_finish (batch))
+    return;
+
+  dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  synced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   for (guint i = 0; i < batch->len; i++)
     {
       Mutation *m = g_ptr_array_index (batch, i);
@@ -1041,8 +1040,7 @@ commit_batch (PcqStore  *self,
 {
   gboolean full = needs_full_sync (batch);
 
-  if (has_finish (batch))
-    sync_finished (batch);
+  sync_finished (batch);
 
   if (full != self->full_sync &&
       sqlite3_exec (self->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
@@ -1085,7 +1083,7 @@ finish_files (PcqStore  *self,
         pcq_sink_remove_part (m->finish->part_path);
     }
 
-  if (has_finish (batch) && g_async_queue_length (self->mutations) <= 0)
+  if (g_async_queue_length (self->mutations) <= 0)
     sync_finished (batch);
   return TRUE;
 }
@@ -1196,9 +1194,10 @@ store_thread (gpointer data)
       pcq_lower_thread_priority (g_atomic_int_get (&self->nice), &applied_nice);
 
       /* Files finish one after another when the queue is busy: moments
-       * for the next ones turn a commit per file into one per batch. Only when files came moments ago too: the
-       * first file of a run is not held up. Asleep, not waiting on the
-       * queue, so that no hand-over wakes the thread meanwhile. */
+       * for the next ones turn a commit per file into one per batch.
+       * Only when files came moments ago too: the first file of a run is
+       * not held up. Asleep, not waiting on the queue, so that no
+       * hand-over wakes the thread meanwhile. */
       if (!closing && has_finish (batch))
         {
           gint64 since = g_get_monotonic_time ();

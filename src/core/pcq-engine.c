@@ -46,8 +46,6 @@
 #define DEFAULT_RETRY_BASE_DELAY 1000
 #define DEFAULT_DISPATCH_INTERVAL_US (2 * G_TIME_SPAN_MILLISECOND)
 #define MAX_BACKOFF_MS (60 * 1000)
-/* Smaller files are fetched again rather than resumed after a crash. */
-#define RESUME_WORTH (1024 * 1024)
 #define BACKGROUND_NICE 10
 
 typedef enum
@@ -329,13 +327,12 @@ named_cb (PcqRun   *run,
           gpointer  user_data)
 {
   PcqEngine *self = user_data;
-  gint64 total = pcq_atomic_get64 (&run->total);
   Event *event;
 
   /* A small file is done before its name would be seen (the final
    * event carries it): only larger ones say it now, with the validator
    * that lets them resume. */
-  if (total >= 0 && total < RESUME_WORTH)
+  if (pcq_run_is_small (run))
     return;
 
   event = g_new0 (Event, 1);

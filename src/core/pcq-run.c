@@ -201,6 +201,21 @@ pcq_run_is_api (PcqRun *run)
 }
 
 /**
+ * pcq_run_is_small:
+ *
+ * Whether @run's body is known to be small: fetched again rather than
+ * resumed after a crash, and done before its name would be seen, so
+ * that its name is said only once the file is in place.
+ */
+gboolean
+pcq_run_is_small (PcqRun *run)
+{
+  gint64 total = pcq_atomic_get64 (&run->total);
+
+  return total >= 0 && total < PCQ_RUN_RESUME_WORTH;
+}
+
+/**
  * pcq_run_cancel:
  *
  * Cancels @run, from any thread, once: the transfer that runs it (see

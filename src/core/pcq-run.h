@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 #define pcq_atomic_set64(p, v) __atomic_store_n ((p), (v), __ATOMIC_RELAXED)
 #define pcq_atomic_get64(p)    __atomic_load_n ((p), __ATOMIC_RELAXED)
 
+/* Smaller files are fetched again rather than resumed after a crash. */
+#define PCQ_RUN_RESUME_WORTH (1024 * 1024)
+
 typedef void (*PcqRunCancelFunc) (gpointer data);
 
 /* What a worker gets for one job: a plain copy of the spec, whether it
@@ -118,6 +121,7 @@ void    pcq_run_set_batch   (PcqRun     *run,
 void    pcq_run_set_api_key (PcqRun     *run,
                              const char *api_key);
 gboolean pcq_run_is_api     (PcqRun     *run);
+gboolean pcq_run_is_small   (PcqRun     *run);
 void     pcq_run_cancel     (PcqRun     *run);
 gboolean pcq_run_is_cancelled (PcqRun   *run);
 void     pcq_run_set_on_cancel (PcqRun           *run,

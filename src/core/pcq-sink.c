@@ -287,11 +287,13 @@ part_path_for (const char *path)
  * reserves it. A name is reserved before it is looked up on disk: no
  * other job of these names can take it meanwhile, and the lock covers
  * only the table, not the lookup (a system call, which waits while a
- * file is renamed in the same folder). */
+ * file is renamed in the same folder). Without @look, a name no job
+ * holds is taken without the lookup. */
 static gboolean
-reserve_free (PcqSink  *self,
-              guint     first,
-              GError  **error)
+reserve_free (PcqSink   *self,
+              guint      first,
+              gboolean   look,
+              GError   **error)
 {
   PcqNames *names = self->names;
 
@@ -322,7 +324,7 @@ reserve_free (PcqSink  *self,
           continue;
         }
 
-      if (path_exists (path))
+      if (look && path_exists (path))
         {
           pcq_sink_release (names, path);
           continue;
@@ -547,6 +549,31 @@ pcq_sink_open (const char  *dir,
   return self;
 }
 
+static char *
+reserve (PcqNames    *names,
+         const char  *dir,
+         const char  *name,
+         gboolean     look,
+         GError     **error)
+{
+  g_autoptr(PcqSink) self = NULL;
+
+  g_return_val_if_fail (dir != NULL, NULL);
+  g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
+
+  self = g_new0 (PcqSink, 1);
+  self->names = names;
+  self->fd = -1;
+  self->dir = g_strdup (dir);
+  self->keep_part = TRUE;
+  split_name (name, &self->stem, &self->ext);
+
+  if (!reserve_free (self, 0, look, error))
+    return NULL;
+
+  return g_steal_pointer (&self->path);
+}
+
 /**
  * pcq_sink_reserve:
  * @names: the names an engine's jobs hold
@@ -566,22 +593,28 @@ pcq_sink_reserve (PcqNames    *names,
                   const char  *name,
                   GError     **error)
 {
-  g_autoptr(PcqSink) self = NULL;
+  return reserve (names, dir, name, TRUE, error);
+}
 
-  g_return_val_if_fail (dir != NULL, NULL);
-  g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
-
-  self = g_new0 (PcqSink, 1);
-  self->names = names;
-  self->fd = -1;
-  self->dir = g_strdup (dir);
-  self->keep_part = TRUE;
-  split_name (name, &self->stem, &self->ext);
-
-  if (!reserve_free (self, 0, error))
-    return NULL;
-
-  return g_steal_pointer (&self->path);
+/**
+ * pcq_sink_claim:
+ *
+ * As pcq_sink_reserve (), but the name is only checked against the
+ * names @names holds, not looked up on disk. For a file whose name
+ * nobody sees before it is in place: its move, which never replaces a
+ * file, finds a name taken on disk and goes on with the next free one
+ * (pcq_sink_take_next_name ()). That saves a lookup per file, one that
+ * waits while another file of the folder is created or moved.
+ *
+ * Returns: (transfer full) (nullable): the reserved path
+ */
+char *
+pcq_sink_claim (PcqNames    *names,
+                const char  *dir,
+                const char  *name,
+                GError     **error)
+{
+  return reserve (names, dir, name, FALSE, error);
 }
 
 /* Opens the part file ".NAME.pcq-part" beside a reserved @path. */
@@ -1066,7 +1099,7 @@ pcq_sink_commit (PcqSink  *self,
 
       /* Our temp file's path stays: only the final name moves on. */
       pcq_sink_release (self->names, self->path);
-      if (!reserve_free (self, i, error))
+      if (!reserve_free (self, i, TRUE, error))
         return FALSE;
     }
 

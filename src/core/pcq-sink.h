@@ -48,6 +48,10 @@ char       *pcq_sink_reserve    (PcqNames    *names,
                                  const char  *dir,
                                  const char  *name,
                                  GError     **error);
+char       *pcq_sink_claim      (PcqNames    *names,
+                                 const char  *dir,
+                                 const char  *name,
+                                 GError     **error);
 char       *pcq_sink_part_path  (const char  *dir,
                                  const char  *tag,
                                  guint64      id);

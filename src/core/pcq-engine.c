@@ -379,6 +379,7 @@ hand_over_cb (PcqRun   *run,
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
+  g_atomic_int_set (&run->ended, TRUE);
   pcq_store_finish_file (self->store, finish, file_finished);
 
   return TRUE;
@@ -398,6 +399,7 @@ finished_cb (PcqRun      *run,
              PcqAttempt  *attempt,
              gpointer     user_data)
 {
+  g_atomic_int_set (&run->ended, TRUE);
   post_event (user_data, EVENT_FINISHED, run, state, attempt);
 }
 
@@ -699,6 +701,16 @@ finish_run (PcqEngine   *self,
   g_object_unref (job);
 }
 
+/* What an attempt that began clears of the ones before it. */
+static void
+clear_last_attempt (PcqJob *job)
+{
+  _pcq_job_set_error (job, NULL);
+  _pcq_job_set_needs_setup (job, FALSE);
+  _pcq_job_set_needs_sign_in (job, FALSE);
+  _pcq_job_set_retry_at (job, 0, FALSE);
+}
+
 /* The store has put a handed-over file in place and committed its job
  * as done (or, should the file not be movable, as failed). */
 static void
@@ -719,9 +731,10 @@ file_finished (gpointer data)
   _pcq_job_set_http_status (job, finish->http_status);
   if (finish->sha256 != NULL)
     _pcq_job_set_sha256 (job, finish->sha256);
+  /* Its "started" may not have been shown (apply_event ()). */
+  clear_last_attempt (job);
   if (finish->placed)
     {
-      _pcq_job_set_error (job, NULL);
       _pcq_job_set_output_path (job, finish->output_path);
       set_job_usage (self, job, finish->prompt_tokens, finish->completion_tokens);
       finish_run (self, job, run, PCQ_JOB_DONE);
@@ -809,13 +822,14 @@ apply_event (gpointer data)
   switch (event->kind)
     {
     case EVENT_STARTED:
-      _pcq_job_set_error (job, NULL);
-      _pcq_job_set_needs_setup (job, FALSE);
-      _pcq_job_set_needs_sign_in (job, FALSE);
-      _pcq_job_set_retry_at (job, 0, FALSE);
-      set_job_state (self, job, PCQ_JOB_ACTIVE);
-      /* Not stored: an active job is restored as queued anyway. */
       ensure_rate_timer (self);
+      /* A run that ended meanwhile (a small file, most often) goes from
+       * queued to its end in one step: its report is on its way. */
+      if (g_atomic_int_get (&event->run->ended))
+        break;
+      clear_last_attempt (job);
+      /* Not stored: an active job is restored as queued anyway. */
+      set_job_state (self, job, PCQ_JOB_ACTIVE);
       break;
 
     case EVENT_NAMED:

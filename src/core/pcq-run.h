@@ -65,6 +65,8 @@ typedef struct
   gint64           total;         /* -1 while unknown */
   gint             dirty;         /* progress not yet shown */
   gint             interrupted;   /* a forced stop or Pause, not a Cancel: keep the part */
+  gint             ended;         /* its last report (an end, or the hand-over of its
+                                   * file) is posted: a "started" not yet shown is moot */
 
   /* Whom a cancel tells, while a transfer runs the run. */
   GMutex           cancel_lock;

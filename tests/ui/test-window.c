@@ -680,6 +680,9 @@ test_sign_in (Fixture       *f,
   PCQ_TEST_WAIT_FOR (pcq_job_get_state (job_at (f, 0)) == PCQ_JOB_DONE &&
                      pcq_job_get_state (job_at (f, 1)) == PCQ_JOB_DONE, WAIT_MS);
   g_assert_null (_pcq_window_get_sign_in_dialog (f->window));
+  /* Even when their start was never shown, the new attempt cleared it. */
+  g_assert_false (pcq_job_get_needs_sign_in (job_at (f, 0)));
+  g_assert_false (pcq_job_get_needs_sign_in (job_at (f, 1)));
   pcq_test_assert_content (pcq_job_get_output_path (job_at (f, 0)), 1, 1000);
   pcq_test_assert_content (pcq_job_get_output_path (job_at (f, 1)), 2, 2000);
   g_assert_cmpuint (pcq_test_server_count_requests (f->server, "/auth/ui/signed-a.bin"), ==, 2);

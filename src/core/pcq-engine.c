@@ -3585,6 +3585,7 @@ pcq_engine_get_api_key_error (PcqEngine *self)
  * A window sets one frame (16 ms): whatever the workers, the store and
  * Git report meanwhile is applied together, once per frame, within a
  * time budget, so that results never cost the window its frames.
+ * Headless sets the same, to wake its main thread less often.
  */
 void
 pcq_engine_set_dispatch_interval (PcqEngine *self,

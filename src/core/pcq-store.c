@@ -998,6 +998,8 @@ sync_finished (GPtrArray *batch)
 {
   g_autoptr(GHashTable) dirs = NULL;
   g_autoptr(GHashTable) synced = NULL;
+  const char *last = NULL;
+  gsize last_len = 0;
 
   if (!has_finish (batch))
     return;
@@ -1007,6 +1009,7 @@ sync_finished (GPtrArray *batch)
   for (guint i = 0; i < batch->len; i++)
     {
       Mutation *m = g_ptr_array_index (batch, i);
+      const char *path;
       char *dir;
       struct stat st;
       int fd;
@@ -1014,7 +1017,15 @@ sync_finished (GPtrArray *batch)
       if (m->kind != MUTATION_FINISH || m->finish->error != NULL)
         continue;
 
-      dir = g_path_get_dirname (m->finish->output_path);
+      /* Most often in the folder of the file before. */
+      path = m->finish->output_path;
+      if (last != NULL && strncmp (path, last, last_len) == 0 && path[last_len] == '/' &&
+          strchr (path + last_len + 1, '/') == NULL)
+        continue;
+
+      dir = g_path_get_dirname (path);
+      last = dir;
+      last_len = strlen (dir);
       if (!g_hash_table_add (dirs, dir))
         continue;
 
@@ -1181,12 +1192,13 @@ static gpointer
 store_thread (gpointer data)
 {
   PcqStore *self = data;
+  /* One array for every batch, emptied after each. */
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
   gboolean closing = FALSE;
   int applied_nice = 0;
 
   while (!closing)
     {
-      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) mutation_free);
       gboolean committed;
       Mutation *m;
 
@@ -1233,6 +1245,7 @@ store_thread (gpointer data)
 
       if (committed)
         post_committed (self, batch);
+      g_ptr_array_set_size (batch, 0);
     }
 
   sqlite3_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);

@@ -1599,13 +1599,14 @@ enqueue_run (PcqEngine *self,
   pcq_store_put (self->store, &record, accepted_cb, pending_new (self, run));
 }
 
+/* @host: (transfer full) (nullable): from pcq_check_url () */
 static PcqRun *
-run_for_job (PcqEngine  *self,
-             PcqJob     *job,
-             const char *host)
+run_for_job (PcqEngine *self,
+             PcqJob    *job,
+             char      *host)
 {
-  g_autofree char *part_path = pcq_sink_part_path (pcq_job_get_output_dir (job), self->part_tag,
-                                                    pcq_job_get_id (job));
+  char *part_path = pcq_sink_part_path (pcq_job_get_output_dir (job), self->part_tag,
+                                        pcq_job_get_id (job));
   PcqRun *run = pcq_run_new (self->names, pcq_job_get_id (job), pcq_job_get_url (job),
                              pcq_job_get_output_dir (job), pcq_job_get_name (job), host,
                              part_path);
@@ -1664,7 +1665,7 @@ static PcqRun *
 recorded_run (PcqEngine            *self,
               const PcqStoreRecord *record)
 {
-  g_autofree char *part_path = pcq_sink_part_path (record->output_dir, self->part_tag, record->id);
+  char *part_path = pcq_sink_part_path (record->output_dir, self->part_tag, record->id);
   PcqRun *run = pcq_run_new (self->names, record->id, record->url, record->output_dir, NULL, NULL,
                              part_path);
 
@@ -1797,7 +1798,6 @@ pcq_engine_restore (PcqEngine       *self,
     {
       PcqJob *job = g_ptr_array_index (jobs, i);
       guint64 id = pcq_job_get_id (job);
-      g_autofree char *host = NULL;
       g_autoptr(GError) error = NULL;
       PcqRun *run;
 
@@ -1809,13 +1809,12 @@ pcq_engine_restore (PcqEngine       *self,
       if (pcq_job_is_finished (job) || pcq_job_get_state (job) == PCQ_JOB_PAUSED)
         continue;
 
-      host = pcq_check_url (pcq_job_get_url (job), &error);
-      run = run_for_job (self, job, host);
+      run = run_for_job (self, job, pcq_check_url (pcq_job_get_url (job), &error));
       g_hash_table_replace (self->run_by_id, &run->id, run);
       if (run->output_path != NULL)
         pcq_sink_reserve_name (self->names, run->output_path);
 
-      if (host != NULL)
+      if (run->host != NULL)
         {
           push_run (self, run);
         }
@@ -1838,17 +1837,15 @@ add_job (PcqEngine *self,
          PcqJob    *job)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *host = NULL;
   PcqRun *run;
 
-  host = pcq_check_url (pcq_job_get_url (job), &error);
-  run = run_for_job (self, job, host);
+  run = run_for_job (self, job, pcq_check_url (pcq_job_get_url (job), &error));
 
   g_hash_table_insert (self->job_by_id, g_memdup2 (&run->id, sizeof run->id), job);
   pcq_job_list_append (self->jobs, job);
   count_state (self, PCQ_JOB_QUEUED, +1);
 
-  if (host != NULL)
+  if (run->host != NULL)
     {
       enqueue_run (self, job, run);
     }
@@ -2240,7 +2237,7 @@ pcq_engine_resume_job (PcqEngine *self,
   if (host == NULL)
     return FALSE;
 
-  run = run_for_job (self, job, host);
+  run = run_for_job (self, job, g_steal_pointer (&host));
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);
@@ -2285,7 +2282,7 @@ pcq_engine_retry (PcqEngine *self,
       _pcq_job_set_position (job, (gint64) ++self->last_id);
       pcq_job_list_move_to_end (self->jobs, index);
     }
-  run = run_for_job (self, job, host);
+  run = run_for_job (self, job, g_steal_pointer (&host));
 
   g_object_freeze_notify (G_OBJECT (self));
   _pcq_job_set_error (job, NULL);

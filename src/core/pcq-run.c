@@ -18,14 +18,21 @@
 #include "pcq-run.h"
 #include "pcq-util.h"
 
+/**
+ * pcq_run_new:
+ * @host: (transfer full) (nullable): the URL's host
+ * @part_path: (transfer full): where the body goes until it is complete
+ *
+ * Returns: (transfer full): a run of one job, with its spec
+ */
 PcqRun *
 pcq_run_new (PcqNames   *names,
              guint64     id,
              const char *url,
              const char *output_dir,
              const char *name,
-             const char *host,
-             const char *part_path)
+             char       *host,
+             char       *part_path)
 {
   PcqRun *run = g_new0 (PcqRun, 1);
 
@@ -36,8 +43,8 @@ pcq_run_new (PcqNames   *names,
   run->url = g_strdup (url);
   run->output_dir = g_strdup (output_dir);
   run->name = g_strdup (name);
-  run->host = g_strdup (host);
-  run->part_path = g_strdup (part_path);
+  run->host = host;
+  run->part_path = part_path;
   g_mutex_init (&run->cancel_lock);
   run->total = -1;
   run->prompt_tokens = -1;
@@ -110,9 +117,17 @@ pcq_run_set_resume (PcqRun     *run,
 char *
 pcq_url_escape_controls (const char *url)
 {
-  GString *safe = g_string_sized_new (strlen (url));
+  GString *safe;
+  const char *p;
 
-  for (const char *p = url; *p != '\0'; p++)
+  /* Nearly always: nothing to escape. */
+  for (p = url; *p != '\0' && (guchar) *p >= 0x20 && *p != 0x7f; p++)
+    ;
+  if (*p == '\0')
+    return g_strdup (url);
+
+  safe = g_string_sized_new (strlen (url) + 8);
+  for (p = url; *p != '\0'; p++)
     {
       guchar c = *p;
 

@@ -111,8 +111,8 @@ PcqRun *pcq_run_new         (PcqNames   *names,
                              const char *url,
                              const char *output_dir,
                              const char *name,
-                             const char *host,
-                             const char *part_path);
+                             char       *host,
+                             char       *part_path);
 void    pcq_run_set_ask     (PcqRun     *run,
                              const char *prompt,
                              const char *model,

@@ -661,12 +661,13 @@ pcq_sink_part_path (const char *dir,
                     const char *tag,
                     guint64     id)
 {
-  /* One format rather than a name and then a join: every job submitted
-   * makes one. */
+  /* One allocation: every job submitted makes one. */
   const char *separator = *dir == '\0' || g_str_has_suffix (dir, G_DIR_SEPARATOR_S)
                             ? "" : G_DIR_SEPARATOR_S;
+  char number[24];
 
-  return g_strdup_printf ("%s%s.%s-%" G_GUINT64_FORMAT PART_SUFFIX, dir, separator, tag, id);
+  g_snprintf (number, sizeof number, "%" G_GUINT64_FORMAT, id);
+  return g_strconcat (dir, separator, ".", tag, "-", number, PART_SUFFIX, NULL);
 }
 
 /**

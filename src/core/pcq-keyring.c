@@ -703,15 +703,21 @@ basic_auth_from_netrc (GUri *uri)
 /* The user and password a 401 of @origin was answered with in this
  * process, or NULL. */
 static PcqBasicAuth *
-basic_auth_from_sign_in (const char *origin)
+basic_auth_from_sign_in (GUri *uri)
 {
+  g_autofree char *origin = NULL;
   g_autofree char *user = NULL;
   g_autofree char *key = NULL;
   PcqBasicAuth *auth = NULL;
   Credential *credential;
 
+  /* Nearly always nobody signed in: no origin to write out then. */
   g_mutex_lock (&cache_lock);
-  user = g_strdup (g_hash_table_lookup (get_sign_ins_locked (), origin));
+  if (g_hash_table_size (get_sign_ins_locked ()) > 0)
+    {
+      origin = origin_of (uri);
+      user = g_strdup (g_hash_table_lookup (get_sign_ins_locked (), origin));
+    }
   g_mutex_unlock (&cache_lock);
   if (user == NULL || *user == '\0')
     return NULL;
@@ -750,7 +756,7 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
                                 GError **error)
 {
   const char *user = g_uri_get_user (uri);
-  g_autofree char *origin = origin_of (uri);
+  g_autofree char *origin = NULL;
   g_autofree char *account = NULL;
   Credential *credential;
   PcqBasicAuth *auth;
@@ -758,8 +764,10 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
   if (user == NULL || *user == '\0')
     {
       auth = basic_auth_from_netrc (uri);
-      return auth != NULL ? auth : basic_auth_from_sign_in (origin);
+      return auth != NULL ? auth : basic_auth_from_sign_in (uri);
     }
+
+  origin = origin_of (uri);
 
   credential = find_credential (KIND_BASIC, origin, user);
   if (credential->password == NULL)
@@ -906,7 +914,7 @@ pcq_keyring_basic_auth_for_challenge (GUri *uri)
     search_keyring (origin);
   g_mutex_unlock (&lookup_lock);
 
-  return basic_auth_from_sign_in (origin);
+  return basic_auth_from_sign_in (uri);
 }
 
 /* ---- secret request headers ------------------------------------------ */

@@ -283,52 +283,54 @@ part_path_for (const char *path)
   return g_build_filename (dir, part, NULL);
 }
 
-/* Chooses the first free "stem (N).ext", N starting at @first, and
- * reserves it. A name is reserved before it is looked up on disk: no
- * other job of these names can take it meanwhile, and the lock covers
- * only the table, not the lookup (a system call, which waits while a
- * file is renamed in the same folder). Without @look, a name no job
- * holds is taken without the lookup. */
+/* Reserves @path unless a job of @names holds it or (with @look) a
+ * file lies there. A name is reserved before it is looked up on disk:
+ * no other job of these names can take it meanwhile, and the lock
+ * covers only the table, not the lookup (a system call, which waits
+ * while a file is renamed in the same folder). */
+static gboolean
+try_reserve (PcqNames   *names,
+             const char *path,
+             gboolean    look)
+{
+  gboolean taken;
+
+  g_mutex_lock (&names->lock);
+  taken = g_hash_table_contains (names->paths, path);
+  if (!taken)
+    g_hash_table_add (names->paths, g_strdup (path));
+  g_mutex_unlock (&names->lock);
+
+  if (taken)
+    return FALSE;
+
+  if (look && path_exists (path))
+    {
+      pcq_sink_release (names, path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Chooses the first free "stem (N).ext", N starting at @first (at
+ * least 1), and reserves it (try_reserve ()). */
 static gboolean
 reserve_free (PcqSink   *self,
               guint      first,
               gboolean   look,
               GError   **error)
 {
-  PcqNames *names = self->names;
+  g_assert (first > 0);
 
   for (guint i = first; i < MAX_CONFLICTS; i++)
     {
-      g_autofree char *name = NULL;
+      g_autofree char *name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
       g_autofree char *path = NULL;
-      char *key;
-      gboolean taken;
-
-      if (i == 0)
-        name = g_strconcat (self->stem, self->ext, NULL);
-      else
-        name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
 
       path = g_build_filename (self->dir, name, NULL);
-      key = g_strdup (path);
-
-      g_mutex_lock (&names->lock);
-      taken = g_hash_table_contains (names->paths, key);
-      if (!taken)
-        g_hash_table_add (names->paths, key);
-      g_mutex_unlock (&names->lock);
-
-      if (taken)
-        {
-          g_free (key);
-          continue;
-        }
-
-      if (look && path_exists (path))
-        {
-          pcq_sink_release (names, path);
-          continue;
-        }
+      if (!try_reserve (self->names, path, look))
+        continue;
 
       g_free (self->path);
       self->path = g_steal_pointer (&path);
@@ -557,9 +559,16 @@ reserve (PcqNames    *names,
          GError     **error)
 {
   g_autoptr(PcqSink) self = NULL;
+  char *path;
 
   g_return_val_if_fail (dir != NULL, NULL);
   g_return_val_if_fail (name != NULL && *name && strchr (name, '/') == NULL, NULL);
+
+  /* Nearly always free: the name as it is, without splitting it. */
+  path = g_build_filename (dir, name, NULL);
+  if (try_reserve (names, path, look))
+    return path;
+  g_free (path);
 
   self = g_new0 (PcqSink, 1);
   self->names = names;
@@ -568,7 +577,7 @@ reserve (PcqNames    *names,
   self->keep_part = TRUE;
   split_name (name, &self->stem, &self->ext);
 
-  if (!reserve_free (self, 0, look, error))
+  if (!reserve_free (self, 1, look, error))
     return NULL;
 
   return g_steal_pointer (&self->path);

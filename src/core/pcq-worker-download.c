@@ -608,6 +608,11 @@ sent_cb (GObject      *object,
       return;
     }
 
+  /* Made at the first redirect: most downloads have none. */
+  if (self->seen == NULL)
+    self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (self->seen, g_uri_to_string (self->uri));
+
   next_str = g_uri_to_string (next);
   if (g_hash_table_contains (self->seen, next_str))
     {
@@ -693,8 +698,9 @@ pcq_transfer_new_get (PcqTransfer *self)
 
   /* No user name for libsoup to act on: the credentials go only as
    * below, and only to their own origin (not after a redirect away). */
-  bare = soup_uri_copy (self->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
-  msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare);
+  if (g_uri_get_user (self->uri) != NULL || g_uri_get_password (self->uri) != NULL)
+    bare = soup_uri_copy (self->uri, SOUP_URI_USER, NULL, SOUP_URI_PASSWORD, NULL, SOUP_URI_NONE);
+  msg = soup_message_new_from_uri (SOUP_METHOD_GET, bare != NULL ? bare : self->uri);
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   /* Save the bytes the server sends, as they are: no transparent
    * decompression (and byte ranges stay meaningful). */
@@ -735,7 +741,6 @@ send_next (PcqTransfer *self)
       soup_message_headers_replace (headers, "If-Range", self->run->validator);
     }
 
-  g_hash_table_add (self->seen, g_uri_to_string (self->uri));
   soup_session_send_async (self->session, self->msg, G_PRIORITY_DEFAULT,
                            self->cancellable, sent_cb, self);
 }
@@ -783,7 +788,6 @@ pcq_transfer_start_download (PcqTransfer *self)
 
   self->session = pcq_worker_get_session (self->worker, self->stall_timeout,
                                           pcq_rate_limit_get_rate (self->limit) > 0);
-  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->uri = g_uri_parse (run->url, SOUP_HTTP_URI_FLAGS, &self->error);
   if (self->uri == NULL)
     {

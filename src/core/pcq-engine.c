@@ -366,7 +366,8 @@ hand_over_cb (PcqRun   *run,
   finish = pcq_store_finish_new ();
   finish->id = run->id;
   finish->part_path = g_strdup (run->part_path);
-  finish->output_path = g_strdup (run->output_path);
+  /* The run is done with its name: the store gives it back. */
+  finish->output_path = g_steal_pointer (&run->output_path);
   finish->validator = pcq_run_dup_resume (run);
   finish->bytes = pcq_atomic_get64 (&run->bytes);
   finish->total = pcq_atomic_get64 (&run->total);

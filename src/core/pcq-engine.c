@@ -692,8 +692,9 @@ finish_run (PcqEngine   *self,
   set_job_state (self, job, state);
   g_hash_table_remove (self->run_by_id, &run->id);
 
-  /* Done jobs were stored before they got here. */
-  if (state != PCQ_JOB_DONE)
+  /* Done jobs were stored before they got here; but a wait shown
+   * late may have stored one as queued since (apply_event ()). */
+  if (state != PCQ_JOB_DONE || run->saved_waiting)
     save_job (self, job);
   else if (self->commit_results)
     commit_result (self, job);
@@ -843,7 +844,15 @@ apply_event (gpointer data)
       _pcq_job_set_error (job, event->error);
       _pcq_job_set_retry_at (job, event->retry_at, event->retry_asked);
       set_job_state (self, job, PCQ_JOB_QUEUED);
-      save_job (self, job);
+      /* Once the run has ended, its file may be stored as done already
+       * (the hand-over goes to the store directly): the end, which
+       * follows, is what is stored. Else a hand-over between this
+       * check and the put is mended by finish_run (). */
+      if (!g_atomic_int_get (&event->run->ended))
+        {
+          event->run->saved_waiting = TRUE;
+          save_job (self, job);
+        }
       g_signal_emit (self, signals[JOB_WAITING], 0, job);
       break;
 

@@ -102,6 +102,7 @@ typedef struct
   /* The main thread's. */
   gboolean         accepted;      /* committed to the store and in the backlog */
   gint64           saved_at;      /* when progress was last stored */
+  gboolean         saved_waiting; /* stored as queued by a wait (apply_event ()) */
   gboolean         pausing;       /* interrupted by Pause: ends paused, not queued */
   gboolean         cancel_paused; /* and cancelled before it ended */
 } PcqRun;

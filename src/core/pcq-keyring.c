@@ -700,24 +700,30 @@ basic_auth_from_netrc (GUri *uri)
   return auth;
 }
 
+static gboolean
+anyone_signed_in (void)
+{
+  gboolean any;
+
+  g_mutex_lock (&cache_lock);
+  any = g_hash_table_size (get_sign_ins_locked ()) > 0;
+  g_mutex_unlock (&cache_lock);
+
+  return any;
+}
+
 /* The user and password a 401 of @origin was answered with in this
  * process, or NULL. */
 static PcqBasicAuth *
-basic_auth_from_sign_in (GUri *uri)
+basic_auth_from_sign_in (const char *origin)
 {
-  g_autofree char *origin = NULL;
   g_autofree char *user = NULL;
   g_autofree char *key = NULL;
   PcqBasicAuth *auth = NULL;
   Credential *credential;
 
-  /* Nearly always nobody signed in: no origin to write out then. */
   g_mutex_lock (&cache_lock);
-  if (g_hash_table_size (get_sign_ins_locked ()) > 0)
-    {
-      origin = origin_of (uri);
-      user = g_strdup (g_hash_table_lookup (get_sign_ins_locked (), origin));
-    }
+  user = g_strdup (g_hash_table_lookup (get_sign_ins_locked (), origin));
   g_mutex_unlock (&cache_lock);
   if (user == NULL || *user == '\0')
     return NULL;
@@ -763,8 +769,13 @@ pcq_keyring_basic_auth_for_uri (GUri    *uri,
 
   if (user == NULL || *user == '\0')
     {
+      /* Nearly always nobody signed in: no origin to write out then. */
       auth = basic_auth_from_netrc (uri);
-      return auth != NULL ? auth : basic_auth_from_sign_in (uri);
+      if (auth != NULL || !anyone_signed_in ())
+        return auth;
+
+      origin = origin_of (uri);
+      return basic_auth_from_sign_in (origin);
     }
 
   origin = origin_of (uri);
@@ -914,7 +925,7 @@ pcq_keyring_basic_auth_for_challenge (GUri *uri)
     search_keyring (origin);
   g_mutex_unlock (&lookup_lock);
 
-  return basic_auth_from_sign_in (uri);
+  return basic_auth_from_sign_in (origin);
 }
 
 /* ---- secret request headers ------------------------------------------ */

@@ -326,9 +326,8 @@ reserve_free (PcqSink   *self,
   for (guint i = first; i < MAX_CONFLICTS; i++)
     {
       g_autofree char *name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
-      g_autofree char *path = NULL;
+      g_autofree char *path = g_build_filename (self->dir, name, NULL);
 
-      path = g_build_filename (self->dir, name, NULL);
       if (!try_reserve (self->names, path, look))
         continue;
 

@@ -572,17 +572,17 @@ pcq_transfer_choose_path (PcqTransfer *self,
 {
   PcqRun *run = self->run;
 
+  if (run->output_path != NULL)
+    return TRUE;
+
   /* A small file's name is said only once the file is in place, and
    * its move finds a name taken on disk meanwhile anyway. */
-  if (run->output_path == NULL && pcq_run_is_small (run))
+  if (pcq_run_is_small (run))
     run->output_path = pcq_sink_claim (run->names, run->output_dir, name, &self->error);
-  else if (run->output_path == NULL)
+  else
     run->output_path = pcq_sink_reserve (run->names, run->output_dir, name, &self->error);
 
-  if (run->output_path == NULL)
-    return FALSE;
-
-  return TRUE;
+  return run->output_path != NULL;
 }
 
 /**

@@ -299,6 +299,11 @@ static const char *migrations[] = {
    * (PcqStoreRecord.placing). One row: their ids, 8 bytes each,
    * little-endian. */
   "CREATE TABLE placing (slot INTEGER PRIMARY KEY, ids BLOB NOT NULL);",
+  /* 9 → 10: no index of finished jobs. It kept every finished file's
+   * commit writing a second b-tree, for the history's pruning, which
+   * runs once when the queue is opened and reads the whole table then
+   * anyway. */
+  "DROP INDEX IF EXISTS jobs_finished;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PCQ_STORE_SCHEMA_VERSION);

@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define PCQ_STORE_SCHEMA_VERSION 9
+#define PCQ_STORE_SCHEMA_VERSION 10
 
 /* One row of the store: everything needed to show a job again and to
  * run it on from where it was. Plain data, copied between threads. */

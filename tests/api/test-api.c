@@ -1608,7 +1608,13 @@ test_store_migration (void)
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 9);
+  g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 10);
+  sqlite3_finalize (stmt);
+  /* The version 1 index of finished jobs is gone. */
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
   sqlite3_finalize (stmt);
   sqlite3_close (db);
 

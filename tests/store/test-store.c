@@ -328,6 +328,9 @@ assert_schema_current (const char *path)
   g_assert_cmpint (store_db_query_int (path, "PRAGMA user_version"), ==, PCQ_STORE_SCHEMA_VERSION);
   g_assert_cmpint (store_db_query_int (path, "SELECT count(*) FROM sqlite_master"
                                              " WHERE type = 'table' AND name = 'jobs'"), ==, 1);
+  /* No index: a finished file's commit writes the jobs table alone. */
+  g_assert_cmpint (store_db_query_int (path, "SELECT count(*) FROM sqlite_master"
+                                             " WHERE type = 'index'"), ==, 0);
 }
 
 static void

@@ -84,9 +84,10 @@ typedef struct
 
 typedef struct
 {
-  guint   line;
-  char   *custom_id;  /* nullable */
-  PcqJob *job;
+  guint64  id;         /* the key of its entry */
+  guint    line;
+  char    *custom_id;  /* nullable */
+  PcqJob  *job;
 } InputLine;
 
 /* PCQ_API_KEY wins; without it, the key stored in the keyring (if the
@@ -236,13 +237,12 @@ track_input_job (Headless   *h,
                  const char *custom_id)
 {
   InputLine *info = g_new0 (InputLine, 1);
-  guint64 *id = g_new (guint64, 1);
 
-  *id = pcq_job_get_id (job);
+  info->id = pcq_job_get_id (job);
   info->line = line;
   info->custom_id = g_strdup (custom_id);
   info->job = g_object_ref (job);
-  g_hash_table_replace (h->input_jobs, id, info);
+  g_hash_table_replace (h->input_jobs, &info->id, info);
 }
 
 /* One line of the input file: a task, or a bad line. */
@@ -324,6 +324,7 @@ read_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   const char *data;
   gsize size;
+  gboolean fed;
 
   bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
   if (bytes == NULL)
@@ -346,8 +347,12 @@ read_cb (GObject      *object,
     }
 
   /* Each line is checked before it is parsed: nothing of a line that
-   * is too long or holds a NUL, nor of any after it, is queued. */
-  if (!pcq_input_reader_feed (h->reader, data, size, submit_line, h, &error))
+   * is too long or holds a NUL, nor of any after it, is queued. The
+   * counts a chunk's lines change are notified once, at its end. */
+  g_object_freeze_notify (G_OBJECT (h->engine));
+  fed = pcq_input_reader_feed (h->reader, data, size, submit_line, h, &error);
+  g_object_thaw_notify (G_OBJECT (h->engine));
+  if (!fed)
     {
       refuse_input (h, error);
       stop_reading (h);
@@ -1240,7 +1245,7 @@ pcq_headless_run (int    argc,
   h.loop = g_main_loop_new (NULL, FALSE);
   h.progress = isatty (STDERR_FILENO);
   h.output_dir = output_dir;
-  h.input_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, input_line_free);
+  h.input_jobs = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, input_line_free);
   h.errors = g_ptr_array_new_with_free_func (g_free);
   if (input != NULL)
     start_reading (&h);

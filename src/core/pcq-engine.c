@@ -89,7 +89,7 @@ struct _PcqEngine
   guint64        last_id;       /* of the newest job */
   PcqNames      *names;         /* final names the jobs hold */
   PcqJobList    *jobs;
-  GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs) */
+  GHashTable    *job_by_id;     /* id → PcqJob (borrowed from @jobs, keyed by its own id) */
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
 
   PcqScheduler  *scheduler;     /* NULL once stopped */
@@ -1006,6 +1006,8 @@ pcq_engine_dispose (GObject *object)
   g_clear_object (&self->network_monitor);
   g_clear_handle_id (&self->rate_source, g_source_remove);
   g_clear_handle_id (&self->start_at_source, g_source_remove);
+  /* Before the list: its jobs hold the table's keys. */
+  g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_object (&self->jobs);
   g_clear_object (&self->store);
 
@@ -1486,7 +1488,7 @@ pcq_engine_init (PcqEngine *self)
 
   self->main_context = g_main_context_ref_thread_default ();
   self->jobs = pcq_job_list_new ();
-  self->job_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->job_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->run_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                            (GDestroyNotify) pcq_run_unref);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1807,11 +1809,10 @@ pcq_engine_restore (PcqEngine       *self,
   for (guint i = 0; i < jobs->len; i++)
     {
       PcqJob *job = g_ptr_array_index (jobs, i);
-      guint64 id = pcq_job_get_id (job);
       g_autoptr(GError) error = NULL;
       PcqRun *run;
 
-      g_hash_table_insert (self->job_by_id, g_memdup2 (&id, sizeof id), job);
+      g_hash_table_insert (self->job_by_id, (gpointer) _pcq_job_get_id_key (job), job);
       count_state (self, pcq_job_get_state (job), +1);
       count_usage (self, job, +1);
 
@@ -1851,7 +1852,7 @@ add_job (PcqEngine *self,
 
   run = run_for_job (self, job, pcq_check_url (pcq_job_get_url (job), &error));
 
-  g_hash_table_insert (self->job_by_id, g_memdup2 (&run->id, sizeof run->id), job);
+  g_hash_table_insert (self->job_by_id, (gpointer) _pcq_job_get_id_key (job), job);
   pcq_job_list_append (self->jobs, job);
   count_state (self, PCQ_JOB_QUEUED, +1);
 

@@ -48,6 +48,7 @@ void        _pcq_job_set_started     (PcqJob               *self,
 void        _pcq_job_set_http_status (PcqJob               *self,
                                       guint                 status);
 const char *_pcq_job_get_validator   (PcqJob               *self);
+const guint64 *_pcq_job_get_id_key   (PcqJob               *self);
 void        _pcq_job_set_validator   (PcqJob               *self,
                                       const char           *validator);
 void        _pcq_job_set_position    (PcqJob               *self,

@@ -997,6 +997,15 @@ _pcq_job_set_http_status (PcqJob *self,
     self->http_status = status;
 }
 
+/* Where the job's id lies, for tables keyed by it: it never changes,
+ * and lives as long as the job. */
+const guint64 *
+_pcq_job_get_id_key (PcqJob *self)
+{
+  g_assert (PCQ_IS_JOB (self));
+  return &self->id;
+}
+
 const char *
 _pcq_job_get_validator (PcqJob *self)
 {

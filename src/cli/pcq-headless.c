@@ -67,9 +67,10 @@ typedef struct
   GCancellable   *input_cancellable;
   PcqInputReader *reader;
 
-  /* Batch files: the input line (and custom_id) of each job from the
-   * input, and one JSON line per line that failed, for errors.jsonl
-   * (whose name is reserved before any task from the input is queued). */
+  /* Batch files: the input line (and custom_id) of each unfinished
+   * job from the input, and one JSON line per line that failed, for
+   * errors.jsonl (whose name is reserved before any task from the
+   * input is queued). */
   GHashTable   *input_jobs;
   GPtrArray    *errors;
   guint         n_batch_lines;
@@ -606,6 +607,9 @@ job_finished_cb (PcqEngine *engine,
         add_error (h, info->line, info->custom_id, reason);
     }
 
+  /* Nothing asks for a finished job's input line again: it goes now,
+   * while the transfers wait on the network, not all at the exit. */
+  g_hash_table_remove (h->input_jobs, &(guint64) { pcq_job_get_id (job) });
   maybe_done (h);
 }
 

@@ -1187,7 +1187,7 @@ pcq_headless_run (int    argc,
   /* Reports come together, at most once per 16 ms, as in the window:
    * this thread wakes less often, and a small file that is done by then
    * is never shown active (its "started" is moot). */
-  pcq_engine_set_dispatch_interval (h.engine, 16 * G_TIME_SPAN_MILLISECOND);
+  pcq_engine_set_dispatch_interval (h.engine, PCQ_ENGINE_FRAME_INTERVAL);
   g_signal_connect (h.engine, "job-finished", G_CALLBACK (job_finished_cb), &h);
   g_signal_connect (h.engine, "job-waiting", G_CALLBACK (job_waiting_cb), &h);
 

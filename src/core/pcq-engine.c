@@ -3590,10 +3590,11 @@ pcq_engine_get_api_key_error (PcqEngine *self)
  * @interval_us: at least this long between two dispatches of results
  *   on the main thread (0: as soon as they come; by default 2 ms)
  *
- * A window sets one frame (16 ms): whatever the workers, the store and
- * Git report meanwhile is applied together, once per frame, within a
- * time budget, so that results never cost the window its frames.
- * Headless sets the same, to wake its main thread less often.
+ * A window sets one frame (%PCQ_ENGINE_FRAME_INTERVAL): whatever the
+ * workers, the store and Git report meanwhile is applied together, once
+ * per frame, within a time budget, so that results never cost the
+ * window its frames. Headless sets the same, to wake its main thread
+ * less often.
  */
 void
 pcq_engine_set_dispatch_interval (PcqEngine *self,

@@ -38,6 +38,10 @@ typedef enum
 /* The most API requests a minute a limit may allow. */
 #define PCQ_ENGINE_API_RPM_LIMIT 100000
 
+/* One frame at 60 Hz: the dispatch interval both front ends set
+ * (pcq_engine_set_dispatch_interval ()). */
+#define PCQ_ENGINE_FRAME_INTERVAL (16 * G_TIME_SPAN_MILLISECOND)
+
 #define PCQ_TYPE_ENGINE (pcq_engine_get_type ())
 
 G_DECLARE_FINAL_TYPE (PcqEngine, pcq_engine, PCQ, ENGINE, GObject)

@@ -780,7 +780,7 @@ pcq_application_startup (GApplication *application)
   self->settings = g_settings_new (APPLICATION_ID);
   self->engine = pcq_engine_new ();
   /* Results reach the window once a frame (60 Hz), all together. */
-  pcq_engine_set_dispatch_interval (self->engine, 16 * G_TIME_SPAN_MILLISECOND);
+  pcq_engine_set_dispatch_interval (self->engine, PCQ_ENGINE_FRAME_INTERVAL);
   /* Drawing first: the workers and the store take what the window leaves. */
   pcq_engine_set_threads_in_background (self->engine);
 

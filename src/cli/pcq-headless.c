@@ -574,6 +574,7 @@ job_finished_cb (PcqEngine *engine,
                  Headless  *h)
 {
   PcqJobState state = pcq_job_get_state (job);
+  guint64 id = pcq_job_get_id (job);
 
   h->n_finished++;
 
@@ -587,7 +588,6 @@ job_finished_cb (PcqEngine *engine,
   if (state == PCQ_JOB_FAILED || state == PCQ_JOB_CANCELLED)
     {
       g_autofree char *label = job_label (job);
-      guint64 id = pcq_job_get_id (job);
       InputLine *info = g_hash_table_lookup (h->input_jobs, &id);
       const char *reason = pcq_job_get_error (job);
 
@@ -609,7 +609,7 @@ job_finished_cb (PcqEngine *engine,
 
   /* Nothing asks for a finished job's input line again: it goes now,
    * while the transfers wait on the network, not all at the exit. */
-  g_hash_table_remove (h->input_jobs, &(guint64) { pcq_job_get_id (job) });
+  g_hash_table_remove (h->input_jobs, &id);
   maybe_done (h);
 }
 

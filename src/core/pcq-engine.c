@@ -1019,7 +1019,6 @@ pcq_engine_finalize (GObject *object)
 {
   PcqEngine *self = (PcqEngine *)object;
 
-  g_clear_pointer (&self->job_by_id, g_hash_table_unref);
   g_clear_pointer (&self->run_by_id, g_hash_table_unref);
   g_clear_pointer (&self->dispatcher, pcq_dispatcher_unref);
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);

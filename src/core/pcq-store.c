@@ -1015,6 +1015,7 @@ sync_finished (GPtrArray *batch)
     {
       Mutation *m = g_ptr_array_index (batch, i);
       const char *path;
+      const char *slash;
       char *dir;
       struct stat st;
       int fd;
@@ -1024,10 +1025,12 @@ sync_finished (GPtrArray *batch)
 
       /* Most often in the folder of the file before. */
       path = m->finish->output_path;
-      if (last != NULL && strncmp (path, last, last_len) == 0 && path[last_len] == '/' &&
-          strchr (path + last_len + 1, '/') == NULL)
+      slash = strrchr (path, G_DIR_SEPARATOR);
+      if (last != NULL && slash != NULL && (gsize) (slash - path) == last_len &&
+          strncmp (path, last, last_len) == 0)
         continue;
 
+      /* The set keeps this copy, even when it held the folder already. */
       dir = g_path_get_dirname (path);
       last = dir;
       last_len = strlen (dir);

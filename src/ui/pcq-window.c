@@ -1638,6 +1638,8 @@ feed_cb (gpointer user_data)
 
   self->feed_source = 0;
 
+  /* The counts a slice's tasks change are notified once, at its end. */
+  g_object_freeze_notify (G_OBJECT (self->engine));
   while (!g_queue_is_empty (&self->feeds))
     {
       Feed *feed = g_queue_peek_head (&self->feeds);
@@ -1653,6 +1655,7 @@ feed_cb (gpointer user_data)
       if (g_get_monotonic_time () >= deadline)
         break;
     }
+  g_object_thaw_notify (G_OBJECT (self->engine));
 
   if (n > 0)
     refresh_new_rows (self);

@@ -33,6 +33,7 @@
 #include "pcq-job.h"
 #include "pcq-keyring.h"
 #include "pcq-store.h"
+#include "store-support.h"
 
 
 #define TEST_KEY "sk-test-0123456789-secret"
@@ -1534,7 +1535,6 @@ test_store_migration (void)
   PcqStoreRecord *record;
   PcqStore *store;
   sqlite3 *db;
-  sqlite3_stmt *stmt;
 
   /* A version 1 queue, as the previous release wrote it. */
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -1604,19 +1604,11 @@ test_store_migration (void)
   pcq_store_close (store);
   g_object_unref (store);
 
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, PCQ_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (store_db_query_int (path, "PRAGMA user_version"), ==, PCQ_STORE_SCHEMA_VERSION);
   g_assert_cmpint (PCQ_STORE_SCHEMA_VERSION, ==, 10);
-  sqlite3_finalize (stmt);
   /* The version 1 index of finished jobs is gone. */
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
+  g_assert_cmpint (store_db_query_int (path, "SELECT count(*) FROM sqlite_master"
+                                             " WHERE type = 'index'"), ==, 0);
 
   g_clear_pointer (&records, g_ptr_array_unref);
   store = pcq_store_new (path);

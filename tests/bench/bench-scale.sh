@@ -329,14 +329,25 @@ if [[ $full == 1 ]]; then
     echo "pcq/best peer: wall x$(ratio "$pcq_w" "$best_w") ($best_wt)," \
       "rss x$(ratio "$pcq_k" "$best_k") ($best_kt)  (below 1: pcq is faster / smaller)"
   fi
+  # pcq/TOOL wall of each round in which both ran ok, in round order.
+  round_ratios() {
+    awk -F'\t' -v t="$1" '$6 == "ok" && ($1 == "pcq" || $1 == t) { w[$1, $2] = $3; if ($2 > n) n = $2 }
+      END { for (r = 1; r <= n; r++) if ((("pcq", r) in w) && ((t, r) in w) && w[t, r] > 0) printf "%.2f\n", w["pcq", r] / w[t, r] }' "$full_results"
+  }
   for f in floor2 floor1; do
     if [[ -n $pcq_w && -n ${floor_w[$f]:-} ]]; then
       echo "pcq/$f: wall x$(ratio "$pcq_w" "${floor_w[$f]}"), cpu x$(ratio "$pcq_c" "${floor_c[$f]}")$([[ $f == floor2 ]] && echo "  (goal: wall x1.10 or less)")"
+      mapfile -t by_round < <(round_ratios "$f")
+      if ((${#by_round[@]} > 1)); then
+        echo "  round by round: $(printf 'x%s ' "${by_round[@]}")(median x$(printf '%s\n' "${by_round[@]}" | median))"
+      fi
     fi
   done
   echo "Medians over the ok runs. cpu_s: user + system from /usr/bin/time -v. floor1/floor2: libsoup alone"
   echo "(bench-floor) with 1 and 2 threads; it keeps no queue and writes each file under its final name."
   echo "accept_s in (b): when the last job was committed while the downloads were already running."
+  echo "Round by round: the two tools of one round ran minutes apart at most, so a drift of the"
+  echo "machine's speed moves both; the spread of these ratios is what one round can tell."
 fi
 
 if ((failures)); then

@@ -7,8 +7,9 @@
 /*
  * The one bridge to the main context (src/core/pcq-dispatcher.c): order
  * across threads, the time budget and the priorities, the minimum
- * interval, close, flush, the batch functions, the observer, and
- * references dropped at awkward moments. Every wait is bounded.
+ * interval and what may skip it, close, flush, the batch functions,
+ * the observer, and references dropped at awkward moments. Every wait
+ * is bounded.
  */
 
 #define G_LOG_DOMAIN "test-dispatcher"
@@ -904,6 +905,77 @@ test_interval_flow (void)
   g_cond_clear (&flow.cond);
 }
 
+/* ---- soon -------------------------------------------------------- */
+
+static GArray *soon_order;   /* main thread: the items' numbers, as they ran */
+
+static void
+soon_cb (gpointer data)
+{
+  guint i = GPOINTER_TO_UINT (data);
+
+  g_array_append_val (soon_order, i);
+}
+
+static gpointer
+post_soon_thread (gpointer data)
+{
+  pcq_dispatcher_post_soon (data, soon_cb, GUINT_TO_POINTER (4), NULL);
+  return NULL;
+}
+
+/* Runs what the default context has ready now, without waiting. */
+static void
+iterate_ready (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* What ends a flow does not wait for the interval: it runs at once,
+ * after what was posted before it, from any thread; then the interval
+ * holds again. */
+static void
+test_soon (void)
+{
+  g_autoptr(PcqDispatcher) dispatcher = pcq_dispatcher_new (NULL, "[pcq] test soon");
+  GThread *thread;
+
+  soon_order = g_array_new (FALSE, FALSE, sizeof (guint));
+  pcq_dispatcher_set_interval (dispatcher, 60 * G_USEC_PER_SEC);
+
+  /* The first runs at once; the next waits for the interval. */
+  pcq_dispatcher_post (dispatcher, soon_cb, GUINT_TO_POINTER (0), NULL);
+  PCQ_TEST_WAIT_FOR (soon_order->len == 1, WAIT_MS);
+  pcq_dispatcher_post (dispatcher, soon_cb, GUINT_TO_POINTER (1), NULL);
+  iterate_ready ();
+  g_assert_cmpuint (soon_order->len, ==, 1);
+
+  /* One posted soon takes it along. */
+  pcq_dispatcher_post_soon (dispatcher, soon_cb, GUINT_TO_POINTER (2), NULL);
+  PCQ_TEST_WAIT_FOR (soon_order->len == 3, WAIT_MS);
+
+  /* That dispatch ran something: the next waits for the interval again,
+   * unless another thread posts one soon, which wakes the context. */
+  pcq_dispatcher_post (dispatcher, soon_cb, GUINT_TO_POINTER (3), NULL);
+  iterate_ready ();
+  g_assert_cmpuint (soon_order->len, ==, 3);
+  thread = g_thread_new ("soon", post_soon_thread, dispatcher);
+  PCQ_TEST_WAIT_FOR (soon_order->len == 5, WAIT_MS);
+  g_thread_join (thread);
+
+  for (guint i = 0; i < soon_order->len; i++)
+    g_assert_cmpuint (g_array_index (soon_order, guint, i), ==, i);
+
+  /* Nothing soon is pending any more: an ordinary post waits. */
+  pcq_dispatcher_post (dispatcher, soon_cb, GUINT_TO_POINTER (5), NULL);
+  iterate_ready ();
+  g_assert_cmpuint (soon_order->len, ==, 5);
+
+  pcq_dispatcher_close (dispatcher);
+  g_clear_pointer (&soon_order, g_array_unref);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -916,6 +988,7 @@ main (int    argc,
   g_test_add_func ("/pcq/dispatcher/busy-drawing", test_busy_drawing);
   g_test_add_func ("/pcq/dispatcher/interval", test_interval);
   g_test_add_func ("/pcq/dispatcher/interval-flow", test_interval_flow);
+  g_test_add_func ("/pcq/dispatcher/soon", test_soon);
   g_test_add_func ("/pcq/dispatcher/close", test_close);
   g_test_add_func ("/pcq/dispatcher/close-in-callback", test_close_in_callback);
   g_test_add_func ("/pcq/dispatcher/unref-in-callback", test_unref_in_callback);

@@ -76,6 +76,8 @@ struct _PcqDispatcher
   gsize            len;
   gsize            alloc;
   GSource         *source;       /* the pending dispatch, or NULL */
+  gint64           ready_time;   /* @source's */
+  gboolean         soon;         /* something posted to run soon is pending */
   gboolean         closed;
   gint64           interval_us;
   gint64           last_start;   /* monotonic µs of the last dispatch */
@@ -219,6 +221,22 @@ next_ready_time (PcqDispatcher *self)
 
 static gboolean dispatch_cb (gpointer user_data);
 
+/* Under @lock. */
+static void
+set_ready_time (PcqDispatcher *self,
+                gint64         ready_time)
+{
+  self->ready_time = ready_time;
+  g_source_set_ready_time (self->source, ready_time);
+}
+
+/* Under @lock: when the pending dispatch may run. */
+static gint64
+pending_ready_time (PcqDispatcher *self)
+{
+  return self->soon && self->len > 0 ? 0 : next_ready_time (self);
+}
+
 /* Under @lock: the ring went from empty to non-empty. */
 static void
 add_source (PcqDispatcher *self)
@@ -228,7 +246,8 @@ add_source (PcqDispatcher *self)
   g_source_set_name (source, self->name);
   /* After a quiet spell, ahead of drawing: see pcq-main.h. */
   g_source_set_priority (source, PCQ_PRIORITY_RESULTS);
-  g_source_set_ready_time (source, next_ready_time (self));
+  self->ready_time = pending_ready_time (self);
+  g_source_set_ready_time (source, self->ready_time);
   g_source_set_callback (source, dispatch_cb, hold (self), (GDestroyNotify) release);
   g_source_attach (source, self->context);
 
@@ -359,18 +378,44 @@ dispatch_cb (gpointer user_data)
        * drawing (why: pcq-main.h). */
       g_source_set_priority (current, self->interval_us > 0 ? PCQ_PRIORITY_RESULTS
                                                             : PCQ_PRIORITY_RESULTS_MORE);
-      g_source_set_ready_time (current, next_ready_time (self));
+      set_ready_time (self, pending_ready_time (self));
     }
   else if (self->source == current)
     {
       done = g_steal_pointer (&self->source);
       ring_shrink_if_empty (self);
     }
+  if (self->len == 0)
+    self->soon = FALSE;
   g_mutex_unlock (&self->lock);
 
   g_clear_pointer (&done, g_source_unref);
 
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+post (PcqDispatcher *self,
+      Item          *item,
+      gboolean       soon)
+{
+  g_mutex_lock (&self->lock);
+
+  if (G_UNLIKELY (self->closed))
+    {
+      g_mutex_unlock (&self->lock);
+      item_destroy (item);
+      return;
+    }
+
+  ring_push (self, item);
+  self->soon |= soon;
+  if (self->source == NULL)
+    add_source (self);
+  else if (soon && self->ready_time != 0)
+    set_ready_time (self, 0);
+
+  g_mutex_unlock (&self->lock);
 }
 
 /* ---- API ----------------------------------------------------------- */
@@ -444,25 +489,30 @@ pcq_dispatcher_post (PcqDispatcher   *self,
                      gpointer         data,
                      GDestroyNotify   destroy)
 {
-  Item item = { func, data, destroy };
-
   g_return_if_fail (self != NULL);
   g_return_if_fail (func != NULL);
 
-  g_mutex_lock (&self->lock);
+  post (self, &(Item) { func, data, destroy }, FALSE);
+}
 
-  if (G_UNLIKELY (self->closed))
-    {
-      g_mutex_unlock (&self->lock);
-      item_destroy (&item);
-      return;
-    }
+/**
+ * pcq_dispatcher_post_soon:
+ *
+ * As pcq_dispatcher_post(), but the dispatch that runs @func does not
+ * wait for the interval: for what ends a flow (the last tasks of a
+ * queue), where the interval would only be a wait. It runs after what
+ * was posted before it, as always.
+ */
+void
+pcq_dispatcher_post_soon (PcqDispatcher   *self,
+                          PcqDispatchFunc  func,
+                          gpointer         data,
+                          GDestroyNotify   destroy)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (func != NULL);
 
-  ring_push (self, &item);
-  if (self->source == NULL)
-    add_source (self);
-
-  g_mutex_unlock (&self->lock);
+  post (self, &(Item) { func, data, destroy }, TRUE);
 }
 
 /**
@@ -493,7 +543,7 @@ pcq_dispatcher_set_interval (PcqDispatcher *self,
   g_mutex_lock (&self->lock);
   self->interval_us = MAX (interval_us, 0);
   if (self->source != NULL)
-    g_source_set_ready_time (self->source, next_ready_time (self));
+    set_ready_time (self, pending_ready_time (self));
   g_mutex_unlock (&self->lock);
 }
 
@@ -554,6 +604,7 @@ pcq_dispatcher_flush (PcqDispatcher *self)
     {
       done = g_steal_pointer (&self->source);
       ring_shrink_if_empty (self);
+      self->soon = FALSE;
     }
   g_mutex_unlock (&self->lock);
 

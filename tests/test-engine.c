@@ -531,6 +531,41 @@ test_download_basic (void)
   g_assert_cmpstr (listing, ==, "[\"basic.bin\"]");
 }
 
+/* The last jobs of a queue end one by one, and nothing comes to join
+ * their reports: those are dispatched at once, not after the front
+ * end's dispatch interval (here a minute, which no wait below reaches).
+ * A file the store puts in place, and the worker's own end of one that
+ * failed, without a store. */
+static void
+test_last_ends_soon (void)
+{
+  g_autoptr(Ctx) stored = ctx_new ();
+  g_autoptr(Ctx) bare = ctx_new ();
+  g_autofree char *store_path = g_build_filename (stored->tmp, "queue.sqlite", NULL);
+  g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
+  g_autofree char *url = pcq_test_server_url (stored->server, "/data/soon.bin?size=1000&seed=3");
+  g_autofree char *missing = pcq_test_server_url (bare->server, "/flaky/soon/gone.bin?fail=1&code=404&size=10");
+  PcqJob *done;
+  PcqJob *failed;
+
+  pcq_engine_set_store (stored->engine, store);
+  pcq_engine_set_dispatch_interval (stored->engine, 60 * G_USEC_PER_SEC);
+  pcq_engine_set_dispatch_interval (bare->engine, 60 * G_USEC_PER_SEC);
+
+  done = ctx_submit (stored, url, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (done), SHORT_WAIT_MS);
+  assert_job_state (done, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (done), 3, 1000);
+
+  failed = ctx_submit (bare, missing, NULL);
+  PCQ_TEST_WAIT_FOR (pcq_job_is_finished (failed), SHORT_WAIT_MS);
+  assert_job_state (failed, PCQ_JOB_FAILED);
+
+  /* Shutting down waits for dispatches too. */
+  pcq_engine_set_dispatch_interval (stored->engine, 0);
+  pcq_engine_set_dispatch_interval (bare->engine, 0);
+}
+
 static void
 test_download_large (void)
 {
@@ -4172,6 +4207,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/properties/max-active-range", test_max_active_range);
   g_test_add_func ("/pcq/engine/download/basic", test_download_basic);
   g_test_add_func ("/pcq/engine/download/large", test_download_large);
+  g_test_add_func ("/pcq/engine/dispatch/last-ends-soon", test_last_ends_soon);
   g_test_add_func ("/pcq/engine/download/empty", test_download_empty);
   g_test_add_func ("/pcq/engine/download/chunked", test_download_chunked);
   g_test_add_func ("/pcq/engine/jobs/list-model", test_job_list_model);

@@ -126,6 +126,9 @@ struct _PcqEngine
   guint          n_paused;
   gboolean       in_batch;      /* a dispatch is running */
   guint          changed_counts; /* 1 << PcqJobState: notified when it ends */
+  gint           few_left;      /* atomic: no more queued and active jobs than
+                                 * max-active: their ends are dispatched at
+                                 * once, not after the dispatch interval */
   guint64        bytes_done;
   gint64         prompt_tokens;     /* the sums of the jobs' reported */
   gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
@@ -288,7 +291,10 @@ post_event (PcqEngine   *self,
       event->retry_asked = attempt->retry_after_ms >= 0;
     }
 
-  pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
+  if (kind == EVENT_FINISHED && g_atomic_int_get (&self->few_left))
+    pcq_dispatcher_post_soon (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
+  else
+    pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
 }
 
 static void
@@ -380,6 +386,7 @@ hand_over_cb (PcqRun   *run,
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
+  finish->soon = g_atomic_int_get (&self->few_left);
   g_atomic_int_set (&run->ended, TRUE);
   pcq_store_finish_file (self->store, finish, file_finished);
 
@@ -500,6 +507,18 @@ batch_end (gpointer data)
   g_object_unref (self);
 }
 
+/* The last jobs of a queue end one by one, and nothing comes to join
+ * their reports: the dispatch interval, which gathers a flow of them,
+ * would only make each wait. Read by the threads that post ends. */
+static void
+update_few_left (PcqEngine *self)
+{
+  gint few_left = self->n_queued + self->n_active <= self->max_active;
+
+  if (g_atomic_int_get (&self->few_left) != few_left)
+    g_atomic_int_set (&self->few_left, few_left);
+}
+
 static void
 count_state (PcqEngine   *self,
              PcqJobState  state,
@@ -515,6 +534,7 @@ count_state (PcqEngine   *self,
   };
 
   *counters[state] += delta;
+  update_few_left (self);
   if (self->in_batch)
     self->changed_counts |= 1u << state;
   else
@@ -1502,6 +1522,7 @@ pcq_engine_init (PcqEngine *self)
   self->part_tag = g_strdup_printf ("%08x", g_random_int ());
 
   self->max_active = DEFAULT_MAX_ACTIVE;
+  self->few_left = TRUE;
   self->max_api_active = DEFAULT_MAX_API_ACTIVE;
   self->api_rpm_window = 60 * G_USEC_PER_SEC;
   self->retries = DEFAULT_RETRIES;
@@ -2990,6 +3011,7 @@ pcq_engine_set_max_active (PcqEngine *self,
     return;
 
   self->max_active = max_active;
+  update_few_left (self);
   if (self->scheduler != NULL)
     pcq_scheduler_set_max_active (self->scheduler, max_active);
 

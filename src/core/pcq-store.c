@@ -1119,8 +1119,8 @@ post_committed (PcqStore  *self,
       if (m->kind == MUTATION_FINISH)
         {
           /* Its mutation is inside it: both are the callback's now. */
-          pcq_dispatcher_post (self->dispatcher, m->finished, m->finish,
-                               (GDestroyNotify) pcq_store_finish_free);
+          (m->finish->soon ? pcq_dispatcher_post_soon : pcq_dispatcher_post)
+            (self->dispatcher, m->finished, m->finish, (GDestroyNotify) pcq_store_finish_free);
           batch->pdata[i] = NULL;
         }
       else if (m->committed != NULL)

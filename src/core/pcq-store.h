@@ -79,6 +79,7 @@ typedef struct
   PcqNames       *names;
   gpointer        user_data;
   GDestroyNotify  user_data_free;
+  gboolean        soon;          /* dispatch it at once (pcq_dispatcher_post_soon ()) */
 
   /* The store's. */
   gboolean        placed;

@@ -535,7 +535,9 @@ test_download_basic (void)
  * their reports: those are dispatched at once, not after the front
  * end's dispatch interval (here a minute, which no wait below reaches).
  * A file the store puts in place, and the worker's own end of one that
- * failed, without a store. */
+ * failed, without a store; then queues longer than max-active, whose
+ * last ends the main thread cannot see coming (it counts at dispatches):
+ * the workers know that no run waits any more. */
 static void
 test_last_ends_soon (void)
 {
@@ -545,6 +547,8 @@ test_last_ends_soon (void)
   g_autoptr(PcqStore) store = pcq_test_store_open (store_path);
   g_autofree char *url = pcq_test_server_url (stored->server, "/data/soon.bin?size=1000&seed=3");
   g_autofree char *missing = pcq_test_server_url (bare->server, "/flaky/soon/gone.bin?fail=1&code=404&size=10");
+  guint n_many = 3 * pcq_engine_get_max_active (stored->engine) + 1;
+  g_autoptr(GPtrArray) many = g_ptr_array_new ();
   PcqJob *done;
   PcqJob *failed;
 
@@ -560,6 +564,21 @@ test_last_ends_soon (void)
   failed = ctx_submit (bare, missing, NULL);
   PCQ_TEST_WAIT_FOR (pcq_job_is_finished (failed), SHORT_WAIT_MS);
   assert_job_state (failed, PCQ_JOB_FAILED);
+
+  for (guint i = 0; i < n_many; i++)
+    {
+      g_autofree char *many_url = pcq_test_server_url (i % 2 ? stored->server : bare->server,
+                                                       "/data/many-%u.bin?size=2000&seed=%u", i, i);
+
+      g_ptr_array_add (many, ctx_submit (i % 2 ? stored : bare, many_url, NULL));
+    }
+  for (guint i = 0; i < n_many; i++)
+    {
+      PcqJob *job = g_ptr_array_index (many, i);
+
+      PCQ_TEST_WAIT_FOR (pcq_job_is_finished (job), SHORT_WAIT_MS);
+      assert_job_state (job, PCQ_JOB_DONE);
+    }
 
   /* Shutting down waits for dispatches too. */
   pcq_engine_set_dispatch_interval (stored->engine, 0);

@@ -129,6 +129,8 @@ struct _PcqEngine
   gint           few_left;      /* atomic: no more queued and active jobs than
                                  * max-active: their ends are dispatched at
                                  * once, not after the dispatch interval */
+  gint           draining;      /* atomic, the scheduler's: no run waits in its
+                                 * backlog (pcq_scheduler_set_draining_flag ()) */
   guint64        bytes_done;
   gint64         prompt_tokens;     /* the sums of the jobs' reported */
   gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
@@ -256,6 +258,16 @@ static void apply_progress (gpointer data);
 
 /* ---- worker side: the scheduler's reports -------------------------- */
 
+/* Is a job's end, posted now, one of the last of the queue? Either the
+ * main thread counts few jobs left, or no run waits in the backlog: the
+ * ones still to end are all taken. Either way nothing comes to join it
+ * in a dispatch: it goes at once. */
+static gboolean
+is_last_end (PcqEngine *self)
+{
+  return g_atomic_int_get (&self->few_left) || g_atomic_int_get (&self->draining);
+}
+
 static void
 post_event (PcqEngine   *self,
             EventKind    kind,
@@ -291,7 +303,7 @@ post_event (PcqEngine   *self,
       event->retry_asked = attempt->retry_after_ms >= 0;
     }
 
-  if (kind == EVENT_FINISHED && g_atomic_int_get (&self->few_left))
+  if (kind == EVENT_FINISHED && is_last_end (self))
     pcq_dispatcher_post_soon (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
   else
     pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
@@ -386,7 +398,7 @@ hand_over_cb (PcqRun   *run,
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
-  finish->soon = g_atomic_int_get (&self->few_left);
+  finish->soon = is_last_end (self);
   g_atomic_int_set (&run->ended, TRUE);
   pcq_store_finish_file (self->store, finish, file_finished);
 
@@ -515,8 +527,13 @@ update_few_left (PcqEngine *self)
 {
   gint few_left = self->n_queued + self->n_active <= self->max_active;
 
-  if (g_atomic_int_get (&self->few_left) != few_left)
-    g_atomic_int_set (&self->few_left, few_left);
+  if (g_atomic_int_get (&self->few_left) == few_left)
+    return;
+
+  g_atomic_int_set (&self->few_left, few_left);
+  /* Ends posted before the threads could know wait no longer either. */
+  if (few_left && self->dispatcher != NULL)
+    pcq_dispatcher_hurry (self->dispatcher);
 }
 
 static void
@@ -1534,6 +1551,7 @@ pcq_engine_init (PcqEngine *self)
 
   self->scheduler = pcq_scheduler_new (&scheduler_callbacks, self,
                                        self->max_active, self->max_api_active);
+  pcq_scheduler_set_draining_flag (self->scheduler, &self->draining);
   pcq_scheduler_set_retries (self->scheduler, self->retries);
   pcq_scheduler_set_stall_timeout (self->scheduler, self->stall_timeout);
   pcq_scheduler_set_min_speed (self->scheduler, self->min_speed);
@@ -1628,7 +1646,9 @@ enqueue_run (PcqEngine *self,
 
   _pcq_job_to_record (job, &record);
   self->n_accepting++;
-  pcq_store_put (self->store, &record, accepted_cb, pending_new (self, run));
+  /* Workers with nothing left to take wait for it: no interval. */
+  pcq_store_put_full (self->store, &record, accepted_cb, pending_new (self, run),
+                      g_atomic_int_get (&self->draining));
 }
 
 /* @host: (transfer full) (nullable): from pcq_check_url () */

@@ -98,6 +98,9 @@ struct _PcqScheduler
   gint           record_checksums;
   guint          retry_base_delay;  /* ms */
   gint           nice;              /* of the worker threads */
+  gint           own_draining;
+  gint          *draining;          /* the backlog was empty when last looked at:
+                                     * every run still to end is taken */
 };
 
 /* The queue's order: by position, which is the id unless the person
@@ -111,6 +114,15 @@ compare_run_position (gconstpointer a,
   const PcqRun *rb = b;
 
   return ra->position < rb->position ? -1 : ra->position > rb->position;
+}
+
+/* Into the backlog, in the queue's order. */
+static void
+push_locked (PcqScheduler *self,
+             PcqRun       *run)
+{
+  g_async_queue_push_sorted_unlocked (self->backlog, run, compare_run_position, NULL);
+  g_atomic_int_set (self->draining, FALSE);
 }
 
 static void
@@ -357,8 +369,7 @@ release_host_locked (PcqScheduler *self,
   while (!g_queue_is_empty (parked) &&
          (self->max_per_host == 0 || taken + n < self->max_per_host))
     {
-      g_async_queue_push_sorted_unlocked (self->backlog, g_queue_pop_head (parked),
-                                          compare_run_position, NULL);
+      push_locked (self, g_queue_pop_head (parked));
       n++;
     }
 
@@ -469,8 +480,7 @@ release_deferred_locked (PcqScheduler *self,
     }
 
   for (guint i = 0; due != NULL && i < due->len; i++)
-    g_async_queue_push_sorted_unlocked (self->backlog, g_ptr_array_index (due, i),
-                                        compare_run_position, NULL);
+    push_locked (self, g_ptr_array_index (due, i));
   if (due != NULL)
     wake_locked (self);
 
@@ -647,6 +657,7 @@ take_locked (PcqScheduler *self,
       g_ptr_array_add (start, run);
     }
 
+  g_atomic_int_set (self->draining, g_async_queue_length_unlocked (self->backlog) <= 0);
   return wait;
 }
 
@@ -938,6 +949,8 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->callbacks = callbacks;
   self->user_data = user_data;
   self->backlog = g_async_queue_new_full (backlog_item_free);
+  self->own_draining = TRUE;
+  self->draining = &self->own_draining;
   self->loops = g_ptr_array_new ();
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -1011,7 +1024,7 @@ pcq_scheduler_push (PcqScheduler *self,
                     PcqRun       *run)
 {
   g_async_queue_lock (self->backlog);
-  g_async_queue_push_sorted_unlocked (self->backlog, pcq_run_ref (run), compare_run_position, NULL);
+  push_locked (self, pcq_run_ref (run));
   if (!self->paused)
     wake_locked (self);
   g_async_queue_unlock (self->backlog);
@@ -1098,7 +1111,7 @@ pcq_scheduler_reorder (PcqScheduler  *self,
 
           run->position = positions[i];
           if (in_backlog[i])
-            g_async_queue_push_sorted_unlocked (self->backlog, run, compare_run_position, NULL);
+            push_locked (self, run);
           else if (queue != NULL)
             g_queue_insert_sorted (queue, run, compare_run_position, NULL);
         }
@@ -1510,4 +1523,22 @@ pcq_scheduler_stop (PcqScheduler *self)
       g_main_context_wakeup (pcq_worker_get_context (loop->worker));
     }
   g_async_queue_unlock (self->backlog);
+}
+
+/**
+ * pcq_scheduler_set_draining_flag:
+ * @flag: where to keep, atomically, whether the backlog was empty when
+ *   a loop last took from it (and nothing was pushed since): then every
+ *   run still to end has been taken. Runs that wait for a retry or for
+ *   their host are not counted.
+ *
+ * Before the first push. @flag must outlive the scheduler: its owner
+ * reads it from any thread, whether the scheduler lives or not.
+ */
+void
+pcq_scheduler_set_draining_flag (PcqScheduler *self,
+                                 gint         *flag)
+{
+  g_atomic_int_set (flag, g_atomic_int_get (self->draining));
+  self->draining = flag;
 }

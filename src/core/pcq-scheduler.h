@@ -93,6 +93,8 @@ void          pcq_scheduler_set_nice           (PcqScheduler *self,
 void          pcq_scheduler_interrupt          (PcqScheduler *self,
                                                 PcqRun       *run);
 gboolean      pcq_scheduler_has_taken          (PcqScheduler *self);
+void          pcq_scheduler_set_draining_flag  (PcqScheduler *self,
+                                                gint         *flag);
 void          pcq_scheduler_stop               (PcqScheduler *self);
 /* Blocks until every worker thread has ended: never on the main thread. */
 void          pcq_scheduler_free               (PcqScheduler *self);

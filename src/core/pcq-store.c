@@ -64,6 +64,7 @@ typedef struct
   gint64             position;    /* MUTATION_POSITION */
   PcqStoreCommitted  committed;
   gpointer           user_data;
+  gboolean           soon;      /* @committed goes at once (pcq_dispatcher_post_soon ()) */
   char              *validator;   /* MUTATION_PROGRESS */
   PcqStoreFinish    *finish;      /* MUTATION_FINISH */
   PcqDispatchFunc    finished;
@@ -1124,7 +1125,8 @@ post_committed (PcqStore  *self,
           batch->pdata[i] = NULL;
         }
       else if (m->committed != NULL)
-        pcq_dispatcher_post (self->dispatcher, m->committed, m->user_data, NULL);
+        (m->soon ? pcq_dispatcher_post_soon : pcq_dispatcher_post)
+          (self->dispatcher, m->committed, m->user_data, NULL);
     }
 }
 
@@ -1486,6 +1488,23 @@ pcq_store_put (PcqStore             *self,
                PcqStoreCommitted     committed,
                gpointer              user_data)
 {
+  pcq_store_put_full (self, record, committed, user_data, FALSE);
+}
+
+/**
+ * pcq_store_put_full:
+ * @soon: post @committed with pcq_dispatcher_post_soon (): someone
+ *   waits for it (idle workers, for a job that may start)
+ *
+ * As pcq_store_put ().
+ */
+void
+pcq_store_put_full (PcqStore             *self,
+                    const PcqStoreRecord *record,
+                    PcqStoreCommitted     committed,
+                    gpointer              user_data,
+                    gboolean              soon)
+{
   Mutation *m;
 
   g_return_if_fail (PCQ_IS_STORE (self));
@@ -1494,6 +1513,7 @@ pcq_store_put (PcqStore             *self,
   m = put_new (record);
   m->committed = committed;
   m->user_data = user_data;
+  m->soon = soon;
   self->posted |= committed != NULL;
   push (self, m);
 }

@@ -115,6 +115,11 @@ void        pcq_store_put          (PcqStore             *self,
                                     const PcqStoreRecord *record,
                                     PcqStoreCommitted     committed,
                                     gpointer              user_data);
+void        pcq_store_put_full     (PcqStore             *self,
+                                    const PcqStoreRecord *record,
+                                    PcqStoreCommitted     committed,
+                                    gpointer              user_data,
+                                    gboolean              soon);
 void        pcq_store_put_progress (PcqStore             *self,
                                     guint64               id,
                                     gint64                bytes,

@@ -516,28 +516,6 @@ pcq_dispatcher_post_soon (PcqDispatcher   *self,
 }
 
 /**
- * pcq_dispatcher_hurry:
- *
- * Any thread. What is pending now runs in the next dispatch, at once,
- * as if it had been posted with pcq_dispatcher_post_soon(): for when a
- * flow turns out to have ended after its last items were posted.
- */
-void
-pcq_dispatcher_hurry (PcqDispatcher *self)
-{
-  g_return_if_fail (self != NULL);
-
-  g_mutex_lock (&self->lock);
-  if (self->len > 0)
-    {
-      self->soon = TRUE;
-      if (self->source != NULL && self->ready_time != 0)
-        set_ready_time (self, 0);
-    }
-  g_mutex_unlock (&self->lock);
-}
-
-/**
  * pcq_dispatcher_set_budget:
  * @budget_us: how long a dispatch runs callbacks, in µs; one callback
  *   runs in every dispatch, however small the budget

@@ -52,9 +52,6 @@ void           pcq_dispatcher_post_soon    (PcqDispatcher   *self,
                                             gpointer         data,
                                             GDestroyNotify   destroy);
 
-/* Any thread. What is pending runs at once, as if posted soon. */
-void           pcq_dispatcher_hurry        (PcqDispatcher   *self);
-
 /* Context thread only. */
 void           pcq_dispatcher_set_budget   (PcqDispatcher   *self,
                                             gint64           budget_us);

@@ -126,9 +126,6 @@ struct _PcqEngine
   guint          n_paused;
   gboolean       in_batch;      /* a dispatch is running */
   guint          changed_counts; /* 1 << PcqJobState: notified when it ends */
-  gint           few_left;      /* atomic: no more queued and active jobs than
-                                 * max-active: their ends are dispatched at
-                                 * once, not after the dispatch interval */
   gint           draining;      /* atomic, the scheduler's: no run waits in its
                                  * backlog (pcq_scheduler_set_draining_flag ()) */
   guint64        bytes_done;
@@ -258,14 +255,13 @@ static void apply_progress (gpointer data);
 
 /* ---- worker side: the scheduler's reports -------------------------- */
 
-/* Is a job's end, posted now, one of the last of the queue? Either the
- * main thread counts few jobs left, or no run waits in the backlog: the
- * ones still to end are all taken. Either way nothing comes to join it
- * in a dispatch: it goes at once. */
+/* Is a job's end, posted now, one of the last of the queue? When no
+ * run waits in the backlog, the ones still to end are all taken, and
+ * nothing comes to join it in a dispatch: it goes at once. */
 static gboolean
 is_last_end (PcqEngine *self)
 {
-  return g_atomic_int_get (&self->few_left) || g_atomic_int_get (&self->draining);
+  return g_atomic_int_get (&self->draining);
 }
 
 static void
@@ -519,23 +515,6 @@ batch_end (gpointer data)
   g_object_unref (self);
 }
 
-/* The last jobs of a queue end one by one, and nothing comes to join
- * their reports: the dispatch interval, which gathers a flow of them,
- * would only make each wait. Read by the threads that post ends. */
-static void
-update_few_left (PcqEngine *self)
-{
-  gint few_left = self->n_queued + self->n_active <= self->max_active;
-
-  if (g_atomic_int_get (&self->few_left) == few_left)
-    return;
-
-  g_atomic_int_set (&self->few_left, few_left);
-  /* Ends posted before the threads could know wait no longer either. */
-  if (few_left && self->dispatcher != NULL)
-    pcq_dispatcher_hurry (self->dispatcher);
-}
-
 static void
 count_state (PcqEngine   *self,
              PcqJobState  state,
@@ -551,7 +530,6 @@ count_state (PcqEngine   *self,
   };
 
   *counters[state] += delta;
-  update_few_left (self);
   if (self->in_batch)
     self->changed_counts |= 1u << state;
   else
@@ -1539,7 +1517,6 @@ pcq_engine_init (PcqEngine *self)
   self->part_tag = g_strdup_printf ("%08x", g_random_int ());
 
   self->max_active = DEFAULT_MAX_ACTIVE;
-  self->few_left = TRUE;
   self->max_api_active = DEFAULT_MAX_API_ACTIVE;
   self->api_rpm_window = 60 * G_USEC_PER_SEC;
   self->retries = DEFAULT_RETRIES;
@@ -3031,7 +3008,6 @@ pcq_engine_set_max_active (PcqEngine *self,
     return;
 
   self->max_active = max_active;
-  update_few_left (self);
   if (self->scheduler != NULL)
     pcq_scheduler_set_max_active (self->scheduler, max_active);
 

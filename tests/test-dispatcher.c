@@ -920,7 +920,7 @@ soon_cb (gpointer data)
 static gpointer
 post_soon_thread (gpointer data)
 {
-  pcq_dispatcher_post_soon (data, soon_cb, GUINT_TO_POINTER (4), NULL);
+  pcq_dispatcher_post_full (data, soon_cb, GUINT_TO_POINTER (4), NULL, TRUE);
   return NULL;
 }
 
@@ -952,7 +952,7 @@ test_soon (void)
   g_assert_cmpuint (soon_order->len, ==, 1);
 
   /* One posted soon takes it along. */
-  pcq_dispatcher_post_soon (dispatcher, soon_cb, GUINT_TO_POINTER (2), NULL);
+  pcq_dispatcher_post_full (dispatcher, soon_cb, GUINT_TO_POINTER (2), NULL, TRUE);
   PCQ_TEST_WAIT_FOR (soon_order->len == 3, WAIT_MS);
 
   /* That dispatch ran something: the next waits for the interval again,

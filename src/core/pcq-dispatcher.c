@@ -246,12 +246,10 @@ add_source (PcqDispatcher *self)
   g_source_set_name (source, self->name);
   /* After a quiet spell, ahead of drawing: see pcq-main.h. */
   g_source_set_priority (source, PCQ_PRIORITY_RESULTS);
-  self->ready_time = pending_ready_time (self);
-  g_source_set_ready_time (source, self->ready_time);
   g_source_set_callback (source, dispatch_cb, hold (self), (GDestroyNotify) release);
-  g_source_attach (source, self->context);
-
   self->source = source;
+  set_ready_time (self, pending_ready_time (self));
+  g_source_attach (source, self->context);
 }
 
 static void
@@ -394,30 +392,6 @@ dispatch_cb (gpointer user_data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-static void
-post (PcqDispatcher *self,
-      Item          *item,
-      gboolean       soon)
-{
-  g_mutex_lock (&self->lock);
-
-  if (G_UNLIKELY (self->closed))
-    {
-      g_mutex_unlock (&self->lock);
-      item_destroy (item);
-      return;
-    }
-
-  ring_push (self, item);
-  self->soon |= soon;
-  if (self->source == NULL)
-    add_source (self);
-  else if (soon && self->ready_time != 0)
-    set_ready_time (self, 0);
-
-  g_mutex_unlock (&self->lock);
-}
-
 /* ---- API ----------------------------------------------------------- */
 
 /**
@@ -489,30 +463,47 @@ pcq_dispatcher_post (PcqDispatcher   *self,
                      gpointer         data,
                      GDestroyNotify   destroy)
 {
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (func != NULL);
-
-  post (self, &(Item) { func, data, destroy }, FALSE);
+  pcq_dispatcher_post_full (self, func, data, destroy, FALSE);
 }
 
 /**
- * pcq_dispatcher_post_soon:
+ * pcq_dispatcher_post_full:
+ * @soon: the dispatch that runs @func does not wait for the interval:
+ *   for what ends a flow (the last tasks of a queue), where the
+ *   interval would only be a wait. It runs after what was posted
+ *   before it, as always.
  *
- * As pcq_dispatcher_post(), but the dispatch that runs @func does not
- * wait for the interval: for what ends a flow (the last tasks of a
- * queue), where the interval would only be a wait. It runs after what
- * was posted before it, as always.
+ * As pcq_dispatcher_post().
  */
 void
-pcq_dispatcher_post_soon (PcqDispatcher   *self,
+pcq_dispatcher_post_full (PcqDispatcher   *self,
                           PcqDispatchFunc  func,
                           gpointer         data,
-                          GDestroyNotify   destroy)
+                          GDestroyNotify   destroy,
+                          gboolean         soon)
 {
+  Item item = { func, data, destroy };
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (func != NULL);
 
-  post (self, &(Item) { func, data, destroy }, TRUE);
+  g_mutex_lock (&self->lock);
+
+  if (G_UNLIKELY (self->closed))
+    {
+      g_mutex_unlock (&self->lock);
+      item_destroy (&item);
+      return;
+    }
+
+  ring_push (self, &item);
+  self->soon |= soon;
+  if (self->source == NULL)
+    add_source (self);
+  else if (soon && self->ready_time != 0)
+    set_ready_time (self, 0);
+
+  g_mutex_unlock (&self->lock);
 }
 
 /**

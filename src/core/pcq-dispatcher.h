@@ -45,12 +45,13 @@ void           pcq_dispatcher_post         (PcqDispatcher   *self,
                                             PcqDispatchFunc  func,
                                             gpointer         data,
                                             GDestroyNotify   destroy);
-/* Any thread. The same, without waiting for the interval: for the
+/* Any thread. With @soon, without waiting for the interval: for the
  * last of a flow, which nothing else would come to join. */
-void           pcq_dispatcher_post_soon    (PcqDispatcher   *self,
+void           pcq_dispatcher_post_full    (PcqDispatcher   *self,
                                             PcqDispatchFunc  func,
                                             gpointer         data,
-                                            GDestroyNotify   destroy);
+                                            GDestroyNotify   destroy,
+                                            gboolean         soon);
 
 /* Context thread only. */
 void           pcq_dispatcher_set_budget   (PcqDispatcher   *self,

@@ -299,10 +299,8 @@ post_event (PcqEngine   *self,
       event->retry_asked = attempt->retry_after_ms >= 0;
     }
 
-  if (kind == EVENT_FINISHED && is_last_end (self))
-    pcq_dispatcher_post_soon (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
-  else
-    pcq_dispatcher_post (self->dispatcher, apply_event, event, (GDestroyNotify) event_free);
+  pcq_dispatcher_post_full (self->dispatcher, apply_event, event, (GDestroyNotify) event_free,
+                            kind == EVENT_FINISHED && is_last_end (self));
 }
 
 static void
@@ -394,9 +392,8 @@ hand_over_cb (PcqRun   *run,
   finish->names = pcq_names_ref (run->names);
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
-  finish->soon = is_last_end (self);
   g_atomic_int_set (&run->ended, TRUE);
-  pcq_store_finish_file (self->store, finish, file_finished);
+  pcq_store_finish_file (self->store, finish, file_finished, is_last_end (self));
 
   return TRUE;
 }

@@ -64,7 +64,7 @@ typedef struct
   gint64             position;    /* MUTATION_POSITION */
   PcqStoreCommitted  committed;
   gpointer           user_data;
-  gboolean           soon;      /* @committed goes at once (pcq_dispatcher_post_soon ()) */
+  gboolean           soon;      /* its callback goes at once (pcq_dispatcher_post_full ()) */
   char              *validator;   /* MUTATION_PROGRESS */
   PcqStoreFinish    *finish;      /* MUTATION_FINISH */
   PcqDispatchFunc    finished;
@@ -1120,13 +1120,12 @@ post_committed (PcqStore  *self,
       if (m->kind == MUTATION_FINISH)
         {
           /* Its mutation is inside it: both are the callback's now. */
-          (m->finish->soon ? pcq_dispatcher_post_soon : pcq_dispatcher_post)
-            (self->dispatcher, m->finished, m->finish, (GDestroyNotify) pcq_store_finish_free);
+          pcq_dispatcher_post_full (self->dispatcher, m->finished, m->finish,
+                                    (GDestroyNotify) pcq_store_finish_free, m->soon);
           batch->pdata[i] = NULL;
         }
       else if (m->committed != NULL)
-        (m->soon ? pcq_dispatcher_post_soon : pcq_dispatcher_post)
-          (self->dispatcher, m->committed, m->user_data, NULL);
+        pcq_dispatcher_post_full (self->dispatcher, m->committed, m->user_data, NULL, m->soon);
     }
 }
 
@@ -1493,7 +1492,7 @@ pcq_store_put (PcqStore             *self,
 
 /**
  * pcq_store_put_full:
- * @soon: post @committed with pcq_dispatcher_post_soon (): someone
+ * @soon: @committed does not wait for the dispatch interval: someone
  *   waits for it (idle workers, for a job that may start)
  *
  * As pcq_store_put ().
@@ -1683,6 +1682,8 @@ pcq_store_finish_free (PcqStoreFinish *finish)
  * @finished: called with @finish on the main context once the job is
  *   committed as done (or, should its file not be movable, as failed
  *   with @finish's error set)
+ * @soon: @finished does not wait for the dispatch interval (one of the
+ *   queue's last files)
  *
  * Puts a finished file in place for its job: the part file is synced,
  * the job committed as done under its final name (with a note that its
@@ -1697,7 +1698,8 @@ pcq_store_finish_free (PcqStoreFinish *finish)
 void
 pcq_store_finish_file (PcqStore        *self,
                        PcqStoreFinish  *finish,
-                       PcqDispatchFunc  finished)
+                       PcqDispatchFunc  finished,
+                       gboolean         soon)
 {
   Mutation *m;
 
@@ -1708,6 +1710,7 @@ pcq_store_finish_file (PcqStore        *self,
   m->kind = MUTATION_FINISH;
   m->finish = finish;
   m->finished = finished;
+  m->soon = soon;
   push (self, m);
 }
 

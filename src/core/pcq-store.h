@@ -79,7 +79,6 @@ typedef struct
   PcqNames       *names;
   gpointer        user_data;
   GDestroyNotify  user_data_free;
-  gboolean        soon;          /* dispatch it at once (pcq_dispatcher_post_soon ()) */
 
   /* The store's. */
   gboolean        placed;
@@ -132,7 +131,8 @@ void        pcq_store_put_position (PcqStore             *self,
                                     gint64                position);
 void        pcq_store_finish_file  (PcqStore             *self,
                                     PcqStoreFinish       *finish,
-                                    PcqDispatchFunc       finished);
+                                    PcqDispatchFunc       finished,
+                                    gboolean              soon);
 void        pcq_store_set_nice     (PcqStore             *self,
                                     int                   nice);
 void        pcq_store_flush        (PcqStore             *self);

@@ -1624,7 +1624,7 @@ test_finish_files (Fixture       *f,
   g_assert_no_error (error);
 
   for (guint i = 0; i < 3; i++)
-    pcq_store_finish_file (store, finishes[i], finished_cb);
+    pcq_store_finish_file (store, finishes[i], finished_cb, FALSE);
 
   g_assert_true (store_wait_until (all_finished, &finished, WAIT_MS, 1000));
 

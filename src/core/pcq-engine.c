@@ -127,7 +127,7 @@ struct _PcqEngine
   gboolean       in_batch;      /* a dispatch is running */
   guint          changed_counts; /* 1 << PcqJobState: notified when it ends */
   gint           draining;      /* atomic, the scheduler's: no run waits in its
-                                 * backlog (pcq_scheduler_set_draining_flag ()) */
+                                 * backlog (pcq_scheduler_new ()) */
   guint64        bytes_done;
   gint64         prompt_tokens;     /* the sums of the jobs' reported */
   gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */
@@ -1524,8 +1524,8 @@ pcq_engine_init (PcqEngine *self)
   self->api_base = g_strdup (PCQ_API_DEFAULT_BASE);
 
   self->scheduler = pcq_scheduler_new (&scheduler_callbacks, self,
-                                       self->max_active, self->max_api_active);
-  pcq_scheduler_set_draining_flag (self->scheduler, &self->draining);
+                                       self->max_active, self->max_api_active,
+                                       &self->draining);
   pcq_scheduler_set_retries (self->scheduler, self->retries);
   pcq_scheduler_set_stall_timeout (self->scheduler, self->stall_timeout);
   pcq_scheduler_set_min_speed (self->scheduler, self->min_speed);

@@ -98,9 +98,8 @@ struct _PcqScheduler
   gint           record_checksums;
   guint          retry_base_delay;  /* ms */
   gint           nice;              /* of the worker threads */
-  gint           own_draining;
-  gint          *draining;          /* the backlog was empty when last looked at:
-                                     * every run still to end is taken */
+  gint          *draining;          /* the owner's: the backlog was empty when last
+                                     * looked at, every run still to end is taken */
 };
 
 /* The queue's order: by position, which is the id unless the person
@@ -940,7 +939,8 @@ PcqScheduler *
 pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
                    gpointer                     user_data,
                    guint                        max_active,
-                   guint                        max_api_active)
+                   guint                        max_api_active,
+                   gint                        *draining)
 {
   PcqScheduler *self = g_new0 (PcqScheduler, 1);
   g_autoptr(GError) error = NULL;
@@ -949,8 +949,8 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   self->callbacks = callbacks;
   self->user_data = user_data;
   self->backlog = g_async_queue_new_full (backlog_item_free);
-  self->own_draining = TRUE;
-  self->draining = &self->own_draining;
+  self->draining = draining;
+  g_atomic_int_set (draining, TRUE);
   self->loops = g_ptr_array_new ();
   self->host_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->host_taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -1523,22 +1523,4 @@ pcq_scheduler_stop (PcqScheduler *self)
       g_main_context_wakeup (pcq_worker_get_context (loop->worker));
     }
   g_async_queue_unlock (self->backlog);
-}
-
-/**
- * pcq_scheduler_set_draining_flag:
- * @flag: where to keep, atomically, whether the backlog was empty when
- *   a loop last took from it (and nothing was pushed since): then every
- *   run still to end has been taken. Runs that wait for a retry or for
- *   their host are not counted.
- *
- * Before the first push. @flag must outlive the scheduler: its owner
- * reads it from any thread, whether the scheduler lives or not.
- */
-void
-pcq_scheduler_set_draining_flag (PcqScheduler *self,
-                                 gint         *flag)
-{
-  g_atomic_int_set (flag, g_atomic_int_get (self->draining));
-  self->draining = flag;
 }

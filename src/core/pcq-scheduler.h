@@ -38,10 +38,17 @@ typedef struct
   void (*drained)  (gpointer         user_data);
 } PcqSchedulerCallbacks;
 
+/* @draining: where the scheduler keeps, atomically, whether its backlog
+ * was empty when a loop last took from it (and nothing was pushed
+ * since): then every run still to end has been taken. Runs that wait
+ * for a retry or for their host are not counted. It must outlive the
+ * scheduler: its owner reads it from any thread, whether the scheduler
+ * lives or not. */
 PcqScheduler *pcq_scheduler_new                (const PcqSchedulerCallbacks *callbacks,
                                                 gpointer                     user_data,
                                                 guint                        max_active,
-                                                guint                        max_api_active);
+                                                guint                        max_api_active,
+                                                gint                        *draining);
 void          pcq_scheduler_push               (PcqScheduler *self,
                                                 PcqRun       *run);
 void          pcq_scheduler_reorder            (PcqScheduler *self,
@@ -93,8 +100,6 @@ void          pcq_scheduler_set_nice           (PcqScheduler *self,
 void          pcq_scheduler_interrupt          (PcqScheduler *self,
                                                 PcqRun       *run);
 gboolean      pcq_scheduler_has_taken          (PcqScheduler *self);
-void          pcq_scheduler_set_draining_flag  (PcqScheduler *self,
-                                                gint         *flag);
 void          pcq_scheduler_stop               (PcqScheduler *self);
 /* Blocks until every worker thread has ended: never on the main thread. */
 void          pcq_scheduler_free               (PcqScheduler *self);

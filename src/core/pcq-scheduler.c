@@ -115,13 +115,25 @@ compare_run_position (gconstpointer a,
   return ra->position < rb->position ? -1 : ra->position > rb->position;
 }
 
+/* The owner's flag sits among fields its main thread writes all the
+ * time, and the loops take many times a second: written only when it
+ * changes, so that the line is not pulled between the CPUs for
+ * nothing. Every writer holds the backlog's lock. */
+static void
+set_draining_locked (PcqScheduler *self,
+                     gboolean      draining)
+{
+  if (g_atomic_int_get (self->draining) != draining)
+    g_atomic_int_set (self->draining, draining);
+}
+
 /* Into the backlog, in the queue's order. */
 static void
 push_locked (PcqScheduler *self,
              PcqRun       *run)
 {
   g_async_queue_push_sorted_unlocked (self->backlog, run, compare_run_position, NULL);
-  g_atomic_int_set (self->draining, FALSE);
+  set_draining_locked (self, FALSE);
 }
 
 static void
@@ -656,7 +668,7 @@ take_locked (PcqScheduler *self,
       g_ptr_array_add (start, run);
     }
 
-  g_atomic_int_set (self->draining, g_async_queue_length_unlocked (self->backlog) <= 0);
+  set_draining_locked (self, g_async_queue_length_unlocked (self->backlog) <= 0);
   return wait;
 }
 

@@ -255,11 +255,12 @@ static void apply_progress (gpointer data);
 
 /* ---- worker side: the scheduler's reports -------------------------- */
 
-/* Is a job's end, posted now, one of the last of the queue? When no
- * run waits in the backlog, the ones still to end are all taken, and
- * nothing comes to join it in a dispatch: it goes at once. */
+/* No run waits in the scheduler's backlog: the ones still to end are
+ * all taken. Then a job's end posted now is one of the queue's last,
+ * which nothing comes to join in a dispatch, and a job put into the
+ * store now is one that idle workers wait for: either goes at once. */
 static gboolean
-is_last_end (PcqEngine *self)
+is_draining (PcqEngine *self)
 {
   return g_atomic_int_get (&self->draining);
 }
@@ -300,7 +301,7 @@ post_event (PcqEngine   *self,
     }
 
   pcq_dispatcher_post_full (self->dispatcher, apply_event, event, (GDestroyNotify) event_free,
-                            kind == EVENT_FINISHED && is_last_end (self));
+                            kind == EVENT_FINISHED && is_draining (self));
 }
 
 static void
@@ -393,7 +394,7 @@ hand_over_cb (PcqRun   *run,
   finish->user_data = pending_new (self, run);
   finish->user_data_free = (GDestroyNotify) pending_free;
   g_atomic_int_set (&run->ended, TRUE);
-  pcq_store_finish_file (self->store, finish, file_finished, is_last_end (self));
+  pcq_store_finish_file (self->store, finish, file_finished, is_draining (self));
 
   return TRUE;
 }
@@ -1620,9 +1621,8 @@ enqueue_run (PcqEngine *self,
 
   _pcq_job_to_record (job, &record);
   self->n_accepting++;
-  /* Workers with nothing left to take wait for it: no interval. */
   pcq_store_put_full (self->store, &record, accepted_cb, pending_new (self, run),
-                      g_atomic_int_get (&self->draining));
+                      is_draining (self));
 }
 
 /* @host: (transfer full) (nullable): from pcq_check_url () */

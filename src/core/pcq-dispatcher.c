@@ -77,7 +77,8 @@ struct _PcqDispatcher
   gsize            alloc;
   GSource         *source;       /* the pending dispatch, or NULL */
   gint64           ready_time;   /* @source's */
-  gboolean         soon;         /* something posted to run soon is pending */
+  gboolean         soon;         /* a post asked for soon since the ring was
+                                  * last empty: the next dispatch is due now */
   gboolean         closed;
   gint64           interval_us;
   gint64           last_start;   /* monotonic µs of the last dispatch */

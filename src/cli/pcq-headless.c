@@ -1011,6 +1011,7 @@ pcq_headless_run (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *output_dir = NULL;
+  g_autofree char *canonical_out = NULL;
   g_autofree char *input = NULL;
   g_auto(GStrv) prompts = NULL;
   g_auto(GStrv) urls = NULL;
@@ -1164,6 +1165,12 @@ pcq_headless_run (int    argc,
     output_dir = default_output_dir ();
   if (!check_output_dir (output_dir, &error))
     return usage_error (&h, "%s", error->message);
+  /* Absolute once, here: the engine makes each task's folder absolute,
+   * and for a relative one that means asking for the current folder
+   * (two stat ()s) once per task. */
+  canonical_out = g_canonicalize_filename (output_dir, NULL);
+  g_free (output_dir);
+  output_dir = g_steal_pointer (&canonical_out);
 
   h.engine = pcq_engine_new ();
   /* Nothing starts before the engine is set up and has its key. */

@@ -905,8 +905,9 @@ write_report (Headless *h)
 }
 
 /* Where --report goes: refused if something other than a regular file
- * is there; in the output folder, a name reserved like a result's (the
- * next free one if a file or task has it). */
+ * is there; in the output folder (@output_dir, absolute), a name
+ * reserved like a result's (the next free one if a file or task has
+ * it). */
 static char *
 choose_report_path (Headless    *h,
                     const char  *report,
@@ -916,7 +917,6 @@ choose_report_path (Headless    *h,
   g_autofree char *dir = NULL;
   g_autofree char *name = NULL;
   g_autofree char *canonical_dir = NULL;
-  g_autofree char *canonical_out = NULL;
   GStatBuf st;
 
   if (g_str_equal (report, "-"))
@@ -939,8 +939,7 @@ choose_report_path (Headless    *h,
 
   dir = g_path_get_dirname (report);
   canonical_dir = g_canonicalize_filename (dir, NULL);
-  canonical_out = g_canonicalize_filename (output_dir, NULL);
-  if (g_str_equal (canonical_dir, canonical_out))
+  if (g_str_equal (canonical_dir, output_dir))
     return pcq_engine_reserve_name (h->engine, output_dir, name, error);
 
   return g_strdup (report);

@@ -148,19 +148,28 @@ default_output_dir (void)
   return g_build_filename (downloads, "Pcq", NULL);
 }
 
-/* Makes @dir and checks that files can be created in it. */
+/* Makes *@dir and checks that files can be created in it; then makes
+ * *@dir absolute, once: the engine makes each task's folder absolute,
+ * and for a relative one that means asking for the current folder (two
+ * stat ()s) once per task. */
 static gboolean
-check_output_dir (const char  *dir,
-                  GError     **error)
+prepare_output_dir (char    **dir,
+                    GError  **error)
 {
-  if (g_mkdir_with_parents (dir, 0755) != 0 || access (dir, W_OK | X_OK) != 0)
+  char *absolute;
+
+  if (g_mkdir_with_parents (*dir, 0755) != 0 || access (*dir, W_OK | X_OK) != 0)
     {
       int errsv = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot use output folder “%s”: %s"), dir, g_strerror (errsv));
+                   _("Cannot use output folder “%s”: %s"), *dir, g_strerror (errsv));
       return FALSE;
     }
+
+  absolute = g_canonicalize_filename (*dir, NULL);
+  g_free (*dir);
+  *dir = absolute;
 
   return TRUE;
 }
@@ -1010,7 +1019,6 @@ pcq_headless_run (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *output_dir = NULL;
-  g_autofree char *canonical_out = NULL;
   g_autofree char *input = NULL;
   g_auto(GStrv) prompts = NULL;
   g_auto(GStrv) urls = NULL;
@@ -1162,14 +1170,8 @@ pcq_headless_run (int    argc,
 
   if (output_dir == NULL)
     output_dir = default_output_dir ();
-  if (!check_output_dir (output_dir, &error))
+  if (!prepare_output_dir (&output_dir, &error))
     return usage_error (&h, "%s", error->message);
-  /* Absolute once, here: the engine makes each task's folder absolute,
-   * and for a relative one that means asking for the current folder
-   * (two stat ()s) once per task. */
-  canonical_out = g_canonicalize_filename (output_dir, NULL);
-  g_free (output_dir);
-  output_dir = g_steal_pointer (&canonical_out);
 
   h.engine = pcq_engine_new ();
   /* Nothing starts before the engine is set up and has its key. */

@@ -93,6 +93,9 @@ struct _PcqEngine
   GHashTable    *run_by_id;     /* id → PcqRun, for unfinished jobs */
 
   PcqScheduler  *scheduler;     /* NULL once stopped */
+  gint           draining;      /* atomic, the scheduler's: no run waits in its
+                                 * backlog (pcq_scheduler_new ()); apart from
+                                 * the counts that the main thread writes */
 
   /* Copied to the scheduler, which reads them on worker threads. */
   gboolean       paused;
@@ -126,8 +129,6 @@ struct _PcqEngine
   guint          n_paused;
   gboolean       in_batch;      /* a dispatch is running */
   guint          changed_counts; /* 1 << PcqJobState: notified when it ends */
-  gint           draining;      /* atomic, the scheduler's: no run waits in its
-                                 * backlog (pcq_scheduler_new ()) */
   guint64        bytes_done;
   gint64         prompt_tokens;     /* the sums of the jobs' reported */
   gint64         completion_tokens; /* usage (saturated at G_MAXINT64) */

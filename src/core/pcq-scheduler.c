@@ -115,10 +115,10 @@ compare_run_position (gconstpointer a,
   return ra->position < rb->position ? -1 : ra->position > rb->position;
 }
 
-/* The owner's flag sits among fields its main thread writes all the
- * time, and the loops take many times a second: written only when it
- * changes, so that the line is not pulled between the CPUs for
- * nothing. Every writer holds the backlog's lock. */
+/* Written only when it changes: the loops take many times a second,
+ * and the owner reads the flag on other threads, whose copy of its
+ * cache line a write of the same value would void for nothing. Every
+ * writer holds the backlog's lock, so the compare is race-free. */
 static void
 set_draining_locked (PcqScheduler *self,
                      gboolean      draining)

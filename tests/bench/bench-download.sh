@@ -299,9 +299,7 @@ run_one() {
         curl)  cmd=(curl --parallel --parallel-max "$jobs" -s -S --fail --output-dir "$out" -K "$tmp/lists/$s.curlrc") ;;
         wget2) cmd=(wget2 --max-threads="$jobs" -q -P "$out" -i "$tmp/lists/$s.urls") ;;
         floor1|floor2)
-            cmd=("$floor" --threads "${tool#floor}" --in-flight "$jobs" -o "$out" -i "$tmp/lists/$s.urls")
-            # Whole-body reads grow their buffer a few KiB at a time: larger files stream.
-            ((set_size[$s] > 65536)) && cmd+=(--stream) ;;
+            cmd=("$floor" --threads "${tool#floor}" --in-flight "$jobs" -o "$out" -i "$tmp/lists/$s.urls") ;;
     esac
     if [[ $bench_sync == 1 ]]; then
         cmd=(bash -c '"$@"; rc=$?; sync -f "$0" || rc=1; exit $rc' "$out" "${cmd[@]}")

@@ -736,6 +736,26 @@ dispatch (Request    *req,
       else
         respond_data (req, query);
     }
+  else if (g_str_equal (route, "proxy-auth"))
+    {
+      /* The server as a proxy that wants the Basic credentials set. */
+      const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
+                                                        "Proxy-Authorization");
+      g_autofree char *wanted = NULL;
+
+      g_mutex_lock (&self->lock);
+      wanted = g_strdup (self->basic_auth);
+      g_mutex_unlock (&self->lock);
+
+      if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
+        {
+          soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                        "Proxy-Authenticate", "Basic realm=\"pcq-test-proxy\"");
+          respond_status (req, SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED, NULL);
+        }
+      else
+        respond_data (req, query);
+    }
   else if (g_str_equal (route, "goto") && query != NULL && g_hash_table_contains (query, "to"))
     {
       /* Anywhere, another origin too. */
@@ -1148,6 +1168,20 @@ pcq_test_server_set_basic_auth (PcqTestServer *self,
   g_free (self->basic_auth);
   self->basic_auth = g_strconcat ("Basic ", encoded, NULL);
   g_mutex_unlock (&self->lock);
+}
+
+/* The Authorization (or Proxy-Authorization) value
+ * pcq_test_server_set_basic_auth () makes the server want. */
+char *
+pcq_test_server_dup_basic_auth (PcqTestServer *self)
+{
+  char *result;
+
+  g_mutex_lock (&self->lock);
+  result = g_strdup (self->basic_auth);
+  g_mutex_unlock (&self->lock);
+
+  return result;
 }
 
 /**

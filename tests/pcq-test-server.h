@@ -57,6 +57,9 @@ G_BEGIN_DECLS
  *                    pcq_test_server_set_basic_auth() set (else a 401
  *                    asking for Basic, or with `challenge=TEXT` as its
  *                    WWW-Authenticate); with `to=URL`, a 302 to URL.
+ *   /proxy-auth/…/NAME as /data, but only with that Proxy-Authorization
+ *                    (else a 407 asking for Basic): the server as a
+ *                    proxy, for a URL whose host is anything.
  *
  * Anything else is a 404. Every request is logged (path as sent, arrival
  * time) and counted while in flight. Stalled and hanging requests are
@@ -108,14 +111,15 @@ char          *pcq_test_server_dup_range           (PcqTestServer *self,
 char          *pcq_test_server_dup_authorization   (PcqTestServer *self,
                                                     const char    *path,
                                                     guint          nth);
-/* The user and password /auth/ wants, as HTTP Basic. */
 char          *pcq_test_server_dup_header          (PcqTestServer *self,
                                                     const char    *path,
                                                     guint          nth,
                                                     const char    *name);
+/* The user and password /auth/ and /proxy-auth/ want, as HTTP Basic. */
 void           pcq_test_server_set_basic_auth      (PcqTestServer *self,
                                                     const char    *user,
                                                     const char    *password);
+char          *pcq_test_server_dup_basic_auth      (PcqTestServer *self);
 /* While @hold is set, slow bodies send no further chunk. */
 void           pcq_test_server_set_hold            (PcqTestServer *self,
                                                     gboolean       hold);

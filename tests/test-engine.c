@@ -1436,6 +1436,64 @@ test_https_new_host (void)
   _pcq_worker_set_tls_database (NULL);
 }
 
+/* A proxy that asks for credentials (407) gets those of its URL, as
+ * HTTP Basic, and the same request goes again to the same URL (libsoup's
+ * own auth manager would send it to the proxy's URL instead). The
+ * worker then sends them with each request to that origin. */
+static void
+test_proxy_credentials (void)
+{
+  PcqTestServer *server = pcq_test_server_new ();
+  g_autofree char *proxy = g_strdup_printf ("http://pcq:s3cr%%40t@127.0.0.1:%u",
+                                            pcq_test_server_get_port (server));
+  g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (proxy, NULL);
+  g_autoptr(Ctx) ctx = NULL;
+  g_autofree char *wanted = NULL;
+  PcqJob *one, *two, *refused;
+
+  /* "s3cr%40t" in the proxy's URL. */
+  pcq_test_server_set_basic_auth (server, "pcq", "s3cr@t");
+  wanted = pcq_test_server_dup_basic_auth (server);
+  _pcq_worker_set_proxy_resolver (resolver);
+  /* One worker: what it learns holds for the second job. */
+  g_setenv ("PCQ_WORKER_THREADS", "1", TRUE);
+  ctx = ctx_new_for (server);
+  g_unsetenv ("PCQ_WORKER_THREADS");
+
+  /* Any host: the proxy answers for it. */
+  one = ctx_run_one (ctx, "http://127.0.0.9:9/proxy-auth/one?size=3000&seed=5", LONG_WAIT_MS);
+  assert_job_state (one, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (one), 5, 3000);
+  two = ctx_run_one (ctx, "http://127.0.0.9:9/proxy-auth/two?size=2000&seed=6", LONG_WAIT_MS);
+  assert_job_state (two, PCQ_JOB_DONE);
+  pcq_test_assert_content (pcq_job_get_output_path (two), 6, 2000);
+
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/proxy-auth/one"), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *given = pcq_test_server_dup_header (ctx->server, "/proxy-auth/one", i,
+                                                           "Proxy-Authorization");
+
+      g_assert_cmpstr (given, ==, i == 1 ? wanted : NULL);
+    }
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/proxy-auth/two"), ==, 1);
+  {
+    g_autofree char *given = pcq_test_server_dup_header (ctx->server, "/proxy-auth/two", 0,
+                                                         "Proxy-Authorization");
+
+    g_assert_cmpstr (given, ==, wanted);
+  }
+
+  /* Credentials the proxy refuses are not sent again: the task fails. */
+  pcq_test_server_set_basic_auth (server, "pcq", "changed");
+  refused = ctx_run_one (ctx, "http://127.0.0.9:9/proxy-auth/three?size=100", LONG_WAIT_MS);
+  assert_job_state (refused, PCQ_JOB_FAILED);
+  g_assert_nonnull (strstr (pcq_job_get_error (refused), "407"));
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/proxy-auth/three"), ==, 1);
+  g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  _pcq_worker_set_proxy_resolver (NULL);
+}
+
 static void
 test_max_active_runtime (void)
 {
@@ -4305,6 +4363,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/speed-limit/http1", test_speed_limit_http1);
   g_test_add_func ("/pcq/engine/http2/one-thread", test_http2_one_thread);
   g_test_add_func ("/pcq/engine/http2/https-new-host", test_https_new_host);
+  g_test_add_func ("/pcq/engine/download/proxy-credentials", test_proxy_credentials);
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);
   g_test_add_func ("/pcq/engine/checksum/mismatch", test_checksum_mismatch);
   g_test_add_func ("/pcq/engine/checksum/resumed", test_checksum_resumed);

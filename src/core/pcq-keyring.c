@@ -669,19 +669,34 @@ pcq_keyring_use_netrc (PcqNetrc *credentials)
   g_mutex_unlock (&netrc_lock);
 }
 
+/**
+ * pcq_basic_auth_value:
+ *
+ * Returns: (transfer full): "Basic " and @user:@password in base64, a
+ *   secret (free it with pcq_secret_free ())
+ */
+char *
+pcq_basic_auth_value (const char *user,
+                      const char *password)
+{
+  g_autofree char *pair = g_strconcat (user, ":", password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+  char *value = g_strconcat ("Basic ", encoded, NULL);
+
+  memset (pair, 0, strlen (pair));
+  memset (encoded, 0, strlen (encoded));
+  return value;
+}
+
 static PcqBasicAuth *
 basic_auth_new (char       *origin,
                 const char *user,
                 const char *password)
 {
-  g_autofree char *pair = g_strconcat (user, ":", password, NULL);
-  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
   PcqBasicAuth *auth = g_new0 (PcqBasicAuth, 1);
 
   auth->origin = origin;
-  auth->header = g_strconcat ("Basic ", encoded, NULL);
-  memset (pair, 0, strlen (pair));
-  memset (encoded, 0, strlen (encoded));
+  auth->header = pcq_basic_auth_value (user, password);
   return auth;
 }
 

@@ -43,6 +43,8 @@ PcqBasicAuth *pcq_keyring_basic_auth_for_uri (GUri                *uri,
 const char   *pcq_basic_auth_header_for      (const PcqBasicAuth  *auth,
                                               GUri                *uri);
 gboolean      pcq_basic_auth_is_sign_in      (const PcqBasicAuth  *auth);
+char         *pcq_basic_auth_value           (const char          *user,
+                                              const char          *password);
 void          pcq_basic_auth_free            (PcqBasicAuth        *auth);
 void          pcq_keyring_wait_stored        (void);
 void          pcq_keyring_forget_passwords   (void);

@@ -43,6 +43,8 @@ struct _PcqWorker
   gpointer                  user_data;
   PcqWorkerDoneFunc         done;
   gpointer                  done_data;
+  /* origin → Proxy-Authorization, once a proxy asked (NULL before) */
+  GHashTable               *proxy_authorization;
 };
 
 PcqWorker *
@@ -94,6 +96,7 @@ pcq_worker_free (PcqWorker *self)
   while (g_main_context_iteration (self->context, FALSE))
     ;
   g_hash_table_unref (self->sessions);
+  g_clear_pointer (&self->proxy_authorization, g_hash_table_unref);
   g_ptr_array_unref (self->spare_buffers);
   g_main_context_pop_thread_default (self->context);
   g_main_context_unref (self->context);
@@ -136,6 +139,15 @@ _pcq_worker_set_tls_database (GTlsDatabase *database)
   g_set_object (&tls_database, database);
 }
 
+static GProxyResolver *proxy_resolver;
+
+/* Set before any engine exists, cleared after the last is freed. */
+void
+_pcq_worker_set_proxy_resolver (GProxyResolver *resolver)
+{
+  g_set_object (&proxy_resolver, resolver);
+}
+
 static gpointer
 session_key (guint    timeout,
              gboolean http1_only)
@@ -167,12 +179,46 @@ pcq_worker_get_session (PcqWorker *self,
                                                NULL);
       if (tls_database != NULL)
         soup_session_set_tls_database (session, tls_database);
+      if (proxy_resolver != NULL)
+        soup_session_set_proxy_resolver (session, proxy_resolver);
       if (http1_only)
         g_signal_connect (session, "request-queued", G_CALLBACK (request_queued_cb), NULL);
       g_hash_table_insert (self->sessions, session_key (timeout, http1_only), session);
     }
 
   return session;
+}
+
+/**
+ * pcq_worker_get_proxy_authorization:
+ * @uri: where a request goes
+ *
+ * Returns: (nullable): the Proxy-Authorization for requests to the
+ *   origin of @uri, once a proxy asked for it
+ *   (pcq_worker_set_proxy_authorization ())
+ */
+const char *
+pcq_worker_get_proxy_authorization (PcqWorker *self,
+                                    GUri      *uri)
+{
+  g_autofree char *origin = NULL;
+
+  if (self->proxy_authorization == NULL)
+    return NULL;
+
+  origin = pcq_uri_dup_origin (uri);
+  return g_hash_table_lookup (self->proxy_authorization, origin);
+}
+
+void
+pcq_worker_set_proxy_authorization (PcqWorker  *self,
+                                    GUri       *uri,
+                                    const char *value)
+{
+  if (self->proxy_authorization == NULL)
+    self->proxy_authorization = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) pcq_secret_free);
+  g_hash_table_replace (self->proxy_authorization, pcq_uri_dup_origin (uri), g_strdup (value));
 }
 
 static gboolean

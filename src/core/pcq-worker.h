@@ -76,4 +76,8 @@ void          _pcq_worker_set_all_http2   (gboolean              all_http2);
  * system's certificates) — a loopback HTTPS server's test CA. */
 void          _pcq_worker_set_tls_database (GTlsDatabase         *database);
 
+/* Tests only: the sessions made from now on find their proxies with
+ * @resolver (NULL: GIO's default). */
+void          _pcq_worker_set_proxy_resolver (GProxyResolver     *resolver);
+
 G_END_DECLS

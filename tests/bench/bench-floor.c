@@ -11,7 +11,9 @@
  * (soup_session_send_async, then 512 KiB reads into a buffer the thread
  * keeps for its next transfer, as Pcq does) and written with
  * open (O_CREAT | O_EXCL) / write / close. No store, no events, no
- * retries, no names beyond the URL's last segment.
+ * retries, no names beyond the URL's last segment; like pcq's, its
+ * messages follow no redirect and go without libsoup's content decoder
+ * and auth manager.
  *
  *   bench-floor [--threads T] [--in-flight K] [--whole] -o DIR -i URLS
  *
@@ -190,6 +192,11 @@ start_next (Share *share)
       t->share = share;
       t->fd = -1;
       t->msg = soup_message_new (SOUP_METHOD_GET, g_ptr_array_index (share->urls, share->next++));
+      /* As pcq's GETs go: each handler libsoup connects for a message is
+       * connected and dropped under GObject's global signal lock. */
+      soup_message_add_flags (t->msg, SOUP_MESSAGE_NO_REDIRECT);
+      soup_message_disable_feature (t->msg, SOUP_TYPE_CONTENT_DECODER);
+      soup_message_disable_feature (t->msg, SOUP_TYPE_AUTH_MANAGER);
       share->running++;
       if (opt_whole)
         soup_session_send_and_read_async (share->session, t->msg, G_PRIORITY_DEFAULT, NULL,

@@ -1490,6 +1490,19 @@ test_proxy_credentials (void)
   assert_job_state (refused, PCQ_JOB_FAILED);
   g_assert_nonnull (strstr (pcq_job_get_error (refused), "407"));
   g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/proxy-auth/three"), ==, 1);
+  /* Forgotten: the next task looks them up again (refused again). */
+  refused = ctx_run_one (ctx, "http://127.0.0.9:9/proxy-auth/four?size=100", LONG_WAIT_MS);
+  assert_job_state (refused, PCQ_JOB_FAILED);
+  g_assert_cmpuint (pcq_test_server_count_requests (ctx->server, "/proxy-auth/four"), ==, 2);
+  {
+    g_autofree char *first = pcq_test_server_dup_header (ctx->server, "/proxy-auth/four", 0,
+                                                         "Proxy-Authorization");
+    g_autofree char *second = pcq_test_server_dup_header (ctx->server, "/proxy-auth/four", 1,
+                                                          "Proxy-Authorization");
+
+    g_assert_null (first);
+    g_assert_cmpstr (second, ==, wanted);
+  }
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
   _pcq_worker_set_proxy_resolver (NULL);
 }

@@ -588,9 +588,10 @@ proxy_found_cb (GObject      *object,
  * them with every request to that origin. libsoup's auth manager would
  * answer it too, but then sends the request to the proxy's own URL
  * (authenticate_auth () replaces the message's URI, libsoup 3.2 to
- * 3.6 at least): a download would save the proxy's page under the
+ * 3.7 at least): a download would save the proxy's page under the
  * file's name. Not for https: URLs, whose requests go through the
- * proxy's tunnel to the server.
+ * proxy's tunnel to the server. Credentials the proxy refuses end the
+ * attempt, and are looked up again for the next one.
  *
  * Returns: %TRUE if the transfer goes on here, %FALSE if the 407 is an
  *   HTTP error like any other
@@ -603,10 +604,15 @@ answer_proxy_challenge (PcqTransfer *self)
   GProxyResolver *resolver = soup_session_get_proxy_resolver (self->session);
   g_autofree char *url = NULL;
 
-  if (challenges == NULL || !offers_basic (challenges) || resolver == NULL ||
-      !g_str_equal (g_uri_get_scheme (self->uri), "http") ||
-      soup_message_headers_get_one (soup_message_get_request_headers (self->msg),
+  if (soup_message_headers_get_one (soup_message_get_request_headers (self->msg),
                                     "Proxy-Authorization") != NULL)
+    {
+      /* Refused: looked up again for the next attempt. */
+      pcq_worker_set_proxy_authorization (self->worker, self->uri, NULL);
+      return FALSE;
+    }
+  if (challenges == NULL || !offers_basic (challenges) || resolver == NULL ||
+      !g_str_equal (g_uri_get_scheme (self->uri), "http"))
     return FALSE;
 
   g_input_stream_close (self->in, NULL, NULL);

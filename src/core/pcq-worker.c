@@ -210,11 +210,21 @@ pcq_worker_get_proxy_authorization (PcqWorker *self,
   return g_hash_table_lookup (self->proxy_authorization, origin);
 }
 
+/* @value: (nullable): %NULL forgets the one for @uri's origin */
 void
 pcq_worker_set_proxy_authorization (PcqWorker  *self,
                                     GUri       *uri,
                                     const char *value)
 {
+  if (value == NULL)
+    {
+      g_autofree char *origin = pcq_uri_dup_origin (uri);
+
+      if (self->proxy_authorization != NULL)
+        g_hash_table_remove (self->proxy_authorization, origin);
+      return;
+    }
+
   if (self->proxy_authorization == NULL)
     self->proxy_authorization = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                        (GDestroyNotify) pcq_secret_free);

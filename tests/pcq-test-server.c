@@ -712,10 +712,12 @@ dispatch (Request    *req,
       req->announce = param_uint (query, "announce", 0, G_MAXINT64);
       respond_short (req, size, send, param_uint (query, "reset", 0, 1) == 1);
     }
-  else if (g_str_equal (route, "auth"))
+  else if (g_str_equal (route, "auth") || g_str_equal (route, "proxy-auth"))
     {
+      /* As the server, or as a proxy (for a URL whose host is anything). */
+      gboolean proxy = g_str_equal (route, "proxy-auth");
       const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
-                                                        "Authorization");
+                                                        proxy ? "Proxy-Authorization" : "Authorization");
       const char *to = query ? g_hash_table_lookup (query, "to") : NULL;
       const char *challenge = query ? g_hash_table_lookup (query, "challenge") : NULL;
       g_autofree char *wanted = NULL;
@@ -727,32 +729,13 @@ dispatch (Request    *req,
       if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
         {
           soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
-                                        "WWW-Authenticate",
+                                        proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
                                         challenge != NULL ? challenge : "Basic realm=\"pcq-test\"");
-          respond_status (req, SOUP_STATUS_UNAUTHORIZED, NULL);
+          respond_status (req, proxy ? SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED : SOUP_STATUS_UNAUTHORIZED,
+                          NULL);
         }
       else if (to != NULL)
         respond_redirect (req, to);
-      else
-        respond_data (req, query);
-    }
-  else if (g_str_equal (route, "proxy-auth"))
-    {
-      /* The server as a proxy that wants the Basic credentials set. */
-      const char *given = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
-                                                        "Proxy-Authorization");
-      g_autofree char *wanted = NULL;
-
-      g_mutex_lock (&self->lock);
-      wanted = g_strdup (self->basic_auth);
-      g_mutex_unlock (&self->lock);
-
-      if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
-        {
-          soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
-                                        "Proxy-Authenticate", "Basic realm=\"pcq-test-proxy\"");
-          respond_status (req, SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED, NULL);
-        }
       else
         respond_data (req, query);
     }

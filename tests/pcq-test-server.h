@@ -57,9 +57,9 @@ G_BEGIN_DECLS
  *                    pcq_test_server_set_basic_auth() set (else a 401
  *                    asking for Basic, or with `challenge=TEXT` as its
  *                    WWW-Authenticate); with `to=URL`, a 302 to URL.
- *   /proxy-auth/…/NAME as /data, but only with that Proxy-Authorization
- *                    (else a 407 asking for Basic): the server as a
- *                    proxy, for a URL whose host is anything.
+ *   /proxy-auth/…/NAME as /auth/, but as a proxy for a URL whose host is
+ *                    anything: Proxy-Authorization, else a 407 with
+ *                    Proxy-Authenticate.
  *
  * Anything else is a 404. Every request is logged (path as sent, arrival
  * time) and counted while in flight. Stalled and hanging requests are

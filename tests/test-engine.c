@@ -1504,6 +1504,7 @@ test_proxy_credentials (void)
     g_assert_cmpstr (second, ==, wanted);
   }
   g_assert_false (pcq_test_dir_has_part_files (ctx->out));
+  g_clear_pointer (&ctx, ctx_free);
   _pcq_worker_set_proxy_resolver (NULL);
 }
 

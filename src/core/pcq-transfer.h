@@ -87,7 +87,7 @@ const char  *pcq_worker_get_proxy_authorization (PcqWorker  *worker,
                                                  GUri       *uri);
 void        pcq_worker_set_proxy_authorization (PcqWorker  *worker,
                                                 GUri       *uri,
-                                                const char *value);
+                                                char       *value);
 
 /* pcq-worker-download.c and pcq-worker-ask.c */
 void        pcq_transfer_start_download (PcqTransfer *self);

@@ -539,8 +539,6 @@ answer_challenge (PcqTransfer *self)
       self->challenge_answered = TRUE;
       g_clear_pointer (&self->basic_auth, pcq_basic_auth_free);
       self->basic_auth = auth;
-      g_input_stream_close (self->in, NULL, NULL);
-      g_clear_object (&self->in);
       send_next (self);
       return TRUE;
     }
@@ -564,13 +562,11 @@ proxy_found_cb (GObject      *object,
       g_autoptr(GUri) proxy = g_uri_parse (*p, G_URI_FLAGS_HAS_PASSWORD, NULL);
       const char *user = proxy != NULL ? g_uri_get_user (proxy) : NULL;
       const char *password = proxy != NULL ? g_uri_get_password (proxy) : NULL;
-      char *value;
 
       if (user == NULL || *user == '\0' || g_strcmp0 (g_uri_get_scheme (proxy), "http") != 0)
         continue;
-      value = pcq_basic_auth_value (user, password != NULL ? password : "");
-      pcq_worker_set_proxy_authorization (self->worker, self->uri, value);
-      pcq_secret_free (value);
+      pcq_worker_set_proxy_authorization (self->worker, self->uri,
+                                          pcq_basic_auth_value (user, password != NULL ? password : ""));
       send_next (self);
       return;
     }
@@ -615,8 +611,6 @@ answer_proxy_challenge (PcqTransfer *self)
       !g_str_equal (g_uri_get_scheme (self->uri), "http"))
     return FALSE;
 
-  g_input_stream_close (self->in, NULL, NULL);
-  g_clear_object (&self->in);
   url = g_uri_to_string (self->uri);
   g_proxy_resolver_lookup_async (resolver, url, self->cancellable, proxy_found_cb, self);
   return TRUE;
@@ -668,9 +662,6 @@ sent_cb (GObject      *object,
       pcq_transfer_end_with_status (self, NULL);
       return;
     }
-
-  g_input_stream_close (self->in, NULL, NULL);
-  g_clear_object (&self->in);
 
   next = g_uri_parse_relative (self->uri, location, SOUP_HTTP_URI_FLAGS, NULL);
   if (next == NULL || !pcq_uri_is_http (next))
@@ -790,8 +781,9 @@ pcq_transfer_new_get (PcqTransfer *self)
   if (authorization != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (msg),
                                   "Authorization", authorization);
-  if (g_str_equal (g_uri_get_scheme (self->uri), "http") &&
-      (authorization = pcq_worker_get_proxy_authorization (self->worker, self->uri)) != NULL)
+  /* Only http: origins have one (answer_proxy_challenge ()). */
+  authorization = pcq_worker_get_proxy_authorization (self->worker, self->uri);
+  if (authorization != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (msg),
                                   "Proxy-Authorization", authorization);
 
@@ -803,6 +795,11 @@ send_next (PcqTransfer *self)
 {
   SoupMessageHeaders *headers;
 
+  /* The answer before (a redirect, a challenge), if any: its
+   * connection can take the next request. */
+  if (self->in != NULL)
+    g_input_stream_close (self->in, NULL, NULL);
+  g_clear_object (&self->in);
   g_clear_object (&self->msg);
   self->msg = pcq_transfer_new_get (self);
 

@@ -43,7 +43,7 @@ struct _PcqWorker
   gpointer                  user_data;
   PcqWorkerDoneFunc         done;
   gpointer                  done_data;
-  /* origin → Proxy-Authorization, once a proxy asked (NULL before) */
+  /* http: origin → Proxy-Authorization, once a proxy asked (NULL before) */
   GHashTable               *proxy_authorization;
 };
 
@@ -210,25 +210,22 @@ pcq_worker_get_proxy_authorization (PcqWorker *self,
   return g_hash_table_lookup (self->proxy_authorization, origin);
 }
 
-/* @value: (nullable): %NULL forgets the one for @uri's origin */
+/* @value: (transfer full) (nullable): a secret; %NULL forgets the one
+ * for @uri's origin */
 void
-pcq_worker_set_proxy_authorization (PcqWorker  *self,
-                                    GUri       *uri,
-                                    const char *value)
+pcq_worker_set_proxy_authorization (PcqWorker *self,
+                                    GUri      *uri,
+                                    char      *value)
 {
-  if (value == NULL)
-    {
-      g_autofree char *origin = pcq_uri_dup_origin (uri);
+  g_autofree char *origin = pcq_uri_dup_origin (uri);
 
-      if (self->proxy_authorization != NULL)
-        g_hash_table_remove (self->proxy_authorization, origin);
-      return;
-    }
-
-  if (self->proxy_authorization == NULL)
+  if (self->proxy_authorization == NULL && value != NULL)
     self->proxy_authorization = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                        (GDestroyNotify) pcq_secret_free);
-  g_hash_table_replace (self->proxy_authorization, pcq_uri_dup_origin (uri), g_strdup (value));
+  if (value != NULL)
+    g_hash_table_replace (self->proxy_authorization, g_steal_pointer (&origin), value);
+  else if (self->proxy_authorization != NULL)
+    g_hash_table_remove (self->proxy_authorization, origin);
 }
 
 static gboolean

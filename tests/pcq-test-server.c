@@ -720,11 +720,7 @@ dispatch (Request    *req,
                                                         proxy ? "Proxy-Authorization" : "Authorization");
       const char *to = query ? g_hash_table_lookup (query, "to") : NULL;
       const char *challenge = query ? g_hash_table_lookup (query, "challenge") : NULL;
-      g_autofree char *wanted = NULL;
-
-      g_mutex_lock (&self->lock);
-      wanted = g_strdup (self->basic_auth);
-      g_mutex_unlock (&self->lock);
+      g_autofree char *wanted = pcq_test_server_dup_basic_auth (self);
 
       if (wanted == NULL || g_strcmp0 (given, wanted) != 0)
         {

@@ -58,6 +58,10 @@ struct _PcqApplication
   /* Where the engine's API key came from; the key itself is only in
    * the engine (and the keyring). */
   PcqApiKeySource api_key_source;
+  /* The keyring lookup's: it holds no reference, so that a lookup
+   * slower than the window (a keyring that takes its time) does not
+   * keep the application alive; dispose cancels it. */
+  GCancellable   *cancellable;
 
   /* Logout inhibition while the queue works. */
   guint           inhibit_cookie;
@@ -310,10 +314,13 @@ keyring_lookup_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(PcqApplication) self = user_data;
+  PcqApplication *self = user_data;
   g_autoptr(GError) error = NULL;
   char *key = pcq_keyring_lookup_finish (result, &error);
 
+  /* Cancelled: @self is gone. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (error != NULL)
     g_debug ("No API key from the keyring: %s", error->message);
   else if (key != NULL && self->engine != NULL &&
@@ -342,7 +349,8 @@ load_api_key (PcqApplication *self)
       return;
     }
 
-  pcq_keyring_lookup_async (NULL, keyring_lookup_cb, g_object_ref (self));
+  self->cancellable = g_cancellable_new ();
+  pcq_keyring_lookup_async (self->cancellable, keyring_lookup_cb, self);
 }
 
 static void
@@ -978,6 +986,8 @@ pcq_application_dispose (GObject *object)
 {
   PcqApplication *self = (PcqApplication *)object;
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->drained_source, g_source_remove);
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);

@@ -50,6 +50,20 @@ static const char fake_xml[] =
   "      <arg type='o' name='handle' direction='out'/>"
   "    </method>"
   "  </interface>"
+  /* What libsecret asks first for a lookup; the fake never answers. */
+  "  <interface name='org.freedesktop.Secret.Service'>"
+  "    <method name='OpenSession'>"
+  "      <arg type='s' name='algorithm' direction='in'/>"
+  "      <arg type='v' name='input' direction='in'/>"
+  "      <arg type='v' name='output' direction='out'/>"
+  "      <arg type='o' name='result' direction='out'/>"
+  "    </method>"
+  "    <method name='SearchItems'>"
+  "      <arg type='a{ss}' name='attributes' direction='in'/>"
+  "      <arg type='ao' name='unlocked' direction='out'/>"
+  "      <arg type='ao' name='locked' direction='out'/>"
+  "    </method>"
+  "  </interface>"
   "</node>";
 
 typedef struct
@@ -59,6 +73,7 @@ typedef struct
   gboolean         fail_show;  /* ShowItems answers an error */
   guint            n_open_directory;
   struct stat      opened;     /* what OpenDirectory's descriptor was */
+  GPtrArray       *unanswered; /* the keyring's calls, held */
   guint            file_manager_id;
 } FakeDesktop;
 
@@ -107,6 +122,8 @@ fake_method_cb (GDBusConnection       *connection,
       g_dbus_method_invocation_return_value (invocation,
                                              g_variant_new ("(o)", "/org/freedesktop/portal/desktop/request/1_1/t"));
     }
+  else if (g_strcmp0 (interface_name, "org.freedesktop.Secret.Service") == 0)
+    g_ptr_array_add (fake.unanswered, invocation);  /* ours until answered */
   else
     g_assert_not_reached ();
 }
@@ -153,6 +170,10 @@ start_fake_desktop (void)
   g_dbus_connection_register_object (fake.bus, "/org/freedesktop/portal/desktop",
                                      info->interfaces[1], &vtable, NULL, NULL, &error);
   g_assert_no_error (error);
+  g_dbus_connection_register_object (fake.bus, "/org/freedesktop/secrets",
+                                     info->interfaces[2], &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  fake.unanswered = g_ptr_array_new ();
 
   n_acquired = 0;
   fake.file_manager_id = g_bus_own_name_on_connection (fake.bus, "org.freedesktop.FileManager1",
@@ -177,26 +198,38 @@ name_has_owner (const char *name)
   return has_owner;
 }
 
-/* The portal, only while a test needs it: GTK asks it for more (the
- * Inhibit portal) and warns when the fake does not answer. */
 static guint
-own_portal (void)
+own (const char *name)
 {
   guint id;
 
   n_acquired = 0;
-  id = g_bus_own_name_on_connection (fake.bus, "org.freedesktop.portal.Desktop",
-                                     G_BUS_NAME_OWNER_FLAGS_NONE,
+  id = g_bus_own_name_on_connection (fake.bus, name, G_BUS_NAME_OWNER_FLAGS_NONE,
                                      name_acquired_cb, name_lost_cb, NULL, NULL);
   PCQ_TEST_WAIT_FOR (n_acquired == 1, WAIT_MS);
   return id;
 }
 
 static void
-unown_portal (guint id)
+unown (guint       id,
+       const char *name)
 {
   g_bus_unown_name (id);
-  PCQ_TEST_WAIT_FOR (!name_has_owner ("org.freedesktop.portal.Desktop"), WAIT_MS);
+  PCQ_TEST_WAIT_FOR (!name_has_owner (name), WAIT_MS);
+}
+
+/* The portal, only while a test needs it: GTK asks it for more (the
+ * Inhibit portal) and warns when the fake does not answer. */
+static guint
+own_portal (void)
+{
+  return own ("org.freedesktop.portal.Desktop");
+}
+
+static void
+unown_portal (guint id)
+{
+  unown (id, "org.freedesktop.portal.Desktop");
 }
 
 static void
@@ -448,6 +481,15 @@ about_icon_body (GtkWindow *window,
   gtk_window_destroy (window);
 }
 
+/* The keyring is still looking the API key up when the window goes. */
+static void
+keyring_body (GtkWindow *window,
+              gpointer   user_data)
+{
+  PCQ_TEST_WAIT_FOR (fake.unanswered->len > 0, WAIT_MS);
+  gtk_window_destroy (window);
+}
+
 static void
 run_window (PcqTestUiBody body)
 {
@@ -482,6 +524,27 @@ static void
 test_about_icon (void)
 {
   run_window (about_icon_body);
+}
+
+/* A keyring that never answers does not keep the application alive
+ * once its window is gone (run_window () sees it finalized), and its
+ * late answer reaches nothing. */
+static void
+test_keyring_never_answers (void)
+{
+  guint id = own ("org.freedesktop.secrets");
+
+  run_window (keyring_body);
+
+  unown (id, "org.freedesktop.secrets");
+  /* Answered at last: the lookup was cancelled with the application,
+   * and its callback must not touch it. */
+  for (guint i = 0; i < fake.unanswered->len; i++)
+    g_dbus_method_invocation_return_dbus_error (fake.unanswered->pdata[i],
+                                                "org.freedesktop.DBus.Error.Failed", "too late");
+  g_ptr_array_set_size (fake.unanswered, 0);
+  g_dbus_connection_flush_sync (fake.bus, NULL, NULL);
+  pcq_test_spin (200);
 }
 
 /* ---- setup ---------------------------------------------------------- */
@@ -562,6 +625,7 @@ main (int    argc,
   g_test_add_func ("/pcq/launcher/open-no-app", test_open_no_app);
   g_test_add_func ("/pcq/launcher/window-open-no-app", test_window_open_no_app);
   g_test_add_func ("/pcq/launcher/about-icon", test_about_icon);
+  g_test_add_func ("/pcq/launcher/keyring-never-answers", test_keyring_never_answers);
 
   status = g_test_run ();
 
@@ -569,6 +633,7 @@ main (int    argc,
   g_dbus_connection_flush_sync (fake.bus, NULL, NULL);
   g_clear_object (&fake.bus);
   g_clear_pointer (&fake.shown, g_ptr_array_unref);
+  g_clear_pointer (&fake.unanswered, g_ptr_array_unref);
   /* Not _down(), nor the last unref (which calls it): that waits for
    * the last reference to the session bus, and libadwaita's settings
    * keep one for the life of the process. */

@@ -146,42 +146,6 @@ name_lost_cb (GDBusConnection *connection,
   g_error ("Cannot own %s on the test bus", name);
 }
 
-/* On the private session bus that GTestDBus made. */
-static void
-start_fake_desktop (void)
-{
-  static const GDBusInterfaceVTable vtable = { fake_method_cb, NULL, NULL };
-  g_autoptr(GDBusNodeInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-
-  info = g_dbus_node_info_new_for_xml (fake_xml, &error);
-  g_assert_no_error (error);
-
-  fake.shown = g_ptr_array_new_with_free_func (g_free);
-  fake.bus = g_dbus_connection_new_for_address_sync (g_getenv ("DBUS_SESSION_BUS_ADDRESS"),
-                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                     NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  g_dbus_connection_register_object (fake.bus, "/org/freedesktop/FileManager1",
-                                     info->interfaces[0], &vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (fake.bus, "/org/freedesktop/portal/desktop",
-                                     info->interfaces[1], &vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (fake.bus, "/org/freedesktop/secrets",
-                                     info->interfaces[2], &vtable, NULL, NULL, &error);
-  g_assert_no_error (error);
-  fake.unanswered = g_ptr_array_new ();
-
-  n_acquired = 0;
-  fake.file_manager_id = g_bus_own_name_on_connection (fake.bus, "org.freedesktop.FileManager1",
-                                                       G_BUS_NAME_OWNER_FLAGS_NONE,
-                                                       name_acquired_cb, name_lost_cb, NULL, NULL);
-  PCQ_TEST_WAIT_FOR (n_acquired == 1, WAIT_MS);
-}
-
 static gboolean
 name_has_owner (const char *name)
 {
@@ -218,19 +182,41 @@ unown (guint       id,
   PCQ_TEST_WAIT_FOR (!name_has_owner (name), WAIT_MS);
 }
 
-/* The portal, only while a test needs it: GTK asks it for more (the
- * Inhibit portal) and warns when the fake does not answer. */
-static guint
-own_portal (void)
+/* On the private session bus that GTestDBus made. */
+static void
+start_fake_desktop (void)
 {
-  return own ("org.freedesktop.portal.Desktop");
+  static const GDBusInterfaceVTable vtable = { fake_method_cb, NULL, NULL };
+  /* Where each of fake_xml's interfaces lives, in its order. */
+  const char *paths[] = {
+    "/org/freedesktop/FileManager1",
+    "/org/freedesktop/portal/desktop",
+    "/org/freedesktop/secrets",
+  };
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = g_dbus_node_info_new_for_xml (fake_xml, &error);
+  g_assert_no_error (error);
+
+  fake.shown = g_ptr_array_new_with_free_func (g_free);
+  fake.bus = g_dbus_connection_new_for_address_sync (g_getenv ("DBUS_SESSION_BUS_ADDRESS"),
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_dbus_connection_register_object (fake.bus, paths[i], info->interfaces[i], &vtable,
+                                         NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  fake.unanswered = g_ptr_array_new ();
+
+  fake.file_manager_id = own ("org.freedesktop.FileManager1");
 }
 
-static void
-unown_portal (guint id)
-{
-  unown (id, "org.freedesktop.portal.Desktop");
-}
 
 static void
 reset_fake_desktop (void)
@@ -321,7 +307,9 @@ test_portal_open_directory (void)
   g_autoptr(GDBusConnection) bus = client_bus ();
   g_autoptr(PcqLauncher) launcher = pcq_launcher_new (bus, TRUE);
   g_autoptr(GError) error = NULL;
-  guint portal_id = own_portal ();
+  /* The portal, only while a test needs it: GTK asks it for more (the
+   * Inhibit portal) and warns when the fake does not answer. */
+  guint portal_id = own ("org.freedesktop.portal.Desktop");
   struct stat st;
 
   reset_fake_desktop ();
@@ -341,7 +329,7 @@ test_portal_open_directory (void)
   g_assert_cmpstr (error->message, ==, "the file no longer exists");
   g_assert_cmpuint (fake.n_open_directory, ==, 1);
 
-  unown_portal (portal_id);
+  unown (portal_id, "org.freedesktop.portal.Desktop");
   pcq_test_rm_rf (dir);
 }
 

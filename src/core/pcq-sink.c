@@ -111,6 +111,26 @@ utf8_truncate (GString *str,
   g_string_truncate (str, end - str->str);
 }
 
+/* A name that pcq_sink_sanitize_name () would give back unchanged, seen
+ * without decoding it: printable ASCII, short enough, no separator, no
+ * "..", no leading dot and no surrounding blank. */
+static gboolean
+is_safe_name (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len == 0 || len > PCQ_SINK_NAME_MAX ||
+      name[0] == '.' || name[0] == ' ' || name[len - 1] == ' ' ||
+      strstr (name, "..") != NULL)
+    return FALSE;
+
+  for (const char *p = name; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || (guchar) *p > 0x7E || *p == '/' || *p == '\\')
+      return FALSE;
+
+  return TRUE;
+}
+
 /**
  * pcq_sink_sanitize_name:
  * @name: (nullable): a file name from the job, a header or a URL
@@ -132,6 +152,10 @@ pcq_sink_sanitize_name (const char *name)
 
   if (name == NULL)
     return NULL;
+
+  /* Every file of a queue comes this way: most names are safe already. */
+  if (is_safe_name (name))
+    return g_strdup (name);
 
   valid = pcq_text_sanitize (name, -1);
   out = g_string_new (NULL);

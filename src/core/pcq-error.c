@@ -27,18 +27,6 @@ is_line_break (gunichar c)
          c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
-/* Printable ASCII, which needs no change: most names and messages. */
-static gboolean
-is_printable_ascii (const char *text,
-                    gsize       length)
-{
-  for (gsize i = 0; i < length; i++)
-    if ((guchar) text[i] < 0x20 || (guchar) text[i] > 0x7E)
-      return FALSE;
-
-  return TRUE;
-}
-
 /**
  * pcq_text_sanitize:
  * @text: (nullable): text from a server (or an input line) that Pcq is
@@ -64,16 +52,9 @@ pcq_text_sanitize (const char *text,
   g_autofree char *valid = NULL;
   GString *out;
   gboolean after_break = FALSE;
-  gsize n;
 
   if (text == NULL)
     return NULL;
-
-  /* A copy, without decoding it character by character: every file of
-   * a queue has its name sanitized. */
-  n = length < 0 ? strlen (text) : (gsize) length;
-  if (is_printable_ascii (text, n))
-    return g_strndup (text, n);
 
   valid = g_utf8_make_valid (text, length);
   out = g_string_sized_new (strlen (valid));

@@ -24,6 +24,7 @@
 
 #include "pcq-error.h"
 #include "pcq-sink.h"
+#include "pcq-util.h"
 
 #define PART_SUFFIX ".pcq-part"
 #define MAX_CONFLICTS 10000
@@ -119,16 +120,10 @@ is_safe_name (const char *name)
 {
   gsize len = strlen (name);
 
-  if (len == 0 || len > PCQ_SINK_NAME_MAX ||
-      name[0] == '.' || name[0] == ' ' || name[len - 1] == ' ' ||
-      strstr (name, "..") != NULL)
-    return FALSE;
-
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || (guchar) *p > 0x7E || *p == '/' || *p == '\\')
-      return FALSE;
-
-  return TRUE;
+  return len > 0 && len <= PCQ_SINK_NAME_MAX &&
+         name[0] != '.' && name[0] != ' ' && name[len - 1] != ' ' &&
+         strstr (name, "..") == NULL && strpbrk (name, "/\\") == NULL &&
+         pcq_str_is_printable_ascii (name);
 }
 
 /**

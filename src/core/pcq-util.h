@@ -27,6 +27,18 @@ pcq_set_str (char       **dest,
   return TRUE;
 }
 
+/* Whether @str is printable ASCII only: no control character, no DEL,
+ * no byte above them. */
+static inline gboolean
+pcq_str_is_printable_ascii (const char *str)
+{
+  for (const char *p = str; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || (guchar) *p >= 0x7F)
+      return FALSE;
+
+  return TRUE;
+}
+
 /* Frees a secret (the API key) after overwriting it, so that it does
  * not linger in freed memory. */
 static inline void

@@ -35,16 +35,7 @@ static void read_next (PcqTransfer *self);
 static char *
 printable_or_null (const char *value)
 {
-  if (value == NULL)
-    return NULL;
-
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      if ((guchar) *p < 0x20 || (guchar) *p >= 0x7F)
-        return NULL;
-    }
-
-  return g_strdup (value);
+  return value != NULL && pcq_str_is_printable_ascii (value) ? g_strdup (value) : NULL;
 }
 
 /* What If-Range may carry: a strong ETag, else Last-Modified. None

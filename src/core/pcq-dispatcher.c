@@ -8,10 +8,9 @@
 
 #include "config.h"
 
-#include <time.h>
-
 #include "pcq-dispatcher.h"
 #include "pcq-main.h"
+#include "pcq-util.h"
 
 /*
  * Posting
@@ -316,17 +315,6 @@ run_items (PcqDispatcher *self,
   return n;
 }
 
-static gint64
-thread_cpu_time_us (void)
-{
-  struct timespec ts;
-
-  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-    return 0;
-
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /* Runs items as run_items (), and tells the observer what it cost, if
  * it ran any. */
 static gsize
@@ -341,10 +329,10 @@ run_items_observed (PcqDispatcher *self,
   if (func == NULL)
     return run_items (self, deadline, max);
 
-  cpu_start = thread_cpu_time_us ();
+  cpu_start = pcq_thread_cpu_time_us ();
   n = run_items (self, deadline, max);
   if (n > 0)
-    func (thread_cpu_time_us () - cpu_start, dispatch_observer_data);
+    func (pcq_thread_cpu_time_us () - cpu_start, dispatch_observer_data);
 
   return n;
 }

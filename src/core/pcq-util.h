@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <glib.h>
 
@@ -25,6 +26,19 @@ pcq_set_str (char       **dest,
   g_free (*dest);
   *dest = g_strdup (value);
   return TRUE;
+}
+
+/* The CPU time the calling thread has used, in microseconds (0 where it
+ * cannot be read). */
+static inline gint64
+pcq_thread_cpu_time_us (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 /* Whether @str is printable ASCII only: no control character, no DEL,

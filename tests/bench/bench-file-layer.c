@@ -25,12 +25,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "pcq-sink.h"
+#include "pcq-util.h"
 
 static int opt_files = 20000;
 static int opt_size = 1024;
@@ -41,15 +41,6 @@ typedef struct
   double cpu_us;   /* a file */
   double wall_us;  /* a file */
 } Figure;
-
-static double
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static char *
 file_name (int i)
@@ -123,7 +114,7 @@ run_round (const char   *base,
   g_autofree char *dir = g_build_filename (base, pcq ? "pcq" : "floor", NULL);
   g_autoptr(PcqNames) names = pcq_names_new ();
   gint64 wall;
-  double cpu;
+  gint64 cpu;
 
   if (g_mkdir (dir, 0755) != 0)
     {
@@ -132,13 +123,13 @@ run_round (const char   *base,
     }
 
   wall = g_get_monotonic_time ();
-  cpu = thread_cpu_us ();
+  cpu = pcq_thread_cpu_time_us ();
   for (int i = 0; i < opt_files; i++)
     {
       if (!(pcq ? write_pcq (names, dir, i, data) : write_floor (dir, i, data)))
         return FALSE;
     }
-  figure->cpu_us = (thread_cpu_us () - cpu) / opt_files;
+  figure->cpu_us = (double) (pcq_thread_cpu_time_us () - cpu) / opt_files;
   figure->wall_us = (double) (g_get_monotonic_time () - wall) / opt_files;
 
   for (int i = 0; i < opt_files; i++)

@@ -37,6 +37,7 @@
 #include "pcq-dispatcher.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
+#include "pcq-util.h"
 #include "pcq-window-private.h"
 
 #define TIMER_MS   1
@@ -65,17 +66,6 @@ typedef struct
   guint   source;
 } Probe;
 
-/* CPU time of the calling thread: what the main thread itself spent,
- * as opposed to waiting for a CPU the workers were using. */
-static gint64
-thread_cpu_time (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 typedef struct
 {
   GArray *intervals; /* gint64 µs between frames */
@@ -95,7 +85,7 @@ probe_cb (gpointer user_data)
   Probe *probe = user_data;
   gint64 now = g_get_monotonic_time ();
   gint64 late = now - (probe->last + TIMER_MS * 1000);
-  gint64 cpu = thread_cpu_time ();
+  gint64 cpu = pcq_thread_cpu_time_us ();
   gint64 work = cpu - probe->last_cpu;
 
   probe->last_cpu = cpu;
@@ -123,7 +113,7 @@ probe_start (Probe *probe)
   probe->frames = g_array_new (FALSE, FALSE, sizeof (guint));
   probe->last_frame = frame_count;
   probe->start = probe->last = g_get_monotonic_time ();
-  probe->last_cpu = thread_cpu_time ();
+  probe->last_cpu = pcq_thread_cpu_time_us ();
   probe->source = g_timeout_add (TIMER_MS, probe_cb, probe);
 }
 

@@ -621,6 +621,45 @@ test_conflict_numbering (void)
   pcq_test_rm_rf (dir);
 }
 
+/* A claim takes the name as it is without looking on disk, but not a
+ * numbered one: "a (1).bin", put in place by another job and given back,
+ * is no longer held, and claiming it would end in "a (1) (1).bin" once
+ * the move found it taken (seen with three jobs for one URL). */
+static void
+test_claim_numbered (void)
+{
+  g_autofree char *dir = pcq_test_make_tmpdir ("pcq-sink-XXXXXX");
+  g_autofree char *first = g_build_filename (dir, "a.bin", NULL);
+  g_autofree char *placed = g_build_filename (dir, "a (1).bin", NULL);
+  g_autofree char *expected = g_build_filename (dir, "a (2).bin", NULL);
+  g_autoptr(PcqNames) names = pcq_names_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *claimed = NULL;
+  g_autofree char *plain = NULL;
+
+  write_file (placed, "placed");
+  /* The first job holds "a.bin", its file not yet in place. */
+  pcq_sink_reserve_name (names, first);
+
+  claimed = pcq_sink_claim (names, dir, "a.bin", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (claimed, ==, expected);
+
+  /* Once the first job's file is in place and its name given back, the
+   * plain name is claimed without a lookup, as before; the move's
+   * conflict then numbers from it. */
+  write_file (first, "first");
+  pcq_sink_release (names, first);
+  plain = pcq_sink_claim (names, dir, "a.bin", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (plain, ==, first);
+  g_assert_true (pcq_sink_take_next_name (names, &plain, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_strrstr (plain, G_DIR_SEPARATOR_S) + 1, ==, "a (3).bin");
+
+  pcq_test_rm_rf (dir);
+}
+
 /* Two sinks for the same name open at once, committed in the reverse
  * order: neither overwrites the other (their part files must not be the
  * same file either). */
@@ -862,6 +901,7 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/sink/file/abort", test_abort, 20);
   pcq_test_add_isolated ("/pcq/sink/file/conflict-numbering", test_conflict_numbering, 20);
   pcq_test_add_isolated ("/pcq/sink/file/conflict-interleaved", test_conflict_interleaved, 20);
+  pcq_test_add_isolated ("/pcq/sink/file/claim-numbered", test_claim_numbered, 20);
   pcq_test_add_isolated ("/pcq/sink/file/conflict-threads", test_conflict_threads, 20);
   g_test_add_data_func ("/pcq/sink/file/unsafe-name/parent", "../escape.txt", test_open_unsafe_name);
   g_test_add_data_func ("/pcq/sink/file/unsafe-name/dot-dot", "..", test_open_unsafe_name);

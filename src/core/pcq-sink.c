@@ -333,11 +333,14 @@ try_reserve (PcqNames   *names,
 }
 
 /* Chooses the first free "stem (N).ext", N starting at @first (at
- * least 1), and reserves it (try_reserve ()). */
+ * least 1), and reserves it (try_reserve ()). A numbered name is always
+ * looked up on disk, even for pcq_sink_claim (): one that another job
+ * has put in place and given back is no longer held, and a claim of it
+ * would end, after the move found it taken, as "stem (N) (1).ext"
+ * (pcq_sink_take_next_name () numbers the name it is given). */
 static gboolean
 reserve_free (PcqSink   *self,
               guint      first,
-              gboolean   look,
               GError   **error)
 {
   g_assert (first > 0);
@@ -347,7 +350,7 @@ reserve_free (PcqSink   *self,
       g_autofree char *name = g_strdup_printf ("%s (%u)%s", self->stem, i, self->ext);
       g_autofree char *path = g_build_filename (self->dir, name, NULL);
 
-      if (!try_reserve (self->names, path, look))
+      if (!try_reserve (self->names, path, TRUE))
         continue;
 
       g_free (self->path);
@@ -595,7 +598,7 @@ reserve (PcqNames    *names,
   self->keep_part = TRUE;
   split_name (name, &self->stem, &self->ext);
 
-  if (!reserve_free (self, 1, look, error))
+  if (!reserve_free (self, 1, error))
     return NULL;
 
   return g_steal_pointer (&self->path);
@@ -626,8 +629,9 @@ pcq_sink_reserve (PcqNames    *names,
 /**
  * pcq_sink_claim:
  *
- * As pcq_sink_reserve (), but the name is only checked against the
- * names @names holds, not looked up on disk. For a file whose name
+ * As pcq_sink_reserve (), but the name as it is is only checked
+ * against the names @names holds, not looked up on disk (a numbered
+ * one, when that is held, is looked up as usual). For a file whose name
  * nobody sees before it is in place: its move, which never replaces a
  * file, finds a name taken on disk and goes on with the next free one
  * (pcq_sink_take_next_name ()). That saves a lookup per file, one that
@@ -1127,7 +1131,7 @@ pcq_sink_commit (PcqSink  *self,
 
       /* Our temp file's path stays: only the final name moves on. */
       pcq_sink_release (self->names, self->path);
-      if (!reserve_free (self, i, TRUE, error))
+      if (!reserve_free (self, i, error))
         return FALSE;
     }
 

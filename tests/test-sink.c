@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "pcq-run.h"
 #include "pcq-sink.h"
 #include "pcq-test-server.h"
 #include "pcq-test-util.h"
@@ -660,6 +661,69 @@ test_claim_numbered (void)
   pcq_test_rm_rf (dir);
 }
 
+/* A part file's name is made from the folder, the store's tag and the
+ * job's id, with one separator whatever the folder ends with. */
+static void
+test_part_path (void)
+{
+  const struct {
+    const char *dir;
+    guint64 id;
+    const char *expected;
+  } cases[] = {
+    { "/d", 7, "/d/.tag-7.pcq-part" },
+    { "/d/", 0, "/d/.tag-0.pcq-part" },
+    { "", 10, ".tag-10.pcq-part" },
+    { "/a b/c", G_MAXUINT64, "/a b/c/.tag-18446744073709551615.pcq-part" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = pcq_sink_part_path (cases[i].dir, "tag", cases[i].id);
+
+      g_assert_cmpstr (path, ==, cases[i].expected);
+    }
+}
+
+/* The resume token reads back as the part file and validator it was
+ * made from, at the ends of each number's range. */
+static void
+test_resume_token (void)
+{
+  const struct {
+    PcqFileId id;
+    const char *validator;
+    const char *expected;
+  } cases[] = {
+    { { 1, 2, 3 }, "\"etag\"", "1:2:3 \"etag\"" },
+    { { 0, 1, 0 }, NULL, "0:1:0 " },
+    { { G_MAXUINT64, G_MAXUINT64, G_MININT64 }, "W/x",
+      "18446744073709551615:18446744073709551615:-9223372036854775808 W/x" },
+    { { 2049, 77, G_MAXINT64 }, NULL, "2049:77:9223372036854775807 " },
+  };
+  g_autoptr(PcqNames) names = pcq_names_new ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PcqRun) run = pcq_run_new (names, 1, "http://h/", "/d", NULL, NULL,
+                                           g_strdup ("/d/.t-1.pcq-part"));
+      g_autoptr(PcqRun) back = pcq_run_new (names, 1, "http://h/", "/d", NULL, NULL,
+                                            g_strdup ("/d/.t-1.pcq-part"));
+      g_autofree char *token = NULL;
+
+      run->part_id = cases[i].id;
+      run->validator = g_strdup (cases[i].validator);
+      token = pcq_run_dup_resume (run);
+      g_assert_cmpstr (token, ==, cases[i].expected);
+
+      pcq_run_set_resume (back, token);
+      g_assert_cmpuint (back->part_id.dev, ==, cases[i].id.dev);
+      g_assert_cmpuint (back->part_id.ino, ==, cases[i].id.ino);
+      g_assert_cmpint (back->part_id.btime_ns, ==, cases[i].id.btime_ns);
+      g_assert_cmpstr (back->validator, ==, cases[i].validator);
+    }
+}
+
 /* Two sinks for the same name open at once, committed in the reverse
  * order: neither overwrites the other (their part files must not be the
  * same file either). */
@@ -902,6 +966,8 @@ main (int   argc,
   pcq_test_add_isolated ("/pcq/sink/file/conflict-numbering", test_conflict_numbering, 20);
   pcq_test_add_isolated ("/pcq/sink/file/conflict-interleaved", test_conflict_interleaved, 20);
   pcq_test_add_isolated ("/pcq/sink/file/claim-numbered", test_claim_numbered, 20);
+  g_test_add_func ("/pcq/sink/file/part-path", test_part_path);
+  g_test_add_func ("/pcq/sink/file/resume-token", test_resume_token);
   pcq_test_add_isolated ("/pcq/sink/file/conflict-threads", test_conflict_threads, 20);
   g_test_add_data_func ("/pcq/sink/file/unsafe-name/parent", "../escape.txt", test_open_unsafe_name);
   g_test_add_data_func ("/pcq/sink/file/unsafe-name/dot-dot", "..", test_open_unsafe_name);

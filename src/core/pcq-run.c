@@ -66,12 +66,28 @@ pcq_run_new (PcqNames   *names,
 char *
 pcq_run_dup_resume (PcqRun *run)
 {
+  const char *validator = run->validator != NULL ? run->validator : "";
+  gsize validator_len = strlen (validator);
+  char *token, *p;
+
   if (!PCQ_FILE_ID_IS_SET (&run->part_id))
     return NULL;
 
-  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT " %s",
-                          run->part_id.dev, run->part_id.ino, run->part_id.btime_ns,
-                          run->validator != NULL ? run->validator : "");
+  /* Three numbers of at most 20 digits, a sign, two colons, a space,
+   * the nul. Every finished file makes one. */
+  token = g_malloc (66 + validator_len);
+  p = pcq_put_u64 (token, run->part_id.dev);
+  *p++ = ':';
+  p = pcq_put_u64 (p, run->part_id.ino);
+  *p++ = ':';
+  if (run->part_id.btime_ns < 0)
+    *p++ = '-';
+  p = pcq_put_u64 (p, run->part_id.btime_ns < 0 ? -(guint64) run->part_id.btime_ns
+                                                : (guint64) run->part_id.btime_ns);
+  *p++ = ' ';
+  memcpy (p, validator, validator_len + 1);
+
+  return token;
 }
 
 /**

@@ -692,13 +692,25 @@ pcq_sink_part_path (const char *dir,
                     const char *tag,
                     guint64     id)
 {
-  /* One allocation: every job submitted makes one. */
-  const char *separator = *dir == '\0' || g_str_has_suffix (dir, G_DIR_SEPARATOR_S)
-                            ? "" : G_DIR_SEPARATOR_S;
-  char number[24];
+  /* One allocation and no printf: every job submitted makes one. */
+  gsize dir_len = strlen (dir);
+  gsize tag_len = strlen (tag);
+  gboolean separator = dir_len > 0 && dir[dir_len - 1] != G_DIR_SEPARATOR;
+  char *path = g_malloc (dir_len + tag_len + 20 + sizeof "/.-" PART_SUFFIX);
+  char *p = path;
 
-  g_snprintf (number, sizeof number, "%" G_GUINT64_FORMAT, id);
-  return g_strconcat (dir, separator, ".", tag, "-", number, PART_SUFFIX, NULL);
+  memcpy (p, dir, dir_len);
+  p += dir_len;
+  if (separator)
+    *p++ = G_DIR_SEPARATOR;
+  *p++ = '.';
+  memcpy (p, tag, tag_len);
+  p += tag_len;
+  *p++ = '-';
+  p = pcq_put_u64 (p, id);
+  memcpy (p, PART_SUFFIX, sizeof PART_SUFFIX);
+
+  return path;
 }
 
 /**

@@ -41,6 +41,26 @@ pcq_thread_cpu_time_us (void)
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+/* Writes @value in decimal at @out (at most 20 bytes, no nul) and
+ * returns where it ended: for strings made once a file, where
+ * g_strdup_printf () would cost several times more. */
+static inline char *
+pcq_put_u64 (char    *out,
+             guint64  value)
+{
+  char digits[20];
+  gsize n = 0;
+
+  do
+    digits[n++] = (char) ('0' + value % 10);
+  while ((value /= 10) != 0);
+
+  while (n > 0)
+    *out++ = digits[--n];
+
+  return out;
+}
+
 /* Whether @str is printable ASCII only: no control character, no DEL,
  * no byte above them. */
 static inline gboolean

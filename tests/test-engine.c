@@ -1357,6 +1357,54 @@ test_http2_one_thread (void)
     }
 }
 
+/* A host whose files are large is every thread's, over HTTP/2 too: on
+ * one connection, one thread would decrypt and write all of their
+ * bytes while the other waits. Each thread then takes its share of
+ * max-active, on a connection of its own. */
+static void
+test_http2_large_files (void)
+{
+  g_autoptr(Ctx) ctx = NULL;
+  gint64 since;
+
+  g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
+  ctx = ctx_new ();
+  g_unsetenv ("PCQ_WORKER_THREADS");
+  reading_threads = g_ptr_array_new ();
+  _pcq_worker_set_body_filter (note_reading_thread);
+  _pcq_worker_set_all_http2 (TRUE);
+  pcq_engine_set_max_active (ctx->engine, 4);
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *url = pcq_test_server_url (ctx->server,
+                                                  "/data/big-%u.bin?size=%u&chunk=131072&delay=10&seed=%u",
+                                                  i, PCQ_RUN_RESUME_WORTH, i);
+
+      ctx_submit (ctx, url, NULL);
+    }
+
+  for (guint i = 0; i < 4; i++)
+    PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)), LONG_WAIT_MS);
+  since = g_get_monotonic_time ();
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  _pcq_worker_set_body_filter (NULL);
+  _pcq_worker_set_all_http2 (FALSE);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/big-%u.bin", ctx->out, i);
+
+      assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+      pcq_test_assert_content (path, i, PCQ_RUN_RESUME_WORTH);
+    }
+  g_assert_cmpuint (reading_threads->len, ==, 12);
+  /* Those that started after one had ended: on both threads. */
+  g_assert_cmpuint (n_reading_threads (4), ==, 2);
+  g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, since), ==, 4);
+  g_assert_cmpuint (ctx->max_n_active, <=, 4);
+  g_clear_pointer (&reading_threads, g_ptr_array_unref);
+}
+
 static guint
 n_read (void)
 {
@@ -4376,6 +4424,7 @@ main (int   argc,
   g_test_add_func ("/pcq/engine/speed-limit/not-too-slow", test_speed_limit_not_too_slow);
   g_test_add_func ("/pcq/engine/speed-limit/http1", test_speed_limit_http1);
   g_test_add_func ("/pcq/engine/http2/one-thread", test_http2_one_thread);
+  g_test_add_func ("/pcq/engine/http2/large-files", test_http2_large_files);
   g_test_add_func ("/pcq/engine/http2/https-new-host", test_https_new_host);
   g_test_add_func ("/pcq/engine/download/proxy-credentials", test_proxy_credentials);
   g_test_add_func ("/pcq/engine/checksum/match", test_checksum_match);

@@ -36,8 +36,8 @@
  *
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. A host that answers over HTTP/2 is
- * the exception: its runs go to one loop, beyond that loop's share
- * (see note_protocol_locked ()). Whatever may let a run start
+ * the exception while its files are small: its runs go to one loop,
+ * beyond that loop's share (see note_protocol_locked ()). Whatever may let a run start
  * (a push, resume, a higher max-active, a slot set free) wakes the loops
  * that sleep; a loop with deferred runs also wakes itself when the first
  * is due.
@@ -45,7 +45,7 @@
 
 #define MAX_BACKOFF_MS (60 * 1000)
 #define MAX_THREADS 64
-#define MAX_HTTP1_HOSTS 4096
+#define MAX_SPREAD_HOSTS 4096
 
 typedef struct
 {
@@ -82,7 +82,8 @@ struct _PcqScheduler
   GQueue         taken;         /* the runs taken (PcqRun.taken_link) */
   GHashTable    *host_parked;   /* host → GQueue of runs waiting for its slots, in order */
   GHashTable    *host_loop;     /* host → the Loop whose HTTP/2 connection it answers on, or may */
-  GHashTable    *http1_hosts;   /* HTTPS hosts last heard over HTTP/1.x */
+  GHashTable    *spread_hosts;  /* HTTPS hosts every loop takes: last heard over
+                                 * HTTP/1.x, or over HTTP/2 with a large body */
   guint          api_rpm;       /* API requests a minute per API host; 0: no limit */
   gint64         api_rpm_window;  /* µs: a minute, shorter in tests */
   GHashTable    *api_starts;    /* API host → GQueue of gint64*: its starts in the window */
@@ -170,14 +171,28 @@ host_loop_locked (PcqScheduler *self,
   return g_hash_table_lookup (self->host_loop, run->host);
 }
 
+/* Whether @run's body was large: over one HTTP/2 connection, and so on
+ * one thread, large files are bound by that thread's TLS and writes. */
+static gboolean
+had_large_body (PcqRun *run)
+{
+  return pcq_atomic_get64 (&run->total) >= PCQ_RUN_RESUME_WORTH ||
+         pcq_atomic_get64 (&run->bytes) >= PCQ_RUN_RESUME_WORTH;
+}
+
 /* HTTP/2 carries all of a host's requests on one connection, but
  * libsoup shares a connection only among the requests sent from one
  * thread. So once a host has answered over HTTP/2, its runs go to the
  * loop that has that connection, beyond the loop's share, the way curl
  * and browsers use one connection per host: a second thread would only
  * add a connection, a TLS handshake and its CPU (over HTTPS, 2000 small
- * files took a quarter less CPU on one thread than on two). A host that
- * answers over HTTP/1.x again is every loop's. */
+ * files took a quarter less CPU on one thread than on two). That holds
+ * while its files are small. A large file costs its bytes, not its
+ * request: the one thread decrypts and writes them all while the other
+ * waits (200 files of 1 MiB took a quarter longer on one connection
+ * than on one per thread, for the same CPU). So a host whose last
+ * answer was a large body, like a host that answers over HTTP/1.x, is
+ * every loop's, each with its own connection. */
 static void
 note_protocol_locked (PcqScheduler *self,
                       Loop         *loop,
@@ -189,22 +204,22 @@ note_protocol_locked (PcqScheduler *self,
   if (run->host == NULL)
     return;
 
-  if (multiplexed)
+  if (multiplexed && !had_large_body (run))
     {
-      g_hash_table_remove (self->http1_hosts, run->host);
+      g_hash_table_remove (self->spread_hosts, run->host);
       if (owner == NULL)
         g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
     }
-  else if (owner == NULL || owner == loop)
+  else if (owner == NULL || owner == loop || multiplexed)
     {
       g_hash_table_remove (self->host_loop, run->host);
-      if (may_multiplex (run) && !g_hash_table_contains (self->http1_hosts, run->host))
+      if (may_multiplex (run) && !g_hash_table_contains (self->spread_hosts, run->host))
         {
           /* A window open for weeks meets many hosts: forgetting them
            * costs each one more first answer on one loop. */
-          if (g_hash_table_size (self->http1_hosts) >= MAX_HTTP1_HOSTS)
-            g_hash_table_remove_all (self->http1_hosts);
-          g_hash_table_add (self->http1_hosts, g_strdup (run->host));
+          if (g_hash_table_size (self->spread_hosts) >= MAX_SPREAD_HOSTS)
+            g_hash_table_remove_all (self->spread_hosts);
+          g_hash_table_add (self->spread_hosts, g_strdup (run->host));
         }
     }
 }
@@ -221,7 +236,7 @@ try_host_on_locked (PcqScheduler *self,
                     PcqRun       *run)
 {
   if (run->host == NULL || !may_multiplex (run) ||
-      g_hash_table_contains (self->http1_hosts, run->host))
+      g_hash_table_contains (self->spread_hosts, run->host))
     return NULL;
 
   g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
@@ -970,7 +985,7 @@ pcq_scheduler_new (const PcqSchedulerCallbacks *callbacks,
   g_queue_init (&self->taken);
   self->host_parked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_parked);
   self->host_loop = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->http1_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->spread_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rate_limit = pcq_rate_limit_new ();
   self->api_starts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_starts);
   self->api_rpm_window = 60 * G_USEC_PER_SEC;
@@ -1020,7 +1035,7 @@ pcq_scheduler_free (PcqScheduler *self)
   g_hash_table_unref (self->host_taken);
   g_hash_table_unref (self->host_parked);
   g_hash_table_unref (self->host_loop);
-  g_hash_table_unref (self->http1_hosts);
+  g_hash_table_unref (self->spread_hosts);
   pcq_secret_free (self->api_key);
   g_free (self->api_key_error);
   g_free (self);

@@ -1032,20 +1032,31 @@ test_move_many (void)
 
 /* Submits @n jobs of 32 KiB sent in 8 chunks @delay ms apart. */
 static void
-submit_slow_with_delay (Ctx        *ctx,
-                        guint       n,
-                        const char *prefix,
-                        guint       delay)
+submit_sized (Ctx        *ctx,
+              guint       n,
+              const char *prefix,
+              guint       size,
+              guint       delay)
 {
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *url = NULL;
 
       url = pcq_test_server_url (ctx->server,
-                                 "/data/%s-%u.bin?size=32768&chunk=4096&delay=%u&seed=%u",
-                                 prefix, i, delay, i);
+                                 "/data/%s-%u.bin?size=%u&chunk=%u&delay=%u&seed=%u",
+                                 prefix, i, size, size / 8, delay, i);
       ctx_submit (ctx, url, NULL);
     }
+}
+
+/* Eight chunks of 4 KiB, @delay ms apart. */
+static void
+submit_slow_with_delay (Ctx        *ctx,
+                        guint       n,
+                        const char *prefix,
+                        guint       delay)
+{
+  submit_sized (ctx, n, prefix, 32768, delay);
 }
 
 /* About 320 ms each. */
@@ -1313,6 +1324,61 @@ n_reading_threads (guint from)
   return g_hash_table_size (threads);
 }
 
+/* Waits for every job of @ctx, files named @prefix-N.bin of @size
+ * bytes (submit_sized ()), stops noting the reading threads, and checks
+ * that each job is done, with its file, read once. */
+static void
+end_reading (Ctx        *ctx,
+             const char *prefix,
+             guint       size)
+{
+  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
+  _pcq_worker_set_body_filter (NULL);
+  _pcq_worker_set_all_http2 (FALSE);
+
+  for (guint i = 0; i < ctx->jobs->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s-%u.bin", ctx->out, prefix, i);
+
+      assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
+      pcq_test_assert_content (path, i, size);
+    }
+  g_assert_cmpuint (reading_threads->len, ==, ctx->jobs->len);
+}
+
+/* Runs @n files of @size bytes (eight chunks, 10 ms apart) on two
+ * worker threads, four at a time, every answer taken as HTTP/2 or as
+ * HTTP/1.1, noting which thread read each; all of them are checked.
+ * @since: when the first four had ended. */
+static Ctx *
+run_on_two_threads (gboolean    http2,
+                    const char *prefix,
+                    guint       n,
+                    guint       size,
+                    gint64     *since)
+{
+  Ctx *ctx;
+
+  g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
+  ctx = ctx_new ();
+  g_unsetenv ("PCQ_WORKER_THREADS");
+  reading_threads = g_ptr_array_new ();
+  _pcq_worker_set_body_filter (note_reading_thread);
+  _pcq_worker_set_all_http2 (http2);
+  pcq_engine_set_max_active (ctx->engine, 4);
+  submit_sized (ctx, n, prefix, size, 10);
+
+  /* The first four, two on each thread (their share), have ended. */
+  for (guint i = 0; i < 4; i++)
+    PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)), LONG_WAIT_MS);
+  *since = g_get_monotonic_time ();
+  end_reading (ctx, prefix, size);
+  g_assert_cmpuint (n_reading_threads (0), ==, 2);
+  g_assert_cmpuint (ctx->max_n_active, <=, 4);
+
+  return ctx;
+}
+
 /* libsoup shares an HTTP/2 connection only among the requests of one
  * thread. Once a host has answered over HTTP/2, its transfers go to
  * the worker thread that has its connection, all of max-active there;
@@ -1324,35 +1390,13 @@ test_http2_one_thread (void)
 {
   for (guint http2 = 0; http2 <= 1; http2++)
     {
-      g_autoptr(Ctx) ctx = NULL;
       gint64 since;
+      g_autoptr(Ctx) ctx = run_on_two_threads (http2, http2 ? "h2" : "h1", 16, 32768, &since);
 
-      g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
-      ctx = ctx_new ();
-      g_unsetenv ("PCQ_WORKER_THREADS");
-      reading_threads = g_ptr_array_new ();
-      _pcq_worker_set_body_filter (note_reading_thread);
-      _pcq_worker_set_all_http2 (http2);
-      pcq_engine_set_max_active (ctx->engine, 4);
-      submit_slow_with_delay (ctx, 16, http2 ? "h2" : "h1", 10);
-
-      /* The first four, two on each thread (their share), have ended. */
-      for (guint i = 0; i < 4; i++)
-        PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)), LONG_WAIT_MS);
-      since = g_get_monotonic_time ();
-      PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
-      _pcq_worker_set_body_filter (NULL);
-      _pcq_worker_set_all_http2 (FALSE);
-
-      for (guint i = 0; i < ctx->jobs->len; i++)
-        assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
-      g_assert_cmpuint (reading_threads->len, ==, 16);
-      g_assert_cmpuint (n_reading_threads (0), ==, 2);
       /* Those that started after one had ended. */
       g_assert_cmpuint (n_reading_threads (4), ==, (http2 ? 1 : 2));
       /* Over HTTP/2, that one thread ran four at once. */
       g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, since), ==, 4);
-      g_assert_cmpuint (ctx->max_n_active, <=, 4);
       g_clear_pointer (&reading_threads, g_ptr_array_unref);
     }
 }
@@ -1364,44 +1408,12 @@ test_http2_one_thread (void)
 static void
 test_http2_large_files (void)
 {
-  g_autoptr(Ctx) ctx = NULL;
   gint64 since;
+  g_autoptr(Ctx) ctx = run_on_two_threads (TRUE, "big", 12, PCQ_RUN_RESUME_WORTH, &since);
 
-  g_setenv ("PCQ_WORKER_THREADS", "2", TRUE);
-  ctx = ctx_new ();
-  g_unsetenv ("PCQ_WORKER_THREADS");
-  reading_threads = g_ptr_array_new ();
-  _pcq_worker_set_body_filter (note_reading_thread);
-  _pcq_worker_set_all_http2 (TRUE);
-  pcq_engine_set_max_active (ctx->engine, 4);
-  for (guint i = 0; i < 12; i++)
-    {
-      g_autofree char *url = pcq_test_server_url (ctx->server,
-                                                  "/data/big-%u.bin?size=%u&chunk=131072&delay=10&seed=%u",
-                                                  i, PCQ_RUN_RESUME_WORTH, i);
-
-      ctx_submit (ctx, url, NULL);
-    }
-
-  for (guint i = 0; i < 4; i++)
-    PCQ_TEST_WAIT_FOR (pcq_job_is_finished (g_ptr_array_index (ctx->jobs, i)), LONG_WAIT_MS);
-  since = g_get_monotonic_time ();
-  PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
-  _pcq_worker_set_body_filter (NULL);
-  _pcq_worker_set_all_http2 (FALSE);
-
-  for (guint i = 0; i < ctx->jobs->len; i++)
-    {
-      g_autofree char *path = g_strdup_printf ("%s/big-%u.bin", ctx->out, i);
-
-      assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
-      pcq_test_assert_content (path, i, PCQ_RUN_RESUME_WORTH);
-    }
-  g_assert_cmpuint (reading_threads->len, ==, 12);
   /* Those that started after one had ended: on both threads. */
   g_assert_cmpuint (n_reading_threads (4), ==, 2);
   g_assert_cmpuint (pcq_test_server_max_in_flight_since (ctx->server, since), ==, 4);
-  g_assert_cmpuint (ctx->max_n_active, <=, 4);
   g_clear_pointer (&reading_threads, g_ptr_array_unref);
 }
 
@@ -1463,18 +1475,7 @@ test_https_new_host (void)
       PCQ_TEST_WAIT_FOR (pcq_test_server_get_in_flight (ctx->server) == 4, LONG_WAIT_MS);
       pcq_test_server_set_hold (ctx->server, FALSE);
 
-      PCQ_TEST_WAIT_FOR (all_finished (ctx), LONG_WAIT_MS);
-      _pcq_worker_set_body_filter (NULL);
-      _pcq_worker_set_all_http2 (FALSE);
-
-      for (guint i = 0; i < ctx->jobs->len; i++)
-        {
-          g_autofree char *path = g_strdup_printf ("%s/%s-%u.bin", ctx->out, prefix, i);
-
-          assert_job_state (g_ptr_array_index (ctx->jobs, i), PCQ_JOB_DONE);
-          pcq_test_assert_content (path, i, 32768);
-        }
-      g_assert_cmpuint (reading_threads->len, ==, 16);
+      end_reading (ctx, prefix, 32768);
       /* Those sent after an answer. */
       g_assert_cmpuint (n_reading_threads (4), ==, (http2 ? 1 : 2));
       g_assert_cmpuint (pcq_test_server_get_max_in_flight (ctx->server), ==, 4);

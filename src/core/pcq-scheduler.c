@@ -37,10 +37,10 @@
  * A loop takes runs in order until its share of max-active is reached,
  * then sleeps in its context's poll. A host that answers over HTTP/2 is
  * the exception while its files are small: its runs go to one loop,
- * beyond that loop's share (see note_protocol_locked ()). Whatever may let a run start
- * (a push, resume, a higher max-active, a slot set free) wakes the loops
- * that sleep; a loop with deferred runs also wakes itself when the first
- * is due.
+ * beyond that loop's share (see note_protocol_locked ()). Whatever may
+ * let a run start (a push, resume, a higher max-active, a slot set
+ * free) wakes the loops that sleep; a loop with deferred runs also
+ * wakes itself when the first is due.
  */
 
 #define MAX_BACKOFF_MS (60 * 1000)
@@ -172,7 +172,9 @@ host_loop_locked (PcqScheduler *self,
 }
 
 /* Whether @run's body was large: over one HTTP/2 connection, and so on
- * one thread, large files are bound by that thread's TLS and writes. */
+ * one thread, large files are bound by that thread's TLS and writes.
+ * Not !pcq_run_is_small (): a body of unknown length (an error page,
+ * say) is not large until its bytes say so. */
 static gboolean
 had_large_body (PcqRun *run)
 {
@@ -200,17 +202,21 @@ note_protocol_locked (PcqScheduler *self,
                       gboolean      multiplexed)
 {
   Loop *owner = host_loop_locked (self, run);
+  gboolean one_loop;
 
   if (run->host == NULL)
     return;
 
-  if (multiplexed && !had_large_body (run))
+  one_loop = multiplexed && !had_large_body (run);
+  if (one_loop)
     {
       g_hash_table_remove (self->spread_hosts, run->host);
       if (owner == NULL)
         g_hash_table_insert (self->host_loop, g_strdup (run->host), loop);
     }
-  else if (owner == NULL || owner == loop || multiplexed)
+  /* An HTTP/1.x answer on another loop than the host's leaves the host
+   * there; a large body over HTTP/2 spreads it from any loop. */
+  else if (multiplexed || owner == NULL || owner == loop)
     {
       g_hash_table_remove (self->host_loop, run->host);
       if (may_multiplex (run) && !g_hash_table_contains (self->spread_hosts, run->host))

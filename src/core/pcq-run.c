@@ -66,12 +66,15 @@ pcq_run_new (PcqNames   *names,
 char *
 pcq_run_dup_resume (PcqRun *run)
 {
-  const char *validator = run->validator != NULL ? run->validator : "";
-  gsize validator_len = strlen (validator);
+  const char *validator;
+  gsize validator_len;
   char *token, *p;
 
   if (!PCQ_FILE_ID_IS_SET (&run->part_id))
     return NULL;
+
+  validator = run->validator != NULL ? run->validator : "";
+  validator_len = strlen (validator);
 
   /* Three numbers of at most 20 digits, a sign, two colons, a space,
    * the nul. Every finished file makes one. */

@@ -1030,7 +1030,8 @@ test_move_many (void)
   g_assert_cmpstr (g_ptr_array_index (paths, n - 1), ==, "/data/mm-00");
 }
 
-/* Submits @n jobs of 32 KiB sent in 8 chunks @delay ms apart. */
+/* Submits @n jobs of @size bytes sent in 8 chunks @delay ms apart,
+ * named @prefix-N.bin, the content of seed N. */
 static void
 submit_sized (Ctx        *ctx,
               guint       n,

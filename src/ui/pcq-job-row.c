@@ -70,7 +70,6 @@ struct _PcqJobRow
   GtkInscription *detail_label;
   GtkButton      *action_button;
   GtkWidget      *menu_button;
-  GMenuModel     *context_menu;
 };
 
 G_DEFINE_FINAL_TYPE (PcqJobRow, pcq_job_row, GTK_TYPE_WIDGET)
@@ -1064,8 +1063,28 @@ init_git_action (GtkWidget  *widget,
 
 /* ---- context menu -------------------------------------------------- */
 
-/* The menu is built the first time it is needed: most rows never
- * show it, and rows are built whenever the list needs more. */
+/* One menu model serves every row, built when a row first shows it:
+ * parsed in each row's template, its 18 items were a quarter of the
+ * instructions a new row took, and the list builds rows whenever it
+ * needs more. Its actions ("job.…") are found from the popover up, so
+ * each row's menu acts on that row's job. */
+static GMenuModel *
+context_menu_model (void)
+{
+  static GMenuModel *model;
+
+  if (model == NULL)
+    {
+      g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/com/example/Pcq/ui/pcq-job-row-menu.ui");
+
+      model = g_object_ref (G_MENU_MODEL (gtk_builder_get_object (builder, "context_menu")));
+    }
+
+  return model;
+}
+
+/* The popover too is made the first time it is needed: most rows never
+ * show it. */
 static void
 show_context_menu (PcqJobRow *self,
                    double     x,
@@ -1079,7 +1098,7 @@ show_context_menu (PcqJobRow *self,
 
   if (self->context_popover == NULL)
     {
-      self->context_popover = gtk_popover_menu_new_from_model (self->context_menu);
+      self->context_popover = gtk_popover_menu_new_from_model (context_menu_model ());
       gtk_widget_set_parent (self->context_popover, GTK_WIDGET (self));
     }
 
@@ -1439,7 +1458,6 @@ pcq_job_row_class_init (PcqJobRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, detail_label);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, action_button);
   gtk_widget_class_bind_template_child (widget_class, PcqJobRow, menu_button);
-  gtk_widget_class_bind_template_child (widget_class, PcqJobRow, context_menu);
   gtk_widget_class_bind_template_callback (widget_class, menu_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, source_query_tooltip_cb);
   gtk_widget_class_bind_template_callback (widget_class, button_query_tooltip_cb);

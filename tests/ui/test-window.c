@@ -2793,6 +2793,54 @@ test_keyboard_and_windows (Fixture       *f,
   gtk_window_destroy (window);
 }
 
+/* Every row's menu shows the one menu model, and what is chosen in it
+ * acts on that row's job. */
+static void
+test_row_menu (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *url_a = data_url (f, "menu-a.bin", 100);
+  g_autofree char *url_b = data_url (f, "menu-b.bin", 100);
+  GListModel *shown = _pcq_window_get_shown_jobs (f->window);
+  GtkWidget *popovers[2];
+  GMenuModel *model;
+  PcqJob *first;
+
+  set_entry (f, url_a);
+  activate_entry (f);
+  set_entry (f, url_b);
+  activate_entry (f);
+  PCQ_TEST_WAIT_FOR (rows_say (f, 2, "Done"), WAIT_MS);
+  first = job_at (f, 0);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      PcqJobRow *row = row_for_job (f, job_at (f, i));
+
+      g_assert_nonnull (row);
+      gtk_widget_grab_focus (gtk_widget_get_parent (GTK_WIDGET (row)));
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.row-menu", NULL);
+      PCQ_TEST_WAIT_FOR ((popovers[i] = shown_popover (GTK_WIDGET (row))) != NULL, WAIT_MS);
+      if (i == 1)
+        maybe_shoot_widget (popovers[i], "row-menu");
+      gtk_popover_popdown (GTK_POPOVER (popovers[i]));
+    }
+
+  model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (popovers[0]));
+  g_assert_nonnull (model);
+  g_assert_true (gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (popovers[1])) == model);
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 4);
+
+  /* Remove from List in the second row's menu: the second task goes. */
+  g_assert_true (gtk_widget_activate_action (popovers[1], "job.remove", NULL));
+  g_assert_cmpuint (n_shown (f), ==, 1);
+  {
+    g_autoptr(PcqJob) left = g_list_model_get_item (shown, 0);
+
+    g_assert_true (left == first);
+  }
+}
+
 /* ---- the command line and imports ---------------------------------- */
 
 static void
@@ -4256,6 +4304,7 @@ main (int    argc,
   ADD ("/pcq/window/preferences-api-key", test_preferences_api_key);
   ADD ("/pcq/window/preferences-models", test_preferences_models);
   ADD ("/pcq/window/keyboard-and-windows", test_keyboard_and_windows);
+  ADD ("/pcq/window/row-menu", test_row_menu);
   ADD ("/pcq/window/close-shows-dialog", test_close_shows_dialog);
   ADD ("/pcq/window/close-wait", test_close_wait);
   ADD ("/pcq/window/close-stop", test_close_stop);

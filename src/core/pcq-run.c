@@ -250,6 +250,20 @@ pcq_run_is_small (PcqRun *run)
 }
 
 /**
+ * pcq_run_is_large:
+ *
+ * Whether @run's body is known to be large: its length said so, or its
+ * bytes did. Not the opposite of pcq_run_is_small (): a body of unknown
+ * length (an error page, say) is neither until its bytes say so.
+ */
+gboolean
+pcq_run_is_large (PcqRun *run)
+{
+  return pcq_atomic_get64 (&run->total) >= PCQ_RUN_RESUME_WORTH ||
+         pcq_atomic_get64 (&run->bytes) >= PCQ_RUN_RESUME_WORTH;
+}
+
+/**
  * pcq_run_cancel:
  *
  * Cancels @run, from any thread, once: the transfer that runs it (see

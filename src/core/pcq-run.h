@@ -125,6 +125,7 @@ void    pcq_run_set_api_key (PcqRun     *run,
                              const char *api_key);
 gboolean pcq_run_is_api     (PcqRun     *run);
 gboolean pcq_run_is_small   (PcqRun     *run);
+gboolean pcq_run_is_large   (PcqRun     *run);
 void     pcq_run_cancel     (PcqRun     *run);
 gboolean pcq_run_is_cancelled (PcqRun   *run);
 void     pcq_run_set_on_cancel (PcqRun           *run,

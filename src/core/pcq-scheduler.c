@@ -171,17 +171,6 @@ host_loop_locked (PcqScheduler *self,
   return g_hash_table_lookup (self->host_loop, run->host);
 }
 
-/* Whether @run's body was large: over one HTTP/2 connection, and so on
- * one thread, large files are bound by that thread's TLS and writes.
- * Not !pcq_run_is_small (): a body of unknown length (an error page,
- * say) is not large until its bytes say so. */
-static gboolean
-had_large_body (PcqRun *run)
-{
-  return pcq_atomic_get64 (&run->total) >= PCQ_RUN_RESUME_WORTH ||
-         pcq_atomic_get64 (&run->bytes) >= PCQ_RUN_RESUME_WORTH;
-}
-
 /* HTTP/2 carries all of a host's requests on one connection, but
  * libsoup shares a connection only among the requests sent from one
  * thread. So once a host has answered over HTTP/2, its runs go to the
@@ -207,7 +196,7 @@ note_protocol_locked (PcqScheduler *self,
   if (run->host == NULL)
     return;
 
-  one_loop = multiplexed && !had_large_body (run);
+  one_loop = multiplexed && !pcq_run_is_large (run);
   if (one_loop)
     {
       g_hash_table_remove (self->spread_hosts, run->host);

@@ -76,9 +76,9 @@ pcq_run_dup_resume (PcqRun *run)
   validator = run->validator != NULL ? run->validator : "";
   validator_len = strlen (validator);
 
-  /* Three numbers of at most 20 digits, a sign, two colons, a space,
-   * the nul. Every finished file makes one. */
-  token = g_malloc (66 + validator_len);
+  /* Three numbers of at most 20 digits, a sign, two colons, a space
+   * and the nul. Every finished file makes one. */
+  token = g_malloc (3 * 20 + sizeof "-:: " + validator_len);
   p = pcq_put_u64 (token, run->part_id.dev);
   *p++ = ':';
   p = pcq_put_u64 (p, run->part_id.ino);

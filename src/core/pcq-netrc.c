@@ -60,47 +60,54 @@ typedef struct
 } Scanner;
 
 /* The next token, or NULL at the end. A "quoted" token may hold blanks
- * and \" \\ \n \r \t; one never closed is dropped with the rest. */
+ * and \" \\ \n \r \t; one never closed is dropped with the rest. A
+ * token is copied once, into memory of its final size: a growing string
+ * would leave parts of a password behind in the blocks it freed. */
 static char *
 next_token (Scanner *s)
 {
-  GString *token;
+  const char *start;
+  char *token, *q;
 
   while (s->p < s->end && g_ascii_isspace (*s->p))
     s->p++;
   if (s->p >= s->end)
     return NULL;
 
-  token = g_string_new (NULL);
-  if (*s->p == '"')
+  if (*s->p != '"')
     {
-      for (s->p++; s->p < s->end && *s->p != '"'; s->p++)
-        {
-          char c = *s->p;
-
-          if (c == '\\' && s->p + 1 < s->end)
-            {
-              c = *++s->p;
-              c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-            }
-          g_string_append_c (token, c);
-        }
-      /* Never closed: the file ends in the middle of a token, which
-       * is taken as no token at all. */
-      if (s->p >= s->end)
-        {
-          pcq_secret_free (g_string_free (token, FALSE));
-          return NULL;
-        }
-      s->p++;
-    }
-  else
-    {
-      while (s->p < s->end && !g_ascii_isspace (*s->p))
-        g_string_append_c (token, *s->p++);
+      for (start = s->p; s->p < s->end && !g_ascii_isspace (*s->p); s->p++)
+        ;
+      return g_strndup (start, s->p - start);
     }
 
-  return g_string_free (token, FALSE);
+  /* The closing quote: the first one that no backslash escapes. */
+  for (start = ++s->p; s->p < s->end && *s->p != '"'; s->p++)
+    {
+      if (*s->p == '\\' && s->p + 1 < s->end)
+        s->p++;
+    }
+  /* Never closed: the file ends in the middle of a token, which is
+   * taken as no token at all. */
+  if (s->p >= s->end)
+    return NULL;
+
+  token = q = g_malloc (s->p - start + 1);
+  for (const char *r = start; r < s->p; r++)
+    {
+      char c = *r;
+
+      if (c == '\\' && r + 1 < s->p)
+        {
+          c = *++r;
+          c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+        }
+      *q++ = c;
+    }
+  *q = '\0';
+  s->p++;
+
+  return token;
 }
 
 /* A macdef's body runs to the first empty line. */

@@ -49,6 +49,18 @@ hosts_of (const char *text)
   return hosts;
 }
 
+static guint
+count (const char *text,
+       const char *word)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, word)) != NULL; p++)
+    n++;
+
+  return n;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -59,13 +71,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   /* The words before a NUL, as the parser reads them. */
   g_autofree char *terminated = g_strndup (text, size);
   g_autoptr(GPtrArray) hosts = hosts_of (terminated);
-  guint keywords = 0;
-
   /* An entry starts at a keyword: never more entries than those. */
-  for (const char *p = terminated; (p = strstr (p, "machine")) != NULL; p++)
-    keywords++;
-  for (const char *p = terminated; (p = strstr (p, "default")) != NULL; p++)
-    keywords++;
+  guint keywords = count (terminated, "machine") + count (terminated, "default");
+
   g_assert_cmpuint (pcq_netrc_get_n_entries (netrc), <=, keywords);
   g_assert_cmpuint (pcq_netrc_get_n_entries (again), ==, pcq_netrc_get_n_entries (netrc));
 

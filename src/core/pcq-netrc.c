@@ -252,9 +252,10 @@ pcq_netrc_load (const char  *path,
   g_autofree char *contents = NULL;
   g_autofree char *display = g_filename_display_name (path);
   struct stat st;
-  PcqNetrc *self;
+  PcqNetrc *self = NULL;
   gssize n;
   gsize length = 0;
+  int read_errno = 0;
   int fd;
 
   fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
@@ -295,18 +296,20 @@ pcq_netrc_load (const char  *path,
         continue;
       if (n < 0)
         {
-          int saved = errno;
-
-          close (fd);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Cannot read “%s”: %s"), display, g_strerror (saved));
-          return NULL;
+          read_errno = errno;
+          break;
         }
       length += n;
     }
   close (fd);
 
-  self = pcq_netrc_parse (contents, length);
+  if (read_errno != 0)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (read_errno),
+                 _("Cannot read “%s”: %s"), display, g_strerror (read_errno));
+  else
+    self = pcq_netrc_parse (contents, length);
+
+  /* What was read holds passwords: cleared, parsed or not. */
   memset (contents, 0, length);
   return self;
 }

@@ -235,6 +235,15 @@ pcq_netrc_parse (const char *text,
   return self;
 }
 
+static void
+set_read_error (GError     **error,
+                const char  *display,
+                int          saved_errno)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               _("Cannot read “%s”: %s"), display, g_strerror (saved_errno));
+}
+
 /**
  * pcq_netrc_load:
  * @path: a .netrc file
@@ -265,8 +274,7 @@ pcq_netrc_load (const char  *path,
 
       if (fd >= 0)
         close (fd);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot read “%s”: %s"), display, g_strerror (saved));
+      set_read_error (error, display, saved);
       return NULL;
     }
 
@@ -304,8 +312,7 @@ pcq_netrc_load (const char  *path,
   close (fd);
 
   if (read_errno != 0)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (read_errno),
-                 _("Cannot read “%s”: %s"), display, g_strerror (read_errno));
+    set_read_error (error, display, read_errno);
   else
     self = pcq_netrc_parse (contents, length);
 

@@ -31,7 +31,8 @@ check_sendable (const char *text,
 }
 
 /* The host names a lookup is tried with: a few fixed ones, and every
- * word after "machine" in the text, so that entries are found. */
+ * word after "machine" in the text (keywords match case and all, as
+ * count () counts them), so that entries are found. */
 static GPtrArray *
 hosts_of (const char *text)
 {
@@ -42,8 +43,15 @@ hosts_of (const char *text)
   g_ptr_array_add (hosts, g_strdup (""));
   for (guint i = 0; words[i] != NULL && hosts->len < 64; i++)
     {
-      if (g_ascii_strcasecmp (words[i], "machine") == 0 && words[i + 1] != NULL)
-        g_ptr_array_add (hosts, g_strdup (words[i + 1]));
+      guint next = i + 1;
+
+      if (!g_str_equal (words[i], "machine"))
+        continue;
+      /* Blanks in a row split into empty words. */
+      while (words[next] != NULL && words[next][0] == '\0')
+        next++;
+      if (words[next] != NULL)
+        g_ptr_array_add (hosts, g_strdup (words[next]));
     }
 
   return hosts;
